@@ -1,0 +1,33 @@
+"""The demo company's people: one user in each shipped role."""
+
+from django.conf import settings
+
+from accord.accounts.models import User
+from accord.accounts.services import user_create
+
+DEMO_USERS = [
+    ("admin@example.com", "Anna Petrosyan", "administrator", "en"),
+    ("head@example.com", "David Cohen", "head-of-sales", "en"),
+    ("manager@example.com", "Maria Ivanova", "manager", "en"),
+    ("manager2@example.com", "Tigran Hakobyan", "manager", "en"),
+    ("marketing@example.com", "Noa Levi", "marketing", "en"),
+    ("support@example.com", "Pierre Weber", "support", "en"),
+    ("viewer@example.com", "Olga Smirnova", "read-only", "en"),
+]
+
+
+def populate() -> list[tuple[str, str]]:
+    """Create the demo users that are missing; answers (e-mail, role) for each."""
+    logins = []
+    for email, full_name, role, language in DEMO_USERS:
+        if not User.objects.filter(email=email).exists():
+            user_create(
+                email=email,
+                password=settings.ACCORD_DEMO_PASSWORD,
+                role=role,
+                full_name=full_name,
+                language=language,
+                check_password=False,
+            )
+        logins.append((email, role))
+    return logins

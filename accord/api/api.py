@@ -1,0 +1,93 @@
+"""The NinjaAPI at /api/v1/, assembled from each app's router, and its error handlers."""
+
+import logging
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import Http404
+from django.views.decorators.csp import csp_override
+from ninja import NinjaAPI
+from ninja.errors import AuthenticationError, HttpError
+from ninja.errors import ValidationError as RequestValidationError
+
+from accord.accounts.api import router as accounts_router
+from accord.api.auth import ActiveSession, BearerToken
+from accord.api.problems import Problem, problem_response
+from accord.core.errors import field_errors
+
+logger = logging.getLogger(__name__)
+
+# Swagger UI (served from our static files, never a CDN) styles its widgets inline.
+docs_csp = csp_override(
+    {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'", "'unsafe-inline'"],
+        "img-src": ["'self'", "data:"],
+    }
+)
+
+api = NinjaAPI(
+    title="Accord API",
+    version="1",
+    description="Every Accord record, as JSON. Errors are RFC 9457 problem documents.",
+    urls_namespace="api",
+    auth=[BearerToken(), ActiveSession()],
+    docs_decorator=docs_csp,
+)
+api.add_router("/", accounts_router)
+
+
+@api.exception_handler(Problem)
+def on_problem(request, exc: Problem):
+    return problem_response(exc.status, exc.detail, errors=exc.errors, headers=exc.headers)
+
+
+@api.exception_handler(RequestValidationError)
+def on_request_invalid(request, exc: RequestValidationError):
+    errors = [_request_error(error) for error in exc.errors]
+    if any(error.get("type") == "json_invalid" or "parse" in error.get("msg", "")
+           for error in exc.errors):  # fmt: skip
+        return problem_response(400, "The request body is not valid JSON.", errors=errors)
+    return problem_response(422, "The request has invalid values.", errors=errors)
+
+
+@api.exception_handler(ValidationError)
+def on_invalid(request, exc: ValidationError):
+    return problem_response(422, "The request has invalid values.", errors=field_errors(exc))
+
+
+@api.exception_handler(AuthenticationError)
+def on_unauthenticated(request, exc):
+    return problem_response(
+        401,
+        "Send a token as 'Authorization: Bearer <token>' or log in.",
+        headers={"WWW-Authenticate": 'Bearer realm="accord"'},
+    )
+
+
+@api.exception_handler(HttpError)
+def on_http_error(request, exc: HttpError):
+    return problem_response(exc.status_code, exc.message)
+
+
+@api.exception_handler(Http404)
+def on_not_found(request, exc):
+    return problem_response(404, "No such record, or you may not see it.")
+
+
+@api.exception_handler(PermissionDenied)
+def on_denied(request, exc):
+    return problem_response(403, str(exc) or "You may not do this.")
+
+
+@api.exception_handler(Exception)
+def on_error(request, exc):
+    logger.exception("Unhandled API error in %s %s", request.method, request.path)
+    return problem_response(500, "Something went wrong on the server; it has been logged.")
+
+
+def _request_error(error: dict) -> dict:
+    location = [str(part) for part in error.get("loc", ())]
+    # ("body", "payload", "name") -> "name"; ("query", "limit") -> "limit"
+    field_path = location[2:] if location[:1] == ["body"] else location[1:]
+    return {"field": ".".join(field_path), "message": error.get("msg", "Invalid value.")}

@@ -1,0 +1,57 @@
+"""RFC 9457 problem details: the one shape of every API error."""
+
+import logging
+from http import HTTPStatus
+from typing import Any
+
+from django.http import JsonResponse
+
+logger = logging.getLogger(__name__)
+
+PROBLEM_CONTENT_TYPE = "application/problem+json"
+
+
+class Problem(Exception):
+    """Raise from an API view to answer with a problem document."""
+
+    def __init__(
+        self,
+        status: int,
+        detail: str = "",
+        *,
+        errors: list[dict[str, str]] | None = None,
+        headers: dict[str, str] | None = None,
+    ):
+        super().__init__(detail or HTTPStatus(status).phrase)
+        self.status = status
+        self.detail = detail
+        self.errors = errors
+        self.headers = headers or {}
+
+
+def problem_response(
+    status: int,
+    detail: str = "",
+    *,
+    errors: list[dict[str, str]] | None = None,
+    headers: dict[str, str] | None = None,
+    **extra: Any,
+) -> JsonResponse:
+    body: dict[str, Any] = {
+        "type": "about:blank",
+        "title": HTTPStatus(status).phrase,
+        "status": status,
+    }
+    if detail:
+        body["detail"] = detail
+    if errors is not None:
+        body["errors"] = errors
+    body.update(extra)
+    response = JsonResponse(body, status=status, content_type=PROBLEM_CONTENT_TYPE)
+    for name, value in (headers or {}).items():
+        response[name] = value
+    return response
+
+
+def is_problem(response) -> bool:
+    return response.get("Content-Type", "").startswith(PROBLEM_CONTENT_TYPE)

@@ -1,0 +1,284 @@
+"""The `accord` command: serve, migrate, worker, demo, createuser, token, check.
+
+Operators script these, so each failure ends with one line naming the reason and a
+non-zero exit code, never a traceback.
+"""
+
+import argparse
+import os
+import signal
+import subprocess
+import sys
+import time
+from urllib.parse import urlsplit, urlunsplit
+
+EXIT_FAILED = 1
+EXIT_CONFIG = 2
+
+
+class Failure(Exception):
+    """Stops the command with one line on stderr."""
+
+    def __init__(self, message: str, code: int = EXIT_FAILED):
+        super().__init__(message)
+        self.code = code
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="accord",
+        description="Accord, a self-hosted CRM. Settings come from the environment "
+        "(see README.md).",
+    )
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+    commands.required = True
+
+    serve = commands.add_parser(
+        "serve", help="migrate, then serve the web app with a background worker"
+    )
+    serve.add_argument("--host", default="127.0.0.1", help="address to listen on (127.0.0.1)")
+    serve.add_argument("--port", type=int, default=8000, help="port to listen on (8000)")
+    serve.add_argument(
+        "--no-worker",
+        action="store_true",
+        help="do not start a worker (run `accord worker` elsewhere)",
+    )
+    serve.add_argument(
+        "--workers", type=int, default=1, help="web server processes (1)"
+    )
+
+    commands.add_parser("migrate", help="create or update the database tables")
+
+    worker = commands.add_parser("worker", help="run background tasks")
+    worker.add_argument("--batch", action="store_true", help="run what is queued, then exit")
+
+    demo = commands.add_parser("demo", help="load the demo company")
+    demo.add_argument(
+        "--if-empty",
+        action="store_true",
+        help="only when the database has no users yet (used by `make run`)",
+    )
+
+    create = commands.add_parser(
+        "createuser", help="create a user (asks for what is not given as an option)"
+    )
+    create.add_argument("--email")
+    create.add_argument("--password", help="the password (prefer the prompt: it is not logged)")
+    create.add_argument("--role", help="role slug, e.g. administrator, manager")
+    create.add_argument("--name", default=None, help="full name")
+
+    token = commands.add_parser("token", help="manage personal API tokens")
+    token_commands = token.add_subparsers(dest="token_command", metavar="ACTION")
+    token_commands.required = True
+    token_create = token_commands.add_parser("create", help="make a token and print it once")
+    token_create.add_argument("--user", required=True, help="the user's e-mail")
+    token_create.add_argument("--name", required=True, help="what the token is for")
+    token_list = token_commands.add_parser("list", help="list a user's tokens")
+    token_list.add_argument("--user", required=True, help="the user's e-mail")
+    token_revoke = token_commands.add_parser("revoke", help="revoke a token by its id")
+    token_revoke.add_argument("--user", required=True, help="the user's e-mail")
+    token_revoke.add_argument("--id", required=True, type=int, help="the token id (see list)")
+
+    check = commands.add_parser(
+        "check", help="check settings, the database and migrations"
+    )
+    check.add_argument(
+        "--deploy", action="store_true", help="also run Django's production checks"
+    )
+
+    manage = commands.add_parser(
+        "manage", help="run any Django management command (for developers)"
+    )
+    manage.add_argument("args", nargs=argparse.REMAINDER)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        setup_django()
+        return COMMANDS[args.command](args) or 0
+    except Failure as failure:
+        print(f"accord: {failure}", file=sys.stderr)
+        return failure.code
+    except KeyboardInterrupt:
+        return 130
+
+
+def setup_django() -> None:
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "accord.settings")
+    from django.core.exceptions import ImproperlyConfigured
+
+    try:
+        import django
+
+        django.setup()
+    except ImproperlyConfigured as error:
+        raise Failure(f"configuration error: {error}", EXIT_CONFIG) from None
+
+
+def require_database() -> None:
+    """Fail fast, in one line, when the database cannot be reached."""
+    from django.db import connection
+    from django.db.utils import Error
+
+    try:
+        connection.ensure_connection()
+    except Error as error:
+        reason = " ".join(str(error).split()) or type(error).__name__
+        raise Failure(f"cannot reach the database {database_label()}: {reason}") from None
+
+
+def database_label() -> str:
+    from django.conf import settings
+
+    database = settings.DATABASES["default"]
+    if database["ENGINE"].endswith("sqlite3"):
+        return str(database["NAME"])
+    url = os.environ.get("DATABASE_URL", "")
+    parts = urlsplit(url)
+    if parts.password:  # never print a password
+        netloc = parts.netloc.replace(f":{parts.password}@", ":***@")
+        url = urlunsplit(parts._replace(netloc=netloc))
+    return url
+
+
+def django_command(command: str, *args, **options) -> None:
+    from django.core.management import call_command
+    from django.core.management.base import CommandError
+
+    try:
+        call_command(command, *args, **options)
+    except CommandError as error:
+        raise Failure(str(error)) from None
+
+
+def cmd_migrate(args) -> int:
+    require_database()
+    django_command("migrate", interactive=False, verbosity=1)
+    return 0
+
+
+def cmd_worker(args) -> int:
+    require_database()
+    django_command("worker", batch=args.batch)
+    return 0
+
+
+def cmd_demo(args) -> int:
+    require_database()
+    django_command("migrate", interactive=False, verbosity=0)
+    django_command("demo", if_empty=args.if_empty)
+    return 0
+
+
+def cmd_createuser(args) -> int:
+    require_database()
+    options = {"email": args.email, "password": args.password, "role": args.role}
+    if args.name is not None:
+        options["full_name"] = args.name
+    django_command("createuser", **options)
+    return 0
+
+
+def cmd_token(args) -> int:
+    require_database()
+    django_command("token", args.token_command, user=args.user, **token_options(args))
+    return 0
+
+
+def token_options(args) -> dict:
+    if args.token_command == "create":
+        return {"name": args.name}
+    if args.token_command == "revoke":
+        return {"token_id": args.id}
+    return {}
+
+
+def cmd_check(args) -> int:
+    require_database()
+    django_command("check", deploy=args.deploy, fail_level="WARNING")
+    from django.db import connection
+    from django.db.migrations.executor import MigrationExecutor
+
+    executor = MigrationExecutor(connection)
+    pending = executor.migration_plan(executor.loader.graph.leaf_nodes())
+    if pending:
+        raise Failure(f"{len(pending)} database migrations are not applied; run `accord migrate`.")
+    print(f"Accord is ready: settings valid, database {database_label()} reachable, up to date.")
+    return 0
+
+
+def cmd_manage(args) -> int:
+    from django.core.management import execute_from_command_line
+
+    execute_from_command_line(["accord manage", *args.args])
+    return 0
+
+
+def cmd_serve(args) -> int:
+    from django.conf import settings
+
+    require_database()
+    django_command("migrate", interactive=False, verbosity=0)
+    if not settings.DEBUG:
+        django_command("collectstatic", interactive=False, verbosity=0)
+    processes: list[subprocess.Popen] = []
+    web = [
+        sys.executable, "-m", "granian", "--interface", "wsgi",
+        "--host", args.host, "--port", str(args.port),
+        "--workers", str(args.workers), "--blocking-threads", "4",
+        "--no-ws", "--log-level", "warning",
+        "accord.wsgi:application",
+    ]  # fmt: skip
+    processes.append(subprocess.Popen(web))  # noqa: S603 (fixed argv, no shell)
+    if not args.no_worker:
+        worker = [sys.executable, "-m", "accord.cli", "worker"]
+        processes.append(subprocess.Popen(worker))  # noqa: S603
+    shown_host = "127.0.0.1" if args.host in {"0.0.0.0", "::"} else args.host  # noqa: S104
+    print(f"Accord is running at http://{shown_host}:{args.port}/  (Ctrl+C stops it)", flush=True)
+    return supervise(processes)
+
+
+def supervise(processes: list[subprocess.Popen]) -> int:
+    """Run until a child exits or we are asked to stop; then stop all children."""
+    stopping = False
+
+    def stop(signum, frame):
+        nonlocal stopping
+        stopping = True
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    code = 0
+    while not stopping:
+        exited = [p for p in processes if p.poll() is not None]
+        if exited:
+            code = exited[0].returncode or EXIT_FAILED
+            print(f"accord: a child process stopped (exit {exited[0].returncode})", file=sys.stderr)
+            break
+        time.sleep(0.5)
+    for process in processes:
+        if process.poll() is None:
+            process.terminate()
+    for process in processes:
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            process.kill()
+    return 0 if stopping else code
+
+
+COMMANDS = {
+    "serve": cmd_serve,
+    "migrate": cmd_migrate,
+    "worker": cmd_worker,
+    "demo": cmd_demo,
+    "createuser": cmd_createuser,
+    "token": cmd_token,
+    "check": cmd_check,
+    "manage": cmd_manage,
+}
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,119 @@
+"""Reading settings from the environment: typed, strict, and naming the variable at fault."""
+
+import os
+import secrets
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import environ
+from django.core.exceptions import ImproperlyConfigured
+
+TRUE_WORDS = {"1", "true", "yes", "on"}
+FALSE_WORDS = {"0", "false", "no", "off", ""}
+
+
+class SettingError(ImproperlyConfigured):
+    """A setting from the environment has a value Accord cannot use."""
+
+
+def env_str(name: str, default: str) -> str:
+    return os.environ.get(name, default).strip()
+
+
+def env_bool(name: str, default: bool) -> bool:
+    raw = os.environ.get(name)
+    if raw is None:
+        return default
+    word = raw.strip().lower()
+    if word in TRUE_WORDS:
+        return True
+    if word in FALSE_WORDS:
+        return False
+    raise SettingError(f"{name}={raw!r} is not a yes/no value; use true or false.")
+
+
+def env_int(name: str, default: int) -> int:
+    raw = os.environ.get(name)
+    if raw is None or not raw.strip():
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise SettingError(f"{name}={raw!r} is not a whole number.") from None
+    if value < 0:
+        raise SettingError(f"{name}={raw!r} must not be negative.")
+    return value
+
+
+def env_list(name: str, default: list[str]) -> list[str]:
+    raw = os.environ.get(name)
+    if raw is None:
+        return default
+    return [item.strip() for item in raw.split(",") if item.strip()]
+
+
+def env_choice(name: str, default: str, choices: list[str]) -> str:
+    value = env_str(name, default)
+    if value not in choices:
+        raise SettingError(f"{name}={value!r} is not one of: {', '.join(choices)}.")
+    return value
+
+
+def read_secret_key(data_dir: Path) -> str:
+    """SECRET_KEY from the environment, else from var/secret_key, made on first run."""
+    key = env_str("SECRET_KEY", "")
+    if key:
+        if len(key) < 50 or len(set(key)) < 5:
+            raise SettingError("SECRET_KEY is too short: use at least 50 random characters.")
+        return key
+    path = data_dir / "secret_key"
+    if path.exists():
+        return path.read_text().strip()
+    data_dir.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_urlsafe(64)
+    # Created with owner-only permissions; never committed (var/ is git-ignored).
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as file:
+        file.write(key)
+    return key
+
+
+def read_database_url(data_dir: Path) -> dict:
+    """DATABASE_URL as a Django database dict; SQLite under data_dir by default."""
+    url = env_str("DATABASE_URL", "")
+    if not url:
+        data_dir.mkdir(parents=True, exist_ok=True)
+        url = f"sqlite:///{data_dir / 'accord.sqlite3'}"
+    scheme = urlsplit(url).scheme
+    if scheme not in {"sqlite", "postgres", "postgresql", "pgsql"}:
+        raise SettingError(
+            f"DATABASE_URL has the scheme {scheme!r}; Accord supports sqlite:/// and postgres://."
+        )
+    try:
+        database = environ.Env.db_url_config(url)
+    except Exception as error:
+        raise SettingError(f"DATABASE_URL cannot be read: {error}") from None
+    if database["ENGINE"] == "django.db.backends.sqlite3":
+        if not database["NAME"] or database["NAME"] == ":memory:":
+            raise SettingError("DATABASE_URL must name an SQLite file, e.g. sqlite:////srv/a.db.")
+        database["OPTIONS"] = {
+            # WAL lets readers work while one writer writes; IMMEDIATE takes the write
+            # lock at BEGIN so two writers queue on the busy timeout instead of failing.
+            "transaction_mode": "IMMEDIATE",
+            "timeout": 20,
+            "init_command": (
+                "PRAGMA journal_mode=WAL;"
+                "PRAGMA synchronous=NORMAL;"
+                "PRAGMA foreign_keys=ON;"
+                "PRAGMA busy_timeout=20000;"
+                "PRAGMA cache_size=-20000;"
+            ),
+        }
+    else:
+        if not database.get("NAME"):
+            raise SettingError("DATABASE_URL must name a database, e.g. postgres://u@h/accord.")
+        database.setdefault("OPTIONS", {})
+        database["OPTIONS"].setdefault("connect_timeout", 5)
+        database["CONN_MAX_AGE"] = env_int("ACCORD_DB_CONN_MAX_AGE", 60)
+        database["CONN_HEALTH_CHECKS"] = True
+    return database

@@ -1,0 +1,1 @@
+"""The shared kernel: base fields, domain events, the timeline, worker plumbing."""

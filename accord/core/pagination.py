@@ -1,0 +1,97 @@
+"""Keyset (cursor) pagination: every list pages by its sort key, never by OFFSET.
+
+A cursor holds the sort and the sort values of the last row shown; the next page is
+the rows after that row in the same order. Each page costs an index range scan,
+whatever its depth. The sort always ends with the primary key, so ties are stable.
+"""
+
+import base64
+import binascii
+import json
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+from django.db.models import Q, QuerySet
+
+MAX_LIMIT = 200
+
+
+class InvalidCursor(ValueError):
+    """The cursor was not made by this list with this sort."""
+
+
+@dataclass(frozen=True)
+class Page:
+    items: list
+    next_cursor: str | None
+
+
+def keyset_page(
+    queryset: QuerySet, *, sort: str, cursor: str | None = None, limit: int = 50
+) -> Page:
+    """One page of `queryset` ordered by `sort` ("-created_at", "name") then the key.
+
+    The sort field must not be null (use a tie-free, non-null column).
+    """
+    if not 1 <= limit <= MAX_LIMIT:
+        raise ValueError(f"limit must be between 1 and {MAX_LIMIT}")
+    fields = _sort_fields(sort)
+    ordered = queryset.order_by(*fields)
+    if cursor:
+        ordered = ordered.filter(_after(fields, _decode(cursor, sort, len(fields))))
+    rows = list(ordered[: limit + 1])
+    items, more = rows[:limit], len(rows) > limit
+    next_cursor = _encode(sort, [_value(items[-1], f) for f in fields]) if more else None
+    return Page(items=items, next_cursor=next_cursor)
+
+
+def _sort_fields(sort: str) -> list[str]:
+    descending = sort.startswith("-")
+    name = sort.lstrip("-")
+    if name in {"pk", "id"}:
+        return ["-pk" if descending else "pk"]
+    return [sort, "-pk" if descending else "pk"]
+
+
+def _after(fields: list[str], values: list[Any]) -> Q:
+    """Rows after (a, b, ...) in the order: a > x OR (a = x AND b > y) OR ..."""
+    condition = Q()
+    for index, field in enumerate(fields):
+        name = field.lstrip("-")
+        step = Q(**{f"{name}__{'lt' if field.startswith('-') else 'gt'}": values[index]})
+        for previous_field, previous_value in zip(fields[:index], values[:index], strict=True):
+            step &= Q(**{previous_field.lstrip("-"): previous_value})
+        condition |= step
+    return condition
+
+
+def _value(item: Any, field: str) -> Any:
+    value = getattr(item, field.lstrip("-"))
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return str(value)
+    return value
+
+
+def _encode(sort: str, values: list[Any]) -> str:
+    raw = json.dumps({"s": sort, "v": values}, separators=(",", ":")).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def _decode(cursor: str, sort: str, size: int) -> list[Any]:
+    try:
+        padded = cursor + "=" * (-len(cursor) % 4)
+        data = json.loads(base64.urlsafe_b64decode(padded.encode()))
+    except (binascii.Error, UnicodeDecodeError, ValueError):
+        raise InvalidCursor("The cursor is not valid.") from None
+    if not isinstance(data, dict) or data.get("s") != sort:
+        raise InvalidCursor("The cursor belongs to another sort order.")
+    values = data.get("v")
+    if not isinstance(values, list) or len(values) != size:
+        raise InvalidCursor("The cursor is not valid.")
+    if any(not isinstance(v, str | int | float | bool) for v in values):
+        raise InvalidCursor("The cursor is not valid.")
+    return values

@@ -1,0 +1,63 @@
+"""The timeline: every change of a record and every activity on it, newest first."""
+
+from collections.abc import Iterable
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+from django.contrib.contenttypes.models import ContentType
+from django.db import models
+from django.utils import timezone
+
+from accord.core.models import TimelineEvent
+
+
+def field_changes(
+    before: dict[str, Any], after: dict[str, Any], fields: Iterable[str]
+) -> list[dict[str, Any]]:
+    """The fields whose value differs, as [{"field", "old", "new"}] in JSON-safe form."""
+    changes = []
+    for name in fields:
+        old, new = before.get(name), after.get(name)
+        if old != new:
+            changes.append({"field": name, "old": _plain(old), "new": _plain(new)})
+    return changes
+
+
+def timeline_record(
+    *,
+    subject: models.Model,
+    kind: str,
+    actor: Any = None,
+    data: dict[str, Any] | None = None,
+    occurred_at: datetime | None = None,
+) -> TimelineEvent:
+    """Add one entry to a record's timeline. Called by services inside their transaction."""
+    return TimelineEvent.objects.create(
+        subject_type=ContentType.objects.get_for_model(subject),
+        subject_id=subject.pk,
+        kind=kind,
+        actor=actor if actor is not None and actor.pk else None,
+        occurred_at=occurred_at or timezone.now(),
+        data=data or {},
+    )
+
+
+def timeline_of(subject: models.Model, *, kinds: Iterable[str] | None = None):
+    """A record's timeline, newest first (the caller has already checked visibility)."""
+    events = TimelineEvent.objects.filter(
+        subject_type=ContentType.objects.get_for_model(subject), subject_id=subject.pk
+    ).select_related("actor")
+    if kinds is not None:
+        events = events.filter(kind__in=list(kinds))
+    return events.order_by("-occurred_at", "-id")
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, models.Model):
+        return value.pk
+    return value

@@ -1,0 +1,21 @@
+"""Accord's URLs: the web app, the API under /api/v1/, and /healthz."""
+
+from django.urls import path, re_path
+
+from accord.api.api import api
+from accord.api.problems import problem_response
+from accord.web import views as web
+
+
+def api_not_found(request, rest=""):
+    return problem_response(404, "There is nothing at this address.")
+
+
+urlpatterns = [
+    path("", web.today, name="today"),
+    path("login/", web.login, name="login"),
+    path("logout/", web.logout, name="logout"),
+    path("healthz", web.healthz, name="healthz"),
+    path("api/v1/", api.urls),
+    re_path(r"^api/(?P<rest>.*)$", api_not_found),
+]

@@ -1,0 +1,1 @@
+"""The browser interface: the app shell, shared components, static assets."""

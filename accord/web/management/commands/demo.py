@@ -1,0 +1,30 @@
+"""`accord demo`: fill the database with a realistic demo company."""
+
+from django.conf import settings
+from django.core.management.base import BaseCommand
+from django.db import transaction
+
+from accord.accounts import demo as accounts_demo
+from accord.accounts.models import User
+
+
+class Command(BaseCommand):
+    help = "Load the demo company (users in each role; more as features land)."
+
+    def add_arguments(self, parser):
+        parser.add_argument(
+            "--if-empty",
+            action="store_true",
+            help="do nothing when the database already has users",
+        )
+
+    def handle(self, *args, if_empty: bool, **options):
+        if if_empty and User.objects.exists():
+            self.stdout.write("The database already has users; demo data not loaded.")
+            return
+        with transaction.atomic():
+            logins = accounts_demo.populate()
+        self.stdout.write("Demo company loaded. Log in with any of these:")
+        for email, role in logins:
+            self.stdout.write(f"  {email:<24} {role}")
+        self.stdout.write(f"Password for all of them: {settings.ACCORD_DEMO_PASSWORD}")

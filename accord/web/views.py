@@ -1,0 +1,42 @@
+"""The shell's own pages: Today (home), login, health check."""
+
+from django.contrib.auth import views as auth_views
+from django.contrib.auth.decorators import login_required
+from django.contrib.auth.forms import AuthenticationForm
+from django.http import JsonResponse
+from django.shortcuts import render
+from django.utils.translation import gettext_lazy as _
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET
+
+from accord.core.queries import health_now
+
+
+class EmailLoginForm(AuthenticationForm):
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["username"].label = _("E-mail")
+        self.fields["username"].widget.attrs.update(
+            {"autocomplete": "email", "inputmode": "email", "autofocus": True}
+        )
+
+
+login = auth_views.LoginView.as_view(
+    template_name="web/login.html",
+    authentication_form=EmailLoginForm,
+    redirect_authenticated_user=True,
+)
+logout = auth_views.LogoutView.as_view()
+
+
+@login_required
+def today(request):
+    return render(request, "web/today.html", {"page_title": _("Today")})
+
+
+@never_cache
+@require_GET
+def healthz(request):
+    """For load balancers: 200 when the database answers, with the worker's heartbeat age."""
+    health = health_now()
+    return JsonResponse(health.as_dict(), status=200 if health.database_ok else 503)
