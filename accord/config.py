@@ -2,6 +2,7 @@
 
 import os
 import secrets
+import zoneinfo
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -117,3 +118,21 @@ def read_database_url(data_dir: Path) -> dict:
         database["CONN_MAX_AGE"] = env_int("ACCORD_DB_CONN_MAX_AGE", 60)
         database["CONN_HEALTH_CHECKS"] = True
     return database
+
+
+def read_redis_url() -> str:
+    url = env_str("REDIS_URL", "")
+    if url and urlsplit(url).scheme not in {"redis", "rediss", "unix"}:
+        raise SettingError(f"REDIS_URL={url!r} must start with redis://, rediss:// or unix://.")
+    return url
+
+
+def read_time_zone() -> str:
+    name = env_str("ACCORD_TIME_ZONE", "UTC")
+    try:
+        zoneinfo.ZoneInfo(name)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        raise SettingError(
+            f"ACCORD_TIME_ZONE={name!r} is not a time zone (e.g. Europe/Berlin)."
+        ) from None
+    return name

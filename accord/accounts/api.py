@@ -4,7 +4,7 @@ from datetime import datetime
 
 from django.core.exceptions import ValidationError
 from django.shortcuts import get_object_or_404
-from ninja import Query, Router, Schema
+from ninja import Query, Router, Schema, Status
 
 from accord.accounts.queries import tokens_of, users_visible_to
 from accord.accounts.services import token_create, token_revoke
@@ -95,7 +95,7 @@ def tokens_create(request, payload: TokenIn):
     except ValidationError as error:
         raise Problem(422, "The token was not created.", errors=field_errors(error)) from None
     token.token = key
-    return 201, token
+    return Status(201, token)
 
 
 @router.delete(
@@ -103,4 +103,4 @@ def tokens_create(request, payload: TokenIn):
 )
 def tokens_revoke(request, token_id: int):
     token_revoke(token=get_object_or_404(tokens_of(request.auth), pk=token_id))
-    return 204, None
+    return Status(204, None)

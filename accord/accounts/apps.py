@@ -1,4 +1,5 @@
 from django.apps import AppConfig
+from django.db.models.signals import post_migrate
 from django.utils.translation import gettext_lazy as _
 
 
@@ -6,3 +7,8 @@ class AccountsConfig(AppConfig):
     name = "accord.accounts"
     label = "accounts"
     verbose_name = _("Accounts")
+
+    def ready(self):
+        from accord.accounts.roles import ensure_shipped_roles
+
+        post_migrate.connect(ensure_shipped_roles, sender=self)

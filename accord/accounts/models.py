@@ -81,7 +81,9 @@ class ApiToken(models.Model):
 
     PREFIX = "acc_"
 
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="tokens")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="tokens"
+    )
     name = models.CharField(_("name"), max_length=100)
     key_hash = models.CharField(max_length=64, unique=True)
     hint = models.CharField(max_length=12)  # the first characters, to tell tokens apart

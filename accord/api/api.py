@@ -45,9 +45,6 @@ def on_problem(request, exc: Problem):
 @api.exception_handler(RequestValidationError)
 def on_request_invalid(request, exc: RequestValidationError):
     errors = [_request_error(error) for error in exc.errors]
-    if any(error.get("type") == "json_invalid" or "parse" in error.get("msg", "")
-           for error in exc.errors):  # fmt: skip
-        return problem_response(400, "The request body is not valid JSON.", errors=errors)
     return problem_response(422, "The request has invalid values.", errors=errors)
 
 
@@ -67,6 +64,8 @@ def on_unauthenticated(request, exc):
 
 @api.exception_handler(HttpError)
 def on_http_error(request, exc: HttpError):
+    if exc.status_code == 400 and exc.message.startswith("Cannot parse request body"):
+        return problem_response(400, "The request body is not valid JSON.")
     return problem_response(exc.status_code, exc.message)
 
 

@@ -15,9 +15,7 @@ class ListParams(Schema):
     sort: str | None = None
 
 
-def paginate(
-    queryset: QuerySet, params: ListParams, *, sorts: set[str], default_sort: str
-) -> dict:
+def paginate(queryset: QuerySet, params: ListParams, *, sorts: set[str], default_sort: str) -> dict:
     """A page of the queryset; `sorts` names the fields a client may sort by."""
     sort = params.sort or default_sort
     if sort.lstrip("-") not in sorts:
@@ -30,7 +28,9 @@ def paginate(
     try:
         page = keyset_page(queryset, sort=sort, cursor=params.cursor, limit=params.limit)
     except InvalidCursor as error:
-        raise Problem(400, str(error), errors=[{"field": "cursor", "message": str(error)}]) from None
+        raise Problem(
+            400, str(error), errors=[{"field": "cursor", "message": str(error)}]
+        ) from None
     return {"items": page.items, "next_cursor": page.next_cursor}
 
 

@@ -58,7 +58,8 @@ def emit(name: str, **payload: Any) -> None:
 
 
 def _dispatch(event: DomainEvent) -> None:
-    for handler in [*_handlers.get(event.name, []), *_handlers.get("*", [])]:
+    # dict.fromkeys keeps the order and calls a handler subscribed twice only once.
+    for handler in dict.fromkeys([*_handlers.get(event.name, []), *_handlers.get("*", [])]):
         try:
             handler(event)
         except Exception:

@@ -13,6 +13,13 @@ from accord.core.queries import health_now
 
 
 class EmailLoginForm(AuthenticationForm):
+    error_messages = {
+        **AuthenticationForm.error_messages,
+        "invalid_login": _(
+            "That e-mail and password do not match an account. Check both and try again."
+        ),
+    }
+
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["username"].label = _("E-mail")

@@ -45,7 +45,13 @@ class Command(BaseCommand):
         beats.start()
         try:
             if backend == RQ_BACKEND:
-                rq_options = {"job_class": "django_tasks_rq.Job", "verbosity": verbosity}
+                # Tasks run in this process, as on the database queue: no fork() beside
+                # the heartbeat thread, and Django's connections stay where they are.
+                rq_options = {
+                    "job_class": "django_tasks_rq.Job",
+                    "worker_class": "rq.worker.SimpleWorker",
+                    "verbosity": verbosity,
+                }
                 if batch:
                     rq_options["burst"] = True
                 call_command("rqworker", *settings.TASKS["default"]["QUEUES"], **rq_options)

@@ -1,0 +1,52 @@
+"""Shared fixtures: standing users, an API client with a real token."""
+
+import pytest
+from django.test import Client
+
+from accord.accounts.services import token_create, user_create
+
+PASSWORD = "correct-horse-battery-staple"
+
+
+@pytest.fixture(autouse=True)
+def plain_static_files(settings):
+    # Tests render templates without `collectstatic`; production uses the manifest.
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    }
+
+
+@pytest.fixture
+def owner(db):
+    return user_create(
+        email="olivia@example.com", password=PASSWORD, role="manager", full_name="Olivia Owner"
+    )
+
+
+@pytest.fixture
+def admin(db):
+    return user_create(
+        email="ada@example.com", password=PASSWORD, role="administrator", full_name="Ada Admin"
+    )
+
+
+class ApiClient(Client):
+    """A test client that talks to /api/v1/ with a bearer token."""
+
+    def __init__(self, token: str | None):
+        super().__init__(headers={"Authorization": f"Bearer {token}"} if token else {})
+
+    def post_json(self, path, data, **extra):
+        return self.post(path, data, content_type="application/json", **extra)
+
+
+@pytest.fixture
+def api(owner):
+    _token, key = token_create(user=owner, name="tests")
+    return ApiClient(key)
+
+
+@pytest.fixture
+def anonymous_api(db):
+    return ApiClient(None)

@@ -1,0 +1,51 @@
+import pytest
+from django.utils import timezone
+
+from accord.accounts.models import User
+from accord.core.pagination import InvalidCursor, keyset_page
+
+
+@pytest.fixture
+def people(db):
+    # Three share one timestamp, so only the key can order them: ties must not be lost.
+    moment = timezone.now()
+    return [
+        User.objects.create_user(f"user{n:02}@example.com", None, date_joined=moment)
+        if n < 3
+        else User.objects.create_user(f"user{n:02}@example.com", None)
+        for n in range(7)
+    ]
+
+
+def walk(queryset, sort, limit):
+    pages, cursor = [], None
+    while True:
+        page = keyset_page(queryset, sort=sort, cursor=cursor, limit=limit)
+        pages.append([user.email for user in page.items])
+        cursor = page.next_cursor
+        if cursor is None:
+            return pages
+
+
+@pytest.mark.parametrize("sort", ["email", "-email", "date_joined", "-date_joined", "-id"])
+def test_walking_the_pages_shows_every_row_once_in_order(people, sort):
+    queryset = User.objects.all()
+    expected = [user.email for user in queryset.order_by(sort, "-pk" if "-" in sort else "pk")]
+    pages = walk(queryset, sort, limit=3)
+    assert [email for page in pages for email in page] == expected
+    assert [len(page) for page in pages] == [3, 3, 1]
+
+
+def test_the_last_full_page_has_no_next_cursor(people):
+    page = keyset_page(User.objects.all(), sort="email", limit=7)
+    assert len(page.items) == 7
+    assert page.next_cursor is None
+
+
+def test_a_cursor_from_another_sort_or_garbage_is_refused(people):
+    cursor = keyset_page(User.objects.all(), sort="email", limit=2).next_cursor
+    with pytest.raises(InvalidCursor, match="another sort"):
+        keyset_page(User.objects.all(), sort="-email", cursor=cursor)
+    for garbage in ["!!!", "bm90IGpzb24", "eyJzIjoiZW1haWwiLCJ2IjpbMV19"]:
+        with pytest.raises(InvalidCursor):
+            keyset_page(User.objects.all(), sort="email", cursor=garbage)

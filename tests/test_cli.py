@@ -1,0 +1,165 @@
+"""The `accord` command as operators script it: clear output, one-line failures, exit codes."""
+
+import os
+import secrets
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from accord.accounts.models import ApiToken, User
+from accord.cli import main
+from tests.conftest import PASSWORD, ApiClient
+
+ACCORD = [sys.executable, "-m", "accord.cli"]
+
+
+def run_accord(args, tmp_path, **env):
+    """Run `accord` in a fresh process, with its own data directory and SQLite file."""
+    environment = {
+        key: value
+        for key, value in os.environ.items()
+        if not key.startswith(("DJANGO_", "ACCORD_", "DATABASE_", "REDIS_", "PYTEST"))
+    }
+    environment.update(
+        ACCORD_DATA_DIR=str(tmp_path / "var"),
+        DATABASE_URL=f"sqlite:///{tmp_path / 'accord.sqlite3'}",
+    )
+    environment.update(env)
+    return subprocess.run(
+        [*ACCORD, *args],
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=Path(__file__).resolve().parents[1],
+        check=False,
+    )
+
+
+def test_help_lists_every_command(tmp_path):
+    result = run_accord(["--help"], tmp_path)
+    assert result.returncode == 0
+    for command in ["serve", "migrate", "worker", "demo", "createuser", "token", "check"]:
+        assert command in result.stdout
+
+
+@pytest.mark.parametrize(
+    ("variable", "value"),
+    [
+        ("DEBUG", "maybe"),
+        ("DATABASE_URL", "mysql://root@localhost/accord"),
+        ("DATABASE_URL", "postgres://postgres@127.0.0.1:1/accord"),
+        ("ACCORD_TIME_ZONE", "Mars/Olympus"),
+        ("REDIS_URL", "http://127.0.0.1:6379"),
+        ("SECRET_KEY", "short"),
+        ("ACCORD_LANGUAGE", "xx"),
+        ("ACCORD_SESSION_AGE", "a week"),
+    ],
+)
+def test_a_bad_setting_stops_start_up_with_one_line_naming_it(tmp_path, variable, value):
+    result = run_accord(["check"], tmp_path, **{variable: value})
+    assert result.returncode != 0
+    assert "Traceback" not in result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    named = variable if variable != "DATABASE_URL" or "mysql" in value else "database"
+    assert named in lines[0]
+
+
+def test_production_settings_pass_the_deploy_check_without_warnings(tmp_path):
+    production = {
+        "DEBUG": "false",
+        "SECRET_KEY": secrets.token_urlsafe(64),
+        "ALLOWED_HOSTS": "crm.example.com",
+        "ACCORD_HTTPS": "true",
+    }
+    assert run_accord(["migrate"], tmp_path, **production).returncode == 0
+    result = run_accord(["check", "--deploy"], tmp_path, **production)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "no issues (0 silenced)" in result.stdout
+
+
+def test_the_secret_key_is_made_once_and_kept_private(tmp_path):
+    from accord.config import read_secret_key
+
+    key = read_secret_key(tmp_path)
+    assert len(key) >= 50
+    assert read_secret_key(tmp_path) == key
+    assert (tmp_path / "secret_key").stat().st_mode & 0o077 == 0
+
+
+def test_createuser_without_a_terminal_makes_a_user_who_can_log_in(db, capsys, client):
+    code = main(["createuser", "--email", "Nina@Example.com", "--password", PASSWORD,
+                 "--role", "head-of-sales", "--name", "Nina Head"])  # fmt: skip
+    assert code == 0
+    assert "nina@example.com" in capsys.readouterr().out
+    user = User.objects.get(email="nina@example.com")
+    assert (user.full_name, user.role.slug) == ("Nina Head", "head-of-sales")
+    assert client.login(username="nina@example.com", password=PASSWORD)
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--email", "x@example.com", "--password", "12345", "--role", "manager"], "password"),
+        (["--email", "x@example.com", "--password", PASSWORD, "--role", "boss"], "role"),
+        (["--email", "not-an-email", "--password", PASSWORD, "--role", "manager"], "e-mail"),
+        (["--email", "x@example.com", "--role", "manager"], "--password"),
+    ],
+)
+def test_createuser_refuses_bad_input_in_one_line(db, capsys, args, message):
+    assert main(["createuser", *args]) == 1
+    error = capsys.readouterr().err.strip()
+    assert error.startswith("accord: ")
+    assert message in error
+    assert len(error.splitlines()) == 1
+    assert not User.objects.filter(email="x@example.com").exists()
+
+
+def test_createuser_refuses_an_e_mail_that_is_taken(owner, capsys):
+    code = main(["createuser", "--email", owner.email.upper(), "--password", PASSWORD,
+                 "--role", "manager"])  # fmt: skip
+    assert code == 1
+    assert "already exists" in capsys.readouterr().err
+
+
+def test_token_create_prints_a_working_token_once(owner, capsys):
+    assert main(["token", "create", "--user", owner.email, "--name", "CI"]) == 0
+    key = capsys.readouterr().out.strip()
+    assert ApiClient(key).get("/api/v1/me").json()["email"] == owner.email
+    assert ApiToken.objects.get(user=owner).name == "CI"
+
+    assert main(["token", "list", "--user", owner.email]) == 0
+    listing = capsys.readouterr().out
+    assert "CI" in listing
+    assert key not in listing
+
+
+def test_token_create_for_an_unknown_user_fails_clearly(db, capsys):
+    assert main(["token", "create", "--user", "ghost@example.com", "--name", "x"]) == 1
+    assert capsys.readouterr().err.strip() == "accord: no user with the e-mail ghost@example.com"
+
+
+def test_token_revoke_closes_the_api_for_that_token(owner, capsys):
+    main(["token", "create", "--user", owner.email, "--name", "old"])
+    key = capsys.readouterr().out.strip()
+    token = ApiToken.objects.get(user=owner)
+    assert main(["token", "revoke", "--user", owner.email, "--id", str(token.pk)]) == 0
+    assert ApiClient(key).get("/api/v1/me").status_code == 401
+
+
+def test_demo_loads_users_in_every_role_and_only_into_an_empty_database(db, capsys, client):
+    assert main(["demo", "--if-empty"]) == 0
+    output = capsys.readouterr().out
+    assert "admin@example.com" in output
+    roles = set(User.objects.values_list("role__slug", flat=True))
+    assert roles == {"administrator", "head-of-sales", "manager", "marketing", "support",
+                     "read-only"}  # fmt: skip
+    count = User.objects.count()
+    assert main(["demo", "--if-empty"]) == 0
+    assert User.objects.count() == count
+    from django.conf import settings
+
+    assert client.login(username="manager@example.com", password=settings.ACCORD_DEMO_PASSWORD)
