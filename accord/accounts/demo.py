@@ -31,3 +31,11 @@ def populate() -> list[tuple[str, str]]:
             )
         logins.append((email, role))
     return logins
+
+
+def existing_logins() -> list[tuple[str, str]]:
+    """The demo users still present, for reminding who can log in."""
+    present = set(
+        User.objects.filter(email__in=[u[0] for u in DEMO_USERS]).values_list("email", flat=True)
+    )
+    return [(email, role) for email, _name, role, _language in DEMO_USERS if email in present]

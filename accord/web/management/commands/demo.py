@@ -21,10 +21,14 @@ class Command(BaseCommand):
     def handle(self, *args, if_empty: bool, **options):
         if if_empty and User.objects.exists():
             self.stdout.write("The database already has users; demo data not loaded.")
+            logins = accounts_demo.existing_logins()
+        else:
+            with transaction.atomic():
+                logins = accounts_demo.populate()
+            self.stdout.write("Demo company loaded.")
+        if not logins:
             return
-        with transaction.atomic():
-            logins = accounts_demo.populate()
-        self.stdout.write("Demo company loaded. Log in with any of these:")
+        self.stdout.write("Log in with any of these:")
         for email, role in logins:
             self.stdout.write(f"  {email:<24} {role}")
         self.stdout.write(f"Password for all of them: {settings.ACCORD_DEMO_PASSWORD}")
