@@ -1,6 +1,7 @@
 """Accord's URLs: the web app, the API under /api/v1/, and /healthz."""
 
-from django.urls import path, re_path
+from django.urls import include, path, re_path
+from django.views.i18n import set_language
 
 from accord.api.api import api
 from accord.api.problems import problem_response
@@ -15,6 +16,9 @@ urlpatterns = [
     path("", web.today, name="today"),
     path("login/", web.login, name="login"),
     path("logout/", web.logout, name="logout"),
+    path("search/", web.search, name="search"),
+    path("i18n/setlang/", set_language, name="set_language"),
+    path("", include("accord.accounts.urls")),
     path("healthz", web.healthz, name="healthz"),
     path("api/v1/", api.urls),
     re_path(r"^api/(?P<rest>.*)$", api_not_found),

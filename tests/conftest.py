@@ -50,3 +50,9 @@ def api(owner):
 @pytest.fixture
 def anonymous_api(db):
     return ApiClient(None)
+
+
+def log_in(client: Client, email: str, password: str = PASSWORD) -> bool:
+    """Log in through the login page, as a person does (throttling and all)."""
+    response = client.post("/login/", {"username": email, "password": password})
+    return response.status_code == 302 and "_auth_user_id" in client.session

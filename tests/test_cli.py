@@ -10,7 +10,7 @@ import pytest
 
 from accord.accounts.models import ApiToken, User
 from accord.cli import main
-from tests.conftest import PASSWORD, ApiClient
+from tests.conftest import PASSWORD, ApiClient, log_in
 
 ACCORD = [sys.executable, "-m", "accord.cli"]
 
@@ -97,7 +97,7 @@ def test_createuser_without_a_terminal_makes_a_user_who_can_log_in(db, capsys, c
     assert "nina@example.com" in capsys.readouterr().out
     user = User.objects.get(email="nina@example.com")
     assert (user.full_name, user.role.slug) == ("Nina Head", "head-of-sales")
-    assert client.login(username="nina@example.com", password=PASSWORD)
+    assert log_in(client, "nina@example.com")
 
 
 @pytest.mark.parametrize(
@@ -162,4 +162,4 @@ def test_demo_loads_users_in_every_role_and_only_into_an_empty_database(db, caps
     assert User.objects.count() == count
     from django.conf import settings
 
-    assert client.login(username="manager@example.com", password=settings.ACCORD_DEMO_PASSWORD)
+    assert log_in(client, "manager@example.com", settings.ACCORD_DEMO_PASSWORD)

@@ -9,6 +9,7 @@ class AccountsConfig(AppConfig):
     verbose_name = _("Accounts")
 
     def ready(self):
+        from accord.accounts import signals  # noqa: F401 (connects the receivers)
         from accord.accounts.roles import ensure_shipped_roles
 
         post_migrate.connect(ensure_shipped_roles, sender=self)

@@ -1,24 +1,64 @@
 """Users (who log in by e-mail), their roles and their personal API tokens."""
 
 import hashlib
+from functools import cached_property
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
 from django.db import models
 from django.utils import timezone
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
+
+from accord.core.visibility import NONE, OWN, TEAM
 
 
 class Role(models.Model):
-    """What a group of users may do. The shipped roles are made by a data migration."""
+    """What a group of users may see and do. Shipped roles are made after migrate."""
 
     slug = models.SlugField(_("slug"), max_length=50, unique=True)
     name = models.CharField(_("name"), max_length=100)
-    is_admin = models.BooleanField(_("administrator"), default=False)
+    description = models.CharField(_("description"), max_length=300, blank=True)
     position = models.PositiveSmallIntegerField(default=0)
+    # {"clients": {"read": "all", "write": "own"}, ...}; a missing entry means "none".
+    access = models.JSONField(_("access"), default=dict, blank=True)
+    can_export = models.BooleanField(_("export"), default=False)
+    can_import = models.BooleanField(_("import"), default=False)
+    can_delete = models.BooleanField(_("delete"), default=False)
+    can_manage_users = models.BooleanField(_("manage users"), default=False)
+    can_manage_automation = models.BooleanField(_("manage automation"), default=False)
+    require_two_factor = models.BooleanField(_("require two-factor login"), default=False)
 
     class Meta:
         ordering = ["position", "name"]
+
+    def __str__(self) -> str:
+        # Shipped role names are in the translation catalogue; an admin's own are shown as typed.
+        return gettext(self.name)
+
+    def level(self, record_type: str, action: str) -> str:
+        return self.access.get(record_type, {}).get(action, NONE)
+
+    def has_capability(self, capability: str) -> bool:
+        return bool(getattr(self, f"can_{capability}", False))
+
+
+class Team(models.Model):
+    """A department. "Team" visibility means records owned by anyone in the team."""
+
+    name = models.CharField(_("name"), max_length=100, unique=True)
+    head = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("head"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="headed_teams",
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["name"]
 
     def __str__(self) -> str:
         return self.name
@@ -37,8 +77,8 @@ class UserManager(BaseUserManager["User"]):
         return user
 
     def create_superuser(self, email, password=None, **fields):
-        fields.setdefault("is_staff", True)
         fields.setdefault("is_superuser", True)
+        fields.setdefault("role", Role.objects.filter(slug="administrator").first())
         return self.create_user(email, password, **fields)
 
 
@@ -48,10 +88,25 @@ class User(AbstractBaseUser, PermissionsMixin):
     role = models.ForeignKey(
         Role, verbose_name=_("role"), null=True, blank=True, on_delete=models.PROTECT
     )
+    team = models.ForeignKey(
+        Team,
+        verbose_name=_("team"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="members",
+    )
     language = models.CharField(_("language"), max_length=10, blank=True)
     time_zone = models.CharField(_("time zone"), max_length=64, blank=True)
+    theme = models.CharField(
+        _("theme"),
+        max_length=10,
+        default="system",
+        choices=[("system", _("As the system")), ("light", _("Light")), ("dark", _("Dark"))],
+    )
+    password_changed_at = models.DateTimeField(null=True, blank=True)
+    must_change_password = models.BooleanField(default=False)
     is_active = models.BooleanField(_("active"), default=True)
-    is_staff = models.BooleanField(default=False)
     date_joined = models.DateTimeField(_("joined"), default=timezone.now)
 
     objects = UserManager()
@@ -74,6 +129,27 @@ class User(AbstractBaseUser, PermissionsMixin):
     def initials(self) -> str:
         words = self.display_name.split()
         return "".join(word[0] for word in words[:2]).upper() or "?"
+
+    # --- what the visibility kernel asks (accord.core.visibility.Viewer) -------------
+    @cached_property
+    def headed_team_ids(self) -> set[int]:
+        return set(self.headed_teams.values_list("pk", flat=True))
+
+    def team_scope_ids(self) -> set[int]:
+        ids = set(self.headed_team_ids)
+        if self.team_id:
+            ids.add(self.team_id)
+        return ids
+
+    def access_level(self, record_type: str, action: str) -> str:
+        if self.role is None:
+            return NONE
+        level = self.role.level(record_type, action)
+        # The head of a team sees (and works on) the whole team's records.
+        return TEAM if level == OWN and self.headed_team_ids else level
+
+    def can(self, capability: str) -> bool:
+        return self.is_active and self.role is not None and self.role.has_capability(capability)
 
 
 class ApiToken(models.Model):
@@ -105,3 +181,36 @@ class ApiToken(models.Model):
     @property
     def is_active(self) -> bool:
         return self.revoked_at is None
+
+
+class UserSession(models.Model):
+    """A browser session of a user, so logging out or deactivation can end it on the server."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="browser_sessions"
+    )
+    session_key = models.CharField(max_length=40, unique=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    ip_address = models.GenericIPAddressField(null=True, blank=True)
+    user_agent = models.CharField(max_length=300, blank=True)
+
+    def __str__(self) -> str:
+        return f"{self.user_id}:{self.session_key[:6]}"
+
+
+class SecurityPolicy(models.Model):
+    """Company-wide login rules an admin sets; a single row (pk=1)."""
+
+    password_max_age_days = models.PositiveIntegerField(
+        _("require a new password every (days)"),
+        default=0,
+        help_text=_("0 turns forced password changes off."),
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        return "security policy"
+
+    @classmethod
+    def current(cls) -> "SecurityPolicy":
+        return cls.objects.get_or_create(pk=1)[0]

@@ -1,15 +1,43 @@
-"""Reads about users and tokens, scoped to what the acting user may see."""
+"""Reads about users, teams, roles and tokens, scoped to what the acting user may see."""
 
-from django.db.models import QuerySet
+from django.db.models import Count, Q, QuerySet
 
-from accord.accounts.models import ApiToken, User
+from accord.accounts.models import ApiToken, Role, Team, User
 
 
 def users_visible_to(user: User) -> QuerySet[User]:
     """Every colleague is visible to a logged-in user (names are needed to assign work)."""
     if not user.is_authenticated or not user.is_active:
         return User.objects.none()
-    return User.objects.select_related("role")
+    return User.objects.select_related("role", "team")
+
+
+def users_for_settings(user: User) -> QuerySet[User]:
+    if not user.can("manage_users"):
+        return User.objects.none()
+    return User.objects.select_related("role", "team").order_by("-is_active", "full_name")
+
+
+def users_search(user: User, query: str, limit: int = 8) -> list[User]:
+    words = query.split()
+    if not words:
+        return []
+    matches = users_visible_to(user).filter(is_active=True)
+    for word in words:
+        matches = matches.filter(Q(full_name__icontains=word) | Q(email__icontains=word))
+    return list(matches.order_by("full_name")[:limit])
+
+
+def teams_for_settings(user: User) -> QuerySet[Team]:
+    if not user.can("manage_users"):
+        return Team.objects.none()
+    return Team.objects.select_related("head").annotate(member_count=Count("members"))
+
+
+def roles_for_settings(user: User) -> QuerySet[Role]:
+    if not user.can("manage_users"):
+        return Role.objects.none()
+    return Role.objects.annotate(user_count=Count("user"))
 
 
 def tokens_of(user: User) -> QuerySet[ApiToken]:

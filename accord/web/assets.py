@@ -19,6 +19,7 @@ FILES = {
     "sortablejs/Sortable.min.js": "Sortable.min.js",
 }
 
+
 # The lucide icons the interface uses, gathered into one sprite (<use href="#name">).
 ICONS = [
     "sun", "users", "building-2", "handshake", "list-checks", "inbox", "chart-column",
@@ -28,6 +29,11 @@ ICONS = [
 ]  # fmt: skip
 
 
+# Noto Sans renders Latin, Cyrillic, Hebrew and Armenian alike (UI.md), served by us.
+FONT_PACKAGES = ["noto-sans", "noto-sans-hebrew", "noto-sans-armenian"]
+FONT_WEIGHTS = [400, 500, 600, 700]
+
+
 def build() -> None:
     if not NODE_MODULES.is_dir():
         sys.exit("accord assets: node_modules is missing; run `npm ci` first.")
@@ -35,6 +41,22 @@ def build() -> None:
     for source, target in FILES.items():
         shutil.copyfile(NODE_MODULES / source, VENDOR / target)
     (VENDOR / "icons.svg").write_text(sprite(ICONS))
+    (VENDOR / "fonts.css").write_text(fonts())
+
+
+def fonts() -> str:
+    """One stylesheet of @font-face rules; each refers to a woff2 copied beside it."""
+    target = VENDOR / "fonts"
+    target.mkdir(exist_ok=True)
+    rules = []
+    for package in FONT_PACKAGES:
+        folder = NODE_MODULES / "@fontsource" / package
+        for weight in FONT_WEIGHTS:
+            css = (folder / f"{weight}.css").read_text()
+            for name in set(re.findall(r"url\(\./files/([^)]+)\)", css)):
+                shutil.copyfile(folder / "files" / name, target / name)
+            rules.append(css.replace("url(./files/", "url(fonts/"))
+    return "\n".join(rules)
 
 
 def sprite(names: list[str]) -> str:

@@ -1,12 +1,24 @@
-"""What every page of the shell needs: the navigation and the text direction."""
+"""What every page of the shell needs: navigation, "+ New" items, the text direction."""
 
+from django.urls import reverse
 from django.utils.translation import get_language_bidi
+from django.utils.translation import gettext_lazy as _
 
 from accord.web.navigation import entries_for
 
 
 def shell(request) -> dict:
     context = {"text_direction": "rtl" if get_language_bidi() else "ltr"}
-    if getattr(request, "user", None) is not None and request.user.is_authenticated:
+    user = getattr(request, "user", None)
+    if user is not None and user.is_authenticated:
         context["nav_entries"] = entries_for(request)
+        context["new_items"] = new_items_for(user)
     return context
+
+
+def new_items_for(user) -> list[dict]:
+    """What the "+ New" menu offers this user (grows as features land)."""
+    items = []
+    if user.can("manage_users"):
+        items.append({"label": _("User"), "url": reverse("user_new")})
+    return items

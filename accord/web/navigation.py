@@ -1,5 +1,6 @@
-"""The sidebar: at most eight entries, only for features that exist."""
+"""The sidebar: at most eight entries, only for features that exist and the user may use."""
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from django.urls import reverse
@@ -13,23 +14,27 @@ class NavEntry:
     url_name: str
     label: str
     icon: str
+    section: str  # the first path segment of the pages under this entry ("" for home)
+    shown_to: Callable = lambda user: True
 
 
 ENTRIES = [
-    NavEntry("today", _("Today"), "sun"),
+    NavEntry("today", _("Today"), "sun", ""),
+    NavEntry("settings", _("Settings"), "settings", "settings", lambda u: u.can("manage_users")),
 ]
 
 assert len(ENTRIES) <= MAX_ENTRIES, "the sidebar holds at most eight entries"
 
 
 def entries_for(request) -> list[dict]:
-    current = request.resolver_match.url_name if request.resolver_match else ""
+    section = request.path.strip("/").split("/")[0]
     return [
         {
             "url": reverse(entry.url_name),
             "label": entry.label,
             "icon": entry.icon,
-            "active": entry.url_name == current,
+            "active": entry.section == section,
         }
         for entry in ENTRIES
+        if entry.shown_to(request.user)
     ]

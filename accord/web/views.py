@@ -10,6 +10,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
 from accord.core.queries import health_now
+from accord.web.search import MIN_QUERY, search_everything
 
 
 class EmailLoginForm(AuthenticationForm):
@@ -39,6 +40,21 @@ logout = auth_views.LogoutView.as_view()
 @login_required
 def today(request):
     return render(request, "web/today.html", {"page_title": _("Today")})
+
+
+@login_required
+@require_GET
+def search(request):
+    query = request.GET.get("q", "")[:200]
+    context = {
+        "page_title": _("Search"),
+        "query": query,
+        "groups": search_everything(request.user, query),
+        "too_short": len(query.strip()) < MIN_QUERY,
+    }
+    if request.htmx:
+        return render(request, "web/search.html#results", context)
+    return render(request, "web/search.html", context)
 
 
 @never_cache

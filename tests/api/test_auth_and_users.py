@@ -4,7 +4,7 @@ from django.test import Client
 
 from accord.accounts.models import ApiToken
 from accord.accounts.services import token_create, user_create
-from tests.conftest import PASSWORD, ApiClient
+from tests.conftest import PASSWORD, ApiClient, log_in
 
 
 def test_a_token_opens_the_api_as_its_user_and_notes_when_it_was_used(api, owner):
@@ -18,7 +18,7 @@ def test_a_token_opens_the_api_as_its_user_and_notes_when_it_was_used(api, owner
 
 def test_the_browser_session_opens_the_api_too(owner):
     client = Client()
-    assert client.login(username="olivia@example.com", password=PASSWORD)
+    assert log_in(client, "olivia@example.com")
     assert client.get("/api/v1/me").json()["email"] == "olivia@example.com"
 
 

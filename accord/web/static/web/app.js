@@ -1,11 +1,17 @@
 // Accord's own small behaviours; everything else is htmx.
 "use strict";
 
+const typing = (element) =>
+  element instanceof HTMLElement &&
+  (element.isContentEditable || ["INPUT", "TEXTAREA", "SELECT"].includes(element.tagName));
+
 document.addEventListener("click", (event) => {
-  // Close an open menu when the user clicks elsewhere.
+  // Close an open menu, or the search results, when the user clicks elsewhere.
   for (const menu of document.querySelectorAll("details.menu[open]")) {
     if (!menu.contains(event.target)) menu.removeAttribute("open");
   }
+  const popup = document.getElementById("search-popup");
+  if (popup && !popup.parentElement.contains(event.target)) popup.replaceChildren();
 });
 
 document.addEventListener("keydown", (event) => {
@@ -14,5 +20,18 @@ document.addEventListener("keydown", (event) => {
       menu.removeAttribute("open");
       menu.querySelector("summary")?.focus();
     }
+    document.getElementById("search-popup")?.replaceChildren();
+    return;
+  }
+  if (event.ctrlKey || event.metaKey || event.altKey || typing(event.target)) return;
+  // Single-key shortcuts: "/" search, "n" new.
+  const target = document.querySelector(`[data-hotkey="${CSS.escape(event.key)}"]`);
+  if (!target) return;
+  event.preventDefault();
+  if (target.tagName === "SUMMARY") {
+    target.parentElement.setAttribute("open", "");
+    target.parentElement.querySelector("[role=menuitem]")?.focus();
+  } else {
+    target.focus();
   }
 });

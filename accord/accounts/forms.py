@@ -1,0 +1,172 @@
+"""Forms for the account screens: they parse and render; the services validate and write."""
+
+from zoneinfo import available_timezones
+
+from django import forms
+from django.conf import settings
+from django.utils.translation import gettext_lazy as _
+
+from accord.accounts.models import Role, Team, User
+from accord.core.visibility import CAPABILITIES, LEVELS, RECORD_TYPES
+
+LEVEL_LABELS = {
+    "all": _("All"),
+    "team": _("Team"),
+    "own": _("Own"),
+    "none": _("None"),
+}
+RECORD_TYPE_LABELS = {
+    "clients": _("Clients"),
+    "deals": _("Deals"),
+    "tasks": _("Tasks"),
+    "activities": _("Activities"),
+    "documents": _("Documents"),
+    "invoices": _("Invoices"),
+    "reports": _("Reports"),
+    "settings": _("Settings"),
+}
+CAPABILITY_LABELS = {
+    "export": _("Export data"),
+    "import": _("Import data"),
+    "delete": _("Delete records"),
+    "manage_users": _("Manage users, teams and roles"),
+    "manage_automation": _("Manage automation"),
+}
+
+
+def time_zone_choices():
+    return [("", _("The company's time zone"))] + [
+        (name, name.replace("_", " ")) for name in sorted(available_timezones())
+    ]
+
+
+def language_choices():
+    return [("", _("The browser's language"))] + [(code, name) for code, name in settings.LANGUAGES]
+
+
+class ProfileForm(forms.Form):
+    full_name = forms.CharField(label=_("Full name"), max_length=150, required=False)
+    language = forms.ChoiceField(label=_("Language"), required=False, choices=language_choices)
+    time_zone = forms.ChoiceField(label=_("Time zone"), required=False, choices=time_zone_choices)
+    theme = forms.ChoiceField(label=_("Theme"), choices=User._meta.get_field("theme").choices)
+
+
+class PasswordForm(forms.Form):
+    old_password = forms.CharField(
+        label=_("Current password"),
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
+    )
+    new_password = forms.CharField(
+        label=_("New password"),
+        strip=False,
+        help_text=_("At least 10 characters; not a common password, not only digits."),
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+    )
+
+
+class CodeForm(forms.Form):
+    code = forms.CharField(
+        label=_("Code"),
+        max_length=16,
+        widget=forms.TextInput(
+            attrs={"autocomplete": "one-time-code", "inputmode": "numeric", "autofocus": True}
+        ),
+    )
+
+
+class TokenForm(forms.Form):
+    name = forms.CharField(label=_("Token name"), max_length=100)
+
+
+class UserForm(forms.Form):
+    full_name = forms.CharField(label=_("Full name"), max_length=150)
+    email = forms.EmailField(label=_("E-mail"))
+    role = forms.ModelChoiceField(label=_("Role"), queryset=Role.objects.all(), empty_label=None)
+    team = forms.ModelChoiceField(
+        label=_("Team"), queryset=Team.objects.all(), required=False, empty_label=_("No team")
+    )
+
+
+class NewUserForm(UserForm):
+    password = forms.CharField(
+        label=_("First password"),
+        strip=False,
+        help_text=_("Tell it to the person; they choose their own at first login."),
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+    )
+
+
+class TeamForm(forms.Form):
+    name = forms.CharField(label=_("Name"), max_length=100)
+    head = forms.ModelChoiceField(
+        label=_("Head"),
+        queryset=User.objects.filter(is_active=True),
+        required=False,
+        empty_label=_("No head"),
+    )
+    members = forms.ModelMultipleChoiceField(
+        label=_("Members"),
+        queryset=User.objects.filter(is_active=True),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+    )
+
+
+class RoleForm(forms.Form):
+    name = forms.CharField(label=_("Name"), max_length=100)
+    description = forms.CharField(label=_("Description"), max_length=300, required=False)
+    require_two_factor = forms.BooleanField(
+        label=_("Require a second factor (authenticator app) at login"), required=False
+    )
+    capabilities = forms.MultipleChoiceField(
+        label=_("May also"),
+        required=False,
+        choices=[(c, CAPABILITY_LABELS[c]) for c in CAPABILITIES],
+        widget=forms.CheckboxSelectMultiple,
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        choices = [(level, LEVEL_LABELS[level]) for level in LEVELS]
+        for kind in RECORD_TYPES:
+            for action in ("read", "write"):
+                self.fields[f"{kind}__{action}"] = forms.ChoiceField(
+                    label=f"{RECORD_TYPE_LABELS[kind]} · {action}", choices=choices
+                )
+
+    def access(self) -> dict:
+        data = self.cleaned_data
+        return {
+            kind: {action: data.get(f"{kind}__{action}") for action in ("read", "write")}
+            for kind in RECORD_TYPES
+        }
+
+    def access_rows(self):
+        """(label, read field, write field) per record type, for the table in the template."""
+        return [
+            (RECORD_TYPE_LABELS[kind], self[f"{kind}__read"], self[f"{kind}__write"])
+            for kind in RECORD_TYPES
+        ]
+
+    @staticmethod
+    def initial_for(role: Role) -> dict:
+        initial = {
+            "name": role.name,
+            "description": role.description,
+            "require_two_factor": role.require_two_factor,
+            "capabilities": [c for c in CAPABILITIES if role.has_capability(c)],
+        }
+        for kind in RECORD_TYPES:
+            for action in ("read", "write"):
+                initial[f"{kind}__{action}"] = role.level(kind, action)
+        return initial
+
+
+class SecurityForm(forms.Form):
+    password_max_age_days = forms.IntegerField(
+        label=_("Require a new password every (days)"),
+        min_value=0,
+        max_value=3650,
+        help_text=_("0 turns forced password changes off."),
+    )

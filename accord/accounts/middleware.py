@@ -1,0 +1,60 @@
+"""Per-request account rules: the user's language and time zone, second factor, password age."""
+
+import zoneinfo
+
+from django.conf import settings
+from django.shortcuts import redirect
+from django.urls import reverse
+from django.utils import timezone, translation
+
+from accord.accounts.services import password_expired
+
+# Paths a user can always reach, so the gates below never lock anyone in a loop.
+OPEN_PREFIXES = ("/static/", "/api/", "/healthz", "/login/", "/logout/", "/i18n/")
+
+
+class AccountMiddleware:
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        user = request.user
+        if not user.is_authenticated:
+            return self.get_response(request)
+        if user.language:
+            translation.activate(user.language)
+            request.LANGUAGE_CODE = user.language
+        try:
+            timezone.activate(zoneinfo.ZoneInfo(user.time_zone or settings.TIME_ZONE))
+        except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+            timezone.deactivate()
+        gate = None if request.path.startswith(OPEN_PREFIXES) else self.gate(request, user)
+        return gate or self.get_response(request)
+
+    def gate(self, request, user):
+        """Where the user must go first, if anywhere."""
+        has_device = user_has_device(user)
+        if has_device and not user.is_verified():
+            return redirect_to("login_verify", request)
+        setup = reverse("two_factor")
+        if not has_device and user.role and user.role.require_two_factor:
+            return None if request.path == setup else redirect_to("two_factor", request)
+        change = reverse("password_change")
+        if request.path != change and password_expired(user):
+            return redirect_to("password_change", request)
+        return None
+
+
+def user_has_device(user) -> bool:
+    from django_otp import user_has_device as has
+
+    return has(user, confirmed=True)
+
+
+def redirect_to(name: str, request):
+    from urllib.parse import urlencode
+
+    target = reverse(name)
+    if request.method == "GET" and request.path != "/":
+        target += "?" + urlencode({"next": request.get_full_path()})
+    return redirect(target)

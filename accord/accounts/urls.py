@@ -1,0 +1,25 @@
+from django.urls import path
+
+from accord.accounts import views
+
+urlpatterns = [
+    path("login/verify/", views.login_verify, name="login_verify"),
+    path("profile/", views.profile, name="profile"),
+    path("profile/password/", views.password_change_view, name="password_change"),
+    path("profile/two-factor/", views.two_factor, name="two_factor"),
+    path("profile/two-factor/off/", views.two_factor_off, name="two_factor_off"),
+    path("profile/tokens/", views.token_create_view, name="token_create"),
+    path("profile/tokens/<int:token_id>/revoke/", views.token_revoke_view, name="token_revoke"),
+    path("settings/", views.users, name="settings"),
+    path("settings/users/", views.users, name="users"),
+    path("settings/users/new/", views.user_new, name="user_new"),
+    path("settings/users/<int:user_id>/", views.user_edit, name="user_edit"),
+    path("settings/users/<int:user_id>/activation/", views.user_activation, name="user_activation"),
+    path("settings/teams/", views.teams, name="teams"),
+    path("settings/teams/new/", views.team_edit, name="team_new"),
+    path("settings/teams/<int:team_id>/", views.team_edit, name="team_edit"),
+    path("settings/roles/", views.roles, name="roles"),
+    path("settings/roles/new/", views.role_edit, name="role_new"),
+    path("settings/roles/<int:role_id>/", views.role_edit, name="role_edit"),
+    path("settings/security/", views.security, name="security"),
+]
