@@ -7,7 +7,8 @@ VENV := .venv
 ACCORD := $(VENV)/bin/accord
 PYTEST_WORKERS ?= 2
 
-.PHONY: run test install assets chromium lint fmt bench clean
+.PHONY: run test install assets test-deps messages lint fmt bench clean
+LANGUAGES := ru he hy
 
 ## run: install everything, load the demo company into an empty database, serve Accord
 run: install assets
@@ -15,7 +16,7 @@ run: install assets
 	@$(ACCORD) serve
 
 ## test: install what the tests need and run the whole suite (DATABASE_URL picks the database)
-test: install assets chromium
+test: install assets test-deps
 	$(VENV)/bin/pytest -n $(PYTEST_WORKERS) $(PYTEST_ARGS)
 
 install: $(VENV)/.installed
@@ -25,22 +26,32 @@ $(VENV)/.installed: pyproject.toml uv.lock
 	$(UV) sync --frozen
 	@touch $@
 
-assets: node_modules/.installed
+assets: install node_modules/.installed
 	@$(VENV)/bin/python -m accord.web.assets
+	@$(VENV)/bin/pybabel compile --domain django --directory accord/locale --use-fuzzy --statistics 2>&1 | grep -v "^compiling" || true
+
+## messages: collect the translatable strings into accord/locale/*/LC_MESSAGES/django.po
+messages: install
+	$(ACCORD) manage makemessages $(addprefix -l ,$(LANGUAGES)) --no-obsolete --no-location \
+	  --ignore=.venv --ignore=node_modules --ignore=tests --ignore=var
 
 node_modules/.installed: package.json package-lock.json
 	@command -v npm >/dev/null || { echo "make: npm is missing; install Node.js (Debian: apt-get install nodejs npm)"; exit 1; }
 	npm ci --no-audit --no-fund --loglevel=error
 	@touch $@
 
-## chromium: the browser the end-to-end tests drive (Debian's package)
-chromium:
-	@if [ ! -x /usr/bin/chromium ]; then \
+## test-deps: Debian's chromium (the browser tests drive it) and gettext (the
+## translation check runs makemessages)
+test-deps:
+	@missing=""; \
+	[ -x /usr/bin/chromium ] || missing="$$missing chromium"; \
+	command -v xgettext >/dev/null || missing="$$missing gettext"; \
+	if [ -n "$$missing" ]; then \
 	  if [ "$$(id -u)" = 0 ]; then \
-	    echo "Installing Debian's chromium for the browser tests..."; \
-	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	    echo "Installing Debian's$$missing for the tests..."; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
 	  else \
-	    echo "make: the browser tests need Debian's package 'chromium' (/usr/bin/chromium): sudo apt-get install chromium"; \
+	    echo "make: the tests need Debian's packages:$$missing (sudo apt-get install$$missing)"; \
 	    exit 1; \
 	  fi; \
 	fi

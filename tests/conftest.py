@@ -9,6 +9,12 @@ PASSWORD = "correct-horse-battery-staple"
 
 
 @pytest.fixture(autouse=True)
+def fast_password_hashing(settings):
+    # Argon2 is deliberately slow; tests/test_security_settings.py checks production uses it.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
 def plain_static_files(settings):
     # Tests render templates without `collectstatic`; production uses the manifest.
     settings.STORAGES = {
@@ -22,6 +28,20 @@ def owner(db):
     return user_create(
         email="olivia@example.com", password=PASSWORD, role="manager", full_name="Olivia Owner"
     )
+
+
+@pytest.fixture
+def manager_client(owner):
+    client = Client()
+    assert log_in(client, owner.email)
+    return client
+
+
+@pytest.fixture
+def admin_client(admin):
+    client = Client()
+    assert log_in(client, admin.email)
+    return client
 
 
 @pytest.fixture

@@ -1,16 +1,35 @@
-"""API: the current user, colleagues, and personal API tokens."""
+"""API: the current user, users, teams, roles and personal API tokens."""
 
 from datetime import datetime
 
 from django.core.exceptions import ValidationError
+from django.db import transaction
 from django.shortcuts import get_object_or_404
 from ninja import Query, Router, Schema, Status
 
-from accord.accounts.queries import tokens_of, users_visible_to
-from accord.accounts.services import token_create, token_revoke
+from accord.accounts.queries import (
+    roles_for_settings,
+    roles_visible_to,
+    teams_for_settings,
+    teams_visible_to,
+    tokens_of,
+    users_visible_to,
+)
+from accord.accounts.services import (
+    role_delete,
+    role_save,
+    team_delete,
+    team_save,
+    token_create,
+    token_revoke,
+    user_create,
+    user_set_active,
+    user_update,
+)
 from accord.api.pagination import ListParams, Page, paginate
 from accord.api.problems import Problem
 from accord.core.errors import field_errors
+from accord.core.visibility import CAPABILITIES
 
 router = Router(tags=["users"])
 
@@ -19,12 +38,36 @@ class RoleOut(Schema):
     slug: str
     name: str
 
+    @staticmethod
+    def resolve_name(role) -> str:
+        return str(role)
+
+
+class UserRef(Schema):
+    id: str
+    email: str
+    full_name: str
+
+    @staticmethod
+    def resolve_id(user) -> str:
+        return str(user.pk)
+
+
+class TeamRef(Schema):
+    id: str
+    name: str
+
+    @staticmethod
+    def resolve_id(team) -> str:
+        return str(team.pk)
+
 
 class UserOut(Schema):
     id: str
     email: str
     full_name: str
     role: RoleOut | None
+    team: TeamRef | None
     is_active: bool
 
     @staticmethod
@@ -35,6 +78,81 @@ class UserOut(Schema):
 class MeOut(UserOut):
     language: str
     time_zone: str
+    theme: str
+
+
+class MeIn(Schema):
+    full_name: str | None = None
+    language: str | None = None
+    time_zone: str | None = None
+    theme: str | None = None
+
+
+class UserIn(Schema):
+    email: str
+    full_name: str = ""
+    password: str
+    role: str
+    team: str | None = None
+
+
+class UserPatch(Schema):
+    email: str | None = None
+    full_name: str | None = None
+    role: str | None = None
+    team: str | None = None
+    is_active: bool | None = None
+
+
+class TeamOut(Schema):
+    id: str
+    name: str
+    head: UserRef | None
+    members: list[UserRef]
+
+    @staticmethod
+    def resolve_id(team) -> str:
+        return str(team.pk)
+
+    @staticmethod
+    def resolve_members(team) -> list:
+        return list(team.members.all())
+
+
+class TeamIn(Schema):
+    name: str
+    head: str | None = None
+    members: list[str] = []
+
+
+class RoleDetailOut(Schema):
+    id: str
+    slug: str
+    name: str
+    description: str
+    access: dict[str, dict[str, str]]
+    capabilities: list[str]
+    require_two_factor: bool
+
+    @staticmethod
+    def resolve_id(role) -> str:
+        return str(role.pk)
+
+    @staticmethod
+    def resolve_name(role) -> str:
+        return str(role)
+
+    @staticmethod
+    def resolve_capabilities(role) -> list[str]:
+        return [c for c in CAPABILITIES if role.has_capability(c)]
+
+
+class RoleIn(Schema):
+    name: str
+    description: str = ""
+    access: dict[str, dict[str, str]]
+    capabilities: list[str] = []
+    require_two_factor: bool = False
 
 
 class TokenOut(Schema):
@@ -58,9 +176,23 @@ class NewTokenOut(TokenOut):
     token: str  # shown once, never again
 
 
+def invalid(error: ValidationError, detail: str) -> Problem:
+    return Problem(422, detail, errors=field_errors(error))
+
+
 @router.get("/me", response=MeOut, summary="The user making the request")
 def me(request):
     return request.auth
+
+
+@router.patch("/me", response=MeOut, summary="Change my name, language, time zone or theme")
+def me_update(request, payload: MeIn):
+    try:
+        return user_update(
+            user=request.auth, actor=request.auth, **payload.dict(exclude_unset=True)
+        )
+    except ValidationError as error:
+        raise invalid(error, "Your profile was not changed.") from None
 
 
 @router.get("/users", response=Page[UserOut], summary="List users")
@@ -76,6 +208,131 @@ def users_list(request, params: Query[ListParams]):
 @router.get("/users/{user_id}", response=UserOut, summary="One user")
 def users_detail(request, user_id: int):
     return get_object_or_404(users_visible_to(request.auth), pk=user_id)
+
+
+@router.post("/users", response={201: UserOut}, summary="Create a user (administrators)")
+def users_create(request, payload: UserIn):
+    team = _team_or_problem(request, payload.team)
+    try:
+        user = user_create(actor=request.auth, email=payload.email, password=payload.password,
+                           role=payload.role, full_name=payload.full_name, team=team,
+                           must_change_password=True)  # fmt: skip
+    except ValidationError as error:
+        raise invalid(error, "The user was not created.") from None
+    return Status(201, user)
+
+
+@router.patch("/users/{user_id}", response=UserOut, summary="Change a user (administrators)")
+def users_update(request, user_id: int, payload: UserPatch):
+    user = get_object_or_404(users_visible_to(request.auth), pk=user_id)
+    data = payload.dict(exclude_unset=True)
+    changes = {key: data[key] for key in ("email", "full_name") if key in data}
+    if "role" in data:
+        changes["role"] = roles_visible_to(request.auth).filter(slug=data["role"]).first()
+        if changes["role"] is None:
+            message = f"No role {data['role']}."
+            raise Problem(422, "The user was not changed.",
+                          errors=[{"field": "role", "message": message}])  # fmt: skip
+    if "team" in data:
+        changes["team"] = _team_or_problem(request, data["team"])
+    with transaction.atomic():
+        try:
+            if changes:
+                user_update(user=user, actor=request.auth, **changes)
+            if data.get("is_active") is not None:
+                user_set_active(user=user, actor=request.auth, active=data["is_active"])
+        except ValidationError as error:  # leaving the block rolls back a half-change
+            raise invalid(error, "The user was not changed.") from None
+    return user
+
+
+def _team_or_problem(request, team_id: str | None):
+    if team_id is None:
+        return None
+    teams = teams_visible_to(request.auth)
+    team = teams.filter(pk=int(team_id)).first() if team_id.isdigit() else None
+    if team is None:
+        raise Problem(422, "No such team.", errors=[{"field": "team", "message": "No such team."}])
+    return team
+
+
+def _users_or_problem(request, ids: list[str], field: str) -> list:
+    numeric = [int(i) for i in ids if str(i).isdigit()]
+    found = list(users_visible_to(request.auth).filter(pk__in=numeric, is_active=True))
+    if len(found) != len(set(ids)):
+        raise Problem(422, "No such user.", errors=[{"field": field, "message": "No such user."}])
+    return found
+
+
+# --- Teams and roles (administrators write; everyone may read teams) -----------------
+
+
+@router.get("/teams", response=list[TeamOut], tags=["teams"], summary="List teams")
+def teams_list(request):
+    return list(teams_visible_to(request.auth))
+
+
+@router.post("/teams", response={201: TeamOut}, tags=["teams"], summary="Create a team")
+def teams_create(request, payload: TeamIn):
+    return Status(201, _team_save(request, None, payload))
+
+
+@router.put("/teams/{team_id}", response=TeamOut, tags=["teams"], summary="Change a team")
+def teams_update(request, team_id: int, payload: TeamIn):
+    team = get_object_or_404(teams_for_settings(request.auth), pk=team_id)
+    return _team_save(request, team, payload)
+
+
+@router.delete("/teams/{team_id}", response={204: None}, tags=["teams"], summary="Delete a team")
+def teams_delete(request, team_id: int):
+    team_delete(
+        actor=request.auth, team=get_object_or_404(teams_for_settings(request.auth), pk=team_id)
+    )
+    return Status(204, None)
+
+
+def _team_save(request, team, payload: TeamIn):
+    head = _users_or_problem(request, [payload.head], "head")[0] if payload.head else None
+    members = _users_or_problem(request, payload.members, "members")
+    try:
+        return team_save(
+            actor=request.auth, team=team, name=payload.name, head=head, members=members
+        )
+    except ValidationError as error:
+        raise invalid(error, "The team was not saved.") from None
+
+
+@router.get("/roles", response=list[RoleDetailOut], tags=["roles"], summary="List roles")
+def roles_list(request):
+    return list(roles_visible_to(request.auth))
+
+
+@router.post("/roles", response={201: RoleDetailOut}, tags=["roles"], summary="Create a role")
+def roles_create(request, payload: RoleIn):
+    return Status(201, _role_save(request, None, payload))
+
+
+@router.put("/roles/{role_id}", response=RoleDetailOut, tags=["roles"], summary="Change a role")
+def roles_update(request, role_id: int, payload: RoleIn):
+    role = get_object_or_404(roles_for_settings(request.auth), pk=role_id)
+    return _role_save(request, role, payload)
+
+
+@router.delete("/roles/{role_id}", response={204: None}, tags=["roles"], summary="Delete a role")
+def roles_delete(request, role_id: int):
+    role = get_object_or_404(roles_for_settings(request.auth), pk=role_id)
+    try:
+        role_delete(actor=request.auth, role=role)
+    except ValidationError as error:
+        raise invalid(error, "The role was not deleted.") from None
+    return Status(204, None)
+
+
+def _role_save(request, role, payload: RoleIn):
+    try:
+        return role_save(actor=request.auth, role=role, **payload.dict())
+    except ValidationError as error:
+        raise invalid(error, "The role was not saved.") from None
 
 
 @router.get("/me/tokens", response=list[TokenOut], tags=["tokens"], summary="My API tokens")

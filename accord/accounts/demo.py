@@ -2,8 +2,8 @@
 
 from django.conf import settings
 
-from accord.accounts.models import User
-from accord.accounts.services import user_create
+from accord.accounts.models import Team, User
+from accord.accounts.services import team_save, user_create
 
 DEMO_USERS = [
     ("admin@example.com", "Anna Petrosyan", "administrator", "en"),
@@ -16,8 +16,15 @@ DEMO_USERS = [
 ]
 
 
+DEMO_TEAMS = [
+    ("Sales", "head@example.com", ["manager@example.com", "manager2@example.com"]),
+    ("Marketing", None, ["marketing@example.com"]),
+    ("Support", None, ["support@example.com"]),
+]
+
+
 def populate() -> list[tuple[str, str]]:
-    """Create the demo users that are missing; answers (e-mail, role) for each."""
+    """Create the demo users and teams that are missing; answers (e-mail, role) per user."""
     logins = []
     for email, full_name, role, language in DEMO_USERS:
         if not User.objects.filter(email=email).exists():
@@ -30,6 +37,15 @@ def populate() -> list[tuple[str, str]]:
                 check_password=False,
             )
         logins.append((email, role))
+    admin = User.objects.get(email="admin@example.com")
+    for name, head, members in DEMO_TEAMS:
+        if not Team.objects.filter(name=name).exists():
+            team_save(
+                actor=admin,
+                name=name,
+                head=User.objects.filter(email=head).first() if head else None,
+                members=list(User.objects.filter(email__in=members)),
+            )
     return logins
 
 

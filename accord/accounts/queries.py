@@ -28,6 +28,19 @@ def users_search(user: User, query: str, limit: int = 8) -> list[User]:
     return list(matches.order_by("full_name")[:limit])
 
 
+def teams_visible_to(user: User) -> QuerySet[Team]:
+    """Every logged-in user may see the teams (who works with whom)."""
+    if not user.is_authenticated or not user.is_active:
+        return Team.objects.none()
+    return Team.objects.select_related("head").prefetch_related("members")
+
+
+def roles_visible_to(user: User) -> QuerySet[Role]:
+    if not user.is_authenticated or not user.is_active:
+        return Role.objects.none()
+    return Role.objects.all()
+
+
 def teams_for_settings(user: User) -> QuerySet[Team]:
     if not user.can("manage_users"):
         return Team.objects.none()

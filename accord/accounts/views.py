@@ -24,6 +24,7 @@ from accord.accounts.queries import (
 )
 from accord.accounts.services import (
     password_change,
+    password_expired,
     role_delete,
     role_save,
     security_policy_update,
@@ -131,6 +132,7 @@ def password_change_view(request):
             "page_title": _("Change password"),
             "form": form,
             "forced": request.user.must_change_password,
+            "expired": password_expired(request.user),
             "next": request.GET.get("next", ""),
         },
     )

@@ -37,6 +37,11 @@ login = auth_views.LoginView.as_view(
 logout = auth_views.LogoutView.as_view()
 
 
+def csrf_failure(request, reason=""):
+    """A form sent without its security token: usually a page left open too long."""
+    return render(request, "web/csrf_failure.html", status=403)
+
+
 @login_required
 def today(request):
     return render(request, "web/today.html", {"page_title": _("Today")})

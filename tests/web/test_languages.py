@@ -1,0 +1,57 @@
+"""Languages: every string translated, the user's language applied, Hebrew right-to-left."""
+
+import re
+from pathlib import Path
+
+import pytest
+from babel.messages.pofile import read_po
+from django.test import Client
+from django.utils import translation
+
+from accord.accounts.services import user_update
+from tests.conftest import log_in
+
+LOCALE = Path(__file__).resolve().parents[2] / "accord" / "locale"
+PLACEHOLDER = re.compile(r"%\(\w+\)[sd]|%[sd]|\{\{ ?\w+ ?\}\}")
+
+
+@pytest.mark.parametrize("language", ["ru", "he", "hy"])
+def test_every_interface_string_is_translated_with_its_placeholders(language):
+    with open(LOCALE / language / "LC_MESSAGES" / "django.po", "rb") as file:
+        catalog = read_po(file)
+    problems = []
+    for message in catalog:
+        if not message.id:
+            continue
+        ids = message.id if isinstance(message.id, tuple) else (message.id,)
+        strings = message.string if isinstance(message.string, tuple) else (message.string,)
+        if message.fuzzy or not all(strings):
+            problems.append(f"untranslated: {ids[0]!r}")
+            continue
+        wanted = sorted(PLACEHOLDER.findall(ids[-1]))
+        for string in strings:
+            if sorted(PLACEHOLDER.findall(string)) != wanted and len(strings) == 1:
+                problems.append(f"placeholders differ: {ids[0]!r}")
+    assert problems == []
+    assert len(catalog) > 100
+
+
+@pytest.mark.parametrize(("language", "direction"), [("he", "rtl"), ("ru", "ltr"), ("hy", "ltr")])
+def test_a_user_sees_accord_in_their_language(owner, language, direction):
+    user_update(user=owner, actor=owner, language=language)
+    client = Client()
+    log_in(client, owner.email)
+    page = client.get("/").content.decode()
+    assert f'<html lang="{language}" dir="{direction}"' in page
+    with translation.override(language):
+        today = translation.gettext("Today")
+    assert today != "Today"
+    assert f'<span class="nav-label">{today}</span>' in page
+
+
+def test_the_login_page_offers_every_language_in_its_own_name(client, db):
+    page = client.get("/login/").content.decode()
+    for name in ["English", "Русский", "עברית", "Հայերեն"]:
+        assert name in page
+    client.post("/i18n/setlang/", {"language": "ru", "next": "/login/"})
+    assert '<html lang="ru"' in client.get("/login/").content.decode()
