@@ -17,8 +17,9 @@ def test_people_who_may_not_manage_users_do_not_find_settings(manager_client):
 
 
 def test_an_admin_creates_a_user_who_must_choose_a_password_at_first_login(admin_client, db):
+    support = Role.objects.get(slug="support")
     response = admin_client.post("/settings/users/new/", {
-        "full_name": "Lena New", "email": "lena@example.com", "role": Role.objects.get(slug="support").pk,
+        "full_name": "Lena New", "email": "lena@example.com", "role": support.pk,
         "team": "", "password": "first-password-123",
     })  # fmt: skip
     assert response.status_code == 302

@@ -1,4 +1,4 @@
-"""The visibility kernel: every shipped role × whose record it is × reading or changing.
+"""The visibility kernel: every shipped role, whose record it is, reading or changing.
 
 The rows are timeline entries scoped by their actor, standing in for any owned record:
 the kernel only knows an owner field and the owner's team.
