@@ -56,3 +56,12 @@ def test_health_reports_the_database_and_the_workers_heartbeat(client, db):
     heartbeat_beat(worker_id="w1", backend="db", started_at=timezone.now() - timedelta(hours=1))
     body = client.get("/healthz").json()
     assert 0 <= body["worker_heartbeat_age_seconds"] < 60
+
+
+def test_an_htmx_request_after_the_session_expired_sends_the_browser_to_log_in(client, owner):
+    client.force_login(owner)
+    client.session.flush()
+    client.cookies.clear()
+    response = client.get("/search/?q=ol", headers={"HX-Request": "true"})
+    assert response.status_code == 204
+    assert response["HX-Redirect"].startswith("/login/?next=")
