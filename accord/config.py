@@ -136,3 +136,15 @@ def read_time_zone() -> str:
             f"ACCORD_TIME_ZONE={name!r} is not a time zone (e.g. Europe/Berlin)."
         ) from None
     return name
+
+
+def read_phone_region() -> str:
+    """ACCORD_PHONE_REGION: the country (ISO 3166 code) of numbers typed without a +."""
+    import phonenumbers
+
+    region = env_str("ACCORD_PHONE_REGION", "").upper()
+    if region and region not in phonenumbers.SUPPORTED_REGIONS:
+        raise SettingError(
+            f"ACCORD_PHONE_REGION={region!r} is not a country code (e.g. RU, IL, AM, DE)."
+        )
+    return region

@@ -17,6 +17,7 @@ from accord.config import (
     env_list,
     env_str,
     read_database_url,
+    read_phone_region,
     read_redis_url,
     read_secret_key,
     read_time_zone,
@@ -50,6 +51,7 @@ INSTALLED_APPS = [
     "django_rq",
     "accord.core",
     "accord.accounts",
+    "accord.contacts",
     "accord.web",
     "accord.api",
 ]
@@ -58,6 +60,7 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "accord.api.middleware.ProblemDetailsMiddleware",
+    "accord.api.idempotency.IdempotencyMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -218,4 +221,5 @@ LOGGING = {
 
 # --- Accord --------------------------------------------------------------------------
 ACCORD_WORKER_HEARTBEAT_SECONDS = 10
+ACCORD_PHONE_REGION = read_phone_region()
 ACCORD_DEMO_PASSWORD = "demo-accord-2026"  # noqa: S105 (published: the demo logins)

@@ -12,6 +12,7 @@ from ninja.errors import ValidationError as RequestValidationError
 from accord.accounts.api import router as accounts_router
 from accord.api.auth import ActiveSession, BearerToken
 from accord.api.problems import Problem, problem_response
+from accord.contacts.api import router as contacts_router
 from accord.core.errors import field_errors
 
 logger = logging.getLogger(__name__)
@@ -35,6 +36,7 @@ api = NinjaAPI(
     docs_decorator=docs_csp,
 )
 api.add_router("/", accounts_router)
+api.add_router("/", contacts_router)
 
 
 @api.exception_handler(Problem)

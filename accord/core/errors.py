@@ -19,3 +19,11 @@ def one_line(error: ValidationError) -> str:
         f"{item['field']}: {item['message']}" if item["field"] else item["message"]
         for item in field_errors(error)
     )
+
+
+class StaleVersion(Exception):
+    """Someone else saved the record first; the caller shows the conflict."""
+
+    def __init__(self, current_version: int):
+        super().__init__(f"the record is at version {current_version}")
+        self.current_version = current_version

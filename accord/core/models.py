@@ -66,3 +66,55 @@ class WorkerHeartbeat(models.Model):
 
     def __str__(self) -> str:
         return self.worker_id
+
+
+class CustomField(models.Model):
+    """A field an admin adds to a record type; values live in the record's JSON column."""
+
+    TYPES = [
+        ("text", _("Text")),
+        ("long_text", _("Long text")),
+        ("number", _("Number")),
+        ("money", _("Money")),
+        ("date", _("Date")),
+        ("choice", _("Choice")),
+        ("multi_choice", _("Multiple choice")),
+        ("boolean", _("Yes / no")),
+        ("url", _("Link (URL)")),
+        ("record", _("Link to a record")),
+    ]
+
+    record_type = models.CharField(_("record type"), max_length=20)  # "person", "company", ...
+    key = models.SlugField(_("key"), max_length=50)  # the name in JSON and the API; never changes
+    label = models.CharField(_("label"), max_length=100)
+    type = models.CharField(_("type"), max_length=20, choices=TYPES)
+    choices = models.JSONField(_("choices"), default=list, blank=True)
+    currency = models.CharField(_("currency"), max_length=3, blank=True)  # for money
+    help_text = models.CharField(_("help text"), max_length=200, blank=True)
+    position = models.PositiveSmallIntegerField(default=0)
+    retired = models.BooleanField(_("retired"), default=False)
+
+    class Meta:
+        ordering = ["record_type", "position", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["record_type", "key"], name="custom_field_key_unique")
+        ]
+
+    def __str__(self) -> str:
+        return self.label
+
+
+class SearchEntry(models.Model):
+    """The text global search matches for one record (PostgreSQL engine; SQLite uses FTS5)."""
+
+    kind = models.CharField(max_length=20)
+    record_id = models.BigIntegerField()
+    body = models.TextField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["kind", "record_id"], name="search_entry_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind}:{self.record_id}"

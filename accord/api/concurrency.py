@@ -1,0 +1,30 @@
+"""Optimistic concurrency for the API: ETag out, If-Match in, 412 on a stale write."""
+
+import re
+
+from accord.api.problems import Problem
+
+ETAG = re.compile(r'^(?:W/)?"(\d+)-(\d+)"$')
+
+
+def etag_of(record) -> str:
+    return f'W/"{record.pk}-{record.version}"'
+
+
+def expected_version(request, record) -> int | None:
+    """The version the client last saw (from If-Match), or None when it sent none."""
+    header = request.headers.get("If-Match", "").strip()
+    if not header or header == "*":
+        return None
+    match = ETAG.match(header)
+    if not match or int(match.group(1)) != record.pk:
+        raise Problem(412, "If-Match does not name this record; GET it again for its ETag.")
+    return int(match.group(2))
+
+
+def stale(record) -> Problem:
+    return Problem(
+        412,
+        "Someone changed this record after you read it. GET it again, then retry.",
+        headers={"ETag": etag_of(record)},
+    )

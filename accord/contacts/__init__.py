@@ -1,0 +1,1 @@
+"""Clients: people and companies, their phones and e-mails, tags, duplicates and merge."""

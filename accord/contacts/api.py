@@ -1,0 +1,312 @@
+"""API: people and companies — CRUD, filters, keyset pages, ETag/If-Match, notes, timeline."""
+
+from datetime import date, datetime
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db.models import Prefetch
+from django.http import HttpResponse
+from django.shortcuts import get_object_or_404
+from ninja import Query, Router, Schema, Status
+
+from accord.accounts.queries import users_visible_to
+from accord.api.concurrency import etag_of, expected_version, stale
+from accord.api.pagination import ListParams, Page, paginate
+from accord.api.problems import Problem
+from accord.contacts.models import ContactPoint
+from accord.contacts.queries import (
+    COMPANY_SORTS,
+    PERSON_SORTS,
+    companies_visible_to,
+    filter_clients,
+    people_visible_to,
+)
+from accord.contacts.services import (
+    client_delete,
+    company_create,
+    company_update,
+    note_add,
+    person_create,
+    person_update,
+)
+from accord.core.errors import StaleVersion, field_errors
+from accord.core.timeline import timeline_of
+
+router = Router(tags=["clients"])
+LIST_PARAMS = {"limit", "cursor", "sort"}
+
+
+class PhoneIO(Schema):
+    number: str
+    label: str = ""
+
+
+class EmailIO(Schema):
+    address: str
+    label: str = ""
+
+
+class Consent(Schema):
+    marketing: bool
+    given_at: datetime | None
+    source: str
+
+
+class ClientOut(Schema):
+    id: str
+    kind: str
+    phones: list[PhoneIO]
+    emails: list[EmailIO]
+    city: str
+    country: str
+    address: str
+    source: str
+    owner: str | None
+    tags: list[str]
+    custom_fields: dict[str, Any]
+    version: int
+    created_at: datetime
+    updated_at: datetime
+
+    @staticmethod
+    def resolve_id(record) -> str:
+        return str(record.pk)
+
+    @staticmethod
+    def resolve_owner(record) -> str | None:
+        return str(record.owner_id) if record.owner_id else None
+
+    @staticmethod
+    def resolve_phones(record) -> list[dict]:
+        return [{"number": p.value, "label": p.label}
+                for p in record.contact_points.all() if p.kind == ContactPoint.PHONE]  # fmt: skip
+
+    @staticmethod
+    def resolve_emails(record) -> list[dict]:
+        return [{"address": p.value, "label": p.label}
+                for p in record.contact_points.all() if p.kind == ContactPoint.EMAIL]  # fmt: skip
+
+    @staticmethod
+    def resolve_tags(record) -> list[str]:
+        return [tag.name for tag in record.tags.all()]
+
+
+class PersonOut(ClientOut):
+    first_name: str
+    last_name: str
+    middle_name: str
+    company: str | None
+    birthday: date | None
+    gender: str
+    consent: Consent
+
+    @staticmethod
+    def resolve_company(person) -> str | None:
+        return str(person.company_id) if person.company_id else None
+
+    @staticmethod
+    def resolve_consent(person) -> dict:
+        return {"marketing": person.marketing_consent, "given_at": person.consent_at,
+                "source": person.consent_source}  # fmt: skip
+
+
+class CompanyOut(ClientOut):
+    name: str
+    website: str
+
+
+class ClientIn(Schema):
+    kind: str | None = None
+    phones: list[PhoneIO] | None = None
+    emails: list[EmailIO] | None = None
+    city: str | None = None
+    country: str | None = None
+    address: str | None = None
+    source: str | None = None
+    owner: str | None = None
+    tags: list[str] | None = None
+    custom_fields: dict[str, Any] | None = None
+
+
+class PersonIn(ClientIn):
+    first_name: str | None = None
+    last_name: str | None = None
+    middle_name: str | None = None
+    company: str | None = None
+    birthday: str | None = None
+    gender: str | None = None
+    consent: dict[str, Any] | None = None
+
+
+class CompanyIn(ClientIn):
+    name: str | None = None
+    website: str | None = None
+
+
+class NoteIn(Schema):
+    text: str
+
+
+class EventOut(Schema):
+    id: str
+    kind: str
+    actor: str | None
+    occurred_at: datetime
+    data: dict[str, Any]
+
+    @staticmethod
+    def resolve_id(event) -> str:
+        return str(event.pk)
+
+    @staticmethod
+    def resolve_actor(event) -> str | None:
+        return str(event.actor_id) if event.actor_id else None
+
+
+class TimelineParams(ListParams):
+    kind: str | None = None
+
+
+def with_details(queryset):
+    return queryset.prefetch_related(
+        Prefetch("contact_points", queryset=ContactPoint.objects.order_by("position", "id")),
+        "tags",
+    )
+
+
+def to_service_data(request, payload: ClientIn) -> dict:
+    """The payload as service input: ids become visible records, unknown ids a 422."""
+    data = payload.dict(exclude_unset=True)
+    errors = []
+    if "owner" in data:
+        owner = data["owner"]
+        found = (
+            users_visible_to(request.auth).filter(pk=owner).first()
+            if owner and owner.isdigit()
+            else None
+        )
+        if owner and found is None:
+            errors.append({"field": "owner", "message": "No such user."})
+        data["owner"] = found
+    if "company" in data:
+        company = data["company"]
+        found = None
+        if company:
+            visible = companies_visible_to(request.auth)
+            found = visible.filter(pk=company).first() if company.isdigit() else None
+            if found is None:
+                errors.append({"field": "company", "message": "No such company."})
+        data["company"] = found
+    if "phones" in data and data["phones"] is not None:
+        data["phones"] = [
+            {"number": p["number"], "label": p.get("label", "")} for p in data["phones"]
+        ]
+    if "emails" in data and data["emails"] is not None:
+        data["emails"] = [
+            {"address": e["address"], "label": e.get("label", "")} for e in data["emails"]
+        ]
+    consent = data.pop("consent", None)
+    if consent is not None:
+        data["marketing_consent"] = bool(consent.get("marketing"))
+        data["consent_source"] = str(consent.get("source", ""))
+    if errors:
+        raise Problem(422, "The request has invalid values.", errors=errors)
+    return data
+
+
+def list_filters(request) -> dict[str, str]:
+    return {k: v for k, v in request.GET.items() if k not in LIST_PARAMS}
+
+
+def invalid(error: ValidationError) -> Problem:
+    return Problem(
+        422, "The request has invalid values; nothing was saved.", errors=field_errors(error)
+    )
+
+
+def answer_with_etag(response, record):
+    response["ETag"] = etag_of(record)
+    return record
+
+
+def crud(
+    kind: str, visible, sorts: set[str], default_sort: str, create, update, schema_in, schema_out
+):
+    """Registers the same endpoints for people and companies."""
+    plural = "people" if kind == "person" else "companies"
+    noun = "person" if kind == "person" else "company"
+
+    @router.get(f"/{plural}", response=Page[schema_out], summary=f"List {plural}",
+                operation_id=f"{plural}_list")  # fmt: skip
+    def list_(request, params: Query[ListParams]):
+        try:
+            queryset = filter_clients(visible(request.auth), kind, list_filters(request),
+                                      user=request.auth)  # fmt: skip
+        except ValidationError as error:
+            raise Problem(
+                400, "Unknown filter or bad filter value.", errors=field_errors(error)
+            ) from None
+        return paginate(with_details(queryset), params, sorts=sorts, default_sort=default_sort)
+
+    @router.post(f"/{plural}", response={201: schema_out}, summary=f"Create a {noun}",
+                 operation_id=f"{plural}_create")  # fmt: skip
+    def create_(request, response: HttpResponse, payload: schema_in):
+        try:
+            record = create(actor=request.auth, data=to_service_data(request, payload))
+        except ValidationError as error:
+            raise invalid(error) from None
+        record = with_details(visible(request.auth)).get(pk=record.pk)
+        response["Location"] = f"/api/v1/{plural}/{record.pk}"
+        return Status(201, answer_with_etag(response, record))
+
+    @router.get(f"/{plural}/{{record_id}}", response=schema_out, summary=f"One {noun}",
+                operation_id=f"{plural}_detail")  # fmt: skip
+    def detail(request, response: HttpResponse, record_id: int):
+        record = get_object_or_404(with_details(visible(request.auth)), pk=record_id)
+        return answer_with_etag(response, record)
+
+    @router.patch(f"/{plural}/{{record_id}}", response=schema_out,
+                  summary=f"Change a {noun} (send If-Match with its ETag)",
+                  operation_id=f"{plural}_update")  # fmt: skip
+    def update_(request, response: HttpResponse, record_id: int, payload: schema_in):
+        record = get_object_or_404(visible(request.auth), pk=record_id)
+        version = expected_version(request, record)
+        try:
+            record = update(actor=request.auth, data=to_service_data(request, payload),
+                            version=version, **{noun: record})  # fmt: skip
+        except StaleVersion:
+            raise stale(visible(request.auth).get(pk=record_id)) from None
+        except ValidationError as error:
+            raise invalid(error) from None
+        return answer_with_etag(response, with_details(visible(request.auth)).get(pk=record.pk))
+
+    @router.delete(f"/{plural}/{{record_id}}", response={204: None}, summary=f"Delete a {noun}",
+                   operation_id=f"{plural}_delete")  # fmt: skip
+    def delete_(request, record_id: int):
+        record = get_object_or_404(visible(request.auth), pk=record_id)
+        client_delete(actor=request.auth, record=record)
+        return Status(204, None)
+
+    @router.get(f"/{plural}/{{record_id}}/timeline", response=Page[EventOut],
+                summary=f"The {noun}'s history, newest first",
+                operation_id=f"{plural}_timeline")  # fmt: skip
+    def timeline(request, record_id: int, params: Query[TimelineParams]):
+        record = get_object_or_404(visible(request.auth), pk=record_id)
+        events = timeline_of(record, kinds=[params.kind] if params.kind else None)
+        return paginate(events, params, sorts={"occurred_at"}, default_sort="-occurred_at")
+
+    @router.post(f"/{plural}/{{record_id}}/notes", response={201: EventOut},
+                 summary=f"Add a note to the {noun}'s timeline",
+                 operation_id=f"{plural}_note")  # fmt: skip
+    def note(request, record_id: int, payload: NoteIn):
+        record = get_object_or_404(visible(request.auth), pk=record_id)
+        try:
+            return Status(201, note_add(actor=request.auth, record=record, text=payload.text))
+        except ValidationError as error:
+            raise invalid(error) from None
+
+
+crud("person", people_visible_to, PERSON_SORTS, "full_name", person_create, person_update,
+     PersonIn, PersonOut)  # fmt: skip
+crud("company", companies_visible_to, COMPANY_SORTS, "name", company_create, company_update,
+     CompanyIn, CompanyOut)  # fmt: skip

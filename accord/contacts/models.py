@@ -1,0 +1,140 @@
+"""People and companies (the client base), their phones and e-mails, and tags."""
+
+from django.conf import settings
+from django.db import models
+from django.db.models.functions import Lower
+from django.utils.translation import gettext_lazy as _
+
+from accord.core.models import Record
+
+
+class Tag(models.Model):
+    name = models.CharField(_("name"), max_length=50)
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [models.UniqueConstraint(Lower("name"), name="tag_name_unique_ci")]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Client(Record):
+    """What people and companies share: owner, place, source, tags, custom fields."""
+
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("owner"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    primary_phone = models.CharField(_("phone"), max_length=20, blank=True)
+    primary_email = models.CharField(_("e-mail"), max_length=254, blank=True)
+    city = models.CharField(_("city"), max_length=100, blank=True)
+    country = models.CharField(_("country"), max_length=2, blank=True)
+    address = models.TextField(_("address"), blank=True, max_length=1000)
+    source = models.CharField(_("source"), max_length=100, blank=True)
+    custom_fields = models.JSONField(_("custom fields"), default=dict, blank=True)
+    last_contact_at = models.DateTimeField(_("last contact"), null=True, blank=True)
+    erased_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        abstract = True
+
+
+class Company(Client):
+    KINDS = [("client", _("Client")), ("supplier", _("Supplier")), ("partner", _("Partner"))]
+
+    name = models.CharField(_("name"), max_length=200)
+    kind = models.CharField(_("kind"), max_length=10, choices=KINDS, default="client")
+    website = models.CharField(_("website"), max_length=200, blank=True)
+    tags = models.ManyToManyField(Tag, blank=True, related_name="companies")
+
+    class Meta:
+        verbose_name = _("company")
+        verbose_name_plural = _("companies")
+        indexes = [
+            models.Index(fields=["name", "id"], name="company_name_keyset"),
+            models.Index(fields=["-updated_at", "-id"], name="company_updated_keyset"),
+            models.Index(fields=["owner", "name", "id"], name="company_owner_name"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Person(Client):
+    KINDS = [("lead", _("Lead")), ("client", _("Client"))]
+    GENDERS = [
+        ("", _("Not given")),
+        ("female", _("Female")),
+        ("male", _("Male")),
+        ("other", _("Other")),
+    ]
+
+    first_name = models.CharField(_("first name"), max_length=100, blank=True)
+    last_name = models.CharField(_("last name"), max_length=100, blank=True)
+    middle_name = models.CharField(_("middle name"), max_length=100, blank=True)
+    # "First Middle Last", kept by the services: lists sort and show it without work.
+    full_name = models.CharField(_("name"), max_length=310)
+    kind = models.CharField(_("kind"), max_length=10, choices=KINDS, default="lead")
+    company = models.ForeignKey(
+        Company,
+        verbose_name=_("company"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="people",
+    )
+    birthday = models.DateField(_("birthday"), null=True, blank=True)
+    gender = models.CharField(_("gender"), max_length=10, choices=GENDERS, blank=True)
+    tags = models.ManyToManyField(Tag, blank=True, related_name="people")
+    marketing_consent = models.BooleanField(_("agrees to marketing"), default=False)
+    consent_at = models.DateTimeField(_("consent given"), null=True, blank=True)
+    consent_source = models.CharField(_("consent source"), max_length=100, blank=True)
+
+    class Meta:
+        verbose_name = _("person")
+        verbose_name_plural = _("people")
+        indexes = [
+            models.Index(fields=["full_name", "id"], name="person_name_keyset"),
+            models.Index(fields=["-updated_at", "-id"], name="person_updated_keyset"),
+            models.Index(fields=["-created_at", "-id"], name="person_created_keyset"),
+            models.Index(fields=["owner", "full_name", "id"], name="person_owner_name"),
+            models.Index(fields=["kind", "full_name", "id"], name="person_kind_name"),
+        ]
+
+    def __str__(self) -> str:
+        return self.full_name
+
+
+class ContactPoint(models.Model):
+    """One phone number (E.164) or e-mail address (lower case) of a person or a company."""
+
+    PHONE, EMAIL = "phone", "email"
+
+    person = models.ForeignKey(
+        Person, null=True, blank=True, on_delete=models.CASCADE, related_name="contact_points"
+    )
+    company = models.ForeignKey(
+        Company, null=True, blank=True, on_delete=models.CASCADE, related_name="contact_points"
+    )
+    kind = models.CharField(max_length=5, choices=[(PHONE, _("phone")), (EMAIL, _("e-mail"))])
+    value = models.CharField(max_length=254)
+    label = models.CharField(_("label"), max_length=30, blank=True)
+    position = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        ordering = ["position", "id"]
+        indexes = [models.Index(fields=["kind", "value"], name="contact_point_lookup")]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(person__isnull=False) ^ models.Q(company__isnull=False),
+                name="contact_point_has_one_owner",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.value

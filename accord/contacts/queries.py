@@ -1,0 +1,157 @@
+"""Reads of people and companies, always scoped to what the acting user may see."""
+
+import datetime
+
+from django.core.exceptions import ValidationError
+from django.db.models import Q, QuerySet
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from accord.contacts.models import Company, Person
+from accord.core.search import search_ids
+from accord.core.visibility import READ, scope
+
+RECORD_TYPE = "clients"
+PERSON_SORTS = {"full_name", "created_at", "updated_at"}
+COMPANY_SORTS = {"name", "created_at", "updated_at"}
+
+
+def people_visible_to(user, action: str = READ) -> QuerySet[Person]:
+    return scope(
+        Person.objects.select_related("owner", "company"),
+        user=user,
+        record_type=RECORD_TYPE,
+        action=action,
+    )
+
+
+def companies_visible_to(user, action: str = READ) -> QuerySet[Company]:
+    return scope(
+        Company.objects.select_related("owner"), user=user, record_type=RECORD_TYPE, action=action
+    )
+
+
+def search_people(user, query: str, limit: int = 10) -> list[Person]:
+    return _in_rank_order(people_visible_to(user), search_ids("person", query), limit)
+
+
+def search_companies(user, query: str, limit: int = 10) -> list[Company]:
+    return _in_rank_order(companies_visible_to(user), search_ids("company", query), limit)
+
+
+def _in_rank_order(visible: QuerySet, ids: list[int], limit: int) -> list:
+    if not ids:
+        return []
+    found = {record.pk: record for record in visible.filter(pk__in=ids)}
+    return [found[pk] for pk in ids if pk in found][:limit]
+
+
+# --- Filters (lists, segments, the API) -----------------------------------------------
+
+FILTERS = {
+    "person": {"kind", "owner", "tag", "company", "city", "country", "source", "created_after",
+               "created_before", "no_contact_days", "q", "has_email", "has_phone"},
+    "company": {"kind", "owner", "tag", "city", "country", "source", "created_after",
+                "created_before", "no_contact_days", "q", "has_email", "has_phone"},
+}  # fmt: skip
+
+
+def filter_clients(queryset: QuerySet, kind: str, filters: dict[str, str], *, user) -> QuerySet:
+    """Apply list filters given as {name: value}; an unknown name or a bad value is refused.
+
+    Custom fields filter as `cf.<key>` (equality; for multi-choice, "contains").
+    """
+    errors: dict[str, list[str]] = {}
+    for name, raw in filters.items():
+        value = str(raw).strip()
+        if value == "":
+            continue
+        if name.startswith("cf."):
+            queryset = _custom_field_filter(queryset, name[3:], value)
+            continue
+        if name not in FILTERS[kind]:
+            errors[name] = [_("There is no filter %(name)s.") % {"name": name}]
+            continue
+        try:
+            queryset = _apply(queryset, kind, name, value, user)
+        except ValueError as error:
+            errors[name] = [str(error)]
+    if errors:
+        raise ValidationError(errors)
+    return queryset
+
+
+def _apply(queryset, kind, name, value, user):
+    if name == "owner":
+        if value == "me":
+            return queryset.filter(owner=user)
+        if value == "none":
+            return queryset.filter(owner__isnull=True)
+        return queryset.filter(owner_id=_int(value))
+    if name == "tag":
+        return queryset.filter(tags__name__iexact=value)
+    if name == "company":
+        return queryset.filter(company_id=_int(value))
+    if name in {"kind", "city", "source"}:
+        return queryset.filter(**{f"{name}__iexact" if name != "kind" else name: value})
+    if name == "country":
+        return queryset.filter(country=value.upper())
+    if name in {"created_after", "created_before"}:
+        day = _date(value)
+        if name == "created_after":
+            return queryset.filter(created_at__date__gte=day)
+        return queryset.filter(created_at__date__lte=day)
+    if name == "no_contact_days":
+        since = timezone.now() - datetime.timedelta(days=_int(value))
+        return queryset.filter(Q(last_contact_at__isnull=True) | Q(last_contact_at__lt=since))
+    if name in {"has_email", "has_phone"}:
+        field = "primary_email" if name == "has_email" else "primary_phone"
+        return queryset.exclude(**{field: ""}) if _bool(value) else queryset.filter(**{field: ""})
+    if name == "q":
+        ids = search_ids(kind, value, limit=5000)
+        return queryset.filter(pk__in=ids)
+    raise ValueError(_("Unknown filter."))
+
+
+def _custom_field_filter(queryset, key: str, value: str):
+    from accord.core.models import CustomField
+
+    field = CustomField.objects.filter(
+        record_type=queryset.model._meta.model_name, key=key, retired=False
+    ).first()
+    if field is None:
+        raise ValidationError(
+            {f"cf.{key}": [_("There is no custom field %(key)s.") % {"key": key}]}
+        )
+    if field.type == "multi_choice":
+        return queryset.filter(**{f"custom_fields__{key}__contains": value})
+    if field.type == "boolean":
+        return queryset.filter(**{f"custom_fields__{key}": _bool(value)})
+    if field.type == "number":
+        try:
+            number = float(value)
+        except ValueError:
+            raise ValidationError({f"cf.{key}": [_("Enter a number.")]}) from None
+        return queryset.filter(**{f"custom_fields__{key}": number})
+    return queryset.filter(**{f"custom_fields__{key}": value})
+
+
+def _int(value: str) -> int:
+    if not value.isdigit():
+        raise ValueError(_("Enter a whole number."))
+    return int(value)
+
+
+def _date(value: str) -> datetime.date:
+    try:
+        return datetime.date.fromisoformat(value)
+    except ValueError:
+        raise ValueError(_("Enter a date as YYYY-MM-DD.")) from None
+
+
+def _bool(value: str) -> bool:
+    if value.lower() in {"1", "true", "yes"}:
+        return True
+    if value.lower() in {"0", "false", "no"}:
+        return False
+    raise ValueError(_("Enter yes or no."))

@@ -1,0 +1,367 @@
+"""Writes about people and companies: create, change, notes, delete, merge, erase.
+
+Every function checks the actor's right to change clients, validates the whole input
+before writing anything, records the change on the timeline and indexes the record
+for search, all in one transaction; domain events go out after commit.
+"""
+
+import datetime
+from typing import Any
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.validators import validate_email
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from accord.accounts.models import User
+from accord.contacts.models import Company, ContactPoint, Person, Tag
+from accord.core.custom_fields import clean_custom_fields
+from accord.core.errors import StaleVersion
+from accord.core.events import emit
+from accord.core.phones import PhoneError, display_phone, normalize_phone
+from accord.core.search import index_record, phone_terms, unindex_record
+from accord.core.timeline import field_changes, timeline_record
+from accord.core.visibility import NONE, WRITE, allows, effective_level
+
+RECORD_TYPE = "clients"
+MAX_TEXT = 10_000
+PERSON_FIELDS = [
+    "first_name", "last_name", "middle_name", "kind", "company", "birthday", "gender",
+    "city", "country", "address", "source", "owner", "marketing_consent", "consent_source",
+]  # fmt: skip
+COMPANY_FIELDS = ["name", "kind", "website", "city", "country", "address", "source", "owner"]
+LENGTHS = {
+    "first_name": 100, "last_name": 100, "middle_name": 100, "name": 200, "city": 100,
+    "source": 100, "consent_source": 100, "website": 200, "address": 1000,
+}  # fmt: skip
+
+
+# --- Permission -------------------------------------------------------------------------
+
+
+def require_write(actor: User, record=None) -> None:
+    """The actor may change clients at all, and this one in particular."""
+    if effective_level(actor, RECORD_TYPE, WRITE) == NONE:
+        raise PermissionDenied(_("Your role does not allow changing clients."))
+    if record is not None and not can_change(actor, record):
+        raise PermissionDenied(_("You may not change this client."))
+
+
+def can_change(actor: User, record) -> bool:
+    team_id = record.owner.team_id if record.owner else None
+    return allows(
+        actor,
+        record_type=RECORD_TYPE,
+        action=WRITE,
+        owner_id=record.owner_id,
+        owner_team_id=team_id,
+    )
+
+
+def check_owner(actor: User, owner: User | None, errors: dict) -> None:
+    """A new owner must be active and someone the actor may hand clients to."""
+    if owner is None:
+        return
+    if not owner.is_active:
+        errors["owner"] = [_("The owner must be an active user.")]
+    elif not allows(actor, record_type=RECORD_TYPE, action=WRITE,
+                    owner_id=owner.pk, owner_team_id=owner.team_id):  # fmt: skip
+        errors["owner"] = [_("You may not give clients to this person.")]
+
+
+# --- Validation -------------------------------------------------------------------------
+
+
+def clean_text_fields(data: dict, errors: dict) -> None:
+    for field, limit in LENGTHS.items():
+        if field in data:
+            value = data[field]
+            data[field] = "" if value is None else str(value).strip()
+            if len(data[field]) > limit:
+                errors[field] = [_("At most %(limit)s characters.") % {"limit": limit}]
+
+
+def clean_phones(items: list | None, errors: dict) -> list[dict] | None:
+    if items is None:
+        return None
+    clean, messages = [], []
+    for item in items:
+        number = item.get("number", "") if isinstance(item, dict) else str(item)
+        label = (item.get("label", "") if isinstance(item, dict) else "")[:30]
+        if not str(number).strip():
+            continue
+        try:
+            e164 = normalize_phone(str(number))
+        except PhoneError as error:
+            messages.append(str(error))
+            continue
+        if e164 not in [c["value"] for c in clean]:
+            clean.append({"value": e164, "label": label})
+    if messages:
+        errors["phones"] = messages
+    return clean
+
+
+def clean_emails(items: list | None, errors: dict) -> list[dict] | None:
+    if items is None:
+        return None
+    clean, messages = [], []
+    for item in items:
+        address = item.get("address", "") if isinstance(item, dict) else str(item)
+        label = (item.get("label", "") if isinstance(item, dict) else "")[:30]
+        address = str(address).strip().lower()
+        if not address:
+            continue
+        try:
+            validate_email(address)
+        except ValidationError:
+            messages.append(_("“%(address)s” is not an e-mail address.") % {"address": address})
+            continue
+        if address not in [c["value"] for c in clean]:
+            clean.append({"value": address, "label": label})
+    if messages:
+        errors["emails"] = messages
+    return clean
+
+
+def clean_common(actor: User, data: dict, errors: dict, *, model) -> None:
+    clean_text_fields(data, errors)
+    if "kind" in data and data["kind"] not in dict(model.KINDS):
+        errors["kind"] = [_("Choose one of: %s.") % ", ".join(dict(model.KINDS))]
+    if "country" in data:
+        data["country"] = (data["country"] or "").strip().upper()
+        if data["country"] and (len(data["country"]) != 2 or not data["country"].isalpha()):
+            errors["country"] = [_("Use the two-letter country code, e.g. DE, IL, AM.")]
+    if "owner" in data:
+        check_owner(actor, data["owner"], errors)
+
+
+def clean_person(actor: User, data: dict, *, current: Person | None) -> dict:
+    errors: dict[str, list[str]] = {}
+    clean_common(actor, data, errors, model=Person)
+    first = data.get("first_name", current.first_name if current else "")
+    last = data.get("last_name", current.last_name if current else "")
+    if not (first or last) and "first_name" not in errors and "last_name" not in errors:
+        errors["first_name"] = [_("Give at least a first or a last name.")]
+    if "gender" in data and data["gender"] not in dict(Person.GENDERS):
+        errors["gender"] = [_("Choose female, male, other or leave it empty.")]
+    if data.get("birthday"):
+        birthday = data["birthday"]
+        if isinstance(birthday, str):
+            try:
+                birthday = data["birthday"] = datetime.date.fromisoformat(birthday)
+            except ValueError:
+                errors["birthday"] = [_("Enter a date as YYYY-MM-DD.")]
+                birthday = None
+        if birthday and not datetime.date(1900, 1, 1) <= birthday <= timezone.localdate():
+            errors["birthday"] = [_("The birthday must be a date in the past.")]
+    elif "birthday" in data:
+        data["birthday"] = None
+    data["phones"] = clean_phones(data.get("phones"), errors)
+    data["emails"] = clean_emails(data.get("emails"), errors)
+    try:
+        data["custom_fields"] = clean_custom_fields(
+            "person", data.get("custom_fields"), current=current.custom_fields if current else None
+        )
+    except ValidationError as error:
+        errors.update(error.message_dict)
+    if errors:
+        raise ValidationError(errors)
+    return data
+
+
+def clean_company(actor: User, data: dict, *, current: Company | None) -> dict:
+    errors: dict[str, list[str]] = {}
+    clean_common(actor, data, errors, model=Company)
+    if (current is None or "name" in data) and not data.get("name"):
+        errors["name"] = [_("Give the company a name.")]
+    data["phones"] = clean_phones(data.get("phones"), errors)
+    data["emails"] = clean_emails(data.get("emails"), errors)
+    try:
+        data["custom_fields"] = clean_custom_fields(
+            "company", data.get("custom_fields"), current=current.custom_fields if current else None
+        )
+    except ValidationError as error:
+        errors.update(error.message_dict)
+    if errors:
+        raise ValidationError(errors)
+    return data
+
+
+# --- Shared writing ----------------------------------------------------------------------
+
+
+def snapshot(record) -> dict[str, Any]:
+    """The values the timeline compares, in a form a person reads."""
+    values = {}
+    fields = PERSON_FIELDS if isinstance(record, Person) else COMPANY_FIELDS
+    for name in fields:
+        value = getattr(record, name)
+        values[name] = str(value) if isinstance(value, User | Company) else value
+    values["phones"] = [
+        display_phone(p.value) for p in record.contact_points.all() if p.kind == "phone"
+    ]
+    values["emails"] = [p.value for p in record.contact_points.all() if p.kind == "email"]
+    values["tags"] = sorted(tag.name for tag in record.tags.all())
+    values.update({f"custom_fields.{k}": v for k, v in record.custom_fields.items()})
+    return values
+
+
+def set_contact_points(record, kind: str, items: list[dict]) -> None:
+    owner_field = "person" if isinstance(record, Person) else "company"
+    record.contact_points.filter(kind=kind).delete()
+    ContactPoint.objects.bulk_create(
+        ContactPoint(
+            **{owner_field: record},
+            kind=kind,
+            value=item["value"],
+            label=item["label"],
+            position=index,
+        )
+        for index, item in enumerate(items)
+    )
+    primary = items[0]["value"] if items else ""
+    setattr(record, "primary_phone" if kind == "phone" else "primary_email", primary)
+
+
+def set_tags(record, names: list[str]) -> None:
+    tags = []
+    for name in names:
+        name = str(name).strip()[:50]
+        if name:
+            tag = Tag.objects.filter(name__iexact=name).first() or Tag.objects.create(name=name)
+            if tag not in tags:
+                tags.append(tag)
+    record.tags.set(tags)
+
+
+def reindex(record) -> None:
+    points = list(record.contact_points.all())
+    parts = [str(record)]
+    for point in points:
+        parts.extend(phone_terms(point.value) if point.kind == "phone" else [point.value])
+    parts.extend(tag.name for tag in record.tags.all())
+    parts.append(record.city)
+    if isinstance(record, Person) and record.company_id:
+        parts.append(record.company.name)
+    index_record("person" if isinstance(record, Person) else "company", record.pk, parts)
+
+
+def apply(record, data: dict, fields: list[str], actor: User) -> None:
+    """Write validated data onto a saved record (contact points, tags, custom fields too)."""
+    for name in fields:
+        if name in data:
+            setattr(record, name, data[name])
+    if data.get("custom_fields") is not None:
+        record.custom_fields = data["custom_fields"]
+    if isinstance(record, Person):
+        record.full_name = " ".join(
+            part for part in (record.first_name, record.middle_name, record.last_name) if part
+        )
+        if "marketing_consent" in data:
+            record.consent_at = timezone.now() if data["marketing_consent"] else None
+    if data.get("phones") is not None:
+        set_contact_points(record, "phone", data["phones"])
+    if data.get("emails") is not None:
+        set_contact_points(record, "email", data["emails"])
+    if data.get("tags") is not None:
+        set_tags(record, data["tags"])
+
+
+def kind_of(record) -> str:
+    return "person" if isinstance(record, Person) else "company"
+
+
+def create(model, actor: User, data: dict, clean) -> Any:
+    require_write(actor)
+    data = dict(data)
+    data.setdefault("owner", actor)
+    data = clean(actor, data, current=None)
+    fields = PERSON_FIELDS if model is Person else COMPANY_FIELDS
+    record = model(created_by=actor, **{f: data[f] for f in fields if f in data})
+    if model is Person:
+        record.full_name = "-"  # set by apply() once the names are in
+    record.save()
+    apply(record, data, fields, actor)
+    record.save()
+    timeline_record(subject=record, kind="created", actor=actor)
+    reindex(record)
+    emit(f"{kind_of(record)}.created", **{f"{kind_of(record)}_id": record.pk, "actor_id": actor.pk})
+    return record
+
+
+def update(record, actor: User, data: dict, version: int | None, clean) -> Any:
+    model = type(record)
+    record = model.objects.select_for_update().get(pk=record.pk)
+    require_write(actor, record)
+    if version is not None and version != record.version:
+        raise StaleVersion(record.version)
+    before = snapshot(record)
+    data = clean(actor, dict(data), current=record)
+    fields = PERSON_FIELDS if model is Person else COMPANY_FIELDS
+    apply(record, data, fields, actor)
+    record.version += 1
+    record.save()
+    record = model.objects.get(pk=record.pk)  # fresh relations for the comparison
+    after = snapshot(record)
+    changes = field_changes(before, after, sorted(set(before) | set(after)))
+    if changes:
+        timeline_record(subject=record, kind="changed", actor=actor, data={"changes": changes})
+    reindex(record)
+    emit(f"{kind_of(record)}.updated", **{f"{kind_of(record)}_id": record.pk,
+                                          "actor_id": actor.pk,
+                                          "fields": [c["field"] for c in changes]})  # fmt: skip
+    return record
+
+
+# --- People -------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def person_create(*, actor: User, data: dict) -> Person:
+    """Create a person: a name and, ideally, one way to reach them are enough."""
+    return create(Person, actor, data, clean_person)
+
+
+@transaction.atomic
+def person_update(*, actor: User, person: Person, data: dict, version: int | None = None) -> Person:
+    """Change some fields of a person; `version` guards against overwriting a newer edit."""
+    return update(person, actor, data, version, clean_person)
+
+
+@transaction.atomic
+def company_create(*, actor: User, data: dict) -> Company:
+    return create(Company, actor, data, clean_company)
+
+
+@transaction.atomic
+def company_update(
+    *, actor: User, company: Company, data: dict, version: int | None = None
+) -> Company:
+    return update(company, actor, data, version, clean_company)
+
+
+@transaction.atomic
+def client_delete(*, actor: User, record) -> None:
+    require_write(actor, record)
+    if not actor.can("delete"):
+        raise PermissionDenied(_("Your role does not allow deleting records."))
+    kind, record_id = kind_of(record), record.pk
+    unindex_record(kind, record_id)
+    record.delete()
+    emit(f"{kind}.deleted", **{f"{kind}_id": record_id, "actor_id": actor.pk})
+
+
+@transaction.atomic
+def note_add(*, actor: User, record, text: str):
+    """A note on the client's timeline (any colleague who may see the client may add one)."""
+    text = (text or "").strip()
+    if not text:
+        raise ValidationError({"text": [_("Write something first.")]})
+    if len(text) > MAX_TEXT:
+        raise ValidationError({"text": [_("At most %(limit)s characters.") % {"limit": MAX_TEXT}]})
+    event = timeline_record(subject=record, kind="note", actor=actor, data={"text": text})
+    type(record).objects.filter(pk=record.pk).update(last_contact_at=event.occurred_at)
+    emit("note.added", **{f"{kind_of(record)}_id": record.pk, "actor_id": actor.pk})
+    return event

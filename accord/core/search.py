@@ -1,0 +1,111 @@
+"""Global search: one module, two engines.
+
+SQLite: an FTS5 table (`search_fts`) with prefix indexes. PostgreSQL: `core_searchentry`
+with a full-text (simple dictionary) GIN index and a pg_trgm index for near misses.
+Records are indexed by their services; a query answers record ids, best first, which
+the caller then passes through its visibility-scoped query.
+
+Phone numbers are indexed as digits in E.164 and national form, so a number typed in
+any format finds its owner: the query is normalised the same way.
+"""
+
+import re
+from collections.abc import Iterable
+
+from django.db import connection
+
+from accord.core.models import SearchEntry
+from accord.core.phones import try_normalize_phone
+
+KIND_CODES = {"person": 0, "company": 1, "deal": 2}
+ROWID_STRIDE = 8
+WORD = re.compile(r"\w+", re.UNICODE)
+
+
+def phone_terms(e164: str) -> list[str]:
+    """'+79123456789' -> ['79123456789', '9123456789'] (international and national digits)."""
+    import phonenumbers
+
+    digits = e164.lstrip("+")
+    try:
+        national = str(phonenumbers.parse(e164, None).national_number)
+    except phonenumbers.NumberParseException:
+        return [digits]
+    return [digits, national] if national != digits else [digits]
+
+
+def index_record(kind: str, record_id: int, parts: Iterable[str]) -> None:
+    body = " ".join(part for part in parts if part)
+    if connection.vendor == "sqlite":
+        rowid = record_id * ROWID_STRIDE + KIND_CODES[kind]
+        with connection.cursor() as cursor:
+            cursor.execute("DELETE FROM search_fts WHERE rowid = %s", [rowid])
+            cursor.execute("INSERT INTO search_fts(rowid, body) VALUES (%s, %s)", [rowid, body])
+    else:
+        SearchEntry.objects.update_or_create(
+            kind=kind, record_id=record_id, defaults={"body": body}
+        )
+
+
+def unindex_record(kind: str, record_id: int) -> None:
+    if connection.vendor == "sqlite":
+        with connection.cursor() as cursor:
+            rowid = record_id * ROWID_STRIDE + KIND_CODES[kind]
+            cursor.execute("DELETE FROM search_fts WHERE rowid = %s", [rowid])
+    else:
+        SearchEntry.objects.filter(kind=kind, record_id=record_id).delete()
+
+
+def query_terms(query: str) -> list[str]:
+    """The words to look for; a query that reads as a phone number becomes its digits."""
+    phone = try_normalize_phone(query)
+    if phone:
+        return [phone.lstrip("+")]
+    words = [word.lower() for word in WORD.findall(query)]
+    if not words and sum(c.isdigit() for c in query) >= 3:
+        words = ["".join(c for c in query if c.isdigit())]
+    return words[:8]
+
+
+def search_ids(kind: str, query: str, limit: int = 200) -> list[int]:
+    """Ids of `kind` records matching every word of the query (as prefixes), best first."""
+    terms = query_terms(query)
+    if not terms:
+        return []
+    if connection.vendor == "sqlite":
+        return _sqlite_search(kind, terms, limit)
+    return _postgres_search(kind, terms, query, limit)
+
+
+def _sqlite_search(kind: str, terms: list[str], limit: int) -> list[int]:
+    match = " ".join('"' + term.replace('"', '""') + '"*' for term in terms)
+    code = KIND_CODES[kind]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT rowid FROM search_fts WHERE search_fts MATCH %s AND rowid %% %s = %s "
+            "ORDER BY rank LIMIT %s",
+            [match, ROWID_STRIDE, code, limit],
+        )
+        return [rowid // ROWID_STRIDE for (rowid,) in cursor.fetchall()]
+
+
+def _postgres_search(kind: str, terms: list[str], query: str, limit: int) -> list[int]:
+    tsquery = " & ".join(f"{term}:*" for term in terms)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT record_id FROM core_searchentry "
+            "WHERE kind = %s AND to_tsvector('simple', body) @@ to_tsquery('simple', %s) "
+            "ORDER BY ts_rank(to_tsvector('simple', body), to_tsquery('simple', %s)) DESC, id "
+            "LIMIT %s",
+            [kind, tsquery, tsquery, limit],
+        )
+        ids = [row[0] for row in cursor.fetchall()]
+        if ids or len(query.strip()) < 4:
+            return ids
+        # Nothing starts with those words: try near misses (typos) by trigram similarity.
+        cursor.execute(
+            "SELECT record_id FROM core_searchentry WHERE kind = %s AND body %% %s "
+            "ORDER BY similarity(body, %s) DESC LIMIT %s",
+            [kind, query.strip(), query.strip(), limit],
+        )
+        return [row[0] for row in cursor.fetchall()]
