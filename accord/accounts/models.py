@@ -127,8 +127,7 @@ class User(AbstractBaseUser, PermissionsMixin):
 
     @property
     def initials(self) -> str:
-        words = self.display_name.split()
-        return "".join(word[0] for word in words[:2]).upper() or "?"
+        return "".join(word[0] for word in self.display_name.split()[:2]).upper() or "?"
 
     # --- what the visibility kernel asks (accord.core.visibility.Viewer) -------------
     @cached_property

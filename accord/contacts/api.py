@@ -78,13 +78,19 @@ class ClientOut(Schema):
 
     @staticmethod
     def resolve_phones(record) -> list[dict]:
-        return [{"number": p.value, "label": p.label}
-                for p in record.contact_points.all() if p.kind == ContactPoint.PHONE]  # fmt: skip
+        return [
+            {"number": p.value, "label": p.label}
+            for p in record.contact_points.all()
+            if p.kind == ContactPoint.PHONE
+        ]
 
     @staticmethod
     def resolve_emails(record) -> list[dict]:
-        return [{"address": p.value, "label": p.label}
-                for p in record.contact_points.all() if p.kind == ContactPoint.EMAIL]  # fmt: skip
+        return [
+            {"address": p.value, "label": p.label}
+            for p in record.contact_points.all()
+            if p.kind == ContactPoint.EMAIL
+        ]
 
     @staticmethod
     def resolve_tags(record) -> list[str]:
@@ -106,8 +112,11 @@ class PersonOut(ClientOut):
 
     @staticmethod
     def resolve_consent(person) -> dict:
-        return {"marketing": person.marketing_consent, "given_at": person.consent_at,
-                "source": person.consent_source}  # fmt: skip
+        return {
+            "marketing": person.marketing_consent,
+            "given_at": person.consent_at,
+            "source": person.consent_source,
+        }
 
 
 class CompanyOut(ClientOut):
@@ -236,20 +245,29 @@ def crud(
     plural = "people" if kind == "person" else "companies"
     noun = "person" if kind == "person" else "company"
 
-    @router.get(f"/{plural}", response=Page[schema_out], summary=f"List {plural}",
-                operation_id=f"{plural}_list")  # fmt: skip
+    @router.get(
+        f"/{plural}",
+        response=Page[schema_out],
+        summary=f"List {plural}",
+        operation_id=f"{plural}_list",
+    )
     def list_(request, params: Query[ListParams]):
         try:
-            queryset = filter_clients(visible(request.auth), kind, list_filters(request),
-                                      user=request.auth)  # fmt: skip
+            queryset = filter_clients(
+                visible(request.auth), kind, list_filters(request), user=request.auth
+            )
         except ValidationError as error:
             raise Problem(
                 400, "Unknown filter or bad filter value.", errors=field_errors(error)
             ) from None
         return paginate(with_details(queryset), params, sorts=sorts, default_sort=default_sort)
 
-    @router.post(f"/{plural}", response={201: schema_out}, summary=f"Create a {noun}",
-                 operation_id=f"{plural}_create")  # fmt: skip
+    @router.post(
+        f"/{plural}",
+        response={201: schema_out},
+        summary=f"Create a {noun}",
+        operation_id=f"{plural}_create",
+    )
     def create_(request, response: HttpResponse, payload: schema_in):
         try:
             record = create(actor=request.auth, data=to_service_data(request, payload))
@@ -259,45 +277,66 @@ def crud(
         response["Location"] = f"/api/v1/{plural}/{record.pk}"
         return Status(201, answer_with_etag(response, record))
 
-    @router.get(f"/{plural}/{{record_id}}", response=schema_out, summary=f"One {noun}",
-                operation_id=f"{plural}_detail")  # fmt: skip
+    @router.get(
+        f"/{plural}/{{record_id}}",
+        response=schema_out,
+        summary=f"One {noun}",
+        operation_id=f"{plural}_detail",
+    )
     def detail(request, response: HttpResponse, record_id: int):
         record = get_object_or_404(with_details(visible(request.auth)), pk=record_id)
         return answer_with_etag(response, record)
 
-    @router.patch(f"/{plural}/{{record_id}}", response=schema_out,
-                  summary=f"Change a {noun} (send If-Match with its ETag)",
-                  operation_id=f"{plural}_update")  # fmt: skip
+    @router.patch(
+        f"/{plural}/{{record_id}}",
+        response=schema_out,
+        summary=f"Change a {noun} (send If-Match with its ETag)",
+        operation_id=f"{plural}_update",
+    )
     def update_(request, response: HttpResponse, record_id: int, payload: schema_in):
         record = get_object_or_404(visible(request.auth), pk=record_id)
         version = expected_version(request, record)
         try:
-            record = update(actor=request.auth, data=to_service_data(request, payload),
-                            version=version, **{noun: record})  # fmt: skip
+            record = update(
+                actor=request.auth,
+                data=to_service_data(request, payload),
+                version=version,
+                **{noun: record},
+            )
         except StaleVersion:
             raise stale(visible(request.auth).get(pk=record_id)) from None
         except ValidationError as error:
             raise invalid(error) from None
         return answer_with_etag(response, with_details(visible(request.auth)).get(pk=record.pk))
 
-    @router.delete(f"/{plural}/{{record_id}}", response={204: None}, summary=f"Delete a {noun}",
-                   operation_id=f"{plural}_delete")  # fmt: skip
+    @router.delete(
+        f"/{plural}/{{record_id}}",
+        response={204: None},
+        summary=f"Delete a {noun}",
+        operation_id=f"{plural}_delete",
+    )
     def delete_(request, record_id: int):
         record = get_object_or_404(visible(request.auth), pk=record_id)
         client_delete(actor=request.auth, record=record)
         return Status(204, None)
 
-    @router.get(f"/{plural}/{{record_id}}/timeline", response=Page[EventOut],
-                summary=f"The {noun}'s history, newest first",
-                operation_id=f"{plural}_timeline")  # fmt: skip
+    @router.get(
+        f"/{plural}/{{record_id}}/timeline",
+        response=Page[EventOut],
+        summary=f"The {noun}'s history, newest first",
+        operation_id=f"{plural}_timeline",
+    )
     def timeline(request, record_id: int, params: Query[TimelineParams]):
         record = get_object_or_404(visible(request.auth), pk=record_id)
         events = timeline_of(record, kinds=[params.kind] if params.kind else None)
         return paginate(events, params, sorts={"occurred_at"}, default_sort="-occurred_at")
 
-    @router.post(f"/{plural}/{{record_id}}/notes", response={201: EventOut},
-                 summary=f"Add a note to the {noun}'s timeline",
-                 operation_id=f"{plural}_note")  # fmt: skip
+    @router.post(
+        f"/{plural}/{{record_id}}/notes",
+        response={201: EventOut},
+        summary=f"Add a note to the {noun}'s timeline",
+        operation_id=f"{plural}_note",
+    )
     def note(request, record_id: int, payload: NoteIn):
         record = get_object_or_404(visible(request.auth), pk=record_id)
         try:
@@ -306,7 +345,23 @@ def crud(
             raise invalid(error) from None
 
 
-crud("person", people_visible_to, PERSON_SORTS, "full_name", person_create, person_update,
-     PersonIn, PersonOut)  # fmt: skip
-crud("company", companies_visible_to, COMPANY_SORTS, "name", company_create, company_update,
-     CompanyIn, CompanyOut)  # fmt: skip
+crud(
+    "person",
+    people_visible_to,
+    PERSON_SORTS,
+    "full_name",
+    person_create,
+    person_update,
+    PersonIn,
+    PersonOut,
+)
+crud(
+    "company",
+    companies_visible_to,
+    COMPANY_SORTS,
+    "name",
+    company_create,
+    company_update,
+    CompanyIn,
+    CompanyOut,
+)

@@ -155,3 +155,19 @@ def _bool(value: str) -> bool:
     if value.lower() in {"0", "false", "no"}:
         return False
     raise ValueError(_("Enter yes or no."))
+
+
+def likely_duplicates(user, kind: str, phones: list[str], emails: list[str], exclude=None) -> list:
+    """Visible records sharing a normalised phone or e-mail with the given ones."""
+    from accord.contacts.models import ContactPoint
+
+    values = [v for v in phones + emails if v]
+    if not values:
+        return []
+    owner_field = "person" if kind == "person" else "company"
+    points = ContactPoint.objects.filter(value__in=values, **{f"{owner_field}__isnull": False})
+    ids = set(points.values_list(f"{owner_field}_id", flat=True)[:20])
+    if exclude is not None:
+        ids.discard(exclude.pk)
+    visible = people_visible_to(user) if kind == "person" else companies_visible_to(user)
+    return list(visible.filter(pk__in=ids)[:5])

@@ -19,6 +19,9 @@ def shell(request) -> dict:
 def new_items_for(user) -> list[dict]:
     """What the "+ New" menu offers this user (grows as features land)."""
     items = []
+    if user.access_level("clients", "write") != "none":
+        items.append({"label": _("Person"), "url": reverse("client_new", args=["people"])})
+        items.append({"label": _("Company"), "url": reverse("client_new", args=["companies"])})
     if user.can("manage_users"):
         items.append({"label": _("User"), "url": reverse("user_new")})
     return items

@@ -20,6 +20,13 @@ class NavEntry:
 
 ENTRIES = [
     NavEntry("today", _("Today"), "sun", ""),
+    NavEntry(
+        "clients",
+        _("Clients"),
+        "users",
+        "clients",
+        lambda u: u.access_level("clients", "read") != "none",
+    ),
     NavEntry("settings", _("Settings"), "settings", "settings", lambda u: u.can("manage_users")),
 ]
 

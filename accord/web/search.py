@@ -6,6 +6,9 @@ from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from accord.accounts.queries import users_search
+from accord.contacts.queries import search_companies, search_people
+from accord.core.phones import display_phone
+from accord.web.templatetags.shell import initials_of as initials
 
 MIN_QUERY = 2
 
@@ -25,6 +28,30 @@ def search_everything(user, query: str) -> list[dict]:
         return []
     groups = [
         {
+            "kind": _("People"),
+            "hits": [
+                Hit(
+                    str(p),
+                    person_subtitle(p),
+                    reverse("client_detail", args=["people", p.pk]),
+                    initials(str(p)),
+                )
+                for p in search_people(user, query)
+            ],
+        },
+        {
+            "kind": _("Companies"),
+            "hits": [
+                Hit(
+                    str(c),
+                    display_phone(c.primary_phone) or c.primary_email or c.city,
+                    reverse("client_detail", args=["companies", c.pk]),
+                    initials(str(c)),
+                )
+                for c in search_companies(user, query)
+            ],
+        },
+        {
             "kind": _("Colleagues"),
             "hits": [
                 Hit(str(person), person.email, colleague_url(user, person), person.initials)
@@ -39,3 +66,12 @@ def colleague_url(user, person) -> str:
     if user.can("manage_users"):
         return reverse("user_edit", args=[person.pk])
     return "mailto:" + person.email
+
+
+def person_subtitle(person) -> str:
+    parts = [
+        person.company.name if person.company_id else "",
+        display_phone(person.primary_phone),
+        person.primary_email,
+    ]
+    return " · ".join(part for part in parts if part)

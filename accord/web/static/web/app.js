@@ -35,3 +35,18 @@ document.addEventListener("keydown", (event) => {
     target.focus();
   }
 });
+
+// Destructive buttons ask first (data-confirm holds the question).
+document.addEventListener("click", (event) => {
+  const button = event.target.closest("[data-confirm]");
+  if (button && !window.confirm(button.dataset.confirm)) event.preventDefault();
+});
+
+// "Select all" checkboxes in table headers.
+document.addEventListener("change", (event) => {
+  const all = event.target.closest("[data-select-all]");
+  if (!all) return;
+  for (const box of all.closest("table").querySelectorAll("tbody input[type=checkbox]")) {
+    box.checked = all.checked;
+  }
+});

@@ -1,0 +1,111 @@
+"""Forms of the client screens: they read the request; the services validate and write."""
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from accord.accounts.models import User
+from accord.contacts.models import Company, Person
+
+MAX_POINTS = 5
+
+
+def contact_rows(data, kind: str) -> list[dict]:
+    """The repeated phone / e-mail rows of a form, as service input."""
+    values = data.getlist(f"{kind}_value")
+    labels = data.getlist(f"{kind}_label")
+    key = "number" if kind == "phone" else "address"
+    rows = []
+    for index, value in enumerate(values[:MAX_POINTS]):
+        if value.strip():
+            rows.append({key: value, "label": labels[index] if index < len(labels) else ""})
+    return rows
+
+
+class ClientForm(forms.Form):
+    owner = forms.ModelChoiceField(
+        label=_("Owner"),
+        queryset=User.objects.filter(is_active=True),
+        required=False,
+        empty_label=_("Nobody"),
+    )
+    city = forms.CharField(label=_("City"), max_length=100, required=False)
+    country = forms.CharField(
+        label=_("Country"),
+        max_length=2,
+        required=False,
+        help_text=_("Two-letter code: DE, IL, AM, RU…"),
+    )
+    address = forms.CharField(
+        label=_("Address"),
+        required=False,
+        max_length=1000,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+    source = forms.CharField(
+        label=_("Source"),
+        max_length=100,
+        required=False,
+        help_text=_("Where the client came from: web site, referral, fair…"),
+    )
+    tags = forms.CharField(label=_("Tags"), required=False, help_text=_("Separate with commas."))
+    version = forms.IntegerField(required=False, widget=forms.HiddenInput)
+
+    def service_data(self, data) -> dict:
+        """Only the fields the form showed, so a short form never blanks the others."""
+        clean = {name: self.cleaned_data[name] for name in self.changed_or_shown()}
+        if clean.get("kind") == "":
+            del clean["kind"]
+        if "tags" in clean:
+            clean["tags"] = [t.strip() for t in clean["tags"].split(",") if t.strip()]
+        clean.pop("version", None)
+        clean["phones"] = contact_rows(data, "phone")
+        clean["emails"] = contact_rows(data, "email")
+        return clean
+
+    def changed_or_shown(self) -> list[str]:
+        return [name for name in self.fields if name in self.data]
+
+
+class PersonForm(ClientForm):
+    first_name = forms.CharField(label=_("First name"), max_length=100, required=False)
+    last_name = forms.CharField(label=_("Last name"), max_length=100, required=False)
+    middle_name = forms.CharField(label=_("Middle name"), max_length=100, required=False)
+    kind = forms.ChoiceField(label=_("Stage"), choices=Person.KINDS, required=False)
+    company = forms.ModelChoiceField(
+        label=_("Company"),
+        queryset=Company.objects.none(),
+        required=False,
+        empty_label=_("No company"),
+    )
+    birthday = forms.DateField(
+        label=_("Birthday"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+    gender = forms.ChoiceField(label=_("Gender"), choices=Person.GENDERS, required=False)
+    marketing_consent = forms.BooleanField(label=_("Agrees to receive offers"), required=False)
+
+    field_order = ["first_name", "last_name", "middle_name", "kind", "company", "owner"]
+
+    def __init__(self, *args, companies=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        if companies is not None:
+            self.fields["company"].queryset = companies
+
+    def changed_or_shown(self) -> list[str]:
+        shown = super().changed_or_shown()
+        if "marketing_consent" not in shown and "full" in self.data:
+            shown.append("marketing_consent")  # an unticked box sends nothing
+        return shown
+
+
+class CompanyForm(ClientForm):
+    name = forms.CharField(label=_("Name"), max_length=200)
+    kind = forms.ChoiceField(label=_("Kind"), choices=Company.KINDS, required=False)
+    website = forms.CharField(label=_("Website"), max_length=200, required=False)
+
+    field_order = ["name", "kind", "owner"]
+
+
+class NoteForm(forms.Form):
+    text = forms.CharField(
+        label=_("Note"), max_length=10_000, widget=forms.Textarea(attrs={"rows": 2})
+    )

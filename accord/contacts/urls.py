@@ -1,0 +1,21 @@
+from django.urls import path
+from django.views.generic import RedirectView
+
+from accord.contacts import views
+
+urlpatterns = [
+    path(
+        "clients/",
+        RedirectView.as_view(pattern_name="client_list", permanent=False),
+        {"plural": "people"},
+        name="clients",
+    ),
+    path("clients/<str:plural>/", views.client_list, name="client_list"),
+    path("clients/<str:plural>/new/", views.client_new, name="client_new"),
+    path("clients/<str:plural>/bulk/", views.bulk, name="client_bulk"),
+    path("clients/<str:plural>/<int:pk>/", views.client_detail, name="client_detail"),
+    path("clients/<str:plural>/<int:pk>/edit/", views.client_edit, name="client_edit"),
+    path("clients/<str:plural>/<int:pk>/delete/", views.client_delete_view, name="client_delete"),
+    path("clients/<str:plural>/<int:pk>/timeline/", views.client_timeline, name="client_timeline"),
+    path("clients/<str:plural>/<int:pk>/notes/", views.client_note, name="client_note"),
+]

@@ -1,0 +1,456 @@
+"""Client screens: lists of people and companies, the card with its timeline, forms."""
+
+from dataclasses import dataclass
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import FieldDoesNotExist, PermissionDenied, ValidationError
+from django.http import Http404
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.text import capfirst
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_POST
+
+from accord.accounts.queries import users_visible_to
+from accord.contacts import forms
+from accord.contacts.queries import (
+    COMPANY_SORTS,
+    PERSON_SORTS,
+    companies_visible_to,
+    filter_clients,
+    likely_duplicates,
+    people_visible_to,
+)
+from accord.contacts.services import (
+    can_change,
+    client_delete,
+    clients_bulk_assign,
+    clients_bulk_delete,
+    clients_bulk_tag,
+    company_create,
+    company_update,
+    note_add,
+    person_create,
+    person_update,
+)
+from accord.core.errors import StaleVersion
+from accord.core.models import CustomField
+from accord.core.pagination import InvalidCursor, keyset_page
+from accord.core.phones import PhoneError, normalize_phone
+from accord.core.timeline import timeline_of
+from accord.core.visibility import NONE, WRITE, effective_level
+from accord.web.forms import apply_errors
+
+PAGE = 50
+TIMELINE_PAGE = 20
+LIST_FILTERS = ["q", "kind", "owner", "tag", "city", "no_contact_days"]
+
+
+@dataclass(frozen=True)
+class Kind:
+    """What differs between the people screens and the company screens."""
+
+    slug: str  # "person" / "company"
+    plural: str  # URL segment
+    title: str
+    new_label: str
+    visible: object
+    form: type
+    create: object
+    update: object
+    sorts: set
+    default_sort: str
+    name_field: str
+
+
+PEOPLE = Kind(
+    "person",
+    "people",
+    gettext_lazy("People"),
+    gettext_lazy("New person"),
+    people_visible_to,
+    forms.PersonForm,
+    person_create,
+    person_update,
+    PERSON_SORTS,
+    "full_name",
+    "full_name",
+)
+COMPANIES = Kind(
+    "company",
+    "companies",
+    gettext_lazy("Companies"),
+    gettext_lazy("New company"),
+    companies_visible_to,
+    forms.CompanyForm,
+    company_create,
+    company_update,
+    COMPANY_SORTS,
+    "name",
+    "name",
+)
+KINDS = {"people": PEOPLE, "companies": COMPANIES}
+
+
+def kind_for(plural: str) -> Kind:
+    if plural not in KINDS:
+        raise Http404
+    return KINDS[plural]
+
+
+def may_write(user) -> bool:
+    return effective_level(user, "clients", WRITE) != NONE
+
+
+def make_form(kind: Kind, request, data=None, initial=None):
+    extra = {"companies": companies_visible_to(request.user)} if kind is PEOPLE else {}
+    return kind.form(data, initial=initial, **extra)
+
+
+# --- Lists ---------------------------------------------------------------------------
+
+
+@login_required
+def client_list(request, plural: str = "people"):
+    kind = kind_for(plural)
+    filters = {name: request.GET.get(name, "") for name in LIST_FILTERS if request.GET.get(name)}
+    sort = request.GET.get("sort", kind.default_sort)
+    if sort.lstrip("-") not in kind.sorts:
+        sort = kind.default_sort
+    error = ""
+    queryset = kind.visible(request.user).prefetch_related("tags")
+    try:
+        queryset = filter_clients(queryset, kind.slug, filters, user=request.user)
+        page = keyset_page(queryset, sort=sort, cursor=request.GET.get("cursor"), limit=PAGE)
+    except (ValidationError, InvalidCursor) as problem:
+        error = " ".join(getattr(problem, "messages", [str(problem)]))
+        page = keyset_page(kind.visible(request.user).none(), sort=sort, limit=PAGE)
+    query = request.GET.copy()
+    query.pop("cursor", None)
+    context = {
+        "page_title": kind.title,
+        "kind": kind,
+        "rows": page.items,
+        "next_url": f"?{query.urlencode()}&cursor={page.next_cursor}" if page.next_cursor else "",
+        "filters": filters,
+        "sort": sort,
+        "error": error,
+        "owners": users_visible_to(request.user).filter(is_active=True),
+        "can_write": may_write(request.user),
+        "can_delete": request.user.can("delete"),
+        "base_query": query.urlencode(),
+        "kind_choices": queryset.model.KINDS,
+    }
+    if request.htmx and request.GET.get("cursor"):
+        return render(request, "contacts/list.html#rows", context)
+    return render(request, "contacts/list.html", context)
+
+
+@login_required
+@require_POST
+def bulk(request, plural: str):
+    kind = kind_for(plural)
+    ids = [int(pk) for pk in request.POST.getlist("ids") if pk.isdigit()]
+    records = list(kind.visible(request.user).filter(pk__in=ids))
+    action = request.POST.get("action")
+    try:
+        if not records:
+            raise ValidationError(_("Select at least one row."))
+        if action == "assign":
+            owner = users_visible_to(request.user).filter(pk=request.POST.get("owner") or 0).first()
+            done = clients_bulk_assign(actor=request.user, records=records, owner=owner)
+            messages.success(request, _("%(count)s clients have a new owner.") % {"count": done})
+        elif action == "tag":
+            done = clients_bulk_tag(
+                actor=request.user, records=records, tag=request.POST.get("tag", "")
+            )
+            messages.success(request, _("Tag added to %(count)s clients.") % {"count": done})
+        elif action == "delete":
+            done = clients_bulk_delete(actor=request.user, records=records)
+            messages.success(request, _("%(count)s clients deleted.") % {"count": done})
+        else:
+            raise ValidationError(_("Choose what to do with the selected rows."))
+    except (ValidationError, PermissionDenied) as error:
+        messages.error(request, " ".join(getattr(error, "messages", [str(error)])))
+    return redirect(reverse("client_list", args=[plural]) + "?" + request.POST.get("query", ""))
+
+
+# --- Card ------------------------------------------------------------------------------
+
+
+def timeline_context(request, record, plural: str) -> dict:
+    kinds = [request.GET["kind"]] if request.GET.get("kind") else None
+    try:
+        page = keyset_page(
+            timeline_of(record, kinds=kinds),
+            sort="-occurred_at",
+            cursor=request.GET.get("cursor"),
+            limit=TIMELINE_PAGE,
+        )
+    except InvalidCursor:
+        raise Http404 from None
+    for event in page.items:
+        event.lines = describe_changes(event, type(record))
+    more = ""
+    if page.next_cursor:
+        more = reverse("client_timeline", args=[plural, record.pk]) + f"?cursor={page.next_cursor}"
+        if kinds:
+            more += f"&kind={kinds[0]}"
+    return {"events": page.items, "more_url": more, "timeline_kind": request.GET.get("kind", "")}
+
+
+@login_required
+def client_detail(request, plural: str, pk: int):
+    kind = kind_for(plural)
+    record = get_object_or_404(
+        kind.visible(request.user).prefetch_related("contact_points", "tags"), pk=pk
+    )
+    context = {
+        "page_title": str(record),
+        "kind": kind,
+        "record": record,
+        "can_edit": can_change(request.user, record),
+        "note_form": forms.NoteForm(),
+        "people": record.people.all()[:20] if kind is COMPANIES else [],
+        "custom_values": custom_values(record, kind.slug),
+        **timeline_context(request, record, plural),
+    }
+    return render(request, "contacts/detail.html", context)
+
+
+@login_required
+def client_timeline(request, plural: str, pk: int):
+    kind = kind_for(plural)
+    record = get_object_or_404(kind.visible(request.user), pk=pk)
+    context = {"kind": kind, "record": record, **timeline_context(request, record, plural)}
+    return render(request, "contacts/detail.html#timeline", context)
+
+
+@login_required
+@require_POST
+def client_note(request, plural: str, pk: int):
+    kind = kind_for(plural)
+    record = get_object_or_404(kind.visible(request.user), pk=pk)
+    form = forms.NoteForm(request.POST)
+    status = 200
+    if form.is_valid():
+        try:
+            note_add(actor=request.user, record=record, text=form.cleaned_data["text"])
+            form = forms.NoteForm()
+        except ValidationError as error:
+            apply_errors(form, error)
+            status = 422
+    else:
+        status = 422
+    context = {
+        "kind": kind,
+        "record": record,
+        "note_form": form,
+        **timeline_context(request, record, plural),
+    }
+    if not request.htmx:
+        return redirect("client_detail", plural=plural, pk=pk)
+    return render(request, "contacts/detail.html#activity", context, status=status)
+
+
+def custom_values(record, record_type: str) -> list[tuple[str, str]]:
+    fields = CustomField.objects.filter(record_type=record_type, retired=False)
+    return [
+        (field.label, shown(record.custom_fields[field.key]))
+        for field in fields
+        if field.key in record.custom_fields
+    ]
+
+
+def describe_changes(event, model) -> list[tuple[str, str, str]]:
+    """(label, old, new) for each field a "changed" event lists, in words a person reads."""
+    if event.kind != "changed":
+        return []
+    custom = {
+        f.key: f.label for f in CustomField.objects.filter(record_type=model._meta.model_name)
+    }
+    lines = []
+    for change in event.data.get("changes", []):
+        name = change["field"]
+        if name.startswith("custom_fields."):
+            label = custom.get(name.split(".", 1)[1], name)
+        elif name in SPECIAL_LABELS:
+            label = SPECIAL_LABELS[name]
+        else:
+            try:
+                label = model._meta.get_field(name).verbose_name
+            except FieldDoesNotExist:
+                label = name
+        lines.append((capfirst(label), shown(change["old"]), shown(change["new"])))
+    return lines
+
+
+SPECIAL_LABELS = {
+    "phones": gettext_lazy("phones"),
+    "emails": gettext_lazy("e-mails"),
+    "tags": gettext_lazy("tags"),
+}
+
+
+def shown(value) -> str:
+    if value in (None, "", []):
+        return "—"
+    if isinstance(value, list):
+        return ", ".join(str(v) for v in value)
+    if isinstance(value, bool):
+        return _("yes") if value else _("no")
+    return str(value)
+
+
+# --- Forms ----------------------------------------------------------------------------
+
+
+def normalised(rows: list[dict], key: str) -> list[str]:
+    values = []
+    for row in rows:
+        if key == "number":
+            try:
+                values.append(normalize_phone(row["number"]))
+            except PhoneError:
+                continue
+        else:
+            values.append(row["address"].strip().lower())
+    return values
+
+
+@login_required
+def client_new(request, plural: str):
+    kind = kind_for(plural)
+    if not may_write(request.user):
+        raise Http404
+    form = make_form(kind, request, request.POST or None, initial={"owner": request.user})
+    duplicates = []
+    if request.method == "POST" and form.is_valid():
+        data = form.service_data(request.POST)
+        if not request.POST.get("confirm_duplicate"):
+            duplicates = likely_duplicates(
+                request.user,
+                kind.slug,
+                normalised(data["phones"], "number"),
+                normalised(data["emails"], "address"),
+            )
+        if not duplicates:
+            try:
+                record = kind.create(actor=request.user, data=data)
+            except ValidationError as error:
+                apply_errors(form, error)
+            else:
+                messages.success(request, _("%(name)s is added.") % {"name": record})
+                return redirect("client_detail", plural=plural, pk=record.pk)
+    return render(
+        request,
+        "contacts/form.html",
+        {
+            "page_title": kind.new_label,
+            "kind": kind,
+            "form": form,
+            "duplicates": duplicates,
+            "phones": rows_for_form(request.POST, "phone"),
+            "emails": rows_for_form(request.POST, "email"),
+            "short": True,
+        },
+    )
+
+
+@login_required
+def client_edit(request, plural: str, pk: int):
+    kind = kind_for(plural)
+    record = get_object_or_404(
+        kind.visible(request.user).prefetch_related("contact_points", "tags"), pk=pk
+    )
+    if not can_change(request.user, record):
+        raise Http404
+    initial = initial_for(kind, record)
+    form = make_form(kind, request, request.POST or None, initial=initial)
+    conflict = None
+    if request.method == "POST" and form.is_valid():
+        try:
+            record = kind.update(
+                actor=request.user,
+                data=form.service_data(request.POST),
+                version=form.cleaned_data.get("version"),
+                **{kind.slug: record},
+            )
+        except StaleVersion:
+            conflict = kind.visible(request.user).get(pk=pk)
+            form.add_error(
+                None,
+                _(
+                    "Someone else saved this client while you were editing. Your "
+                    "changes are below and not saved yet: compare, then save again."
+                ),
+            )
+            form.data = form.data.copy()
+            form.data["version"] = conflict.version
+        except ValidationError as error:
+            apply_errors(form, error)
+        else:
+            messages.success(request, _("Saved."))
+            return redirect("client_detail", plural=plural, pk=record.pk)
+    posted = request.method == "POST"
+    return render(
+        request,
+        "contacts/form.html",
+        {
+            "page_title": _("Edit %(name)s") % {"name": record},
+            "kind": kind,
+            "form": form,
+            "record": record,
+            "conflict": conflict,
+            "phones": rows_for_form(request.POST, "phone")
+            if posted
+            else record_rows(record, "phone"),
+            "emails": rows_for_form(request.POST, "email")
+            if posted
+            else record_rows(record, "email"),
+        },
+    )
+
+
+@login_required
+@require_POST
+def client_delete_view(request, plural: str, pk: int):
+    kind = kind_for(plural)
+    record = get_object_or_404(kind.visible(request.user), pk=pk)
+    try:
+        client_delete(actor=request.user, record=record)
+    except PermissionDenied as error:
+        messages.error(request, str(error))
+        return redirect("client_detail", plural=plural, pk=pk)
+    messages.success(request, _("%(name)s is deleted.") % {"name": record})
+    return redirect("client_list", plural=plural)
+
+
+def initial_for(kind: Kind, record) -> dict:
+    initial = {
+        name: getattr(record, name)
+        for name in kind.form.base_fields
+        if hasattr(record, name) and name != "tags"
+    }
+    initial["tags"] = ", ".join(tag.name for tag in record.tags.all())
+    initial["version"] = record.version
+    return initial
+
+
+def record_rows(record, kind: str) -> list[dict]:
+    rows = [
+        {"value": p.value, "label": p.label} for p in record.contact_points.all() if p.kind == kind
+    ]
+    return [*rows, {"value": "", "label": ""}]
+
+
+def rows_for_form(data, kind: str) -> list[dict]:
+    values, labels = data.getlist(f"{kind}_value"), data.getlist(f"{kind}_label")
+    rows = [
+        {"value": v, "label": labels[i] if i < len(labels) else ""}
+        for i, v in enumerate(values)
+        if v
+    ]
+    return [*rows, {"value": "", "label": ""}]

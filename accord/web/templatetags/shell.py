@@ -1,0 +1,35 @@
+"""Template helpers shared by every screen: phones, initials, sortable column headers."""
+
+from django import template
+from django.utils.html import format_html
+
+from accord.core.phones import display_phone
+
+register = template.Library()
+
+
+@register.filter
+def phone(value: str) -> str:
+    return display_phone(value) if value else "—"
+
+
+@register.filter
+def initials(record) -> str:
+    return initials_of(str(record))
+
+
+def initials_of(name: str) -> str:
+    return "".join(word[0] for word in name.split()[:2]).upper() or "?"
+
+
+@register.simple_tag(takes_context=True)
+def sort_link(context, field: str, label: str):
+    """A column header that sorts by `field`, toggling the direction on a second click."""
+    current = context.get("sort", "")
+    query = context["request"].GET.copy()
+    query.pop("cursor", None)
+    query["sort"] = f"-{field}" if current == field else field
+    arrow = ""
+    if current.lstrip("-") == field:
+        arrow = " ↓" if current.startswith("-") else " ↑"
+    return format_html('<a class="sort-link" href="?{}">{}{}</a>', query.urlencode(), label, arrow)
