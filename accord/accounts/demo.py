@@ -6,13 +6,13 @@ from accord.accounts.models import Team, User
 from accord.accounts.services import team_save, user_create
 
 DEMO_USERS = [
-    ("admin@example.com", "Anna Petrosyan", "administrator", "en"),
-    ("head@example.com", "David Cohen", "head-of-sales", "en"),
-    ("manager@example.com", "Maria Ivanova", "manager", "en"),
-    ("manager2@example.com", "Tigran Hakobyan", "manager", "en"),
-    ("marketing@example.com", "Noa Levi", "marketing", "en"),
-    ("support@example.com", "Pierre Weber", "support", "en"),
-    ("viewer@example.com", "Olga Smirnova", "read-only", "en"),
+    ("admin@example.com", "Anna Petrosyan", "administrator", ""),
+    ("head@example.com", "David Cohen", "head-of-sales", ""),
+    ("manager@example.com", "Maria Ivanova", "manager", ""),
+    ("manager2@example.com", "Tigran Hakobyan", "manager", ""),
+    ("marketing@example.com", "Noa Levi", "marketing", ""),
+    ("support@example.com", "Pierre Weber", "support", ""),
+    ("viewer@example.com", "Olga Smirnova", "read-only", ""),
 ]
 
 

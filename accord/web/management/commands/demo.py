@@ -6,6 +6,7 @@ from django.db import transaction
 
 from accord.accounts import demo as accounts_demo
 from accord.accounts.models import User
+from accord.contacts import demo as contacts_demo
 
 
 class Command(BaseCommand):
@@ -25,6 +26,7 @@ class Command(BaseCommand):
         else:
             with transaction.atomic():
                 logins = accounts_demo.populate()
+                contacts_demo.populate()
             self.stdout.write("Demo company loaded.")
         if not logins:
             return
