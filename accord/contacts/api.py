@@ -20,13 +20,16 @@ from accord.contacts.queries import (
     companies_visible_to,
     filter_clients,
     people_visible_to,
+    person_data,
 )
 from accord.contacts.services import (
     client_delete,
+    clients_merge,
     company_create,
     company_update,
     note_add,
     person_create,
+    person_erase,
     person_update,
 )
 from accord.core.errors import StaleVersion, field_errors
@@ -154,6 +157,11 @@ class CompanyIn(ClientIn):
 
 class NoteIn(Schema):
     text: str
+
+
+class MergeIn(Schema):
+    other: str
+    take_from_other: list[str] = []
 
 
 class EventOut(Schema):
@@ -332,6 +340,36 @@ def crud(
         return paginate(events, params, sorts={"occurred_at"}, default_sort="-occurred_at")
 
     @router.post(
+        f"/{plural}/{{record_id}}/merge",
+        response=schema_out,
+        summary=f"Merge another {noun} into this one",
+        operation_id=f"{plural}_merge",
+    )
+    def merge(request, response: HttpResponse, record_id: int, payload: MergeIn):
+        record = get_object_or_404(visible(request.auth), pk=record_id)
+        other = (
+            visible(request.auth).filter(pk=payload.other).first()
+            if payload.other.isdigit()
+            else None
+        )
+        if other is None:
+            raise Problem(
+                422,
+                "No such record to merge.",
+                errors=[{"field": "other", "message": "No such record."}],
+            )
+        try:
+            survivor = clients_merge(
+                actor=request.auth,
+                survivor=record,
+                other=other,
+                take_from_other=payload.take_from_other,
+            )
+        except ValidationError as error:
+            raise invalid(error) from None
+        return answer_with_etag(response, with_details(visible(request.auth)).get(pk=survivor.pk))
+
+    @router.post(
         f"/{plural}/{{record_id}}/notes",
         response={201: EventOut},
         summary=f"Add a note to the {noun}'s timeline",
@@ -343,6 +381,27 @@ def crud(
             return Status(201, note_add(actor=request.auth, record=record, text=payload.text))
         except ValidationError as error:
             raise invalid(error) from None
+
+
+@router.get(
+    "/people/{record_id}/export",
+    summary="Everything held about a person (JSON)",
+    operation_id="people_export",
+)
+def person_export(request, record_id: int):
+    return person_data(get_object_or_404(people_visible_to(request.auth), pk=record_id))
+
+
+@router.post(
+    "/people/{record_id}/erase",
+    response=PersonOut,
+    summary="Erase a person's personal data on their request",
+    operation_id="people_erase",
+)
+def person_erase_endpoint(request, record_id: int):
+    person = get_object_or_404(people_visible_to(request.auth), pk=record_id)
+    person_erase(actor=request.auth, person=person)
+    return with_details(people_visible_to(request.auth)).get(pk=record_id)
 
 
 crud(

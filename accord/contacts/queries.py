@@ -171,3 +171,98 @@ def likely_duplicates(user, kind: str, phones: list[str], emails: list[str], exc
         ids.discard(exclude.pk)
     visible = people_visible_to(user) if kind == "person" else companies_visible_to(user)
     return list(visible.filter(pk__in=ids)[:5])
+
+
+def duplicate_pairs(user, kind: str, limit: int = 50) -> list[dict]:
+    """Pairs of visible records that are likely the same client, with the reason.
+
+    Same normalised phone or e-mail; for people also the same name in the same company.
+    """
+    from django.db.models import Count
+    from django.db.models.functions import Lower
+
+    from accord.contacts.models import ContactPoint
+
+    owner_field = "person" if kind == "person" else "company"
+    visible = people_visible_to(user) if kind == "person" else companies_visible_to(user)
+    groups: list[tuple[str, list[int]]] = []
+    shared = (
+        ContactPoint.objects.filter(**{f"{owner_field}__isnull": False})
+        .values("kind", "value")
+        .annotate(n=Count(f"{owner_field}_id", distinct=True))
+        .filter(n__gt=1)
+        .order_by("value")[: limit * 2]
+    )
+    for row in shared:
+        ids = ContactPoint.objects.filter(kind=row["kind"], value=row["value"]).values_list(
+            f"{owner_field}_id", flat=True
+        )
+        groups.append((row["value"], sorted(set(ids))))
+    if kind == "person":
+        same_name = (
+            Person.objects.filter(company__isnull=False)
+            .annotate(name=Lower("full_name"))
+            .values("company_id", "name")
+            .annotate(n=Count("id"))
+            .filter(n__gt=1)[:limit]
+        )
+        for row in same_name:
+            ids = Person.objects.filter(company_id=row["company_id"], full_name__iexact=row["name"])
+            groups.append((_("same name in one company"), sorted(ids.values_list("pk", flat=True))))
+    pairs, seen = [], set()
+    records = visible.in_bulk({pk for _reason, ids in groups for pk in ids})
+    for reason, ids in groups:
+        for index, first in enumerate(ids):
+            for second in ids[index + 1 :]:
+                if (first, second) in seen or first not in records or second not in records:
+                    continue
+                seen.add((first, second))
+                pairs.append({"a": records[first], "b": records[second], "reason": reason})
+    return pairs[:limit]
+
+
+def person_data(person: Person) -> dict:
+    """Everything Accord holds about one person, for a data-subject request (JSON-ready)."""
+    from accord.core.timeline import timeline_of
+
+    return {
+        "id": person.pk,
+        "first_name": person.first_name,
+        "last_name": person.last_name,
+        "middle_name": person.middle_name,
+        "kind": person.kind,
+        "company": person.company.name if person.company_id else None,
+        "birthday": person.birthday.isoformat() if person.birthday else None,
+        "gender": person.gender,
+        "city": person.city,
+        "country": person.country,
+        "address": person.address,
+        "source": person.source,
+        "owner": str(person.owner) if person.owner_id else None,
+        "phones": [
+            {"number": p.value, "label": p.label}
+            for p in person.contact_points.filter(kind="phone")
+        ],
+        "emails": [
+            {"address": p.value, "label": p.label}
+            for p in person.contact_points.filter(kind="email")
+        ],
+        "tags": [tag.name for tag in person.tags.all()],
+        "consent": {
+            "marketing": person.marketing_consent,
+            "given_at": person.consent_at.isoformat() if person.consent_at else None,
+            "source": person.consent_source,
+        },
+        "custom_fields": person.custom_fields,
+        "created_at": person.created_at.isoformat(),
+        "updated_at": person.updated_at.isoformat(),
+        "history": [
+            {
+                "kind": e.kind,
+                "at": e.occurred_at.isoformat(),
+                "by": str(e.actor) if e.actor_id else None,
+                "data": e.data,
+            }
+            for e in timeline_of(person)
+        ],
+    }

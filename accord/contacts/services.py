@@ -21,20 +21,39 @@ from accord.core.errors import StaleVersion
 from accord.core.events import emit
 from accord.core.phones import PhoneError, display_phone, normalize_phone
 from accord.core.search import index_record, phone_terms, unindex_record
-from accord.core.timeline import field_changes, timeline_record
+from accord.core.timeline import field_changes, timeline_forget, timeline_move, timeline_record
 from accord.core.visibility import NONE, WRITE, allows, effective_level
 
 RECORD_TYPE = "clients"
 MAX_TEXT = 10_000
 PERSON_FIELDS = [
-    "first_name", "last_name", "middle_name", "kind", "company", "birthday", "gender",
-    "city", "country", "address", "source", "owner", "marketing_consent", "consent_source",
-]  # fmt: skip
+    "first_name",
+    "last_name",
+    "middle_name",
+    "kind",
+    "company",
+    "birthday",
+    "gender",
+    "city",
+    "country",
+    "address",
+    "source",
+    "owner",
+    "marketing_consent",
+    "consent_source",
+]
 COMPANY_FIELDS = ["name", "kind", "website", "city", "country", "address", "source", "owner"]
 LENGTHS = {
-    "first_name": 100, "last_name": 100, "middle_name": 100, "name": 200, "city": 100,
-    "source": 100, "consent_source": 100, "website": 200, "address": 1000,
-}  # fmt: skip
+    "first_name": 100,
+    "last_name": 100,
+    "middle_name": 100,
+    "name": 200,
+    "city": 100,
+    "source": 100,
+    "consent_source": 100,
+    "website": 200,
+    "address": 1000,
+}
 
 
 # --- Permission -------------------------------------------------------------------------
@@ -65,8 +84,9 @@ def check_owner(actor: User, owner: User | None, errors: dict) -> None:
         return
     if not owner.is_active:
         errors["owner"] = [_("The owner must be an active user.")]
-    elif not allows(actor, record_type=RECORD_TYPE, action=WRITE,
-                    owner_id=owner.pk, owner_team_id=owner.team_id):  # fmt: skip
+    elif not allows(
+        actor, record_type=RECORD_TYPE, action=WRITE, owner_id=owner.pk, owner_team_id=owner.team_id
+    ):
         errors["owner"] = [_("You may not give clients to this person.")]
 
 
@@ -309,9 +329,14 @@ def update(record, actor: User, data: dict, version: int | None, clean) -> Any:
     if changes:
         timeline_record(subject=record, kind="changed", actor=actor, data={"changes": changes})
     reindex(record)
-    emit(f"{kind_of(record)}.updated", **{f"{kind_of(record)}_id": record.pk,
-                                          "actor_id": actor.pk,
-                                          "fields": [c["field"] for c in changes]})  # fmt: skip
+    emit(
+        f"{kind_of(record)}.updated",
+        **{
+            f"{kind_of(record)}_id": record.pk,
+            "actor_id": actor.pk,
+            "fields": [c["field"] for c in changes],
+        },
+    )
     return record
 
 
@@ -402,3 +427,122 @@ def clients_bulk_delete(*, actor: User, records: list) -> int:
     for record in records:
         client_delete(actor=actor, record=record)
     return len(records)
+
+
+# --- Merge and erase ------------------------------------------------------------------------
+
+
+@transaction.atomic
+def clients_merge(*, actor: User, survivor, other, take_from_other: list[str] = ()) -> Any:
+    """Merge `other` into `survivor`: fields named in `take_from_other` come from `other`,
+    phones, e-mails and tags are combined, and everything linked to `other` (its timeline,
+    people of a company, and any record of another app pointing at it) moves to `survivor`.
+    """
+    model = type(survivor)
+    if type(other) is not model or other.pk == survivor.pk:
+        raise ValidationError({"other": [_("Choose two different records of the same kind.")]})
+    survivor = model.objects.select_for_update().get(pk=survivor.pk)
+    other = model.objects.select_for_update().get(pk=other.pk)
+    require_write(actor, survivor)
+    require_write(actor, other)
+    fields = PERSON_FIELDS if model is Person else COMPANY_FIELDS
+    unknown = set(take_from_other) - set(fields) - {"custom_fields"}
+    if unknown:
+        raise ValidationError(
+            {"take_from_other": [_("Unknown fields: %s.") % ", ".join(sorted(unknown))]}
+        )
+    before = snapshot(survivor)
+    for name in take_from_other:
+        if name != "custom_fields":
+            setattr(survivor, name, getattr(other, name))
+    custom = {**other.custom_fields, **survivor.custom_fields}
+    if "custom_fields" in take_from_other:
+        custom.update(other.custom_fields)
+    survivor.custom_fields = custom
+    _move_contact_points(survivor, other)
+    survivor.tags.add(*other.tags.all())
+    _move_links(model, survivor, other)
+    if model is Person:
+        survivor.full_name = " ".join(
+            p for p in (survivor.first_name, survivor.middle_name, survivor.last_name) if p
+        )
+    survivor.version += 1
+    survivor.save()
+    kind, other_id, other_name = kind_of(other), other.pk, str(other)
+    unindex_record(kind, other_id)
+    other.delete()
+    survivor = model.objects.get(pk=survivor.pk)
+    changes = field_changes(before, snapshot(survivor), sorted(before))
+    timeline_record(
+        subject=survivor,
+        kind="merged",
+        actor=actor,
+        data={"merged_id": other_id, "merged_name": other_name, "changes": changes},
+    )
+    reindex(survivor)
+    emit(
+        f"{kind}.merged", **{f"{kind}_id": survivor.pk, "merged_id": other_id, "actor_id": actor.pk}
+    )
+    return survivor
+
+
+def _move_contact_points(survivor, other) -> None:
+    owner_field = kind_of(survivor)
+    have = set(survivor.contact_points.values_list("kind", "value"))
+    next_position = survivor.contact_points.count()
+    for point in other.contact_points.all():
+        if (point.kind, point.value) in have:
+            continue
+        ContactPoint.objects.filter(pk=point.pk).update(
+            **{owner_field: survivor, "position": next_position}
+        )
+        next_position += 1
+    for kind, field in (("phone", "primary_phone"), ("email", "primary_email")):
+        first = survivor.contact_points.filter(kind=kind).order_by("position", "id").first()
+        setattr(survivor, field, first.value if first else "")
+
+
+def _move_links(model, survivor, other) -> None:
+    """Repoint every foreign key to `other` (timeline rows included) at `survivor`."""
+    timeline_move(model, from_id=other.pk, to_id=survivor.pk)
+    for relation in model._meta.related_objects:
+        if relation.one_to_many and relation.related_model is not ContactPoint:
+            relation.related_model._base_manager.filter(**{relation.field.name: other}).update(
+                **{relation.field.name: survivor}
+            )
+
+
+@transaction.atomic
+def person_erase(*, actor: User, person: Person) -> Person:
+    """Erase a person's personal data on their request; the timeline keeps only that it happened."""
+    require_write(actor, person)
+    person = Person.objects.select_for_update().get(pk=person.pk)
+    timeline_forget(person)
+    person.contact_points.all().delete()
+    person.tags.clear()
+    for name in (
+        "first_name",
+        "last_name",
+        "middle_name",
+        "city",
+        "address",
+        "source",
+        "consent_source",
+        "primary_phone",
+        "primary_email",
+        "gender",
+        "country",
+    ):
+        setattr(person, name, "")
+    person.full_name = _("Erased person #%(id)s") % {"id": person.pk}
+    person.birthday = None
+    person.custom_fields = {}
+    person.marketing_consent = False
+    person.consent_at = None
+    person.erased_at = timezone.now()
+    person.version += 1
+    person.save()
+    timeline_record(subject=person, kind="erased", actor=actor)
+    unindex_record("person", person.pk)
+    emit("person.erased", person_id=person.pk, actor_id=actor.pk)
+    return person

@@ -5,7 +5,7 @@ from dataclasses import dataclass
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import FieldDoesNotExist, PermissionDenied, ValidationError
-from django.http import Http404
+from django.http import Http404, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.text import capfirst
@@ -19,9 +19,11 @@ from accord.contacts.queries import (
     COMPANY_SORTS,
     PERSON_SORTS,
     companies_visible_to,
+    duplicate_pairs,
     filter_clients,
     likely_duplicates,
     people_visible_to,
+    person_data,
 )
 from accord.contacts.services import (
     can_change,
@@ -29,10 +31,12 @@ from accord.contacts.services import (
     clients_bulk_assign,
     clients_bulk_delete,
     clients_bulk_tag,
+    clients_merge,
     company_create,
     company_update,
     note_add,
     person_create,
+    person_erase,
     person_update,
 )
 from accord.core.errors import StaleVersion
@@ -266,7 +270,7 @@ def custom_values(record, record_type: str) -> list[tuple[str, str]]:
 
 def describe_changes(event, model) -> list[tuple[str, str, str]]:
     """(label, old, new) for each field a "changed" event lists, in words a person reads."""
-    if event.kind != "changed":
+    if event.kind not in ("changed", "merged"):
         return []
     custom = {
         f.key: f.label for f in CustomField.objects.filter(record_type=model._meta.model_name)
@@ -454,3 +458,99 @@ def rows_for_form(data, kind: str) -> list[dict]:
         if v
     ]
     return [*rows, {"value": "", "label": ""}]
+
+
+# --- Duplicates, merge, personal data ------------------------------------------------------
+
+
+@login_required
+def duplicates(request, plural: str):
+    kind = kind_for(plural)
+    return render(
+        request,
+        "contacts/duplicates.html",
+        {
+            "page_title": _("Possible duplicates"),
+            "kind": kind,
+            "pairs": duplicate_pairs(request.user, kind.slug),
+        },
+    )
+
+
+@login_required
+def merge(request, plural: str):
+    kind = kind_for(plural)
+    visible = kind.visible(request.user).prefetch_related("contact_points", "tags")
+    a = get_object_or_404(visible, pk=request.GET.get("a") or request.POST.get("a") or 0)
+    b = get_object_or_404(visible, pk=request.GET.get("b") or request.POST.get("b") or 0)
+    if not (can_change(request.user, a) and can_change(request.user, b)):
+        raise Http404
+    if request.method == "POST":
+        take = [name for name in merge_fields(kind) if request.POST.get(name) == "b"]
+        try:
+            survivor = clients_merge(actor=request.user, survivor=a, other=b, take_from_other=take)
+        except (ValidationError, PermissionDenied) as error:
+            messages.error(request, " ".join(getattr(error, "messages", [str(error)])))
+        else:
+            messages.success(request, _("Merged into %(name)s.") % {"name": survivor})
+            return redirect("client_detail", plural=plural, pk=survivor.pk)
+    rows = []
+    for name in merge_fields(kind):
+        field = a._meta.get_field(name)
+        left, right = display_value(a, field), display_value(b, field)
+        rows.append(
+            {
+                "name": name,
+                "label": capfirst(field.verbose_name),
+                "a": left,
+                "b": right,
+                "pick_b": left in ("", "—") and right not in ("", "—"),
+                "same": left == right,
+            }
+        )
+    return render(
+        request,
+        "contacts/merge.html",
+        {
+            "page_title": _("Merge duplicates"),
+            "kind": kind,
+            "a": a,
+            "b": b,
+            "rows": rows,
+        },
+    )
+
+
+def merge_fields(kind: Kind) -> list[str]:
+    from accord.contacts.services import COMPANY_FIELDS, PERSON_FIELDS
+
+    return PERSON_FIELDS if kind is PEOPLE else COMPANY_FIELDS
+
+
+def display_value(record, field) -> str:
+    if field.choices:
+        return shown(getattr(record, f"get_{field.name}_display")())
+    return shown(getattr(record, field.name))
+
+
+@login_required
+def person_export(request, pk: int):
+    person = get_object_or_404(people_visible_to(request.user), pk=pk)
+    response = JsonResponse(
+        person_data(person), json_dumps_params={"ensure_ascii": False, "indent": 2}
+    )
+    response["Content-Disposition"] = f'attachment; filename="person-{person.pk}.json"'
+    return response
+
+
+@login_required
+@require_POST
+def person_erase_view(request, pk: int):
+    person = get_object_or_404(people_visible_to(request.user), pk=pk)
+    try:
+        person_erase(actor=request.user, person=person)
+    except PermissionDenied as error:
+        messages.error(request, str(error))
+    else:
+        messages.success(request, _("The person's data is erased; only the fact remains."))
+    return redirect("client_detail", plural="people", pk=pk)

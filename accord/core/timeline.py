@@ -61,3 +61,16 @@ def _plain(value: Any) -> Any:
     if isinstance(value, models.Model):
         return value.pk
     return value
+
+
+def timeline_move(model: type[models.Model], *, from_id: int, to_id: int) -> int:
+    """Give one record's history to another (when two records are merged)."""
+    return TimelineEvent.objects.filter(
+        subject_type=ContentType.objects.get_for_model(model), subject_id=from_id
+    ).update(subject_id=to_id)
+
+
+def timeline_forget(subject: models.Model) -> int:
+    """Delete a record's history (erasure on request; the caller records that it happened)."""
+    deleted, _by_model = timeline_of(subject).delete()
+    return deleted
