@@ -1,6 +1,6 @@
 from django.urls import path
 
-from accord.accounts import views
+from accord.accounts import field_views, views
 
 urlpatterns = [
     path("login/verify/", views.login_verify, name="login_verify"),
@@ -22,4 +22,12 @@ urlpatterns = [
     path("settings/roles/new/", views.role_edit, name="role_new"),
     path("settings/roles/<int:role_id>/", views.role_edit, name="role_edit"),
     path("settings/security/", views.security, name="security"),
+    path("settings/fields/", field_views.fields, name="fields"),
+    path("settings/fields/<str:record_type>/new/", field_views.field_edit, name="field_new"),
+    path(
+        "settings/fields/<str:record_type>/<int:field_id>/",
+        field_views.field_edit,
+        name="field_edit",
+    ),
+    path("settings/fields/<int:field_id>/action/", field_views.field_action, name="field_action"),
 ]

@@ -21,6 +21,33 @@ def contact_rows(data, kind: str) -> list[dict]:
     return rows
 
 
+def custom_form_field(field) -> forms.Field:
+    """A form field for a custom field definition (values are checked again by the service)."""
+    common = {"label": field.label, "required": False, "help_text": field.help_text}
+    kind = field.type
+    if kind == "long_text":
+        return forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), **common)
+    if kind in ("number", "money"):
+        if kind == "money" and field.currency:
+            common["label"] = f"{field.label} ({field.currency})"
+        return forms.DecimalField(max_digits=17, decimal_places=4, **common)
+    if kind == "date":
+        return forms.DateField(widget=forms.DateInput(attrs={"type": "date"}), **common)
+    if kind == "choice":
+        return forms.ChoiceField(choices=[("", "—"), *[(c, c) for c in field.choices]], **common)
+    if kind == "multi_choice":
+        return forms.MultipleChoiceField(
+            choices=[(c, c) for c in field.choices], widget=forms.CheckboxSelectMultiple, **common
+        )
+    if kind == "boolean":
+        return forms.NullBooleanField(**common)
+    if kind == "url":
+        return forms.URLField(assume_scheme="https", **common)
+    if kind == "record":
+        common["help_text"] = common["help_text"] or _("person:12 or company:5")
+    return forms.CharField(max_length=200, **common)
+
+
 class ClientForm(forms.Form):
     owner = forms.ModelChoiceField(
         label=_("Owner"),
@@ -50,9 +77,43 @@ class ClientForm(forms.Form):
     tags = forms.CharField(label=_("Tags"), required=False, help_text=_("Separate with commas."))
     version = forms.IntegerField(required=False, widget=forms.HiddenInput)
 
+    record_type = ""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        from accord.core.custom_fields import active_fields
+
+        self.custom = active_fields(self.record_type)
+        for field in self.custom:
+            self.fields[f"cf_{field.key}"] = custom_form_field(field)
+
+    def custom_bound_fields(self):
+        return [self[f"cf_{field.key}"] for field in self.custom]
+
+    def custom_data(self) -> dict:
+        values = {}
+        for field in self.custom:
+            name = f"cf_{field.key}"
+            if name not in self.data and field.type not in ("multi_choice", "boolean"):
+                continue
+            value = self.cleaned_data.get(name)
+            if field.type == "record" and value:
+                kind, _sep, pk = str(value).partition(":")
+                value = {"type": kind.strip(), "id": pk.strip()}
+            elif field.type == "date" and value:
+                value = value.isoformat()
+            values[field.key] = None if value in ("", None, []) else value
+        return values
+
     def service_data(self, data) -> dict:
         """Only the fields the form showed, so a short form never blanks the others."""
-        clean = {name: self.cleaned_data[name] for name in self.changed_or_shown()}
+        clean = {
+            name: self.cleaned_data[name]
+            for name in self.changed_or_shown()
+            if not name.startswith("cf_")
+        }
+        if "full" in data:
+            clean["custom_fields"] = self.custom_data()
         if clean.get("kind") == "":
             del clean["kind"]
         if "tags" in clean:
@@ -67,6 +128,7 @@ class ClientForm(forms.Form):
 
 
 class PersonForm(ClientForm):
+    record_type = "person"
     first_name = forms.CharField(label=_("First name"), max_length=100, required=False)
     last_name = forms.CharField(label=_("Last name"), max_length=100, required=False)
     middle_name = forms.CharField(label=_("Middle name"), max_length=100, required=False)
@@ -98,6 +160,7 @@ class PersonForm(ClientForm):
 
 
 class CompanyForm(ClientForm):
+    record_type = "company"
     name = forms.CharField(label=_("Name"), max_length=200)
     kind = forms.ChoiceField(label=_("Kind"), choices=Company.KINDS, required=False)
     website = forms.CharField(label=_("Website"), max_length=200, required=False)

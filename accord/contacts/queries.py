@@ -3,6 +3,7 @@
 import datetime
 
 from django.core.exceptions import ValidationError
+from django.db import connection
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -124,7 +125,9 @@ def _custom_field_filter(queryset, key: str, value: str):
             {f"cf.{key}": [_("There is no custom field %(key)s.") % {"key": key}]}
         )
     if field.type == "multi_choice":
-        return queryset.filter(**{f"custom_fields__{key}__contains": value})
+        if connection.vendor == "sqlite":  # SQLite has no JSON containment: match the item
+            return queryset.filter(**{f"custom_fields__{key}__icontains": f'"{value}"'})
+        return queryset.filter(**{f"custom_fields__{key}__contains": [value]})
     if field.type == "boolean":
         return queryset.filter(**{f"custom_fields__{key}": _bool(value)})
     if field.type == "number":

@@ -439,6 +439,10 @@ def initial_for(kind: Kind, record) -> dict:
         if hasattr(record, name) and name != "tags"
     }
     initial["tags"] = ", ".join(tag.name for tag in record.tags.all())
+    for key, value in record.custom_fields.items():
+        if isinstance(value, dict):  # a link to a record
+            value = f"{value.get('type')}:{value.get('id')}"
+        initial[f"cf_{key}"] = value
     initial["version"] = record.version
     return initial
 

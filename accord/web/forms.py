@@ -11,5 +11,7 @@ def apply_errors(form: forms.Form, error: ValidationError) -> None:
             form.add_error(None, message)
         return
     for field, messages in error.message_dict.items():
+        if field.startswith("custom_fields."):  # custom fields are cf_<key> on forms
+            field = "cf_" + field.split(".", 1)[1]
         for message in messages:
             form.add_error(field if field in form.fields else None, message)
