@@ -21,6 +21,7 @@ from accord.contacts.queries import (
     filter_clients,
     people_visible_to,
     person_data,
+    segments_visible_to,
 )
 from accord.contacts.services import (
     client_delete,
@@ -31,6 +32,8 @@ from accord.contacts.services import (
     person_create,
     person_erase,
     person_update,
+    segment_delete,
+    segment_save,
 )
 from accord.core.errors import StaleVersion, field_errors
 from accord.core.timeline import timeline_of
@@ -231,8 +234,21 @@ def to_service_data(request, payload: ClientIn) -> dict:
     return data
 
 
-def list_filters(request) -> dict[str, str]:
-    return {k: v for k, v in request.GET.items() if k not in LIST_PARAMS}
+def list_filters(request, record_type: str) -> dict[str, str]:
+    """The query's filters; `segment=<id>` brings in a saved segment's filters."""
+    filters = {k: v for k, v in request.GET.items() if k not in LIST_PARAMS}
+    segment_id = filters.pop("segment", None)
+    if segment_id is not None:
+        visible = segments_visible_to(request.auth, record_type)
+        segment = visible.filter(pk=segment_id).first() if segment_id.isdigit() else None
+        if segment is None:
+            raise Problem(
+                400,
+                "No such segment.",
+                errors=[{"field": "segment", "message": "No such segment."}],
+            )
+        filters = {**segment.filters, **filters}
+    return filters
 
 
 def invalid(error: ValidationError) -> Problem:
@@ -262,7 +278,7 @@ def crud(
     def list_(request, params: Query[ListParams]):
         try:
             queryset = filter_clients(
-                visible(request.auth), kind, list_filters(request), user=request.auth
+                visible(request.auth), kind, list_filters(request, kind), user=request.auth
             )
         except ValidationError as error:
             raise Problem(
@@ -381,6 +397,56 @@ def crud(
             return Status(201, note_add(actor=request.auth, record=record, text=payload.text))
         except ValidationError as error:
             raise invalid(error) from None
+
+
+class SegmentIn(Schema):
+    name: str
+    record_type: str
+    filters: dict[str, str]
+    shared: bool = False
+
+
+class SegmentOut(Schema):
+    id: str
+    name: str
+    record_type: str
+    filters: dict[str, str]
+    shared: bool
+    owner: str
+
+    @staticmethod
+    def resolve_id(segment) -> str:
+        return str(segment.pk)
+
+    @staticmethod
+    def resolve_owner(segment) -> str:
+        return str(segment.owner_id)
+
+
+@router.get(
+    "/segments", response=list[SegmentOut], tags=["segments"], summary="My and shared segments"
+)
+def segments_list(request, record_type: str | None = None):
+    return list(segments_visible_to(request.auth, record_type))
+
+
+@router.post("/segments", response={201: SegmentOut}, tags=["segments"], summary="Save a segment")
+def segments_create(request, payload: SegmentIn):
+    try:
+        return Status(201, segment_save(actor=request.auth, **payload.dict()))
+    except ValidationError as error:
+        raise invalid(error) from None
+
+
+@router.delete(
+    "/segments/{segment_id}", response={204: None}, tags=["segments"], summary="Delete a segment"
+)
+def segments_delete(request, segment_id: int):
+    segment_delete(
+        actor=request.auth,
+        segment=get_object_or_404(segments_visible_to(request.auth), pk=segment_id),
+    )
+    return Status(204, None)
 
 
 @router.get(

@@ -138,3 +138,28 @@ class ContactPoint(models.Model):
 
     def __str__(self) -> str:
         return self.value
+
+
+class Segment(models.Model):
+    """A saved filter over people or companies, private to its owner or shared with everyone.
+
+    Campaigns, automation and reports reuse segments; the filter is stored, not the rows,
+    so a segment is always current.
+    """
+
+    KINDS = [("person", _("People")), ("company", _("Companies"))]
+
+    name = models.CharField(_("name"), max_length=100)
+    record_type = models.CharField(_("records"), max_length=10, choices=KINDS)
+    filters = models.JSONField(_("filters"), default=dict)
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="segments"
+    )
+    shared = models.BooleanField(_("shared with everyone"), default=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name

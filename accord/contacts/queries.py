@@ -269,3 +269,20 @@ def person_data(person: Person) -> dict:
             for e in timeline_of(person)
         ],
     }
+
+
+def segments_visible_to(user, record_type: str | None = None):
+    from accord.contacts.models import Segment
+
+    if not user.is_authenticated or not user.is_active:
+        return Segment.objects.none()
+    segments = Segment.objects.filter(Q(owner=user) | Q(shared=True)).select_related("owner")
+    return segments.filter(record_type=record_type) if record_type else segments
+
+
+def segment_members(user, segment) -> QuerySet:
+    """The visible records a segment holds now."""
+    visible = (
+        people_visible_to(user) if segment.record_type == "person" else companies_visible_to(user)
+    )
+    return filter_clients(visible, segment.record_type, segment.filters, user=user)

@@ -14,6 +14,12 @@ urlpatterns = [
     path("clients/<str:plural>/new/", views.client_new, name="client_new"),
     path("clients/<str:plural>/bulk/", views.bulk, name="client_bulk"),
     path("clients/<str:plural>/duplicates/", views.duplicates, name="client_duplicates"),
+    path("clients/<str:plural>/segments/", views.segment_create, name="segment_create"),
+    path(
+        "clients/<str:plural>/segments/<int:segment_id>/delete/",
+        views.segment_remove,
+        name="segment_delete",
+    ),
     path("clients/<str:plural>/merge/", views.merge, name="client_merge"),
     path("clients/people/<int:pk>/export/", views.person_export, name="person_export"),
     path("clients/people/<int:pk>/erase/", views.person_erase_view, name="person_erase"),

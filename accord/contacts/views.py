@@ -1,11 +1,12 @@
 """Client screens: lists of people and companies, the card with its timeline, forms."""
 
 from dataclasses import dataclass
+from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import FieldDoesNotExist, PermissionDenied, ValidationError
-from django.http import Http404, JsonResponse
+from django.http import Http404, JsonResponse, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.text import capfirst
@@ -24,6 +25,7 @@ from accord.contacts.queries import (
     likely_duplicates,
     people_visible_to,
     person_data,
+    segments_visible_to,
 )
 from accord.contacts.services import (
     can_change,
@@ -38,6 +40,8 @@ from accord.contacts.services import (
     person_create,
     person_erase,
     person_update,
+    segment_delete,
+    segment_save,
 )
 from accord.core.errors import StaleVersion
 from accord.core.models import CustomField
@@ -120,6 +124,13 @@ def make_form(kind: Kind, request, data=None, initial=None):
 def client_list(request, plural: str = "people"):
     kind = kind_for(plural)
     filters = {name: request.GET.get(name, "") for name in LIST_FILTERS if request.GET.get(name)}
+    segments = segments_visible_to(request.user, kind.slug)
+    segment = None
+    if request.GET.get("segment", "").isdigit():
+        segment = segments.filter(pk=request.GET["segment"]).first()
+        if segment is None:
+            raise Http404
+        filters = {**segment.filters, **filters}
     sort = request.GET.get("sort", kind.default_sort)
     if sort.lstrip("-") not in kind.sorts:
         sort = kind.default_sort
@@ -146,6 +157,9 @@ def client_list(request, plural: str = "people"):
         "can_delete": request.user.can("delete"),
         "base_query": query.urlencode(),
         "kind_choices": queryset.model.KINDS,
+        "segments": segments,
+        "segment": segment,
+        "filter_query": urlencode(filters),
     }
     if request.htmx and request.GET.get("cursor"):
         return render(request, "contacts/list.html#rows", context)
@@ -179,6 +193,39 @@ def bulk(request, plural: str):
     except (ValidationError, PermissionDenied) as error:
         messages.error(request, " ".join(getattr(error, "messages", [str(error)])))
     return redirect(reverse("client_list", args=[plural]) + "?" + request.POST.get("query", ""))
+
+
+@login_required
+@require_POST
+def segment_create(request, plural: str):
+    kind = kind_for(plural)
+    filters = dict(QueryDict(request.POST.get("filters", "")).items())
+    try:
+        segment = segment_save(
+            actor=request.user,
+            name=request.POST.get("name", ""),
+            record_type=kind.slug,
+            filters=filters,
+            shared=bool(request.POST.get("shared")),
+        )
+    except (ValidationError, PermissionDenied) as error:
+        messages.error(request, " ".join(getattr(error, "messages", [str(error)])))
+        return redirect(
+            reverse("client_list", args=[plural]) + "?" + request.POST.get("filters", "")
+        )
+    messages.success(request, _("Segment “%(name)s” saved.") % {"name": segment})
+    return redirect(reverse("client_list", args=[plural]) + f"?segment={segment.pk}")
+
+
+@login_required
+@require_POST
+def segment_remove(request, plural: str, segment_id: int):
+    segment = get_object_or_404(segments_visible_to(request.user), pk=segment_id)
+    try:
+        segment_delete(actor=request.user, segment=segment)
+    except PermissionDenied as error:
+        messages.error(request, str(error))
+    return redirect("client_list", plural=plural)
 
 
 # --- Card ------------------------------------------------------------------------------
