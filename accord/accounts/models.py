@@ -106,6 +106,8 @@ class User(AbstractBaseUser, PermissionsMixin):
     )
     password_changed_at = models.DateTimeField(null=True, blank=True)
     must_change_password = models.BooleanField(default=False)
+    # Per-user screen choices, e.g. {"columns": {"person": ["phone", "city"]}}.
+    preferences = models.JSONField(default=dict, blank=True)
     is_active = models.BooleanField(_("active"), default=True)
     date_joined = models.DateTimeField(_("joined"), default=timezone.now)
 

@@ -480,3 +480,11 @@ def two_factor_disable(*, user: User, code: str) -> None:
     TOTPDevice.objects.filter(user=user).delete()
     StaticDevice.objects.filter(user=user).delete()
     emit("user.two_factor_disabled", user_id=user.pk)
+
+
+@transaction.atomic
+def preference_set(*, user: User, key: str, value: Any) -> User:
+    """Remember a screen choice of the user (list columns and the like)."""
+    user.preferences = {**user.preferences, key: value}
+    user.save(update_fields=["preferences"])
+    return user

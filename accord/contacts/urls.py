@@ -15,6 +15,7 @@ urlpatterns = [
     path("clients/<str:plural>/bulk/", views.bulk, name="client_bulk"),
     path("clients/<str:plural>/duplicates/", views.duplicates, name="client_duplicates"),
     path("clients/<str:plural>/segments/", views.segment_create, name="segment_create"),
+    path("clients/<str:plural>/columns/", views.choose_columns, name="client_columns"),
     path(
         "clients/<str:plural>/segments/<int:segment_id>/delete/",
         views.segment_remove,

@@ -15,7 +15,8 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from accord.accounts.queries import users_visible_to
-from accord.contacts import forms
+from accord.accounts.services import preference_set
+from accord.contacts import columns, forms
 from accord.contacts.queries import (
     COMPANY_SORTS,
     PERSON_SORTS,
@@ -158,6 +159,9 @@ def client_list(request, plural: str = "people"):
         "base_query": query.urlencode(),
         "kind_choices": queryset.model.KINDS,
         "segments": segments,
+        "columns": columns.chosen(request.user, kind.slug),
+        "all_columns": columns.available(kind.slug),
+        "sortable": columns.SORTABLE,
         "segment": segment,
         "filter_query": urlencode(filters),
     }
@@ -192,6 +196,19 @@ def bulk(request, plural: str):
             raise ValidationError(_("Choose what to do with the selected rows."))
     except (ValidationError, PermissionDenied) as error:
         messages.error(request, " ".join(getattr(error, "messages", [str(error)])))
+    return redirect(reverse("client_list", args=[plural]) + "?" + request.POST.get("query", ""))
+
+
+@login_required
+@require_POST
+def choose_columns(request, plural: str):
+    kind = kind_for(plural)
+    chosen = columns.clean_choice(kind.slug, request.POST.getlist("columns"))
+    preference_set(
+        user=request.user,
+        key="columns",
+        value={**request.user.preferences.get("columns", {}), kind.slug: chosen},
+    )
     return redirect(reverse("client_list", args=[plural]) + "?" + request.POST.get("query", ""))
 
 

@@ -108,3 +108,21 @@ def test_global_search_finds_people_and_companies(manager_client, owner):
     person_create(actor=owner, data={"first_name": "Tigran", "last_name": "Petrosyan"})
     page = manager_client.get("/search/?q=petros").content.decode()
     assert "Tigran Petrosyan" in page
+
+
+def test_each_user_chooses_the_columns_of_their_list(manager_client, owner):
+    person_create(actor=owner, data={"first_name": "Anna", "source": "Fair 2026", "tags": ["vip"]})
+    before = manager_client.get("/clients/people/").content.decode()
+    assert "Fair 2026" not in before
+    manager_client.post("/clients/people/columns/", {"columns": ["source", "tags", "nonsense"]})
+    owner.refresh_from_db()
+    assert owner.preferences["columns"]["person"] == ["source", "tags"]
+    after = manager_client.get("/clients/people/").content.decode()
+    assert "Fair 2026" in after and ">vip<" in after
+
+
+def test_the_list_sorts_by_when_clients_were_added(manager_client, owner):
+    for name in ["First", "Second", "Third"]:
+        person_create(actor=owner, data={"first_name": name})
+    page = manager_client.get("/clients/people/?sort=-created_at").content.decode()
+    assert page.index("Third") < page.index("Second") < page.index("First")

@@ -1,0 +1,42 @@
+"""The columns a client list can show, and which ones each user chose."""
+
+from django.utils.translation import gettext_lazy as _
+
+from accord.core.custom_fields import active_fields
+
+BUILT_IN = {
+    "person": [
+        ("phone", _("Phone")), ("email", _("E-mail")), ("company", _("Company")),
+        ("kind", _("Stage")), ("owner", _("Owner")), ("city", _("City")),
+        ("country", _("Country")), ("source", _("Source")), ("tags", _("Tags")),
+        ("last_contact_at", _("Last contact")), ("created_at", _("Added")),
+        ("updated_at", _("Updated")),
+    ],
+    "company": [
+        ("phone", _("Phone")), ("email", _("E-mail")), ("kind", _("Kind")), ("owner", _("Owner")),
+        ("city", _("City")), ("country", _("Country")), ("source", _("Source")),
+        ("tags", _("Tags")), ("last_contact_at", _("Last contact")),
+        ("created_at", _("Added")), ("updated_at", _("Updated")),
+    ],
+}  # fmt: skip
+DEFAULT = {
+    "person": ["phone", "company", "owner", "city", "updated_at"],
+    "company": ["phone", "kind", "owner", "city", "updated_at"],
+}
+SORTABLE = {"created_at", "updated_at"}
+
+
+def available(record_type: str) -> list[tuple[str, str]]:
+    custom = [(f"cf:{field.key}", field.label) for field in active_fields(record_type)]
+    return BUILT_IN[record_type] + custom
+
+
+def chosen(user, record_type: str) -> list[tuple[str, str]]:
+    names = user.preferences.get("columns", {}).get(record_type) or DEFAULT[record_type]
+    labels = dict(available(record_type))
+    return [(name, labels[name]) for name in names if name in labels]
+
+
+def clean_choice(record_type: str, names: list[str]) -> list[str]:
+    allowed = dict(available(record_type))
+    return [name for name in names if name in allowed][:12] or DEFAULT[record_type]
