@@ -1,5 +1,7 @@
 """Settings → Fields: the custom fields of people and companies (add, rename, order, retire)."""
 
+from functools import wraps
+
 from django import forms
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -42,13 +44,15 @@ class FieldForm(forms.Form):
 
 
 def settings_admin(view):
+    """Only roles that change settings for everyone reach the field screens."""
+
     @manager_required
+    @wraps(view)
     def wrapped(request, *args, **kwargs):
         if effective_level(request.user, "settings", WRITE) != ALL:
             raise Http404
         return view(request, *args, **kwargs)
 
-    wrapped.__name__ = view.__name__
     return wrapped
 
 

@@ -1,11 +1,14 @@
 """Screens: my profile (details, password, second factor, API tokens), login verification,
 and the Settings area for users, teams, roles and the security policy."""
 
+from functools import wraps
+
 import segno
 from django.contrib import messages
 from django.contrib.auth import update_session_auth_hash
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
@@ -55,15 +58,12 @@ def manager_required(view):
     """Settings screens: only for roles that may manage users (others get a 404)."""
 
     @login_required
+    @wraps(view)
     def wrapped(request, *args, **kwargs):
         if not request.user.can("manage_users"):
-            from django.http import Http404
-
             raise Http404
         return view(request, *args, **kwargs)
 
-    wrapped.__name__ = view.__name__
-    wrapped.__doc__ = view.__doc__
     return wrapped
 
 
