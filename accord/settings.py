@@ -161,6 +161,7 @@ TIME_ZONE = read_time_zone()
 USE_I18N = True
 USE_TZ = True
 LOCALE_PATHS = [BASE_DIR / "accord" / "locale"]
+FORMAT_MODULE_PATH = ["accord.formats"]
 
 # --- Static files --------------------------------------------------------------------
 STATIC_URL = "/static/"
