@@ -44,6 +44,7 @@ from accord.contacts.services import (
     segment_delete,
     segment_save,
 )
+from accord.core.custom_fields import active_fields
 from accord.core.errors import StaleVersion
 from accord.core.models import CustomField
 from accord.core.pagination import InvalidCursor, keyset_page
@@ -54,7 +55,18 @@ from accord.web.forms import apply_errors
 
 PAGE = 50
 TIMELINE_PAGE = 20
-LIST_FILTERS = ["q", "kind", "owner", "tag", "city", "no_contact_days"]
+LIST_FILTERS = [
+    "q",
+    "kind",
+    "owner",
+    "tag",
+    "city",
+    "no_contact_days",
+    "created_after",
+    "created_before",
+    "has_email",
+    "has_phone",
+]
 
 
 @dataclass(frozen=True)
@@ -109,6 +121,15 @@ def kind_for(plural: str) -> Kind:
     return KINDS[plural]
 
 
+def filterable_custom_fields(record_type: str) -> list:
+    """Custom fields the filter bar offers: those with a fixed set of values."""
+    return [
+        field
+        for field in active_fields(record_type)
+        if field.type in ("choice", "multi_choice", "boolean")
+    ]
+
+
 def may_write(user) -> bool:
     return effective_level(user, "clients", WRITE) != NONE
 
@@ -124,7 +145,9 @@ def make_form(kind: Kind, request, data=None, initial=None):
 @login_required
 def client_list(request, plural: str = "people"):
     kind = kind_for(plural)
-    filters = {name: request.GET.get(name, "") for name in LIST_FILTERS if request.GET.get(name)}
+    filter_fields = filterable_custom_fields(kind.slug)
+    names = LIST_FILTERS + [f"cf.{field.key}" for field in filter_fields]
+    filters = {name: request.GET[name] for name in names if request.GET.get(name)}
     segments = segments_visible_to(request.user, kind.slug)
     segment = None
     if request.GET.get("segment", "").isdigit():
@@ -159,6 +182,17 @@ def client_list(request, plural: str = "people"):
         "base_query": query.urlencode(),
         "kind_choices": queryset.model.KINDS,
         "segments": segments,
+        "custom_filters": [
+            {
+                "name": f"cf.{f.key}",
+                "label": f.label,
+                "type": f.type,
+                "choices": f.choices,
+                "value": filters.get(f"cf.{f.key}", ""),
+            }
+            for f in filter_fields
+        ],
+        "more_filters_open": any(name in filters for name in names if name not in LIST_FILTERS[:6]),
         "columns": columns.chosen(request.user, kind.slug),
         "all_columns": columns.available(kind.slug),
         "sortable": columns.SORTABLE,

@@ -122,3 +122,13 @@ def test_a_multiple_choice_field_filters_by_one_of_its_values(admin_client, api,
     found = api.get("/api/v1/people", {"cf.products": "Doors"}).json()["items"]
     assert [p["first_name"] for p in found] == ["Both"]
     assert found[0]["custom_fields"]["products"] == ["Windows", "Doors"]
+
+
+def test_the_list_filters_by_a_choice_field_and_offers_it_in_more_filters(
+    fields, manager_client, owner
+):
+    person_create(actor=owner, data={"first_name": "Dina", "custom_fields": {"interest": "Doors"}})
+    person_create(actor=owner, data={"first_name": "Eli", "custom_fields": {"interest": "Windows"}})
+    page = manager_client.get("/clients/people/", {"cf.interest": "Doors"}).content.decode()
+    assert "Dina" in page and "Eli" not in page
+    assert "<option selected>Doors</option>" in page

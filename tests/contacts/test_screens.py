@@ -126,3 +126,16 @@ def test_the_list_sorts_by_when_clients_were_added(manager_client, owner):
         person_create(actor=owner, data={"first_name": name})
     page = manager_client.get("/clients/people/?sort=-created_at").content.decode()
     assert page.index("Third") < page.index("Second") < page.index("First")
+
+
+def test_the_list_filters_by_the_date_added(manager_client, owner):
+    person_create(actor=owner, data={"first_name": "Zoya"})
+    assert (
+        "Zoya" in manager_client.get("/clients/people/?created_after=2020-01-01").content.decode()
+    )
+    assert (
+        "Zoya"
+        not in manager_client.get("/clients/people/?created_before=2020-01-01").content.decode()
+    )
+    bad = manager_client.get("/clients/people/?created_after=yesterday").content.decode()
+    assert "Enter a date as YYYY-MM-DD" in bad
