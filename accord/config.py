@@ -148,3 +148,15 @@ def read_phone_region() -> str:
             f"ACCORD_PHONE_REGION={region!r} is not a country code (e.g. RU, IL, AM, DE)."
         )
     return region
+
+
+def read_currency() -> str:
+    """ACCORD_CURRENCY: the company's main currency (ISO 4217), used for new deals."""
+    from babel.numbers import list_currencies
+
+    code = env_str("ACCORD_CURRENCY", "EUR").upper()
+    if code not in list_currencies():
+        raise SettingError(
+            f"ACCORD_CURRENCY={code!r} is not a currency code (e.g. EUR, RUB, ILS, AMD)."
+        )
+    return code

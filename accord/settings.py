@@ -16,6 +16,7 @@ from accord.config import (
     env_int,
     env_list,
     env_str,
+    read_currency,
     read_database_url,
     read_phone_region,
     read_redis_url,
@@ -52,6 +53,8 @@ INSTALLED_APPS = [
     "accord.core",
     "accord.accounts",
     "accord.contacts",
+    "accord.catalog",
+    "accord.sales",
     "accord.web",
     "accord.api",
 ]
@@ -223,4 +226,5 @@ LOGGING = {
 # --- Accord --------------------------------------------------------------------------
 ACCORD_WORKER_HEARTBEAT_SECONDS = 10
 ACCORD_PHONE_REGION = read_phone_region()
+ACCORD_CURRENCY = read_currency()
 ACCORD_DEMO_PASSWORD = "demo-accord-2026"  # noqa: S105 (published: the demo logins)

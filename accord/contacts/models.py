@@ -80,6 +80,7 @@ class Person(Client):
     # "First Middle Last", kept by the services: lists sort and show it without work.
     full_name = models.CharField(_("name"), max_length=310)
     kind = models.CharField(_("kind"), max_length=10, choices=KINDS, default="lead")
+    is_repeat = models.BooleanField(_("repeat customer"), default=False)
     company = models.ForeignKey(
         Company,
         verbose_name=_("company"),

@@ -600,3 +600,25 @@ def segment_delete(*, actor: User, segment) -> None:
     segment_id = segment.pk
     segment.delete()
     emit("segment.deleted", segment_id=segment_id, actor_id=actor.pk)
+
+
+@transaction.atomic
+def person_deal_won(*, person: Person, won_deals: int) -> Person:
+    """A won deal makes a lead a client; a second one marks a repeat customer."""
+    changes = {}
+    if person.kind == "lead":
+        changes["kind"] = "client"
+    if won_deals >= 2 and not person.is_repeat:
+        changes["is_repeat"] = True
+    if changes:
+        before = {name: getattr(person, name) for name in changes}
+        Person.objects.filter(pk=person.pk).update(**changes)
+        for name, value in changes.items():
+            setattr(person, name, value)
+        timeline_record(
+            subject=person,
+            kind="changed",
+            actor=None,
+            data={"changes": field_changes(before, changes, sorted(changes))},
+        )
+    return person

@@ -1,0 +1,1 @@
+"""The product and service catalogue: what a deal's line items are made of."""

@@ -1,0 +1,1 @@
+"""The sales funnel: pipelines and stages, deals, line items, lost reasons, stage history."""

@@ -1,0 +1,170 @@
+"""Pipelines, their stages, deals with line items, lost reasons and every stage move."""
+
+from decimal import ROUND_HALF_UP, Decimal
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from accord.core.models import Record
+
+CENT = Decimal("0.01")
+
+
+class Pipeline(models.Model):
+    name = models.CharField(_("name"), max_length=100, unique=True)
+    position = models.PositiveSmallIntegerField(default=0)
+    retired = models.BooleanField(_("retired"), default=False)
+
+    class Meta:
+        ordering = ["position", "id"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Stage(models.Model):
+    OPEN, WON, LOST = "open", "won", "lost"
+    KINDS = [(OPEN, _("Open")), (WON, _("Won")), (LOST, _("Lost"))]
+
+    pipeline = models.ForeignKey(Pipeline, on_delete=models.CASCADE, related_name="stages")
+    name = models.CharField(_("name"), max_length=100)
+    kind = models.CharField(_("type"), max_length=5, choices=KINDS, default=OPEN)
+    position = models.PositiveSmallIntegerField(default=0)
+    color = models.CharField(_("colour"), max_length=7, default="#3b5bdb")
+    probability = models.PositiveSmallIntegerField(_("win probability, %"), default=10)
+    rotting_days = models.PositiveSmallIntegerField(
+        _("rotting after (days)"), null=True, blank=True
+    )
+    retired = models.BooleanField(_("retired"), default=False)
+
+    class Meta:
+        ordering = ["pipeline_id", "position", "id"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class LostReason(models.Model):
+    name = models.CharField(_("name"), max_length=100, unique=True)
+    position = models.PositiveSmallIntegerField(default=0)
+    retired = models.BooleanField(_("retired"), default=False)
+
+    class Meta:
+        ordering = ["position", "id"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Deal(Record):
+    OPEN, WON, LOST = Stage.OPEN, Stage.WON, Stage.LOST
+    STATUSES = Stage.KINDS
+
+    title = models.CharField(_("title"), max_length=200)
+    person = models.ForeignKey(
+        "contacts.Person",
+        verbose_name=_("person"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="deals",
+    )
+    company = models.ForeignKey(
+        "contacts.Company",
+        verbose_name=_("company"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="deals",
+    )
+    pipeline = models.ForeignKey(Pipeline, verbose_name=_("pipeline"), on_delete=models.PROTECT)
+    stage = models.ForeignKey(
+        Stage, verbose_name=_("stage"), on_delete=models.PROTECT, related_name="deals"
+    )
+    status = models.CharField(_("status"), max_length=5, choices=STATUSES, default=OPEN)
+    amount = models.DecimalField(_("amount"), max_digits=14, decimal_places=2, default=0)
+    currency = models.CharField(_("currency"), max_length=3)
+    expected_close_date = models.DateField(_("expected close"), null=True, blank=True)
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("owner"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    source = models.CharField(_("source"), max_length=100, blank=True)
+    custom_fields = models.JSONField(_("custom fields"), default=dict, blank=True)
+    tags = models.ManyToManyField("contacts.Tag", blank=True, related_name="deals")
+    is_preorder = models.BooleanField(_("pre-order"), default=False)
+    closed_at = models.DateTimeField(_("closed"), null=True, blank=True)
+    lost_reason = models.ForeignKey(
+        LostReason, verbose_name=_("lost reason"), null=True, blank=True, on_delete=models.PROTECT
+    )
+    lost_note = models.TextField(_("why it was lost"), blank=True, max_length=2000)
+    stage_entered_at = models.DateTimeField(_("in this stage since"))
+    # Order of the cards in a board column: smaller first; moves pick a value between.
+    board_rank = models.FloatField(default=0)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["stage", "board_rank", "id"], name="deal_board_column"),
+            models.Index(fields=["pipeline", "status"], name="deal_pipeline_status"),
+            models.Index(fields=["-updated_at", "-id"], name="deal_updated_keyset"),
+            models.Index(fields=["title", "id"], name="deal_title_keyset"),
+            models.Index(fields=["owner", "status"], name="deal_owner_status"),
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class LineItem(models.Model):
+    deal = models.ForeignKey(Deal, on_delete=models.CASCADE, related_name="line_items")
+    product = models.ForeignKey(
+        "catalog.Product", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    name = models.CharField(_("name"), max_length=200)
+    quantity = models.DecimalField(_("quantity"), max_digits=12, decimal_places=3, default=1)
+    unit = models.CharField(_("unit"), max_length=20, blank=True)
+    unit_price = models.DecimalField(_("unit price"), max_digits=14, decimal_places=2)
+    discount_percent = models.DecimalField(
+        _("discount, %"), max_digits=5, decimal_places=2, default=0
+    )
+    tax_percent = models.DecimalField(_("tax, %"), max_digits=5, decimal_places=2, default=0)
+    position = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        ordering = ["position", "id"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def total(self) -> Decimal:
+        net = self.quantity * self.unit_price * (1 - self.discount_percent / 100)
+        return (net * (1 + self.tax_percent / 100)).quantize(CENT, rounding=ROUND_HALF_UP)
+
+
+class StageMove(models.Model):
+    """One move of a deal between stages: the raw material of the funnel report."""
+
+    deal = models.ForeignKey(Deal, on_delete=models.CASCADE, related_name="moves")
+    pipeline = models.ForeignKey(Pipeline, on_delete=models.CASCADE, related_name="+")
+    from_stage = models.ForeignKey(
+        Stage, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    to_stage = models.ForeignKey(Stage, on_delete=models.CASCADE, related_name="+")
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    moved_at = models.DateTimeField(db_index=True)
+    seconds_in_from = models.PositiveIntegerField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["moved_at", "id"]
+        indexes = [models.Index(fields=["pipeline", "moved_at"], name="stage_move_funnel")]
+
+    def __str__(self) -> str:
+        return f"{self.deal_id}: {self.from_stage_id} -> {self.to_stage_id}"

@@ -1,0 +1,118 @@
+"""Reads of the sales funnel, always scoped to the deals the acting user may see."""
+
+from dataclasses import dataclass
+from decimal import Decimal
+from statistics import median
+
+from django.db.models import Count, QuerySet, Sum
+
+from accord.core.visibility import READ, scope
+from accord.sales.models import Deal, Pipeline, Stage, StageMove
+
+RECORD_TYPE = "deals"
+BOARD_PAGE = 50
+
+
+def deals_visible_to(user, action: str = READ) -> QuerySet[Deal]:
+    return scope(
+        Deal.objects.select_related("person", "company", "owner", "stage", "pipeline"),
+        user=user,
+        record_type=RECORD_TYPE,
+        action=action,
+    )
+
+
+def pipelines_for(user) -> QuerySet[Pipeline]:
+    if not user.is_authenticated or not user.is_active:
+        return Pipeline.objects.none()
+    return Pipeline.objects.filter(retired=False)
+
+
+@dataclass
+class Column:
+    stage: Stage
+    count: int
+    total: Decimal
+    cards: list
+
+
+def board(user, pipeline: Pipeline, deals: QuerySet | None = None) -> list[Column]:
+    """Each active stage with its visible deals' count and sum and its first cards.
+
+    One grouped query for all the counts and sums, then one per column for its cards
+    (an index range on (stage, board_rank)), whatever the number of deals.
+    """
+    deals = deals if deals is not None else deals_visible_to(user)
+    deals = deals.filter(pipeline=pipeline)
+    stages = list(pipeline.stages.filter(retired=False).order_by("position", "id"))
+    totals = {
+        row["stage_id"]: row
+        for row in deals.order_by().values("stage_id").annotate(n=Count("id"), total=Sum("amount"))
+    }
+    columns = []
+    for stage in stages:
+        row = totals.get(stage.pk, {"n": 0, "total": Decimal(0)})
+        cards = list(deals.filter(stage=stage).order_by("board_rank", "id")[:BOARD_PAGE])
+        columns.append(Column(stage, row["n"], row["total"] or Decimal(0), cards))
+    return columns
+
+
+@dataclass
+class FunnelRow:
+    stage: Stage
+    entered: int
+    moved_on: int
+    lost_from: int
+    conversion: float | None  # share of those entering who reached a later stage
+    median_days: float | None
+    never_loses: bool
+    skipped: bool
+
+
+def funnel(user, pipeline: Pipeline, since, until) -> list[FunnelRow]:
+    """For each stage: deals entering it in the period, how many went further, median time
+    spent in it, and the warning signs of a redundant stage."""
+    visible_ids = deals_visible_to(user).filter(pipeline=pipeline).values("pk")
+    moves = StageMove.objects.filter(
+        pipeline=pipeline, moved_at__gte=since, moved_at__lt=until, deal__in=visible_ids
+    )
+    stages = list(pipeline.stages.order_by("position", "id"))
+    entered = dict(moves.values_list("to_stage").annotate(n=Count("deal", distinct=True)))
+    left = {}
+    durations: dict[int, list[int]] = {}
+    lost_from: dict[int, int] = {}
+    lost_ids = {s.pk for s in stages if s.kind == Stage.LOST}
+    for from_id, to_id, seconds in (
+        moves.exclude(from_stage=None)
+        .values_list("from_stage", "to_stage", "seconds_in_from")
+        .iterator(chunk_size=5000)
+    ):
+        left[from_id] = left.get(from_id, 0) + (to_id not in lost_ids)
+        if to_id in lost_ids:
+            lost_from[from_id] = lost_from.get(from_id, 0) + 1
+        if seconds is not None:
+            durations.setdefault(from_id, []).append(seconds)
+    rows = []
+    for stage in stages:
+        came = entered.get(stage.pk, 0)
+        onward = left.get(stage.pk, 0)
+        times = durations.get(stage.pk)
+        rows.append(
+            FunnelRow(
+                stage=stage,
+                entered=came,
+                moved_on=onward,
+                lost_from=lost_from.get(stage.pk, 0),
+                conversion=round(onward / came, 3) if came and stage.kind == Stage.OPEN else None,
+                median_days=round(median(times) / 86400, 1) if times else None,
+                never_loses=stage.kind == Stage.OPEN and came > 0 and not lost_from.get(stage.pk),
+                skipped=stage.kind == Stage.OPEN and came == 0 and sum(entered.values()) > 0,
+            )
+        )
+    return rows
+
+
+def win_rate(rows: list[FunnelRow]) -> float | None:
+    won = sum(r.entered for r in rows if r.stage.kind == Stage.WON)
+    lost = sum(r.entered for r in rows if r.stage.kind == Stage.LOST)
+    return round(won / (won + lost), 3) if won + lost else None

@@ -1,0 +1,26 @@
+import pytest
+
+from accord.sales.services import lost_reason_save, pipeline_create
+
+STAGES = [
+    {"name": "Request", "probability": 10, "rotting_days": 3},
+    {"name": "Measured", "probability": 40},
+    {"name": "Offer", "probability": 70},
+    {"name": "Won", "kind": "won", "probability": 100},
+    {"name": "Lost", "kind": "lost", "probability": 0},
+]
+
+
+@pytest.fixture
+def pipeline(admin):
+    return pipeline_create(actor=admin, name="Windows", stages=STAGES)
+
+
+@pytest.fixture
+def stages(pipeline):
+    return {stage.name: stage for stage in pipeline.stages.all()}
+
+
+@pytest.fixture
+def too_expensive(admin):
+    return lost_reason_save(actor=admin, name="Too expensive")
