@@ -20,6 +20,7 @@ urlpatterns = [
     path("i18n/setlang/", set_language, name="set_language"),
     path("", include("accord.accounts.urls")),
     path("", include("accord.contacts.urls")),
+    path("", include("accord.sales.urls")),
     path("healthz", web.healthz, name="healthz"),
     path("api/v1/", api.urls),
     re_path(r"^api/(?P<rest>.*)$", api_not_found),

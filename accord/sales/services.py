@@ -566,3 +566,16 @@ def product_save(*, actor: User, data: dict, product: Product | None = None) -> 
     product.description = str(data.get("description", product.description))[:2000]
     product.save()
     return product
+
+
+@transaction.atomic
+def deal_note_add(*, actor: User, deal: Deal, text: str):
+    """A note on the deal's timeline (anyone who may see the deal may add one)."""
+    text = (text or "").strip()
+    if not text:
+        raise ValidationError({"text": [_("Write something first.")]})
+    if len(text) > 10_000:
+        raise ValidationError({"text": [_("At most %(limit)s characters.") % {"limit": 10_000}]})
+    event = timeline_record(subject=deal, kind="note", actor=actor, data={"text": text})
+    emit("note.added", deal_id=deal.pk, actor_id=actor.pk)
+    return event

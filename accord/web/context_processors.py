@@ -22,6 +22,8 @@ def new_items_for(user) -> list[dict]:
     if user.access_level("clients", "write") != "none":
         items.append({"label": _("Person"), "url": reverse("client_new", args=["people"])})
         items.append({"label": _("Company"), "url": reverse("client_new", args=["companies"])})
+    if user.access_level("deals", "write") != "none":
+        items.append({"label": _("Deal"), "url": reverse("deal_new")})
     if user.can("manage_users"):
         items.append({"label": _("User"), "url": reverse("user_new")})
     return items

@@ -27,6 +27,13 @@ ENTRIES = [
         "clients",
         lambda u: u.access_level("clients", "read") != "none",
     ),
+    NavEntry(
+        "deals",
+        _("Deals"),
+        "handshake",
+        "deals",
+        lambda u: u.access_level("deals", "read") != "none",
+    ),
     NavEntry("settings", _("Settings"), "settings", "settings", lambda u: u.can("manage_users")),
 ]
 

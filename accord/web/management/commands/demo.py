@@ -7,6 +7,7 @@ from django.db import transaction
 from accord.accounts import demo as accounts_demo
 from accord.accounts.models import User
 from accord.contacts import demo as contacts_demo
+from accord.sales import demo as sales_demo
 
 
 class Command(BaseCommand):
@@ -27,6 +28,7 @@ class Command(BaseCommand):
             with transaction.atomic():
                 logins = accounts_demo.populate()
                 contacts_demo.populate()
+                sales_demo.populate()
             self.stdout.write("Demo company loaded.")
         if not logins:
             return

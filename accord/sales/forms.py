@@ -1,0 +1,65 @@
+"""Forms of the deal screens: they read the request; the services validate and write."""
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from accord.accounts.models import User
+from accord.contacts.models import Company, Person
+from accord.sales.models import LostReason, Pipeline
+
+
+class DealForm(forms.Form):
+    title = forms.CharField(label=_("Title"), max_length=200)
+    person = forms.ModelChoiceField(
+        label=_("Person"),
+        queryset=Person.objects.none(),
+        required=False,
+        empty_label=_("Nobody yet"),
+    )
+    company = forms.ModelChoiceField(
+        label=_("Company"),
+        queryset=Company.objects.none(),
+        required=False,
+        empty_label=_("No company"),
+    )
+    pipeline = forms.ModelChoiceField(
+        label=_("Pipeline"), queryset=Pipeline.objects.none(), empty_label=None
+    )
+    amount = forms.DecimalField(
+        label=_("Amount"), required=False, min_value=0, max_digits=14, decimal_places=2
+    )
+    currency = forms.CharField(label=_("Currency"), max_length=3)
+    expected_close_date = forms.DateField(
+        label=_("Expected close"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+    owner = forms.ModelChoiceField(
+        label=_("Owner"), queryset=User.objects.filter(is_active=True), required=False
+    )
+    source = forms.CharField(label=_("Source"), max_length=100, required=False)
+    is_preorder = forms.BooleanField(label=_("Pre-order"), required=False)
+    version = forms.IntegerField(required=False, widget=forms.HiddenInput)
+
+    def __init__(self, *args, people, companies, pipelines, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["person"].queryset = people
+        self.fields["company"].queryset = companies
+        self.fields["pipeline"].queryset = pipelines
+
+
+class LoseForm(forms.Form):
+    reason = forms.ModelChoiceField(
+        label=_("Why was it lost?"),
+        queryset=LostReason.objects.filter(retired=False),
+        empty_label=_("Choose a reason"),
+    )
+    note = forms.CharField(
+        label=_("Note"), required=False, max_length=2000, widget=forms.Textarea(attrs={"rows": 2})
+    )
+
+
+class LineItemForm(forms.Form):
+    name = forms.CharField(label=_("Item"), max_length=200, required=False)
+    quantity = forms.CharField(label=_("Quantity"), initial="1")
+    unit_price = forms.CharField(label=_("Unit price"), required=False)
+    discount_percent = forms.CharField(label=_("Discount, %"), initial="0")
+    tax_percent = forms.CharField(label=_("Tax, %"), initial="0")

@@ -1,0 +1,316 @@
+"""Deal screens: the kanban board per pipeline, the deal page, forms, moves and closing."""
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import Http404, JsonResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from accord.catalog.models import Product
+from accord.contacts.queries import companies_visible_to, people_visible_to
+from accord.core.errors import StaleVersion
+from accord.core.pagination import InvalidCursor, keyset_page
+from accord.core.timeline import timeline_of
+from accord.core.visibility import NONE, WRITE, effective_level
+from accord.sales import forms
+from accord.sales.models import Deal, LineItem, Stage
+from accord.sales.queries import board, deals_visible_to, pipelines_for
+from accord.sales.services import (
+    can_change,
+    deal_create,
+    deal_lose,
+    deal_move,
+    deal_note_add,
+    deal_reopen,
+    deal_update,
+    deal_win,
+    line_item_delete,
+    line_item_save,
+)
+from accord.web.forms import apply_errors
+
+TIMELINE_PAGE = 20
+
+
+def may_write(user) -> bool:
+    return effective_level(user, "deals", WRITE) != NONE
+
+
+@login_required
+def deals_home(request):
+    pipeline = pipelines_for(request.user).first()
+    if pipeline is None:
+        return render(request, "sales/board.html", {"page_title": _("Deals"), "columns": None})
+    return redirect("deal_board", pipeline_id=pipeline.pk)
+
+
+@login_required
+def deal_board(request, pipeline_id: int):
+    pipelines = pipelines_for(request.user)
+    pipeline = get_object_or_404(pipelines, pk=pipeline_id)
+    deals = deals_visible_to(request.user).filter(status=Deal.OPEN)
+    if request.GET.get("owner") == "me":
+        deals = deals.filter(owner=request.user)
+    columns = board(request.user, pipeline, deals)
+    now = timezone.now()
+    for column in columns:
+        for card in column.cards:
+            card.days = (now - card.stage_entered_at).days
+            card.rotting = bool(
+                column.stage.rotting_days and card.days >= column.stage.rotting_days
+            )
+    return render(
+        request,
+        "sales/board.html",
+        {
+            "page_title": _("Deals"),
+            "pipeline": pipeline,
+            "pipelines": pipelines,
+            "columns": columns,
+            "can_write": may_write(request.user),
+            "mine": request.GET.get("owner") == "me",
+            "currency": settings.ACCORD_CURRENCY,
+        },
+    )
+
+
+@login_required
+@require_POST
+def deal_move_view(request, pk: int):
+    """Called by the board after a drag: {stage, after, version}; answers JSON."""
+    deal = get_object_or_404(deals_visible_to(request.user), pk=pk)
+    stage = Stage.objects.filter(pk=request.POST.get("stage") or 0).first()
+    after = deals_visible_to(request.user).filter(pk=request.POST.get("after") or 0).first()
+    version = request.POST.get("version")
+    if stage is None:
+        return JsonResponse({"error": _("No such stage.")}, status=400)
+    try:
+        if stage.kind == Stage.WON:
+            deal = deal_win(
+                actor=request.user, deal=deal, version=int(version) if version else None
+            )
+        elif stage.kind == Stage.LOST:
+            return JsonResponse({"redirect": deal_url(deal) + "?lose=1"})
+        else:
+            deal = deal_move(
+                actor=request.user,
+                deal=deal,
+                stage=stage,
+                after=after,
+                version=int(version) if version else None,
+            )
+    except StaleVersion:
+        return JsonResponse(
+            {"error": _("Someone moved this deal a moment ago; the board is reloaded.")}, status=409
+        )
+    except (ValidationError, PermissionDenied) as error:
+        return JsonResponse(
+            {"error": " ".join(getattr(error, "messages", [str(error)]))}, status=400
+        )
+    return JsonResponse({"version": deal.version, "stage": deal.stage_id, "status": deal.status})
+
+
+def deal_url(deal) -> str:
+    from django.urls import reverse
+
+    return reverse("deal_detail", args=[deal.pk])
+
+
+def deal_form(request, data=None, initial=None):
+    return forms.DealForm(
+        data,
+        initial=initial,
+        people=people_visible_to(request.user),
+        companies=companies_visible_to(request.user),
+        pipelines=pipelines_for(request.user),
+    )
+
+
+@login_required
+def deal_new(request):
+    if not may_write(request.user):
+        raise Http404
+    initial = {
+        "owner": request.user,
+        "currency": settings.ACCORD_CURRENCY,
+        "pipeline": request.GET.get("pipeline"),
+        "person": request.GET.get("person"),
+        "company": request.GET.get("company"),
+    }
+    form = deal_form(request, request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        data = {k: v for k, v in form.cleaned_data.items() if k != "version"}
+        if data["amount"] is None:
+            data.pop("amount")
+        try:
+            deal = deal_create(actor=request.user, data=data)
+        except ValidationError as error:
+            apply_errors(form, error)
+        else:
+            messages.success(request, _("Deal “%(title)s” added.") % {"title": deal})
+            return redirect("deal_detail", pk=deal.pk)
+    return render(request, "sales/form.html", {"page_title": _("New deal"), "form": form})
+
+
+@login_required
+def deal_edit(request, pk: int):
+    deal = get_object_or_404(deals_visible_to(request.user), pk=pk)
+    if not can_change(request.user, deal):
+        raise Http404
+    initial = {
+        name: getattr(deal, name)
+        for name in (
+            "title",
+            "person",
+            "company",
+            "pipeline",
+            "amount",
+            "currency",
+            "expected_close_date",
+            "owner",
+            "source",
+            "is_preorder",
+            "version",
+        )
+    }
+    form = deal_form(request, request.POST or None, initial=initial)
+    form.fields["pipeline"].disabled = True
+    if deal.line_items.exists():
+        form.fields["amount"].disabled = True
+        form.fields["amount"].help_text = _("The sum of the line items.")
+    if request.method == "POST" and form.is_valid():
+        data = {
+            k: v
+            for k, v in form.cleaned_data.items()
+            if k not in ("version", "pipeline") and not form.fields[k].disabled
+        }
+        if data.get("amount") is None:
+            data.pop("amount", None)
+        try:
+            deal_update(
+                actor=request.user, deal=deal, data=data, version=form.cleaned_data.get("version")
+            )
+        except StaleVersion:
+            form.add_error(
+                None,
+                _(
+                    "Someone else saved this deal while you were editing. Your "
+                    "changes are below and not saved yet: compare, then save again."
+                ),
+            )
+        except ValidationError as error:
+            apply_errors(form, error)
+        else:
+            messages.success(request, _("Saved."))
+            return redirect("deal_detail", pk=deal.pk)
+    return render(
+        request,
+        "sales/form.html",
+        {"page_title": _("Edit %(name)s") % {"name": deal}, "form": form, "deal": deal},
+    )
+
+
+def timeline_context(request, deal) -> dict:
+    try:
+        page = keyset_page(
+            timeline_of(deal),
+            sort="-occurred_at",
+            cursor=request.GET.get("cursor"),
+            limit=TIMELINE_PAGE,
+        )
+    except InvalidCursor:
+        raise Http404 from None
+    more = f"{deal_url(deal)}timeline/?cursor={page.next_cursor}" if page.next_cursor else ""
+    return {"events": page.items, "more_url": more}
+
+
+def stage_times(deal) -> list[dict]:
+    """Each stage of the pipeline with the days this deal spent in it."""
+    spent: dict[int, int] = {}
+    for move in deal.moves.all():
+        if move.from_stage_id and move.seconds_in_from:
+            spent[move.from_stage_id] = spent.get(move.from_stage_id, 0) + move.seconds_in_from
+    current = int((timezone.now() - deal.stage_entered_at).total_seconds())
+    spent[deal.stage_id] = spent.get(deal.stage_id, 0) + current
+    return [
+        {
+            "stage": stage,
+            "days": round(spent.get(stage.pk, 0) / 86400, 1),
+            "current": stage.pk == deal.stage_id,
+        }
+        for stage in deal.pipeline.stages.filter(retired=False, kind=Stage.OPEN)
+    ]
+
+
+@login_required
+def deal_detail(request, pk: int):
+    deal = get_object_or_404(
+        deals_visible_to(request.user).prefetch_related("line_items", "tags"), pk=pk
+    )
+    return render(
+        request,
+        "sales/detail.html",
+        {
+            "page_title": str(deal),
+            "deal": deal,
+            "can_edit": can_change(request.user, deal),
+            "stages": stage_times(deal),
+            "lose_form": forms.LoseForm(),
+            "item_form": forms.LineItemForm(),
+            "open_lose": request.GET.get("lose") == "1",
+            "products": Product.objects.filter(active=True, currency=deal.currency),
+            **timeline_context(request, deal),
+        },
+    )
+
+
+@login_required
+def deal_timeline(request, pk: int):
+    deal = get_object_or_404(deals_visible_to(request.user), pk=pk)
+    return render(
+        request, "sales/detail.html#timeline", {"deal": deal, **timeline_context(request, deal)}
+    )
+
+
+@login_required
+@require_POST
+def deal_action(request, pk: int, action: str):
+    """Win, lose, reopen, add a note, add or remove a line item — then back to the deal."""
+    deal = get_object_or_404(deals_visible_to(request.user), pk=pk)
+    try:
+        if action == "win":
+            deal_win(actor=request.user, deal=deal)
+            messages.success(request, _("Won! The deal is closed."))
+        elif action == "lose":
+            form = forms.LoseForm(request.POST)
+            reason = form.cleaned_data["reason"] if form.is_valid() else None
+            deal_lose(
+                actor=request.user, deal=deal, reason=reason, note=request.POST.get("note", "")
+            )
+            messages.success(request, _("The deal is closed as lost."))
+        elif action == "reopen":
+            deal_reopen(actor=request.user, deal=deal)
+        elif action == "note":
+            deal_note_add(actor=request.user, deal=deal, text=request.POST.get("text", ""))
+        elif action == "item":
+            product = Product.objects.filter(
+                pk=request.POST.get("product") or 0, active=True
+            ).first()
+            data = {
+                k: v for k, v in request.POST.items() if k in forms.LineItemForm.base_fields and v
+            }
+            if product is not None:
+                data["product"] = product
+            line_item_save(actor=request.user, deal=deal, data=data)
+        elif action == "remove-item":
+            item = get_object_or_404(LineItem, pk=request.POST.get("item") or 0, deal=deal)
+            line_item_delete(actor=request.user, item=item)
+        else:
+            raise Http404
+    except (ValidationError, PermissionDenied) as error:
+        messages.error(request, " ".join(getattr(error, "messages", [str(error)])))
+    return redirect("deal_detail", pk=deal.pk)
