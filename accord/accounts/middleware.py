@@ -7,7 +7,7 @@ from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils import timezone, translation
 
-from accord.accounts.services import password_expired
+from accord.accounts.queries import pending_login_step
 
 # Paths a user can always reach, so the gates below never lock anyone in a loop.
 OPEN_PREFIXES = ("/static/", "/api/", "/healthz", "/login/", "/logout/", "/i18n/")
@@ -32,23 +32,11 @@ class AccountMiddleware:
         return gate or self.get_response(request)
 
     def gate(self, request, user):
-        """Where the user must go first, if anywhere."""
-        has_device = user_has_device(user)
-        if has_device and not user.is_verified():
-            return redirect_to("login_verify", request)
-        setup = reverse("two_factor")
-        if not has_device and user.role and user.role.require_two_factor:
-            return None if request.path == setup else redirect_to("two_factor", request)
-        change = reverse("password_change")
-        if request.path != change and password_expired(user):
-            return redirect_to("password_change", request)
-        return None
-
-
-def user_has_device(user) -> bool:
-    from django_otp import user_has_device as has
-
-    return has(user, confirmed=True)
+        """Where the user must go first, if anywhere (the page itself stays reachable)."""
+        step = pending_login_step(user, verified=user.is_verified())
+        if step is None or request.path == reverse(step):
+            return None
+        return redirect_to(step, request)
 
 
 def redirect_to(name: str, request):

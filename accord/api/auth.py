@@ -2,6 +2,7 @@
 
 from ninja.security import HttpBearer, SessionAuth
 
+from accord.accounts.queries import pending_login_step
 from accord.accounts.services import token_authenticate
 
 
@@ -14,6 +15,11 @@ class BearerToken(HttpBearer):
 
 
 class ActiveSession(SessionAuth):
+    """The browser's session, once the whole login is done (second factor included)."""
+
     def authenticate(self, request, key):
         user = super().authenticate(request, key)
-        return user if user is not None and user.is_active else None
+        if user is None or not user.is_active:
+            return None
+        verified = user.is_verified() if hasattr(user, "is_verified") else False
+        return None if pending_login_step(user, verified=verified) else user

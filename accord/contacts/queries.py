@@ -103,7 +103,7 @@ def _apply(queryset, kind, name, value, user):
             return queryset.filter(created_at__date__gte=day)
         return queryset.filter(created_at__date__lte=day)
     if name == "no_contact_days":
-        since = timezone.now() - datetime.timedelta(days=_int(value))
+        since = timezone.now() - datetime.timedelta(days=_int(value, high=36500))
         return queryset.filter(Q(last_contact_at__isnull=True) | Q(last_contact_at__lt=since))
     if name in {"has_email", "has_phone"}:
         field = "primary_email" if name == "has_email" else "primary_phone"
@@ -139,8 +139,8 @@ def _custom_field_filter(queryset, key: str, value: str):
     return queryset.filter(**{f"custom_fields__{key}": value})
 
 
-def _int(value: str) -> int:
-    if not value.isdigit():
+def _int(value: str, high: int = 2**62) -> int:
+    if not value.isdigit() or int(value) > high:
         raise ValueError(_("Enter a whole number."))
     return int(value)
 
@@ -197,9 +197,9 @@ def duplicate_pairs(user, kind: str, limit: int = 50) -> list[dict]:
         .order_by("value")[: limit * 2]
     )
     for row in shared:
-        ids = ContactPoint.objects.filter(kind=row["kind"], value=row["value"]).values_list(
-            f"{owner_field}_id", flat=True
-        )
+        ids = ContactPoint.objects.filter(
+            kind=row["kind"], value=row["value"], **{f"{owner_field}__isnull": False}
+        ).values_list(f"{owner_field}_id", flat=True)
         groups.append((row["value"], sorted(set(ids))))
     if kind == "person":
         same_name = (

@@ -9,7 +9,7 @@ import datetime
 from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.validators import validate_email
+from django.core.validators import URLValidator, validate_email
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -23,7 +23,7 @@ from accord.core.events import emit
 from accord.core.phones import PhoneError, display_phone, normalize_phone
 from accord.core.search import index_record, phone_terms, unindex_record
 from accord.core.timeline import field_changes, timeline_forget, timeline_move, timeline_record
-from accord.core.visibility import NONE, WRITE, allows, effective_level
+from accord.core.visibility import ALL, NONE, WRITE, allows, effective_level
 
 RECORD_TYPE = "clients"
 MAX_TEXT = 10_000
@@ -82,6 +82,8 @@ def can_change(actor: User, record) -> bool:
 def check_owner(actor: User, owner: User | None, errors: dict) -> None:
     """A new owner must be active and someone the actor may hand clients to."""
     if owner is None:
+        if effective_level(actor, RECORD_TYPE, WRITE) != ALL:
+            errors["owner"] = [_("Choose who looks after this client.")]
         return
     if not owner.is_active:
         errors["owner"] = [_("The owner must be an active user.")]
@@ -135,6 +137,8 @@ def clean_emails(items: list | None, errors: dict) -> list[dict] | None:
         if not address:
             continue
         try:
+            if len(address) > 254:
+                raise ValidationError("too long")
             validate_email(address)
         except ValidationError:
             messages.append(_("“%(address)s” is not an e-mail address.") % {"address": address})
@@ -195,6 +199,14 @@ def clean_person(actor: User, data: dict, *, current: Person | None) -> dict:
 def clean_company(actor: User, data: dict, *, current: Company | None) -> dict:
     errors: dict[str, list[str]] = {}
     clean_common(actor, data, errors, model=Company)
+    if data.get("website"):
+        website = data["website"]
+        if "://" not in website:
+            website = data["website"] = f"https://{website}"
+        try:
+            URLValidator(schemes=["http", "https"])(website)
+        except ValidationError:
+            errors["website"] = [_("Enter a web address, e.g. example.com.")]
     if (current is None or "name" in data) and not data.get("name"):
         errors["name"] = [_("Give the company a name.")]
     data["phones"] = clean_phones(data.get("phones"), errors)
@@ -374,14 +386,21 @@ def client_delete(*, actor: User, record) -> None:
     if not actor.can("delete"):
         raise PermissionDenied(_("Your role does not allow deleting records."))
     kind, record_id = kind_of(record), record.pk
+    people = list(record.people.all()) if isinstance(record, Company) else []
     unindex_record(kind, record_id)
+    timeline_forget(record)  # a deleted client's history goes with it
     record.delete()
+    for person in people:  # their search entry named the company
+        person.company = None
+        reindex(person)
     emit(f"{kind}.deleted", **{f"{kind}_id": record_id, "actor_id": actor.pk})
 
 
 @transaction.atomic
 def note_add(*, actor: User, record, text: str):
-    """A note on the client's timeline (any colleague who may see the client may add one)."""
+    """A note on the client's timeline, by anyone who may see the client and log activities."""
+    if effective_level(actor, "activities", WRITE) == NONE:
+        raise PermissionDenied(_("Your role does not allow adding notes."))
     text = (text or "").strip()
     if not text:
         raise ValidationError({"text": [_("Write something first.")]})
@@ -446,6 +465,8 @@ def clients_merge(*, actor: User, survivor, other, take_from_other: list[str] = 
     other = model.objects.select_for_update().get(pk=other.pk)
     require_write(actor, survivor)
     require_write(actor, other)
+    if not actor.can("delete"):
+        raise PermissionDenied(_("Merging removes a record: your role does not allow deleting."))
     fields = PERSON_FIELDS if model is Person else COMPANY_FIELDS
     unknown = set(take_from_other) - set(fields) - {"custom_fields"}
     if unknown:
@@ -473,6 +494,9 @@ def clients_merge(*, actor: User, survivor, other, take_from_other: list[str] = 
     unindex_record(kind, other_id)
     other.delete()
     survivor = model.objects.get(pk=survivor.pk)
+    if model is Company:  # people who moved over are now found by the survivor's name
+        for person in survivor.people.select_related("company"):
+            reindex(person)
     changes = field_changes(before, snapshot(survivor), sorted(before))
     timeline_record(
         subject=survivor,
@@ -517,6 +541,8 @@ def _move_links(model, survivor, other) -> None:
 def person_erase(*, actor: User, person: Person) -> Person:
     """Erase a person's personal data on their request; the timeline keeps only that it happened."""
     require_write(actor, person)
+    if not actor.can("delete"):
+        raise PermissionDenied(_("Erasing data needs the right to delete records."))
     person = Person.objects.select_for_update().get(pk=person.pk)
     timeline_forget(person)
     person.contact_points.all().delete()

@@ -215,7 +215,12 @@ def bulk(request, plural: str):
         if not records:
             raise ValidationError(_("Select at least one row."))
         if action == "assign":
-            owner = users_visible_to(request.user).filter(pk=request.POST.get("owner") or 0).first()
+            owner_id = request.POST.get("owner", "")
+            owner = (
+                users_visible_to(request.user).filter(pk=owner_id).first()
+                if owner_id.isdigit() and len(owner_id) < 18
+                else None
+            )
             done = clients_bulk_assign(actor=request.user, records=records, owner=owner)
             messages.success(request, _("%(count)s clients have a new owner.") % {"count": done})
         elif action == "tag":
@@ -315,7 +320,9 @@ def client_detail(request, plural: str, pk: int):
         "record": record,
         "can_edit": can_change(request.user, record),
         "note_form": forms.NoteForm(),
-        "people": record.people.all()[:20] if kind is COMPANIES else [],
+        "people": people_visible_to(request.user).filter(company=record)[:20]
+        if kind is COMPANIES
+        else [],
         "custom_values": custom_values(record, kind.slug),
         **timeline_context(request, record, plural),
     }
@@ -583,8 +590,8 @@ def duplicates(request, plural: str):
 def merge(request, plural: str):
     kind = kind_for(plural)
     visible = kind.visible(request.user).prefetch_related("contact_points", "tags")
-    a = get_object_or_404(visible, pk=request.GET.get("a") or request.POST.get("a") or 0)
-    b = get_object_or_404(visible, pk=request.GET.get("b") or request.POST.get("b") or 0)
+    a = get_object_or_404(visible, pk=record_id(request, "a"))
+    b = get_object_or_404(visible, pk=record_id(request, "b"))
     if not (can_change(request.user, a) and can_change(request.user, b)):
         raise Http404
     if request.method == "POST":
@@ -621,6 +628,14 @@ def merge(request, plural: str):
             "rows": rows,
         },
     )
+
+
+def record_id(request, name: str) -> int:
+    """An id from the query or the form; anything else is simply not found."""
+    value = request.GET.get(name) or request.POST.get(name) or ""
+    if not value.isdigit() or len(value) > 18:
+        raise Http404
+    return int(value)
 
 
 def merge_fields(kind: Kind) -> list[str]:

@@ -40,7 +40,9 @@ def keyset_page(
     fields = _sort_fields(sort)
     ordered = queryset.order_by(*fields)
     if cursor:
-        ordered = ordered.filter(_after(fields, _decode(cursor, sort, len(fields))))
+        values = _decode(cursor, sort, len(fields))
+        _check_types(queryset.model, fields, values)
+        ordered = ordered.filter(_after(fields, values))
     rows = list(ordered[: limit + 1])
     items, more = rows[:limit], len(rows) > limit
     next_cursor = _encode(sort, [_value(items[-1], f) for f in fields]) if more else None
@@ -65,6 +67,21 @@ def _after(fields: list[str], values: list[Any]) -> Q:
             step &= Q(**{previous_field.lstrip("-"): previous_value})
         condition |= step
     return condition
+
+
+def _check_types(model, fields: list[str], values: list[Any]) -> None:
+    """A tampered cursor must not reach the database with values of the wrong type."""
+    from django.core.exceptions import ValidationError
+
+    for field, value in zip(fields, values, strict=True):
+        name = field.lstrip("-")
+        model_field = model._meta.pk if name == "pk" else model._meta.get_field(name)
+        try:
+            model_field.to_python(value)
+        except (ValidationError, TypeError, ValueError, OverflowError):
+            raise InvalidCursor("The cursor is not valid.") from None
+        if name == "pk" and not (isinstance(value, int) and 0 <= value < 2**63):
+            raise InvalidCursor("The cursor is not valid.")
 
 
 def _value(item: Any, field: str) -> Any:

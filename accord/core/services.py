@@ -39,6 +39,30 @@ def heartbeat_forget(*, worker_id: str) -> None:
 # --- Custom fields ---------------------------------------------------------------------
 
 RECORD_TYPES_WITH_FIELDS = ("person", "company")
+# Keys that JSON lookups would read as an operator (custom_fields__contains=...).
+RESERVED_KEYS = {
+    "contains",
+    "contained_by",
+    "has_key",
+    "has_keys",
+    "has_any_keys",
+    "exact",
+    "iexact",
+    "icontains",
+    "in",
+    "gt",
+    "gte",
+    "lt",
+    "lte",
+    "startswith",
+    "istartswith",
+    "endswith",
+    "iendswith",
+    "isnull",
+    "regex",
+    "iregex",
+    "key",
+}
 
 
 def _require_settings(actor) -> None:
@@ -82,8 +106,9 @@ def custom_field_save(
     if errors:
         raise ValidationError(errors)
     if field is None:
-        base = slugify(label).replace("-", "_")[:40] or "field"
-        if not base[0].isalpha():
+        base = "_".join(part for part in slugify(label).replace("-", "_").split("_") if part)
+        base = base[:40] or "field"
+        if not base[0].isalpha() or base in RESERVED_KEYS:
             base = f"f_{base}"
         key, n = base, 2
         while CustomField.objects.filter(record_type=record_type, key=key).exists():

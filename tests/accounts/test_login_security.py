@@ -120,3 +120,30 @@ def test_a_form_without_its_csrf_token_gets_a_clear_page_not_an_error(owner):
     assert response.status_code == 403
     assert "Nothing was saved" in response.content.decode()
     assert "_auth_user_id" not in client.session
+
+
+def test_the_api_stays_closed_to_a_session_that_has_not_entered_the_second_factor(
+    manager_client, owner
+):
+    enrol(manager_client, owner)
+    client = Client()
+    assert log_in(client, owner.email)
+    assert client.get("/api/v1/me").status_code == 401
+    assert (
+        client.post(
+            "/api/v1/me/tokens", {"name": "sneaky"}, content_type="application/json"
+        ).status_code
+        == 401
+    )
+    from accord.accounts.models import ApiToken
+
+    assert not ApiToken.objects.filter(name="sneaky").exists()
+
+
+def test_the_api_stays_closed_until_a_forced_password_change_is_done(owner):
+    from accord.accounts.models import User
+
+    User.objects.filter(pk=owner.pk).update(must_change_password=True)
+    client = Client()
+    assert log_in(client, owner.email)
+    assert client.get("/api/v1/me").status_code == 401

@@ -167,3 +167,51 @@ def test_list_queries_stay_few_whatever_the_page_size(api, owner, django_assert_
     with django_assert_max_num_queries(6):
         response = api.get("/api/v1/people?limit=30")
     assert len(response.json()["items"]) == 30
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        {"no_contact_days": "9999999"},
+        {"owner": "99999999999999999999999"},
+        {"cursor": "eyJzIjoiZnVsbF9uYW1lIiwidiI6WyJ4IiwieSJdfQ"},
+    ],
+)
+def test_out_of_range_or_tampered_list_input_is_a_400_not_a_crash(api, query):
+    response = api.get("/api/v1/people", query)
+    assert response.status_code == 400
+    assert response["Content-Type"] == "application/problem+json"
+
+
+def test_an_e_mail_longer_than_the_standard_allows_is_refused(api):
+    response = api.post_json(
+        "/api/v1/people",
+        {
+            "first_name": "Long",
+            "emails": [{"address": "a" * 64 + "@" + ("b" * 60 + ".") * 4 + "com"}],
+        },
+    )
+    assert response.status_code == 422
+
+
+def test_a_company_website_must_be_a_web_address(api):
+    bad = api.post_json("/api/v1/companies", {"name": "Evil", "website": "javascript:alert(1)"})
+    assert bad.status_code == 422
+    good = api.post_json("/api/v1/companies", {"name": "Fine", "website": "okna.example"})
+    assert good.json()["website"] == "https://okna.example"
+
+
+def test_a_manager_cannot_leave_a_client_without_an_owner(api):
+    response = api.post_json("/api/v1/people", {"first_name": "Nobody's", "owner": None})
+    assert response.status_code == 422
+    assert response.json()["errors"][0]["field"] == "owner"
+
+
+def test_a_read_only_user_cannot_add_notes(owner, db):
+    from accord.accounts.services import token_create, user_create
+    from tests.conftest import PASSWORD, ApiClient
+
+    viewer = user_create(email="ro@example.com", password=PASSWORD, role="read-only")
+    person = person_create(actor=owner, data={"first_name": "Quiet"})
+    api = ApiClient(token_create(user=viewer, name="ro")[1])
+    assert api.post_json(f"/api/v1/people/{person.pk}/notes", {"text": "hi"}).status_code == 403

@@ -3,6 +3,8 @@ and erased on request."""
 
 import json
 
+import pytest
+from django.core.exceptions import PermissionDenied
 from django.test import Client
 
 from accord.contacts.models import Company, Person
@@ -58,10 +60,10 @@ def test_same_name_in_the_same_company_is_a_duplicate_too(owner):
     assert [(p["a"], p["b"]) for p in duplicate_pairs(owner, "person")] == [(a, b)]
 
 
-def test_merging_keeps_chosen_values_and_both_histories(owner):
+def test_merging_keeps_chosen_values_and_both_histories(owner, admin):
     first, second = two_annas(owner)
     survivor = clients_merge(
-        actor=owner, survivor=first, other=second, take_from_other=["last_name", "city"]
+        actor=admin, survivor=first, other=second, take_from_other=["last_name", "city"]
     )
     assert (survivor.full_name, survivor.city) == ("Anna Smirnova", "Kazan")
     assert survivor.primary_email == "anya@example.com"
@@ -75,21 +77,34 @@ def test_merging_keeps_chosen_values_and_both_histories(owner):
     assert notes == {"first history", "second history"}
 
 
-def test_merging_companies_moves_their_people(owner):
+def test_merging_companies_moves_their_people(owner, admin, api):
     a = company_create(actor=owner, data={"name": "Acme"})
-    b = company_create(actor=owner, data={"name": "ACME Ltd"})
+    b = company_create(actor=owner, data={"name": "Zebracorp"})
     worker = person_create(actor=owner, data={"first_name": "Bob", "company": b})
-    clients_merge(actor=owner, survivor=a, other=b)
+    clients_merge(actor=admin, survivor=a, other=b)
     worker.refresh_from_db()
     assert worker.company == a
     assert list(Company.objects.all()) == [a]
+    # Search follows the move: Bob is found by his new company's name, not the old one.
+    assert [p["first_name"] for p in api.get("/api/v1/people", {"q": "acme"}).json()["items"]] == [
+        "Bob"
+    ]
+    assert api.get("/api/v1/people", {"q": "zebracorp"}).json()["items"] == []
 
 
-def test_the_merge_screen_merges_with_the_values_picked(manager_client, owner):
+def test_merging_needs_the_right_to_delete(owner):
     first, second = two_annas(owner)
-    page = manager_client.get(f"/clients/people/merge/?a={first.pk}&b={second.pk}").content.decode()
+    with pytest.raises(PermissionDenied):
+        clients_merge(actor=owner, survivor=first, other=second)
+    assert Person.objects.count() == 2
+
+
+def test_the_merge_screen_merges_with_the_values_picked(admin_client, owner):
+    first, second = two_annas(owner)
+    page = admin_client.get(f"/clients/people/merge/?a={first.pk}&b={second.pk}").content.decode()
     assert "Anya" in page
-    response = manager_client.post(
+    assert admin_client.get("/clients/people/merge/?a=abc&b=1").status_code == 404
+    response = admin_client.post(
         "/clients/people/merge/",
         {
             "a": first.pk,
@@ -103,7 +118,11 @@ def test_the_merge_screen_merges_with_the_values_picked(manager_client, owner):
     assert first.full_name == "Anya Smirnova"
 
 
-def test_merge_through_the_api(api, owner):
+def test_merge_through_the_api(admin, owner):
+    from accord.accounts.services import token_create
+    from tests.conftest import ApiClient
+
+    api = ApiClient(token_create(user=admin, name="a")[1])
     first, second = two_annas(owner)
     response = api.post_json(
         f"/api/v1/people/{first.pk}/merge", {"other": str(second.pk), "take_from_other": ["city"]}
@@ -123,9 +142,9 @@ def test_a_person_downloads_everything_we_hold_about_them(manager_client, owner)
     assert "attachment" in response["Content-Disposition"]
 
 
-def test_erasing_removes_the_data_and_keeps_only_the_fact(owner, api):
+def test_erasing_removes_the_data_and_keeps_only_the_fact(owner, admin, api):
     first, _second = two_annas(owner)
-    person_erase(actor=owner, person=first)
+    person_erase(actor=admin, person=first)
     first.refresh_from_db()
     assert first.first_name == "" and first.primary_phone == "" and first.erased_at
     assert [e.kind for e in timeline_of(first)] == ["erased"]

@@ -139,3 +139,28 @@ def test_the_list_filters_by_the_date_added(manager_client, owner):
     )
     bad = manager_client.get("/clients/people/?created_after=yesterday").content.decode()
     assert "Enter a date as YYYY-MM-DD" in bad
+
+
+def test_a_company_card_lists_only_the_people_one_may_see(owner, admin, db):
+    from accord.accounts.models import Role
+    from accord.accounts.services import role_save, user_create
+    from accord.contacts.services import company_create
+    from accord.core.visibility import RECORD_TYPES
+    from tests.conftest import PASSWORD, log_in
+
+    role_save(
+        actor=admin,
+        name="Own only",
+        access={k: {"read": "own", "write": "own"} for k in RECORD_TYPES},
+        capabilities=[],
+    )
+    loner = user_create(
+        email="loner@example.com", password=PASSWORD, role=Role.objects.get(name="Own only").slug
+    )
+    acme = company_create(actor=admin, data={"name": "Acme", "owner": loner})
+    person_create(actor=admin, data={"first_name": "Visible", "company": acme, "owner": loner})
+    person_create(actor=admin, data={"first_name": "Hidden", "company": acme, "owner": owner})
+    client = Client()
+    log_in(client, loner.email)
+    page = client.get(f"/clients/companies/{acme.pk}/").content.decode()
+    assert "Visible" in page and "Hidden" not in page

@@ -49,3 +49,15 @@ def test_a_cursor_from_another_sort_or_garbage_is_refused(people):
     for garbage in ["!!!", "bm90IGpzb24", "eyJzIjoiZW1haWwiLCJ2IjpbMV19"]:
         with pytest.raises(InvalidCursor):
             keyset_page(User.objects.all(), sort="email", cursor=garbage)
+
+
+def test_a_tampered_cursor_with_values_of_the_wrong_type_is_refused(people):
+    import base64
+    import json
+
+    for values in [["x", "y"], ["x", 2**70], ["not-a-date", 1]]:
+        sort = "date_joined" if values[0] == "not-a-date" else "email"
+        raw = json.dumps({"s": sort, "v": values}).encode()
+        cursor = base64.urlsafe_b64encode(raw).decode().rstrip("=")
+        with pytest.raises(InvalidCursor):
+            keyset_page(User.objects.all(), sort=sort, cursor=cursor)
