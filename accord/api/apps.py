@@ -6,3 +6,11 @@ class ApiConfig(AppConfig):
     name = "accord.api"
     label = "api"
     verbose_name = _("API")
+
+    def ready(self):
+        from accord.api.idempotency import forget_answers_about
+        from accord.core.events import subscribe
+
+        @subscribe("person.erased")
+        def forget_erased_person(event):
+            forget_answers_about(f"/api/v1/people/{event.payload['person_id']}")

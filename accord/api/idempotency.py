@@ -1,7 +1,9 @@
 """`Idempotency-Key` on API POSTs: a retried request gets the first answer, not a second record.
 
-The first answer (any status below 500) is kept for a day per caller and key. The same key
-with a different request is refused with 422, as the IETF draft recommends.
+The key is claimed before the request runs, so two retries racing each other cannot both
+create: the second gets 409 while the first is still running, then the first answer. The
+answer (any status below 500) is kept for a day per caller and key. The same key with a
+different request is refused with 422, as the IETF draft recommends.
 """
 
 import hashlib
@@ -16,14 +18,32 @@ from accord.api.problems import problem_response
 
 HEADER = "Idempotency-Key"
 KEEP_FOR = timedelta(hours=24)
+PENDING = 0
 REPLAYED_HEADERS = ("ETag", "Location")
 
 
 def caller_of(request) -> str | None:
-    credentials = request.headers.get("Authorization") or request.COOKIES.get("sessionid")
-    if not credentials:
+    """Whose request this is: a hash of credentials that are still valid, else None."""
+    from accord.accounts.services import token_authenticate
+
+    authorization = request.headers.get("Authorization", "")
+    if authorization.startswith("Bearer "):
+        if token_authenticate(authorization[7:].strip()) is None:
+            return None
+        credentials = authorization
+    elif getattr(request, "user", None) is not None and request.user.is_authenticated:
+        credentials = f"session:{request.user.pk}:{request.session.session_key}"
+    else:
         return None
     return hashlib.sha256(credentials.encode()).hexdigest()
+
+
+def replay(kept: IdempotentAnswer) -> HttpResponse:
+    response = HttpResponse(bytes(kept.body), status=kept.status, content_type=kept.content_type)
+    for name, value in kept.headers.items():
+        response[name] = value
+    response["Idempotent-Replayed"] = "true"
+    return response
 
 
 class IdempotencyMiddleware:
@@ -36,37 +56,50 @@ class IdempotencyMiddleware:
             return self.get_response(request)
         caller = caller_of(request)
         if caller is None:
-            return self.get_response(request)  # unauthenticated: the API answers 401 anyway
+            return self.get_response(request)  # the API answers 401 by itself
         if len(key) > 255:
             return problem_response(400, f"The {HEADER} header is longer than 255 characters.")
         fingerprint = hashlib.sha256(
-            request.method.encode() + request.path.encode() + request.body
+            b"\n".join([request.method.encode(), request.get_full_path().encode(), request.body])
         ).hexdigest()
         IdempotentAnswer.objects.filter(created_at__lt=timezone.now() - KEEP_FOR).delete()
-        kept = IdempotentAnswer.objects.filter(caller=caller, key=key).first()
-        if kept is not None:
+        try:
+            with transaction.atomic():
+                claim = IdempotentAnswer.objects.create(
+                    caller=caller,
+                    key=key,
+                    fingerprint=fingerprint,
+                    status=PENDING,
+                    content_type="",
+                    body=b"",
+                )
+        except IntegrityError:
+            kept = IdempotentAnswer.objects.get(caller=caller, key=key)
             if kept.fingerprint != fingerprint:
                 return problem_response(
                     422, f"This {HEADER} was already used for a different request."
                 )
-            response = HttpResponse(bytes(kept.body), status=kept.status,
-                                    content_type=kept.content_type)  # fmt: skip
-            for name, value in kept.headers.items():
-                response[name] = value
-            response["Idempotent-Replayed"] = "true"
+            if kept.status == PENDING:
+                return problem_response(
+                    409, f"A request with this {HEADER} is still running; retry in a moment."
+                )
+            return replay(kept)
+        try:
+            response = self.get_response(request)
+        except Exception:
+            claim.delete()
+            raise
+        if response.status_code >= 500 or getattr(response, "streaming", False):
+            claim.delete()  # a failure may be retried for real
             return response
-        response = self.get_response(request)
-        if response.status_code < 500 and not getattr(response, "streaming", False):
-            replayed = {h: response[h] for h in REPLAYED_HEADERS if response.has_header(h)}
-            try:
-                with transaction.atomic():
-                    IdempotentAnswer.objects.create(
-                        caller=caller, key=key, fingerprint=fingerprint,
-                        status=response.status_code,
-                        content_type=response.get("Content-Type", "application/json"),
-                        body=response.content,
-                        headers=replayed,
-                    )  # fmt: skip
-            except IntegrityError:
-                pass  # a concurrent retry stored its answer first
+        claim.status = response.status_code
+        claim.content_type = response.get("Content-Type", "application/json")
+        claim.body = response.content
+        claim.headers = {h: response[h] for h in REPLAYED_HEADERS if response.has_header(h)}
+        claim.save()
         return response
+
+
+def forget_answers_about(location: str) -> None:
+    """Drop kept answers that describe a record (its personal data was erased)."""
+    IdempotentAnswer.objects.filter(headers__Location=location).delete()

@@ -9,7 +9,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accord.contacts.models import Company, Person
-from accord.core.search import search_ids
+from accord.core.search import matching, search_ids
 from accord.core.visibility import READ, scope
 
 RECORD_TYPE = "clients"
@@ -32,19 +32,29 @@ def companies_visible_to(user, action: str = READ) -> QuerySet[Company]:
     )
 
 
+SEARCH_BATCH = 200
+SEARCH_DEPTH = 2000  # ranked candidates looked at, at most, for one box search
+
+
 def search_people(user, query: str, limit: int = 10) -> list[Person]:
-    return _in_rank_order(people_visible_to(user), search_ids("person", query), limit)
+    return _best_visible("person", people_visible_to(user), query, limit)
 
 
 def search_companies(user, query: str, limit: int = 10) -> list[Company]:
-    return _in_rank_order(companies_visible_to(user), search_ids("company", query), limit)
+    return _best_visible("company", companies_visible_to(user), query, limit)
 
 
-def _in_rank_order(visible: QuerySet, ids: list[int], limit: int) -> list:
-    if not ids:
-        return []
-    found = {record.pk: record for record in visible.filter(pk__in=ids)}
-    return [found[pk] for pk in ids if pk in found][:limit]
+def _best_visible(kind: str, visible: QuerySet, query: str, limit: int) -> list:
+    """The best-ranked matches the user may see: ranked candidates in batches, each batch
+    passed through the visibility scope, until `limit` are found."""
+    found: list = []
+    for offset in range(0, SEARCH_DEPTH, SEARCH_BATCH):
+        ids = search_ids(kind, query, limit=SEARCH_BATCH, offset=offset)
+        records = visible.in_bulk(ids)
+        found.extend(records[pk] for pk in ids if pk in records)
+        if len(found) >= limit or len(ids) < SEARCH_BATCH:
+            break
+    return found[:limit]
 
 
 # --- Filters (lists, segments, the API) -----------------------------------------------
@@ -109,8 +119,10 @@ def _apply(queryset, kind, name, value, user):
         field = "primary_email" if name == "has_email" else "primary_phone"
         return queryset.exclude(**{field: ""}) if _bool(value) else queryset.filter(**{field: ""})
     if name == "q":
-        ids = search_ids(kind, value, limit=5000)
-        return queryset.filter(pk__in=ids)
+        if len(value) < 2:
+            raise ValueError(_("Type at least two letters."))
+        subquery = matching(kind, value)
+        return queryset.filter(pk__in=subquery) if subquery is not None else queryset.none()
     raise ValueError(_("Unknown filter."))
 
 
@@ -278,11 +290,3 @@ def segments_visible_to(user, record_type: str | None = None):
         return Segment.objects.none()
     segments = Segment.objects.filter(Q(owner=user) | Q(shared=True)).select_related("owner")
     return segments.filter(record_type=record_type) if record_type else segments
-
-
-def segment_members(user, segment) -> QuerySet:
-    """The visible records a segment holds now."""
-    visible = (
-        people_visible_to(user) if segment.record_type == "person" else companies_visible_to(user)
-    )
-    return filter_clients(visible, segment.record_type, segment.filters, user=user)

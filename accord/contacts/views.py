@@ -298,8 +298,12 @@ def timeline_context(request, record, plural: str) -> dict:
         )
     except InvalidCursor:
         raise Http404 from None
+    labels = {
+        f.key: f.label
+        for f in CustomField.objects.filter(record_type=type(record)._meta.model_name)
+    }
     for event in page.items:
-        event.lines = describe_changes(event, type(record))
+        event.lines = describe_changes(event, type(record), labels)
     more = ""
     if page.next_cursor:
         more = reverse("client_timeline", args=[plural, record.pk]) + f"?cursor={page.next_cursor}"
@@ -373,13 +377,10 @@ def custom_values(record, record_type: str) -> list[tuple[str, str]]:
     ]
 
 
-def describe_changes(event, model) -> list[tuple[str, str, str]]:
+def describe_changes(event, model, custom: dict[str, str]) -> list[tuple[str, str, str]]:
     """(label, old, new) for each field a "changed" event lists, in words a person reads."""
     if event.kind not in ("changed", "merged"):
         return []
-    custom = {
-        f.key: f.label for f in CustomField.objects.filter(record_type=model._meta.model_name)
-    }
     lines = []
     for change in event.data.get("changes", []):
         name = change["field"]

@@ -13,6 +13,7 @@ import re
 from collections.abc import Iterable
 
 from django.db import connection
+from django.db.models.expressions import RawSQL
 
 from accord.core.models import SearchEntry
 from accord.core.phones import try_normalize_phone
@@ -67,40 +68,65 @@ def query_terms(query: str) -> list[str]:
     return words[:8]
 
 
-def search_ids(kind: str, query: str, limit: int = 200) -> list[int]:
+def search_ids(kind: str, query: str, limit: int = 200, offset: int = 0) -> list[int]:
     """Ids of `kind` records matching every word of the query (as prefixes), best first."""
     terms = query_terms(query)
     if not terms:
         return []
     if connection.vendor == "sqlite":
-        return _sqlite_search(kind, terms, limit)
-    return _postgres_search(kind, terms, query, limit)
+        return _sqlite_search(kind, terms, limit, offset)
+    return _postgres_search(kind, terms, query, limit, offset)
 
 
-def _sqlite_search(kind: str, terms: list[str], limit: int) -> list[int]:
-    match = " ".join('"' + term.replace('"', '""') + '"*' for term in terms)
+def matching(kind: str, query: str) -> RawSQL | None:
+    """A subquery of every matching id, to filter a visibility-scoped queryset with
+    `pk__in`: no cut-off before the scope is applied. None when the query has no words."""
+    terms = query_terms(query)
+    if not terms:
+        return None
+    if connection.vendor == "sqlite":
+        return RawSQL(
+            "SELECT rowid / %s FROM search_fts WHERE search_fts MATCH %s AND rowid %% %s = %s",
+            [ROWID_STRIDE, _fts_match(terms), ROWID_STRIDE, KIND_CODES[kind]],
+        )
+    return RawSQL(
+        "SELECT record_id FROM core_searchentry WHERE kind = %s "
+        "AND to_tsvector('simple', body) @@ to_tsquery('simple', %s)",
+        [kind, _tsquery(terms)],
+    )
+
+
+def _fts_match(terms: list[str]) -> str:
+    return " ".join('"' + term.replace('"', '""') + '"*' for term in terms)
+
+
+def _tsquery(terms: list[str]) -> str:
+    return " & ".join(f"{term}:*" for term in terms)
+
+
+def _sqlite_search(kind: str, terms: list[str], limit: int, offset: int) -> list[int]:
     code = KIND_CODES[kind]
     with connection.cursor() as cursor:
         cursor.execute(
             "SELECT rowid FROM search_fts WHERE search_fts MATCH %s AND rowid %% %s = %s "
-            "ORDER BY rank LIMIT %s",
-            [match, ROWID_STRIDE, code, limit],
+            "ORDER BY rank LIMIT %s OFFSET %s",
+            [_fts_match(terms), ROWID_STRIDE, code, limit, offset],
         )
         return [rowid // ROWID_STRIDE for (rowid,) in cursor.fetchall()]
 
 
-def _postgres_search(kind: str, terms: list[str], query: str, limit: int) -> list[int]:
-    tsquery = " & ".join(f"{term}:*" for term in terms)
+def _postgres_search(kind: str, terms: list[str], query: str, limit: int, offset: int) -> list[int]:
+    tsquery = _tsquery(terms)
     with connection.cursor() as cursor:
         cursor.execute(
             "SELECT record_id FROM core_searchentry "
             "WHERE kind = %s AND to_tsvector('simple', body) @@ to_tsquery('simple', %s) "
             "ORDER BY ts_rank(to_tsvector('simple', body), to_tsquery('simple', %s)) DESC, id "
-            "LIMIT %s",
-            [kind, tsquery, tsquery, limit],
+            "LIMIT %s OFFSET %s",
+            [kind, tsquery, tsquery, limit, offset],
         )
         ids = [row[0] for row in cursor.fetchall()]
-        if ids or len(query.strip()) < 4:
+        if ids or offset or len(query.strip()) < 4:
             return ids
         # Nothing starts with those words: try near misses (typos) by trigram similarity.
         cursor.execute(

@@ -215,3 +215,35 @@ def test_a_read_only_user_cannot_add_notes(owner, db):
     person = person_create(actor=owner, data={"first_name": "Quiet"})
     api = ApiClient(token_create(user=viewer, name="ro")[1])
     assert api.post_json(f"/api/v1/people/{person.pk}/notes", {"text": "hi"}).status_code == 403
+
+
+def test_a_replay_waits_for_the_first_request_and_a_revoked_token_gets_nothing(api, owner):
+    from accord.accounts.models import ApiToken
+    from accord.api.models import IdempotentAnswer
+
+    headers = {"Idempotency-Key": "k-1"}
+    first = api.post("/api/v1/people", IVAN, content_type="application/json", headers=headers)
+    assert first.status_code == 201
+    # A request still running holds its key: a racing retry is told to wait.
+    IdempotentAnswer.objects.filter(key="k-1").update(status=0)
+    racing = api.post("/api/v1/people", IVAN, content_type="application/json", headers=headers)
+    assert racing.status_code == 409
+    assert Person.objects.count() == 1
+    ApiToken.objects.filter(user=owner).update(revoked_at="2026-01-01T00:00:00Z")
+    revoked = api.post("/api/v1/people", IVAN, content_type="application/json", headers=headers)
+    assert revoked.status_code == 401
+
+
+def test_erasing_a_person_drops_the_kept_answers_that_hold_their_data(
+    api, owner, admin, django_capture_on_commit_callbacks
+):
+    from accord.api.models import IdempotentAnswer
+    from accord.contacts.services import person_erase
+
+    created = api.post(
+        "/api/v1/people", IVAN, content_type="application/json", headers={"Idempotency-Key": "k-2"}
+    )
+    assert IdempotentAnswer.objects.filter(key="k-2").exists()
+    with django_capture_on_commit_callbacks(execute=True):
+        person_erase(actor=admin, person=Person.objects.get(pk=created.json()["id"]))
+    assert not IdempotentAnswer.objects.filter(key="k-2").exists()
