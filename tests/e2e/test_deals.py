@@ -1,0 +1,68 @@
+"""A manager drags a deal to the next stage (it stays there after a reload) and closes
+another as lost with a reason."""
+
+import pytest
+from django.conf import settings
+from playwright.sync_api import expect
+
+from accord.accounts import demo
+from accord.accounts.models import User
+from accord.sales.services import deal_create, lost_reason_save, pipeline_create
+from tests.e2e.conftest import screenshot
+from tests.e2e.test_login import log_in
+
+pytestmark = pytest.mark.browser
+
+
+@pytest.fixture
+def sales(transactional_db):
+    demo.populate()
+    admin = User.objects.get(email="admin@example.com")
+    pipeline = pipeline_create(
+        actor=admin,
+        name="Windows",
+        stages=[
+            {"name": "Request"},
+            {"name": "Measurement"},
+            {"name": "Offer"},
+            {"name": "Won", "kind": "won"},
+            {"name": "Lost", "kind": "lost"},
+        ],
+    )
+    lost_reason_save(actor=admin, name="Too expensive")
+    manager = User.objects.get(email="manager@example.com")
+    deal_create(actor=manager, data={"title": "Balcony glazing", "amount": "1500"})
+    deal_create(actor=manager, data={"title": "Country house", "amount": "4200"})
+    return pipeline
+
+
+def column(page, name):
+    return page.locator(".board-column", has=page.get_by_role("heading", name=name))
+
+
+def test_drag_a_deal_to_the_next_stage_and_it_stays_there(open_page, sales):
+    page = open_page(width=1400)
+    log_in(page, "manager@example.com", settings.ACCORD_DEMO_PASSWORD)
+    page.get_by_role("link", name="Deals").click()
+    card = column(page, "Request").locator(".deal-card", has_text="Balcony glazing")
+    card.drag_to(column(page, "Measurement").locator(".board-cards"))
+    expect(column(page, "Measurement")).to_contain_text("Balcony glazing")
+    page.wait_for_load_state("networkidle")
+    screenshot(page, "board-desktop-en")
+    page.reload()
+    expect(column(page, "Measurement")).to_contain_text("Balcony glazing")
+    expect(column(page, "Request")).not_to_contain_text("Balcony glazing")
+
+
+def test_close_a_deal_as_lost_with_a_reason(open_page, sales):
+    page = open_page(width=1280)
+    log_in(page, "manager@example.com", settings.ACCORD_DEMO_PASSWORD)
+    page.get_by_role("link", name="Deals").click()
+    page.get_by_role("link", name="Country house").click()
+    page.locator("summary", has_text="Lost").click()
+    page.get_by_label("Why was it lost?").select_option(label="Too expensive")
+    page.get_by_label("Note").last.fill("Chose a cheaper offer")
+    page.get_by_role("button", name="Close as lost").click()
+    expect(page.locator(".record-facts .badge")).to_have_text("Lost")
+    expect(page.locator(".timeline-item").first).to_contain_text("Too expensive")
+    screenshot(page, "deal-lost-desktop-en")

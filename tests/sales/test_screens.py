@@ -1,0 +1,84 @@
+"""The deal screens through the test client: board, move, deal page, closing, items."""
+
+import json
+
+from accord.sales.models import Deal
+from accord.sales.services import deal_create
+
+
+def test_the_board_shows_each_stage_with_its_count_and_cards(manager_client, owner, pipeline):
+    deal_create(actor=owner, data={"title": "Three windows", "amount": "900"})
+    page = manager_client.get(f"/deals/board/{pipeline.pk}/").content.decode()
+    assert "Three windows" in page
+    assert "Request" in page and "Measured" in page
+    assert manager_client.get("/deals/")["Location"] == f"/deals/board/{pipeline.pk}/"
+
+
+def test_a_drag_saves_the_move_and_a_stale_drag_is_refused(manager_client, owner, stages):
+    deal = deal_create(actor=owner, data={"title": "Door"})
+    moved = manager_client.post(
+        f"/deals/{deal.pk}/move/", {"stage": stages["Measured"].pk, "version": deal.version}
+    )
+    assert moved.status_code == 200
+    assert json.loads(moved.content)["stage"] == stages["Measured"].pk
+    stale = manager_client.post(
+        f"/deals/{deal.pk}/move/", {"stage": stages["Offer"].pk, "version": deal.version}
+    )
+    assert stale.status_code == 409
+    deal.refresh_from_db()
+    assert deal.stage == stages["Measured"]
+
+
+def test_dropping_on_lost_asks_for_the_reason_on_the_deal_page(
+    manager_client, owner, stages, too_expensive
+):
+    deal = deal_create(actor=owner, data={"title": "Roof"})
+    answer = json.loads(
+        manager_client.post(f"/deals/{deal.pk}/move/", {"stage": stages["Lost"].pk}).content
+    )
+    assert answer["redirect"] == f"/deals/{deal.pk}/?lose=1"
+    no_reason = manager_client.post(f"/deals/{deal.pk}/lose/", {"reason": ""}, follow=True)
+    assert "Choose why the deal was lost" in no_reason.content.decode()
+    manager_client.post(
+        f"/deals/{deal.pk}/lose/", {"reason": too_expensive.pk, "note": "Cheaper elsewhere"}
+    )
+    deal.refresh_from_db()
+    assert (deal.status, deal.lost_note) == ("lost", "Cheaper elsewhere")
+
+
+def test_a_deal_is_created_from_the_form_and_gets_items(manager_client, owner, pipeline):
+    response = manager_client.post(
+        "/deals/new/",
+        {"title": "Balcony", "pipeline": pipeline.pk, "currency": "EUR", "owner": owner.pk},
+    )
+    deal = Deal.objects.get()
+    assert response["Location"] == f"/deals/{deal.pk}/"
+    manager_client.post(
+        f"/deals/{deal.pk}/item/", {"name": "Glass", "quantity": "2", "unit_price": "50"}
+    )
+    deal.refresh_from_db()
+    assert deal.amount == 100
+    bad = manager_client.post(
+        f"/deals/{deal.pk}/item/",
+        {"name": "Glass", "quantity": "-2", "unit_price": "50"},
+        follow=True,
+    )
+    assert "Enter a number from" in bad.content.decode()
+    page = manager_client.get(f"/deals/{deal.pk}/").content.decode()
+    assert "Glass" in page and "created this deal" in page
+
+
+def test_someone_elses_deal_is_not_found_by_a_manager_of_another_team(owner, pipeline, db):
+    from django.test import Client
+
+    from accord.accounts.services import user_create
+    from tests.conftest import PASSWORD, log_in
+
+    rival = user_create(email="rival@example.com", password=PASSWORD, role="manager")
+    deal = deal_create(actor=rival, data={"title": "Theirs"})
+    client = Client()
+    log_in(client, owner.email)
+    assert client.get(f"/deals/{deal.pk}/").status_code == 404
+    assert client.post(f"/deals/{deal.pk}/win/").status_code == 404
+    deal.refresh_from_db()
+    assert deal.status == "open"
