@@ -4,7 +4,7 @@ import random
 
 from accord.accounts.models import User
 from accord.contacts.models import Person
-from accord.sales.models import Pipeline
+from accord.sales.models import LostReason, Pipeline
 from accord.sales.services import (
     deal_create,
     deal_lose,
@@ -13,6 +13,7 @@ from accord.sales.services import (
     line_item_save,
     lost_reason_save,
     pipeline_create,
+    pipeline_retire,
     product_save,
 )
 
@@ -47,7 +48,7 @@ TITLES = [
 
 
 def populate() -> None:
-    if Pipeline.objects.exists():
+    if Pipeline.objects.filter(name__in=PIPELINES).exists():
         return
     rng = random.Random(7)
     admin = User.objects.get(email="admin@example.com")
@@ -68,7 +69,11 @@ def populate() -> None:
         )
         for n, s, k, u, p in PRODUCTS
     ]
-    reasons = [lost_reason_save(actor=admin, name=name) for name in REASONS]
+    reasons = list(LostReason.objects.all()) or [
+        lost_reason_save(actor=admin, name=name) for name in REASONS
+    ]
+    for pipeline in Pipeline.objects.exclude(name__in=PIPELINES):  # the empty starter one
+        pipeline_retire(actor=admin, pipeline=pipeline)
     windows = Pipeline.objects.get(name="Windows")
     open_stages = list(windows.stages.filter(kind="open").order_by("position"))
     owners = list(User.objects.filter(role__slug__in=["manager", "head-of-sales"]))

@@ -4,6 +4,7 @@ from decimal import ROUND_HALF_UP, Decimal
 
 from django.conf import settings
 from django.db import models
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from accord.core.models import Record
@@ -20,7 +21,8 @@ class Pipeline(models.Model):
         ordering = ["position", "id"]
 
     def __str__(self) -> str:
-        return self.name
+        # The shipped names are in the catalogue; an admin's own show as typed.
+        return gettext(self.name)
 
 
 class Stage(models.Model):
@@ -42,7 +44,7 @@ class Stage(models.Model):
         ordering = ["pipeline_id", "position", "id"]
 
     def __str__(self) -> str:
-        return self.name
+        return gettext(self.name)
 
 
 class LostReason(models.Model):
@@ -54,7 +56,7 @@ class LostReason(models.Model):
         ordering = ["position", "id"]
 
     def __str__(self) -> str:
-        return self.name
+        return gettext(self.name)
 
 
 class Deal(Record):

@@ -118,6 +118,19 @@ def pipeline_create(*, actor: User, name: str, stages: list[dict]) -> Pipeline:
 
 
 @transaction.atomic
+def pipeline_retire(*, actor: User, pipeline: Pipeline) -> Pipeline:
+    """Hide a pipeline from the board and new deals; only when no open deal is left in it."""
+    require_settings(actor)
+    if Deal.objects.filter(pipeline=pipeline, status=Deal.OPEN).exists():
+        raise ValidationError(
+            {"pipeline": [_("Open deals are in this pipeline; close or move them first.")]}
+        )
+    pipeline.retired = True
+    pipeline.save(update_fields=["retired"])
+    return pipeline
+
+
+@transaction.atomic
 def stage_update(*, actor: User, stage: Stage, data: dict) -> Stage:
     require_settings(actor)
     merged = {

@@ -181,3 +181,12 @@ def test_the_funnel_counts_conversion_time_and_redundant_stages(
     assert rows["Request"].never_loses
     assert (rows["Offer"].entered, rows["Offer"].lost_from) == (4, 1)
     assert win_rate(list(rows.values())) == 0.75
+
+
+def test_a_new_company_starts_with_a_pipeline_and_lost_reasons(db):
+    from accord.sales.models import LostReason, Pipeline
+
+    starter = Pipeline.objects.get()
+    kinds = [stage.kind for stage in starter.stages.all()]
+    assert kinds.count("won") == kinds.count("lost") == 1 and "open" in kinds
+    assert LostReason.objects.count() >= 3
