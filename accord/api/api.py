@@ -14,6 +14,7 @@ from accord.api.auth import ActiveSession, BearerToken
 from accord.api.problems import Problem, problem_response
 from accord.contacts.api import router as contacts_router
 from accord.core.errors import field_errors
+from accord.sales.api import router as sales_router
 
 logger = logging.getLogger(__name__)
 
@@ -37,6 +38,7 @@ api = NinjaAPI(
 )
 api.add_router("/", accounts_router)
 api.add_router("/", contacts_router)
+api.add_router("/", sales_router)
 
 
 @api.exception_handler(Problem)
