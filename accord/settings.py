@@ -55,6 +55,7 @@ INSTALLED_APPS = [
     "accord.contacts",
     "accord.catalog",
     "accord.sales",
+    "accord.reports",
     "accord.web",
     "accord.api",
 ]

@@ -21,6 +21,7 @@ urlpatterns = [
     path("", include("accord.accounts.urls")),
     path("", include("accord.contacts.urls")),
     path("", include("accord.sales.urls")),
+    path("", include("accord.reports.urls")),
     path("healthz", web.healthz, name="healthz"),
     path("api/v1/", api.urls),
     re_path(r"^api/(?P<rest>.*)$", api_not_found),

@@ -34,6 +34,13 @@ ENTRIES = [
         "deals",
         lambda u: u.access_level("deals", "read") != "none",
     ),
+    NavEntry(
+        "reports",
+        _("Reports"),
+        "chart-column",
+        "reports",
+        lambda u: u.access_level("reports", "read") != "none",
+    ),
     NavEntry("settings", _("Settings"), "settings", "settings", lambda u: u.can("manage_users")),
 ]
 

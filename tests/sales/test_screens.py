@@ -82,3 +82,34 @@ def test_someone_elses_deal_is_not_found_by_a_manager_of_another_team(owner, pip
     assert client.post(f"/deals/{deal.pk}/win/").status_code == 404
     deal.refresh_from_db()
     assert deal.status == "open"
+
+
+def test_the_funnel_report_shows_entries_conversion_and_skipped_stages(
+    manager_client, owner, stages
+):
+    from accord.sales.services import deal_move, deal_win
+
+    for title in ["A", "B"]:
+        deal = deal_create(actor=owner, data={"title": title})
+        deal_win(actor=owner, deal=deal_move(actor=owner, deal=deal, stage=stages["Offer"]))
+    page = manager_client.get(f"/reports/?pipeline={stages['Offer'].pipeline_id}").content.decode()
+    assert "always skipped" in page  # nobody went through "Measured"
+    assert "100 %" in page  # every deal won
+    assert manager_client.get("/reports/?from=garbage").status_code == 200
+
+
+def test_a_role_without_reports_does_not_find_them(db):
+    from django.test import Client
+
+    from accord.accounts.models import Role
+    from accord.accounts.services import user_create
+    from tests.conftest import PASSWORD, log_in
+
+    Role.objects.filter(slug="support").update(
+        access={"reports": {"read": "none", "write": "none"}}
+    )
+    user_create(email="helpdesk@example.com", password=PASSWORD, role="support")
+    client = Client()
+    log_in(client, "helpdesk@example.com")
+    assert client.get("/reports/").status_code == 404
+    assert 'href="/reports/"' not in client.get("/").content.decode()

@@ -1,0 +1,1 @@
+"""Reports and analytics screens; the queries live with the data they read."""

@@ -1,0 +1,7 @@
+from django.urls import path
+
+from accord.reports import views
+
+urlpatterns = [
+    path("reports/", views.funnel_report, name="reports"),
+]
