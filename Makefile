@@ -66,5 +66,12 @@ fmt: install
 	$(VENV)/bin/ruff check --fix .
 	$(VENV)/bin/ruff format .
 
+## bench: generate a client base and measure lists, search and the card on SQLite and
+## PostgreSQL (docs/performance.md); size with BENCH_PEOPLE and BENCH_COMPANIES, more
+## options in BENCH_ARGS (e.g. --engines sqlite --keep)
+bench: install assets
+	$(VENV)/bin/python -m bench --people $(or $(BENCH_PEOPLE),100000) \
+	  --companies $(or $(BENCH_COMPANIES),10000) $(BENCH_ARGS)
+
 clean:
 	rm -rf $(VENV) node_modules accord/web/static/vendor

@@ -40,8 +40,9 @@ def _pg_admin():
     import psycopg
 
     parts = urlsplit(PG_SERVER)
-    return psycopg.connect(urlunsplit(("postgresql", parts.netloc, "/postgres", "", "")),
-                           autocommit=True)  # fmt: skip
+    return psycopg.connect(
+        urlunsplit(("postgresql", parts.netloc, "/postgres", "", "")), autocommit=True
+    )
 
 
 def create(engine: str) -> None:

@@ -32,12 +32,11 @@ def log(message: str) -> None:
 
 
 def prepare_database() -> None:
-    """Tables, static files for the pages, and SQLite pragmas for a fast bulk load."""
+    """Tables, and SQLite pragmas for a fast bulk load."""
     from django.core.management import call_command
     from django.db import connection
 
     call_command("migrate", interactive=False, verbosity=0)
-    call_command("collectstatic", interactive=False, verbosity=0)
     from accord.contacts.models import Person
 
     if Person.objects.exists():
@@ -57,9 +56,16 @@ def finish_database() -> None:
     from bench.writer import reset_sequences
 
     reset_sequences(
-        [Person, Company, ContactPoint, Person.tags.through, Company.tags.through,
-         SearchEntry, TimelineEvent]
-    )  # fmt: skip
+        [
+            Person,
+            Company,
+            ContactPoint,
+            Person.tags.through,
+            Company.tags.through,
+            SearchEntry,
+            TimelineEvent,
+        ]
+    )
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
             cursor.execute("VACUUM ANALYZE")
@@ -87,12 +93,22 @@ def main(argv: list[str] | None = None) -> int:
     finish_database()
     seconds = time.perf_counter() - started
     log(f"done: {loader.rows:,} rows in {seconds:.0f} s, peak RSS {rss_mb():.0f} MB")
-    print(json.dumps({
-        "figure": "generate", "db": connection.vendor, "people": args.people,
-        "companies": args.companies, "rows": loader.rows, "seconds": round(seconds, 1),
-        "rows_per_s": round(loader.rows / seconds), "peak_rss_mb": round(rss_mb()),
-        "rss_by_progress_mb": loader.rss_trail,
-    }), flush=True)  # fmt: skip
+    print(
+        json.dumps(
+            {
+                "figure": "generate",
+                "db": connection.vendor,
+                "people": args.people,
+                "companies": args.companies,
+                "rows": loader.rows,
+                "seconds": round(seconds, 1),
+                "rows_per_s": round(loader.rows / seconds),
+                "peak_rss_mb": round(rss_mb()),
+                "rss_by_progress_mb": loader.rss_trail,
+            }
+        ),
+        flush=True,
+    )
     return 0
 
 

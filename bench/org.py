@@ -35,7 +35,7 @@ USERS = [
     ("emily@example.com", "Emily Partner", "manager", 3, False),
     ("support@example.com", "Support Desk", "support", 3, False),
     ("marketing@example.com", "Marketing Team", "marketing", 3, False),
-]  # fmt: skip
+]
 OWNER_ROLES = {"manager", "head-of-sales", OWN_ONLY_ROLE}
 
 CUSTOM_FIELDS = [
@@ -51,7 +51,7 @@ CUSTOM_FIELDS = [
 @dataclass(frozen=True)
 class Org:
     owner_ids: list[int]
-    tags: dict[int, str]  # id -> name
+    tags: dict[int, str]  # id -> name, in the order the database sorts the names
 
 
 @transaction.atomic
@@ -71,20 +71,30 @@ def make_org() -> Org:
     owner_ids = []
     for email, name, role, team, heads in USERS:
         user = user_create(
-            email=email, password=PASSWORD, role=role, full_name=name, team=teams[team],
+            email=email,
+            password=PASSWORD,
+            role=role,
+            full_name=name,
+            team=teams[team],
             check_password=False,
-        )  # fmt: skip
+        )
         if heads:
             Team.objects.filter(pk=teams[team].pk).update(head=user)
         if role in OWNER_ROLES:
             owner_ids.append(user.pk)
-    tags = Tag.objects.bulk_create(Tag(name=name) for name in TAGS)
+    Tag.objects.bulk_create(Tag(name=name) for name in TAGS)
     for position, (record_type, key, label, kind, choices, currency) in enumerate(CUSTOM_FIELDS):
         CustomField.objects.create(
-            record_type=record_type, key=key, label=label, type=kind, choices=choices,
-            currency=currency, position=position,
-        )  # fmt: skip
-    return Org(owner_ids=owner_ids, tags={tag.pk: tag.name for tag in tags})
+            record_type=record_type,
+            key=key,
+            label=label,
+            type=kind,
+            choices=choices,
+            currency=currency,
+            position=position,
+        )
+    # In the database's order of names (its collation), as record.tags.all() reads them.
+    return Org(owner_ids=owner_ids, tags={tag.pk: tag.name for tag in Tag.objects.all()})
 
 
 def card_person_id(people: int) -> int:

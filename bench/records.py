@@ -117,20 +117,23 @@ def contact_points(phones: list[str], emails: list[str], rng: random.Random) -> 
 
 
 def search_body(title: str, points: list[dict], tag_names: list[str], tail: list[str]) -> str:
-    """The text contacts.services.reindex indexes: points in (position, id) order."""
+    """The text contacts.services.reindex indexes: points in (position, id) order, then
+    the tags in the database's order of names, then the city (and the company)."""
     parts = [title]
     ordered = sorted(points, key=lambda p: (p["position"], p["kind"] != "phone"))
     for point in ordered:
         parts.extend(phone_terms(point["value"]) if point["kind"] == "phone" else [point["value"]])
-    parts.extend(sorted(tag_names))
+    parts.extend(tag_names)
     parts.extend(tail)
     return " ".join(part for part in parts if part)
 
 
 def pick_tags(rng: random.Random, tags: dict[int, str], share: float) -> list[int]:
+    """Some tag ids, in the order of `tags` (the database's order of their names)."""
     if rng.random() >= share:
         return []
-    return rng.sample(sorted(tags), rng.choice([1, 1, 2, 3]))
+    order = list(tags)
+    return sorted(rng.sample(order, rng.choice([1, 1, 2, 3])), key=order.index)
 
 
 def person_custom_fields(rng: random.Random, created: datetime.datetime) -> dict:
@@ -230,7 +233,8 @@ def make_company(rng: random.Random, pk: int, ctx: Context) -> tuple[Built, str]
         "owner_id": owner, "name": name, "city": city, "country": country,
         "kind": rng.choices(["client", "supplier", "partner"], [70, 15, 15])[0],
         "website": f"www.{domain}" if rng.random() < 0.6 else "",
-        "source": rng.choice(names.SOURCES), "custom_fields": industry if rng.random() < 0.4 else {},
+        "source": rng.choice(names.SOURCES),
+        "custom_fields": industry if rng.random() < 0.4 else {},
         "primary_phone": phone[0], "primary_email": emails[0] if emails else "",
     }  # fmt: skip
     points = contact_points([phone[0]], emails, rng)

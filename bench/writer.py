@@ -1,14 +1,15 @@
 """Bulk writing: executemany on SQLite, COPY on PostgreSQL, values prepared by Django.
 
-Each value goes through its model field's get_db_prep_save, so a datetime, a date or a
-JSON value is stored exactly as the ORM (and so the services) would store it.
+Each value goes through the backend's own adaptation (the step get_db_prep_save ends
+in), so a datetime, a date or a JSON value is stored exactly as the ORM, and so the
+services, would store it.
 """
 
 from collections.abc import Iterable
 
 from django.db import connection, models
 
-PREPARED = (models.DateField, models.JSONField, models.DecimalField)  # DateTimeField is a DateField
+PREPARED = (models.DateField, models.DecimalField)
 
 
 class Table:
@@ -20,14 +21,12 @@ class Table:
         self.columns = [field.column for field in fields]
         self.attnames = [field.attname for field in fields]
         self.defaults = {field.attname: field.get_default() for field in fields}
-        self.preps = [field if isinstance(field, PREPARED) else None for field in fields]
+        self.preps = [preparer(field) for field in fields]
 
     def values(self, row: dict) -> tuple:
         full = self.defaults | row
         return tuple(
-            full[name]
-            if prep is None or full[name] is None
-            else prep.get_db_prep_save(full[name], connection)
+            full[name] if prep is None or full[name] is None else prep(full[name])
             for name, prep in zip(self.attnames, self.preps, strict=True)
         )
 
@@ -39,6 +38,8 @@ def preparer(field: models.Field):
     """How a value becomes a database value, or None when it is stored as it is."""
     if isinstance(field, models.DateTimeField):
         return connection.ops.adapt_datetimefield_value  # the values are aware already
+    if isinstance(field, models.JSONField):
+        return lambda value: connection.ops.adapt_json_value(value, field.encoder)
     if isinstance(field, PREPARED):
         return lambda value: field.get_db_prep_save(value, connection)
     return None
@@ -57,7 +58,9 @@ def insert(table: str, columns: list[str], rows: list[tuple]) -> int:
                     copy.write_row(row)
         else:
             marks = ", ".join(["%s"] * len(columns))
-            cursor.executemany(f"INSERT INTO {quote(table)} ({names}) VALUES ({marks})", rows)
+            # Table and column names come from the models' _meta, quoted; values are bound.
+            sql = f"INSERT INTO {quote(table)} ({names}) VALUES ({marks})"  # noqa: S608
+            cursor.executemany(sql, rows)
     return len(rows)
 
 
