@@ -38,6 +38,9 @@
     Sortable.create(column, {
       group: "deals",
       animation: 120,
+      // Pointer events rather than the browser's drag and drop: the same on touch screens.
+      forceFallback: true,
+      fallbackTolerance: 3,
       ghostClass: "is-ghost",
       onEnd: (event) => {
         if (event.from === event.to && event.oldIndex === event.newIndex) return;
