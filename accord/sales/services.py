@@ -131,6 +131,75 @@ def pipeline_retire(*, actor: User, pipeline: Pipeline) -> Pipeline:
 
 
 @transaction.atomic
+def pipeline_rename(*, actor: User, pipeline: Pipeline, name: str) -> Pipeline:
+    require_settings(actor)
+    name = name.strip()
+    if not name:
+        raise ValidationError({"name": [_("Give the pipeline a name.")]})
+    if Pipeline.objects.filter(name__iexact=name).exclude(pk=pipeline.pk).exists():
+        raise ValidationError({"name": [_("A pipeline with this name already exists.")]})
+    pipeline.name = name[:100]
+    pipeline.save(update_fields=["name"])
+    return pipeline
+
+
+@transaction.atomic
+def stage_add(*, actor: User, pipeline: Pipeline, data: dict) -> Stage:
+    """A new open stage, placed after the last open one (before Won and Lost)."""
+    require_settings(actor)
+    data = {"kind": Stage.OPEN, "color": "#3b5bdb", "probability": 50, "rotting_days": None, **data}
+    errors: dict = {}
+    clean_stage(data, errors)
+    if data["kind"] != Stage.OPEN:
+        errors["kind"] = [_("A pipeline has one won and one lost stage; new stages are open.")]
+    if errors:
+        raise ValidationError(errors)
+    stages = list(pipeline.stages.order_by("position", "id"))
+    insert_at = next((i for i, s in enumerate(stages) if s.kind != Stage.OPEN), len(stages))
+    stage = Stage(
+        pipeline=pipeline,
+        name=data["name"].strip()[:100],
+        kind=Stage.OPEN,
+        color=data["color"],
+        probability=data["probability"],
+        rotting_days=data["rotting_days"],
+    )
+    stages.insert(insert_at, stage)
+    stage.position = insert_at
+    stage.save()
+    _renumber(stages)
+    return stage
+
+
+@transaction.atomic
+def stage_reorder(*, actor: User, stage: Stage, offset: int) -> None:
+    """Move an open stage up (-1) or down (+1) among the open stages."""
+    require_settings(actor)
+    stages = list(stage.pipeline.stages.order_by("position", "id"))
+    open_count = sum(1 for s in stages if s.kind == Stage.OPEN)
+    index = next(i for i, s in enumerate(stages) if s.pk == stage.pk)
+    target = max(0, min(open_count - 1, index + offset))
+    if stage.kind != Stage.OPEN or target == index:
+        return
+    stages.insert(target, stages.pop(index))
+    _renumber(stages)
+
+
+def _renumber(stages: list[Stage]) -> None:
+    for position, item in enumerate(stages):
+        if item.position != position:
+            Stage.objects.filter(pk=item.pk).update(position=position)
+
+
+@transaction.atomic
+def lost_reason_retire(*, actor: User, reason: LostReason, retired: bool = True) -> LostReason:
+    require_settings(actor)
+    reason.retired = retired
+    reason.save(update_fields=["retired"])
+    return reason
+
+
+@transaction.atomic
 def stage_update(*, actor: User, stage: Stage, data: dict) -> Stage:
     require_settings(actor)
     merged = {

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from accord.sales import views
+from accord.sales import settings_views, views
 
 urlpatterns = [
     path("deals/", views.deals_home, name="deals"),
@@ -11,4 +11,25 @@ urlpatterns = [
     path("deals/<int:pk>/move/", views.deal_move_view, name="deal_move"),
     path("deals/<int:pk>/timeline/", views.deal_timeline, name="deal_timeline"),
     path("deals/<int:pk>/<str:action>/", views.deal_action, name="deal_action"),
+]
+
+urlpatterns += [
+    path("settings/pipelines/", settings_views.pipelines, name="settings_pipelines"),
+    path("settings/pipelines/new/", settings_views.pipeline_action, name="pipeline_new"),
+    path(
+        "settings/pipelines/<int:pipeline_id>/",
+        settings_views.pipeline_action,
+        name="pipeline_action",
+    ),
+    path("settings/stages/<int:stage_id>/", settings_views.stage_edit, name="stage_edit"),
+    path(
+        "settings/stages/<int:stage_id>/action/", settings_views.stage_action, name="stage_action"
+    ),
+    path("settings/lost-reasons/new/", settings_views.reason_action, name="reason_new"),
+    path(
+        "settings/lost-reasons/<int:reason_id>/", settings_views.reason_action, name="reason_action"
+    ),
+    path("settings/products/", settings_views.products, name="settings_products"),
+    path("settings/products/new/", settings_views.product_edit, name="product_new"),
+    path("settings/products/<int:product_id>/", settings_views.product_edit, name="product_edit"),
 ]
