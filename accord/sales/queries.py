@@ -116,3 +116,60 @@ def win_rate(rows: list[FunnelRow]) -> float | None:
     won = sum(r.entered for r in rows if r.stage.kind == Stage.WON)
     lost = sum(r.entered for r in rows if r.stage.kind == Stage.LOST)
     return round(won / (won + lost), 3) if won + lost else None
+
+
+DEAL_SORTS = {"title", "created_at", "updated_at", "amount"}
+
+
+def filter_deals(deals: QuerySet, filters: dict[str, str], *, user) -> QuerySet:
+    """The board's and the list's filters: owner (me / id), team, status, stage, tag,
+    expected close from / until, title words."""
+    import datetime
+
+    from django.core.exceptions import ValidationError
+    from django.utils.translation import gettext as _
+
+    errors: dict[str, list[str]] = {}
+    for name, value in filters.items():
+        value = value.strip()
+        if not value:
+            continue
+        if name == "owner":
+            deals = (
+                deals.filter(owner=user)
+                if value == "me"
+                else _by_id(deals, "owner_id", value, name, errors)
+            )
+        elif name == "team":
+            deals = _by_id(deals, "owner__team_id", value, name, errors)
+        elif name == "stage":
+            deals = _by_id(deals, "stage_id", value, name, errors)
+        elif name == "status" and value in ("open", "won", "lost"):
+            deals = deals.filter(status=value)
+        elif name == "tag":
+            deals = deals.filter(tags__name__iexact=value)
+        elif name == "q":
+            for word in value.split()[:5]:
+                deals = deals.filter(title__icontains=word)
+        elif name in ("close_from", "close_until"):
+            try:
+                day = datetime.date.fromisoformat(value)
+            except ValueError:
+                errors[name] = [_("Enter a date as YYYY-MM-DD.")]
+                continue
+            lookup = "gte" if name == "close_from" else "lte"
+            deals = deals.filter(**{f"expected_close_date__{lookup}": day})
+        else:
+            errors[name] = [_("There is no filter %(name)s.") % {"name": name}]
+    if errors:
+        raise ValidationError(errors)
+    return deals
+
+
+def _by_id(deals, field, value, name, errors):
+    from django.utils.translation import gettext as _
+
+    if not value.isdigit() or len(value) > 18:
+        errors[name] = [_("Enter a whole number.")]
+        return deals
+    return deals.filter(**{field: int(value)})

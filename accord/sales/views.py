@@ -10,6 +10,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from accord.accounts.queries import teams_visible_to, users_visible_to
 from accord.catalog.models import Product
 from accord.contacts.queries import companies_visible_to, people_visible_to
 from accord.core.errors import StaleVersion
@@ -18,7 +19,13 @@ from accord.core.timeline import timeline_of
 from accord.core.visibility import NONE, WRITE, effective_level
 from accord.sales import forms
 from accord.sales.models import Deal, LineItem, Stage
-from accord.sales.queries import board, deals_visible_to, pipelines_for
+from accord.sales.queries import (
+    DEAL_SORTS,
+    board,
+    deals_visible_to,
+    filter_deals,
+    pipelines_for,
+)
 from accord.sales.services import (
     can_change,
     deal_create,
@@ -34,6 +41,9 @@ from accord.sales.services import (
 from accord.web.forms import apply_errors
 
 TIMELINE_PAGE = 20
+LIST_PAGE = 50
+BOARD_FILTERS = ["owner", "team", "tag", "q", "close_from", "close_until"]
+LIST_FILTERS = [*BOARD_FILTERS, "status", "stage"]
 
 
 def may_write(user) -> bool:
@@ -52,9 +62,13 @@ def deals_home(request):
 def deal_board(request, pipeline_id: int):
     pipelines = pipelines_for(request.user)
     pipeline = get_object_or_404(pipelines, pk=pipeline_id)
+    filters = {name: request.GET[name] for name in BOARD_FILTERS if request.GET.get(name)}
     deals = deals_visible_to(request.user).filter(status=Deal.OPEN)
-    if request.GET.get("owner") == "me":
-        deals = deals.filter(owner=request.user)
+    error = ""
+    try:
+        deals = filter_deals(deals, filters, user=request.user)
+    except ValidationError as problem:
+        error, deals = " ".join(problem.messages), deals.none()
     columns = board(request.user, pipeline, deals)
     now = timezone.now()
     for column in columns:
@@ -73,7 +87,48 @@ def deal_board(request, pipeline_id: int):
             "columns": columns,
             "can_write": may_write(request.user),
             "mine": request.GET.get("owner") == "me",
+            "filters": filters,
+            "error": error,
+            "owners": users_visible_to(request.user).filter(is_active=True),
+            "teams": teams_visible_to(request.user),
             "currency": settings.ACCORD_CURRENCY,
+        },
+    )
+
+
+@login_required
+def deal_list(request):
+    """All deals the user may see, as a table: filters, sort, keyset pages."""
+    filters = {name: request.GET[name] for name in LIST_FILTERS if request.GET.get(name)}
+    sort = request.GET.get("sort", "-updated_at")
+    if sort.lstrip("-") not in DEAL_SORTS:
+        sort = "-updated_at"
+    error = ""
+    deals = deals_visible_to(request.user)
+    try:
+        deals = filter_deals(deals, filters, user=request.user)
+        page = keyset_page(deals, sort=sort, cursor=request.GET.get("cursor"), limit=LIST_PAGE)
+    except (ValidationError, InvalidCursor) as problem:
+        error = " ".join(getattr(problem, "messages", [str(problem)]))
+        page = keyset_page(deals.none(), sort=sort, limit=LIST_PAGE)
+    query = request.GET.copy()
+    query.pop("cursor", None)
+    return render(
+        request,
+        "sales/list.html",
+        {
+            "page_title": _("Deals"),
+            "rows": page.items,
+            "filters": filters,
+            "sort": sort,
+            "error": error,
+            "pipelines": pipelines_for(request.user),
+            "next_url": f"?{query.urlencode()}&cursor={page.next_cursor}"
+            if page.next_cursor
+            else "",
+            "owners": users_visible_to(request.user).filter(is_active=True),
+            "teams": teams_visible_to(request.user),
+            "can_write": may_write(request.user),
         },
     )
 

@@ -113,3 +113,28 @@ def test_a_role_without_reports_does_not_find_them(db):
     log_in(client, "helpdesk@example.com")
     assert client.get("/reports/").status_code == 404
     assert 'href="/reports/"' not in client.get("/").content.decode()
+
+
+def test_the_deal_list_filters_sorts_and_pages(manager_client, owner, pipeline, stages):
+    from accord.sales.services import deal_win
+
+    for index in range(3):
+        deal = deal_create(
+            actor=owner, data={"title": f"Deal {index}", "amount": str(100 * (index + 1))}
+        )
+    deal_win(actor=owner, deal=deal)
+    page = manager_client.get("/deals/list/?status=won").content.decode()
+    assert "Deal 2" in page and "Deal 0" not in page
+    page = manager_client.get("/deals/list/?sort=-amount").content.decode()
+    assert page.index("Deal 2") < page.index("Deal 1") < page.index("Deal 0")
+    bad = manager_client.get("/deals/list/?close_from=soon").content.decode()
+    assert "Enter a date as YYYY-MM-DD" in bad
+
+
+def test_the_board_filters_by_owner_and_title(manager_client, owner, admin, pipeline):
+    deal_create(actor=owner, data={"title": "Mine to do"})
+    deal_create(actor=admin, data={"title": "Admin's"})
+    page = manager_client.get(f"/deals/board/{pipeline.pk}/?owner=me").content.decode()
+    assert "Mine to do" in page and "Admin&#x27;s" not in page
+    page = manager_client.get(f"/deals/board/{pipeline.pk}/?q=admin").content.decode()
+    assert "Mine to do" not in page
