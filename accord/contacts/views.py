@@ -14,7 +14,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
-from accord.accounts.queries import users_visible_to
+from accord.accounts.queries import owner_choices, users_visible_to
 from accord.accounts.services import preference_set
 from accord.contacts import columns, forms
 from accord.contacts.queries import (
@@ -176,7 +176,7 @@ def client_list(request, plural: str = "people"):
         "filters": filters,
         "sort": sort,
         "error": error,
-        "owners": users_visible_to(request.user).filter(is_active=True),
+        "owners": owner_choices(request.user),
         "can_write": may_write(request.user),
         "can_delete": request.user.can("delete"),
         "base_query": query.urlencode(),

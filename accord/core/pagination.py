@@ -58,7 +58,13 @@ def _sort_fields(sort: str) -> list[str]:
 
 
 def _after(fields: list[str], values: list[Any]) -> Q:
-    """Rows after (a, b, ...) in the order: a > x OR (a = x AND b > y) OR ..."""
+    """Rows after (a, b, ...) in the order: a > x OR (a = x AND b > y) OR ...
+
+    The leading `a >= x` says the same once more, in a form the database turns into an
+    index range: without it an OR of conditions can make it scan from the first row.
+    """
+    first = fields[0].lstrip("-")
+    start = Q(**{f"{first}__{'lte' if fields[0].startswith('-') else 'gte'}": values[0]})
     condition = Q()
     for index, field in enumerate(fields):
         name = field.lstrip("-")
@@ -66,7 +72,7 @@ def _after(fields: list[str], values: list[Any]) -> Q:
         for previous_field, previous_value in zip(fields[:index], values[:index], strict=True):
             step &= Q(**{previous_field.lstrip("-"): previous_value})
         condition |= step
-    return condition
+    return start & condition
 
 
 def _check_types(model, fields: list[str], values: list[Any]) -> None:

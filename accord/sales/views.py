@@ -10,7 +10,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from accord.accounts.queries import teams_visible_to, users_visible_to
+from accord.accounts.queries import owner_choices, teams_visible_to
 from accord.catalog.models import Product
 from accord.contacts.queries import companies_visible_to, people_visible_to
 from accord.core.errors import StaleVersion
@@ -89,7 +89,7 @@ def deal_board(request, pipeline_id: int):
             "mine": request.GET.get("owner") == "me",
             "filters": filters,
             "error": error,
-            "owners": users_visible_to(request.user).filter(is_active=True),
+            "owners": owner_choices(request.user),
             "teams": teams_visible_to(request.user),
             "currency": settings.ACCORD_CURRENCY,
         },
@@ -126,7 +126,7 @@ def deal_list(request):
             "next_url": f"?{query.urlencode()}&cursor={page.next_cursor}"
             if page.next_cursor
             else "",
-            "owners": users_visible_to(request.user).filter(is_active=True),
+            "owners": owner_choices(request.user),
             "teams": teams_visible_to(request.user),
             "can_write": may_write(request.user),
         },
