@@ -28,6 +28,7 @@ from accord.accounts.services import (
 )
 from accord.api.pagination import ListParams, Page, paginate
 from accord.api.problems import Problem
+from accord.api.schemas import WithId
 from accord.core.errors import field_errors
 from accord.core.visibility import CAPABILITIES
 
@@ -43,36 +44,21 @@ class RoleOut(Schema):
         return str(role)
 
 
-class UserRef(Schema):
-    id: str
+class UserRef(WithId):
     email: str
     full_name: str
 
-    @staticmethod
-    def resolve_id(user) -> str:
-        return str(user.pk)
 
-
-class TeamRef(Schema):
-    id: str
+class TeamRef(WithId):
     name: str
 
-    @staticmethod
-    def resolve_id(team) -> str:
-        return str(team.pk)
 
-
-class UserOut(Schema):
-    id: str
+class UserOut(WithId):
     email: str
     full_name: str
     role: RoleOut | None
     team: TeamRef | None
     is_active: bool
-
-    @staticmethod
-    def resolve_id(user) -> str:
-        return str(user.pk)
 
 
 class MeOut(UserOut):
@@ -104,15 +90,10 @@ class UserPatch(Schema):
     is_active: bool | None = None
 
 
-class TeamOut(Schema):
-    id: str
+class TeamOut(WithId):
     name: str
     head: UserRef | None
     members: list[UserRef]
-
-    @staticmethod
-    def resolve_id(team) -> str:
-        return str(team.pk)
 
     @staticmethod
     def resolve_members(team) -> list:
@@ -125,18 +106,13 @@ class TeamIn(Schema):
     members: list[str] = []
 
 
-class RoleDetailOut(Schema):
-    id: str
+class RoleDetailOut(WithId):
     slug: str
     name: str
     description: str
     access: dict[str, dict[str, str]]
     capabilities: list[str]
     require_two_factor: bool
-
-    @staticmethod
-    def resolve_id(role) -> str:
-        return str(role.pk)
 
     @staticmethod
     def resolve_name(role) -> str:
@@ -155,17 +131,12 @@ class RoleIn(Schema):
     require_two_factor: bool = False
 
 
-class TokenOut(Schema):
-    id: str
+class TokenOut(WithId):
     name: str
     hint: str
     created_at: datetime
     last_used_at: datetime | None
     revoked_at: datetime | None
-
-    @staticmethod
-    def resolve_id(token) -> str:
-        return str(token.pk)
 
 
 class TokenIn(Schema):

@@ -13,6 +13,7 @@ from accord.accounts.queries import users_visible_to
 from accord.api.concurrency import etag_of, expected_version, stale
 from accord.api.pagination import ListParams, Page, paginate
 from accord.api.problems import Problem
+from accord.api.schemas import WithId
 from accord.contacts.models import ContactPoint
 from accord.contacts.queries import (
     COMPANY_SORTS,
@@ -58,8 +59,7 @@ class Consent(Schema):
     source: str
 
 
-class ClientOut(Schema):
-    id: str
+class ClientOut(WithId):
     kind: str
     phones: list[PhoneIO]
     emails: list[EmailIO]
@@ -73,10 +73,6 @@ class ClientOut(Schema):
     version: int
     created_at: datetime
     updated_at: datetime
-
-    @staticmethod
-    def resolve_id(record) -> str:
-        return str(record.pk)
 
     @staticmethod
     def resolve_owner(record) -> str | None:
@@ -167,16 +163,11 @@ class MergeIn(Schema):
     take_from_other: list[str] = []
 
 
-class EventOut(Schema):
-    id: str
+class EventOut(WithId):
     kind: str
     actor: str | None
     occurred_at: datetime
     data: dict[str, Any]
-
-    @staticmethod
-    def resolve_id(event) -> str:
-        return str(event.pk)
 
     @staticmethod
     def resolve_actor(event) -> str | None:
@@ -406,17 +397,12 @@ class SegmentIn(Schema):
     shared: bool = False
 
 
-class SegmentOut(Schema):
-    id: str
+class SegmentOut(WithId):
     name: str
     record_type: str
     filters: dict[str, str]
     shared: bool
     owner: str
-
-    @staticmethod
-    def resolve_id(segment) -> str:
-        return str(segment.pk)
 
     @staticmethod
     def resolve_owner(segment) -> str:

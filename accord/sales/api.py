@@ -13,6 +13,7 @@ from accord.accounts.queries import users_visible_to
 from accord.api.concurrency import etag_of, expected_version, stale
 from accord.api.pagination import ListParams, Page, paginate
 from accord.api.problems import Problem
+from accord.api.schemas import WithId
 from accord.catalog.models import Product
 from accord.contacts.queries import companies_visible_to, people_visible_to
 from accord.core.errors import StaleVersion, field_errors
@@ -48,8 +49,7 @@ def ref(value) -> str | None:
     return str(value.pk) if value is not None else None
 
 
-class StageOut(Schema):
-    id: str
+class StageOut(WithId):
     name: str
     kind: str
     position: int
@@ -58,22 +58,13 @@ class StageOut(Schema):
     rotting_days: int | None
 
     @staticmethod
-    def resolve_id(stage) -> str:
-        return str(stage.pk)
-
-    @staticmethod
     def resolve_name(stage) -> str:
         return str(stage)
 
 
-class PipelineOut(Schema):
-    id: str
+class PipelineOut(WithId):
     name: str
     stages: list[StageOut]
-
-    @staticmethod
-    def resolve_id(pipeline) -> str:
-        return str(pipeline.pk)
 
     @staticmethod
     def resolve_name(pipeline) -> str:
@@ -97,8 +88,7 @@ class PipelineIn(Schema):
     stages: list[StageIn]
 
 
-class LineItemOut(Schema):
-    id: str
+class LineItemOut(WithId):
     product: str | None
     name: str
     quantity: Decimal
@@ -107,10 +97,6 @@ class LineItemOut(Schema):
     discount_percent: Decimal
     tax_percent: Decimal
     total: Decimal
-
-    @staticmethod
-    def resolve_id(item) -> str:
-        return str(item.pk)
 
     @staticmethod
     def resolve_product(item) -> str | None:
@@ -127,8 +113,7 @@ class LineItemIn(Schema):
     tax_percent: str = "0"
 
 
-class DealOut(Schema):
-    id: str
+class DealOut(WithId):
     title: str
     pipeline: str
     stage: str
@@ -151,10 +136,6 @@ class DealOut(Schema):
     version: int
     created_at: datetime
     updated_at: datetime
-
-    @staticmethod
-    def resolve_id(deal) -> str:
-        return str(deal.pk)
 
     @staticmethod
     def resolve_pipeline(deal) -> str:
@@ -215,8 +196,7 @@ class LoseIn(Schema):
     note: str = ""
 
 
-class ProductOut(Schema):
-    id: str
+class ProductOut(WithId):
     name: str
     sku: str
     kind: str
@@ -224,10 +204,6 @@ class ProductOut(Schema):
     price: Decimal
     currency: str
     active: bool
-
-    @staticmethod
-    def resolve_id(product) -> str:
-        return str(product.pk)
 
 
 class ProductIn(Schema):
