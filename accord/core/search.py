@@ -1,7 +1,8 @@
 """Global search: one module, two engines.
 
 SQLite: an FTS5 table (`search_fts`) with prefix indexes. PostgreSQL: `core_searchentry`
-with a full-text (simple dictionary) GIN index and a pg_trgm index for near misses.
+with a full-text (simple dictionary) GIN index. (A pg_trgm fallback for typos was measured
+at 0.3-1.3 s over 1.1M entries and left out: docs/decisions/0001.)
 Records are indexed by their services; a query answers record ids, best first, which
 the caller then passes through its visibility-scoped query.
 
@@ -75,7 +76,7 @@ def search_ids(kind: str, query: str, limit: int = 200, offset: int = 0) -> list
         return []
     if connection.vendor == "sqlite":
         return _sqlite_search(kind, terms, limit, offset)
-    return _postgres_search(kind, terms, query, limit, offset)
+    return _postgres_search(kind, terms, limit, offset)
 
 
 def matching(kind: str, query: str) -> RawSQL | None:
@@ -91,7 +92,7 @@ def matching(kind: str, query: str) -> RawSQL | None:
         )
     return RawSQL(
         "SELECT record_id FROM core_searchentry WHERE kind = %s "
-        "AND to_tsvector('simple', body) @@ to_tsquery('simple', %s)",
+        "AND search_vector @@ to_tsquery('simple', %s)",
         [kind, _tsquery(terms)],
     )
 
@@ -115,23 +116,14 @@ def _sqlite_search(kind: str, terms: list[str], limit: int, offset: int) -> list
         return [rowid // ROWID_STRIDE for (rowid,) in cursor.fetchall()]
 
 
-def _postgres_search(kind: str, terms: list[str], query: str, limit: int, offset: int) -> list[int]:
+def _postgres_search(kind: str, terms: list[str], limit: int, offset: int) -> list[int]:
     tsquery = _tsquery(terms)
     with connection.cursor() as cursor:
         cursor.execute(
             "SELECT record_id FROM core_searchentry "
-            "WHERE kind = %s AND to_tsvector('simple', body) @@ to_tsquery('simple', %s) "
-            "ORDER BY ts_rank(to_tsvector('simple', body), to_tsquery('simple', %s)) DESC, id "
+            "WHERE kind = %s AND search_vector @@ to_tsquery('simple', %s) "
+            "ORDER BY ts_rank(search_vector, to_tsquery('simple', %s)) DESC, id "
             "LIMIT %s OFFSET %s",
             [kind, tsquery, tsquery, limit, offset],
-        )
-        ids = [row[0] for row in cursor.fetchall()]
-        if ids or offset or len(query.strip()) < 4:
-            return ids
-        # Nothing starts with those words: try near misses (typos) by trigram similarity.
-        cursor.execute(
-            "SELECT record_id FROM core_searchentry WHERE kind = %s AND body %% %s "
-            "ORDER BY similarity(body, %s) DESC LIMIT %s",
-            [kind, query.strip(), query.strip(), limit],
         )
         return [row[0] for row in cursor.fetchall()]

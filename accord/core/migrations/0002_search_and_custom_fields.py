@@ -53,14 +53,15 @@ def create_search_engine(apps, schema_editor):
                 "body, tokenize = 'unicode61 remove_diacritics 2', prefix = '2 3 4')"
             )
         else:
-            cursor.execute("CREATE EXTENSION IF NOT EXISTS pg_trgm")
+            # A stored tsvector: index rechecks and ranking read it instead of parsing
+            # the body again for every candidate row.
             cursor.execute(
-                "CREATE INDEX IF NOT EXISTS search_entry_fts ON core_searchentry "
-                "USING gin (to_tsvector('simple', body))"
+                "ALTER TABLE core_searchentry ADD COLUMN search_vector tsvector "
+                "GENERATED ALWAYS AS (to_tsvector('simple', body)) STORED"
             )
             cursor.execute(
-                "CREATE INDEX IF NOT EXISTS search_entry_trgm ON core_searchentry "
-                "USING gin (body gin_trgm_ops)"
+                "CREATE INDEX IF NOT EXISTS search_entry_fts ON core_searchentry "
+                "USING gin (search_vector)"
             )
 
 
@@ -71,7 +72,7 @@ def drop_search_engine(apps, schema_editor):
             cursor.execute("DROP TABLE IF EXISTS search_fts")
         else:
             cursor.execute("DROP INDEX IF EXISTS search_entry_fts")
-            cursor.execute("DROP INDEX IF EXISTS search_entry_trgm")
+            cursor.execute("ALTER TABLE core_searchentry DROP COLUMN IF EXISTS search_vector")
 
 
 Migration.operations.append(migrations.RunPython(create_search_engine, drop_search_engine))
