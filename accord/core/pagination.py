@@ -13,7 +13,8 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from django.db.models import Q, QuerySet
+from django.db.models import F, QuerySet
+from django.db.models.fields.tuple_lookups import Tuple, TupleGreaterThan, TupleLessThan
 
 MAX_LIMIT = 200
 
@@ -57,22 +58,15 @@ def _sort_fields(sort: str) -> list[str]:
     return [sort, "-pk" if descending else "pk"]
 
 
-def _after(fields: list[str], values: list[Any]) -> Q:
-    """Rows after (a, b, ...) in the order: a > x OR (a = x AND b > y) OR ...
+def _after(fields: list[str], values: list[Any]):
+    """Rows after (a, b) in the order, as the row comparison (a, b) > (x, y).
 
-    The leading `a >= x` says the same once more, in a form the database turns into an
-    index range: without it an OR of conditions can make it scan from the first row.
+    Both databases read a row comparison as one index range and stop after the page,
+    where an OR of conditions can make them collect every later row first.
     """
-    first = fields[0].lstrip("-")
-    start = Q(**{f"{first}__{'lte' if fields[0].startswith('-') else 'gte'}": values[0]})
-    condition = Q()
-    for index, field in enumerate(fields):
-        name = field.lstrip("-")
-        step = Q(**{f"{name}__{'lt' if field.startswith('-') else 'gt'}": values[index]})
-        for previous_field, previous_value in zip(fields[:index], values[:index], strict=True):
-            step &= Q(**{previous_field.lstrip("-"): previous_value})
-        condition |= step
-    return start & condition
+    columns = Tuple(*(F(field.lstrip("-")) for field in fields))
+    lookup = TupleLessThan if fields[0].startswith("-") else TupleGreaterThan
+    return lookup(columns, tuple(values))
 
 
 def _check_types(model, fields: list[str], values: list[Any]) -> None:
