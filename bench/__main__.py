@@ -60,6 +60,7 @@ def run_engine(engine: str, args: argparse.Namespace, sink) -> list[dict]:
         lines += stream([*python, "bench.run", "--repeat", str(args.repeat)], env, sink)
         size = {"figure": "database_size", "db": engine, "mb": round(databases.size_mb(engine))}
         print(json.dumps(size), flush=True)
+        sink(json.dumps(size) + "\n")
         lines.append(size)
     finally:
         if not args.keep:

@@ -1,10 +1,12 @@
 """The figures: the people list at page 1 and 10,000, its own-only variant, search, the card."""
 
 import datetime
+import hashlib
 import os
 import platform
 import resource
 from functools import partial
+from pathlib import Path
 from urllib.parse import urlencode
 
 import django
@@ -179,6 +181,15 @@ def search(bench: Bench) -> None:
         bench.figure(f"search_api_{label}", get_api, target_ms=target_ms, found=api_found, **hits)
 
 
+def source_digest() -> str:
+    """A digest of Accord's Python source, to tell which code a set of figures measured."""
+    root = Path(__file__).resolve().parent.parent / "accord"
+    digest = hashlib.sha256()
+    for path in sorted(root.rglob("*.py")):
+        digest.update(path.read_bytes())
+    return digest.hexdigest()[:12]
+
+
 def environment(bench: Bench) -> None:
     """What the figures were measured on: versions, cores, Accord's latest migrations."""
     from django.db.migrations.recorder import MigrationRecorder
@@ -193,10 +204,12 @@ def environment(bench: Bench) -> None:
         "environment",
         date=datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
         cpus=os.cpu_count(),
+        load_average=[round(load, 2) for load in os.getloadavg()],
         python=platform.python_version(),
         django=django.get_version(),
         server=f"{connection.vendor} {server}",
         migrations={app: latest.get(app) for app in ("accounts", "contacts", "core", "api")},
+        accord_source=source_digest(),
     )
 
 

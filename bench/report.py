@@ -38,6 +38,11 @@ def memory_cell(line: dict) -> str:
     )
 
 
+def load_cell(line: dict) -> str:
+    """The 1, 5 and 15 minute load averages: the machine is shared, so say how busy it was."""
+    return " / ".join(str(load) for load in line.get("load_average", [])) or "?"
+
+
 def label(line: dict) -> str:
     name = line["figure"]
     if "page" in line:
@@ -60,6 +65,10 @@ def rows_by_label(lines: list[dict], engines: list[str]) -> dict[str, dict[str, 
             rows[figure][engine] = f"failed: {line['error'][:120]}"
         elif figure == "environment":
             rows["server"][engine] = f"{line['server']}, {line['cpus']} cores, {line['date']}"
+            rows["load average before"][engine] = load_cell(line)
+            rows["Accord source digest"][engine] = line.get("accord_source", "?")
+        elif figure == "load_after":
+            rows["load average after"][engine] = load_cell(line)
         elif figure == "database_size":
             rows["database size"][engine] = f"{line['mb']:,.0f} MB"
         else:

@@ -5,6 +5,7 @@ Prints one JSON line per figure. Run it with the environment bench.generate had
 """
 
 import argparse
+import os
 import sys
 import traceback
 
@@ -36,6 +37,7 @@ def main(argv: list[str] | None = None) -> int:
             traceback.print_exc()
             bench.emit(f"{step.__name__}_failed", error=f"{type(error).__name__}: {error}")
             failed = True
+    bench.emit("load_after", load_average=[round(load, 2) for load in os.getloadavg()])
     return 1 if failed else 0
 
 

@@ -6,6 +6,7 @@ for search, all in one transaction; domain events go out after commit.
 """
 
 import datetime
+import re
 from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -273,7 +274,11 @@ def reindex(record) -> None:
     points = list(record.contact_points.all())
     parts = [str(record)]
     for point in points:
-        parts.extend(phone_terms(point.value) if point.kind == "phone" else [point.value])
+        if point.kind == "phone":
+            parts.extend(phone_terms(point.value))
+        else:  # the address, and its words: PostgreSQL keeps an address as one token
+            parts.append(point.value)
+            parts.extend(re.split(r"[^\w]+", point.value))
     parts.extend(tag.name for tag in record.tags.all())
     parts.append(record.city)
     if isinstance(record, Person) and record.company_id:

@@ -247,3 +247,13 @@ def test_erasing_a_person_drops_the_kept_answers_that_hold_their_data(
     with django_capture_on_commit_callbacks(execute=True):
         person_erase(actor=admin, person=Person.objects.get(pk=created.json()["id"]))
     assert not IdempotentAnswer.objects.filter(key="k-2").exists()
+
+
+def test_search_finds_a_person_by_their_e_mail_or_part_of_it(api, owner):
+    person_create(
+        actor=owner,
+        data={"first_name": "Grigory", "emails": [{"address": "grigory.komarov@systems75896.ru"}]},
+    )
+    for typed in ["grigory.komarov@systems75896.ru", "komarov", "systems75896"]:
+        found = api.get("/api/v1/people", {"q": typed}).json()["items"]
+        assert [p["first_name"] for p in found] == ["Grigory"], typed
