@@ -9,6 +9,16 @@ PASSWORD = "correct-horse-battery-staple"
 
 
 @pytest.fixture(autouse=True)
+def fresh_security_policy():
+    # The cached policy outlives each test's database rollback; start every test without it.
+    from django.core.cache import cache
+
+    from accord.accounts.models import SecurityPolicy
+
+    cache.delete(SecurityPolicy.CACHE_KEY)
+
+
+@pytest.fixture(autouse=True)
 def fast_password_hashing(settings):
     # Argon2 is deliberately slow; tests/test_security_settings.py checks production uses it.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

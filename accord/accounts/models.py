@@ -67,6 +67,10 @@ class Team(models.Model):
 class UserManager(BaseUserManager["User"]):
     use_in_migrations = True
 
+    def get_queryset(self):
+        # Every request reads the user's role (visibility, menus): one query, not two.
+        return super().get_queryset().select_related("role")
+
     def get_by_natural_key(self, username):
         return self.get(email__iexact=username)
 
@@ -212,6 +216,15 @@ class SecurityPolicy(models.Model):
     def __str__(self) -> str:
         return "security policy"
 
+    CACHE_KEY = "accord:security-policy"
+
     @classmethod
     def current(cls) -> "SecurityPolicy":
-        return cls.objects.get_or_create(pk=1)[0]
+        """The policy, from the cache when it is there (read on every request)."""
+        from django.core.cache import cache
+
+        policy = cache.get(cls.CACHE_KEY)
+        if policy is None:
+            policy = cls.objects.get_or_create(pk=1)[0]
+            cache.set(cls.CACHE_KEY, policy, 300)
+        return policy

@@ -12,6 +12,7 @@ from zoneinfo import available_timezones
 from django.conf import settings
 from django.contrib.auth.password_validation import validate_password
 from django.contrib.sessions.models import Session
+from django.core.cache import cache
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.validators import validate_email
 from django.db import transaction
@@ -212,9 +213,11 @@ def security_policy_update(*, actor: User, password_max_age_days: int) -> Securi
         raise ValidationError(
             {"password_max_age_days": [_("Enter a number of days from 0 (off) to 3650.")]}
         )
-    policy = SecurityPolicy.current()
+    policy = SecurityPolicy.objects.get_or_create(pk=1)[0]
     policy.password_max_age_days = password_max_age_days
     policy.save()
+    cache.delete(SecurityPolicy.CACHE_KEY)
+    transaction.on_commit(lambda: cache.delete(SecurityPolicy.CACHE_KEY))  # and any re-read
     emit("security_policy.updated", actor_id=actor.pk)
     return policy
 
