@@ -163,6 +163,24 @@ def clean_common(actor: User, data: dict, errors: dict, *, model) -> None:
         check_owner(actor, data["owner"], errors)
 
 
+def finish_clean(record_type: str, data: dict, errors: dict, current) -> dict:
+    """What people and companies share last: phones, e-mails, custom fields; then all
+    errors at once, so nothing is written when anything is wrong."""
+    data["phones"] = clean_phones(data.get("phones"), errors)
+    data["emails"] = clean_emails(data.get("emails"), errors)
+    try:
+        data["custom_fields"] = clean_custom_fields(
+            record_type,
+            data.get("custom_fields"),
+            current=current.custom_fields if current else None,
+        )
+    except ValidationError as error:
+        errors.update(error.message_dict)
+    if errors:
+        raise ValidationError(errors)
+    return data
+
+
 def clean_person(actor: User, data: dict, *, current: Person | None) -> dict:
     errors: dict[str, list[str]] = {}
     clean_common(actor, data, errors, model=Person)
@@ -184,17 +202,7 @@ def clean_person(actor: User, data: dict, *, current: Person | None) -> dict:
             errors["birthday"] = [_("The birthday must be a date in the past.")]
     elif "birthday" in data:
         data["birthday"] = None
-    data["phones"] = clean_phones(data.get("phones"), errors)
-    data["emails"] = clean_emails(data.get("emails"), errors)
-    try:
-        data["custom_fields"] = clean_custom_fields(
-            "person", data.get("custom_fields"), current=current.custom_fields if current else None
-        )
-    except ValidationError as error:
-        errors.update(error.message_dict)
-    if errors:
-        raise ValidationError(errors)
-    return data
+    return finish_clean("person", data, errors, current)
 
 
 def clean_company(actor: User, data: dict, *, current: Company | None) -> dict:
@@ -210,17 +218,7 @@ def clean_company(actor: User, data: dict, *, current: Company | None) -> dict:
             errors["website"] = [_("Enter a web address, e.g. example.com.")]
     if (current is None or "name" in data) and not data.get("name"):
         errors["name"] = [_("Give the company a name.")]
-    data["phones"] = clean_phones(data.get("phones"), errors)
-    data["emails"] = clean_emails(data.get("emails"), errors)
-    try:
-        data["custom_fields"] = clean_custom_fields(
-            "company", data.get("custom_fields"), current=current.custom_fields if current else None
-        )
-    except ValidationError as error:
-        errors.update(error.message_dict)
-    if errors:
-        raise ValidationError(errors)
-    return data
+    return finish_clean("company", data, errors, current)
 
 
 # --- Shared writing ----------------------------------------------------------------------
@@ -260,6 +258,7 @@ def set_contact_points(record, kind: str, items: list[dict]) -> None:
 
 
 def set_tags(record, names: list[str]) -> None:
+    """Give a record (client or deal) these tags, creating the ones that are new."""
     tags = []
     for name in names:
         name = str(name).strip()[:50]

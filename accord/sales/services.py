@@ -17,8 +17,7 @@ from django.utils.translation import gettext as _
 
 from accord.accounts.models import User
 from accord.catalog.models import Product
-from accord.contacts.models import Tag
-from accord.contacts.services import person_deal_won
+from accord.contacts.services import person_deal_won, set_tags
 from accord.core.custom_fields import clean_custom_fields
 from accord.core.errors import StaleVersion
 from accord.core.events import emit
@@ -330,16 +329,6 @@ def first_stage(pipeline: Pipeline) -> Stage:
     if stage is None:
         raise ValidationError({"pipeline": [_("This pipeline has no open stage.")]})
     return stage
-
-
-def set_tags(deal: Deal, names: list[str]) -> None:
-    tags = []
-    for name in names:
-        name = str(name).strip()[:50]
-        if name:
-            tag = Tag.objects.filter(name__iexact=name).first() or Tag.objects.create(name=name)
-            tags.append(tag)
-    deal.tags.set(tags)
 
 
 def snapshot(deal: Deal) -> dict:
