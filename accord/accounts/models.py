@@ -138,7 +138,18 @@ class User(AbstractBaseUser, PermissionsMixin):
     # --- what the visibility kernel asks (accord.core.visibility.Viewer) -------------
     @cached_property
     def headed_team_ids(self) -> set[int]:
+        if getattr(self, "heads_team", True) is False:  # known from the request's user query
+            return set()
         return set(self.headed_teams.values_list("pk", flat=True))
+
+    @property
+    def has_second_factor(self) -> bool:
+        """Whether a confirmed authenticator (or recovery codes) is set up."""
+        if hasattr(self, "has_totp"):  # loaded with the user (accounts.backends)
+            return self.has_totp or self.has_recovery
+        from django_otp import user_has_device
+
+        return user_has_device(self, confirmed=True)
 
     def team_scope_ids(self) -> set[int]:
         ids = set(self.headed_team_ids)
@@ -151,7 +162,12 @@ class User(AbstractBaseUser, PermissionsMixin):
             return NONE
         level = self.role.level(record_type, action)
         # The head of a team sees (and works on) the whole team's records.
-        return TEAM if level == OWN and self.headed_team_ids else level
+        return TEAM if level == OWN and self.is_team_head else level
+
+    @property
+    def is_team_head(self) -> bool:
+        known = getattr(self, "heads_team", None)  # loaded with the user (accounts.backends)
+        return bool(self.headed_team_ids) if known is None else known
 
     def can(self, capability: str) -> bool:
         return self.is_active and self.role is not None and self.role.has_capability(capability)

@@ -61,11 +61,9 @@ def pending_login_step(user, *, verified: bool) -> str | None:
     """What a logged-in user must still do before using Accord, as a URL name, or None:
     enter the second factor, set one up (when the role requires it), or change the password.
     """
-    from django_otp import user_has_device
-
     from accord.accounts.services import password_expired
 
-    has_device = user_has_device(user, confirmed=True)
+    has_device = user.has_second_factor
     if has_device and not verified:
         return "login_verify"
     if not has_device and user.role and user.role.require_two_factor:

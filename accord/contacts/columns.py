@@ -26,14 +26,15 @@ DEFAULT = {
 SORTABLE = {"created_at", "updated_at"}
 
 
-def available(record_type: str) -> list[tuple[str, str]]:
-    custom = [(f"cf:{field.key}", field.label) for field in active_fields(record_type)]
-    return BUILT_IN[record_type] + custom
+def available(record_type: str, fields=None) -> list[tuple[str, str]]:
+    """Built-in and custom-field columns; `fields` saves a query when the caller has them."""
+    fields = active_fields(record_type) if fields is None else fields
+    return BUILT_IN[record_type] + [(f"cf:{field.key}", field.label) for field in fields]
 
 
-def chosen(user, record_type: str) -> list[tuple[str, str]]:
+def chosen(user, record_type: str, fields=None) -> list[tuple[str, str]]:
     names = user.preferences.get("columns", {}).get(record_type) or DEFAULT[record_type]
-    labels = dict(available(record_type))
+    labels = dict(available(record_type, fields))
     return [(name, labels[name]) for name in names if name in labels]
 
 

@@ -121,13 +121,9 @@ def kind_for(plural: str) -> Kind:
     return KINDS[plural]
 
 
-def filterable_custom_fields(record_type: str) -> list:
+def filterable_custom_fields(fields) -> list:
     """Custom fields the filter bar offers: those with a fixed set of values."""
-    return [
-        field
-        for field in active_fields(record_type)
-        if field.type in ("choice", "multi_choice", "boolean")
-    ]
+    return [field for field in fields if field.type in ("choice", "multi_choice", "boolean")]
 
 
 def may_write(user) -> bool:
@@ -145,7 +141,9 @@ def make_form(kind: Kind, request, data=None, initial=None):
 @login_required
 def client_list(request, plural: str = "people"):
     kind = kind_for(plural)
-    filter_fields = filterable_custom_fields(kind.slug)
+    custom_fields = active_fields(kind.slug)
+    filter_fields = filterable_custom_fields(custom_fields)
+    shown = columns.chosen(request.user, kind.slug, custom_fields)
     names = LIST_FILTERS + [f"cf.{field.key}" for field in filter_fields]
     filters = {name: request.GET[name] for name in names if request.GET.get(name)}
     segments = segments_visible_to(request.user, kind.slug)
@@ -159,7 +157,9 @@ def client_list(request, plural: str = "people"):
     if sort.lstrip("-") not in kind.sorts:
         sort = kind.default_sort
     error = ""
-    queryset = kind.visible(request.user).prefetch_related("tags")
+    queryset = kind.visible(request.user)
+    if any(name == "tags" for name, _label in shown):
+        queryset = queryset.prefetch_related("tags")
     try:
         queryset = filter_clients(queryset, kind.slug, filters, user=request.user)
         page = keyset_page(queryset, sort=sort, cursor=request.GET.get("cursor"), limit=PAGE)
@@ -193,8 +193,8 @@ def client_list(request, plural: str = "people"):
             for f in filter_fields
         ],
         "more_filters_open": any(name in filters for name in names if name not in LIST_FILTERS[:6]),
-        "columns": columns.chosen(request.user, kind.slug),
-        "all_columns": columns.available(kind.slug),
+        "columns": shown,
+        "all_columns": columns.available(kind.slug, custom_fields),
         "sortable": columns.SORTABLE,
         "segment": segment,
         "filter_query": urlencode(filters),

@@ -164,3 +164,21 @@ def test_a_company_card_lists_only_the_people_one_may_see(owner, admin, db):
     log_in(client, loner.email)
     page = client.get(f"/clients/companies/{acme.pk}/").content.decode()
     assert "Visible" in page and "Hidden" not in page
+
+
+def test_the_list_screen_costs_six_queries_however_long_the_page(
+    manager_client, owner, admin, django_assert_max_num_queries
+):
+    from accord.accounts.models import Team
+    from accord.core.services import custom_field_save
+
+    Team.objects.create(name="Retail", head=owner)  # a head's scope needs no extra query
+    custom_field_save(
+        actor=admin, record_type="person", label="Size", type="choice", choices=["S", "M"]
+    )
+    for number in range(30):
+        person_create(actor=owner, data={"first_name": f"P{number}", "city": "Moscow"})
+    manager_client.get("/clients/people/")  # what a server keeps between requests
+    with django_assert_max_num_queries(6):
+        page = manager_client.get("/clients/people/?city=Moscow&sort=name").content.decode()
+    assert page.count('class="col-phone"') == 30
