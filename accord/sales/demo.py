@@ -1,10 +1,15 @@
 """The demo company's sales: two pipelines, a catalogue, lost reasons and deals everywhere."""
 
 import random
+from datetime import timedelta
+
+from django.utils import timezone
 
 from accord.accounts.models import User
 from accord.contacts.models import Person
-from accord.sales.models import LostReason, Pipeline
+from accord.core.models import TimelineEvent
+from accord.core.timeline import timeline_of
+from accord.sales.models import Deal, LostReason, Pipeline, StageMove
 from accord.sales.services import (
     deal_create,
     deal_lose,
@@ -74,28 +79,74 @@ def populate() -> None:
     ]
     for pipeline in Pipeline.objects.exclude(name__in=PIPELINES):  # the empty starter one
         pipeline_retire(actor=admin, pipeline=pipeline)
-    windows = Pipeline.objects.get(name="Windows")
-    open_stages = list(windows.stages.filter(kind="open").order_by("position"))
+    stages = {
+        pipeline: list(pipeline.stages.filter(kind="open").order_by("position"))
+        for pipeline in Pipeline.objects.filter(name__in=PIPELINES)
+    }
+    windows, wholesale = (Pipeline.objects.get(name=name) for name in PIPELINES)
     owners = list(User.objects.filter(role__slug__in=["manager", "head-of-sales"]))
-    for index, person in enumerate(Person.objects.order_by("pk")[:24]):
-        owner = rng.choice(owners)
-        deal = deal_create(
-            actor=owner,
-            data={
-                "title": rng.choice(TITLES),
-                "person": person,
-                "company": person.company,
-                "pipeline": windows,
-                "source": person.source,
-            },
+    now = timezone.now()
+    for person in Person.objects.select_related("company").order_by("pk"):
+        # Deals over the past year: the older ones are closed, the recent ones still open.
+        for _deal in range(rng.choice([1, 2, 2, 3])):
+            age = rng.uniform(1, 60) if rng.random() < 0.45 else rng.uniform(60, 365)
+            pipeline = wholesale if person.company and rng.random() < 0.3 else windows
+            deal = _demo_deal(rng, person, rng.choice(owners), pipeline, products)
+            steps = rng.randrange(0, len(stages[pipeline]))
+            for stage in stages[pipeline][1 : 1 + steps]:
+                deal = deal_move(actor=deal.owner, deal=deal, stage=stage)
+            if age > 60 or rng.random() < 0.1:
+                if rng.random() < 0.35 + 0.1 * steps:
+                    deal = deal_win(actor=deal.owner, deal=deal)
+                else:
+                    deal = deal_lose(
+                        actor=deal.owner, deal=deal, reason=rng.choice(reasons), note=""
+                    )
+            _backdate(deal, now - timedelta(days=age), now, rng)
+
+
+def _demo_deal(rng, person, owner, pipeline, products):
+    deal = deal_create(
+        actor=owner,
+        data={
+            "title": rng.choice(TITLES),
+            "person": person,
+            "company": person.company,
+            "pipeline": pipeline,
+            "source": person.source,
+        },
+    )
+    for product in rng.sample(products, rng.randrange(1, 3)):
+        line_item_save(
+            actor=owner, deal=deal, data={"product": product, "quantity": rng.randrange(1, 6)}
         )
-        for product in rng.sample(products, rng.randrange(1, 3)):
-            line_item_save(
-                actor=owner, deal=deal, data={"product": product, "quantity": rng.randrange(1, 6)}
-            )
-        for stage in open_stages[1 : 1 + index % len(open_stages)]:
-            deal = deal_move(actor=owner, deal=deal, stage=stage)
-        if index % 6 == 4:
-            deal_win(actor=owner, deal=deal)
-        elif index % 6 == 5:
-            deal_lose(actor=owner, deal=deal, reason=rng.choice(reasons), note="")
+    return deal
+
+
+def _backdate(deal, started, now, rng) -> None:
+    """Spread a demo deal's history from `started`: its stage moves a few days apart, its
+    timeline along with them, so the board's "days in stage" and the funnel look lived-in."""
+    moves = list(StageMove.objects.filter(deal=deal).order_by("id"))
+    times, when = [], started
+    for index, move in enumerate(moves):
+        if index:
+            when = min(when + timedelta(days=rng.uniform(1, 14), hours=rng.uniform(0, 6)), now)
+            move.seconds_in_from = int((when - times[-1]).total_seconds())
+        move.moved_at = when
+        times.append(when)
+    StageMove.objects.bulk_update(moves, ["moved_at", "seconds_in_from"])
+    times = times or [started]
+    closed = deal.status != Deal.OPEN
+    Deal.objects.filter(pk=deal.pk).update(
+        created_at=started,
+        updated_at=when,
+        stage_entered_at=when,
+        closed_at=when if closed else None,
+    )
+    position = 0
+    events = list(timeline_of(deal).order_by("id"))
+    for event in events:
+        if event.kind == "stage_changed":
+            position = min(position + 1, len(times) - 1)
+        event.occurred_at = times[position]
+    TimelineEvent.objects.bulk_update(events, ["occurred_at"])

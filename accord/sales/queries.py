@@ -6,6 +6,7 @@ from statistics import median
 
 from django.db.models import Count, QuerySet, Sum
 
+from accord.core.pagination import Page, keyset_page
 from accord.core.visibility import READ, scope
 from accord.sales.models import Deal, Pipeline, Stage, StageMove
 
@@ -34,13 +35,15 @@ class Column:
     count: int
     total: Decimal
     cards: list
+    next_cursor: str | None = None
 
 
 def board(user, pipeline: Pipeline, deals: QuerySet | None = None) -> list[Column]:
     """Each active stage with its visible deals' count and sum and its first cards.
 
-    One grouped query for all the counts and sums, then one per column for its cards
-    (an index range on (stage, board_rank)), whatever the number of deals.
+    One grouped query for all the counts and sums, then one per open column for its
+    first cards (an index range on (stage, board_rank)), whatever the number of deals;
+    the rest of a column comes page by page from `board_cards` as it is scrolled.
     """
     deals = deals if deals is not None else deals_visible_to(user)
     deals = deals.filter(pipeline=pipeline)
@@ -52,9 +55,23 @@ def board(user, pipeline: Pipeline, deals: QuerySet | None = None) -> list[Colum
     columns = []
     for stage in stages:
         row = totals.get(stage.pk, {"n": 0, "total": Decimal(0)})
-        cards = list(deals.filter(stage=stage).order_by("board_rank", "id")[:BOARD_PAGE])
-        columns.append(Column(stage, row["n"], row["total"] or Decimal(0), cards))
+        page = board_cards(deals, stage) if stage.kind == Stage.OPEN and row["n"] else None
+        columns.append(
+            Column(
+                stage,
+                row["n"],
+                row["total"] or Decimal(0),
+                page.items if page else [],
+                page.next_cursor if page else None,
+            )
+        )
     return columns
+
+
+def board_cards(deals: QuerySet, stage: Stage, cursor: str | None = None) -> Page:
+    """The next cards of one column, in board order (InvalidCursor on a foreign cursor)."""
+    column = deals.filter(stage=stage)
+    return keyset_page(column, sort="board_rank", cursor=cursor, limit=BOARD_PAGE)
 
 
 @dataclass
@@ -123,7 +140,7 @@ DEAL_SORTS = {"title", "created_at", "updated_at", "amount"}
 
 def filter_deals(deals: QuerySet, filters: dict[str, str], *, user) -> QuerySet:
     """The board's and the list's filters: owner (me / id), team, status, stage, tag,
-    expected close from / until, title words."""
+    segment of clients, expected close from / until, title words."""
     import datetime
 
     from django.core.exceptions import ValidationError
@@ -148,6 +165,8 @@ def filter_deals(deals: QuerySet, filters: dict[str, str], *, user) -> QuerySet:
             deals = deals.filter(status=value)
         elif name == "tag":
             deals = deals.filter(tags__name__iexact=value)
+        elif name == "segment":
+            deals = _in_segment(deals, value, user, errors)
         elif name == "q":
             for word in value.split()[:5]:
                 deals = deals.filter(title__icontains=word)
@@ -164,6 +183,32 @@ def filter_deals(deals: QuerySet, filters: dict[str, str], *, user) -> QuerySet:
     if errors:
         raise ValidationError(errors)
     return deals
+
+
+def _in_segment(deals, value, user, errors):
+    """Deals whose client (person or company, as the segment's kind) is in the segment."""
+    from django.utils.translation import gettext as _
+
+    from accord.contacts.queries import (
+        companies_visible_to,
+        filter_clients,
+        people_visible_to,
+        segments_visible_to,
+    )
+
+    segment = (
+        segments_visible_to(user).filter(pk=int(value)).first()
+        if value.isdigit() and len(value) <= 18
+        else None
+    )
+    if segment is None:
+        errors["segment"] = [_("There is no such segment.")]
+        return deals
+    if segment.record_type == "person":
+        members = filter_clients(people_visible_to(user), "person", segment.filters, user=user)
+        return deals.filter(person__in=members.values("pk"))
+    members = filter_clients(companies_visible_to(user), "company", segment.filters, user=user)
+    return deals.filter(company__in=members.values("pk"))
 
 
 def _by_id(deals, field, value, name, errors):

@@ -5,6 +5,11 @@ from accord.sales import settings_views, views
 urlpatterns = [
     path("deals/", views.deals_home, name="deals"),
     path("deals/board/<int:pipeline_id>/", views.deal_board, name="deal_board"),
+    path(
+        "deals/board/<int:pipeline_id>/<int:stage_id>/cards/",
+        views.deal_board_cards,
+        name="deal_board_cards",
+    ),
     path("deals/new/", views.deal_new, name="deal_new"),
     path("deals/list/", views.deal_list, name="deal_list"),
     path("deals/<int:pk>/", views.deal_detail, name="deal_detail"),

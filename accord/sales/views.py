@@ -12,7 +12,11 @@ from django.views.decorators.http import require_POST
 
 from accord.accounts.queries import owner_choices, teams_visible_to
 from accord.catalog.models import Product
-from accord.contacts.queries import companies_visible_to, people_visible_to
+from accord.contacts.queries import (
+    companies_visible_to,
+    people_visible_to,
+    segments_visible_to,
+)
 from accord.core.errors import StaleVersion
 from accord.core.pagination import InvalidCursor, keyset_page
 from accord.core.timeline import timeline_of
@@ -22,6 +26,7 @@ from accord.sales.models import Deal, LineItem, Stage
 from accord.sales.queries import (
     DEAL_SORTS,
     board,
+    board_cards,
     deals_visible_to,
     filter_deals,
     pipelines_for,
@@ -42,7 +47,7 @@ from accord.web.forms import apply_errors
 
 TIMELINE_PAGE = 20
 LIST_PAGE = 50
-BOARD_FILTERS = ["owner", "team", "tag", "q", "close_from", "close_until"]
+BOARD_FILTERS = ["owner", "team", "tag", "segment", "q", "close_from", "close_until"]
 LIST_FILTERS = [*BOARD_FILTERS, "status", "stage"]
 
 
@@ -58,25 +63,34 @@ def deals_home(request):
     return redirect("deal_board", pipeline_id=pipeline.pk)
 
 
+def _board_deals(request):
+    """The open deals the board shows, with its filters; (deals, filters, error)."""
+    filters = {name: request.GET[name] for name in BOARD_FILTERS if request.GET.get(name)}
+    deals = deals_visible_to(request.user).filter(status=Deal.OPEN)
+    try:
+        return filter_deals(deals, filters, user=request.user), filters, ""
+    except ValidationError as problem:
+        return deals.none(), filters, " ".join(problem.messages)
+
+
+def _dress(cards, stage) -> None:
+    """Days in the stage and the rotting flag, for each card."""
+    now = timezone.now()
+    for card in cards:
+        card.days = (now - card.stage_entered_at).days
+        card.rotting = bool(stage.rotting_days and card.days >= stage.rotting_days)
+
+
 @login_required
 def deal_board(request, pipeline_id: int):
     pipelines = pipelines_for(request.user)
     pipeline = get_object_or_404(pipelines, pk=pipeline_id)
-    filters = {name: request.GET[name] for name in BOARD_FILTERS if request.GET.get(name)}
-    deals = deals_visible_to(request.user).filter(status=Deal.OPEN)
-    error = ""
-    try:
-        deals = filter_deals(deals, filters, user=request.user)
-    except ValidationError as problem:
-        error, deals = " ".join(problem.messages), deals.none()
+    deals, filters, error = _board_deals(request)
     columns = board(request.user, pipeline, deals)
-    now = timezone.now()
     for column in columns:
-        for card in column.cards:
-            card.days = (now - card.stage_entered_at).days
-            card.rotting = bool(
-                column.stage.rotting_days and card.days >= column.stage.rotting_days
-            )
+        _dress(column.cards, column.stage)
+    query = request.GET.copy()
+    query.pop("cursor", None)
     return render(
         request,
         "sales/board.html",
@@ -88,10 +102,38 @@ def deal_board(request, pipeline_id: int):
             "can_write": may_write(request.user),
             "mine": request.GET.get("owner") == "me",
             "filters": filters,
+            "filter_query": query.urlencode(),
             "error": error,
             "owners": owner_choices(request.user),
             "teams": teams_visible_to(request.user),
+            "segments": segments_visible_to(request.user),
             "currency": settings.ACCORD_CURRENCY,
+        },
+    )
+
+
+@login_required
+def deal_board_cards(request, pipeline_id: int, stage_id: int):
+    """The next cards of one column, asked for by the board as the column is scrolled."""
+    pipeline = get_object_or_404(pipelines_for(request.user), pk=pipeline_id)
+    stage = get_object_or_404(pipeline.stages.filter(retired=False, kind=Stage.OPEN), pk=stage_id)
+    deals, _filters, _error = _board_deals(request)
+    try:
+        page = board_cards(deals.filter(pipeline=pipeline), stage, request.GET.get("cursor"))
+    except InvalidCursor as problem:
+        return JsonResponse({"error": str(problem)}, status=400)
+    _dress(page.items, stage)
+    query = request.GET.copy()
+    query.pop("cursor", None)
+    return render(
+        request,
+        "sales/board.html#cards",
+        {
+            "pipeline": pipeline,
+            "stage": stage,
+            "cards": page.items,
+            "next_cursor": page.next_cursor,
+            "filter_query": query.urlencode(),
         },
     )
 
@@ -128,6 +170,7 @@ def deal_list(request):
             else "",
             "owners": owner_choices(request.user),
             "teams": teams_visible_to(request.user),
+            "segments": segments_visible_to(request.user),
             "can_write": may_write(request.user),
         },
     )

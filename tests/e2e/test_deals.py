@@ -72,3 +72,17 @@ def test_close_a_deal_as_lost_with_a_reason(open_page, sales):
     expect(page.locator(".record-facts .badge")).to_have_text("Lost")
     expect(page.locator(".timeline-item").first).to_contain_text("Too expensive")
     screenshot(page, "deal-lost-desktop-en")
+
+
+def test_a_long_column_brings_more_cards_as_it_is_scrolled(open_page, sales):
+    manager = User.objects.get(email="manager@example.com")
+    for number in range(60):
+        deal_create(actor=manager, data={"title": f"Window {number:02}", "amount": "100"})
+    page = open_page(width=1400)
+    log_in(page, "manager@example.com", settings.ACCORD_DEMO_PASSWORD)
+    page.get_by_role("link", name="Deals").click()
+    cards = column(page, "Request").locator(".deal-card")
+    expect(cards).to_have_count(50)
+    column(page, "Request").locator(".board-loader").scroll_into_view_if_needed()
+    expect(cards).to_have_count(62)
+    expect(column(page, "Request").locator(".board-loader")).to_have_count(0)

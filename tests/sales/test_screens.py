@@ -138,3 +138,51 @@ def test_the_board_filters_by_owner_and_title(manager_client, owner, admin, pipe
     assert "Mine to do" in page and "Admin&#x27;s" not in page
     page = manager_client.get(f"/deals/board/{pipeline.pk}/?q=admin").content.decode()
     assert "Mine to do" not in page
+
+
+def _cards_and_more(html: str) -> tuple[list[str], str | None]:
+    import re
+    from html import unescape
+
+    titles = re.findall(r'class="deal-card-title" href="[^"]+">([^<]+)</a>', html)
+    more = re.search(r'class="board-loader" hx-get="([^"]+)"', html)
+    return titles, unescape(more.group(1)) if more else None
+
+
+def test_a_long_column_loads_its_cards_fifty_at_a_time_as_it_is_scrolled(
+    manager_client, owner, admin, pipeline
+):
+    for number in range(120):
+        deal_create(actor=owner, data={"title": f"Window {number:03}"})
+    deal_create(actor=admin, data={"title": "Someone else's"})
+    titles, more = _cards_and_more(
+        manager_client.get(f"/deals/board/{pipeline.pk}/?owner=me").content.decode()
+    )
+    assert len(titles) == 50 and more and "owner=me" in more
+    seen = list(titles)
+    while more:
+        titles, more = _cards_and_more(manager_client.get(more).content.decode())
+        seen += titles
+    assert len(seen) == 120 and len(set(seen)) == 120  # every card once, none of admin's
+    ranked = Deal.objects.filter(owner=owner).order_by("board_rank", "id")
+    assert seen == [deal.title for deal in ranked]
+    bad = manager_client.get(f"/deals/board/{pipeline.pk}/{ranked[0].stage_id}/cards/?cursor=x")
+    assert bad.status_code == 400
+
+
+def test_the_board_shows_the_deals_of_a_segment_of_clients(manager_client, owner, pipeline):
+    from accord.contacts.services import person_create, segment_save
+
+    moscow = person_create(actor=owner, data={"first_name": "Anna", "city": "Moscow"})
+    yerevan = person_create(actor=owner, data={"first_name": "Aram", "city": "Yerevan"})
+    deal_create(actor=owner, data={"title": "Moscow windows", "person": moscow})
+    deal_create(actor=owner, data={"title": "Yerevan doors", "person": yerevan})
+    segment = segment_save(
+        actor=owner, name="Muscovites", record_type="person", filters={"city": "Moscow"}
+    )
+    page = manager_client.get(f"/deals/board/{pipeline.pk}/?segment={segment.pk}").content
+    assert b"Moscow windows" in page and b"Yerevan doors" not in page
+    page = manager_client.get(f"/deals/list/?segment={segment.pk}").content
+    assert b"Moscow windows" in page and b"Yerevan doors" not in page
+    page = manager_client.get(f"/deals/board/{pipeline.pk}/?segment=999").content.decode()
+    assert "There is no such segment." in page and "Moscow windows" not in page

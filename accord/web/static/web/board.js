@@ -37,6 +37,7 @@
   for (const column of board.querySelectorAll(".board-cards")) {
     Sortable.create(column, {
       group: "deals",
+      draggable: ".deal-card", // not the "loading more" row at a column's end
       animation: 120,
       // Pointer events rather than the browser's drag and drop: the same on touch screens.
       forceFallback: true,
