@@ -22,7 +22,11 @@ from accord.core.services import (
 from accord.core.visibility import ALL, WRITE, effective_level
 from accord.web.forms import apply_errors
 
-RECORD_TYPE_NAMES = {"person": gettext_lazy("People"), "company": gettext_lazy("Companies")}
+RECORD_TYPE_NAMES = {
+    "person": gettext_lazy("People"),
+    "company": gettext_lazy("Companies"),
+    "deal": gettext_lazy("Deals"),
+}
 
 
 class FieldForm(forms.Form):

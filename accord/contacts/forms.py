@@ -5,6 +5,8 @@ from django.utils.translation import gettext_lazy as _
 
 from accord.accounts.models import User
 from accord.contacts.models import Company, Person
+from accord.web.forms import CustomFieldsForm, tag_names
+from accord.web.widgets import RecordPicker
 
 MAX_POINTS = 5
 
@@ -21,34 +23,7 @@ def contact_rows(data, kind: str) -> list[dict]:
     return rows
 
 
-def custom_form_field(field) -> forms.Field:
-    """A form field for a custom field definition (values are checked again by the service)."""
-    common = {"label": field.label, "required": False, "help_text": field.help_text}
-    kind = field.type
-    if kind == "long_text":
-        return forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), **common)
-    if kind in ("number", "money"):
-        if kind == "money" and field.currency:
-            common["label"] = f"{field.label} ({field.currency})"
-        return forms.DecimalField(max_digits=17, decimal_places=4, **common)
-    if kind == "date":
-        return forms.DateField(widget=forms.DateInput(attrs={"type": "date"}), **common)
-    if kind == "choice":
-        return forms.ChoiceField(choices=[("", "—"), *[(c, c) for c in field.choices]], **common)
-    if kind == "multi_choice":
-        return forms.MultipleChoiceField(
-            choices=[(c, c) for c in field.choices], widget=forms.CheckboxSelectMultiple, **common
-        )
-    if kind == "boolean":
-        return forms.NullBooleanField(**common)
-    if kind == "url":
-        return forms.URLField(assume_scheme="https", **common)
-    if kind == "record":
-        common["help_text"] = common["help_text"] or _("person:12 or company:5")
-    return forms.CharField(max_length=200, **common)
-
-
-class ClientForm(forms.Form):
+class ClientForm(CustomFieldsForm):
     owner = forms.ModelChoiceField(
         label=_("Owner"),
         queryset=User.objects.filter(is_active=True),
@@ -77,34 +52,6 @@ class ClientForm(forms.Form):
     tags = forms.CharField(label=_("Tags"), required=False, help_text=_("Separate with commas."))
     version = forms.IntegerField(required=False, widget=forms.HiddenInput)
 
-    record_type = ""
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        from accord.core.custom_fields import active_fields
-
-        self.custom = active_fields(self.record_type)
-        for field in self.custom:
-            self.fields[f"cf_{field.key}"] = custom_form_field(field)
-
-    def custom_bound_fields(self):
-        return [self[f"cf_{field.key}"] for field in self.custom]
-
-    def custom_data(self) -> dict:
-        values = {}
-        for field in self.custom:
-            name = f"cf_{field.key}"
-            if name not in self.data and field.type not in ("multi_choice", "boolean"):
-                continue
-            value = self.cleaned_data.get(name)
-            if field.type == "record" and value:
-                kind, _sep, pk = str(value).partition(":")
-                value = {"type": kind.strip(), "id": pk.strip()}
-            elif field.type == "date" and value:
-                value = value.isoformat()
-            values[field.key] = None if value in ("", None, []) else value
-        return values
-
     def service_data(self, data) -> dict:
         """Only the fields the form showed, so a short form never blanks the others."""
         clean = {
@@ -117,7 +64,7 @@ class ClientForm(forms.Form):
         if clean.get("kind") == "":
             del clean["kind"]
         if "tags" in clean:
-            clean["tags"] = [t.strip() for t in clean["tags"].split(",") if t.strip()]
+            clean["tags"] = tag_names(clean["tags"])
         clean.pop("version", None)
         clean["phones"] = contact_rows(data, "phone")
         clean["emails"] = contact_rows(data, "email")
@@ -138,6 +85,7 @@ class PersonForm(ClientForm):
         queryset=Company.objects.none(),
         required=False,
         empty_label=_("No company"),
+        widget=RecordPicker("companies"),
     )
     birthday = forms.DateField(
         label=_("Birthday"), required=False, widget=forms.DateInput(attrs={"type": "date"})

@@ -13,6 +13,7 @@ urlpatterns = [
     path("clients/<str:plural>/", views.client_list, name="client_list"),
     path("clients/<str:plural>/new/", views.client_new, name="client_new"),
     path("clients/<str:plural>/bulk/", views.bulk, name="client_bulk"),
+    path("clients/<str:plural>/pick/", views.pick, name="client_pick"),
     path("clients/<str:plural>/duplicates/", views.duplicates, name="client_duplicates"),
     path("clients/<str:plural>/segments/", views.segment_create, name="segment_create"),
     path("clients/<str:plural>/columns/", views.choose_columns, name="client_columns"),

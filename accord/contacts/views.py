@@ -5,8 +5,8 @@ from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import FieldDoesNotExist, PermissionDenied, ValidationError
-from django.http import Http404, JsonResponse, QueryDict
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import Http404, HttpResponse, JsonResponse, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.text import capfirst
@@ -26,6 +26,8 @@ from accord.contacts.queries import (
     likely_duplicates,
     people_visible_to,
     person_data,
+    search_companies,
+    search_people,
     segments_visible_to,
 )
 from accord.contacts.services import (
@@ -46,15 +48,13 @@ from accord.contacts.services import (
 )
 from accord.core.custom_fields import active_fields
 from accord.core.errors import StaleVersion
-from accord.core.models import CustomField
 from accord.core.pagination import InvalidCursor, keyset_page
-from accord.core.phones import PhoneError, normalize_phone
-from accord.core.timeline import timeline_of
+from accord.core.phones import PhoneError, display_phone, normalize_phone
 from accord.core.visibility import NONE, WRITE, effective_level
-from accord.web.forms import apply_errors
+from accord.web import records
+from accord.web.forms import apply_errors, custom_initial
 
 PAGE = 50
-TIMELINE_PAGE = 20
 LIST_FILTERS = [
     "q",
     "kind",
@@ -204,6 +204,37 @@ def client_list(request, plural: str = "people"):
     return render(request, "contacts/list.html", context)
 
 
+PICK_LIMIT = 20
+
+
+@login_required
+def pick(request, plural: str):
+    """The options of a record picker (web.widgets.RecordPicker): the best matches of
+    what was typed that the user may see, the first one chosen."""
+    kind = kind_for(plural)
+    query = request.GET.get("q", "").strip()
+    if len(query) < 2:
+        return HttpResponse(status=204)  # htmx keeps the options (and the choice) as they are
+    found = search_people if kind is PEOPLE else search_companies
+    records = found(request.user, query, limit=PICK_LIMIT)
+    options = [
+        (record.pk, " · ".join(filter(None, [str(record), contact_hint(record)])))
+        for record in records
+    ]
+    return render(
+        request,
+        "web/widgets/picker_options.html",
+        {"empty": request.GET.get("empty", "—")[:100], "options": options, "query": query},
+    )
+
+
+def contact_hint(record) -> str:
+    """What tells namesakes apart in a picker: the e-mail, else the phone."""
+    if record.primary_email:
+        return record.primary_email
+    return display_phone(record.primary_phone) if record.primary_phone else ""
+
+
 @login_required
 @require_POST
 def bulk(request, plural: str):
@@ -288,28 +319,9 @@ def segment_remove(request, plural: str, segment_id: int):
 
 
 def timeline_context(request, record, plural: str) -> dict:
-    kinds = [request.GET["kind"]] if request.GET.get("kind") else None
-    try:
-        page = keyset_page(
-            timeline_of(record, kinds=kinds),
-            sort="-occurred_at",
-            cursor=request.GET.get("cursor"),
-            limit=TIMELINE_PAGE,
-        )
-    except InvalidCursor:
-        raise Http404 from None
-    labels = {
-        f.key: f.label
-        for f in CustomField.objects.filter(record_type=type(record)._meta.model_name)
-    }
-    for event in page.items:
-        event.lines = describe_changes(event, type(record), labels)
-    more = ""
-    if page.next_cursor:
-        more = reverse("client_timeline", args=[plural, record.pk]) + f"?cursor={page.next_cursor}"
-        if kinds:
-            more += f"&kind={kinds[0]}"
-    return {"events": page.items, "more_url": more, "timeline_kind": request.GET.get("kind", "")}
+    return records.timeline_context(
+        request, record, reverse("client_timeline", args=[plural, record.pk])
+    )
 
 
 @login_required
@@ -327,7 +339,7 @@ def client_detail(request, plural: str, pk: int):
         "people": people_visible_to(request.user).filter(company=record)[:20]
         if kind is COMPANIES
         else [],
-        "custom_values": custom_values(record, kind.slug),
+        "custom_values": records.custom_values(record),
         **timeline_context(request, record, plural),
     }
     return render(request, "contacts/detail.html", context)
@@ -366,52 +378,6 @@ def client_note(request, plural: str, pk: int):
     if not request.htmx:
         return redirect("client_detail", plural=plural, pk=pk)
     return render(request, "contacts/detail.html#activity", context, status=status)
-
-
-def custom_values(record, record_type: str) -> list[tuple[str, str]]:
-    fields = CustomField.objects.filter(record_type=record_type, retired=False)
-    return [
-        (field.label, shown(record.custom_fields[field.key]))
-        for field in fields
-        if field.key in record.custom_fields
-    ]
-
-
-def describe_changes(event, model, custom: dict[str, str]) -> list[tuple[str, str, str]]:
-    """(label, old, new) for each field a "changed" event lists, in words a person reads."""
-    if event.kind not in ("changed", "merged"):
-        return []
-    lines = []
-    for change in event.data.get("changes", []):
-        name = change["field"]
-        if name.startswith("custom_fields."):
-            label = custom.get(name.split(".", 1)[1], name)
-        elif name in SPECIAL_LABELS:
-            label = SPECIAL_LABELS[name]
-        else:
-            try:
-                label = model._meta.get_field(name).verbose_name
-            except FieldDoesNotExist:
-                label = name
-        lines.append((capfirst(label), shown(change["old"]), shown(change["new"])))
-    return lines
-
-
-SPECIAL_LABELS = {
-    "phones": gettext_lazy("phones"),
-    "emails": gettext_lazy("e-mails"),
-    "tags": gettext_lazy("tags"),
-}
-
-
-def shown(value) -> str:
-    if value in (None, "", []):
-        return "—"
-    if isinstance(value, list):
-        return ", ".join(str(v) for v in value)
-    if isinstance(value, bool):
-        return _("yes") if value else _("no")
-    return str(value)
 
 
 # --- Forms ----------------------------------------------------------------------------
@@ -545,10 +511,7 @@ def initial_for(kind: Kind, record) -> dict:
         if hasattr(record, name) and name != "tags"
     }
     initial["tags"] = ", ".join(tag.name for tag in record.tags.all())
-    for key, value in record.custom_fields.items():
-        if isinstance(value, dict):  # a link to a record
-            value = f"{value.get('type')}:{value.get('id')}"
-        initial[f"cf_{key}"] = value
+    initial.update(custom_initial(record))
     initial["version"] = record.version
     return initial
 
@@ -647,8 +610,8 @@ def merge_fields(kind: Kind) -> list[str]:
 
 def display_value(record, field) -> str:
     if field.choices:
-        return shown(getattr(record, f"get_{field.name}_display")())
-    return shown(getattr(record, field.name))
+        return records.shown(getattr(record, f"get_{field.name}_display")())
+    return records.shown(getattr(record, field.name))
 
 
 @login_required

@@ -38,7 +38,7 @@ def heartbeat_forget(*, worker_id: str) -> None:
 
 # --- Custom fields ---------------------------------------------------------------------
 
-RECORD_TYPES_WITH_FIELDS = ("person", "company")
+RECORD_TYPES_WITH_FIELDS = ("person", "company", "deal")
 # Keys that JSON lookups would read as an operator (custom_fields__contains=...).
 RESERVED_KEYS = {
     "contains",
@@ -90,7 +90,7 @@ def custom_field_save(
     if not label:
         errors["label"] = [_("Give the field a name.")]
     if record_type not in RECORD_TYPES_WITH_FIELDS:
-        errors["record_type"] = [_("Fields can be added to people and companies.")]
+        errors["record_type"] = [_("Fields can be added to people, companies and deals.")]
     if type not in dict(CustomField.TYPES):
         errors["type"] = [_("Choose a type from the list.")]
     choices = [c.strip() for c in (choices or []) if c.strip()]

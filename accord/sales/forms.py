@@ -6,21 +6,26 @@ from django.utils.translation import gettext_lazy as _
 from accord.accounts.models import User
 from accord.contacts.models import Company, Person
 from accord.sales.models import LostReason, Pipeline
+from accord.web.forms import CustomFieldsForm, tag_names
+from accord.web.widgets import RecordPicker
 
 
-class DealForm(forms.Form):
+class DealForm(CustomFieldsForm):
+    record_type = "deal"
     title = forms.CharField(label=_("Title"), max_length=200)
     person = forms.ModelChoiceField(
         label=_("Person"),
         queryset=Person.objects.none(),
         required=False,
         empty_label=_("Nobody yet"),
+        widget=RecordPicker("people"),
     )
     company = forms.ModelChoiceField(
         label=_("Company"),
         queryset=Company.objects.none(),
         required=False,
         empty_label=_("No company"),
+        widget=RecordPicker("companies"),
     )
     pipeline = forms.ModelChoiceField(
         label=_("Pipeline"), queryset=Pipeline.objects.none(), empty_label=None
@@ -37,6 +42,7 @@ class DealForm(forms.Form):
     )
     source = forms.CharField(label=_("Source"), max_length=100, required=False)
     is_preorder = forms.BooleanField(label=_("Pre-order"), required=False)
+    tags = forms.CharField(label=_("Tags"), required=False, help_text=_("Separate with commas."))
     version = forms.IntegerField(required=False, widget=forms.HiddenInput)
 
     def __init__(self, *args, people, companies, pipelines, **kwargs):
@@ -44,6 +50,19 @@ class DealForm(forms.Form):
         self.fields["person"].queryset = people
         self.fields["company"].queryset = companies
         self.fields["pipeline"].queryset = pipelines
+
+    def service_data(self) -> dict:
+        """The cleaned values as deal_create / deal_update take them."""
+        data = {
+            name: value
+            for name, value in self.cleaned_data.items()
+            if name != "version" and not name.startswith("cf_") and not self.fields[name].disabled
+        }
+        if data.get("amount") is None:
+            data.pop("amount", None)
+        data["tags"] = tag_names(data.get("tags", ""))
+        data["custom_fields"] = self.custom_data()
+        return data
 
 
 class LoseForm(forms.Form):

@@ -19,7 +19,6 @@ from accord.contacts.queries import (
 )
 from accord.core.errors import StaleVersion
 from accord.core.pagination import InvalidCursor, keyset_page
-from accord.core.timeline import timeline_of
 from accord.core.visibility import NONE, WRITE, effective_level
 from accord.sales import forms
 from accord.sales.models import Deal, LineItem, Stage
@@ -43,9 +42,9 @@ from accord.sales.services import (
     line_item_delete,
     line_item_save,
 )
-from accord.web.forms import apply_errors
+from accord.web import records
+from accord.web.forms import apply_errors, custom_initial
 
-TIMELINE_PAGE = 20
 LIST_PAGE = 50
 BOARD_FILTERS = ["owner", "team", "tag", "segment", "q", "close_from", "close_until"]
 LIST_FILTERS = [*BOARD_FILTERS, "status", "stage"]
@@ -241,11 +240,8 @@ def deal_new(request):
     }
     form = deal_form(request, request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
-        data = {k: v for k, v in form.cleaned_data.items() if k != "version"}
-        if data["amount"] is None:
-            data.pop("amount")
         try:
-            deal = deal_create(actor=request.user, data=data)
+            deal = deal_create(actor=request.user, data=form.service_data())
         except ValidationError as error:
             apply_errors(form, error)
         else:
@@ -275,22 +271,20 @@ def deal_edit(request, pk: int):
             "version",
         )
     }
+    initial["tags"] = ", ".join(tag.name for tag in deal.tags.all())
+    initial.update(custom_initial(deal))
     form = deal_form(request, request.POST or None, initial=initial)
     form.fields["pipeline"].disabled = True
     if deal.line_items.exists():
         form.fields["amount"].disabled = True
         form.fields["amount"].help_text = _("The sum of the line items.")
     if request.method == "POST" and form.is_valid():
-        data = {
-            k: v
-            for k, v in form.cleaned_data.items()
-            if k not in ("version", "pipeline") and not form.fields[k].disabled
-        }
-        if data.get("amount") is None:
-            data.pop("amount", None)
         try:
             deal_update(
-                actor=request.user, deal=deal, data=data, version=form.cleaned_data.get("version")
+                actor=request.user,
+                deal=deal,
+                data=form.service_data(),
+                version=form.cleaned_data.get("version"),
             )
         except StaleVersion:
             form.add_error(
@@ -313,17 +307,7 @@ def deal_edit(request, pk: int):
 
 
 def timeline_context(request, deal) -> dict:
-    try:
-        page = keyset_page(
-            timeline_of(deal),
-            sort="-occurred_at",
-            cursor=request.GET.get("cursor"),
-            limit=TIMELINE_PAGE,
-        )
-    except InvalidCursor:
-        raise Http404 from None
-    more = f"{deal_url(deal)}timeline/?cursor={page.next_cursor}" if page.next_cursor else ""
-    return {"events": page.items, "more_url": more}
+    return records.timeline_context(request, deal, f"{deal_url(deal)}timeline/")
 
 
 def stage_times(deal) -> list[dict]:
@@ -361,6 +345,7 @@ def deal_detail(request, pk: int):
             "item_form": forms.LineItemForm(),
             "open_lose": request.GET.get("lose") == "1",
             "products": Product.objects.filter(active=True, currency=deal.currency),
+            "custom_values": records.custom_values(deal),
             **timeline_context(request, deal),
         },
     )

@@ -86,3 +86,21 @@ def test_a_long_column_brings_more_cards_as_it_is_scrolled(open_page, sales):
     column(page, "Request").locator(".board-loader").scroll_into_view_if_needed()
     expect(cards).to_have_count(62)
     expect(column(page, "Request").locator(".board-loader")).to_have_count(0)
+
+
+def test_a_new_deal_finds_its_client_by_typing(open_page, sales):
+    from accord.contacts.services import person_create
+
+    manager = User.objects.get(email="manager@example.com")
+    person_create(actor=manager, data={"first_name": "Anna", "last_name": "Petrova"})
+    page = open_page(width=1400)
+    log_in(page, "manager@example.com", settings.ACCORD_DEMO_PASSWORD)
+    page.goto("/deals/new/")
+    page.get_by_label("Title").fill("Windows for Anna")
+    picker = page.locator(".field", has=page.get_by_label("Person", exact=True))
+    with page.expect_response(lambda r: "/pick/" in r.url):
+        picker.locator(".picker-search").fill("petr")
+    expect(picker.locator("option:checked")).to_have_text("Anna Petrova")
+    screenshot(page, "deal-form-picker-en")
+    page.get_by_role("button", name="Add").click()
+    expect(page.locator("main")).to_contain_text("Anna Petrova")

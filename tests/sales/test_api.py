@@ -80,3 +80,18 @@ def test_a_manager_with_own_level_sees_only_own_deals_in_the_api(owner, pipeline
     assert Deal.objects.get(pk=theirs.pk).status == "open"
     assert api.get(f"/api/v1/deals/{mine.pk}").status_code == 200
     assert api.get("/api/v1/deals?colour=red").status_code == 400
+
+
+def test_deal_custom_fields_are_validated_and_stored_through_the_api(api, admin, pipeline):
+    from accord.core.services import custom_field_save
+
+    custom_field_save(actor=admin, record_type="deal", label="Floors", type="number")
+    bad = api.post_json("/api/v1/deals", {"title": "Tower", "custom_fields": {"floors": "many"}})
+    assert bad.status_code == 422 and "custom_fields.floors" in bad.content.decode()
+    unknown = api.post_json("/api/v1/deals", {"title": "Tower", "custom_fields": {"rooms": 3}})
+    assert unknown.status_code == 422 and not Deal.objects.exists()
+    good = api.post_json(
+        "/api/v1/deals", {"title": "Tower", "custom_fields": {"floors": 12}, "tags": ["vip"]}
+    )
+    assert good.status_code == 201, good.content
+    assert (good.json()["custom_fields"], good.json()["tags"]) == ({"floors": 12}, ["vip"])

@@ -2,6 +2,8 @@
 
 import json
 
+from django.test import Client
+
 from accord.sales.models import Deal
 from accord.sales.services import deal_create
 
@@ -186,3 +188,68 @@ def test_the_board_shows_the_deals_of_a_segment_of_clients(manager_client, owner
     assert b"Moscow windows" in page and b"Yerevan doors" not in page
     page = manager_client.get(f"/deals/board/{pipeline.pk}/?segment=999").content.decode()
     assert "There is no such segment." in page and "Moscow windows" not in page
+
+
+def test_the_deal_form_picks_a_client_by_search_not_from_a_list_of_everyone(
+    manager_client, owner, admin, pipeline
+):
+    from accord.accounts.models import Role
+    from accord.accounts.services import role_save, user_create
+    from accord.contacts.services import person_create
+    from accord.core.visibility import RECORD_TYPES
+    from tests.conftest import PASSWORD, log_in
+
+    email = [{"address": "anna@example.com"}]
+    anna = person_create(
+        actor=owner, data={"first_name": "Anna", "last_name": "Petrova", "emails": email}
+    )
+    person_create(actor=owner, data={"first_name": "Boris", "last_name": "Annenkov"})
+    person_create(actor=admin, data={"first_name": "Annabel", "last_name": "Admin's"})
+    form = manager_client.get("/deals/new/").content.decode()
+    assert "Petrova" not in form and "Boris" not in form  # the select holds the choice only
+    assert "Anna Petrova" in manager_client.get(f"/deals/new/?person={anna.pk}").content.decode()
+
+    options = manager_client.get("/clients/people/pick/?q=ann&empty=Nobody").content.decode()
+    assert "selected>Anna Petrova · anna@example.com</option>" in options
+    assert "Annenkov" in options and "Annabel" in options and ">Nobody<" in options
+    assert manager_client.get("/clients/people/pick/?q=a").status_code == 204  # keep as is
+    assert "Nothing found" in manager_client.get("/clients/people/pick/?q=zzz").content.decode()
+
+    access = {kind: {"read": "own", "write": "own"} for kind in RECORD_TYPES}
+    role_save(actor=admin, name="Own only", access=access, capabilities=[])
+    user_create(
+        email="own@example.com", password=PASSWORD, role=Role.objects.get(name="Own only").slug
+    )
+    own = Client()
+    assert log_in(own, "own@example.com")
+    assert "Annabel" not in own.get("/clients/people/pick/?q=ann").content.decode()
+
+    manager_client.post("/deals/new/", {"title": "Windows for Anna", "person": anna.pk,
+                                        "pipeline": pipeline.pk, "currency": "EUR"})  # fmt: skip
+    assert Deal.objects.get(title="Windows for Anna").person == anna
+
+
+def test_deals_have_custom_fields_and_tags_in_the_form_on_the_page_and_in_the_timeline(
+    admin_client, manager_client, owner, pipeline
+):
+    admin_client.post("/settings/fields/deal/new/", {"label": "Glass", "type": "choice",
+                                                     "choices": "double\ntriple"})  # fmt: skip
+    admin_client.post("/settings/fields/deal/new/", {"label": "Floors", "type": "number"})
+    assert "Glass" in admin_client.get("/settings/fields/").content.decode()
+    form = manager_client.get("/deals/new/").content.decode()
+    assert 'name="cf_glass"' in form and 'name="tags"' in form
+    base = {"title": "Tower", "pipeline": pipeline.pk, "currency": "EUR", "owner": owner.pk}
+    refused = manager_client.post("/deals/new/", {**base, "cf_floors": "many"})
+    assert refused.status_code == 200 and not Deal.objects.exists()
+    manager_client.post("/deals/new/", {**base, "cf_glass": "double", "tags": "vip, tower"})
+    deal = Deal.objects.get()
+    assert deal.custom_fields == {"glass": "double"}
+    assert sorted(tag.name for tag in deal.tags.all()) == ["tower", "vip"]
+    edit = manager_client.get(f"/deals/{deal.pk}/edit/").content.decode()
+    assert 'value="vip, tower"' in edit or 'value="tower, vip"' in edit
+    manager_client.post(f"/deals/{deal.pk}/edit/", {**base, "cf_glass": "triple", "tags": "vip",
+                                                    "version": deal.version})  # fmt: skip
+    page = manager_client.get(f"/deals/{deal.pk}/").content.decode()
+    assert "<dt>Glass</dt><dd>triple</dd>" in page
+    assert 'class="change-field">Glass</span>: <span class="change-old">double</span>' in page
+    assert manager_client.get("/deals/list/?tag=vip").content.decode().count("Tower") >= 1

@@ -23,6 +23,11 @@ document.addEventListener("keydown", (event) => {
     document.getElementById("search-popup")?.replaceChildren();
     return;
   }
+  if (event.key === "Enter" && event.target.classList?.contains("picker-search")) {
+    // Enter in a record picker's search box picks the first match, it does not submit.
+    event.preventDefault();
+    return;
+  }
   if (event.ctrlKey || event.metaKey || event.altKey || typing(event.target)) return;
   // Single-key shortcuts: "/" search, "n" new.
   const target = document.querySelector(`[data-hotkey="${CSS.escape(event.key)}"]`);

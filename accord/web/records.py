@@ -1,0 +1,84 @@
+"""How any record's card shows what it holds: custom field values and the timeline with
+each change in words (field, old → new). Shared by the client cards and the deal page."""
+
+from django.core.exceptions import FieldDoesNotExist
+from django.http import Http404
+from django.utils.text import capfirst
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from accord.core.models import CustomField
+from accord.core.pagination import InvalidCursor, keyset_page
+from accord.core.timeline import timeline_of
+
+TIMELINE_PAGE = 20
+SPECIAL_LABELS = {
+    "phones": gettext_lazy("phones"),
+    "emails": gettext_lazy("e-mails"),
+    "tags": gettext_lazy("tags"),
+}
+
+
+def shown(value) -> str:
+    if value in (None, "", []):
+        return "—"
+    if isinstance(value, list):
+        return ", ".join(str(v) for v in value)
+    if isinstance(value, bool):
+        return _("yes") if value else _("no")
+    return str(value)
+
+
+def custom_values(record) -> list[tuple[str, str]]:
+    """(label, value) of the record's filled custom fields, in the admin's order."""
+    fields = CustomField.objects.filter(record_type=type(record)._meta.model_name, retired=False)
+    return [
+        (field.label, shown(record.custom_fields[field.key]))
+        for field in fields
+        if field.key in record.custom_fields
+    ]
+
+
+def describe_changes(event, model, custom: dict[str, str]) -> list[tuple[str, str, str]]:
+    """(label, old, new) for each field a "changed" event lists, in words a person reads."""
+    if event.kind not in ("changed", "merged"):
+        return []
+    lines = []
+    for change in event.data.get("changes", []):
+        name = change["field"]
+        if name.startswith("custom_fields."):
+            label = custom.get(name.split(".", 1)[1], name)
+        elif name in SPECIAL_LABELS:
+            label = SPECIAL_LABELS[name]
+        else:
+            try:
+                label = model._meta.get_field(name).verbose_name
+            except FieldDoesNotExist:
+                label = name
+        lines.append((capfirst(label), shown(change["old"]), shown(change["new"])))
+    return lines
+
+
+def timeline_context(request, record, more_base: str) -> dict:
+    """One page of the record's timeline (newest first, `?kind=` filters, `?cursor=` pages),
+    each change described; `more_base` is the URL that answers the next page."""
+    kinds = [request.GET["kind"]] if request.GET.get("kind") else None
+    try:
+        page = keyset_page(
+            timeline_of(record, kinds=kinds),
+            sort="-occurred_at",
+            cursor=request.GET.get("cursor"),
+            limit=TIMELINE_PAGE,
+        )
+    except InvalidCursor:
+        raise Http404 from None
+    model = type(record)
+    labels = dict(
+        CustomField.objects.filter(record_type=model._meta.model_name).values_list("key", "label")
+    )
+    for event in page.items:
+        event.lines = describe_changes(event, model, labels)
+    more = ""
+    if page.next_cursor:
+        more = f"{more_base}?cursor={page.next_cursor}" + (f"&kind={kinds[0]}" if kinds else "")
+    return {"events": page.items, "more_url": more, "timeline_kind": request.GET.get("kind", "")}
