@@ -8,7 +8,7 @@ PAGE = 50
 DEEP_PAGE = 10_000
 LIST_TARGET_MS, SEARCH_TARGET_MS, CARD_TARGET_MS = 50, 100, 50
 MAX_QUERIES, MAX_RATIO = 6, 3.0
-MODEL_BACKEND = "django.contrib.auth.backends.ModelBackend"
+MODEL_BACKEND = "accord.accounts.backends.AccountBackend"
 
 
 def make_cursor(sort: str, values: list) -> str:
