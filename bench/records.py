@@ -10,7 +10,7 @@ import random
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from accord.core.search import phone_terms
+from accord.core.search import point_terms
 from bench import names
 from bench.phones import make_phone, phone_for
 
@@ -122,7 +122,7 @@ def search_body(title: str, points: list[dict], tag_names: list[str], tail: list
     parts = [title]
     ordered = sorted(points, key=lambda p: (p["position"], p["kind"] != "phone"))
     for point in ordered:
-        parts.extend(phone_terms(point["value"]) if point["kind"] == "phone" else [point["value"]])
+        parts.extend(point_terms(point["kind"], point["value"]))
     parts.extend(tag_names)
     parts.extend(tail)
     return " ".join(part for part in parts if part)

@@ -6,7 +6,6 @@ for search, all in one transaction; domain events go out after commit.
 """
 
 import datetime
-import re
 from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -22,7 +21,7 @@ from accord.core.custom_fields import clean_custom_fields
 from accord.core.errors import StaleVersion
 from accord.core.events import emit
 from accord.core.phones import PhoneError, display_phone, normalize_phone
-from accord.core.search import index_record, phone_terms, unindex_record
+from accord.core.search import index_record, point_terms, unindex_record
 from accord.core.timeline import field_changes, timeline_forget, timeline_move, timeline_record
 from accord.core.visibility import ALL, NONE, WRITE, allows, effective_level
 
@@ -273,11 +272,7 @@ def reindex(record) -> None:
     points = list(record.contact_points.all())
     parts = [str(record)]
     for point in points:
-        if point.kind == "phone":
-            parts.extend(phone_terms(point.value))
-        else:  # the address, and its words: PostgreSQL keeps an address as one token
-            parts.append(point.value)
-            parts.extend(re.split(r"[^\w]+", point.value))
+        parts.extend(point_terms(point.kind, point.value))
     parts.extend(tag.name for tag in record.tags.all())
     parts.append(record.city)
     if isinstance(record, Person) and record.company_id:

@@ -36,6 +36,14 @@ def phone_terms(e164: str) -> list[str]:
     return [digits, national] if national != digits else [digits]
 
 
+def point_terms(kind: str, value: str) -> list[str]:
+    """What a phone or e-mail adds to a search body: a phone's digits (international and
+    national); an address and its words (PostgreSQL's parser keeps an address whole)."""
+    if kind == "phone":
+        return phone_terms(value)
+    return [value, *re.split(r"[^\w]+", value)]
+
+
 def index_record(kind: str, record_id: int, parts: Iterable[str]) -> None:
     body = " ".join(part for part in parts if part)
     if connection.vendor == "sqlite":
