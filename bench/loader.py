@@ -139,8 +139,8 @@ class Loader:
         """Like core.search.index_record: FTS5 rowids on SQLite, core_searchentry on PostgreSQL."""
         if connection.vendor == "sqlite":
             code = KIND_CODES[kind]
-            rows = [(r.row["id"] * ROWID_STRIDE + code, r.body) for r in built]
-            self.rows += insert("search_fts", ["rowid", "body"], rows)
+            rows = [(r.row["id"] * ROWID_STRIDE + code, kind, r.body) for r in built]
+            self.rows += insert("search_fts", ["rowid", "kind", "body"], rows)
             return
         ids = self.take_ids(SearchEntry, len(built))
         self.rows += self.tables[SearchEntry].write(

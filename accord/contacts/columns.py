@@ -1,5 +1,6 @@
 """The columns a client list can show, and which ones each user chose."""
 
+from django.utils.text import slugify
 from django.utils.translation import gettext_lazy as _
 
 from accord.core.custom_fields import active_fields
@@ -32,10 +33,11 @@ def available(record_type: str, fields=None) -> list[tuple[str, str]]:
     return BUILT_IN[record_type] + [(f"cf:{field.key}", field.label) for field in fields]
 
 
-def chosen(user, record_type: str, fields=None) -> list[tuple[str, str]]:
+def chosen(user, record_type: str, fields=None) -> list[tuple[str, str, str]]:
+    """(name, label, cell class) of the user's columns, labels and classes made once."""
     names = user.preferences.get("columns", {}).get(record_type) or DEFAULT[record_type]
     labels = dict(available(record_type, fields))
-    return [(name, labels[name]) for name in names if name in labels]
+    return [(name, str(labels[name]), f"col-{slugify(name)}") for name in names if name in labels]
 
 
 def clean_choice(record_type: str, names: list[str]) -> list[str]:

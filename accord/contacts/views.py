@@ -158,7 +158,7 @@ def client_list(request, plural: str = "people"):
         sort = kind.default_sort
     error = ""
     queryset = kind.visible(request.user)
-    if any(name == "tags" for name, _label in shown):
+    if any(name == "tags" for name, _label, _css in shown):
         queryset = queryset.prefetch_related("tags")
     try:
         queryset = filter_clients(queryset, kind.slug, filters, user=request.user)

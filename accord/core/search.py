@@ -1,6 +1,6 @@
 """Global search: one module, two engines.
 
-SQLite: an FTS5 table (`search_fts`) with prefix indexes. PostgreSQL: `core_searchentry`
+SQLite: an FTS5 table (`search_fts`: kind, body) with prefix indexes. PostgreSQL: `core_searchentry`
 with a full-text (simple dictionary) GIN index. (A pg_trgm fallback for typos was measured
 at 0.3-1.3 s over 1.1M entries and left out: docs/decisions/0001.)
 Records are indexed by their services; a query answers record ids, best first, which
@@ -50,7 +50,10 @@ def index_record(kind: str, record_id: int, parts: Iterable[str]) -> None:
         rowid = record_id * ROWID_STRIDE + KIND_CODES[kind]
         with connection.cursor() as cursor:
             cursor.execute("DELETE FROM search_fts WHERE rowid = %s", [rowid])
-            cursor.execute("INSERT INTO search_fts(rowid, body) VALUES (%s, %s)", [rowid, body])
+            cursor.execute(
+                "INSERT INTO search_fts(rowid, kind, body) VALUES (%s, %s, %s)",
+                [rowid, kind, body],
+            )
     else:
         SearchEntry.objects.update_or_create(
             kind=kind, record_id=record_id, defaults={"body": body}
@@ -95,18 +98,23 @@ def matching(kind: str, query: str) -> RawSQL | None:
         return None
     if connection.vendor == "sqlite":
         return RawSQL(
-            "SELECT rowid / %s FROM search_fts WHERE search_fts MATCH %s AND rowid %% %s = %s",
-            [ROWID_STRIDE, _fts_match(terms), ROWID_STRIDE, KIND_CODES[kind]],
+            "SELECT rowid / %s FROM search_fts WHERE search_fts MATCH %s",
+            [ROWID_STRIDE, _fts_match(kind, terms)],
         )
+    # MATERIALIZED: find the matches first (one GIN bitmap scan), then join them. Left to
+    # itself PostgreSQL walks the whole sort index and probes the entries row by row,
+    # which took 2.2 s for a three-letter prefix at a million people (docs/performance.md).
     return RawSQL(
-        "SELECT record_id FROM core_searchentry WHERE kind = %s "
-        "AND search_vector @@ to_tsquery('simple', %s)",
+        "WITH found AS MATERIALIZED (SELECT record_id FROM core_searchentry WHERE kind = %s "
+        "AND search_vector @@ to_tsquery('simple', %s)) SELECT record_id FROM found",
         [kind, _tsquery(terms)],
     )
 
 
-def _fts_match(terms: list[str]) -> str:
-    return " ".join('"' + term.replace('"', '""') + '"*' for term in terms)
+def _fts_match(kind: str, terms: list[str]) -> str:
+    """`kind:person AND body:("anna"* "kom"*)`: every word as a prefix, in one kind's rows."""
+    words = " ".join('"' + term.replace('"', '""') + '"*' for term in terms)
+    return f"kind:{kind} AND body:({words})"
 
 
 def _tsquery(terms: list[str]) -> str:
@@ -114,12 +122,11 @@ def _tsquery(terms: list[str]) -> str:
 
 
 def _sqlite_search(kind: str, terms: list[str], limit: int, offset: int) -> list[int]:
-    code = KIND_CODES[kind]
     with connection.cursor() as cursor:
         cursor.execute(
-            "SELECT rowid FROM search_fts WHERE search_fts MATCH %s AND rowid %% %s = %s "
+            "SELECT rowid FROM search_fts WHERE search_fts MATCH %s "
             "ORDER BY rank LIMIT %s OFFSET %s",
-            [_fts_match(terms), ROWID_STRIDE, code, limit, offset],
+            [_fts_match(kind, terms), limit, offset],
         )
         return [rowid // ROWID_STRIDE for (rowid,) in cursor.fetchall()]
 
