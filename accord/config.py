@@ -110,6 +110,10 @@ def read_database_url(data_dir: Path) -> dict:
                 "PRAGMA cache_size=-20000;"
             ),
         }
+        # Tests use a file too, not shared-cache memory: locking then works as in production
+        # (two workers writing at once queue on the busy timeout).
+        path = Path(database["NAME"])
+        database["TEST"] = {"NAME": str(path.with_name(f"test_{path.name}"))}
     else:
         if not database.get("NAME"):
             raise SettingError("DATABASE_URL must name a database, e.g. postgres://u@h/accord.")
@@ -160,3 +164,34 @@ def read_currency() -> str:
             f"ACCORD_CURRENCY={code!r} is not a currency code (e.g. EUR, RUB, ILS, AMD)."
         )
     return code
+
+
+def read_email_url() -> dict:
+    """ACCORD_EMAIL_URL: the outgoing mail server, e.g. smtp://user:pass@mail.example.com:587
+    (smtp+tls:// for STARTTLS, smtps:// for TLS), as Django's MAILERS. Unset: no mailer,
+    and Accord sends no e-mail."""
+    url = env_str("ACCORD_EMAIL_URL", "")
+    if not url:
+        return {}
+    if urlsplit(url).scheme not in {"smtp", "smtps", "smtp+tls", "smtp+ssl"}:
+        raise SettingError(
+            f"ACCORD_EMAIL_URL={url!r} must start with smtp://, smtp+tls:// or smtps://."
+        )
+    try:
+        parsed = environ.Env.email_url_config(url)
+    except ValueError as error:
+        raise SettingError(f"ACCORD_EMAIL_URL is not a mail server address: {error}") from None
+    return {
+        "default": {
+            "BACKEND": "django.core.mail.backends.smtp.EmailBackend",
+            "OPTIONS": {
+                "host": parsed.get("EMAIL_HOST") or "localhost",
+                "port": parsed.get("EMAIL_PORT") or 25,
+                "username": parsed.get("EMAIL_HOST_USER", ""),
+                "password": parsed.get("EMAIL_HOST_PASSWORD", ""),
+                "use_tls": bool(parsed.get("EMAIL_USE_TLS")),
+                "use_ssl": bool(parsed.get("EMAIL_USE_SSL")),
+                "timeout": 20,
+            },
+        }
+    }

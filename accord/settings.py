@@ -18,6 +18,7 @@ from accord.config import (
     env_str,
     read_currency,
     read_database_url,
+    read_email_url,
     read_phone_region,
     read_redis_url,
     read_secret_key,
@@ -55,6 +56,7 @@ INSTALLED_APPS = [
     "accord.contacts",
     "accord.catalog",
     "accord.sales",
+    "accord.work",
     "accord.reports",
     "accord.web",
     "accord.api",
@@ -226,6 +228,12 @@ LOGGING = {
 
 # --- Accord --------------------------------------------------------------------------
 ACCORD_WORKER_HEARTBEAT_SECONDS = 10
+ACCORD_SCHEDULER_SECONDS = 30  # how often a worker runs reminders and escalations
+MAILERS = read_email_url()
+EMAIL_ENABLED = bool(MAILERS)
+if not EMAIL_ENABLED:  # e-mail is optional: reminders stay in the app until it is set up
+    SILENCED_SYSTEM_CHECKS = ["mail.W001"]
+DEFAULT_FROM_EMAIL = env_str("ACCORD_EMAIL_FROM", "Accord <accord@localhost>")
 ACCORD_PHONE_REGION = read_phone_region()
 ACCORD_CURRENCY = read_currency()
 ACCORD_DEMO_PASSWORD = "demo-accord-2026"  # noqa: S105 (published: the demo logins)

@@ -74,11 +74,22 @@ def test_production_settings_pass_the_deploy_check_without_warnings(tmp_path):
         "SECRET_KEY": secrets.token_urlsafe(64),
         "ALLOWED_HOSTS": "crm.example.com",
         "ACCORD_HTTPS": "true",
+        "ACCORD_EMAIL_URL": "smtp+tls://crm:secret@mail.example.com:587",
     }
     assert run_accord(["migrate"], tmp_path, **production).returncode == 0
     result = run_accord(["check", "--deploy"], tmp_path, **production)
     assert result.returncode == 0, result.stdout + result.stderr
     assert "no issues (0 silenced)" in result.stdout
+    # Without a mail server Accord still runs: only the "no mailer" warning is silenced.
+    del production["ACCORD_EMAIL_URL"]
+    result = run_accord(["check", "--deploy"], tmp_path, **production)
+    assert "no issues (1 silenced)" in result.stdout
+
+
+def test_a_bad_mail_server_address_stops_start_up_naming_the_variable(tmp_path):
+    result = run_accord(["check"], tmp_path, ACCORD_EMAIL_URL="http://mail.example.com")
+    assert result.returncode != 0
+    assert "ACCORD_EMAIL_URL" in result.stdout + result.stderr
 
 
 def test_the_secret_key_is_made_once_and_kept_private(tmp_path):

@@ -55,6 +55,10 @@ class Team(models.Model):
         on_delete=models.SET_NULL,
         related_name="headed_teams",
     )
+    # A member's task this many minutes past due is escalated to the head (empty: never).
+    escalation_minutes = models.PositiveIntegerField(
+        _("escalate after, minutes"), null=True, blank=True, default=60
+    )
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:

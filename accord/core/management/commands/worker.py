@@ -1,4 +1,5 @@
-"""`accord worker`: runs background tasks on the configured backend, with a heartbeat."""
+"""`accord worker`: runs background tasks on the configured backend, with a heartbeat
+and the scheduler (the periodic jobs of accord.core.periodic: reminders, escalations)."""
 
 import threading
 import uuid
@@ -9,6 +10,7 @@ from django.core.management.base import BaseCommand
 from django.db import close_old_connections, connection
 from django.utils import timezone
 
+from accord.core import periodic
 from accord.core.services import heartbeat_beat, heartbeat_forget
 
 RQ_BACKEND = "django_tasks_rq.RQBackend"
@@ -43,6 +45,13 @@ class Command(BaseCommand):
             daemon=True,
         )
         beats.start()
+        scheduler = threading.Thread(
+            target=self._schedule, args=(stop,), name="accord-scheduler", daemon=True
+        )
+        if batch:
+            periodic.run_all(timezone.now())  # once, before the queued tasks
+        else:
+            scheduler.start()
         try:
             if backend == RQ_BACKEND:
                 # Tasks run in this process, as on the database queue: no fork() beside
@@ -69,7 +78,19 @@ class Command(BaseCommand):
         finally:
             stop.set()
             beats.join(timeout=5)
+            if scheduler.is_alive():
+                scheduler.join(timeout=30)
             heartbeat_forget(worker_id=worker_id)
+
+    def _schedule(self, stop):
+        """Run the periodic jobs now, then every ACCORD_SCHEDULER_SECONDS (30)."""
+        try:
+            while not stop.is_set():
+                close_old_connections()
+                periodic.run_all(timezone.now())
+                stop.wait(settings.ACCORD_SCHEDULER_SECONDS)
+        finally:
+            connection.close()
 
     def _beat(self, stop, worker_id, backend, started_at):
         period = settings.ACCORD_WORKER_HEARTBEAT_SECONDS

@@ -1,0 +1,177 @@
+"""Tasks (what someone must do, and when), activities (what was done: calls, meetings,
+e-mails, notes) and notifications (what Accord tells a user: reminders, overdue work,
+escalations)."""
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from accord.core.models import Record
+
+CALL, MEETING, EMAIL, VISIT, OTHER, NOTE = "call", "meeting", "email", "visit", "other", "note"
+
+
+class Task(Record):
+    OPEN, DONE, CANCELLED = "open", "done", "cancelled"
+    STATUSES = [(OPEN, _("Open")), (DONE, _("Done")), (CANCELLED, _("Cancelled"))]
+    KINDS = [
+        (CALL, _("Call")),
+        (MEETING, _("Meeting")),
+        (EMAIL, _("E-mail")),
+        (VISIT, _("Visit")),
+        (OTHER, _("Other")),
+    ]
+    LOW, NORMAL, HIGH = 0, 1, 2
+    PRIORITIES = [(LOW, _("Low")), (NORMAL, _("Normal")), (HIGH, _("High"))]
+
+    title = models.CharField(_("title"), max_length=200)
+    kind = models.CharField(_("kind"), max_length=10, choices=KINDS, default=CALL)
+    due_at = models.DateTimeField(_("due"))
+    all_day = models.BooleanField(_("whole day"), default=False)
+    duration_minutes = models.PositiveIntegerField(_("duration, min"), default=0)
+    assignee = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("assignee"),
+        on_delete=models.PROTECT,
+        related_name="tasks",
+    )
+    person = models.ForeignKey(
+        "contacts.Person",
+        verbose_name=_("person"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="tasks",
+    )
+    company = models.ForeignKey(
+        "contacts.Company",
+        verbose_name=_("company"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="tasks",
+    )
+    deal = models.ForeignKey(
+        "sales.Deal",
+        verbose_name=_("deal"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="tasks",
+    )
+    priority = models.PositiveSmallIntegerField(_("priority"), choices=PRIORITIES, default=NORMAL)
+    description = models.TextField(_("description"), blank=True, max_length=10_000)
+    status = models.CharField(_("status"), max_length=10, choices=STATUSES, default=OPEN)
+    result = models.TextField(_("result"), blank=True, max_length=10_000)
+    completed_at = models.DateTimeField(_("completed"), null=True, blank=True)
+    # Reminders: the lead time chosen, when to remind, and whether it was done (the
+    # scheduler claims a task by setting these, so each happens exactly once).
+    remind_minutes = models.PositiveIntegerField(_("remind before, min"), null=True, blank=True)
+    remind_at = models.DateTimeField(null=True, blank=True)
+    reminded_at = models.DateTimeField(null=True, blank=True)
+    overdue_notified_at = models.DateTimeField(null=True, blank=True)
+    escalated_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["assignee", "status", "due_at"], name="task_assignee_due"),
+            models.Index(fields=["status", "due_at", "id"], name="task_status_due"),
+            models.Index(
+                fields=["remind_at"],
+                name="task_reminder_due",
+                condition=Q(status="open", reminded_at__isnull=True, remind_at__isnull=False),
+            ),
+            models.Index(
+                fields=["due_at"],
+                name="task_overdue_watch",
+                condition=Q(status="open", escalated_at__isnull=True),
+            ),
+            models.Index(fields=["deal", "status"], name="task_deal_status"),
+            models.Index(fields=["person", "status"], name="task_person_status"),
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class Activity(models.Model):
+    """Something that happened with a client: a call, a meeting, an e-mail sent outside
+    Accord, a note. It lands on the timelines of the person, company and deal it names."""
+
+    KINDS = [
+        (CALL, _("Call")),
+        (MEETING, _("Meeting")),
+        (EMAIL, _("E-mail")),
+        (VISIT, _("Visit")),
+        (NOTE, _("Note")),
+    ]
+    INBOUND, OUTBOUND = "in", "out"
+    DIRECTIONS = [(OUTBOUND, _("Outgoing")), (INBOUND, _("Incoming"))]
+    OUTCOMES = [
+        ("reached", _("Talked")),
+        ("no_answer", _("No answer")),
+        ("busy", _("Busy")),
+        ("voicemail", _("Left a voicemail")),
+        ("wrong_number", _("Wrong number")),
+    ]
+
+    kind = models.CharField(_("kind"), max_length=10, choices=KINDS)
+    direction = models.CharField(_("direction"), max_length=3, choices=DIRECTIONS, blank=True)
+    outcome = models.CharField(_("outcome"), max_length=20, choices=OUTCOMES, blank=True)
+    duration_minutes = models.PositiveIntegerField(_("duration, min"), default=0)
+    text = models.TextField(_("text"), blank=True, max_length=10_000)
+    occurred_at = models.DateTimeField(_("when"), db_index=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    person = models.ForeignKey(
+        "contacts.Person", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    company = models.ForeignKey(
+        "contacts.Company", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    deal = models.ForeignKey(
+        "sales.Deal", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    task = models.ForeignKey(
+        Task, null=True, blank=True, on_delete=models.SET_NULL, related_name="activities"
+    )
+
+    class Meta:
+        indexes = [models.Index(fields=["actor", "kind", "occurred_at"], name="activity_actor")]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.occurred_at:%Y-%m-%d %H:%M}"
+
+
+class Notification(models.Model):
+    """A message to one user. `key` makes each notice happen once: a second worker, or a
+    second pass after downtime, cannot insert the same reminder again."""
+
+    REMINDER, OVERDUE, ESCALATION, ASSIGNED = "reminder", "overdue", "escalation", "assigned"
+    KINDS = [
+        (REMINDER, _("Reminder")),
+        (OVERDUE, _("Overdue")),
+        (ESCALATION, _("Escalation")),
+        (ASSIGNED, _("Assigned to you")),
+    ]
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications"
+    )
+    kind = models.CharField(max_length=12, choices=KINDS)
+    key = models.CharField(max_length=100, unique=True)
+    task = models.ForeignKey(
+        Task, null=True, blank=True, on_delete=models.CASCADE, related_name="notifications"
+    )
+    data = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField()
+    read_at = models.DateTimeField(null=True, blank=True)
+    emailed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["user", "-created_at", "-id"], name="notification_recent")]
+
+    def __str__(self) -> str:
+        return f"{self.kind} for {self.user_id}"

@@ -1,0 +1,161 @@
+"""Reads of tasks, activities and notifications, scoped to what the user may see."""
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet
+from django.utils import timezone
+from django.utils.formats import date_format
+from django.utils.translation import gettext as _
+
+from accord.core.visibility import READ, scope
+from accord.work.models import Activity, Notification, Task
+
+RECORD_TYPE = "tasks"
+TODAY_LIMIT = 50
+
+
+def tasks_visible_to(user, action: str = READ) -> QuerySet[Task]:
+    return scope(
+        Task.objects.select_related("assignee", "person", "company", "deal"),
+        user=user,
+        record_type=RECORD_TYPE,
+        action=action,
+        owner_field="assignee",
+    )
+
+
+def activities_visible_to(user) -> QuerySet[Activity]:
+    return scope(
+        Activity.objects.select_related("actor", "person", "company", "deal"),
+        user=user,
+        record_type="activities",
+        owner_field="actor",
+    )
+
+
+def open_task_exists(field: str = "deal") -> Exists:
+    """For annotating deals (or clients): whether an open task is planned on them."""
+    return Exists(Task.objects.filter(**{field: OuterRef("pk")}, status=Task.OPEN))
+
+
+def day_bounds(now: datetime) -> tuple[datetime, datetime]:
+    """The start of today and of tomorrow in the active (the user's) time zone."""
+    start = timezone.localtime(now).replace(hour=0, minute=0, second=0, microsecond=0)
+    return start, start + timedelta(days=1)
+
+
+@dataclass
+class MemberLoad:
+    user: object
+    open: int
+    overdue: int
+    today: int
+
+
+def today_for(user, now: datetime | None = None) -> dict:
+    """What the Today screen shows the user: their overdue and today's tasks, the next ones,
+    their deals needing attention, their notifications; for a team head, the team."""
+    from accord.sales.queries import deals_visible_to
+
+    now = now or timezone.now()
+    start, end = day_bounds(now)
+    mine = tasks_visible_to(user).filter(assignee=user, status=Task.OPEN).order_by("due_at", "id")
+    late = Q(all_day=False, due_at__lt=now) | Q(all_day=True, due_at__lt=start)
+    overdue = list(mine.filter(late)[:TODAY_LIMIT])
+    today = list(mine.filter(~late, due_at__lt=end)[:TODAY_LIMIT])
+    upcoming = list(mine.filter(due_at__gte=end)[:5])
+    deals = (
+        deals_visible_to(user)
+        .filter(owner=user, status="open")
+        .annotate(has_next_step=open_task_exists())
+        .select_related("stage")
+    )
+    attention = []
+    for deal in deals.filter(Q(has_next_step=False) | Q(stage__rotting_days__isnull=False))[:200]:
+        days = (now - deal.stage_entered_at).days
+        deal.rotting = bool(deal.stage.rotting_days and days >= deal.stage.rotting_days)
+        deal.days = days
+        if deal.rotting or not deal.has_next_step:
+            attention.append(deal)
+    context = {
+        "overdue": overdue,
+        "today": today,
+        "upcoming": upcoming,
+        "attention": attention[:20],
+        "notifications": list(
+            Notification.objects.filter(user=user)
+            .select_related("task")
+            .order_by("-created_at", "-id")[:10]
+        ),
+        "team": None,
+    }
+    if user.is_team_head:
+        context["team"] = team_overview(user, now, start, end)
+    return context
+
+
+def team_overview(head, now: datetime, start: datetime, end: datetime) -> dict:
+    """For a head: the members' overdue tasks (escalated first) and each member's load."""
+    from accord.accounts.models import User
+
+    team_ids = list(head.headed_teams.values_list("pk", flat=True))
+    members = User.objects.filter(team_id__in=team_ids, is_active=True).exclude(pk=head.pk)
+    late = Q(all_day=False, due_at__lt=now) | Q(all_day=True, due_at__lt=start)
+    open_tasks = Task.objects.filter(status=Task.OPEN, assignee__in=members)
+    counts = {
+        row["assignee"]: row
+        for row in open_tasks.values("assignee").annotate(
+            n=Count("id"),
+            late=Count("id", filter=late),
+            today=Count("id", filter=~late & Q(due_at__lt=end)),
+        )
+    }
+    load = [
+        MemberLoad(
+            member,
+            counts.get(member.pk, {}).get("n", 0),
+            counts.get(member.pk, {}).get("late", 0),
+            counts.get(member.pk, {}).get("today", 0),
+        )
+        for member in members.order_by("full_name")
+    ]
+    overdue = list(
+        open_tasks.filter(late)
+        .select_related("assignee", "person", "company", "deal")
+        .order_by("escalated_at", "due_at")[:TODAY_LIMIT]
+    )
+    return {"load": load, "overdue": overdue}
+
+
+def notifications_for(user) -> QuerySet[Notification]:
+    return (
+        Notification.objects.filter(user=user).select_related("task").order_by("-created_at", "-id")
+    )
+
+
+def unread_count(user) -> int:
+    return Notification.objects.filter(user=user, read_at=None).count()
+
+
+def notification_text(notice: Notification) -> str:
+    """One line saying what the notification is about, in the active language."""
+    data = notice.data
+    title = data.get("title", "")
+    due = data.get("due_at")
+    when = (
+        date_format(timezone.localtime(datetime.fromisoformat(due)), "SHORT_DATETIME_FORMAT")
+        if due
+        else ""
+    )
+    if notice.kind == Notification.REMINDER:
+        return _("Time for “%(title)s” (due %(when)s)") % {"title": title, "when": when}
+    if notice.kind == Notification.OVERDUE:
+        return _("“%(title)s” is overdue (was due %(when)s)") % {"title": title, "when": when}
+    if notice.kind == Notification.ESCALATION:
+        return _("%(user)s has not done “%(title)s”, due %(when)s") % {
+            "user": data.get("assignee", ""),
+            "title": title,
+            "when": when,
+        }
+    return _("New task for you: “%(title)s”, due %(when)s") % {"title": title, "when": when}

@@ -1,0 +1,357 @@
+"""Every write of tasks, activities and notifications."""
+
+from datetime import datetime, timedelta
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from accord.accounts.models import User
+from accord.core.errors import StaleVersion
+from accord.core.events import emit
+from accord.core.timeline import field_changes, timeline_record
+from accord.core.visibility import NONE, READ, WRITE, allows, effective_level
+from accord.work.models import Activity, Notification, Task
+
+RECORD_TYPE = "tasks"
+TASK_FIELDS = [
+    "title", "kind", "due_at", "all_day", "duration_minutes", "assignee", "person", "company",
+    "deal", "priority", "description", "remind_minutes",
+]  # fmt: skip
+MAX_TEXT = 10_000
+CONTACT_KINDS = {"call", "meeting", "email", "visit"}  # what counts as contact with a client
+
+
+# --- Permission -----------------------------------------------------------------------
+
+
+def can_change(actor: User, task: Task) -> bool:
+    return allows(
+        actor,
+        record_type=RECORD_TYPE,
+        action=WRITE,
+        owner_id=task.assignee_id,
+        owner_team_id=task.assignee.team_id,
+    ) or (task.created_by_id == actor.pk and effective_level(actor, RECORD_TYPE, WRITE) != NONE)
+
+
+def require_change(actor: User, task: Task) -> None:
+    if not can_change(actor, task):
+        raise PermissionDenied(_("You may not change this task."))
+
+
+def sees(user: User, record) -> bool:
+    """Whether `user` may read a linked client or deal."""
+    record_type = "deals" if record._meta.model_name == "deal" else "clients"
+    owner = record.owner
+    return allows(
+        user,
+        record_type=record_type,
+        action=READ,
+        owner_id=record.owner_id,
+        owner_team_id=owner.team_id if owner else None,
+    )
+
+
+# --- Tasks ---------------------------------------------------------------------------
+
+
+def clean_task(actor: User, data: dict, current: Task | None, *, allow_past: bool) -> dict:
+    """Check a task's fields; {field: [messages]} on anything wrong, nothing fixed silently."""
+    errors: dict[str, list[str]] = {}
+    if "title" in data or current is None:
+        data["title"] = str(data.get("title") or "").strip()
+        if not data["title"]:
+            errors["title"] = [_("Say what is to be done.")]
+        elif len(data["title"]) > 200:
+            errors["title"] = [_("At most %(limit)s characters.") % {"limit": 200}]
+    if "kind" in data and data["kind"] not in dict(Task.KINDS):
+        errors["kind"] = [_("Choose a kind from the list.")]
+    if "priority" in data and data["priority"] not in dict(Task.PRIORITIES):
+        errors["priority"] = [_("Choose a priority from the list.")]
+    for name in ("description",):
+        if len(str(data.get(name) or "")) > MAX_TEXT:
+            errors[name] = [_("At most %(limit)s characters.") % {"limit": MAX_TEXT}]
+    duration = data.get("duration_minutes")
+    if duration is not None and (not isinstance(duration, int) or not 0 <= duration <= 24 * 60):
+        errors["duration_minutes"] = [_("Give the duration in minutes, up to a day.")]
+    remind = data.get("remind_minutes")
+    if remind is not None and (not isinstance(remind, int) or not 0 <= remind <= 7 * 24 * 60):
+        errors["remind_minutes"] = [_("Give the reminder in minutes before, up to a week.")]
+    due = data.get("due_at", current.due_at if current else None)
+    if not isinstance(due, datetime) or timezone.is_naive(due):
+        errors["due_at"] = [_("Give the date and time it is due.")]
+    elif (
+        "due_at" in data
+        and not allow_past
+        and due + (timedelta(days=1) if data.get("all_day") else timedelta(0))
+        < timezone.now() - timedelta(minutes=1)
+        and (current is None or due != current.due_at)
+    ):
+        errors["due_at"] = [_("This is in the past. Save again to keep it anyway.")]
+    assignee = data.get("assignee") or (current.assignee if current else actor)
+    data["assignee"] = assignee
+    if not assignee.is_active:
+        errors["assignee"] = [_("The assignee must be an active user.")]
+    elif assignee.pk != actor.pk and not allows(
+        actor,
+        record_type=RECORD_TYPE,
+        action=WRITE,
+        owner_id=assignee.pk,
+        owner_team_id=assignee.team_id,
+    ):
+        errors["assignee"] = [_("You may not give tasks to this person.")]
+    for name in ("person", "company", "deal"):
+        record = data.get(name, getattr(current, name) if current else None)
+        if record is None:
+            continue
+        if not sees(actor, record):
+            errors[name] = [_("You cannot see this record.")]
+        elif not sees(assignee, record):
+            errors[name] = [
+                _("%(user)s cannot see %(record)s: choose someone who can, or change its owner.")
+                % {"user": assignee, "record": record}
+            ]
+    if errors:
+        raise ValidationError(errors)
+    return data
+
+
+def schedule_notices(task: Task) -> None:
+    """Set when to remind, and clear what was sent for an earlier due time."""
+    task.remind_at = (
+        task.due_at - timedelta(minutes=task.remind_minutes)
+        if task.remind_minutes is not None
+        else None
+    )
+    task.reminded_at = task.overdue_notified_at = task.escalated_at = None
+
+
+def subjects(task_or_activity) -> list:
+    """The records on whose timeline a task or an activity shows."""
+    return [
+        r for r in (task_or_activity.person, task_or_activity.company, task_or_activity.deal) if r
+    ]
+
+
+@transaction.atomic
+def task_create(*, actor: User, data: dict, allow_past: bool = False) -> Task:
+    """A new open task; the assignee (the actor unless named) is told when it is not them."""
+    if effective_level(actor, RECORD_TYPE, WRITE) == NONE:
+        raise PermissionDenied(_("Your role does not allow creating tasks."))
+    data = clean_task(actor, dict(data), None, allow_past=allow_past)
+    task = Task(created_by=actor, **{k: data[k] for k in TASK_FIELDS if data.get(k) is not None})
+    schedule_notices(task)
+    task.save()
+    timeline_record(subject=task, kind="created", actor=actor)
+    for subject in subjects(task):
+        timeline_record(subject=subject, kind="task_added", actor=actor, data=task_summary(task))
+    if task.assignee_id != actor.pk:
+        notify(task.assignee, Notification.ASSIGNED, f"assigned:{task.pk}:{task.version}", task)
+    emit("task.created", task_id=task.pk, actor_id=actor.pk)
+    return task
+
+
+def task_summary(task: Task) -> dict:
+    return {"task_id": task.pk, "title": task.title, "due_at": task.due_at.isoformat()}
+
+
+@transaction.atomic
+def task_update(
+    *, actor: User, task: Task, data: dict, version: int | None = None, allow_past: bool = False
+) -> Task:
+    """Change a task (not its status: see task_complete, task_cancel, task_reopen)."""
+    task = Task.objects.select_for_update().select_related("assignee").get(pk=task.pk)
+    require_change(actor, task)
+    if version is not None and version != task.version:
+        raise StaleVersion(task.version)
+    before = snapshot(task)
+    data = clean_task(actor, dict(data), task, allow_past=allow_past)
+    for name in TASK_FIELDS:
+        if name in data:
+            setattr(task, name, data[name])
+    if before["due_at"] != task.due_at or before["remind_minutes"] != task.remind_minutes:
+        schedule_notices(task)
+    task.version += 1
+    task.save()
+    changes = field_changes(before, snapshot(task), sorted(before))
+    if changes:
+        timeline_record(subject=task, kind="changed", actor=actor, data={"changes": changes})
+    if before["assignee"] != str(task.assignee) and task.assignee_id != actor.pk:
+        notify(task.assignee, Notification.ASSIGNED, f"assigned:{task.pk}:{task.version}", task)
+    emit("task.updated", task_id=task.pk, actor_id=actor.pk)
+    return task
+
+
+def task_reschedule(*, actor: User, task: Task, due_at: datetime, **options) -> Task:
+    return task_update(actor=actor, task=task, data={"due_at": due_at}, **options)
+
+
+def snapshot(task: Task) -> dict:
+    values = {name: getattr(task, name) for name in TASK_FIELDS}
+    for name in ("assignee", "person", "company", "deal"):
+        values[name] = str(values[name]) if values[name] else None
+    return values
+
+
+@transaction.atomic
+def task_complete(*, actor: User, task: Task, result: str = "", call: dict | None = None) -> Task:
+    """Mark a task done with what came of it; `call` ({direction, outcome, duration_minutes})
+    also logs the call on the client's timeline in the same step."""
+    task = Task.objects.select_for_update().select_related("assignee").get(pk=task.pk)
+    require_change(actor, task)
+    if task.status != Task.OPEN:
+        raise ValidationError({"status": [_("This task is already closed.")]})
+    result = (result or "").strip()
+    if len(result) > MAX_TEXT:
+        raise ValidationError(
+            {"result": [_("At most %(limit)s characters.") % {"limit": MAX_TEXT}]}
+        )
+    task.status, task.result, task.completed_at = Task.DONE, result, timezone.now()
+    task.version += 1
+    task.save()
+    timeline_record(subject=task, kind="done", actor=actor, data={"result": result})
+    if call is not None:
+        activity_log(
+            actor=actor,
+            data={
+                **call,
+                "kind": task.kind if task.kind in CONTACT_KINDS else "call",
+                "text": result,
+                "person": task.person,
+                "company": task.company,
+                "deal": task.deal,
+                "task": task,
+            },
+        )
+    else:
+        for subject in subjects(task):
+            timeline_record(
+                subject=subject,
+                kind="task_done",
+                actor=actor,
+                data={**task_summary(task), "result": result},
+            )
+    emit("task.completed", task_id=task.pk, actor_id=actor.pk)
+    return task
+
+
+@transaction.atomic
+def task_cancel(*, actor: User, task: Task) -> Task:
+    return _close(actor, task, Task.CANCELLED, "cancelled")
+
+
+@transaction.atomic
+def task_reopen(*, actor: User, task: Task) -> Task:
+    return _close(actor, task, Task.OPEN, "reopened")
+
+
+def _close(actor: User, task: Task, status: str, kind: str) -> Task:
+    task = Task.objects.select_for_update().select_related("assignee").get(pk=task.pk)
+    require_change(actor, task)
+    if (status == Task.OPEN) == (task.status == Task.OPEN):
+        state = task.get_status_display().lower()
+        raise ValidationError(
+            {"status": [_("The task is already %(status)s.") % {"status": state}]}
+        )
+    task.status = status
+    task.completed_at = None
+    if status == Task.OPEN:
+        schedule_notices(task)
+    task.version += 1
+    task.save()
+    timeline_record(subject=task, kind=kind, actor=actor)
+    emit(f"task.{kind}", task_id=task.pk, actor_id=actor.pk)
+    return task
+
+
+# --- Activities ----------------------------------------------------------------------
+
+
+@transaction.atomic
+def activity_log(*, actor: User, data: dict) -> Activity:
+    """Record a call, meeting, e-mail, visit or note on its client's and deal's timelines."""
+    if effective_level(actor, "activities", WRITE) == NONE:
+        raise PermissionDenied(_("Your role does not allow logging activities."))
+    errors: dict[str, list[str]] = {}
+    kind = data.get("kind")
+    if kind not in dict(Activity.KINDS):
+        errors["kind"] = [_("Choose a kind from the list.")]
+    if data.get("direction", "") not in ("", *dict(Activity.DIRECTIONS)):
+        errors["direction"] = [_("Choose a direction from the list.")]
+    if data.get("outcome", "") not in ("", *dict(Activity.OUTCOMES)):
+        errors["outcome"] = [_("Choose an outcome from the list.")]
+    duration = data.get("duration_minutes") or 0
+    if not isinstance(duration, int) or not 0 <= duration <= 24 * 60:
+        errors["duration_minutes"] = [_("Give the duration in minutes, up to a day.")]
+    text = str(data.get("text") or "").strip()
+    if len(text) > MAX_TEXT:
+        errors["text"] = [_("At most %(limit)s characters.") % {"limit": MAX_TEXT}]
+    if kind == "note" and not text:
+        errors["text"] = [_("Write the note.")]
+    occurred_at = data.get("occurred_at") or timezone.now()
+    if occurred_at > timezone.now() + timedelta(minutes=5):
+        errors["occurred_at"] = [_("An activity cannot happen in the future: plan a task.")]
+    links = {name: data.get(name) for name in ("person", "company", "deal")}
+    if not any(links.values()):
+        errors["person"] = [_("Choose the client or deal this was about.")]
+    for name, record in links.items():
+        if record is not None and not sees(actor, record):
+            errors[name] = [_("You cannot see this record.")]
+    if errors:
+        raise ValidationError(errors)
+    activity = Activity.objects.create(
+        kind=kind,
+        direction=data.get("direction", ""),
+        outcome=data.get("outcome", ""),
+        duration_minutes=duration,
+        text=text,
+        occurred_at=occurred_at,
+        actor=actor,
+        task=data.get("task"),
+        **links,
+    )
+    summary = {
+        "activity_id": activity.pk,
+        "kind": kind,
+        "direction": activity.direction,
+        "outcome": activity.outcome,
+        "duration_minutes": duration,
+        "text": text,
+    }
+    for subject in subjects(activity):
+        timeline_record(
+            subject=subject, kind="activity", actor=actor, data=summary, occurred_at=occurred_at
+        )
+        if kind in CONTACT_KINDS and subject._meta.model_name in ("person", "company"):
+            type(subject).objects.filter(pk=subject.pk).exclude(
+                last_contact_at__gt=occurred_at
+            ).update(last_contact_at=occurred_at)
+    emit("activity.logged", activity_id=activity.pk, actor_id=actor.pk)
+    return activity
+
+
+# --- Notifications ---------------------------------------------------------------------
+
+
+def notify(user: User, kind: str, key: str, task: Task | None = None, **data) -> bool:
+    """Tell `user` something once: a second call with the same key adds nothing."""
+    if task is not None:
+        data = {"title": task.title, "due_at": task.due_at.isoformat(),
+                "assignee": str(task.assignee), **data}  # fmt: skip
+    created = Notification.objects.bulk_create(
+        [Notification(user=user, kind=kind, key=key, task=task, data=data,
+                      created_at=timezone.now())],
+        ignore_conflicts=True,
+    )  # fmt: skip
+    return bool(created)
+
+
+@transaction.atomic
+def notifications_read(*, user: User, ids: list[int] | None = None) -> int:
+    """Mark the user's notifications read (these ids, or all); answers how many changed."""
+    mine = Notification.objects.filter(user=user, read_at=None)
+    if ids is not None:
+        mine = mine.filter(pk__in=ids)
+    return mine.update(read_at=timezone.now())
