@@ -13,7 +13,6 @@ def api_not_found(request, rest=""):
 
 
 urlpatterns = [
-    path("", web.today, name="today"),
     path("login/", web.login, name="login"),
     path("logout/", web.logout, name="logout"),
     path("search/", web.search, name="search"),
@@ -21,6 +20,7 @@ urlpatterns = [
     path("", include("accord.accounts.urls")),
     path("", include("accord.contacts.urls")),
     path("", include("accord.sales.urls")),
+    path("", include("accord.work.urls")),
     path("", include("accord.reports.urls")),
     path("healthz", web.healthz, name="healthz"),
     path("api/v1/", api.urls),

@@ -86,3 +86,34 @@ def log_in(client: Client, email: str, password: str = PASSWORD) -> bool:
     """Log in through the login page, as a person does (throttling and all)."""
     response = client.post("/login/", {"username": email, "password": password})
     return response.status_code == 302 and "_auth_user_id" in client.session
+
+
+@pytest.fixture
+def smtp_server(settings):
+    """A real SMTP server on 127.0.0.1 (aiosmtpd); Accord's mailer points at it. The
+    messages it received are in the returned list, as email.message.Message objects."""
+    from email import message_from_bytes
+
+    from aiosmtpd.controller import Controller
+
+    received = []
+
+    class Handler:
+        async def handle_DATA(self, server, session, envelope):
+            received.append(message_from_bytes(envelope.content))
+            return "250 OK"
+
+    import socket
+
+    with socket.socket() as probe:  # a free port (aiosmtpd does not report one it picked)
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    controller = Controller(Handler(), hostname="127.0.0.1", port=port)
+    controller.start()
+    settings.MAILERS = {"default": {
+        "BACKEND": "django.core.mail.backends.smtp.EmailBackend",
+        "OPTIONS": {"host": "127.0.0.1", "port": port, "timeout": 5},
+    }}  # fmt: skip
+    settings.EMAIL_ENABLED = True
+    yield received
+    controller.stop()

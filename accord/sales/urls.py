@@ -12,6 +12,7 @@ urlpatterns = [
     ),
     path("deals/new/", views.deal_new, name="deal_new"),
     path("deals/list/", views.deal_list, name="deal_list"),
+    path("deals/pick/", views.deal_pick, name="deal_pick"),
     path("deals/<int:pk>/", views.deal_detail, name="deal_detail"),
     path("deals/<int:pk>/edit/", views.deal_edit, name="deal_edit"),
     path("deals/<int:pk>/move/", views.deal_move_view, name="deal_move"),

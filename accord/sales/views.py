@@ -4,7 +4,8 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import Http404, JsonResponse
+from django.db.models import Case, Value, When
+from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -108,6 +109,25 @@ def deal_board(request, pipeline_id: int):
             "segments": segments_visible_to(request.user),
             "currency": settings.ACCORD_CURRENCY,
         },
+    )
+
+
+@login_required
+def deal_pick(request):
+    """The options of a deal picker (web.widgets.RecordPicker): open deals first."""
+    query = request.GET.get("q", "").strip()
+    if len(query) < 2:
+        return HttpResponse(status=204)
+    deals = deals_visible_to(request.user)
+    for word in query.split()[:5]:
+        deals = deals.filter(title__icontains=word)
+    open_first = Case(When(status=Deal.OPEN, then=Value(0)), default=Value(1))
+    found = deals.order_by(open_first, "-updated_at")[:20]
+    options = [(deal.pk, f"{deal} · {deal.person or deal.company or deal.stage}") for deal in found]
+    return render(
+        request,
+        "web/widgets/picker_options.html",
+        {"empty": request.GET.get("empty", "—")[:100], "options": options, "query": query},
     )
 
 

@@ -26,6 +26,8 @@ ICONS = [
     "megaphone", "settings", "search", "plus", "bell", "x", "check", "chevron-down",
     "chevron-right", "chevron-left", "log-out", "user", "phone", "mail", "calendar",
     "clock", "tag", "trash-2", "pencil", "filter", "download", "upload", "ellipsis",
+    "triangle-alert", "message-square", "map-pin", "circle-check", "phone-incoming",
+    "phone-outgoing",
 ]  # fmt: skip
 
 

@@ -24,6 +24,8 @@ def new_items_for(user) -> list[dict]:
         items.append({"label": _("Company"), "url": reverse("client_new", args=["companies"])})
     if user.access_level("deals", "write") != "none":
         items.append({"label": _("Deal"), "url": reverse("deal_new")})
+    if user.access_level("tasks", "write") != "none":
+        items.append({"label": _("Task"), "url": reverse("task_new")})
     if user.can("manage_users"):
         items.append({"label": _("User"), "url": reverse("user_new")})
     return items

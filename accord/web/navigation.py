@@ -35,6 +35,13 @@ ENTRIES = [
         lambda u: u.access_level("deals", "read") != "none",
     ),
     NavEntry(
+        "task_list",
+        _("Tasks"),
+        "list-checks",
+        "tasks",
+        lambda u: u.access_level("tasks", "read") != "none",
+    ),
+    NavEntry(
         "reports",
         _("Reports"),
         "chart-column",

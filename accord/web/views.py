@@ -43,11 +43,6 @@ def csrf_failure(request, reason=""):
 
 
 @login_required
-def today(request):
-    return render(request, "web/today.html", {"page_title": _("Today")})
-
-
-@login_required
 @require_GET
 def search(request):
     query = request.GET.get("q", "")[:200]

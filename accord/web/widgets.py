@@ -17,9 +17,9 @@ class RecordPicker(forms.Select):
 
     template_name = "web/widgets/picker.html"
 
-    def __init__(self, plural: str, *, placeholder=None, attrs=None):
+    def __init__(self, plural: str, *, url_name="client_pick", placeholder=None, attrs=None):
         super().__init__(attrs)
-        self.plural = plural
+        self.plural, self.url_name = plural, url_name
         self.placeholder = placeholder or _("Type a name, phone or e-mail…")
 
     def optgroups(self, name, value, attrs=None):
@@ -39,7 +39,7 @@ class RecordPicker(forms.Select):
         context = super().get_context(name, value, attrs)
         empty = self.choices.field.empty_label or "—"
         context["picker"] = {
-            "url": reverse("client_pick", args=[self.plural]),
+            "url": reverse(self.url_name, args=[self.plural] if self.plural else []),
             "vals": json.dumps({"empty": str(empty)}),
             "placeholder": self.placeholder,
         }

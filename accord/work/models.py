@@ -2,8 +2,11 @@
 e-mails, notes) and notifications (what Accord tells a user: reminders, overdue work,
 escalations)."""
 
+from datetime import timedelta
+
 from django.conf import settings
 from django.db import models
+from django.utils import timezone
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
@@ -93,6 +96,13 @@ class Task(Record):
 
     def __str__(self) -> str:
         return self.title
+
+    @property
+    def is_overdue(self) -> bool:
+        """Open and past due (a whole-day task once its day is over)."""
+        if self.status != self.OPEN:
+            return False
+        return self.due_at + timedelta(days=1 if self.all_day else 0) <= timezone.now()
 
 
 class Activity(models.Model):

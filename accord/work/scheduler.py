@@ -15,7 +15,7 @@ from django.conf import settings
 from django.core.mail import send_mail
 from django.db import connection, transaction
 from django.db.models import Q
-from django.utils import translation
+from django.utils import timezone, translation
 
 from accord.accounts.models import Team
 from accord.work.models import Notification, Task
@@ -119,7 +119,10 @@ def send_emails(now: datetime) -> int:
         user = notice.user
         if not user.is_active or not user.email:
             continue
-        with translation.override(user.language or settings.LANGUAGE_CODE):
+        with (
+            translation.override(user.language or settings.LANGUAGE_CODE),
+            timezone.override(user.time_zone or settings.TIME_ZONE),
+        ):
             text = notification_text(notice)
             try:
                 send_mail(text, text, None, [user.email])

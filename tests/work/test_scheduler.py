@@ -124,3 +124,22 @@ def test_two_workers_at_the_same_moment_notify_once(owner, team):
     assert Notification.objects.filter(kind="overdue").count() == 300
     assert Notification.objects.filter(kind="escalation").count() == 300
     assert not Task.objects.filter(escalated_at=None).exists()
+
+
+def test_reminders_and_escalations_are_emailed_once_in_the_users_language(
+    owner, team, smtp_server
+):
+    owner.language = "ru"
+    owner.save()
+    with time_machine.travel(NOON - timedelta(hours=2), tick=False):
+        task_create(actor=owner, data={"title": "Перезвонить Анне", "due_at": NOON,
+                                       "remind_minutes": 15})  # fmt: skip
+    tick(NOON - timedelta(minutes=15))
+    tick(NOON - timedelta(minutes=14))
+    assert [m["To"] for m in smtp_server] == [owner.email]
+    body = smtp_server[0].get_payload(decode=True).decode()
+    assert "Перезвонить Анне" in body and "Пора" in body
+    tick(NOON + timedelta(minutes=20))
+    assert sorted(m["To"] for m in smtp_server) == sorted(
+        [owner.email, owner.email, team.head.email]
+    )

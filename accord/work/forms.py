@@ -1,0 +1,182 @@
+"""Forms of the task and activity screens: they read the request; the services validate."""
+
+from datetime import datetime, time
+
+from django import forms
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from accord.accounts.models import User
+from accord.contacts.models import Company, Person
+from accord.sales.models import Deal
+from accord.web.widgets import RecordPicker
+from accord.work.models import Activity, Task
+
+REMINDERS = [
+    ("", _("No reminder")),
+    ("0", _("At the due time")),
+    ("5", _("5 minutes before")),
+    ("15", _("15 minutes before")),
+    ("30", _("30 minutes before")),
+    ("60", _("1 hour before")),
+    ("1440", _("1 day before")),
+]
+
+
+class LinksMixin(forms.Form):
+    """The client and deal a task or an activity is about (pickers: there may be a million)."""
+
+    person = forms.ModelChoiceField(
+        label=_("Person"),
+        queryset=Person.objects.none(),
+        required=False,
+        empty_label=_("Nobody"),
+        widget=RecordPicker("people"),
+    )
+    company = forms.ModelChoiceField(
+        label=_("Company"),
+        queryset=Company.objects.none(),
+        required=False,
+        empty_label=_("No company"),
+        widget=RecordPicker("companies"),
+    )
+    deal = forms.ModelChoiceField(
+        label=_("Deal"),
+        queryset=Deal.objects.none(),
+        required=False,
+        empty_label=_("No deal"),
+        widget=RecordPicker("", url_name="deal_pick", placeholder=_("Type a deal's title…")),
+    )
+
+    def limit_links(self, user) -> None:
+        from accord.contacts.queries import companies_visible_to, people_visible_to
+        from accord.sales.queries import deals_visible_to
+
+        self.fields["person"].queryset = people_visible_to(user)
+        self.fields["company"].queryset = companies_visible_to(user)
+        self.fields["deal"].queryset = deals_visible_to(user)
+
+
+class TaskForm(LinksMixin):
+    title = forms.CharField(label=_("What is to be done"), max_length=200)
+    kind = forms.ChoiceField(label=_("Kind"), choices=Task.KINDS)
+    due_date = forms.DateField(label=_("Due"), widget=forms.DateInput(attrs={"type": "date"}))
+    due_time = forms.TimeField(
+        label=_("Time"),
+        required=False,
+        widget=forms.TimeInput(attrs={"type": "time"}),
+        help_text=_("Empty: any time that day."),
+    )
+    duration_minutes = forms.IntegerField(
+        label=_("Duration, min"), required=False, min_value=0, max_value=24 * 60
+    )
+    assignee = forms.ModelChoiceField(
+        label=_("Assignee"), queryset=User.objects.filter(is_active=True), empty_label=None
+    )
+    priority = forms.TypedChoiceField(
+        label=_("Priority"), choices=Task.PRIORITIES, coerce=int, initial=Task.NORMAL
+    )
+    remind_minutes = forms.TypedChoiceField(
+        label=_("Remind me"), choices=REMINDERS, coerce=int, empty_value=None, required=False
+    )
+    description = forms.CharField(
+        label=_("Description"),
+        required=False,
+        max_length=10_000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
+    confirm_past = forms.BooleanField(required=False, widget=forms.HiddenInput)
+    version = forms.IntegerField(required=False, widget=forms.HiddenInput)
+
+    def service_data(self) -> dict:
+        data = {
+            name: self.cleaned_data[name]
+            for name in ("title", "kind", "assignee", "priority", "description", "person",
+                         "company", "deal", "remind_minutes")
+        }  # fmt: skip
+        data["duration_minutes"] = self.cleaned_data["duration_minutes"] or 0
+        moment = self.cleaned_data["due_time"]
+        data["all_day"] = moment is None
+        data["due_at"] = timezone.make_aware(
+            datetime.combine(self.cleaned_data["due_date"], moment or time(0, 0))
+        )
+        return data
+
+
+def task_initial(task: Task) -> dict:
+    local = timezone.localtime(task.due_at)
+    initial = {
+        name: getattr(task, name)
+        for name in ("title", "kind", "assignee", "priority", "description", "person",
+                     "company", "deal", "remind_minutes", "duration_minutes", "version")
+    }  # fmt: skip
+    initial["due_date"] = local.date()
+    initial["due_time"] = None if task.all_day else local.time().replace(second=0)
+    return initial
+
+
+class QuickTaskForm(forms.Form):
+    line = forms.CharField(
+        label=_("New task"),
+        max_length=300,
+        widget=forms.TextInput(attrs={"placeholder": _("Call back Monday 10:00")}),
+    )
+    person = forms.IntegerField(required=False, widget=forms.HiddenInput)
+    company = forms.IntegerField(required=False, widget=forms.HiddenInput)
+    deal = forms.IntegerField(required=False, widget=forms.HiddenInput)
+    next = forms.CharField(required=False, widget=forms.HiddenInput)
+
+
+class CompleteForm(forms.Form):
+    result = forms.CharField(
+        label=_("What came of it"),
+        required=False,
+        max_length=10_000,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+    log_call = forms.BooleanField(label=_("Log it as a call"), required=False)
+    direction = forms.ChoiceField(label=_("Direction"), choices=Activity.DIRECTIONS, required=False)
+    outcome = forms.ChoiceField(
+        label=_("Outcome"), choices=[("", "—"), *Activity.OUTCOMES], required=False
+    )
+    duration_minutes = forms.IntegerField(
+        label=_("Duration, min"), required=False, min_value=0, max_value=24 * 60
+    )
+
+    def call(self) -> dict | None:
+        if not self.cleaned_data.get("log_call"):
+            return None
+        return {
+            "direction": self.cleaned_data["direction"] or Activity.OUTBOUND,
+            "outcome": self.cleaned_data["outcome"],
+            "duration_minutes": self.cleaned_data["duration_minutes"] or 0,
+        }
+
+
+class ActivityForm(forms.Form):
+    kind = forms.ChoiceField(label=_("What happened"), choices=Activity.KINDS)
+    direction = forms.ChoiceField(
+        label=_("Direction"), choices=[("", "—"), *Activity.DIRECTIONS], required=False
+    )
+    outcome = forms.ChoiceField(
+        label=_("Outcome"), choices=[("", "—"), *Activity.OUTCOMES], required=False
+    )
+    duration_minutes = forms.IntegerField(
+        label=_("Duration, min"), required=False, min_value=0, max_value=24 * 60
+    )
+    occurred_at = forms.DateTimeField(
+        label=_("When"),
+        required=False,
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
+        help_text=_("Empty: now."),
+    )
+    text = forms.CharField(
+        label=_("Notes"),
+        required=False,
+        max_length=10_000,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+    person = forms.IntegerField(required=False, widget=forms.HiddenInput)
+    company = forms.IntegerField(required=False, widget=forms.HiddenInput)
+    deal = forms.IntegerField(required=False, widget=forms.HiddenInput)
+    next = forms.CharField(required=False, widget=forms.HiddenInput)

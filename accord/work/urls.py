@@ -1,0 +1,17 @@
+from django.urls import path
+
+from accord.work import views
+
+urlpatterns = [
+    path("", views.today, name="today"),
+    path("tasks/", views.task_list, name="task_list"),
+    path("tasks/new/", views.task_new, name="task_new"),
+    path("tasks/quick/", views.task_quick, name="task_quick"),
+    path("tasks/<int:pk>/", views.task_detail, name="task_detail"),
+    path("tasks/<int:pk>/complete/", views.task_complete_view, name="task_complete"),
+    path("tasks/<int:pk>/<str:action>/", views.task_action, name="task_action"),
+    path("activities/new/", views.activity_new, name="activity_new"),
+    path("notifications/", views.notifications, name="notifications"),
+    path("notifications/bell/", views.notifications_bell, name="notifications_bell"),
+    path("notifications/read/", views.notifications_mark_read, name="notifications_read"),
+]

@@ -1,0 +1,353 @@
+"""Screens of the daily work: Today, tasks, logging activities, notifications."""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import Http404, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.formats import date_format
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from accord.accounts.queries import owner_choices
+from accord.core.errors import StaleVersion
+from accord.core.pagination import InvalidCursor, keyset_page
+from accord.core.visibility import NONE, WRITE, effective_level
+from accord.web import records
+from accord.web.forms import apply_errors
+from accord.work import forms
+from accord.work.models import Task
+from accord.work.queries import (
+    notification_text,
+    notifications_for,
+    tasks_visible_to,
+    today_for,
+    unread_count,
+)
+from accord.work.quickadd import next_working_morning, parse_line
+from accord.work.services import (
+    activity_log,
+    can_change,
+    notifications_read,
+    task_cancel,
+    task_complete,
+    task_create,
+    task_reopen,
+    task_update,
+)
+
+LIST_PAGE = 50
+
+
+def back_to(request, fallback: str) -> str:
+    """The page to return to after a form posted from a card, the board or Today."""
+    target = request.POST.get("next") or request.GET.get("next") or ""
+    if url_has_allowed_host_and_scheme(target, {request.get_host()}, request.is_secure()):
+        return target
+    return fallback
+
+
+def linked(request, data: dict) -> dict:
+    """The person / company / deal ids a quick form names, as records the user may see."""
+    from accord.contacts.queries import companies_visible_to, people_visible_to
+    from accord.sales.queries import deals_visible_to
+
+    visible = {
+        "person": people_visible_to,
+        "company": companies_visible_to,
+        "deal": deals_visible_to,
+    }
+    found = {}
+    for name, query in visible.items():
+        if data.get(name):
+            record = query(request.user).filter(pk=data[name]).first()
+            if record is None:
+                raise Http404
+            found[name] = record
+    return found
+
+
+# --- Today -----------------------------------------------------------------------------
+
+
+def dress(tasks, user) -> list:
+    """Whether the user may tick each task done (for the rows' Done button)."""
+    for task in tasks:
+        task.can_complete = can_change(user, task)
+    return tasks
+
+
+@login_required
+def today(request):
+    context = today_for(request.user)
+    for notice in context["notifications"]:
+        notice.text = notification_text(notice)
+    for key in ("overdue", "today", "upcoming"):
+        dress(context[key], request.user)
+    if context["team"]:
+        dress(context["team"]["overdue"], request.user)
+    return render(
+        request,
+        "work/today.html",
+        {"page_title": _("Today"), "quick_form": forms.QuickTaskForm(), **context},
+    )
+
+
+# --- Tasks -----------------------------------------------------------------------------
+
+TASK_VIEWS = {"mine", "overdue", "team", "done"}
+
+
+@login_required
+def task_list(request):
+    view = request.GET.get("view", "mine")
+    view = view if view in TASK_VIEWS else "mine"
+    tasks = tasks_visible_to(request.user)
+    now = timezone.now()
+    if view == "mine":
+        tasks = tasks.filter(assignee=request.user, status=Task.OPEN)
+    elif view == "overdue":
+        tasks = tasks.filter(status=Task.OPEN, due_at__lt=now)
+    elif view == "team":
+        tasks = tasks.filter(status=Task.OPEN)
+    else:
+        tasks = tasks.filter(status=Task.DONE)
+    assignee = request.GET.get("assignee", "")
+    if assignee.isdigit() and len(assignee) < 18:
+        tasks = tasks.filter(assignee_id=int(assignee))
+    sort = "-due_at" if view == "done" else "due_at"
+    try:
+        page = keyset_page(tasks, sort=sort, cursor=request.GET.get("cursor"), limit=LIST_PAGE)
+    except InvalidCursor:
+        raise Http404 from None
+    query = request.GET.copy()
+    query.pop("cursor", None)
+    context = {
+        "page_title": _("Tasks"),
+        "tasks": dress(page.items, request.user),
+        "view": view,
+        "show_assignee": view != "mine",
+        "assignee": assignee,
+        "owners": owner_choices(request.user),
+        "next_url": f"?{query.urlencode()}&cursor={page.next_cursor}" if page.next_cursor else "",
+        "quick_form": forms.QuickTaskForm(),
+        "can_write": effective_level(request.user, "tasks", WRITE) != NONE,
+    }
+    if request.htmx and request.GET.get("cursor"):
+        return render(request, "work/tasks.html#rows", context)
+    return render(request, "work/tasks.html", context)
+
+
+@login_required
+@require_POST
+def task_quick(request):
+    """A task from one typed line, from Today, a card, a deal or the task list."""
+    form = forms.QuickTaskForm(request.POST)
+    fallback = reverse("task_list")
+    if not form.is_valid():
+        messages.error(request, _("Type what is to be done, e.g. “Call back Monday 10:00”."))
+        return redirect(back_to(request, fallback))
+    parsed = parse_line(form.cleaned_data["line"], language=request.LANGUAGE_CODE)
+    data = {
+        "title": parsed.title,
+        "kind": parsed.kind,
+        "due_at": parsed.due_at or next_working_morning(),
+        "all_day": parsed.all_day,
+        "remind_minutes": None if parsed.all_day else 15,
+        **linked(request, form.cleaned_data),
+    }
+    try:
+        task = task_create(actor=request.user, data=data)
+    except (ValidationError, PermissionDenied) as error:
+        messages.error(request, " ".join(getattr(error, "messages", [str(error)])))
+    else:
+        when = timezone.localtime(task.due_at)
+        shown = date_format(when, "SHORT_DATE_FORMAT" if task.all_day else "SHORT_DATETIME_FORMAT")
+        text = _("Task “%(title)s” added for %(when)s.")
+        messages.success(request, text % {"title": task.title, "when": shown})
+    return redirect(back_to(request, fallback))
+
+
+def task_form(request, data=None, initial=None):
+    form = forms.TaskForm(data, initial=initial)
+    form.limit_links(request.user)
+    form.fields["assignee"].queryset = form.fields["assignee"].queryset.filter(
+        pk__in=[int(pk) for pk, _name in owner_choices(request.user)]
+    )
+    return form
+
+
+@login_required
+def task_new(request):
+    if effective_level(request.user, "tasks", WRITE) == NONE:
+        raise Http404
+    initial = {
+        "assignee": request.user,
+        "kind": "call",
+        "due_date": timezone.localdate(),
+        "remind_minutes": 15,
+        **{name: request.GET.get(name) for name in ("person", "company", "deal")},
+    }
+    form = task_form(request, request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        try:
+            task = task_create(
+                actor=request.user,
+                data=form.service_data(),
+                allow_past=form.cleaned_data["confirm_past"],
+            )
+        except ValidationError as error:
+            past_warning(form, error)
+            apply_errors(form, error)
+        else:
+            messages.success(request, _("Task “%(title)s” added.") % {"title": task})
+            return redirect(back_to(request, reverse("task_detail", args=[task.pk])))
+    return render(request, "work/task_form.html", {"page_title": _("New task"), "form": form})
+
+
+def past_warning(form, error: ValidationError) -> None:
+    """A due time in the past is a warning: the form offers to keep it on the next save."""
+    if hasattr(error, "error_dict") and "due_at" in error.error_dict:
+        data = form.data.copy()
+        data["confirm_past"] = "on"
+        form.data = data
+        error.error_dict["due_date"] = error.error_dict.pop("due_at")
+
+
+@login_required
+def task_detail(request, pk: int):
+    task = get_object_or_404(tasks_visible_to(request.user), pk=pk)
+    editable = can_change(request.user, task)
+    form = task_form(request, request.POST or None, initial=forms.task_initial(task))
+    if request.method == "POST":
+        if not editable:
+            raise Http404
+        if form.is_valid():
+            try:
+                task_update(
+                    actor=request.user,
+                    task=task,
+                    data=form.service_data(),
+                    version=form.cleaned_data.get("version"),
+                    allow_past=form.cleaned_data["confirm_past"],
+                )
+            except StaleVersion:
+                form.add_error(
+                    None,
+                    _(
+                        "Someone else saved this task while you were editing. Your changes "
+                        "are below and not saved yet: compare, then save again."
+                    ),
+                )
+            except ValidationError as error:
+                past_warning(form, error)
+                apply_errors(form, error)
+            else:
+                messages.success(request, _("Saved."))
+                return redirect("task_detail", pk=task.pk)
+    return render(
+        request,
+        "work/task_detail.html",
+        {
+            "page_title": str(task),
+            "task": task,
+            "form": form,
+            "editable": editable,
+            "complete_form": forms.CompleteForm(initial={"log_call": task.kind == "call"}),
+            **records.timeline_context(request, task, reverse("task_detail", args=[task.pk])),
+        },
+    )
+
+
+@login_required
+@require_POST
+def task_complete_view(request, pk: int):
+    task = get_object_or_404(tasks_visible_to(request.user), pk=pk)
+    form = forms.CompleteForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, " ".join(e for errs in form.errors.values() for e in errs))
+        return redirect("task_detail", pk=task.pk)
+    try:
+        task_complete(
+            actor=request.user, task=task, result=form.cleaned_data["result"], call=form.call()
+        )
+    except (ValidationError, PermissionDenied) as error:
+        messages.error(request, " ".join(getattr(error, "messages", [str(error)])))
+        return redirect("task_detail", pk=task.pk)
+    messages.success(request, _("Done: “%(title)s”.") % {"title": task})
+    return redirect(back_to(request, reverse("today")))
+
+
+@login_required
+@require_POST
+def task_action(request, pk: int, action: str):
+    task = get_object_or_404(tasks_visible_to(request.user), pk=pk)
+    services = {"cancel": task_cancel, "reopen": task_reopen}
+    if action not in services:
+        raise Http404
+    try:
+        services[action](actor=request.user, task=task)
+    except (ValidationError, PermissionDenied) as error:
+        messages.error(request, " ".join(getattr(error, "messages", [str(error)])))
+    return redirect("task_detail", pk=task.pk)
+
+
+# --- Activities ------------------------------------------------------------------------
+
+
+@login_required
+@require_POST
+def activity_new(request):
+    """Log a call, meeting, e-mail, visit or note from a client card or a deal page."""
+    form = forms.ActivityForm(request.POST)
+    fallback = reverse("today")
+    if not form.is_valid():
+        messages.error(request, " ".join(e for errs in form.errors.values() for e in errs))
+        return redirect(back_to(request, fallback))
+    data = {
+        name: form.cleaned_data[name]
+        for name in ("kind", "direction", "outcome", "text", "occurred_at")
+    }
+    data["duration_minutes"] = form.cleaned_data["duration_minutes"] or 0
+    data.update(linked(request, form.cleaned_data))
+    try:
+        activity = activity_log(actor=request.user, data=data)
+    except (ValidationError, PermissionDenied) as error:
+        messages.error(request, " ".join(getattr(error, "messages", [str(error)])))
+    else:
+        messages.success(request, _("%(kind)s logged.") % {"kind": activity.get_kind_display()})
+    return redirect(back_to(request, fallback))
+
+
+# --- Notifications ---------------------------------------------------------------------
+
+
+@login_required
+def notifications(request):
+    items = list(notifications_for(request.user)[:100])
+    for notice in items:
+        notice.text = notification_text(notice)
+    return render(
+        request,
+        "work/notifications.html",
+        {"page_title": _("Notifications"), "items": items},
+    )
+
+
+@login_required
+def notifications_bell(request):
+    """The bell's count, asked for by the shell every 30 seconds."""
+    return render(request, "work/bell.html", {"unread": unread_count(request.user)})
+
+
+@login_required
+@require_POST
+def notifications_mark_read(request):
+    ids = [int(pk) for pk in request.POST.getlist("id") if pk.isdigit() and len(pk) < 18]
+    notifications_read(user=request.user, ids=ids or None)
+    if request.htmx:
+        return HttpResponse(status=204, headers={"HX-Refresh": "true"})
+    return redirect(back_to(request, reverse("notifications")))
