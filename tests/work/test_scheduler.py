@@ -126,9 +126,7 @@ def test_two_workers_at_the_same_moment_notify_once(owner, team):
     assert not Task.objects.filter(escalated_at=None).exists()
 
 
-def test_reminders_and_escalations_are_emailed_once_in_the_users_language(
-    owner, team, smtp_server
-):
+def test_reminders_and_escalations_are_emailed_once_in_the_users_language(owner, team, smtp_server):
     owner.language = "ru"
     owner.save()
     with time_machine.travel(NOON - timedelta(hours=2), tick=False):
