@@ -4,7 +4,8 @@ from dataclasses import dataclass
 from decimal import Decimal
 from statistics import median
 
-from django.db.models import Count, QuerySet, Sum
+from django.apps import apps
+from django.db.models import Count, Exists, OuterRef, QuerySet, Sum
 
 from accord.core.pagination import Page, keyset_page
 from accord.core.visibility import READ, scope
@@ -69,9 +70,16 @@ def board(user, pipeline: Pipeline, deals: QuerySet | None = None) -> list[Colum
 
 
 def board_cards(deals: QuerySet, stage: Stage, cursor: str | None = None) -> Page:
-    """The next cards of one column, in board order (InvalidCursor on a foreign cursor)."""
-    column = deals.filter(stage=stage)
+    """The next cards of one column, in board order (InvalidCursor on a foreign cursor),
+    each with `has_next_step`: whether an open task is planned on it."""
+    column = deals.filter(stage=stage).annotate(has_next_step=with_open_task())
     return keyset_page(column, sort="board_rank", cursor=cursor, limit=BOARD_PAGE)
+
+
+def with_open_task() -> Exists:
+    """Whether an open task is planned on the deal (tasks live in the work app)."""
+    task = apps.get_model("work", "Task")
+    return Exists(task.objects.filter(deal=OuterRef("pk"), status="open"))
 
 
 @dataclass

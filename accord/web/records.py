@@ -59,10 +59,34 @@ def describe_changes(event, model, custom: dict[str, str]) -> list[tuple[str, st
     return lines
 
 
+KIND_GROUPS = {"tasks": ["task_added", "task_done"]}  # a filter chip covering several kinds
+
+
+def dress_event(event) -> None:
+    """What a template cannot work out from an event's JSON: a due time as a datetime, an
+    activity's outcome in words."""
+    from datetime import datetime
+
+    due = event.data.get("due_at") if isinstance(event.data, dict) else None
+    event.due = datetime.fromisoformat(due) if isinstance(due, str) else None
+    outcome = event.data.get("outcome") if event.kind == "activity" else None
+    event.outcome = OUTCOMES.get(outcome, "") if outcome else ""
+
+
+OUTCOMES = {
+    "reached": gettext_lazy("talked"),
+    "no_answer": gettext_lazy("no answer"),
+    "busy": gettext_lazy("busy"),
+    "voicemail": gettext_lazy("left a voicemail"),
+    "wrong_number": gettext_lazy("wrong number"),
+}
+
+
 def timeline_context(request, record, more_base: str) -> dict:
     """One page of the record's timeline (newest first, `?kind=` filters, `?cursor=` pages),
     each change described; `more_base` is the URL that answers the next page."""
-    kinds = [request.GET["kind"]] if request.GET.get("kind") else None
+    kind = request.GET.get("kind", "")
+    kinds = KIND_GROUPS.get(kind, [kind]) if kind else None
     try:
         page = keyset_page(
             timeline_of(record, kinds=kinds),
@@ -78,7 +102,8 @@ def timeline_context(request, record, more_base: str) -> dict:
     )
     for event in page.items:
         event.lines = describe_changes(event, model, labels)
+        dress_event(event)
     more = ""
     if page.next_cursor:
-        more = f"{more_base}?cursor={page.next_cursor}" + (f"&kind={kinds[0]}" if kinds else "")
+        more = f"{more_base}?cursor={page.next_cursor}" + (f"&kind={kind}" if kind else "")
     return {"events": page.items, "more_url": more, "timeline_kind": request.GET.get("kind", "")}

@@ -11,6 +11,7 @@ urlpatterns = [
     path("tasks/<int:pk>/complete/", views.task_complete_view, name="task_complete"),
     path("tasks/<int:pk>/<str:action>/", views.task_action, name="task_action"),
     path("activities/new/", views.activity_new, name="activity_new"),
+    path("work/panel/", views.record_panel, name="work_panel"),
     path("notifications/", views.notifications, name="notifications"),
     path("notifications/bell/", views.notifications_bell, name="notifications_bell"),
     path("notifications/read/", views.notifications_mark_read, name="notifications_read"),

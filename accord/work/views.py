@@ -295,6 +295,32 @@ def task_action(request, pk: int, action: str):
     return redirect("task_detail", pk=task.pk)
 
 
+@login_required
+def record_panel(request):
+    """The tasks of one client or deal with a line to add one and a form to log an activity:
+    the card and the deal page load it after they render (htmx), so they stay light."""
+    links = linked(request, {name: request.GET.get(name) for name in ("person", "company", "deal")
+                             if (request.GET.get(name) or "").isdigit()})  # fmt: skip
+    if len(links) != 1:
+        raise Http404
+    ((name, record),) = links.items()
+    tasks = tasks_visible_to(request.user).filter(**{name: record}, status=Task.OPEN)
+    return render(
+        request,
+        "work/panel.html",
+        {
+            "tasks": dress(list(tasks.order_by("due_at", "id")[:20]), request.user),
+            name: record,
+            "link_name": name,
+            "record": record,
+            "next": request.GET.get("next", ""),
+            "activity_form": forms.ActivityForm(),
+            "can_log": effective_level(request.user, "activities", WRITE) != NONE,
+            "can_plan": effective_level(request.user, "tasks", WRITE) != NONE,
+        },
+    )
+
+
 # --- Activities ------------------------------------------------------------------------
 
 

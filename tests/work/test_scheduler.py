@@ -20,8 +20,9 @@ NOON = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
 
 @pytest.fixture
 def team(admin, owner):
-    head = user_create(email="hugo@example.com", password=PASSWORD, role="head-of-sales",
-                       full_name="Hugo Head")  # fmt: skip
+    head = user_create(
+        email="hugo@example.com", password=PASSWORD, role="head-of-sales", full_name="Hugo Head"
+    )
     team = team_save(actor=admin, name="Retail", head=head, members=[owner, head])
     team.escalation_minutes = 15
     team.save()
@@ -34,8 +35,10 @@ def kinds(user) -> list[str]:
 
 def test_remind_then_overdue_then_escalate_each_once(owner, team):
     with time_machine.travel(NOON - timedelta(hours=2), tick=False):
-        task = task_create(actor=owner, data={"title": "Call back the web request",
-                                              "due_at": NOON, "remind_minutes": 30})  # fmt: skip
+        task = task_create(
+            actor=owner,
+            data={"title": "Call back the web request", "due_at": NOON, "remind_minutes": 30},
+        )
     tick(NOON - timedelta(minutes=31))
     assert kinds(owner) == []
     tick(NOON - timedelta(minutes=30))
@@ -57,8 +60,9 @@ def test_remind_then_overdue_then_escalate_each_once(owner, team):
 def test_after_a_week_of_downtime_one_notice_per_task(owner, team):
     with time_machine.travel(NOON - timedelta(hours=2), tick=False):
         for number in range(3):
-            task_create(actor=owner, data={"title": f"Task {number}", "due_at": NOON,
-                                           "remind_minutes": 10})  # fmt: skip
+            task_create(
+                actor=owner, data={"title": f"Task {number}", "due_at": NOON, "remind_minutes": 10}
+            )
     tick(NOON + timedelta(days=7))
     tick(NOON + timedelta(days=7, seconds=30))
     assert kinds(owner) == ["overdue"] * 3 + ["reminder"] * 3
@@ -67,8 +71,9 @@ def test_after_a_week_of_downtime_one_notice_per_task(owner, team):
 
 def test_a_rescheduled_task_is_reminded_again_for_its_new_time(owner, team):
     with time_machine.travel(NOON - timedelta(hours=2), tick=False):
-        task = task_create(actor=owner, data={"title": "Offer", "due_at": NOON,
-                                              "remind_minutes": 0})  # fmt: skip
+        task = task_create(
+            actor=owner, data={"title": "Offer", "due_at": NOON, "remind_minutes": 0}
+        )
     tick(NOON + timedelta(minutes=1))
     with time_machine.travel(NOON + timedelta(minutes=2), tick=False):
         task_reschedule(actor=owner, task=task, due_at=NOON + timedelta(days=1))
@@ -92,8 +97,10 @@ def test_closed_tasks_and_the_heads_own_tasks_are_not_escalated(owner, team):
 
 def test_a_whole_day_task_is_overdue_only_after_its_day(owner, team):
     with time_machine.travel(NOON - timedelta(hours=2), tick=False):
-        task_create(actor=owner, data={"title": "Send the offer", "all_day": True,
-                                       "due_at": NOON.replace(hour=0)})  # fmt: skip
+        task_create(
+            actor=owner,
+            data={"title": "Send the offer", "all_day": True, "due_at": NOON.replace(hour=0)},
+        )
     tick(NOON + timedelta(hours=11))
     assert kinds(owner) == []
     tick(NOON + timedelta(hours=12, minutes=1))
@@ -104,8 +111,9 @@ def test_a_whole_day_task_is_overdue_only_after_its_day(owner, team):
 def test_two_workers_at_the_same_moment_notify_once(owner, team):
     with time_machine.travel(NOON - timedelta(hours=2), tick=False):
         for number in range(300):
-            task_create(actor=owner, data={"title": f"Task {number}", "due_at": NOON,
-                                           "remind_minutes": 5})  # fmt: skip
+            task_create(
+                actor=owner, data={"title": f"Task {number}", "due_at": NOON, "remind_minutes": 5}
+            )
     start = threading.Barrier(2)
 
     def worker():
@@ -127,11 +135,11 @@ def test_two_workers_at_the_same_moment_notify_once(owner, team):
 
 
 def test_reminders_and_escalations_are_emailed_once_in_the_users_language(owner, team, smtp_server):
-    owner.language = "ru"
-    owner.save()
+    type(owner).objects.filter(pk=owner.pk).update(language="ru")  # not save(): keep the team
     with time_machine.travel(NOON - timedelta(hours=2), tick=False):
-        task_create(actor=owner, data={"title": "Перезвонить Анне", "due_at": NOON,
-                                       "remind_minutes": 15})  # fmt: skip
+        task_create(
+            actor=owner, data={"title": "Перезвонить Анне", "due_at": NOON, "remind_minutes": 15}
+        )
     tick(NOON - timedelta(minutes=15))
     tick(NOON - timedelta(minutes=14))
     assert [m["To"] for m in smtp_server] == [owner.email]

@@ -8,6 +8,7 @@ from accord.accounts import demo as accounts_demo
 from accord.accounts.models import User
 from accord.contacts import demo as contacts_demo
 from accord.sales import demo as sales_demo
+from accord.work import demo as work_demo
 
 
 class Command(BaseCommand):
@@ -29,6 +30,7 @@ class Command(BaseCommand):
                 logins = accounts_demo.populate()
                 contacts_demo.populate()
                 sales_demo.populate()
+                work_demo.populate()
             self.stdout.write("Demo company loaded.")
         if not logins:
             return

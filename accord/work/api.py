@@ -1,0 +1,383 @@
+"""API: tasks (CRUD, complete, reschedule, cancel, reopen), activities, notifications."""
+
+from datetime import datetime
+from typing import Literal
+
+from django.core.exceptions import ValidationError
+from django.http import HttpResponse
+from django.shortcuts import get_object_or_404
+from ninja import Query, Router, Schema, Status
+
+from accord.accounts.queries import users_visible_to
+from accord.api.concurrency import etag_of, expected_version, stale
+from accord.api.pagination import ListParams, Page, paginate
+from accord.api.problems import Problem
+from accord.api.schemas import WithId
+from accord.contacts.queries import companies_visible_to, people_visible_to
+from accord.core.errors import StaleVersion, field_errors
+from accord.sales.queries import deals_visible_to
+from accord.work.models import Task
+from accord.work.queries import activities_visible_to, notification_text, tasks_visible_to
+from accord.work.services import (
+    activity_log,
+    notifications_read,
+    task_cancel,
+    task_complete,
+    task_create,
+    task_reopen,
+    task_update,
+)
+
+router = Router(tags=["work"])
+TASK_SORTS = {"due_at", "created_at", "updated_at"}
+TASK_FILTERS = {"status", "assignee", "person", "company", "deal", "kind", "due_before",
+                "due_after"}  # fmt: skip
+
+
+def invalid(error: ValidationError) -> Problem:
+    return Problem(
+        422, "The request has invalid values; nothing was saved.", errors=field_errors(error)
+    )
+
+
+def ref(value_id) -> str | None:
+    return str(value_id) if value_id else None
+
+
+class TaskOut(WithId):
+    title: str
+    kind: str
+    status: str
+    due_at: datetime
+    all_day: bool
+    duration_minutes: int
+    assignee: str
+    person: str | None
+    company: str | None
+    deal: str | None
+    priority: int
+    description: str
+    result: str
+    remind_minutes: int | None
+    completed_at: datetime | None
+    overdue: bool
+    version: int
+    created_at: datetime
+    updated_at: datetime
+
+    @staticmethod
+    def resolve_assignee(task) -> str:
+        return str(task.assignee_id)
+
+    @staticmethod
+    def resolve_person(task) -> str | None:
+        return ref(task.person_id)
+
+    @staticmethod
+    def resolve_company(task) -> str | None:
+        return ref(task.company_id)
+
+    @staticmethod
+    def resolve_deal(task) -> str | None:
+        return ref(task.deal_id)
+
+    @staticmethod
+    def resolve_overdue(task) -> bool:
+        return task.is_overdue
+
+
+class TaskIn(Schema):
+    title: str | None = None
+    kind: str | None = None
+    due_at: datetime | None = None
+    all_day: bool | None = None
+    duration_minutes: int | None = None
+    assignee: str | None = None
+    person: str | None = None
+    company: str | None = None
+    deal: str | None = None
+    priority: int | None = None
+    description: str | None = None
+    remind_minutes: int | None = None
+    allow_past: bool = False
+
+
+class CallIn(Schema):
+    direction: Literal["in", "out"] = "out"
+    outcome: str = ""
+    duration_minutes: int = 0
+
+
+class CompleteIn(Schema):
+    result: str = ""
+    call: CallIn | None = None
+
+
+class RescheduleIn(Schema):
+    due_at: datetime
+    allow_past: bool = False
+
+
+class ActivityOut(WithId):
+    kind: str
+    direction: str
+    outcome: str
+    duration_minutes: int
+    text: str
+    occurred_at: datetime
+    actor: str | None
+    person: str | None
+    company: str | None
+    deal: str | None
+    task: str | None
+
+    @staticmethod
+    def resolve_actor(activity) -> str | None:
+        return ref(activity.actor_id)
+
+    @staticmethod
+    def resolve_person(activity) -> str | None:
+        return ref(activity.person_id)
+
+    @staticmethod
+    def resolve_company(activity) -> str | None:
+        return ref(activity.company_id)
+
+    @staticmethod
+    def resolve_deal(activity) -> str | None:
+        return ref(activity.deal_id)
+
+    @staticmethod
+    def resolve_task(activity) -> str | None:
+        return ref(activity.task_id)
+
+
+class ActivityIn(Schema):
+    kind: str
+    direction: str = ""
+    outcome: str = ""
+    duration_minutes: int = 0
+    text: str = ""
+    occurred_at: datetime | None = None
+    person: str | None = None
+    company: str | None = None
+    deal: str | None = None
+
+
+class NotificationOut(WithId):
+    kind: str
+    text: str
+    task: str | None
+    created_at: datetime
+    read_at: datetime | None
+
+    @staticmethod
+    def resolve_text(notice) -> str:
+        return notification_text(notice)
+
+    @staticmethod
+    def resolve_task(notice) -> str | None:
+        return ref(notice.task_id)
+
+
+class ReadIn(Schema):
+    ids: list[int] | None = None
+
+
+def one_of(queryset, value: str | None, field: str):
+    """A visible record by its API id, or a 422 naming the field."""
+    if value is None:
+        return None
+    found = queryset.filter(pk=value).first() if str(value).isdigit() else None
+    if found is None:
+        raise Problem(
+            422,
+            "The request has invalid values.",
+            errors=[{"field": field, "message": f"No such {field}."}],
+        )
+    return found
+
+
+def links(user, data: dict) -> dict:
+    for field, queryset in (
+        ("person", people_visible_to(user)),
+        ("company", companies_visible_to(user)),
+        ("deal", deals_visible_to(user)),
+        ("assignee", users_visible_to(user).filter(is_active=True)),
+    ):
+        if field in data:
+            data[field] = one_of(queryset, data[field], field)
+    return data
+
+
+def answer(response: HttpResponse, request, task):
+    task = tasks_visible_to(request.auth).get(pk=task.pk)
+    response["ETag"] = etag_of(task)
+    return task
+
+
+# --- Tasks -----------------------------------------------------------------------------
+
+
+@router.get("/tasks", response=Page[TaskOut], summary="Tasks (filters, sort, keyset pages)")
+def tasks_list(request, params: Query[ListParams]):
+    tasks = tasks_visible_to(request.auth)
+    errors = []
+    for name, value in request.GET.items():
+        if name in ("limit", "cursor", "sort"):
+            continue
+        if name not in TASK_FILTERS:
+            errors.append({"field": name, "message": f"There is no filter {name}."})
+        elif name == "status" and value in dict(Task.STATUSES):
+            tasks = tasks.filter(status=value)
+        elif name == "kind" and value in dict(Task.KINDS):
+            tasks = tasks.filter(kind=value)
+        elif name == "assignee" and value == "me":
+            tasks = tasks.filter(assignee=request.auth)
+        elif name in ("due_before", "due_after"):
+            try:
+                moment = datetime.fromisoformat(value)
+            except ValueError:
+                errors.append({"field": name, "message": "Give an ISO 8601 date and time."})
+                continue
+            lookup = "lt" if name == "due_before" else "gte"
+            tasks = tasks.filter(**{f"due_at__{lookup}": moment})
+        elif (
+            name in ("assignee", "person", "company", "deal")
+            and value.isdigit()
+            and len(value) < 18
+        ):
+            tasks = tasks.filter(**{f"{name}_id": int(value)})
+        else:
+            errors.append({"field": name, "message": "This value is not allowed here."})
+    if errors:
+        raise Problem(400, "Unknown filter or bad filter value.", errors=errors)
+    return paginate(tasks, params, sorts=TASK_SORTS, default_sort="due_at")
+
+
+@router.post("/tasks", response={201: TaskOut}, summary="Create a task")
+def tasks_create(request, response: HttpResponse, payload: TaskIn):
+    data = links(request.auth, payload.dict(exclude_unset=True))
+    allow_past = data.pop("allow_past", False)
+    try:
+        task = task_create(actor=request.auth, data=data, allow_past=allow_past)
+    except ValidationError as error:
+        raise invalid(error) from None
+    response["Location"] = f"/api/v1/tasks/{task.pk}"
+    return Status(201, answer(response, request, task))
+
+
+@router.get("/tasks/{task_id}", response=TaskOut, summary="One task")
+def tasks_detail(request, response: HttpResponse, task_id: int):
+    return answer(response, request, get_object_or_404(tasks_visible_to(request.auth), pk=task_id))
+
+
+def change(request, response, task_id: int, action):
+    """Run a change with If-Match and turn its failures into problem documents."""
+    task = get_object_or_404(tasks_visible_to(request.auth), pk=task_id)
+    try:
+        task = action(task, expected_version(request, task))
+    except StaleVersion:
+        raise stale(tasks_visible_to(request.auth).get(pk=task_id)) from None
+    except ValidationError as error:
+        raise invalid(error) from None
+    return answer(response, request, task)
+
+
+@router.patch("/tasks/{task_id}", response=TaskOut, summary="Change a task (send If-Match)")
+def tasks_update(request, response: HttpResponse, task_id: int, payload: TaskIn):
+    data = links(request.auth, payload.dict(exclude_unset=True))
+    allow_past = data.pop("allow_past", False)
+    return change(
+        request,
+        response,
+        task_id,
+        lambda task, version: task_update(
+            actor=request.auth, task=task, data=data, version=version, allow_past=allow_past
+        ),
+    )
+
+
+@router.post("/tasks/{task_id}/reschedule", response=TaskOut, summary="Move the due time")
+def tasks_reschedule(request, response: HttpResponse, task_id: int, payload: RescheduleIn):
+    return change(
+        request,
+        response,
+        task_id,
+        lambda task, version: task_update(
+            actor=request.auth,
+            task=task,
+            data={"due_at": payload.due_at},
+            version=version,
+            allow_past=payload.allow_past,
+        ),
+    )
+
+
+@router.post("/tasks/{task_id}/complete", response=TaskOut, summary="Mark done (log the call)")
+def tasks_complete(request, response: HttpResponse, task_id: int, payload: CompleteIn):
+    call = payload.call.dict() if payload.call else None
+    return change(
+        request,
+        response,
+        task_id,
+        lambda task, _version: task_complete(
+            actor=request.auth, task=task, result=payload.result, call=call
+        ),
+    )
+
+
+@router.post("/tasks/{task_id}/cancel", response=TaskOut, summary="Cancel a task")
+def tasks_cancel(request, response: HttpResponse, task_id: int):
+    return change(
+        request, response, task_id, lambda task, _v: task_cancel(actor=request.auth, task=task)
+    )
+
+
+@router.post("/tasks/{task_id}/reopen", response=TaskOut, summary="Reopen a closed task")
+def tasks_reopen(request, response: HttpResponse, task_id: int):
+    return change(
+        request, response, task_id, lambda task, _v: task_reopen(actor=request.auth, task=task)
+    )
+
+
+# --- Activities ------------------------------------------------------------------------
+
+
+@router.get("/activities", response=Page[ActivityOut], summary="Logged calls, meetings, notes")
+def activities_list(request, params: Query[ListParams]):
+    activities = activities_visible_to(request.auth)
+    for name in ("person", "company", "deal"):
+        value = request.GET.get(name, "")
+        if value:
+            if not value.isdigit() or len(value) > 18:
+                problem = {"field": name, "message": "Give an id."}
+                raise Problem(400, "Bad filter value.", errors=[problem])
+            activities = activities.filter(**{f"{name}_id": int(value)})
+    return paginate(activities, params, sorts={"occurred_at"}, default_sort="-occurred_at")
+
+
+@router.post("/activities", response={201: ActivityOut}, summary="Log an activity")
+def activities_create(request, payload: ActivityIn):
+    data = links(request.auth, payload.dict(exclude_unset=True))
+    try:
+        activity = activity_log(actor=request.auth, data=data)
+    except ValidationError as error:
+        raise invalid(error) from None
+    return Status(201, activity)
+
+
+# --- Notifications ---------------------------------------------------------------------
+
+
+@router.get("/notifications", response=Page[NotificationOut], summary="My notifications")
+def notifications_list(request, params: Query[ListParams], unread: bool = False):
+    mine = request.auth.notifications.select_related("task")
+    if unread:
+        mine = mine.filter(read_at=None)
+    return paginate(mine, params, sorts={"created_at"}, default_sort="-created_at")
+
+
+@router.post("/notifications/read", response=dict[str, int], summary="Mark read (ids or all)")
+def notifications_mark_read(request, payload: ReadIn):
+    return {"marked": notifications_read(user=request.auth, ids=payload.ids)}

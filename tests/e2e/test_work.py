@@ -1,0 +1,66 @@
+"""A manager plans a call from a client's card in one line, finds it on Today, completes it
+with the call's result, and sees the call on the client's timeline."""
+
+import pytest
+from django.conf import settings
+from playwright.sync_api import expect
+
+from accord.accounts import demo
+from accord.accounts.models import User
+from accord.contacts.services import person_create
+from tests.e2e.conftest import screenshot
+from tests.e2e.test_login import log_in
+
+pytestmark = pytest.mark.browser
+
+
+@pytest.fixture
+def anna(transactional_db):
+    demo.populate()
+    manager = User.objects.get(email="manager@example.com")
+    return person_create(actor=manager, data={"first_name": "Anna", "last_name": "Petrova"})
+
+
+def test_plan_a_call_on_a_card_complete_it_from_today_and_see_it_on_the_timeline(
+    open_page, anna
+):
+    page = open_page(width=1400)
+    log_in(page, "manager@example.com", settings.ACCORD_DEMO_PASSWORD)
+    page.goto(f"/clients/people/{anna.pk}/")
+    line = page.get_by_role("textbox", name="New task")
+    line.fill("Call back tomorrow 10:00")
+    line.press("Enter")
+    expect(page.locator(".toast")).to_contain_text("Task “Call back” added")
+    expect(page.locator(".work-panel")).to_contain_text("Call back")
+    screenshot(page, "card-next-steps-en")
+
+    page.get_by_role("link", name="Today").click()
+    row = page.locator(".task-row", has_text="Call back")
+    expect(row).to_contain_text("Anna Petrova")
+    screenshot(page, "today-en")
+    row.get_by_role("link", name="Call back").click()
+    page.get_by_label("What came of it").fill("She wants white frames")
+    page.get_by_label("Outcome").select_option(label="Talked")
+    page.get_by_label("Duration, min").fill("5")
+    page.get_by_role("button", name="Mark done").click()
+    expect(page.locator(".toast")).to_contain_text("Done")
+
+    page.goto(f"/clients/people/{anna.pk}/")
+    call = page.locator(".timeline-activity").first
+    expect(call).to_contain_text("made a call")
+    expect(call).to_contain_text("She wants white frames")
+    expect(page.locator(".work-panel")).to_contain_text("No open task")
+
+
+def test_today_on_a_phone_in_hebrew(open_page, anna):
+    manager = User.objects.get(email="manager@example.com")
+    manager.language = "he"
+    manager.save()
+    page = open_page(width=390, height=844)
+    log_in(page, "manager@example.com", settings.ACCORD_DEMO_PASSWORD)
+    line = page.locator("#quick-line")
+    line.fill("להתקשר מחר 10:00")
+    line.press("Enter")
+    expect(page.locator(".task-row")).to_contain_text("להתקשר")
+    expect(page.locator("html")).to_have_attribute("dir", "rtl")
+    screenshot(page, "today-phone-he")
