@@ -21,9 +21,7 @@ def anna(transactional_db):
     return person_create(actor=manager, data={"first_name": "Anna", "last_name": "Petrova"})
 
 
-def test_plan_a_call_on_a_card_complete_it_from_today_and_see_it_on_the_timeline(
-    open_page, anna
-):
+def test_plan_a_call_on_a_card_complete_it_from_today_and_see_it_on_the_timeline(open_page, anna):
     page = open_page(width=1400)
     log_in(page, "manager@example.com", settings.ACCORD_DEMO_PASSWORD)
     page.goto(f"/clients/people/{anna.pk}/")
