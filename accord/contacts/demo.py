@@ -1,10 +1,14 @@
 """The demo company's clients: people and companies from four markets, with notes."""
 
 import random
+from datetime import timedelta
+
+from django.utils import timezone
 
 from accord.accounts.models import User
 from accord.contacts.models import Company, Person
 from accord.contacts.services import company_create, note_add, person_create
+from accord.core.timeline import timeline_of
 
 COMPANIES = [
     ("Окна Плюс", "client", "+74952223344", "Moscow", "RU"),
@@ -78,3 +82,16 @@ def populate() -> None:
         })  # fmt: skip
         for text in rng.sample(NOTES, rng.randrange(0, 3)):
             note_add(actor=owner, record=person, text=text)
+    for record in [*companies, *Person.objects.all()]:
+        _backdate(record, rng)
+
+
+def _backdate(record, rng) -> None:
+    """Clients came in over the past two years: their cards and first history say so (the
+    deals and calls of the other demos fall within the last year, after it)."""
+    start = timezone.now() - timedelta(days=rng.uniform(370, 730))
+    type(record).objects.filter(pk=record.pk).update(created_at=start)
+    for event in timeline_of(record).order_by("id"):
+        event.occurred_at = start
+        event.save(update_fields=["occurred_at"])
+        start += timedelta(days=rng.uniform(1, 5))
