@@ -42,6 +42,13 @@ ENTRIES = [
         lambda u: u.access_level("tasks", "read") != "none",
     ),
     NavEntry(
+        "calendar",
+        _("Calendar"),
+        "calendar",
+        "calendar",
+        lambda u: u.access_level("tasks", "read") != "none",
+    ),
+    NavEntry(
         "reports",
         _("Reports"),
         "chart-column",

@@ -159,3 +159,95 @@ def notification_text(notice: Notification) -> str:
             "when": when,
         }
     return _("New task for you: “%(title)s”, due %(when)s") % {"title": title, "when": when}
+
+
+@dataclass
+class CalendarDay:
+    date: object
+    tasks: list
+    in_month: bool = True
+    is_today: bool = False
+
+
+def calendar_range(view: str, day) -> tuple:
+    """The first and the last day a calendar view shows around `day`."""
+    if view == "day":
+        return day, day
+    if view == "week":
+        start = day - timedelta(days=day.weekday())
+        return start, start + timedelta(days=6)
+    first = day.replace(day=1)
+    start = first - timedelta(days=first.weekday())
+    following = (first + timedelta(days=32)).replace(day=1)
+    end = following - timedelta(days=1)
+    end += timedelta(days=6 - end.weekday())
+    return start, end
+
+
+def calendar_days(user, view: str, day, whose) -> list[CalendarDay]:
+    """The days of a calendar view with the visible tasks due on each (open and done),
+    for the user, a colleague (a user id) or the user's team ("team")."""
+    from datetime import datetime, time
+
+    first, last = calendar_range(view, day)
+    start = timezone.make_aware(datetime.combine(first, time.min))
+    end = timezone.make_aware(datetime.combine(last + timedelta(days=1), time.min))
+    tasks = (
+        tasks_visible_to(user)
+        .filter(due_at__gte=start, due_at__lt=end)
+        .exclude(status=Task.CANCELLED)
+    )
+    if whose == "team":
+        tasks = tasks.filter(assignee__team_id__in=user.team_scope_ids() or [-1])
+    else:
+        tasks = tasks.filter(assignee_id=whose)
+    by_day: dict = {}
+    for task in tasks.order_by("due_at", "id")[:2000]:
+        by_day.setdefault(timezone.localtime(task.due_at).date(), []).append(task)
+    today = timezone.localdate()
+    days, current = [], first
+    while current <= last:
+        days.append(
+            CalendarDay(
+                current, by_day.get(current, []), current.month == day.month, current == today
+            )
+        )
+        current += timedelta(days=1)
+    return days
+
+
+def ics_feed(user) -> bytes:
+    """The user's tasks from 30 days back to a year ahead as an iCalendar file."""
+    from icalendar import Calendar, Event
+
+    calendar = Calendar()
+    calendar.add("prodid", "-//Accord CRM//accord//")
+    calendar.add("version", "2.0")
+    calendar.add("x-wr-calname", f"Accord: {user}")
+    now = timezone.now()
+    tasks = (
+        Task.objects.filter(
+            assignee=user,
+            due_at__gte=now - timedelta(days=30),
+            due_at__lt=now + timedelta(days=366),
+        )
+        .exclude(status=Task.CANCELLED)
+        .select_related("person", "company", "deal")
+    )
+    for task in tasks.order_by("due_at")[:5000]:
+        event = Event()
+        event.add("uid", f"task-{task.pk}@accord")
+        event.add("summary", task.title if task.status == Task.OPEN else f"✓ {task.title}")
+        local = timezone.localtime(task.due_at)
+        if task.all_day:
+            event.add("dtstart", local.date())
+            event.add("dtend", local.date() + timedelta(days=1))
+        else:
+            event.add("dtstart", task.due_at)
+            event.add("dtend", task.due_at + timedelta(minutes=task.duration_minutes or 30))
+        about = [str(r) for r in (task.person, task.company, task.deal) if r]
+        event.add("description", "\n".join([*about, task.description]).strip())
+        event.add("dtstamp", task.updated_at)
+        event.add("sequence", task.version)
+        calendar.add_component(event)
+    return calendar.to_ical()

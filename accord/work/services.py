@@ -355,3 +355,23 @@ def notifications_read(*, user: User, ids: list[int] | None = None) -> int:
     if ids is not None:
         mine = mine.filter(pk__in=ids)
     return mine.update(read_at=timezone.now())
+
+
+# --- Calendar feed ----------------------------------------------------------------------
+
+
+@transaction.atomic
+def calendar_feed_token(*, user: User, renew: bool = False) -> str:
+    """The user's secret .ics address token; `renew` replaces it (the old link dies)."""
+    import secrets
+
+    from accord.work.models import CalendarFeed
+
+    feed = CalendarFeed.objects.select_for_update().filter(user=user).first()
+    if feed is None:
+        feed = CalendarFeed.objects.create(user=user, token=secrets.token_urlsafe(32))
+    elif renew:
+        feed.token = secrets.token_urlsafe(32)
+        feed.created_at = timezone.now()
+        feed.save()
+    return feed.token

@@ -21,6 +21,8 @@ from accord.web.forms import apply_errors
 from accord.work import forms
 from accord.work.models import Task
 from accord.work.queries import (
+    calendar_days,
+    ics_feed,
     notification_text,
     notifications_for,
     tasks_visible_to,
@@ -30,6 +32,7 @@ from accord.work.queries import (
 from accord.work.quickadd import next_working_morning, parse_line
 from accord.work.services import (
     activity_log,
+    calendar_feed_token,
     can_change,
     notifications_read,
     task_cancel,
@@ -299,8 +302,14 @@ def task_action(request, pk: int, action: str):
 def record_panel(request):
     """The tasks of one client or deal with a line to add one and a form to log an activity:
     the card and the deal page load it after they render (htmx), so they stay light."""
-    links = linked(request, {name: request.GET.get(name) for name in ("person", "company", "deal")
-                             if (request.GET.get(name) or "").isdigit()})  # fmt: skip
+    links = linked(
+        request,
+        {
+            name: request.GET.get(name)
+            for name in ("person", "company", "deal")
+            if (request.GET.get(name) or "").isdigit()
+        },
+    )
     if len(links) != 1:
         raise Http404
     ((name, record),) = links.items()
@@ -346,6 +355,103 @@ def activity_new(request):
     else:
         messages.success(request, _("%(kind)s logged.") % {"kind": activity.get_kind_display()})
     return redirect(back_to(request, fallback))
+
+
+# --- Calendar --------------------------------------------------------------------------
+
+CALENDAR_VIEWS = ("day", "week", "month")
+
+
+@login_required
+def calendar(request):
+    """Tasks and meetings by day, week or month, for me, a colleague or my team."""
+    import datetime
+
+    view = request.GET.get("view", "week")
+    view = view if view in CALENDAR_VIEWS else "week"
+    try:
+        day = datetime.date.fromisoformat(request.GET.get("date", ""))
+    except ValueError:
+        day = timezone.localdate()
+    who = request.GET.get("who", "me")
+    if who == "me" or not (who == "team" or (who.isdigit() and len(who) < 18)):
+        whose = request.user.pk
+        who = "me"
+    else:
+        whose = "team" if who == "team" else int(who)
+    days = calendar_days(request.user, view, day, whose)
+    step = {"day": 1, "week": 7}.get(view)
+    if step:
+        previous, following = (
+            day - datetime.timedelta(days=step),
+            day + datetime.timedelta(days=step),
+        )
+    else:
+        previous = (day.replace(day=1) - datetime.timedelta(days=1)).replace(day=1)
+        following = (day.replace(day=28) + datetime.timedelta(days=4)).replace(day=1)
+    return render(
+        request,
+        "work/calendar.html",
+        {
+            "page_title": _("Calendar"),
+            "view": view,
+            "day": day,
+            "days": days,
+            "weeks": [days[i : i + 7] for i in range(0, len(days), 7)],
+            "who": who,
+            "people": owner_choices(request.user),
+            "previous": previous.isoformat(),
+            "following": following.isoformat(),
+            "today": timezone.localdate().isoformat(),
+            "feed_url": request.build_absolute_uri(
+                reverse("calendar_feed", args=[calendar_feed_token(user=request.user)])
+            ),
+        },
+    )
+
+
+@login_required
+@require_POST
+def calendar_feed_renew(request):
+    calendar_feed_token(user=request.user, renew=True)
+    messages.success(request, _("Your calendar has a new address; the old one no longer works."))
+    return redirect("calendar")
+
+
+def calendar_feed(request, token: str):
+    """The .ics feed: no login (calendar apps cannot log in), the secret token is the key."""
+    from accord.work.models import CalendarFeed
+
+    feed = CalendarFeed.objects.select_related("user").filter(token=token).first()
+    if feed is None or not feed.user.is_active:
+        raise Http404
+    with timezone.override(feed.user.time_zone or None):
+        body = ics_feed(feed.user)
+    return HttpResponse(body, content_type="text/calendar; charset=utf-8")
+
+
+@login_required
+@require_POST
+def task_move(request, pk: int):
+    """Called by the calendar after a drag: {date} (YYYY-MM-DD), the time of day kept."""
+    import datetime
+
+    from django.http import JsonResponse
+
+    task = get_object_or_404(tasks_visible_to(request.user), pk=pk)
+    try:
+        day = datetime.date.fromisoformat(request.POST.get("date", ""))
+    except ValueError:
+        return JsonResponse({"error": _("Give the date as YYYY-MM-DD.")}, status=400)
+    local = timezone.localtime(task.due_at)
+    due = timezone.make_aware(datetime.datetime.combine(day, local.time()))
+    try:
+        task = task_update(actor=request.user, task=task, data={"due_at": due}, allow_past=True)
+    except (ValidationError, PermissionDenied) as error:
+        return JsonResponse(
+            {"error": " ".join(getattr(error, "messages", [str(error)]))}, status=400
+        )
+    return JsonResponse({"id": task.pk, "due_at": task.due_at.isoformat(), "version": task.version})
 
 
 # --- Notifications ---------------------------------------------------------------------
