@@ -7,6 +7,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Case, Value, When
 from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
@@ -73,6 +74,11 @@ def _board_deals(request):
         return deals.none(), filters, " ".join(problem.messages)
 
 
+def deal_base() -> str:
+    """ "/deals/": a card's link is this and its id, without a reverse() per card."""
+    return reverse("deal_detail", args=[0])[:-2]
+
+
 def _dress(cards, stage) -> None:
     """Days in the stage and the rotting flag, for each card."""
     now = timezone.now()
@@ -108,6 +114,7 @@ def deal_board(request, pipeline_id: int):
             "teams": teams_visible_to(request.user),
             "segments": segments_visible_to(request.user),
             "currency": settings.ACCORD_CURRENCY,
+            "deal_base": deal_base(),
         },
     )
 
@@ -152,6 +159,7 @@ def deal_board_cards(request, pipeline_id: int, stage_id: int):
             "stage": stage,
             "cards": page.items,
             "next_cursor": page.next_cursor,
+            "deal_base": deal_base(),
             "filter_query": query.urlencode(),
         },
     )

@@ -190,3 +190,21 @@ def test_a_new_company_starts_with_a_pipeline_and_lost_reasons(db):
     kinds = [stage.kind for stage in starter.stages.all()]
     assert kinds.count("won") == kinds.count("lost") == 1 and "open" in kinds
     assert LostReason.objects.count() >= 3
+
+
+def test_the_funnel_reads_the_median_time_in_a_stage(owner, pipeline, stages):
+    from accord.sales.models import StageMove
+
+    now = timezone.now()
+    for days in (1, 2, 5):
+        deal = deal_create(actor=owner, data={"title": f"{days} days"})
+        deal_move(actor=owner, deal=deal, stage=stages["Offer"])
+        StageMove.objects.filter(deal=deal, from_stage=stages["Request"]).update(
+            seconds_in_from=days * 86400
+        )
+    rows = {
+        row.stage.name: row
+        for row in funnel(owner, pipeline, now - timedelta(days=1), now + timedelta(days=1))
+    }
+    assert rows["Request"].median_days == 2.0
+    assert rows["Measured"].median_days is None

@@ -5,7 +5,7 @@
 (() => {
   const who = document.querySelector(".calendar-who select");
   if (who) {
-    who.form.querySelector(".calendar-who-submit")?.setAttribute("hidden", "");
+    who.form.querySelector(".calendar-who-submit")?.remove();
     who.addEventListener("change", () => who.form.requestSubmit());
   }
   const calendar = document.querySelector(".calendar");
