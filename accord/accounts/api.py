@@ -94,6 +94,7 @@ class TeamOut(WithId):
     name: str
     head: UserRef | None
     members: list[UserRef]
+    escalation_minutes: int | None
 
     @staticmethod
     def resolve_members(team) -> list:
@@ -104,6 +105,7 @@ class TeamIn(Schema):
     name: str
     head: str | None = None
     members: list[str] = []
+    escalation_minutes: int | None = 60
 
 
 class RoleDetailOut(WithId):
@@ -267,7 +269,12 @@ def _team_save(request, team, payload: TeamIn):
     members = _users_or_problem(request, payload.members, "members")
     try:
         return team_save(
-            actor=request.auth, team=team, name=payload.name, head=head, members=members
+            actor=request.auth,
+            team=team,
+            name=payload.name,
+            head=head,
+            members=members,
+            escalation_minutes=payload.escalation_minutes,
         )
     except ValidationError as error:
         raise invalid(error, "The team was not saved.") from None

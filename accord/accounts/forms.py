@@ -105,6 +105,16 @@ class TeamForm(forms.Form):
         required=False,
         empty_label=_("No head"),
     )
+    escalation_minutes = forms.IntegerField(
+        label=_("Tell the head about an overdue task after, minutes"),
+        required=False,
+        min_value=0,
+        max_value=7 * 24 * 60,
+        help_text=_(
+            "Empty: never. 15 means a web request not called back within 15 minutes "
+            "of its due time reaches the head."
+        ),
+    )
     members = forms.ModelMultipleChoiceField(
         label=_("Members"),
         queryset=User.objects.filter(is_active=True),

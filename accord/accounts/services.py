@@ -258,8 +258,10 @@ def team_save(
     head: User | None,
     members: list[User],
     team: Team | None = None,
+    escalation_minutes: object = ...,
 ) -> Team:
-    """Create a team, or rename it and set its head and members."""
+    """Create a team, or rename it and set its head, members and the grace period after
+    which a member's overdue task goes to the head (None: never; ... leaves it as is)."""
     require_capability(actor, "manage_users")
     name = name.strip()
     errors: dict[str, list[str]] = {}
@@ -269,6 +271,13 @@ def team_save(
         errors["name"] = [_("A team with this name already exists.")]
     if head is not None and not head.is_active:
         errors["head"] = [_("The head must be an active user.")]
+    grace = escalation_minutes
+    if (
+        grace is not ...
+        and grace is not None
+        and (not isinstance(grace, int) or not 0 <= grace <= 7 * 24 * 60)
+    ):
+        errors["escalation_minutes"] = [_("Give the minutes, up to a week, or leave it empty.")]
     if errors:
         raise ValidationError(errors)
     if team is None:
@@ -276,8 +285,10 @@ def team_save(
         event = "team.created"
     else:
         team.name, team.head = name, head
-        team.save(update_fields=["name", "head"])
         event = "team.updated"
+    if grace is not ...:
+        team.escalation_minutes = grace
+    team.save()
     member_ids = {member.pk for member in members}
     if head is not None:
         member_ids.add(head.pk)

@@ -293,14 +293,24 @@ def user_edit(request, user_id: int):
     person = get_object_or_404(users_for_settings(request.user), pk=user_id)
     form = forms.UserForm(
         request.POST or None,
-        initial={"full_name": person.full_name, "email": person.email,
-                 "role": person.role, "team": person.team},
-    )  # fmt: skip
+        initial={
+            "full_name": person.full_name,
+            "email": person.email,
+            "role": person.role,
+            "team": person.team,
+        },
+    )
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
-            user_update(user=person, actor=request.user, full_name=data["full_name"],
-                        email=data["email"], role=data["role"], team=data["team"])  # fmt: skip
+            user_update(
+                user=person,
+                actor=request.user,
+                full_name=data["full_name"],
+                email=data["email"],
+                role=data["role"],
+                team=data["team"],
+            )
         except ValidationError as error:
             apply_errors(form, error)
         else:
@@ -326,8 +336,9 @@ def user_activation(request, user_id: int):
         if active:
             messages.success(request, _("%(name)s can log in again.") % {"name": person})
         else:
-            messages.success(request, _("%(name)s is deactivated and logged out everywhere.")
-                             % {"name": person})  # fmt: skip
+            messages.success(
+                request, _("%(name)s is deactivated and logged out everywhere.") % {"name": person}
+            )
     return redirect("user_edit", user_id=person.pk)
 
 
@@ -348,7 +359,12 @@ def team_edit(request, team_id: int | None = None):
     team = get_object_or_404(Team, pk=team_id) if team_id else None
     initial = {}
     if team:
-        initial = {"name": team.name, "head": team.head, "members": list(team.members.all())}
+        initial = {
+            "name": team.name,
+            "head": team.head,
+            "members": list(team.members.all()),
+            "escalation_minutes": team.escalation_minutes,
+        }
     form = forms.TeamForm(request.POST or None, initial=initial)
     if request.method == "POST" and request.POST.get("delete") and team:
         team_delete(actor=request.user, team=team)
@@ -357,8 +373,14 @@ def team_edit(request, team_id: int | None = None):
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
-            team_save(actor=request.user, team=team, name=data["name"], head=data["head"],
-                      members=list(data["members"]))  # fmt: skip
+            team_save(
+                actor=request.user,
+                team=team,
+                name=data["name"],
+                head=data["head"],
+                members=list(data["members"]),
+                escalation_minutes=data["escalation_minutes"],
+            )
         except ValidationError as error:
             apply_errors(form, error)
         else:

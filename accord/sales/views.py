@@ -23,6 +23,7 @@ from accord.core.errors import StaleVersion
 from accord.core.pagination import InvalidCursor, keyset_page
 from accord.core.visibility import NONE, WRITE, effective_level
 from accord.sales import forms
+from accord.sales.cards import card_html
 from accord.sales.models import Deal, LineItem, Stage
 from accord.sales.queries import (
     DEAL_SORTS,
@@ -80,11 +81,12 @@ def deal_base() -> str:
 
 
 def _dress(cards, stage) -> None:
-    """Days in the stage and the rotting flag, for each card."""
-    now = timezone.now()
+    """Days in the stage, the rotting flag and the card's HTML, for each card."""
+    now, base = timezone.now(), deal_base()
     for card in cards:
         card.days = (now - card.stage_entered_at).days
         card.rotting = bool(stage.rotting_days and card.days >= stage.rotting_days)
+        card.html = card_html(card, base)
 
 
 @login_required
@@ -114,7 +116,6 @@ def deal_board(request, pipeline_id: int):
             "teams": teams_visible_to(request.user),
             "segments": segments_visible_to(request.user),
             "currency": settings.ACCORD_CURRENCY,
-            "deal_base": deal_base(),
         },
     )
 
@@ -159,7 +160,6 @@ def deal_board_cards(request, pipeline_id: int, stage_id: int):
             "stage": stage,
             "cards": page.items,
             "next_cursor": page.next_cursor,
-            "deal_base": deal_base(),
             "filter_query": query.urlencode(),
         },
     )

@@ -135,3 +135,17 @@ def test_an_expired_password_must_be_changed_before_anything_else(admin_client, 
         "/profile/password/", {"old_password": PASSWORD, "new_password": "a-fresh-one-2026"}
     )
     assert client.get("/").status_code == 200
+
+
+def test_a_team_sets_when_its_head_hears_of_overdue_work(admin_client, admin, owner):
+    from accord.accounts.models import Team
+
+    data = {"name": "Retail", "head": admin.pk, "members": [owner.pk]}
+    admin_client.post("/settings/teams/new/", {**data, "escalation_minutes": "15"})
+    team = Team.objects.get()
+    assert team.escalation_minutes == 15
+    refused = admin_client.post(f"/settings/teams/{team.pk}/", {**data, "escalation_minutes": "-3"})
+    assert refused.status_code == 200
+    admin_client.post(f"/settings/teams/{team.pk}/", {**data, "escalation_minutes": ""})
+    team.refresh_from_db()
+    assert team.escalation_minutes is None
