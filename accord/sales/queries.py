@@ -4,7 +4,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from django.apps import apps
-from django.db.models import Count, Exists, F, OuterRef, QuerySet, Sum
+from django.db.models import Count, F, QuerySet, Sum
 
 from accord.core.pagination import Page, keyset_page
 from accord.core.visibility import ALL, READ, effective_level, scope
@@ -65,18 +65,31 @@ def board(user, pipeline: Pipeline, deals: QuerySet | None = None) -> list[Colum
                 page.next_cursor if page else None,
             )
         )
+    mark_next_steps([card for column in columns for card in column.cards])
     return columns
 
 
+def mark_next_steps(deals: list) -> list:
+    """Set `has_next_step` (an open task is planned) on each deal: one query for them all.
+    (As a correlated EXISTS per card, PostgreSQL chose to hash every open task instead.)"""
+    task = apps.get_model("work", "Task")
+    planned = set(
+        task.objects.filter(deal_id__in=[d.pk for d in deals], status="open").values_list(
+            "deal_id", flat=True
+        )
+    )
+    for deal in deals:
+        deal.has_next_step = deal.pk in planned
+    return deals
+
+
 def board_cards(deals: QuerySet, stage: Stage, cursor: str | None = None) -> Page:
-    """The next cards of one column, in board order (InvalidCursor on a foreign cursor),
-    each with `has_next_step`: whether an open task is planned on it."""
+    """The next cards of one column, in board order (InvalidCursor on a foreign cursor)."""
     column = (
         deals.filter(stage=stage)
         .select_related(None)
         .select_related("person", "company", "owner")
         .only(*CARD_FIELDS)
-        .annotate(has_next_step=with_open_task())
     )
     return keyset_page(column, sort="board_rank", cursor=cursor, limit=BOARD_PAGE)
 
@@ -86,12 +99,6 @@ CARD_FIELDS = [
     "id", "title", "amount", "currency", "stage_id", "stage_entered_at", "version",
     "board_rank", "person__full_name", "company__name", "owner__full_name", "owner__email",
 ]  # fmt: skip
-
-
-def with_open_task() -> Exists:
-    """Whether an open task is planned on the deal (tasks live in the work app)."""
-    task = apps.get_model("work", "Task")
-    return Exists(task.objects.filter(deal=OuterRef("pk"), status="open"))
 
 
 @dataclass

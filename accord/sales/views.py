@@ -31,6 +31,7 @@ from accord.sales.queries import (
     board_cards,
     deals_visible_to,
     filter_deals,
+    mark_next_steps,
     pipelines_for,
 )
 from accord.sales.services import (
@@ -149,7 +150,7 @@ def deal_board_cards(request, pipeline_id: int, stage_id: int):
         page = board_cards(deals.filter(pipeline=pipeline), stage, request.GET.get("cursor"))
     except InvalidCursor as problem:
         return JsonResponse({"error": str(problem)}, status=400)
-    _dress(page.items, stage)
+    _dress(mark_next_steps(page.items), stage)
     query = request.GET.copy()
     query.pop("cursor", None)
     return render(

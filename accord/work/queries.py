@@ -13,6 +13,7 @@ from accord.work.models import Activity, Notification, Task
 
 RECORD_TYPE = "tasks"
 TODAY_LIMIT = 50
+TEAM_OVERDUE_SHOWN = 20  # the oldest first; the task list has the rest
 
 
 def tasks_visible_to(user, action: str = READ) -> QuerySet[Task]:
@@ -39,6 +40,12 @@ def open_task_exists(field: str = "deal") -> Exists:
     return Exists(Task.objects.filter(**{field: OuterRef("pk")}, status=Task.OPEN))
 
 
+def overdue_at(now: datetime, start_of_day: datetime) -> Q:
+    """Past due at `now`: a timed task after its time, a whole-day task after its day.
+    Written as one range on due_at (an index range) less today's whole-day tasks."""
+    return Q(due_at__lt=now) & ~Q(all_day=True, due_at__gte=start_of_day)
+
+
 def day_bounds(now: datetime) -> tuple[datetime, datetime]:
     """The start of today and of tomorrow in the active (the user's) time zone."""
     start = timezone.localtime(now).replace(hour=0, minute=0, second=0, microsecond=0)
@@ -61,18 +68,20 @@ def today_for(user, now: datetime | None = None) -> dict:
     now = now or timezone.now()
     start, end = day_bounds(now)
     mine = tasks_visible_to(user).filter(assignee=user, status=Task.OPEN).order_by("due_at", "id")
-    late = Q(all_day=False, due_at__lt=now) | Q(all_day=True, due_at__lt=start)
+    late = overdue_at(now, start)
     overdue = list(mine.filter(late)[:TODAY_LIMIT])
     today = list(mine.filter(~late, due_at__lt=end)[:TODAY_LIMIT])
     upcoming = list(mine.filter(due_at__gte=end)[:5])
     deals = (
         deals_visible_to(user)
         .filter(owner=user, status="open")
+        .select_related(None)
+        .select_related("person", "company", "stage")
         .annotate(has_next_step=open_task_exists())
-        .select_related("stage")
+        .order_by("stage_entered_at", "id")
     )
     attention = []
-    for deal in deals.filter(Q(has_next_step=False) | Q(stage__rotting_days__isnull=False))[:200]:
+    for deal in deals.filter(Q(has_next_step=False) | Q(stage__rotting_days__isnull=False))[:100]:
         days = (now - deal.stage_entered_at).days
         deal.rotting = bool(deal.stage.rotting_days and days >= deal.stage.rotting_days)
         deal.days = days
@@ -99,9 +108,9 @@ def team_overview(head, now: datetime, start: datetime, end: datetime) -> dict:
     """For a head: the members' overdue tasks (escalated first) and each member's load."""
     from accord.accounts.models import User
 
-    team_ids = list(head.headed_teams.values_list("pk", flat=True))
+    team_ids = list(head.headed_team_ids)
     members = User.objects.filter(team_id__in=team_ids, is_active=True).exclude(pk=head.pk)
-    late = Q(all_day=False, due_at__lt=now) | Q(all_day=True, due_at__lt=start)
+    late = overdue_at(now, start)
     open_tasks = Task.objects.filter(status=Task.OPEN, assignee__in=members)
     counts = {
         row["assignee"]: row
@@ -123,9 +132,10 @@ def team_overview(head, now: datetime, start: datetime, end: datetime) -> dict:
     overdue = list(
         open_tasks.filter(late)
         .select_related("assignee", "person", "company", "deal")
-        .order_by("escalated_at", "due_at")[:TODAY_LIMIT]
+        .order_by("due_at", "id")[:TEAM_OVERDUE_SHOWN]
     )
-    return {"load": load, "overdue": overdue}
+    late_total = sum(row.overdue for row in load)
+    return {"load": load, "overdue": overdue, "more": max(late_total - len(overdue), 0)}
 
 
 def notifications_for(user) -> QuerySet[Notification]:
