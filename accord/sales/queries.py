@@ -120,10 +120,11 @@ def funnel(user, pipeline: Pipeline, since, until) -> list[FunnelRow]:
     """For each stage: deals entering it in the period, how many went further, median time
     spent in it, and the warning signs of a redundant stage.
 
-    Two grouped queries over the period's stage moves, whatever their number: the deals
-    entering each stage, and the moves out of each stage by destination and by the hour
-    spent in it, from which the median is read (to the hour; the report shows days to
-    one decimal). The index `stage_move_funnel` holds every column they read.
+    One grouped query over the period's stage moves, whatever their number: the moves
+    by stage left, stage entered and the hour spent in the stage left, from which the
+    entries, the conversions and the median are read (to the hour; the report shows days
+    to one decimal). A deal moved back into a stage enters it again and counts again.
+    The index `stage_move_funnel` holds every column the query reads.
     """
     moves = StageMove.objects.filter(pipeline=pipeline, moved_at__gte=since, moved_at__lt=until)
     if effective_level(user, RECORD_TYPE, READ) != ALL:
@@ -131,19 +132,19 @@ def funnel(user, pipeline: Pipeline, since, until) -> list[FunnelRow]:
         moves = moves.filter(deal__in=visible_ids)
     stages = list(pipeline.stages.order_by("position", "id"))
     lost_ids = {s.pk for s in stages if s.kind == Stage.LOST}
-    entered = dict(
-        moves.order_by().values_list("to_stage").annotate(n=Count("deal", distinct=True))
-    )
+    entered: dict[int, int] = {}
     left: dict[int, int] = {}
     lost_from: dict[int, int] = {}
     hours: dict[int, list[tuple[int, int]]] = {}
     for from_id, to_id, hour, n in (
-        moves.exclude(from_stage=None)
-        .order_by()
+        moves.order_by()
         .annotate(hour=F("seconds_in_from") / HOUR)
         .values_list("from_stage", "to_stage", "hour")
         .annotate(n=Count("id"))
     ):
+        entered[to_id] = entered.get(to_id, 0) + n
+        if from_id is None:
+            continue
         if to_id in lost_ids:
             lost_from[from_id] = lost_from.get(from_id, 0) + n
         else:
