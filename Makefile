@@ -7,7 +7,7 @@ VENV := .venv
 ACCORD := $(VENV)/bin/accord
 PYTEST_WORKERS ?= 2
 
-.PHONY: run test install assets test-deps messages lint fmt bench clean
+.PHONY: run test install assets test-deps messages lint fmt bench bench-work clean
 LANGUAGES := ru he hy
 
 ## run: install everything, load the demo company into an empty database, serve Accord
@@ -72,6 +72,12 @@ fmt: install
 bench: install assets
 	$(VENV)/bin/python -m bench --people $(or $(BENCH_PEOPLE),100000) \
 	  --companies $(or $(BENCH_COMPANIES),10000) $(BENCH_ARGS)
+
+## bench-work: the board, a move, the funnel, a head's Today and the scheduler at scale
+## (10,000 open + 500,000 closed deals, 1,000,000 stage moves, 100,000 tasks);
+## BENCH_SCALE=0.1 for a tenth, BENCH_ARGS as above
+bench-work: install assets
+	$(VENV)/bin/python -m bench.work --scale $(or $(BENCH_SCALE),1) $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) node_modules accord/web/static/vendor

@@ -7,24 +7,48 @@ from accord.core.custom_fields import active_fields
 
 BUILT_IN = {
     "person": [
-        ("phone", _("Phone")), ("email", _("E-mail")), ("company", _("Company")),
-        ("kind", _("Stage")), ("owner", _("Owner")), ("city", _("City")),
-        ("country", _("Country")), ("source", _("Source")), ("tags", _("Tags")),
-        ("last_contact_at", _("Last contact")), ("created_at", _("Added")),
+        ("phone", _("Phone")),
+        ("email", _("E-mail")),
+        ("company", _("Company")),
+        ("kind", _("Stage")),
+        ("owner", _("Owner")),
+        ("city", _("City")),
+        ("country", _("Country")),
+        ("source", _("Source")),
+        ("tags", _("Tags")),
+        ("last_contact_at", _("Last contact")),
+        ("created_at", _("Added")),
         ("updated_at", _("Updated")),
     ],
     "company": [
-        ("phone", _("Phone")), ("email", _("E-mail")), ("kind", _("Kind")), ("owner", _("Owner")),
-        ("city", _("City")), ("country", _("Country")), ("source", _("Source")),
-        ("tags", _("Tags")), ("last_contact_at", _("Last contact")),
-        ("created_at", _("Added")), ("updated_at", _("Updated")),
+        ("phone", _("Phone")),
+        ("email", _("E-mail")),
+        ("kind", _("Kind")),
+        ("owner", _("Owner")),
+        ("city", _("City")),
+        ("country", _("Country")),
+        ("source", _("Source")),
+        ("tags", _("Tags")),
+        ("last_contact_at", _("Last contact")),
+        ("created_at", _("Added")),
+        ("updated_at", _("Updated")),
     ],
-}  # fmt: skip
+}
 DEFAULT = {
     "person": ["phone", "company", "owner", "city", "updated_at"],
     "company": ["phone", "kind", "owner", "city", "updated_at"],
 }
-SORTABLE = {"created_at", "updated_at"}
+# The column a list header sorts by (the others do not sort).
+SORTS = {
+    "phone": "primary_phone",
+    "email": "primary_email",
+    "kind": "kind",
+    "city": "city",
+    "country": "country",
+    "source": "source",
+    "created_at": "created_at",
+    "updated_at": "updated_at",
+}
 
 
 def available(record_type: str, fields=None) -> list[tuple[str, str]]:
@@ -33,11 +57,15 @@ def available(record_type: str, fields=None) -> list[tuple[str, str]]:
     return BUILT_IN[record_type] + [(f"cf:{field.key}", field.label) for field in fields]
 
 
-def chosen(user, record_type: str, fields=None) -> list[tuple[str, str, str]]:
-    """(name, label, cell class) of the user's columns, labels and classes made once."""
+def chosen(user, record_type: str, fields=None) -> list[tuple[str, str, str, str]]:
+    """(name, label, cell class, sort field or "") of the user's columns, made once."""
     names = user.preferences.get("columns", {}).get(record_type) or DEFAULT[record_type]
     labels = dict(available(record_type, fields))
-    return [(name, str(labels[name]), f"col-{slugify(name)}") for name in names if name in labels]
+    return [
+        (name, str(labels[name]), f"col-{slugify(name)}", SORTS.get(name, ""))
+        for name in names
+        if name in labels
+    ]
 
 
 def clean_choice(record_type: str, names: list[str]) -> list[str]:

@@ -59,6 +59,14 @@ class Company(Client):
             models.Index(fields=["name", "id"], name="company_name_keyset"),
             models.Index(fields=["-updated_at", "-id"], name="company_updated_keyset"),
             models.Index(fields=["owner", "name", "id"], name="company_owner_name"),
+            # Every sortable list column pages by its own index (a keyset on (column, id)).
+            models.Index(fields=["-created_at", "-id"], name="company_created_keyset"),
+            models.Index(fields=["city", "id"], name="company_city_sort"),
+            models.Index(fields=["country", "id"], name="company_country_sort"),
+            models.Index(fields=["source", "id"], name="company_source_sort"),
+            models.Index(fields=["kind", "id"], name="company_kind_sort"),
+            models.Index(fields=["primary_phone", "id"], name="company_phone_sort"),
+            models.Index(fields=["primary_email", "id"], name="company_email_sort"),
         ]
 
     def __str__(self) -> str:
@@ -105,6 +113,13 @@ class Person(Client):
             models.Index(fields=["-created_at", "-id"], name="person_created_keyset"),
             models.Index(fields=["owner", "full_name", "id"], name="person_owner_name"),
             models.Index(fields=["kind", "full_name", "id"], name="person_kind_name"),
+            # Every sortable list column pages by its own index (a keyset on (column, id)).
+            models.Index(fields=["city", "id"], name="person_city_sort"),
+            models.Index(fields=["country", "id"], name="person_country_sort"),
+            models.Index(fields=["source", "id"], name="person_source_sort"),
+            models.Index(fields=["kind", "id"], name="person_kind_sort"),
+            models.Index(fields=["primary_phone", "id"], name="person_phone_sort"),
+            models.Index(fields=["primary_email", "id"], name="person_email_sort"),
         ]
 
     def __str__(self) -> str:

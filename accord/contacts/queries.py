@@ -2,9 +2,10 @@
 
 import datetime
 
+from django.apps import apps
 from django.core.exceptions import ValidationError
 from django.db import connection
-from django.db.models import Q, QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -13,8 +14,19 @@ from accord.core.search import matching, search_ids
 from accord.core.visibility import READ, scope
 
 RECORD_TYPE = "clients"
-PERSON_SORTS = {"full_name", "created_at", "updated_at"}
-COMPANY_SORTS = {"name", "created_at", "updated_at"}
+# Sortable columns (each has a (column, id) index for its keyset pages).
+COLUMN_SORTS = {
+    "city",
+    "country",
+    "source",
+    "kind",
+    "primary_phone",
+    "primary_email",
+    "created_at",
+    "updated_at",
+}
+PERSON_SORTS = {"full_name", *COLUMN_SORTS}
+COMPANY_SORTS = {"name", *COLUMN_SORTS}
 
 
 def people_visible_to(user, action: str = READ) -> QuerySet[Person]:
@@ -60,11 +72,38 @@ def _best_visible(kind: str, visible: QuerySet, query: str, limit: int) -> list:
 # --- Filters (lists, segments, the API) -----------------------------------------------
 
 FILTERS = {
-    "person": {"kind", "owner", "tag", "company", "city", "country", "source", "created_after",
-               "created_before", "no_contact_days", "q", "has_email", "has_phone"},
-    "company": {"kind", "owner", "tag", "city", "country", "source", "created_after",
-                "created_before", "no_contact_days", "q", "has_email", "has_phone"},
-}  # fmt: skip
+    "person": {
+        "kind",
+        "owner",
+        "tag",
+        "company",
+        "city",
+        "country",
+        "source",
+        "created_after",
+        "created_before",
+        "no_contact_days",
+        "q",
+        "has_email",
+        "has_phone",
+        "open_deal",
+    },
+    "company": {
+        "kind",
+        "owner",
+        "tag",
+        "city",
+        "country",
+        "source",
+        "created_after",
+        "created_before",
+        "no_contact_days",
+        "q",
+        "has_email",
+        "has_phone",
+        "open_deal",
+    },
+}
 
 
 def filter_clients(queryset: QuerySet, kind: str, filters: dict[str, str], *, user) -> QuerySet:
@@ -115,6 +154,11 @@ def _apply(queryset, kind, name, value, user):
     if name == "no_contact_days":
         since = timezone.now() - datetime.timedelta(days=_int(value, high=36500))
         return queryset.filter(Q(last_contact_at__isnull=True) | Q(last_contact_at__lt=since))
+    if name == "open_deal":  # "no": the clients with no open deal (nobody is working them)
+        deal = apps.get_model("sales", "Deal")
+        link = "person" if kind == "person" else "company"
+        has_one = Exists(deal.objects.filter(**{link: OuterRef("pk")}, status="open"))
+        return queryset.filter(has_one) if _bool(value) else queryset.filter(~has_one)
     if name in {"has_email", "has_phone"}:
         field = "primary_email" if name == "has_email" else "primary_phone"
         return queryset.exclude(**{field: ""}) if _bool(value) else queryset.filter(**{field: ""})

@@ -66,6 +66,7 @@ LIST_FILTERS = [
     "created_before",
     "has_email",
     "has_phone",
+    "open_deal",
 ]
 
 
@@ -158,7 +159,7 @@ def client_list(request, plural: str = "people"):
         sort = kind.default_sort
     error = ""
     queryset = kind.visible(request.user)
-    if any(name == "tags" for name, _label, _css in shown):
+    if any(column[0] == "tags" for column in shown):
         queryset = queryset.prefetch_related("tags")
     try:
         queryset = filter_clients(queryset, kind.slug, filters, user=request.user)
@@ -195,7 +196,6 @@ def client_list(request, plural: str = "people"):
         "more_filters_open": any(name in filters for name in names if name not in LIST_FILTERS[:6]),
         "columns": shown,
         "all_columns": columns.available(kind.slug, custom_fields),
-        "sortable": columns.SORTABLE,
         "segment": segment,
         "filter_query": urlencode(filters),
     }

@@ -257,3 +257,33 @@ def test_search_finds_a_person_by_their_e_mail_or_part_of_it(api, owner):
     for typed in ["grigory.komarov@systems75896.ru", "komarov", "systems75896"]:
         found = api.get("/api/v1/people", {"q": typed}).json()["items"]
         assert [p["first_name"] for p in found] == ["Grigory"], typed
+
+
+def test_every_list_column_sorts_and_pages_in_order(api, owner):
+    from accord.contacts.services import person_create
+
+    for number, city in enumerate(["Yerevan", "Haifa", "Moscow", "Berlin", "Haifa"]):
+        person_create(
+            actor=owner,
+            data={
+                "first_name": f"P{number}",
+                "city": city,
+                "emails": [{"address": f"p{number}@example.com"}],
+            },
+        )
+    seen, url = [], "/api/v1/people?sort=-city&limit=2"
+    while url:
+        page = api.get(url).json()
+        seen += [(p["city"], p["first_name"]) for p in page["items"]]
+        url = (
+            f"/api/v1/people?sort=-city&limit=2&cursor={page['next_cursor']}"
+            if page["next_cursor"]
+            else ""
+        )
+    assert [city for city, _name in seen] == ["Yerevan", "Moscow", "Haifa", "Haifa", "Berlin"]
+    emails = [
+        p["emails"][0]["address"]
+        for p in api.get("/api/v1/people?sort=primary_email").json()["items"]
+    ]
+    assert emails == sorted(emails)
+    assert api.get("/api/v1/people?sort=owner").status_code == 400

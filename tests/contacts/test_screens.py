@@ -182,3 +182,11 @@ def test_the_list_screen_costs_six_queries_however_long_the_page(
     with django_assert_max_num_queries(6):
         page = manager_client.get("/clients/people/?city=Moscow&sort=name").content.decode()
     assert page.count('class="col-phone"') == 30
+
+
+def test_list_headers_sort_by_their_column(manager_client, owner):
+    for city in ["Yerevan", "Berlin", "Moscow"]:
+        person_create(actor=owner, data={"first_name": city[:3], "city": city})
+    page = manager_client.get("/clients/people/?sort=city").content.decode()
+    assert page.index(">Berlin<") < page.index(">Moscow<") < page.index(">Yerevan<")
+    assert 'href="?sort=-city"' in page  # the City header now sorts the other way

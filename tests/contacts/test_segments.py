@@ -61,3 +61,19 @@ def test_the_api_lists_by_segment(api, owner):
     found = api.get("/api/v1/people", {"segment": segment["id"]}).json()["items"]
     assert [p["first_name"] for p in found] == ["Anna"]
     assert api.get("/api/v1/people", {"segment": "999"}).status_code == 400
+
+
+def test_clients_without_an_open_deal_can_be_listed_and_kept_as_a_segment(manager_client, owner):
+    from accord.contacts.services import person_create
+    from accord.sales.services import deal_create, deal_win
+
+    worked = person_create(actor=owner, data={"first_name": "Worked", "city": "Haifa"})
+    person_create(actor=owner, data={"first_name": "Idle", "city": "Haifa"})
+    won = person_create(actor=owner, data={"first_name": "Won", "city": "Haifa"})
+    deal_create(actor=owner, data={"title": "Open", "person": worked})
+    deal_win(actor=owner, deal=deal_create(actor=owner, data={"title": "Done", "person": won}))
+    page = manager_client.get("/clients/people/?open_deal=0").content.decode()
+    assert "Idle" in page and "Won" in page and ">Worked<" not in page
+    api = manager_client.get("/api/v1/people?open_deal=1").json()["items"]
+    assert [p["first_name"] for p in api] == ["Worked"]
+    assert manager_client.get("/api/v1/people?open_deal=maybe").status_code == 400
