@@ -36,6 +36,7 @@ from accord.contacts.services import (
     segment_delete,
     segment_save,
 )
+from accord.core.custom_fields import SORT_ALIAS, sort_by_custom_field
 from accord.core.errors import StaleVersion, field_errors
 from accord.core.timeline import timeline_of
 
@@ -275,7 +276,15 @@ def crud(
             raise Problem(
                 400, "Unknown filter or bad filter value.", errors=field_errors(error)
             ) from None
-        return paginate(with_details(queryset), params, sorts=sorts, default_sort=default_sort)
+        allowed = sorts
+        if (params.sort or "").lstrip("-").startswith("cf."):
+            try:
+                queryset, sort = sort_by_custom_field(queryset, kind, params.sort)
+            except ValidationError as error:
+                raise Problem(400, "Cannot sort so.", errors=field_errors(error)) from None
+            params = params.model_copy(update={"sort": sort})
+            allowed = {*sorts, SORT_ALIAS}
+        return paginate(with_details(queryset), params, sorts=allowed, default_sort=default_sort)
 
     @router.post(
         f"/{plural}",

@@ -3,7 +3,7 @@
 from django.utils.text import slugify
 from django.utils.translation import gettext_lazy as _
 
-from accord.core.custom_fields import active_fields
+from accord.core.custom_fields import SORTABLE_TYPES, active_fields
 
 BUILT_IN = {
     "person": [
@@ -61,8 +61,13 @@ def chosen(user, record_type: str, fields=None) -> list[tuple[str, str, str, str
     """(name, label, cell class, sort field or "") of the user's columns, made once."""
     names = user.preferences.get("columns", {}).get(record_type) or DEFAULT[record_type]
     labels = dict(available(record_type, fields))
+    sortable = {
+        f"cf:{field.key}": f"cf.{field.key}"
+        for field in (active_fields(record_type) if fields is None else fields)
+        if field.type in SORTABLE_TYPES
+    }
     return [
-        (name, str(labels[name]), f"col-{slugify(name)}", SORTS.get(name, ""))
+        (name, str(labels[name]), f"col-{slugify(name)}", SORTS.get(name) or sortable.get(name, ""))
         for name in names
         if name in labels
     ]

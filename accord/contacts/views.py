@@ -46,7 +46,7 @@ from accord.contacts.services import (
     segment_delete,
     segment_save,
 )
-from accord.core.custom_fields import active_fields
+from accord.core.custom_fields import active_fields, sort_by_custom_field
 from accord.core.errors import StaleVersion
 from accord.core.pagination import InvalidCursor, keyset_page
 from accord.core.phones import PhoneError, display_phone, normalize_phone
@@ -155,7 +155,7 @@ def client_list(request, plural: str = "people"):
             raise Http404
         filters = {**segment.filters, **filters}
     sort = request.GET.get("sort", kind.default_sort)
-    if sort.lstrip("-") not in kind.sorts:
+    if sort.lstrip("-") not in kind.sorts and not sort.lstrip("-").startswith("cf."):
         sort = kind.default_sort
     error = ""
     queryset = kind.visible(request.user)
@@ -163,7 +163,10 @@ def client_list(request, plural: str = "people"):
         queryset = queryset.prefetch_related("tags")
     try:
         queryset = filter_clients(queryset, kind.slug, filters, user=request.user)
-        page = keyset_page(queryset, sort=sort, cursor=request.GET.get("cursor"), limit=PAGE)
+        page_sort = sort
+        if sort.lstrip("-").startswith("cf."):
+            queryset, page_sort = sort_by_custom_field(queryset, kind.slug, sort)
+        page = keyset_page(queryset, sort=page_sort, cursor=request.GET.get("cursor"), limit=PAGE)
     except (ValidationError, InvalidCursor) as problem:
         error = " ".join(getattr(problem, "messages", [str(problem)]))
         page = keyset_page(kind.visible(request.user).none(), sort=sort, limit=PAGE)

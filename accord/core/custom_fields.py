@@ -110,3 +110,33 @@ def clean_value(field: CustomField, value: Any) -> Any:
             raise ValueError(_("The linked record needs an id."))
         return {"type": value["type"], "id": record_id}
     raise ValueError(_("Unknown field type."))
+
+
+SORTABLE_TYPES = {"text", "long_text", "number", "money", "date", "choice", "boolean", "url"}
+SORT_ALIAS = "cf_sort"
+NO_NUMBER = -1e18  # where a record without a value sorts among numbers (first, ascending)
+
+
+def sort_expression(field: CustomField):
+    """The value a list sorts by, never NULL (keyset pages compare it): a number as a
+    float, anything else as its text; a record without the value sorts first."""
+    from django.db.models import CharField, FloatField, Value
+    from django.db.models.fields.json import KeyTextTransform
+    from django.db.models.functions import Cast, Coalesce
+
+    text = KeyTextTransform(field.key, "custom_fields")
+    if field.type in ("number", "money"):
+        return Coalesce(Cast(text, FloatField()), Value(NO_NUMBER), output_field=FloatField())
+    return Coalesce(Cast(text, CharField()), Value(""), output_field=CharField())
+
+
+def sort_by_custom_field(queryset, record_type: str, sort: str):
+    """For a sort "cf.<key>" (or "-cf.<key>"): the queryset with the value to sort by, and
+    the sort to page by. A field that does not exist or cannot be sorted is refused."""
+    descending = sort.startswith("-")
+    key = sort.lstrip("-")[3:]
+    field = CustomField.objects.filter(record_type=record_type, key=key, retired=False).first()
+    if field is None or field.type not in SORTABLE_TYPES:
+        raise ValidationError({"sort": [_("Cannot sort by %(name)s.") % {"name": sort}]})
+    annotated = queryset.annotate(**{SORT_ALIAS: sort_expression(field)})
+    return annotated, f"-{SORT_ALIAS}" if descending else SORT_ALIAS

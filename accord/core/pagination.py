@@ -42,7 +42,7 @@ def keyset_page(
     ordered = queryset.order_by(*fields)
     if cursor:
         values = _decode(cursor, sort, len(fields))
-        _check_types(queryset.model, fields, values)
+        values = _check_types(queryset, fields, values)
         ordered = ordered.filter(_after(fields, values))
     rows = list(ordered[: limit + 1])
     items, more = rows[:limit], len(rows) > limit
@@ -69,19 +69,26 @@ def _after(fields: list[str], values: list[Any]):
     return lookup(columns, tuple(values))
 
 
-def _check_types(model, fields: list[str], values: list[Any]) -> None:
-    """A tampered cursor must not reach the database with values of the wrong type."""
-    from django.core.exceptions import ValidationError
+def _check_types(queryset: QuerySet, fields: list[str], values: list[Any]) -> list[Any]:
+    """A tampered cursor must not reach the database with values of the wrong type; answers
+    the values as the database compares them (a sort may also be an annotation)."""
+    from django.core.exceptions import FieldDoesNotExist, ValidationError
 
+    model, checked = queryset.model, []
     for field, value in zip(fields, values, strict=True):
         name = field.lstrip("-")
-        model_field = model._meta.pk if name == "pk" else model._meta.get_field(name)
         try:
-            model_field.to_python(value)
+            model_field = model._meta.pk if name == "pk" else model._meta.get_field(name)
+        except FieldDoesNotExist:
+            model_field = queryset.query.annotations[name].output_field
+        try:
+            python = model_field.to_python(value)
         except (ValidationError, TypeError, ValueError, OverflowError):
             raise InvalidCursor("The cursor is not valid.") from None
         if name == "pk" and not (isinstance(value, int) and 0 <= value < 2**63):
             raise InvalidCursor("The cursor is not valid.")
+        checked.append(python if name in queryset.query.annotations else value)
+    return checked
 
 
 def _value(item: Any, field: str) -> Any:

@@ -132,3 +132,36 @@ def test_the_list_filters_by_a_choice_field_and_offers_it_in_more_filters(
     page = manager_client.get("/clients/people/", {"cf.interest": "Doors"}).content.decode()
     assert "Dina" in page and "Eli" not in page
     assert "<option selected>Doors</option>" in page
+
+
+def test_a_list_sorts_and_pages_by_a_custom_field(api, admin, owner, manager_client):
+    from accord.contacts.services import person_create
+    from accord.core.services import custom_field_save
+
+    custom_field_save(actor=admin, record_type="person", label="Floors", type="number")
+    custom_field_save(
+        actor=admin,
+        record_type="person",
+        label="Tags list",
+        type="multi_choice",
+        choices=["a", "b"],
+    )
+    for name, floors in [("Nine", 9), ("Ten", 10), ("Two", 2), ("None", None)]:
+        data = {"first_name": name}
+        if floors is not None:
+            data["custom_fields"] = {"floors": floors}
+        person_create(actor=owner, data=data)
+    seen, url = [], "/api/v1/people?sort=cf.floors&limit=3"
+    while url:
+        page = api.get(url).json()
+        seen += [p["first_name"] for p in page["items"]]
+        cursor = page["next_cursor"]
+        url = f"/api/v1/people?sort=cf.floors&limit=3&cursor={cursor}" if cursor else ""
+    assert seen == ["None", "Two", "Nine", "Ten"]  # as numbers, not as text
+    down = api.get("/api/v1/people?sort=-cf.floors").json()["items"]
+    assert [p["first_name"] for p in down] == ["Ten", "Nine", "Two", "None"]
+    assert api.get("/api/v1/people?sort=cf.tags_list").status_code == 400
+    assert api.get("/api/v1/people?sort=cf.nothing").status_code == 400
+    assert api.get("/api/v1/people?sort=cf_sort").status_code == 400
+    page = manager_client.get("/clients/people/?sort=-cf.floors").content.decode()
+    assert page.index(">Ten<") < page.index(">Nine<") < page.index(">Two<")
