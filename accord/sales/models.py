@@ -112,7 +112,10 @@ class Deal(Record):
     class Meta:
         indexes = [
             models.Index(fields=["stage", "board_rank", "id"], name="deal_board_column"),
-            models.Index(fields=["pipeline", "status"], name="deal_pipeline_status"),
+            # Also the board's counts and sums per stage, read from the index alone.
+            models.Index(
+                fields=["pipeline", "status", "stage", "amount"], name="deal_pipeline_status"
+            ),
             models.Index(fields=["-updated_at", "-id"], name="deal_updated_keyset"),
             models.Index(fields=["title", "id"], name="deal_title_keyset"),
             models.Index(fields=["owner", "status"], name="deal_owner_status"),
