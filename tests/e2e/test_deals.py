@@ -45,6 +45,7 @@ def test_drag_a_deal_to_the_next_stage_and_it_stays_there(open_page, sales):
     page = open_page(width=1400)
     log_in(page, "manager@example.com", settings.ACCORD_DEMO_PASSWORD)
     page.get_by_role("link", name="Deals").click()
+    page.locator(".board[data-ready]").wait_for()  # SortableJS is set up
     card = column(page, "Request").locator(".deal-card", has_text="Balcony glazing")
     target = column(page, "Measurement").locator(".board-cards")
     start, end = card.bounding_box(), target.bounding_box()

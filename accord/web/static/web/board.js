@@ -55,4 +55,5 @@
       },
     });
   }
+  board.dataset.ready = "1"; // cards can be dragged now (the browser tests wait for it)
 })();
