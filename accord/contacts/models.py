@@ -157,13 +157,13 @@ class ContactPoint(models.Model):
 
 
 class Segment(models.Model):
-    """A saved filter over people or companies, private to its owner or shared with everyone.
+    """A saved filter over people, companies or deals, private to its owner or shared.
 
     Campaigns, automation and reports reuse segments; the filter is stored, not the rows,
     so a segment is always current.
     """
 
-    KINDS = [("person", _("People")), ("company", _("Companies"))]
+    KINDS = [("person", _("People")), ("company", _("Companies")), ("deal", _("Deals"))]
 
     name = models.CharField(_("name"), max_length=100)
     record_type = models.CharField(_("records"), max_length=10, choices=KINDS)

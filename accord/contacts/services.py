@@ -577,6 +577,11 @@ def person_erase(*, actor: User, person: Person) -> Person:
 # --- Segments ---------------------------------------------------------------------------------
 
 
+# Other apps' records can be kept as segments too: record type -> a function that raises
+# ValidationError for filters its lists refuse (sales registers "deal").
+SEGMENT_CHECKS: dict = {}
+
+
 @transaction.atomic
 def segment_save(
     *, actor: User, name: str, record_type: str, filters: dict, shared: bool = False, segment=None
@@ -588,8 +593,8 @@ def segment_save(
         errors["name"] = [_("Give the segment a name.")]
     elif len(name) > 100:
         errors["name"] = [_("At most %(limit)s characters.") % {"limit": 100}]
-    if record_type not in ("person", "company"):
-        errors["record_type"] = [_("A segment holds people or companies.")]
+    if record_type not in ("person", "company", *SEGMENT_CHECKS):
+        errors["record_type"] = [_("A segment holds people, companies or deals.")]
     clean = {
         str(k): str(v) for k, v in (filters or {}).items() if str(v).strip() and k != "segment"
     }
@@ -597,8 +602,11 @@ def segment_save(
         errors["filters"] = [_("Set at least one filter first.")]
     if not errors:
         try:
-            visible = people_visible_to if record_type == "person" else companies_visible_to
-            filter_clients(visible(actor), record_type, clean, user=actor)
+            if record_type in SEGMENT_CHECKS:  # another app's records (deals)
+                SEGMENT_CHECKS[record_type](actor, clean)
+            else:
+                visible = people_visible_to if record_type == "person" else companies_visible_to
+                filter_clients(visible(actor), record_type, clean, user=actor)
         except ValidationError as error:
             errors.update(error.message_dict)
     if segment is not None and segment.owner_id != actor.pk and not actor.can("manage_users"):

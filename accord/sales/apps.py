@@ -12,3 +12,8 @@ class SalesConfig(AppConfig):
         from accord.sales.defaults import ensure_default_pipeline
 
         post_migrate.connect(ensure_default_pipeline, sender=self)
+
+        from accord.contacts.services import SEGMENT_CHECKS
+        from accord.sales.queries import check_deal_filters
+
+        SEGMENT_CHECKS["deal"] = check_deal_filters

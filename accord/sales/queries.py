@@ -240,6 +240,11 @@ def filter_deals(deals: QuerySet, filters: dict[str, str], *, user) -> QuerySet:
     return deals
 
 
+def check_deal_filters(user, filters: dict) -> None:
+    """Raise ValidationError when the deal list would refuse these filters (segments)."""
+    filter_deals(deals_visible_to(user), filters, user=user)
+
+
 def _in_segment(deals, value, user, errors):
     """Deals whose client (person or company, as the segment's kind) is in the segment."""
     from django.utils.translation import gettext as _
@@ -252,7 +257,9 @@ def _in_segment(deals, value, user, errors):
     )
 
     segment = (
-        segments_visible_to(user).filter(pk=int(value)).first()
+        segments_visible_to(user)
+        .filter(pk=int(value), record_type__in=["person", "company"])
+        .first()
         if value.isdigit() and len(value) <= 18
         else None
     )

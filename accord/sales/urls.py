@@ -13,6 +13,13 @@ urlpatterns = [
     path("deals/new/", views.deal_new, name="deal_new"),
     path("deals/list/", views.deal_list, name="deal_list"),
     path("deals/pick/", views.deal_pick, name="deal_pick"),
+    path("deals/columns/", views.choose_columns, name="deal_columns"),
+    path("deals/segments/", views.deal_segment_create, name="deal_segment_create"),
+    path(
+        "deals/segments/<int:segment_id>/remove/",
+        views.deal_segment_remove,
+        name="deal_segment_remove",
+    ),
     path("deals/<int:pk>/", views.deal_detail, name="deal_detail"),
     path("deals/<int:pk>/edit/", views.deal_edit, name="deal_edit"),
     path("deals/<int:pk>/move/", views.deal_move_view, name="deal_move"),

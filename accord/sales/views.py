@@ -1,11 +1,13 @@
 """Deal screens: the kanban board per pipeline, the deal page, forms, moves and closing."""
 
+from urllib.parse import urlencode
+
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Case, Value, When
-from django.http import Http404, HttpResponse, JsonResponse
+from django.http import Http404, HttpResponse, JsonResponse, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -13,16 +15,18 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from accord.accounts.queries import owner_choices, teams_visible_to
+from accord.accounts.services import preference_set
 from accord.catalog.models import Product
 from accord.contacts.queries import (
     companies_visible_to,
     people_visible_to,
     segments_visible_to,
 )
+from accord.contacts.services import segment_delete, segment_save
 from accord.core.errors import StaleVersion
 from accord.core.pagination import InvalidCursor, keyset_page
 from accord.core.visibility import NONE, WRITE, effective_level
-from accord.sales import forms
+from accord.sales import columns, forms
 from accord.sales.cards import card_html
 from accord.sales.models import Deal, LineItem, Stage
 from accord.sales.queries import (
@@ -76,6 +80,11 @@ def _board_deals(request):
         return deals.none(), filters, " ".join(problem.messages)
 
 
+def client_segments(user):
+    """The segments of people and companies, for the "segment of clients" filter."""
+    return segments_visible_to(user).filter(record_type__in=["person", "company"])
+
+
 def deal_base() -> str:
     """ "/deals/": a card's link is this and its id, without a reverse() per card."""
     return reverse("deal_detail", args=[0])[:-2]
@@ -115,7 +124,7 @@ def deal_board(request, pipeline_id: int):
             "error": error,
             "owners": owner_choices(request.user),
             "teams": teams_visible_to(request.user),
-            "segments": segments_visible_to(request.user),
+            "segments": client_segments(request.user),
             "currency": settings.ACCORD_CURRENCY,
         },
     )
@@ -170,11 +179,21 @@ def deal_board_cards(request, pipeline_id: int, stage_id: int):
 def deal_list(request):
     """All deals the user may see, as a table: filters, sort, keyset pages."""
     filters = {name: request.GET[name] for name in LIST_FILTERS if request.GET.get(name)}
+    saved = segments_visible_to(request.user, "deal")
+    view = None
+    if request.GET.get("view", "").isdigit():
+        view = saved.filter(pk=request.GET["view"]).first()
+        if view is None:
+            raise Http404
+        filters = {**view.filters, **filters}
     sort = request.GET.get("sort", "-updated_at")
     if sort.lstrip("-") not in DEAL_SORTS:
         sort = "-updated_at"
     error = ""
+    shown = columns.chosen(request.user)
     deals = deals_visible_to(request.user)
+    if any(name == "tags" for name, _label, _sort in shown):
+        deals = deals.prefetch_related("tags")
     try:
         deals = filter_deals(deals, filters, user=request.user)
         page = keyset_page(deals, sort=sort, cursor=request.GET.get("cursor"), limit=LIST_PAGE)
@@ -198,10 +217,60 @@ def deal_list(request):
             else "",
             "owners": owner_choices(request.user),
             "teams": teams_visible_to(request.user),
-            "segments": segments_visible_to(request.user),
+            "segments": client_segments(request.user),
             "can_write": may_write(request.user),
+            "columns": shown,
+            "all_columns": columns.available(),
+            "saved": saved,
+            "view": view,
+            "filter_query": urlencode(filters),
         },
     )
+
+
+@login_required
+@require_POST
+def deal_segment_create(request):
+    """Keep the deal list's filters as a segment of deals (private or shared)."""
+    filters = dict(QueryDict(request.POST.get("filters", "")).items())
+    try:
+        segment = segment_save(
+            actor=request.user,
+            name=request.POST.get("name", ""),
+            record_type="deal",
+            filters=filters,
+            shared=bool(request.POST.get("shared")),
+        )
+    except (ValidationError, PermissionDenied) as error:
+        messages.error(request, " ".join(getattr(error, "messages", [str(error)])))
+        return redirect(reverse("deal_list") + "?" + request.POST.get("filters", ""))
+    messages.success(request, _("Segment “%(name)s” saved.") % {"name": segment})
+    return redirect(reverse("deal_list") + f"?view={segment.pk}")
+
+
+@login_required
+@require_POST
+def deal_segment_remove(request, segment_id: int):
+    segment = get_object_or_404(segments_visible_to(request.user, "deal"), pk=segment_id)
+    try:
+        segment_delete(actor=request.user, segment=segment)
+    except PermissionDenied as error:
+        messages.error(request, str(error))
+    return redirect("deal_list")
+
+
+@login_required
+@require_POST
+def choose_columns(request):
+    """The deal list's columns, kept in the user's preferences."""
+    chosen = columns.clean_choice(request.POST.getlist("columns"))
+    preference_set(
+        user=request.user,
+        key="columns",
+        value={**request.user.preferences.get("columns", {}), "deal": chosen},
+    )
+    query = request.POST.get("query", "")
+    return redirect(reverse("deal_list") + (f"?{query}" if query else ""))
 
 
 @login_required

@@ -254,3 +254,45 @@ def test_deals_have_custom_fields_and_tags_in_the_form_on_the_page_and_in_the_ti
     assert "<dt>Glass</dt><dd>triple</dd>" in page
     assert 'class="change-field">Glass</span>: <span class="change-old">double</span>' in page
     assert manager_client.get("/deals/list/?tag=vip").content.decode().count("Tower") >= 1
+
+
+def test_the_deal_list_shows_the_columns_a_user_chose(manager_client, owner, admin, pipeline):
+    from accord.core.services import custom_field_save
+
+    custom_field_save(actor=admin, record_type="deal", label="Floors", type="number")
+    deal_create(
+        actor=owner,
+        data={"title": "Tower", "source": "fair", "tags": ["vip"], "custom_fields": {"floors": 12}},
+    )
+    page = manager_client.get("/deals/list/").content.decode()
+    assert '<th scope="col">Expected close</th>' in page and ">fair<" not in page
+    manager_client.post(
+        "/deals/columns/", {"columns": ["source", "tags", "cf:floors", "x"], "query": "status=open"}
+    )
+    owner.refresh_from_db()
+    assert owner.preferences["columns"]["deal"] == ["source", "tags", "cf:floors"]
+    page = manager_client.get("/deals/list/?status=open").content.decode()
+    assert ">fair<" in page and ">vip<" in page and ">12<" in page
+    assert '<th scope="col">Expected close</th>' not in page
+
+
+def test_a_deal_list_filter_is_kept_as_a_segment_of_deals(manager_client, owner, pipeline):
+    from accord.contacts.models import Segment
+
+    deal_create(actor=owner, data={"title": "Big tower", "tags": ["vip"]})
+    deal_create(actor=owner, data={"title": "Small shed"})
+    response = manager_client.post(
+        "/deals/segments/", {"name": "VIP deals", "filters": "tag=vip&status=open"}
+    )
+    segment = Segment.objects.get(name="VIP deals")
+    assert (segment.record_type, segment.filters) == ("deal", {"tag": "vip", "status": "open"})
+    page = manager_client.get(response["Location"]).content.decode()
+    assert "Big tower" in page and "Small shed" not in page and "VIP deals" in page
+    board = manager_client.get(f"/deals/board/{pipeline.pk}/").content.decode()
+    assert "VIP deals" not in board  # the board's segment filter offers client segments only
+    refused = manager_client.post(
+        "/deals/segments/", {"name": "Bad", "filters": "colour=red"}, follow=True
+    )
+    assert "There is no filter colour." in refused.content.decode()
+    manager_client.post(f"/deals/segments/{segment.pk}/remove/")
+    assert not Segment.objects.exists()
