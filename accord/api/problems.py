@@ -55,3 +55,26 @@ def problem_response(
 
 def is_problem(response) -> bool:
     return response.get("Content-Type", "").startswith(PROBLEM_CONTENT_TYPE)
+
+
+def invalid(error) -> Problem:
+    """A service's ValidationError as a 422 naming each field; nothing was saved."""
+    from accord.core.errors import field_errors
+
+    return Problem(
+        422, "The request has invalid values; nothing was saved.", errors=field_errors(error)
+    )
+
+
+def one_of(queryset, value: str | None, field: str):
+    """A visible record by its API id (None for None), or a 422 naming the field."""
+    if value is None:
+        return None
+    found = queryset.filter(pk=value).first() if str(value).isdigit() else None
+    if found is None:
+        raise Problem(
+            422,
+            "The request has invalid values.",
+            errors=[{"field": field, "message": f"No such {field}."}],
+        )
+    return found

@@ -12,7 +12,7 @@ from ninja import Query, Router, Schema, Status
 from accord.accounts.queries import users_visible_to
 from accord.api.concurrency import etag_of, expected_version, stale
 from accord.api.pagination import ListParams, Page, paginate
-from accord.api.problems import Problem
+from accord.api.problems import Problem, invalid
 from accord.api.schemas import WithId
 from accord.contacts.models import ContactPoint
 from accord.contacts.queries import (
@@ -241,12 +241,6 @@ def list_filters(request, record_type: str) -> dict[str, str]:
             )
         filters = {**segment.filters, **filters}
     return filters
-
-
-def invalid(error: ValidationError) -> Problem:
-    return Problem(
-        422, "The request has invalid values; nothing was saved.", errors=field_errors(error)
-    )
 
 
 def answer_with_etag(response, record):

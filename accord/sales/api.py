@@ -12,11 +12,11 @@ from ninja import Query, Router, Schema, Status
 from accord.accounts.queries import users_visible_to
 from accord.api.concurrency import etag_of, expected_version, stale
 from accord.api.pagination import ListParams, Page, paginate
-from accord.api.problems import Problem
+from accord.api.problems import Problem, invalid, one_of
 from accord.api.schemas import WithId
 from accord.catalog.models import Product
 from accord.contacts.queries import companies_visible_to, people_visible_to
-from accord.core.errors import StaleVersion, field_errors
+from accord.core.errors import StaleVersion
 from accord.core.timeline import timeline_of
 from accord.sales.models import LineItem, LostReason, Stage
 from accord.sales.queries import deals_visible_to, pipelines_for
@@ -37,12 +37,6 @@ from accord.sales.services import (
 router = Router(tags=["sales"])
 DEAL_SORTS = {"title", "created_at", "updated_at", "amount"}
 DEAL_FILTERS = {"pipeline", "stage", "status", "owner", "person", "company", "tag"}
-
-
-def invalid(error: ValidationError) -> Problem:
-    return Problem(
-        422, "The request has invalid values; nothing was saved.", errors=field_errors(error)
-    )
 
 
 def ref(value) -> str | None:
@@ -219,20 +213,6 @@ class ProductIn(Schema):
 
 def with_details(deals):
     return deals.prefetch_related("tags", "line_items")
-
-
-def one_of(queryset, value: str | None, field: str):
-    """A visible record by its API id, or a 422 naming the field."""
-    if value is None:
-        return None
-    found = queryset.filter(pk=value).first() if str(value).isdigit() else None
-    if found is None:
-        raise Problem(
-            422,
-            "The request has invalid values.",
-            errors=[{"field": field, "message": f"No such {field}."}],
-        )
-    return found
 
 
 def deal_data(request, payload: DealIn) -> dict:

@@ -11,10 +11,10 @@ from ninja import Query, Router, Schema, Status
 from accord.accounts.queries import users_visible_to
 from accord.api.concurrency import etag_of, expected_version, stale
 from accord.api.pagination import ListParams, Page, paginate
-from accord.api.problems import Problem
+from accord.api.problems import Problem, invalid, one_of
 from accord.api.schemas import WithId
 from accord.contacts.queries import companies_visible_to, people_visible_to
-from accord.core.errors import StaleVersion, field_errors
+from accord.core.errors import StaleVersion
 from accord.sales.queries import deals_visible_to
 from accord.work.models import Task
 from accord.work.queries import activities_visible_to, notification_text, tasks_visible_to
@@ -32,12 +32,6 @@ router = Router(tags=["work"])
 TASK_SORTS = {"due_at", "created_at", "updated_at"}
 TASK_FILTERS = {"status", "assignee", "person", "company", "deal", "kind", "due_before",
                 "due_after"}  # fmt: skip
-
-
-def invalid(error: ValidationError) -> Problem:
-    return Problem(
-        422, "The request has invalid values; nothing was saved.", errors=field_errors(error)
-    )
 
 
 def ref(value_id) -> str | None:
@@ -182,20 +176,6 @@ class NotificationOut(WithId):
 
 class ReadIn(Schema):
     ids: list[int] | None = None
-
-
-def one_of(queryset, value: str | None, field: str):
-    """A visible record by its API id, or a 422 naming the field."""
-    if value is None:
-        return None
-    found = queryset.filter(pk=value).first() if str(value).isdigit() else None
-    if found is None:
-        raise Problem(
-            422,
-            "The request has invalid values.",
-            errors=[{"field": field, "message": f"No such {field}."}],
-        )
-    return found
 
 
 def links(user, data: dict) -> dict:
