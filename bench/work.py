@@ -213,7 +213,7 @@ def generate(sizes: dict) -> dict:
     from django.db import connection
 
     with connection.cursor() as cursor:  # what autovacuum would do soon after a bulk load
-        cursor.execute("ANALYZE")
+        cursor.execute("VACUUM ANALYZE" if connection.vendor == "postgresql" else "ANALYZE")
     User.objects.filter(pk__in=[u.pk for u in owners]).update(is_active=True)
     return {"pipeline": pipeline, "stages": open_stages, "head": head, "admin": admin, "now": now}
 

@@ -78,7 +78,10 @@ class Task(Record):
 
     class Meta:
         indexes = [
-            models.Index(fields=["assignee", "status", "due_at"], name="task_assignee_due"),
+            # all_day too: a team's load (open, today, overdue) is read from the index alone.
+            models.Index(
+                fields=["assignee", "status", "due_at", "all_day"], name="task_assignee_due"
+            ),
             models.Index(fields=["status", "due_at", "id"], name="task_status_due"),
             models.Index(
                 fields=["remind_at"],
