@@ -46,11 +46,11 @@ def board(user, pipeline: Pipeline, deals: QuerySet | None = None) -> list[Colum
     the rest of a column comes page by page from `board_cards` as it is scrolled.
     """
     deals = deals if deals is not None else deals_visible_to(user)
-    deals = deals.filter(pipeline=pipeline)
     stages = list(pipeline.stages.filter(retired=False).order_by("position", "id"))
+    open_deals = deals.filter(pipeline=pipeline, status=Stage.OPEN).order_by()
     totals = {
         row["stage_id"]: row
-        for row in deals.order_by().values("stage_id").annotate(n=Count("id"), total=Sum("amount"))
+        for row in open_deals.values("stage_id").annotate(n=Count("id"), total=Sum("amount"))
     }
     columns = []
     for stage in stages:
