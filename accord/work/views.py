@@ -259,7 +259,9 @@ def task_detail(request, pk: int):
             "task": task,
             "form": form,
             "editable": editable,
-            "complete_form": forms.CompleteForm(initial={"log_call": task.kind == "call"}),
+            "complete_form": forms.CompleteForm(
+                initial={"log_call": task.kind == "call"}, auto_id="done_%s"
+            ),
             **records.timeline_context(request, task, reverse("task_detail", args=[task.pk])),
         },
     )
@@ -323,7 +325,7 @@ def record_panel(request):
             "link_name": name,
             "record": record,
             "next": request.GET.get("next", ""),
-            "activity_form": forms.ActivityForm(),
+            "activity_form": forms.ActivityForm(auto_id="activity_%s"),  # ids unique on a card
             "can_log": effective_level(request.user, "activities", WRITE) != NONE,
             "can_plan": effective_level(request.user, "tasks", WRITE) != NONE,
         },

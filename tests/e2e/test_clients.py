@@ -40,7 +40,8 @@ def test_add_find_by_phone_and_note(open_page, demo_company):
     expect(hit).to_be_visible()
     hit.click()
 
-    page.get_by_label("Note").fill("Called: wants three windows measured on Friday.")
+    note = page.get_by_role("textbox", name="Note", exact=True)
+    note.fill("Called: wants three windows measured on Friday.")
     page.get_by_role("button", name="Add note").click()
     first_event = page.locator(".timeline-item").first
     expect(first_event).to_contain_text("Called: wants three windows measured on Friday.")

@@ -68,7 +68,7 @@ def test_close_a_deal_as_lost_with_a_reason(open_page, sales):
     page.get_by_role("link", name="Country house").click()
     page.locator("summary", has_text="Lost").click()
     page.get_by_label("Why was it lost?").select_option(label="Too expensive")
-    page.get_by_label("Note").last.fill("Chose a cheaper offer")
+    page.locator(".lose-form").get_by_label("Note").fill("Chose a cheaper offer")
     page.get_by_role("button", name="Close as lost").click()
     expect(page.locator(".record-facts .badge")).to_have_text("Lost")
     expect(page.locator(".timeline-item").first).to_contain_text("Too expensive")
