@@ -4,4 +4,5 @@ from accord.reports import views
 
 urlpatterns = [
     path("reports/", views.funnel_report, name="reports"),
+    path("reports/people/", views.people_report, name="people_report"),
 ]

@@ -1,4 +1,4 @@
-"""Report screens: the sales funnel of a pipeline over a period."""
+"""Report screens: the sales funnel of a pipeline, and each employee's work, over a period."""
 
 import datetime
 
@@ -55,5 +55,31 @@ def funnel_report(request):
             "win_rate": win_rate(rows),
             "since": since,
             "until": until,
+        },
+    )
+
+
+@login_required
+def people_report(request):
+    """Per employee (as far as the user's reports reach): tasks, calls, meetings, time to
+    the first call of a new lead, deals won."""
+    from django.conf import settings
+
+    from accord.work.queries import performance
+
+    if effective_level(request.user, "reports", READ) == NONE:
+        raise Http404
+    since, until = period(request)
+    start = timezone.make_aware(datetime.datetime.combine(since, datetime.time.min))
+    end = timezone.make_aware(datetime.datetime.combine(until, datetime.time.max))
+    return render(
+        request,
+        "reports/people.html",
+        {
+            "page_title": _("Team performance"),
+            "rows": performance(request.user, start, end),
+            "since": since,
+            "until": until,
+            "currency": settings.ACCORD_CURRENCY,
         },
     )

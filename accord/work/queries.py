@@ -261,3 +261,96 @@ def ics_feed(user) -> bytes:
         event.add("sequence", task.version)
         calendar.add_component(event)
     return calendar.to_ical()
+
+
+@dataclass
+class Performance:
+    user: object
+    tasks_done: int
+    tasks_overdue: int
+    calls: int
+    meetings: int
+    first_call_hours: float | None  # median, from a new lead to the first call
+    deals_won: int
+    won_amount: object
+
+
+def people_in_reach(user):
+    """Whose work a user may see in reports: everyone, their teams, or themselves."""
+    from accord.accounts.models import User
+    from accord.core.visibility import ALL, TEAM, effective_level
+
+    level = effective_level(user, "reports", READ)
+    people = User.objects.filter(is_active=True).order_by("full_name", "email")
+    if level == ALL:
+        return people
+    if level == TEAM:
+        return people.filter(Q(pk=user.pk) | Q(team_id__in=user.team_scope_ids()))
+    return people.filter(pk=user.pk)
+
+
+def performance(user, start: datetime, end: datetime) -> list[Performance]:
+    """Per colleague in reach, for the period: tasks done and overdue now, calls and
+    meetings logged, the median hours from a new lead to its first call, deals won and
+    their amount. Grouped queries, one per measure, whatever the number of records."""
+    from statistics import median
+
+    from django.db.models import Min, OuterRef, Subquery, Sum
+
+    from accord.contacts.models import Person
+    from accord.sales.models import Deal
+
+    people = list(people_in_reach(user))
+    ids = [p.pk for p in people]
+    now = timezone.now()
+
+    def by_user(queryset, field, **aggregates):
+        return {row[field]: row for row in queryset.values(field).annotate(**aggregates)}
+
+    done = by_user(
+        Task.objects.filter(
+            assignee__in=ids, status=Task.DONE, completed_at__gte=start, completed_at__lt=end
+        ),
+        "assignee",
+        n=Count("id"),
+    )
+    late = by_user(
+        Task.objects.filter(assignee__in=ids, status=Task.OPEN, due_at__lt=now),
+        "assignee",
+        n=Count("id"),
+    )
+    logged = by_user(
+        Activity.objects.filter(actor__in=ids, occurred_at__gte=start, occurred_at__lt=end),
+        "actor",
+        calls=Count("id", filter=Q(kind="call")),
+        meetings=Count("id", filter=Q(kind="meeting")),
+    )
+    won = by_user(
+        Deal.objects.filter(owner__in=ids, status="won", closed_at__gte=start, closed_at__lt=end),
+        "owner",
+        n=Count("id"),
+        amount=Sum("amount"),
+    )
+    first_call = Activity.objects.filter(person=OuterRef("pk"), kind="call").values("person")
+    first_call = first_call.annotate(at=Min("occurred_at")).values("at")
+    waits: dict[int, list[float]] = {}
+    leads = Person.objects.filter(owner__in=ids, created_at__gte=start, created_at__lt=end)
+    for owner_id, created, called in (
+        leads.annotate(called=Subquery(first_call))
+        .filter(called__isnull=False)
+        .values_list("owner", "created_at", "called")[:20000]
+    ):
+        waits.setdefault(owner_id, []).append(max((called - created).total_seconds(), 0) / 3600)
+    return [
+        Performance(
+            user=person,
+            tasks_done=done.get(person.pk, {}).get("n", 0),
+            tasks_overdue=late.get(person.pk, {}).get("n", 0),
+            calls=logged.get(person.pk, {}).get("calls", 0),
+            meetings=logged.get(person.pk, {}).get("meetings", 0),
+            first_call_hours=round(median(waits[person.pk]), 1) if person.pk in waits else None,
+            deals_won=won.get(person.pk, {}).get("n", 0),
+            won_amount=won.get(person.pk, {}).get("amount") or 0,
+        )
+        for person in people
+    ]
