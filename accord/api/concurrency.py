@@ -28,3 +28,21 @@ def stale(record) -> Problem:
         "Someone changed this record after you read it. GET it again, then retry.",
         headers={"ETag": etag_of(record)},
     )
+
+
+def run_if_match(request, visible, pk: int, action):
+    """Find the visible record, run `action(record, expected_version)` on it and turn a
+    stale version into a 412 and a ValidationError into a 422; answers the new record."""
+    from django.core.exceptions import ValidationError
+    from django.shortcuts import get_object_or_404
+
+    from accord.api.problems import invalid
+    from accord.core.errors import StaleVersion
+
+    record = get_object_or_404(visible, pk=pk)
+    try:
+        return action(record, expected_version(request, record))
+    except StaleVersion:
+        raise stale(visible.get(pk=pk)) from None
+    except ValidationError as error:
+        raise invalid(error) from None

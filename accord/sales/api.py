@@ -10,13 +10,12 @@ from django.shortcuts import get_object_or_404
 from ninja import Query, Router, Schema, Status
 
 from accord.accounts.queries import users_visible_to
-from accord.api.concurrency import etag_of, expected_version, stale
+from accord.api.concurrency import etag_of, run_if_match
 from accord.api.pagination import ListParams, Page, paginate
 from accord.api.problems import Problem, invalid, one_of
 from accord.api.schemas import WithId
 from accord.catalog.models import Product
 from accord.contacts.queries import companies_visible_to, people_visible_to
-from accord.core.errors import StaleVersion
 from accord.core.timeline import timeline_of
 from accord.sales.models import LineItem, LostReason, Stage
 from accord.sales.queries import deals_visible_to, pipelines_for
@@ -316,7 +315,6 @@ def deals_detail(request, response: HttpResponse, deal_id: int):
 
 @router.patch("/deals/{deal_id}", response=DealOut, summary="Change a deal (send If-Match)")
 def deals_update(request, response: HttpResponse, deal_id: int, payload: DealIn):
-    deal = get_object_or_404(deals_visible_to(request.auth), pk=deal_id)
     data = deal_data(request, payload)
     if "stage" in data or "pipeline" in data:
         raise Problem(
@@ -324,26 +322,19 @@ def deals_update(request, response: HttpResponse, deal_id: int, payload: DealIn)
             "Move a deal with POST /deals/{id}/move.",
             errors=[{"field": "stage", "message": "Use the move endpoint."}],
         )
-    try:
-        deal = deal_update(
-            actor=request.auth, deal=deal, data=data, version=expected_version(request, deal)
-        )
-    except StaleVersion:
-        raise stale(deals_visible_to(request.auth).get(pk=deal_id)) from None
-    except ValidationError as error:
-        raise invalid(error) from None
-    return answer(response, request, deal)
+    return act(
+        request,
+        response,
+        deal_id,
+        lambda deal, version: deal_update(
+            actor=request.auth, deal=deal, data=data, version=version
+        ),
+    )
 
 
 def act(request, response, deal_id: int, action) -> Any:
-    """Run a stage action with If-Match and turn its failures into problem documents."""
-    deal = get_object_or_404(deals_visible_to(request.auth), pk=deal_id)
-    try:
-        deal = action(deal, expected_version(request, deal))
-    except StaleVersion:
-        raise stale(deals_visible_to(request.auth).get(pk=deal_id)) from None
-    except ValidationError as error:
-        raise invalid(error) from None
+    """Run a stage action with If-Match; failures become problem documents."""
+    deal = run_if_match(request, deals_visible_to(request.auth), deal_id, action)
     return answer(response, request, deal)
 
 

@@ -9,12 +9,11 @@ from django.shortcuts import get_object_or_404
 from ninja import Query, Router, Schema, Status
 
 from accord.accounts.queries import users_visible_to
-from accord.api.concurrency import etag_of, expected_version, stale
+from accord.api.concurrency import etag_of, run_if_match
 from accord.api.pagination import ListParams, Page, paginate
 from accord.api.problems import Problem, invalid, one_of
 from accord.api.schemas import WithId
 from accord.contacts.queries import companies_visible_to, people_visible_to
-from accord.core.errors import StaleVersion
 from accord.sales.queries import deals_visible_to
 from accord.work.models import Task
 from accord.work.queries import activities_visible_to, notification_text, tasks_visible_to
@@ -253,14 +252,8 @@ def tasks_detail(request, response: HttpResponse, task_id: int):
 
 
 def change(request, response, task_id: int, action):
-    """Run a change with If-Match and turn its failures into problem documents."""
-    task = get_object_or_404(tasks_visible_to(request.auth), pk=task_id)
-    try:
-        task = action(task, expected_version(request, task))
-    except StaleVersion:
-        raise stale(tasks_visible_to(request.auth).get(pk=task_id)) from None
-    except ValidationError as error:
-        raise invalid(error) from None
+    """Run a change with If-Match; failures become problem documents."""
+    task = run_if_match(request, tasks_visible_to(request.auth), task_id, action)
     return answer(response, request, task)
 
 

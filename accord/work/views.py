@@ -22,9 +22,11 @@ from accord.work import forms
 from accord.work.models import Task
 from accord.work.queries import (
     calendar_days,
+    day_bounds,
     ics_feed,
     notification_text,
     notifications_for,
+    overdue_at,
     tasks_visible_to,
     today_for,
     unread_count,
@@ -113,7 +115,8 @@ def task_list(request):
     if view == "mine":
         tasks = tasks.filter(assignee=request.user, status=Task.OPEN)
     elif view == "overdue":
-        tasks = tasks.filter(status=Task.OPEN, due_at__lt=now)
+        # Overdue as Today and the scheduler count it: a whole-day task once its day is over.
+        tasks = tasks.filter(overdue_at(now, day_bounds(now)[0]), status=Task.OPEN)
     elif view == "team":
         tasks = tasks.filter(status=Task.OPEN)
     else:

@@ -163,3 +163,17 @@ def test_the_board_flags_a_deal_without_a_next_step(manager_client, owner, pipel
     assert page.count("No next step planned") == 1
     adrift = page.index("Adrift")
     assert page.index("No next step planned") > adrift
+
+
+def test_the_overdue_tab_leaves_out_a_whole_day_task_of_today(manager_client, owner):
+    start = timezone.make_aware(
+        timezone.datetime.combine(timezone.localdate(), timezone.datetime.min.time())
+    )
+    task_create(actor=owner, data={"title": "Today, any time", "due_at": start, "all_day": True})
+    task_create(
+        actor=owner,
+        data={"title": "Yesterday's call", "due_at": timezone.now() - timedelta(days=1)},
+        allow_past=True,
+    )
+    page = manager_client.get("/tasks/?view=overdue").content.decode()
+    assert "Yesterday&#x27;s call" in page and "Today, any time" not in page
