@@ -23,6 +23,28 @@ def contact_rows(data, kind: str) -> list[dict]:
     return rows
 
 
+def person_picker(empty_label=None) -> forms.ModelChoiceField:
+    """A person chosen by search (the queryset is set to the visible people by the form)."""
+    return forms.ModelChoiceField(
+        label=_("Person"),
+        queryset=Person.objects.none(),
+        required=False,
+        empty_label=empty_label or _("Nobody"),
+        widget=RecordPicker("people"),
+    )
+
+
+def company_picker() -> forms.ModelChoiceField:
+    """A company chosen by search (the queryset is set to the visible companies)."""
+    return forms.ModelChoiceField(
+        label=_("Company"),
+        queryset=Company.objects.none(),
+        required=False,
+        empty_label=_("No company"),
+        widget=RecordPicker("companies"),
+    )
+
+
 class ClientForm(CustomFieldsForm):
     owner = forms.ModelChoiceField(
         label=_("Owner"),
@@ -80,13 +102,7 @@ class PersonForm(ClientForm):
     last_name = forms.CharField(label=_("Last name"), max_length=100, required=False)
     middle_name = forms.CharField(label=_("Middle name"), max_length=100, required=False)
     kind = forms.ChoiceField(label=_("Stage"), choices=Person.KINDS, required=False)
-    company = forms.ModelChoiceField(
-        label=_("Company"),
-        queryset=Company.objects.none(),
-        required=False,
-        empty_label=_("No company"),
-        widget=RecordPicker("companies"),
-    )
+    company = company_picker()
     birthday = forms.DateField(
         label=_("Birthday"), required=False, widget=forms.DateInput(attrs={"type": "date"})
     )

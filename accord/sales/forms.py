@@ -4,29 +4,16 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from accord.accounts.models import User
-from accord.contacts.models import Company, Person
+from accord.contacts.forms import company_picker, person_picker
 from accord.sales.models import LostReason, Pipeline
 from accord.web.forms import CustomFieldsForm, tag_names
-from accord.web.widgets import RecordPicker
 
 
 class DealForm(CustomFieldsForm):
     record_type = "deal"
     title = forms.CharField(label=_("Title"), max_length=200)
-    person = forms.ModelChoiceField(
-        label=_("Person"),
-        queryset=Person.objects.none(),
-        required=False,
-        empty_label=_("Nobody yet"),
-        widget=RecordPicker("people"),
-    )
-    company = forms.ModelChoiceField(
-        label=_("Company"),
-        queryset=Company.objects.none(),
-        required=False,
-        empty_label=_("No company"),
-        widget=RecordPicker("companies"),
-    )
+    person = person_picker(empty_label=_("Nobody yet"))
+    company = company_picker()
     pipeline = forms.ModelChoiceField(
         label=_("Pipeline"), queryset=Pipeline.objects.none(), empty_label=None
     )

@@ -7,7 +7,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from accord.accounts.models import User
-from accord.contacts.models import Company, Person
+from accord.contacts.forms import company_picker, person_picker
 from accord.sales.models import Deal
 from accord.web.widgets import RecordPicker
 from accord.work.models import Activity, Task
@@ -26,20 +26,8 @@ REMINDERS = [
 class LinksMixin(forms.Form):
     """The client and deal a task or an activity is about (pickers: there may be a million)."""
 
-    person = forms.ModelChoiceField(
-        label=_("Person"),
-        queryset=Person.objects.none(),
-        required=False,
-        empty_label=_("Nobody"),
-        widget=RecordPicker("people"),
-    )
-    company = forms.ModelChoiceField(
-        label=_("Company"),
-        queryset=Company.objects.none(),
-        required=False,
-        empty_label=_("No company"),
-        widget=RecordPicker("companies"),
-    )
+    person = person_picker()
+    company = company_picker()
     deal = forms.ModelChoiceField(
         label=_("Deal"),
         queryset=Deal.objects.none(),
