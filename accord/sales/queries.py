@@ -113,35 +113,32 @@ class FunnelRow:
     skipped: bool
 
 
-HOUR = 3600
+HOUR, DAY = 3600, 86400
 
 
 def funnel(user, pipeline: Pipeline, since, until) -> list[FunnelRow]:
     """For each stage: deals entering it in the period, how many went further, median time
-    spent in it, and the warning signs of a redundant stage.
+    spent in it, and the warning signs of a redundant stage. A deal moved back into a stage
+    enters it again and counts again.
 
-    One grouped query over the period's stage moves, whatever their number: the moves
-    by stage left, stage entered and the hour spent in the stage left, from which the
-    entries, the conversions and the median are read (to the hour; the report shows days
-    to one decimal). A deal moved back into a stage enters it again and counts again.
-    The index `stage_move_funnel` holds every column the query reads.
+    Seen whole (the "all deals" level), it reads indexes only and never groups the period's
+    moves, whatever their number: one query counts the moves of each (stage left, stage
+    entered) pair over index `stage_move_pair`, and the median of each stage is the middle
+    entry of its moves ordered by time spent, found by position in `stage_move_time`.
+    Seen in part, the visible deals' moves are grouped (by the hour spent, for the median).
     """
-    moves = StageMove.objects.filter(pipeline=pipeline, moved_at__gte=since, moved_at__lt=until)
-    if effective_level(user, RECORD_TYPE, READ) != ALL:
-        visible_ids = deals_visible_to(user).filter(pipeline=pipeline).values("pk")
-        moves = moves.filter(deal__in=visible_ids)
     stages = list(pipeline.stages.order_by("position", "id"))
+    moves = StageMove.objects.filter(pipeline=pipeline, moved_at__gte=since, moved_at__lt=until)
+    if effective_level(user, RECORD_TYPE, READ) == ALL:
+        pairs, medians = _whole_funnel(moves, stages)
+    else:
+        visible_ids = deals_visible_to(user).filter(pipeline=pipeline).values("pk")
+        pairs, medians = _visible_funnel(moves.filter(deal__in=visible_ids))
     lost_ids = {s.pk for s in stages if s.kind == Stage.LOST}
     entered: dict[int, int] = {}
     left: dict[int, int] = {}
     lost_from: dict[int, int] = {}
-    hours: dict[int, list[tuple[int, int]]] = {}
-    for from_id, to_id, hour, n in (
-        moves.order_by()
-        .annotate(hour=F("seconds_in_from") / HOUR)
-        .values_list("from_stage", "to_stage", "hour")
-        .annotate(n=Count("id"))
-    ):
+    for (from_id, to_id), n in pairs.items():
         entered[to_id] = entered.get(to_id, 0) + n
         if from_id is None:
             continue
@@ -149,13 +146,11 @@ def funnel(user, pipeline: Pipeline, since, until) -> list[FunnelRow]:
             lost_from[from_id] = lost_from.get(from_id, 0) + n
         else:
             left[from_id] = left.get(from_id, 0) + n
-        if hour is not None:
-            hours.setdefault(from_id, []).append((hour, n))
     rows = []
     for stage in stages:
         came = entered.get(stage.pk, 0)
         onward = left.get(stage.pk, 0)
-        middle = median_hour(hours.get(stage.pk, []))
+        middle = medians.get(stage.pk)
         rows.append(
             FunnelRow(
                 stage=stage,
@@ -163,7 +158,7 @@ def funnel(user, pipeline: Pipeline, since, until) -> list[FunnelRow]:
                 moved_on=onward,
                 lost_from=lost_from.get(stage.pk, 0),
                 conversion=round(onward / came, 3) if came and stage.kind == Stage.OPEN else None,
-                median_days=round(middle / 24, 1) if middle is not None else None,
+                median_days=round(middle / DAY, 1) if middle is not None else None,
                 never_loses=stage.kind == Stage.OPEN and came > 0 and not lost_from.get(stage.pk),
                 skipped=stage.kind == Stage.OPEN and came == 0 and sum(entered.values()) > 0,
             )
@@ -171,17 +166,74 @@ def funnel(user, pipeline: Pipeline, since, until) -> list[FunnelRow]:
     return rows
 
 
+def _whole_funnel(moves: QuerySet, stages: list[Stage]) -> tuple[dict, dict]:
+    """Pair counts from one query of counting subqueries, medians by position."""
+    from django.db.models import IntegerField, Subquery, Value
+    from django.db.models.functions import Coalesce
+
+    def counted(**where) -> Subquery:
+        rows = moves.filter(**where).order_by().values("pipeline").annotate(n=Count("*"))
+        return Coalesce(Subquery(rows.values("n"), output_field=IntegerField()), Value(0))
+
+    open_ids = [s.pk for s in stages if s.kind == Stage.OPEN]
+    counts = {
+        f"p_{from_id or 0}_{stage.pk}": counted(from_stage=from_id, to_stage=stage.pk)
+        for from_id in [None, *open_ids]
+        for stage in stages
+        if stage.pk != from_id
+    }
+    counts.update(
+        {f"untimed_{pk}": counted(from_stage=pk, seconds_in_from=None) for pk in open_ids}
+    )
+    carrier = Pipeline.objects.filter(pk=stages[0].pipeline_id)  # one row to hold them
+    found = carrier.annotate(**counts).values(*counts).first() or {}
+    pairs = {}
+    for name, n in found.items():
+        if name.startswith("p_") and n:
+            from_id, to_id = (int(part) for part in name[2:].split("_"))
+            pairs[(from_id or None, to_id)] = n
+    medians = {}
+    for pk in open_ids:
+        untimed = found.get(f"untimed_{pk}", 0)
+        timed = sum(n for (from_id, _to), n in pairs.items() if from_id == pk) - untimed
+        if timed <= 0:
+            continue
+        # The middle one or two of the stage's timed moves, by time spent (index order).
+        ordered = moves.filter(from_stage=pk).order_by("seconds_in_from")
+        start = untimed + (timed - 1) // 2
+        middle = list(ordered.values_list("seconds_in_from", flat=True)[start : start + 2])
+        medians[pk] = middle[0] if timed % 2 else sum(middle) / 2
+    return pairs, medians
+
+
+def _visible_funnel(moves: QuerySet) -> tuple[dict, dict]:
+    """Pair counts and medians (to the hour) from the visible moves, grouped."""
+    pairs: dict[tuple, int] = {}
+    hours: dict[int, list[tuple[int, int]]] = {}
+    for from_id, to_id, hour, n in (
+        moves.order_by()
+        .annotate(hour=F("seconds_in_from") / HOUR)
+        .values_list("from_stage", "to_stage", "hour")
+        .annotate(n=Count("id"))
+    ):
+        pairs[(from_id, to_id)] = pairs.get((from_id, to_id), 0) + n
+        if from_id is not None and hour is not None:
+            hours.setdefault(from_id, []).append((hour, n))
+    medians = {pk: median_hour(histogram) for pk, histogram in hours.items()}
+    return pairs, {pk: middle * HOUR for pk, middle in medians.items() if middle is not None}
+
+
 def median_hour(histogram: list[tuple[int, int]]) -> float | None:
-    """The median of values counted per whole hour, as the middle of its hour."""
+    """The median of values counted per whole hour (each value the middle of its hour);
+    of an even number, halfway between the middle two."""
     total = sum(n for _hour, n in histogram)
     if not total:
         return None
-    seen = 0
+    middle, seen = [], 0
     for hour, n in sorted(histogram):
+        middle += [hour + 0.5] * sum(seen <= i < seen + n for i in {(total - 1) // 2, total // 2})
         seen += n
-        if seen * 2 >= total:
-            return hour + 0.5
-    return None
+    return sum(middle) / len(middle)
 
 
 def win_rate(rows: list[FunnelRow]) -> float | None:

@@ -208,3 +208,33 @@ def test_the_funnel_reads_the_median_time_in_a_stage(owner, pipeline, stages):
     }
     assert rows["Request"].median_days == 2.0
     assert rows["Measured"].median_days is None
+
+
+def test_the_funnel_reads_alike_for_a_viewer_of_all_deals_and_of_some(
+    owner, admin, pipeline, stages
+):
+    """An administrator's funnel is read from indexes by position, a viewer of some deals by
+    grouping the moves they may see: the same deals give the same report."""
+    from accord.core.visibility import ALL, READ, effective_level
+    from accord.sales.models import StageMove
+
+    assert effective_level(admin, "deals", READ) == ALL
+    assert effective_level(owner, "deals", READ) != ALL
+    now = timezone.now()
+    for days in (1, 2, 4, 9, None):  # an even number of timed moves, and one untimed
+        deal = deal_create(actor=owner, data={"title": f"{days} days"})
+        deal_move(actor=owner, deal=deal, stage=stages["Offer"])
+        StageMove.objects.filter(deal=deal, from_stage=stages["Request"]).update(
+            seconds_in_from=days * 86400 if days else None
+        )
+    period = (now - timedelta(days=1), now + timedelta(days=1))
+    seen = [
+        [
+            (r.stage.name, r.entered, r.moved_on, r.median_days)
+            for r in funnel(viewer, pipeline, *period)
+        ]
+        for viewer in (admin, owner)
+    ]
+    assert seen[0] == seen[1]
+    assert ("Request", 5, 5, 3.0) in seen[0]  # the middle two of 1, 2, 4, 9 days
+    assert funnel(admin, pipeline, now - timedelta(days=3), now - timedelta(days=2))[0].entered == 0
