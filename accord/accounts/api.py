@@ -1,6 +1,7 @@
 """API: the current user, users, teams, roles and personal API tokens."""
 
 from datetime import datetime
+from typing import Literal
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -95,6 +96,8 @@ class TeamOut(WithId):
     head: UserRef | None
     members: list[UserRef]
     escalation_minutes: int | None
+    lead_rule: str
+    lead_user: UserRef | None
 
     @staticmethod
     def resolve_members(team) -> list:
@@ -106,6 +109,8 @@ class TeamIn(Schema):
     head: str | None = None
     members: list[str] = []
     escalation_minutes: int | None = 60
+    lead_rule: Literal["", "round_robin", "least_loaded", "fixed"] = ""
+    lead_user: str | None = None
 
 
 class RoleDetailOut(WithId):
@@ -267,6 +272,8 @@ def teams_delete(request, team_id: int):
 def _team_save(request, team, payload: TeamIn):
     head = _users_or_problem(request, [payload.head], "head")[0] if payload.head else None
     members = _users_or_problem(request, payload.members, "members")
+    taker = payload.lead_user
+    lead_user = _users_or_problem(request, [taker], "lead_user")[0] if taker else None
     try:
         return team_save(
             actor=request.auth,
@@ -275,6 +282,8 @@ def _team_save(request, team, payload: TeamIn):
             head=head,
             members=members,
             escalation_minutes=payload.escalation_minutes,
+            lead_rule=payload.lead_rule,
+            lead_user=lead_user,
         )
     except ValidationError as error:
         raise invalid(error, "The team was not saved.") from None

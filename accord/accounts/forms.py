@@ -115,6 +115,21 @@ class TeamForm(forms.Form):
             "of its due time reaches the head."
         ),
     )
+    lead_rule = forms.ChoiceField(
+        label=_("New leads"),
+        choices=[("", _("Not distributed")), *Team.LEAD_RULES],
+        required=False,
+        help_text=_(
+            "Leads created for the team get an owner among the members at work now: in "
+            "turn, the one with the least work, or one person (the others while they are away)."
+        ),
+    )
+    lead_user = forms.ModelChoiceField(
+        label=_("Leads go to"),
+        queryset=User.objects.filter(is_active=True),
+        required=False,
+        empty_label="—",
+    )
     members = forms.ModelMultipleChoiceField(
         label=_("Members"),
         queryset=User.objects.filter(is_active=True),

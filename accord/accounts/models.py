@@ -59,6 +59,24 @@ class Team(models.Model):
     escalation_minutes = models.PositiveIntegerField(
         _("escalate after, minutes"), null=True, blank=True, default=60
     )
+    # How new leads given to the team find an owner (empty: they are not distributed).
+    ROUND_ROBIN, LEAST_LOADED, FIXED = "round_robin", "least_loaded", "fixed"
+    LEAD_RULES = [
+        (ROUND_ROBIN, _("Round robin")),
+        (LEAST_LOADED, _("Least loaded")),
+        (FIXED, _("One person")),
+    ]
+    lead_rule = models.CharField(
+        _("new leads"), max_length=20, choices=LEAD_RULES, blank=True, default=""
+    )
+    lead_user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("leads go to"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:

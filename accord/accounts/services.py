@@ -259,9 +259,13 @@ def team_save(
     members: list[User],
     team: Team | None = None,
     escalation_minutes: object = ...,
+    lead_rule: object = ...,
+    lead_user: object = ...,
 ) -> Team:
-    """Create a team, or rename it and set its head, members and the grace period after
-    which a member's overdue task goes to the head (None: never; ... leaves it as is)."""
+    """Create a team, or rename it and set its head, members, the grace period after
+    which a member's overdue task goes to the head (None: never) and how new leads given
+    to the team find an owner ("" none, round robin, least loaded, or one person, who
+    must be active). ... leaves a setting as it is."""
     require_capability(actor, "manage_users")
     name = name.strip()
     errors: dict[str, list[str]] = {}
@@ -278,6 +282,10 @@ def team_save(
         and (not isinstance(grace, int) or not 0 <= grace <= 7 * 24 * 60)
     ):
         errors["escalation_minutes"] = [_("Give the minutes, up to a week, or leave it empty.")]
+    if lead_rule is not ... and lead_rule not in ["", *dict(Team.LEAD_RULES)]:
+        errors["lead_rule"] = [_("Choose a rule from the list.")]
+    elif lead_rule == Team.FIXED and not (isinstance(lead_user, User) and lead_user.is_active):
+        errors["lead_user"] = [_("Choose the active user who takes every new lead.")]
     if errors:
         raise ValidationError(errors)
     if team is None:
@@ -288,6 +296,9 @@ def team_save(
         event = "team.updated"
     if grace is not ...:
         team.escalation_minutes = grace
+    if lead_rule is not ...:
+        team.lead_rule = lead_rule
+        team.lead_user = lead_user if lead_rule == Team.FIXED else None
     team.save()
     member_ids = {member.pk for member in members}
     if head is not None:

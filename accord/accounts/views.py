@@ -364,6 +364,8 @@ def team_edit(request, team_id: int | None = None):
             "head": team.head,
             "members": list(team.members.all()),
             "escalation_minutes": team.escalation_minutes,
+            "lead_rule": team.lead_rule,
+            "lead_user": team.lead_user,
         }
     form = forms.TeamForm(request.POST or None, initial=initial)
     if request.method == "POST" and request.POST.get("delete") and team:
@@ -380,6 +382,8 @@ def team_edit(request, team_id: int | None = None):
                 head=data["head"],
                 members=list(data["members"]),
                 escalation_minutes=data["escalation_minutes"],
+                lead_rule=data["lead_rule"],
+                lead_user=data["lead_user"],
             )
         except ValidationError as error:
             apply_errors(form, error)

@@ -186,10 +186,30 @@ def with_details(queryset):
     )
 
 
-def to_service_data(request, payload: ClientIn) -> dict:
-    """The payload as service input: ids become visible records, unknown ids a 422."""
+def distributing_team(team_id: str):
+    """The team named by "team:<id>" as an owner, when it distributes leads."""
+    from accord.accounts.models import Team
+
+    if not team_id.isdigit():
+        return None
+    return Team.objects.exclude(lead_rule="").filter(pk=team_id).first()
+
+
+def to_service_data(request, payload: ClientIn, *, distribute: bool = False) -> dict:
+    """The payload as service input: ids become visible records, unknown ids a 422. With
+    `distribute` (a new person), an owner "team:<id>" hands the lead to that team's rule."""
     data = payload.dict(exclude_unset=True)
     errors = []
+    if isinstance(data.get("owner"), str) and data["owner"].startswith("team:"):
+        team = distributing_team(data.pop("owner").removeprefix("team:"))
+        if not distribute:
+            errors.append(
+                {"field": "owner", "message": "A team's rule picks the owner of new people only."}
+            )
+        elif team is None:
+            errors.append({"field": "owner", "message": "No team with a lead rule has this id."})
+        else:
+            data["assign_team"] = team
     if "owner" in data:
         owner = data["owner"]
         found = (
@@ -288,7 +308,8 @@ def crud(
     )
     def create_(request, response: HttpResponse, payload: schema_in):
         try:
-            record = create(actor=request.auth, data=to_service_data(request, payload))
+            data = to_service_data(request, payload, distribute=noun == "person")
+            record = create(actor=request.auth, data=data)
         except ValidationError as error:
             raise invalid(error) from None
         record = with_details(visible(request.auth)).get(pk=record.pk)

@@ -3,7 +3,7 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from accord.accounts.models import User
+from accord.accounts.models import Team, User
 from accord.contacts.models import Company, Person
 from accord.web.forms import CustomFieldsForm, tag_names
 from accord.web.widgets import RecordPicker
@@ -111,10 +111,25 @@ class PersonForm(ClientForm):
 
     field_order = ["first_name", "last_name", "middle_name", "kind", "company", "owner"]
 
-    def __init__(self, *args, companies=None, **kwargs):
+    def __init__(self, *args, companies=None, distribute: bool = False, **kwargs):
         super().__init__(*args, **kwargs)
         if companies is not None:
             self.fields["company"].queryset = companies
+        teams = Team.objects.exclude(lead_rule="")
+        if distribute and teams.exists():
+            self.fields["assign_team"] = forms.ModelChoiceField(
+                label=_("Or let a team choose the owner"),
+                queryset=teams,
+                required=False,
+                empty_label="—",
+                help_text=_("The team's rule gives the lead to a member at work now."),
+            )
+
+    def service_data(self, data) -> dict:
+        clean = super().service_data(data)
+        if not clean.get("assign_team"):
+            clean.pop("assign_team", None)
+        return clean
 
     def changed_or_shown(self) -> list[str]:
         shown = super().changed_or_shown()

@@ -357,8 +357,20 @@ def update(record, actor: User, data: dict, version: int | None, clean) -> Any:
 
 @transaction.atomic
 def person_create(*, actor: User, data: dict) -> Person:
-    """Create a person: a name and, ideally, one way to reach them are enough."""
-    return create(Person, actor, data, clean_person)
+    """Create a person: a name and, ideally, one way to reach them are enough.
+
+    With `assign_team` (a team) instead of an owner, the team's lead rule picks the owner
+    among its members at work (accord.work.services.lead_distribute)."""
+    data = dict(data)
+    team = data.pop("assign_team", None)
+    if team is not None:
+        data["owner"] = None
+    person = create(Person, actor, data, clean_person)
+    if team is not None:
+        from accord.work.services import lead_distribute
+
+        lead_distribute(person=person, team=team)
+    return person
 
 
 @transaction.atomic

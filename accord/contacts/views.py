@@ -131,8 +131,12 @@ def may_write(user) -> bool:
     return effective_level(user, "clients", WRITE) != NONE
 
 
-def make_form(kind: Kind, request, data=None, initial=None):
-    extra = {"companies": companies_visible_to(request.user)} if kind is PEOPLE else {}
+def make_form(kind: Kind, request, data=None, initial=None, *, new: bool = False):
+    extra = (
+        {"companies": companies_visible_to(request.user), "distribute": new}
+        if kind is PEOPLE
+        else {}
+    )
     return kind.form(data, initial=initial, **extra)
 
 
@@ -404,7 +408,7 @@ def client_new(request, plural: str):
     kind = kind_for(plural)
     if not may_write(request.user):
         raise Http404
-    form = make_form(kind, request, request.POST or None, initial={"owner": request.user})
+    form = make_form(kind, request, request.POST or None, initial={"owner": request.user}, new=True)
     duplicates = []
     if request.method == "POST" and form.is_valid():
         data = form.service_data(request.POST)

@@ -2,16 +2,23 @@
 
 from django.core.exceptions import ValidationError
 
+WAIVABLE = {"past", "absent"}  # warnings a caller may accept by sending allow_<code>
+
 
 def field_errors(error: ValidationError) -> list[dict[str, str]]:
-    """[{"field", "message"}] for a ValidationError; "" is the field of a general error."""
-    if hasattr(error, "error_dict"):
-        return [
-            {"field": "" if field == "__all__" else field, "message": message}
-            for field, messages in error.message_dict.items()
-            for message in messages
-        ]
-    return [{"field": "", "message": message} for message in error.messages]
+    """[{"field", "message"}] for a ValidationError; "" is the field of a general error. A
+    warning the caller may accept also names its code ("past", "absent")."""
+    if not hasattr(error, "error_dict"):
+        return [{"field": "", "message": message} for message in error.messages]
+    found = []
+    for field, errors in error.error_dict.items():
+        for item in errors:
+            for message in item.messages:
+                entry = {"field": "" if field == "__all__" else field, "message": message}
+                if item.code in WAIVABLE:
+                    entry["code"] = item.code
+                found.append(entry)
+    return found
 
 
 def one_line(error: ValidationError) -> str:

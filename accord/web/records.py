@@ -71,6 +71,10 @@ def dress_event(event) -> None:
     event.due = datetime.fromisoformat(due) if isinstance(due, str) else None
     outcome = event.data.get("outcome") if event.kind == "activity" else None
     event.outcome = OUTCOMES.get(outcome, "") if outcome else ""
+    if event.kind == "assigned":
+        from accord.accounts.models import Team
+
+        event.rule = str(dict(Team.LEAD_RULES).get(event.data.get("rule"), "")).lower()
 
 
 OUTCOMES = {

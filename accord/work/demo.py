@@ -1,5 +1,7 @@
 """The demo company's daily work: a year of calls and meetings, tasks overdue, due today
-and coming up for every salesperson, and the notifications the scheduler made of them."""
+and coming up for every salesperson, and the notifications the scheduler made of them;
+work schedules, vacations and sick leave, and new web leads the sales team's round robin
+gave out."""
 
 import random
 from datetime import datetime, time, timedelta
@@ -11,7 +13,14 @@ from accord.contacts.models import Person
 from accord.sales.models import Deal
 from accord.work.models import Task
 from accord.work.scheduler import tick
-from accord.work.services import activity_log, task_complete, task_create
+from accord.work.services import (
+    absence_add,
+    activity_log,
+    lead_distribute,
+    schedule_save,
+    task_complete,
+    task_create,
+)
 
 TASKS = [
     ("call", "Call back about the offer"),
@@ -44,7 +53,82 @@ def populate() -> None:
         people = list(Person.objects.filter(owner=seller)[:6])
         for person in people[:3]:
             _plan(rng, seller, now, person=person)
+    _working_time(now)
+    _web_leads(rng, now)
     tick(timezone.now())  # reminders, overdue notices and escalations, as a worker would
+
+
+WEB_LEADS = [
+    ("Lena", "Brandt", "+4917612345678"), ("Yossi", "Mizrahi", "+972541234567"),
+    ("Armen", "Sargsyan", "+37477123456"), ("Ирина", "Волкова", "+79161234567"),
+    ("Sofia", "Rossi", "+393471234567"),
+]  # fmt: skip
+
+
+def _working_time(now) -> None:
+    """Schedules for the sales team (one works Saturdays), and who is away when: a
+    vacation next week, a sick leave last week, a business trip later, someone away now."""
+    admin = User.objects.get(email="admin@example.com")
+    by_email = {u.email: u for u in User.objects.all()}
+    today = timezone.localdate(now)
+    monday = today - timedelta(days=today.weekday())
+    hours = {
+        "head@example.com": ([0, 1, 2, 3, 4], time(8, 30), time(17, 30)),
+        "manager@example.com": ([0, 1, 2, 3, 4], time(9), time(18)),
+        "manager2@example.com": ([0, 1, 2, 3, 4, 5], time(10), time(19)),
+    }
+    for email, (days, starts, ends) in hours.items():
+        if email in by_email:
+            schedule_save(
+                actor=admin, user=by_email[email], weekdays=days, starts=starts, ends=ends
+            )
+    away = [  # who, kind, first and last day (days from this Monday), note
+        ("manager2@example.com", "vacation", 7, 11, "Family trip"),
+        ("manager@example.com", "sick", -6, -5, ""),
+        ("head@example.com", "trip", 22, 23, "Window fair in Nuremberg"),
+        ("marketing@example.com", "vacation", today.weekday() - 1, today.weekday() + 3, ""),
+    ]
+    for email, kind, first, last, note in away:
+        if email in by_email:
+            absence_add(
+                actor=admin,
+                user=by_email[email],
+                kind=kind,
+                starts=monday + timedelta(days=first),
+                ends=monday + timedelta(days=last),
+                note=note,
+            )
+
+
+def _web_leads(rng, now) -> None:
+    """New leads from the web site over the last days, given out by the Sales team's
+    round robin at the moment each came in (within someone's working hours)."""
+    from accord.contacts.services import person_create
+
+    team = Team.objects.filter(name="Sales").first()
+    admin = User.objects.get(email="admin@example.com")
+    if team is None:
+        return
+    Team.objects.filter(pk=team.pk).update(lead_rule=Team.ROUND_ROBIN)
+    team.refresh_from_db()
+    local = timezone.localtime(now)
+    for days_ago, (first, last, phone) in reversed(list(enumerate(WEB_LEADS, start=1))):
+        day = local.date() - timedelta(days=days_ago)
+        while day.weekday() > 4:
+            day -= timedelta(days=1)
+        came = timezone.make_aware(datetime.combine(day, time(rng.choice([10, 11, 14, 15]))))
+        person = person_create(
+            actor=admin,
+            data={
+                "first_name": first,
+                "last_name": last,
+                "kind": "lead",
+                "owner": None,
+                "phones": [{"number": phone, "label": "mobile"}],
+                "source": "Web site",
+            },
+        )
+        lead_distribute(person=person, team=team, now=came)
 
 
 def _plan(rng, owner, now, **links) -> Task:
@@ -58,6 +142,7 @@ def _plan(rng, owner, now, **links) -> Task:
         actor=owner,
         data={"title": title, "kind": kind, "due_at": due, "remind_minutes": 15, **links},
         allow_past=True,
+        allow_absent=True,
     )
     if due < now and rng.random() < 0.4:
         task_complete(

@@ -10,7 +10,7 @@ from accord.accounts.models import User
 from accord.contacts.forms import company_picker, person_picker
 from accord.sales.models import Deal
 from accord.web.widgets import RecordPicker
-from accord.work.models import Activity, Task
+from accord.work.models import Absence, Activity, Task
 
 REMINDERS = [
     ("", _("No reminder")),
@@ -74,6 +74,7 @@ class TaskForm(LinksMixin):
         widget=forms.Textarea(attrs={"rows": 3}),
     )
     confirm_past = forms.BooleanField(required=False, widget=forms.HiddenInput)
+    confirm_absent = forms.BooleanField(required=False, widget=forms.HiddenInput)
     version = forms.IntegerField(required=False, widget=forms.HiddenInput)
 
     def service_data(self) -> dict:
@@ -168,3 +169,40 @@ class ActivityForm(forms.Form):
     company = forms.IntegerField(required=False, widget=forms.HiddenInput)
     deal = forms.IntegerField(required=False, widget=forms.HiddenInput)
     next = forms.CharField(required=False, widget=forms.HiddenInput)
+
+
+class AbsenceForm(forms.Form):
+    user = forms.ModelChoiceField(label=_("Who"), queryset=User.objects.none(), empty_label=None)
+    kind = forms.ChoiceField(label=_("Kind"), choices=Absence.KINDS)
+    starts = forms.DateField(label=_("From"), widget=forms.DateInput(attrs={"type": "date"}))
+    ends = forms.DateField(label=_("Until"), widget=forms.DateInput(attrs={"type": "date"}))
+    note = forms.CharField(label=_("Note"), max_length=200, required=False)
+
+    def __init__(self, *args, people=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["user"].queryset = people if people is not None else User.objects.none()
+
+
+WEEKDAYS = [
+    (0, _("Monday")),
+    (1, _("Tuesday")),
+    (2, _("Wednesday")),
+    (3, _("Thursday")),
+    (4, _("Friday")),
+    (5, _("Saturday")),
+    (6, _("Sunday")),
+]
+
+
+class ScheduleForm(forms.Form):
+    weekdays = forms.TypedMultipleChoiceField(
+        label=_("Working days"),
+        choices=WEEKDAYS,
+        coerce=int,
+        widget=forms.CheckboxSelectMultiple,
+        required=False,
+    )
+    starts = forms.TimeField(
+        label=_("Work starts at"), widget=forms.TimeInput(attrs={"type": "time"})
+    )
+    ends = forms.TimeField(label=_("Work ends at"), widget=forms.TimeInput(attrs={"type": "time"}))

@@ -2,7 +2,7 @@
 e-mails, notes) and notifications (what Accord tells a user: reminders, overdue work,
 escalations)."""
 
-from datetime import timedelta
+from datetime import time, timedelta
 
 from django.conf import settings
 from django.db import models
@@ -163,11 +163,13 @@ class Notification(models.Model):
     second pass after downtime, cannot insert the same reminder again."""
 
     REMINDER, OVERDUE, ESCALATION, ASSIGNED = "reminder", "overdue", "escalation", "assigned"
+    LEAD = "lead"
     KINDS = [
         (REMINDER, _("Reminder")),
         (OVERDUE, _("Overdue")),
         (ESCALATION, _("Escalation")),
         (ASSIGNED, _("Assigned to you")),
+        (LEAD, _("New lead")),
     ]
 
     user = models.ForeignKey(
@@ -177,6 +179,9 @@ class Notification(models.Model):
     key = models.CharField(max_length=100, unique=True)
     task = models.ForeignKey(
         Task, null=True, blank=True, on_delete=models.CASCADE, related_name="notifications"
+    )
+    person = models.ForeignKey(
+        "contacts.Person", null=True, blank=True, on_delete=models.CASCADE, related_name="+"
     )
     data = models.JSONField(default=dict, blank=True)
     created_at = models.DateTimeField()
@@ -202,3 +207,84 @@ class CalendarFeed(models.Model):
 
     def __str__(self) -> str:
         return f"calendar of {self.user_id}"
+
+
+def working_days() -> list[int]:
+    return [0, 1, 2, 3, 4]  # Monday to Friday
+
+
+class WorkSchedule(models.Model):
+    """When a user works: the weekdays (0 is Monday) and the hours, in the user's own
+    time zone. A user without one works Monday to Friday, 9:00 to 18:00."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="work_schedule"
+    )
+    weekdays = models.JSONField(_("working days"), default=working_days)
+    starts = models.TimeField(_("from"), default=time(9))
+    ends = models.TimeField(_("until"), default=time(18))
+    updated_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        return f"schedule of {self.user_id}"
+
+
+class Absence(models.Model):
+    """A user away for whole days, from `starts` to `ends` inclusive (their own dates)."""
+
+    VACATION, SICK, TRIP, OTHER = "vacation", "sick", "trip", "other"
+    KINDS = [
+        (VACATION, _("Vacation")),
+        (SICK, _("Sick leave")),
+        (TRIP, _("Business trip")),
+        (OTHER, _("Day off")),
+    ]
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("who"),
+        on_delete=models.CASCADE,
+        related_name="absences",
+    )
+    kind = models.CharField(_("kind"), max_length=10, choices=KINDS, default=VACATION)
+    starts = models.DateField(_("from"))
+    ends = models.DateField(_("until"))
+    note = models.CharField(_("note"), max_length=200, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["starts", "id"]
+        indexes = [models.Index(fields=["user", "ends", "starts"], name="absence_user_ends")]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.starts}–{self.ends}"
+
+
+class LeadAssignment(models.Model):
+    """A new lead handed to a team: whom its rule gave it to, or, while nobody in the team
+    is at work, the wait (`user` empty) that the scheduler ends when someone is."""
+
+    person = models.ForeignKey("contacts.Person", on_delete=models.CASCADE, related_name="+")
+    team = models.ForeignKey("accounts.Team", on_delete=models.CASCADE, related_name="+")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    rule = models.CharField(max_length=20)
+    received_at = models.DateTimeField(default=timezone.now)
+    assigned_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["team", "assigned_at"], name="lead_assignment_team"),
+            models.Index(
+                fields=["received_at"],
+                name="lead_assignment_waiting",
+                condition=Q(assigned_at__isnull=True),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"lead {self.person_id} to {self.user_id}"

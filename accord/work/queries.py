@@ -72,26 +72,12 @@ def today_for(user, now: datetime | None = None) -> dict:
     overdue = list(mine.filter(late)[:TODAY_LIMIT])
     today = list(mine.filter(~late, due_at__lt=end)[:TODAY_LIMIT])
     upcoming = list(mine.filter(due_at__gte=end)[:5])
-    deals = (
-        deals_visible_to(user)
-        .filter(owner=user, status="open")
-        .select_related(None)
-        .select_related("person", "company", "stage")
-        .annotate(has_next_step=open_task_exists())
-        .order_by("stage_entered_at", "id")
-    )
-    attention = []
-    for deal in deals.filter(Q(has_next_step=False) | Q(stage__rotting_days__isnull=False))[:100]:
-        days = (now - deal.stage_entered_at).days
-        deal.rotting = bool(deal.stage.rotting_days and days >= deal.stage.rotting_days)
-        deal.days = days
-        if deal.rotting or not deal.has_next_step:
-            attention.append(deal)
+    attention = deals_needing_attention(deals_visible_to(user).filter(owner=user), now)
     context = {
         "overdue": overdue,
         "today": today,
         "upcoming": upcoming,
-        "attention": attention[:20],
+        "attention": attention,
         "notifications": list(
             Notification.objects.filter(user=user)
             .select_related("task")
@@ -104,14 +90,49 @@ def today_for(user, now: datetime | None = None) -> dict:
     return context
 
 
+ATTENTION_SHOWN, ATTENTION_READ = 20, 1000
+
+
+def deals_needing_attention(deals: QuerySet, now: datetime) -> list:
+    """The oldest open deals that are rotting in their stage or have no next step planned,
+    read a hundred at a time (the next steps of each hundred in one query), at most
+    ATTENTION_SHOWN of them among the ATTENTION_READ oldest."""
+    from accord.sales.queries import mark_next_steps
+
+    deals = (
+        deals.filter(status="open")
+        .select_related(None)
+        .select_related("person", "company", "stage")
+        .order_by("stage_entered_at", "id")
+    )
+    found = []
+    for offset in range(0, ATTENTION_READ, 100):
+        batch = mark_next_steps(list(deals[offset : offset + 100]))
+        for deal in batch:
+            deal.days = (now - deal.stage_entered_at).days
+            limit = deal.stage.rotting_days
+            deal.rotting = bool(limit and deal.days >= limit)
+            if deal.rotting or not deal.has_next_step:
+                found.append(deal)
+        if len(found) >= ATTENTION_SHOWN or len(batch) < 100:
+            break
+    return found[:ATTENTION_SHOWN]
+
+
 def team_overview(head, now: datetime, start: datetime, end: datetime) -> dict:
     """For a head: the members' overdue tasks (escalated first) and each member's load."""
     from accord.accounts.models import User
 
     team_ids = list(head.headed_team_ids)
-    members = User.objects.filter(team_id__in=team_ids, is_active=True).exclude(pk=head.pk)
+    members = list(
+        User.objects.filter(team_id__in=team_ids, is_active=True)
+        .exclude(pk=head.pk)
+        .order_by("full_name")
+    )
     late = overdue_at(now, start)
-    open_tasks = Task.objects.filter(status=Task.OPEN, assignee__in=members)
+    # The ids themselves, not a subquery: PostgreSQL then reads the (assignee, status,
+    # due_at, all_day) index per member instead of scanning every open task.
+    open_tasks = Task.objects.filter(status=Task.OPEN, assignee__in=[m.pk for m in members])
     counts = {
         row["assignee"]: row
         for row in open_tasks.values("assignee").annotate(
@@ -127,7 +148,7 @@ def team_overview(head, now: datetime, start: datetime, end: datetime) -> dict:
             counts.get(member.pk, {}).get("late", 0),
             counts.get(member.pk, {}).get("today", 0),
         )
-        for member in members.order_by("full_name")
+        for member in members
     ]
     overdue = list(
         open_tasks.filter(late)
@@ -162,6 +183,14 @@ def notification_text(notice: Notification) -> str:
         return _("Time for “%(title)s” (due %(when)s)") % {"title": title, "when": when}
     if notice.kind == Notification.OVERDUE:
         return _("“%(title)s” is overdue (was due %(when)s)") % {"title": title, "when": when}
+    if notice.kind == Notification.ESCALATION and data.get("away"):
+        return _("%(user)s is away and “%(title)s” is overdue (was due %(when)s)") % {
+            "user": data.get("assignee", ""),
+            "title": title,
+            "when": when,
+        }
+    if notice.kind == Notification.LEAD:
+        return _("A new lead for you: %(name)s") % {"name": data.get("name", "")}
     if notice.kind == Notification.ESCALATION:
         return _("%(user)s has not done “%(title)s”, due %(when)s") % {
             "user": data.get("assignee", ""),
@@ -354,3 +383,171 @@ def performance(user, start: datetime, end: datetime) -> list[Performance]:
         )
         for person in people
     ]
+
+
+# --- Schedules and absences -------------------------------------------------------------
+
+
+def schedule_of(user):
+    """The user's work schedule, or the default one (unsaved) when they have none."""
+    from accord.work.models import WorkSchedule
+
+    try:
+        return user.work_schedule
+    except WorkSchedule.DoesNotExist:
+        return WorkSchedule(user=user)
+
+
+def local_moment(user, now: datetime) -> datetime:
+    """`now` on the user's clock (their time zone, else the site's)."""
+    import zoneinfo
+
+    from django.conf import settings
+
+    return now.astimezone(zoneinfo.ZoneInfo(user.time_zone or settings.TIME_ZONE))
+
+
+def absences_around(user_ids, now: datetime) -> dict[int, list]:
+    """Each user's absences that may cover `now` on some clock of the world."""
+    from accord.work.models import Absence
+
+    today = now.date()
+    found: dict[int, list] = {}
+    for absence in Absence.objects.filter(
+        user__in=user_ids,
+        starts__lte=today + timedelta(days=1),
+        ends__gte=today - timedelta(days=1),
+    ):
+        found.setdefault(absence.user_id, []).append(absence)
+    return found
+
+
+def at_work(user, now: datetime, absences: list) -> bool:
+    """Within the user's working hours on a working day, and not away (their clock)."""
+    local = local_moment(user, now)
+    if any(a.starts <= local.date() <= a.ends for a in absences):
+        return False
+    schedule = schedule_of(user)
+    return local.weekday() in schedule.weekdays and schedule.starts <= local.time() < schedule.ends
+
+
+def absence_covering(user, day):
+    """The user's absence on `day` (their date), if any."""
+    from accord.work.models import Absence
+
+    return Absence.objects.filter(user=user, starts__lte=day, ends__gte=day).first()
+
+
+def time_managed_by(user):
+    """Whose schedules and absences `user` may set: their own, their teams' members as a
+    head, everyone's with the "manage users" capability."""
+    from accord.accounts.models import User
+
+    people = User.objects.filter(is_active=True).order_by("full_name", "email")
+    if user.can("manage_users"):
+        return people
+    return people.filter(Q(pk=user.pk) | Q(team__head=user))
+
+
+@dataclass
+class AbsenceRow:
+    user: object
+    schedule: object
+    days: list  # per day of the month: the absence, or None
+
+
+def absence_calendar(user, first_day) -> tuple[list, list[AbsenceRow]]:
+    """The month from `first_day`: its days, and a row per colleague in reach with their
+    absences laid over them (the team absence calendar)."""
+    import calendar
+
+    from accord.work.models import Absence
+
+    length = calendar.monthrange(first_day.year, first_day.month)[1]
+    days = [first_day + timedelta(days=n) for n in range(length)]
+    people = list(absence_people(user).select_related("work_schedule"))
+    spans: dict[int, list] = {}
+    for absence in Absence.objects.filter(
+        user__in=[p.pk for p in people], starts__lte=days[-1], ends__gte=days[0]
+    ):
+        spans.setdefault(absence.user_id, []).append(absence)
+    rows = []
+    for person in people:
+        mine = spans.get(person.pk, [])
+        rows.append(
+            AbsenceRow(
+                user=person,
+                schedule=schedule_of(person),
+                days=[next((a for a in mine if a.starts <= d <= a.ends), None) for d in days],
+            )
+        )
+    return days, rows
+
+
+# --- Lead distribution ------------------------------------------------------------------
+
+
+def lead_candidate(team, now: datetime):
+    """Who of `team` gets the next lead under its rule, among those at work now (none:
+    the lead waits). The head takes leads only when the team has nobody else; a fixed
+    person away or off work is replaced by round robin among the others."""
+    from accord.accounts.models import Team, User
+    from accord.work.models import LeadAssignment
+
+    members = list(
+        User.objects.filter(team=team, is_active=True)
+        .select_related("work_schedule")
+        .order_by("id")
+    )
+    pool = [m for m in members if m.pk != team.head_id] or members
+    fixed = team.lead_user if team.lead_rule == Team.FIXED else None
+    away = absences_around([m.pk for m in pool] + ([fixed.pk] if fixed else []), now)
+    if fixed and fixed.is_active and at_work(fixed, now, away.get(fixed.pk, [])):
+        return fixed
+    available = [m for m in pool if at_work(m, now, away.get(m.pk, []))]
+    if not available:
+        return None
+    last = (
+        LeadAssignment.objects.filter(team=team, assigned_at__isnull=False)
+        .order_by("-assigned_at", "-id")
+        .values_list("user", flat=True)
+        .first()
+    ) or 0
+    in_turn = sorted(available, key=lambda m: (m.pk <= last, m.pk))  # the next after the last
+    if team.lead_rule != Team.LEAST_LOADED:
+        return in_turn[0]
+    ids = [m.pk for m in available]
+    tasks = dict(
+        Task.objects.filter(assignee__in=ids, status=Task.OPEN)
+        .values("assignee")
+        .annotate(n=Count("id"))
+        .values_list("assignee", "n")
+    )
+    leads = dict(
+        LeadAssignment.objects.filter(user__in=ids, assigned_at__gte=now - timedelta(days=1))
+        .values("user")
+        .annotate(n=Count("id"))
+        .values_list("user", "n")
+    )
+    return min(in_turn, key=lambda m: tasks.get(m.pk, 0) + leads.get(m.pk, 0))
+
+
+def absence_people(user):
+    """Whose absences `user` sees in the team absence calendar: their team-mates and
+    whoever is in their reach in reports."""
+    from accord.accounts.models import User
+
+    people = people_in_reach(user)
+    if user.team_id is None:
+        return people
+    mates = User.objects.filter(is_active=True, team_id=user.team_id)
+    return (people | mates).distinct().order_by("full_name", "email")
+
+
+def upcoming_absences(user, today):
+    """Absences not yet over of the people in `user`'s absence calendar, soonest first."""
+    from accord.work.models import Absence
+
+    return Absence.objects.filter(
+        user__in=absence_people(user).values("pk"), ends__gte=today
+    ).select_related("user")

@@ -1,6 +1,7 @@
 """What the worker's scheduler does on each tick (accord.core.periodic): remind assignees
 at the lead time they chose, tell them when a task is overdue, escalate it to the head of
-their team after the team's grace period, and send the e-mail copies.
+their team after the team's grace period (at once when they are away), give waiting
+leads to whoever has started work, and send the e-mail copies.
 
 Exactly once, with any number of workers and after any downtime: a task is claimed by
 setting its reminded_at / overdue_notified_at / escalated_at in the same transaction
@@ -14,11 +15,12 @@ from datetime import datetime, timedelta
 from django.conf import settings
 from django.core.mail import send_mail
 from django.db import connection, transaction
-from django.db.models import Q
+from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone, translation
 
 from accord.accounts.models import Team
-from accord.work.models import Notification, Task
+from accord.work.models import Absence, Notification, Task
+from accord.work.services import leads_assign_waiting
 
 log = logging.getLogger(__name__)
 BATCH = 1000
@@ -32,15 +34,16 @@ def tick(now: datetime) -> dict[str, int]:
             Q(remind_at__lte=now, reminded_at=None, remind_at__isnull=False),
             "reminded_at",
             now,
-            lambda task: [(task.assignee_id, Notification.REMINDER, task.remind_at)],
+            lambda task: [(task.assignee_id, Notification.REMINDER, task.remind_at, {})],
         ),
         "overdue": _claim(
             overdue(now) & Q(overdue_notified_at=None),
             "overdue_notified_at",
             now,
-            lambda task: [(task.assignee_id, Notification.OVERDUE, task.due_at)],
+            lambda task: [(task.assignee_id, Notification.OVERDUE, task.due_at, {})],
         ),
         "escalations": escalate(now),
+        "leads": leads_assign_waiting(now),
     }
     if settings.EMAIL_ENABLED:
         done["emails"] = send_emails(now)
@@ -54,17 +57,31 @@ def overdue(now: datetime) -> Q:
 
 
 def escalate(now: datetime) -> int:
-    """A member's task past due by the team's grace period goes to the team's head."""
+    """A member's task past due by the team's grace period goes to the team's head; the
+    task of a member who is away today goes to the head as soon as it is overdue."""
     made = 0
-    for team in Team.objects.exclude(head=None).exclude(escalation_minutes=None):
-        late = now - timedelta(minutes=team.escalation_minutes)
+    today = timezone.localdate(now)
+    away = Exists(
+        Absence.objects.filter(user=OuterRef("assignee"), starts__lte=today, ends__gte=today)
+    )
+    for team in Team.objects.exclude(head=None):
+        members = Q(escalated_at=None, assignee__team=team) & ~Q(assignee_id=team.head_id)
         made += _claim(
-            overdue(late)
-            & Q(escalated_at=None, assignee__team=team)
-            & ~Q(assignee_id=team.head_id),
+            overdue(now) & members & Q(away),
             "escalated_at",
             now,
-            lambda task, head=team.head_id: [(head, Notification.ESCALATION, task.due_at)],
+            lambda task, head=team.head_id: [
+                (head, Notification.ESCALATION, task.due_at, {"away": True})
+            ],
+        )
+        if team.escalation_minutes is None:
+            continue
+        late = now - timedelta(minutes=team.escalation_minutes)
+        made += _claim(
+            overdue(late) & members,
+            "escalated_at",
+            now,
+            lambda task, head=team.head_id: [(head, Notification.ESCALATION, task.due_at, {})],
         )
     return made
 
@@ -89,11 +106,11 @@ def _claim(condition: Q, flag: str, now: datetime, recipients) -> int:
                     key=f"{kind}:{task.pk}:{moment.isoformat()}",
                     task=task,
                     data={"title": task.title, "due_at": task.due_at.isoformat(),
-                          "assignee": str(task.assignee)},
+                          "assignee": str(task.assignee), **extra},
                     created_at=now,
                 )
                 for task in tasks
-                for user_id, kind, moment in recipients(task)
+                for user_id, kind, moment, extra in recipients(task)
             ]  # fmt: skip
             Notification.objects.bulk_create(notices, ignore_conflicts=True)
             made += len(notices)

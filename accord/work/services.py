@@ -5,6 +5,7 @@ from datetime import datetime, timedelta
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
 from accord.accounts.models import User
@@ -57,8 +58,12 @@ def sees(user: User, record) -> bool:
 # --- Tasks ---------------------------------------------------------------------------
 
 
-def clean_task(actor: User, data: dict, current: Task | None, *, allow_past: bool) -> dict:
-    """Check a task's fields; {field: [messages]} on anything wrong, nothing fixed silently."""
+def clean_task(
+    actor: User, data: dict, current: Task | None, *, allow_past: bool, allow_absent: bool = True
+) -> dict:
+    """Check a task's fields; {field: [messages]} on anything wrong, nothing fixed silently.
+    Two are warnings the caller may waive: a due time in the past (code "past") and a due
+    day on which the assignee is away (code "absent")."""
     errors: dict[str, list[str]] = {}
     if "title" in data or current is None:
         data["title"] = str(data.get("title") or "").strip()
@@ -89,9 +94,33 @@ def clean_task(actor: User, data: dict, current: Task | None, *, allow_past: boo
         < timezone.now() - timedelta(minutes=1)
         and (current is None or due != current.due_at)
     ):
-        errors["due_at"] = [_("This is in the past. Save again to keep it anyway.")]
+        errors["due_at"] = [
+            ValidationError(_("This is in the past. Save again to keep it anyway."), code="past")
+        ]
     assignee = data.get("assignee") or (current.assignee if current else actor)
     data["assignee"] = assignee
+    moved = current is None or due != current.due_at or assignee.pk != current.assignee_id
+    away = (
+        absence_warning(assignee, due)
+        if isinstance(due, datetime) and not allow_absent and moved
+        else None
+    )
+    if away and "due_at" not in errors:
+        errors["due_at"] = [
+            ValidationError(
+                _(
+                    "%(user)s is away then (%(kind)s, %(starts)s – %(ends)s). "
+                    "Save again to keep it anyway."
+                )
+                % {
+                    "user": assignee,
+                    "kind": away.get_kind_display().lower(),
+                    "starts": date_format(away.starts),
+                    "ends": date_format(away.ends),
+                },
+                code="absent",
+            )
+        ]
     if not assignee.is_active:
         errors["assignee"] = [_("The assignee must be an active user.")]
     elif assignee.pk != actor.pk and not allows(
@@ -136,11 +165,13 @@ def subjects(task_or_activity) -> list:
 
 
 @transaction.atomic
-def task_create(*, actor: User, data: dict, allow_past: bool = False) -> Task:
+def task_create(
+    *, actor: User, data: dict, allow_past: bool = False, allow_absent: bool = False
+) -> Task:
     """A new open task; the assignee (the actor unless named) is told when it is not them."""
     if effective_level(actor, RECORD_TYPE, WRITE) == NONE:
         raise PermissionDenied(_("Your role does not allow creating tasks."))
-    data = clean_task(actor, dict(data), None, allow_past=allow_past)
+    data = clean_task(actor, dict(data), None, allow_past=allow_past, allow_absent=allow_absent)
     task = Task(created_by=actor, **{k: data[k] for k in TASK_FIELDS if data.get(k) is not None})
     schedule_notices(task)
     task.save()
@@ -159,7 +190,13 @@ def task_summary(task: Task) -> dict:
 
 @transaction.atomic
 def task_update(
-    *, actor: User, task: Task, data: dict, version: int | None = None, allow_past: bool = False
+    *,
+    actor: User,
+    task: Task,
+    data: dict,
+    version: int | None = None,
+    allow_past: bool = False,
+    allow_absent: bool = False,
 ) -> Task:
     """Change a task (not its status: see task_complete, task_cancel, task_reopen)."""
     task = Task.objects.select_for_update().select_related("assignee").get(pk=task.pk)
@@ -167,7 +204,7 @@ def task_update(
     if version is not None and version != task.version:
         raise StaleVersion(task.version)
     before = snapshot(task)
-    data = clean_task(actor, dict(data), task, allow_past=allow_past)
+    data = clean_task(actor, dict(data), task, allow_past=allow_past, allow_absent=allow_absent)
     for name in TASK_FIELDS:
         if name in data:
             setattr(task, name, data[name])
@@ -335,13 +372,13 @@ def activity_log(*, actor: User, data: dict) -> Activity:
 # --- Notifications ---------------------------------------------------------------------
 
 
-def notify(user: User, kind: str, key: str, task: Task | None = None, **data) -> bool:
+def notify(user: User, kind: str, key: str, task: Task | None = None, person=None, **data) -> bool:
     """Tell `user` something once: a second call with the same key adds nothing."""
     if task is not None:
         data = {"title": task.title, "due_at": task.due_at.isoformat(),
                 "assignee": str(task.assignee), **data}  # fmt: skip
     created = Notification.objects.bulk_create(
-        [Notification(user=user, kind=kind, key=key, task=task, data=data,
+        [Notification(user=user, kind=kind, key=key, task=task, person=person, data=data,
                       created_at=timezone.now())],
         ignore_conflicts=True,
     )  # fmt: skip
@@ -375,3 +412,194 @@ def calendar_feed_token(*, user: User, renew: bool = False) -> str:
         feed.created_at = timezone.now()
         feed.save()
     return feed.token
+
+
+# --- Schedules and absences -------------------------------------------------------------
+
+MAX_ABSENCE_DAYS = 366
+
+
+def can_manage_time(actor: User, user: User) -> bool:
+    """Whether `actor` may set `user`'s schedule and absences: their own, a member's as the
+    head of the member's team, anyone's with the "manage users" capability."""
+    if actor.pk == user.pk or actor.can("manage_users"):
+        return True
+    return user.team_id is not None and user.team.head_id == actor.pk
+
+
+def require_time(actor: User, user: User) -> None:
+    if not can_manage_time(actor, user):
+        raise PermissionDenied(
+            _("Only %(user)s, their head or an administrator may do this.") % {"user": user}
+        )
+
+
+@transaction.atomic
+def schedule_save(*, actor: User, user: User, weekdays, starts, ends):
+    """Set when `user` works: the weekdays (0 is Monday) and the hours of a working day."""
+    from datetime import time
+
+    from accord.work.models import WorkSchedule
+
+    require_time(actor, user)
+    errors: dict[str, list[str]] = {}
+    if (
+        not isinstance(weekdays, list | tuple)
+        or not weekdays
+        or any(not isinstance(d, int) or isinstance(d, bool) or not 0 <= d <= 6 for d in weekdays)
+    ):
+        errors["weekdays"] = [_("Choose at least one working day.")]
+    if not isinstance(starts, time):
+        errors["starts"] = [_("Give the time as HH:MM.")]
+    if not isinstance(ends, time):
+        errors["ends"] = [_("Give the time as HH:MM.")]
+    elif isinstance(starts, time) and ends <= starts:
+        errors["ends"] = [_("The working day must end after it starts.")]
+    if errors:
+        raise ValidationError(errors)
+    schedule, _created = WorkSchedule.objects.update_or_create(
+        user=user, defaults={"weekdays": sorted(set(weekdays)), "starts": starts, "ends": ends}
+    )
+    emit("schedule.changed", user_id=user.pk, actor_id=actor.pk)
+    return schedule
+
+
+@transaction.atomic
+def absence_add(*, actor: User, user: User, kind: str, starts, ends, note: str = ""):
+    """Record that `user` is away from `starts` to `ends` (whole days, both included)."""
+    from datetime import date
+
+    from accord.work.models import Absence
+
+    require_time(actor, user)
+    User.objects.select_for_update().filter(pk=user.pk).first()  # one absence at a time
+    errors: dict[str, list[str]] = {}
+    if kind not in dict(Absence.KINDS):
+        errors["kind"] = [_("Choose a kind from the list.")]
+    if not isinstance(starts, date):
+        errors["starts"] = [_("Give the first day away.")]
+    if not isinstance(ends, date):
+        errors["ends"] = [_("Give the last day away.")]
+    elif isinstance(starts, date):
+        if ends < starts:
+            errors["ends"] = [_("The last day cannot come before the first.")]
+        elif (ends - starts).days >= MAX_ABSENCE_DAYS:
+            errors["ends"] = [_("An absence lasts at most a year: enter longer ones in parts.")]
+        else:
+            clash = Absence.objects.filter(user=user, starts__lte=ends, ends__gte=starts).first()
+            if clash:
+                errors["starts"] = [
+                    _("%(user)s is already away from %(starts)s to %(ends)s.")
+                    % {
+                        "user": user,
+                        "starts": date_format(clash.starts),
+                        "ends": date_format(clash.ends),
+                    }
+                ]
+    note = str(note or "").strip()
+    if len(note) > 200:
+        errors["note"] = [_("At most %(limit)s characters.") % {"limit": 200}]
+    if errors:
+        raise ValidationError(errors)
+    absence = Absence.objects.create(
+        user=user, kind=kind, starts=starts, ends=ends, note=note, created_by=actor
+    )
+    emit("absence.added", absence_id=absence.pk, user_id=user.pk, actor_id=actor.pk)
+    return absence
+
+
+@transaction.atomic
+def absence_delete(*, actor: User, absence) -> None:
+    require_time(actor, absence.user)
+    user_id, absence_id = absence.user_id, absence.pk
+    absence.delete()
+    emit("absence.removed", absence_id=absence_id, user_id=user_id, actor_id=actor.pk)
+
+
+def absence_warning(assignee: User, due: datetime):
+    """The absence of `assignee` covering the day a task is due, if any."""
+    from accord.work.queries import absence_covering, local_moment
+
+    return absence_covering(assignee, local_moment(assignee, due).date())
+
+
+# --- Lead distribution ------------------------------------------------------------------
+
+
+@transaction.atomic
+def lead_distribute(*, person, team, now: datetime | None = None):
+    """Hand a new lead to `team`: its rule picks a member at work now, or the lead waits
+    for the first one to start work (the scheduler's `leads_assign_waiting`)."""
+    from accord.accounts.models import Team
+    from accord.work.models import LeadAssignment
+
+    if not team.lead_rule:
+        raise ValidationError(
+            {"owner": [_("%(team)s does not distribute leads: choose its rule in Settings, Teams.")
+                       % {"team": team}]}
+        )  # fmt: skip
+    now = now or timezone.now()
+    team = Team.objects.select_for_update().get(pk=team.pk)  # one choice at a time per team
+    assignment = LeadAssignment.objects.create(
+        person=person, team=team, rule=team.lead_rule, received_at=now
+    )
+    _assign(assignment, team, now)
+    return assignment
+
+
+def leads_assign_waiting(now: datetime) -> int:
+    """Give each waiting lead to a member of its team who is now at work, oldest first;
+    answers how many found an owner. Safe with several workers (rows are claimed)."""
+    from django.db import connection
+
+    from accord.accounts.models import Team
+    from accord.work.models import LeadAssignment
+
+    assigned, nobody = 0, set()
+    while True:
+        with transaction.atomic():
+            waiting = LeadAssignment.objects.filter(assigned_at=None).exclude(team__in=nobody)
+            if connection.features.has_select_for_update_skip_locked:
+                waiting = waiting.select_for_update(skip_locked=True)
+            batch = list(waiting.order_by("received_at", "id")[:100])
+            for assignment in batch:
+                if assignment.team_id in nobody:
+                    continue
+                team = Team.objects.select_for_update().get(pk=assignment.team_id)
+                if _assign(assignment, team, now):
+                    assigned += 1
+                else:
+                    nobody.add(team.pk)
+        if len(batch) < 100:
+            return assigned
+
+
+def _assign(assignment, team, now: datetime) -> bool:
+    from django.db.models import F
+
+    from accord.contacts.models import Person
+    from accord.work.queries import lead_candidate
+
+    user = lead_candidate(team, now)
+    if user is None:
+        return False
+    assignment.user, assignment.assigned_at = user, now
+    assignment.save(update_fields=["user", "assigned_at"])
+    Person.objects.filter(pk=assignment.person_id).update(
+        owner=user, version=F("version") + 1, updated_at=now
+    )
+    person = Person.objects.get(pk=assignment.person_id)
+    timeline_record(
+        subject=person,
+        kind="assigned",
+        data={
+            "user": str(user),
+            "team": team.name,
+            "rule": assignment.rule,
+            "waited_minutes": int((now - assignment.received_at).total_seconds() // 60),
+        },
+        occurred_at=now,
+    )
+    notify(user, Notification.LEAD, f"lead:{assignment.pk}", person=person, name=str(person))
+    emit("person.assigned", person_id=person.pk, user_id=user.pk, team_id=team.pk)
+    return True

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from accord.work import views
+from accord.work import absence_views, views
 
 urlpatterns = [
     path("", views.today, name="today"),
@@ -11,6 +11,13 @@ urlpatterns = [
     path("tasks/<int:pk>/complete/", views.task_complete_view, name="task_complete"),
     path("activities/new/", views.activity_new, name="activity_new"),
     path("calendar/", views.calendar, name="calendar"),
+    path("calendar/absences/", absence_views.absences, name="absences"),
+    path(
+        "calendar/absences/<int:pk>/delete/",
+        absence_views.absence_remove,
+        name="absence_delete",
+    ),
+    path("calendar/schedule/<int:user_id>/", absence_views.schedule, name="work_schedule"),
     path("calendar/renew/", views.calendar_feed_renew, name="calendar_feed_renew"),
     path("calendar/feed/<str:token>.ics", views.calendar_feed, name="calendar_feed"),
     path("tasks/<int:pk>/move/", views.task_move, name="task_move"),

@@ -204,6 +204,7 @@ def task_new(request):
                 actor=request.user,
                 data=form.service_data(),
                 allow_past=form.cleaned_data["confirm_past"],
+                allow_absent=form.cleaned_data["confirm_absent"],
             )
         except ValidationError as error:
             past_warning(form, error)
@@ -215,11 +216,15 @@ def task_new(request):
 
 
 def past_warning(form, error: ValidationError) -> None:
-    """A due time in the past is a warning: the form offers to keep it on the next save."""
+    """A due time in the past, or on a day the assignee is away, is a warning: the form
+    offers to keep it on the next save."""
     if hasattr(error, "error_dict") and "due_at" in error.error_dict:
+        codes = {e.code for e in error.error_dict["due_at"]}
         data = form.data.copy()
-        data["confirm_past"] = "on"
+        for code in codes & {"past", "absent"}:
+            data[f"confirm_{code}"] = "on"
         form.data = data
+        form.warned_past = "past" in codes
         error.error_dict["due_date"] = error.error_dict.pop("due_at")
 
 
@@ -239,6 +244,7 @@ def task_detail(request, pk: int):
                     data=form.service_data(),
                     version=form.cleaned_data.get("version"),
                     allow_past=form.cleaned_data["confirm_past"],
+                    allow_absent=form.cleaned_data["confirm_absent"],
                 )
             except StaleVersion:
                 form.add_error(
@@ -451,8 +457,19 @@ def task_move(request, pk: int):
     local = timezone.localtime(task.due_at)
     due = timezone.make_aware(datetime.datetime.combine(day, local.time()))
     try:
-        task = task_update(actor=request.user, task=task, data={"due_at": due}, allow_past=True)
-    except (ValidationError, PermissionDenied) as error:
+        task = task_update(
+            actor=request.user,
+            task=task,
+            data={"due_at": due},
+            allow_past=True,
+            allow_absent=request.POST.get("confirm") == "1",
+        )
+    except ValidationError as error:
+        codes = {e.code for e in getattr(error, "error_dict", {}).get("due_at", [])}
+        status = 409 if codes == {"absent"} else 400  # 409: a warning, to confirm and resend
+        key = "warning" if status == 409 else "error"
+        return JsonResponse({key: " ".join(error.messages)}, status=status)
+    except PermissionDenied as error:
         return JsonResponse(
             {"error": " ".join(getattr(error, "messages", [str(error)]))}, status=400
         )
