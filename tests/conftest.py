@@ -70,6 +70,12 @@ class ApiClient(Client):
     def post_json(self, path, data, **extra):
         return self.post(path, data, content_type="application/json", **extra)
 
+    def put_json(self, path, data, **extra):
+        return self.put(path, data, content_type="application/json", **extra)
+
+    def patch_json(self, path, data, **extra):
+        return self.patch(path, data, content_type="application/json", **extra)
+
 
 @pytest.fixture
 def api(owner):

@@ -363,13 +363,19 @@ def person_create(*, actor: User, data: dict) -> Person:
     among its members at work (accord.work.services.lead_distribute)."""
     data = dict(data)
     team = data.pop("assign_team", None)
-    if team is not None:
-        data["owner"] = None
-    person = create(Person, actor, data, clean_person)
-    if team is not None:
-        from accord.work.services import lead_distribute
+    if team is None:
+        return create(Person, actor, data, clean_person)
+    if not allows(actor, record_type=RECORD_TYPE, action=WRITE, owner_id=0, owner_team_id=team.pk):
+        raise ValidationError(
+            {"owner": [_("You may not hand clients to %(team)s.") % {"team": team}]}
+        )
+    from accord.work.services import lead_distribute
 
-        lead_distribute(person=person, team=team)
+    data["owner"] = actor  # until the team's rule picks the owner, a moment later
+    person = create(Person, actor, data, clean_person)
+    Person.objects.filter(pk=person.pk).update(owner=None)
+    lead_distribute(person=person, team=team)
+    person.refresh_from_db()
     return person
 
 

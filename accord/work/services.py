@@ -424,7 +424,7 @@ def can_manage_time(actor: User, user: User) -> bool:
     head of the member's team, anyone's with the "manage users" capability."""
     if actor.pk == user.pk or actor.can("manage_users"):
         return True
-    return user.team_id is not None and user.team.head_id == actor.pk
+    return User.objects.filter(pk=user.pk, team__head=actor).exists()
 
 
 def require_time(actor: User, user: User) -> None:
