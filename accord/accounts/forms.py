@@ -129,6 +129,7 @@ class TeamForm(forms.Form):
         queryset=User.objects.filter(is_active=True),
         required=False,
         empty_label="—",
+        help_text=_("For the rule “One person”."),
     )
     members = forms.ModelMultipleChoiceField(
         label=_("Members"),

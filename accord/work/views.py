@@ -466,9 +466,9 @@ def task_move(request, pk: int):
         )
     except ValidationError as error:
         codes = {e.code for e in getattr(error, "error_dict", {}).get("due_at", [])}
-        status = 409 if codes == {"absent"} else 400  # 409: a warning, to confirm and resend
-        key = "warning" if status == 409 else "error"
-        return JsonResponse({key: " ".join(error.messages)}, status=status)
+        if codes == {"absent"}:  # a warning: nothing saved, the page asks and sends confirm=1
+            return JsonResponse({"warning": " ".join(error.messages)})
+        return JsonResponse({"error": " ".join(error.messages)}, status=400)
     except PermissionDenied as error:
         return JsonResponse(
             {"error": " ".join(getattr(error, "messages", [str(error)]))}, status=400

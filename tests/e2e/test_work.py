@@ -63,3 +63,41 @@ def test_today_on_a_phone_in_hebrew(open_page, anna):
     expect(page.locator(".task-row")).to_contain_text("להתקשר")
     expect(page.locator("html")).to_have_attribute("dir", "rtl")
     screenshot(page, "today-phone-he")
+
+
+def test_a_task_dragged_onto_a_vacation_day_asks_first_and_then_moves(open_page, anna):
+    import datetime
+
+    from django.utils import timezone
+
+    from accord.work.models import Task
+    from accord.work.services import absence_add, task_create
+
+    manager = User.objects.get(email="manager@example.com")
+    monday = timezone.localdate() - datetime.timedelta(days=timezone.localdate().weekday())
+    tuesday, thursday = monday + datetime.timedelta(days=1), monday + datetime.timedelta(days=3)
+    due = timezone.make_aware(datetime.datetime.combine(tuesday, datetime.time(10)))
+    task = task_create(
+        actor=manager, data={"title": "Measure the windows", "due_at": due}, allow_past=True
+    )
+    absence_add(actor=manager, user=manager, kind="vacation", starts=thursday, ends=thursday)
+    page = open_page(width=1400)
+    log_in(page, "manager@example.com", settings.ACCORD_DEMO_PASSWORD)
+    asked = []
+    page.on("dialog", lambda dialog: (asked.append(dialog.message), dialog.accept()))
+    page.goto(f"/calendar/?view=week&date={monday}")
+    page.wait_for_load_state("networkidle")  # SortableJS is set up
+    item = page.locator(".calendar-task", has_text="Measure the windows")
+    target = page.locator(f".calendar-tasks[data-date='{thursday}']")
+    start, end = item.bounding_box(), target.bounding_box()
+    page.mouse.move(start["x"] + 10, start["y"] + 8)
+    page.mouse.down()
+    page.mouse.move(end["x"] + 20, end["y"] + 20, steps=12)
+    with page.expect_response(
+        lambda r: "/move/" in r.url and "confirm=1" in (r.request.post_data or "")
+    ):
+        page.mouse.up()
+    assert len(asked) == 1 and "is away then (vacation" in asked[0]
+    page.reload()
+    expect(target).to_contain_text("Measure the windows")
+    assert timezone.localtime(Task.objects.get(pk=task.pk).due_at).date() == thursday

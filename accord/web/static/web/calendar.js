@@ -13,7 +13,7 @@
   const status = document.querySelector(".board-status");
   const token = JSON.parse(document.body.getAttribute("hx-headers"))["X-CSRFToken"];
 
-  // A day on which the assignee is away is a warning (409): confirm to keep it.
+  // A day on which the assignee is away is a warning (nothing saved yet): confirm to keep it.
   const save = async (item, list, confirmed = false) => {
     const url = calendar.dataset.moveUrlTemplate.replace("/0/", `/${item.dataset.task}/`);
     const response = await fetch(url, {
@@ -21,13 +21,13 @@
       headers: { "X-CSRFToken": token, "Content-Type": "application/x-www-form-urlencoded" },
       body: new URLSearchParams({ date: list.dataset.date, confirm: confirmed ? "1" : "" }),
     });
-    if (response.ok) return;
     const answer = await response.json().catch(() => ({}));
-    if (response.status === 409 && answer.warning) {
+    if (response.ok && answer.warning) {
       if (window.confirm(answer.warning)) return save(item, list, true);
       window.location.reload();
       return;
     }
+    if (response.ok) return;
     status.textContent = answer.error || "";
     window.setTimeout(() => window.location.reload(), 2500);
   };
