@@ -58,6 +58,7 @@ class MemberLoad:
     open: int
     overdue: int
     today: int
+    away: object = None  # the absence covering today, if any
 
 
 def today_for(user, now: datetime | None = None) -> dict:
@@ -141,12 +142,14 @@ def team_overview(head, now: datetime, start: datetime, end: datetime) -> dict:
             today=Count("id", filter=~late & Q(due_at__lt=end)),
         )
     }
+    away = absences_around([m.pk for m in members], now)
     load = [
         MemberLoad(
             member,
             counts.get(member.pk, {}).get("n", 0),
             counts.get(member.pk, {}).get("late", 0),
             counts.get(member.pk, {}).get("today", 0),
+            absence_on(away.get(member.pk, []), local_moment(member, now).date()),
         )
         for member in members
     ]
@@ -422,10 +425,14 @@ def absences_around(user_ids, now: datetime) -> dict[int, list]:
     return found
 
 
+def absence_on(absences: list, day):
+    return next((a for a in absences if a.starts <= day <= a.ends), None)
+
+
 def at_work(user, now: datetime, absences: list) -> bool:
     """Within the user's working hours on a working day, and not away (their clock)."""
     local = local_moment(user, now)
-    if any(a.starts <= local.date() <= a.ends for a in absences):
+    if absence_on(absences, local.date()):
         return False
     schedule = schedule_of(user)
     return local.weekday() in schedule.weekdays and schedule.starts <= local.time() < schedule.ends
@@ -478,7 +485,7 @@ def absence_calendar(user, first_day) -> tuple[list, list[AbsenceRow]]:
             AbsenceRow(
                 user=person,
                 schedule=schedule_of(person),
-                days=[next((a for a in mine if a.starts <= d <= a.ends), None) for d in days],
+                days=[absence_on(mine, d) for d in days],
             )
         )
     return days, rows

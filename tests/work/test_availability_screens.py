@@ -236,3 +236,19 @@ def test_a_task_in_a_vacation_through_the_api_names_the_warning_to_waive(api, ow
         assert warned.status_code == 422
         assert warned.json()["errors"][0]["code"] == "absent"
         assert api.post_json("/api/v1/tasks", {**task, "allow_absent": True}).status_code == 201
+
+
+def test_a_head_sees_on_today_who_of_the_team_is_away(client, team):
+    from django.utils import timezone
+
+    from tests.conftest import log_in
+
+    mate = team.members.get(email="mira@example.com")
+    today = timezone.localdate()
+    absence_add(actor=team.head, user=mate, kind="sick", starts=today, ends=today)
+    assert log_in(client, team.head.email)
+    page = client.get("/").content.decode()
+    row = page[page.index("Mira Mate") : page.index("</tr>", page.index("Mira Mate"))]
+    assert "Sick leave" in row
+    other = page[page.index("Olivia Owner") : page.index("</tr>", page.index("Olivia Owner"))]
+    assert "Sick leave" not in other
