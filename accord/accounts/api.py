@@ -1,24 +1,31 @@
-"""API: the current user, users, teams, roles and personal API tokens."""
+"""API: the current user, users, teams, roles, personal API tokens, absences and work
+schedules."""
 
-from datetime import datetime
+from datetime import date, datetime, time
 from typing import Literal
 
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.shortcuts import get_object_or_404
 from ninja import Query, Router, Schema, Status
 
+from accord.accounts.models import Absence, User
 from accord.accounts.queries import (
+    absence_people,
     roles_for_settings,
     roles_visible_to,
+    schedule_of,
     teams_for_settings,
     teams_visible_to,
     tokens_of,
     users_visible_to,
 )
 from accord.accounts.services import (
+    absence_add,
+    absence_delete,
     role_delete,
     role_save,
+    schedule_save,
     team_delete,
     team_save,
     token_create,
@@ -28,7 +35,7 @@ from accord.accounts.services import (
     user_update,
 )
 from accord.api.pagination import ListParams, Page, paginate
-from accord.api.problems import Problem
+from accord.api.problems import Problem, one_of
 from accord.api.schemas import WithId
 from accord.core.errors import field_errors
 from accord.core.visibility import CAPABILITIES
@@ -348,3 +355,129 @@ def tokens_create(request, payload: TokenIn):
 def tokens_revoke(request, token_id: int):
     token_revoke(token=get_object_or_404(tokens_of(request.auth), pk=token_id))
     return Status(204, None)
+
+
+# --- Absences and work schedules --------------------------------------------------------
+
+
+class AbsenceOut(WithId):
+    user: str
+    kind: str
+    starts: date
+    ends: date
+    note: str
+
+    @staticmethod
+    def resolve_user(absence) -> str:
+        return str(absence.user_id)
+
+
+class AbsenceIn(Schema):
+    user: str
+    kind: Literal["vacation", "sick", "trip", "other"] = "vacation"
+    starts: date
+    ends: date
+    note: str = ""
+
+
+class ScheduleOut(Schema):
+    user: str
+    weekdays: list[int]
+    starts: time
+    ends: time
+    time_zone: str
+
+
+class ScheduleIn(Schema):
+    weekdays: list[int]
+    starts: time
+    ends: time
+
+
+@router.get(
+    "/absences",
+    tags=["absences"],
+    response=Page[AbsenceOut],
+    summary="Absences (vacations, sick leave)",
+)
+def absences_list(request, params: Query[ListParams]):
+    absences = Absence.objects.filter(user__in=absence_people(request.auth).values("pk"))
+    errors = []
+    for name, lookup in (("user", "user_id"), ("from", "ends__gte"), ("until", "starts__lte")):
+        value = request.GET.get(name, "")
+        if not value:
+            continue
+        try:
+            parsed = int(value) if name == "user" else date.fromisoformat(value)
+        except ValueError:
+            errors.append({"field": name, "message": "Give an id or a date as YYYY-MM-DD."})
+            continue
+        absences = absences.filter(**{lookup: parsed})
+    if errors:
+        raise Problem(400, "Bad filter value.", errors=errors)
+    return paginate(absences, params, sorts={"starts"}, default_sort="starts")
+
+
+@router.post("/absences", tags=["absences"], response={201: AbsenceOut}, summary="Enter an absence")
+def absences_create(request, payload: AbsenceIn):
+    user = one_of(absence_people(request.auth), payload.user, "user")
+    data = payload.dict(exclude={"user"})
+    try:
+        return Status(201, absence_add(actor=request.auth, user=user, **data))
+    except PermissionDenied as error:
+        raise Problem(403, str(error)) from None
+    except ValidationError as error:
+        raise invalid(error, "The absence was not saved.") from None
+
+
+@router.delete(
+    "/absences/{absence_id}", tags=["absences"], response={204: None}, summary="Remove an absence"
+)
+def absences_delete(request, absence_id: int):
+    visible = Absence.objects.filter(user__in=absence_people(request.auth).values("pk"))
+    absence = get_object_or_404(visible.select_related("user"), pk=absence_id)
+    try:
+        absence_delete(actor=request.auth, absence=absence)
+    except PermissionDenied as error:
+        raise Problem(403, str(error)) from None
+    return Status(204, None)
+
+
+def schedule_answer(user) -> dict:
+    from django.conf import settings
+
+    schedule = schedule_of(user)
+    return {
+        "user": str(user.pk),
+        "weekdays": schedule.weekdays,
+        "starts": schedule.starts,
+        "ends": schedule.ends,
+        "time_zone": user.time_zone or settings.TIME_ZONE,
+    }
+
+
+@router.get(
+    "/schedules/{user_id}",
+    tags=["absences"],
+    response=ScheduleOut,
+    summary="A user's work schedule",
+)
+def schedules_detail(request, user_id: int):
+    return schedule_answer(get_object_or_404(absence_people(request.auth), pk=user_id))
+
+
+@router.put(
+    "/schedules/{user_id}",
+    tags=["absences"],
+    response=ScheduleOut,
+    summary="Set a user's work schedule",
+)
+def schedules_update(request, user_id: int, payload: ScheduleIn):
+    user = get_object_or_404(absence_people(request.auth), pk=user_id)
+    try:
+        schedule_save(actor=request.auth, user=user, **payload.dict())
+    except PermissionDenied as error:
+        raise Problem(403, str(error)) from None
+    except ValidationError as error:
+        raise invalid(error, "The schedule was not saved.") from None
+    return schedule_answer(User.objects.select_related("work_schedule").get(pk=user.pk))

@@ -1,9 +1,13 @@
-"""The demo company's people: one user in each shipped role."""
+"""The demo company's people: one user in each shipped role, their teams, work
+schedules (one works Saturdays) and who is away when."""
+
+from datetime import time, timedelta
 
 from django.conf import settings
+from django.utils import timezone
 
-from accord.accounts.models import Team, User
-from accord.accounts.services import team_save, user_create
+from accord.accounts.models import Absence, Team, User
+from accord.accounts.services import absence_add, schedule_save, team_save, user_create
 
 DEMO_USERS = [
     ("admin@example.com", "Anna Petrosyan", "administrator", ""),
@@ -46,7 +50,45 @@ def populate() -> list[tuple[str, str]]:
                 head=User.objects.filter(email=head).first() if head else None,
                 members=list(User.objects.filter(email__in=members)),
             )
+    working_time()
     return logins
+
+
+def working_time() -> None:
+    """Schedules for the sales team (one works Saturdays), and who is away when: a
+    vacation next week, a sick leave last week, a business trip later, someone away now."""
+    if Absence.objects.exists():
+        return
+    admin = User.objects.get(email="admin@example.com")
+    by_email = {u.email: u for u in User.objects.all()}
+    today = timezone.localdate()
+    monday = today - timedelta(days=today.weekday())
+    hours = {
+        "head@example.com": ([0, 1, 2, 3, 4], time(8, 30), time(17, 30)),
+        "manager@example.com": ([0, 1, 2, 3, 4], time(9), time(18)),
+        "manager2@example.com": ([0, 1, 2, 3, 4, 5], time(10), time(19)),
+    }
+    for email, (days, starts, ends) in hours.items():
+        if email in by_email:
+            schedule_save(
+                actor=admin, user=by_email[email], weekdays=days, starts=starts, ends=ends
+            )
+    away = [  # who, kind, first and last day (days from this Monday), note
+        ("manager2@example.com", "vacation", 7, 11, "Family trip"),
+        ("manager@example.com", "sick", -6, -5, ""),
+        ("head@example.com", "trip", 22, 23, "Window fair in Nuremberg"),
+        ("marketing@example.com", "vacation", today.weekday() - 1, today.weekday() + 3, ""),
+    ]
+    for email, kind, first, last, note in away:
+        if email in by_email:
+            absence_add(
+                actor=admin,
+                user=by_email[email],
+                kind=kind,
+                starts=monday + timedelta(days=first),
+                ends=monday + timedelta(days=last),
+                note=note,
+            )
 
 
 def existing_logins() -> list[tuple[str, str]]:

@@ -1,6 +1,7 @@
 """Users (who log in by e-mail), their roles and their personal API tokens."""
 
 import hashlib
+from datetime import time
 from functools import cached_property
 
 from django.conf import settings
@@ -266,3 +267,57 @@ class SecurityPolicy(models.Model):
             policy = cls.objects.get_or_create(pk=1)[0]
             cache.set(cls.CACHE_KEY, policy, 300)
         return policy
+
+
+def working_days() -> list[int]:
+    return [0, 1, 2, 3, 4]  # Monday to Friday
+
+
+class WorkSchedule(models.Model):
+    """When a user works: the weekdays (0 is Monday) and the hours, in the user's own
+    time zone. A user without one works Monday to Friday, 9:00 to 18:00."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="work_schedule"
+    )
+    weekdays = models.JSONField(_("working days"), default=working_days)
+    starts = models.TimeField(_("from"), default=time(9))
+    ends = models.TimeField(_("until"), default=time(18))
+    updated_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        return f"schedule of {self.user_id}"
+
+
+class Absence(models.Model):
+    """A user away for whole days, from `starts` to `ends` inclusive (their own dates)."""
+
+    VACATION, SICK, TRIP, OTHER = "vacation", "sick", "trip", "other"
+    KINDS = [
+        (VACATION, _("Vacation")),
+        (SICK, _("Sick leave")),
+        (TRIP, _("Business trip")),
+        (OTHER, _("Day off")),
+    ]
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("who"),
+        on_delete=models.CASCADE,
+        related_name="absences",
+    )
+    kind = models.CharField(_("kind"), max_length=10, choices=KINDS, default=VACATION)
+    starts = models.DateField(_("from"))
+    ends = models.DateField(_("until"))
+    note = models.CharField(_("note"), max_length=200, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["starts", "id"]
+        indexes = [models.Index(fields=["user", "ends", "starts"], name="absence_user_ends")]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.starts}–{self.ends}"

@@ -1,4 +1,5 @@
-"""The team absence calendar, absences and work schedules."""
+"""The team absence calendar, absences and work schedules (the records are the accounts
+app's; the screens sit with the calendar and count the tasks an absence touches)."""
 
 import datetime
 
@@ -13,18 +14,17 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
-from accord.accounts.models import User
-from accord.web.forms import apply_errors
-from accord.work import forms
-from accord.work.models import Absence
-from accord.work.queries import (
+from accord.accounts.models import Absence, User
+from accord.accounts.queries import (
     absence_calendar,
     schedule_of,
-    tasks_visible_to,
     time_managed_by,
     upcoming_absences,
 )
-from accord.work.services import absence_add, absence_delete, schedule_save
+from accord.accounts.services import absence_add, absence_delete, schedule_save
+from accord.web.forms import apply_errors
+from accord.work import forms
+from accord.work.queries import tasks_visible_to
 
 
 def month_of(value: str) -> datetime.date:

@@ -1,15 +1,13 @@
-"""API: tasks (CRUD, complete, reschedule, cancel, reopen), activities, notifications,
-absences and work schedules."""
+"""API: tasks (CRUD, complete, reschedule, cancel, reopen), activities, notifications."""
 
-from datetime import date, datetime, time
+from datetime import datetime
 from typing import Literal
 
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404
 from ninja import Query, Router, Schema, Status
 
-from accord.accounts.models import User
 from accord.accounts.queries import users_visible_to
 from accord.api.concurrency import etag_of, run_if_match
 from accord.api.pagination import ListParams, Page, paginate
@@ -17,20 +15,11 @@ from accord.api.problems import Problem, invalid, one_of
 from accord.api.schemas import WithId
 from accord.contacts.queries import companies_visible_to, people_visible_to
 from accord.sales.queries import deals_visible_to
-from accord.work.models import Absence, Task
-from accord.work.queries import (
-    absence_people,
-    activities_visible_to,
-    notification_text,
-    schedule_of,
-    tasks_visible_to,
-)
+from accord.work.models import Task
+from accord.work.queries import activities_visible_to, notification_text, tasks_visible_to
 from accord.work.services import (
-    absence_add,
-    absence_delete,
     activity_log,
     notifications_read,
-    schedule_save,
     task_cancel,
     task_complete,
     task_create,
@@ -373,112 +362,3 @@ def notifications_list(request, params: Query[ListParams], unread: bool = False)
 @router.post("/notifications/read", response=dict[str, int], summary="Mark read (ids or all)")
 def notifications_mark_read(request, payload: ReadIn):
     return {"marked": notifications_read(user=request.auth, ids=payload.ids)}
-
-
-# --- Absences and work schedules --------------------------------------------------------
-
-
-class AbsenceOut(WithId):
-    user: str
-    kind: str
-    starts: date
-    ends: date
-    note: str
-
-    @staticmethod
-    def resolve_user(absence) -> str:
-        return str(absence.user_id)
-
-
-class AbsenceIn(Schema):
-    user: str
-    kind: Literal["vacation", "sick", "trip", "other"] = "vacation"
-    starts: date
-    ends: date
-    note: str = ""
-
-
-class ScheduleOut(Schema):
-    user: str
-    weekdays: list[int]
-    starts: time
-    ends: time
-    time_zone: str
-
-
-class ScheduleIn(Schema):
-    weekdays: list[int]
-    starts: time
-    ends: time
-
-
-@router.get("/absences", response=Page[AbsenceOut], summary="Absences (vacations, sick leave)")
-def absences_list(request, params: Query[ListParams]):
-    absences = Absence.objects.filter(user__in=absence_people(request.auth).values("pk"))
-    errors = []
-    for name, lookup in (("user", "user_id"), ("from", "ends__gte"), ("until", "starts__lte")):
-        value = request.GET.get(name, "")
-        if not value:
-            continue
-        try:
-            parsed = int(value) if name == "user" else date.fromisoformat(value)
-        except ValueError:
-            errors.append({"field": name, "message": "Give an id or a date as YYYY-MM-DD."})
-            continue
-        absences = absences.filter(**{lookup: parsed})
-    if errors:
-        raise Problem(400, "Bad filter value.", errors=errors)
-    return paginate(absences, params, sorts={"starts"}, default_sort="starts")
-
-
-@router.post("/absences", response={201: AbsenceOut}, summary="Enter an absence")
-def absences_create(request, payload: AbsenceIn):
-    user = one_of(absence_people(request.auth), payload.user, "user")
-    data = payload.dict(exclude={"user"})
-    try:
-        return Status(201, absence_add(actor=request.auth, user=user, **data))
-    except PermissionDenied as error:
-        raise Problem(403, str(error)) from None
-    except ValidationError as error:
-        raise invalid(error) from None
-
-
-@router.delete("/absences/{absence_id}", response={204: None}, summary="Remove an absence")
-def absences_delete(request, absence_id: int):
-    visible = Absence.objects.filter(user__in=absence_people(request.auth).values("pk"))
-    absence = get_object_or_404(visible.select_related("user"), pk=absence_id)
-    try:
-        absence_delete(actor=request.auth, absence=absence)
-    except PermissionDenied as error:
-        raise Problem(403, str(error)) from None
-    return Status(204, None)
-
-
-def schedule_answer(user) -> dict:
-    from django.conf import settings
-
-    schedule = schedule_of(user)
-    return {
-        "user": str(user.pk),
-        "weekdays": schedule.weekdays,
-        "starts": schedule.starts,
-        "ends": schedule.ends,
-        "time_zone": user.time_zone or settings.TIME_ZONE,
-    }
-
-
-@router.get("/schedules/{user_id}", response=ScheduleOut, summary="A user's work schedule")
-def schedules_detail(request, user_id: int):
-    return schedule_answer(get_object_or_404(absence_people(request.auth), pk=user_id))
-
-
-@router.put("/schedules/{user_id}", response=ScheduleOut, summary="Set a user's work schedule")
-def schedules_update(request, user_id: int, payload: ScheduleIn):
-    user = get_object_or_404(absence_people(request.auth), pk=user_id)
-    try:
-        schedule_save(actor=request.auth, user=user, **payload.dict())
-    except PermissionDenied as error:
-        raise Problem(403, str(error)) from None
-    except ValidationError as error:
-        raise invalid(error) from None
-    return schedule_answer(User.objects.select_related("work_schedule").get(pk=user.pk))

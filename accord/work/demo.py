@@ -1,7 +1,6 @@
 """The demo company's daily work: a year of calls and meetings, tasks overdue, due today
 and coming up for every salesperson, and the notifications the scheduler made of them;
-work schedules, vacations and sick leave, and new web leads the sales team's round robin
-gave out."""
+new web leads the sales team's round robin gave out."""
 
 import random
 from datetime import datetime, time, timedelta
@@ -13,14 +12,7 @@ from accord.contacts.models import Person
 from accord.sales.models import Deal
 from accord.work.models import Task
 from accord.work.scheduler import tick
-from accord.work.services import (
-    absence_add,
-    activity_log,
-    lead_distribute,
-    schedule_save,
-    task_complete,
-    task_create,
-)
+from accord.work.services import activity_log, lead_distribute, task_complete, task_create
 
 TASKS = [
     ("call", "Call back about the offer"),
@@ -53,7 +45,6 @@ def populate() -> None:
         people = list(Person.objects.filter(owner=seller)[:6])
         for person in people[:3]:
             _plan(rng, seller, now, person=person)
-    _working_time(now)
     _web_leads(rng, now)
     tick(timezone.now())  # reminders, overdue notices and escalations, as a worker would
 
@@ -63,41 +54,6 @@ WEB_LEADS = [
     ("Armen", "Sargsyan", "+37477123456"), ("Ирина", "Волкова", "+79161234567"),
     ("Sofia", "Rossi", "+393471234567"),
 ]  # fmt: skip
-
-
-def _working_time(now) -> None:
-    """Schedules for the sales team (one works Saturdays), and who is away when: a
-    vacation next week, a sick leave last week, a business trip later, someone away now."""
-    admin = User.objects.get(email="admin@example.com")
-    by_email = {u.email: u for u in User.objects.all()}
-    today = timezone.localdate(now)
-    monday = today - timedelta(days=today.weekday())
-    hours = {
-        "head@example.com": ([0, 1, 2, 3, 4], time(8, 30), time(17, 30)),
-        "manager@example.com": ([0, 1, 2, 3, 4], time(9), time(18)),
-        "manager2@example.com": ([0, 1, 2, 3, 4, 5], time(10), time(19)),
-    }
-    for email, (days, starts, ends) in hours.items():
-        if email in by_email:
-            schedule_save(
-                actor=admin, user=by_email[email], weekdays=days, starts=starts, ends=ends
-            )
-    away = [  # who, kind, first and last day (days from this Monday), note
-        ("manager2@example.com", "vacation", 7, 11, "Family trip"),
-        ("manager@example.com", "sick", -6, -5, ""),
-        ("head@example.com", "trip", 22, 23, "Window fair in Nuremberg"),
-        ("marketing@example.com", "vacation", today.weekday() - 1, today.weekday() + 3, ""),
-    ]
-    for email, kind, first, last, note in away:
-        if email in by_email:
-            absence_add(
-                actor=admin,
-                user=by_email[email],
-                kind=kind,
-                starts=monday + timedelta(days=first),
-                ends=monday + timedelta(days=last),
-                note=note,
-            )
 
 
 def _web_leads(rng, now) -> None:

@@ -6,11 +6,11 @@ from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from accord.accounts.models import User
+from accord.accounts.models import Absence, User
 from accord.contacts.forms import company_picker, person_picker
 from accord.sales.models import Deal
 from accord.web.widgets import RecordPicker
-from accord.work.models import Absence, Activity, Task
+from accord.work.models import Activity, Task
 
 REMINDERS = [
     ("", _("No reminder")),

@@ -8,6 +8,13 @@ from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
+from accord.accounts.queries import (
+    absence_on,
+    absences_around,
+    at_work,
+    local_moment,
+    people_in_reach,
+)
 from accord.core.visibility import READ, scope
 from accord.work.models import Activity, Notification, Task
 
@@ -307,20 +314,6 @@ class Performance:
     won_amount: object
 
 
-def people_in_reach(user):
-    """Whose work a user may see in reports: everyone, their teams, or themselves."""
-    from accord.accounts.models import User
-    from accord.core.visibility import ALL, TEAM, effective_level
-
-    level = effective_level(user, "reports", READ)
-    people = User.objects.filter(is_active=True).order_by("full_name", "email")
-    if level == ALL:
-        return people
-    if level == TEAM:
-        return people.filter(Q(pk=user.pk) | Q(team_id__in=user.team_scope_ids()))
-    return people.filter(pk=user.pk)
-
-
 def performance(user, start: datetime, end: datetime) -> list[Performance]:
     """Per colleague in reach, for the period: tasks done and overdue now, calls and
     meetings logged, the median hours from a new lead to its first call, deals won and
@@ -388,109 +381,6 @@ def performance(user, start: datetime, end: datetime) -> list[Performance]:
     ]
 
 
-# --- Schedules and absences -------------------------------------------------------------
-
-
-def schedule_of(user):
-    """The user's work schedule, or the default one (unsaved) when they have none."""
-    from accord.work.models import WorkSchedule
-
-    try:
-        return user.work_schedule
-    except WorkSchedule.DoesNotExist:
-        return WorkSchedule(user=user)
-
-
-def local_moment(user, now: datetime) -> datetime:
-    """`now` on the user's clock (their time zone, else the site's)."""
-    import zoneinfo
-
-    from django.conf import settings
-
-    return now.astimezone(zoneinfo.ZoneInfo(user.time_zone or settings.TIME_ZONE))
-
-
-def absences_around(user_ids, now: datetime) -> dict[int, list]:
-    """Each user's absences that may cover `now` on some clock of the world."""
-    from accord.work.models import Absence
-
-    today = now.date()
-    found: dict[int, list] = {}
-    for absence in Absence.objects.filter(
-        user__in=user_ids,
-        starts__lte=today + timedelta(days=1),
-        ends__gte=today - timedelta(days=1),
-    ):
-        found.setdefault(absence.user_id, []).append(absence)
-    return found
-
-
-def absence_on(absences: list, day):
-    return next((a for a in absences if a.starts <= day <= a.ends), None)
-
-
-def at_work(user, now: datetime, absences: list) -> bool:
-    """Within the user's working hours on a working day, and not away (their clock)."""
-    local = local_moment(user, now)
-    if absence_on(absences, local.date()):
-        return False
-    schedule = schedule_of(user)
-    return local.weekday() in schedule.weekdays and schedule.starts <= local.time() < schedule.ends
-
-
-def absence_covering(user, day):
-    """The user's absence on `day` (their date), if any."""
-    from accord.work.models import Absence
-
-    return Absence.objects.filter(user=user, starts__lte=day, ends__gte=day).first()
-
-
-def time_managed_by(user):
-    """Whose schedules and absences `user` may set: their own, their teams' members as a
-    head, everyone's with the "manage users" capability."""
-    from accord.accounts.models import User
-
-    people = User.objects.filter(is_active=True).order_by("full_name", "email")
-    if user.can("manage_users"):
-        return people
-    return people.filter(Q(pk=user.pk) | Q(team__head=user))
-
-
-@dataclass
-class AbsenceRow:
-    user: object
-    schedule: object
-    days: list  # per day of the month: the absence, or None
-
-
-def absence_calendar(user, first_day) -> tuple[list, list[AbsenceRow]]:
-    """The month from `first_day`: its days, and a row per colleague in reach with their
-    absences laid over them (the team absence calendar)."""
-    import calendar
-
-    from accord.work.models import Absence
-
-    length = calendar.monthrange(first_day.year, first_day.month)[1]
-    days = [first_day + timedelta(days=n) for n in range(length)]
-    people = list(absence_people(user).select_related("work_schedule"))
-    spans: dict[int, list] = {}
-    for absence in Absence.objects.filter(
-        user__in=[p.pk for p in people], starts__lte=days[-1], ends__gte=days[0]
-    ):
-        spans.setdefault(absence.user_id, []).append(absence)
-    rows = []
-    for person in people:
-        mine = spans.get(person.pk, [])
-        rows.append(
-            AbsenceRow(
-                user=person,
-                schedule=schedule_of(person),
-                days=[absence_on(mine, d) for d in days],
-            )
-        )
-    return days, rows
-
-
 # --- Lead distribution ------------------------------------------------------------------
 
 
@@ -537,24 +427,3 @@ def lead_candidate(team, now: datetime):
         .values_list("user", "n")
     )
     return min(in_turn, key=lambda m: tasks.get(m.pk, 0) + leads.get(m.pk, 0))
-
-
-def absence_people(user):
-    """Whose absences `user` sees in the team absence calendar: their team-mates and
-    whoever is in their reach in reports."""
-    from accord.accounts.models import User
-
-    people = people_in_reach(user)
-    if user.team_id is None:
-        return people
-    mates = User.objects.filter(is_active=True, team_id=user.team_id)
-    return (people | mates).distinct().order_by("full_name", "email")
-
-
-def upcoming_absences(user, today):
-    """Absences not yet over of the people in `user`'s absence calendar, soonest first."""
-    from accord.work.models import Absence
-
-    return Absence.objects.filter(
-        user__in=absence_people(user).values("pk"), ends__gte=today
-    ).select_related("user")

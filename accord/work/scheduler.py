@@ -18,8 +18,8 @@ from django.db import connection, transaction
 from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone, translation
 
-from accord.accounts.models import Team
-from accord.work.models import Absence, Notification, Task
+from accord.accounts.models import Absence, Team
+from accord.work.models import Notification, Task
 from accord.work.services import leads_assign_waiting
 
 log = logging.getLogger(__name__)

@@ -70,8 +70,9 @@ def test_a_task_dragged_onto_a_vacation_day_asks_first_and_then_moves(open_page,
 
     from django.utils import timezone
 
+    from accord.accounts.services import absence_add
     from accord.work.models import Task
-    from accord.work.services import absence_add, task_create
+    from accord.work.services import task_create
 
     manager = User.objects.get(email="manager@example.com")
     monday = timezone.localdate() - datetime.timedelta(days=timezone.localdate().weekday())

@@ -9,21 +9,19 @@ import time_machine
 from django.core.exceptions import PermissionDenied, ValidationError
 
 from accord.accounts.models import Team, User
-from accord.accounts.services import team_save, user_create
+from accord.accounts.services import (
+    absence_add,
+    absence_delete,
+    schedule_save,
+    team_save,
+    user_create,
+)
 from accord.contacts.models import Person
 from accord.contacts.services import person_create
 from accord.core.timeline import timeline_of
 from accord.work.models import LeadAssignment, Notification, Task
 from accord.work.scheduler import tick
-from accord.work.services import (
-    absence_add,
-    absence_delete,
-    lead_distribute,
-    schedule_save,
-    task_create,
-    task_reschedule,
-    task_update,
-)
+from accord.work.services import lead_distribute, task_create, task_reschedule, task_update
 from tests.conftest import PASSWORD
 
 MONDAY_NOON = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)  # the site's zone in tests is UTC
@@ -256,3 +254,20 @@ def test_the_overdue_task_of_a_member_away_goes_to_the_head_at_once_and_once(adm
     tick(MONDAY_NOON + timedelta(hours=3))  # past the grace period: nothing more
     assert Notification.objects.filter(user=head).count() == 1
     assert Task.objects.get(pk=task.pk).escalated_at == MONDAY_NOON + timedelta(minutes=1)
+
+
+def test_a_waiting_lead_someone_took_meanwhile_keeps_its_owner(admin, sales):
+    from accord.contacts.services import person_update
+
+    team, _head, (anna, _boris, _vera) = sales
+    lead = new_lead(admin, "Night owl", team, SATURDAY_NIGHT)
+    person_update(actor=admin, person=Person.objects.get(pk=lead.pk), data={"owner": anna})
+    tick(datetime(2026, 11, 23, 9, 0, tzinfo=UTC))
+    assert owners([lead]) == ["Anna First"]
+    assignment = LeadAssignment.objects.get(person=lead)
+    assert (assignment.user, assignment.assigned_at) == (
+        anna,
+        datetime(2026, 11, 23, 9, 0, tzinfo=UTC),
+    )
+    assert not Notification.objects.filter(kind="lead").exists()
+    assert not timeline_of(lead).filter(kind="assigned").exists()

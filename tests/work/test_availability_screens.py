@@ -5,11 +5,10 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 import time_machine
 
-from accord.accounts.models import Team
-from accord.accounts.services import team_save, user_create
+from accord.accounts.models import Absence, Team, WorkSchedule
+from accord.accounts.services import absence_add, team_save, user_create
 from accord.contacts.models import Person
-from accord.work.models import Absence, WorkSchedule
-from accord.work.services import absence_add, task_create
+from accord.work.services import task_create
 from tests.conftest import PASSWORD
 
 MONDAY_NOON = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
