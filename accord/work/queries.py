@@ -99,30 +99,35 @@ def today_for(user, now: datetime | None = None) -> dict:
 
 
 ATTENTION_SHOWN, ATTENTION_READ = 20, 1000
+# What Today shows of such a deal: its title, stage, person and days in the stage.
+ATTENTION_FIELDS = ["id", "title", "stage_entered_at", "stage__name", "stage__rotting_days",
+                    "person__first_name", "person__last_name", "person__middle_name",
+                    "person__full_name"]  # fmt: skip
 
 
 def deals_needing_attention(deals: QuerySet, now: datetime) -> list:
     """The oldest open deals that are rotting in their stage or have no next step planned,
-    read a hundred at a time (the next steps of each hundred in one query), at most
+    read fifty at a time (the next steps of each fifty in one query), at most
     ATTENTION_SHOWN of them among the ATTENTION_READ oldest."""
     from accord.sales.queries import mark_next_steps
 
     deals = (
         deals.filter(status="open")
         .select_related(None)
-        .select_related("person", "company", "stage")
+        .select_related("person", "stage")
+        .only(*ATTENTION_FIELDS)
         .order_by("stage_entered_at", "id")
     )
     found = []
-    for offset in range(0, ATTENTION_READ, 100):
-        batch = mark_next_steps(list(deals[offset : offset + 100]))
+    for offset in range(0, ATTENTION_READ, 50):
+        batch = mark_next_steps(list(deals[offset : offset + 50]))
         for deal in batch:
             deal.days = (now - deal.stage_entered_at).days
             limit = deal.stage.rotting_days
             deal.rotting = bool(limit and deal.days >= limit)
             if deal.rotting or not deal.has_next_step:
                 found.append(deal)
-        if len(found) >= ATTENTION_SHOWN or len(batch) < 100:
+        if len(found) >= ATTENTION_SHOWN or len(batch) < 50:
             break
     return found[:ATTENTION_SHOWN]
 
