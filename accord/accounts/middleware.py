@@ -22,14 +22,19 @@ class AccountMiddleware:
         if not user.is_authenticated:
             return self.get_response(request)
         if user.language:
-            translation.activate(user.language)
             request.LANGUAGE_CODE = user.language
         try:
-            timezone.activate(zoneinfo.ZoneInfo(user.time_zone or settings.TIME_ZONE))
+            zone = zoneinfo.ZoneInfo(user.time_zone or settings.TIME_ZONE)
         except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-            timezone.deactivate()
-        gate = None if request.path.startswith(OPEN_PREFIXES) else self.gate(request, user)
-        return gate or self.get_response(request)
+            zone = None
+        # Both for this request only: the thread serves the next request, maybe someone
+        # else's, in its own language and zone.
+        with (
+            translation.override(user.language or translation.get_language()),
+            timezone.override(zone),
+        ):
+            gate = None if request.path.startswith(OPEN_PREFIXES) else self.gate(request, user)
+            return gate or self.get_response(request)
 
     def gate(self, request, user):
         """Where the user must go first, if anywhere (the page itself stays reachable)."""

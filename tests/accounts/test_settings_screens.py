@@ -149,3 +149,19 @@ def test_a_team_sets_when_its_head_hears_of_overdue_work(admin_client, admin, ow
     admin_client.post(f"/settings/teams/{team.pk}/", {**data, "escalation_minutes": ""})
     team.refresh_from_db()
     assert team.escalation_minutes is None
+
+
+def test_a_users_language_and_zone_end_with_their_request(client, owner):
+    """The server's thread serves the next request, perhaps someone else's: a user's
+    language and time zone must not stay on it."""
+    from django.utils import timezone, translation
+
+    from tests.conftest import log_in
+
+    owner.language, owner.time_zone = "hy", "Asia/Yerevan"
+    owner.save()
+    before = translation.get_language(), timezone.get_current_timezone_name()
+    assert log_in(client, owner.email)
+    page = client.get("/").content.decode()
+    assert 'lang="hy"' in page
+    assert (translation.get_language(), timezone.get_current_timezone_name()) == before
