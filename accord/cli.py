@@ -77,6 +77,21 @@ def build_parser() -> argparse.ArgumentParser:
     token_revoke.add_argument("--user", required=True, help="the user's e-mail")
     token_revoke.add_argument("--id", required=True, type=int, help="the token id (see list)")
 
+    importing = commands.add_parser(
+        "import", help="import people or companies from a CSV or XLSX file"
+    )
+    importing.add_argument("file", help="the .csv or .xlsx file")
+    importing.add_argument("--type", default="people", choices=["people", "companies"])
+    importing.add_argument(
+        "--map", default="", help='a JSON file {"column title": "field"} (default: by titles)'
+    )
+    importing.add_argument("--dry-run", action="store_true", help="report, save nothing")
+    importing.add_argument("--user", default="", help="whose import (default: an administrator)")
+    importing.add_argument("--match-by", choices=["email", "phone", "external_id", ""])
+    importing.add_argument("--on-duplicate", default="skip", choices=["skip", "update", "create"])
+    importing.add_argument("--encoding", default="", help="utf-8, utf-16, cp1251 (default: found)")
+    importing.add_argument("--delimiter", default="", help="the CSV delimiter (default: found)")
+
     check = commands.add_parser("check", help="check settings, the database and migrations")
     check.add_argument("--deploy", action="store_true", help="also run Django's production checks")
 
@@ -263,8 +278,26 @@ def supervise(processes: list[subprocess.Popen]) -> int:
     return 0 if stopping else code
 
 
+def cmd_import(args) -> int:
+    require_database()
+    django_command(
+        "importfile",
+        args.file,
+        record_type=args.type,
+        map_file=args.map,
+        dry_run=args.dry_run,
+        user=args.user,
+        match_by=args.match_by,
+        on_duplicate=args.on_duplicate,
+        encoding=args.encoding,
+        delimiter=args.delimiter,
+    )
+    return 0
+
+
 COMMANDS = {
     "serve": cmd_serve,
+    "import": cmd_import,
     "migrate": cmd_migrate,
     "worker": cmd_worker,
     "demo": cmd_demo,

@@ -59,6 +59,7 @@ INSTALLED_APPS = [
     "accord.sales",
     "accord.work",
     "accord.reports",
+    "accord.transfer",
     "accord.web",
     "accord.api",
 ]

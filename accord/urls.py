@@ -18,6 +18,7 @@ urlpatterns = [
     path("search/", web.search, name="search"),
     path("i18n/setlang/", set_language, name="set_language"),
     path("", include("accord.accounts.urls")),
+    path("", include("accord.transfer.urls")),  # before clients/<plural>/
     path("", include("accord.contacts.urls")),
     path("", include("accord.sales.urls")),
     path("", include("accord.work.urls")),

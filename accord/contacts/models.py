@@ -36,6 +36,8 @@ class Client(Record):
     country = models.CharField(_("country"), max_length=2, blank=True)
     address = models.TextField(_("address"), blank=True, max_length=1000)
     source = models.CharField(_("source"), max_length=100, blank=True)
+    # The client's id in the system it came from (imports match duplicates by it).
+    external_id = models.CharField(_("external id"), max_length=100, blank=True)
     custom_fields = models.JSONField(_("custom fields"), default=dict, blank=True)
     last_contact_at = models.DateTimeField(_("last contact"), null=True, blank=True)
     erased_at = models.DateTimeField(null=True, blank=True)
@@ -67,6 +69,11 @@ class Company(Client):
             models.Index(fields=["kind", "id"], name="company_kind_sort"),
             models.Index(fields=["primary_phone", "id"], name="company_phone_sort"),
             models.Index(fields=["primary_email", "id"], name="company_email_sort"),
+            models.Index(
+                fields=["external_id"],
+                name="company_external_id",
+                condition=~models.Q(external_id=""),
+            ),
         ]
 
     def __str__(self) -> str:
@@ -120,6 +127,11 @@ class Person(Client):
             models.Index(fields=["kind", "id"], name="person_kind_sort"),
             models.Index(fields=["primary_phone", "id"], name="person_phone_sort"),
             models.Index(fields=["primary_email", "id"], name="person_email_sort"),
+            models.Index(
+                fields=["external_id"],
+                name="person_external_id",
+                condition=~models.Q(external_id=""),
+            ),
         ]
 
     def __str__(self) -> str:

@@ -1,0 +1,62 @@
+"""Forms of the import screens: they read the request; the services check."""
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from accord.transfer import mapping
+from accord.transfer.models import ImportJob
+from accord.transfer.reading import DELIMITERS, ENCODINGS
+
+ENCODING_CHOICES = [("", _("Find out")), *ENCODINGS.items()]
+DELIMITER_NAMES = {",": _("Comma"), ";": _("Semicolon"), "\t": _("Tab"), "|": _("Vertical bar")}
+DELIMITER_CHOICES = [("", _("Find out")), *((d, DELIMITER_NAMES[d]) for d in DELIMITERS)]
+
+
+class UploadForm(forms.Form):
+    file = forms.FileField(
+        label=_("File"),
+        help_text=_("CSV (any delimiter; UTF-8, UTF-16 or Windows-1251) or Excel .xlsx."),
+        widget=forms.ClearableFileInput(attrs={"accept": ".csv,.txt,.xlsx"}),
+    )
+    record_type = forms.ChoiceField(label=_("It holds"), choices=ImportJob.RECORD_TYPES)
+    encoding = forms.ChoiceField(label=_("Encoding"), choices=ENCODING_CHOICES, required=False)
+    delimiter = forms.ChoiceField(label=_("Delimiter"), choices=DELIMITER_CHOICES, required=False)
+
+
+class ReadForm(forms.Form):
+    encoding = forms.ChoiceField(label=_("Encoding"), choices=ENCODING_CHOICES[1:])
+    delimiter = forms.ChoiceField(
+        label=_("Delimiter"), choices=DELIMITER_CHOICES[1:], required=False
+    )
+
+
+class SetupForm(forms.Form):
+    """A field choice per column, then what a duplicate is and what it gets."""
+
+    match_by = forms.ChoiceField(
+        label=_("A duplicate has the same"), choices=ImportJob.MATCH_BY, required=False
+    )
+    on_duplicate = forms.ChoiceField(label=_("With a duplicate"), choices=ImportJob.ON_DUPLICATE)
+
+    def __init__(self, *args, job: ImportJob, custom_fields=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        choices = [("", _("— do not import —"))] + [
+            (t.name, t.label) for t in mapping.targets_for(job.record_type, custom_fields)
+        ]
+        self.columns = []
+        for number, title in enumerate(job.header):
+            name = f"column_{number}"
+            self.fields[name] = forms.ChoiceField(
+                label=title or _("Column %(number)s") % {"number": number + 1},
+                choices=choices,
+                required=False,
+                initial=job.mapping.get(str(number), ""),
+            )
+            self.columns.append((number, name))
+
+    def mapping(self) -> dict[str, str]:
+        return {
+            str(number): self.cleaned_data[name]
+            for number, name in self.columns
+            if self.cleaned_data.get(name)
+        }

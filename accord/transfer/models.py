@@ -1,0 +1,107 @@
+"""Imports: the uploaded file, how its columns map to fields, what a duplicate is and what
+to do with one, the progress of the background job, and what it changed (to undo it)."""
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+
+class ImportJob(models.Model):
+    NEW, QUEUED, RUNNING, DONE, FAILED, UNDONE = (
+        "new", "queued", "running", "done", "failed", "undone",
+    )  # fmt: skip
+    STATUSES = [
+        (NEW, _("Being set up")),
+        (QUEUED, _("Waiting to start")),
+        (RUNNING, _("Importing")),
+        (DONE, _("Done")),
+        (FAILED, _("Stopped")),
+        (UNDONE, _("Undone")),
+    ]
+    RECORD_TYPES = [("people", _("People")), ("companies", _("Companies"))]
+    MATCH_BY = [
+        ("email", _("E-mail")),
+        ("phone", _("Phone")),
+        ("external_id", _("External id")),
+        ("", _("Nothing: every row is new")),
+    ]
+    SKIP, UPDATE, CREATE = "skip", "update", "create"
+    ON_DUPLICATE = [
+        (SKIP, _("Skip the row")),
+        (UPDATE, _("Update the client")),
+        (CREATE, _("Create another client anyway")),
+    ]
+
+    record_type = models.CharField(max_length=20, choices=RECORD_TYPES)
+    file = models.FileField(upload_to="imports/")
+    file_name = models.CharField(max_length=255)
+    file_size = models.PositiveBigIntegerField(default=0)
+    kind = models.CharField(max_length=4)  # csv, xlsx
+    encoding = models.CharField(max_length=20, blank=True)
+    delimiter = models.CharField(max_length=1, blank=True)
+    header = models.JSONField(default=list)
+    mapping = models.JSONField(default=dict)  # {"column number": "field"}
+    match_by = models.CharField(max_length=20, choices=MATCH_BY, blank=True, default="email")
+    on_duplicate = models.CharField(max_length=10, choices=ON_DUPLICATE, default=SKIP)
+    status = models.CharField(max_length=10, choices=STATUSES, default=NEW)
+    rows_total = models.PositiveIntegerField(null=True, blank=True)
+    rows_done = models.PositiveIntegerField(default=0)  # the checkpoint: rows read and saved
+    created = models.PositiveIntegerField(default=0)
+    updated = models.PositiveIntegerField(default=0)
+    skipped = models.PositiveIntegerField(default=0)
+    failed = models.PositiveIntegerField(default=0)
+    error = models.TextField(blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    started_at = models.DateTimeField(null=True, blank=True)
+    beat_at = models.DateTimeField(null=True, blank=True)  # the worker's last checkpoint
+    finished_at = models.DateTimeField(null=True, blank=True)
+    undone_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return self.file_name
+
+    @property
+    def is_active(self) -> bool:
+        return self.status in (self.QUEUED, self.RUNNING)
+
+
+class ImportChange(models.Model):
+    """One record an import created or changed, with what it held before (to undo)."""
+
+    CREATED, UPDATED = "created", "updated"
+
+    job = models.ForeignKey(ImportJob, on_delete=models.CASCADE, related_name="changes")
+    action = models.CharField(max_length=10)
+    record_id = models.PositiveBigIntegerField()
+    row = models.PositiveIntegerField()
+    version = models.PositiveIntegerField()  # the record's version right after the import
+    before = models.JSONField(null=True, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["job", "id"], name="import_change_job")]
+
+    def __str__(self) -> str:
+        return f"{self.action} {self.record_id}"
+
+
+class ImportFailure(models.Model):
+    """A row that could not be imported, as it was in the file, and why."""
+
+    job = models.ForeignKey(ImportJob, on_delete=models.CASCADE, related_name="failures")
+    row = models.PositiveIntegerField()
+    values = models.JSONField(default=list)
+    reason = models.TextField()
+
+    class Meta:
+        ordering = ["row"]
+        indexes = [models.Index(fields=["job", "row"], name="import_failure_job")]
+
+    def __str__(self) -> str:
+        return f"row {self.row}: {self.reason}"

@@ -1,0 +1,77 @@
+"""Reads of imports: a user's own, a preview of the first rows, the progress figures."""
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from django.db.models import QuerySet
+
+from accord.transfer.models import ImportJob
+from accord.transfer.reading import read_rows
+
+
+def imports_of(user) -> QuerySet[ImportJob]:
+    """The imports a user made (an administrator sees everyone's)."""
+    jobs = ImportJob.objects.select_related("created_by")
+    return jobs if user.can("manage_users") else jobs.filter(created_by=user)
+
+
+@dataclass
+class PreviewRow:
+    number: int
+    cells: list[tuple[str, str]]  # per mapped column: the value as it will be saved, a problem
+    action: str  # create, update, skip, fail
+
+
+def preview(job: ImportJob, limit: int = 10) -> list[PreviewRow]:
+    """The first rows as the import would save them, each problem beside its cell, and
+    what would happen to each row (a duplicate of a record already there or above)."""
+    from accord.transfer.importer import Importer
+    from accord.transfer.services import _table
+
+    importer = Importer(job)
+    rows = read_rows(Path(job.file.path), _table(job))
+    next(rows, None)
+    cleaned = []
+    for number, raw in enumerate(rows, start=2):
+        cleaned.append(importer.clean(number, raw))
+        if len(cleaned) == limit:
+            break
+    matches = importer._matches([r for r in cleaned if not r.problems])
+    result = []
+    columns = sorted(importer.mapping.items())
+    for row in cleaned:
+        if row.problems:
+            action = "fail"
+        elif row.number in matches and job.on_duplicate != ImportJob.CREATE:
+            action = "update" if job.on_duplicate == ImportJob.UPDATE else "skip"
+        else:
+            action = "create"
+        cells = [
+            (row.raw[column] if column < len(row.raw) else "", row.problems.get(target, ""))
+            for column, target in columns
+        ]
+        result.append(PreviewRow(number=row.number, cells=cells, action=action))
+    return result
+
+
+@dataclass
+class Progress:
+    done: int
+    total: int | None
+    percent: int
+    rate: float  # rows a second
+    seconds_left: int | None
+
+
+def progress(job: ImportJob) -> Progress:
+    total = job.rows_total
+    percent = 100 if job.status == ImportJob.DONE else (
+        int(job.rows_done * 100 / total) if total else 0
+    )  # fmt: skip
+    rate, left = 0.0, None
+    if job.started_at and job.beat_at and job.rows_done:
+        seconds = max((job.beat_at - job.started_at).total_seconds(), 0.001)
+        rate = job.rows_done / seconds
+        if total and job.is_active:
+            left = int((total - job.rows_done) / rate) if rate else None
+    return Progress(job.rows_done, total, min(percent, 100), rate, left)

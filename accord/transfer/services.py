@@ -1,0 +1,307 @@
+"""Every write of imports: upload, set up, start, run (in the worker), resume, undo."""
+
+import logging
+from datetime import datetime, timedelta
+from pathlib import Path
+
+from django.conf import settings
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.files.uploadedfile import UploadedFile
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from accord.accounts.models import User
+from accord.core.events import emit
+from accord.transfer import mapping as fields
+from accord.transfer.models import ImportChange, ImportJob
+from accord.transfer.reading import ENCODINGS, FileProblem, Table, read_rows, sniff
+
+log = logging.getLogger(__name__)
+BATCH = 500
+STALE = timedelta(minutes=2)  # a running import without a checkpoint for this long died
+
+
+def require_import(actor: User) -> None:
+    if not actor.can("import"):
+        raise PermissionDenied(_("Your role does not allow importing."))
+
+
+def max_upload_bytes() -> int:
+    return getattr(settings, "ACCORD_IMPORT_MAX_MB", 500) * 1024 * 1024
+
+
+@transaction.atomic
+def import_upload(
+    *, actor: User, upload: UploadedFile, record_type: str, encoding: str = "", delimiter: str = ""
+) -> ImportJob:
+    """Keep an uploaded file and look at it: its kind, encoding, delimiter and header,
+    and a first guess of which column goes where. A file that is not a table is refused
+    with the reason, and not kept."""
+    require_import(actor)
+    if record_type not in dict(ImportJob.RECORD_TYPES):
+        raise ValidationError({"record_type": [_("Choose what the file holds.")]})
+    if upload.size > max_upload_bytes():
+        raise ValidationError(
+            {
+                "file": [
+                    _("The file is larger than %(limit)s MB.")
+                    % {"limit": max_upload_bytes() // 2**20}
+                ]
+            }
+        )
+    if not upload.size:
+        raise ValidationError({"file": [_("The file is empty.")]})
+    job = ImportJob(
+        record_type=record_type,
+        file_name=Path(upload.name or "import").name[:255],
+        file_size=upload.size,
+        created_by=actor,
+    )
+    job.file.save(f"{timezone.now():%Y%m%d%H%M%S}-{job.file_name}", upload, save=False)
+    try:
+        table = sniff(Path(job.file.path), encoding=encoding, delimiter=delimiter)
+    except FileProblem as problem:
+        job.file.delete(save=False)
+        raise ValidationError({"file": [str(problem)]}) from None
+    _apply_table(job, table)
+    job.mapping = {
+        str(n): t for n, t in fields.guess(table.header, record_type, _custom(job)).items()
+    }
+    job.match_by = (
+        "email"
+        if "email" in job.mapping.values()
+        else ("phone" if "phone" in job.mapping.values() else "")
+    )
+    job.save()
+    return job
+
+
+def _apply_table(job: ImportJob, table: Table) -> None:
+    job.kind, job.encoding, job.delimiter = table.kind, table.encoding, table.delimiter
+    job.header = table.header
+
+
+def _custom(job: ImportJob):
+    from accord.core.custom_fields import active_fields
+
+    kind = "person" if job.record_type == "people" else "company"
+    return [f for f in active_fields(kind) if f.type != "record"]
+
+
+def import_reread(*, actor: User, job: ImportJob, encoding: str, delimiter: str) -> ImportJob:
+    """Read the file again with another encoding or delimiter the user chose."""
+    _require_setup(actor, job)
+    if encoding and encoding not in ENCODINGS:
+        raise ValidationError({"encoding": [_("Choose an encoding from the list.")]})
+    try:
+        table = sniff(Path(job.file.path), encoding=encoding, delimiter=delimiter)
+    except FileProblem as problem:
+        raise ValidationError({"file": [str(problem)]}) from None
+    _apply_table(job, table)
+    job.save()
+    return job
+
+
+def _require_setup(actor: User, job: ImportJob) -> None:
+    require_import(actor)
+    if job.created_by_id != actor.pk:
+        raise PermissionDenied(_("This import is someone else's."))
+    if job.status != ImportJob.NEW:
+        raise ValidationError({"": [_("This import has started: it cannot be changed.")]})
+
+
+@transaction.atomic
+def import_configure(
+    *, actor: User, job: ImportJob, mapping: dict, match_by: str, on_duplicate: str
+) -> ImportJob:
+    """Set which column goes to which field and what a duplicate is and gets."""
+    _require_setup(actor, job)
+    targets = {t.name: t for t in fields.targets_for(job.record_type, _custom(job))}
+    errors: dict[str, list[str]] = {}
+    chosen: dict[str, str] = {}
+    used: dict[str, int] = {}
+    for column, target in mapping.items():
+        if not target:
+            continue
+        if not str(column).isdigit() or int(column) >= len(job.header):
+            errors["mapping"] = [_("There is no such column.")]
+            continue
+        if target not in targets:
+            errors[f"column_{column}"] = [_("Choose a field from the list.")]
+            continue
+        used[target] = used.get(target, 0) + 1
+        if used[target] > 1 and not targets[target].many:
+            errors[f"column_{column}"] = [
+                _("%(field)s comes from another column already.") % {"field": targets[target].label}
+            ]
+        chosen[str(int(column))] = target
+    names = set(chosen.values())
+    needed = {"full_name", "first_name", "last_name"} if job.record_type == "people" else {"name"}
+    if not names & needed:
+        errors.setdefault("mapping", []).append(_("Choose the column that holds the name."))
+    if match_by not in dict(ImportJob.MATCH_BY):
+        errors["match_by"] = [_("Choose from the list.")]
+    elif match_by and match_by not in names:
+        errors["match_by"] = [
+            _("No column goes to %(field)s: duplicates cannot be found by it.")
+            % {"field": dict(ImportJob.MATCH_BY)[match_by]}
+        ]
+    if on_duplicate not in dict(ImportJob.ON_DUPLICATE):
+        errors["on_duplicate"] = [_("Choose from the list.")]
+    if errors:
+        raise ValidationError(errors)
+    job.mapping, job.match_by, job.on_duplicate = chosen, match_by, on_duplicate
+    job.save()
+    return job
+
+
+def import_start(*, actor: User, job: ImportJob) -> ImportJob:
+    """Queue the import for the worker; it runs while the page is closed."""
+    from accord.transfer.tasks import run_import
+
+    _require_setup(actor, job)
+    if not job.mapping:
+        raise ValidationError({"mapping": [_("Choose the columns to import.")]})
+    with transaction.atomic():
+        job.status = ImportJob.QUEUED
+        job.save(update_fields=["status"])
+        transaction.on_commit(lambda: run_import.enqueue(job.pk))
+    emit("import.started", import_id=job.pk, actor_id=actor.pk)
+    return job
+
+
+def count_rows(job: ImportJob) -> int:
+    """Rows in the file below the header (read once, in bounded memory)."""
+    return sum(1 for _row in read_rows(Path(job.file.path), _table(job))) - 1
+
+
+def _table(job: ImportJob) -> Table:
+    return Table(kind=job.kind, encoding=job.encoding, delimiter=job.delimiter)
+
+
+def import_run(job_id: int) -> None:
+    """The worker's part: read the file from the checkpoint on, a batch at a time, each
+    batch saved with the checkpoint in one transaction. Run again after a crash, it goes
+    on from the last saved batch: no row is saved twice."""
+    from accord.transfer.importer import Importer
+
+    with transaction.atomic():
+        job = ImportJob.objects.select_for_update().filter(pk=job_id).first()
+        if job is None or job.status not in (ImportJob.QUEUED, ImportJob.RUNNING):
+            return
+        if job.status == ImportJob.RUNNING and job.beat_at and timezone.now() - job.beat_at < STALE:
+            return  # another worker has it
+        job.status, job.beat_at = ImportJob.RUNNING, timezone.now()
+        job.started_at = job.started_at or job.beat_at
+        job.save(update_fields=["status", "beat_at", "started_at"])
+    try:
+        if job.rows_total is None:
+            job.rows_total = count_rows(job)
+            ImportJob.objects.filter(pk=job.pk).update(rows_total=job.rows_total)
+        importer = Importer(job)
+        rows = read_rows(Path(job.file.path), _table(job))
+        next(rows, None)  # the header
+        batch, done = [], 0
+        for number, raw in enumerate(rows, start=2):
+            done += 1
+            if done <= job.rows_done:
+                continue  # saved before a restart
+            batch.append(importer.clean(number, raw))
+            if len(batch) == BATCH:
+                importer.write(batch, done)
+                batch = []
+        if batch:
+            importer.write(batch, done)
+    except FileProblem as problem:
+        _stop(job, _("Stopped after row %(row)s: %(reason)s") % {
+            "row": ImportJob.objects.get(pk=job.pk).rows_done + 1, "reason": problem,
+        })  # fmt: skip
+        return
+    except Exception as error:
+        log.exception("import %s failed", job.pk)
+        _stop(job, _("Stopped by an error: %(error)s") % {"error": error})
+        raise
+    ImportJob.objects.filter(pk=job.pk).update(
+        status=ImportJob.DONE, finished_at=timezone.now(), beat_at=timezone.now()
+    )
+    emit("import.finished", import_id=job.pk, actor_id=job.created_by_id)
+
+
+def _stop(job: ImportJob, reason: str) -> None:
+    ImportJob.objects.filter(pk=job.pk).update(
+        status=ImportJob.FAILED, error=reason, finished_at=timezone.now()
+    )
+
+
+def imports_resume(now: datetime) -> int:
+    """Queue again the imports whose worker died mid-way (no checkpoint for STALE); they
+    go on from their last saved batch. A periodic job of the scheduler."""
+    from accord.transfer.tasks import run_import
+
+    stale = list(
+        ImportJob.objects.filter(status=ImportJob.RUNNING, beat_at__lt=now - STALE).values_list(
+            "pk", flat=True
+        )
+    )
+    for job_id in stale:
+        run_import.enqueue(job_id)
+    return len(stale)
+
+
+@transaction.atomic
+def import_undo(*, actor: User, job: ImportJob) -> dict[str, int]:
+    """Remove the records the import created and restore those it updated, unless they
+    have been changed since (those are kept and counted)."""
+    from accord.contacts.models import Company, ContactPoint, Person
+    from accord.contacts.services import reindex
+    from accord.core.search import unindex_record
+    from accord.core.timeline import timeline_forget
+
+    require_import(actor)
+    job = ImportJob.objects.select_for_update().get(pk=job.pk)
+    if job.created_by_id != actor.pk and not actor.can("manage_users"):
+        raise PermissionDenied(_("This import is someone else's."))
+    if job.status != ImportJob.DONE and job.status != ImportJob.FAILED:
+        raise ValidationError({"": [_("Only a finished import can be undone.")]})
+    model = Person if job.record_type == "people" else Company
+    kind = "person" if model is Person else "company"
+    result = {"removed": 0, "restored": 0, "kept": 0}
+    for change in job.changes.order_by("-id").iterator():
+        record = model.objects.filter(pk=change.record_id).first()
+        if record is None:
+            continue
+        if record.version != change.version:
+            result["kept"] += 1
+            continue
+        if change.action == ImportChange.CREATED:
+            unindex_record(kind, record.pk)
+            timeline_forget(record)
+            record.delete()
+            result["removed"] += 1
+            continue
+        state = change.before or {}
+        for name, value in state.get("values", {}).items():
+            setattr(record, name, value)
+        record.custom_fields = state.get("custom_fields", record.custom_fields)
+        for point_kind, value in state.get("points", []):
+            ContactPoint.objects.filter(**{kind: record}, kind=point_kind, value=value).delete()
+        if state.get("tags"):
+            record.tags.remove(*record.tags.filter(name__in=state["tags"]))
+        if model is Person:
+            record.full_name = " ".join(
+                p for p in (record.first_name, record.middle_name, record.last_name) if p
+            )
+        first = {}
+        for point_kind, value in record.contact_points.values_list("kind", "value"):
+            first.setdefault(point_kind, value)
+        record.primary_phone = first.get("phone", "")
+        record.primary_email = first.get("email", "")
+        record.version += 1
+        record.save()
+        reindex(record)
+        result["restored"] += 1
+    job.status, job.undone_at = ImportJob.UNDONE, timezone.now()
+    job.save(update_fields=["status", "undone_at"])
+    emit("import.undone", import_id=job.pk, actor_id=actor.pk)
+    return result

@@ -1,0 +1,12 @@
+from django.urls import path
+
+from accord.transfer import views
+
+urlpatterns = [
+    path("clients/import/", views.imports, name="imports"),
+    path("clients/import/<int:pk>/", views.import_detail, name="import_detail"),
+    path("clients/import/<int:pk>/read/", views.import_reread, name="import_reread"),
+    path("clients/import/<int:pk>/progress/", views.import_progress, name="import_progress"),
+    path("clients/import/<int:pk>/failed.csv", views.import_failures, name="import_failures"),
+    path("clients/import/<int:pk>/undo/", views.import_undo, name="import_undo"),
+]

@@ -1,0 +1,194 @@
+"""The import screens: upload, set up (columns, duplicates, preview), progress, report."""
+
+import csv
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import Http404, StreamingHttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from accord.transfer import forms, services
+from accord.transfer.models import ImportJob
+from accord.transfer.queries import imports_of, preview, progress
+from accord.web.forms import apply_errors
+
+
+def require_import(request) -> None:
+    if not request.user.can("import"):
+        raise Http404
+
+
+@login_required
+def imports(request):
+    """The user's imports and the form for a new one."""
+    require_import(request)
+    form = forms.UploadForm(
+        request.POST or None,
+        request.FILES or None,
+        initial={"record_type": request.GET.get("type", "people")},
+    )
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            job = services.import_upload(
+                actor=request.user,
+                upload=data["file"],
+                record_type=data["record_type"],
+                encoding=data["encoding"],
+                delimiter=data["delimiter"],
+            )
+        except ValidationError as error:
+            apply_errors(form, error)
+        else:
+            return redirect("import_detail", pk=job.pk)
+    return render(
+        request,
+        "transfer/imports.html",
+        {"page_title": _("Import"), "form": form, "jobs": imports_of(request.user)[:20]},
+    )
+
+
+@login_required
+def import_detail(request, pk: int):
+    """Set up a new import, or follow a running one, or read its report."""
+    require_import(request)
+    job = get_object_or_404(imports_of(request.user), pk=pk)
+    if job.status != ImportJob.NEW:
+        return render(
+            request,
+            "transfer/import_report.html",
+            {"page_title": job.file_name, "job": job, "progress": progress(job),
+             "failures": job.failures.all()[:20]},
+        )  # fmt: skip
+    custom = services._custom(job)
+    setup = forms.SetupForm(
+        request.POST or None,
+        job=job,
+        custom_fields=custom,
+        initial={"match_by": job.match_by, "on_duplicate": job.on_duplicate},
+    )
+    read = forms.ReadForm(initial={"encoding": job.encoding, "delimiter": job.delimiter})
+    rows = None
+    if request.method == "POST" and setup.is_valid():
+        try:
+            services.import_configure(
+                actor=request.user,
+                job=job,
+                mapping=setup.mapping(),
+                match_by=setup.cleaned_data["match_by"],
+                on_duplicate=setup.cleaned_data["on_duplicate"],
+            )
+            if "start" in request.POST:
+                services.import_start(actor=request.user, job=job)
+                return redirect("import_detail", pk=job.pk)
+            rows = preview(job)
+        except ValidationError as error:
+            apply_errors(setup, error)
+        except PermissionDenied:
+            raise Http404 from None
+    values = sample(job)
+    return render(
+        request,
+        "transfer/import_setup.html",
+        {
+            "page_title": job.file_name,
+            "job": job,
+            "setup": setup,
+            "read": read,
+            "columns": [(setup[name], values[n]) for n, name in setup.columns],
+            "preview": rows,
+            "preview_labels": [job.header[int(c)] for c in sorted(job.mapping, key=int)],
+        },
+    )
+
+
+def sample(job: ImportJob) -> list[list[str]]:
+    """Each column's first three values, to recognise it by."""
+    from pathlib import Path
+
+    from accord.transfer.reading import read_rows
+
+    rows = read_rows(Path(job.file.path), services._table(job))
+    next(rows, None)
+    first = [row for _n, row in zip(range(3), rows, strict=False)]
+    return [[row[n] if n < len(row) else "" for row in first] for n in range(len(job.header))]
+
+
+@login_required
+@require_POST
+def import_reread(request, pk: int):
+    require_import(request)
+    job = get_object_or_404(imports_of(request.user), pk=pk)
+    form = forms.ReadForm(request.POST)
+    if form.is_valid():
+        try:
+            services.import_reread(actor=request.user, job=job, **form.cleaned_data)
+        except ValidationError as error:
+            messages.error(request, " ".join(error.messages))
+        except PermissionDenied:
+            raise Http404 from None
+    return redirect("import_detail", pk=job.pk)
+
+
+@login_required
+def import_progress(request, pk: int):
+    """The progress bar, asked for every second while the import runs (htmx)."""
+    require_import(request)
+    job = get_object_or_404(imports_of(request.user), pk=pk)
+    return render(
+        request,
+        "transfer/_progress.html",
+        {"job": job, "progress": progress(job), "failures": job.failures.all()[:20]},
+    )
+
+
+@login_required
+def import_failures(request, pk: int):
+    """The rows that failed, as they were in the file, with the reason: a CSV to fix and
+    import again."""
+    require_import(request)
+    job = get_object_or_404(imports_of(request.user), pk=pk)
+
+    class Echo:
+        def write(self, value):
+            return value
+
+    writer = csv.writer(Echo())
+
+    def lines():
+        yield "\ufeff"  # Excel reads UTF-8 with a BOM
+        yield writer.writerow([*job.header, _("Why it was not imported")])
+        for failure in job.failures.iterator():
+            yield writer.writerow([*map(neutral, failure.values), failure.reason])
+
+    response = StreamingHttpResponse(lines(), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="failed-rows-{job.pk}.csv"'
+    return response
+
+
+def neutral(value: str) -> str:
+    """A cell a spreadsheet would run as a formula (=, +, -, @, tab, CR first) starts
+    with an apostrophe instead."""
+    return "'" + value if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value
+
+
+@login_required
+@require_POST
+def import_undo(request, pk: int):
+    require_import(request)
+    job = get_object_or_404(imports_of(request.user), pk=pk)
+    try:
+        result = services.import_undo(actor=request.user, job=job)
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    except PermissionDenied:
+        raise Http404 from None
+    else:
+        text = _("Undone: %(removed)s removed, %(restored)s restored.") % result
+        if result["kept"]:
+            text += " " + _("%(kept)s changed since were kept.") % result
+        messages.success(request, text)
+    return redirect("import_detail", pk=job.pk)
