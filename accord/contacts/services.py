@@ -269,15 +269,26 @@ def set_tags(record, names: list[str]) -> None:
 
 
 def reindex(record) -> None:
-    points = list(record.contact_points.all())
-    parts = [str(record)]
-    for point in points:
-        parts.extend(point_terms(point.kind, point.value))
-    parts.extend(tag.name for tag in record.tags.all())
-    parts.append(record.city)
-    if isinstance(record, Person) and record.company_id:
-        parts.append(record.company.name)
+    company = record.company.name if isinstance(record, Person) and record.company_id else ""
+    parts = search_parts(
+        record,
+        [(point.kind, point.value) for point in record.contact_points.all()],
+        [tag.name for tag in record.tags.all()],
+        company,
+    )
     index_record("person" if isinstance(record, Person) else "company", record.pk, parts)
+
+
+def search_parts(record, points: list[tuple[str, str]], tags: list[str], company: str) -> list:
+    """What a client's search body holds: name, phones and e-mails (every way they are
+    typed), tags, city, a person's company. One rule for the services and the import."""
+    parts = [str(record)]
+    for kind, value in points:
+        parts.extend(point_terms(kind, value))
+    parts.extend(tags)
+    parts.append(record.city)
+    parts.append(company)
+    return parts
 
 
 def apply(record, data: dict, fields: list[str], actor: User) -> None:

@@ -60,6 +60,24 @@ def index_record(kind: str, record_id: int, parts: Iterable[str]) -> None:
         )
 
 
+def index_new_records(kind: str, bodies: list[tuple[int, Iterable[str]]]) -> None:
+    """Index records just created, many at once (an import's batch): [(id, parts)]."""
+    rows = [(record_id, " ".join(part for part in parts if part)) for record_id, parts in bodies]
+    if not rows:
+        return
+    if connection.vendor == "sqlite":
+        code = KIND_CODES[kind]
+        with connection.cursor() as cursor:
+            cursor.executemany(
+                "INSERT INTO search_fts(rowid, kind, body) VALUES (%s, %s, %s)",
+                [(record_id * ROWID_STRIDE + code, kind, body) for record_id, body in rows],
+            )
+    else:
+        SearchEntry.objects.bulk_create(
+            [SearchEntry(kind=kind, record_id=record_id, body=body) for record_id, body in rows]
+        )
+
+
 def unindex_record(kind: str, record_id: int) -> None:
     if connection.vendor == "sqlite":
         with connection.cursor() as cursor:

@@ -17,10 +17,11 @@ from django.utils.translation import gettext as _
 
 from accord.accounts.models import User
 from accord.contacts.models import Company, ContactPoint, Person, Tag
-from accord.contacts.services import reindex
+from accord.contacts.services import reindex, search_parts
 from accord.core.custom_fields import active_fields, clean_value
 from accord.core.models import TimelineEvent
 from accord.core.phones import PhoneError, normalize_phone
+from accord.core.search import index_new_records
 from accord.core.visibility import WRITE, allows
 from accord.transfer.models import ImportChange, ImportFailure, ImportJob
 
@@ -270,8 +271,21 @@ class Importer:
         self._points(zip(rows, records, strict=True))
         self._tag(zip(rows, records, strict=True))
         self._timeline(records, rows, now)
-        for record in records:
-            reindex(record)
+        index_new_records(
+            self.kind,
+            [
+                (
+                    record.pk,
+                    search_parts(
+                        record,
+                        [("phone", p) for p in row.phones] + [("email", e) for e in row.emails],
+                        list(dict.fromkeys(row.tags)),
+                        row.values.get("company", "") if self.people else "",
+                    ),
+                )
+                for row, record in zip(rows, records, strict=True)
+            ],
+        )
         return [
             ImportChange(
                 job=self.job, action=ImportChange.CREATED, record_id=r.pk, row=row.number, version=1

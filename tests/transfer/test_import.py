@@ -71,6 +71,10 @@ def test_people_are_imported_with_their_phones_emails_company_tags_and_owner(adm
     assert (anna.primary_phone, anna.primary_email) == ("+79123456789", "anna@example.com")
     assert sorted(anna.tags.values_list("name", flat=True)) == ["vip", "web"]
     assert timeline_of(anna).get(kind="created").data["import_id"] == job.pk
+    from accord.core.search import search_ids
+
+    for typed in ("8 912 345 67 89", "Petrova", "anna@example.com", "vip", "Okna"):
+        assert search_ids("person", typed) == [anna.pk], typed
     reasons = {f.row: f.reason for f in job.failures.all()}
     assert "not a phone number" in reasons[3]
     assert "no name" in reasons[4]
