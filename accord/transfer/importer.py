@@ -23,6 +23,7 @@ from accord.core.models import TimelineEvent
 from accord.core.phones import PhoneError, normalize_phone
 from accord.core.search import index_new_records
 from accord.core.visibility import WRITE, allows
+from accord.transfer.mapping import targets_for
 from accord.transfer.models import ImportChange, ImportFailure, ImportJob
 
 SPLIT = re.compile(r"\s*[,;\n]\s*")
@@ -83,6 +84,10 @@ class Importer:
         self.companies: dict[str, int] = {}  # name (lower case) -> id, for people's companies
         self.seen: dict[tuple[str, str], int] = {}  # (key, value) -> record made by this job
         self.tags: dict[str, int] = {}
+        self.labels = {
+            t.name: str(t.label) for t in targets_for(job.record_type, self.fields.values())
+        }
+        self.labels.update({"record": str(_("Client"))})
 
     # --- one row --------------------------------------------------------------------
 
@@ -98,7 +103,8 @@ class Importer:
                 row.problems.setdefault(target, str(error))
         if self.people:
             if not any(row.values.get(n) for n in ("first_name", "last_name", "middle_name")):
-                row.problems.setdefault("first_name", _("The row has no name."))
+                named = "full_name" if "full_name" in self.mapping.values() else "first_name"
+                row.problems.setdefault(named, _("The row has no name."))
         elif not row.values.get("name"):
             row.problems.setdefault("name", _("The row has no name."))
         return row
@@ -196,7 +202,10 @@ class Importer:
             ImportFailure.objects.bulk_create(
                 [
                     ImportFailure(
-                        job=self.job, row=r.number, values=r.raw, reason=describe(r.problems)
+                        job=self.job,
+                        row=r.number,
+                        values=r.raw,
+                        reason=describe(r.problems, self.labels),
                     )
                     for r in failures
                 ]
@@ -471,8 +480,12 @@ def parse_date(text: str) -> datetime.date:
     raise ValueError(_("Give the date as YYYY-MM-DD or DD.MM.YYYY."))
 
 
-def describe(problems: dict[str, str]) -> str:
-    return "; ".join(f"{target}: {message}" for target, message in problems.items())
+def describe(problems: dict[str, str], labels: dict[str, str] | None = None) -> str:
+    """ "Phone: … E-mail: …", each problem after the name of its field."""
+    labels = labels or {}
+    return " ".join(
+        f"{labels.get(target, target)}: {message}" for target, message in problems.items()
+    )
 
 
 def _plain(value):
