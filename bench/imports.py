@@ -24,10 +24,12 @@ from pathlib import Path
 
 from bench import databases
 
-COLUMNS = ["First name", "Last name", "Middle name", "Phone", "Mobile", "E-mail", "Company",
-           "City", "Country", "Address", "Source", "Tags", "Birthday", "Gender", "Note"]  # fmt: skip
-FIRST = ["Anna", "Maria", "Olga", "Ivan", "Dmitry", "Sergey", "David", "Noa", "Tigran", "Lena",
-         "Анна", "Мария", "Ольга", "Иван", "Дмитрий", "Сергей", "Давид", "Ноа", "Тигран"]  # fmt: skip
+COLUMNS = ["First name", "Last name", "Middle name", "Phone", "Mobile", "E-mail",
+           "Company", "City", "Country", "Address", "Source", "Tags", "Birthday", "Gender",
+           "Note"]  # fmt: skip
+FIRST = ["Anna", "Maria", "Olga", "Ivan", "Dmitry", "Sergey", "David", "Noa", "Tigran",
+         "Lena", "Анна", "Мария", "Ольга", "Иван", "Дмитрий", "Сергей", "Давид", "Ноа",
+         "Тигран"]  # fmt: skip
 LAST = ["Petrova", "Ivanov", "Cohen", "Levi", "Hakobyan", "Smirnova", "Brandt", "Weber",
         "Петрова", "Иванов", "Коэн", "Леви", "Акопян", "Смирнова"]  # fmt: skip
 CITIES = [("Moscow", "RU"), ("Haifa", "IL"), ("Yerevan", "AM"), ("Berlin", "DE"), ("Riga", "LV")]
@@ -51,8 +53,10 @@ def main(argv=None) -> int:
     if not path.exists():
         started = time.perf_counter()
         write_csv(path, args.rows)
-        emit("import_file", rows=args.rows, mb=round(path.stat().st_size / 2**20, 1),
-             seconds=round(time.perf_counter() - started, 1))  # fmt: skip
+        size = round(path.stat().st_size / 2**20, 1)
+        emit(
+            "import_file", rows=args.rows, mb=size, seconds=round(time.perf_counter() - started, 1)
+        )
     failed = False
     for engine in [e.strip() for e in args.engines.split(",") if e.strip()]:
         databases.create(engine)
@@ -74,10 +78,9 @@ def phone(rng: random.Random) -> str:
     """A number as people type it: with or without +7 or 8, brackets, dashes, spaces."""
     digits = f"9{rng.randrange(10**9):09d}"
     a, b, c, d = digits[:3], digits[3:6], digits[6:8], digits[8:]
-    return rng.choice([
-        f"+7 {a} {b}-{c}-{d}", f"8 ({a}) {b}-{c}-{d}", f"+7{digits}", f"8{digits}",
-        f"7-{a}-{b}-{c}-{d}", f"+7 ({a}) {b} {c} {d}",
-    ])  # fmt: skip
+    forms = [f"+7 {a} {b}-{c}-{d}", f"8 ({a}) {b}-{c}-{d}", f"+7{digits}", f"8{digits}",
+             f"7-{a}-{b}-{c}-{d}", f"+7 ({a}) {b} {c} {d}"]  # fmt: skip
+    return rng.choice(forms)
 
 
 def write_csv(path: Path, rows: int) -> None:
@@ -101,14 +104,28 @@ def write_csv(path: Path, rows: int) -> None:
             else:
                 earlier[rng.randrange(10_000)] = (number, email)
             city, country = rng.choice(CITIES)
-            writer.writerow([
-                first, last, "", number, phone(rng) if n % 3 == 0 else "", email,
-                f"Company {rng.randrange(2000)}" if n % 2 else "", city, country,
-                f"{rng.randrange(1, 200)} Main street", rng.choice(["web", "fair", "referral"]),
-                rng.choice(["", "vip", "b2b, vip", "newsletter"]),
-                f"{rng.randrange(1, 29):02d}.{rng.randrange(1, 13):02d}.{rng.randrange(1950, 2005)}",
-                rng.choice(["female", "male", ""]), "",
-            ])  # fmt: skip
+            birthday = (
+                f"{rng.randrange(1, 29):02d}.{rng.randrange(1, 13):02d}.{rng.randrange(1950, 2005)}"
+            )
+            writer.writerow(
+                [
+                    first,
+                    last,
+                    "",
+                    number,
+                    phone(rng) if n % 3 == 0 else "",
+                    email,
+                    f"Company {rng.randrange(2000)}" if n % 2 else "",
+                    city,
+                    country,
+                    f"{rng.randrange(1, 200)} Main street",
+                    rng.choice(["web", "fair", "referral"]),
+                    rng.choice(["", "vip", "b2b, vip", "newsletter"]),
+                    birthday,
+                    rng.choice(["female", "male", ""]),
+                    "",
+                ]
+            )
 
 
 def emit(figure: str, **fields) -> None:
@@ -171,10 +188,20 @@ def raw_insert(path: Path) -> dict:
         reader = csv.reader(stream)
         next(reader)
         for first, last, _m, phone_, _mobile, email, *_rest in reader:
-            batch.append({"id": None, "first_name": first, "last_name": last,
-                          "full_name": f"{first} {last}", "primary_phone": phone_,
-                          "primary_email": email, "owner_id": admin.pk,
-                          "created_by_id": admin.pk, "created_at": now, "updated_at": now})  # fmt: skip
+            batch.append(
+                {
+                    "id": None,
+                    "first_name": first,
+                    "last_name": last,
+                    "full_name": f"{first} {last}",
+                    "primary_phone": phone_,
+                    "primary_email": email,
+                    "owner_id": admin.pk,
+                    "created_by_id": admin.pk,
+                    "created_at": now,
+                    "updated_at": now,
+                }
+            )
             if len(batch) == 5000:
                 rows += write_raw(table, batch)
                 batch = []
@@ -228,7 +255,9 @@ def run_import(path: Path) -> dict:
         "rows_per_s": round(job.rows_done / seconds) if seconds else 0,
         "rss_start_mb": round(start_rss, 1),
         "peak_rss_mb": max(samples),
-        "rss_by_quarter_mb": [max(samples[i : i + quarter]) for i in range(0, len(samples), quarter)],
+        "rss_by_quarter_mb": [
+            max(samples[i : i + quarter]) for i in range(0, len(samples), quarter)
+        ],
     }
 
 
