@@ -579,7 +579,8 @@ def absence_add(*, actor: User, user: User, kind: str, starts, ends, note: str =
     from datetime import date
 
     require_time(actor, user)
-    User.objects.select_for_update().filter(pk=user.pk).first()  # one absence at a time
+    # One absence at a time per person (no join: PostgreSQL locks no outer join's side).
+    User.objects.select_related(None).select_for_update().filter(pk=user.pk).first()
     errors: dict[str, list[str]] = {}
     if kind not in dict(Absence.KINDS):
         errors["kind"] = [_("Choose a kind from the list.")]

@@ -198,9 +198,11 @@ def _whole_funnel(moves: QuerySet, stages: list[Stage]) -> tuple[dict, dict]:
         timed = sum(n for (from_id, _to), n in pairs.items() if from_id == pk) - untimed
         if timed <= 0:
             continue
-        # The middle one or two of the stage's timed moves, by time spent (index order).
-        ordered = moves.filter(from_stage=pk).order_by("seconds_in_from")
-        start = untimed + (timed - 1) // 2
+        # The middle one or two of the stage's timed moves, by time spent (index order;
+        # the untimed left out, as the engines sort NULL first or last).
+        ordered = moves.filter(from_stage=pk, seconds_in_from__isnull=False)
+        ordered = ordered.order_by("seconds_in_from")
+        start = (timed - 1) // 2
         middle = list(ordered.values_list("seconds_in_from", flat=True)[start : start + 2])
         medians[pk] = middle[0] if timed % 2 else sum(middle) / 2
     return pairs, medians
