@@ -92,6 +92,12 @@ def build_parser() -> argparse.ArgumentParser:
     importing.add_argument("--encoding", default="", help="utf-8, utf-16, cp1251 (default: found)")
     importing.add_argument("--delimiter", default="", help="the CSV delimiter (default: found)")
 
+    exporting = commands.add_parser("export", help="export people or companies to a file")
+    exporting.add_argument("--type", default="people", choices=["people", "companies"])
+    exporting.add_argument("--format", default="csv", choices=["csv", "xlsx"])
+    exporting.add_argument("--out", required=True, help="the file to write")
+    exporting.add_argument("--user", default="", help="whose view (default: an administrator)")
+
     check = commands.add_parser("check", help="check settings, the database and migrations")
     check.add_argument("--deploy", action="store_true", help="also run Django's production checks")
 
@@ -295,9 +301,18 @@ def cmd_import(args) -> int:
     return 0
 
 
+def cmd_export(args) -> int:
+    require_database()
+    django_command(
+        "exportfile", record_type=args.type, fmt=args.format, out=args.out, user=args.user
+    )
+    return 0
+
+
 COMMANDS = {
     "serve": cmd_serve,
     "import": cmd_import,
+    "export": cmd_export,
     "migrate": cmd_migrate,
     "worker": cmd_worker,
     "demo": cmd_demo,

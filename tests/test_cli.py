@@ -174,3 +174,29 @@ def test_demo_loads_users_in_every_role_and_only_into_an_empty_database(db, caps
     from django.conf import settings
 
     assert log_in(client, "manager@example.com", settings.ACCORD_DEMO_PASSWORD)
+
+
+def test_import_a_file_then_export_everyone_from_the_command_line(tmp_path):
+    env = {"ACCORD_PHONE_REGION": "RU"}
+    assert run_accord(["migrate"], tmp_path, **env).returncode == 0
+    created = run_accord(
+        ["createuser", "--email", "ops@example.com", "--password", PASSWORD,
+         "--role", "administrator"], tmp_path, **env,
+    )  # fmt: skip
+    assert created.returncode == 0, created.stderr
+    source = tmp_path / "people.csv"
+    source.write_text(
+        "Фамилия;Имя;Телефон\nПетрова;Анна;8 912 345-67-89\nБез;Номера;12\n", encoding="cp1251"
+    )
+    dry = run_accord(["import", str(source), "--dry-run"], tmp_path, **env)
+    assert dry.returncode == 0, dry.stderr
+    assert "1 would be created" in dry.stdout and "row 3:" in dry.stdout
+    real = run_accord(["import", str(source)], tmp_path, **env)
+    assert real.returncode == 0 and "1 created" in real.stdout, real.stderr
+    out = tmp_path / "everyone.csv"
+    exported = run_accord(["export", "--type", "people", "--out", str(out)], tmp_path, **env)
+    assert exported.returncode == 0, exported.stderr
+    text = out.read_text(encoding="utf-8-sig")
+    assert "Анна Петрова" in text and "'+79123456789" in text and "Номера" not in text
+    bad = run_accord(["import", str(tmp_path / "missing.csv")], tmp_path, **env)
+    assert bad.returncode != 0 and "no such file" in bad.stderr

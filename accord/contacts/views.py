@@ -143,21 +143,30 @@ def make_form(kind: Kind, request, data=None, initial=None, *, new: bool = False
 # --- Lists ---------------------------------------------------------------------------
 
 
+def requested_filters(params, kind: Kind, user, filter_fields=None) -> tuple[dict, object]:
+    """The list's filters from a query string, a chosen segment's under them (Http404 for
+    a segment the user cannot see); answers (filters, segment)."""
+    if filter_fields is None:
+        filter_fields = filterable_custom_fields(active_fields(kind.slug))
+    names = LIST_FILTERS + [f"cf.{field.key}" for field in filter_fields]
+    filters = {name: params[name] for name in names if params.get(name)}
+    segment = None
+    if params.get("segment", "").isdigit():
+        segment = segments_visible_to(user, kind.slug).filter(pk=params["segment"]).first()
+        if segment is None:
+            raise Http404
+        filters = {**segment.filters, **filters}
+    return filters, segment
+
+
 @login_required
 def client_list(request, plural: str = "people"):
     kind = kind_for(plural)
     custom_fields = active_fields(kind.slug)
     filter_fields = filterable_custom_fields(custom_fields)
     shown = columns.chosen(request.user, kind.slug, custom_fields)
-    names = LIST_FILTERS + [f"cf.{field.key}" for field in filter_fields]
-    filters = {name: request.GET[name] for name in names if request.GET.get(name)}
     segments = segments_visible_to(request.user, kind.slug)
-    segment = None
-    if request.GET.get("segment", "").isdigit():
-        segment = segments.filter(pk=request.GET["segment"]).first()
-        if segment is None:
-            raise Http404
-        filters = {**segment.filters, **filters}
+    filters, segment = requested_filters(request.GET, kind, request.user, filter_fields)
     sort = request.GET.get("sort", kind.default_sort)
     if sort.lstrip("-") not in kind.sorts and not sort.lstrip("-").startswith("cf."):
         sort = kind.default_sort
@@ -200,7 +209,7 @@ def client_list(request, plural: str = "people"):
             }
             for f in filter_fields
         ],
-        "more_filters_open": any(name in filters for name in names if name not in LIST_FILTERS[:6]),
+        "more_filters_open": any(name not in LIST_FILTERS[:6] for name in filters),
         "columns": shown,
         "all_columns": columns.available(kind.slug, custom_fields),
         "segment": segment,

@@ -23,6 +23,7 @@ from accord.core.models import TimelineEvent
 from accord.core.phones import PhoneError, normalize_phone
 from accord.core.search import index_new_records
 from accord.core.visibility import WRITE, allows
+from accord.transfer.exporting import FORMULA_STARTS
 from accord.transfer.mapping import targets_for
 from accord.transfer.models import ImportChange, ImportFailure, ImportJob
 
@@ -95,6 +96,8 @@ class Importer:
         row = Row(number=number, raw=raw)
         for column, target in self.mapping.items():
             text = raw[column].strip() if column < len(raw) else ""
+            if text[:1] == "'" and text[1:2] in FORMULA_STARTS:
+                text = text[1:]  # an export's guard against spreadsheet formulas
             if not text:
                 continue
             try:

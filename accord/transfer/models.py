@@ -105,3 +105,46 @@ class ImportFailure(models.Model):
 
     def __str__(self) -> str:
         return f"row {self.row}: {self.reason}"
+
+
+class ExportJob(models.Model):
+    """A list of clients written to a file for the user who asked, with their visibility."""
+
+    QUEUED, RUNNING, DONE, FAILED = "queued", "running", "done", "failed"
+    STATUSES = [
+        (QUEUED, _("Waiting to start")),
+        (RUNNING, _("Exporting")),
+        (DONE, _("Ready")),
+        (FAILED, _("Stopped")),
+    ]
+    FORMATS = [("csv", "CSV"), ("xlsx", "Excel (.xlsx)")]
+
+    record_type = models.CharField(max_length=20, choices=ImportJob.RECORD_TYPES)
+    format = models.CharField(max_length=4, choices=FORMATS, default="csv")
+    filters = models.JSONField(default=dict, blank=True)
+    columns = models.JSONField(null=True, blank=True)  # column keys; null: every field
+    status = models.CharField(max_length=10, choices=STATUSES, default=QUEUED)
+    rows_total = models.PositiveIntegerField(default=0)
+    rows_done = models.PositiveIntegerField(default=0)
+    file = models.FileField(upload_to="exports/", blank=True)
+    error = models.TextField(blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.record_type} {self.format} {self.created_at:%Y-%m-%d %H:%M}"
+
+    @property
+    def is_active(self) -> bool:
+        return self.status in (self.QUEUED, self.RUNNING)
+
+    @property
+    def file_name(self) -> str:
+        return f"{self.record_type}-{self.created_at:%Y%m%d-%H%M}.{self.format}"

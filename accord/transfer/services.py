@@ -305,3 +305,99 @@ def import_undo(*, actor: User, job: ImportJob) -> dict[str, int]:
     job.save(update_fields=["status", "undone_at"])
     emit("import.undone", import_id=job.pk, actor_id=actor.pk)
     return result
+
+
+# --- Export -----------------------------------------------------------------------------
+
+EXPORT_INLINE = 2000  # up to this many rows an export is written at once, not queued
+
+
+def require_export(actor: User) -> None:
+    if not actor.can("export"):
+        raise PermissionDenied(_("Your role does not allow exporting."))
+
+
+def export_queryset(user: User, record_type: str, filters: dict):
+    """The records the list shows `user` with these filters (ValidationError on a bad one)."""
+    from accord.contacts.queries import companies_visible_to, filter_clients, people_visible_to
+
+    kind = "person" if record_type == "people" else "company"
+    visible = people_visible_to(user) if kind == "person" else companies_visible_to(user)
+    return filter_clients(visible, kind, filters, user=user)
+
+
+def export_create(
+    *,
+    actor: User,
+    record_type: str,
+    fmt: str,
+    filters: dict | None = None,
+    columns: list[str] | None = None,
+    now: bool = False,
+):
+    """An export of the list as the actor sees it: written at once when small (or `now`,
+    as the command line asks), else by the worker (the page shows its progress, then the
+    file)."""
+    from accord.transfer.models import ExportJob
+    from accord.transfer.tasks import run_export
+
+    require_export(actor)
+    errors: dict[str, list[str]] = {}
+    if record_type not in dict(ImportJob.RECORD_TYPES):
+        errors["record_type"] = [_("Choose what to export.")]
+    if fmt not in dict(ExportJob.FORMATS):
+        errors["format"] = [_("Choose CSV or Excel.")]
+    if errors:
+        raise ValidationError(errors)
+    filters = {k: str(v) for k, v in (filters or {}).items() if str(v).strip()}
+    total = export_queryset(actor, record_type, filters).count()  # checks the filters too
+    job = ExportJob.objects.create(
+        record_type=record_type,
+        format=fmt,
+        filters=filters,
+        columns=columns,
+        rows_total=total,
+        created_by=actor,
+    )
+    emit("export.created", export_id=job.pk, actor_id=actor.pk)
+    if now or total <= EXPORT_INLINE:
+        export_run(job.pk)
+        job.refresh_from_db()
+    else:
+        transaction.on_commit(lambda: run_export.enqueue(job.pk))
+    return job
+
+
+def export_run(job_id: int) -> None:
+    """Write the export's file; the worker's part for a big one."""
+    from django.core.files.base import ContentFile
+
+    from accord.core.custom_fields import active_fields
+    from accord.transfer import exporting
+    from accord.transfer.models import ExportJob
+
+    job = ExportJob.objects.filter(pk=job_id, status=ExportJob.QUEUED).first()
+    if job is None:
+        return
+    ExportJob.objects.filter(pk=job.pk).update(status=ExportJob.RUNNING, started_at=timezone.now())
+    kind = "person" if job.record_type == "people" else "company"
+    columns = exporting.columns_for(kind, job.columns, active_fields(kind))
+    job.file.save(job.file_name, ContentFile(b""), save=False)  # its place in storage
+    path = Path(job.file.path)
+    try:
+        queryset = export_queryset(job.created_by, job.record_type, job.filters)
+        done = exporting.write(
+            path,
+            job.format,
+            exporting.rows(queryset, kind, columns),
+            progress=lambda n: ExportJob.objects.filter(pk=job.pk).update(rows_done=n),
+        )
+    except Exception as error:
+        log.exception("export %s failed", job.pk)
+        ExportJob.objects.filter(pk=job.pk).update(
+            status=ExportJob.FAILED, error=str(error), finished_at=timezone.now()
+        )
+        raise
+    ExportJob.objects.filter(pk=job.pk).update(
+        status=ExportJob.DONE, rows_done=done, file=job.file.name, finished_at=timezone.now()
+    )

@@ -9,4 +9,7 @@ urlpatterns = [
     path("clients/import/<int:pk>/progress/", views.import_progress, name="import_progress"),
     path("clients/import/<int:pk>/failed.csv", views.import_failures, name="import_failures"),
     path("clients/import/<int:pk>/undo/", views.import_undo, name="import_undo"),
+    path("clients/export/<int:pk>/", views.export_detail, name="export_detail"),
+    path("clients/export/<int:pk>/file/", views.export_file, name="export_file"),
+    path("clients/<str:plural>/export/", views.export_new, name="export_new"),
 ]

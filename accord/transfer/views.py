@@ -192,3 +192,55 @@ def import_undo(request, pk: int):
             text += " " + _("%(kept)s changed since were kept.") % result
         messages.success(request, text)
     return redirect("import_detail", pk=job.pk)
+
+
+# --- Export -----------------------------------------------------------------------------
+
+
+@login_required
+@require_POST
+def export_new(request, plural: str):
+    """Export the list as it is filtered (the form carries the list's query string)."""
+    from accord.contacts import columns as list_columns
+    from accord.contacts.views import kind_for, requested_filters
+
+    if not request.user.can("export"):
+        raise Http404
+    kind = kind_for(plural)
+    filters, _segment = requested_filters(request.POST, kind, request.user)
+    keys = None
+    if request.POST.get("columns") == "shown":
+        keys = [column[0] for column in list_columns.chosen(request.user, kind.slug)]
+    try:
+        job = services.export_create(
+            actor=request.user,
+            record_type=plural,
+            fmt=request.POST.get("format", "csv"),
+            filters=filters,
+            columns=keys,
+        )
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+        return redirect("client_list", plural=plural)
+    return redirect("export_detail", pk=job.pk)
+
+
+def exports_of(user):
+    from accord.transfer.models import ExportJob
+
+    return ExportJob.objects.filter(created_by=user)
+
+
+@login_required
+def export_detail(request, pk: int):
+    job = get_object_or_404(exports_of(request.user), pk=pk)
+    template = "transfer/_export.html" if request.htmx else "transfer/export.html"
+    return render(request, template, {"page_title": _("Export"), "job": job})
+
+
+@login_required
+def export_file(request, pk: int):
+    from django.http import FileResponse
+
+    job = get_object_or_404(exports_of(request.user), pk=pk, status="done")
+    return FileResponse(job.file.open("rb"), as_attachment=True, filename=job.file_name)

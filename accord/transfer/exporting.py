@@ -1,0 +1,181 @@
+"""Writing a list of clients to CSV or XLSX, a chunk of rows at a time, in bounded memory.
+
+The rows are those the list shows the user who asked (their visibility, the list's
+filters or segment); the columns are the ones the list shows, or every field. A cell
+that a spreadsheet would run as a formula (=, +, -, @, tab or CR first) gets an
+apostrophe in front.
+"""
+
+import csv
+from collections.abc import Iterator
+from pathlib import Path
+
+from django.db.models import QuerySet
+from django.utils.formats import date_format
+from django.utils.translation import gettext_lazy as _
+
+from accord.contacts.models import Company, ContactPoint, Person
+
+CHUNK = 2000
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+# Every field an export may hold: key -> label. "cf:<key>" adds a custom field.
+FIELDS = {
+    "person": [
+        ("name", _("Name")), ("first_name", _("First name")), ("last_name", _("Last name")),
+        ("middle_name", _("Middle name")), ("phone", _("Phone")), ("phones", _("All phones")),
+        ("email", _("E-mail")), ("emails", _("All e-mails")), ("company", _("Company")),
+        ("kind", _("Stage")), ("owner", _("Owner")), ("city", _("City")),
+        ("country", _("Country")), ("address", _("Address")), ("source", _("Source")),
+        ("tags", _("Tags")), ("birthday", _("Birthday")), ("gender", _("Gender")),
+        ("marketing_consent", _("Agrees to receive offers")),
+        ("external_id", _("External id")), ("last_contact_at", _("Last contact")),
+        ("created_at", _("Added")), ("updated_at", _("Updated")),
+    ],
+    "company": [
+        ("name", _("Name")), ("phone", _("Phone")), ("phones", _("All phones")),
+        ("email", _("E-mail")), ("emails", _("All e-mails")), ("website", _("Website")),
+        ("kind", _("Kind")), ("owner", _("Owner")), ("city", _("City")),
+        ("country", _("Country")), ("address", _("Address")), ("source", _("Source")),
+        ("tags", _("Tags")), ("external_id", _("External id")),
+        ("last_contact_at", _("Last contact")), ("created_at", _("Added")),
+        ("updated_at", _("Updated")),
+    ],
+}  # fmt: skip
+COLUMNS = {  # what a field reads from the record's row
+    "name": "full_name", "phone": "primary_phone", "email": "primary_email",
+    "company": "company__name", "owner": "owner__email",
+}  # fmt: skip
+
+
+def neutral(value: str) -> str:
+    """A cell a spreadsheet would run as a formula starts with an apostrophe instead."""
+    return "'" + value if value.startswith(FORMULA_STARTS) else value
+
+
+def columns_for(kind: str, keys: list[str] | None, custom_fields) -> list[tuple[str, str]]:
+    """(key, label) of the columns: `keys` in their order (the list's columns, the name
+    first), or every field and custom field when `keys` is None."""
+    known = dict(FIELDS[kind])
+    known.update({f"cf:{f.key}": str(f.label) for f in custom_fields})
+    if keys is None:
+        return [(key, str(label)) for key, label in known.items()]
+    wanted = ["name", *[k for k in keys if k != "name"]]
+    return [(key, str(known[key])) for key in wanted if key in known]
+
+
+def rows(queryset: QuerySet, kind: str, columns: list[tuple[str, str]]) -> Iterator[list]:
+    """The header, then a list of cell values per record, read CHUNK records at a time
+    in id order (a keyset: the millionth row costs what the first does)."""
+    model = Person if kind == "person" else Company
+    keys = [key for key, _label in columns]
+    plain = [COLUMNS.get(k, k) for k in keys if not k.startswith("cf:")]
+    plain = [f for f in plain if f not in ("phones", "emails", "tags")]
+    yield [label for _key, label in columns]
+    last = 0
+    while True:
+        chunk = list(
+            queryset.filter(pk__gt=last)
+            .order_by("pk")
+            .values("pk", "custom_fields", *dict.fromkeys(plain))[:CHUNK]
+        )
+        if not chunk:
+            return
+        ids = [row["pk"] for row in chunk]
+        points = _points(kind, ids) if {"phones", "emails"} & set(keys) else {}
+        tags = _tags(model, kind, ids) if "tags" in keys else {}
+        for row in chunk:
+            yield [_cell(key, row, points, tags) for key in keys]
+        last = ids[-1]
+
+
+def _points(kind: str, ids: list[int]) -> dict:
+    found: dict = {}
+    owner = f"{kind}_id"
+    for record, point_kind, value in (
+        ContactPoint.objects.filter(**{f"{owner}__in": ids})
+        .order_by("position", "id")
+        .values_list(owner, "kind", "value")
+    ):
+        found.setdefault((record, point_kind), []).append(value)
+    return found
+
+
+def _tags(model, kind: str, ids: list[int]) -> dict:
+    through = model.tags.through
+    found: dict = {}
+    for record, name in through.objects.filter(**{f"{kind}_id__in": ids}).values_list(
+        f"{kind}_id", "tag__name"
+    ):
+        found.setdefault(record, []).append(name)
+    return found
+
+
+def _cell(key: str, row: dict, points: dict, tags: dict):
+    if key.startswith("cf:"):
+        value = (row["custom_fields"] or {}).get(key[3:], "")
+        return ", ".join(map(str, value)) if isinstance(value, list) else value
+    if key == "phones":
+        return ", ".join(points.get((row["pk"], "phone"), []))
+    if key == "emails":
+        return ", ".join(points.get((row["pk"], "email"), []))
+    if key == "tags":
+        return ", ".join(sorted(tags.get(row["pk"], [])))
+    value = row[COLUMNS.get(key, key)]
+    if value is None:
+        return ""
+    if key in ("created_at", "updated_at", "last_contact_at"):
+        return date_format(value, "Y-m-d H:i")
+    if key == "birthday":
+        return value.isoformat()
+    return value
+
+
+def write(path: Path, fmt: str, lines: Iterator[list], progress=None) -> int:
+    """Write the rows to `path` as CSV (UTF-8 with a BOM, which Excel reads; a cell a
+    spreadsheet would run gets an apostrophe) or XLSX (openpyxl's write-only mode; text
+    cells typed as text); answers the number of records written."""
+    count = -1  # the header is not a record
+    if fmt == "xlsx":
+        from openpyxl import Workbook
+        from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+
+        book = Workbook(write_only=True)
+        sheet = book.create_sheet()
+        for line in lines:
+            sheet.append([_xlsx_cell(sheet, value, ILLEGAL_CHARACTERS_RE) for value in line])
+            count += 1
+            if progress and count and count % CHUNK == 0:
+                progress(count)
+        book.save(path)
+        return count
+    with path.open("w", newline="", encoding="utf-8-sig") as stream:
+        writer = csv.writer(stream)
+        for line in lines:
+            writer.writerow([_safe(value) for value in line])
+            count += 1
+            if progress and count and count % CHUNK == 0:
+                progress(count)
+    return count
+
+
+def _xlsx_cell(sheet, value, illegal):
+    """A cell of the workbook: text stays text (a string starting with = would otherwise
+    be written as a formula), so nothing needs an apostrophe."""
+    from openpyxl.cell import WriteOnlyCell
+
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if not isinstance(value, str):
+        return value
+    cell = WriteOnlyCell(sheet, illegal.sub("", value))
+    cell.data_type = "s"
+    return cell
+
+
+def _safe(value):
+    if isinstance(value, str):
+        return neutral(value)
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    return value
