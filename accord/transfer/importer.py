@@ -214,6 +214,9 @@ class Importer:
                 ]
             )
             counts["failed"] = len(failures)
+            # What this batch made is in the database now, where the next batch's lookup
+            # finds it: the memory of the file's rows stays one batch long.
+            self.seen.clear()
             ImportJob.objects.filter(pk=self.job.pk).update(
                 rows_done=checkpoint,
                 beat_at=now,
