@@ -98,6 +98,13 @@ def build_parser() -> argparse.ArgumentParser:
     exporting.add_argument("--out", required=True, help="the file to write")
     exporting.add_argument("--user", default="", help="whose view (default: an administrator)")
 
+    backup = commands.add_parser(
+        "backup", help="back up the database and files into one archive (while running)"
+    )
+    backup.add_argument("path", nargs="?", default="", help="the archive (default: under var/)")
+    restore = commands.add_parser("restore", help="restore a backup into an empty instance")
+    restore.add_argument("path", help="the archive made by accord backup")
+
     check = commands.add_parser("check", help="check settings, the database and migrations")
     check.add_argument("--deploy", action="store_true", help="also run Django's production checks")
 
@@ -309,8 +316,22 @@ def cmd_export(args) -> int:
     return 0
 
 
+def cmd_backup(args) -> int:
+    require_database()
+    django_command("backup", args.path)
+    return 0
+
+
+def cmd_restore(args) -> int:
+    require_database()
+    django_command("restore", args.path)
+    return 0
+
+
 COMMANDS = {
     "serve": cmd_serve,
+    "backup": cmd_backup,
+    "restore": cmd_restore,
     "import": cmd_import,
     "export": cmd_export,
     "migrate": cmd_migrate,

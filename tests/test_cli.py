@@ -1,5 +1,6 @@
 """The `accord` command as operators script it: clear output, one-line failures, exit codes."""
 
+import io
 import os
 import secrets
 import subprocess
@@ -200,3 +201,78 @@ def test_import_a_file_then_export_everyone_from_the_command_line(tmp_path):
     assert "Анна Петрова" in text and "'+79123456789" in text and "Номера" not in text
     bad = run_accord(["import", str(tmp_path / "missing.csv")], tmp_path, **env)
     assert bad.returncode != 0 and "no such file" in bad.stderr
+
+
+def test_backup_while_running_then_restore_into_an_empty_instance_sqlite(tmp_path):
+    source, target = tmp_path / "source", tmp_path / "target"
+    source.mkdir()
+    target.mkdir()
+    assert run_accord(["demo"], source).returncode == 0
+    (source / "var" / "files" / "imports").mkdir(parents=True, exist_ok=True)
+    (source / "var" / "files" / "imports" / "old.csv").write_text("name\nAnna\n")
+    archive = tmp_path / "accord.tar.gz"
+    made = run_accord(["backup", str(archive)], source)
+    assert made.returncode == 0, made.stderr
+    assert "tables" in made.stdout and "1 files" in made.stdout
+    again = run_accord(["backup", str(archive)], source)
+    assert again.returncode != 0 and "exists already" in again.stderr
+    restored = run_accord(["restore", str(archive)], target)
+    assert restored.returncode == 0, restored.stderr
+    assert "each as in the backup" in restored.stdout
+    assert (target / "var" / "files" / "imports" / "old.csv").read_text() == "name\nAnna\n"
+    twice = run_accord(["restore", str(archive)], target)
+    assert twice.returncode != 0 and "not empty" in twice.stderr
+    result = run_accord(["token", "list", "--user", "admin@example.com"], target)
+    assert result.returncode == 0  # the restored instance works: its users are there
+
+
+def test_a_damaged_backup_is_refused(tmp_path):
+    import tarfile
+
+    source, target = tmp_path / "source", tmp_path / "target"
+    source.mkdir()
+    target.mkdir()
+    assert run_accord(["migrate"], source).returncode == 0
+    archive = tmp_path / "accord.tar.gz"
+    assert run_accord(["backup", str(archive)], source).returncode == 0
+    damaged = tmp_path / "damaged.tar.gz"
+    with tarfile.open(archive) as original, tarfile.open(damaged, "w:gz") as copy:
+        for member in original.getmembers():
+            data = original.extractfile(member) if member.isfile() else None
+            if member.name == "database.sqlite3":
+                body = data.read()
+                body = body[:-10] + b"0123456789"
+                member.size = len(body)
+                copy.addfile(member, io.BytesIO(body))
+            else:
+                copy.addfile(member, data)
+    refused = run_accord(["restore", str(damaged)], target)
+    assert refused.returncode != 0 and "damaged" in refused.stderr
+    junk = tmp_path / "junk.tar.gz"
+    junk.write_bytes(b"not a backup")
+    assert "not an Accord backup" in run_accord(["restore", str(junk)], target).stderr
+
+
+def test_backup_and_restore_on_postgresql(tmp_path):
+    """Two databases of their own on the local PostgreSQL: one backed up, one restored."""
+    import psycopg
+
+    names = [f"accord_backup_{secrets.token_hex(4)}_{n}" for n in (1, 2)]
+    admin = psycopg.connect("postgresql://postgres@127.0.0.1:5432/postgres", autocommit=True)
+    try:
+        for name in names:
+            admin.execute(f'CREATE DATABASE "{name}"')
+        urls = [f"postgres://postgres@127.0.0.1:5432/{name}" for name in names]
+        assert run_accord(["demo"], tmp_path, DATABASE_URL=urls[0]).returncode == 0
+        archive = tmp_path / "pg.tar.gz"
+        made = run_accord(["backup", str(archive)], tmp_path, DATABASE_URL=urls[0])
+        assert made.returncode == 0, made.stderr
+        restored = run_accord(["restore", str(archive)], tmp_path, DATABASE_URL=urls[1])
+        assert restored.returncode == 0, restored.stderr
+        with psycopg.connect(f"postgresql://postgres@127.0.0.1:5432/{names[1]}") as db:
+            people = db.execute("SELECT count(*) FROM contacts_person").fetchone()[0]
+        assert people > 10
+    finally:
+        for name in names:
+            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        admin.close()
