@@ -15,6 +15,7 @@ from accord.api.problems import Problem, problem_response
 from accord.contacts.api import router as contacts_router
 from accord.core.errors import field_errors
 from accord.sales.api import router as sales_router
+from accord.transfer.api import router as transfer_router
 from accord.work.api import router as work_router
 
 logger = logging.getLogger(__name__)
@@ -41,6 +42,7 @@ api.add_router("/", accounts_router)
 api.add_router("/", contacts_router)
 api.add_router("/", sales_router)
 api.add_router("/", work_router)
+api.add_router("/", transfer_router)
 
 
 @api.exception_handler(Problem)

@@ -1,0 +1,214 @@
+"""API: imports (upload, set up, preview, start, progress, failed rows, undo) and
+exports (create, progress, the file)."""
+
+from datetime import datetime
+from typing import Any, Literal
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import FileResponse
+from django.shortcuts import get_object_or_404
+from ninja import File, Form, Query, Router, Schema, Status
+from ninja.files import UploadedFile
+
+from accord.api.pagination import ListParams, Page, paginate
+from accord.api.problems import Problem, invalid
+from accord.api.schemas import WithId
+from accord.transfer import services
+from accord.transfer.models import ExportJob, ImportJob
+from accord.transfer.queries import imports_of, preview
+
+router = Router(tags=["imports"])
+
+
+class ImportOut(WithId):
+    record_type: str
+    status: str
+    file_name: str
+    kind: str
+    encoding: str
+    delimiter: str
+    header: list[str]
+    mapping: dict[str, str]
+    match_by: str
+    on_duplicate: str
+    rows_total: int | None
+    rows_done: int
+    created: int
+    updated: int
+    skipped: int
+    failed: int
+    error: str
+    created_at: datetime
+    started_at: datetime | None
+    finished_at: datetime | None
+
+
+class SetupIn(Schema):
+    mapping: dict[str, str]
+    match_by: Literal["email", "phone", "external_id", ""] = "email"
+    on_duplicate: Literal["skip", "update", "create"] = "skip"
+
+
+class PreviewCell(Schema):
+    value: str
+    problem: str
+
+
+class PreviewRowOut(Schema):
+    number: int
+    cells: list[PreviewCell]
+    action: str
+
+
+class FailureOut(WithId):
+    row: int
+    values: list[str]
+    reason: str
+
+
+class ExportIn(Schema):
+    record_type: Literal["people", "companies"] = "people"
+    format: Literal["csv", "xlsx"] = "csv"
+    filters: dict[str, str] = {}
+    columns: list[str] | None = None
+
+
+class ExportOut(WithId):
+    record_type: str
+    format: str
+    status: str
+    rows_total: int
+    rows_done: int
+    error: str
+    file: str | None
+    created_at: datetime
+
+    @staticmethod
+    def resolve_file(job) -> str | None:
+        return f"/api/v1/exports/{job.pk}/file" if job.status == ExportJob.DONE else None
+
+
+def mine(request, job_id: int) -> ImportJob:
+    if not request.auth.can("import"):
+        raise Problem(403, "Your role does not allow importing.")
+    return get_object_or_404(imports_of(request.auth), pk=job_id)
+
+
+def run(action) -> Any:
+    """A service call whose refusals become problem documents."""
+    try:
+        return action()
+    except ValidationError as error:
+        raise invalid(error) from None
+    except PermissionDenied as error:
+        raise Problem(403, str(error)) from None
+
+
+@router.post("/imports", response={201: ImportOut}, summary="Upload a file to import")
+def imports_create(
+    request,
+    file: File[UploadedFile],
+    record_type: Form[Literal["people", "companies"]] = "people",
+    encoding: Form[str] = "",
+    delimiter: Form[str] = "",
+):
+    job = run(
+        lambda: services.import_upload(
+            actor=request.auth,
+            upload=file,
+            record_type=record_type,
+            encoding=encoding,
+            delimiter=delimiter,
+        )
+    )
+    return Status(201, job)
+
+
+@router.get("/imports", response=Page[ImportOut], summary="My imports")
+def imports_list(request, params: Query[ListParams]):
+    return paginate(
+        imports_of(request.auth), params, sorts={"created_at"}, default_sort="-created_at"
+    )
+
+
+@router.get("/imports/{job_id}", response=ImportOut, summary="An import and its progress")
+def imports_detail(request, job_id: int):
+    return mine(request, job_id)
+
+
+@router.put("/imports/{job_id}/setup", response=ImportOut, summary="Columns and duplicates")
+def imports_setup(request, job_id: int, payload: SetupIn):
+    job = mine(request, job_id)
+    return run(
+        lambda: services.import_configure(
+            actor=request.auth,
+            job=job,
+            mapping=payload.mapping,
+            match_by=payload.match_by,
+            on_duplicate=payload.on_duplicate,
+        )
+    )
+
+
+@router.get(
+    "/imports/{job_id}/preview", response=list[PreviewRowOut], summary="The first rows as saved"
+)
+def imports_preview(request, job_id: int):
+    job = mine(request, job_id)
+    return [
+        {
+            "number": row.number,
+            "cells": [{"value": v, "problem": p} for v, p in row.cells],
+            "action": row.action,
+        }
+        for row in preview(job)
+    ]
+
+
+@router.post("/imports/{job_id}/start", response={202: ImportOut}, summary="Start the import")
+def imports_start(request, job_id: int):
+    job = mine(request, job_id)
+    return Status(202, run(lambda: services.import_start(actor=request.auth, job=job)))
+
+
+@router.get(
+    "/imports/{job_id}/failures", response=Page[FailureOut], summary="The rows not imported"
+)
+def imports_failures(request, job_id: int, params: Query[ListParams]):
+    job = mine(request, job_id)
+    return paginate(job.failures.all(), params, sorts={"row"}, default_sort="row")
+
+
+@router.post("/imports/{job_id}/undo", response=dict[str, int], summary="Undo the import")
+def imports_undo(request, job_id: int):
+    job = mine(request, job_id)
+    return run(lambda: services.import_undo(actor=request.auth, job=job))
+
+
+@router.post(
+    "/exports", response={201: ExportOut}, summary="Export a client list", tags=["exports"]
+)
+def exports_create(request, payload: ExportIn):
+    job = run(
+        lambda: services.export_create(
+            actor=request.auth,
+            record_type=payload.record_type,
+            fmt=payload.format,
+            filters=payload.filters,
+            columns=payload.columns,
+        )
+    )
+    return Status(201, job)
+
+
+@router.get("/exports/{job_id}", response=ExportOut, summary="An export", tags=["exports"])
+def exports_detail(request, job_id: int):
+    return get_object_or_404(ExportJob.objects.filter(created_by=request.auth), pk=job_id)
+
+
+@router.get("/exports/{job_id}/file", summary="The exported file", tags=["exports"])
+def exports_file(request, job_id: int):
+    job = get_object_or_404(
+        ExportJob.objects.filter(created_by=request.auth, status=ExportJob.DONE), pk=job_id
+    )
+    return FileResponse(job.file.open("rb"), as_attachment=True, filename=job.file_name)
