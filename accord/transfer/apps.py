@@ -9,6 +9,7 @@ class TransferConfig(AppConfig):
 
     def ready(self) -> None:
         from accord.core.periodic import every
-        from accord.transfer.services import imports_resume
+        from accord.transfer.services import backups_due, imports_resume
 
         every(imports_resume)
+        every(backups_due)

@@ -3,10 +3,10 @@ uploaded files and a manifest (version, per-table row counts and checksums, each
 SHA-256), made while Accord runs; restored into an empty instance and checked against
 the manifest.
 
-SQLite: `VACUUM INTO` writes the snapshot (readers and writers go on); the counts and
-checksums are read from the snapshot itself. PostgreSQL: one repeatable-read
-transaction exports its snapshot, `pg_dump --snapshot` dumps exactly that, and the
-counts and checksums are read in the same transaction.
+SQLite: the online backup API copies the committed database in one step (readers and
+writers go on); the counts and checksums are read from the snapshot itself.
+PostgreSQL: one repeatable-read transaction exports its snapshot, `pg_dump --snapshot`
+dumps exactly that, and the counts and checksums are read in the same transaction.
 """
 
 import hashlib
@@ -31,9 +31,27 @@ class BackupError(Exception):
 
 
 def default_path() -> Path:
-    folder = Path(settings.DATA_DIR) / "backups"
+    folder = backups_dir()
     folder.mkdir(parents=True, exist_ok=True)
-    return folder / f"accord-{datetime.now(UTC):%Y%m%d-%H%M%S}.tar.gz"
+    stamp = f"accord-{datetime.now(UTC):%Y%m%d-%H%M%S}"
+    path, n = folder / f"{stamp}.tar.gz", 1
+    while path.exists():  # two within one second
+        n += 1
+        path = folder / f"{stamp}-{n}.tar.gz"
+    return path
+
+
+def backups_dir() -> Path:
+    return Path(settings.DATA_DIR) / "backups"
+
+
+def archives() -> list[Path]:
+    """The backups Accord made under its data directory, newest first."""
+    folder = backups_dir()
+    if not folder.exists():
+        return []
+    found = folder.glob("accord-*.tar.gz")
+    return sorted(found, key=lambda p: (p.stat().st_mtime_ns, p.name), reverse=True)
 
 
 def sha256(path: Path) -> str:
@@ -133,10 +151,19 @@ def _version() -> str:
 
 
 def _sqlite_snapshot(work: Path) -> tuple[Path, dict]:
+    """SQLite's online backup API, in one step from a connection of its own: a snapshot
+    of what is committed, while the app goes on reading and writing (WAL)."""
+    import sqlite3
+
     target = work / "database.sqlite3"
     tables = app_tables()
-    with connection.cursor() as cursor:
-        cursor.execute("VACUUM INTO %s", [str(target)])
+    source = sqlite3.connect(settings.DATABASES["default"]["NAME"])
+    copy = sqlite3.connect(target)
+    try:
+        source.backup(copy)
+    finally:
+        copy.close()
+        source.close()
     return target, sqlite_figures(target, tables)
 
 

@@ -60,3 +60,13 @@ class SetupForm(forms.Form):
             for number, name in self.columns
             if self.cleaned_data.get(name)
         }
+
+
+class BackupScheduleForm(forms.Form):
+    every_hours = forms.IntegerField(
+        label=_("Back up every (hours)"),
+        min_value=0,
+        max_value=24 * 31,
+        help_text=_("0 turns scheduled backups off."),
+    )
+    keep = forms.IntegerField(label=_("Keep the newest"), min_value=1, max_value=365)

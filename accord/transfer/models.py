@@ -148,3 +148,22 @@ class ExportJob(models.Model):
     @property
     def file_name(self) -> str:
         return f"{self.record_type}-{self.created_at:%Y%m%d-%H%M}.{self.format}"
+
+
+class BackupSchedule(models.Model):
+    """When the worker backs up by itself and how many archives it keeps; one row."""
+
+    every_hours = models.PositiveIntegerField(
+        _("back up every (hours)"), default=24, help_text=_("0 turns scheduled backups off.")
+    )
+    keep = models.PositiveIntegerField(_("keep the newest"), default=7)
+    requested_at = models.DateTimeField(null=True, blank=True)  # "Back up now"
+    last_run_at = models.DateTimeField(null=True, blank=True)
+    last_error = models.TextField(blank=True)
+
+    def __str__(self) -> str:
+        return "backup schedule"
+
+    @classmethod
+    def current(cls) -> "BackupSchedule":
+        return cls.objects.get_or_create(pk=1)[0]

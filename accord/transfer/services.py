@@ -401,3 +401,79 @@ def export_run(job_id: int) -> None:
     ExportJob.objects.filter(pk=job.pk).update(
         status=ExportJob.DONE, rows_done=done, file=job.file.name, finished_at=timezone.now()
     )
+
+
+# --- Scheduled backups ------------------------------------------------------------------
+
+
+def require_admin(actor: User) -> None:
+    if not actor.can("manage_users"):
+        raise PermissionDenied(_("Only administrators manage backups."))
+
+
+def backup_schedule_save(*, actor: User, every_hours: int, keep: int):
+    from accord.transfer.models import BackupSchedule
+
+    require_admin(actor)
+    errors: dict[str, list[str]] = {}
+    if not isinstance(every_hours, int) or not 0 <= every_hours <= 24 * 31:
+        errors["every_hours"] = [_("Give the hours, up to a month, or 0 for never.")]
+    if not isinstance(keep, int) or not 1 <= keep <= 365:
+        errors["keep"] = [_("Keep from 1 to 365 backups.")]
+    if errors:
+        raise ValidationError(errors)
+    schedule = BackupSchedule.current()
+    schedule.every_hours, schedule.keep = every_hours, keep
+    schedule.save()
+    emit("backup.schedule_changed", actor_id=actor.pk)
+    return schedule
+
+
+def backup_request(*, actor: User) -> None:
+    """Ask the worker for a backup now (it takes a while on a big database)."""
+    from accord.transfer.models import BackupSchedule
+
+    require_admin(actor)
+    BackupSchedule.objects.filter(pk=BackupSchedule.current().pk).update(
+        requested_at=timezone.now()
+    )
+
+
+def backups_due(now: datetime) -> int:
+    """A periodic job: back up when asked to or when the schedule says so, then keep only
+    the newest archives. One worker does it: the row is claimed by an update."""
+    from accord.transfer import backup
+    from accord.transfer.models import BackupSchedule
+
+    schedule = BackupSchedule.current()
+    asked = schedule.requested_at is not None
+    due = schedule.every_hours and (
+        schedule.last_run_at is None
+        or now - schedule.last_run_at >= timedelta(hours=schedule.every_hours)
+    )
+    if not (asked or due):
+        return 0
+    claimed = BackupSchedule.objects.filter(
+        pk=schedule.pk, last_run_at=schedule.last_run_at, requested_at=schedule.requested_at
+    ).update(last_run_at=now, requested_at=None)
+    if not claimed:
+        return 0  # another worker took it
+    try:
+        backup.make_backup()
+    except Exception as error:  # logged, shown in Settings, tried again next time
+        log.exception("scheduled backup failed")
+        BackupSchedule.objects.filter(pk=schedule.pk).update(last_error=str(error)[:2000])
+        return 0
+    BackupSchedule.objects.filter(pk=schedule.pk).update(last_error="")
+    prune_backups(schedule.keep)
+    return 1
+
+
+def prune_backups(keep: int) -> list[Path]:
+    from accord.transfer.backup import archives
+
+    removed = []
+    for old in archives()[keep:]:
+        old.unlink(missing_ok=True)
+        removed.append(old)
+    return removed

@@ -12,4 +12,6 @@ urlpatterns = [
     path("clients/export/<int:pk>/", views.export_detail, name="export_detail"),
     path("clients/export/<int:pk>/file/", views.export_file, name="export_file"),
     path("clients/<str:plural>/export/", views.export_new, name="export_new"),
+    path("settings/backups/", views.backups, name="backups"),
+    path("settings/backups/<str:name>", views.backup_download, name="backup_download"),
 ]

@@ -244,3 +244,64 @@ def export_file(request, pk: int):
 
     job = get_object_or_404(exports_of(request.user), pk=pk, status="done")
     return FileResponse(job.file.open("rb"), as_attachment=True, filename=job.file_name)
+
+
+# --- Settings: backups --------------------------------------------------------------------
+
+
+def require_admin(request) -> None:
+    if not request.user.can("manage_users"):
+        raise Http404
+
+
+@login_required
+def backups(request):
+    """The archives, a backup on request, and the schedule."""
+    from accord.transfer.backup import archives
+    from accord.transfer.models import BackupSchedule
+
+    require_admin(request)
+    schedule = BackupSchedule.current()
+    form = forms.BackupScheduleForm(
+        request.POST or None, initial={"every_hours": schedule.every_hours, "keep": schedule.keep}
+    )
+    if request.method == "POST" and "now" in request.POST:
+        services.backup_request(actor=request.user)
+        messages.success(request, _("A backup will be made in a moment; it appears below."))
+        return redirect("backups")
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.backup_schedule_save(actor=request.user, **form.cleaned_data)
+        except ValidationError as error:
+            apply_errors(form, error)
+        else:
+            messages.success(request, _("Saved."))
+            return redirect("backups")
+    files = [
+        {"name": path.name, "size": path.stat().st_size, "made": path.stat().st_mtime}
+        for path in archives()
+    ]
+    return render(
+        request,
+        "transfer/backups.html",
+        {
+            "page_title": _("Backups"),
+            "section": "backups",
+            "form": form,
+            "schedule": schedule,
+            "files": files,
+        },
+    )
+
+
+@login_required
+def backup_download(request, name: str):
+    from django.http import FileResponse
+
+    from accord.transfer.backup import archives
+
+    require_admin(request)
+    found = next((path for path in archives() if path.name == name), None)
+    if found is None:
+        raise Http404
+    return FileResponse(found.open("rb"), as_attachment=True, filename=found.name)
