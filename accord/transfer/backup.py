@@ -168,18 +168,37 @@ def _sqlite_snapshot(work: Path) -> tuple[Path, dict]:
 
 
 def _postgres_snapshot(work: Path) -> tuple[Path, dict]:
+    """On a connection of its own (Django's may be inside a transaction already): one
+    repeatable-read transaction whose snapshot pg_dump shares."""
+    import psycopg
+
     target = work / "database.dump"
     tables = app_tables()
-    with connection.cursor() as cursor:
-        cursor.execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
-        try:
+    with pg_connect() as snapshot:
+        snapshot.isolation_level = psycopg.IsolationLevel.REPEATABLE_READ
+        snapshot.read_only = True
+        with snapshot.cursor() as cursor:
             cursor.execute("SELECT pg_export_snapshot()")
-            snapshot = cursor.fetchone()[0]
-            run_pg("pg_dump", "--format=custom", f"--snapshot={snapshot}", f"--file={target}")
+            exported = cursor.fetchone()[0]
+            run_pg("pg_dump", "--format=custom", f"--snapshot={exported}", f"--file={target}")
             figures = table_figures(cursor, tables)
-        finally:
-            cursor.execute("ROLLBACK")
+        snapshot.rollback()
     return target, figures
+
+
+def pg_connect():
+    """A plain psycopg connection to Accord's database (Django's adapters left out, so
+    the figures read the same values before the backup and after the restore)."""
+    import psycopg
+
+    db = settings.DATABASES["default"]
+    return psycopg.connect(
+        host=db.get("HOST") or "127.0.0.1",
+        port=db.get("PORT") or 5432,
+        user=db.get("USER") or "postgres",
+        password=db.get("PASSWORD") or None,
+        dbname=db["NAME"],
+    )
 
 
 def run_pg(program: str, *args: str) -> None:
@@ -260,7 +279,7 @@ def restore(path: Path) -> dict:
     if connection.vendor == "sqlite":
         found = sqlite_figures(Path(settings.DATABASES["default"]["NAME"]), tables)
     else:
-        with connection.cursor() as cursor:
+        with pg_connect() as database, database.cursor() as cursor:
             found = table_figures(cursor, tables)
     differ = [t for t, f in manifest["tables"].items() if found.get(t) != f]
     if differ:
