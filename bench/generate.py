@@ -52,8 +52,8 @@ def finish_database() -> None:
     from django.db import connection
 
     from accord.contacts.models import Company, ContactPoint, Person
+    from accord.core.bulk import reset_sequences
     from accord.core.models import SearchEntry, TimelineEvent
-    from bench.writer import reset_sequences
 
     reset_sequences(
         [

@@ -179,7 +179,7 @@ def raw_insert(path: Path) -> dict:
 
     from accord.accounts.services import user_create
     from accord.contacts.models import Person
-    from bench.writer import Table
+    from accord.core.bulk import Table
 
     admin = user_create(email="bench.import@example.com", password="x" * 12, role="administrator")
     table, now, rows, batch = Table(Person), timezone.now(), 0, []
@@ -212,7 +212,7 @@ def raw_insert(path: Path) -> dict:
 
 
 def write_raw(table, batch: list[dict]) -> int:
-    from bench.writer import insert
+    from accord.core.bulk import insert
 
     columns = [c for c, a in zip(table.columns, table.attnames, strict=True) if a != "id"]
     values = [v[1:] for v in (table.values(row) for row in batch)]  # without the id

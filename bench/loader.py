@@ -11,13 +11,13 @@ from django.core.validators import validate_email
 from django.db import connection, transaction
 
 from accord.contacts.models import Company, ContactPoint, Person
+from accord.core.bulk import Table, insert, next_id
 from accord.core.models import SearchEntry, TimelineEvent
 from accord.core.search import KIND_CODES, ROWID_STRIDE
 from bench import names
 from bench.org import CARD_EVENTS, Org, card_person_id
 from bench.phones import check_sample
 from bench.records import Built, Context, make_company, make_person
-from bench.writer import Table, insert, next_id
 
 CHECK_EVERY = 50  # one record in 50 is checked against the services' own validation
 PROGRESS_EVERY = 100_000

@@ -18,6 +18,7 @@ from django.utils.translation import gettext as _
 from accord.accounts.models import User
 from accord.contacts.models import Company, ContactPoint, Person, Tag
 from accord.contacts.services import reindex, search_parts
+from accord.core.bulk import Table
 from accord.core.custom_fields import active_fields, clean_value
 from accord.core.models import TimelineEvent
 from accord.core.phones import PhoneError, normalize_phone
@@ -85,6 +86,11 @@ class Importer:
         self.companies: dict[str, int] = {}  # name (lower case) -> id, for people's companies
         self.seen: dict[tuple[str, str], int] = {}  # (key, value) -> record made by this job
         self.tags: dict[str, int] = {}
+        # The rows nothing refers to by id are written in bulk (executemany / COPY).
+        self.tables = {
+            model: Table(model, with_id=False)
+            for model in (ContactPoint, TimelineEvent, ImportChange, self.model.tags.through)
+        }
         self.labels = {
             t.name: str(t.label) for t in targets_for(job.record_type, self.fields.values())
         }
@@ -201,7 +207,11 @@ class Importer:
                         failures.append(row)
             changes.extend(self._create(new, now))
             counts["created"] += len(new)
-            ImportChange.objects.bulk_create(changes)
+            self.tables[ImportChange].write(
+                {"job_id": self.job.pk, "action": c.action, "record_id": c.record_id,
+                 "row": c.row, "version": c.version, "before": c.before}
+                for c in changes
+            )  # fmt: skip
             ImportFailure.objects.bulk_create(
                 [
                     ImportFailure(
@@ -416,50 +426,36 @@ class Importer:
         return self.tags[name]
 
     def _points(self, pairs) -> None:
-        points = []
+        rows = []
         for row, record in pairs:
             listed = [("phone", p) for p in row.phones] + [("email", e) for e in row.emails]
             for position, (kind, value) in enumerate(dict.fromkeys(listed)):
-                points.append(
-                    ContactPoint(**{self.kind: record}, kind=kind, value=value, position=position)
-                )
-        ContactPoint.objects.bulk_create(points)
+                rows.append(
+                    {f"{self.kind}_id": record.pk, "kind": kind, "value": value,
+                     "position": position}
+                )  # fmt: skip
+        self.tables[ContactPoint].write(rows)
 
     def _tag(self, pairs) -> None:
         through = self.model.tags.through
-        links = [
-            through(**{f"{self.kind}_id": record.pk, "tag_id": self._tag_id(name)})
+        self.tables[through].write(
+            {f"{self.kind}_id": record.pk, "tag_id": self._tag_id(name)}
             for row, record in pairs
             for name in dict.fromkeys(row.tags)
-        ]
-        through.objects.bulk_create(links)
+        )
 
     def _timeline(self, records, rows: list[Row], now) -> None:
         content_type = self._content_type()
-        events = [
-            TimelineEvent(
-                subject_type_id=content_type,
-                subject_id=record.pk,
-                kind="created",
-                actor=self.actor,
-                data={"import_id": self.job.pk, "file": self.job.file_name},
-                occurred_at=now,
-            )
-            for record in records
-        ]
-        events += [
-            TimelineEvent(
-                subject_type_id=content_type,
-                subject_id=record.pk,
-                kind="note",
-                actor=self.actor,
-                data={"text": row.note},
-                occurred_at=now,
-            )
-            for record, row in zip(records, rows, strict=True)
-            if row.note
-        ]
-        TimelineEvent.objects.bulk_create(events)
+        entry = {"subject_type_id": content_type, "actor_id": self.actor.pk, "occurred_at": now}
+        created = {"import_id": self.job.pk, "file": self.job.file_name}
+        self.tables[TimelineEvent].write(
+            [
+                *({**entry, "subject_id": r.pk, "kind": "created", "data": created}
+                  for r in records),
+                *({**entry, "subject_id": r.pk, "kind": "note", "data": {"text": row.note}}
+                  for r, row in zip(records, rows, strict=True) if row.note),
+            ]
+        )  # fmt: skip
 
     def _content_type(self) -> int:
         from django.contrib.contenttypes.models import ContentType

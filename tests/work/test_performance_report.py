@@ -16,9 +16,13 @@ from tests.conftest import log_in
 def test_the_report_counts_each_persons_work_and_time_to_first_call(
     admin_client, admin, owner, pipeline
 ):
+    from accord.contacts.models import Person
+
     lead = person_create(actor=owner, data={"first_name": "Lead"})
+    yesterday = timezone.now() - timedelta(days=1)  # the call, 3 hours later, is not tomorrow
+    Person.objects.filter(pk=lead.pk).update(created_at=yesterday)
     call = activity_log(actor=owner, data={"kind": "call", "person": lead})
-    Activity.objects.filter(pk=call.pk).update(occurred_at=lead.created_at + timedelta(hours=3))
+    Activity.objects.filter(pk=call.pk).update(occurred_at=yesterday + timedelta(hours=3))
     activity_log(actor=owner, data={"kind": "meeting", "person": lead})
     done = task_create(actor=owner, data={"title": "Call", "due_at": timezone.now() + timedelta(1)})
     task_complete(actor=owner, task=done)

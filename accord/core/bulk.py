@@ -2,7 +2,8 @@
 
 Each value goes through the backend's own adaptation (the step get_db_prep_save ends
 in), so a datetime, a date or a JSON value is stored exactly as the ORM, and so the
-services, would store it.
+services, would store it. For rows nothing refers to by id (contact points, tag links,
+timeline entries): an import's batch, the bench's million records.
 """
 
 from collections.abc import Iterable
@@ -13,10 +14,15 @@ PREPARED = (models.DateField, models.DecimalField)
 
 
 class Table:
-    """One model's table: rows given as {attname: value}, missing ones take the default."""
+    """One model's table: rows given as {attname: value}, missing ones take the default.
+    Without `with_id`, the database numbers the rows itself."""
 
-    def __init__(self, model: type[models.Model]):
-        fields = model._meta.concrete_fields
+    def __init__(self, model: type[models.Model], *, with_id: bool = True):
+        fields = [
+            field
+            for field in model._meta.concrete_fields
+            if with_id or not (field.primary_key and isinstance(field, models.AutoField))
+        ]
         self.name = model._meta.db_table
         self.columns = [field.column for field in fields]
         self.attnames = [field.attname for field in fields]
