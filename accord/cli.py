@@ -98,6 +98,11 @@ def build_parser() -> argparse.ArgumentParser:
     exporting.add_argument("--out", required=True, help="the file to write")
     exporting.add_argument("--user", default="", help="whose view (default: an administrator)")
 
+    export_all = commands.add_parser(
+        "export-all", help="write every record as JSON Lines (to take to another system)"
+    )
+    export_all.add_argument("path", nargs="?", default="-", help="the file (default: stdout)")
+
     backup = commands.add_parser(
         "backup", help="back up the database and files into one archive (while running)"
     )
@@ -316,6 +321,12 @@ def cmd_export(args) -> int:
     return 0
 
 
+def cmd_export_all(args) -> int:
+    require_database()
+    django_command("exportall", args.path)
+    return 0
+
+
 def cmd_backup(args) -> int:
     require_database()
     django_command("backup", args.path)
@@ -331,6 +342,7 @@ def cmd_restore(args) -> int:
 COMMANDS = {
     "serve": cmd_serve,
     "backup": cmd_backup,
+    "export-all": cmd_export_all,
     "restore": cmd_restore,
     "import": cmd_import,
     "export": cmd_export,

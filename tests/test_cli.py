@@ -276,3 +276,20 @@ def test_backup_and_restore_on_postgresql(tmp_path):
         for name in names:
             admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         admin.close()
+
+
+def test_export_all_writes_every_record_as_json_lines_without_secrets(tmp_path):
+    import json
+
+    assert run_accord(["demo"], tmp_path).returncode == 0
+    out = tmp_path / "all.jsonl"
+    result = run_accord(["export-all", str(out)], tmp_path)
+    assert result.returncode == 0, result.stderr
+    records = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
+    types = {record["type"] for record in records}
+    assert {"contacts.person", "sales.deal", "work.task", "accounts.user"} <= types
+    users = [r for r in records if r["type"] == "accounts.user"]
+    assert users and all("password" not in user for user in users)
+    assert "accounts.apitoken" not in types and "sessions.session" not in types
+    person = next(r for r in records if r["type"] == "contacts.person")
+    assert person["id"] and person["full_name"]
