@@ -71,39 +71,11 @@ def _best_visible(kind: str, visible: QuerySet, query: str, limit: int) -> list:
 
 # --- Filters (lists, segments, the API) -----------------------------------------------
 
-FILTERS = {
-    "person": {
-        "kind",
-        "owner",
-        "tag",
-        "company",
-        "city",
-        "country",
-        "source",
-        "created_after",
-        "created_before",
-        "no_contact_days",
-        "q",
-        "has_email",
-        "has_phone",
-        "open_deal",
-    },
-    "company": {
-        "kind",
-        "owner",
-        "tag",
-        "city",
-        "country",
-        "source",
-        "created_after",
-        "created_before",
-        "no_contact_days",
-        "q",
-        "has_email",
-        "has_phone",
-        "open_deal",
-    },
-}
+CLIENT_FILTERS = {
+    "kind", "owner", "tag", "city", "country", "source", "created_after", "created_before",
+    "no_contact_days", "q", "has_email", "has_phone", "open_deal",
+}  # fmt: skip
+FILTERS = {"person": CLIENT_FILTERS | {"company"}, "company": CLIENT_FILTERS}
 
 
 def filter_clients(queryset: QuerySet, kind: str, filters: dict[str, str], *, user) -> QuerySet:

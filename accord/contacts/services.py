@@ -239,6 +239,21 @@ def snapshot(record) -> dict[str, Any]:
     return values
 
 
+def refresh_primary(record) -> None:
+    """Set a client's primary phone and e-mail (what lists show and sort by) to the first
+    of its contact points, after points were added or removed one by one."""
+    first: dict[str, str] = {}
+    for kind, value in record.contact_points.order_by("position", "id").values_list(
+        "kind", "value"
+    ):
+        first.setdefault(kind, value)
+    record.primary_phone = first.get("phone", "")
+    record.primary_email = first.get("email", "")
+    type(record).objects.filter(pk=record.pk).update(
+        primary_phone=record.primary_phone, primary_email=record.primary_email
+    )
+
+
 def set_contact_points(record, kind: str, items: list[dict]) -> None:
     owner_field = "person" if isinstance(record, Person) else "company"
     record.contact_points.filter(kind=kind).delete()

@@ -17,13 +17,12 @@ from django.utils.translation import gettext as _
 
 from accord.accounts.models import User
 from accord.contacts.models import Company, ContactPoint, Person, Tag
-from accord.contacts.services import reindex, search_parts
+from accord.contacts.services import can_change, refresh_primary, reindex, search_parts
 from accord.core.bulk import Table
 from accord.core.custom_fields import active_fields, clean_value
 from accord.core.models import TimelineEvent
 from accord.core.phones import PhoneError, normalize_phone
 from accord.core.search import index_new_records
-from accord.core.visibility import WRITE, allows
 from accord.transfer.exporting import FORMULA_STARTS
 from accord.transfer.mapping import targets_for
 from accord.transfer.models import ImportChange, ImportFailure, ImportJob
@@ -326,14 +325,7 @@ class Importer:
         record = self.model.objects.select_for_update().filter(pk=record_id).first()
         if record is None:  # made earlier in this batch: a duplicate row of the file
             return None
-        owner_team = User.objects.filter(pk=record.owner_id).values_list("team_id", flat=True)
-        if not allows(
-            self.actor,
-            record_type="clients",
-            action=WRITE,
-            owner_id=record.owner_id,
-            owner_team_id=owner_team.first() if record.owner_id else None,
-        ):
+        if not can_change(self.actor, record):
             return _("A client with this %(key)s exists and is not yours to change.") % {
                 "key": dict(ImportJob.MATCH_BY)[self.job.match_by].lower()
             }
@@ -383,7 +375,7 @@ class Importer:
         if new_tags:
             record.tags.add(*[self._tag_id(t) for t in new_tags])
             state["tags"] = new_tags
-        self._refresh_primary(record)
+        refresh_primary(record)
         from accord.core.timeline import field_changes
 
         after = snapshot(self.model.objects.get(pk=record.pk))
@@ -461,16 +453,6 @@ class Importer:
         from django.contrib.contenttypes.models import ContentType
 
         return ContentType.objects.get_for_model(self.model).pk
-
-    def _refresh_primary(self, record) -> None:
-        first = {}
-        for kind, value in record.contact_points.order_by("position", "id").values_list(
-            "kind", "value"
-        ):
-            first.setdefault(kind, value)
-        self.model.objects.filter(pk=record.pk).update(
-            primary_phone=first.get("phone", ""), primary_email=first.get("email", "")
-        )
 
 
 def parse_date(text: str) -> datetime.date:

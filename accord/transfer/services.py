@@ -254,7 +254,7 @@ def import_undo(*, actor: User, job: ImportJob) -> dict[str, int]:
     """Remove the records the import created and restore those it updated, unless they
     have been changed since (those are kept and counted)."""
     from accord.contacts.models import Company, ContactPoint, Person
-    from accord.contacts.services import reindex
+    from accord.contacts.services import refresh_primary, reindex
     from accord.core.search import unindex_record
     from accord.core.timeline import timeline_forget
 
@@ -292,11 +292,7 @@ def import_undo(*, actor: User, job: ImportJob) -> dict[str, int]:
             record.full_name = " ".join(
                 p for p in (record.first_name, record.middle_name, record.last_name) if p
             )
-        first = {}
-        for point_kind, value in record.contact_points.values_list("kind", "value"):
-            first.setdefault(point_kind, value)
-        record.primary_phone = first.get("phone", "")
-        record.primary_email = first.get("email", "")
+        refresh_primary(record)
         record.version += 1
         record.save()
         reindex(record)

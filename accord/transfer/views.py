@@ -11,6 +11,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from accord.transfer import forms, services
+from accord.transfer.exporting import neutral
 from accord.transfer.models import ImportJob
 from accord.transfer.queries import imports_of, preview, progress
 from accord.web.forms import apply_errors
@@ -167,12 +168,6 @@ def import_failures(request, pk: int):
     response = StreamingHttpResponse(lines(), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="failed-rows-{job.pk}.csv"'
     return response
-
-
-def neutral(value: str) -> str:
-    """A cell a spreadsheet would run as a formula (=, +, -, @, tab, CR first) starts
-    with an apostrophe instead."""
-    return "'" + value if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value
 
 
 @login_required
