@@ -286,7 +286,8 @@ def set_tags(record, names: list[str]) -> None:
 def reindex(record) -> None:
     company = record.company.name if isinstance(record, Person) and record.company_id else ""
     parts = search_parts(
-        record,
+        str(record),
+        record.city,
         [(point.kind, point.value) for point in record.contact_points.all()],
         [tag.name for tag in record.tags.all()],
         company,
@@ -294,14 +295,16 @@ def reindex(record) -> None:
     index_record("person" if isinstance(record, Person) else "company", record.pk, parts)
 
 
-def search_parts(record, points: list[tuple[str, str]], tags: list[str], company: str) -> list:
+def search_parts(
+    name: str, city: str, points: list[tuple[str, str]], tags: list[str], company: str
+) -> list:
     """What a client's search body holds: name, phones and e-mails (every way they are
     typed), tags, city, a person's company. One rule for the services and the import."""
-    parts = [str(record)]
+    parts = [name]
     for kind, value in points:
         parts.extend(point_terms(kind, value))
     parts.extend(tags)
-    parts.append(record.city)
+    parts.append(city)
     parts.append(company)
     return parts
 

@@ -25,15 +25,20 @@ WORD = re.compile(r"\w+", re.UNICODE)
 
 
 def phone_terms(e164: str) -> list[str]:
-    """'+79123456789' -> ['79123456789', '9123456789'] (international and national digits)."""
-    import phonenumbers
+    """'+79123456789' -> ['79123456789', '9123456789'] (international and national digits).
+
+    The country code is found as libphonenumber finds it (the shortest of the first one
+    to three digits that is a country's code), without parsing the number again: an
+    import indexes a million of them."""
+    from phonenumbers import COUNTRY_CODE_TO_REGION_CODE
 
     digits = e164.lstrip("+")
-    try:
-        national = str(phonenumbers.parse(e164, None).national_number)
-    except phonenumbers.NumberParseException:
-        return [digits]
-    return [digits, national] if national != digits else [digits]
+    for size in (1, 2, 3):
+        if digits[:size].isdigit() and int(digits[:size]) in COUNTRY_CODE_TO_REGION_CODE:
+            rest = digits[size:]
+            national = str(int(rest)) if rest.isdigit() else ""
+            return [digits, national] if national and national != digits else [digits]
+    return [digits]
 
 
 def point_terms(kind: str, value: str) -> list[str]:

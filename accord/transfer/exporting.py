@@ -15,9 +15,9 @@ from django.utils.formats import date_format
 from django.utils.translation import gettext_lazy as _
 
 from accord.contacts.models import Company, ContactPoint, Person
+from accord.transfer.cleaning import FORMULA_STARTS
 
 CHUNK = 2000
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 # Every field an export may hold: key -> label. "cf:<key>" adds a custom field.
 FIELDS = {

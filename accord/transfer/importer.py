@@ -4,71 +4,26 @@ rows written in one transaction with the job's checkpoint, so a batch is either 
 saved and counted or not at all."""
 
 import datetime
-import re
-from dataclasses import dataclass, field
-from typing import Any
 
-from django.core.exceptions import ValidationError
-from django.core.validators import validate_email
 from django.db import transaction
-from django.db.models import F
+from django.db.models import F, Q
+from django.db.models.functions import Lower
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from accord.accounts.models import User
 from accord.contacts.models import Company, ContactPoint, Person, Tag
 from accord.contacts.services import can_change, refresh_primary, reindex, search_parts
-from accord.core.bulk import Table
-from accord.core.custom_fields import active_fields, clean_value
+from accord.core.bulk import Table, take_ids
+from accord.core.custom_fields import active_fields
 from accord.core.models import TimelineEvent
-from accord.core.phones import PhoneError, normalize_phone
 from accord.core.search import index_new_records
-from accord.transfer.exporting import FORMULA_STARTS
+from accord.transfer.cleaning import Cleaner, Row
 from accord.transfer.mapping import targets_for
 from accord.transfer.models import ImportChange, ImportFailure, ImportJob
 
-SPLIT = re.compile(r"\s*[,;\n]\s*")
-KINDS = {
-    "people": {"lead": "lead", "лид": "lead", "client": "client", "customer": "client",
-               "клиент": "client", "покупатель": "client"},
-    "companies": {"client": "client", "клиент": "client", "supplier": "supplier",
-                  "поставщик": "supplier", "partner": "partner", "партнер": "partner",
-                  "партнёр": "partner"},
-}  # fmt: skip
-GENDERS = {"female": "female", "f": "female", "woman": "female", "ж": "female",
-           "жен": "female", "женский": "female", "male": "male", "m": "male", "man": "male",
-           "м": "male", "муж": "male", "мужской": "male", "other": "other"}  # fmt: skip
-DATE_FORMATS = ["%Y-%m-%d", "%d.%m.%Y", "%d/%m/%Y", "%Y/%m/%d", "%d-%m-%Y", "%d.%m.%y"]
-TEXT_LIMITS = {"first_name": 100, "last_name": 100, "middle_name": 100, "city": 100,
-               "source": 100, "address": 1000, "external_id": 100, "website": 200,
-               "name": 200, "company": 200, "note": 10_000}  # fmt: skip
-
-
-@dataclass
-class Row:
-    """One row of the file made into a record's values."""
-
-    number: int  # the row's number in the file (the header is row 1)
-    raw: list[str]
-    values: dict[str, Any] = field(default_factory=dict)
-    phones: list[str] = field(default_factory=list)
-    emails: list[str] = field(default_factory=list)
-    tags: list[str] = field(default_factory=list)
-    custom: dict[str, Any] = field(default_factory=dict)
-    note: str = ""
-    problems: dict[str, str] = field(default_factory=dict)  # target -> what is wrong
-
-    @property
-    def keys(self) -> dict[str, list[str]]:
-        return {
-            "email": self.emails,
-            "phone": self.phones,
-            "external_id": [self.values["external_id"]] if self.values.get("external_id") else [],
-        }
-
 
 class Importer:
-    """Reads rows for one job: `clean` a row, `write` a batch."""
+    """Writes one job's cleaned rows, a batch at a time (its `cleaner` cleans them)."""
 
     def __init__(self, job: ImportJob):
         self.job = job
@@ -76,12 +31,8 @@ class Importer:
         self.people = job.record_type == "people"
         self.model = Person if self.people else Company
         self.kind = "person" if self.people else "company"
-        self.mapping = {int(column): target for column, target in job.mapping.items()}
-        self.fields = {f.key: f for f in active_fields(self.kind)}
-        self.owners = {
-            email.lower(): pk
-            for email, pk in User.objects.filter(is_active=True).values_list("email", "pk")
-        }
+        self.cleaner = Cleaner.for_job(job)
+        self.clean = self.cleaner.clean
         self.companies: dict[str, int] = {}  # name (lower case) -> id, for people's companies
         self.seen: dict[tuple[str, str], int] = {}  # (key, value) -> record made by this job
         self.tags: dict[str, int] = {}
@@ -90,92 +41,11 @@ class Importer:
             model: Table(model, with_id=False)
             for model in (ContactPoint, TimelineEvent, ImportChange, self.model.tags.through)
         }
+        self.tables[self.model] = Table(self.model)
         self.labels = {
-            t.name: str(t.label) for t in targets_for(job.record_type, self.fields.values())
+            t.name: str(t.label) for t in targets_for(job.record_type, active_fields(self.kind))
         }
         self.labels.update({"record": str(_("Client"))})
-
-    # --- one row --------------------------------------------------------------------
-
-    def clean(self, number: int, raw: list[str]) -> Row:
-        row = Row(number=number, raw=raw)
-        for column, target in self.mapping.items():
-            text = raw[column].strip() if column < len(raw) else ""
-            if text[:1] == "'" and text[1:2] in FORMULA_STARTS:
-                text = text[1:]  # an export's guard against spreadsheet formulas
-            if not text:
-                continue
-            try:
-                self._take(row, target, text)
-            except ValueError as error:
-                row.problems.setdefault(target, str(error))
-        if self.people:
-            if not any(row.values.get(n) for n in ("first_name", "last_name", "middle_name")):
-                named = "full_name" if "full_name" in self.mapping.values() else "first_name"
-                row.problems.setdefault(named, _("The row has no name."))
-        elif not row.values.get("name"):
-            row.problems.setdefault("name", _("The row has no name."))
-        return row
-
-    def _take(self, row: Row, target: str, text: str) -> None:
-        if target in TEXT_LIMITS and len(text) > TEXT_LIMITS[target]:
-            raise ValueError(_("At most %(limit)s characters.") % {"limit": TEXT_LIMITS[target]})
-        if target == "full_name":
-            if len(text) > 300:
-                raise ValueError(_("At most %(limit)s characters.") % {"limit": 300})
-            row.values["first_name"] = text  # shown whole; people's names differ in order
-        elif target == "phone":
-            for part in SPLIT.split(text):
-                if part:
-                    try:
-                        row.phones.append(normalize_phone(part))
-                    except PhoneError as error:
-                        raise ValueError(str(error)) from None
-        elif target == "email":
-            for part in SPLIT.split(text):
-                if part:
-                    address = part.lower()
-                    try:
-                        validate_email(address)
-                    except ValidationError:
-                        raise ValueError(
-                            _("“%(value)s” is not an e-mail address.") % {"value": part}
-                        ) from None
-                    row.emails.append(address)
-        elif target == "tags":
-            row.tags.extend(t[:50] for t in SPLIT.split(text) if t)
-        elif target == "kind":
-            kind = KINDS[self.job.record_type].get(text.lower())
-            if kind is None:
-                choices = sorted({v for v in KINDS[self.job.record_type].values()})
-                raise ValueError(_("Choose one of: %(choices)s.") % {"choices": ", ".join(choices)})
-            row.values["kind"] = kind
-        elif target == "owner":
-            owner = self.owners.get(text.lower())
-            if owner is None:
-                raise ValueError(_("No active user has the e-mail %(email)s.") % {"email": text})
-            row.values["owner_id"] = owner
-        elif target == "country":
-            if not re.fullmatch(r"[A-Za-z]{2}", text):
-                raise ValueError(_("Give the country as a two-letter code: DE, IL, AM, RU…"))
-            row.values["country"] = text.upper()
-        elif target == "birthday":
-            row.values["birthday"] = parse_date(text)
-        elif target == "gender":
-            gender = GENDERS.get(text.lower())
-            if gender is None:
-                raise ValueError(_("Give the gender as female, male or other."))
-            row.values["gender"] = gender
-        elif target == "note":
-            row.note = text
-        elif target.startswith("cf."):
-            definition = self.fields.get(target[3:])
-            if definition is None:
-                raise ValueError(_("There is no custom field %(key)s.") % {"key": target[3:]})
-            value: Any = SPLIT.split(text) if definition.type == "multi_choice" else text
-            row.custom[definition.key] = clean_value(definition, value)
-        else:
-            row.values[target] = text
 
     # --- a batch --------------------------------------------------------------------
 
@@ -196,7 +66,7 @@ class Importer:
                     counts["skipped"] += 1
                 else:
                     outcome = self._update(found, row, now)
-                    if isinstance(outcome, ImportChange):
+                    if isinstance(outcome, dict):
                         changes.append(outcome)
                         counts["updated"] += 1
                     elif outcome is None:
@@ -206,11 +76,7 @@ class Importer:
                         failures.append(row)
             changes.extend(self._create(new, now))
             counts["created"] += len(new)
-            self.tables[ImportChange].write(
-                {"job_id": self.job.pk, "action": c.action, "record_id": c.record_id,
-                 "row": c.row, "version": c.version, "before": c.before}
-                for c in changes
-            )  # fmt: skip
+            self.tables[ImportChange].write({"job_id": self.job.pk, **c} for c in changes)
             ImportFailure.objects.bulk_create(
                 [
                     ImportFailure(
@@ -263,63 +129,57 @@ class Importer:
                     self.seen[(key, value)] = -row.number  # the id comes once it is saved
         return found
 
-    def _create(self, rows: list[Row], now) -> list[ImportChange]:
+    def _create(self, rows: list[Row], now) -> list[dict]:
+        """The batch's new records, written in bulk with ids taken up front, so their
+        contact points, tags, search entries and timeline go in the same batch."""
         if not rows:
             return []
-        records = []
-        for row in rows:
-            values = {
-                k: v for k, v in row.values.items() if k not in ("company", "note", "owner_id")
-            }
-            record = self.model(
-                **values,
-                created_by=self.actor,
-                owner_id=row.values.get("owner_id") or self.actor.pk,
+        ids = take_ids(self.model, len(rows))
+        companies = self._companies(rows) if self.people else {}
+        records, bodies = [], []
+        for row, pk in zip(rows, ids, strict=True):
+            values = row.values
+            record = {k: v for k, v in values.items() if k not in ("company", "note")}
+            record.update(
+                id=pk,
+                owner_id=values.get("owner_id") or self.actor.pk,
+                created_by_id=self.actor.pk,
+                created_at=now,
+                updated_at=now,
                 custom_fields=row.custom,
                 primary_phone=row.phones[0] if row.phones else "",
                 primary_email=row.emails[0] if row.emails else "",
             )
+            company = values.get("company", "") if self.people else ""
             if self.people:
-                record.full_name = " ".join(
-                    p for p in (record.first_name, record.middle_name, record.last_name) if p
+                record["full_name"] = name = " ".join(
+                    values[p] for p in ("first_name", "middle_name", "last_name") if values.get(p)
                 )
-                if row.values.get("company"):
-                    record.company_id = self._company(row.values["company"], now)
+                record["company_id"] = companies.get(company.lower()) if company else None
+            else:
+                name = values["name"]
+            points = [("phone", p) for p in row.phones] + [("email", e) for e in row.emails]
+            tags = list(dict.fromkeys(row.tags))
+            bodies.append((pk, search_parts(name, values.get("city", ""), points, tags, company)))
             records.append(record)
-        self.model.objects.bulk_create(records)
-        for row, record in zip(rows, records, strict=True):
+        self.tables[self.model].write(records)
+        for row, pk in zip(rows, ids, strict=True):
             for key, values in row.keys.items():
                 for value in values:
                     if self.seen.get((key, value)) == -row.number:
-                        self.seen[(key, value)] = record.pk
-        self._points(zip(rows, records, strict=True))
-        self._tag(zip(rows, records, strict=True))
-        self._timeline(records, rows, now)
-        index_new_records(
-            self.kind,
-            [
-                (
-                    record.pk,
-                    search_parts(
-                        record,
-                        [("phone", p) for p in row.phones] + [("email", e) for e in row.emails],
-                        list(dict.fromkeys(row.tags)),
-                        row.values.get("company", "") if self.people else "",
-                    ),
-                )
-                for row, record in zip(rows, records, strict=True)
-            ],
-        )
+                        self.seen[(key, value)] = pk
+        self._points(zip(rows, ids, strict=True))
+        self._tag(zip(rows, ids, strict=True))
+        self._timeline(ids, rows, now)
+        index_new_records(self.kind, bodies)
         return [
-            ImportChange(
-                job=self.job, action=ImportChange.CREATED, record_id=r.pk, row=row.number, version=1
-            )
-            for row, r in zip(rows, records, strict=True)
+            {"action": ImportChange.CREATED, "record_id": pk, "row": row.number, "version": 1}
+            for row, pk in zip(rows, ids, strict=True)
         ]
 
-    def _update(self, record_id: int, row: Row, now) -> ImportChange | str | None:
-        """Write the row's non-empty values onto an existing record: an ImportChange with
-        what it held before, None when nothing differs, or why it may not be changed."""
+    def _update(self, record_id: int, row: Row, now) -> dict | str | None:
+        """Write the row's non-empty values onto an existing record: the undo log's entry
+        (with what it held before), None when nothing differs, or why it may not be changed."""
         from accord.contacts.services import snapshot
 
         record = self.model.objects.select_for_update().filter(pk=record_id).first()
@@ -340,7 +200,7 @@ class Importer:
                 setattr(record, name, value)
                 changed = True
         if self.people and row.values.get("company"):
-            company_id = self._company(row.values["company"], now)
+            company_id = self._company(row.values["company"])
             if record.company_id != company_id:
                 state["values"]["company_id"] = record.company_id
                 record.company_id = company_id
@@ -389,27 +249,45 @@ class Importer:
             occurred_at=now,
         )
         reindex(record)
-        return ImportChange(
-            job=self.job,
-            action=ImportChange.UPDATED,
-            record_id=record.pk,
-            row=row.number,
-            version=record.version,
-            before=state,
-        )
+        return {
+            "action": ImportChange.UPDATED,
+            "record_id": record.pk,
+            "row": row.number,
+            "version": record.version,
+            "before": state,
+        }
 
     # --- helpers --------------------------------------------------------------------
 
-    def _company(self, name: str, now) -> int:
-        key = name.lower()
-        if key not in self.companies:
-            found = Company.objects.filter(name__iexact=name).values_list("pk", flat=True).first()
-            if found is None:
-                company = Company.objects.create(name=name, owner=self.actor, created_by=self.actor)
-                reindex(company)
-                found = company.pk
-            self.companies[key] = found
-        return self.companies[key]
+    def _company(self, name: str) -> int:
+        return self._companies_named([name])[name.lower()]
+
+    def _companies(self, rows: list[Row]) -> dict[str, int]:
+        """{name in lower case: id} of the companies the batch's people work at; the ones
+        not in Accord yet are created (and remembered for the rest of the file)."""
+        return self._companies_named([r.values["company"] for r in rows if "company" in r.values])
+
+    def _companies_named(self, names: list[str]) -> dict[str, int]:
+        wanted = {name.lower(): name for name in names if name.lower() not in self.companies}
+        if not wanted:
+            return self.companies
+        found = Company.objects.annotate(key=Lower("name")).filter(
+            Q(name__in=wanted.values()) | Q(key__in=wanted)
+        )
+        for pk, name in found.order_by("pk").values_list("pk", "name"):
+            self.companies.setdefault(name.lower(), pk)
+        missing = [name for key, name in wanted.items() if key not in self.companies]
+        ids = take_ids(Company, len(missing))
+        made, now = list(zip(ids, missing, strict=True)), timezone.now()
+        self.tables.setdefault(Company, Table(Company)).write(
+            {"id": pk, "name": name, "owner_id": self.actor.pk, "created_by_id": self.actor.pk,
+             "created_at": now, "updated_at": now}
+            for pk, name in made
+        )  # fmt: skip
+        index_new_records("company", [(pk, search_parts(n, "", [], [], "")) for pk, n in made])
+        self._timeline(ids, [], now, model=Company)
+        self.companies.update((name.lower(), pk) for pk, name in made)
+        return self.companies
 
     def _tag_id(self, name: str) -> int:
         if name not in self.tags:
@@ -419,11 +297,11 @@ class Importer:
 
     def _points(self, pairs) -> None:
         rows = []
-        for row, record in pairs:
+        for row, pk in pairs:
             listed = [("phone", p) for p in row.phones] + [("email", e) for e in row.emails]
             for position, (kind, value) in enumerate(dict.fromkeys(listed)):
                 rows.append(
-                    {f"{self.kind}_id": record.pk, "kind": kind, "value": value,
+                    {f"{self.kind}_id": pk, "kind": kind, "value": value,
                      "position": position}
                 )  # fmt: skip
         self.tables[ContactPoint].write(rows)
@@ -431,37 +309,29 @@ class Importer:
     def _tag(self, pairs) -> None:
         through = self.model.tags.through
         self.tables[through].write(
-            {f"{self.kind}_id": record.pk, "tag_id": self._tag_id(name)}
-            for row, record in pairs
+            {f"{self.kind}_id": pk, "tag_id": self._tag_id(name)}
+            for row, pk in pairs
             for name in dict.fromkeys(row.tags)
         )
 
-    def _timeline(self, records, rows: list[Row], now) -> None:
-        content_type = self._content_type()
+    def _timeline(self, ids: list[int], rows: list[Row], now, model=None) -> None:
+        """A "created" entry for each new record (with the row's note, if any)."""
+        content_type = self._content_type(model or self.model)
         entry = {"subject_type_id": content_type, "actor_id": self.actor.pk, "occurred_at": now}
         created = {"import_id": self.job.pk, "file": self.job.file_name}
         self.tables[TimelineEvent].write(
             [
-                *({**entry, "subject_id": r.pk, "kind": "created", "data": created}
-                  for r in records),
-                *({**entry, "subject_id": r.pk, "kind": "note", "data": {"text": row.note}}
-                  for r, row in zip(records, rows, strict=True) if row.note),
+                *({**entry, "subject_id": pk, "kind": "created", "data": created}
+                  for pk in ids),
+                *({**entry, "subject_id": pk, "kind": "note", "data": {"text": row.note}}
+                  for pk, row in zip(ids, rows, strict=False) if row.note),
             ]
         )  # fmt: skip
 
-    def _content_type(self) -> int:
+    def _content_type(self, model=None) -> int:
         from django.contrib.contenttypes.models import ContentType
 
-        return ContentType.objects.get_for_model(self.model).pk
-
-
-def parse_date(text: str) -> datetime.date:
-    for pattern in DATE_FORMATS:
-        try:
-            return datetime.datetime.strptime(text, pattern).date()
-        except ValueError:
-            continue
-    raise ValueError(_("Give the date as YYYY-MM-DD or DD.MM.YYYY."))
+        return ContentType.objects.get_for_model(model or self.model).pk
 
 
 def describe(problems: dict[str, str], labels: dict[str, str] | None = None) -> str:

@@ -52,6 +52,9 @@ class ImportJob(models.Model):
     skipped = models.PositiveIntegerField(default=0)
     failed = models.PositiveIntegerField(default=0)
     error = models.TextField(blank=True)
+    # A big import into a small table sets the table's list indexes aside while it loads
+    # and builds them again at its end (after a crash, when the import is resumed).
+    indexes_aside = models.BooleanField(default=False)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+"
     )

@@ -38,7 +38,7 @@ def preview(job: ImportJob, limit: int = 10) -> list[PreviewRow]:
             break
     matches = importer._matches([r for r in cleaned if not r.problems])
     result = []
-    columns = sorted(importer.mapping.items())
+    columns = sorted(importer.cleaner.mapping.items())
     for row in cleaned:
         if row.problems:
             action = "fail"

@@ -14,12 +14,18 @@ from django.utils.translation import gettext as _
 from accord.accounts.models import User
 from accord.core.events import emit
 from accord.transfer import mapping as fields
+from accord.transfer.cleaning import batches
 from accord.transfer.models import ImportChange, ImportJob
 from accord.transfer.reading import ENCODINGS, FileProblem, Table, read_rows, sniff
 
 log = logging.getLogger(__name__)
-BATCH = 500
+BATCH = 1000
 STALE = timedelta(minutes=2)  # a running import without a checkpoint for this long died
+# An import of this many rows or more, into a table it at least doubles, loads without
+# the table's list indexes (one per sortable column) and builds them at its end: a
+# million people go in several times faster, and lists sort slower only meanwhile.
+BULK_ROWS = 50_000
+KEPT_INDEXES = {"person_external_id", "company_external_id"}  # the import's own lookups
 
 
 def require_import(actor: User) -> None:
@@ -199,20 +205,10 @@ def import_run(job_id: int) -> None:
         if job.rows_total is None:
             job.rows_total = count_rows(job)
             ImportJob.objects.filter(pk=job.pk).update(rows_total=job.rows_total)
+        _set_indexes_aside(job)
         importer = Importer(job)
-        rows = read_rows(Path(job.file.path), _table(job))
-        next(rows, None)  # the header
-        batch, done = [], 0
-        for number, raw in enumerate(rows, start=2):
-            done += 1
-            if done <= job.rows_done:
-                continue  # saved before a restart
-            batch.append(importer.clean(number, raw))
-            if len(batch) == BATCH:
-                importer.write(batch, done)
-                batch = []
-        if batch:
-            importer.write(batch, done)
+        for batch, checkpoint in batches(job, importer.cleaner, BATCH):
+            importer.write(batch, checkpoint)
     except FileProblem as problem:
         _stop(job, _("Stopped after row %(row)s: %(reason)s") % {
             "row": ImportJob.objects.get(pk=job.pk).rows_done + 1, "reason": problem,
@@ -222,10 +218,45 @@ def import_run(job_id: int) -> None:
         log.exception("import %s failed", job.pk)
         _stop(job, _("Stopped by an error: %(error)s") % {"error": error})
         raise
+    finally:
+        _build_indexes(job)
     ImportJob.objects.filter(pk=job.pk).update(
         status=ImportJob.DONE, finished_at=timezone.now(), beat_at=timezone.now()
     )
     emit("import.finished", import_id=job.pk, actor_id=job.created_by_id)
+
+
+def _model(job: ImportJob):
+    from accord.contacts.models import Company, Person
+
+    return Person if job.record_type == "people" else Company
+
+
+def _set_indexes_aside(job: ImportJob) -> None:
+    from accord.core.bulk import drop_indexes, list_indexes
+
+    if job.indexes_aside or job.rows_done or (job.rows_total or 0) < BULK_ROWS:
+        return
+    model = _model(job)
+    if model.objects.count() > job.rows_total:
+        return  # a big table: its lists stay fast while the import runs
+    ImportJob.objects.filter(pk=job.pk).update(indexes_aside=True)  # first: never forgotten
+    job.indexes_aside = True
+    drop_indexes(model, list_indexes(model, keep=KEPT_INDEXES))
+    log.info("import %s: list indexes set aside for the load", job.pk)
+
+
+def _build_indexes(job: ImportJob) -> None:
+    """Build the list indexes an import set aside; again after a crash in the middle."""
+    from accord.core.bulk import build_indexes, list_indexes
+
+    if not job.indexes_aside:
+        return
+    model = _model(job)
+    built = build_indexes(model, list_indexes(model, keep=KEPT_INDEXES))
+    ImportJob.objects.filter(pk=job.pk).update(indexes_aside=False)
+    job.indexes_aside = False
+    log.info("import %s: list indexes built again: %s", job.pk, ", ".join(built))
 
 
 def _stop(job: ImportJob, reason: str) -> None:

@@ -1,0 +1,139 @@
+"""What changes for a big file: it is cleaned in a process of its own while the batches
+are written, and an import that at least doubles a table loads it without the list
+indexes, building them again at the end, also after a crash."""
+
+import pytest
+from django.db import connection
+
+from accord.contacts.models import Person
+from accord.contacts.services import person_create
+from accord.transfer import cleaning, services
+from accord.transfer.importer import Importer
+from tests.transfer.test_import import run, upload
+
+SORT_INDEX = "person_city_sort"  # one of the people list's sort orders
+
+
+def indexes() -> set[str]:
+    with connection.cursor() as cursor:
+        return set(connection.introspection.get_constraints(cursor, "contacts_person"))
+
+
+def rows(count: int) -> list[list[str]]:
+    return [[f"P{n}", "", f"p{n}@example.com", "", "", f"City {n % 3}", "", ""]
+            for n in range(count)]  # fmt: skip
+
+
+@pytest.fixture
+def indexes_during_writes(monkeypatch):
+    """The person table's indexes as each batch is written."""
+    real, seen = Importer.write, []
+
+    def write(self, batch, checkpoint):
+        seen.append(indexes())
+        return real(self, batch, checkpoint)
+
+    monkeypatch.setattr(Importer, "write", write)
+    return seen
+
+
+def test_a_big_import_into_a_small_table_loads_without_list_indexes(
+    admin, monkeypatch, indexes_during_writes
+):
+    monkeypatch.setattr(services, "BULK_ROWS", 6)
+    monkeypatch.setattr(services, "BATCH", 4)
+    person_create(actor=admin, data={"first_name": "Already", "city": "Here"})
+    job = run(upload(admin, rows(8)))
+    assert (job.status, job.created, job.indexes_aside) == ("done", 8, False)
+    assert len(indexes_during_writes) == 2
+    assert all(SORT_INDEX not in present for present in indexes_during_writes)
+    assert all("person_external_id" in present for present in indexes_during_writes)
+    after = indexes()
+    assert {index.name for index in Person._meta.indexes} <= after
+    cities = list(Person.objects.order_by("city", "id").values_list("city", flat=True))
+    assert cities == sorted(cities)
+
+
+def test_an_import_into_a_bigger_table_keeps_the_indexes(admin, monkeypatch, indexes_during_writes):
+    monkeypatch.setattr(services, "BULK_ROWS", 2)
+    for n in range(4):
+        person_create(actor=admin, data={"first_name": f"Old {n}"})
+    job = run(upload(admin, rows(3)))
+    assert (job.status, job.created) == ("done", 3)
+    assert all(SORT_INDEX in present for present in indexes_during_writes)
+
+
+def test_indexes_a_crashed_import_set_aside_are_built_when_it_resumes(admin, monkeypatch):
+    """kill -9 leaves the job running with the indexes aside: the resumed run builds them."""
+    from datetime import timedelta
+
+    import time_machine
+    from django.utils import timezone
+
+    from accord.core.bulk import drop_indexes, list_indexes
+    from accord.transfer.models import ImportJob
+
+    job = upload(admin, rows(5))
+    services.import_start(actor=admin, job=job)
+    aside = list_indexes(Person, keep=services.KEPT_INDEXES)
+    drop_indexes(Person, aside)
+    ImportJob.objects.filter(pk=job.pk).update(
+        status="running", indexes_aside=True, rows_total=5, rows_done=2, beat_at=timezone.now()
+    )
+    assert SORT_INDEX not in indexes()
+    later = timezone.now() + services.STALE + timedelta(seconds=1)
+    assert services.imports_resume(later) == 1
+    with time_machine.travel(later, tick=False):
+        services.import_run(job.pk)
+    job.refresh_from_db()
+    assert (job.status, job.rows_done, job.created, job.indexes_aside) == ("done", 5, 3, False)
+    assert {index.name for index in aside} <= indexes()
+
+
+def test_a_long_file_is_cleaned_in_a_process_of_its_own_with_the_same_result(
+    admin, owner, monkeypatch
+):
+    monkeypatch.setattr(cleaning, "PARALLEL_ROWS", 0)
+    monkeypatch.setattr(services, "BATCH", 3)
+    job = run(
+        upload(
+            admin,
+            [
+                ["Anna Petrova", "8 (912) 345-67-89", "anna@example.com", "Okna", "vip",
+                 "Moscow", owner.email, "client"],
+                ["Boris", "not a phone", "", "", "", "", "", ""],
+                ["Vera", "", "vera@example.com", "", "", "", "nobody@example.com", ""],
+                *rows(5),
+                ["Anna again", "", "ANNA@example.com", "", "", "", "", ""],
+            ],
+        )
+    )  # fmt: skip
+    assert (job.status, job.created, job.skipped, job.failed) == ("done", 6, 1, 2)
+    anna = Person.objects.get(primary_email="anna@example.com")
+    assert (anna.primary_phone, anna.owner_id, anna.kind, anna.company.name) == (
+        "+79123456789",
+        owner.pk,
+        "client",
+        "Okna",
+    )
+    reasons = dict(job.failures.values_list("row", "reason"))
+    assert "is not a phone number" in reasons[3]
+    assert "nobody@example.com" in reasons[4]
+
+
+def test_a_file_problem_found_by_the_cleaning_process_stops_the_import_with_the_reason(
+    admin, monkeypatch
+):
+    from accord.transfer.models import ImportJob
+
+    monkeypatch.setattr(cleaning, "PARALLEL_ROWS", 0)
+    job = upload(admin, rows(3000))
+    with open(job.file.path, "ab") as stream:  # changed on the disk after it was counted
+        stream.write("Ирина,,,,,,,\r\n".encode("cp1251"))
+    ImportJob.objects.filter(pk=job.pk).update(rows_total=3001)
+    job = run(job)
+    assert job.status == "failed"
+    assert 0 < job.rows_done < 3001
+    assert f"Stopped after row {job.rows_done + 1}" in job.error
+    assert "is not in UTF-8" in job.error
+    assert Person.objects.count() == job.rows_done
