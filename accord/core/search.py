@@ -78,9 +78,10 @@ def index_new_records(kind: str, bodies: list[tuple[int, Iterable[str]]]) -> Non
                 [(record_id * ROWID_STRIDE + code, kind, body) for record_id, body in rows],
             )
     else:
-        SearchEntry.objects.bulk_create(
-            [SearchEntry(kind=kind, record_id=record_id, body=body) for record_id, body in rows]
-        )
+        from accord.core.bulk import insert
+
+        insert(SearchEntry._meta.db_table, ["kind", "record_id", "body"],
+               [(kind, record_id, body) for record_id, body in rows])  # fmt: skip
 
 
 def unindex_record(kind: str, record_id: int) -> None:
