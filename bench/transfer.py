@@ -100,7 +100,7 @@ def export_and_backup() -> int:
     from accord.transfer.backup import make_backup
 
     vendor = connection.vendor
-    admin = User.objects.filter(role="administrator", is_active=True).first()
+    admin = User.objects.filter(role__slug="administrator", is_active=True).first()
     people = Person.objects.count()
     job = services.export_create(actor=admin, record_type="people", fmt="csv")
     sampler, start_rss = Sampler(), rss_mb()

@@ -60,6 +60,8 @@ class Row:
     custom: dict[str, Any] = field(default_factory=dict)
     note: str = ""
     problems: dict[str, str] = field(default_factory=dict)  # target -> what is wrong
+    name: str = ""  # as lists show it
+    search: list[str] = field(default_factory=list)  # what global search finds it by
 
     @property
     def keys(self) -> dict[str, list[str]]:
@@ -127,7 +129,27 @@ class Cleaner:
                 row.problems.setdefault(named, _("The row has no name."))
         elif not row.values.get("name"):
             row.problems.setdefault("name", _("The row has no name."))
+        if not row.problems:
+            self._name_and_search(row)
         return row
+
+    def _name_and_search(self, row: Row) -> None:
+        """A new record's shown name and search body: worked out here, on the cleaning
+        process's core, not the writer's."""
+        from accord.contacts.services import search_parts
+
+        values = row.values
+        if self.record_type == "people":
+            row.name = " ".join(
+                values[p] for p in ("first_name", "middle_name", "last_name") if p in values
+            )
+        else:
+            row.name = values["name"]
+        points = [("phone", p) for p in row.phones] + [("email", e) for e in row.emails]
+        company = values.get("company", "") if self.record_type == "people" else ""
+        row.search = search_parts(
+            row.name, values.get("city", ""), points, list(dict.fromkeys(row.tags)), company
+        )
 
     def _take(self, row: Row, target: str, text: str) -> None:
         if target in TEXT_LIMITS and len(text) > TEXT_LIMITS[target]:

@@ -11,7 +11,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from django.db.models import QuerySet
-from django.utils.formats import date_format
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from accord.contacts.models import Company, ContactPoint, Person
@@ -48,9 +48,12 @@ COLUMNS = {  # what a field reads from the record's row
 }  # fmt: skip
 
 
+FORMULA_FIRST = frozenset(FORMULA_STARTS)
+
+
 def neutral(value: str) -> str:
     """A cell a spreadsheet would run as a formula starts with an apostrophe instead."""
-    return "'" + value if value.startswith(FORMULA_STARTS) else value
+    return "'" + value if value[:1] in FORMULA_FIRST else value
 
 
 def columns_for(kind: str, keys: list[str] | None, custom_fields) -> list[tuple[str, str]]:
@@ -71,13 +74,15 @@ def rows(queryset: QuerySet, kind: str, columns: list[tuple[str, str]]) -> Itera
     keys = [key for key, _label in columns]
     plain = [COLUMNS.get(k, k) for k in keys if not k.startswith("cf:")]
     plain = [f for f in plain if f not in ("phones", "emails", "tags")]
+    if any(key.startswith("cf:") for key in keys):
+        plain.append("custom_fields")
+    zone = timezone.get_current_timezone()  # the clock of the one exporting
+    readers = [_reader(key, zone) for key in keys]
     yield [label for _key, label in columns]
     last = 0
     while True:
         chunk = list(
-            queryset.filter(pk__gt=last)
-            .order_by("pk")
-            .values("pk", "custom_fields", *dict.fromkeys(plain))[:CHUNK]
+            queryset.filter(pk__gt=last).order_by("pk").values("pk", *dict.fromkeys(plain))[:CHUNK]
         )
         if not chunk:
             return
@@ -85,15 +90,23 @@ def rows(queryset: QuerySet, kind: str, columns: list[tuple[str, str]]) -> Itera
         points = _points(kind, ids) if {"phones", "emails"} & set(keys) else {}
         tags = _tags(model, kind, ids) if "tags" in keys else {}
         for row in chunk:
-            yield [_cell(key, row, points, tags) for key in keys]
+            yield [read(row, points, tags) for read in readers]
         last = ids[-1]
+
+
+def _of(field: str, ids: list[int]) -> dict:
+    """A filter for the rows of these records (ascending ids): a range when they are
+    most of it (a whole list), the ids themselves when they are scattered (a segment)."""
+    if ids[-1] - ids[0] < 2 * len(ids):
+        return {f"{field}__gte": ids[0], f"{field}__lte": ids[-1]}
+    return {f"{field}__in": ids}
 
 
 def _points(kind: str, ids: list[int]) -> dict:
     found: dict = {}
     owner = f"{kind}_id"
     for record, point_kind, value in (
-        ContactPoint.objects.filter(**{f"{owner}__in": ids})
+        ContactPoint.objects.filter(**_of(owner, ids))
         .order_by("position", "id")
         .values_list(owner, "kind", "value")
     ):
@@ -104,31 +117,41 @@ def _points(kind: str, ids: list[int]) -> dict:
 def _tags(model, kind: str, ids: list[int]) -> dict:
     through = model.tags.through
     found: dict = {}
-    for record, name in through.objects.filter(**{f"{kind}_id__in": ids}).values_list(
+    for record, name in through.objects.filter(**_of(f"{kind}_id", ids)).values_list(
         f"{kind}_id", "tag__name"
     ):
         found.setdefault(record, []).append(name)
     return found
 
 
-def _cell(key: str, row: dict, points: dict, tags: dict):
+def _reader(key: str, zone):
+    """How a column's cell is read from a record's row (with its chunk's points and
+    tags): chosen once per column, not once per cell."""
     if key.startswith("cf:"):
-        value = (row["custom_fields"] or {}).get(key[3:], "")
-        return ", ".join(map(str, value)) if isinstance(value, list) else value
-    if key == "phones":
-        return ", ".join(points.get((row["pk"], "phone"), []))
-    if key == "emails":
-        return ", ".join(points.get((row["pk"], "email"), []))
+        name = key[3:]
+        return lambda row, points, tags: _custom((row["custom_fields"] or {}).get(name, ""))
+    if key in ("phones", "emails"):
+        kind = key[:-1]
+        return lambda row, points, tags: ", ".join(points.get((row["pk"], kind), ()))
     if key == "tags":
-        return ", ".join(sorted(tags.get(row["pk"], [])))
-    value = row[COLUMNS.get(key, key)]
+        return lambda row, points, tags: ", ".join(sorted(tags.get(row["pk"], ())))
+    field = COLUMNS.get(key, key)
+    if key in ("created_at", "updated_at", "last_contact_at"):
+        return lambda row, points, tags: _moment(row[field], zone)
+    if key == "birthday":
+        return lambda row, points, tags: row[field].isoformat() if row[field] else ""
+    return lambda row, points, tags: "" if row[field] is None else row[field]
+
+
+def _custom(value):
+    return ", ".join(map(str, value)) if isinstance(value, list) else value
+
+
+def _moment(value, zone) -> str:
+    """A moment on the clock of the one exporting, to the minute."""
     if value is None:
         return ""
-    if key in ("created_at", "updated_at", "last_contact_at"):
-        return date_format(value, "Y-m-d H:i")
-    if key == "birthday":
-        return value.isoformat()
-    return value
+    return value.astimezone(zone).strftime("%Y-%m-%d %H:%M")
 
 
 def write(path: Path, fmt: str, lines: Iterator[list], progress=None) -> int:
@@ -152,7 +175,7 @@ def write(path: Path, fmt: str, lines: Iterator[list], progress=None) -> int:
     with path.open("w", newline="", encoding="utf-8-sig") as stream:
         writer = csv.writer(stream)
         for line in lines:
-            writer.writerow([_safe(value) for value in line])
+            writer.writerow(_safe(line))
             count += 1
             if progress and count and count % CHUNK == 0:
                 progress(count)
@@ -173,9 +196,11 @@ def _xlsx_cell(sheet, value, illegal):
     return cell
 
 
-def _safe(value):
-    if isinstance(value, str):
-        return neutral(value)
-    if isinstance(value, bool):
-        return "yes" if value else "no"
-    return value
+def _safe(line: list) -> list:
+    """A CSV line's cells: formulas neutralised, yes/no for booleans."""
+    return [
+        ("'" + value if value[:1] in FORMULA_FIRST else value)
+        if type(value) is str
+        else (("yes" if value else "no") if type(value) is bool else value)
+        for value in line
+    ]

@@ -141,7 +141,7 @@ class Importer:
             return []
         ids = take_ids(self.model, len(rows))
         companies = self._companies(rows) if self.people else {}
-        records, bodies = [], []
+        records = []
         for row, pk in zip(rows, ids, strict=True):
             values = row.values
             record = {k: v for k, v in values.items() if k not in ("company", "note")}
@@ -155,17 +155,10 @@ class Importer:
                 primary_phone=row.phones[0] if row.phones else "",
                 primary_email=row.emails[0] if row.emails else "",
             )
-            company = values.get("company", "") if self.people else ""
             if self.people:
-                record["full_name"] = name = " ".join(
-                    values[p] for p in ("first_name", "middle_name", "last_name") if values.get(p)
-                )
+                record["full_name"] = row.name
+                company = values.get("company")
                 record["company_id"] = companies.get(company.lower()) if company else None
-            else:
-                name = values["name"]
-            points = [("phone", p) for p in row.phones] + [("email", e) for e in row.emails]
-            tags = list(dict.fromkeys(row.tags))
-            bodies.append((pk, search_parts(name, values.get("city", ""), points, tags, company)))
             records.append(record)
         self.tables[self.model].write(records)
         for row, pk in zip(rows, ids, strict=True):
@@ -176,7 +169,7 @@ class Importer:
         self._points(zip(rows, ids, strict=True))
         self._tag(zip(rows, ids, strict=True))
         self._timeline(ids, rows, now)
-        index_new_records(self.kind, bodies)
+        index_new_records(self.kind, [(pk, row.search) for row, pk in zip(rows, ids, strict=True)])
         return [
             {"action": ImportChange.CREATED, "record_id": pk, "row": row.number, "version": 1}
             for row, pk in zip(rows, ids, strict=True)

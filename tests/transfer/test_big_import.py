@@ -137,3 +137,59 @@ def test_a_file_problem_found_by_the_cleaning_process_stops_the_import_with_the_
     assert f"Stopped after row {job.rows_done + 1}" in job.error
     assert "is not in UTF-8" in job.error
     assert Person.objects.count() == job.rows_done
+
+
+def database_url() -> str:
+    """The test database as a URL, for a worker process of its own."""
+    db = connection.settings_dict
+    if connection.vendor == "sqlite":
+        return f"sqlite:///{db['NAME']}"
+    return f"postgres://{db['USER']}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_worker_killed_mid_import_resumes_and_saves_no_row_twice(admin, settings):
+    """A real worker process, killed with SIGKILL in the middle of a file long enough to
+    be cleaned in a process of its own; the import resumed in another adds the rest."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+    from datetime import timedelta
+
+    import time_machine
+    from django.utils import timezone
+
+    from accord.transfer.models import ImportJob
+
+    total = cleaning.PARALLEL_ROWS + 10_000
+    job = upload(admin, rows(total))
+    services.import_start(actor=admin, job=job)
+    env = {**os.environ, "DATABASE_URL": database_url(), "ACCORD_DATA_DIR": str(settings.DATA_DIR),
+           "ACCORD_PHONE_REGION": "RU"}  # fmt: skip
+    code = "import django; django.setup(); from accord.transfer import services; "
+    worker = subprocess.Popen(
+        [sys.executable, "-c", code + f"services.import_run({job.pk})"], env=env
+    )
+    try:
+        deadline = time.monotonic() + 120
+        while ImportJob.objects.get(pk=job.pk).rows_done < 3 * services.BATCH:
+            assert worker.poll() is None, "the worker ended before it could be killed"
+            assert time.monotonic() < deadline
+            time.sleep(0.02)
+    finally:
+        os.kill(worker.pid, signal.SIGKILL)
+        worker.wait()
+    job.refresh_from_db()
+    assert job.status == "running"
+    assert 0 < job.rows_done < total
+    assert Person.objects.count() == job.created == job.rows_done  # whole batches only
+    later = timezone.now() + services.STALE + timedelta(seconds=1)
+    assert services.imports_resume(later) == 1
+    with time_machine.travel(later, tick=False):
+        services.import_run(job.pk)
+    job.refresh_from_db()
+    assert (job.status, job.rows_done, job.created, job.failed) == ("done", total, total, 0)
+    assert Person.objects.count() == total
+    assert Person.objects.values("primary_email").distinct().count() == total
