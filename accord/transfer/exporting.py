@@ -76,17 +76,17 @@ def rows(queryset: QuerySet, kind: str, columns: list[tuple[str, str]]) -> Itera
     plain = [f for f in plain if f not in ("phones", "emails", "tags")]
     if any(key.startswith("cf:") for key in keys):
         plain.append("custom_fields")
+    fields = ["pk", *dict.fromkeys(plain)]
     zone = timezone.get_current_timezone()  # the clock of the one exporting
-    readers = [_reader(key, zone) for key in keys]
+    at = {field: n for n, field in enumerate(fields)}  # each field's place in a row
+    readers = [_reader(key, zone, at) for key in keys]
     yield [label for _key, label in columns]
     last = 0
     while True:
-        chunk = list(
-            queryset.filter(pk__gt=last).order_by("pk").values("pk", *dict.fromkeys(plain))[:CHUNK]
-        )
+        chunk = list(queryset.filter(pk__gt=last).order_by("pk").values_list(*fields)[:CHUNK])
         if not chunk:
             return
-        ids = [row["pk"] for row in chunk]
+        ids = [row[0] for row in chunk]
         points = _points(kind, ids) if {"phones", "emails"} & set(keys) else {}
         tags = _tags(model, kind, ids) if "tags" in keys else {}
         for row in chunk:
@@ -124,23 +124,24 @@ def _tags(model, kind: str, ids: list[int]) -> dict:
     return found
 
 
-def _reader(key: str, zone):
-    """How a column's cell is read from a record's row (with its chunk's points and
-    tags): chosen once per column, not once per cell."""
+def _reader(key: str, zone, at: dict[str, int]):
+    """How a column's cell is read from a record's row (its fields at `at`'s places,
+    the id first; with its chunk's points and tags): chosen once per column, not once
+    per cell."""
     if key.startswith("cf:"):
-        name = key[3:]
-        return lambda row, points, tags: _custom((row["custom_fields"] or {}).get(name, ""))
+        name, place = key[3:], at["custom_fields"]
+        return lambda row, points, tags: _custom((row[place] or {}).get(name, ""))
     if key in ("phones", "emails"):
         kind = key[:-1]
-        return lambda row, points, tags: ", ".join(points.get((row["pk"], kind), ()))
+        return lambda row, points, tags: ", ".join(points.get((row[0], kind), ()))
     if key == "tags":
-        return lambda row, points, tags: ", ".join(sorted(tags.get(row["pk"], ())))
-    field = COLUMNS.get(key, key)
+        return lambda row, points, tags: ", ".join(sorted(tags.get(row[0], ())))
+    place = at[COLUMNS.get(key, key)]
     if key in ("created_at", "updated_at", "last_contact_at"):
-        return lambda row, points, tags: _moment(row[field], zone)
+        return lambda row, points, tags: _moment(row[place], zone)
     if key == "birthday":
-        return lambda row, points, tags: row[field].isoformat() if row[field] else ""
-    return lambda row, points, tags: "" if row[field] is None else row[field]
+        return lambda row, points, tags: row[place].isoformat() if row[place] else ""
+    return lambda row, points, tags: "" if row[place] is None else row[place]
 
 
 def _custom(value):

@@ -81,7 +81,11 @@ class Importer:
                         failures.append(row)
             changes.extend(self._create(new, now))
             counts["created"] += len(new)
-            self.tables[ImportChange].write({"job_id": self.job.pk, **c} for c in changes)
+            self.tables[ImportChange].write_columns(
+                ["job_id", "action", "record_id", "row", "version", "before"],
+                [(self.job.pk, c["action"], c["record_id"], c["row"], c["version"],
+                  c.get("before")) for c in changes],
+            )  # fmt: skip
             ImportFailure.objects.bulk_create(
                 [
                     ImportFailure(
@@ -297,33 +301,31 @@ class Importer:
         rows = []
         for row, pk in pairs:
             listed = [("phone", p) for p in row.phones] + [("email", e) for e in row.emails]
-            for position, (kind, value) in enumerate(dict.fromkeys(listed)):
-                rows.append(
-                    {f"{self.kind}_id": pk, "kind": kind, "value": value,
-                     "position": position}
-                )  # fmt: skip
-        self.tables[ContactPoint].write(rows)
+            rows.extend(
+                (pk, kind, value, position)
+                for position, (kind, value) in enumerate(dict.fromkeys(listed))
+            )
+        names = [f"{self.kind}_id", "kind", "value", "position"]
+        self.tables[ContactPoint].write_columns(names, rows)
 
     def _tag(self, pairs) -> None:
-        through = self.model.tags.through
-        self.tables[through].write(
-            {f"{self.kind}_id": pk, "tag_id": self._tag_id(name)}
-            for row, pk in pairs
-            for name in dict.fromkeys(row.tags)
+        self.tables[self.model.tags.through].write_columns(
+            [f"{self.kind}_id", "tag_id"],
+            [(pk, self._tag_id(name)) for row, pk in pairs for name in dict.fromkeys(row.tags)],
         )
 
     def _timeline(self, ids: list[int], rows: list[Row], now, model=None) -> None:
         """A "created" entry for each new record (with the row's note, if any)."""
         content_type = self._content_type(model or self.model)
-        entry = {"subject_type_id": content_type, "actor_id": self.actor.pk, "occurred_at": now}
+        entry = (content_type, self.actor.pk, now)
         created = {"import_id": self.job.pk, "file": self.job.file_name}
-        self.tables[TimelineEvent].write(
+        self.tables[TimelineEvent].write_columns(
+            ["subject_type_id", "actor_id", "occurred_at", "subject_id", "kind", "data"],
             [
-                *({**entry, "subject_id": pk, "kind": "created", "data": created}
-                  for pk in ids),
-                *({**entry, "subject_id": pk, "kind": "note", "data": {"text": row.note}}
+                *((*entry, pk, "created", created) for pk in ids),
+                *((*entry, pk, "note", {"text": row.note})
                   for pk, row in zip(ids, rows, strict=False) if row.note),
-            ]
+            ],
         )  # fmt: skip
 
     def _content_type(self, model=None) -> int:
