@@ -272,7 +272,8 @@ def restore(path: Path) -> dict:
         if connection.vendor == "sqlite":
             _restore_sqlite(database)
         else:
-            run_pg("pg_restore", "--no-owner", "--exit-on-error", str(database))
+            jobs = f"--jobs={min(4, os.cpu_count() or 1)}"  # tables and indexes side by side
+            run_pg("pg_restore", "--no-owner", "--exit-on-error", jobs, str(database))
         if (work / "files").exists():
             shutil.copytree(work / "files", settings.MEDIA_ROOT, dirs_exist_ok=True)
     tables = {t: k for t, k in app_tables().items() if t in manifest["tables"]}

@@ -1,7 +1,8 @@
-"""The rows of an import: each row checked and turned into a record's values (or a reason
-it cannot be), duplicates found in the database and earlier in the file, and a batch of
-rows written in one transaction with the job's checkpoint, so a batch is either wholly
-saved and counted or not at all."""
+"""Writing an import's cleaned rows (`cleaning.py` makes them): duplicates found in the
+database and earlier in the file, new records written in bulk with ids taken up front
+(their contact points, tags, search entries, timeline and undo log in the same batch),
+and each batch in one transaction with the job's checkpoint, so a batch is either
+wholly saved and counted or not at all."""
 
 import datetime
 
