@@ -7,7 +7,7 @@ VENV := .venv
 ACCORD := $(VENV)/bin/accord
 PYTEST_WORKERS ?= 2
 
-.PHONY: run test install assets test-deps messages lint fmt bench bench-work clean
+.PHONY: run test install assets test-deps messages lint fmt bench bench-work bench-transfer clean
 LANGUAGES := ru he hy
 
 ## run: install everything, load the demo company into an empty database, serve Accord
@@ -78,6 +78,12 @@ bench: install assets
 ## BENCH_SCALE=0.1 for a tenth, BENCH_ARGS as above
 bench-work: install assets
 	$(VENV)/bin/python -m bench.work --scale $(or $(BENCH_SCALE),1) $(BENCH_ARGS)
+
+## bench-transfer: import a CSV of BENCH_ROWS people (1,000,000), then export, back up
+## and restore BENCH_PEOPLE (1,000,000); BENCH_ARGS as above (e.g. --engines sqlite)
+bench-transfer: install assets
+	$(VENV)/bin/python -m bench.imports --rows $(or $(BENCH_ROWS),1000000) $(BENCH_ARGS)
+	$(VENV)/bin/python -m bench.transfer --people $(or $(BENCH_PEOPLE),1000000) $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) node_modules accord/web/static/vendor
