@@ -19,6 +19,16 @@ def fresh_security_policy():
 
 
 @pytest.fixture(autouse=True)
+def default_language():
+    # Django's LocaleMiddleware activates a request's language on the thread and leaves
+    # it (a server's next request sets its own); in tests the next test would inherit it.
+    from django.utils import translation
+
+    yield
+    translation.deactivate()
+
+
+@pytest.fixture(autouse=True)
 def fast_password_hashing(settings):
     # Argon2 is deliberately slow; tests/test_security_settings.py checks production uses it.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
