@@ -60,6 +60,7 @@ INSTALLED_APPS = [
     "accord.work",
     "accord.reports",
     "accord.transfer",
+    "accord.automation",
     "accord.web",
     "accord.api",
 ]

@@ -5,9 +5,11 @@ never model instances, so a handler always reads the current state and a payload
 be queued or sent over the wire unchanged.
 """
 
+import contextvars
 import logging
 from collections import defaultdict
 from collections.abc import Callable
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -19,6 +21,10 @@ logger = logging.getLogger(__name__)
 Handler = Callable[["DomainEvent"], None]
 
 _handlers: dict[str, list[Handler]] = defaultdict(list)
+# What is making the changes now, when it is not a person: an automation run ({"rule",
+# "run", "depth"}). Events emitted meanwhile carry it, so a rule can tell that a rule's
+# change triggered it, and how deep such a chain is.
+_cause: contextvars.ContextVar[dict | None] = contextvars.ContextVar("cause", default=None)
 
 
 @dataclass(frozen=True)
@@ -26,6 +32,17 @@ class DomainEvent:
     name: str
     payload: dict[str, Any]
     occurred_at: Any = field(default_factory=timezone.now)
+    cause: dict | None = None
+
+
+@contextmanager
+def caused_by(cause: dict):
+    """Events emitted inside carry `cause`."""
+    token = _cause.set(cause)
+    try:
+        yield
+    finally:
+        _cause.reset(token)
 
 
 def subscribe(*names: str) -> Callable[[Handler], Handler]:
@@ -53,7 +70,7 @@ def emit(name: str, **payload: Any) -> None:
     back, nothing is announced.
     """
     _check_plain(name, payload)
-    event = DomainEvent(name=name, payload=payload)
+    event = DomainEvent(name=name, payload=payload, cause=_cause.get())
     transaction.on_commit(lambda: _dispatch(event), robust=False)
 
 

@@ -458,6 +458,7 @@ def deal_move(
     if after is not None and after.stage_id != stage.pk:
         after = None
     now = timezone.now()
+    from_stage_id = deal.stage_id
     if stage.pk != deal.stage_id:
         record_move(deal, deal.stage, stage, actor, now)
         deal.stage, deal.stage_entered_at = stage, now
@@ -465,7 +466,8 @@ def deal_move(
     deal.board_rank = rank_between(stage, after)
     deal.version += 1
     deal.save()
-    emit("deal.stage_changed", deal_id=deal.pk, stage_id=stage.pk, actor_id=actor.pk)
+    emit("deal.stage_changed", deal_id=deal.pk, stage_id=stage.pk, from_stage_id=from_stage_id,
+         actor_id=actor.pk)  # fmt: skip
     return deal
 
 

@@ -163,13 +163,14 @@ class Notification(models.Model):
     second pass after downtime, cannot insert the same reminder again."""
 
     REMINDER, OVERDUE, ESCALATION, ASSIGNED = "reminder", "overdue", "escalation", "assigned"
-    LEAD = "lead"
+    LEAD, AUTOMATION = "lead", "automation"
     KINDS = [
         (REMINDER, _("Reminder")),
         (OVERDUE, _("Overdue")),
         (ESCALATION, _("Escalation")),
         (ASSIGNED, _("Assigned to you")),
         (LEAD, _("New lead")),
+        (AUTOMATION, _("Automation")),
     ]
 
     user = models.ForeignKey(

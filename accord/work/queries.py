@@ -206,6 +206,8 @@ def notification_text(notice: Notification) -> str:
         }
     if notice.kind == Notification.LEAD:
         return _("A new lead for you: %(name)s") % {"name": data.get("name", "")}
+    if notice.kind == Notification.AUTOMATION:
+        return data.get("message", "")
     if notice.kind == Notification.ESCALATION:
         return _("%(user)s has not done “%(title)s”, due %(when)s") % {
             "user": data.get("assignee", ""),

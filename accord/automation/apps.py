@@ -1,0 +1,16 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class AutomationConfig(AppConfig):
+    name = "accord.automation"
+    label = "automation"
+    verbose_name = _("Automation")
+
+    def ready(self):
+        from accord.automation import engine
+        from accord.core.events import subscribe
+        from accord.core.periodic import every
+
+        subscribe("*")(engine.on_event)
+        every(engine.tick)

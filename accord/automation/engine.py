@@ -1,0 +1,560 @@
+"""The engine: domain events start runs of the rules whose trigger and conditions match,
+and runs go through their steps — actions, waits, branches — recording each.
+
+A run is a row from its start: its version of the rule, its record, where it is (the
+cursor) and when it goes on (`due_at`). It runs at once, in the process that saw the
+event, until it waits, fails for now (retried with back-off) or ends; the worker's
+scheduler (`tick`) takes up the due ones — after a wait, a retry, or a worker that died
+mid-run (its lease runs out) — so nothing is lost while the worker is down, and a claim
+(a row update only one process wins) keeps each run going in one place at a time.
+
+Guards: changes a run makes carry it as their cause (`accord.core.events.caused_by`),
+so a rule triggered by a rule's change runs one level deeper, and past its `max_depth`
+it is skipped with the reason. A rule that runs on one record more than `flood_limit`
+times in a minute is paused, with a notice to its author.
+"""
+
+import logging
+import time
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from accord.automation import actions as registry
+from accord.automation import conditions, records
+from accord.automation.models import Rule, Run, RunStep
+from accord.core.events import DomainEvent, caused_by
+
+log = logging.getLogger(__name__)
+LEASE = timedelta(minutes=5)  # a run claimed longer ago than this lost its worker
+RETRIES = [timedelta(seconds=30), timedelta(minutes=2), timedelta(minutes=10), timedelta(hours=1)]
+MAX_STEPS = 200  # steps one pass of a run may take (a guard against a wait-less loop)
+POLL = timedelta(minutes=5)  # how often "wait until a condition holds" looks again
+BATCH = 200  # due runs one scheduler pass takes
+
+
+@dataclass(frozen=True)
+class Trigger:
+    label: Any
+    subjects: tuple[str, ...]
+    events: dict[str, str]  # event name -> the payload's key holding the record's id
+
+
+TRIGGERS = {
+    "created": Trigger(
+        gettext_lazy("A record is created"),
+        ("person", "company", "deal", "task"),
+        {
+            "person.created": "person_id",
+            "company.created": "company_id",
+            "deal.created": "deal_id",
+            "task.created": "task_id",
+        },
+    ),
+    "updated": Trigger(
+        gettext_lazy("A record is changed"),
+        ("person", "company", "deal", "task"),
+        {
+            "person.updated": "person_id",
+            "company.updated": "company_id",
+            "deal.updated": "deal_id",
+            "task.updated": "task_id",
+        },
+    ),
+    "stage_entered": Trigger(
+        gettext_lazy("A deal enters a stage"), ("deal",), {"deal.stage_changed": "deal_id"}
+    ),
+    "stage_left": Trigger(
+        gettext_lazy("A deal leaves a stage"), ("deal",), {"deal.stage_changed": "deal_id"}
+    ),
+    "won": Trigger(gettext_lazy("A deal is won"), ("deal",), {"deal.won": "deal_id"}),
+    "lost": Trigger(gettext_lazy("A deal is lost"), ("deal",), {"deal.lost": "deal_id"}),
+    "task_completed": Trigger(
+        gettext_lazy("A task is completed"), ("task",), {"task.completed": "task_id"}
+    ),
+    "task_overdue": Trigger(
+        gettext_lazy("A task becomes overdue"), ("task",), {"task.overdue": "task_id"}
+    ),
+    "manual": Trigger(gettext_lazy("By hand, on a record"), ("person", "company", "deal"), {}),
+}
+EVENTS: dict[str, list[tuple[str, str, str]]] = {}  # event -> [(trigger, subject, id key)]
+for _key, _trigger in TRIGGERS.items():
+    for _event, _id_key in _trigger.events.items():
+        EVENTS.setdefault(_event, []).append((_key, _event.split(".")[0], _id_key))
+
+
+def on_event(event: DomainEvent) -> None:
+    """Start the runs an event calls for (subscribed to every event)."""
+    matches = EVENTS.get(event.name)
+    if not matches:
+        return
+    rules = list(
+        Rule.objects.filter(
+            enabled=True,
+            broken="",
+            paused_at=None,
+            trigger__in={trigger for trigger, _subject, _key in matches},
+            subject__in={subject for _trigger, subject, _key in matches},
+        ).select_related("created_by")
+    )
+    if not rules:
+        return
+    started = []
+    for trigger, subject, id_key in matches:
+        record_id = event.payload.get(id_key)
+        chosen = [r for r in rules if r.trigger == trigger and r.subject == subject]
+        chosen = [r for r in chosen if _options_match(r, event.payload)]
+        if record_id is None or not chosen:
+            continue
+        view = records.view(subject, record_id)
+        if view is None:
+            continue
+        for rule in chosen:
+            run = start(
+                rule,
+                event.name,
+                subject,
+                record_id,
+                view,
+                cause=event.cause,
+                context={"event": event.name, "payload": event.payload},
+            )
+            if run is not None and run.status == Run.QUEUED:
+                started.append(run.pk)
+    for run_id in started:
+        execute(run_id)
+
+
+def _options_match(rule: Rule, payload: dict) -> bool:
+    options = rule.trigger_options or {}
+    if rule.trigger in ("stage_entered", "stage_left"):
+        entered, left = payload.get("stage_id"), payload.get("from_stage_id")
+        if entered == left:
+            return False  # a card reordered in its column
+        stage = options.get("stage")
+        moved = entered if rule.trigger == "stage_entered" else left
+        return not stage or str(stage) == str(moved)
+    if rule.trigger == "updated" and options.get("field"):
+        return options["field"] in (payload.get("fields") or [])
+    return True
+
+
+def start(
+    rule: Rule,
+    event: str,
+    subject: str,
+    record_id: int | None,
+    view: dict,
+    *,
+    cause: dict | None = None,
+    context: dict | None = None,
+    dry_run: bool = False,
+    dedupe_key: str = "",
+) -> Run | None:
+    """A run of the rule on the record when its conditions hold (else None): queued to go,
+    or skipped with the reason when a guard stops it."""
+    if not dry_run and not conditions.holds(rule.conditions, view):
+        return None
+    now = timezone.now()
+    depth = (cause or {}).get("depth", -1) + 1 if cause else 0
+    version = rule.versions.order_by("-number").first()
+    if version is None:
+        return None
+    run = Run(
+        rule=rule,
+        version=version,
+        event=event,
+        subject_type=subject,
+        subject_id=record_id,
+        depth=depth,
+        cursor=[0],
+        context=context or {},
+        dry_run=dry_run,
+        due_at=now,
+        dedupe_key=dedupe_key,
+    )
+    if depth > rule.max_depth:
+        run.status, run.finished_at = Run.SKIPPED, now
+        run.reason = _(
+            "Stopped: rules triggering rules %(depth)s deep (this rule allows %(max)s)."
+        ) % {"depth": depth, "max": rule.max_depth}
+    elif not dry_run and record_id is not None and _flooded(rule, subject, record_id, now):
+        return None
+    with transaction.atomic():
+        if dedupe_key and Run.objects.filter(rule=rule, dedupe_key=dedupe_key).exists():
+            return None
+        run.save()
+    return run
+
+
+def _flooded(rule: Rule, subject: str, record_id: int, now: datetime) -> bool:
+    """Past its flood limit on this record: the rule is paused and its author told."""
+    recent = Run.objects.filter(
+        rule=rule,
+        subject_type=subject,
+        subject_id=record_id,
+        created_at__gte=now - timedelta(minutes=1),
+    ).count()
+    if recent < rule.flood_limit:
+        return False
+    from accord.work.models import Notification
+    from accord.work.services import notify
+
+    reason = _("Paused: it ran %(count)s times in a minute on one record (%(subject)s %(id)s).") % {
+        "count": recent,
+        "subject": subject,
+        "id": record_id,
+    }
+    with transaction.atomic():
+        paused = Rule.objects.filter(pk=rule.pk, paused_at=None).update(
+            paused_at=now, paused_reason=reason
+        )
+        if paused:
+            notify(
+                rule.created_by,
+                Notification.AUTOMATION,
+                f"automation-paused:{rule.pk}:{now:%s}",
+                message=_("The rule “%(rule)s” is paused. %(reason)s")
+                % {"rule": rule.name, "reason": reason},
+                rule=rule.name,
+            )
+    return True
+
+
+# --- going through a run ---------------------------------------------------------------
+
+
+def at(actions: list, cursor: list) -> dict | None:
+    """The step the cursor points at ([2] or [1, "then", 0]), None past the end."""
+    steps, item = actions, None
+    for part in cursor:
+        if isinstance(part, int):
+            if not isinstance(steps, list) or part >= len(steps):
+                return None
+            item = steps[part]
+        else:
+            steps = (item or {}).get(part) or []
+    return item
+
+
+def advance(actions: list, cursor: list) -> list:
+    """The cursor of the step after: the next in its list, or after the branch it is in."""
+    cursor = [*cursor[:-1], cursor[-1] + 1]
+    while len(cursor) > 1 and at(actions, cursor) is None:
+        cursor = [*cursor[:-3], cursor[-3] + 1]
+    return cursor
+
+
+def claim(run_id: int, now: datetime) -> Run | None:
+    """Take a due run for this process: only one process's update wins."""
+    free = Q(claimed_until=None) | Q(claimed_until__lt=now)
+    taken = Run.objects.filter(
+        free, pk=run_id, status__in=[Run.QUEUED, Run.WAITING, Run.RUNNING], due_at__lte=now
+    ).update(status=Run.RUNNING, claimed_until=now + LEASE)
+    if not taken:
+        return None
+    run = Run.objects.select_related("rule__created_by", "version").get(pk=run_id)
+    if run.started_at is None:
+        Run.objects.filter(pk=run.pk).update(started_at=now)
+        run.started_at = now
+    return run
+
+
+def execute(run_id: int, now: datetime | None = None) -> Run | None:
+    """Go through a run's steps from its cursor until it waits, fails for now or ends."""
+    now = now or timezone.now()
+    run = claim(run_id, now)
+    if run is None:
+        return None
+    definition = run.version.definition
+    steps = definition.get("actions") or []
+    made = dict(run.context.get("made") or {})
+    for _count in range(MAX_STEPS):
+        item = at(steps, run.cursor)
+        if item is None:
+            return _finish(run, Run.DONE, now, made=made)
+        view = records.view(run.subject_type, run.subject_id) if run.subject_id else {}
+        if view is None:
+            return _finish(run, Run.SKIPPED, now, reason=_("The record is gone."), made=made)
+        path = ".".join(str(part) for part in run.cursor)
+        kind = item.get("type", "")
+        if kind == "branch":
+            yes = conditions.holds(item.get("if"), view)
+            _log(
+                run,
+                path,
+                kind,
+                RunStep.DONE,
+                _("Yes: the first way") if yes else _("No: the other way"),
+            )
+            run.cursor = [*run.cursor, "then" if yes else "else", 0]
+            if at(steps, run.cursor) is None:
+                run.cursor = advance(steps, run.cursor[:-2])
+            continue
+        if kind == "wait":
+            outcome = _wait(run, item, view, now, path)
+            if outcome == "wait":
+                return run
+            if outcome == "timeout" and item.get("timeout_steps"):
+                run.cursor = [*run.cursor, "timeout_steps", 0]
+                continue
+            run.cursor = advance(steps, run.cursor)
+            continue
+        outcome = _act(run, item, view, now, path, made)
+        if outcome != "done":
+            return run
+        run.cursor = advance(steps, run.cursor)
+        run.attempts = 0
+        Run.objects.filter(pk=run.pk).update(
+            cursor=run.cursor, attempts=0, context={**run.context, "made": made}
+        )
+    return _finish(
+        run,
+        Run.FAILED,
+        now,
+        error=_("More than %(count)s steps in one go.") % {"count": MAX_STEPS},
+        made=made,
+    )
+
+
+def _act(run: Run, item: dict, view: dict, now: datetime, path: str, made: dict) -> str:
+    """Do one action; "done", or the run is left failed or due for a retry."""
+    action = registry.ACTIONS.get(item.get("type", ""))
+    started = time.perf_counter()
+    if action is None:
+        error = _("Unknown action %(action)s.") % {"action": item.get("type")}
+        _log(run, path, item.get("type", ""), RunStep.FAILED, "", error)
+        _finish(run, Run.FAILED, now, error=error, made=made)
+        return "failed"
+    step = registry.Step(
+        subject=run.subject_type,
+        record_id=run.subject_id,
+        view=view,
+        actor=run.rule.created_by,
+        now=now,
+        rule_name=run.rule.name,
+        dry_run=run.dry_run,
+        made={**made, "run_id": run.pk, "path": path},
+    )
+    try:
+        with (
+            transaction.atomic(),
+            caused_by({"rule": run.rule_id, "run": run.pk, "depth": run.depth}),
+        ):
+            message = action.run(step, item.get("params") or {})
+            took = int((time.perf_counter() - started) * 1000)
+            status = RunStep.DRY if run.dry_run else RunStep.DONE
+            _log(run, path, action.kind, status, message, attempt=run.attempts + 1, took=took)
+            if not run.dry_run:
+                _on_timeline(run, message)
+    except registry.ActionError as error:
+        return _failed(run, path, action.kind, str(error), now, made, final=error.final)
+    except (ValidationError, PermissionDenied) as error:
+        return _failed(run, path, action.kind, _plain_error(error), now, made, final=True)
+    except Exception as error:  # a broken step must not stop the worker: retried, logged
+        log.exception("automation run %s step %s failed", run.pk, path)
+        return _failed(run, path, action.kind, f"{type(error).__name__}: {error}", now, made)
+    made.update({k: v for k, v in step.made.items() if k not in ("run_id", "path")})
+    return "done"
+
+
+def _failed(run, path, kind, error, now, made, *, final=False) -> str:
+    attempts = run.attempts + 1
+    _log(run, path, kind, RunStep.FAILED, "", error, attempt=attempts)
+    if final or attempts > len(RETRIES) or run.dry_run:
+        _finish(run, Run.FAILED, now, error=error, made=made)
+        if not run.dry_run:
+            _tell_author(run, error)
+        return "failed"
+    Run.objects.filter(pk=run.pk).update(
+        status=Run.QUEUED,
+        attempts=attempts,
+        due_at=now + RETRIES[attempts - 1],
+        claimed_until=None,
+        error=error,
+        context={**run.context, "made": made},
+    )
+    return "retry"
+
+
+def _wait(run: Run, item: dict, view: dict, now: datetime, path: str) -> str:
+    """ "wait" (the run sleeps until its due time), "go" or "timeout"."""
+    params = item.get("params") or {}
+    if run.dry_run:
+        _log(run, path, "wait", RunStep.DRY, _describe_wait(params))
+        return "go"
+    started = run.wait_started_at
+    if started is None:
+        started = now
+        wake = _wake(params, view, now)
+        if params.get("until") and conditions.holds(params["until"], view):
+            _log(run, path, "wait", RunStep.DONE, _("The condition holds already"))
+            return "go"
+        if wake is not None and wake <= now:
+            _log(run, path, "wait", RunStep.DONE, _("The time has come already"))
+            return "go"
+        _log(run, path, "wait", RunStep.WAITING, _describe_wait(params))
+        return _sleep(run, started, wake or now + POLL, params, now)
+    if params.get("until"):
+        if conditions.holds(params["until"], view):
+            return _woke(run, path, _("The condition holds"))
+        deadline = _deadline(params, started)
+        if deadline is not None and now >= deadline:
+            return _woke(run, path, _("Timed out: the condition did not hold"), "timeout")
+        return _sleep(run, started, now + POLL, params, now)
+    return _woke(run, path, _("Waited"))
+
+
+def _wake(params: dict, view: dict, now: datetime) -> datetime | None:
+    if params.get("until"):
+        return None
+    if params.get("until_field"):
+        value = conditions.read(view, params["until_field"])
+        try:
+            moment = datetime.fromisoformat(str(value))
+        except ValueError:
+            return now
+        return moment if timezone.is_aware(moment) else timezone.make_aware(moment)
+    return registry.later(now, params.get("amount", 0), params.get("unit", "minutes"))
+
+
+def _deadline(params: dict, started: datetime) -> datetime | None:
+    timeout = params.get("timeout") or {}
+    if not timeout.get("amount"):
+        return None
+    return registry.later(started, timeout["amount"], timeout.get("unit", "hours"))
+
+
+def _sleep(run: Run, started: datetime, wake: datetime, params: dict, now: datetime) -> str:
+    deadline = _deadline(params, started) if params.get("until") else None
+    if deadline is not None:
+        wake = min(wake, deadline)
+    Run.objects.filter(pk=run.pk).update(
+        status=Run.WAITING,
+        due_at=wake,
+        wait_started_at=started,
+        claimed_until=None,
+        cursor=run.cursor,
+    )
+    run.status = Run.WAITING
+    return "wait"
+
+
+def _woke(run: Run, path: str, message: str, outcome: str = "go") -> str:
+    _log(run, path, "wait", RunStep.DONE, message)
+    run.wait_started_at = None
+    Run.objects.filter(pk=run.pk).update(wait_started_at=None)
+    return outcome
+
+
+def _describe_wait(params: dict) -> str:
+    if params.get("until"):
+        return _("Waiting until the condition holds")
+    if params.get("until_field"):
+        return _("Waiting until %(field)s") % {"field": params["until_field"]}
+    return _("Waiting %(amount)s %(unit)s") % {
+        "amount": params.get("amount", 0),
+        "unit": UNIT_NAMES.get(params.get("unit"), ""),
+    }
+
+
+UNIT_NAMES = {
+    "minutes": gettext_lazy("minutes"),
+    "hours": gettext_lazy("hours"),
+    "days": gettext_lazy("days"),
+    "working_days": gettext_lazy("working days"),
+}
+
+
+def _finish(
+    run: Run,
+    status: str,
+    now: datetime,
+    *,
+    error: str = "",
+    reason: str = "",
+    made: dict | None = None,
+) -> Run:
+    Run.objects.filter(pk=run.pk).update(
+        status=status,
+        finished_at=timezone.now(),
+        claimed_until=None,
+        due_at=None,
+        error=error,
+        reason=reason,
+        cursor=run.cursor,
+        context={**run.context, "made": made or {}},
+    )
+    run.status, run.error, run.reason = status, error, reason
+    return run
+
+
+def _log(run, path, action, status, message, error="", *, attempt=1, took=0) -> None:
+    RunStep.objects.create(
+        run=run,
+        path=path,
+        action=action,
+        status=status,
+        message=message[:2000],
+        error=error[:2000],
+        attempt=attempt,
+        duration_ms=took,
+    )
+
+
+def _on_timeline(run: Run, message: str) -> None:
+    from accord.core.timeline import timeline_record
+
+    record = records.model_of(run.subject_type).objects.filter(pk=run.subject_id).first()
+    if record is not None:
+        timeline_record(
+            subject=record,
+            kind="automation",
+            data={"rule": run.rule.name, "rule_id": run.rule_id, "message": message},
+        )
+
+
+def _tell_author(run: Run, error: str) -> None:
+    from accord.work.models import Notification
+    from accord.work.services import notify
+
+    notify(
+        run.rule.created_by,
+        Notification.AUTOMATION,
+        f"automation-failed:{run.pk}",
+        message=_("The rule “%(rule)s” failed: %(error)s")
+        % {"rule": run.rule.name, "error": error},
+        rule=run.rule.name,
+    )
+
+
+def _plain_error(error: Exception) -> str:
+    if isinstance(error, ValidationError):
+        return " ".join(str(message) for message in error.messages)
+    return str(error)
+
+
+# --- the scheduler ---------------------------------------------------------------------
+
+
+def tick(now: datetime) -> int:
+    """The worker's pass: go on with every due run (after a wait, a retry, or a worker
+    that died mid-run); answers how many were taken."""
+    due = list(
+        Run.objects.filter(status__in=[Run.QUEUED, Run.WAITING, Run.RUNNING], due_at__lte=now)
+        .filter(Q(claimed_until=None) | Q(claimed_until__lt=now))
+        .order_by("due_at")
+        .values_list("pk", flat=True)[:BATCH]
+    )
+    taken = 0
+    for run_id in due:
+        if execute(run_id, now) is not None:
+            taken += 1
+    return taken

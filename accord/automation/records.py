@@ -1,0 +1,215 @@
+"""What a rule sees of a record: plain values only (text, numbers, lists), read fresh
+when a run starts or a step needs them. Conditions compare them and templates show them
+(`{{ deal.amount }}`, `{{ client.first_name }}`); no model instance ever reaches a
+template, so a template reaches nothing beyond these fields."""
+
+from typing import Any
+
+from django.utils.translation import gettext_lazy as _
+
+# The fields a condition can name, per record, with their labels and kinds (for the
+# rule screen and for checking a rule when it is saved).
+CLIENT_FIELDS = [
+    ("name", _("Name"), "text"),
+    ("email", _("E-mail"), "text"),
+    ("phone", _("Phone"), "text"),
+    ("city", _("City"), "text"),
+    ("country", _("Country"), "text"),
+    ("source", _("Source"), "text"),
+    ("kind", _("Kind"), "text"),
+    ("tags", _("Tags"), "list"),
+    ("owner", _("Owner (e-mail)"), "text"),
+    ("owner_team", _("Owner's team"), "text"),
+]
+PERSON_FIELDS = [
+    ("first_name", _("First name"), "text"),
+    ("last_name", _("Last name"), "text"),
+    *CLIENT_FIELDS,
+    ("company", _("Company"), "text"),
+    ("birthday", _("Birthday"), "date"),
+    ("gender", _("Gender"), "text"),
+    ("marketing_consent", _("Agrees to marketing"), "boolean"),
+]
+COMPANY_FIELDS = [*CLIENT_FIELDS, ("website", _("Website"), "text")]
+DEAL_FIELDS = [
+    ("title", _("Title"), "text"),
+    ("amount", _("Amount"), "number"),
+    ("currency", _("Currency"), "text"),
+    ("status", _("Status"), "text"),
+    ("stage", _("Stage"), "text"),
+    ("pipeline", _("Pipeline"), "text"),
+    ("source", _("Source"), "text"),
+    ("tags", _("Tags"), "list"),
+    ("owner", _("Owner (e-mail)"), "text"),
+    ("owner_team", _("Owner's team"), "text"),
+    ("expected_close_date", _("Expected close"), "date"),
+]
+TASK_FIELDS = [
+    ("title", _("Title"), "text"),
+    ("kind", _("Kind"), "text"),
+    ("status", _("Status"), "text"),
+    ("assignee", _("Assignee (e-mail)"), "text"),
+    ("due_at", _("Due"), "date"),
+]
+FIELDS = {
+    "person": PERSON_FIELDS,
+    "company": COMPANY_FIELDS,
+    "deal": DEAL_FIELDS,
+    "task": TASK_FIELDS,
+}
+# What else a record's view holds, by name in conditions and templates.
+RELATED = {
+    "person": ["client"],
+    "company": ["client"],
+    "deal": ["client"],
+    "task": ["deal", "client"],
+}
+
+
+def model_of(subject: str):
+    from accord.contacts.models import Company, Person
+    from accord.sales.models import Deal
+    from accord.work.models import Task
+
+    return {"person": Person, "company": Company, "deal": Deal, "task": Task}[subject]
+
+
+def view(subject: str, record_id: int | None) -> dict[str, Any] | None:
+    """{"person": {...}, "client": {...}, "owner": {...}} and so on for one record, or
+    None when it is gone."""
+    if record_id is None:
+        return {}
+    builder = {"person": _person, "company": _company, "deal": _deal, "task": _task}[subject]
+    record = _load(subject, record_id)
+    if record is None:
+        return None
+    return builder(record)
+
+
+def _load(subject: str, record_id: int):
+    model = model_of(subject)
+    related = {
+        "person": ["owner__team", "company"],
+        "company": ["owner__team"],
+        "deal": ["owner__team", "stage", "pipeline", "person__owner", "company__owner"],
+        "task": ["assignee", "deal", "person", "company"],
+    }[subject]
+    queryset = model.objects.select_related(*related)
+    if subject in ("person", "company"):
+        queryset = queryset.filter(erased_at=None)
+    return queryset.filter(pk=record_id).first()
+
+
+def _user(user) -> dict[str, Any]:
+    if user is None:
+        return {"id": None, "email": "", "name": "", "team": ""}
+    team = user.team.name if user.team_id else ""
+    return {"id": user.pk, "email": user.email, "name": user.full_name or user.email, "team": team}
+
+
+def _tags(record) -> list[str]:
+    return sorted(tag.name for tag in record.tags.all())
+
+
+def _client_values(record) -> dict[str, Any]:
+    owner = _user(record.owner)
+    return {
+        "id": record.pk,
+        "type": "person" if hasattr(record, "first_name") else "company",
+        "name": str(record),
+        "email": record.primary_email,
+        "phone": record.primary_phone,
+        "city": record.city,
+        "country": record.country,
+        "source": record.source,
+        "kind": record.kind,
+        "tags": _tags(record),
+        "owner": owner["email"],
+        "owner_name": owner["name"],
+        "owner_team": owner["team"],
+        "custom": dict(record.custom_fields or {}),
+    }
+
+
+def _client(record) -> dict[str, Any]:
+    """A person's or a company's own values."""
+    if record is None:
+        return {}
+    return _person_values(record) if hasattr(record, "first_name") else _company_values(record)
+
+
+def _person_values(person) -> dict[str, Any]:
+    values = _client_values(person)
+    values.update(
+        first_name=person.first_name,
+        last_name=person.last_name,
+        middle_name=person.middle_name,
+        company=person.company.name if person.company_id else "",
+        birthday=person.birthday.isoformat() if person.birthday else "",
+        gender=person.gender,
+        marketing_consent=person.marketing_consent,
+    )
+    return values
+
+
+def _company_values(company) -> dict[str, Any]:
+    values = _client_values(company)
+    values["website"] = company.website
+    return values
+
+
+def _person(person) -> dict[str, Any]:
+    values = _person_values(person)
+    return {"person": values, "client": values, "record": values, "owner": _user(person.owner)}
+
+
+def _company(company) -> dict[str, Any]:
+    values = _company_values(company)
+    return {"company": values, "client": values, "record": values, "owner": _user(company.owner)}
+
+
+def _deal_values(deal) -> dict[str, Any]:
+    owner = _user(deal.owner)
+    return {
+        "id": deal.pk,
+        "title": deal.title,
+        "amount": str(deal.amount),
+        "currency": deal.currency,
+        "status": deal.status,
+        "stage": deal.stage.name,
+        "stage_id": deal.stage_id,
+        "pipeline": deal.pipeline.name,
+        "pipeline_id": deal.pipeline_id,
+        "source": deal.source,
+        "tags": _tags(deal),
+        "owner": owner["email"],
+        "owner_name": owner["name"],
+        "owner_team": owner["team"],
+        "expected_close_date": (
+            deal.expected_close_date.isoformat() if deal.expected_close_date else ""
+        ),
+        "custom": dict(deal.custom_fields or {}),
+    }
+
+
+def _deal(deal) -> dict[str, Any]:
+    values = _deal_values(deal)
+    result = {"deal": values, "record": values, "owner": _user(deal.owner)}
+    result["client"] = _client(deal.person or deal.company)
+    return result
+
+
+def _task(task) -> dict[str, Any]:
+    values = {
+        "id": task.pk,
+        "title": task.title,
+        "kind": task.kind,
+        "status": task.status,
+        "assignee": task.assignee.email,
+        "assignee_name": task.assignee.full_name or task.assignee.email,
+        "due_at": task.due_at.isoformat(),
+    }
+    result = {"task": values, "record": values, "owner": _user(task.assignee)}
+    result["deal"] = _deal_values(task.deal) if task.deal_id else {}
+    result["client"] = _client(task.person or task.company)
+    return result
