@@ -23,6 +23,7 @@ urlpatterns = [
     path("", include("accord.sales.urls")),
     path("", include("accord.work.urls")),
     path("", include("accord.reports.urls")),
+    path("", include("accord.automation.urls")),
     path("healthz", web.healthz, name="healthz"),
     path("api/v1/", api.urls),
     re_path(r"^api/(?P<rest>.*)$", api_not_found),

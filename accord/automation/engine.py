@@ -459,18 +459,11 @@ def _describe_wait(params: dict) -> str:
         return _("Waiting until the condition holds")
     if params.get("until_field"):
         return _("Waiting until %(field)s") % {"field": params["until_field"]}
-    return _("Waiting %(amount)s %(unit)s") % {
-        "amount": params.get("amount", 0),
-        "unit": UNIT_NAMES.get(params.get("unit"), ""),
+    from accord.automation.describe import duration
+
+    return _("Waiting %(time)s") % {
+        "time": duration(params.get("amount", 0), params.get("unit", "minutes"))
     }
-
-
-UNIT_NAMES = {
-    "minutes": gettext_lazy("minutes"),
-    "hours": gettext_lazy("hours"),
-    "days": gettext_lazy("days"),
-    "working_days": gettext_lazy("working days"),
-}
 
 
 def _finish(

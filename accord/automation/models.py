@@ -175,3 +175,8 @@ class RunStep(models.Model):
 
     def __str__(self) -> str:
         return f"{self.run_id}:{self.path}"
+
+    @property
+    def number(self) -> str:
+        """ "2.1" for the path "1.timeout_steps.0": as the rule's steps are numbered."""
+        return ".".join(str(int(part) + 1) for part in self.path.split(".") if part.isdigit())

@@ -159,24 +159,23 @@ def rule_save(*, actor: User, data: dict, rule: Rule | None = None) -> Rule:
     return rule
 
 
-@transaction.atomic
 def rule_enable(*, actor: User, rule: Rule, enabled: bool) -> Rule:
-    """Turn a rule on (which also resumes it after the flood guard paused it) or off."""
+    """Turn a rule on (which also resumes it after the flood guard paused it) or off. A
+    rule that names something gone is not turned on: it is flagged broken, with why."""
     require_automation(actor)
-    rule = Rule.objects.select_for_update().get(pk=rule.pk)
     if enabled:
         found = problems(rule.definition())
         if found:
-            rule.broken = " ".join(item for items in found.values() for item in items)
-            rule.save(update_fields=["broken"])
-            raise ValidationError(
-                {"enabled": [_("The rule cannot run: %(why)s") % {"why": rule.broken}]}
-            )
-    rule.enabled, rule.broken = enabled, ""
-    if enabled:
-        rule.paused_at, rule.paused_reason = None, ""
-    rule.save(update_fields=["enabled", "broken", "paused_at", "paused_reason"])
-    emit("rule.enabled" if enabled else "rule.disabled", rule_id=rule.pk, actor_id=actor.pk)
+            why = " ".join(item for items in found.values() for item in items)
+            Rule.objects.filter(pk=rule.pk).update(broken=why)
+            raise ValidationError({"enabled": [_("The rule cannot run: %(why)s") % {"why": why}]})
+    with transaction.atomic():
+        rule = Rule.objects.select_for_update().get(pk=rule.pk)
+        rule.enabled, rule.broken = enabled, ""
+        if enabled:
+            rule.paused_at, rule.paused_reason = None, ""
+        rule.save(update_fields=["enabled", "broken", "paused_at", "paused_reason"])
+        emit("rule.enabled" if enabled else "rule.disabled", rule_id=rule.pk, actor_id=actor.pk)
     return rule
 
 

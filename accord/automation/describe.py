@@ -1,0 +1,181 @@
+"""A rule in words, for its screens: "When a deal is created, if its amount is at least
+1000: create the task “Call …” for the owner, due in 15 minutes; wait 2 hours; …"."""
+
+from dataclasses import dataclass, field
+
+from django.utils.translation import gettext as _
+
+from accord.automation import actions as registry
+from accord.automation import conditions, engine, records
+from accord.automation.models import Rule
+
+
+@dataclass
+class StepLine:
+    number: str
+    text: str
+    inner: list = field(default_factory=list)  # [(heading, [StepLine])] of a branch or wait
+
+
+def rule_summary(rule: Rule) -> dict:
+    subject = dict(Rule.SUBJECTS).get(rule.subject, rule.subject)
+    trigger = engine.TRIGGERS.get(rule.trigger)
+    return {
+        "rule": rule,
+        "subject": subject,
+        "trigger": str(trigger.label) if trigger else rule.trigger,
+        "trigger_detail": _trigger_detail(rule),
+        "conditions": condition_text(rule.conditions, rule.subject),
+        "state": _state(rule),
+    }
+
+
+def _state(rule: Rule) -> tuple[str, str]:
+    """(word, badge class) of where the rule stands."""
+    if rule.broken:
+        return _("Broken"), "badge-danger"
+    if rule.paused_at:
+        return _("Paused"), "badge-warning"
+    if rule.enabled:
+        return _("On"), "badge-success"
+    return _("Off"), ""
+
+
+def _trigger_detail(rule: Rule) -> str:
+    options = rule.trigger_options or {}
+    if rule.trigger in ("stage_entered", "stage_left") and options.get("stage"):
+        from accord.sales.models import Stage
+
+        stage = Stage.objects.filter(pk=options["stage"]).select_related("pipeline").first()
+        return f"{stage.pipeline.name} · {stage.name}" if stage else _("a stage that is gone")
+    if rule.trigger == "updated" and options.get("field"):
+        return _("the field %(field)s") % {"field": options["field"]}
+    return ""
+
+
+def _field_label(path: str, subject: str) -> str:
+    part, _dot, name = path.partition(".")
+    source = {"client": "person", "record": subject}.get(part, part)
+    labels = {key: str(label) for key, label, _kind in records.FIELDS.get(source, [])}
+    parts = {
+        "deal": _("deal"),
+        "client": _("client"),
+        "task": _("task"),
+        "person": _("person"),
+        "company": _("company"),
+        "record": _("record"),
+        "owner": _("owner"),
+    }
+    if name.startswith("custom."):
+        return f"{parts.get(part, part)} · {name[7:]}"
+    return f"{parts.get(part, part)} · {labels.get(name, name).lower()}"
+
+
+def condition_text(group: dict | None, subject: str) -> str:
+    if not group or not group.get("items"):
+        return ""
+    joiner = _(" and ") if group.get("match", "all") == "all" else _(" or ")
+    parts = []
+    for item in group["items"]:
+        if "items" in item:
+            parts.append(f"({condition_text(item, subject)})")
+            continue
+        op = str(conditions.OPERATORS.get(item.get("op"), item.get("op")))
+        value = "" if item.get("op") in conditions.NO_VALUE else f" “{item.get('value')}”"
+        parts.append(f"{_field_label(item.get('field', ''), subject)} {op}{value}")
+    return joiner.join(parts)
+
+
+def _who(who: dict) -> str:
+    to = (who or {}).get("to", "owner")
+    if to == "user":
+        return who.get("user", "")
+    if to == "role":
+        return _("a %(role)s in the owner's team") % {"role": who.get("role", "")}
+    if to == "head":
+        return _("the head of the owner's team")
+    return _("the owner")
+
+
+def _duration(value: dict) -> str:
+    return duration((value or {}).get("amount", 0), (value or {}).get("unit", "minutes"))
+
+
+def duration(amount, unit: str) -> str:
+    """ "15 minutes", "1 hour", "3 working days"."""
+    from django.utils.translation import ngettext
+
+    amount = int(amount or 0)
+    texts = {
+        "minutes": ngettext("%(n)s minute", "%(n)s minutes", amount),
+        "hours": ngettext("%(n)s hour", "%(n)s hours", amount),
+        "days": ngettext("%(n)s day", "%(n)s days", amount),
+        "working_days": ngettext("%(n)s working day", "%(n)s working days", amount),
+    }
+    return texts.get(unit, texts["minutes"]) % {"n": amount}
+
+
+def step_text(step: dict, subject: str) -> str:
+    kind, params = step.get("type"), step.get("params") or {}
+    if kind == "create_task":
+        return _("Create the task “%(title)s” for %(who)s, due in %(due)s") % {
+            "title": params.get("title", ""),
+            "who": _who(params.get("assignee", {})),
+            "due": _duration(params.get("due_in", {})),
+        }
+    if kind == "assign_owner":
+        return _("Give the record to %(who)s") % {"who": _who(params.get("owner", {}))}
+    if kind == "change_field":
+        return _("Set %(field)s to “%(value)s”") % {
+            "field": params.get("field", ""),
+            "value": params.get("value", ""),
+        }
+    if kind == "move_stage":
+        from accord.sales.models import Stage
+
+        stage = Stage.objects.filter(pk=params.get("stage") or 0).first()
+        return _("Move the deal to %(stage)s") % {"stage": stage.name if stage else "?"}
+    if kind == "add_tag":
+        return _("Add the tag %(tag)s") % {"tag": params.get("tag", "")}
+    if kind == "notify":
+        return _("Tell %(who)s: “%(message)s”") % {
+            "who": _who(params.get("to", {})),
+            "message": params.get("message", ""),
+        }
+    if kind == "send_email":
+        return _("E-mail the client “%(subject)s”") % {"subject": params.get("subject", "")}
+    if kind == "wait":
+        if params.get("until"):
+            text = _("Wait until %(condition)s") % {
+                "condition": condition_text(params["until"], subject)
+            }
+            if (params.get("timeout") or {}).get("amount"):
+                text += _(", at most %(time)s") % {"time": _duration(params["timeout"])}
+            return text
+        if params.get("until_field"):
+            return _("Wait until %(field)s") % {
+                "field": _field_label(params["until_field"], subject)
+            }
+        return _("Wait %(time)s") % {"time": _duration(params)}
+    if kind == "branch":
+        return _("If %(condition)s") % {"condition": condition_text(step.get("if"), subject)}
+    action = registry.ACTIONS.get(kind or "")
+    return str(action.label) if action else _("Unknown action %(action)s") % {"action": kind}
+
+
+def steps(items: list, subject: str, prefix: str = "") -> list[StepLine]:
+    lines = []
+    for n, step in enumerate(items or [], start=1):
+        number = f"{prefix}{n}"
+        line = StepLine(number=number, text=step_text(step, subject))
+        if step.get("type") == "branch":
+            line.inner = [
+                (_("Then"), steps(step.get("then") or [], subject, f"{number}.")),
+                (_("Otherwise"), steps(step.get("else") or [], subject, f"{number}.")),
+            ]
+        elif step.get("type") == "wait" and step.get("timeout_steps"):
+            line.inner = [
+                (_("If the time runs out"), steps(step["timeout_steps"], subject, f"{number}."))
+            ]
+        lines.append(line)
+    return lines
