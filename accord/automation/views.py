@@ -7,10 +7,24 @@ from django.core.exceptions import ValidationError
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
 from django.views.decorators.http import require_POST
 
-from accord.automation import describe, queries, services
+from accord.automation import describe, editor, engine, queries, services
 from accord.automation.models import Rule
+
+UNIT_LABELS = {
+    "minutes": _lazy("minutes"),
+    "hours": _lazy("hours"),
+    "days": _lazy("days"),
+    "working_days": _lazy("working days"),
+}
+WHO = [
+    ("owner", _lazy("the owner")),
+    ("user", _lazy("a user…")),
+    ("role", _lazy("a role in the owner's team…")),
+    ("head", _lazy("the head of the owner's team")),
+]
 
 
 def require_automation(request) -> None:
@@ -97,3 +111,114 @@ def rule_delete(request, pk: int):
     services.rule_delete(actor=request.user, rule=rule)
     messages.success(request, _("The rule “%(name)s” is deleted.") % {"name": rule.name})
     return redirect("automation_rules")
+
+
+@login_required
+def rule_new(request):
+    require_automation(request)
+    return _edit(request, None)
+
+
+@login_required
+def rule_edit(request, pk: int):
+    require_automation(request)
+    return _edit(request, get_object_or_404(Rule, pk=pk))
+
+
+def _edit(request, rule: Rule | None):
+    """The rule form: conditions as rows, steps as a list; adding, removing and moving
+    rows re-shows the form, saving checks the whole rule."""
+    errors: dict[str, list[str]] = {}
+    if request.method == "POST":
+        data, condition_rows, step_rows = editor.read_post(request.POST)
+        step_rows = _moved(request.POST, step_rows)
+        if "add_condition" in request.POST:
+            condition_rows.append({"field": "", "op": "eq", "value": ""})
+        if "add_step" in request.POST:
+            step_rows.append({"type": "create_task", "who": "owner", "unit": "hours"})
+        if "save" in request.POST:
+            try:
+                data["actions"] = editor.nest(step_rows)
+                saved = services.rule_save(actor=request.user, data=data, rule=rule)
+            except editor.EditorError as error:
+                errors = {"actions": [str(error)]}
+            except ValidationError as error:
+                errors = error.message_dict
+            else:
+                messages.success(request, _("The rule is saved."))
+                return redirect("rule_detail", pk=saved.pk)
+        editor.indent(step_rows)
+    elif rule is not None:
+        data = {
+            "name": rule.name,
+            "description": rule.description,
+            "subject": rule.subject,
+            "trigger": rule.trigger,
+            "enabled": rule.enabled,
+            "trigger_options": rule.trigger_options,
+            "conditions": rule.conditions,
+        }
+        condition_rows = [
+            dict(item) for item in (rule.conditions or {}).get("items", []) if "items" not in item
+        ]
+        step_rows = editor.flatten(rule.actions)
+    else:
+        data = {"subject": "deal", "trigger": "created", "enabled": True, "trigger_options": {}}
+        condition_rows, step_rows = (
+            [],
+            [{"type": "create_task", "who": "owner", "unit": "hours", "depth": 0}],
+        )
+    subject = data.get("subject") or "deal"
+    return render(
+        request,
+        "automation/rule_form.html",
+        _form_context(rule, data, condition_rows, step_rows, subject, errors),
+    )
+
+
+def _moved(post, rows: list[dict]) -> list[dict]:
+    for n in range(len(rows)):
+        if f"s-{n}-up" in post and n > 0:
+            rows[n - 1], rows[n] = rows[n], rows[n - 1]
+        elif f"s-{n}-down" in post and n < len(rows) - 1:
+            rows[n + 1], rows[n] = rows[n], rows[n + 1]
+    return rows
+
+
+def _form_context(rule, data, condition_rows, step_rows, subject, errors) -> dict:
+    from accord.accounts.models import Role
+    from accord.automation.actions import CHANGEABLE, UNITS
+    from accord.sales.models import Stage
+    from accord.work.models import Task
+
+    stages = (
+        Stage.objects.filter(retired=False, pipeline__retired=False)
+        .select_related("pipeline")
+        .order_by("pipeline__position", "pipeline__name", "position")
+    )
+    return {
+        "page_title": rule.name if rule else _("New rule"),
+        "section": "automation",
+        "rule": rule,
+        "data": data,
+        "errors": errors,
+        "conditions": condition_rows,
+        "steps": step_rows,
+        "subjects": Rule.SUBJECTS,
+        "triggers": [(key, t.label) for key, t in engine.TRIGGERS.items() if subject in t.subjects],
+        "stages": [(s.pk, f"{s.pipeline.name} · {s.name}") for s in stages],
+        "fields": editor.condition_fields(subject),
+        "operators": list(describe_operators()),
+        "step_types": editor.step_types(),
+        "units": [(key, label) for key, label in UNIT_LABELS.items() if key in UNITS],
+        "task_kinds": Task.KINDS,
+        "roles": list(Role.objects.values_list("slug", "name")),
+        "changeable": CHANGEABLE.get(subject, []),
+        "who_choices": WHO,
+    }
+
+
+def describe_operators():
+    from accord.automation.conditions import OPERATORS
+
+    return OPERATORS.items()

@@ -285,8 +285,13 @@ def _batches_from_process(path: Path, table: Table, cleaner: Cleaner, skip: int,
 
 
 def _clean_in_process(path, table, cleaner, skip, size, language, channel) -> None:
-    """The cleaning process: reads and cleans the file, putting batches on the channel;
-    it stops when the process that started it is gone."""
+    """The cleaning process: reads and cleans the file, putting batches on the channel.
+    It ends as soon as the process that started it is gone (killed, say): a watchdog
+    checks every second, since a blocked put or the queue's flush at exit would wait for
+    a reader that is never coming."""
+    import threading
+    import time
+
     import django
 
     django.setup()
@@ -295,24 +300,21 @@ def _clean_in_process(path, table, cleaner, skip, size, language, channel) -> No
     translation.activate(language)
     parent = os.getppid()
 
-    def send(message) -> None:
-        while True:
-            try:
-                channel.put(message, timeout=5)
-                return
-            except queues.Full:
-                if os.getppid() != parent:
-                    raise SystemExit(0) from None  # the importer died: nobody reads
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(1)
+        os._exit(0)
 
+    threading.Thread(target=watch, name="parent-watch", daemon=True).start()
     try:
         for batch in _batches(Path(path), table, cleaner, skip, size):
-            send(("batch", batch))
-        send(("end", None))
+            channel.put(("batch", batch))
+        channel.put(("end", None))
     except FileProblem as problem:
-        send(("problem", str(problem)))
+        channel.put(("problem", str(problem)))
     except Exception as error:  # the importer reports it; the traceback goes to the log
         log.exception("import cleaning failed")
-        send(("error", f"{type(error).__name__}: {error}"))
+        channel.put(("error", f"{type(error).__name__}: {error}"))
 
 
 def parse_date(text: str) -> datetime.date:

@@ -139,6 +139,30 @@ def test_a_file_problem_found_by_the_cleaning_process_stops_the_import_with_the_
     assert Person.objects.count() == job.rows_done
 
 
+def children(pid: int) -> list[int]:
+    from pathlib import Path
+
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if fields[1] == str(pid):
+            found.append(int(stat.parent.name))
+    return found
+
+
+def alive(pid: int) -> bool:
+    from pathlib import Path
+
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"  # a zombie has ended; it waits for its parent to read it
+
+
 def database_url() -> str:
     """The test database as a URL, for a worker process of its own."""
     db = connection.settings_dict
@@ -178,9 +202,15 @@ def test_a_worker_killed_mid_import_resumes_and_saves_no_row_twice(admin, settin
             assert worker.poll() is None, "the worker ended before it could be killed"
             assert time.monotonic() < deadline
             time.sleep(0.02)
+        cleaners = children(worker.pid)  # its cleaning process, and multiprocessing's helper
     finally:
         os.kill(worker.pid, signal.SIGKILL)
         worker.wait()
+    assert cleaners
+    deadline = time.monotonic() + 15
+    while any(alive(pid) for pid in cleaners):  # they end with the worker, not linger
+        assert time.monotonic() < deadline, "a process the worker started outlived it"
+        time.sleep(0.2)
     job.refresh_from_db()
     assert job.status == "running"
     assert 0 < job.rows_done < total

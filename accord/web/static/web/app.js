@@ -55,3 +55,23 @@ document.addEventListener("change", (event) => {
     box.checked = all.checked;
   }
 });
+
+// The rule form: a step shows the inputs of its kind; a changed record or trigger shows
+// its own choices (the form is sent back to the server to draw them).
+const showStepInputs = (row) => {
+  const kind = row.querySelector("[data-step-type]")?.value;
+  const who = row.querySelector("[data-who-choice]")?.value;
+  for (const input of row.querySelectorAll("[data-types]")) {
+    const wrongWho = input.dataset.who && input.dataset.who !== who;
+    input.hidden = !input.dataset.types.split(" ").includes(kind) || wrongWho;
+  }
+};
+for (const row of document.querySelectorAll("[data-step]")) showStepInputs(row);
+for (const button of document.querySelectorAll(".js-hidden")) button.hidden = true;
+document.addEventListener("change", (event) => {
+  const row = event.target.closest("[data-step]");
+  if (row && event.target.matches("[data-step-type], [data-who-choice]")) showStepInputs(row);
+  if (event.target.matches("[data-refresh]")) {
+    event.target.form.querySelector("button[name=refresh]")?.click();
+  }
+});

@@ -1,0 +1,310 @@
+"""The rule screen's form, without code: conditions as rows (field, comparison, value)
+and steps as a flat list in which "If …", "Otherwise", "If the time runs out" and "End"
+open and close the nested parts, indented on the screen.
+
+`flatten` turns a rule's actions into that list, `nest` turns it back (refusing an "End"
+with nothing open, or an "Otherwise" outside an "If"), and `read_post` reads the form's
+fields (`c-0-field`, `s-2-title` …) into a rule's data for `services.rule_save`."""
+
+from typing import Any
+
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from accord.automation import actions as registry
+from accord.automation import conditions, records
+
+MARKERS = {
+    "if": gettext_lazy("If…"),
+    "otherwise": gettext_lazy("Otherwise"),
+    "wait_until": gettext_lazy("Wait until…"),
+    "timeout": gettext_lazy("If the time runs out"),
+    "end": gettext_lazy("End"),
+}
+WAIT = ("wait", gettext_lazy("Wait"))
+STEP_FIELDS = [
+    "type",
+    "title",
+    "kind",
+    "who",
+    "who_user",
+    "who_role",
+    "amount",
+    "unit",
+    "description",
+    "field",
+    "value",
+    "stage",
+    "tag",
+    "message",
+    "subject",
+    "body",
+    "marketing",
+    "c_field",
+    "c_op",
+    "c_value",
+    "t_amount",
+    "t_unit",
+]
+
+
+class EditorError(ValueError):
+    """The steps' order cannot be read (an "End" too many, an "Otherwise" astray)."""
+
+
+def step_types() -> list[tuple[str, Any]]:
+    """(value, label) of what a step can be, in the order the menu offers them."""
+    return [
+        *((a.kind, a.label) for a in registry.ACTIONS.values()),
+        WAIT,
+        *((key, label) for key, label in MARKERS.items()),
+    ]
+
+
+def condition_fields(subject: str) -> list[tuple[str, str]]:
+    """(path, label) of what a condition can compare, the record's own fields first."""
+    parts = {
+        "deal": _("Deal"),
+        "client": _("Client"),
+        "task": _("Task"),
+        "person": _("Person"),
+        "company": _("Company"),
+    }
+    choices = []
+    for part in [subject, *records.RELATED[subject]]:
+        source = "person" if part == "client" else part
+        for name, label, _kind in records.FIELDS[source]:
+            choices.append((f"{part}.{name}", f"{parts.get(part, part)} · {label}"))
+    return choices
+
+
+# --- nested <-> flat -------------------------------------------------------------------
+
+
+def _condition_row(group: dict | None) -> dict:
+    item = ((group or {}).get("items") or [{}])[0]
+    return {
+        "c_field": item.get("field", ""),
+        "c_op": item.get("op", "eq"),
+        "c_value": item.get("value", ""),
+    }
+
+
+def _condition(row: dict) -> dict:
+    item = {"field": row.get("c_field", ""), "op": row.get("c_op", "eq")}
+    if item["op"] not in conditions.NO_VALUE:
+        item["value"] = row.get("c_value", "")
+    return {"match": "all", "items": [item]}
+
+
+def flatten(steps: list, depth: int = 0) -> list[dict]:
+    """The rule's steps as the form's rows, each with its `depth` (indentation)."""
+    rows = []
+    for step in steps or []:
+        kind, params = step.get("type"), step.get("params") or {}
+        if kind == "branch":
+            rows.append({"type": "if", "depth": depth, **_condition_row(step.get("if"))})
+            rows += flatten(step.get("then") or [], depth + 1)
+            if step.get("else"):
+                rows.append({"type": "otherwise", "depth": depth})
+                rows += flatten(step["else"], depth + 1)
+            rows.append({"type": "end", "depth": depth})
+        elif kind == "wait" and params.get("until"):
+            timeout = params.get("timeout") or {}
+            rows.append(
+                {
+                    "type": "wait_until",
+                    "depth": depth,
+                    **_condition_row(params["until"]),
+                    "t_amount": timeout.get("amount", ""),
+                    "t_unit": timeout.get("unit", "hours"),
+                }
+            )
+            if step.get("timeout_steps"):
+                rows.append({"type": "timeout", "depth": depth})
+                rows += flatten(step["timeout_steps"], depth + 1)
+                rows.append({"type": "end", "depth": depth})
+        else:
+            rows.append({"type": kind, "depth": depth, **_params_row(kind, params)})
+    return rows
+
+
+def _who_row(who: dict) -> dict:
+    who = who or {}
+    return {
+        "who": who.get("to", "owner"),
+        "who_user": who.get("user", ""),
+        "who_role": who.get("role", ""),
+    }
+
+
+def _params_row(kind: str, params: dict) -> dict:
+    if kind == "create_task":
+        due = params.get("due_in") or {}
+        return {
+            "title": params.get("title", ""),
+            "kind": params.get("kind", "call"),
+            "description": params.get("description", ""),
+            "amount": due.get("amount", ""),
+            "unit": due.get("unit", "minutes"),
+            **_who_row(params.get("assignee")),
+        }
+    if kind == "assign_owner":
+        return _who_row(params.get("owner"))
+    if kind == "notify":
+        return {"message": params.get("message", ""), **_who_row(params.get("to"))}
+    if kind == "wait":
+        return {"amount": params.get("amount", ""), "unit": params.get("unit", "hours")}
+    if kind == "send_email":
+        return {
+            "subject": params.get("subject", ""),
+            "body": params.get("body", ""),
+            "marketing": params.get("marketing", True),
+        }
+    return {key: params.get(key, "") for key in ("field", "value", "stage", "tag")}
+
+
+def _who(row: dict) -> dict:
+    who = {"to": row.get("who") or "owner"}
+    if who["to"] == "user":
+        who["user"] = row.get("who_user", "").strip()
+    if who["to"] == "role":
+        who["role"] = row.get("who_role", "").strip()
+    return who
+
+
+def _number(value: Any) -> Any:
+    """A whole number typed in the form as a number (anything else is left for the
+    rule's check to refuse with a reason)."""
+    text = str(value if value is not None else "").strip()
+    return int(text) if text.isdigit() else (text or 0)
+
+
+def _step(row: dict) -> dict:
+    kind = row.get("type", "")
+    if kind == "create_task":
+        params = {
+            "title": row.get("title", ""),
+            "kind": row.get("kind") or "call",
+            "assignee": _who(row),
+            "due_in": {"amount": _number(row.get("amount")), "unit": row.get("unit") or "minutes"},
+        }
+        if row.get("description"):
+            params["description"] = row["description"]
+    elif kind == "assign_owner":
+        params = {"owner": _who(row)}
+    elif kind == "notify":
+        params = {"to": _who(row), "message": row.get("message", "")}
+    elif kind == "wait":
+        params = {"amount": _number(row.get("amount")), "unit": row.get("unit") or "hours"}
+    elif kind == "send_email":
+        params = {
+            "subject": row.get("subject", ""),
+            "body": row.get("body", ""),
+            "marketing": bool(row.get("marketing")),
+        }
+    elif kind == "change_field":
+        params = {"field": row.get("field", ""), "value": row.get("value", "")}
+    elif kind == "move_stage":
+        params = {"stage": int(row["stage"]) if str(row.get("stage", "")).isdigit() else None}
+    elif kind == "add_tag":
+        params = {"tag": row.get("tag", "")}
+    else:
+        params = {key: row.get(key, "") for key in ("field", "value", "stage", "tag")}
+    return {"type": kind, "params": params}
+
+
+def nest(rows: list[dict]) -> list[dict]:
+    """The form's rows back into the rule's steps."""
+    top: list[dict] = []
+    stack: list[tuple[dict, str]] = []  # (the open step, the list it fills now)
+
+    def target() -> list:
+        return stack[-1][0][stack[-1][1]] if stack else top
+
+    for n, row in enumerate(rows, start=1):
+        kind = row.get("type", "")
+        if kind == "if":
+            step = {"type": "branch", "if": _condition(row), "then": [], "else": []}
+            target().append(step)
+            stack.append((step, "then"))
+        elif kind == "otherwise":
+            if not stack or stack[-1][0]["type"] != "branch" or stack[-1][1] != "then":
+                raise EditorError(_("Row %(n)s: “Otherwise” belongs inside an “If…”.") % {"n": n})
+            stack[-1] = (stack[-1][0], "else")
+        elif kind == "wait_until":
+            params = {"until": _condition(row)}
+            if str(row.get("t_amount") or "").strip():
+                params["timeout"] = {
+                    "amount": _number(row["t_amount"]),
+                    "unit": row.get("t_unit") or "hours",
+                }
+            target().append({"type": "wait", "params": params})
+        elif kind == "timeout":
+            steps = target()
+            if not steps or steps[-1]["type"] != "wait" or not steps[-1]["params"].get("until"):
+                raise EditorError(
+                    _("Row %(n)s: “If the time runs out” follows a “Wait until…”.") % {"n": n}
+                )
+            steps[-1]["timeout_steps"] = []
+            stack.append((steps[-1], "timeout_steps"))
+        elif kind == "end":
+            if not stack:
+                raise EditorError(_("Row %(n)s: an “End” with nothing to end.") % {"n": n})
+            stack.pop()
+        elif kind:
+            target().append(_step(row))
+    if stack:
+        raise EditorError(_("An “If…” or “If the time runs out” has no “End”."))
+    return top
+
+
+# --- the form --------------------------------------------------------------------------
+
+
+def read_post(post) -> tuple[dict, list[dict], list[dict]]:
+    """(rule data, condition rows, step rows) from the form; blank rows are dropped."""
+    data = {key: post.get(key, "") for key in ("name", "description", "subject", "trigger")}
+    data["enabled"] = post.get("enabled") == "on"
+    options = {}
+    if post.get("stage"):
+        options["stage"] = int(post["stage"]) if post["stage"].isdigit() else post["stage"]
+    if post.get("changed_field"):
+        options["field"] = post["changed_field"]
+    data["trigger_options"] = options
+    rows = []
+    for n in range(int(post.get("c-count") or 0)):
+        field = post.get(f"c-{n}-field", "")
+        if field and f"c-{n}-remove" not in post:
+            rows.append(
+                {
+                    "field": field,
+                    "op": post.get(f"c-{n}-op", "eq"),
+                    "value": post.get(f"c-{n}-value", ""),
+                }
+            )
+    items = [
+        {k: v for k, v in row.items() if not (k == "value" and row["op"] in conditions.NO_VALUE)}
+        for row in rows
+    ]
+    data["conditions"] = {"match": post.get("match") or "all", "items": items} if items else {}
+    steps = []
+    for n in range(int(post.get("s-count") or 0)):
+        if not post.get(f"s-{n}-type") or f"s-{n}-remove" in post:
+            continue
+        steps.append({name: post.get(f"s-{n}-{name}", "") for name in STEP_FIELDS})
+        steps[-1]["marketing"] = post.get(f"s-{n}-marketing") == "on"
+    return data, rows, steps
+
+
+def indent(rows: list[dict]) -> list[dict]:
+    """Each row's depth, as `flatten` gives it (for rows read back from a form)."""
+    depth = 0
+    for row in rows:
+        kind = row.get("type")
+        if kind in ("otherwise", "end"):
+            depth = max(depth - 1, 0)
+        row["depth"] = depth
+        if kind in ("if", "otherwise", "timeout"):
+            depth += 1
+    return rows

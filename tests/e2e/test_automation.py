@@ -1,0 +1,61 @@
+"""An administrator builds a small rule on the screen — when a deal is created, a call
+task for its owner in 10 minutes, and a note to the owner if it is big — then a deal
+comes in and the rule's page and the deal show what the rule did."""
+
+import pytest
+from django.conf import settings
+from playwright.sync_api import expect
+
+from accord.accounts import demo
+from accord.accounts.models import User
+from accord.sales.services import deal_create
+from accord.work.models import Task
+from tests.e2e.conftest import screenshot
+from tests.e2e.test_login import log_in
+
+pytestmark = pytest.mark.browser
+
+
+def test_a_rule_built_on_the_screen_fires_on_a_new_deal(open_page, transactional_db):
+    demo.populate()
+    page = open_page(width=1400, height=900)
+    log_in(page, "admin@example.com", settings.ACCORD_DEMO_PASSWORD)
+    page.goto("/settings/automation/")
+    page.get_by_role("link", name="New rule").click()
+    page.get_by_label("Name").fill("Call new deals")
+    page.get_by_role("button", name="Add a condition").click()
+    page.locator("select[name=c-0-field]").select_option("deal.amount")
+    page.locator("select[name=c-0-op]").select_option("gte")
+    page.locator("input[name=c-0-value]").fill("1000")
+    step = page.locator("[data-step]").first
+    expect(step.locator("input[name=s-0-message]")).to_be_hidden()  # a task's inputs only
+    step.locator("input[name=s-0-title]").fill("Call about {{ deal.title }}")
+    step.locator("input[name=s-0-amount]").fill("10")
+    step.locator("select[name=s-0-unit]").select_option("minutes")
+    page.get_by_role("button", name="Add a step").click()
+    second = page.locator("[data-step]").nth(1)
+    second.locator("select[name=s-1-type]").select_option("notify")
+    expect(second.locator("textarea[name=s-1-message]")).to_be_visible()
+    second.locator("textarea[name=s-1-message]").fill("{{ deal.title }} is worth {{ deal.amount }}")
+    screenshot(page, "automation-rule-form-en")
+    page.get_by_role("button", name="Save the rule").click()
+
+    expect(page.locator(".toast")).to_contain_text("The rule is saved.")
+    expect(page.locator(".rule-steps")).to_contain_text(
+        "Create the task “Call about {{ deal.title }}”"
+    )
+    owner = User.objects.get(email="manager@example.com")
+    deal_create(actor=owner, data={"title": "Winter garden", "amount": "4200"})
+    deal_create(actor=owner, data={"title": "One window", "amount": "300"})
+
+    page.reload()
+    runs = page.locator(".run-row")
+    expect(runs).to_have_count(1)
+    expect(runs.first).to_contain_text("Winter garden")
+    runs.first.locator("summary").click()
+    expect(runs.first).to_contain_text("Task “Call about Winter garden” created for")
+    screenshot(page, "automation-rule-runs-en")
+    task = Task.objects.get(title="Call about Winter garden")
+    assert task.assignee == owner
+    page.goto(f"/deals/{task.deal_id}/")
+    expect(page.locator(".timeline")).to_contain_text("automation “Call new deals”")
