@@ -19,6 +19,14 @@ def fresh_security_policy():
 
 
 @pytest.fixture(autouse=True)
+def fresh_rules():
+    # Each process keeps the automation rules for a few seconds; each test has its own.
+    from accord.automation.engine import forget_rules
+
+    forget_rules()
+
+
+@pytest.fixture(autouse=True)
 def default_language():
     # Django's LocaleMiddleware activates a request's language on the thread and leaves
     # it (a server's next request sets its own); in tests the next test would inherit it.

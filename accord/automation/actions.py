@@ -53,6 +53,7 @@ class Action:
     subjects: tuple[str, ...]
     check: Callable[[dict, str], list[str]]
     run: Callable[[Step, dict], str]
+    changes_record: bool = True  # the record's view is read again after it
 
 
 ACTIONS: dict[str, Action] = {}
@@ -247,6 +248,7 @@ register(
         ("person", "company", "deal", "task"),
         _check_task,
         _run_task,
+        changes_record=False,
     )
 )
 
@@ -416,17 +418,12 @@ def _run_notify(step: Step, params: dict) -> str:
     if step.dry_run:
         return _("Would tell %(user)s: %(message)s") % {"user": user, "message": message}
     key = f"automation:{step.made.get('run_id')}:{step.made.get('path')}:{user.pk}"
-    person_id = step.view.get("client", {}).get("id")
-    person = None
-    if person_id and step.view.get("client", {}).get("type") == "person":
-        from accord.contacts.models import Person
-
-        person = Person.objects.filter(pk=person_id).first()
+    client = step.view.get("client") or {}
     notify(
         user,
         Notification.AUTOMATION,
         key[:100],
-        person=person,
+        person_id=client.get("id") if client.get("type") == "person" else None,
         message=message,
         rule=step.rule_name,
     )
@@ -440,6 +437,7 @@ register(
         ("person", "company", "deal", "task"),
         _check_notify,
         _run_notify,
+        changes_record=False,
     )
 )
 
@@ -487,5 +485,6 @@ register(
         ("person", "company", "deal", "task"),
         _check_email,
         _run_email,
+        changes_record=False,
     )
 )

@@ -21,7 +21,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -90,23 +90,51 @@ for _key, _trigger in TRIGGERS.items():
         EVENTS.setdefault(_event, []).append((_key, _event.split(".")[0], _id_key))
 
 
+RULES_TTL = 5.0  # seconds a process trusts its list of rules (saving one clears it at once)
+_rules: dict[str, Any] = {"at": -RULES_TTL, "list": []}
+
+
+def forget_rules() -> None:
+    """Read the rules afresh on the next event (called when a rule is saved or paused)."""
+    _rules["at"] = -RULES_TTL
+
+
+def runnable_rules() -> list[Rule]:
+    """The rules that run, each with its current version's definition: read once per
+    RULES_TTL, so an event costs no query to find them."""
+    from django.db.models import OuterRef, Subquery
+
+    from accord.automation.models import RuleVersion
+
+    if time.monotonic() - _rules["at"] < RULES_TTL:
+        return _rules["list"]
+    current = RuleVersion.objects.filter(rule=OuterRef("pk"), number=OuterRef("version"))
+    found = list(
+        Rule.objects.filter(enabled=True, broken="", paused_at=None)
+        .annotate(version_id=Subquery(current.values("pk")[:1]))
+        .select_related("created_by")
+    )
+    versions = dict(
+        RuleVersion.objects.filter(pk__in=[r.version_id for r in found]).values_list(
+            "pk", "definition"
+        )
+    )
+    for rule in found:
+        rule.current_definition = versions.get(rule.version_id)
+    _rules.update(at=time.monotonic(), list=found)
+    return found
+
+
 def on_event(event: DomainEvent) -> None:
     """Start the runs an event calls for (subscribed to every event)."""
     matches = EVENTS.get(event.name)
     if not matches:
         return
-    rules = list(
-        Rule.objects.filter(
-            enabled=True,
-            broken="",
-            paused_at=None,
-            trigger__in={trigger for trigger, _subject, _key in matches},
-            subject__in={subject for _trigger, subject, _key in matches},
-        ).select_related("created_by")
-    )
+    triggers = {trigger for trigger, _subject, _key in matches}
+    rules = [rule for rule in runnable_rules() if rule.trigger in triggers]
     if not rules:
         return
-    started = []
+    started: list[tuple[Run, dict]] = []
     for trigger, subject, id_key in matches:
         record_id = event.payload.get(id_key)
         chosen = [r for r in rules if r.trigger == trigger and r.subject == subject]
@@ -125,11 +153,12 @@ def on_event(event: DomainEvent) -> None:
                 view,
                 cause=event.cause,
                 context={"event": event.name, "payload": event.payload},
+                claimed=True,
             )
-            if run is not None and run.status == Run.QUEUED:
-                started.append(run.pk)
-    for run_id in started:
-        execute(run_id)
+            if run is not None and run.status == Run.RUNNING:
+                started.append((run, view))
+    for run, view in started:
+        go_on(run, timezone.now(), view)
 
 
 def _options_match(rule: Rule, payload: dict) -> bool:
@@ -157,6 +186,7 @@ def start(
     context: dict | None = None,
     dry_run: bool = False,
     dedupe_key: str = "",
+    claimed: bool = False,
 ) -> Run | None:
     """A run of the rule on the record when its conditions hold (else None): queued to go,
     or skipped with the reason when a guard stops it."""
@@ -164,12 +194,14 @@ def start(
         return None
     now = timezone.now()
     depth = (cause or {}).get("depth", -1) + 1 if cause else 0
-    version = rule.versions.order_by("-number").first()
-    if version is None:
+    version_id = getattr(rule, "version_id", None) or (
+        rule.versions.order_by("-number").values_list("pk", flat=True).first()
+    )
+    if version_id is None:
         return None
     run = Run(
         rule=rule,
-        version=version,
+        version_id=version_id,
         event=event,
         subject_type=subject,
         subject_id=record_id,
@@ -187,10 +219,17 @@ def start(
         ) % {"depth": depth, "max": rule.max_depth}
     elif not dry_run and record_id is not None and _flooded(rule, subject, record_id, now):
         return None
-    with transaction.atomic():
-        if dedupe_key and Run.objects.filter(rule=rule, dedupe_key=dedupe_key).exists():
-            return None
-        run.save()
+    elif claimed:  # this process goes through it now
+        run.status, run.claimed_until, run.started_at = Run.RUNNING, now + LEASE, now
+    try:
+        with transaction.atomic():
+            if dedupe_key and Run.objects.filter(rule=rule, dedupe_key=dedupe_key).exists():
+                return None
+            run.save()
+    except IntegrityError:  # the rule was deleted in another process meanwhile
+        forget_rules()
+        return None
+    run.definition = getattr(rule, "current_definition", None)
     return run
 
 
@@ -212,6 +251,7 @@ def _flooded(rule: Rule, subject: str, record_id: int, now: datetime) -> bool:
         "subject": subject,
         "id": record_id,
     }
+    forget_rules()
     with transaction.atomic():
         paused = Rule.objects.filter(pk=rule.pk, paused_at=None).update(
             paused_at=now, paused_reason=reason
@@ -268,19 +308,25 @@ def claim(run_id: int, now: datetime) -> Run | None:
 
 
 def execute(run_id: int, now: datetime | None = None) -> Run | None:
-    """Go through a run's steps from its cursor until it waits, fails for now or ends."""
+    """Take a due run and go through its steps."""
     now = now or timezone.now()
     run = claim(run_id, now)
-    if run is None:
-        return None
-    definition = run.version.definition
+    return None if run is None else go_on(run, now)
+
+
+def go_on(run: Run, now: datetime, view: dict | None = None) -> Run:
+    """Go through a claimed run's steps from its cursor until it waits, fails for now or
+    ends. The record's view is read when a step needs it and again after a step that
+    changed the record."""
+    definition = getattr(run, "definition", None) or run.version.definition
     steps = definition.get("actions") or []
     made = dict(run.context.get("made") or {})
     for _count in range(MAX_STEPS):
         item = at(steps, run.cursor)
         if item is None:
             return _finish(run, Run.DONE, now, made=made)
-        view = records.view(run.subject_type, run.subject_id) if run.subject_id else {}
+        if view is None:
+            view = records.view(run.subject_type, run.subject_id) if run.subject_id else {}
         if view is None:
             return _finish(run, Run.SKIPPED, now, reason=_("The record is gone."), made=made)
         path = ".".join(str(part) for part in run.cursor)
@@ -307,14 +353,12 @@ def execute(run_id: int, now: datetime | None = None) -> Run | None:
                 continue
             run.cursor = advance(steps, run.cursor)
             continue
-        outcome = _act(run, item, view, now, path, made)
+        outcome = _act(run, item, view, now, path, made, advance(steps, run.cursor))
         if outcome != "done":
             return run
-        run.cursor = advance(steps, run.cursor)
-        run.attempts = 0
-        Run.objects.filter(pk=run.pk).update(
-            cursor=run.cursor, attempts=0, context={**run.context, "made": made}
-        )
+        action = registry.ACTIONS.get(kind)
+        if action is None or action.changes_record:
+            view = None
     return _finish(
         run,
         Run.FAILED,
@@ -324,8 +368,12 @@ def execute(run_id: int, now: datetime | None = None) -> Run | None:
     )
 
 
-def _act(run: Run, item: dict, view: dict, now: datetime, path: str, made: dict) -> str:
-    """Do one action; "done", or the run is left failed or due for a retry."""
+def _act(
+    run: Run, item: dict, view: dict, now: datetime, path: str, made: dict, following: list
+) -> str:
+    """Do one action — with its log entry and the run's move to the `following` step, in
+    one transaction, so a crash never does it twice; "done", or the run is left failed
+    or due for a retry."""
     action = registry.ACTIONS.get(item.get("type", ""))
     started = time.perf_counter()
     if action is None:
@@ -354,6 +402,11 @@ def _act(run: Run, item: dict, view: dict, now: datetime, path: str, made: dict)
             _log(run, path, action.kind, status, message, attempt=run.attempts + 1, took=took)
             if not run.dry_run:
                 _on_timeline(run, message)
+            made.update({k: v for k, v in step.made.items() if k not in ("run_id", "path")})
+            run.cursor, run.attempts = following, 0
+            Run.objects.filter(pk=run.pk).update(
+                cursor=following, attempts=0, context={**run.context, "made": made}
+            )
     except registry.ActionError as error:
         return _failed(run, path, action.kind, str(error), now, made, final=error.final)
     except (ValidationError, PermissionDenied) as error:
@@ -361,7 +414,6 @@ def _act(run: Run, item: dict, view: dict, now: datetime, path: str, made: dict)
     except Exception as error:  # a broken step must not stop the worker: retried, logged
         log.exception("automation run %s step %s failed", run.pk, path)
         return _failed(run, path, action.kind, f"{type(error).__name__}: {error}", now, made)
-    made.update({k: v for k, v in step.made.items() if k not in ("run_id", "path")})
     return "done"
 
 
@@ -503,15 +555,18 @@ def _log(run, path, action, status, message, error="", *, attempt=1, took=0) -> 
 
 
 def _on_timeline(run: Run, message: str) -> None:
-    from accord.core.timeline import timeline_record
+    from django.contrib.contenttypes.models import ContentType
 
-    record = records.model_of(run.subject_type).objects.filter(pk=run.subject_id).first()
-    if record is not None:
-        timeline_record(
-            subject=record,
-            kind="automation",
-            data={"rule": run.rule.name, "rule_id": run.rule_id, "message": message},
-        )
+    from accord.core.models import TimelineEvent
+
+    model = records.model_of(run.subject_type)
+    TimelineEvent.objects.create(
+        subject_type=ContentType.objects.get_for_model(model),
+        subject_id=run.subject_id,
+        kind="automation",
+        data={"rule": run.rule.name, "rule_id": run.rule_id, "message": message},
+        occurred_at=timezone.now(),
+    )
 
 
 def _tell_author(run: Run, error: str) -> None:

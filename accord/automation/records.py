@@ -91,8 +91,23 @@ def _load(subject: str, record_id: int):
     related = {
         "person": ["owner__team", "company"],
         "company": ["owner__team"],
-        "deal": ["owner__team", "stage", "pipeline", "person__owner", "company__owner"],
-        "task": ["assignee", "deal", "person", "company"],
+        "deal": [
+            "owner__team",
+            "stage",
+            "pipeline",
+            "person__owner__team",
+            "person__company",
+            "company__owner__team",
+        ],
+        "task": [
+            "assignee__team",
+            "deal__stage",
+            "deal__pipeline",
+            "deal__owner__team",
+            "person__owner__team",
+            "person__company",
+            "company__owner__team",
+        ],
     }[subject]
     queryset = model.objects.select_related(*related)
     if subject in ("person", "company"):

@@ -155,6 +155,7 @@ def rule_save(*, actor: User, data: dict, rule: Rule | None = None) -> Rule:
     RuleVersion.objects.create(
         rule=rule, number=rule.version, definition=definition, created_by=actor
     )
+    transaction.on_commit(engine.forget_rules)
     emit("rule.saved", rule_id=rule.pk, actor_id=actor.pk)
     return rule
 
@@ -168,6 +169,7 @@ def rule_enable(*, actor: User, rule: Rule, enabled: bool) -> Rule:
         if found:
             why = " ".join(item for items in found.values() for item in items)
             Rule.objects.filter(pk=rule.pk).update(broken=why)
+            engine.forget_rules()
             raise ValidationError({"enabled": [_("The rule cannot run: %(why)s") % {"why": why}]})
     with transaction.atomic():
         rule = Rule.objects.select_for_update().get(pk=rule.pk)
@@ -175,6 +177,7 @@ def rule_enable(*, actor: User, rule: Rule, enabled: bool) -> Rule:
         if enabled:
             rule.paused_at, rule.paused_reason = None, ""
         rule.save(update_fields=["enabled", "broken", "paused_at", "paused_reason"])
+        transaction.on_commit(engine.forget_rules)
         emit("rule.enabled" if enabled else "rule.disabled", rule_id=rule.pk, actor_id=actor.pk)
     return rule
 
@@ -184,6 +187,7 @@ def rule_delete(*, actor: User, rule: Rule) -> None:
     require_automation(actor)
     rule_id = rule.pk
     rule.delete()
+    transaction.on_commit(engine.forget_rules)
     emit("rule.deleted", rule_id=rule_id, actor_id=actor.pk)
 
 
@@ -197,6 +201,7 @@ def rules_check() -> int:
         if reason != rule.broken:
             Rule.objects.filter(pk=rule.pk).update(broken=reason)
         broken += bool(reason)
+    engine.forget_rules()
     return broken
 
 

@@ -372,14 +372,16 @@ def activity_log(*, actor: User, data: dict) -> Activity:
 # --- Notifications ---------------------------------------------------------------------
 
 
-def notify(user: User, kind: str, key: str, task: Task | None = None, person=None, **data) -> bool:
+def notify(
+    user: User, kind: str, key: str, task: Task | None = None, person=None, person_id=None, **data
+) -> bool:
     """Tell `user` something once: a second call with the same key adds nothing."""
     if task is not None:
         data = {"title": task.title, "due_at": task.due_at.isoformat(),
                 "assignee": str(task.assignee), **data}  # fmt: skip
     created = Notification.objects.bulk_create(
         [Notification(user=user, kind=kind, key=key, task=task, person=person, data=data,
-                      created_at=timezone.now())],
+                      person_id=person.pk if person else person_id, created_at=timezone.now())],
         ignore_conflicts=True,
     )  # fmt: skip
     return bool(created)

@@ -285,19 +285,17 @@ def test_a_template_with_a_syntax_error_is_refused_with_where(admin, stages):
     assert "Line 1" in str(error.value.message_dict["actions"])
 
 
-def test_a_run_whose_worker_died_is_taken_up_after_its_lease(admin, owner, stages, rule_for):
+def test_a_run_whose_worker_died_is_taken_up_after_its_lease(
+    admin, owner, stages, rule_for, monkeypatch
+):
     rule_for(actions=[notify_owner()])
     start = timezone.now()
     with time_machine.travel(start, tick=False):
-        from accord.automation import engine as module
-
-        original, module.execute = module.execute, lambda run_id, now=None: None
-        try:
-            deal_create(actor=owner, data={"title": "Crash"})  # the run is made, not run
-        finally:
-            module.execute = original
-        run = Run.objects.get()
-        assert engine.claim(run.pk, start) is not None  # a worker takes it, then dies
+        monkeypatch.setattr(engine, "go_on", lambda run, now, view=None: run)  # dies at once
+        deal_create(actor=owner, data={"title": "Crash"})
+        monkeypatch.undo()
+    run = Run.objects.get()
+    assert (run.status, run.claimed_until) == ("running", start + engine.LEASE)
     assert engine.tick(start + timedelta(minutes=1)) == 0  # its lease still holds
     assert engine.tick(start + engine.LEASE + timedelta(seconds=1)) == 1
     run.refresh_from_db()
