@@ -112,7 +112,9 @@ def _load(subject: str, record_id: int):
     queryset = model.objects.select_related(*related)
     if subject in ("person", "company"):
         queryset = queryset.filter(erased_at=None)
-    return queryset.filter(pk=record_id).first()
+    # No ordering and no .first(): compiling the ORDER BY cost a third of a view.
+    found = list(queryset.filter(pk=record_id).order_by()[:1])
+    return found[0] if found else None
 
 
 def _user(user) -> dict[str, Any]:
