@@ -82,6 +82,11 @@ TRIGGERS = {
     "task_overdue": Trigger(
         gettext_lazy("A task becomes overdue"), ("task",), {"task.overdue": "task_id"}
     ),
+    "activity_logged": Trigger(
+        gettext_lazy("A call, meeting or note is logged"),
+        ("person", "company", "deal"),
+        {"activity.logged": "activity_id"},
+    ),
     "manual": Trigger(gettext_lazy("By hand, on a record"), ("person", "company", "deal"), {}),
 }
 EVENTS: dict[str, list[tuple[str, str, str]]] = {}  # event -> [(trigger, subject, id key)]
@@ -135,10 +140,9 @@ def on_event(event: DomainEvent) -> None:
     if not rules:
         return
     started: list[tuple[Run, dict]] = []
-    for trigger, subject, id_key in matches:
-        record_id = event.payload.get(id_key)
+    for trigger, subject, record_id, payload in _records_of(event, matches):
         chosen = [r for r in rules if r.trigger == trigger and r.subject == subject]
-        chosen = [r for r in chosen if _options_match(r, event.payload)]
+        chosen = [r for r in chosen if _options_match(r, payload)]
         if record_id is None or not chosen:
             continue
         view = records.view(subject, record_id)
@@ -161,6 +165,31 @@ def on_event(event: DomainEvent) -> None:
         go_on(run, timezone.now(), view)
 
 
+def _records_of(event: DomainEvent, matches) -> list[tuple[str, str, Any, dict]]:
+    """(trigger, subject, record id, payload) of each record the event is about: an
+    activity is about its deal and its client."""
+    if event.name != "activity.logged":
+        return [
+            (trigger, subject, event.payload.get(key), event.payload)
+            for trigger, subject, key in matches
+        ]
+    from accord.work.models import Activity
+
+    activity = (
+        Activity.objects.filter(pk=event.payload.get("activity_id"))
+        .values("kind", "deal_id", "person_id", "company_id")
+        .first()
+    )
+    if activity is None:
+        return []
+    payload = {**event.payload, "kind": activity["kind"]}
+    return [
+        ("activity_logged", subject, activity[f"{subject}_id"], payload)
+        for subject in ("deal", "person", "company")
+        if activity[f"{subject}_id"]
+    ]
+
+
 def _options_match(rule: Rule, payload: dict) -> bool:
     options = rule.trigger_options or {}
     if rule.trigger in ("stage_entered", "stage_left"):
@@ -170,6 +199,8 @@ def _options_match(rule: Rule, payload: dict) -> bool:
         stage = options.get("stage")
         moved = entered if rule.trigger == "stage_entered" else left
         return not stage or str(stage) == str(moved)
+    if rule.trigger == "activity_logged" and options.get("kind"):
+        return options["kind"] == payload.get("kind")
     if rule.trigger == "updated" and options.get("field"):
         return options["field"] in (payload.get("fields") or [])
     return True

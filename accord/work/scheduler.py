@@ -19,6 +19,7 @@ from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone, translation
 
 from accord.accounts.models import Absence, Team
+from accord.core.events import emit
 from accord.work.models import Notification, Task
 from accord.work.services import leads_assign_waiting
 
@@ -41,6 +42,7 @@ def tick(now: datetime) -> dict[str, int]:
             "overdue_notified_at",
             now,
             lambda task: [(task.assignee_id, Notification.OVERDUE, task.due_at, {})],
+            event="task.overdue",
         ),
         "escalations": escalate(now),
         "leads": leads_assign_waiting(now),
@@ -86,9 +88,10 @@ def escalate(now: datetime) -> int:
     return made
 
 
-def _claim(condition: Q, flag: str, now: datetime, recipients) -> int:
+def _claim(condition: Q, flag: str, now: datetime, recipients, event: str = "") -> int:
     """Notify about every open task matching `condition`, BATCH at a time, and set `flag`
-    on it in the same transaction so no other pass notifies about it again."""
+    on it in the same transaction so no other pass notifies about it again; announce
+    `event` for each (once, as the notice)."""
     made = 0
     while True:
         with transaction.atomic():
@@ -114,6 +117,8 @@ def _claim(condition: Q, flag: str, now: datetime, recipients) -> int:
             ]  # fmt: skip
             Notification.objects.bulk_create(notices, ignore_conflicts=True)
             made += len(notices)
+            for task in tasks if event else []:
+                emit(event, task_id=task.pk)
         if len(tasks) < BATCH:
             return made
 

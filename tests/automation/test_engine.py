@@ -337,3 +337,35 @@ def test_stage_triggers_follow_the_chosen_stage(admin, owner, stages, rule_for):
     deal_move(actor=owner, deal=deal, stage=stages["Measured"])  # reordered in its column
     assert Notification.objects.filter(data__message="Balcony measured").count() == 1
     assert RunStep.objects.count() == 1
+
+
+def test_a_logged_call_and_an_overdue_task_start_their_rules(admin, owner, stages, rule_for, anna):
+    from accord.work.scheduler import tick
+    from accord.work.services import activity_log, task_create
+
+    rule_for(
+        trigger="activity_logged",
+        trigger_options={"kind": "call"},
+        actions=[notify_owner("{{ deal.title }}: called")],
+    )
+    rule_for(
+        subject="task",
+        trigger="task_overdue",
+        actions=[
+            {
+                "type": "notify",
+                "params": {"to": {"to": "owner"}, "message": "{{ task.title }} is late"},
+            }
+        ],
+    )
+    deal = deal_create(actor=owner, data={"title": "Balcony", "person": anna})
+    activity_log(actor=owner, data={"kind": "meeting", "deal": deal})
+    activity_log(actor=owner, data={"kind": "call", "deal": deal})
+    start = timezone.now()
+    task_create(actor=owner, data={"title": "Send the offer", "due_at": start + timedelta(hours=1)})
+    tick(start + timedelta(hours=2))
+    tick(start + timedelta(hours=3))  # once
+    texts = sorted(
+        Notification.objects.filter(kind="automation").values_list("data__message", flat=True)
+    )
+    assert texts == ["Balcony: called", "Send the offer is late"]
