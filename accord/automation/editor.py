@@ -271,6 +271,12 @@ def read_post(post) -> tuple[dict, list[dict], list[dict]]:
         options["stage"] = int(post["stage"]) if post["stage"].isdigit() else post["stage"]
     if post.get("changed_field"):
         options["field"] = post["changed_field"]
+    if post.get("date_field"):
+        options["field"] = post["date_field"]
+    for key in ("days_before", "days", "time"):
+        if str(post.get(key) or "").strip():
+            value = post[key].strip()
+            options[key] = int(value) if value.lstrip("-").isdigit() and key != "time" else value
     data["trigger_options"] = options
     rows = []
     for n in range(int(post.get("c-count") or 0)):

@@ -87,6 +87,10 @@ TRIGGERS = {
         ("person", "company", "deal"),
         {"activity.logged": "activity_id"},
     ),
+    "date_reached": Trigger(
+        gettext_lazy("A date comes (a birthday, a close date)"), ("person", "deal"), {}
+    ),
+    "deal_idle": Trigger(gettext_lazy("A deal stays in its stage too long"), ("deal",), {}),
     "manual": Trigger(gettext_lazy("By hand, on a record"), ("person", "company", "deal"), {}),
 }
 EVENTS: dict[str, list[tuple[str, str, str]]] = {}  # event -> [(trigger, subject, id key)]
@@ -623,9 +627,100 @@ def _plain_error(error: Exception) -> str:
 # --- the scheduler ---------------------------------------------------------------------
 
 
+DATE_FIELDS = {"person": ["birthday"], "deal": ["expected_close_date"]}
+IDLE_EVERY = timedelta(hours=1)  # how often stuck deals are looked for
+
+
+def fire_time_rules(now: datetime) -> int:
+    """Start the runs of the time-triggered rules whose moment has come: a date field
+    reaching today (plus or minus days, at a time of day on the company's clock), a deal
+    past its stage's limit. Each record once per date or per stay in a stage (the run's
+    dedupe key), however many passes or workers; answers how many runs started."""
+    started = 0
+    for rule in runnable_rules():
+        if rule.trigger not in ("date_reached", "deal_idle"):
+            continue
+        if rule.next_fire_at is None:
+            Rule.objects.filter(pk=rule.pk).update(next_fire_at=_next_fire(rule, now))
+            forget_rules()
+            continue
+        if rule.next_fire_at > now:
+            continue
+        claimed = Rule.objects.filter(pk=rule.pk, next_fire_at=rule.next_fire_at).update(
+            next_fire_at=_next_fire(rule, now)
+        )
+        forget_rules()
+        if not claimed:
+            continue  # another worker fires it
+        for record_id, key in _due_records(rule, now):
+            view = records.view(rule.subject, record_id)
+            if view is None:
+                continue
+            run = start(
+                rule,
+                rule.trigger,
+                rule.subject,
+                record_id,
+                view,
+                dedupe_key=key,
+                context={"event": rule.trigger},
+                claimed=True,
+            )
+            if run is not None and run.status == Run.RUNNING:
+                go_on(run, now, view)
+                started += 1
+    return started
+
+
+def _next_fire(rule: Rule, now: datetime) -> datetime:
+    if rule.trigger == "deal_idle":
+        return now + IDLE_EVERY
+    hour, _colon, minute = str((rule.trigger_options or {}).get("time") or "09:00").partition(":")
+    local = timezone.localtime(now)
+    moment = local.replace(
+        hour=int(hour or 9) % 24, minute=int(minute or 0) % 60, second=0, microsecond=0
+    )
+    return moment if moment > local else moment + timedelta(days=1)
+
+
+def _due_records(rule: Rule, now: datetime):
+    """(record id, dedupe key) of the records the rule fires on now."""
+    from accord.sales.models import Deal
+
+    options = rule.trigger_options or {}
+    if rule.trigger == "deal_idle":
+        days = options.get("days")
+        deals = Deal.objects.filter(status=Deal.OPEN).select_related("stage")
+        for deal in deals.filter(stage_entered_at__lte=now - timedelta(days=int(days or 1))):
+            limit = int(days) if days else deal.stage.rotting_days
+            if limit and deal.stage_entered_at <= now - timedelta(days=limit):
+                yield deal.pk, f"idle:{deal.pk}:{deal.stage_id}:{deal.stage_entered_at:%s}"
+        return
+    field = options.get("field") or DATE_FIELDS[rule.subject][0]
+    # "3 days before" the date: today's run is for the records whose date is in 3 days.
+    day = timezone.localdate(now) + timedelta(days=int(options.get("days_before") or 0))
+    model = records.model_of(rule.subject)
+    if field == "birthday":  # every year; 29 February on the 28th when there is none
+        found = model.objects.filter(birthday__month=day.month, birthday__day=day.day)
+        if day.month == 2 and day.day == 28 and not _leap(day.year):
+            found = model.objects.filter(birthday__month=2, birthday__day__in=[28, 29])
+    else:
+        found = model.objects.filter(**{field: day})
+    if rule.subject == "person":
+        found = found.filter(erased_at=None)
+    for record_id in found.values_list("pk", flat=True).iterator():
+        yield record_id, f"date:{field}:{day.isoformat()}:{record_id}"
+
+
+def _leap(year: int) -> bool:
+    return year % 4 == 0 and (year % 100 != 0 or year % 400 == 0)
+
+
 def tick(now: datetime) -> int:
-    """The worker's pass: go on with every due run (after a wait, a retry, or a worker
-    that died mid-run); answers how many were taken."""
+    """The worker's pass: start the time-triggered rules whose moment has come, then go
+    on with every due run (after a wait, a retry, or a worker that died mid-run);
+    answers how many runs were taken."""
+    fire_time_rules(now)
     due = list(
         Run.objects.filter(status__in=[Run.QUEUED, Run.WAITING, Run.RUNNING], due_at__lte=now)
         .filter(Q(claimed_until=None) | Q(claimed_until__lt=now))

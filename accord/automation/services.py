@@ -52,6 +52,19 @@ def problems(definition: dict) -> dict[str, list[str]]:
 
         if not Stage.objects.filter(pk=options["stage"], retired=False).exists():
             found["trigger"] = [_("The stage is gone or retired: choose another.")]
+    if trigger == "date_reached":
+        if options.get(
+            "field", engine.DATE_FIELDS.get(subject, [""])[0]
+        ) not in engine.DATE_FIELDS.get(subject, []):
+            found["trigger"] = [_("Choose the date field.")]
+        time_of_day = str(options.get("time") or "09:00")
+        hour, _colon, minute = time_of_day.partition(":")
+        if not (hour.isdigit() and minute.isdigit() and int(hour) < 24 and int(minute) < 60):
+            found["trigger"] = [_("Give the time of day as HH:MM.")]
+    if trigger in ("date_reached", "deal_idle"):
+        for key in ("days_before", "days"):
+            if options.get(key) not in (None, "") and not str(options[key]).lstrip("-").isdigit():
+                found["trigger"] = [_("Give the days as a whole number.")]
     if items := conditions.check(definition.get("conditions"), fields_for(subject)):
         found["conditions"] = items
     steps = definition.get("actions") or []

@@ -215,6 +215,7 @@ def _form_context(rule, data, condition_rows, step_rows, subject, errors) -> dic
         "roles": list(Role.objects.values_list("slug", "name")),
         "changeable": CHANGEABLE.get(subject, []),
         "who_choices": WHO,
+        "date_fields": engine.DATE_FIELDS.get(subject, []),
     }
 
 

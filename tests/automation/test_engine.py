@@ -369,3 +369,57 @@ def test_a_logged_call_and_an_overdue_task_start_their_rules(admin, owner, stage
         Notification.objects.filter(kind="automation").values_list("data__message", flat=True)
     )
     assert texts == ["Balcony: called", "Send the offer is late"]
+
+
+def test_a_birthday_rule_greets_once_on_the_day_at_its_time(admin, owner, rule_for):
+    from datetime import date, datetime
+
+    from accord.contacts.services import person_create
+
+    zone = timezone.get_current_timezone()
+    early = datetime(2026, 3, 10, 7, 0, tzinfo=zone)
+    with time_machine.travel(early, tick=False):
+        person_create(actor=owner, data={"first_name": "Vera", "birthday": date(1990, 3, 10)})
+        person_create(actor=owner, data={"first_name": "Ivan", "birthday": date(1985, 3, 11)})
+        rule_for(
+            subject="person",
+            trigger="date_reached",
+            trigger_options={"time": "09:00"},
+            actions=[
+                {
+                    "type": "notify",
+                    "params": {
+                        "to": {"to": "owner"},
+                        "message": "{{ person.first_name }}: birthday",
+                    },
+                }
+            ],
+        )
+    for hour in (7, 8, 9, 10):  # the scheduler passes through the morning
+        moment = datetime(2026, 3, 10, hour, 1, tzinfo=zone)
+        with time_machine.travel(moment, tick=False):
+            engine.tick(moment)
+    texts = list(
+        Notification.objects.filter(kind="automation").values_list("data__message", flat=True)
+    )
+    assert texts == ["Vera: birthday"]
+    moment = datetime(2026, 3, 11, 9, 1, tzinfo=zone)
+    with time_machine.travel(moment, tick=False):
+        engine.tick(moment)
+    assert Notification.objects.filter(kind="automation").count() == 2  # Ivan's, the next day
+
+
+def test_a_deal_stuck_past_its_stage_limit_gets_a_task_once(admin, owner, stages, rule_for):
+    start = timezone.now()
+    with time_machine.travel(start, tick=False):
+        deal_create(actor=owner, data={"title": "Stuck"})  # Request: stuck after 3 days
+        deal_create(actor=owner, data={"title": "Also stuck"})
+        rule_for(trigger="deal_idle", actions=[CALL_TASK])
+        engine.tick(start)  # the rule's first pass is set
+    with time_machine.travel(start + timedelta(days=2), tick=False):
+        deal_create(actor=owner, data={"title": "Later"})
+    for hours in (2, 50, 73, 75, 80):
+        moment = start + timedelta(hours=hours)
+        with time_machine.travel(moment, tick=False):
+            engine.tick(moment)
+    assert sorted(Task.objects.values_list("deal__title", flat=True)) == ["Also stuck", "Stuck"]
