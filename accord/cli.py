@@ -103,6 +103,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     export_all.add_argument("path", nargs="?", default="-", help="the file (default: stdout)")
 
+    blueprint = commands.add_parser("blueprint", help="list or install ready-made automation rules")
+    blueprint.add_argument("action", choices=["list", "install"])
+    blueprint.add_argument("name", nargs="?", default="", help="the blueprint to install")
+    blueprint.add_argument("--user", default="", help="whose rules (default: an administrator)")
+
     backup = commands.add_parser(
         "backup", help="back up the database and files into one archive (while running)"
     )
@@ -327,6 +332,14 @@ def cmd_export_all(args) -> int:
     return 0
 
 
+def cmd_blueprint(args) -> int:
+    require_database()
+    if args.action == "install" and not args.name:
+        raise Failure("name the blueprint to install (accord blueprint list shows them)")
+    django_command("blueprint", args.action, args.name, user=args.user)
+    return 0
+
+
 def cmd_backup(args) -> int:
     require_database()
     django_command("backup", args.path)
@@ -341,6 +354,7 @@ def cmd_restore(args) -> int:
 
 COMMANDS = {
     "serve": cmd_serve,
+    "blueprint": cmd_blueprint,
     "backup": cmd_backup,
     "export-all": cmd_export_all,
     "restore": cmd_restore,

@@ -20,6 +20,7 @@ CLIENT_FIELDS = [
     ("tags", _("Tags"), "list"),
     ("owner", _("Owner (e-mail)"), "text"),
     ("owner_team", _("Owner's team"), "text"),
+    ("last_contact", _("Last contact"), "date"),
 ]
 PERSON_FIELDS = [
     ("first_name", _("First name"), "text"),
@@ -144,6 +145,7 @@ def _client_values(record) -> dict[str, Any]:
         "owner": owner["email"],
         "owner_name": owner["name"],
         "owner_team": owner["team"],
+        "last_contact": record.last_contact_at.isoformat() if record.last_contact_at else "",
         "custom": dict(record.custom_fields or {}),
     }
 
@@ -226,7 +228,9 @@ def _task(task) -> dict[str, Any]:
         "assignee_name": task.assignee.full_name or task.assignee.email,
         "due_at": task.due_at.isoformat(),
     }
-    result = {"task": values, "record": values, "owner": _user(task.assignee)}
+    # A task's owner is its deal's (the salesperson answering for it), else its assignee.
+    owner = task.deal.owner if task.deal_id and task.deal.owner_id else task.assignee
+    result = {"task": values, "record": values, "owner": _user(owner)}
     result["deal"] = _deal_values(task.deal) if task.deal_id else {}
     result["client"] = _client(task.person or task.company)
     return result

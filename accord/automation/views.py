@@ -34,6 +34,8 @@ def require_automation(request) -> None:
 
 @login_required
 def rules(request):
+    from accord.automation.blueprints import BLUEPRINTS
+
     require_automation(request)
     return render(
         request,
@@ -42,8 +44,28 @@ def rules(request):
             "page_title": _("Automation"),
             "section": "automation",
             "rules": [describe.rule_summary(rule) for rule in queries.rules()],
+            "blueprints": BLUEPRINTS.values(),
         },
     )
+
+
+@login_required
+@require_POST
+def blueprint_install(request, name: str):
+    from accord.automation.blueprints import install
+
+    require_automation(request)
+    try:
+        made = install(actor=request.user, name=name)
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    else:
+        messages.success(
+            request,
+            _("%(count)s rules added, switched off: look at them and turn them on.")
+            % {"count": len(made)},
+        )
+    return redirect("automation_rules")
 
 
 @login_required

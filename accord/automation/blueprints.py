@@ -1,0 +1,348 @@
+"""Ready-made rule sets an administrator installs in one go (Settings → Automation, or
+`accord blueprint install NAME`) and then adjusts. They are installed switched off — an
+e-mail or a task for the whole team should start when someone has looked at them.
+
+- window-shop: the requirements' window shop, from a request to the head of sales'
+  report, as six rules on the first pipeline's stages (roles "Measurer" and "Installer"
+  are added when missing);
+- birthday-greeting: an e-mail on each client's birthday, with marketing consent;
+- new-lead-sla: a new lead nobody has called within 30 minutes goes to the head;
+- deal-rotting: a deal past its stage's limit gets a task for its owner.
+"""
+
+from dataclasses import dataclass
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from accord.automation.models import Rule
+
+
+@dataclass(frozen=True)
+class Blueprint:
+    name: str
+    label: Any
+    description: Any
+
+
+BLUEPRINTS = {
+    b.name: b
+    for b in [
+        Blueprint(
+            "window-shop",
+            gettext_lazy("The window shop"),
+            gettext_lazy(
+                "A web request gets a call within 15 minutes (or the head hears of it), the call a "
+                "measurement task for the measurer, the measurements a price task for the "
+                "manager, the contract stage a contract task, installation a notice and a task "
+                "for the installer, a won deal a report to the head of sales."
+            ),
+        ),
+        Blueprint(
+            "birthday-greeting",
+            gettext_lazy("Birthday greeting"),
+            gettext_lazy(
+                "Every morning, an e-mail to each client whose birthday it is — only to those who "
+                "agree to marketing."
+            ),
+        ),
+        Blueprint(
+            "new-lead-sla",
+            gettext_lazy("New lead: call within 30 minutes"),
+            gettext_lazy(
+                "A task to call each new lead; if nobody has been in touch 30 minutes later, the "
+                "head of the owner's team is told."
+            ),
+        ),
+        Blueprint(
+            "deal-rotting",
+            gettext_lazy("Stuck deals"),
+            gettext_lazy(
+                "A deal that stays in a stage longer than the stage's limit gets a task for its "
+                "owner to move it on or close it."
+            ),
+        ),
+    ]
+}
+OWNER, HEAD = {"to": "owner"}, {"to": "head"}
+
+
+def _task(title: str, who: dict, amount: int, unit: str, kind: str = "call") -> dict:
+    return {
+        "type": "create_task",
+        "params": {
+            "title": title,
+            "kind": kind,
+            "assignee": who,
+            "due_in": {"amount": amount, "unit": unit},
+        },
+    }
+
+
+def _notify(who: dict, message: str) -> dict:
+    return {"type": "notify", "params": {"to": who, "message": message}}
+
+
+def _stage_is(name: str, op: str = "eq") -> dict:
+    return {"match": "all", "items": [{"field": "deal.stage", "op": op, "value": name}]}
+
+
+def _role(actor, name: str, like: str = "manager") -> str:
+    """The slug of the role called `name`, made like `like` when there is none."""
+    from accord.accounts.models import Role
+    from accord.accounts.services import role_save
+
+    found = Role.objects.filter(name__iexact=name).first()
+    if found is None:
+        model = Role.objects.filter(slug=like).first()
+        found = role_save(
+            actor=actor,
+            name=name,
+            access=model.access if model else {},
+            capabilities=[],
+            description=_("Added by the window shop blueprint."),
+        )
+    return found.slug
+
+
+def _window_shop(actor) -> list[dict]:
+    from accord.sales.models import Pipeline, Stage
+
+    pipeline = (
+        Pipeline.objects.filter(retired=False, name__iexact="Windows").first()
+        or Pipeline.objects.filter(retired=False).order_by("position", "pk").first()
+    )
+    if pipeline is None:
+        raise ValidationError({"blueprint": [_("Make a pipeline first.")]})
+    stages = list(pipeline.stages.filter(kind=Stage.OPEN, retired=False).order_by("position"))
+    if len(stages) < 5:
+        raise ValidationError(
+            {
+                "blueprint": [
+                    _(
+                        "The window shop needs a pipeline with five open stages (request, "
+                        "measurement, offer, contract, installation); %(pipeline)s has "
+                        "%(count)s."
+                    )
+                    % {"pipeline": pipeline.name, "count": len(stages)}
+                ]
+            }
+        )
+    request, measurement, _offer, contract, installation = stages[:5]
+    measurer, installer = _role(actor, "Measurer"), _role(actor, "Installer")
+    client = "{{ client.name }}"
+    return [
+        {
+            "name": "Window shop 1: call every request within 15 minutes",
+            "subject": "deal",
+            "trigger": "created",
+            "conditions": _stage_is(request.name),
+            "actions": [
+                _task(f"Call {client} about “{{{{ deal.title }}}}”", OWNER, 15, "minutes"),
+                {
+                    "type": "wait",
+                    "params": {
+                        "until": _stage_is(request.name, "ne"),
+                        "timeout": {"amount": 15, "unit": "minutes"},
+                    },
+                    "timeout_steps": [
+                        _notify(
+                            HEAD,
+                            f"Nobody has called {client} about "
+                            "“{{ deal.title }}” ({{ owner.name }}) within 15 minutes.",
+                        )
+                    ],
+                },
+            ],
+        },
+        {
+            "name": "Window shop 2: after the call, measurements",
+            "subject": "deal",
+            "trigger": "activity_logged",
+            "trigger_options": {"kind": "call"},
+            "conditions": _stage_is(request.name),
+            "actions": [
+                _task(
+                    f"Take measurements at {client}",
+                    {"to": "role", "role": measurer},
+                    1,
+                    "working_days",
+                    "visit",
+                ),
+                {"type": "move_stage", "params": {"stage": measurement.pk}},
+            ],
+        },
+        {
+            "name": "Window shop 3: measured, now the price",
+            "subject": "task",
+            "trigger": "task_completed",
+            "conditions": {
+                "match": "all",
+                "items": [{"field": "task.title", "op": "contains", "value": "Take measurements"}],
+            },
+            "actions": [
+                _task(f"Work out the price and agree it with {client}", OWNER, 1, "working_days")
+            ],
+        },
+        {
+            "name": "Window shop 4: agreed, the contract",
+            "subject": "deal",
+            "trigger": "stage_entered",
+            "trigger_options": {"stage": contract.pk},
+            "actions": [
+                _task(
+                    f"Prepare the contract for {client}: “{{{{ deal.title }}}}”, "
+                    "{{ deal.amount }} {{ deal.currency }}",
+                    OWNER,
+                    1,
+                    "working_days",
+                    "email",
+                )
+            ],
+        },
+        {
+            "name": "Window shop 5: paid, installation",
+            "subject": "deal",
+            "trigger": "stage_entered",
+            "trigger_options": {"stage": installation.pk},
+            "actions": [
+                _notify(
+                    {"to": "role", "role": installer},
+                    f"Installation at {client}: “{{{{ deal.title }}}}”, planned for "
+                    "{{ deal.expected_close_date }}.",
+                ),
+                _task(
+                    f"Install at {client}",
+                    {"to": "role", "role": installer},
+                    2,
+                    "working_days",
+                    "visit",
+                ),
+            ],
+        },
+        {
+            "name": "Window shop 6: done, the report",
+            "subject": "deal",
+            "trigger": "won",
+            "actions": [
+                _notify(
+                    HEAD,
+                    "“{{ deal.title }}” is done: {{ deal.amount }} "
+                    "{{ deal.currency }}, {{ owner.name }}, for " + client + ".",
+                )
+            ],
+        },
+    ]
+
+
+def _birthday(actor) -> list[dict]:
+    return [
+        {
+            "name": "Birthday greeting",
+            "subject": "person",
+            "trigger": "date_reached",
+            "trigger_options": {"field": "birthday", "time": "09:00"},
+            "conditions": {
+                "match": "all",
+                "items": [
+                    {"field": "person.marketing_consent", "op": "eq", "value": "true"},
+                    {"field": "person.email", "op": "not_empty"},
+                ],
+            },
+            "actions": [
+                {
+                    "type": "send_email",
+                    "params": {
+                        "subject": "Happy birthday, {{ person.first_name }}!",
+                        "body": "Dear {{ person.first_name }},\n\n"
+                        "all of us wish you a happy birthday!\n\n{{ owner.name }}",
+                        "marketing": True,
+                    },
+                }
+            ],
+        }
+    ]
+
+
+def _new_lead(actor) -> list[dict]:
+    return [
+        {
+            "name": "New lead: call within 30 minutes",
+            "subject": "person",
+            "trigger": "created",
+            "conditions": {
+                "match": "all",
+                "items": [{"field": "person.kind", "op": "eq", "value": "lead"}],
+            },
+            "actions": [
+                _task("Call the new lead {{ person.name }}", OWNER, 30, "minutes"),
+                {
+                    "type": "wait",
+                    "params": {
+                        "until": {
+                            "match": "all",
+                            "items": [{"field": "person.last_contact", "op": "not_empty"}],
+                        },
+                        "timeout": {"amount": 30, "unit": "minutes"},
+                    },
+                    "timeout_steps": [
+                        _notify(
+                            HEAD,
+                            "Nobody has called the new lead "
+                            "{{ person.name }} ({{ owner.name }}) in 30 minutes.",
+                        )
+                    ],
+                },
+            ],
+        }
+    ]
+
+
+def _rotting(actor) -> list[dict]:
+    return [
+        {
+            "name": "Stuck deals",
+            "subject": "deal",
+            "trigger": "deal_idle",
+            "actions": [
+                _task(
+                    "“{{ deal.title }}” is stuck in {{ deal.stage }}: move it on or close it",
+                    OWNER,
+                    1,
+                    "working_days",
+                )
+            ],
+        }
+    ]
+
+
+RULES = {
+    "window-shop": _window_shop,
+    "birthday-greeting": _birthday,
+    "new-lead-sla": _new_lead,
+    "deal-rotting": _rotting,
+}
+
+
+@transaction.atomic
+def install(*, actor, name: str) -> list[Rule]:
+    """Add the blueprint's rules, switched off (a second install adds them again)."""
+    from accord.automation.services import require_automation, rule_save
+
+    require_automation(actor)
+    if name not in BLUEPRINTS:
+        raise ValidationError(
+            {
+                "blueprint": [
+                    _("There is no blueprint %(name)s: choose one of %(names)s.")
+                    % {"name": name, "names": ", ".join(BLUEPRINTS)}
+                ]
+            }
+        )
+    return [
+        rule_save(actor=actor, data={**data, "enabled": False, "blueprint": name})
+        for data in RULES[name](actor)
+    ]

@@ -1,0 +1,179 @@
+"""The blueprints through the services: the window shop from a web request to the head
+of sales' report, each task for the right person at the right time; a birthday e-mail
+only with consent; a new lead nobody calls; a stuck deal."""
+
+from datetime import date, datetime, timedelta
+
+import pytest
+import time_machine
+from django.core.exceptions import ValidationError
+from django.utils import timezone
+
+from accord.accounts.models import Role
+from accord.accounts.services import team_save, user_create
+from accord.automation.blueprints import install
+from accord.automation.models import Rule
+from accord.automation.services import rule_enable
+from accord.contacts.services import person_create
+from accord.sales.models import Pipeline
+from accord.sales.services import deal_create, deal_move, deal_win, pipeline_create
+from accord.work.models import Notification, Task
+from accord.work.services import activity_log, task_complete
+from tests.conftest import PASSWORD
+
+pytestmark = pytest.mark.django_db(transaction=True)
+WINDOWS = [
+    *({"name": name} for name in ("Request", "Measurement", "Offer", "Contract", "Installation")),
+    {"name": "Won", "kind": "won"},
+    {"name": "Lost", "kind": "lost"},
+]
+
+
+def turn_on(admin, rules):
+    for rule in rules:
+        rule_enable(actor=admin, rule=rule, enabled=True)
+
+
+def messages(user) -> list[str]:
+    return [n.data["message"] for n in Notification.objects.filter(user=user, kind="automation")]
+
+
+def test_the_window_shop_from_a_web_request_to_the_report(admin, owner):
+    Pipeline.objects.all().delete()
+    pipeline = pipeline_create(actor=admin, name="Windows", stages=WINDOWS)
+    stages = {stage.name: stage for stage in pipeline.stages.all()}
+    rules = install(actor=admin, name="window-shop")
+    assert len(rules) == 6 and not any(rule.enabled for rule in rules)
+    measurer = user_create(
+        email="mark@example.com",
+        password=PASSWORD,
+        role=Role.objects.get(name="Measurer").slug,
+        full_name="Mark Measurer",
+    )
+    installer = user_create(
+        email="ivy@example.com",
+        password=PASSWORD,
+        role=Role.objects.get(name="Installer").slug,
+        full_name="Ivy Installer",
+    )
+    head = user_create(email="hugo@example.com", password=PASSWORD, role="head-of-sales")
+    team_save(actor=admin, name="Windows team", head=head, members=[owner, measurer, installer])
+    turn_on(admin, rules)
+    start = timezone.now().replace(microsecond=0)
+
+    # A web request: a client and a deal; the owner must call within 15 minutes.
+    with time_machine.travel(start, tick=False):
+        anna = person_create(actor=owner, data={"first_name": "Anna", "last_name": "Petrova"})
+        deal = deal_create(
+            actor=owner, data={"title": "3 windows", "person": anna, "amount": "2400"}
+        )
+    call = Task.objects.get(deal=deal)
+    assert (call.title, call.assignee, call.due_at) == (
+        "Call Anna Petrova about “3 windows”",
+        owner,
+        start + timedelta(minutes=15),
+    )
+    # Nobody calls: 15 minutes later the head hears of it.
+    from accord.automation import engine
+
+    engine.tick(start + timedelta(minutes=16))
+    assert messages(head) == [
+        "Nobody has called Anna Petrova about “3 windows” (Olivia Owner) within 15 minutes."
+    ]
+    # The call is logged: a measurement task for the measurer, the deal moves on.
+    with time_machine.travel(start + timedelta(minutes=20), tick=False):
+        activity_log(actor=owner, data={"kind": "call", "deal": deal, "person": anna})
+    measure = Task.objects.get(title="Take measurements at Anna Petrova")
+    assert measure.assignee == measurer and measure.kind == "visit"
+    deal.refresh_from_db()
+    assert deal.stage == stages["Measurement"]
+    # The measurer is done: the manager works out the price.
+    with time_machine.travel(start + timedelta(days=1), tick=False):
+        task_complete(actor=measurer, task=measure, result="3 windows, 1200×1400")
+    price = Task.objects.get(title="Work out the price and agree it with Anna Petrova")
+    assert price.assignee == owner
+    # Agreed: the contract task; paid: installation; done: the report.
+    deal_move(actor=owner, deal=deal, stage=stages["Offer"])
+    deal_move(actor=owner, deal=deal, stage=stages["Contract"])
+    assert Task.objects.filter(
+        title__startswith="Prepare the contract for Anna Petrova", assignee=owner
+    ).exists()
+    deal_move(actor=owner, deal=deal, stage=stages["Installation"])
+    assert Task.objects.get(title="Install at Anna Petrova").assignee == installer
+    assert messages(installer)[0].startswith("Installation at Anna Petrova: “3 windows”")
+    deal.refresh_from_db()
+    deal_win(actor=owner, deal=deal)
+    assert messages(head)[-1] == "“3 windows” is done: 2400.00 EUR, Olivia Owner, for Anna Petrova."
+
+
+def test_the_window_shop_needs_its_stages(admin):
+    Pipeline.objects.all().delete()
+    pipeline_create(
+        actor=admin,
+        name="Short",
+        stages=[{"name": "New"}, {"name": "Won", "kind": "won"}, {"name": "Lost", "kind": "lost"}],
+    )
+    with pytest.raises(ValidationError, match="five open stages"):
+        install(actor=admin, name="window-shop")
+    assert not Rule.objects.exists()
+
+
+def test_the_birthday_greeting_writes_only_to_those_who_agree(admin, owner, smtp_server, settings):
+    settings.EMAIL_ENABLED = True
+    zone = timezone.get_current_timezone()
+    for name, consent in (("Vera", True), ("Ivan", False)):
+        person_create(
+            actor=owner,
+            data={
+                "first_name": name,
+                "birthday": date(1990, 5, 4),
+                "emails": [f"{name.lower()}@example.com"],
+                "marketing_consent": consent,
+            },
+        )
+    turn_on(admin, install(actor=admin, name="birthday-greeting"))
+    for hour in (8, 9):
+        moment = datetime(2027, 5, 4, hour, 30, tzinfo=zone)
+        with time_machine.travel(moment, tick=False):
+            from accord.automation import engine
+
+            engine.tick(moment)
+    assert [(m["To"], m["Subject"]) for m in smtp_server] == [
+        ("vera@example.com", "Happy birthday, Vera!")
+    ]
+
+
+def test_a_new_lead_nobody_calls_reaches_the_head(admin, owner):
+    from accord.automation import engine
+
+    head = user_create(email="hugo@example.com", password=PASSWORD, role="head-of-sales")
+    team_save(actor=admin, name="Sales", head=head, members=[owner])
+    turn_on(admin, install(actor=admin, name="new-lead-sla"))
+    start = timezone.now()
+    with time_machine.travel(start, tick=False):
+        called = person_create(actor=owner, data={"first_name": "Called", "kind": "lead"})
+        person_create(actor=owner, data={"first_name": "Forgotten", "kind": "lead"})
+        person_create(actor=owner, data={"first_name": "Client", "kind": "client"})
+    assert Task.objects.filter(title__startswith="Call the new lead").count() == 2
+    with time_machine.travel(start + timedelta(minutes=10), tick=False):
+        activity_log(actor=owner, data={"kind": "call", "person": called})
+    engine.tick(start + timedelta(minutes=31))
+    assert messages(head) == [
+        "Nobody has called the new lead Forgotten (Olivia Owner) in 30 minutes."
+    ]
+
+
+def test_a_stuck_deal_gets_a_task_for_its_owner(admin, owner, stages):
+    from accord.automation import engine
+
+    turn_on(admin, install(actor=admin, name="deal-rotting"))
+    start = timezone.now()
+    with time_machine.travel(start, tick=False):
+        deal_create(actor=owner, data={"title": "Balcony"})  # Request: stuck after 3 days
+        engine.tick(start)
+    engine.tick(start + timedelta(days=3, hours=2))
+    task = Task.objects.get()
+    assert (task.title, task.assignee) == (
+        "“Balcony” is stuck in Request: move it on or close it",
+        owner,
+    )
