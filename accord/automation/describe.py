@@ -50,11 +50,17 @@ def _trigger_detail(rule: Rule) -> str:
         return f"{stage.pipeline.name} · {stage.name}" if stage else _("a stage that is gone")
     if rule.trigger == "date_reached":
         before = int(options.get("days_before") or 0)
-        when = _("%(n)s days before") % {"n": before} if before else _("on the day")
+        from django.utils.translation import ngettext
+
+        when = (
+            ngettext("%(n)s day before", "%(n)s days before", before) % {"n": before}
+            if before
+            else _("on the day")
+        )
         return f"{options.get('field') or 'birthday'} · {when} · {options.get('time') or '09:00'}"
     if rule.trigger == "deal_idle":
         days = options.get("days")
-        return _("%(n)s days") % {"n": days} if days else _("the stage's own limit")
+        return duration(days, "days") if days else _("the stage's own limit")
     if rule.trigger == "updated" and options.get("field"):
         return _("the field %(field)s") % {"field": options["field"]}
     return ""
