@@ -35,7 +35,8 @@ def turn_on(admin, rules):
 
 
 def messages(user) -> list[str]:
-    return [n.data["message"] for n in Notification.objects.filter(user=user, kind="automation")]
+    notices = Notification.objects.filter(user=user, kind="automation").order_by("id")
+    return [notice.data["message"] for notice in notices]
 
 
 def test_the_window_shop_from_a_web_request_to_the_report(admin, owner):
