@@ -16,7 +16,6 @@ then, one JSON line per figure:
 import argparse
 import json
 import statistics
-import subprocess
 import sys
 import time
 
@@ -39,25 +38,8 @@ def main(argv=None) -> int:
     args = parse(argv)
     if args.inside:
         return measure(args)
-    failed = False
-    for engine in [e.strip() for e in args.engines.split(",") if e.strip()]:
-        databases.create(engine)
-        try:
-            command = [
-                sys.executable,
-                "-m",
-                "bench.automation",
-                "--inside",
-                "--events",
-                str(args.events),
-                "--waiting",
-                str(args.waiting),
-            ]
-            failed |= subprocess.run(command, env=databases.environment(engine)).returncode != 0  # noqa: S603
-        finally:
-            if not args.keep:
-                databases.drop(engine)
-    return 1 if failed else 0
+    options = ["--events", str(args.events), "--waiting", str(args.waiting)]
+    return databases.run_inside("bench.automation", options, args.engines, args.keep)
 
 
 def emit(figure: str, **fields) -> None:

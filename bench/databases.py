@@ -81,3 +81,21 @@ def size_mb(engine: str) -> float:
     with _pg_admin() as admin:
         row = admin.execute("SELECT pg_database_size(%s)", [PG_NAME]).fetchone()
     return row[0] / 2**20
+
+
+def run_inside(module: str, options: list[str], engines: str, keep: bool) -> int:
+    """Run `python -m module --inside options` once per engine, each on a new database of
+    its own (dropped after unless `keep`); 1 when any run failed."""
+    import subprocess
+    import sys
+
+    failed = False
+    for engine in [e.strip() for e in engines.split(",") if e.strip()]:
+        create(engine)
+        try:
+            command = [sys.executable, "-m", module, "--inside", *options]
+            failed |= subprocess.run(command, env=environment(engine)).returncode != 0  # noqa: S603
+        finally:
+            if not keep:
+                drop(engine)
+    return 1 if failed else 0

@@ -17,7 +17,6 @@ import csv
 import json
 import os
 import random
-import subprocess
 import sys
 import threading
 import time
@@ -58,17 +57,9 @@ def main(argv=None) -> int:
         emit(
             "import_file", rows=args.rows, mb=size, seconds=round(time.perf_counter() - started, 1)
         )
-    failed = False
-    for engine in [e.strip() for e in args.engines.split(",") if e.strip()]:
-        databases.create(engine)
-        try:
-            command = [sys.executable, "-m", "bench.imports", "--inside", "--rows", str(args.rows)]
-            run = subprocess.run(command, env=databases.environment(engine))  # noqa: S603
-            failed |= run.returncode != 0
-        finally:
-            if not args.keep:
-                databases.drop(engine)
-    return 1 if failed else 0
+    return databases.run_inside(
+        "bench.imports", ["--rows", str(args.rows)], args.engines, args.keep
+    )
 
 
 def csv_path(rows: int) -> Path:

@@ -17,7 +17,6 @@ import argparse
 import json
 import os
 import random
-import subprocess
 import sys
 import time
 from datetime import timedelta
@@ -46,27 +45,9 @@ def main(argv=None) -> int:
         return measure(args)
     from bench.__main__ import collect_static
 
-    failed = False
-    engines = [e.strip() for e in args.engines.split(",") if e.strip()]
-    collect_static(engines[0])
-    for engine in engines:
-        databases.create(engine)
-        try:
-            command = [
-                sys.executable,
-                "-m",
-                "bench.work",
-                "--inside",
-                "--repeat",
-                str(args.repeat),
-                "--scale",
-                str(args.scale),
-            ]
-            failed |= subprocess.run(command, env=databases.environment(engine)).returncode != 0  # noqa: S603
-        finally:
-            if not args.keep:
-                databases.drop(engine)
-    return 1 if failed else 0
+    collect_static(args.engines.split(",")[0].strip())
+    options = ["--repeat", str(args.repeat), "--scale", str(args.scale)]
+    return databases.run_inside("bench.work", options, args.engines, args.keep)
 
 
 def emit(figure: str, **fields) -> None:
