@@ -96,8 +96,12 @@ def _claim(condition: Q, flag: str, now: datetime, recipients, event: str = "") 
     while True:
         with transaction.atomic():
             candidates = Task.objects.filter(condition, status=Task.OPEN).order_by("due_at", "id")
-            if connection.features.has_select_for_update_skip_locked:
-                candidates = candidates.select_for_update(skip_locked=True, of=("self",))
+            if connection.features.has_select_for_update:
+                # Wait for a row another worker holds, do not skip it: it may hold it for
+                # another notice (a reminder while this is the overdue one), and a skipped
+                # row would wait for the next pass. Once free, the row is read again, so a
+                # notice the other worker just made is not made twice.
+                candidates = candidates.select_for_update(of=("self",))
             tasks = list(candidates.select_related("assignee")[:BATCH])
             if not tasks:
                 return made
