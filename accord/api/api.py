@@ -12,6 +12,7 @@ from ninja.errors import ValidationError as RequestValidationError
 from accord.accounts.api import router as accounts_router
 from accord.api.auth import ActiveSession, BearerToken
 from accord.api.problems import Problem, problem_response
+from accord.automation.api import router as automation_router
 from accord.contacts.api import router as contacts_router
 from accord.core.errors import field_errors
 from accord.sales.api import router as sales_router
@@ -43,6 +44,7 @@ api.add_router("/", contacts_router)
 api.add_router("/", sales_router)
 api.add_router("/", work_router)
 api.add_router("/", transfer_router)
+api.add_router("/", automation_router)
 
 
 @api.exception_handler(Problem)
