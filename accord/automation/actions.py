@@ -159,8 +159,9 @@ def later(now: datetime, amount: Any, unit: str) -> datetime:
     return moment
 
 
-def _duration_problems(params: dict, name: str) -> list[str]:
-    value = params.get(name) or {}
+def duration_problems(value: dict | None) -> list[str]:
+    """What is wrong with {"amount": N, "unit": ...} (a due time, a wait)."""
+    value = value or {}
     try:
         amount = int(value.get("amount", 0))
     except (TypeError, ValueError, AttributeError):
@@ -209,7 +210,7 @@ def _check_task(params: dict, subject: str) -> list[str]:
     return (
         problems
         + _person_problems(params.get("assignee", {}))
-        + _duration_problems(params, "due_in")
+        + duration_problems(params.get("due_in"))
     )
 
 

@@ -125,7 +125,7 @@ def _wait_problems(params: dict, subject: str) -> list[str]:
         if params["until_field"] not in fields_for(subject):
             return [_("There is no field %(field)s.") % {"field": params["until_field"]}]
         return []
-    return registry._duration_problems({"d": params}, "d")
+    return registry.duration_problems(params)
 
 
 @transaction.atomic

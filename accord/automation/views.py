@@ -11,6 +11,7 @@ from django.utils.translation import gettext_lazy as _lazy
 from django.views.decorators.http import require_POST
 
 from accord.automation import describe, editor, engine, queries, services
+from accord.automation.conditions import OPERATORS
 from accord.automation.models import Rule
 
 UNIT_LABELS = {
@@ -230,7 +231,7 @@ def _form_context(rule, data, condition_rows, step_rows, subject, errors) -> dic
         "triggers": [(key, t.label) for key, t in engine.TRIGGERS.items() if subject in t.subjects],
         "stages": [(s.pk, f"{s.pipeline.name} · {s.name}") for s in stages],
         "fields": editor.condition_fields(subject),
-        "operators": list(describe_operators()),
+        "operators": list(OPERATORS.items()),
         "step_types": editor.step_types(),
         "units": [(key, label) for key, label in UNIT_LABELS.items() if key in UNITS],
         "task_kinds": Task.KINDS,
@@ -239,9 +240,3 @@ def _form_context(rule, data, condition_rows, step_rows, subject, errors) -> dic
         "who_choices": WHO,
         "date_fields": engine.DATE_FIELDS.get(subject, []),
     }
-
-
-def describe_operators():
-    from accord.automation.conditions import OPERATORS
-
-    return OPERATORS.items()
