@@ -8,6 +8,7 @@ from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
 from accord.automation import describe, editor, engine, queries, services
@@ -63,7 +64,11 @@ def blueprint_install(request, name: str):
     else:
         messages.success(
             request,
-            _("%(count)s rules added, switched off: look at them and turn them on.")
+            ngettext(
+                "%(count)s rule added, switched off: look at it and turn it on.",
+                "%(count)s rules added, switched off: look at them and turn them on.",
+                len(made),
+            )
             % {"count": len(made)},
         )
     return redirect("automation_rules")
