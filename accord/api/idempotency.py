@@ -27,7 +27,9 @@ def caller_of(request) -> str | None:
     from accord.accounts.services import token_authenticate
 
     authorization = request.headers.get("Authorization", "")
-    if authorization.startswith("Bearer "):
+    if request.path.startswith("/api/v1/hooks/"):
+        credentials = request.path  # a rule's web address: its secret is the credential
+    elif authorization.startswith("Bearer "):
         if token_authenticate(authorization[7:].strip()) is None:
             return None
         credentials = authorization

@@ -86,8 +86,17 @@ def _active_user(email: str):
 
 def _person_problems(who: dict) -> list[str]:
     to = (who or {}).get("to", "owner")
-    if to not in ("owner", "user", "role", "head"):
+    if to not in ("owner", "user", "role", "head", "team"):
         return [_("Choose who: the owner, a user, a role in the owner's team or its head.")]
+    if to == "team":
+        team = _team(who.get("team", ""))
+        if team is None:
+            return [_("There is no team %(team)s.") % {"team": who.get("team", "")}]
+        if not team.lead_rule:
+            return [
+                _("%(team)s does not distribute leads: choose its rule in Settings, Teams.")
+                % {"team": team}
+            ]
     if to == "user" and _active_user(who.get("user", "")) is None:
         return [_("No active user has the e-mail %(email)s.") % {"email": who.get("user", "")}]
     if to == "role":
@@ -98,15 +107,24 @@ def _person_problems(who: dict) -> list[str]:
     return []
 
 
+def _team(name: str):
+    from accord.accounts.models import Team
+
+    return Team.objects.select_related("head").filter(name__iexact=(name or "").strip()).first()
+
+
 def who_is(step: Step, who: dict):
     """The user a step names: the record's owner, a named user, the member of the owner's
-    team with a role (the one with the fewest open tasks), or the team's head."""
+    team with a role (the one with the fewest open tasks), the team's head, or whom a
+    team's lead rule picks among its members at work (its head when nobody is)."""
     from django.db.models import Count, Q
 
     from accord.accounts.models import User
     from accord.work.models import Task
 
     to = (who or {}).get("to", "owner")
+    if to == "team":
+        return _distributed(step, who)
     if to == "user":
         user = _active_user(who.get("user", ""))
         if user is None:
@@ -140,6 +158,22 @@ def who_is(step: Step, who: dict):
             % {"team": team.name, "role": who.get("role", "")},
             final=True,
         )
+    return chosen
+
+
+def _distributed(step: Step, who: dict):
+    from accord.work.queries import lead_candidate
+
+    team = _team(who.get("team", ""))
+    if team is None or not team.lead_rule:
+        raise ActionError(
+            _("There is no team %(team)s.") % {"team": who.get("team", "")}, final=True
+        )
+    chosen = lead_candidate(team, step.now, rule=team.LEAST_LOADED)
+    if chosen is None and team.head_id and team.head.is_active:
+        chosen = team.head
+    if chosen is None:
+        raise ActionError(_("Nobody in %(team)s is at work now.") % {"team": team.name})
     return chosen
 
 
@@ -262,15 +296,38 @@ def _run_owner(step: Step, params: dict) -> str:
     from accord.contacts.services import company_update, person_update
     from accord.sales.services import deal_update
 
-    owner = who_is(step, params.get("owner", {}))
+    who = params.get("owner", {})
+    if step.subject not in ("person", "company", "deal"):
+        raise ActionError(_("A task has an assignee, not an owner."), final=True)
+    if who.get("to") == "team" and step.subject == "person" and not step.dry_run:
+        return _hand_to_team(step, who)
+    owner = who_is(step, who)
     if step.dry_run:
         return _("Would give the record to %(user)s") % {"user": owner}
     record = _record(step)
     update = {"person": person_update, "company": company_update, "deal": deal_update}
-    if step.subject not in update:
-        raise ActionError(_("A task has an assignee, not an owner."), final=True)
     update[step.subject](actor=step.actor, **{step.subject: record}, data={"owner": owner})
     return _("Given to %(user)s") % {"user": owner}
+
+
+def _hand_to_team(step: Step, who: dict) -> str:
+    """A lead given to a team: its lead rule picks the owner among those at work, or the
+    lead waits for the first to start work (accord.work.services.lead_distribute)."""
+    from accord.contacts.models import Person
+    from accord.work.services import lead_distribute
+
+    team = _team(who.get("team", ""))
+    if team is None or not team.lead_rule:
+        raise ActionError(
+            _("There is no team %(team)s.") % {"team": who.get("team", "")}, final=True
+        )
+    person = Person.objects.filter(pk=step.record_id, erased_at=None).first()
+    if person is None:
+        raise ActionError(_("The record is gone."), final=True)
+    assignment = lead_distribute(person=person, team=team, now=step.now)
+    if assignment.user_id is None:
+        return _("Given to %(team)s: waiting for someone to start work") % {"team": team.name}
+    return _("Given to %(user)s (%(team)s)") % {"user": assignment.user, "team": team.name}
 
 
 register(
@@ -424,7 +481,9 @@ def _run_notify(step: Step, params: dict) -> str:
         user,
         Notification.AUTOMATION,
         key[:100],
-        person_id=client.get("id") if client.get("type") == "person" else None,
+        person_id=client["id"]
+        if client.get("type") == "person" and not client.get("deleted")
+        else None,
         message=message,
         rule=step.rule_name,
     )
@@ -486,6 +545,62 @@ register(
         ("person", "company", "deal", "task"),
         _check_email,
         _run_email,
+        changes_record=False,
+    )
+)
+
+
+def _check_deal(params: dict, subject: str) -> list[str]:
+    from accord.sales.models import Stage
+
+    problems = _template_problems(params, "title", "amount")
+    if not (params.get("title") or "").strip():
+        problems.append(_("Give the deal a title."))
+    if params.get("stage"):
+        stage = Stage.objects.filter(pk=params["stage"] if str(params["stage"]).isdigit() else 0)
+        stage = stage.first()
+        if stage is None or stage.retired or stage.kind != Stage.OPEN:
+            problems.append(_("Choose an open stage for the new deal."))
+    return problems + _person_problems(params.get("owner") or {"to": "owner"})
+
+
+def _run_deal(step: Step, params: dict) -> str:
+    from accord.contacts.models import Company, Person
+    from accord.sales.models import Stage
+    from accord.sales.services import deal_create
+
+    client = step.view.get("client") or {}
+    model = Person if client.get("type") == "person" else Company
+    record = model.objects.filter(pk=client.get("id") or 0).first()
+    if record is None:
+        raise ActionError(_("The rule's record has no client to make a deal for."), final=True)
+    owner = who_is(step, params.get("owner") or {"to": "owner"})
+    title = templates.render(params["title"], step.view)[:200]
+    if step.dry_run:
+        return _("Would create the deal “%(title)s” for %(user)s") % {"title": title, "user": owner}
+    data = {"title": title, client.get("type", "person"): record, "owner": owner}
+    if params.get("stage"):
+        stage = Stage.objects.select_related("pipeline").filter(pk=params["stage"]).first()
+        if stage is None or stage.retired:
+            raise ActionError(_("Choose an open stage for the new deal."), final=True)
+        data.update(stage=stage, pipeline=stage.pipeline)
+    amount = templates.render(str(params.get("amount") or ""), step.view).strip()
+    if amount:
+        data["amount"] = amount
+    if client.get("source"):
+        data["source"] = client["source"]
+    deal = deal_create(actor=step.actor, data=data)
+    step.made.setdefault("deals", []).append(deal.pk)
+    return _("Deal “%(title)s” created for %(user)s") % {"title": deal.title, "user": owner}
+
+
+register(
+    Action(
+        "create_deal",
+        gettext_lazy("Create a deal for the client"),
+        ("person", "company", "task"),
+        _check_deal,
+        _run_deal,
         changes_record=False,
     )
 )

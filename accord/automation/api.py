@@ -188,3 +188,41 @@ def blueprints_install(request, name: str):
     from accord.automation.blueprints import install
 
     return Status(201, run(lambda: install(actor=request.auth, name=name)))
+
+
+class CallOut(Schema):
+    run_id: int | None
+    status: str
+    detail: str
+
+
+MAX_CALL_BYTES = 64 * 1024
+
+
+@router.post(
+    "/hooks/{secret}",
+    auth=None,
+    response={200: CallOut, 202: CallOut},
+    summary="Call a rule (its trigger: another system calls the rule's web address)",
+)
+def hooks_call(request, secret: str):
+    """The rule's web address is its credential: no token. The body is a JSON object
+    naming the record (`id`, or a client's `email` or `phone`) with any plain values the
+    steps read as `{{ trigger.<name> }}`. 202 with the run; 200 when the rule's conditions
+    do not hold for the record."""
+    import json
+
+    if len(request.body) > MAX_CALL_BYTES:
+        raise Problem(413, f"The body is larger than {MAX_CALL_BYTES // 1024} KiB.")
+    try:
+        data = json.loads(request.body or b"{}")
+    except ValueError:
+        raise Problem(400, "The request body is not valid JSON.") from None
+    try:
+        found = run(lambda: services.rule_call(secret=secret, data=data))
+    except services.NoSuchHook:
+        raise Problem(404, "No rule answers at this address.") from None
+    if found is None:
+        detail = "The rule's conditions do not hold for this record."
+        return Status(200, CallOut(run_id=None, status="skipped", detail=detail))
+    return Status(202, CallOut(run_id=found.pk, status=found.status, detail=found.error or ""))

@@ -22,6 +22,8 @@ OPERATORS = {
     "not_empty": gettext_lazy("is not empty"),
 }
 NO_VALUE = {"empty", "not_empty"}
+# "segment is / is not VIP": the record (its client, its deal) in a saved segment.
+SEGMENT = "segment"
 MAX_DEPTH = 4  # groups within groups
 
 
@@ -51,6 +53,11 @@ def holds(conditions: dict | None, view: dict) -> bool:
 def _item(item: dict, view: dict) -> bool:
     if "items" in item:
         return holds(item, view)
+    if item["field"] == SEGMENT:
+        from accord.automation.records import in_segment
+
+        member = in_segment(view, item.get("value"))
+        return member if item["op"] == "eq" else not member
     return compare(read(view, item["field"]), item["op"], item.get("value"))
 
 
@@ -131,6 +138,8 @@ def check(conditions: dict | None, fields: set[str], depth: int = 0) -> list[str
             problems.append(_("There is no field %(field)s.") % {"field": item.get("field")})
         elif item.get("op") not in OPERATORS:
             problems.append(_("Unknown comparison %(op)s.") % {"op": item.get("op")})
+        elif item["field"] == SEGMENT:
+            problems += _segment_problems(item)
         elif item["op"] not in NO_VALUE and item.get("value") in (None, ""):
             problems.append(_("Give a value to compare %(field)s with.") % {"field": item["field"]})
     return problems
@@ -142,3 +151,13 @@ def _custom_path(path: Any, fields: set[str]) -> bool:
         return False
     part, custom, _key = path.split(".")
     return custom == "custom" and any(field.startswith(f"{part}.") for field in fields)
+
+
+def _segment_problems(item: dict) -> list[str]:
+    from accord.automation.records import segment_named
+
+    if item["op"] not in ("eq", "ne"):
+        return [_("A segment is compared with “is” or “is not”.")]
+    if segment_named(item.get("value")) is None:
+        return [_("There is no segment %(name)s.") % {"name": item.get("value") or ""}]
+    return []

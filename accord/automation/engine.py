@@ -92,7 +92,23 @@ TRIGGERS = {
     ),
     "deal_idle": Trigger(gettext_lazy("A deal stays in its stage too long"), ("deal",), {}),
     "manual": Trigger(gettext_lazy("By hand, on a record"), ("person", "company", "deal"), {}),
+    "deleted": Trigger(
+        gettext_lazy("A record is deleted"),
+        ("person", "company"),
+        {"person.deleted": "person_id", "company.deleted": "company_id"},
+    ),
+    "schedule": Trigger(
+        gettext_lazy("On a schedule (every day, week or month)"),
+        ("person", "company", "deal", "task"),
+        {},
+    ),
+    "webhook": Trigger(
+        gettext_lazy("Another system calls the rule's web address"),
+        ("person", "company", "deal", "task"),
+        {},
+    ),
 }
+TIME_TRIGGERS = ("date_reached", "deal_idle", "schedule")
 EVENTS: dict[str, list[tuple[str, str, str]]] = {}  # event -> [(trigger, subject, id key)]
 for _key, _trigger in TRIGGERS.items():
     for _event, _id_key in _trigger.events.items():
@@ -149,7 +165,8 @@ def on_event(event: DomainEvent) -> None:
         chosen = [r for r in chosen if _options_match(r, payload)]
         if record_id is None or not chosen:
             continue
-        view = records.view(subject, record_id)
+        gone = records.gone(subject, payload) if trigger == "deleted" else None
+        view = gone or records.view(subject, record_id)
         if view is None:
             continue
         for rule in chosen:
@@ -160,7 +177,7 @@ def on_event(event: DomainEvent) -> None:
                 record_id,
                 view,
                 cause=event.cause,
-                context={"event": event.name, "payload": event.payload},
+                context={"event": event.name, "payload": event.payload, "gone": gone},
                 claimed=True,
             )
             if run is not None and run.status == Run.RUNNING:
@@ -206,8 +223,22 @@ def _options_match(rule: Rule, payload: dict) -> bool:
     if rule.trigger == "activity_logged" and options.get("kind"):
         return options["kind"] == payload.get("kind")
     if rule.trigger == "updated" and options.get("field"):
-        return options["field"] in (payload.get("fields") or [])
+        return _changed(options, payload)
     return True
+
+
+def _changed(options: dict, payload: dict) -> bool:
+    """The field changed, and from and to the values the rule names (when it names them)."""
+    change = next(
+        (c for c in payload.get("changes") or [] if c.get("field") == options["field"]), None
+    )
+    if change is None:
+        return options["field"] in (payload.get("fields") or [])
+    return all(
+        conditions.compare(change.get(end), "eq", options[key])
+        for key, end in (("from", "old"), ("to", "new"))
+        if str(options.get(key) or "").strip()
+    )
 
 
 def start(
@@ -361,7 +392,7 @@ def go_on(run: Run, now: datetime, view: dict | None = None) -> Run:
         if item is None:
             return _finish(run, Run.DONE, now, made=made)
         if view is None:
-            view = records.view(run.subject_type, run.subject_id) if run.subject_id else {}
+            view = view_of(run)
         if view is None:
             return _finish(run, Run.SKIPPED, now, reason=_("The record is gone."), made=made)
         path = ".".join(str(part) for part in run.cursor)
@@ -403,6 +434,17 @@ def go_on(run: Run, now: datetime, view: dict | None = None) -> Run:
     )
 
 
+def view_of(run: Run) -> dict | None:
+    """What the run's steps see: the record now (None when it is gone) — or, for a rule
+    on a deletion, the record as it was — with what an inbound call sent as `trigger`."""
+    if run.context.get("gone"):
+        return run.context["gone"]
+    view = records.view(run.subject_type, run.subject_id) if run.subject_id else {}
+    if view is not None and run.context.get("data") is not None:
+        view["trigger"] = run.context["data"]
+    return view
+
+
 def _act(
     run: Run, item: dict, view: dict, now: datetime, path: str, made: dict, following: list
 ) -> str:
@@ -435,7 +477,7 @@ def _act(
             took = int((time.perf_counter() - started) * 1000)
             status = RunStep.DRY if run.dry_run else RunStep.DONE
             _log(run, path, action.kind, status, message, attempt=run.attempts + 1, took=took)
-            if not run.dry_run:
+            if not run.dry_run and not run.context.get("gone"):
                 _on_timeline(run, message)
             made.update({k: v for k, v in step.made.items() if k not in ("run_id", "path")})
             run.cursor, run.attempts = following, 0
@@ -638,7 +680,7 @@ def fire_time_rules(now: datetime) -> int:
     dedupe key), however many passes or workers; answers how many runs started."""
     started = 0
     for rule in runnable_rules():
-        if rule.trigger not in ("date_reached", "deal_idle"):
+        if rule.trigger not in TIME_TRIGGERS:
             continue
         if rule.next_fire_at is None:
             Rule.objects.filter(pk=rule.pk).update(next_fire_at=_next_fire(rule, now))
@@ -652,7 +694,7 @@ def fire_time_rules(now: datetime) -> int:
         forget_rules()
         if not claimed:
             continue  # another worker fires it
-        for record_id, key in _due_records(rule, now):
+        for record_id, key in _due_records(rule, now, rule.next_fire_at):
             view = records.view(rule.subject, record_id)
             if view is None:
                 continue
@@ -673,21 +715,45 @@ def fire_time_rules(now: datetime) -> int:
 
 
 def _next_fire(rule: Rule, now: datetime) -> datetime:
+    """The rule's next moment after `now`, on the company's clock: hourly for stuck deals,
+    daily at its time for dates, and on its days for a schedule."""
     if rule.trigger == "deal_idle":
         return now + IDLE_EVERY
-    hour, _colon, minute = str((rule.trigger_options or {}).get("time") or "09:00").partition(":")
+    options = rule.trigger_options or {}
+    hour, _colon, minute = str(options.get("time") or "09:00").partition(":")
     local = timezone.localtime(now)
     moment = local.replace(
         hour=int(hour or 9) % 24, minute=int(minute or 0) % 60, second=0, microsecond=0
     )
-    return moment if moment > local else moment + timedelta(days=1)
+    while moment <= local or not _on_schedule(options, moment):
+        moment = timezone.make_aware(
+            datetime.combine(moment.date() + timedelta(days=1), moment.time())
+        )
+    return moment
 
 
-def _due_records(rule: Rule, now: datetime):
-    """(record id, dedupe key) of the records the rule fires on now."""
+def _on_schedule(options: dict, moment: datetime) -> bool:
+    """Whether a schedule fires on the day of `moment` (a date trigger fires every day);
+    the 31st of a shorter month is its last day."""
+    every = options.get("every")
+    if every == "week":
+        return moment.weekday() in {int(day) for day in options.get("weekdays") or [0]}
+    if every == "month":
+        day = int(options.get("day") or 1)
+        last = (moment.replace(day=28) + timedelta(days=4)).replace(day=1) - timedelta(days=1)
+        return moment.day == min(day, last.day)
+    return True
+
+
+def _due_records(rule: Rule, now: datetime, moment: datetime):
+    """(record id, dedupe key) of the records the rule fires on now, for its `moment`."""
     from accord.sales.models import Deal
 
     options = rule.trigger_options or {}
+    if rule.trigger == "schedule":
+        for record_id in records.scheduled(rule.subject, options.get("segment")):
+            yield record_id, f"schedule:{moment:%Y-%m-%dT%H:%M}:{record_id}"
+        return
     if rule.trigger == "deal_idle":
         days = options.get("days")
         deals = Deal.objects.filter(status=Deal.OPEN).select_related("stage")

@@ -234,3 +234,89 @@ def _task(task) -> dict[str, Any]:
     result["deal"] = _deal_values(task.deal) if task.deal_id else {}
     result["client"] = _client(task.person or task.company)
     return result
+
+
+def gone(subject: str, payload: dict) -> dict[str, Any]:
+    """What a rule on a deletion sees of the record: what its event kept (the name, the
+    e-mail, the phone, the owner), the record itself being gone."""
+    from accord.accounts.models import User
+
+    owner = User.objects.select_related("team").filter(pk=payload.get("owner_id") or 0).first()
+    values = {
+        "id": payload.get(f"{subject}_id"),
+        "type": subject,
+        "name": payload.get("display_name", ""),
+        "email": payload.get("email", ""),
+        "phone": payload.get("phone", ""),
+        "owner": owner.email if owner else "",
+        "deleted": True,
+    }
+    return {subject: values, "client": values, "record": values, "owner": _user(owner)}
+
+
+# --- segments --------------------------------------------------------------------------
+
+
+def segment_named(value: Any):
+    """The shared or private segment a rule names, by id or by name (None: there is none)."""
+    from accord.contacts.models import Segment
+
+    text = str(value or "").strip()
+    if not text:
+        return None
+    if text.isdigit() and len(text) <= 18:
+        return Segment.objects.select_related("owner").filter(pk=int(text)).first()
+    return (
+        Segment.objects.select_related("owner")
+        .filter(name__iexact=text)
+        .order_by("-shared", "pk")
+        .first()
+    )
+
+
+def segment_members(segment):
+    """The records in a segment, as its owner sees them (a segment is the owner's filter)."""
+    from accord.contacts.queries import companies_visible_to, filter_clients, people_visible_to
+    from accord.sales.queries import deals_visible_to, filter_deals
+
+    owner = segment.owner
+    if segment.record_type == "deal":
+        return filter_deals(deals_visible_to(owner), dict(segment.filters), user=owner)
+    visible = people_visible_to if segment.record_type == "person" else companies_visible_to
+    return filter_clients(visible(owner), segment.record_type, dict(segment.filters), user=owner)
+
+
+def in_segment(view: dict, value: Any) -> bool:
+    """Whether the rule's record — or its client, or its deal, as the segment's kind —
+    is in the segment."""
+    segment = segment_named(value)
+    if segment is None:
+        return False
+    if segment.record_type == "deal":
+        record_id = (view.get("deal") or {}).get("id")
+    else:
+        client = view.get("client") or {}
+        record_id = client.get("id") if client.get("type") == segment.record_type else None
+    if not record_id or (view.get("record") or {}).get("deleted"):
+        return False
+    return segment_members(segment).filter(pk=record_id).exists()
+
+
+def scheduled(subject: str, segment_value: Any):
+    """The ids a scheduled rule goes through: the segment's records, else every open deal
+    or open task (a schedule on clients always names a segment)."""
+    from accord.sales.models import Deal
+    from accord.work.models import Task
+
+    segment = segment_named(segment_value)
+    if segment is not None:
+        found = segment_members(segment)
+        if segment.record_type != subject:
+            return []
+    elif subject == "deal":
+        found = Deal.objects.filter(status=Deal.OPEN)
+    elif subject == "task":
+        found = Task.objects.filter(status=Task.OPEN)
+    else:
+        return []
+    return found.order_by("pk").values_list("pk", flat=True).iterator()

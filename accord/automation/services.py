@@ -3,6 +3,7 @@ turning it on and off, resuming a paused one, deleting it, running it by hand or
 test (a dry run: every step says what it would do, nothing is written)."""
 
 import secrets
+from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
@@ -31,7 +32,7 @@ def fields_for(subject: str) -> set[str]:
     for part in records.RELATED[subject]:
         source = "person" if part == "client" else part
         paths |= {f"{part}.{name}" for name, _label, _kind in records.FIELDS[source]}
-    paths |= {"owner.email", "owner.name", "owner.team"}
+    paths |= {"owner.email", "owner.name", "owner.team", conditions.SEGMENT}
     return paths
 
 
@@ -52,11 +53,15 @@ def problems(definition: dict) -> dict[str, list[str]]:
 
         if not Stage.objects.filter(pk=options["stage"], retired=False).exists():
             found["trigger"] = [_("The stage is gone or retired: choose another.")]
-    if trigger == "date_reached":
-        if options.get(
-            "field", engine.DATE_FIELDS.get(subject, [""])[0]
-        ) not in engine.DATE_FIELDS.get(subject, []):
-            found["trigger"] = [_("Choose the date field.")]
+    date_fields = engine.DATE_FIELDS.get(subject, [])
+    if (
+        trigger == "date_reached"
+        and options.get("field", (date_fields or [""])[0]) not in date_fields
+    ):
+        found["trigger"] = [_("Choose the date field.")]
+    if trigger == "schedule" and (items := _schedule_problems(options, subject)):
+        found["trigger"] = items
+    if trigger in ("date_reached", "schedule"):
         time_of_day = str(options.get("time") or "09:00")
         hour, _colon, minute = time_of_day.partition(":")
         if not (hour.isdigit() and minute.isdigit() and int(hour) < 24 and int(minute) < 60):
@@ -76,6 +81,34 @@ def problems(definition: dict) -> dict[str, list[str]]:
             items.append(_("At most %(count)s steps.") % {"count": MAX_STEPS})
         if items:
             found["actions"] = items
+    return found
+
+
+def _schedule_problems(options: dict, subject: str) -> list[str]:
+    """Every day, on some weekdays or on a day of the month; over a segment's records
+    (which a schedule on clients needs: it never goes through the whole base)."""
+    every = options.get("every", "day")
+    found = []
+    if every not in ("day", "week", "month"):
+        found.append(_("Choose every day, week or month."))
+    days = options.get("weekdays") or []
+    if every == "week" and (
+        not isinstance(days, list)
+        or not days
+        or not all(str(d) in {str(n) for n in range(7)} for d in days)
+    ):
+        found.append(_("Choose the days of the week."))
+    if every == "month" and str(options.get("day") or "") not in {str(n) for n in range(1, 32)}:
+        found.append(_("Give the day of the month, 1 to 31."))
+    segment = options.get("segment")
+    if segment not in (None, ""):
+        chosen = records.segment_named(segment)
+        if chosen is None:
+            found.append(_("There is no segment %(name)s.") % {"name": segment})
+        elif chosen.record_type != subject:
+            found.append(_("The segment %(name)s holds other records.") % {"name": chosen})
+    elif subject in ("person", "company"):
+        found.append(_("Choose the segment of clients the schedule goes through."))
     return found
 
 
@@ -164,6 +197,7 @@ def rule_save(*, actor: User, data: dict, rule: Rule | None = None) -> Rule:
         rule.blueprint = data["blueprint"]
     rule.version += 1
     rule.broken, rule.updated_at = "", timezone.now()
+    rule.next_fire_at = None  # a time trigger's next moment, worked out anew by the scheduler
     rule.save()
     RuleVersion.objects.create(
         rule=rule, number=rule.version, definition=definition, created_by=actor
@@ -255,3 +289,82 @@ def rule_run(*, actor: User, rule: Rule, record_id: int, dry_run: bool = False) 
     engine.execute(run.pk)
     run.refresh_from_db()
     return run
+
+
+class NoSuchHook(Exception):
+    """No rule answers at this web address."""
+
+
+MAX_CALL_VALUES = 200  # what an inbound call may send: a flat object of plain values
+
+
+def rule_call(*, secret: str, data: dict) -> Run | None:
+    """Another system calls a rule's web address (`POST /api/v1/hooks/<secret>`) about one
+    record — `id`, or a client's `email` or `phone` — with values the steps see as
+    `{{ trigger.name }}`. Runs the rule now; None when its conditions do not hold."""
+    rule = (
+        Rule.objects.select_related("created_by").filter(secret=secret, trigger="webhook").first()
+        if secret
+        else None
+    )
+    if rule is None:
+        raise NoSuchHook
+    if not rule.can_run:
+        raise ValidationError({"rule": [_("The rule is off, paused or broken.")]})
+    values = _call_values(data)
+    record_id = _called_record(rule, values)
+    view = records.view(rule.subject, record_id)
+    if view is None:
+        raise ValidationError({"id": [_("No such record.")]})
+    view["trigger"] = values
+    run = engine.start(
+        rule,
+        "webhook",
+        rule.subject,
+        record_id,
+        view,
+        context={"event": "webhook", "data": values},
+        claimed=True,
+    )
+    if run is not None and run.status == Run.RUNNING:
+        engine.go_on(run, timezone.now(), view)
+        run.refresh_from_db()
+    return run
+
+
+def _call_values(data: Any) -> dict:
+    if not isinstance(data, dict):
+        raise ValidationError({"body": [_("Send a JSON object.")]})
+    if len(data) > MAX_CALL_VALUES:
+        raise ValidationError(
+            {"body": [_("At most %(count)s values.") % {"count": MAX_CALL_VALUES}]}
+        )
+    plain = (str, int, float, bool, type(None))
+    bad = [key for key, value in data.items() if not isinstance(value, plain)]
+    if bad:
+        raise ValidationError(
+            {key: [_("Send plain values (text, numbers, yes/no), not lists or objects.")]
+             for key in bad}
+        )  # fmt: skip
+    return {str(key)[:100]: value for key, value in data.items()}
+
+
+def _called_record(rule: Rule, values: dict) -> int:
+    """The record a call is about, as the rule's author may see it."""
+    from accord.contacts.queries import likely_duplicates
+    from accord.core.phones import try_normalize_phone
+
+    if values.get("id") not in (None, ""):
+        if not str(values["id"]).isdigit() or len(str(values["id"])) > 18:
+            raise ValidationError({"id": [_("Give the record's id as a number.")]})
+        return int(values["id"])
+    if rule.subject in ("person", "company"):
+        email = str(values.get("email") or "").strip().lower()
+        phone = try_normalize_phone(str(values.get("phone") or "")) or ""
+        if email or phone:
+            found = likely_duplicates(rule.created_by, rule.subject, [phone], [email])
+            if found:
+                return found[0].pk
+            raise ValidationError({"email": [_("No client has this e-mail or phone.")]})
+        raise ValidationError({"id": [_("Send the record's id, or the client's email or phone.")]})
+    raise ValidationError({"id": [_("Send the record's id.")]})

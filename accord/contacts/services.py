@@ -376,6 +376,7 @@ def update(record, actor: User, data: dict, version: int | None, clean) -> Any:
             f"{kind_of(record)}_id": record.pk,
             "actor_id": actor.pk,
             "fields": [c["field"] for c in changes],
+            "changes": changes,
         },
     )
     return record
@@ -439,7 +440,15 @@ def client_delete(*, actor: User, record) -> None:
     for person in people:  # their search entry named the company
         person.company = None
         reindex(person)
-    emit(f"{kind}.deleted", **{f"{kind}_id": record_id, "actor_id": actor.pk})
+    # The record is gone once this commits: what a rule on its deletion may still show.
+    emit(
+        f"{kind}.deleted",
+        **{f"{kind}_id": record_id, "actor_id": actor.pk},
+        display_name=str(record),
+        email=record.primary_email,
+        phone=record.primary_phone,
+        owner_id=record.owner_id,
+    )
 
 
 @transaction.atomic

@@ -404,6 +404,7 @@ def deal_update(*, actor: User, deal: Deal, data: dict, version: int | None = No
         deal_id=deal.pk,
         actor_id=actor.pk,
         fields=[change["field"] for change in changes],
+        changes=changes,
     )
     return deal
 

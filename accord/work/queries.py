@@ -391,10 +391,12 @@ def performance(user, start: datetime, end: datetime) -> list[Performance]:
 # --- Lead distribution ------------------------------------------------------------------
 
 
-def lead_candidate(team, now: datetime):
+def lead_candidate(team, now: datetime, rule: str = ""):
     """Who of `team` gets the next lead under its rule, among those at work now (none:
     the lead waits). The head takes leads only when the team has nobody else; a fixed
-    person away or off work is replaced by round robin among the others."""
+    person away or off work is replaced by round robin among the others. `rule` replaces
+    a team's round robin or least loaded (a task goes to the least loaded, as no lead
+    rotation counts tasks)."""
     from accord.accounts.models import Team, User
     from accord.work.models import LeadAssignment
 
@@ -418,7 +420,7 @@ def lead_candidate(team, now: datetime):
         .first()
     ) or 0
     in_turn = sorted(available, key=lambda m: (m.pk <= last, m.pk))  # the next after the last
-    if team.lead_rule != Team.LEAST_LOADED:
+    if (rule if rule and team.lead_rule != Team.FIXED else team.lead_rule) != Team.LEAST_LOADED:
         return in_turn[0]
     ids = [m.pk for m in available]
     tasks = dict(

@@ -217,7 +217,13 @@ def task_update(
         timeline_record(subject=task, kind="changed", actor=actor, data={"changes": changes})
     if before["assignee"] != str(task.assignee) and task.assignee_id != actor.pk:
         notify(task.assignee, Notification.ASSIGNED, f"assigned:{task.pk}:{task.version}", task)
-    emit("task.updated", task_id=task.pk, actor_id=actor.pk)
+    emit(
+        "task.updated",
+        task_id=task.pk,
+        actor_id=actor.pk,
+        fields=[change["field"] for change in changes],
+        changes=changes,
+    )
     return task
 
 

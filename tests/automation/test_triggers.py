@@ -1,0 +1,245 @@
+"""Triggers and steps beyond the first: a field changing from one value to another, a
+record deleted, a schedule, another system calling a rule's address; a segment as a
+condition; a new deal for the client; a team's lead rule choosing who."""
+
+from datetime import datetime
+
+import pytest
+import time_machine
+from django.core.exceptions import ValidationError
+from django.utils import timezone
+
+from accord.accounts.services import user_create
+from accord.automation import engine
+from accord.automation.models import Run
+from accord.contacts.services import client_delete, person_create, person_update, segment_save
+from accord.sales.models import Deal
+from accord.sales.services import deal_create, deal_update
+from accord.work.models import Notification, Task
+from tests.conftest import PASSWORD
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def notify(message, to=None):
+    return {"type": "notify", "params": {"to": to or {"to": "owner"}, "message": message}}
+
+
+def told():
+    return list(
+        Notification.objects.filter(kind="automation")
+        .order_by("id")
+        .values_list("data__message", flat=True)
+    )
+
+
+def test_a_field_changing_from_one_value_to_another_starts_the_rule(admin, owner, stages, rule_for):
+    rule_for(
+        trigger="updated",
+        trigger_options={"field": "source", "from": "web", "to": "partner"},
+        actions=[notify("{{ deal.title }} came through a partner")],
+    )
+    deal = deal_create(actor=owner, data={"title": "Roof", "source": "web"})
+    deal = deal_update(actor=owner, deal=deal, data={"title": "Roof and gutters"})
+    deal = deal_update(actor=owner, deal=deal, data={"source": "fair"})
+    assert told() == []  # another field; then web -> fair
+    deal = deal_update(actor=owner, deal=deal, data={"source": "web"})
+    deal_update(actor=owner, deal=deal, data={"source": "Partner"})
+    assert told() == ["Roof and gutters came through a partner"]
+
+
+def test_a_deleted_client_starts_its_rule_with_what_the_client_was(admin, owner, rule_for):
+    rule_for(
+        subject="person",
+        trigger="deleted",
+        actions=[notify("{{ client.name }} ({{ client.email }}) was deleted", {"to": "user",
+                        "user": admin.email})],
+    )  # fmt: skip
+    vera = person_create(
+        actor=owner, data={"first_name": "Vera", "last_name": "Lis", "emails": ["vera@lis.am"]}
+    )
+    client_delete(actor=admin, record=vera)
+    assert told() == ["Vera Lis (vera@lis.am) was deleted"]
+    run = Run.objects.get()
+    assert (run.status, run.event) == ("done", "person.deleted")
+
+
+def test_a_weekly_schedule_goes_through_open_deals_on_its_days_once(admin, owner, stages, rule_for):
+    zone = timezone.get_current_timezone()
+    monday = datetime(2026, 3, 9, 7, 0, tzinfo=zone)
+    with time_machine.travel(monday, tick=False):
+        deal_create(actor=owner, data={"title": "Open one"})
+        won = deal_create(actor=owner, data={"title": "Closed one"})
+        Deal.objects.filter(pk=won.pk).update(status=Deal.WON)
+        rule_for(
+            trigger="schedule",
+            trigger_options={"every": "week", "weekdays": [0, 3], "time": "08:30"},
+            actions=[notify("Weekly: {{ deal.title }}")],
+        )
+        engine.tick(monday)  # the rule's first moment is set
+    for day, hour in [(9, 8), (9, 9), (9, 12), (10, 9), (11, 9), (12, 8), (12, 9), (13, 9)]:
+        moment = datetime(2026, 3, day, hour, 31, tzinfo=zone)
+        with time_machine.travel(moment, tick=False):
+            engine.tick(moment)
+    assert told() == ["Weekly: Open one", "Weekly: Open one"]  # Monday 9th, Thursday 12th
+
+
+def test_a_monthly_schedule_on_the_31st_fires_on_a_short_months_last_day(
+    admin, owner, stages, rule_for
+):
+    zone = timezone.get_current_timezone()
+    start = datetime(2026, 2, 1, 7, 0, tzinfo=zone)
+    with time_machine.travel(start, tick=False):
+        deal_create(actor=owner, data={"title": "Retainer"})
+        rule = rule_for(
+            trigger="schedule",
+            trigger_options={"every": "month", "day": 31, "time": "09:00"},
+            actions=[notify("Invoice {{ deal.title }}")],
+        )
+        engine.tick(start)
+    rule.refresh_from_db()
+    assert timezone.localtime(rule.next_fire_at) == datetime(2026, 2, 28, 9, 0, tzinfo=zone)
+
+
+def test_a_schedule_on_clients_needs_a_segment_of_its_kind(admin, owner, rule_for):
+    with pytest.raises(ValidationError) as refused:
+        rule_for(subject="person", trigger="schedule", actions=[notify("hi")])
+    assert "segment" in str(refused.value.message_dict["trigger"])
+    deals = segment_save(actor=admin, name="Big", record_type="deal", filters={"status": "open"})
+    with pytest.raises(ValidationError) as refused:
+        rule_for(
+            subject="person",
+            trigger="schedule",
+            trigger_options={"segment": deals.name},
+            actions=[notify("hi")],
+        )
+    assert "other records" in str(refused.value.message_dict["trigger"])
+    with pytest.raises(ValidationError) as refused:
+        rule_for(
+            trigger="schedule",
+            trigger_options={"every": "week", "weekdays": [], "time": "25:00"},
+            actions=[notify("hi")],
+        )
+    assert refused.value.message_dict["trigger"]
+
+
+def test_a_segment_condition_chooses_the_clients_in_it(admin, owner, rule_for):
+    vip = segment_save(
+        actor=admin, name="VIP", record_type="person", filters={"tag": "vip"}, shared=True
+    )
+    rule_for(
+        subject="person",
+        trigger="updated",
+        conditions={"match": "all", "items": [{"field": "segment", "op": "eq", "value": "vip"}]},
+        actions=[notify("{{ person.first_name }} is a VIP")],
+    )
+    vera = person_create(actor=owner, data={"first_name": "Vera", "tags": ["vip"]})
+    ivan = person_create(actor=owner, data={"first_name": "Ivan"})
+    person_update(actor=owner, person=vera, data={"city": "Yerevan"})
+    person_update(actor=owner, person=ivan, data={"city": "Gyumri"})
+    assert told() == ["Vera is a VIP"]
+    from accord.contacts.services import segment_delete
+
+    segment_delete(actor=admin, segment=vip)
+    from accord.automation.services import rules_check
+
+    assert rules_check() == 1  # the rule names a segment that is gone: flagged
+
+
+def test_a_new_client_gets_a_deal_in_the_chosen_stage(admin, owner, stages, rule_for):
+    rule_for(
+        subject="person",
+        actions=[
+            {
+                "type": "create_deal",
+                "params": {
+                    "title": "Windows for {{ person.first_name }}",
+                    "stage": stages["Measured"].pk,
+                    "amount": "1200",
+                },
+            }
+        ],
+    )
+    anna = person_create(actor=owner, data={"first_name": "Anna", "source": "web form"})
+    deal = Deal.objects.get()
+    assert (deal.title, deal.person, deal.owner, deal.stage, deal.amount, deal.source) == (
+        "Windows for Anna",
+        anna,
+        owner,
+        stages["Measured"],
+        1200,
+        "web form",
+    )
+
+
+def test_a_rule_can_refuse_a_closed_stage_for_a_new_deal(admin, stages, rule_for):
+    with pytest.raises(ValidationError) as refused:
+        rule_for(
+            subject="person",
+            actions=[{"type": "create_deal", "params": {"title": "x", "stage": stages["Won"].pk}}],
+        )
+    assert "open stage" in str(refused.value.message_dict["actions"])
+
+
+def test_a_teams_lead_rule_picks_the_owner_and_the_task_goes_to_them(admin, owner, rule_for):
+    from accord.accounts.services import team_save
+
+    zone = timezone.get_current_timezone()
+    tuesday = datetime(2026, 3, 10, 11, 0, tzinfo=zone)
+    with time_machine.travel(tuesday, tick=False):
+        members = [
+            user_create(email=f"m{n}@example.com", password=PASSWORD, role="manager")
+            for n in range(2)
+        ]
+        team_save(actor=admin, name="Sales", head=None, members=members, lead_rule="round_robin")
+        rule_for(
+            subject="person",
+            actions=[
+                {"type": "assign_owner", "params": {"owner": {"to": "team", "team": "sales"}}},
+                {
+                    "type": "create_task",
+                    "params": {
+                        "title": "Call {{ person.first_name }}",
+                        "assignee": {"to": "owner"},
+                        "due_in": {"amount": 15, "unit": "minutes"},
+                    },
+                },
+            ],
+        )
+        for n in range(4):
+            person_create(actor=admin, data={"first_name": f"Lead{n}"})
+    tasks = list(Task.objects.order_by("id").values_list("title", "assignee", "person__owner"))
+    first, second = (m.pk for m in members)
+    assert tasks == [
+        ("Call Lead0", first, first),
+        ("Call Lead1", second, second),
+        ("Call Lead2", first, first),
+        ("Call Lead3", second, second),
+    ]
+
+
+def test_a_task_for_a_team_goes_to_the_least_loaded_member_at_work(admin, rule_for):
+    from accord.accounts.services import team_save
+    from accord.work.services import task_create
+
+    zone = timezone.get_current_timezone()
+    tuesday = datetime(2026, 3, 10, 11, 0, tzinfo=zone)
+    with time_machine.travel(tuesday, tick=False):
+        busy, free = (
+            user_create(email=f"m{n}@example.com", password=PASSWORD, role="administrator")
+            for n in range(2)
+        )
+        team_save(actor=admin, name="Sales", head=None, members=[busy, free],
+                  lead_rule="round_robin")  # fmt: skip
+        task_create(
+            actor=admin,
+            data={"title": "Busy", "assignee": busy, "due_at": tuesday.replace(hour=15)},
+        )
+        rule_for(
+            subject="person",
+            actions=[notify("New: {{ person.first_name }}", {"to": "team", "team": "Sales"})],
+        )
+        person_create(actor=admin, data={"first_name": "Lead"})
+    assert list(Notification.objects.filter(kind="automation").values_list("user", flat=True)) == [
+        free.pk
+    ]
