@@ -1,0 +1,98 @@
+"""Another system calls a rule's web address: the rule runs on the record the call names,
+with the call's values in its texts; bad calls get a clear problem and start nothing."""
+
+import json
+
+import pytest
+from django.test import Client
+
+from accord.automation.models import Run
+from accord.contacts.services import person_create
+from accord.work.models import Notification, Task
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+@pytest.fixture
+def paid_rule(rule_for, stages):
+    return rule_for(
+        name="Payment arrived",
+        subject="person",
+        trigger="webhook",
+        actions=[
+            {
+                "type": "create_task",
+                "params": {
+                    "title": "{{ person.first_name }} paid {{ trigger.amount }}: book the fitter",
+                    "assignee": {"to": "owner"},
+                    "due_in": {"amount": 1, "unit": "hours"},
+                },
+            }
+        ],
+    )
+
+
+@pytest.fixture
+def vera(owner):
+    return person_create(actor=owner, data={"first_name": "Vera", "emails": ["vera@example.com"]})
+
+
+def call(secret, body, **headers):
+    data = body if isinstance(body, bytes) else json.dumps(body)
+    return Client().post(
+        f"/api/v1/hooks/{secret}", data, content_type="application/json", headers=headers
+    )
+
+
+def test_a_call_by_e_mail_runs_the_rule_on_that_client(paid_rule, vera, owner):
+    answer = call(paid_rule.secret, {"email": "Vera@Example.com", "amount": "1,200 AMD"})
+    assert answer.status_code == 202
+    assert answer.json()["status"] == "done"
+    task = Task.objects.get()
+    assert (task.title, task.assignee, task.person) == (
+        "Vera paid 1,200 AMD: book the fitter",
+        owner,
+        vera,
+    )
+    assert Run.objects.get().event == "webhook"
+
+
+def test_a_repeated_call_with_the_same_idempotency_key_runs_once(paid_rule, vera):
+    first = call(paid_rule.secret, {"id": vera.pk, "amount": 5}, **{"Idempotency-Key": "p-1"})
+    again = call(paid_rule.secret, {"id": vera.pk, "amount": 5}, **{"Idempotency-Key": "p-1"})
+    assert first.status_code == again.status_code == 202
+    assert again.json()["run_id"] == first.json()["run_id"]
+    assert Task.objects.count() == 1
+
+
+def test_bad_calls_get_a_clear_problem_and_start_nothing(paid_rule, vera, admin):
+    from accord.automation.services import rule_enable
+
+    assert call("not-a-secret", {"id": vera.pk}).status_code == 404
+    assert call(paid_rule.secret, b"{not json").status_code == 400
+    answer = call(paid_rule.secret, {"email": "nobody@example.com"})
+    assert answer.status_code == 422
+    assert answer["Content-Type"] == "application/problem+json"
+    assert answer.json()["errors"][0]["field"] == "email"
+    assert call(paid_rule.secret, {"id": vera.pk, "items": [1, 2]}).status_code == 422
+    assert call(paid_rule.secret, [1, 2]).status_code == 422
+    assert call(paid_rule.secret, {"amount": 5}).status_code == 422
+    assert call(paid_rule.secret, b"{" + b'"x": "' + b"a" * 70_000 + b'"}').status_code == 413
+    rule_enable(actor=admin, rule=paid_rule, enabled=False)
+    assert call(paid_rule.secret, {"id": vera.pk}).status_code == 422
+    assert not Run.objects.exists() and not Task.objects.exists()
+
+
+def test_a_call_the_rules_conditions_refuse_answers_so(rule_for, vera):
+    rule = rule_for(
+        subject="person",
+        trigger="webhook",
+        conditions={
+            "match": "all",
+            "items": [{"field": "person.city", "op": "eq", "value": "Oslo"}],
+        },
+        actions=[{"type": "notify", "params": {"to": {"to": "owner"}, "message": "x"}}],
+    )
+    answer = call(rule.secret, {"id": vera.pk})
+    assert (answer.status_code, answer.json()["status"]) == (200, "skipped")
+    assert not Notification.objects.filter(kind="automation").exists()
