@@ -239,4 +239,8 @@ if not EMAIL_ENABLED:  # e-mail is optional: reminders stay in the app until it 
 DEFAULT_FROM_EMAIL = env_str("ACCORD_EMAIL_FROM", "Accord <accord@localhost>")
 ACCORD_PHONE_REGION = read_phone_region()
 ACCORD_CURRENCY = read_currency()
+# Outgoing webhooks refuse private, loopback and link-local addresses (accord/core/http.py);
+# these hosts ("name" for any port, or "name:port") are let through: a receiver inside
+# the company network, or a test server on localhost.
+ACCORD_WEBHOOK_ALLOWED_HOSTS = env_list("ACCORD_WEBHOOK_ALLOWED_HOSTS", [])
 ACCORD_DEMO_PASSWORD = "demo-accord-2026"  # noqa: S105 (published: the demo logins)
