@@ -604,3 +604,54 @@ register(
         changes_record=False,
     )
 )
+
+
+def _check_webhook(params: dict, subject: str) -> list[str]:
+    from accord.core.http import check_url
+
+    problems = check_url(str(params.get("url") or ""))
+    if len(str(params.get("secret") or "")) > 200:
+        problems.append(_("The signing secret is at most 200 characters."))
+    return problems
+
+
+def _run_webhook(step: Step, params: dict) -> str:
+    """POST the record's values as JSON, signed with the step's secret; a refused address
+    or a 4xx answer fails the run, a network error or a 5xx is retried with back-off."""
+    from accord.core import http
+
+    url = params["url"]
+    if step.dry_run:
+        return _("Would send the record to %(url)s") % {"url": url}
+    payload = {
+        # The same on a retry: a receiver that got the first try can tell it is a repeat.
+        "id": f"{step.made.get('run_id')}.{step.made.get('path')}",
+        "rule": step.rule_name,
+        "record_type": step.subject,
+        "record_id": step.record_id,
+        "sent_at": step.now.isoformat(),
+        "data": step.view,
+    }
+    try:
+        answer = http.post_json(url, payload, secret=params.get("secret") or "")
+    except http.Refused as error:
+        raise ActionError(str(error), final=True) from None
+    except http.Failed as error:
+        raise ActionError(str(error), final=not error.retry) from None
+    return _("Sent to %(url)s: answered %(status)s in %(ms)s ms") % {
+        "url": url,
+        "status": answer.status,
+        "ms": answer.elapsed_ms,
+    }
+
+
+register(
+    Action(
+        "call_webhook",
+        gettext_lazy("Call a webhook (another system's web address)"),
+        ("person", "company", "deal", "task"),
+        _check_webhook,
+        _run_webhook,
+        changes_record=False,
+    )
+)

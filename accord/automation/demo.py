@@ -1,6 +1,7 @@
 """The demo company's automation: the window shop's first steps as rules (a call within
 15 minutes of a request, its head told when nobody called, a measured deal's offer task,
-big deals to the head), each already run on the newest deals, and one rule left off."""
+big deals to the head, a payment announced by the bank's system), the first already run
+on the newest deals, and two rules left off (a Monday review, a lost deal's second try)."""
 
 from accord.accounts.models import User
 from accord.automation import engine, records
@@ -72,6 +73,47 @@ def rules(measurement: Stage | None) -> list[dict]:
             ],
         },
         {
+            "name": "Payment from the bank: book the installation",
+            "description": "The bank's system calls this rule's address when a client pays "
+            "(the deal's id and the amount).",
+            "subject": "deal",
+            "trigger": "webhook",
+            "enabled": True,
+            "actions": [
+                {"type": "add_tag", "params": {"tag": "paid"}},
+                {
+                    "type": "create_task",
+                    "params": {
+                        "title": "{{ client.name }} paid {{ trigger.amount }}: book the "
+                        "installation",
+                        "kind": "call",
+                        "assignee": OWNER,
+                        "due_in": {"amount": 2, "unit": "hours"},
+                    },
+                },
+            ],
+        },
+        {
+            "name": "Monday review of open deals",
+            "subject": "deal",
+            "trigger": "schedule",
+            "trigger_options": {"every": "week", "weekdays": [0], "time": "09:00"},
+            "enabled": False,
+            "conditions": {
+                "match": "all",
+                "items": [{"field": "deal.amount", "op": "gte", "value": "3000"}],
+            },
+            "actions": [
+                {
+                    "type": "notify",
+                    "params": {
+                        "to": OWNER,
+                        "message": "This week: move “{{ deal.title }}” on, or close it.",
+                    },
+                }
+            ],
+        },
+        {
             "name": "Lost deals: ask again in three months",
             "subject": "deal",
             "trigger": "lost",
@@ -132,3 +174,13 @@ def populate() -> None:
         )
         if run is not None:
             engine.execute(run.pk)
+    _a_payment_arrives(made, newest)
+
+
+def _a_payment_arrives(made: list[Rule], deals) -> None:
+    """The bank's system called the payment rule once, for the newest deal."""
+    from accord.automation.services import rule_call
+
+    payment = next((rule for rule in made if rule.trigger == "webhook"), None)
+    if payment is not None and deals:
+        rule_call(secret=payment.secret, data={"id": deals[0].pk, "amount": "1 850 EUR"})

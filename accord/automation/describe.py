@@ -62,8 +62,33 @@ def _trigger_detail(rule: Rule) -> str:
         days = options.get("days")
         return duration(days, "days") if days else _("the stage's own limit")
     if rule.trigger == "updated" and options.get("field"):
-        return _("the field %(field)s") % {"field": options["field"]}
+        text = _("the field %(field)s") % {"field": options["field"]}
+        if options.get("from"):
+            text += " " + _("from “%(value)s”") % {"value": options["from"]}
+        if options.get("to"):
+            text += " " + _("to “%(value)s”") % {"value": options["to"]}
+        return text
+    if rule.trigger == "schedule":
+        return _schedule_detail(options)
     return ""
+
+
+def _schedule_detail(options: dict) -> str:
+    from django.utils.dates import WEEKDAYS
+
+    every = options.get("every", "day")
+    if every == "week":
+        days = ", ".join(str(WEEKDAYS[int(d)]) for d in sorted(options.get("weekdays") or [0]))
+        when = _("every %(days)s") % {"days": days}
+    elif every == "month":
+        when = _("every month on day %(day)s") % {"day": options.get("day") or 1}
+    else:
+        when = _("every day")
+    parts = [when, options.get("time") or "09:00"]
+    segment = records.segment_named(options.get("segment"))
+    if segment is not None:
+        parts.append(_("each record in %(segment)s") % {"segment": segment.name})
+    return " · ".join(parts)
 
 
 def _field_label(path: str, subject: str) -> str:
@@ -93,6 +118,14 @@ def condition_text(group: dict | None, subject: str) -> str:
         if "items" in item:
             parts.append(f"({condition_text(item, subject)})")
             continue
+        if item.get("field") == conditions.SEGMENT:
+            text = (
+                _("in the segment “%(name)s”")
+                if item.get("op") == "eq"
+                else _("not in the segment “%(name)s”")
+            )
+            parts.append(text % {"name": item.get("value")})
+            continue
         op = str(conditions.OPERATORS.get(item.get("op"), item.get("op")))
         value = "" if item.get("op") in conditions.NO_VALUE else f" “{item.get('value')}”"
         parts.append(f"{_field_label(item.get('field', ''), subject)} {op}{value}")
@@ -107,6 +140,8 @@ def _who(who: dict) -> str:
         return _("a %(role)s in the owner's team") % {"role": who.get("role", "")}
     if to == "head":
         return _("the head of the owner's team")
+    if to == "team":
+        return _("whom %(team)s's lead rule chooses") % {"team": who.get("team", "")}
     return _("the owner")
 
 
@@ -157,6 +192,13 @@ def step_text(step: dict, subject: str) -> str:
         }
     if kind == "send_email":
         return _("E-mail the client “%(subject)s”") % {"subject": params.get("subject", "")}
+    if kind == "create_deal":
+        return _("Create the deal “%(title)s” for the client, owned by %(who)s") % {
+            "title": params.get("title", ""),
+            "who": _who(params.get("owner") or {}),
+        }
+    if kind == "call_webhook":
+        return _("Send the record to %(url)s") % {"url": params.get("url", "")}
     if kind == "wait":
         if params.get("until"):
             text = _("Wait until %(condition)s") % {

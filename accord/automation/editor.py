@@ -6,6 +6,7 @@ open and close the nested parts, indented on the screen.
 with nothing open, or an "Otherwise" outside an "If"), and `read_post` reads the form's
 fields (`c-0-field`, `s-2-title` …) into a rule's data for `services.rule_save`."""
 
+import secrets
 from typing import Any
 
 from django.utils.translation import gettext as _
@@ -29,6 +30,7 @@ STEP_FIELDS = [
     "who",
     "who_user",
     "who_role",
+    "who_team",
     "amount",
     "unit",
     "description",
@@ -40,6 +42,9 @@ STEP_FIELDS = [
     "subject",
     "body",
     "marketing",
+    "deal_amount",
+    "url",
+    "secret",
     "c_field",
     "c_op",
     "c_value",
@@ -52,10 +57,10 @@ class EditorError(ValueError):
     """The steps' order cannot be read (an "End" too many, an "Otherwise" astray)."""
 
 
-def step_types() -> list[tuple[str, Any]]:
-    """(value, label) of what a step can be, in the order the menu offers them."""
+def step_types(subject: str) -> list[tuple[str, Any]]:
+    """(value, label) of what a step of a rule on `subject` can be, in the menu's order."""
     return [
-        *((a.kind, a.label) for a in registry.ACTIONS.values()),
+        *((a.kind, a.label) for a in registry.ACTIONS.values() if subject in a.subjects),
         WAIT,
         *((key, label) for key, label in MARKERS.items()),
     ]
@@ -75,7 +80,7 @@ def condition_fields(subject: str) -> list[tuple[str, str]]:
         source = "person" if part == "client" else part
         for name, label, _kind in records.FIELDS[source]:
             choices.append((f"{part}.{name}", f"{parts.get(part, part)} · {label}"))
-    return choices
+    return [*choices, (conditions.SEGMENT, _("In the segment (its name)"))]
 
 
 # --- nested <-> flat -------------------------------------------------------------------
@@ -135,6 +140,7 @@ def _who_row(who: dict) -> dict:
         "who": who.get("to", "owner"),
         "who_user": who.get("user", ""),
         "who_role": who.get("role", ""),
+        "who_team": who.get("team", ""),
     }
 
 
@@ -161,16 +167,28 @@ def _params_row(kind: str, params: dict) -> dict:
             "body": params.get("body", ""),
             "marketing": params.get("marketing", True),
         }
+    if kind == "create_deal":
+        return {
+            "title": params.get("title", ""),
+            "stage": params.get("stage", ""),
+            "deal_amount": params.get("amount", ""),
+            **_who_row(params.get("owner")),
+        }
+    if kind == "call_webhook":
+        return {"url": params.get("url", ""), "secret": params.get("secret", "")}
     return {key: params.get(key, "") for key in ("field", "value", "stage", "tag")}
 
 
 def _who(row: dict) -> dict:
     who = {"to": row.get("who") or "owner"}
-    if who["to"] == "user":
-        who["user"] = row.get("who_user", "").strip()
-    if who["to"] == "role":
-        who["role"] = row.get("who_role", "").strip()
+    for choice in ("user", "role", "team"):
+        if who["to"] == choice:
+            who[choice] = row.get(f"who_{choice}", "").strip()
     return who
+
+
+def _stage(row: dict) -> int | None:
+    return int(row["stage"]) if str(row.get("stage", "")).isdigit() else None
 
 
 def _number(value: Any) -> Any:
@@ -206,7 +224,15 @@ def _step(row: dict) -> dict:
     elif kind == "change_field":
         params = {"field": row.get("field", ""), "value": row.get("value", "")}
     elif kind == "move_stage":
-        params = {"stage": int(row["stage"]) if str(row.get("stage", "")).isdigit() else None}
+        params = {"stage": _stage(row)}
+    elif kind == "create_deal":
+        params = {"title": row.get("title", ""), "stage": _stage(row), "owner": _who(row)}
+        if str(row.get("deal_amount") or "").strip():
+            params["amount"] = row["deal_amount"].strip()
+    elif kind == "call_webhook":
+        # Signed from the start: the receiver checks the signature with this secret.
+        secret = row.get("secret", "").strip() or secrets.token_urlsafe(24)
+        params = {"url": row.get("url", "").strip(), "secret": secret}
     elif kind == "add_tag":
         params = {"tag": row.get("tag", "")}
     else:
@@ -271,6 +297,17 @@ def read_post(post) -> tuple[dict, list[dict], list[dict]]:
         options["stage"] = int(post["stage"]) if post["stage"].isdigit() else post["stage"]
     if post.get("changed_field"):
         options["field"] = post["changed_field"]
+        for key in ("from", "to"):
+            if str(post.get(f"changed_{key}") or "").strip():
+                options[key] = post[f"changed_{key}"].strip()
+    if post.get("trigger") == "schedule":
+        options["every"] = post.get("every") or "day"
+        if options["every"] == "week":
+            options["weekdays"] = [int(d) for d in post.getlist("weekdays") if d.isdigit()]
+        if options["every"] == "month":
+            options["day"] = _number(post.get("month_day"))
+        if post.get("segment"):
+            options["segment"] = post["segment"]
     if post.get("date_field"):
         options["field"] = post["date_field"]
     for key in ("days_before", "days", "time"):

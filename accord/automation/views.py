@@ -26,7 +26,9 @@ WHO = [
     ("user", _lazy("a user…")),
     ("role", _lazy("a role in the owner's team…")),
     ("head", _lazy("the head of the owner's team")),
+    ("team", _lazy("whom a team's lead rule chooses…")),
 ]
+EVERY = [("day", _lazy("day")), ("week", _lazy("week, on some days")), ("month", _lazy("month"))]
 
 
 def require_automation(request) -> None:
@@ -88,6 +90,7 @@ def rule_detail(request, pk: int):
             "summary": describe.rule_summary(rule),
             "steps": describe.steps(rule.actions, rule.subject),
             "runs": queries.runs_of(rule),
+            "hook_url": request.build_absolute_uri(f"/api/v1/hooks/{rule.secret}"),
         },
     )
 
@@ -200,7 +203,7 @@ def _edit(request, rule: Rule | None):
     return render(
         request,
         "automation/rule_form.html",
-        _form_context(rule, data, condition_rows, step_rows, subject, errors),
+        _form_context(request.user, rule, data, condition_rows, step_rows, subject, errors),
     )
 
 
@@ -213,12 +216,16 @@ def _moved(post, rows: list[dict]) -> list[dict]:
     return rows
 
 
-def _form_context(rule, data, condition_rows, step_rows, subject, errors) -> dict:
-    from accord.accounts.models import Role
+def _form_context(user, rule, data, condition_rows, step_rows, subject, errors) -> dict:
+    from django.utils.dates import WEEKDAYS
+
+    from accord.accounts.models import Role, Team
     from accord.automation.actions import CHANGEABLE, UNITS
+    from accord.contacts.queries import segments_visible_to
     from accord.sales.models import Stage
     from accord.work.models import Task
 
+    segments = list(segments_visible_to(user).order_by("name"))
     stages = (
         Stage.objects.filter(retired=False, pipeline__retired=False)
         .select_related("pipeline")
@@ -237,11 +244,16 @@ def _form_context(rule, data, condition_rows, step_rows, subject, errors) -> dic
         "stages": [(s.pk, f"{s.pipeline.name} · {s.name}") for s in stages],
         "fields": editor.condition_fields(subject),
         "operators": list(OPERATORS.items()),
-        "step_types": editor.step_types(),
+        "step_types": editor.step_types(subject),
         "units": [(key, label) for key, label in UNIT_LABELS.items() if key in UNITS],
         "task_kinds": Task.KINDS,
         "roles": list(Role.objects.values_list("slug", "name")),
         "changeable": CHANGEABLE.get(subject, []),
         "who_choices": WHO,
         "date_fields": engine.DATE_FIELDS.get(subject, []),
+        "schedule_choices": EVERY,
+        "weekdays": list(enumerate(WEEKDAYS.values())),
+        "segments": [(s.pk, s.name) for s in segments if s.record_type == subject],
+        "all_segments": [(s.pk, s.name) for s in segments],
+        "teams": list(Team.objects.exclude(lead_rule="").values_list("name", flat=True)),
     }

@@ -141,3 +141,63 @@ def test_the_form_saves_a_rule_and_shows_what_is_wrong(admin_client, stages):
     assert rule.actions[0]["params"]["due_in"] == {"amount": 15, "unit": "minutes"}
     page = admin_client.get(f"/settings/automation/{rule.pk}/edit").content.decode()
     assert "Call {{ deal.title }}" in page
+
+
+def test_the_form_saves_a_weekly_schedule_with_a_deal_and_a_webhook_and_reads_it_back(
+    admin_client, stages
+):
+    data = form(
+        subject="person",
+        trigger="schedule",
+        every="week",
+        weekdays=["0", "4"],
+        time="08:15",
+        segment="",
+        **{
+            "s-count": "2",
+            "s-0-type": "create_deal",
+            "s-0-title": "Repeat order for {{ person.first_name }}",
+            "s-0-stage": str(stages["Measured"].pk),
+            "s-0-deal_amount": "900",
+            "s-0-who": "owner",
+            "s-1-type": "call_webhook",
+            "s-1-url": "https://hooks.example.com/accord",
+            "s-1-secret": "",
+        },
+    )
+    page = admin_client.post("/settings/automation/new", {**data, "save": "1"}).content.decode()
+    assert "Choose the segment of clients the schedule goes through." in page
+    assert not Rule.objects.exists()
+    from accord.accounts.models import User
+    from accord.contacts.services import segment_save
+
+    regulars = segment_save(
+        actor=User.objects.get(email="ada@example.com"),
+        name="Regulars",
+        record_type="person",
+        filters={"tag": "regular"},
+        shared=True,
+    )
+    data["segment"] = str(regulars.pk)
+    admin_client.post("/settings/automation/new", {**data, "save": "1"})
+    rule = Rule.objects.get()
+    assert rule.trigger_options == {
+        "every": "week",
+        "weekdays": [0, 4],
+        "time": "08:15",
+        "segment": str(regulars.pk),
+    }
+    deal, hook = rule.actions
+    assert deal["params"] == {
+        "title": "Repeat order for {{ person.first_name }}",
+        "stage": stages["Measured"].pk,
+        "owner": {"to": "owner"},
+        "amount": "900",
+    }
+    assert hook["params"]["url"] == "https://hooks.example.com/accord"
+    assert len(hook["params"]["secret"]) >= 24  # a blank secret gets a new one: always signed
+    page = admin_client.get(f"/settings/automation/{rule.pk}/").content.decode()
+    assert "every Monday, Friday · 08:15 · each record in Regulars" in page
+    assert "Send the record to https://hooks.example.com/accord" in page
+    edit = admin_client.get(f"/settings/automation/{rule.pk}/edit").content.decode()
+    assert 'value="4" checked' in edit and hook["params"]["secret"] in edit

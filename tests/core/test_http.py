@@ -316,7 +316,7 @@ def tls_receiver(tmp_path, monkeypatch, settings):
     """An https server with a certificate for "localhost" only (no IP address in it), its
     certificate trusted through SSL_CERT_FILE."""
     if not shutil.which("openssl"):
-        pytest.skip("the openssl command is needed to make a certificate")
+        pytest.fail("the openssl command is needed to make a certificate (apt-get install openssl)")
     key, cert = tmp_path / "key.pem", tmp_path / "cert.pem"
     subprocess.run(
         ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
