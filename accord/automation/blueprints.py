@@ -2,9 +2,9 @@
 `accord blueprint install NAME`) and then adjusts. They are installed switched off — an
 e-mail or a task for the whole team should start when someone has looked at them.
 
-- window-shop: the requirements' window shop, from a request to the head of sales'
-  report, as six rules on the first pipeline's stages (roles "Measurer" and "Installer"
-  are added when missing);
+- window-shop: the requirements' window shop, from a request left on the web site (sent
+  to the first rule's address) to the head of sales' report, as seven rules on the first
+  pipeline's stages (roles "Measurer" and "Installer" are added when missing);
 - birthday-greeting: an e-mail on each client's birthday, with marketing consent;
 - new-lead-sla: a new lead nobody has called within 30 minutes goes to the head;
 - deal-rotting: a deal past its stage's limit gets a task for its owner.
@@ -35,7 +35,8 @@ BLUEPRINTS = {
             "window-shop",
             gettext_lazy("The window shop"),
             gettext_lazy(
-                "A web request gets a call within 15 minutes (or the head hears of it), the call a "
+                "A request from the web site (sent to the first rule's address) becomes a client and "
+                "a deal, which gets a call within 15 minutes (or the head hears of it), the call a "
                 "measurement task for the measurer, the measurements a price task for the "
                 "manager, the contract stage a contract task, installation a notice and a task "
                 "for the installer, a won deal a report to the head of sales."
@@ -135,6 +136,25 @@ def _window_shop(actor) -> list[dict]:
     measurer, installer = _role(actor, "Measurer"), _role(actor, "Installer")
     client = "{{ client.name }}"
     return [
+        {
+            "name": "Window shop 0: a request from the web site",
+            "description": "The web site's form sends the visitor's name, e-mail, phone and "
+            "message to this rule's address: a client (new, or the one with that e-mail or "
+            "phone) and a deal in the first stage.",
+            "subject": "person",
+            "trigger": "webhook",
+            "trigger_options": {"create": True},
+            "actions": [
+                {
+                    "type": "create_deal",
+                    "params": {
+                        "title": "Windows for {{ person.name }}",
+                        "stage": request.pk,
+                        "owner": OWNER,
+                    },
+                }
+            ],
+        },
         {
             "name": "Window shop 1: call every request within 15 minutes",
             "subject": "deal",

@@ -300,6 +300,8 @@ def read_post(post) -> tuple[dict, list[dict], list[dict]]:
         for key in ("from", "to"):
             if str(post.get(f"changed_{key}") or "").strip():
                 options[key] = post[f"changed_{key}"].strip()
+    if post.get("trigger") == "webhook" and post.get("create_client") == "on":
+        options["create"] = True
     if post.get("trigger") == "schedule":
         options["every"] = post.get("every") or "day"
         if options["every"] == "week":

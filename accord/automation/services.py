@@ -365,6 +365,33 @@ def _called_record(rule: Rule, values: dict) -> int:
             found = likely_duplicates(rule.created_by, rule.subject, [phone], [email])
             if found:
                 return found[0].pk
+            if (rule.trigger_options or {}).get("create"):
+                return _client_from_call(rule, values).pk
             raise ValidationError({"email": [_("No client has this e-mail or phone.")]})
         raise ValidationError({"id": [_("Send the record's id, or the client's email or phone.")]})
     raise ValidationError({"id": [_("Send the record's id.")]})
+
+
+def _client_from_call(rule: Rule, values: dict):
+    """A new client from a call (a request left on the web site): its name, e-mail, phone
+    and source, owned by the rule's author until a step gives it to someone."""
+    from accord.contacts.services import company_create, person_create
+
+    def text(key: str, limit: int = 100) -> str:
+        return str(values.get(key) or "").strip()[:limit]
+
+    data = {
+        "emails": [text("email", 254)] if text("email") else [],
+        "phones": [text("phone", 40)] if text("phone") else [],
+        "source": text("source") or _("web request"),
+    }
+    if rule.subject == "company":
+        return company_create(actor=rule.created_by, data={**data, "name": text("name", 200)})
+    first, last = text("first_name"), text("last_name")
+    if not first and not last:
+        first, _space, last = text("name", 200).partition(" ")
+    if not first and not last:  # nameless, the request is still kept: named by its address
+        first = text("email") or text("phone")
+    return person_create(
+        actor=rule.created_by, data={**data, "first_name": first, "last_name": last}
+    )

@@ -7,16 +7,24 @@ from datetime import date, datetime, timedelta
 import pytest
 import time_machine
 from django.core.exceptions import ValidationError
+from django.test import Client
 from django.utils import timezone
 
 from accord.accounts.models import Role
 from accord.accounts.services import team_save, user_create
 from accord.automation.blueprints import install
 from accord.automation.models import Rule
-from accord.automation.services import rule_enable
+from accord.automation.services import rule_enable, rule_save
+from accord.contacts.models import Person
 from accord.contacts.services import person_create
-from accord.sales.models import Pipeline
-from accord.sales.services import deal_create, deal_move, deal_win, pipeline_create
+from accord.sales.models import Deal, Pipeline
+from accord.sales.services import (
+    deal_create,
+    deal_move,
+    deal_update,
+    deal_win,
+    pipeline_create,
+)
 from accord.work.models import Notification, Task
 from accord.work.services import activity_log, task_complete
 from tests.conftest import PASSWORD
@@ -44,7 +52,7 @@ def test_the_window_shop_from_a_web_request_to_the_report(admin, owner):
     pipeline = pipeline_create(actor=admin, name="Windows", stages=WINDOWS)
     stages = {stage.name: stage for stage in pipeline.stages.all()}
     rules = install(actor=admin, name="window-shop")
-    assert len(rules) == 6 and not any(rule.enabled for rule in rules)
+    assert len(rules) == 7 and not any(rule.enabled for rule in rules)
     measurer = user_create(
         email="mark@example.com",
         password=PASSWORD,
@@ -58,19 +66,42 @@ def test_the_window_shop_from_a_web_request_to_the_report(admin, owner):
         full_name="Ivy Installer",
     )
     head = user_create(email="hugo@example.com", password=PASSWORD, role="head-of-sales")
-    team_save(actor=admin, name="Windows team", head=head, members=[owner, measurer, installer])
+    team_save(
+        actor=admin,
+        name="Windows team",
+        head=head,
+        members=[owner, measurer, installer],
+        lead_rule="fixed",
+        lead_user=owner,
+    )
+    # Adjusted after installing: the web site's requests go to the team's lead rule.
+    web = rules[0]
+    rule_save(
+        actor=admin,
+        rule=web,
+        data={"name": web.name, "actions": [{"type": "assign_owner", "params": {"owner": {"to": "team",
+              "team": "Windows team"}}}, *web.actions]},
+    )  # fmt: skip
     turn_on(admin, rules)
-    start = timezone.now().replace(microsecond=0)
+    start = datetime(2026, 3, 10, 11, 0, tzinfo=timezone.get_current_timezone())  # a Tuesday
 
     # A web request: a client and a deal; the owner must call within 15 minutes.
     with time_machine.travel(start, tick=False):
-        anna = person_create(actor=owner, data={"first_name": "Anna", "last_name": "Petrova"})
-        deal = deal_create(
-            actor=owner, data={"title": "3 windows", "person": anna, "amount": "2400"}
+        answer = Client().post(
+            f"/api/v1/hooks/{web.secret}",
+            {"name": "Anna Petrova", "email": "anna@example.com", "phone": "+37491234567"},
+            content_type="application/json",
         )
+    assert answer.status_code == 202, answer.content
+    anna = Person.objects.get(primary_email="anna@example.com")
+    deal = Deal.objects.get(person=anna)
+    assert (deal.title, deal.owner, deal.stage, anna.owner, anna.source) == (
+        "Windows for Anna Petrova", owner, stages["Request"], owner, "web request"
+    )  # fmt: skip
+    deal = deal_update(actor=owner, deal=deal, data={"title": "3 windows", "amount": "2400"})
     call = Task.objects.get(deal=deal)
     assert (call.title, call.assignee, call.due_at) == (
-        "Call Anna Petrova about “3 windows”",
+        "Call Anna Petrova about “Windows for Anna Petrova”",
         owner,
         start + timedelta(minutes=15),
     )

@@ -96,3 +96,26 @@ def test_a_call_the_rules_conditions_refuse_answers_so(rule_for, vera):
     answer = call(rule.secret, {"id": vera.pk})
     assert (answer.status_code, answer.json()["status"]) == (200, "skipped")
     assert not Notification.objects.filter(kind="automation").exists()
+
+
+def test_a_request_from_a_new_visitor_becomes_a_client_when_the_rule_says_so(rule_for, admin):
+    from accord.contacts.models import Person
+
+    rule = rule_for(
+        subject="person",
+        trigger="webhook",
+        trigger_options={"create": True},
+        actions=[{"type": "add_tag", "params": {"tag": "web"}}],
+    )
+    answer = call(rule.secret, {"phone": "+374 91 234567", "source": "landing page"})
+    assert answer.status_code == 202
+    visitor = Person.objects.get()
+    assert (visitor.first_name, visitor.primary_phone, visitor.source, visitor.owner) == (
+        "+374 91 234567",  # no name given: named by what was sent, nothing lost
+        "+37491234567",
+        "landing page",
+        admin,
+    )
+    assert [tag.name for tag in visitor.tags.all()] == ["web"]
+    again = call(rule.secret, {"phone": "+37491234567", "name": "Ani"})
+    assert again.status_code == 202 and Person.objects.count() == 1  # found, not made again
