@@ -70,6 +70,8 @@ def _trigger_detail(rule: Rule) -> str:
         return text
     if rule.trigger == "schedule":
         return _schedule_detail(options)
+    if rule.trigger == "webhook" and options.get("create"):
+        return _("a new client when nobody has the e-mail or phone")
     return ""
 
 

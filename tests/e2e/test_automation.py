@@ -59,3 +59,48 @@ def test_a_rule_built_on_the_screen_fires_on_a_new_deal(open_page, transactional
     assert task.assignee == owner
     page.goto(f"/deals/{task.deal_id}/")
     expect(page.locator(".timeline")).to_contain_text("automation “Call new deals”")
+
+
+def test_a_rule_the_web_site_calls_is_built_on_the_screen_and_makes_a_client_and_deal(
+    open_page, transactional_db
+):
+    import json
+    import urllib.request
+
+    from accord.contacts.models import Person
+    from accord.sales.models import Deal
+
+    demo.populate()
+    page = open_page(width=1400, height=900)
+    log_in(page, "admin@example.com", settings.ACCORD_DEMO_PASSWORD)
+    page.goto("/settings/automation/new")
+    page.get_by_label("Name").fill("Requests from the web site")
+    page.locator("select[name=subject]").select_option("person")
+    page.wait_for_load_state()
+    page.locator("select[name=trigger]").select_option("webhook")
+    page.wait_for_load_state()
+    page.get_by_label("A new client when nobody has the e-mail or phone sent").check()
+    step = page.locator("[data-step]").first
+    step.locator("select[name=s-0-type]").select_option("create_deal")
+    expect(step.locator("input[name=s-0-deal_amount]")).to_be_visible()
+    expect(step.locator("select[name=s-0-kind]")).to_be_hidden()  # a task's, not a deal's
+    step.locator("input[name=s-0-title]").fill("Windows for {{ person.name }}")
+    step.locator("input[name=s-0-deal_amount]").fill("1500")
+    page.get_by_role("button", name="Save the rule").click()
+    expect(page.locator(".toast")).to_contain_text("The rule is saved.")
+    address = page.locator("#hook-url").input_value()
+    screenshot(page, "automation-webhook-rule-en")
+
+    request = urllib.request.Request(  # noqa: S310 (the live test server's address)
+        address,
+        data=json.dumps({"name": "Lusine Hakobyan", "email": "lusine@example.am"}).encode(),
+        headers={"Content-Type": "application/json"},
+        method="POST",
+    )
+    with urllib.request.urlopen(request) as answer:  # noqa: S310
+        assert answer.status == 202
+    lusine = Person.objects.get(primary_email="lusine@example.am")
+    deal = Deal.objects.get(person=lusine)
+    assert (deal.title, deal.amount) == ("Windows for Lusine Hakobyan", 1500)
+    page.reload()
+    expect(page.locator(".run-row").first).to_contain_text("Lusine Hakobyan")
