@@ -28,6 +28,11 @@ def caller_of(request) -> str | None:
 
     authorization = request.headers.get("Authorization", "")
     if request.path.startswith("/api/v1/hooks/"):
+        from accord.automation.models import Rule
+
+        secret = request.path.removeprefix("/api/v1/hooks/")
+        if not Rule.objects.filter(secret=secret, trigger="webhook", enabled=True).exists():
+            return None  # an unknown address keeps nothing (the hook answers 404 itself)
         credentials = request.path  # a rule's web address: its secret is the credential
     elif authorization.startswith("Bearer "):
         if token_authenticate(authorization[7:].strip()) is None:

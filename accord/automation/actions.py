@@ -54,6 +54,9 @@ class Action:
     check: Callable[[dict, str], list[str]]
     run: Callable[[Step, dict], str]
     changes_record: bool = True  # the record's view is read again after it
+    # It waits on another machine (a webhook, a gateway): done by the worker, outside any
+    # database transaction, so a slow receiver holds up neither a user nor a write.
+    network: bool = False
 
 
 ACTIONS: dict[str, Action] = {}
@@ -557,8 +560,9 @@ def _check_deal(params: dict, subject: str) -> list[str]:
     if not (params.get("title") or "").strip():
         problems.append(_("Give the deal a title."))
     if params.get("stage"):
-        stage = Stage.objects.filter(pk=params["stage"] if str(params["stage"]).isdigit() else 0)
-        stage = stage.first()
+        from accord.automation.records import whole_number
+
+        stage = Stage.objects.filter(pk=whole_number(params["stage"]) or 0).first()
         if stage is None or stage.retired or stage.kind != Stage.OPEN:
             problems.append(_("Choose an open stage for the new deal."))
     return problems + _person_problems(params.get("owner") or {"to": "owner"})
@@ -622,7 +626,7 @@ def _run_webhook(step: Step, params: dict) -> str:
 
     url = params["url"]
     if step.dry_run:
-        return _("Would send the record to %(url)s") % {"url": url}
+        return _("Would send the record to %(url)s") % {"url": origin(url)}
     payload = {
         # The same on a retry: a receiver that got the first try can tell it is a repeat.
         "id": f"{step.made.get('run_id')}.{step.made.get('path')}",
@@ -639,10 +643,19 @@ def _run_webhook(step: Step, params: dict) -> str:
     except http.Failed as error:
         raise ActionError(str(error), final=not error.retry) from None
     return _("Sent to %(url)s: answered %(status)s in %(ms)s ms") % {
-        "url": url,
+        "url": origin(url),
         "status": answer.status,
         "ms": answer.elapsed_ms,
     }
+
+
+def origin(url: str) -> str:
+    """What a log may show of a webhook's address: its scheme, host and port. The path
+    and query often hold a token (a chat's incoming-webhook address is a credential)."""
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.hostname or ''}{f':{parts.port}' if parts.port else ''}"
 
 
 register(
@@ -653,5 +666,6 @@ register(
         _check_webhook,
         _run_webhook,
         changes_record=False,
+        network=True,
     )
 )

@@ -31,6 +31,7 @@ class RuleIn(Schema):
 
 
 class RuleOut(WithId):
+    webhook_path: str | None = None
     name: str
     description: str
     enabled: bool
@@ -48,6 +49,11 @@ class RuleOut(WithId):
     blueprint: str
     created_at: datetime
     updated_at: datetime
+
+    @staticmethod
+    def resolve_webhook_path(rule) -> str | None:
+        """Where another system calls a rule triggered by `webhook` (its secret is in it)."""
+        return f"/api/v1/hooks/{rule.secret}" if rule.trigger == "webhook" else None
 
 
 class SwitchIn(Schema):
@@ -215,8 +221,8 @@ def hooks_call(request, secret: str):
     if len(request.body) > MAX_CALL_BYTES:
         raise Problem(413, f"The body is larger than {MAX_CALL_BYTES // 1024} KiB.")
     try:
-        data = json.loads(request.body or b"{}")
-    except ValueError:
+        data = json.loads(request.body or b"{}", parse_constant=_no_constant)
+    except (ValueError, RecursionError):
         raise Problem(400, "The request body is not valid JSON.") from None
     try:
         found = run(lambda: services.rule_call(secret=secret, data=data))
@@ -225,4 +231,8 @@ def hooks_call(request, secret: str):
     if found is None:
         detail = "The rule's conditions do not hold for this record."
         return Status(200, CallOut(run_id=None, status="skipped", detail=detail))
-    return Status(202, CallOut(run_id=found.pk, status=found.status, detail=found.error or ""))
+    return Status(202, CallOut(run_id=found.pk, status=found.status, detail=""))
+
+
+def _no_constant(name: str):
+    raise ValueError(f"{name} is not JSON")  # NaN, Infinity: Python reads them, JSON has none

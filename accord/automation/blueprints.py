@@ -35,9 +35,9 @@ BLUEPRINTS = {
             "window-shop",
             gettext_lazy("The window shop"),
             gettext_lazy(
-                "A request from the web site (sent to the first rule's address) becomes a client and "
-                "a deal, which gets a call within 15 minutes (or the head hears of it), the call a "
-                "measurement task for the measurer, the measurements a price task for the "
+                "A request from the web site (sent to the first rule's address) becomes a client "
+                "and a deal, which gets a call within 15 minutes (or the head hears of it), the "
+                "call a measurement task for the measurer, the measurements a price task for the "
                 "manager, the contract stage a contract task, installation a notice and a task "
                 "for the installer, a won deal a report to the head of sales."
             ),

@@ -54,8 +54,10 @@ def _item(item: dict, view: dict) -> bool:
     if "items" in item:
         return holds(item, view)
     if item["field"] == SEGMENT:
-        from accord.automation.records import in_segment
+        from accord.automation.records import in_segment, segment_of
 
+        if segment_of(item.get("value")) is None:
+            return False  # a segment that is gone holds for neither "is" nor "is not"
         member = in_segment(view, item.get("value"))
         return member if item["op"] == "eq" else not member
     return compare(read(view, item["field"]), item["op"], item.get("value"))
@@ -154,10 +156,19 @@ def _custom_path(path: Any, fields: set[str]) -> bool:
 
 
 def _segment_problems(item: dict) -> list[str]:
-    from accord.automation.records import segment_named
+    from accord.automation.records import segment_of
 
     if item["op"] not in ("eq", "ne"):
         return [_("A segment is compared with “is” or “is not”.")]
-    if segment_named(item.get("value")) is None:
+    if segment_of(item.get("value")) is None:
         return [_("There is no segment %(name)s.") % {"name": item.get("value") or ""}]
     return []
+
+
+def each(group: dict | None):
+    """Every condition row of a group and its groups within (to rewrite them in place)."""
+    for item in (group or {}).get("items") or []:
+        if isinstance(item, dict) and "items" in item:
+            yield from each(item)
+        elif isinstance(item, dict):
+            yield item

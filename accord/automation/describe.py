@@ -80,14 +80,16 @@ def _schedule_detail(options: dict) -> str:
 
     every = options.get("every", "day")
     if every == "week":
-        days = ", ".join(str(WEEKDAYS[int(d)]) for d in sorted(options.get("weekdays") or [0]))
+        days = ", ".join(
+            str(WEEKDAYS[d]) for d in sorted({int(d) for d in options.get("weekdays") or [0]})
+        )
         when = _("every %(days)s") % {"days": days}
     elif every == "month":
         when = _("every month on day %(day)s") % {"day": options.get("day") or 1}
     else:
         when = _("every day")
     parts = [when, options.get("time") or "09:00"]
-    segment = records.segment_named(options.get("segment"))
+    segment = records.segment_of(options.get("segment"))
     if segment is not None:
         parts.append(_("each record in %(segment)s") % {"segment": segment.name})
     return " · ".join(parts)
@@ -126,7 +128,8 @@ def condition_text(group: dict | None, subject: str) -> str:
                 if item.get("op") == "eq"
                 else _("not in the segment “%(name)s”")
             )
-            parts.append(text % {"name": item.get("value")})
+            segment = records.segment_of(item.get("value"))
+            parts.append(text % {"name": segment.name if segment else _("a segment that is gone")})
             continue
         op = str(conditions.OPERATORS.get(item.get("op"), item.get("op")))
         value = "" if item.get("op") in conditions.NO_VALUE else f" “{item.get('value')}”"
@@ -200,7 +203,7 @@ def step_text(step: dict, subject: str) -> str:
             "who": _who(params.get("owner") or {}),
         }
     if kind == "call_webhook":
-        return _("Send the record to %(url)s") % {"url": params.get("url", "")}
+        return _("Send the record to %(url)s") % {"url": registry.origin(params.get("url", ""))}
     if kind == "wait":
         if params.get("until"):
             text = _("Wait until %(condition)s") % {

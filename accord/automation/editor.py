@@ -6,6 +6,7 @@ open and close the nested parts, indented on the screen.
 with nothing open, or an "Otherwise" outside an "If"), and `read_post` reads the form's
 fields (`c-0-field`, `s-2-title` …) into a rule's data for `services.rule_save`."""
 
+import re
 import secrets
 from typing import Any
 
@@ -88,11 +89,10 @@ def condition_fields(subject: str) -> list[tuple[str, str]]:
 
 def _condition_row(group: dict | None) -> dict:
     item = ((group or {}).get("items") or [{}])[0]
-    return {
-        "c_field": item.get("field", ""),
-        "c_op": item.get("op", "eq"),
-        "c_value": item.get("value", ""),
-    }
+    value = item.get("value", "")
+    if item.get("field") == conditions.SEGMENT and (segment := records.segment_of(value)):
+        value = segment.name  # kept by id, shown by name
+    return {"c_field": item.get("field", ""), "c_op": item.get("op", "eq"), "c_value": value}
 
 
 def _condition(row: dict) -> dict:
@@ -188,14 +188,14 @@ def _who(row: dict) -> dict:
 
 
 def _stage(row: dict) -> int | None:
-    return int(row["stage"]) if str(row.get("stage", "")).isdigit() else None
+    return records.whole_number(row.get("stage"))
 
 
 def _number(value: Any) -> Any:
     """A whole number typed in the form as a number (anything else is left for the
     rule's check to refuse with a reason)."""
     text = str(value if value is not None else "").strip()
-    return int(text) if text.isdigit() else (text or 0)
+    return int(text) if re.fullmatch(r"[0-9]{1,9}", text) else (text or 0)
 
 
 def _step(row: dict) -> dict:
@@ -294,7 +294,7 @@ def read_post(post) -> tuple[dict, list[dict], list[dict]]:
     data["enabled"] = post.get("enabled") == "on"
     options = {}
     if post.get("stage"):
-        options["stage"] = int(post["stage"]) if post["stage"].isdigit() else post["stage"]
+        options["stage"] = records.whole_number(post["stage"]) or post["stage"]
     if post.get("changed_field"):
         options["field"] = post["changed_field"]
         for key in ("from", "to"):
@@ -305,7 +305,9 @@ def read_post(post) -> tuple[dict, list[dict], list[dict]]:
     if post.get("trigger") == "schedule":
         options["every"] = post.get("every") or "day"
         if options["every"] == "week":
-            options["weekdays"] = [int(d) for d in post.getlist("weekdays") if d.isdigit()]
+            options["weekdays"] = [
+                int(d) for d in post.getlist("weekdays") if len(d) == 1 and d in "0123456"
+            ]
         if options["every"] == "month":
             options["day"] = _number(post.get("month_day"))
         if post.get("segment"):
@@ -315,7 +317,8 @@ def read_post(post) -> tuple[dict, list[dict], list[dict]]:
     for key in ("days_before", "days", "time"):
         if str(post.get(key) or "").strip():
             value = post[key].strip()
-            options[key] = int(value) if value.lstrip("-").isdigit() and key != "time" else value
+            whole = re.fullmatch(r"-?[0-9]{1,4}", value) and key != "time"
+            options[key] = int(value) if whole else value
     data["trigger_options"] = options
     rows = []
     for n in range(int(post.get("c-count") or 0)):

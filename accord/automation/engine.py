@@ -37,7 +37,8 @@ LEASE = timedelta(minutes=5)  # a run claimed longer ago than this lost its work
 RETRIES = [timedelta(seconds=30), timedelta(minutes=2), timedelta(minutes=10), timedelta(hours=1)]
 MAX_STEPS = 200  # steps one pass of a run may take (a guard against a wait-less loop)
 POLL = timedelta(minutes=5)  # how often "wait until a condition holds" looks again
-BATCH = 200  # due runs one scheduler pass takes
+BATCH = 200  # due runs the scheduler takes at a time
+PASS_SECONDS = 20.0  # a pass goes on with further batches this long (the worker's beat is 30 s)
 
 
 @dataclass(frozen=True)
@@ -177,13 +178,19 @@ def on_event(event: DomainEvent) -> None:
                 record_id,
                 view,
                 cause=event.cause,
-                context={"event": event.name, "payload": event.payload, "gone": gone},
+                context={"event": event.name, "payload": _kept(event.payload), "gone": gone},
                 claimed=True,
             )
             if run is not None and run.status == Run.RUNNING:
                 started.append((run, view))
     for run, view in started:
-        go_on(run, timezone.now(), view)
+        go_on(run, timezone.now(), view, inline=True)
+
+
+def _kept(payload: dict) -> dict:
+    """What a run keeps of its event: ids and field names, not the values that changed
+    (personal data that would outlive an erasure)."""
+    return {key: value for key, value in payload.items() if key != "changes"}
 
 
 def _records_of(event: DomainEvent, matches) -> list[tuple[str, str, Any, dict]]:
@@ -380,10 +387,11 @@ def execute(run_id: int, now: datetime | None = None) -> Run | None:
     return None if run is None else go_on(run, now)
 
 
-def go_on(run: Run, now: datetime, view: dict | None = None) -> Run:
+def go_on(run: Run, now: datetime, view: dict | None = None, *, inline: bool = False) -> Run:
     """Go through a claimed run's steps from its cursor until it waits, fails for now or
     ends. The record's view is read when a step needs it and again after a step that
-    changed the record."""
+    changed the record. `inline` (in a user's request): a step that calls another machine
+    is left to the worker, which takes the run up at once."""
     definition = getattr(run, "definition", None) or run.version.definition
     steps = definition.get("actions") or []
     made = dict(run.context.get("made") or {})
@@ -419,6 +427,9 @@ def go_on(run: Run, now: datetime, view: dict | None = None) -> Run:
                 continue
             run.cursor = advance(steps, run.cursor)
             continue
+        action = registry.ACTIONS.get(kind)
+        if inline and action is not None and action.network and not run.dry_run:
+            return _to_worker(run, now)
         outcome = _act(run, item, view, now, path, made, advance(steps, run.cursor))
         if outcome != "done":
             return run
@@ -468,22 +479,25 @@ def _act(
         dry_run=run.dry_run,
         made={**made, "run_id": run.pk, "path": path},
     )
+    params = item.get("params") or {}
     try:
-        with (
-            transaction.atomic(),
-            caused_by({"rule": run.rule_id, "run": run.pk, "depth": run.depth}),
-        ):
-            message = action.run(step, item.get("params") or {})
-            took = int((time.perf_counter() - started) * 1000)
-            status = RunStep.DRY if run.dry_run else RunStep.DONE
-            _log(run, path, action.kind, status, message, attempt=run.attempts + 1, took=took)
-            if not run.dry_run and not run.context.get("gone"):
-                _on_timeline(run, message)
-            made.update({k: v for k, v in step.made.items() if k not in ("run_id", "path")})
-            run.cursor, run.attempts = following, 0
-            Run.objects.filter(pk=run.pk).update(
-                cursor=following, attempts=0, context={**run.context, "made": made}
-            )
+        with caused_by({"rule": run.rule_id, "run": run.pk, "depth": run.depth}):
+            # A call to another machine is made before the transaction: a crash between the
+            # two repeats the call (receivers get the same id), never half a write.
+            message = action.run(step, params) if action.network else ""
+            with transaction.atomic():
+                if not action.network:
+                    message = action.run(step, params)
+                took = int((time.perf_counter() - started) * 1000)
+                status = RunStep.DRY if run.dry_run else RunStep.DONE
+                _log(run, path, action.kind, status, message, attempt=run.attempts + 1, took=took)
+                if not run.dry_run and not run.context.get("gone"):
+                    _on_timeline(run, message)
+                made.update({k: v for k, v in step.made.items() if k not in ("run_id", "path")})
+                run.cursor, run.attempts = following, 0
+                Run.objects.filter(pk=run.pk).update(
+                    cursor=following, attempts=0, context={**run.context, "made": made}
+                )
     except registry.ActionError as error:
         return _failed(run, path, action.kind, str(error), now, made, final=error.final)
     except (ValidationError, PermissionDenied) as error:
@@ -574,6 +588,14 @@ def _sleep(run: Run, started: datetime, wake: datetime, params: dict, now: datet
     )
     run.status = Run.WAITING
     return "wait"
+
+
+def _to_worker(run: Run, now: datetime) -> Run:
+    Run.objects.filter(pk=run.pk).update(
+        status=Run.QUEUED, due_at=now, claimed_until=None, cursor=run.cursor
+    )
+    run.status = Run.QUEUED
+    return run
 
 
 def _woke(run: Run, path: str, message: str, outcome: str = "go") -> str:
@@ -676,47 +698,52 @@ IDLE_EVERY = timedelta(hours=1)  # how often stuck deals are looked for
 def fire_time_rules(now: datetime) -> int:
     """Start the runs of the time-triggered rules whose moment has come: a date field
     reaching today (plus or minus days, at a time of day on the company's clock), a deal
-    past its stage's limit. Each record once per date or per stay in a stage (the run's
-    dedupe key), however many passes or workers; answers how many runs started."""
+    past its stage's limit, a schedule. Each record once per date, stay in a stage or
+    scheduled moment (the run's dedupe key), however many passes or workers; the runs are
+    queued for the scheduler's pass, so one rule over many records holds up nothing.
+    Answers how many runs started; a rule that fails is logged and the others go on."""
     started = 0
     for rule in runnable_rules():
         if rule.trigger not in TIME_TRIGGERS:
             continue
-        if rule.next_fire_at is None:
-            Rule.objects.filter(pk=rule.pk).update(next_fire_at=_next_fire(rule, now))
-            forget_rules()
-            continue
-        if rule.next_fire_at > now:
-            continue
-        claimed = Rule.objects.filter(pk=rule.pk, next_fire_at=rule.next_fire_at).update(
-            next_fire_at=_next_fire(rule, now)
-        )
-        forget_rules()
-        if not claimed:
-            continue  # another worker fires it
-        for record_id, key in _due_records(rule, now, rule.next_fire_at):
-            view = records.view(rule.subject, record_id)
-            if view is None:
-                continue
-            run = start(
-                rule,
-                rule.trigger,
-                rule.subject,
-                record_id,
-                view,
-                dedupe_key=key,
-                context={"event": rule.trigger},
-                claimed=True,
-            )
-            if run is not None and run.status == Run.RUNNING:
-                go_on(run, now, view)
-                started += 1
+        try:
+            started += _fire(rule, now)
+        except Exception:  # one bad rule must not stop every other rule, wait and retry
+            log.exception("automation: firing rule %s failed", rule.pk)
     return started
 
 
-def _next_fire(rule: Rule, now: datetime) -> datetime:
+def _fire(rule: Rule, now: datetime) -> int:
+    if rule.next_fire_at is None:
+        Rule.objects.filter(pk=rule.pk).update(next_fire_at=next_fire(rule, now))
+        forget_rules()
+        return 0
+    if rule.next_fire_at > now:
+        return 0
+    claimed = Rule.objects.filter(pk=rule.pk, next_fire_at=rule.next_fire_at).update(
+        next_fire_at=next_fire(rule, now)
+    )
+    forget_rules()
+    if not claimed:
+        return 0  # another worker fires it
+    started = 0
+    for record_id, key in _due_records(rule, now, rule.next_fire_at):
+        view = records.view(rule.subject, record_id)
+        if view is None:
+            continue
+        run = start(
+            rule, rule.trigger, rule.subject, record_id, view,
+            dedupe_key=key, context={"event": rule.trigger},
+        )  # fmt: skip
+        started += run is not None and run.status == Run.QUEUED
+    return started
+
+
+def next_fire(rule: Rule, now: datetime) -> datetime | None:
     """The rule's next moment after `now`, on the company's clock: hourly for stuck deals,
-    daily at its time for dates, and on its days for a schedule."""
+    daily at its time for dates, and on its days for a schedule (None: not a time rule)."""
+    if rule.trigger not in TIME_TRIGGERS:
+        return None
     if rule.trigger == "deal_idle":
         return now + IDLE_EVERY
     options = rule.trigger_options or {}
@@ -725,7 +752,8 @@ def _next_fire(rule: Rule, now: datetime) -> datetime:
     moment = local.replace(
         hour=int(hour or 9) % 24, minute=int(minute or 0) % 60, second=0, microsecond=0
     )
-    while moment <= local or not _on_schedule(options, moment):
+    scheduled = rule.trigger == "schedule"
+    while moment <= local or (scheduled and not _on_schedule(options, moment)):
         moment = timezone.make_aware(
             datetime.combine(moment.date() + timedelta(days=1), moment.time())
         )
@@ -784,17 +812,19 @@ def _leap(year: int) -> bool:
 
 def tick(now: datetime) -> int:
     """The worker's pass: start the time-triggered rules whose moment has come, then go
-    on with every due run (after a wait, a retry, or a worker that died mid-run);
-    answers how many runs were taken."""
+    on with the due runs (after a wait, a retry, a worker that died mid-run, or just
+    queued), a batch at a time for at most PASS_SECONDS; answers how many were taken."""
     fire_time_rules(now)
-    due = list(
-        Run.objects.filter(status__in=[Run.QUEUED, Run.WAITING, Run.RUNNING], due_at__lte=now)
-        .filter(Q(claimed_until=None) | Q(claimed_until__lt=now))
-        .order_by("due_at")
-        .values_list("pk", flat=True)[:BATCH]
-    )
-    taken = 0
-    for run_id in due:
-        if execute(run_id, now) is not None:
-            taken += 1
+    taken, began = 0, time.monotonic()
+    while time.monotonic() - began < PASS_SECONDS:
+        due = list(
+            Run.objects.filter(status__in=[Run.QUEUED, Run.WAITING, Run.RUNNING], due_at__lte=now)
+            .filter(Q(claimed_until=None) | Q(claimed_until__lt=now))
+            .order_by("due_at")
+            .values_list("pk", flat=True)[:BATCH]
+        )
+        went = sum(execute(run_id, now) is not None for run_id in due)
+        taken += went
+        if len(due) < BATCH or not went:
+            return taken
     return taken

@@ -3,6 +3,7 @@ when a run starts or a step needs them. Conditions compare them and templates sh
 (`{{ deal.amount }}`, `{{ client.first_name }}`); no model instance ever reaches a
 template, so a template reaches nothing beyond these fields."""
 
+import re
 from typing import Any
 
 from django.utils.translation import gettext_lazy as _
@@ -257,21 +258,38 @@ def gone(subject: str, payload: dict) -> dict[str, Any]:
 # --- segments --------------------------------------------------------------------------
 
 
-def segment_named(value: Any):
-    """The shared or private segment a rule names, by id or by name (None: there is none)."""
+def segment_of(value: Any):
+    """The segment a saved rule names by its id (None: it is gone)."""
     from accord.contacts.models import Segment
+
+    key = whole_number(value)
+    return Segment.objects.select_related("owner").filter(pk=key).first() if key else None
+
+
+def segment_for(user, value: Any):
+    """The segment someone means by a name or an id, among those they may see: their own
+    first, then shared ones (None: no such segment)."""
+    from accord.contacts.queries import segments_visible_to
 
     text = str(value or "").strip()
     if not text:
         return None
-    if text.isdigit() and len(text) <= 18:
-        return Segment.objects.select_related("owner").filter(pk=int(text)).first()
-    return (
-        Segment.objects.select_related("owner")
-        .filter(name__iexact=text)
-        .order_by("-shared", "pk")
-        .first()
-    )
+    visible = segments_visible_to(user).order_by("-owner_id", "pk")
+    named = [s for s in visible.filter(name__iexact=text) if s.owner_id == user.pk]
+    named = named or list(visible.filter(name__iexact=text)[:1])
+    if named:
+        return named[0]
+    key = whole_number(text)
+    return visible.filter(pk=key).first() if key else None
+
+
+def whole_number(value: Any, high: int = 2**62) -> int | None:
+    """A positive whole number written in ASCII digits ("12"), else None: "²" and "١٢" are
+    digits to str.isdigit() but not ids."""
+    text = str(value if value is not None else "").strip()
+    if not re.fullmatch(r"[0-9]{1,19}", text) or not 0 < int(text) < high:
+        return None
+    return int(text)
 
 
 def segment_members(segment):
@@ -289,7 +307,7 @@ def segment_members(segment):
 def in_segment(view: dict, value: Any) -> bool:
     """Whether the rule's record — or its client, or its deal, as the segment's kind —
     is in the segment."""
-    segment = segment_named(value)
+    segment = segment_of(value)
     if segment is None:
         return False
     if segment.record_type == "deal":
@@ -308,11 +326,13 @@ def scheduled(subject: str, segment_value: Any):
     from accord.sales.models import Deal
     from accord.work.models import Task
 
-    segment = segment_named(segment_value)
+    segment = segment_of(segment_value)
     if segment is not None:
         found = segment_members(segment)
         if segment.record_type != subject:
             return []
+    elif segment_value not in (None, ""):
+        return []  # its segment is gone: nothing, not everything (rules_check flags it)
     elif subject == "deal":
         found = Deal.objects.filter(status=Deal.OPEN)
     elif subject == "task":
@@ -320,3 +340,17 @@ def scheduled(subject: str, segment_value: Any):
     else:
         return []
     return found.order_by("pk").values_list("pk", flat=True).iterator()
+
+
+def visible(subject: str, user):
+    """The records of a kind `user` may see: what a rule, acting as its author, reaches."""
+    from accord.contacts.queries import companies_visible_to, people_visible_to
+    from accord.sales.queries import deals_visible_to
+    from accord.work.queries import tasks_visible_to
+
+    return {
+        "person": people_visible_to,
+        "company": companies_visible_to,
+        "deal": deals_visible_to,
+        "task": tasks_visible_to,
+    }[subject](user)

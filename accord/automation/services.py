@@ -2,6 +2,8 @@
 turning it on and off, resuming a paused one, deleting it, running it by hand or as a
 test (a dry run: every step says what it would do, nothing is written)."""
 
+import math
+import re
 import secrets
 from typing import Any
 
@@ -63,12 +65,13 @@ def problems(definition: dict) -> dict[str, list[str]]:
         found["trigger"] = items
     if trigger in ("date_reached", "schedule"):
         time_of_day = str(options.get("time") or "09:00")
-        hour, _colon, minute = time_of_day.partition(":")
-        if not (hour.isdigit() and minute.isdigit() and int(hour) < 24 and int(minute) < 60):
+        if not re.fullmatch(r"([01]?[0-9]|2[0-3]):[0-5][0-9]", time_of_day):
             found["trigger"] = [_("Give the time of day as HH:MM.")]
     if trigger in ("date_reached", "deal_idle"):
         for key in ("days_before", "days"):
-            if options.get(key) not in (None, "") and not str(options[key]).lstrip("-").isdigit():
+            if options.get(key) not in (None, "") and not re.fullmatch(
+                r"-?[0-9]{1,4}", str(options[key])
+            ):
                 found["trigger"] = [_("Give the days as a whole number.")]
     if items := conditions.check(definition.get("conditions"), fields_for(subject)):
         found["conditions"] = items
@@ -77,10 +80,31 @@ def problems(definition: dict) -> dict[str, list[str]]:
         found["actions"] = [_("Add at least one action.")]
     else:
         count, items = _steps_problems(steps, subject, "")
+        if trigger == "deleted":
+            items += _gone_problems(steps)
         if count > MAX_STEPS:
             items.append(_("At most %(count)s steps.") % {"count": MAX_STEPS})
         if items:
             found["actions"] = items
+    return found
+
+
+ON_A_GONE_RECORD = {"notify", "create_task", "call_webhook", "wait", "branch"}
+
+
+def _gone_problems(steps: list) -> list[str]:
+    """The steps a rule on a deletion cannot take: the record they would change is gone."""
+    found, todo = [], [step for step in steps if isinstance(step, dict)]
+    while todo:
+        step = todo.pop(0)
+        if step.get("type") not in ON_A_GONE_RECORD:
+            action = registry.ACTIONS.get(step.get("type") or "")
+            found.append(
+                _("The record is gone when this rule runs: “%(action)s” cannot be done.")
+                % {"action": action.label if action else step.get("type")}
+            )
+        for way in ("then", "else", "timeout_steps"):
+            todo += [inner for inner in step.get(way) or [] if isinstance(inner, dict)]
     return found
 
 
@@ -102,7 +126,7 @@ def _schedule_problems(options: dict, subject: str) -> list[str]:
         found.append(_("Give the day of the month, 1 to 31."))
     segment = options.get("segment")
     if segment not in (None, ""):
-        chosen = records.segment_named(segment)
+        chosen = records.segment_of(segment)
         if chosen is None:
             found.append(_("There is no segment %(name)s.") % {"name": segment})
         elif chosen.record_type != subject:
@@ -173,6 +197,7 @@ def rule_save(*, actor: User, data: dict, rule: Rule | None = None) -> Rule:
         "conditions": data.get("conditions", rule.conditions if rule else {}),
         "actions": data.get("actions", rule.actions if rule else []),
     }
+    definition = _segments_by_id(definition, actor)
     errors = problems(definition)
     if not name:
         errors["name"] = [_("Give the rule a name.")]
@@ -197,7 +222,7 @@ def rule_save(*, actor: User, data: dict, rule: Rule | None = None) -> Rule:
         rule.blueprint = data["blueprint"]
     rule.version += 1
     rule.broken, rule.updated_at = "", timezone.now()
-    rule.next_fire_at = None  # a time trigger's next moment, worked out anew by the scheduler
+    rule.next_fire_at = engine.next_fire(rule, timezone.now())
     rule.save()
     RuleVersion.objects.create(
         rule=rule, number=rule.version, definition=definition, created_by=actor
@@ -205,6 +230,41 @@ def rule_save(*, actor: User, data: dict, rule: Rule | None = None) -> Rule:
     transaction.on_commit(engine.forget_rules)
     emit("rule.saved", rule_id=rule.pk, actor_id=actor.pk)
     return rule
+
+
+def _segments_by_id(definition: dict, actor: User) -> dict:
+    """The segments a rule names (by name or id, among those its author may see) kept by
+    id, so renaming a segment leaves the rule as it was; an unknown one is left for
+    `problems` to refuse."""
+    import copy
+
+    definition = copy.deepcopy(definition)
+
+    def by_id(value):
+        found = records.segment_for(actor, value)
+        return str(found.pk) if found else value
+
+    options = definition.get("trigger_options")
+    if isinstance(options, dict) and options.get("segment") not in (None, ""):
+        options["segment"] = by_id(options["segment"])
+    groups = [definition.get("conditions")]
+    steps = (
+        list(definition.get("actions") or []) if isinstance(definition.get("actions"), list) else []
+    )
+    while steps:
+        step = steps.pop()
+        if not isinstance(step, dict):
+            continue
+        groups += [step.get("if"), (step.get("params") or {}).get("until")]
+        for way in ("then", "else", "timeout_steps"):
+            steps += [inner for inner in step.get(way) or [] if isinstance(inner, dict)]
+    for group in groups:
+        if not isinstance(group, dict):
+            continue
+        for item in conditions.each(group):
+            if item.get("field") == conditions.SEGMENT:
+                item["value"] = by_id(item.get("value"))
+    return definition
 
 
 def rule_enable(*, actor: User, rule: Rule, enabled: bool) -> Rule:
@@ -221,9 +281,10 @@ def rule_enable(*, actor: User, rule: Rule, enabled: bool) -> Rule:
     with transaction.atomic():
         rule = Rule.objects.select_for_update().get(pk=rule.pk)
         rule.enabled, rule.broken = enabled, ""
-        if enabled:
+        if enabled:  # a time rule goes on from now, not from a moment it missed while off
             rule.paused_at, rule.paused_reason = None, ""
-        rule.save(update_fields=["enabled", "broken", "paused_at", "paused_reason"])
+            rule.next_fire_at = engine.next_fire(rule, timezone.now())
+        rule.save(update_fields=["enabled", "broken", "paused_at", "paused_reason", "next_fire_at"])
         transaction.on_commit(engine.forget_rules)
         emit("rule.enabled" if enabled else "rule.disabled", rule_id=rule.pk, actor_id=actor.pk)
     return rule
@@ -327,7 +388,7 @@ def rule_call(*, secret: str, data: dict) -> Run | None:
         claimed=True,
     )
     if run is not None and run.status == Run.RUNNING:
-        engine.go_on(run, timezone.now(), view)
+        engine.go_on(run, timezone.now(), view, inline=True)
         run.refresh_from_db()
     return run
 
@@ -340,7 +401,11 @@ def _call_values(data: Any) -> dict:
             {"body": [_("At most %(count)s values.") % {"count": MAX_CALL_VALUES}]}
         )
     plain = (str, int, float, bool, type(None))
-    bad = [key for key, value in data.items() if not isinstance(value, plain)]
+    bad = [
+        key
+        for key, value in data.items()
+        if not isinstance(value, plain) or (isinstance(value, float) and not math.isfinite(value))
+    ]
     if bad:
         raise ValidationError(
             {key: [_("Send plain values (text, numbers, yes/no), not lists or objects.")]
@@ -355,9 +420,12 @@ def _called_record(rule: Rule, values: dict) -> int:
     from accord.core.phones import try_normalize_phone
 
     if values.get("id") not in (None, ""):
-        if not str(values["id"]).isdigit() or len(str(values["id"])) > 18:
+        record_id = records.whole_number(values["id"])
+        if record_id is None:
             raise ValidationError({"id": [_("Give the record's id as a number.")]})
-        return int(values["id"])
+        if not records.visible(rule.subject, rule.created_by).filter(pk=record_id).exists():
+            raise ValidationError({"id": [_("No such record.")]})
+        return record_id
     if rule.subject in ("person", "company"):
         email = str(values.get("email") or "").strip().lower()
         phone = try_normalize_phone(str(values.get("phone") or "")) or ""
@@ -395,3 +463,19 @@ def _client_from_call(rule: Rule, values: dict):
     return person_create(
         actor=rule.created_by, data={**data, "first_name": first, "last_name": last}
     )
+
+
+def runs_forget(*, subject: str, record_id: int) -> int:
+    """Drop what runs on a record kept of it (the trigger's values, a deleted client's
+    name and addresses) when its personal data is erased; answers how many runs."""
+    return Run.objects.filter(subject_type=subject, subject_id=record_id).update(context={})
+
+
+def on_erased(event) -> None:
+    runs_forget(subject="person", record_id=event.payload["person_id"])
+
+
+def on_segment_changed(event) -> None:
+    """A rule naming a deleted segment is flagged broken at once (and mended when it
+    is back), not found out on its next run."""
+    rules_check()

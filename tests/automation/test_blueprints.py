@@ -76,12 +76,12 @@ def test_the_window_shop_from_a_web_request_to_the_report(admin, owner):
     )
     # Adjusted after installing: the web site's requests go to the team's lead rule.
     web = rules[0]
+    to_team = {"type": "assign_owner", "params": {"owner": {"to": "team", "team": "Windows team"}}}
     rule_save(
         actor=admin,
         rule=web,
-        data={"name": web.name, "actions": [{"type": "assign_owner", "params": {"owner": {"to": "team",
-              "team": "Windows team"}}}, *web.actions]},
-    )  # fmt: skip
+        data={"name": web.name, "actions": [to_team, *web.actions]},
+    )
     turn_on(admin, rules)
     start = datetime(2026, 3, 10, 11, 0, tzinfo=timezone.get_current_timezone())  # a Tuesday
 

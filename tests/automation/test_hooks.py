@@ -119,3 +119,19 @@ def test_a_request_from_a_new_visitor_becomes_a_client_when_the_rule_says_so(rul
     assert [tag.name for tag in visitor.tags.all()] == ["web"]
     again = call(rule.secret, {"phone": "+37491234567", "name": "Ani"})
     assert again.status_code == 202 and Person.objects.count() == 1  # found, not made again
+
+
+def test_odd_numbers_and_json_get_a_problem_not_a_crash(paid_rule, vera):
+    assert call(paid_rule.secret, {"id": "²"}).status_code == 422
+    assert call(paid_rule.secret, {"id": "99999999999999999999999"}).status_code == 422
+    assert call(paid_rule.secret, b'{"id": %d, "a": NaN}' % vera.pk).status_code == 400
+    assert call(paid_rule.secret, b"[" * 20_000).status_code == 400
+    assert not Run.objects.exists()
+
+
+def test_an_unknown_address_keeps_no_idempotent_answer(paid_rule, vera):
+    from accord.api.models import IdempotentAnswer
+
+    for n in range(3):
+        assert call("nope", {"id": 1}, **{"Idempotency-Key": f"k{n}"}).status_code == 404
+    assert not IdempotentAnswer.objects.exists()

@@ -243,3 +243,77 @@ def test_a_task_for_a_team_goes_to_the_least_loaded_member_at_work(admin, rule_f
     assert list(Notification.objects.filter(kind="automation").values_list("user", flat=True)) == [
         free.pk
     ]
+
+
+def test_a_renamed_segment_stays_the_rules_and_a_deleted_one_breaks_it_at_once(
+    admin, owner, stages, rule_for
+):
+    from accord.automation.models import Rule
+    from accord.contacts.services import segment_delete
+
+    big = segment_save(actor=admin, name="Big", record_type="deal", filters={"status": "open"})
+    rule = rule_for(
+        trigger="schedule",
+        trigger_options={"every": "day", "time": "09:00", "segment": "big"},
+        conditions={"match": "all", "items": [{"field": "segment", "op": "ne", "value": "Big"}]},
+        actions=[notify("{{ deal.title }}")],
+    )
+    assert rule.trigger_options["segment"] == str(big.pk)  # kept by id, typed by name
+    segment_save(actor=admin, segment=big, name="Large", record_type="deal",
+                 filters={"status": "open"})  # fmt: skip
+    rule.refresh_from_db()
+    assert rule.broken == ""
+    segment_delete(actor=admin, segment=big)
+    rule.refresh_from_db()
+    assert "There is no segment" in rule.broken
+    # Even found running, a schedule over a segment that is gone goes through nothing.
+    deal_create(actor=owner, data={"title": "Open"})
+    Rule.objects.filter(pk=rule.pk).update(broken="", next_fire_at=timezone.now())
+    engine.forget_rules()
+    engine.tick(timezone.now())
+    assert told() == []
+
+
+def test_turning_a_schedule_on_again_waits_for_its_next_moment(admin, owner, stages, rule_for):
+    from accord.automation.services import rule_enable
+
+    zone = timezone.get_current_timezone()
+    sunday, wednesday = (datetime(2026, 3, d, 15, 0, tzinfo=zone) for d in (8, 11))
+    with time_machine.travel(sunday, tick=False):
+        deal_create(actor=owner, data={"title": "Open"})
+        rule = rule_for(
+            trigger="schedule",
+            trigger_options={"every": "week", "weekdays": [0], "time": "09:00"},
+            actions=[notify("Monday: {{ deal.title }}")],
+        )
+        rule_enable(actor=admin, rule=rule, enabled=False)
+    with time_machine.travel(wednesday, tick=False):
+        rule_enable(actor=admin, rule=rule, enabled=True)
+        engine.tick(wednesday)  # it missed Monday while off: not made up for now
+    assert told() == []
+    rule.refresh_from_db()
+    assert timezone.localtime(rule.next_fire_at) == datetime(2026, 3, 16, 9, 0, tzinfo=zone)
+
+
+def test_a_rule_on_a_deletion_refuses_steps_that_need_the_record(admin, rule_for):
+    with pytest.raises(ValidationError) as refused:
+        rule_for(
+            subject="person",
+            trigger="deleted",
+            actions=[notify("gone"), {"type": "add_tag", "params": {"tag": "x"}}],
+        )
+    assert "“Add a tag” cannot be done" in str(refused.value.message_dict["actions"])
+
+
+def test_erasing_a_person_drops_what_their_runs_kept(admin, owner, rule_for):
+    from accord.contacts.services import person_erase
+
+    rule_for(subject="person", trigger="updated", actions=[notify("{{ person.first_name }}")])
+    vera = person_create(actor=owner, data={"first_name": "Vera", "last_name": "Secretname"})
+    vera = person_update(actor=owner, person=vera, data={"last_name": "Lis"})
+    run = Run.objects.get()
+    assert "Secretname" not in str(run.context)  # the changed values are not kept at all
+    assert run.context["payload"]["fields"] == ["last_name"]
+    person_erase(actor=admin, person=vera)
+    run.refresh_from_db()
+    assert run.context == {}
