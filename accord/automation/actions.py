@@ -164,14 +164,20 @@ def who_is(step: Step, who: dict):
     return chosen
 
 
-def _distributed(step: Step, who: dict):
-    from accord.work.queries import lead_candidate
-
+def _lead_team(who: dict):
+    """The team a step names, which must distribute leads (checked on save, again here)."""
     team = _team(who.get("team", ""))
     if team is None or not team.lead_rule:
         raise ActionError(
             _("There is no team %(team)s.") % {"team": who.get("team", "")}, final=True
         )
+    return team
+
+
+def _distributed(step: Step, who: dict):
+    from accord.work.queries import lead_candidate
+
+    team = _lead_team(who)
     chosen = lead_candidate(team, step.now, rule=team.LEAST_LOADED)
     if chosen is None and team.head_id and team.head.is_active:
         chosen = team.head
@@ -319,11 +325,7 @@ def _hand_to_team(step: Step, who: dict) -> str:
     from accord.contacts.models import Person
     from accord.work.services import lead_distribute
 
-    team = _team(who.get("team", ""))
-    if team is None or not team.lead_rule:
-        raise ActionError(
-            _("There is no team %(team)s.") % {"team": who.get("team", "")}, final=True
-        )
+    team = _lead_team(who)
     person = Person.objects.filter(pk=step.record_id, erased_at=None).first()
     if person is None:
         raise ActionError(_("The record is gone."), final=True)
