@@ -63,6 +63,9 @@ def problems(definition: dict) -> dict[str, list[str]]:
         found["trigger"] = [_("Choose the date field.")]
     if trigger == "schedule" and (items := _schedule_problems(options, subject)):
         found["trigger"] = items
+    changed = str(options.get("field") or "") if trigger == "updated" else ""
+    if changed and (items := _changed_field_problems(subject, changed)):
+        found["trigger"] = items
     if trigger in ("date_reached", "schedule"):
         time_of_day = str(options.get("time") or "09:00")
         if not re.fullmatch(r"([01]?[0-9]|2[0-3]):[0-5][0-9]", time_of_day):
@@ -87,6 +90,30 @@ def problems(definition: dict) -> dict[str, list[str]]:
         if items:
             found["actions"] = items
     return found
+
+
+def _changed_field_problems(subject: str, field: str) -> list[str]:
+    """A field whose change a "changed" rule can wait for: one its record's edits report
+    (a deal's stage and status change by moving it: the stage and won/lost triggers)."""
+    from accord.contacts.services import COMPANY_FIELDS, PERSON_FIELDS
+    from accord.core.custom_fields import active_fields
+    from accord.sales.services import DEAL_FIELDS
+    from accord.work.services import TASK_FIELDS
+
+    if subject == "deal" and field in ("stage", "status", "pipeline"):
+        return [_("A deal's stage changes by moving it: use the stage, won or lost triggers.")]
+    known = {
+        "person": [*PERSON_FIELDS, "phones", "emails", "tags"],
+        "company": [*COMPANY_FIELDS, "phones", "emails", "tags"],
+        "deal": [*DEAL_FIELDS, "tags"],
+        "task": TASK_FIELDS,
+    }[subject]
+    custom = (
+        {f"custom_fields.{f.key}" for f in active_fields(subject)} if subject != "task" else set()
+    )
+    if field not in known and field not in custom:
+        return [_("There is no field %(field)s to wait for.") % {"field": field}]
+    return []
 
 
 ON_A_GONE_RECORD = {"notify", "create_task", "call_webhook", "wait", "branch"}

@@ -317,3 +317,10 @@ def test_erasing_a_person_drops_what_their_runs_kept(admin, owner, rule_for):
     person_erase(actor=admin, person=vera)
     run.refresh_from_db()
     assert run.context == {}
+
+
+def test_a_changed_field_rule_names_a_field_its_record_reports(admin, stages, rule_for):
+    for field, says in [("stage", "stage, won or lost"), ("colour", "no field colour")]:
+        with pytest.raises(ValidationError) as refused:
+            rule_for(trigger="updated", trigger_options={"field": field}, actions=[notify("x")])
+        assert says in str(refused.value.message_dict["trigger"])
