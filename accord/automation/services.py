@@ -414,6 +414,8 @@ def rule_call(*, secret: str, data: dict) -> Run | None:
         context={"event": "webhook", "data": values},
         claimed=True,
     )
+    if run is None and Rule.objects.filter(pk=rule.pk).exclude(paused_at=None).exists():
+        raise ValidationError({"rule": [_("The rule is paused: it ran too often on this record.")]})
     if run is not None and run.status == Run.RUNNING:
         engine.go_on(run, timezone.now(), view, inline=True)
         run.refresh_from_db()

@@ -135,3 +135,15 @@ def test_an_unknown_address_keeps_no_idempotent_answer(paid_rule, vera):
     for n in range(3):
         assert call("nope", {"id": 1}, **{"Idempotency-Key": f"k{n}"}).status_code == 404
     assert not IdempotentAnswer.objects.exists()
+
+
+def test_a_flood_of_calls_pauses_the_rule_and_says_so(rule_for, vera):
+    rule = rule_for(
+        subject="person",
+        trigger="webhook",
+        flood_limit=2,
+        actions=[{"type": "add_tag", "params": {"tag": "called"}}],
+    )
+    answers = [call(rule.secret, {"id": vera.pk}) for _n in range(3)]
+    assert [a.status_code for a in answers] == [202, 202, 422]
+    assert "paused" in answers[-1].json()["errors"][0]["message"]
