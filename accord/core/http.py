@@ -40,6 +40,7 @@ import ipaddress
 import json
 import re
 import socket
+import threading
 import time
 from dataclasses import dataclass
 from http import HTTPStatus
@@ -51,6 +52,7 @@ from django.utils.translation import gettext as _
 
 MAX_URL_LENGTH = 2000
 MAX_REDIRECTS = 5
+TOTAL_TIMEOUTS = 3  # one exchange (connecting, the headers, the body) takes at most 3 timeouts
 MAX_BODY_BYTES = 64 * 1024
 ANSWER_CHARACTERS = 2000
 USER_AGENT = "Accord-Webhook/1"
@@ -137,7 +139,9 @@ def post_json(
         target = _parsed(current)
         if _origin(target) != origin:
             sent = {k: v for k, v in sent.items() if k.lower() != "authorization"}
-        status, reason, location, text = _exchange(target, _resolved(target), body, sent, timeout)
+        status, reason, location, text = _within(
+            target, timeout, _exchange, target, _resolved(target), body, sent, timeout
+        )
         if 200 <= status < 300:
             elapsed_ms = int((time.monotonic() - started) * 1000)
             return Answer(status=status, body=text, elapsed_ms=elapsed_ms)
@@ -316,6 +320,33 @@ def _exchange(
         except httpx.TransportError as error:
             raise _unreachable(url, error) from error
     raise _unreachable(url, unreachable)
+
+
+def _within(url: httpx.URL, timeout: float, call, *args):
+    """`call(*args)`, given at most a few times `timeout` in all. httpx's timeouts bound
+    each read, so a receiver sending its answer a byte a second would hold the worker for
+    ever; past the limit the call is left to end in a thread of its own (a daemon: it
+    holds up no exit) and the step is retried later."""
+    outcome: dict = {}
+
+    def target() -> None:
+        try:
+            outcome["answer"] = call(*args)
+        except BaseException as error:  # handed to the caller's thread
+            outcome["error"] = error
+
+    thread = threading.Thread(target=target, name="accord-http", daemon=True)
+    thread.start()
+    thread.join(timeout * TOTAL_TIMEOUTS)
+    if thread.is_alive():
+        raise Failed(
+            _("%(host)s did not answer within %(seconds)s seconds.")
+            % {"host": url.host, "seconds": f"{timeout * TOTAL_TIMEOUTS:g}"},
+            retry=True,
+        )
+    if "error" in outcome:
+        raise outcome["error"]
+    return outcome["answer"]
 
 
 def _text(response: httpx.Response, timeout: float) -> str:

@@ -172,6 +172,36 @@ def test_a_receiver_that_does_not_answer_in_time_is_retried(lone_receiver):
     assert "did not answer within 0.2 seconds" in str(failed.value)
 
 
+def test_a_receiver_trickling_its_answer_is_given_up_on_in_a_few_timeouts(settings):
+    import socket
+    import threading
+
+    server = socket.create_server(("127.0.0.1", 0))
+    port = server.getsockname()[1]
+    settings.ACCORD_WEBHOOK_ALLOWED_HOSTS = [f"127.0.0.1:{port}"]
+    done = threading.Event()
+
+    def trickle():  # a byte of its headers every 0.1 s: no single read ever times out
+        connection, _address = server.accept()
+        connection.recv(65536)
+        for byte in b"HTTP/1.1 200 OK\r\nX-Slow: " + b"a" * 100:
+            if done.is_set():
+                break
+            connection.send(bytes([byte]))
+            time.sleep(0.1)
+        connection.close()
+
+    threading.Thread(target=trickle, daemon=True).start()
+    began = time.monotonic()
+    with pytest.raises(Failed) as failed:
+        post_json(f"http://127.0.0.1:{port}/hook", {}, timeout=0.3)
+    took = time.monotonic() - began
+    done.set()
+    server.close()
+    assert failed.value.retry is True and "did not answer" in str(failed.value)
+    assert took < 5  # not the 10 s the trickle lasts
+
+
 def test_nothing_listening_is_a_network_error_retried_later(settings):
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
