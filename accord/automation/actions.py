@@ -308,7 +308,11 @@ def _run_owner(step: Step, params: dict) -> str:
     who = params.get("owner", {})
     if step.subject not in ("person", "company", "deal"):
         raise ActionError(_("A task has an assignee, not an owner."), final=True)
-    if who.get("to") == "team" and step.subject == "person" and not step.dry_run:
+    if who.get("to") == "team" and step.subject == "person":
+        if step.dry_run:  # the lead rule chooses when it runs, among those at work then
+            return _("Would give the record to %(team)s's lead rule") % {
+                "team": _lead_team(who).name
+            }
         return _hand_to_team(step, who)
     owner = who_is(step, who)
     if step.dry_run:
