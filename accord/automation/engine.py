@@ -21,8 +21,9 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import IntegrityError, transaction
-from django.db.models import Q
+from django.db import IntegrityError, connection, transaction
+from django.db.models import Count, DateTimeField, F, Q, Value
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -38,6 +39,7 @@ RETRIES = [timedelta(seconds=30), timedelta(minutes=2), timedelta(minutes=10), t
 MAX_STEPS = 200  # steps one pass of a run may take (a guard against a wait-less loop)
 POLL = timedelta(minutes=5)  # how often "wait until a condition holds" looks again
 BATCH = 200  # due runs one scheduler pass takes
+PER_COMMIT = 20  # due runs a pass goes through in one transaction
 
 
 @dataclass(frozen=True)
@@ -134,7 +136,7 @@ def runnable_rules() -> list[Rule]:
     return found
 
 
-def on_event(event: DomainEvent) -> None:
+def on_event(event: DomainEvent, *, again: bool = True) -> None:
     """Start the runs an event calls for (subscribed to every event)."""
     matches = EVENTS.get(event.name)
     if not matches:
@@ -143,7 +145,7 @@ def on_event(event: DomainEvent) -> None:
     rules = [rule for rule in runnable_rules() if rule.trigger in triggers]
     if not rules:
         return
-    started: list[tuple[Run, dict]] = []
+    found: list[tuple[str, Any, dict, list[Rule]]] = []
     for trigger, subject, record_id, payload in _records_of(event, matches):
         chosen = [r for r in rules if r.trigger == trigger and r.subject == subject]
         chosen = [r for r in chosen if _options_match(r, payload)]
@@ -152,21 +154,56 @@ def on_event(event: DomainEvent) -> None:
         view = records.view(subject, record_id)
         if view is None:
             continue
-        for rule in chosen:
-            run = start(
-                rule,
-                event.name,
-                subject,
-                record_id,
-                view,
-                cause=event.cause,
-                context={"event": event.name, "payload": event.payload},
-                claimed=True,
-            )
-            if run is not None and run.status == Run.RUNNING:
-                started.append((run, view))
-    for run, view in started:
-        go_on(run, timezone.now(), view)
+        held = [rule for rule in chosen if conditions.holds(rule.conditions, view)]
+        if held:
+            found.append((subject, record_id, view, held))
+    if not found:
+        return
+    try:
+        _run_all(event, found)
+    except IntegrityError:  # a rule was deleted in another process meanwhile
+        forget_rules()
+        if again:
+            on_event(event, again=False)
+
+
+def _run_all(event: DomainEvent, found: list[tuple[str, Any, dict, list[Rule]]]) -> None:
+    """Start the event's runs and go through them in one transaction, each action in a
+    savepoint of its own (`_act`): one commit for them all, not one per run and step —
+    waiting for commits to reach the disk was most of a run's time on PostgreSQL. A
+    crash before the commit leaves nothing of them, as if the event had not come."""
+    started: list[tuple[Run, dict]] = []
+    now = timezone.now()
+    with transaction.atomic():
+        for subject, record_id, view, held in found:
+            recent = _recent_runs(held, subject, record_id, now)
+            for rule in held:
+                run = start(
+                    rule,
+                    event.name,
+                    subject,
+                    record_id,
+                    view,
+                    cause=event.cause,
+                    context={"event": event.name, "payload": event.payload},
+                    claimed=True,
+                    recent=recent.get(rule.pk, 0),
+                )
+                if run is not None and run.status == Run.RUNNING:
+                    started.append((run, view))
+        for run, view in started:
+            go_on(run, timezone.now(), view)
+
+
+def _recent_runs(rules: list[Rule], subject: str, record_id: int, now: datetime) -> dict:
+    """{rule id: its runs on the record in the last minute} for the flood guard, at once."""
+    recent = Run.objects.filter(
+        rule__in=[rule.pk for rule in rules],
+        subject_type=subject,
+        subject_id=record_id,
+        created_at__gte=now - timedelta(minutes=1),
+    )
+    return dict(recent.order_by().values_list("rule_id").annotate(count=Count("id")))
 
 
 def _records_of(event: DomainEvent, matches) -> list[tuple[str, str, Any, dict]]:
@@ -222,6 +259,7 @@ def start(
     dry_run: bool = False,
     dedupe_key: str = "",
     claimed: bool = False,
+    recent: int | None = None,
 ) -> Run | None:
     """A run of the rule on the record when its conditions hold (else None): queued to go,
     or skipped with the reason when a guard stops it."""
@@ -252,14 +290,17 @@ def start(
         run.reason = _(
             "Stopped: rules triggering rules %(depth)s deep (this rule allows %(max)s)."
         ) % {"depth": depth, "max": rule.max_depth}
-    elif not dry_run and record_id is not None and _flooded(rule, subject, record_id, now):
+    elif not dry_run and record_id is not None and _flooded(rule, subject, record_id, now, recent):
         return None
     elif claimed:  # this process goes through it now
         run.status, run.claimed_until, run.started_at = Run.RUNNING, now + LEASE, now
     try:
-        with transaction.atomic():
-            if dedupe_key and Run.objects.filter(rule=rule, dedupe_key=dedupe_key).exists():
-                return None
+        if dedupe_key:
+            with transaction.atomic():
+                if Run.objects.filter(rule=rule, dedupe_key=dedupe_key).exists():
+                    return None
+                run.save()
+        else:  # no savepoint: within an event's transaction a deleted rule shows at its commit
             run.save()
     except IntegrityError:  # the rule was deleted in another process meanwhile
         forget_rules()
@@ -268,14 +309,13 @@ def start(
     return run
 
 
-def _flooded(rule: Rule, subject: str, record_id: int, now: datetime) -> bool:
-    """Past its flood limit on this record: the rule is paused and its author told."""
-    recent = Run.objects.filter(
-        rule=rule,
-        subject_type=subject,
-        subject_id=record_id,
-        created_at__gte=now - timedelta(minutes=1),
-    ).count()
+def _flooded(
+    rule: Rule, subject: str, record_id: int, now: datetime, recent: int | None = None
+) -> bool:
+    """Past its flood limit on this record (`recent` runs in the last minute, counted here
+    when not given): the rule is paused and its author told."""
+    if recent is None:
+        recent = _recent_runs([rule], subject, record_id, now).get(rule.pk, 0)
     if recent < rule.flood_limit:
         return False
     from accord.work.models import Notification
@@ -332,14 +372,36 @@ def claim(run_id: int, now: datetime) -> Run | None:
     free = Q(claimed_until=None) | Q(claimed_until__lt=now)
     taken = Run.objects.filter(
         free, pk=run_id, status__in=[Run.QUEUED, Run.WAITING, Run.RUNNING], due_at__lte=now
-    ).update(status=Run.RUNNING, claimed_until=now + LEASE)
+    ).update(**_claimed(now))
     if not taken:
         return None
-    run = Run.objects.select_related("rule__created_by", "version").get(pk=run_id)
-    if run.started_at is None:
-        Run.objects.filter(pk=run.pk).update(started_at=now)
-        run.started_at = now
-    return run
+    return _runs([run_id])[0]
+
+
+def claim_due(now: datetime) -> list[Run]:
+    """Take up to BATCH due runs for this process at once, in one transaction: on
+    PostgreSQL the rows another worker is taking are skipped; SQLite lets one writer in."""
+    free = Q(claimed_until=None) | Q(claimed_until__lt=now)
+    with transaction.atomic():
+        due = Run.objects.filter(
+            free, status__in=[Run.QUEUED, Run.WAITING, Run.RUNNING], due_at__lte=now
+        ).order_by("due_at")
+        if connection.features.has_select_for_update_skip_locked:
+            due = due.select_for_update(skip_locked=True)
+        ids = list(due.values_list("pk", flat=True)[:BATCH])
+        Run.objects.filter(pk__in=ids).update(**_claimed(now))
+    return _runs(ids)
+
+
+def _claimed(now: datetime) -> dict:
+    started = Coalesce(F("started_at"), Value(now, output_field=DateTimeField()))
+    return {"status": Run.RUNNING, "claimed_until": now + LEASE, "started_at": started}
+
+
+def _runs(ids: list[int]) -> list[Run]:
+    """The claimed runs, with what going through them reads (the author's role too)."""
+    runs = Run.objects.select_related("rule__created_by__role", "version").filter(pk__in=ids)
+    return list(runs.order_by("due_at", "pk"))
 
 
 def execute(run_id: int, now: datetime | None = None) -> Run | None:
@@ -358,8 +420,8 @@ def go_on(run: Run, now: datetime, view: dict | None = None) -> Run:
     made = dict(run.context.get("made") or {})
     for _count in range(MAX_STEPS):
         item = at(steps, run.cursor)
-        if item is None:
-            return _finish(run, Run.DONE, now, made=made)
+        if item is None:  # the last action's transaction may have finished it already
+            return run if run.status == Run.DONE else _finish(run, Run.DONE, now, made=made)
         if view is None:
             view = records.view(run.subject_type, run.subject_id) if run.subject_id else {}
         if view is None:
@@ -388,7 +450,8 @@ def go_on(run: Run, now: datetime, view: dict | None = None) -> Run:
                 continue
             run.cursor = advance(steps, run.cursor)
             continue
-        outcome = _act(run, item, view, now, path, made, advance(steps, run.cursor))
+        following = advance(steps, run.cursor)
+        outcome = _act(run, item, view, now, path, made, following, at(steps, following) is None)
         if outcome != "done":
             return run
         action = registry.ACTIONS.get(kind)
@@ -404,11 +467,18 @@ def go_on(run: Run, now: datetime, view: dict | None = None) -> Run:
 
 
 def _act(
-    run: Run, item: dict, view: dict, now: datetime, path: str, made: dict, following: list
+    run: Run,
+    item: dict,
+    view: dict,
+    now: datetime,
+    path: str,
+    made: dict,
+    following: list,
+    last: bool = False,
 ) -> str:
-    """Do one action — with its log entry and the run's move to the `following` step, in
-    one transaction, so a crash never does it twice; "done", or the run is left failed
-    or due for a retry."""
+    """Do one action — with its log entry and the run's move to the `following` step (its
+    end, when it is the `last`), in one transaction, so a crash never does it twice;
+    "done", or the run is left failed or due for a retry."""
     action = registry.ACTIONS.get(item.get("type", ""))
     started = time.perf_counter()
     if action is None:
@@ -438,10 +508,11 @@ def _act(
             if not run.dry_run:
                 _on_timeline(run, message)
             made.update({k: v for k, v in step.made.items() if k not in ("run_id", "path")})
-            run.cursor, run.attempts = following, 0
-            Run.objects.filter(pk=run.pk).update(
-                cursor=following, attempts=0, context={**run.context, "made": made}
-            )
+            moved = {"cursor": following, "attempts": 0, "context": {**run.context, "made": made}}
+            _save(run, **moved, **(_ended(Run.DONE) if last else {}))
+        run.cursor, run.attempts = following, 0
+        if last:
+            run.status, run.error, run.reason = Run.DONE, "", ""
     except registry.ActionError as error:
         return _failed(run, path, action.kind, str(error), now, made, final=error.final)
     except (ValidationError, PermissionDenied) as error:
@@ -460,12 +531,14 @@ def _failed(run, path, kind, error, now, made, *, final=False) -> str:
         if not run.dry_run:
             _tell_author(run, error)
         return "failed"
-    Run.objects.filter(pk=run.pk).update(
+    _save(
+        run,
         status=Run.QUEUED,
         attempts=attempts,
         due_at=now + RETRIES[attempts - 1],
         claimed_until=None,
         error=error,
+        cursor=run.cursor,  # past a wait that ended: the retry must not wait again
         context={**run.context, "made": made},
     )
     return "retry"
@@ -523,7 +596,8 @@ def _sleep(run: Run, started: datetime, wake: datetime, params: dict, now: datet
     deadline = _deadline(params, started) if params.get("until") else None
     if deadline is not None:
         wake = min(wake, deadline)
-    Run.objects.filter(pk=run.pk).update(
+    _save(
+        run,
         status=Run.WAITING,
         due_at=wake,
         wait_started_at=started,
@@ -537,7 +611,7 @@ def _sleep(run: Run, started: datetime, wake: datetime, params: dict, now: datet
 def _woke(run: Run, path: str, message: str, outcome: str = "go") -> str:
     _log(run, path, "wait", RunStep.DONE, message)
     run.wait_started_at = None
-    Run.objects.filter(pk=run.pk).update(wait_started_at=None)
+    _unsaved(run)["fields"]["wait_started_at"] = None  # saved with the run's next change
     return outcome
 
 
@@ -562,13 +636,9 @@ def _finish(
     reason: str = "",
     made: dict | None = None,
 ) -> Run:
-    Run.objects.filter(pk=run.pk).update(
-        status=status,
-        finished_at=timezone.now(),
-        claimed_until=None,
-        due_at=None,
-        error=error,
-        reason=reason,
+    _save(
+        run,
+        **_ended(status, error, reason),
         cursor=run.cursor,
         context={**run.context, "made": made or {}},
     )
@@ -576,17 +646,49 @@ def _finish(
     return run
 
 
+def _ended(status: str, error: str = "", reason: str = "") -> dict:
+    return {
+        "status": status,
+        "finished_at": timezone.now(),
+        "claimed_until": None,
+        "due_at": None,
+        "error": error,
+        "reason": reason,
+    }
+
+
 def _log(run, path, action, status, message, error="", *, attempt=1, took=0) -> None:
-    RunStep.objects.create(
-        run=run,
-        path=path,
-        action=action,
-        status=status,
-        message=message[:2000],
-        error=error[:2000],
-        attempt=attempt,
-        duration_ms=took,
+    """Note a step of the run: written with the run's next change (`_save`)."""
+    _unsaved(run)["steps"].append(
+        {
+            "path": path,
+            "action": action,
+            "status": status,
+            "message": message[:2000],
+            "error": error[:2000],
+            "attempt": attempt,
+            "started_at": timezone.now(),
+            "duration_ms": took,
+        }
     )
+
+
+def _unsaved(run: Run) -> dict:
+    """The steps logged and the fields changed since the run was last saved."""
+    if not hasattr(run, "unsaved"):
+        run.unsaved = {"steps": [], "fields": {}}
+    return run.unsaved
+
+
+def _save(run: Run, **fields) -> None:
+    """Save the run's change with the steps logged since the last: one INSERT, one UPDATE
+    (a step was an INSERT of its own, a wait's end an UPDATE of its own). Kept until
+    then, so a rolled-back action's transaction loses none of them."""
+    unsaved = _unsaved(run)
+    if unsaved["steps"]:
+        RunStep.objects.bulk_create([RunStep(run=run, **step) for step in unsaved["steps"]])
+    Run.objects.filter(pk=run.pk).update(**{**unsaved["fields"], **fields})
+    run.unsaved = {"steps": [], "fields": {}}
 
 
 def _on_timeline(run: Run, message: str) -> None:
@@ -721,14 +823,11 @@ def tick(now: datetime) -> int:
     on with every due run (after a wait, a retry, or a worker that died mid-run);
     answers how many runs were taken."""
     fire_time_rules(now)
-    due = list(
-        Run.objects.filter(status__in=[Run.QUEUED, Run.WAITING, Run.RUNNING], due_at__lte=now)
-        .filter(Q(claimed_until=None) | Q(claimed_until__lt=now))
-        .order_by("due_at")
-        .values_list("pk", flat=True)[:BATCH]
-    )
-    taken = 0
-    for run_id in due:
-        if execute(run_id, now) is not None:
-            taken += 1
-    return taken
+    runs = claim_due(now)
+    # PER_COMMIT runs to a transaction (each action in a savepoint): a commit each was
+    # most of the pass on PostgreSQL; the rest stay claimed until their turn or lease.
+    for first in range(0, len(runs), PER_COMMIT):
+        with transaction.atomic():
+            for run in runs[first : first + PER_COMMIT]:
+                go_on(run, now)
+    return len(runs)
