@@ -180,12 +180,14 @@ def _linked(step: Step) -> dict:
 
     links: dict[str, Any] = {}
     deal_id = step.view.get("deal", {}).get("id")
+    # With their owners: the task's checks ask whether the author and assignee see them.
     if deal_id:
-        links["deal"] = Deal.objects.filter(pk=deal_id).first()
+        links["deal"] = Deal.objects.select_related("owner").filter(pk=deal_id).first()
     client = step.view.get("client") or {}
     if client.get("id"):
         model = Person if client.get("type") == "person" else Company
-        links[client.get("type", "person")] = model.objects.filter(pk=client["id"]).first()
+        found = model.objects.select_related("owner").filter(pk=client["id"]).first()
+        links[client.get("type", "person")] = found
     return {name: record for name, record in links.items() if record is not None}
 
 
@@ -387,6 +389,11 @@ def _run_tag(step: Step, params: dict) -> str:
     name = params["tag"].strip()
     if step.dry_run:
         return _("Would add the tag %(tag)s") % {"tag": name}
+    # The view is fresh (read when the run started or after a step that changed the
+    # record): a record tagged already costs no query.
+    seen = (step.view.get("record") or {}).get("tags") or []
+    if name.casefold() in {tag.casefold() for tag in seen}:
+        return _("Already tagged %(tag)s") % {"tag": name}
     record = _record(step)
     tags = [tag.name for tag in record.tags.all()]
     if name.casefold() in {tag.casefold() for tag in tags}:
