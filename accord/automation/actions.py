@@ -11,6 +11,8 @@ the rule screen and the checks take any action registered here.
 """
 
 from collections.abc import Callable
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -98,6 +100,32 @@ def _person_problems(who: dict) -> list[str]:
     return []
 
 
+_users: ContextVar[dict | None] = ContextVar("automation_users", default=None)
+
+
+@contextmanager
+def users_read_once():
+    """Within (one transaction of the engine's): each record owner `who_is` names is read
+    once — a scheduler pass's runs mostly name the same few people."""
+    token = _users.set({})
+    try:
+        yield
+    finally:
+        _users.reset(token)
+
+
+def _owner(owner_id):
+    from accord.accounts.models import User
+
+    known = _users.get()
+    if known is not None and owner_id in known:
+        return known[owner_id]
+    owner = User.objects.select_related("team").filter(pk=owner_id, is_active=True).first()
+    if known is not None:
+        known[owner_id] = owner
+    return owner
+
+
 def who_is(step: Step, who: dict):
     """The user a step names: the record's owner, a named user, the member of the owner's
     team with a role (the one with the fewest open tasks), or the team's head."""
@@ -115,8 +143,7 @@ def who_is(step: Step, who: dict):
                 final=True,
             )
         return user
-    owner_id = step.view.get("owner", {}).get("id")
-    owner = User.objects.select_related("team").filter(pk=owner_id, is_active=True).first()
+    owner = _owner(step.view.get("owner", {}).get("id"))
     if to == "owner":
         if owner is None:
             raise ActionError(_("The record has no active owner."), final=True)
