@@ -1,4 +1,5 @@
-"""The bench's own databases: an SQLite file under var/bench/, or accord_bench on PostgreSQL."""
+"""The bench's own databases: an SQLite file under var/bench/, or accord_bench on PostgreSQL
+(BENCH_PG_NAME names another, so two checkouts can run benches on one server)."""
 
 import os
 import shutil
@@ -9,7 +10,7 @@ ROOT = Path(__file__).resolve().parent.parent
 DATA_DIR = ROOT / "var" / "bench"
 SQLITE_FILE = DATA_DIR / "accord-bench.sqlite3"
 PG_SERVER = os.environ.get("BENCH_PG_URL", "postgres://postgres@127.0.0.1:5432/")
-PG_NAME = "accord_bench"
+PG_NAME = os.environ.get("BENCH_PG_NAME", "accord_bench")
 ENGINES = ("sqlite", "postgresql")
 
 

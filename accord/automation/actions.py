@@ -11,6 +11,8 @@ the rule screen and the checks take any action registered here.
 """
 
 from collections.abc import Callable
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -116,6 +118,32 @@ def _team(name: str):
     return Team.objects.select_related("head").filter(name__iexact=(name or "").strip()).first()
 
 
+_users: ContextVar[dict | None] = ContextVar("automation_users", default=None)
+
+
+@contextmanager
+def users_read_once():
+    """Within (one transaction of the engine's): each record owner `who_is` names is read
+    once — a scheduler pass's runs mostly name the same few people."""
+    token = _users.set({})
+    try:
+        yield
+    finally:
+        _users.reset(token)
+
+
+def _owner(owner_id):
+    from accord.accounts.models import User
+
+    known = _users.get()
+    if known is not None and owner_id in known:
+        return known[owner_id]
+    owner = User.objects.select_related("team").filter(pk=owner_id, is_active=True).first()
+    if known is not None:
+        known[owner_id] = owner
+    return owner
+
+
 def who_is(step: Step, who: dict):
     """The user a step names: the record's owner, a named user, the member of the owner's
     team with a role (the one with the fewest open tasks), the team's head, or whom a
@@ -136,8 +164,7 @@ def who_is(step: Step, who: dict):
                 final=True,
             )
         return user
-    owner_id = step.view.get("owner", {}).get("id")
-    owner = User.objects.select_related("team").filter(pk=owner_id, is_active=True).first()
+    owner = _owner(step.view.get("owner", {}).get("id"))
     if to == "owner":
         if owner is None:
             raise ActionError(_("The record has no active owner."), final=True)
@@ -223,12 +250,14 @@ def _linked(step: Step) -> dict:
 
     links: dict[str, Any] = {}
     deal_id = step.view.get("deal", {}).get("id")
+    # With their owners: the task's checks ask whether the author and assignee see them.
     if deal_id:
-        links["deal"] = Deal.objects.filter(pk=deal_id).first()
+        links["deal"] = Deal.objects.select_related("owner").filter(pk=deal_id).first()
     client = step.view.get("client") or {}
     if client.get("id"):
         model = Person if client.get("type") == "person" else Company
-        links[client.get("type", "person")] = model.objects.filter(pk=client["id"]).first()
+        found = model.objects.select_related("owner").filter(pk=client["id"]).first()
+        links[client.get("type", "person")] = found
     return {name: record for name, record in links.items() if record is not None}
 
 
@@ -453,6 +482,11 @@ def _run_tag(step: Step, params: dict) -> str:
     name = params["tag"].strip()
     if step.dry_run:
         return _("Would add the tag %(tag)s") % {"tag": name}
+    # The view is fresh (read when the run started or after a step that changed the
+    # record): a record tagged already costs no query.
+    seen = (step.view.get("record") or {}).get("tags") or []
+    if name.casefold() in {tag.casefold() for tag in seen}:
+        return _("Already tagged %(tag)s") % {"tag": name}
     record = _record(step)
     tags = [tag.name for tag in record.tags.all()]
     if name.casefold() in {tag.casefold() for tag in tags}:

@@ -271,16 +271,25 @@ def set_contact_points(record, kind: str, items: list[dict]) -> None:
     setattr(record, "primary_phone" if kind == "phone" else "primary_email", primary)
 
 
-def set_tags(record, names: list[str]) -> None:
-    """Give a record (client or deal) these tags, creating the ones that are new."""
+def set_tags(record, names: list[str]) -> list[str]:
+    """Give a record (client or deal) these tags, creating the ones that are new; answers
+    their names. Only a name the record does not have yet is looked up."""
+    current = {tag.name: tag for tag in record.tags.all()}
     tags = []
     for name in names:
         name = str(name).strip()[:50]
         if name:
-            tag = Tag.objects.filter(name__iexact=name).first() or Tag.objects.create(name=name)
+            tag = (
+                current.get(name)
+                or Tag.objects.filter(name__iexact=name).first()
+                or Tag.objects.create(name=name)
+            )
             if tag not in tags:
                 tags.append(tag)
-    record.tags.set(tags)
+    had, keep = {tag.pk for tag in current.values()}, {tag.pk for tag in tags}
+    record.tags.remove(*[tag for tag in current.values() if tag.pk not in keep])
+    record.tags.add(*[tag for tag in tags if tag.pk not in had])
+    return [tag.name for tag in tags]
 
 
 def reindex(record) -> None:

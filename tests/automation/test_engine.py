@@ -291,7 +291,7 @@ def test_a_run_whose_worker_died_is_taken_up_after_its_lease(
     rule_for(actions=[notify_owner()])
     start = timezone.now()
     with time_machine.travel(start, tick=False):
-        monkeypatch.setattr(engine, "go_on", lambda run, now, view=None: run)  # dies at once
+        monkeypatch.setattr(engine, "go_on", lambda run, now, view=None, **_: run)  # dies at once
         deal_create(actor=owner, data={"title": "Crash"})
         monkeypatch.undo()
     run = Run.objects.get()

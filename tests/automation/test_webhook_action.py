@@ -104,3 +104,28 @@ def test_an_address_inside_the_network_is_refused_and_nothing_is_sent(
     run = Run.objects.get()
     assert run.status == "failed" and "private or local address" in run.error
     assert not allowed.log
+
+
+def test_the_receiver_is_called_outside_any_database_transaction(
+    allowed, owner, stages, rule_for, monkeypatch
+):
+    # While Accord waits on a receiver it holds no transaction: on SQLite an open one
+    # would stop every other write (a user saving a client) for as long as it waits.
+    from django.db import connection
+
+    from accord.core import http
+
+    seen, real = [], http.post_json
+
+    def watched(*args, **kwargs):
+        seen.append(connection.in_atomic_block)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(http, "post_json", watched)
+    allowed.expect_request("/orders", method="POST").respond_with_data("ok")
+    hook_rule(rule_for, allowed.url_for("/orders"))
+    for n in range(3):
+        deal_create(actor=owner, data={"title": f"Order {n}"})
+    engine.tick(timezone.now())
+    assert seen == [False, False, False]
+    assert set(Run.objects.values_list("status", flat=True)) == {"done"}
