@@ -8,11 +8,11 @@ class AutomationConfig(AppConfig):
     verbose_name = _("Automation")
 
     def ready(self):
-        from accord.automation import engine, services
+        from accord.automation import engine, scheduler, services
         from accord.core.events import subscribe
         from accord.core.periodic import every
 
         subscribe("*")(engine.on_event)
         subscribe("person.erased")(services.on_erased)
         subscribe("segment.deleted", "segment.saved")(services.on_segment_changed)
-        every(engine.tick)
+        every(scheduler.tick)

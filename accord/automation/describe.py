@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from django.utils.translation import gettext as _
 
 from accord.automation import actions as registry
-from accord.automation import conditions, engine, records
+from accord.automation import conditions, records, triggers
 from accord.automation.models import Rule
 
 
@@ -19,7 +19,7 @@ class StepLine:
 
 def rule_summary(rule: Rule) -> dict:
     subject = dict(Rule.SUBJECTS).get(rule.subject, rule.subject)
-    trigger = engine.TRIGGERS.get(rule.trigger)
+    trigger = triggers.TRIGGERS.get(rule.trigger)
     return {
         "rule": rule,
         "subject": subject,

@@ -4,9 +4,10 @@ and runs go through their steps — actions, waits, branches — recording each.
 A run is a row from its start: its version of the rule, its record, where it is (the
 cursor) and when it goes on (`due_at`). It runs at once, in the process that saw the
 event, until it waits, fails for now (retried with back-off) or ends; the worker's
-scheduler (`tick`) takes up the due ones — after a wait, a retry, or a worker that died
-mid-run (its lease runs out) — so nothing is lost while the worker is down, and a claim
-(a row update only one process wins) keeps each run going in one place at a time.
+scheduler (`scheduler.tick`) takes up the due ones — after a wait, a retry, or a worker
+that died mid-run (its lease runs out) — so nothing is lost while the worker is down,
+and a claim (a row update only one process wins) keeps each run going in one place at a
+time. What starts a rule is in `triggers.py`; how a run records itself in `runlog.py`.
 
 Guards: changes a run makes carry it as their cause (`accord.core.events.caused_by`),
 so a rule triggered by a rule's change runs one level deeper, and past its `max_depth`
@@ -17,22 +18,18 @@ times in a minute is paused, with a notice to its author.
 import logging
 import time
 from collections import Counter
-from contextlib import contextmanager
-from contextvars import ContextVar
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, transaction
 from django.db.models import DateTimeField, F, Q, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 
 from accord.automation import actions as registry
-from accord.automation import conditions, records
+from accord.automation import conditions, records, runlog, triggers
 from accord.automation.models import Rule, Run, RunStep
 from accord.core.events import DomainEvent, caused_by
 
@@ -41,84 +38,6 @@ LEASE = timedelta(minutes=5)  # a run claimed longer ago than this lost its work
 RETRIES = [timedelta(seconds=30), timedelta(minutes=2), timedelta(minutes=10), timedelta(hours=1)]
 MAX_STEPS = 200  # steps one pass of a run may take (a guard against a wait-less loop)
 POLL = timedelta(minutes=5)  # how often "wait until a condition holds" looks again
-BATCH = 200  # due runs the scheduler takes at a time
-PER_COMMIT = 20  # due runs a pass goes through in one transaction
-PASS_SECONDS = 20.0  # a pass goes on with further batches this long (the worker's beat is 30 s)
-
-
-@dataclass(frozen=True)
-class Trigger:
-    label: Any
-    subjects: tuple[str, ...]
-    events: dict[str, str]  # event name -> the payload's key holding the record's id
-
-
-TRIGGERS = {
-    "created": Trigger(
-        gettext_lazy("A record is created"),
-        ("person", "company", "deal", "task"),
-        {
-            "person.created": "person_id",
-            "company.created": "company_id",
-            "deal.created": "deal_id",
-            "task.created": "task_id",
-        },
-    ),
-    "updated": Trigger(
-        gettext_lazy("A record is changed"),
-        ("person", "company", "deal", "task"),
-        {
-            "person.updated": "person_id",
-            "company.updated": "company_id",
-            "deal.updated": "deal_id",
-            "task.updated": "task_id",
-        },
-    ),
-    "stage_entered": Trigger(
-        gettext_lazy("A deal enters a stage"), ("deal",), {"deal.stage_changed": "deal_id"}
-    ),
-    "stage_left": Trigger(
-        gettext_lazy("A deal leaves a stage"), ("deal",), {"deal.stage_changed": "deal_id"}
-    ),
-    "won": Trigger(gettext_lazy("A deal is won"), ("deal",), {"deal.won": "deal_id"}),
-    "lost": Trigger(gettext_lazy("A deal is lost"), ("deal",), {"deal.lost": "deal_id"}),
-    "task_completed": Trigger(
-        gettext_lazy("A task is completed"), ("task",), {"task.completed": "task_id"}
-    ),
-    "task_overdue": Trigger(
-        gettext_lazy("A task becomes overdue"), ("task",), {"task.overdue": "task_id"}
-    ),
-    "activity_logged": Trigger(
-        gettext_lazy("A call, meeting or note is logged"),
-        ("person", "company", "deal"),
-        {"activity.logged": "activity_id"},
-    ),
-    "date_reached": Trigger(
-        gettext_lazy("A date comes (a birthday, a close date)"), ("person", "deal"), {}
-    ),
-    "deal_idle": Trigger(gettext_lazy("A deal stays in its stage too long"), ("deal",), {}),
-    "manual": Trigger(gettext_lazy("By hand, on a record"), ("person", "company", "deal"), {}),
-    "deleted": Trigger(
-        gettext_lazy("A record is deleted"),
-        ("person", "company"),
-        {"person.deleted": "person_id", "company.deleted": "company_id"},
-    ),
-    "schedule": Trigger(
-        gettext_lazy("On a schedule (every day, week or month)"),
-        ("person", "company", "deal", "task"),
-        {},
-    ),
-    "webhook": Trigger(
-        gettext_lazy("Another system calls the rule's web address"),
-        ("person", "company", "deal", "task"),
-        {},
-    ),
-}
-TIME_TRIGGERS = ("date_reached", "deal_idle", "schedule")
-EVENTS: dict[str, list[tuple[str, str, str]]] = {}  # event -> [(trigger, subject, id key)]
-for _key, _trigger in TRIGGERS.items():
-    for _event, _id_key in _trigger.events.items():
-        EVENTS.setdefault(_event, []).append((_key, _event.split(".")[0], _id_key))
 
 
 RULES_TTL = 5.0  # seconds a process trusts its list of rules (saving one clears it at once)
@@ -158,17 +77,17 @@ def runnable_rules() -> list[Rule]:
 
 def on_event(event: DomainEvent, *, again: bool = True) -> None:
     """Start the runs an event calls for (subscribed to every event)."""
-    matches = EVENTS.get(event.name)
+    matches = triggers.EVENTS.get(event.name)
     if not matches:
         return
-    triggers = {trigger for trigger, _subject, _key in matches}
-    rules = [rule for rule in runnable_rules() if rule.trigger in triggers]
+    wanted = {trigger for trigger, _subject, _key in matches}
+    rules = [rule for rule in runnable_rules() if rule.trigger in wanted]
     if not rules:
         return
-    found: list[tuple[str, Any, dict, list[Rule]]] = []
-    for trigger, subject, record_id, payload in _records_of(event, matches):
+    found: list[tuple[str, Any, dict, list[Rule], Any]] = []
+    for trigger, subject, record_id, payload in triggers.records_of(event, matches):
         chosen = [r for r in rules if r.trigger == trigger and r.subject == subject]
-        chosen = [r for r in chosen if _options_match(r, payload)]
+        chosen = [r for r in chosen if triggers.options_match(r, payload)]
         if record_id is None or not chosen:
             continue
         gone = records.gone(subject, payload) if trigger == "deleted" else None
@@ -195,7 +114,7 @@ def _run_all(event: DomainEvent, found: list[tuple[str, Any, dict, list[Rule], A
     crash before the commit leaves nothing of them, as if the event had not come."""
     started: list[tuple[Run, dict]] = []
     now = timezone.now()
-    with transaction.atomic(), _gathering():
+    with transaction.atomic(), runlog.gathering():
         for subject, record_id, view, held, gone in found:
             recent = _recent_runs(held, subject, record_id, now)
             for rule in held:
@@ -206,7 +125,11 @@ def _run_all(event: DomainEvent, found: list[tuple[str, Any, dict, list[Rule], A
                     record_id,
                     view,
                     cause=event.cause,
-                    context={"event": event.name, "payload": _kept(event.payload), "gone": gone},
+                    context={
+                        "event": event.name,
+                        "payload": triggers.kept(event.payload),
+                        "gone": gone,
+                    },
                     claimed=True,
                     recent=recent.get(rule.pk, 0),
                 )
@@ -229,67 +152,6 @@ def _recent_runs(rules: list[Rule], subject: str, record_id: int, now: datetime)
     )
     counts = Counter(recent.order_by().values_list("rule_id", flat=True))
     return {rule.pk: counts[rule.pk] for rule in rules}
-
-
-def _kept(payload: dict) -> dict:
-    """What a run keeps of its event: ids and field names, not the values that changed
-    (personal data that would outlive an erasure)."""
-    return {key: value for key, value in payload.items() if key != "changes"}
-
-
-def _records_of(event: DomainEvent, matches) -> list[tuple[str, str, Any, dict]]:
-    """(trigger, subject, record id, payload) of each record the event is about: an
-    activity is about its deal and its client."""
-    if event.name != "activity.logged":
-        return [
-            (trigger, subject, event.payload.get(key), event.payload)
-            for trigger, subject, key in matches
-        ]
-    from accord.work.models import Activity
-
-    activity = (
-        Activity.objects.filter(pk=event.payload.get("activity_id"))
-        .values("kind", "deal_id", "person_id", "company_id")
-        .first()
-    )
-    if activity is None:
-        return []
-    payload = {**event.payload, "kind": activity["kind"]}
-    return [
-        ("activity_logged", subject, activity[f"{subject}_id"], payload)
-        for subject in ("deal", "person", "company")
-        if activity[f"{subject}_id"]
-    ]
-
-
-def _options_match(rule: Rule, payload: dict) -> bool:
-    options = rule.trigger_options or {}
-    if rule.trigger in ("stage_entered", "stage_left"):
-        entered, left = payload.get("stage_id"), payload.get("from_stage_id")
-        if entered == left:
-            return False  # a card reordered in its column
-        stage = options.get("stage")
-        moved = entered if rule.trigger == "stage_entered" else left
-        return not stage or str(stage) == str(moved)
-    if rule.trigger == "activity_logged" and options.get("kind"):
-        return options["kind"] == payload.get("kind")
-    if rule.trigger == "updated" and options.get("field"):
-        return _changed(options, payload)
-    return True
-
-
-def _changed(options: dict, payload: dict) -> bool:
-    """The field changed, and from and to the values the rule names (when it names them)."""
-    change = next(
-        (c for c in payload.get("changes") or [] if c.get("field") == options["field"]), None
-    )
-    if change is None:
-        return options["field"] in (payload.get("fields") or [])
-    return all(
-        conditions.compare(change.get(end), "eq", options[key])
-        for key, end in (("from", "old"), ("to", "new"))
-        if str(options.get(key) or "").strip()
-    )
 
 
 def start(
@@ -417,33 +279,18 @@ def claim(run_id: int, now: datetime) -> Run | None:
     free = Q(claimed_until=None) | Q(claimed_until__lt=now)
     taken = Run.objects.filter(
         free, pk=run_id, status__in=[Run.QUEUED, Run.WAITING, Run.RUNNING], due_at__lte=now
-    ).update(**_claimed(now))
+    ).update(**lease(now))
     if not taken:
         return None
-    return _runs([run_id])[0]
+    return with_rules([run_id])[0]
 
 
-def claim_due(now: datetime) -> list[Run]:
-    """Take up to BATCH due runs for this process at once, in one transaction: on
-    PostgreSQL the rows another worker is taking are skipped; SQLite lets one writer in."""
-    free = Q(claimed_until=None) | Q(claimed_until__lt=now)
-    with transaction.atomic():
-        due = Run.objects.filter(
-            free, status__in=[Run.QUEUED, Run.WAITING, Run.RUNNING], due_at__lte=now
-        ).order_by("due_at")
-        if connection.features.has_select_for_update_skip_locked:
-            due = due.select_for_update(skip_locked=True)
-        ids = list(due.values_list("pk", flat=True)[:BATCH])
-        Run.objects.filter(pk__in=ids).update(**_claimed(now))
-    return _runs(ids)
-
-
-def _claimed(now: datetime) -> dict:
+def lease(now: datetime) -> dict:
     started = Coalesce(F("started_at"), Value(now, output_field=DateTimeField()))
     return {"status": Run.RUNNING, "claimed_until": now + LEASE, "started_at": started}
 
 
-def _runs(ids: list[int]) -> list[Run]:
+def with_rules(ids: list[int]) -> list[Run]:
     """The claimed runs, with what going through them reads (the author's role too)."""
     runs = Run.objects.select_related("rule__created_by__role", "version").filter(pk__in=ids)
     return list(runs.order_by("due_at", "pk"))
@@ -476,7 +323,7 @@ def go_on(run: Run, now: datetime, view: dict | None = None, *, inline: bool = F
         kind = item.get("type", "")
         if kind == "branch":
             yes = conditions.holds(item.get("if"), view)
-            _log(
+            runlog.note(
                 run,
                 path,
                 kind,
@@ -520,12 +367,12 @@ def view_of(run: Run) -> dict | None:
     on a deletion, the record as it was — with what an inbound call sent as `trigger`."""
     if run.context.get("gone"):
         return run.context["gone"]
-    return _with_trigger(
+    return with_trigger(
         run, records.view(run.subject_type, run.subject_id) if run.subject_id else {}
     )
 
 
-def _with_trigger(run: Run, view: dict | None) -> dict | None:
+def with_trigger(run: Run, view: dict | None) -> dict | None:
     if run.context.get("gone"):
         return run.context["gone"]
     if view is not None and run.context.get("data") is not None:
@@ -550,7 +397,7 @@ def _act(
     started = time.perf_counter()
     if action is None:
         error = _("Unknown action %(action)s.") % {"action": item.get("type")}
-        _log(run, path, item.get("type", ""), RunStep.FAILED, "", error)
+        runlog.note(run, path, item.get("type", ""), RunStep.FAILED, "", error)
         _finish(run, Run.FAILED, now, error=error, made=made)
         return "failed"
     step = registry.Step(
@@ -574,18 +421,18 @@ def _act(
                     message = action.run(step, params)
                 took = int((time.perf_counter() - started) * 1000)
                 status = RunStep.DRY if run.dry_run else RunStep.DONE
-                done = _step(
+                done = runlog.step(
                     path, action.kind, status, message, attempt=run.attempts + 1, took=took
                 )
                 shown = not run.dry_run and not run.context.get("gone")
-                entry = _on_timeline(run, message) if shown else None
+                entry = runlog.timeline_entry(run, message) if shown else None
                 made.update({k: v for k, v in step.made.items() if k not in ("run_id", "path")})
                 moved = {
                     "cursor": following,
                     "attempts": 0,
                     "context": {**run.context, "made": made},
                 }
-                _save(run, done, entry, **moved, **(_ended(Run.DONE) if last else {}))
+                runlog.save(run, done, entry, **moved, **(runlog.ended(Run.DONE) if last else {}))
         run.cursor, run.attempts = following, 0
         if last:
             run.status, run.error, run.reason = Run.DONE, "", ""
@@ -601,13 +448,13 @@ def _act(
 
 def _failed(run, path, kind, error, now, made, *, final=False) -> str:
     attempts = run.attempts + 1
-    _log(run, path, kind, RunStep.FAILED, "", error, attempt=attempts)
+    runlog.note(run, path, kind, RunStep.FAILED, "", error, attempt=attempts)
     if final or attempts > len(RETRIES) or run.dry_run:
         _finish(run, Run.FAILED, now, error=error, made=made)
         if not run.dry_run:
             _tell_author(run, error)
         return "failed"
-    _save(
+    runlog.save(
         run,
         status=Run.QUEUED,
         attempts=attempts,
@@ -624,19 +471,19 @@ def _wait(run: Run, item: dict, view: dict, now: datetime, path: str) -> str:
     """ "wait" (the run sleeps until its due time), "go" or "timeout"."""
     params = item.get("params") or {}
     if run.dry_run:
-        _log(run, path, "wait", RunStep.DRY, _describe_wait(params))
+        runlog.note(run, path, "wait", RunStep.DRY, _describe_wait(params))
         return "go"
     started = run.wait_started_at
     if started is None:
         started = now
         wake = _wake(params, view, now)
         if params.get("until") and conditions.holds(params["until"], view):
-            _log(run, path, "wait", RunStep.DONE, _("The condition holds already"))
+            runlog.note(run, path, "wait", RunStep.DONE, _("The condition holds already"))
             return "go"
         if wake is not None and wake <= now:
-            _log(run, path, "wait", RunStep.DONE, _("The time has come already"))
+            runlog.note(run, path, "wait", RunStep.DONE, _("The time has come already"))
             return "go"
-        _log(run, path, "wait", RunStep.WAITING, _describe_wait(params))
+        runlog.note(run, path, "wait", RunStep.WAITING, _describe_wait(params))
         return _sleep(run, started, wake or now + POLL, params, now)
     if params.get("until"):
         if conditions.holds(params["until"], view):
@@ -672,7 +519,7 @@ def _sleep(run: Run, started: datetime, wake: datetime, params: dict, now: datet
     deadline = _deadline(params, started) if params.get("until") else None
     if deadline is not None:
         wake = min(wake, deadline)
-    _save(
+    runlog.save(
         run,
         status=Run.WAITING,
         due_at=wake,
@@ -687,15 +534,15 @@ def _sleep(run: Run, started: datetime, wake: datetime, params: dict, now: datet
 def _to_worker(run: Run, now: datetime) -> Run:
     """Leave the run's next step (a call to another machine) to be taken up alone, outside
     any transaction shared with other runs: by the scheduler's pass, at once."""
-    _save(run, status=Run.QUEUED, due_at=now, claimed_until=None, cursor=run.cursor)
+    runlog.save(run, status=Run.QUEUED, due_at=now, claimed_until=None, cursor=run.cursor)
     run.status, run.to_worker = Run.QUEUED, True
     return run
 
 
 def _woke(run: Run, path: str, message: str, outcome: str = "go") -> str:
-    _log(run, path, "wait", RunStep.DONE, message)
+    runlog.note(run, path, "wait", RunStep.DONE, message)
     run.wait_started_at = None
-    _unsaved(run)["fields"]["wait_started_at"] = None  # saved with the run's next change
+    runlog.unsaved(run)["fields"]["wait_started_at"] = None  # saved with the run's next change
     return outcome
 
 
@@ -720,108 +567,14 @@ def _finish(
     reason: str = "",
     made: dict | None = None,
 ) -> Run:
-    _save(
+    runlog.save(
         run,
-        **_ended(status, error, reason),
+        **runlog.ended(status, error, reason),
         cursor=run.cursor,
         context={**run.context, "made": made or {}},
     )
     run.status, run.error, run.reason = status, error, reason
     return run
-
-
-def _ended(status: str, error: str = "", reason: str = "") -> dict:
-    return {
-        "status": status,
-        "finished_at": timezone.now(),
-        "claimed_until": None,
-        "due_at": None,
-        "error": error,
-        "reason": reason,
-    }
-
-
-def _log(run, path, action, status, message, error="", *, attempt=1, took=0) -> None:
-    """Note a step of the run: written with the run's next change (`_save`)."""
-    _unsaved(run)["steps"].append(
-        _step(path, action, status, message, error, attempt=attempt, took=took)
-    )
-
-
-def _step(path, action, status, message, error="", *, attempt=1, took=0) -> dict:
-    return {
-        "path": path,
-        "action": action,
-        "status": status,
-        "message": message[:2000],
-        "error": error[:2000],
-        "attempt": attempt,
-        "started_at": timezone.now(),
-        "duration_ms": took,
-    }
-
-
-def _unsaved(run: Run) -> dict:
-    """The steps logged and the fields changed since the run was last saved."""
-    if not hasattr(run, "unsaved"):
-        run.unsaved = {"steps": [], "fields": {}}
-    return run.unsaved
-
-
-def _save(run: Run, done: dict | None = None, entry=None, **fields) -> None:
-    """Save the run's change with the steps logged since the last, and an action's own
-    step (`done`) and timeline `entry`: one UPDATE, then one INSERT per table, or none
-    while `_gathering`. Logged steps are kept on the run until then, so a rolled-back
-    action's savepoint loses none of them."""
-    unsaved = _unsaved(run)
-    Run.objects.filter(pk=run.pk).update(**{**unsaved["fields"], **fields})
-    steps = [RunStep(run=run, **step) for step in [*unsaved["steps"], *([done] if done else [])]]
-    run.unsaved = {"steps": [], "fields": {}}
-    gathered = _gathered.get()
-    if gathered is not None:
-        gathered["steps"] += steps
-        gathered["timeline"] += [entry] if entry else []
-        return
-    RunStep.objects.bulk_create(steps)
-    if entry is not None:
-        entry.save()
-
-
-_gathered: ContextVar[dict | None] = ContextVar("automation_gathered", default=None)
-
-
-@contextmanager
-def _gathering():
-    """Within one transaction (an event's runs, a share of a scheduler pass): the runs'
-    steps and timeline entries are written at its end, an INSERT per table, rather than
-    two INSERTs per action; the people actions name are read once (`who_is`)."""
-    from accord.core.models import TimelineEvent
-
-    gathered: dict[str, list] = {"steps": [], "timeline": []}
-    token = _gathered.set(gathered)
-    try:
-        with registry.users_read_once():
-            yield
-    finally:
-        _gathered.reset(token)
-    RunStep.objects.bulk_create(gathered["steps"])
-    TimelineEvent.objects.bulk_create(gathered["timeline"])
-
-
-def _on_timeline(run: Run, message: str):
-    """The run's entry on its record's timeline, unsaved (`_save` writes it)."""
-    from django.contrib.contenttypes.models import ContentType
-
-    from accord.core.models import TimelineEvent
-
-    model = records.model_of(run.subject_type)
-    return TimelineEvent(
-        subject_type=ContentType.objects.get_for_model(model),
-        subject_id=run.subject_id,
-        kind="automation",
-        data={"rule": run.rule.name, "rule_id": run.rule_id, "message": message},
-        occurred_at=timezone.now(),
-    )
 
 
 def _tell_author(run: Run, error: str) -> None:
@@ -842,163 +595,3 @@ def _plain_error(error: Exception) -> str:
     if isinstance(error, ValidationError):
         return " ".join(str(message) for message in error.messages)
     return str(error)
-
-
-# --- the scheduler ---------------------------------------------------------------------
-
-
-DATE_FIELDS = {"person": ["birthday"], "deal": ["expected_close_date"]}
-IDLE_EVERY = timedelta(hours=1)  # how often stuck deals are looked for
-
-
-def fire_time_rules(now: datetime) -> int:
-    """Start the runs of the time-triggered rules whose moment has come: a date field
-    reaching today (plus or minus days, at a time of day on the company's clock), a deal
-    past its stage's limit, a schedule. Each record once per date, stay in a stage or
-    scheduled moment (the run's dedupe key), however many passes or workers; the runs are
-    queued for the scheduler's pass, so one rule over many records holds up nothing.
-    Answers how many runs started; a rule that fails is logged and the others go on."""
-    started = 0
-    for rule in runnable_rules():
-        if rule.trigger not in TIME_TRIGGERS:
-            continue
-        try:
-            started += _fire(rule, now)
-        except Exception:  # one bad rule must not stop every other rule, wait and retry
-            log.exception("automation: firing rule %s failed", rule.pk)
-    return started
-
-
-def _fire(rule: Rule, now: datetime) -> int:
-    if rule.next_fire_at is None:
-        Rule.objects.filter(pk=rule.pk).update(next_fire_at=next_fire(rule, now))
-        forget_rules()
-        return 0
-    if rule.next_fire_at > now:
-        return 0
-    claimed = Rule.objects.filter(pk=rule.pk, next_fire_at=rule.next_fire_at).update(
-        next_fire_at=next_fire(rule, now)
-    )
-    forget_rules()
-    if not claimed:
-        return 0  # another worker fires it
-    started = 0
-    for record_id, key in _due_records(rule, now, rule.next_fire_at):
-        view = records.view(rule.subject, record_id)
-        if view is None:
-            continue
-        run = start(
-            rule, rule.trigger, rule.subject, record_id, view,
-            dedupe_key=key, context={"event": rule.trigger},
-        )  # fmt: skip
-        started += run is not None and run.status == Run.QUEUED
-    return started
-
-
-def next_fire(rule: Rule, now: datetime) -> datetime | None:
-    """The rule's next moment after `now`, on the company's clock: hourly for stuck deals,
-    daily at its time for dates, and on its days for a schedule (None: not a time rule)."""
-    if rule.trigger not in TIME_TRIGGERS:
-        return None
-    if rule.trigger == "deal_idle":
-        return now + IDLE_EVERY
-    options = rule.trigger_options or {}
-    hour, _colon, minute = str(options.get("time") or "09:00").partition(":")
-    local = timezone.localtime(now)
-    moment = local.replace(
-        hour=int(hour or 9) % 24, minute=int(minute or 0) % 60, second=0, microsecond=0
-    )
-    scheduled = rule.trigger == "schedule"
-    while moment <= local or (scheduled and not _on_schedule(options, moment)):
-        moment = timezone.make_aware(
-            datetime.combine(moment.date() + timedelta(days=1), moment.time())
-        )
-    return moment
-
-
-def _on_schedule(options: dict, moment: datetime) -> bool:
-    """Whether a schedule fires on the day of `moment` (a date trigger fires every day);
-    the 31st of a shorter month is its last day."""
-    every = options.get("every")
-    if every == "week":
-        return moment.weekday() in {int(day) for day in options.get("weekdays") or [0]}
-    if every == "month":
-        day = int(options.get("day") or 1)
-        last = (moment.replace(day=28) + timedelta(days=4)).replace(day=1) - timedelta(days=1)
-        return moment.day == min(day, last.day)
-    return True
-
-
-def _due_records(rule: Rule, now: datetime, moment: datetime):
-    """(record id, dedupe key) of the records the rule fires on now, for its `moment`."""
-    from accord.sales.models import Deal
-
-    options = rule.trigger_options or {}
-    if rule.trigger == "schedule":
-        for record_id in records.scheduled(rule.subject, options.get("segment")):
-            yield record_id, f"schedule:{moment:%Y-%m-%dT%H:%M}:{record_id}"
-        return
-    if rule.trigger == "deal_idle":
-        days = options.get("days")
-        deals = Deal.objects.filter(status=Deal.OPEN).select_related("stage")
-        for deal in deals.filter(stage_entered_at__lte=now - timedelta(days=int(days or 1))):
-            limit = int(days) if days else deal.stage.rotting_days
-            if limit and deal.stage_entered_at <= now - timedelta(days=limit):
-                yield deal.pk, f"idle:{deal.pk}:{deal.stage_id}:{deal.stage_entered_at:%s}"
-        return
-    field = options.get("field") or DATE_FIELDS[rule.subject][0]
-    # "3 days before" the date: today's run is for the records whose date is in 3 days.
-    day = timezone.localdate(now) + timedelta(days=int(options.get("days_before") or 0))
-    model = records.model_of(rule.subject)
-    if field == "birthday":  # every year; 29 February on the 28th when there is none
-        found = model.objects.filter(birthday__month=day.month, birthday__day=day.day)
-        if day.month == 2 and day.day == 28 and not _leap(day.year):
-            found = model.objects.filter(birthday__month=2, birthday__day__in=[28, 29])
-    else:
-        found = model.objects.filter(**{field: day})
-    if rule.subject == "person":
-        found = found.filter(erased_at=None)
-    for record_id in found.values_list("pk", flat=True).iterator():
-        yield record_id, f"date:{field}:{day.isoformat()}:{record_id}"
-
-
-def _leap(year: int) -> bool:
-    return year % 4 == 0 and (year % 100 != 0 or year % 400 == 0)
-
-
-def tick(now: datetime) -> int:
-    """The worker's pass: start the time-triggered rules whose moment has come, then go
-    on with the due runs (after a wait, a retry, a worker that died mid-run, or just
-    queued), a batch at a time for at most PASS_SECONDS; answers how many were taken."""
-    fire_time_rules(now)
-    taken, began = 0, time.monotonic()
-    while time.monotonic() - began < PASS_SECONDS:
-        runs = claim_due(now)
-        # PER_COMMIT runs to a transaction (each action in a savepoint): a commit each was
-        # most of the pass on PostgreSQL; the rest stay claimed until their turn or lease.
-        for first in range(0, len(runs), PER_COMMIT):
-            share = runs[first : first + PER_COMMIT]
-            with transaction.atomic(), _gathering():
-                _go_through(share, now)
-            # A step calling another machine is made outside the share's transaction.
-            for run in share:
-                if getattr(run, "to_worker", False):
-                    execute(run.pk, now)
-        taken += len(runs)
-        if len(runs) < BATCH:
-            break
-    return taken
-
-
-def _go_through(runs: list[Run], now: datetime) -> None:
-    """Go on with claimed runs, their records read at once (a query per table, not per
-    run); a run after one that changed its record reads it again."""
-    known: dict[tuple[str, Any], dict | None] = {}
-    for subject in {run.subject_type for run in runs if run.subject_id}:
-        ids = [run.subject_id for run in runs if run.subject_type == subject and run.subject_id]
-        found = records.views(subject, ids)
-        known.update({(subject, pk): found.get(pk) for pk in ids})
-    for run in runs:
-        record = (run.subject_type, run.subject_id)
-        view = known.pop(record, None) if run.subject_id else {}
-        go_on(run, now, _with_trigger(run, view), inline=True)

@@ -14,7 +14,7 @@ from django.utils.translation import gettext as _
 
 from accord.accounts.models import User
 from accord.automation import actions as registry
-from accord.automation import conditions, engine, records
+from accord.automation import conditions, engine, records, scheduler, triggers
 from accord.automation.models import Rule, RuleVersion, Run
 from accord.core.events import emit
 
@@ -46,7 +46,7 @@ def problems(definition: dict) -> dict[str, list[str]]:
     if subject not in dict(Rule.SUBJECTS):
         found["subject"] = [_("Choose what the rule is about.")]
         return found
-    spec = engine.TRIGGERS.get(trigger)
+    spec = triggers.TRIGGERS.get(trigger)
     if spec is None or subject not in spec.subjects:
         found["trigger"] = [_("Choose a trigger for this kind of record.")]
     options = definition.get("trigger_options") or {}
@@ -55,7 +55,7 @@ def problems(definition: dict) -> dict[str, list[str]]:
 
         if not Stage.objects.filter(pk=options["stage"], retired=False).exists():
             found["trigger"] = [_("The stage is gone or retired: choose another.")]
-    date_fields = engine.DATE_FIELDS.get(subject, [])
+    date_fields = scheduler.DATE_FIELDS.get(subject, [])
     if (
         trigger == "date_reached"
         and options.get("field", (date_fields or [""])[0]) not in date_fields
@@ -249,7 +249,7 @@ def rule_save(*, actor: User, data: dict, rule: Rule | None = None) -> Rule:
         rule.blueprint = data["blueprint"]
     rule.version += 1
     rule.broken, rule.updated_at = "", timezone.now()
-    rule.next_fire_at = engine.next_fire(rule, timezone.now())
+    rule.next_fire_at = scheduler.next_fire(rule, timezone.now())
     rule.save()
     RuleVersion.objects.create(
         rule=rule, number=rule.version, definition=definition, created_by=actor
@@ -310,7 +310,7 @@ def rule_enable(*, actor: User, rule: Rule, enabled: bool) -> Rule:
         rule.enabled, rule.broken = enabled, ""
         if enabled:  # a time rule goes on from now, not from a moment it missed while off
             rule.paused_at, rule.paused_reason = None, ""
-            rule.next_fire_at = engine.next_fire(rule, timezone.now())
+            rule.next_fire_at = scheduler.next_fire(rule, timezone.now())
         rule.save(update_fields=["enabled", "broken", "paused_at", "paused_reason", "next_fire_at"])
         transaction.on_commit(engine.forget_rules)
         emit("rule.enabled" if enabled else "rule.disabled", rule_id=rule.pk, actor_id=actor.pk)

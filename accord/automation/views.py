@@ -11,7 +11,7 @@ from django.utils.translation import gettext_lazy as _lazy
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
-from accord.automation import describe, editor, engine, queries, services
+from accord.automation import describe, editor, queries, scheduler, services, triggers
 from accord.automation.conditions import OPERATORS
 from accord.automation.models import Rule
 
@@ -251,7 +251,9 @@ def _form_context(user, rule, data, condition_rows, step_rows, subject, errors) 
         "conditions": condition_rows,
         "steps": step_rows,
         "subjects": Rule.SUBJECTS,
-        "triggers": [(key, t.label) for key, t in engine.TRIGGERS.items() if subject in t.subjects],
+        "triggers": [
+            (key, t.label) for key, t in triggers.TRIGGERS.items() if subject in t.subjects
+        ],
         "stages": [(s.pk, f"{s.pipeline.name} · {s.name}") for s in stages],
         "fields": editor.condition_fields(subject),
         "operators": list(OPERATORS.items()),
@@ -261,7 +263,7 @@ def _form_context(user, rule, data, condition_rows, step_rows, subject, errors) 
         "roles": list(Role.objects.values_list("slug", "name")),
         "changeable": CHANGEABLE.get(subject, []),
         "who_choices": WHO,
-        "date_fields": engine.DATE_FIELDS.get(subject, []),
+        "date_fields": scheduler.DATE_FIELDS.get(subject, []),
         "schedule_choices": EVERY,
         "weekdays": list(enumerate(WEEKDAYS.values())),
         "segments": [(s.pk, s.name) for s in segments if s.record_type == subject],

@@ -106,9 +106,9 @@ def test_the_window_shop_from_a_web_request_to_the_report(admin, owner):
         start + timedelta(minutes=15),
     )
     # Nobody calls: 15 minutes later the head hears of it.
-    from accord.automation import engine
+    from accord.automation import scheduler
 
-    engine.tick(start + timedelta(minutes=16))
+    scheduler.tick(start + timedelta(minutes=16))
     assert messages(head) == [
         "Nobody has called Anna Petrova about “3 windows” (Olivia Owner) within 15 minutes."
     ]
@@ -167,16 +167,16 @@ def test_the_birthday_greeting_writes_only_to_those_who_agree(admin, owner, smtp
     for hour in (8, 9):
         moment = datetime(2027, 5, 4, hour, 30, tzinfo=zone)
         with time_machine.travel(moment, tick=False):
-            from accord.automation import engine
+            from accord.automation import scheduler
 
-            engine.tick(moment)
+            scheduler.tick(moment)
     assert [(m["To"], m["Subject"]) for m in smtp_server] == [
         ("vera@example.com", "Happy birthday, Vera!")
     ]
 
 
 def test_a_new_lead_nobody_calls_reaches_the_head(admin, owner):
-    from accord.automation import engine
+    from accord.automation import scheduler
 
     head = user_create(email="hugo@example.com", password=PASSWORD, role="head-of-sales")
     team_save(actor=admin, name="Sales", head=head, members=[owner])
@@ -189,21 +189,21 @@ def test_a_new_lead_nobody_calls_reaches_the_head(admin, owner):
     assert Task.objects.filter(title__startswith="Call the new lead").count() == 2
     with time_machine.travel(start + timedelta(minutes=10), tick=False):
         activity_log(actor=owner, data={"kind": "call", "person": called})
-    engine.tick(start + timedelta(minutes=31))
+    scheduler.tick(start + timedelta(minutes=31))
     assert messages(head) == [
         "Nobody has called the new lead Forgotten (Olivia Owner) in 30 minutes."
     ]
 
 
 def test_a_stuck_deal_gets_a_task_for_its_owner(admin, owner, stages):
-    from accord.automation import engine
+    from accord.automation import scheduler
 
     turn_on(admin, install(actor=admin, name="deal-rotting"))
     start = timezone.now()
     with time_machine.travel(start, tick=False):
         deal_create(actor=owner, data={"title": "Balcony"})  # Request: stuck after 3 days
-        engine.tick(start)
-    engine.tick(start + timedelta(days=3, hours=2))
+        scheduler.tick(start)
+    scheduler.tick(start + timedelta(days=3, hours=2))
     task = Task.objects.get()
     assert (task.title, task.assignee) == (
         "“Balcony” is stuck in Request: move it on or close it",

@@ -9,7 +9,7 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 
 from accord.accounts.services import user_create
-from accord.automation import engine
+from accord.automation import engine, scheduler
 from accord.automation.models import Run, RunStep
 from accord.automation.services import rule_run, rule_save, rules_check
 from accord.core.timeline import timeline_of
@@ -103,12 +103,12 @@ def test_a_wait_goes_on_when_its_time_comes_through_the_scheduler(admin, owner, 
         deal_create(actor=owner, data={"title": "Balcony"})
     run = Run.objects.get()
     assert (run.status, run.due_at) == ("waiting", start + timedelta(hours=2))
-    assert engine.tick(start + timedelta(hours=1)) == 0
+    assert scheduler.tick(start + timedelta(hours=1)) == 0
     assert not Notification.objects.filter(kind="automation").exists()
     later = start + timedelta(hours=2, seconds=1)
     with time_machine.travel(later, tick=False):
-        assert engine.tick(later) == 1
-        assert engine.tick(later) == 0  # exactly once
+        assert scheduler.tick(later) == 1
+        assert scheduler.tick(later) == 0  # exactly once
     run.refresh_from_db()
     assert run.status == "done"
     assert Notification.objects.filter(kind="automation", user=owner).count() == 1
@@ -136,9 +136,9 @@ def test_a_wait_until_a_condition_holds_takes_its_timeout_way_when_it_never_does
         deal_create(actor=owner, data={"title": "Slow"})
     with time_machine.travel(start + timedelta(hours=3), tick=False):
         deal_move(actor=owner, deal=fast, stage=fast.pipeline.stages.get(name="Offer"))
-        engine.tick(timezone.now() + timedelta(minutes=10))
+        scheduler.tick(timezone.now() + timedelta(minutes=10))
     with time_machine.travel(start + timedelta(days=1, minutes=1), tick=False):
-        engine.tick(timezone.now())
+        scheduler.tick(timezone.now())
     texts = sorted(
         Notification.objects.filter(kind="automation").values_list("data__message", flat=True)
     )
@@ -187,7 +187,7 @@ def test_a_failing_step_is_retried_with_back_off_then_fails_and_the_author_is_to
     moment = start
     for delay in engine.RETRIES:
         moment += delay + timedelta(seconds=1)
-        engine.tick(moment)
+        scheduler.tick(moment)
     run.refresh_from_db()
     assert run.status == "failed" and "mail server is down" in run.error
     assert len(calls) == len(engine.RETRIES) + 1
@@ -238,7 +238,7 @@ def test_editing_a_rule_leaves_a_waiting_run_on_its_version(admin, owner, stages
     rule_save(
         actor=admin, rule=rule, data={"name": rule.name, "actions": [notify_owner("new text")]}
     )
-    engine.tick(start + timedelta(hours=1, seconds=1))
+    scheduler.tick(start + timedelta(hours=1, seconds=1))
     assert Notification.objects.get(kind="automation").data["message"] == "old text"
     deal_create(actor=owner, data={"title": "Door"})
     assert Notification.objects.filter(data__message="new text").count() == 1
@@ -296,8 +296,8 @@ def test_a_run_whose_worker_died_is_taken_up_after_its_lease(
         monkeypatch.undo()
     run = Run.objects.get()
     assert (run.status, run.claimed_until) == ("running", start + engine.LEASE)
-    assert engine.tick(start + timedelta(minutes=1)) == 0  # its lease still holds
-    assert engine.tick(start + engine.LEASE + timedelta(seconds=1)) == 1
+    assert scheduler.tick(start + timedelta(minutes=1)) == 0  # its lease still holds
+    assert scheduler.tick(start + engine.LEASE + timedelta(seconds=1)) == 1
     run.refresh_from_db()
     assert run.status == "done"
     assert Notification.objects.filter(kind="automation").count() == 1
@@ -398,14 +398,14 @@ def test_a_birthday_rule_greets_once_on_the_day_at_its_time(admin, owner, rule_f
     for hour in (7, 8, 9, 10):  # the scheduler passes through the morning
         moment = datetime(2026, 3, 10, hour, 1, tzinfo=zone)
         with time_machine.travel(moment, tick=False):
-            engine.tick(moment)
+            scheduler.tick(moment)
     texts = list(
         Notification.objects.filter(kind="automation").values_list("data__message", flat=True)
     )
     assert texts == ["Vera: birthday"]
     moment = datetime(2026, 3, 11, 9, 1, tzinfo=zone)
     with time_machine.travel(moment, tick=False):
-        engine.tick(moment)
+        scheduler.tick(moment)
     assert Notification.objects.filter(kind="automation").count() == 2  # Ivan's, the next day
 
 
@@ -415,11 +415,11 @@ def test_a_deal_stuck_past_its_stage_limit_gets_a_task_once(admin, owner, stages
         deal_create(actor=owner, data={"title": "Stuck"})  # Request: stuck after 3 days
         deal_create(actor=owner, data={"title": "Also stuck"})
         rule_for(trigger="deal_idle", actions=[CALL_TASK])
-        engine.tick(start)  # the rule's first pass is set
+        scheduler.tick(start)  # the rule's first pass is set
     with time_machine.travel(start + timedelta(days=2), tick=False):
         deal_create(actor=owner, data={"title": "Later"})
     for hours in (2, 50, 73, 75, 80):
         moment = start + timedelta(hours=hours)
         with time_machine.travel(moment, tick=False):
-            engine.tick(moment)
+            scheduler.tick(moment)
     assert sorted(Task.objects.values_list("deal__title", flat=True)) == ["Also stuck", "Stuck"]

@@ -8,7 +8,7 @@ import pytest
 import time_machine
 from django.utils import timezone
 
-from accord.automation import actions, engine
+from accord.automation import actions, engine, scheduler
 from accord.automation.models import Run
 from accord.core.timeline import timeline_of
 from accord.sales.services import deal_create
@@ -112,10 +112,10 @@ def test_a_retry_after_a_wait_does_not_wait_again(admin, owner, stages, rule_for
     with time_machine.travel(start, tick=False):
         deal_create(actor=owner, data={"title": "Porch"})
     woke = start + timedelta(hours=2, seconds=1)
-    engine.tick(woke)
+    scheduler.tick(woke)
     run = Run.objects.get()
     assert (run.status, run.due_at) == ("queued", woke + engine.RETRIES[0])
-    engine.tick(woke + engine.RETRIES[0] + timedelta(seconds=1))
+    scheduler.tick(woke + engine.RETRIES[0] + timedelta(seconds=1))
     run.refresh_from_db()
     assert run.status == "done" and messages() == ["Porch: look"]
     assert list(run.steps.filter(action="wait").values_list("status", flat=True)) == [
@@ -134,10 +134,10 @@ def test_a_crash_between_steps_in_the_scheduler_never_does_an_action_twice(
     crash_on(monkeypatch, "second")
     woke = start + timedelta(hours=1, seconds=1)
     with pytest.raises(Crash):
-        engine.tick(woke)
+        scheduler.tick(woke)
     monkeypatch.undo()
-    assert engine.tick(woke + timedelta(minutes=1)) == 0  # still held by the dead worker
-    assert engine.tick(woke + engine.LEASE + timedelta(seconds=1)) == 1
+    assert scheduler.tick(woke + timedelta(minutes=1)) == 0  # still held by the dead worker
+    assert scheduler.tick(woke + engine.LEASE + timedelta(seconds=1)) == 1
     run = Run.objects.get()
     assert run.status == "done"
     assert messages() == ["first", "second"]

@@ -10,7 +10,7 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 
 from accord.accounts.services import user_create
-from accord.automation import engine
+from accord.automation import engine, scheduler
 from accord.automation.models import Run
 from accord.contacts.services import client_delete, person_create, person_update, segment_save
 from accord.sales.models import Deal
@@ -76,11 +76,11 @@ def test_a_weekly_schedule_goes_through_open_deals_on_its_days_once(admin, owner
             trigger_options={"every": "week", "weekdays": [0, 3], "time": "08:30"},
             actions=[notify("Weekly: {{ deal.title }}")],
         )
-        engine.tick(monday)  # the rule's first moment is set
+        scheduler.tick(monday)  # the rule's first moment is set
     for day, hour in [(9, 8), (9, 9), (9, 12), (10, 9), (11, 9), (12, 8), (12, 9), (13, 9)]:
         moment = datetime(2026, 3, day, hour, 31, tzinfo=zone)
         with time_machine.travel(moment, tick=False):
-            engine.tick(moment)
+            scheduler.tick(moment)
     assert told() == ["Weekly: Open one", "Weekly: Open one"]  # Monday 9th, Thursday 12th
 
 
@@ -96,7 +96,7 @@ def test_a_monthly_schedule_on_the_31st_fires_on_a_short_months_last_day(
             trigger_options={"every": "month", "day": 31, "time": "09:00"},
             actions=[notify("Invoice {{ deal.title }}")],
         )
-        engine.tick(start)
+        scheduler.tick(start)
     rule.refresh_from_db()
     assert timezone.localtime(rule.next_fire_at) == datetime(2026, 2, 28, 9, 0, tzinfo=zone)
 
@@ -270,7 +270,7 @@ def test_a_renamed_segment_stays_the_rules_and_a_deleted_one_breaks_it_at_once(
     deal_create(actor=owner, data={"title": "Open"})
     Rule.objects.filter(pk=rule.pk).update(broken="", next_fire_at=timezone.now())
     engine.forget_rules()
-    engine.tick(timezone.now())
+    scheduler.tick(timezone.now())
     assert told() == []
 
 
@@ -289,7 +289,7 @@ def test_turning_a_schedule_on_again_waits_for_its_next_moment(admin, owner, sta
         rule_enable(actor=admin, rule=rule, enabled=False)
     with time_machine.travel(wednesday, tick=False):
         rule_enable(actor=admin, rule=rule, enabled=True)
-        engine.tick(wednesday)  # it missed Monday while off: not made up for now
+        scheduler.tick(wednesday)  # it missed Monday while off: not made up for now
     assert told() == []
     rule.refresh_from_db()
     assert timezone.localtime(rule.next_fire_at) == datetime(2026, 3, 16, 9, 0, tzinfo=zone)

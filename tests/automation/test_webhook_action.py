@@ -10,7 +10,7 @@ import time_machine
 from django.utils import timezone
 from werkzeug import Response
 
-from accord.automation import engine
+from accord.automation import scheduler
 from accord.automation.models import Run
 from accord.core.http import sign
 from accord.sales.services import deal_create
@@ -38,7 +38,7 @@ def test_a_new_deal_reaches_the_receiver_signed(allowed, owner, stages, rule_for
     deal = deal_create(actor=owner, data={"title": "12 windows", "amount": "4800"})
     # The user's request does not wait on the receiver: the worker makes the call.
     assert Run.objects.get().status == "queued" and not allowed.log
-    engine.tick(timezone.now())
+    scheduler.tick(timezone.now())
     request, _answer = allowed.log[0]
     body = request.get_data()
     stamp = request.headers["X-Accord-Timestamp"]
@@ -66,12 +66,12 @@ def test_a_failing_receiver_is_tried_again_later_and_a_refusing_one_is_not(
     start = timezone.now()
     with time_machine.travel(start, tick=False):
         deal_create(actor=owner, data={"title": "Retry me"})
-        engine.tick(start)
+        scheduler.tick(start)
     run = Run.objects.get()
     assert (run.status, run.attempts) == ("queued", 1)
     later = start + timedelta(seconds=31)
     with time_machine.travel(later, tick=False):
-        engine.tick(later)
+        scheduler.tick(later)
     run.refresh_from_db()
     assert run.status == "done"
     assert list(run.steps.values_list("status", flat=True)) == ["failed", "done"]
@@ -83,7 +83,7 @@ def test_a_failing_receiver_is_tried_again_later_and_a_refusing_one_is_not(
         actions=[{"type": "call_webhook", "params": {"url": allowed.url_for("/gone")}}],
     )
     deal_create(actor=owner, data={"title": "Refused"})
-    engine.tick(timezone.now())
+    scheduler.tick(timezone.now())
     gone = Run.objects.get(rule__name="Gone")
     assert gone.status == "failed" and "410" in gone.error
 
@@ -100,7 +100,7 @@ def test_an_address_inside_the_network_is_refused_and_nothing_is_sent(
     hook_rule(rule_for, allowed.url_for("/hook").replace("127.0.0.1", "localhost"))
     settings.ACCORD_WEBHOOK_ALLOWED_HOSTS = []
     deal_create(actor=owner, data={"title": "Nope"})
-    engine.tick(timezone.now())
+    scheduler.tick(timezone.now())
     run = Run.objects.get()
     assert run.status == "failed" and "private or local address" in run.error
     assert not allowed.log
@@ -126,6 +126,6 @@ def test_the_receiver_is_called_outside_any_database_transaction(
     hook_rule(rule_for, allowed.url_for("/orders"))
     for n in range(3):
         deal_create(actor=owner, data={"title": f"Order {n}"})
-    engine.tick(timezone.now())
+    scheduler.tick(timezone.now())
     assert seen == [False, False, False]
     assert set(Run.objects.values_list("status", flat=True)) == {"done"}

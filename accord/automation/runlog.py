@@ -1,0 +1,108 @@
+"""A run's record of itself: its steps (what each did, or why it failed) and its entries
+on the record's timeline, kept on the run and written with its next change — or, within
+one transaction of the engine's (an event's runs, a share of a scheduler pass), all at
+its end, an INSERT per table."""
+
+from contextlib import contextmanager
+from contextvars import ContextVar
+
+from django.utils import timezone
+
+from accord.automation import actions as registry
+from accord.automation import records
+from accord.automation.models import Run, RunStep
+
+
+def ended(status: str, error: str = "", reason: str = "") -> dict:
+    return {
+        "status": status,
+        "finished_at": timezone.now(),
+        "claimed_until": None,
+        "due_at": None,
+        "error": error,
+        "reason": reason,
+    }
+
+
+def note(run, path, action, status, message, error="", *, attempt=1, took=0) -> None:
+    """Note a step of the run: written with the run's next change (`save`)."""
+    unsaved(run)["steps"].append(
+        step(path, action, status, message, error, attempt=attempt, took=took)
+    )
+
+
+def step(path, action, status, message, error="", *, attempt=1, took=0) -> dict:
+    return {
+        "path": path,
+        "action": action,
+        "status": status,
+        "message": message[:2000],
+        "error": error[:2000],
+        "attempt": attempt,
+        "started_at": timezone.now(),
+        "duration_ms": took,
+    }
+
+
+def unsaved(run: Run) -> dict:
+    """The steps logged and the fields changed since the run was last saved."""
+    if not hasattr(run, "unsaved"):
+        run.unsaved = {"steps": [], "fields": {}}
+    return run.unsaved
+
+
+def save(run: Run, done: dict | None = None, entry=None, **fields) -> None:
+    """Save the run's change with the steps logged since the last, and an action's own
+    step (`done`) and timeline `entry`: one UPDATE, then one INSERT per table, or none
+    while `gathering`. Logged steps are kept on the run until then, so a rolled-back
+    action's savepoint loses none of them."""
+    pending = unsaved(run)
+    Run.objects.filter(pk=run.pk).update(**{**pending["fields"], **fields})
+    rows = [*pending["steps"], *([done] if done else [])]
+    steps = [RunStep(run=run, **row) for row in rows]
+    run.unsaved = {"steps": [], "fields": {}}
+    gathered = _gathered.get()
+    if gathered is not None:
+        gathered["steps"] += steps
+        gathered["timeline"] += [entry] if entry else []
+        return
+    RunStep.objects.bulk_create(steps)
+    if entry is not None:
+        entry.save()
+
+
+_gathered: ContextVar[dict | None] = ContextVar("automation_gathered", default=None)
+
+
+@contextmanager
+def gathering():
+    """Within one transaction (an event's runs, a share of a scheduler pass): the runs'
+    steps and timeline entries are written at its end, an INSERT per table, rather than
+    two INSERTs per action; the people actions name are read once (`who_is`)."""
+    from accord.core.models import TimelineEvent
+
+    gathered: dict[str, list] = {"steps": [], "timeline": []}
+    token = _gathered.set(gathered)
+    try:
+        with registry.users_read_once():
+            yield
+    finally:
+        _gathered.reset(token)
+    RunStep.objects.bulk_create(gathered["steps"])
+    TimelineEvent.objects.bulk_create(gathered["timeline"])
+
+
+def timeline_entry(run: Run, message: str):
+    """The run's entry on its record's timeline, unsaved (`save` writes it)."""
+    from django.contrib.contenttypes.models import ContentType
+
+    from accord.core.models import TimelineEvent
+
+    model = records.model_of(run.subject_type)
+    return TimelineEvent(
+        subject_type=ContentType.objects.get_for_model(model),
+        subject_id=run.subject_id,
+        kind="automation",
+        data={"rule": run.rule.name, "rule_id": run.rule_id, "message": message},
+        occurred_at=timezone.now(),
+    )

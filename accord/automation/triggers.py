@@ -1,0 +1,151 @@
+"""What starts a rule: the triggers (a record created, changed or deleted, a deal
+entering a stage, a task overdue, a date, a schedule, a call from another system…), the
+domain events each listens to, and whether an event's details match a rule's options."""
+
+from dataclasses import dataclass
+from typing import Any
+
+from django.utils.translation import gettext_lazy
+
+from accord.automation import conditions
+from accord.automation.models import Rule
+from accord.core.events import DomainEvent
+
+
+@dataclass(frozen=True)
+class Trigger:
+    label: Any
+    subjects: tuple[str, ...]
+    events: dict[str, str]  # event name -> the payload's key holding the record's id
+
+
+TRIGGERS = {
+    "created": Trigger(
+        gettext_lazy("A record is created"),
+        ("person", "company", "deal", "task"),
+        {
+            "person.created": "person_id",
+            "company.created": "company_id",
+            "deal.created": "deal_id",
+            "task.created": "task_id",
+        },
+    ),
+    "updated": Trigger(
+        gettext_lazy("A record is changed"),
+        ("person", "company", "deal", "task"),
+        {
+            "person.updated": "person_id",
+            "company.updated": "company_id",
+            "deal.updated": "deal_id",
+            "task.updated": "task_id",
+        },
+    ),
+    "stage_entered": Trigger(
+        gettext_lazy("A deal enters a stage"), ("deal",), {"deal.stage_changed": "deal_id"}
+    ),
+    "stage_left": Trigger(
+        gettext_lazy("A deal leaves a stage"), ("deal",), {"deal.stage_changed": "deal_id"}
+    ),
+    "won": Trigger(gettext_lazy("A deal is won"), ("deal",), {"deal.won": "deal_id"}),
+    "lost": Trigger(gettext_lazy("A deal is lost"), ("deal",), {"deal.lost": "deal_id"}),
+    "task_completed": Trigger(
+        gettext_lazy("A task is completed"), ("task",), {"task.completed": "task_id"}
+    ),
+    "task_overdue": Trigger(
+        gettext_lazy("A task becomes overdue"), ("task",), {"task.overdue": "task_id"}
+    ),
+    "activity_logged": Trigger(
+        gettext_lazy("A call, meeting or note is logged"),
+        ("person", "company", "deal"),
+        {"activity.logged": "activity_id"},
+    ),
+    "date_reached": Trigger(
+        gettext_lazy("A date comes (a birthday, a close date)"), ("person", "deal"), {}
+    ),
+    "deal_idle": Trigger(gettext_lazy("A deal stays in its stage too long"), ("deal",), {}),
+    "manual": Trigger(gettext_lazy("By hand, on a record"), ("person", "company", "deal"), {}),
+    "deleted": Trigger(
+        gettext_lazy("A record is deleted"),
+        ("person", "company"),
+        {"person.deleted": "person_id", "company.deleted": "company_id"},
+    ),
+    "schedule": Trigger(
+        gettext_lazy("On a schedule (every day, week or month)"),
+        ("person", "company", "deal", "task"),
+        {},
+    ),
+    "webhook": Trigger(
+        gettext_lazy("Another system calls the rule's web address"),
+        ("person", "company", "deal", "task"),
+        {},
+    ),
+}
+
+
+EVENTS: dict[str, list[tuple[str, str, str]]] = {}  # event -> [(trigger, subject, id key)]
+
+
+for _key, _trigger in TRIGGERS.items():
+    for _event, _id_key in _trigger.events.items():
+        EVENTS.setdefault(_event, []).append((_key, _event.split(".")[0], _id_key))
+
+
+def kept(payload: dict) -> dict:
+    """What a run keeps of its event: ids and field names, not the values that changed
+    (personal data that would outlive an erasure)."""
+    return {key: value for key, value in payload.items() if key != "changes"}
+
+
+def records_of(event: DomainEvent, matches) -> list[tuple[str, str, Any, dict]]:
+    """(trigger, subject, record id, payload) of each record the event is about: an
+    activity is about its deal and its client."""
+    if event.name != "activity.logged":
+        return [
+            (trigger, subject, event.payload.get(key), event.payload)
+            for trigger, subject, key in matches
+        ]
+    from accord.work.models import Activity
+
+    activity = (
+        Activity.objects.filter(pk=event.payload.get("activity_id"))
+        .values("kind", "deal_id", "person_id", "company_id")
+        .first()
+    )
+    if activity is None:
+        return []
+    payload = {**event.payload, "kind": activity["kind"]}
+    return [
+        ("activity_logged", subject, activity[f"{subject}_id"], payload)
+        for subject in ("deal", "person", "company")
+        if activity[f"{subject}_id"]
+    ]
+
+
+def options_match(rule: Rule, payload: dict) -> bool:
+    options = rule.trigger_options or {}
+    if rule.trigger in ("stage_entered", "stage_left"):
+        entered, left = payload.get("stage_id"), payload.get("from_stage_id")
+        if entered == left:
+            return False  # a card reordered in its column
+        stage = options.get("stage")
+        moved = entered if rule.trigger == "stage_entered" else left
+        return not stage or str(stage) == str(moved)
+    if rule.trigger == "activity_logged" and options.get("kind"):
+        return options["kind"] == payload.get("kind")
+    if rule.trigger == "updated" and options.get("field"):
+        return _changed(options, payload)
+    return True
+
+
+def _changed(options: dict, payload: dict) -> bool:
+    """The field changed, and from and to the values the rule names (when it names them)."""
+    change = next(
+        (c for c in payload.get("changes") or [] if c.get("field") == options["field"]), None
+    )
+    if change is None:
+        return options["field"] in (payload.get("fields") or [])
+    return all(
+        conditions.compare(change.get(end), "eq", options[key])
+        for key, end in (("from", "old"), ("to", "new"))
+        if str(options.get(key) or "").strip()
+    )
