@@ -2,7 +2,8 @@
 record deleted, a schedule, another system calling a rule's address; a segment as a
 condition; a new deal for the client; a team's lead rule choosing who."""
 
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 import time_machine
@@ -324,3 +325,30 @@ def test_a_changed_field_rule_names_a_field_its_record_reports(admin, stages, ru
         with pytest.raises(ValidationError) as refused:
             rule_for(trigger="updated", trigger_options={"field": field}, actions=[notify("x")])
         assert says in str(refused.value.message_dict["trigger"])
+
+
+@pytest.mark.parametrize(
+    ("month", "day", "clock"),
+    # In Berlin on 29 March 2026 02:30 never comes (02:00 -> 03:00); on 25 October it comes
+    # twice (03:00 -> 02:00). Either way the day's run is made once.
+    [(3, 29, "02:30"), (3, 29, "09:00"), (10, 25, "02:30")],
+)
+def test_a_daily_schedule_fires_once_on_the_day_the_clocks_change(
+    admin, owner, stages, rule_for, month, day, clock
+):
+    berlin = ZoneInfo("Europe/Berlin")
+    with timezone.override(berlin):
+        start = datetime(2026, month, day - 1, 12, 0, tzinfo=berlin)
+        with time_machine.travel(start, tick=False):
+            deal_create(actor=owner, data={"title": "Open"})
+            rule_for(
+                trigger="schedule",
+                trigger_options={"every": "day", "time": clock},
+                actions=[notify("{{ deal.title }}")],
+            )
+        moment = start.astimezone(UTC)  # the worker's clock runs on, whatever the wall says
+        while moment < datetime(2026, month, day + 1, 0, 0, tzinfo=berlin):
+            moment += timedelta(minutes=20)
+            with time_machine.travel(moment, tick=False):
+                scheduler.tick(moment)
+    assert told() == ["Open"]
