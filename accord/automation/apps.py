@@ -14,5 +14,5 @@ class AutomationConfig(AppConfig):
 
         subscribe("*")(engine.on_event)
         subscribe("person.erased")(services.on_erased)
-        subscribe("segment.deleted", "segment.saved")(services.on_segment_changed)
+        subscribe("segment.deleted")(services.on_segment_deleted)
         every(scheduler.tick)

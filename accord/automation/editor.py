@@ -87,12 +87,21 @@ def condition_fields(subject: str) -> list[tuple[str, str]]:
 # --- nested <-> flat -------------------------------------------------------------------
 
 
+def shown(item: dict) -> dict:
+    """A condition as the form shows it: a segment, kept by id, by its name."""
+    segment = (
+        records.segment_of(item.get("value")) if item.get("field") == conditions.SEGMENT else None
+    )
+    return {**item, "value": segment.name} if segment else dict(item)
+
+
 def _condition_row(group: dict | None) -> dict:
-    item = ((group or {}).get("items") or [{}])[0]
-    value = item.get("value", "")
-    if item.get("field") == conditions.SEGMENT and (segment := records.segment_of(value)):
-        value = segment.name  # kept by id, shown by name
-    return {"c_field": item.get("field", ""), "c_op": item.get("op", "eq"), "c_value": value}
+    item = shown(((group or {}).get("items") or [{}])[0])
+    return {
+        "c_field": item.get("field", ""),
+        "c_op": item.get("op", "eq"),
+        "c_value": item.get("value", ""),
+    }
 
 
 def _condition(row: dict) -> dict:

@@ -17,17 +17,12 @@ from accord.automation.engine import execute, forget_rules, go_on, runnable_rule
 from accord.automation.models import Rule, Run
 
 log = logging.getLogger(__name__)
-
 BATCH = 200  # due runs the scheduler takes at a time
-
-
 PER_COMMIT = 20  # due runs a pass goes through in one transaction
-
-
 PASS_SECONDS = 20.0  # a pass goes on with further batches this long (the worker's beat is 30 s)
-
-
 TIME_TRIGGERS = ("date_reached", "deal_idle", "schedule")
+DATE_FIELDS = {"person": ["birthday"], "deal": ["expected_close_date"]}
+IDLE_EVERY = timedelta(hours=1)  # how often stuck deals are looked for
 
 
 def claim_due(now: datetime) -> list[Run]:
@@ -43,12 +38,6 @@ def claim_due(now: datetime) -> list[Run]:
         ids = list(due.values_list("pk", flat=True)[:BATCH])
         Run.objects.filter(pk__in=ids).update(**engine.lease(now))
     return engine.with_rules(ids)
-
-
-DATE_FIELDS = {"person": ["birthday"], "deal": ["expected_close_date"]}
-
-
-IDLE_EVERY = timedelta(hours=1)  # how often stuck deals are looked for
 
 
 def fire_time_rules(now: datetime) -> int:

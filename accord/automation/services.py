@@ -119,20 +119,32 @@ def _changed_field_problems(subject: str, field: str) -> list[str]:
 ON_A_GONE_RECORD = {"notify", "create_task", "call_webhook", "wait", "branch"}
 
 
+def _every_step(steps) -> list[dict]:
+    """A rule's steps and the steps within them (a branch's ways, a wait's timeout), in
+    order."""
+    found = []
+    for step in steps if isinstance(steps, list) else []:
+        if isinstance(step, dict):
+            found.append(step)
+            for way in ("then", "else", "timeout_steps"):
+                found += _every_step(step.get(way))
+    return found
+
+
 def _gone_problems(steps: list) -> list[str]:
     """The steps a rule on a deletion cannot take: the record they would change is gone."""
-    found, todo = [], [step for step in steps if isinstance(step, dict)]
-    while todo:
-        step = todo.pop(0)
+    found = []
+    for step in _every_step(steps):
         if step.get("type") not in ON_A_GONE_RECORD:
             action = registry.ACTIONS.get(step.get("type") or "")
             found.append(
                 _("The record is gone when this rule runs: “%(action)s” cannot be done.")
                 % {"action": action.label if action else step.get("type")}
             )
-        for way in ("then", "else", "timeout_steps"):
-            todo += [inner for inner in step.get(way) or [] if isinstance(inner, dict)]
     return found
+
+
+WEEKDAYS = {str(n) for n in range(7)}  # Monday 0 … Sunday 6, as datetime.weekday()
 
 
 def _schedule_problems(options: dict, subject: str) -> list[str]:
@@ -144,9 +156,7 @@ def _schedule_problems(options: dict, subject: str) -> list[str]:
         found.append(_("Choose every day, week or month."))
     days = options.get("weekdays") or []
     if every == "week" and (
-        not isinstance(days, list)
-        or not days
-        or not all(str(d) in {str(n) for n in range(7)} for d in days)
+        not isinstance(days, list) or not days or not all(str(d) in WEEKDAYS for d in days)
     ):
         found.append(_("Choose the days of the week."))
     if every == "month" and str(options.get("day") or "") not in {str(n) for n in range(1, 32)}:
@@ -275,16 +285,9 @@ def _segments_by_id(definition: dict, actor: User) -> dict:
     if isinstance(options, dict) and options.get("segment") not in (None, ""):
         options["segment"] = by_id(options["segment"])
     groups = [definition.get("conditions")]
-    steps = (
-        list(definition.get("actions") or []) if isinstance(definition.get("actions"), list) else []
-    )
-    while steps:
-        step = steps.pop()
-        if not isinstance(step, dict):
-            continue
-        groups += [step.get("if"), (step.get("params") or {}).get("until")]
-        for way in ("then", "else", "timeout_steps"):
-            steps += [inner for inner in step.get(way) or [] if isinstance(inner, dict)]
+    for step in _every_step(definition.get("actions")):
+        params = step.get("params")
+        groups += [step.get("if"), params.get("until") if isinstance(params, dict) else None]
     for group in groups:
         if not isinstance(group, dict):
             continue
@@ -504,7 +507,7 @@ def on_erased(event) -> None:
     runs_forget(subject="person", record_id=event.payload["person_id"])
 
 
-def on_segment_changed(event) -> None:
-    """A rule naming a deleted segment is flagged broken at once (and mended when it
-    is back), not found out on its next run."""
+def on_segment_deleted(event) -> None:
+    """A rule naming a deleted segment is flagged broken at once, not found out on its
+    next run."""
     rules_check()

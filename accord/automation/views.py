@@ -190,7 +190,7 @@ def _edit(request, rule: Rule | None):
             "conditions": rule.conditions,
         }
         condition_rows = [
-            _shown(dict(item))
+            editor.shown(item)
             for item in (rule.conditions or {}).get("items", [])
             if "items" not in item
         ]
@@ -207,15 +207,6 @@ def _edit(request, rule: Rule | None):
         "automation/rule_form.html",
         _form_context(request.user, rule, data, condition_rows, step_rows, subject, errors),
     )
-
-
-def _shown(row: dict) -> dict:
-    """A condition row as the form shows it: a segment by its name, not its id."""
-    from accord.automation.records import segment_of
-
-    if row.get("field") == "segment" and (segment := segment_of(row.get("value"))):
-        row["value"] = segment.name
-    return row
 
 
 def _moved(post, rows: list[dict]) -> list[dict]:
