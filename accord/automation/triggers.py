@@ -83,8 +83,6 @@ TRIGGERS = {
 
 
 EVENTS: dict[str, list[tuple[str, str, str]]] = {}  # event -> [(trigger, subject, id key)]
-
-
 for _key, _trigger in TRIGGERS.items():
     for _event, _id_key in _trigger.events.items():
         EVENTS.setdefault(_event, []).append((_key, _event.split(".")[0], _id_key))
