@@ -36,7 +36,7 @@ from accord.accounts.services import (
 )
 from accord.api.pagination import ListParams, Page, paginate
 from accord.api.problems import Problem, one_of
-from accord.api.schemas import WithId
+from accord.api.schemas import WithId, id_of
 from accord.core.errors import field_errors
 from accord.core.visibility import CAPABILITIES
 
@@ -235,14 +235,14 @@ def _team_or_problem(request, team_id: str | None):
     if team_id is None:
         return None
     teams = teams_visible_to(request.auth)
-    team = teams.filter(pk=int(team_id)).first() if team_id.isdigit() else None
+    team = teams.filter(pk=id_of(team_id)).first() if id_of(team_id) is not None else None
     if team is None:
         raise Problem(422, "No such team.", errors=[{"field": "team", "message": "No such team."}])
     return team
 
 
 def _users_or_problem(request, ids: list[str], field: str) -> list:
-    numeric = [int(i) for i in ids if str(i).isdigit()]
+    numeric = [id_of(i) for i in ids if id_of(i) is not None]
     found = list(users_visible_to(request.auth).filter(pk__in=numeric, is_active=True))
     if len(found) != len(set(ids)):
         raise Problem(422, "No such user.", errors=[{"field": field, "message": "No such user."}])
