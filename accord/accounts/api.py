@@ -2,12 +2,12 @@
 schedules."""
 
 from datetime import date, datetime, time
-from typing import Literal
+from typing import Annotated, Literal
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.shortcuts import get_object_or_404
-from ninja import Query, Router, Schema, Status
+from ninja import Field, Query, Router, Schema, Status
 
 from accord.accounts.models import Absence, User
 from accord.accounts.queries import (
@@ -38,6 +38,7 @@ from accord.api.pagination import ListParams, Page, paginate
 from accord.api.problems import Problem, one_of
 from accord.api.schemas import WithId, id_of
 from accord.core.errors import field_errors
+from accord.core.limits import LIST_ITEMS
 from accord.core.visibility import CAPABILITIES
 
 router = Router(tags=["users"])
@@ -114,7 +115,7 @@ class TeamOut(WithId):
 class TeamIn(Schema):
     name: str
     head: str | None = None
-    members: list[str] = []
+    members: Annotated[list[str], Field(max_length=LIST_ITEMS)] = []
     escalation_minutes: int | None = 60
     lead_rule: Literal["", "round_robin", "least_loaded", "fixed"] = ""
     lead_user: str | None = None
@@ -141,7 +142,7 @@ class RoleIn(Schema):
     name: str
     description: str = ""
     access: dict[str, dict[str, str]]
-    capabilities: list[str] = []
+    capabilities: Annotated[list[str], Field(max_length=LIST_ITEMS)] = []
     require_two_factor: bool = False
 
 
@@ -389,7 +390,7 @@ class ScheduleOut(Schema):
 
 
 class ScheduleIn(Schema):
-    weekdays: list[int]
+    weekdays: Annotated[list[int], Field(max_length=7)]
     starts: time
     ends: time
 

@@ -14,11 +14,12 @@ from django.http import HttpResponseBadRequest
 from django.utils.translation import gettext as _
 
 from accord.api.problems import is_problem, problem_response
-from accord.core.limits import LIST_ITEMS, LONG_TEXT, length_message, text_problem
+from accord.core.limits import LONG_TEXT, length_message, text_problem
 
 logger = logging.getLogger(__name__)
 
 API_PREFIX = "/api/"
+FORM_TYPES = {"application/x-www-form-urlencoded", "multipart/form-data"}
 DETAILS = {
     403: "You may not do this.",
     404: "There is nothing at this address.",
@@ -55,8 +56,8 @@ class ProblemDetailsMiddleware:
 class InputGuardMiddleware:
     """Text with a NUL or a lone surrogate, anywhere in a query, a form or an API body, is
     refused naming the field (422 under /api/, 400 on a page), as is an API body over
-    DATA_UPLOAD_MAX_MEMORY_SIZE (413), an over-long text or an over-long list in one. One
-    check for every field, so no endpoint or form can forget it."""
+    DATA_UPLOAD_MAX_MEMORY_SIZE (413) or a text in one over LONG_TEXT. One check for
+    every field, so no endpoint or form can forget it."""
 
     def __init__(self, get_response):
         self.get_response = get_response
@@ -71,7 +72,7 @@ class InputGuardMiddleware:
                 % {"limit": settings.DATA_UPLOAD_MAX_MEMORY_SIZE},
             )
         found = _bad_field(request.GET)
-        if found is None and content_type == "application/x-www-form-urlencoded":
+        if found is None and content_type in FORM_TYPES:
             found = _bad_field(request.POST)
         if found is None and is_api and content_type == "application/json":
             found = _bad_json(request.body)
@@ -112,8 +113,8 @@ def _safe_name(key: str) -> str:
 
 
 def _bad_json(body: bytes) -> tuple[str, str] | None:
-    """The first field of a JSON body that no database stores, or too long (text or list);
-    a body that is not JSON is left to the API to refuse."""
+    """The first text of a JSON body that no database stores, or too long; a body that is
+    not JSON is left to the API to refuse."""
     try:
         data = json.loads(body) if body else None
     except (ValueError, RecursionError):
@@ -128,8 +129,6 @@ def _bad_json(body: bytes) -> tuple[str, str] | None:
             if problem:
                 return path, problem
         elif isinstance(value, list):
-            if len(value) > LIST_ITEMS:
-                return path, _("At most %(limit)s items.") % {"limit": LIST_ITEMS}
             pending.extend((f"{path}.{i}".lstrip("."), item) for i, item in enumerate(value))
         elif isinstance(value, dict):
             for key, item in value.items():

@@ -38,7 +38,7 @@ from accord.contacts.services import (
 )
 from accord.core.custom_fields import SORT_ALIAS, sort_by_custom_field
 from accord.core.errors import StaleVersion, field_errors
-from accord.core.limits import MAX_EMAILS, MAX_PHONES, MAX_TAGS
+from accord.core.limits import LIST_ITEMS, MAX_EMAILS, MAX_PHONES, MAX_TAGS
 from accord.core.timeline import timeline_of
 
 router = Router(tags=["clients"])
@@ -162,7 +162,7 @@ class NoteIn(Schema):
 
 class MergeIn(Schema):
     other: str
-    take_from_other: list[str] = []
+    take_from_other: Annotated[list[str], Field(max_length=LIST_ITEMS)] = []
 
 
 class EventOut(WithId):

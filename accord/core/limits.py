@@ -15,7 +15,7 @@ MAX_TAGS = 50
 MAX_PHONES = 20
 MAX_EMAILS = 20
 LONG_TEXT = 100_000  # a text column without its own maximum (notes, descriptions)
-LIST_ITEMS = 1_000  # any list in a request body
+LIST_ITEMS = 1_000  # a list in an API body that has no limit of its own (ids, steps)
 TEXT_FIELDS = (models.CharField, models.TextField)
 
 

@@ -17,7 +17,7 @@ from accord.api.schemas import WithId
 from accord.catalog.models import Product
 from accord.contacts.api import EventOut
 from accord.contacts.queries import companies_visible_to, people_visible_to
-from accord.core.limits import MAX_TAGS
+from accord.core.limits import LIST_ITEMS, MAX_TAGS
 from accord.core.timeline import timeline_of
 from accord.sales.models import LineItem, LostReason, Stage
 from accord.sales.queries import deals_visible_to, pipelines_for
@@ -80,7 +80,7 @@ class StageIn(Schema):
 
 class PipelineIn(Schema):
     name: str
-    stages: list[StageIn]
+    stages: Annotated[list[StageIn], Field(max_length=LIST_ITEMS)]
 
 
 class LineItemOut(WithId):
