@@ -86,6 +86,10 @@ MIDDLEWARE = [
     "axes.middleware.AxesMiddleware",
 ]
 
+# A request's body without its files, in memory: over it, Django refuses the form and
+# the API answers 413 (accord.api.middleware.InputGuardMiddleware). Django's default.
+DATA_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
+
 ROOT_URLCONF = "accord.urls"
 WSGI_APPLICATION = "accord.wsgi.application"
 

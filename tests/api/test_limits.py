@@ -140,3 +140,14 @@ def test_every_record_refuses_text_no_database_stores_whatever_the_door(owner):
     with pytest.raises(ValidationError) as refused:
         person.save()
     assert refused.value.message_dict == {"source": ["At most 100 characters."]}
+
+
+def test_a_lone_surrogate_cannot_come_through_a_form(manager_client):
+    # A form is UTF-8 on the wire: the bytes a lone surrogate would be are not UTF-8, and
+    # Django reads them as replacement characters, which any database stores.
+    body = "first_name=An%ED%A0%80na"
+    response = manager_client.post(
+        "/clients/people/new/", body, content_type="application/x-www-form-urlencoded"
+    )
+    assert response.status_code == 302
+    assert Person.objects.get().first_name == "An\ufffd\ufffd\ufffdna"
