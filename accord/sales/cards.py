@@ -48,7 +48,7 @@ def card_html(deal, base: str, *, oob: bool = False) -> SafeString:
         " is-rotting" if deal.rotting else "",
         deal.pk,
         deal.version,
-        format_html(' hx-swap-oob="outerHTML:.deal-card[data-deal=\'{}\']"', deal.pk)
+        format_html(" hx-swap-oob=\"outerHTML:.deal-card[data-deal='{}']\"", deal.pk)
         if oob
         else "",
         base,

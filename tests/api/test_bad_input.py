@@ -8,6 +8,7 @@ from django.utils import timezone
 from accord.accounts.models import Team
 from accord.accounts.services import token_create, token_revoke
 from accord.contacts.models import Person
+from accord.contacts.services import company_create, person_create
 from accord.sales.services import deal_create
 from accord.work.services import task_create
 from tests.api.test_errors import assert_problem
@@ -24,8 +25,6 @@ def field_names(body) -> list[str]:
 
 
 def test_companies_export_through_the_api_like_people(admin_api, admin):
-    from accord.contacts.services import company_create
-
     company_create(actor=admin, data={"name": "Glass & Co", "city": "Riga"})
     created = admin_api.post_json("/api/v1/exports", {"record_type": "companies", "format": "csv"})
     assert created.status_code == 201, created.content
@@ -105,8 +104,6 @@ class CsrfCheckingClient(ApiClient):
 
 @pytest.mark.parametrize("method", ["post", "patch", "delete"])
 def test_a_revoked_or_unknown_token_on_a_write_is_a_401(owner, method):
-    from accord.contacts.services import person_create
-
     person = person_create(actor=owner, data={"first_name": "Anna"})
     token, key = token_create(user=owner, name="old")
     token_revoke(token=token)
@@ -116,3 +113,9 @@ def test_a_revoked_or_unknown_token_on_a_write_is_a_401(owner, method):
         body = assert_problem(response, 401)
         assert "Bearer" in body["detail"]
     assert Person.objects.filter(pk=person.pk).exists()
+
+
+def test_a_nul_in_a_page_query_is_a_400_naming_the_parameter(manager_client):
+    response = manager_client.get("/clients/people/", {"q": "An\x00na"})
+    assert response.status_code == 400
+    assert response.content.decode().startswith("q: ")

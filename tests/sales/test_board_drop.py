@@ -5,10 +5,11 @@ money totals as the board shows them, and the moved card, as htmx out-of-band pa
 import re
 
 import pytest
+from django.test import Client
 
 from accord.accounts.services import user_create
 from accord.sales.models import Deal
-from accord.sales.services import deal_create
+from accord.sales.services import deal_create, pipeline_create
 from tests.conftest import PASSWORD, log_in
 
 
@@ -111,8 +112,6 @@ def test_bad_input_is_a_400_with_a_message_and_moves_nothing(
 
 
 def test_a_stage_of_another_pipeline_is_refused(manager_client, admin, deals, stages):
-    from accord.sales.services import pipeline_create
-
     other = pipeline_create(
         actor=admin,
         name="Service",
@@ -132,8 +131,6 @@ def test_a_stale_drop_is_a_409_with_a_message(manager_client, deals, stages):
 
 
 def test_someone_who_may_not_change_deals_is_refused(db, deals, stages):
-    from django.test import Client
-
     user_create(email="helpdesk@example.com", password=PASSWORD, role="support")
     client = Client()
     assert log_in(client, "helpdesk@example.com")
