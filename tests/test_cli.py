@@ -274,6 +274,9 @@ def test_backup_and_restore_on_postgresql(tmp_path):
             admin.execute(f'CREATE DATABASE "{name}"')
         urls = [f"postgres://postgres@127.0.0.1:5432/{name}" for name in names]
         assert run_accord(["demo"], tmp_path, DATABASE_URL=urls[0]).returncode == 0
+        nowhere = tmp_path / "nowhere" / "pg.tar.gz"
+        refused = run_accord(["backup", str(nowhere)], tmp_path, DATABASE_URL=urls[0])
+        assert refused.returncode != 0 and len(refused.stderr.strip().splitlines()) == 1
         archive = tmp_path / "pg.tar.gz"
         made = run_accord(["backup", str(archive)], tmp_path, DATABASE_URL=urls[0])
         assert made.returncode == 0, made.stderr

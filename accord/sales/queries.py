@@ -80,13 +80,11 @@ def column_heads(deals: QuerySet, stages: list[Stage]) -> list[Column]:
     """The count and sum of these open stages' columns (no cards), as the board shows
     them over `deals`: what a drop changes."""
     totals = stage_totals(deals, stages[0].pipeline_id, stages) if stages else {}
-    empty = {"n": 0, "total": Decimal(0)}
-    return [
-        Column(
-            stage, totals.get(stage.pk, empty)["n"], totals.get(stage.pk, empty)["total"] or 0, []
-        )
-        for stage in stages
-    ]
+    columns = []
+    for stage in stages:
+        row = totals.get(stage.pk, {"n": 0, "total": None})
+        columns.append(Column(stage, row["n"], row["total"] or Decimal(0), []))
+    return columns
 
 
 def board_card(deals: QuerySet, deal_id: int) -> Deal | None:
