@@ -4,12 +4,15 @@ Matching calls and messages to clients depends on every number being stored one 
 """
 
 import functools
+import re
 
 import babel
 import phonenumbers
 from django.conf import settings
 from django.utils.translation import get_language, to_locale
 from django.utils.translation import gettext as _
+
+TYPED_NUMBER = re.compile(r"\+?[\d\s\-().\/]{1,40}")  # digits and what people put between them
 
 
 class PhoneError(ValueError):
@@ -56,11 +59,14 @@ def normalize_phone(raw: str, region: str | None = None) -> str:
 def read_phone(raw: str, region: str | None = None) -> tuple[str, str]:
     """An imported number: (E.164, "") when it is valid in `region`, else (the number as
     typed, why it is not valid) — kept so the row is not lost, never made into another
-    country's number."""
+    country's number. Raises PhoneError for text that is no number at all ("call me")."""
     try:
         return normalize_phone(raw, region), ""
     except PhoneError as error:
-        return raw.strip(), str(error)
+        text = raw.strip()
+        if not TYPED_NUMBER.fullmatch(text) or sum(ch.isdigit() for ch in text) < 5:
+            raise PhoneError(_("“%(number)s” is not a phone number.") % {"number": raw}) from None
+        return text, str(error)
 
 
 def country_name(code: str | None) -> str:
@@ -82,9 +88,7 @@ def _country_names(language: str) -> dict[str, str]:
         territories = babel.Locale.parse(to_locale(language)).territories
     except (ValueError, babel.UnknownLocaleError):
         territories = babel.Locale("en").territories
-    return {
-        code: territories.get(code, code) for code in sorted(phonenumbers.SUPPORTED_REGIONS)
-    }
+    return {code: territories.get(code, code) for code in sorted(phonenumbers.SUPPORTED_REGIONS)}
 
 
 def country_code(text: str) -> str | None:
