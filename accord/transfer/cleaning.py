@@ -91,7 +91,7 @@ class Cleaner:
 
     record_type: str
     mapping: dict[int, str]  # column number -> target field
-    owners: dict[str, int]  # active users' e-mails (lower case) -> id
+    owners: dict[str, int]  # active users' e-mails and names (lower case) -> id
     fields: dict[str, FieldSpec]  # custom fields by key
     region: str  # the import's phone region ("" for none)
     country_column: int | None = None  # a row naming its country has its numbers read there
@@ -105,10 +105,7 @@ class Cleaner:
         return cls(
             record_type=job.record_type,
             mapping={int(column): target for column, target in job.mapping.items()},
-            owners={
-                email.lower(): pk
-                for email, pk in User.objects.filter(is_active=True).values_list("email", "pk")
-            },
+            owners=owners_by_key(User.objects.filter(is_active=True).order_by("pk")),
             fields={
                 f.key: FieldSpec(key=f.key, type=f.type, choices=list(f.choices or []))
                 for f in active_fields(kind)
@@ -201,7 +198,7 @@ class Cleaner:
                 raise ValueError(_("Choose one of: %(choices)s.") % {"choices": ", ".join(choices)})
             row.values["kind"] = kind
         elif target == "owner":
-            owner = self.owners.get(text.lower())
+            owner = self.owners.get(" ".join(text.lower().split()))
             if owner is None:
                 raise ValueError(_("No active user has the e-mail %(email)s.") % {"email": text})
             row.values["owner_id"] = owner
@@ -231,6 +228,17 @@ class Cleaner:
             row.custom[definition.key] = clean_value(definition, value)
         else:
             row.values[target] = text
+
+
+def owners_by_key(users) -> dict[str, int]:
+    """{e-mail or full name, lower case: id}: an owner column holds e-mails (Accord's own
+    export) or names (Bitrix24's, amoCRM's, Pipedrive's)."""
+    listed = list(users.values_list("email", "full_name", "pk"))
+    owners = {email.lower(): pk for email, _name, pk in listed}
+    for _email, name, pk in listed:
+        if name.strip():
+            owners.setdefault(" ".join(name.lower().split()), pk)
+    return owners
 
 
 def batches(
