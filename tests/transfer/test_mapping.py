@@ -23,9 +23,11 @@ def mapped(header: list[str], record_type: str = "people") -> dict[str, str]:
 
 def test_a_file_with_accords_api_field_names_imports_without_any_mapping(admin, owner):
     header = ["first_name", "last_name", "middle_name", "phone", "email", "company", "owner",
-              "tags", "source", "birthday", "city", "country", "gender", "external_id"]  # fmt: skip
+              "tags", "source", "birthday", "city", "country", "gender",
+              "external_id"]  # fmt: skip
     row = ["Anna", "Petrova", "Ivanovna", "8 (912) 345-67-89", "anna@example.com", "Okna",
-           owner.email, "vip, web", "fair", "1990-05-17", "Moscow", "RU", "female", "A-1"]  # fmt: skip
+           owner.email, "vip, web", "fair", "1990-05-17", "Moscow", "RU", "female",
+           "A-1"]  # fmt: skip
     text = io.StringIO()
     csv.writer(text).writerows([header, row])
     data = SimpleUploadedFile("api.csv", text.getvalue().encode())
