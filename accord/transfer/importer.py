@@ -214,8 +214,8 @@ class Importer:
             record.custom_fields = merged
             changed = True
         have = set(record.contact_points.values_list("kind", "value"))
-        points = [("phone", p) for p in row.phones] + [("email", e) for e in row.emails]
-        points += [("phone", p) for p in row.typed_phones]
+        points = [("phone", p) for p in [*row.phones, *row.typed_phones]]
+        points += [("email", e) for e in row.emails]
         added = [p for p in dict.fromkeys(points) if p not in have]
         typed = set(row.typed_phones)
         tags_before = set(record.tags.values_list("name", flat=True))
@@ -310,11 +310,12 @@ class Importer:
     def _points(self, pairs) -> None:
         rows = []
         for row, pk in pairs:
-            listed = [("phone", p) for p in row.phones] + [("email", e) for e in row.emails]
             typed = [("phone", p) for p in row.typed_phones]  # not valid: kept as typed
+            listed = [("phone", p) for p in row.phones] + typed
+            listed += [("email", e) for e in row.emails]
             rows.extend(
                 (pk, kind, value, position, (kind, value) in typed)
-                for position, (kind, value) in enumerate(dict.fromkeys(listed + typed))
+                for position, (kind, value) in enumerate(dict.fromkeys(listed))
             )
         names = [f"{self.kind}_id", "kind", "value", "position", "not_valid"]
         self.tables[ContactPoint].write_columns(names, rows)
