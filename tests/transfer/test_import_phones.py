@@ -78,6 +78,13 @@ def test_the_report_screen_lists_the_warning_and_the_card_shows_the_mark(admin, 
     assert f'href="tel:{ISRAELI}"' not in card
 
 
+@pytest.mark.parametrize("query", [ISRAELI, "0520001007"])
+def test_a_number_kept_as_typed_is_found_by_search(admin, admin_api, query):
+    upload(admin, ["Name", "Phone"], [["Noa Cohen", ISRAELI]], region="RU")
+    found = admin_api.get("/api/v1/people", {"q": query}).json()["items"]
+    assert [p["first_name"] for p in found] == ["Noa Cohen"]
+
+
 def test_the_imports_country_il_reads_the_number_as_israeli(admin):
     job = upload(admin, ["Name", "Phone"], [["Noa Cohen", ISRAELI]], region="IL")
     assert job.region == "IL"
