@@ -201,11 +201,11 @@ def guess(header: list[str], record_type: str, custom_fields=()) -> dict[int, st
     found: dict[int, str] = {}
     taken: set[str] = set()
     for number, title in enumerate(header):
-        name = lookup(words, normal(title))
-        if name is None or (name in taken and not targets[name].many):
+        field = lookup(words, normal(title))
+        if field is None or (field in taken and not targets[field].many):
             continue
-        found[number] = name
-        taken.add(name)
+        found[number] = field
+        taken.add(field)
     if "full_name" in taken and {"first_name", "last_name"} & taken:
         # "Name" beside "First name"/"Last name" columns is not a full name.
         found = {n: t for n, t in found.items() if t != "full_name"}
