@@ -152,9 +152,8 @@ class Cleaner:
             )
         else:
             row.name = values["name"]
-        points = [("phone", p) for p in row.phones] + [("email", e) for e in row.emails]
-        for typed in row.typed_phones:  # found by the typed number, or its digits
-            points += [("phone", typed), ("phone", re.sub(r"\D", "", typed))]
+        points = [("phone", p) for p in [*row.phones, *row.typed_phones]]
+        points += [("email", e) for e in row.emails]
         company = values.get("company", "") if self.record_type == "people" else ""
         row.search = search_parts(
             row.name, values.get("city", ""), points, list(dict.fromkeys(row.tags)), company
