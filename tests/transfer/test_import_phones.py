@@ -35,7 +35,7 @@ def upload(actor, header, rows, **setup) -> ImportJob:
         job=job,
         mapping=job.mapping,
         match_by=setup.pop("match_by", ""),
-        on_duplicate="skip",
+        on_duplicate=setup.pop("on_duplicate", "skip"),
         **setup,
     )
     services.import_start(actor=actor, job=job)
@@ -163,3 +163,17 @@ def test_the_api_sets_the_region_and_lists_the_warnings(admin, admin_api):
     services.import_run(job.pk)
     warnings = admin_api.get(f"/api/v1/imports/{job.pk}/warnings").json()["items"]
     assert [(w["row"], w["column"], w["value"]) for w in warnings] == [(2, "Phone", ISRAELI)]
+
+
+def test_updating_from_the_file_again_adds_the_number_once_and_then_changes_nothing(admin):
+    rows = [["Noa Cohen", ISRAELI, "noa@example.com"]]
+    header = ["Name", "Phone", "E-mail"]
+    upload(admin, header, [["Noa Cohen", "", "noa@example.com"]], region="RU")
+    first = upload(admin, header, rows, region="RU", match_by="email", on_duplicate="update")
+    assert (first.created, first.updated, first.failed) == (0, 1, 0)
+    noa = Person.objects.get()
+    point = noa.contact_points.get(kind="phone")
+    assert (point.value, point.not_valid) == (ISRAELI, True)
+    again = upload(admin, header, rows, region="RU", match_by="email", on_duplicate="update")
+    assert (again.created, again.updated, again.skipped) == (0, 0, 1)
+    assert noa.contact_points.filter(kind="phone").count() == 1
