@@ -50,8 +50,11 @@ class SetupForm(forms.Form):
     def __init__(self, *args, job: ImportJob, custom_fields=(), **kwargs):
         super().__init__(*args, **kwargs)
         names = sorted(country_names().items(), key=lambda pair: pair[1])
-        self.fields["region"].choices = [("", _("— only numbers with a +code —")), *names]
-        self.fields["region"].initial = job.region or default_region() or ""
+        company = default_region()
+        # "" is the company's country; offered by name only when the company has none.
+        none = [] if company else [("", _("— only numbers with a +code —"))]
+        self.fields["region"].choices = [*none, *names]
+        self.fields["region"].initial = job.region or company or ""
         choices = [("", _("— do not import —"))] + [
             (t.name, t.label) for t in mapping.targets_for(job.record_type, custom_fields)
         ]

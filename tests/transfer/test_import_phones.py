@@ -124,6 +124,7 @@ def test_the_setup_screen_offers_the_countries_with_the_companys_first(
     page = admin_client.get(f"/clients/import/{job.pk}/").content.decode()
     assert '<option value="AM" selected>Armenia</option>' in page
     assert '<option value="IL">Israel</option>' in page
+    assert "only numbers with a +code" not in page  # "" would mean Armenia here
     preview = admin_client.post(
         f"/clients/import/{job.pk}/",
         {"column_0": "full_name", "column_1": "phone", "match_by": "", "on_duplicate": "skip",
@@ -177,3 +178,13 @@ def test_updating_from_the_file_again_adds_the_number_once_and_then_changes_noth
     again = upload(admin, header, rows, region="RU", match_by="email", on_duplicate="update")
     assert (again.created, again.updated, again.skipped) == (0, 0, 1)
     assert noa.contact_points.filter(kind="phone").count() == 1
+
+
+def test_without_a_company_country_the_setup_screen_offers_only_numbers_with_a_code(
+    admin, admin_client, settings
+):
+    settings.ACCORD_PHONE_REGION = ""
+    data = SimpleUploadedFile("people.csv", f"Name,Phone\nNoa Cohen,{ISRAELI}\n".encode())
+    job = services.import_upload(actor=admin, upload=data, record_type="people")
+    page = admin_client.get(f"/clients/import/{job.pk}/").content.decode()
+    assert '<option value="" selected>— only numbers with a +code —</option>' in page
