@@ -246,11 +246,11 @@ def snapshot(record) -> dict[str, Any]:
 
 def refresh_primary(record) -> None:
     """Set a client's primary phone and e-mail (what lists show and sort by) to the first
-    of its contact points, after points were added or removed one by one."""
+    of its contact points, after points were added or removed one by one. A number kept
+    as typed because it is not valid (an import's) is never the primary one."""
     first: dict[str, str] = {}
-    for kind, value in record.contact_points.order_by("position", "id").values_list(
-        "kind", "value"
-    ):
+    points = record.contact_points.filter(not_valid=False)
+    for kind, value in points.order_by("position", "id").values_list("kind", "value"):
         first.setdefault(kind, value)
     record.primary_phone = first.get("phone", "")
     record.primary_email = first.get("email", "")

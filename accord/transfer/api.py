@@ -32,6 +32,7 @@ class ImportOut(WithId):
     mapping: dict[str, str]
     match_by: str
     on_duplicate: str
+    region: str
     rows_total: int | None
     rows_done: int
     created: int
@@ -48,11 +49,14 @@ class SetupIn(Schema):
     mapping: dict[str, str]
     match_by: Literal["email", "phone", "external_id", ""] = "email"
     on_duplicate: Literal["skip", "update", "create"] = "skip"
+    # The country of numbers without a +code (ISO code; "" for the company's default).
+    region: str | None = None
 
 
 class PreviewCell(Schema):
     value: str
     problem: str
+    warning: str = ""  # imported, but kept as typed: a phone number not valid in its country
 
 
 class PreviewRowOut(Schema):
@@ -65,6 +69,13 @@ class FailureOut(WithId):
     row: int
     values: list[str]
     reason: str
+
+
+class WarningOut(WithId):
+    row: int
+    column: str
+    value: str
+    message: str
 
 
 class ExportIn(Schema):
@@ -147,6 +158,7 @@ def imports_setup(request, job_id: int, payload: SetupIn):
             mapping=payload.mapping,
             match_by=payload.match_by,
             on_duplicate=payload.on_duplicate,
+            region=payload.region,
         )
     )
 
@@ -159,7 +171,7 @@ def imports_preview(request, job_id: int):
     return [
         {
             "number": row.number,
-            "cells": [{"value": v, "problem": p} for v, p in row.cells],
+            "cells": [{"value": v, "problem": p, "warning": w} for v, p, w in row.cells],
             "action": row.action,
         }
         for row in preview(job)
@@ -178,6 +190,16 @@ def imports_start(request, job_id: int):
 def imports_failures(request, job_id: int, params: Query[ListParams]):
     job = mine(request, job_id)
     return paginate(job.failures.all(), params, sorts={"row"}, default_sort="row")
+
+
+@router.get(
+    "/imports/{job_id}/warnings",
+    response=Page[WarningOut],
+    summary="What rows kept as typed (phone numbers not valid in their country)",
+)
+def imports_warnings(request, job_id: int, params: Query[ListParams]):
+    job = mine(request, job_id)
+    return paginate(job.warnings.all(), params, sorts={"row"}, default_sort="row")
 
 
 @router.post("/imports/{job_id}/undo", response=dict[str, int], summary="Undo the import")

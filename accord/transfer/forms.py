@@ -3,6 +3,7 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from accord.core.phones import country_names, default_region
 from accord.transfer import mapping
 from accord.transfer.models import ImportJob
 from accord.transfer.reading import DELIMITERS, ENCODINGS
@@ -37,9 +38,23 @@ class SetupForm(forms.Form):
         label=_("A duplicate has the same"), choices=ImportJob.MATCH_BY, required=False
     )
     on_duplicate = forms.ChoiceField(label=_("With a duplicate"), choices=ImportJob.ON_DUPLICATE)
+    region = forms.ChoiceField(
+        label=_("Phone numbers are from"),
+        required=False,
+        help_text=_(
+            "Numbers without a +code are read in this country, unless a Country column "
+            "names the row's. A number not valid there is kept as typed and marked."
+        ),
+    )
 
     def __init__(self, *args, job: ImportJob, custom_fields=(), **kwargs):
         super().__init__(*args, **kwargs)
+        names = sorted(country_names().items(), key=lambda pair: pair[1])
+        company = default_region()
+        # "" is the company's country; offered by name only when the company has none.
+        none = [] if company else [("", _("— only numbers with a +code —"))]
+        self.fields["region"].choices = [*none, *names]
+        self.fields["region"].initial = job.region or company or ""
         choices = [("", _("— do not import —"))] + [
             (t.name, t.label) for t in mapping.targets_for(job.record_type, custom_fields)
         ]

@@ -20,7 +20,7 @@ from accord.core.models import TimelineEvent
 from accord.core.search import index_new_records
 from accord.transfer.cleaning import Cleaner, Row
 from accord.transfer.mapping import targets_for
-from accord.transfer.models import ImportChange, ImportFailure, ImportJob
+from accord.transfer.models import ImportChange, ImportFailure, ImportJob, ImportWarning
 
 
 class Importer:
@@ -99,6 +99,7 @@ class Importer:
                 ]
             )
             counts["failed"] = len(failures)
+            self._warn([r for r in rows if r.warnings and not r.problems])
             # What this batch made is in the database now, where the next batch's lookup
             # finds it: the memory of the file's rows stays one batch long.
             self.seen.clear()
@@ -213,8 +214,10 @@ class Importer:
             record.custom_fields = merged
             changed = True
         have = set(record.contact_points.values_list("kind", "value"))
-        points = [("phone", p) for p in row.phones] + [("email", e) for e in row.emails]
+        points = [("phone", p) for p in [*row.phones, *row.typed_phones]]
+        points += [("email", e) for e in row.emails]
         added = [p for p in dict.fromkeys(points) if p not in have]
+        typed = set(row.typed_phones)
         tags_before = set(record.tags.values_list("name", flat=True))
         new_tags = [t for t in dict.fromkeys(row.tags) if t not in tags_before]
         if not changed and not added and not new_tags:
@@ -230,7 +233,13 @@ class Importer:
             start = len(have)
             ContactPoint.objects.bulk_create(
                 [
-                    ContactPoint(**{self.kind: record}, kind=kind, value=value, position=start + n)
+                    ContactPoint(
+                        **{self.kind: record},
+                        kind=kind,
+                        value=value,
+                        position=start + n,
+                        not_valid=kind == "phone" and value in typed,
+                    )
                     for n, (kind, value) in enumerate(added)
                 ]
             )
@@ -301,13 +310,25 @@ class Importer:
     def _points(self, pairs) -> None:
         rows = []
         for row, pk in pairs:
-            listed = [("phone", p) for p in row.phones] + [("email", e) for e in row.emails]
+            typed = [("phone", p) for p in row.typed_phones]  # not valid: kept as typed
+            listed = [("phone", p) for p in row.phones] + typed
+            listed += [("email", e) for e in row.emails]
             rows.extend(
-                (pk, kind, value, position)
+                (pk, kind, value, position, (kind, value) in typed)
                 for position, (kind, value) in enumerate(dict.fromkeys(listed))
             )
-        names = [f"{self.kind}_id", "kind", "value", "position"]
+        names = [f"{self.kind}_id", "kind", "value", "position", "not_valid"]
         self.tables[ContactPoint].write_columns(names, rows)
+
+    def _warn(self, rows: list[Row]) -> None:
+        """The report's warnings: what a row kept as typed (a phone not valid in its country)."""
+        header = self.job.header
+        ImportWarning.objects.bulk_create(
+            ImportWarning(job=self.job, row=row.number, column=header[column][:255]
+                          if column < len(header) else str(column + 1),
+                          value=value[:255], message=message)
+            for row in rows for column, value, message in row.warnings
+        )  # fmt: skip
 
     def _tag(self, pairs) -> None:
         self.tables[self.model.tags.through].write_columns(

@@ -4,6 +4,7 @@ import logging
 from datetime import datetime, timedelta
 from pathlib import Path
 
+import phonenumbers
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.uploadedfile import UploadedFile
@@ -119,9 +120,16 @@ def _require_setup(actor: User, job: ImportJob) -> None:
 
 @transaction.atomic
 def import_configure(
-    *, actor: User, job: ImportJob, mapping: dict, match_by: str, on_duplicate: str
+    *,
+    actor: User,
+    job: ImportJob,
+    mapping: dict,
+    match_by: str,
+    on_duplicate: str,
+    region: str | None = None,
 ) -> ImportJob:
-    """Set which column goes to which field and what a duplicate is and gets."""
+    """Set which column goes to which field, what a duplicate is and gets, and the country
+    phone numbers are read in (`region`; "" for the company's, None to leave it)."""
     _require_setup(actor, job)
     targets = {t.name: t for t in fields.targets_for(job.record_type, _custom(job))}
     errors: dict[str, list[str]] = {}
@@ -155,9 +163,15 @@ def import_configure(
         ]
     if on_duplicate not in dict(ImportJob.ON_DUPLICATE):
         errors["on_duplicate"] = [_("Choose from the list.")]
+    if region is not None:
+        region = region.strip().upper()
+        if region and region not in phonenumbers.SUPPORTED_REGIONS:
+            errors["region"] = [_("Choose a country from the list.")]
     if errors:
         raise ValidationError(errors)
     job.mapping, job.match_by, job.on_duplicate = chosen, match_by, on_duplicate
+    if region is not None:
+        job.region = region
     job.save()
     return job
 

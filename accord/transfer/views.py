@@ -62,7 +62,7 @@ def import_detail(request, pk: int):
             request,
             "transfer/import_report.html",
             {"page_title": job.file_name, "job": job, "progress": progress(job),
-             "failures": job.failures.all()[:20]},
+             "failures": job.failures.all()[:20], "warnings": job.warnings.all()[:50]},
         )  # fmt: skip
     custom = services._custom(job)
     setup = forms.SetupForm(
@@ -81,6 +81,7 @@ def import_detail(request, pk: int):
                 mapping=setup.mapping(),
                 match_by=setup.cleaned_data["match_by"],
                 on_duplicate=setup.cleaned_data["on_duplicate"],
+                region=setup.cleaned_data["region"],
             )
             if "start" in request.POST:
                 services.import_start(actor=request.user, job=job)
@@ -142,7 +143,12 @@ def import_progress(request, pk: int):
     return render(
         request,
         "transfer/_progress.html",
-        {"job": job, "progress": progress(job), "failures": job.failures.all()[:20]},
+        {
+            "job": job,
+            "progress": progress(job),
+            "failures": job.failures.all()[:20],
+            "warnings": job.warnings.all()[:50],
+        },
     )
 
 
