@@ -24,7 +24,7 @@ from bench import databases
 from bench.imports import Sampler, emit, quarters, rss_mb
 
 TARGET_EXPORT_RATE, TARGET_SECONDS = 50_000, 120
-RESTORE_DB = "accord_bench_restore"
+RESTORE_DB = f"{databases.PG_NAME}_restore"  # beside BENCH_PG_NAME: checkouts do not collide
 
 
 def parse(argv):
