@@ -260,7 +260,6 @@ def cmd_serve(args) -> int:
     django_command("migrate", interactive=False, verbosity=0)
     if not settings.DEBUG:
         django_command("collectstatic", interactive=False, verbosity=0)
-    processes: list[subprocess.Popen] = []
     web = [
         sys.executable, "-m", "granian", "--interface", "wsgi",
         "--host", args.host, "--port", str(args.port),
@@ -268,42 +267,91 @@ def cmd_serve(args) -> int:
         "--no-ws", "--log-level", "warning",
         "accord.wsgi:application",
     ]  # fmt: skip
-    processes.append(subprocess.Popen(web))  # noqa: S603 (fixed argv, no shell)
-    if not args.no_worker:
-        worker = [sys.executable, "-m", "accord.cli", "worker"]
-        processes.append(subprocess.Popen(worker))  # noqa: S603
+    worker = None if args.no_worker else [sys.executable, "-m", "accord.cli", "worker"]
+    supervisor = Supervisor(web=web, worker=worker)
     shown_host = "127.0.0.1" if args.host in {"0.0.0.0", "::"} else args.host  # noqa: S104
     print(f"Accord is running at http://{shown_host}:{args.port}/  (Ctrl+C stops it)", flush=True)
-    return supervise(processes)
+    return supervisor.run()
 
 
-def supervise(processes: list[subprocess.Popen]) -> int:
-    """Run until a child exits or we are asked to stop; then stop all children."""
-    stopping = False
+class Supervisor:
+    """Keeps the web server and the worker running until asked to stop.
 
-    def stop(signum, frame):
-        nonlocal stopping
-        stopping = True
+    The web server is the instance: when it stops, everything stops. The worker is not:
+    a worker that dies is logged and started again after a pause that doubles (1 s, 2 s,
+    4 s ... up to a minute) and starts over once a worker has run for a while, so the
+    web keeps answering whatever a background job does.
+    """
 
-    signal.signal(signal.SIGTERM, stop)
-    signal.signal(signal.SIGINT, stop)
-    code = 0
-    while not stopping:
-        exited = [p for p in processes if p.poll() is not None]
-        if exited:
-            code = exited[0].returncode or EXIT_FAILED
-            print(f"accord: a child process stopped (exit {exited[0].returncode})", file=sys.stderr)
-            break
-        time.sleep(0.5)
-    for process in processes:
-        if process.poll() is None:
-            process.terminate()
-    for process in processes:
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-    return 0 if stopping else code
+    PAUSE_FIRST = 1.0
+    PAUSE_MAX = 60.0
+    HEALTHY_AFTER = 60.0  # seconds a worker runs before its pause starts over
+    POLL = 0.5
+
+    def __init__(self, *, web: list[str], worker: list[str] | None):
+        self.web_argv = web
+        self.worker_argv = worker
+        self.stopping = False
+        self.pause = self.PAUSE_FIRST
+        self.web = subprocess.Popen(web)  # noqa: S603 (fixed argv, no shell)
+        self.worker: subprocess.Popen | None = None
+        self.worker_started = 0.0
+        self.restart_at: float | None = None
+        if worker:
+            self.start_worker()
+
+    def start_worker(self) -> None:
+        self.worker = subprocess.Popen(self.worker_argv)  # noqa: S603
+        self.worker_started = time.monotonic()
+        self.restart_at = None
+
+    def run(self) -> int:
+        def stop(signum, frame):
+            self.stopping = True
+
+        signal.signal(signal.SIGTERM, stop)
+        signal.signal(signal.SIGINT, stop)
+        code = 0
+        while not self.stopping:
+            if self.web.poll() is not None:
+                code = self.web.returncode or EXIT_FAILED
+                stopped = f"accord: the web server stopped (exit {self.web.returncode})"
+                print(stopped, file=sys.stderr)
+                break
+            self.watch_worker()
+            time.sleep(self.POLL)
+        self.stop_all()
+        return 0 if self.stopping else code
+
+    def watch_worker(self) -> None:
+        now = time.monotonic()
+        if self.worker is not None and self.worker.poll() is not None:
+            if now - self.worker_started >= self.HEALTHY_AFTER:
+                self.pause = self.PAUSE_FIRST
+            print(
+                f"accord: the worker stopped (exit {self.worker.returncode}); "
+                f"starting it again in {self.pause:.0f} s",
+                file=sys.stderr,
+                flush=True,
+            )
+            self.worker = None
+            self.restart_at = now + self.pause
+            self.pause = min(self.pause * 2, self.PAUSE_MAX)
+        if self.restart_at is not None and now >= self.restart_at:
+            self.start_worker()
+            started = f"accord: the worker started again (pid {self.worker.pid})"
+            print(started, file=sys.stderr, flush=True)
+
+    def stop_all(self) -> None:
+        children = [p for p in (self.web, self.worker) if p is not None]
+        for process in children:
+            if process.poll() is None:
+                process.terminate()
+        for process in children:
+            try:
+                process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                process.kill()
 
 
 def cmd_import(args) -> int:

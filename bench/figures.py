@@ -1,4 +1,5 @@
-"""The figures: the people list at page 1 and 10,000, its own-only variant, search, the card."""
+"""The figures: the people list at page 1 and 10,000, its own-only variant, the list
+filtered by a tag and a segment built on one, search, the card."""
 
 import datetime
 import hashlib
@@ -106,6 +107,36 @@ def restricted(bench: Bench) -> None:
         web = list_urls(cursor)[0]
         name, get = f"list_web_{label}_own_only", partial(bench.own_web.get, web)
         bench.figure(name, get, target_ms=LIST_TARGET_MS, page=page, **shared)
+
+
+def tagged(bench: Bench) -> None:
+    """The people list filtered by its most common tag, and a segment built on that tag
+    (web and API, page 1); then a tag few people have."""
+    from django.db.models import Count
+
+    from accord.contacts.models import Tag
+    from accord.contacts.services import segment_save
+
+    tags = Tag.objects.annotate(people_count=Count("people")).order_by("-people_count", "pk")
+    common = tags.first()
+    segment = segment_save(actor=bench.manager, name=f"Bench: {common.name}",
+                           record_type="person", filters={"tag": common.name})  # fmt: skip
+    shared = {"tag": common.name, "matching": common.people_count, "sort": SORT, "raw": True}
+    query = urlencode({"tag": common.name, "sort": SORT})
+    for name, client, url in (
+        ("list_web_tag", bench.web, f"/clients/people/?{query}"),
+        ("list_api_tag", bench.api, f"/api/v1/people?{query}"),
+        ("list_web_segment_tag", bench.web, f"/clients/people/?segment={segment.pk}&sort={SORT}"),
+    ):
+        bench.figure(name, partial(client.get, url), target_ms=LIST_TARGET_MS, **shared)
+    rare = Tag.objects.create(name="bench rare tag")
+    rare.people.add(*Person.objects.order_by("-pk").values_list("pk", flat=True)[:20])
+    query = urlencode({"tag": rare.name, "sort": SORT})
+    fields = {**shared, "tag": rare.name, "matching": 20}
+    get = partial(bench.web.get, f"/clients/people/?{query}")
+    bench.figure("list_web_tag_rare", get, target_ms=LIST_TARGET_MS, **fields)
+    segment.delete()
+    rare.delete()
 
 
 def first_person(test, start: int) -> Person:

@@ -15,6 +15,9 @@ import django
 def parse(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m bench.run", description=__doc__)
     parser.add_argument("--repeat", type=int, default=20, help="timed requests per figure")
+    parser.add_argument(
+        "--steps", default="", help="only these, comma-separated (lists,restricted,tagged,...)"
+    )
     return parser.parse_args(argv)
 
 
@@ -23,14 +26,16 @@ def main(argv: list[str] | None = None) -> int:
     django.setup()
     from django.core.management import call_command
 
-    from bench.figures import card, environment, lists, restricted, search
+    from bench.figures import card, environment, lists, restricted, search, tagged
     from bench.harness import Bench
 
     call_command("migrate", interactive=False, verbosity=0)  # a kept database may lag behind
     bench = Bench(args.repeat)
     environment(bench)
     failed = False
-    for step in (lists, restricted, search, card):
+    steps = (lists, restricted, tagged, search, card)
+    wanted = {name.strip() for name in args.steps.split(",") if name.strip()}
+    for step in [s for s in steps if not wanted or s.__name__ in wanted]:
         try:
             step(bench)
         except Exception as error:

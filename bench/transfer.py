@@ -5,7 +5,8 @@ companies, their phones, e-mails and tags), measures, one JSON line per figure:
 
 - export: every person to CSV through Accord's export (the worker's path), with the
   people list's columns and with every field, target ≥ 50,000 rows a second, resident
-  memory sampled each second and flat;
+  memory sampled each second and flat; the Export button's part (the job made and
+  queued) ≤ 200 ms;
 - backup: `accord backup` of the whole instance, target ≤ 2 minutes;
 - restore: `accord restore` of that archive into a new, empty database, target ≤ 2
   minutes, with every table's count and checksum equal to the backup's manifest (the
@@ -23,8 +24,8 @@ from pathlib import Path
 from bench import databases
 from bench.imports import Sampler, emit, quarters, rss_mb
 
-TARGET_EXPORT_RATE, TARGET_SECONDS = 50_000, 120
-RESTORE_DB = "accord_bench_restore"
+TARGET_EXPORT_RATE, TARGET_SECONDS, TARGET_REQUEST_MS = 50_000, 120, 200
+RESTORE_DB = f"{databases.PG_NAME}_restore"  # beside BENCH_PG_NAME: checkouts do not collide
 
 
 def parse(argv):
@@ -111,7 +112,9 @@ def export_and_backup() -> int:
                             role="administrator")  # fmt: skip
     people = Person.objects.count()
     for figure, columns in (("export_csv_shown", DEFAULT["person"]), ("export_csv_all", None)):
+        started = time.perf_counter()  # the Export button's part: the job, queued
         job = services.export_create(actor=admin, record_type="people", fmt="csv", columns=columns)
+        request_ms = round((time.perf_counter() - started) * 1000, 1)
         sampler, start_rss = Sampler(), rss_mb()
         sampler.start()
         started = time.perf_counter()
@@ -135,7 +138,11 @@ def export_and_backup() -> int:
             peak_rss_mb=max(samples),
             rss_by_quarter_mb=quarters(samples),
             target_rows_per_s=TARGET_EXPORT_RATE,
-            met=rate >= TARGET_EXPORT_RATE and job.rows_done == people,
+            request_ms=request_ms,
+            target_request_ms=TARGET_REQUEST_MS,
+            met=rate >= TARGET_EXPORT_RATE
+            and job.rows_done == people
+            and request_ms <= TARGET_REQUEST_MS,
         )
         Path(job.file.path).unlink()
     archive = Path(os.environ["ACCORD_BENCH_ARCHIVE"])

@@ -9,7 +9,7 @@ from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from accord.contacts.models import Company, Person
+from accord.contacts.models import Company, Person, Tag
 from accord.core.search import matching, search_ids
 from accord.core.visibility import READ, scope
 
@@ -103,6 +103,25 @@ def filter_clients(queryset: QuerySet, kind: str, filters: dict[str, str], *, us
     return queryset
 
 
+# Up to this many records with a tag, a tagged list reads them all and sorts them; past it,
+# it walks the list's own sort index and keeps the tagged ones (a page is found early).
+TAGGED_FEW = 5000
+
+
+def _tagged(queryset: QuerySet, name: str) -> QuerySet:
+    """The records with the tag (by name, any case) in a shape the database's planner
+    reads well: a join on the tag's name made SQLite scan every tag link and sort all
+    the matches (290 ms at a million people) whatever the page."""
+    tags = list(Tag.objects.filter(name__iexact=name).values_list("pk", flat=True))
+    if not tags:
+        return queryset.none()
+    link = f"{queryset.model._meta.model_name}_id"
+    links = queryset.model.tags.through.objects.filter(tag_id__in=tags)
+    if links[:TAGGED_FEW].count() < TAGGED_FEW:
+        return queryset.filter(pk__in=links.values(link))
+    return queryset.filter(Exists(links.filter(**{link: OuterRef("pk")})))
+
+
 def _apply(queryset, kind, name, value, user):
     if name == "owner":
         if value == "me":
@@ -111,7 +130,7 @@ def _apply(queryset, kind, name, value, user):
             return queryset.filter(owner__isnull=True)
         return queryset.filter(owner_id=_int(value))
     if name == "tag":
-        return queryset.filter(tags__name__iexact=value)
+        return _tagged(queryset, value)
     if name == "company":
         return queryset.filter(company_id=_int(value))
     if name in {"kind", "city", "source"}:

@@ -37,11 +37,17 @@ def world(db):
     return {"boss": boss, "mate": mate, "other": other, "sales": sales}
 
 
-def clients_for(world, role):
+def me_in_sales(world, role):
+    """A user of this role in the Sales team, beside the teammate (the deal and task
+    matrices use it too)."""
     me = user_create(email=f"me-{role}@example.com", password=PASSWORD, role=role)
     team_save(actor=world["boss"], team=world["sales"], name="Sales", head=None,
               members=[me, world["mate"]])  # fmt: skip
-    me = type(me).objects.get(pk=me.pk)
+    return type(me).objects.get(pk=me.pk)
+
+
+def clients_for(world, role):
+    me = me_in_sales(world, role)
     rows = [
         person_create(actor=world["boss"], data={"first_name": f"Client of {who}", "owner": owner})
         for who, owner in [("me", me), ("mate", world["mate"]), ("other", world["other"])]

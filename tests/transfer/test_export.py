@@ -118,13 +118,20 @@ def test_excel_cells_are_text_never_formulas(admin, people):
     assert cells["=HYPERLINK(1)"] == "s"  # text, shown as written, never run
 
 
-def test_a_big_export_is_written_by_the_worker(admin, people, monkeypatch):
+def test_a_big_export_is_written_by_the_worker(admin, people, monkeypatch, admin_client):
     monkeypatch.setattr(services, "EXPORT_INLINE", 1)
     job = services.export_create(actor=admin, record_type="people", fmt="csv")
     assert job.status == "queued"
+    # The button does not count a big list (the worker does, then shows its progress).
+    assert job.rows_total == 0
+    page = admin_client.get(f"/clients/export/{job.pk}/", headers={"HX-Request": "true"})
+    assert "Counting the clients" in page.content.decode()
     services.export_run(job.pk)
     job.refresh_from_db()
     assert job.status == "done" and len(read(job)) == 4
+    assert (job.rows_total, job.rows_done) == (3, 3)
+    page = admin_client.get(f"/clients/export/{job.pk}/", headers={"HX-Request": "true"})
+    assert 'max="3" value="3"' in page.content.decode() and "3 clients" in page.content.decode()
 
 
 def test_a_bad_filter_and_a_role_without_export_are_refused(admin, owner, people):

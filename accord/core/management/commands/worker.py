@@ -1,19 +1,119 @@
 """`accord worker`: runs background tasks on the configured backend, with a heartbeat
-and the scheduler (the periodic jobs of accord.core.periodic: reminders, escalations)."""
+and the scheduler (the periodic jobs of accord.core.periodic: reminders, escalations).
 
+A job that meets a locked database (another writer held SQLite's write lock past the
+busy timeout) is run again after a pause instead of failing, and the worker's own
+bookkeeping waits the lock out: a long write elsewhere never stops the worker."""
+
+import logging
 import threading
+import time
 import uuid
+from collections.abc import Callable
 
 from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand
-from django.db import close_old_connections, connection
+from django.db import OperationalError, close_old_connections, connection
+from django.tasks import TaskContext
+from django.tasks.signals import task_finished, task_started
 from django.utils import timezone
+from django_tasks_db.management.commands.db_worker import Command as DatabaseWorkerCommand
+from django_tasks_db.management.commands.db_worker import Worker as DatabaseWorker
+from django_tasks_db.models import DBTaskResult
+from django_tasks_db.utils import is_locked_database_exception
 
 from accord.core import periodic
 from accord.core.services import heartbeat_beat, heartbeat_forget
 
 RQ_BACKEND = "django_tasks_rq.RQBackend"
+LOCKED_ATTEMPTS = 8  # runs of one job that met a locked database before it fails
+LOCKED_PAUSE_MAX = 60.0  # seconds; the pause doubles from 1 s up to this
+
+logger = logging.getLogger("accord.worker")
+
+
+def locked_pause(attempt: int) -> float:
+    """Seconds to wait before the next try: 1, 2, 4 ... up to a minute."""
+    return min(2.0 ** (attempt - 1), LOCKED_PAUSE_MAX)
+
+
+class PatientWorker(DatabaseWorker):
+    """The database queue's worker, made to wait out a locked database."""
+
+    def run(self) -> None:
+        # Taking the next job opens an exclusive transaction; a lock held past the busy
+        # timeout fails that BEGIN outside the queue's own guard. Wait, then go on.
+        attempt = 1
+        while True:
+            try:
+                super().run()
+                return
+            except OperationalError as error:
+                if not is_locked_database_exception(error):
+                    raise
+                pause = locked_pause(attempt)
+                logger.warning("the database is locked; taking the next job in %.0f s", pause)
+                connection.close()
+                time.sleep(pause)
+                attempt = attempt + 1 if attempt < LOCKED_ATTEMPTS else attempt
+
+    def run_task(self, db_task_result: DBTaskResult) -> None:
+        try:
+            self.running_task = True
+            task = db_task_result.task
+            task_result = db_task_result.task_result
+            sender = type(task.get_backend())
+            task_started.send(sender=sender, task_result=task_result)
+            try:
+                value = self._call(db_task_result, task, task_result)
+            except BaseException as error:  # recorded on the job, as the queue does
+                self._patiently(db_task_result.set_failed, error)
+            else:
+                self._patiently(db_task_result.set_successful, value)
+            task_finished.send(sender=sender, task_result=db_task_result.task_result)
+        finally:
+            self.running_task = False
+            self._run_tasks += 1
+
+    def _call(self, db_task_result, task, task_result):
+        attempt = 1
+        while True:
+            try:
+                if task.takes_context:
+                    context = TaskContext(task_result=task_result)
+                    return task.call(context, *task_result.args, **task_result.kwargs)
+                return task.call(*task_result.args, **task_result.kwargs)
+            except OperationalError as error:
+                if not is_locked_database_exception(error) or attempt >= LOCKED_ATTEMPTS:
+                    raise
+                pause = locked_pause(attempt)
+                logger.warning(
+                    "job %s (%s) met a locked database; run %d of %d again in %.0f s",
+                    db_task_result.id,
+                    db_task_result.task_path,
+                    attempt + 1,
+                    LOCKED_ATTEMPTS,
+                    pause,
+                )
+                connection.close()  # a fresh connection: no transaction left half-open
+                time.sleep(pause)
+                attempt += 1
+
+    def _patiently(self, write: Callable[[object], None], argument: object) -> None:
+        """Record a job's end however long the database stays locked."""
+        attempt = 1
+        while True:
+            try:
+                write(argument)
+                return
+            except OperationalError as error:
+                if not is_locked_database_exception(error):
+                    raise
+                logger.warning("the database is locked; recording a job's end again")
+                connection.close()
+                time.sleep(locked_pause(attempt))
+                attempt += 1
 
 
 class Command(BaseCommand):
@@ -65,22 +165,29 @@ class Command(BaseCommand):
                     rq_options["burst"] = True
                 call_command("rqworker", *settings.TASKS["default"]["QUEUES"], **rq_options)
             else:
-                call_command(
-                    "db_worker",
-                    queue_name="*",
-                    batch=batch,
-                    interval=interval,
-                    reload=False,
-                    startup_delay=not batch,
-                    worker_id=worker_id[:64],
-                    verbosity=verbosity,
-                )
+                self._run_database_queue(batch, interval, worker_id, verbosity)
         finally:
             stop.set()
             beats.join(timeout=5)
             if scheduler.is_alive():
                 scheduler.join(timeout=30)
             heartbeat_forget(worker_id=worker_id)
+
+    def _run_database_queue(self, batch, interval, worker_id, verbosity):
+        """The queue's own `db_worker` loop, with a worker that waits out locks."""
+        DatabaseWorkerCommand(stdout=self.stdout, stderr=self.stderr).configure_logging(verbosity)
+        worker = PatientWorker(
+            queue_names=["*"],
+            interval=interval,
+            batch=batch,
+            backend_name="default",
+            startup_delay=not batch,
+            max_tasks=None,
+            worker_id=worker_id[:64],
+            excluded_queue_names=[],
+        )
+        worker.configure_signals()
+        worker.run()
 
     def _schedule(self, stop):
         """Run the periodic jobs now, then every ACCORD_SCHEDULER_SECONDS (30)."""
