@@ -36,7 +36,7 @@ from accord.accounts.services import (
 )
 from accord.api.pagination import ListParams, Page, paginate
 from accord.api.problems import Problem, one_of
-from accord.api.schemas import WithId
+from accord.api.schemas import RecordId, WithId
 from accord.core.errors import field_errors
 from accord.core.visibility import CAPABILITIES
 
@@ -191,7 +191,7 @@ def users_list(request, params: Query[ListParams]):
 
 
 @router.get("/users/{user_id}", response=UserOut, summary="One user")
-def users_detail(request, user_id: int):
+def users_detail(request, user_id: RecordId):
     return get_object_or_404(users_visible_to(request.auth), pk=user_id)
 
 
@@ -208,7 +208,7 @@ def users_create(request, payload: UserIn):
 
 
 @router.patch("/users/{user_id}", response=UserOut, summary="Change a user (administrators)")
-def users_update(request, user_id: int, payload: UserPatch):
+def users_update(request, user_id: RecordId, payload: UserPatch):
     user = get_object_or_404(users_visible_to(request.auth), pk=user_id)
     data = payload.dict(exclude_unset=True)
     changes = {key: data[key] for key in ("email", "full_name") if key in data}
@@ -263,13 +263,13 @@ def teams_create(request, payload: TeamIn):
 
 
 @router.put("/teams/{team_id}", response=TeamOut, tags=["teams"], summary="Change a team")
-def teams_update(request, team_id: int, payload: TeamIn):
+def teams_update(request, team_id: RecordId, payload: TeamIn):
     team = get_object_or_404(teams_for_settings(request.auth), pk=team_id)
     return _team_save(request, team, payload)
 
 
 @router.delete("/teams/{team_id}", response={204: None}, tags=["teams"], summary="Delete a team")
-def teams_delete(request, team_id: int):
+def teams_delete(request, team_id: RecordId):
     team_delete(
         actor=request.auth, team=get_object_or_404(teams_for_settings(request.auth), pk=team_id)
     )
@@ -307,13 +307,13 @@ def roles_create(request, payload: RoleIn):
 
 
 @router.put("/roles/{role_id}", response=RoleDetailOut, tags=["roles"], summary="Change a role")
-def roles_update(request, role_id: int, payload: RoleIn):
+def roles_update(request, role_id: RecordId, payload: RoleIn):
     role = get_object_or_404(roles_for_settings(request.auth), pk=role_id)
     return _role_save(request, role, payload)
 
 
 @router.delete("/roles/{role_id}", response={204: None}, tags=["roles"], summary="Delete a role")
-def roles_delete(request, role_id: int):
+def roles_delete(request, role_id: RecordId):
     role = get_object_or_404(roles_for_settings(request.auth), pk=role_id)
     try:
         role_delete(actor=request.auth, role=role)
@@ -352,7 +352,7 @@ def tokens_create(request, payload: TokenIn):
 @router.delete(
     "/me/tokens/{token_id}", response={204: None}, tags=["tokens"], summary="Revoke a token"
 )
-def tokens_revoke(request, token_id: int):
+def tokens_revoke(request, token_id: RecordId):
     token_revoke(token=get_object_or_404(tokens_of(request.auth), pk=token_id))
     return Status(204, None)
 
@@ -433,7 +433,7 @@ def absences_create(request, payload: AbsenceIn):
 @router.delete(
     "/absences/{absence_id}", tags=["absences"], response={204: None}, summary="Remove an absence"
 )
-def absences_delete(request, absence_id: int):
+def absences_delete(request, absence_id: RecordId):
     visible = Absence.objects.filter(user__in=absence_people(request.auth).values("pk"))
     absence = get_object_or_404(visible.select_related("user"), pk=absence_id)
     try:
@@ -462,7 +462,7 @@ def schedule_answer(user) -> dict:
     response=ScheduleOut,
     summary="A user's work schedule",
 )
-def schedules_detail(request, user_id: int):
+def schedules_detail(request, user_id: RecordId):
     return schedule_answer(get_object_or_404(absence_people(request.auth), pk=user_id))
 
 
@@ -472,7 +472,7 @@ def schedules_detail(request, user_id: int):
     response=ScheduleOut,
     summary="Set a user's work schedule",
 )
-def schedules_update(request, user_id: int, payload: ScheduleIn):
+def schedules_update(request, user_id: RecordId, payload: ScheduleIn):
     user = get_object_or_404(absence_people(request.auth), pk=user_id)
     try:
         schedule_save(actor=request.auth, user=user, **payload.dict())

@@ -5,6 +5,7 @@ from http import HTTPStatus
 from typing import Any
 
 from django.http import JsonResponse
+from ninja import Schema
 
 logger = logging.getLogger(__name__)
 
@@ -78,3 +79,19 @@ def one_of(queryset, value: str | None, field: str):
             errors=[{"field": field, "message": f"No such {field}."}],
         )
     return found
+
+
+class FieldProblem(Schema):
+    field: str
+    message: str
+    code: str | None = None
+
+
+class ProblemDetails(Schema):
+    """The body of every error answer (RFC 9457), as `application/problem+json`."""
+
+    type: str = "about:blank"
+    title: str
+    status: int
+    detail: str | None = None
+    errors: list[FieldProblem] | None = None

@@ -1,6 +1,10 @@
 """Shared pieces of the API's schemas."""
 
-from ninja import Schema
+from datetime import datetime
+from typing import Annotated, Any
+
+from ninja import Field, Schema
+from pydantic import WithJsonSchema
 
 
 class WithId(Schema):
@@ -11,3 +15,25 @@ class WithId(Schema):
     @staticmethod
     def resolve_id(record) -> str:
         return str(record.pk)
+
+
+class EventOut(WithId):
+    """One entry of a record's timeline."""
+
+    kind: str
+    actor: str | None
+    occurred_at: datetime
+    data: dict[str, Any]
+
+    @staticmethod
+    def resolve_actor(event) -> str | None:
+        return str(event.actor_id) if event.actor_id else None
+
+
+# A record's id in a URL path: a string of digits in the schema, like the ids in bodies;
+# anything else is answered 404 (see the API's request-validation handler).
+RecordId = Annotated[
+    int,
+    Field(ge=1, le=2**63 - 1),
+    WithJsonSchema({"type": "string", "pattern": "^[0-9]{1,19}$", "examples": ["42"]}),
+]

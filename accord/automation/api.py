@@ -10,7 +10,7 @@ from ninja import Query, Router, Schema, Status
 
 from accord.api.pagination import ListParams, Page, paginate
 from accord.api.problems import Problem, invalid
-from accord.api.schemas import WithId
+from accord.api.schemas import RecordId, WithId
 from accord.automation import services
 from accord.automation.models import Rule
 
@@ -128,27 +128,27 @@ def rules_create(request, payload: RuleIn):
 
 
 @router.get("/rules/{rule_id}", response=RuleOut, summary="A rule")
-def rules_detail(request, rule_id: int):
+def rules_detail(request, rule_id: RecordId):
     allowed(request)
     return get_object_or_404(Rule, pk=rule_id)
 
 
 @router.put("/rules/{rule_id}", response=RuleOut, summary="Change a rule (a new version)")
-def rules_update(request, rule_id: int, payload: RuleIn):
+def rules_update(request, rule_id: RecordId, payload: RuleIn):
     allowed(request)
     rule = get_object_or_404(Rule, pk=rule_id)
     return run(lambda: services.rule_save(actor=request.auth, rule=rule, data=payload.dict()))
 
 
 @router.put("/rules/{rule_id}/enabled", response=RuleOut, summary="Turn a rule on or off")
-def rules_switch(request, rule_id: int, payload: SwitchIn):
+def rules_switch(request, rule_id: RecordId, payload: SwitchIn):
     allowed(request)
     rule = get_object_or_404(Rule, pk=rule_id)
     return run(lambda: services.rule_enable(actor=request.auth, rule=rule, enabled=payload.enabled))
 
 
 @router.delete("/rules/{rule_id}", response={204: None}, summary="Delete a rule and its runs")
-def rules_delete(request, rule_id: int):
+def rules_delete(request, rule_id: RecordId):
     allowed(request)
     rule = get_object_or_404(Rule, pk=rule_id)
     run(lambda: services.rule_delete(actor=request.auth, rule=rule))
@@ -156,7 +156,7 @@ def rules_delete(request, rule_id: int):
 
 
 @router.post("/rules/{rule_id}/test", response=RunOut, summary="A dry run on a record")
-def rules_test(request, rule_id: int, payload: TestIn):
+def rules_test(request, rule_id: RecordId, payload: TestIn):
     allowed(request)
     rule = get_object_or_404(Rule, pk=rule_id)
     return run(
@@ -167,7 +167,7 @@ def rules_test(request, rule_id: int, payload: TestIn):
 
 
 @router.get("/rules/{rule_id}/runs", response=Page[RunOut], summary="A rule's runs")
-def rules_runs(request, rule_id: int, params: Query[ListParams]):
+def rules_runs(request, rule_id: RecordId, params: Query[ListParams]):
     allowed(request)
     rule = get_object_or_404(Rule, pk=rule_id)
     runs = rule.runs.prefetch_related("steps")
