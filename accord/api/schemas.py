@@ -35,5 +35,5 @@ class EventOut(WithId):
 RecordId = Annotated[
     int,
     Field(ge=1, le=2**63 - 1),
-    WithJsonSchema({"type": "string", "pattern": "^[0-9]{1,19}$", "examples": ["42"]}),
+    WithJsonSchema({"type": "string", "pattern": "^[0-9]{1,19}$"}),
 ]
