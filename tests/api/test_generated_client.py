@@ -22,9 +22,10 @@ def generated(tmp_path):
     schema.write_text(json.dumps(ninja_api.get_openapi_schema()))
     config = tmp_path / "config.json"
     config.write_text(json.dumps({"post_hooks": []}))
+    command = [GENERATOR, "generate", "--path", schema, "--config", config]
+    command += ["--output-path", tmp_path / PACKAGE, "--meta", "none", "--fail-on-warning"]
     result = subprocess.run(
-        [GENERATOR, "generate", "--path", schema, "--config", config]
-        + ["--output-path", tmp_path / PACKAGE, "--meta", "none", "--fail-on-warning"],
+        command,
         capture_output=True,
         text=True,
         timeout=120,
