@@ -15,7 +15,14 @@ from django.core.wsgi import get_wsgi_application
 from django.db import close_old_connections
 from django.utils import timezone
 from hypothesis import HealthCheck, settings
+from schemathesis.checks import not_a_server_error
 from schemathesis.config import SchemathesisConfig
+from schemathesis.specs.openapi.checks import (
+    content_type_conformance,
+    response_headers_conformance,
+    response_schema_conformance,
+    status_code_conformance,
+)
 
 from accord.accounts.services import token_create
 from accord.api.api import api as ninja_api
@@ -82,5 +89,11 @@ def test_no_request_makes_the_api_answer_500(case, token, rows):
                 case.path_parameters[name] = rows[name]
     case.call_and_validate(
         headers={"Authorization": f"Bearer {token}"},
-        checks=[schemathesis.checks.not_a_server_error],
+        checks=[
+            not_a_server_error,
+            status_code_conformance,
+            content_type_conformance,
+            response_schema_conformance,
+            response_headers_conformance,
+        ],
     )
