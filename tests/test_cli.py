@@ -226,6 +226,16 @@ def test_backup_while_running_then_restore_into_an_empty_instance_sqlite(tmp_pat
     assert result.returncode == 0  # the restored instance works: its users are there
 
 
+def test_a_backup_into_a_folder_that_does_not_exist_says_so_in_one_line(tmp_path):
+    assert run_accord(["migrate"], tmp_path).returncode == 0
+    made = run_accord(["backup", str(tmp_path / "nowhere" / "accord.tar.gz")], tmp_path)
+    assert made.returncode != 0
+    assert made.stderr.strip().splitlines() == [
+        f"accord: {tmp_path / 'nowhere'} is not a folder: create it or choose another path"
+    ]
+    assert not list(tmp_path.glob("**/*.partial"))
+
+
 def test_a_damaged_backup_is_refused(tmp_path):
     import tarfile
 

@@ -40,6 +40,7 @@ WHEN = {
     403: "The caller may see the record but not do this.",
     404: "No such record, or the caller may not see it.",
     412: "If-Match names an older version of the record; nothing was written.",
+    413: "The body is larger than the server accepts.",
     422: "A field is missing or invalid: `errors` names each one; nothing was written.",
 }
 
@@ -88,6 +89,8 @@ def error_statuses(operation: dict[str, Any]) -> list[int]:
         statuses.append(404)
     if any(p["in"] == "header" and p["name"] == "If-Match" for p in parameters):
         statuses.append(412)
+    if "requestBody" in operation:
+        statuses.append(413)
     if parameters or "requestBody" in operation:
         statuses.append(422)
     return statuses

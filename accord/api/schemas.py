@@ -1,6 +1,6 @@
 """Shared pieces of the API's schemas."""
 
-from datetime import datetime
+from datetime import datetime, time
 from typing import Annotated, Any
 
 from ninja import Field, Schema
@@ -36,4 +36,20 @@ RecordId = Annotated[
     int,
     Field(ge=1, le=2**63 - 1),
     WithJsonSchema({"type": "string", "pattern": "^[0-9]{1,19}$"}),
+]
+
+
+def id_of(value) -> int | None:
+    """The record id an API id ("42") stands for; None for anything else ("9²", "-1",
+    a number past any id), so a lookup never fails on it."""
+    text = str(value)
+    return int(text) if text.isascii() and text.isdigit() and len(text) <= 18 else None
+
+
+# A time of day on someone's clock: JSON Schema's "time" format demands a UTC offset.
+LocalTime = Annotated[
+    time,
+    WithJsonSchema(
+        {"type": "string", "pattern": "^[0-2][0-9]:[0-5][0-9](:[0-5][0-9](\\.[0-9]+)?)?$"}
+    ),
 ]

@@ -2,17 +2,18 @@
 exports (create, progress, the file)."""
 
 from datetime import datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import FileResponse
 from django.shortcuts import get_object_or_404
-from ninja import File, Form, Query, Router, Schema, Status
+from ninja import Field, File, Form, Query, Router, Schema, Status
 from ninja.files import UploadedFile
 
 from accord.api.pagination import ListParams, Page, paginate
 from accord.api.problems import Problem, invalid
 from accord.api.schemas import RecordId, WithId
+from accord.core.limits import LIST_ITEMS
 from accord.transfer import services
 from accord.transfer.models import ExportJob, ImportJob
 from accord.transfer.queries import imports_of, preview
@@ -70,7 +71,7 @@ class ExportIn(Schema):
     record_type: Literal["people", "companies"] = "people"
     format: Literal["csv", "xlsx"] = "csv"
     filters: dict[str, str] = {}
-    columns: list[str] | None = None
+    columns: Annotated[list[str], Field(max_length=LIST_ITEMS)] | None = None
 
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
