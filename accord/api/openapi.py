@@ -35,13 +35,23 @@ SPECIAL = {
 }
 
 WHEN = {
-    400: "The body is not JSON, or a filter, sort or cursor is not valid.",
+    400: "The body is not JSON, or a filter, sort, cursor or Idempotency-Key is not valid.",
     401: "No credentials, or a revoked or unknown token.",
     403: "The caller may see the record but not do this.",
     404: "No such record, or the caller may not see it.",
     412: "If-Match names an older version of the record; nothing was written.",
+    409: "A request with the same Idempotency-Key is still running; retry in a moment.",
     413: "The body is larger than the server accepts.",
     422: "A field is missing or invalid: `errors` names each one; nothing was written.",
+}
+
+
+IDEMPOTENCY_KEY = {
+    "name": "Idempotency-Key",
+    "in": "header",
+    "required": False,
+    "description": "Your unique key for this request: a retry with it answers the first answer.",
+    "schema": {"type": "string", "minLength": 1, "maxLength": 255},
 }
 
 
@@ -80,14 +90,17 @@ def error_statuses(operation: dict[str, Any]) -> list[int]:
     """The problem documents an operation may answer, from what it takes."""
     parameters = operation.get("parameters", [])
     takes = {parameter["in"] for parameter in parameters}
+    headers = {parameter["name"] for parameter in parameters if parameter["in"] == "header"}
     statuses = []
-    if "requestBody" in operation or "query" in takes:
+    if "requestBody" in operation or "query" in takes or "Idempotency-Key" in headers:
         statuses.append(400)
     if operation.get("security"):
         statuses += [401, 403]
     if "path" in takes:
         statuses.append(404)
-    if any(p["in"] == "header" and p["name"] == "If-Match" for p in parameters):
+    if "Idempotency-Key" in headers:
+        statuses.append(409)
+    if "If-Match" in headers:
         statuses.append(412)
     if "requestBody" in operation:
         statuses.append(413)
@@ -108,8 +121,10 @@ class AccordAPI(NinjaAPI):
         schema["components"]["schemas"].update(definitions.pop("$defs", {}))
         schema["components"]["schemas"]["ProblemDetails"] = definitions
         for operations in schema["paths"].values():
-            for operation in operations.values():
+            for method, operation in operations.items():
                 operation["operationId"] = operation_id(operation["operationId"])
+                if method == "post":
+                    operation["parameters"] = [*operation["parameters"], IDEMPOTENCY_KEY]
                 responses = operation["responses"]
                 for status in error_statuses(operation):
                     responses.setdefault(status, problem_response(status))
