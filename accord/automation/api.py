@@ -62,7 +62,7 @@ class SwitchIn(Schema):
 
 
 class TestIn(Schema):
-    record_id: int
+    record_id: RecordId
 
 
 class StepOut(Schema):
@@ -77,10 +77,10 @@ class StepOut(Schema):
 
 
 class RunOut(WithId):
-    rule_id: int
+    rule_id: str
     event: str
     subject_type: str
-    subject_id: int | None
+    subject_id: str | None
     status: str
     dry_run: bool
     depth: int
@@ -90,6 +90,14 @@ class RunOut(WithId):
     created_at: datetime
     finished_at: datetime | None
     steps: list[StepOut]
+
+    @staticmethod
+    def resolve_rule_id(run) -> str:
+        return str(run.rule_id)
+
+    @staticmethod
+    def resolve_subject_id(run) -> str | None:
+        return str(run.subject_id) if run.subject_id is not None else None
 
     @staticmethod
     def resolve_steps(run) -> list:
@@ -198,7 +206,7 @@ def blueprints_install(request, name: str):
 
 
 class CallOut(Schema):
-    run_id: int | None
+    run_id: str | None
     status: str
     detail: str
 
@@ -232,7 +240,7 @@ def hooks_call(request, secret: str):
     if found is None:
         detail = "The rule's conditions do not hold for this record."
         return Status(200, CallOut(run_id=None, status="skipped", detail=detail))
-    return Status(202, CallOut(run_id=found.pk, status=found.status, detail=""))
+    return Status(202, CallOut(run_id=str(found.pk), status=found.status, detail=""))
 
 
 def _no_constant(name: str):

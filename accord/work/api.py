@@ -187,7 +187,7 @@ class NotificationOut(WithId):
 
 
 class ReadIn(Schema):
-    ids: Annotated[list[int], Field(max_length=LIST_ITEMS)] | None = None
+    ids: Annotated[list[RecordId], Field(max_length=LIST_ITEMS)] | None = None
 
 
 def links(user, data: dict) -> dict:

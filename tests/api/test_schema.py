@@ -93,3 +93,14 @@ def test_a_path_id_that_is_not_a_number_is_a_404(api):
     response = api.get("/api/v1/deals/abc")
     assert response.status_code == 404
     assert response["Content-Type"].startswith("application/problem+json")
+
+
+def test_ids_in_bodies_and_answers_are_strings(schema):
+    ids = {
+        (name, field): prop
+        for name, component in schema["components"]["schemas"].items()
+        for field, prop in component.get("properties", {}).items()
+        if field == "id" or field.endswith("_id")
+    }
+    assert ("RunOut", "rule_id") in ids
+    assert [key for key, prop in ids.items() if "integer" in str(prop)] == []
