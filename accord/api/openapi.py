@@ -18,7 +18,7 @@ SCHEMA_REF = "#/components/schemas/{model}"
 # Nouns whose singular is not the plural less its "s".
 SINGULAR = {"people": "person", "companies": "company", "activities": "activity"}
 # The last word of a view's name as the verb of its operation id.
-VERBS = {"detail": "get", "setup": "setUp", "switch": "enable", "call": "call"}
+VERBS = {"detail": "get", "setup": "setUp", "switch": "enable"}
 # Views named after what they answer rather than what they do: verb and noun suffix.
 NOUN_VIEWS = {
     "timeline": ("list", "Timeline"),
@@ -39,13 +39,11 @@ WHEN = {
     401: "No credentials, or a revoked or unknown token.",
     403: "The caller may see the record but not do this.",
     404: "No such record, or the caller may not see it.",
-    412: "If-Match names an older version of the record; nothing was written.",
     409: "A request with the same Idempotency-Key is still running; retry in a moment.",
+    412: "If-Match names an older version of the record; nothing was written.",
     413: "The body is larger than the server accepts.",
     422: "A field is missing or invalid: `errors` names each one; nothing was written.",
 }
-
-
 IDEMPOTENCY_KEY = {
     "name": "Idempotency-Key",
     "in": "header",

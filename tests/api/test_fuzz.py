@@ -1,12 +1,13 @@
-"""schemathesis fuzzes every operation of the API's own schema: no input gives a 500.
+"""schemathesis fuzzes every operation of the API's own schema: no input gives a 500, and
+every answer is one the schema describes (status, content type, body, headers).
 
 Runs in-process against the WSGI app with an administrator's token and real rows (a
 person, a company, a deal, a task) that about half of the generated requests aim at.
 Bounded for CI: a few examples per operation, a fixed seed, no stateful links.
 """
 
+import zlib
 from datetime import timedelta
-from itertools import count
 
 import pytest
 import schemathesis
@@ -34,12 +35,12 @@ from accord.work.services import task_create
 EXAMPLES_PER_OPERATION = 6
 
 
-# The coverage phase (every boundary and negative case the schema implies, ~20x the
-# requests) is left to a manual `schemathesis run`; CI fuzzes a few examples per operation.
+# The coverage phase (every boundary and negative case the schema implies) takes about
+# three times as long: run it by hand against a demo instance with
+# `schemathesis run http://127.0.0.1:8000/api/v1/openapi.json -H "Authorization: Bearer acc_..."`.
 CONFIG = SchemathesisConfig.from_dict({"phases": {"coverage": {"enabled": False}}})
 schema = schemathesis.openapi.from_dict(ninja_api.get_openapi_schema(), config=CONFIG)
 schema.app = get_wsgi_application()
-cases = count()
 
 
 @pytest.fixture(autouse=True)
@@ -70,8 +71,19 @@ def rows(admin) -> dict[str, str]:
         actor=admin, data={"title": "Fuzzed task", "due_at": timezone.now() + timedelta(days=1)}
     )
     ids = {"record_id": person.pk, "deal_id": deal.pk, "task_id": task.pk}
-    ids |= {"user_id": admin.pk, "pipeline_id": pipeline.pk, "company_id": company.pk}
+    ids |= {"user_id": admin.pk, "pipeline_id": pipeline.pk, "company": company.pk}
     return {name: str(value) for name, value in ids.items()}
+
+
+def aim(case, rows: dict[str, str]) -> None:
+    """Point about half of the cases (chosen by their data, so runs repeat) at real rows."""
+    if not case.path_parameters or zlib.crc32(repr(case.path_parameters).encode()) % 2:
+        return
+    for name in case.path_parameters:
+        if case.operation.path.startswith("/companies/") and name == "record_id":
+            case.path_parameters[name] = rows["company"]
+        elif name in rows:
+            case.path_parameters[name] = rows[name]
 
 
 @schema.parametrize()
@@ -82,11 +94,8 @@ def rows(admin) -> dict[str, str]:
     database=None,
     suppress_health_check=list(HealthCheck),
 )
-def test_no_request_makes_the_api_answer_500(case, token, rows):
-    if case.path_parameters and next(cases) % 2:
-        for name in case.path_parameters:
-            if name in rows:
-                case.path_parameters[name] = rows[name]
+def test_no_answer_is_a_500_or_other_than_the_schema_says(case, token, rows):
+    aim(case, rows)
     case.call_and_validate(
         headers={"Authorization": f"Bearer {token}"},
         checks=[
