@@ -1,7 +1,7 @@
 """API: the current user, users, teams, roles, personal API tokens, absences and work
 schedules."""
 
-from datetime import date, datetime, time
+from datetime import date, datetime
 from typing import Annotated, Literal
 
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -36,7 +36,7 @@ from accord.accounts.services import (
 )
 from accord.api.pagination import ListParams, Page, paginate
 from accord.api.problems import Problem, one_of
-from accord.api.schemas import WithId, id_of
+from accord.api.schemas import LocalTime, RecordId, WithId, id_of
 from accord.core.errors import field_errors
 from accord.core.limits import LIST_ITEMS
 from accord.core.visibility import CAPABILITIES
@@ -192,7 +192,7 @@ def users_list(request, params: Query[ListParams]):
 
 
 @router.get("/users/{user_id}", response=UserOut, summary="One user")
-def users_detail(request, user_id: int):
+def users_detail(request, user_id: RecordId):
     return get_object_or_404(users_visible_to(request.auth), pk=user_id)
 
 
@@ -209,7 +209,7 @@ def users_create(request, payload: UserIn):
 
 
 @router.patch("/users/{user_id}", response=UserOut, summary="Change a user (administrators)")
-def users_update(request, user_id: int, payload: UserPatch):
+def users_update(request, user_id: RecordId, payload: UserPatch):
     user = get_object_or_404(users_visible_to(request.auth), pk=user_id)
     data = payload.dict(exclude_unset=True)
     changes = {key: data[key] for key in ("email", "full_name") if key in data}
@@ -264,13 +264,13 @@ def teams_create(request, payload: TeamIn):
 
 
 @router.put("/teams/{team_id}", response=TeamOut, tags=["teams"], summary="Change a team")
-def teams_update(request, team_id: int, payload: TeamIn):
+def teams_update(request, team_id: RecordId, payload: TeamIn):
     team = get_object_or_404(teams_for_settings(request.auth), pk=team_id)
     return _team_save(request, team, payload)
 
 
 @router.delete("/teams/{team_id}", response={204: None}, tags=["teams"], summary="Delete a team")
-def teams_delete(request, team_id: int):
+def teams_delete(request, team_id: RecordId):
     team_delete(
         actor=request.auth, team=get_object_or_404(teams_for_settings(request.auth), pk=team_id)
     )
@@ -308,13 +308,13 @@ def roles_create(request, payload: RoleIn):
 
 
 @router.put("/roles/{role_id}", response=RoleDetailOut, tags=["roles"], summary="Change a role")
-def roles_update(request, role_id: int, payload: RoleIn):
+def roles_update(request, role_id: RecordId, payload: RoleIn):
     role = get_object_or_404(roles_for_settings(request.auth), pk=role_id)
     return _role_save(request, role, payload)
 
 
 @router.delete("/roles/{role_id}", response={204: None}, tags=["roles"], summary="Delete a role")
-def roles_delete(request, role_id: int):
+def roles_delete(request, role_id: RecordId):
     role = get_object_or_404(roles_for_settings(request.auth), pk=role_id)
     try:
         role_delete(actor=request.auth, role=role)
@@ -353,7 +353,7 @@ def tokens_create(request, payload: TokenIn):
 @router.delete(
     "/me/tokens/{token_id}", response={204: None}, tags=["tokens"], summary="Revoke a token"
 )
-def tokens_revoke(request, token_id: int):
+def tokens_revoke(request, token_id: RecordId):
     token_revoke(token=get_object_or_404(tokens_of(request.auth), pk=token_id))
     return Status(204, None)
 
@@ -384,15 +384,15 @@ class AbsenceIn(Schema):
 class ScheduleOut(Schema):
     user: str
     weekdays: list[int]
-    starts: time
-    ends: time
+    starts: LocalTime
+    ends: LocalTime
     time_zone: str
 
 
 class ScheduleIn(Schema):
     weekdays: Annotated[list[int], Field(max_length=7)]
-    starts: time
-    ends: time
+    starts: LocalTime
+    ends: LocalTime
 
 
 @router.get(
@@ -434,7 +434,7 @@ def absences_create(request, payload: AbsenceIn):
 @router.delete(
     "/absences/{absence_id}", tags=["absences"], response={204: None}, summary="Remove an absence"
 )
-def absences_delete(request, absence_id: int):
+def absences_delete(request, absence_id: RecordId):
     visible = Absence.objects.filter(user__in=absence_people(request.auth).values("pk"))
     absence = get_object_or_404(visible.select_related("user"), pk=absence_id)
     try:
@@ -463,7 +463,7 @@ def schedule_answer(user) -> dict:
     response=ScheduleOut,
     summary="A user's work schedule",
 )
-def schedules_detail(request, user_id: int):
+def schedules_detail(request, user_id: RecordId):
     return schedule_answer(get_object_or_404(absence_people(request.auth), pk=user_id))
 
 
@@ -473,7 +473,7 @@ def schedules_detail(request, user_id: int):
     response=ScheduleOut,
     summary="Set a user's work schedule",
 )
-def schedules_update(request, user_id: int, payload: ScheduleIn):
+def schedules_update(request, user_id: RecordId, payload: ScheduleIn):
     user = get_object_or_404(absence_people(request.auth), pk=user_id)
     try:
         schedule_save(actor=request.auth, user=user, **payload.dict())

@@ -5,12 +5,12 @@ import logging
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404
 from django.views.decorators.csp import csp_override
-from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as RequestValidationError
 
 from accord.accounts.api import router as accounts_router
 from accord.api.auth import ActiveSession, BearerToken
+from accord.api.openapi import BASE_PATH, AccordAPI
 from accord.api.problems import Problem, problem_response
 from accord.automation.api import router as automation_router
 from accord.contacts.api import router as contacts_router
@@ -32,13 +32,14 @@ docs_csp = csp_override(
     }
 )
 
-api = NinjaAPI(
+api = AccordAPI(
     title="Accord API",
     version="1",
     description="Every Accord record, as JSON. Errors are RFC 9457 problem documents.",
     urls_namespace="api",
     auth=[BearerToken(), ActiveSession()],
     docs_decorator=docs_csp,
+    servers=[{"url": BASE_PATH}],
 )
 api.add_router("/", accounts_router)
 api.add_router("/", contacts_router)
@@ -56,6 +57,8 @@ def on_problem(request, exc: Problem):
 @api.exception_handler(RequestValidationError)
 def on_request_invalid(request, exc: RequestValidationError):
     errors = [_request_error(error) for error in exc.errors]
+    if any(error.get("loc", ("",))[0] == "path" for error in exc.errors):
+        return problem_response(404, "No such record, or you may not see it.")
     return problem_response(422, "The request has invalid values.", errors=errors)
 
 

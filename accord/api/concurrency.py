@@ -46,3 +46,22 @@ def run_if_match(request, visible, pk: int, action):
         raise stale(visible.get(pk=pk)) from None
     except ValidationError as error:
         raise invalid(error) from None
+
+
+# What the schema says about it, as `openapi_extra` of the operations that do it; the
+# API's schema adds the 412 problem to every operation that takes If-Match.
+ETAG_HEADER = {
+    "description": 'The version of the record: W/"<id>-<version>"; send it back as If-Match.',
+    "schema": {"type": "string"},
+}
+IF_MATCH_HEADER = {
+    "name": "If-Match",
+    "in": "header",
+    "required": False,
+    "description": "The ETag last read: a write over a newer version answers 412.",
+    "schema": {"type": "string"},
+}
+LOCATION_HEADER = {"description": "The address of the new record.", "schema": {"type": "string"}}
+ANSWERS_ETAG = {"responses": {200: {"headers": {"ETag": ETAG_HEADER}}}}
+TAKES_IF_MATCH = {**ANSWERS_ETAG, "parameters": [IF_MATCH_HEADER]}
+CREATES = {"responses": {201: {"headers": {"Location": LOCATION_HEADER, "ETag": ETAG_HEADER}}}}

@@ -5,6 +5,7 @@ from http import HTTPStatus
 from typing import Any
 
 from django.http import JsonResponse
+from ninja import Schema
 
 from accord.api.schemas import id_of
 
@@ -80,3 +81,19 @@ def one_of(queryset, value: str | None, field: str):
             errors=[{"field": field, "message": f"No such {field}."}],
         )
     return found
+
+
+class FieldProblem(Schema):
+    field: str
+    message: str
+    code: str | None = None
+
+
+class ProblemDetails(Schema):
+    """The body of every error answer (RFC 9457), as `application/problem+json`."""
+
+    type: str = "about:blank"
+    title: str
+    status: int
+    detail: str | None = None
+    errors: list[FieldProblem] | None = None

@@ -10,7 +10,7 @@ from ninja import Field, Query, Router, Schema, Status
 
 from accord.api.pagination import ListParams, Page, paginate
 from accord.api.problems import Problem, invalid
-from accord.api.schemas import WithId
+from accord.api.schemas import RecordId, WithId
 from accord.automation import services
 from accord.automation.models import Rule
 from accord.core.limits import LIST_ITEMS
@@ -62,7 +62,7 @@ class SwitchIn(Schema):
 
 
 class TestIn(Schema):
-    record_id: int
+    record_id: RecordId
 
 
 class StepOut(Schema):
@@ -77,10 +77,10 @@ class StepOut(Schema):
 
 
 class RunOut(WithId):
-    rule_id: int
+    rule_id: str
     event: str
     subject_type: str
-    subject_id: int | None
+    subject_id: str | None
     status: str
     dry_run: bool
     depth: int
@@ -90,6 +90,14 @@ class RunOut(WithId):
     created_at: datetime
     finished_at: datetime | None
     steps: list[StepOut]
+
+    @staticmethod
+    def resolve_rule_id(run) -> str:
+        return str(run.rule_id)
+
+    @staticmethod
+    def resolve_subject_id(run) -> str | None:
+        return str(run.subject_id) if run.subject_id is not None else None
 
     @staticmethod
     def resolve_steps(run) -> list:
@@ -129,27 +137,27 @@ def rules_create(request, payload: RuleIn):
 
 
 @router.get("/rules/{rule_id}", response=RuleOut, summary="A rule")
-def rules_detail(request, rule_id: int):
+def rules_detail(request, rule_id: RecordId):
     allowed(request)
     return get_object_or_404(Rule, pk=rule_id)
 
 
 @router.put("/rules/{rule_id}", response=RuleOut, summary="Change a rule (a new version)")
-def rules_update(request, rule_id: int, payload: RuleIn):
+def rules_update(request, rule_id: RecordId, payload: RuleIn):
     allowed(request)
     rule = get_object_or_404(Rule, pk=rule_id)
     return run(lambda: services.rule_save(actor=request.auth, rule=rule, data=payload.dict()))
 
 
 @router.put("/rules/{rule_id}/enabled", response=RuleOut, summary="Turn a rule on or off")
-def rules_switch(request, rule_id: int, payload: SwitchIn):
+def rules_switch(request, rule_id: RecordId, payload: SwitchIn):
     allowed(request)
     rule = get_object_or_404(Rule, pk=rule_id)
     return run(lambda: services.rule_enable(actor=request.auth, rule=rule, enabled=payload.enabled))
 
 
 @router.delete("/rules/{rule_id}", response={204: None}, summary="Delete a rule and its runs")
-def rules_delete(request, rule_id: int):
+def rules_delete(request, rule_id: RecordId):
     allowed(request)
     rule = get_object_or_404(Rule, pk=rule_id)
     run(lambda: services.rule_delete(actor=request.auth, rule=rule))
@@ -157,7 +165,7 @@ def rules_delete(request, rule_id: int):
 
 
 @router.post("/rules/{rule_id}/test", response=RunOut, summary="A dry run on a record")
-def rules_test(request, rule_id: int, payload: TestIn):
+def rules_test(request, rule_id: RecordId, payload: TestIn):
     allowed(request)
     rule = get_object_or_404(Rule, pk=rule_id)
     return run(
@@ -168,7 +176,7 @@ def rules_test(request, rule_id: int, payload: TestIn):
 
 
 @router.get("/rules/{rule_id}/runs", response=Page[RunOut], summary="A rule's runs")
-def rules_runs(request, rule_id: int, params: Query[ListParams]):
+def rules_runs(request, rule_id: RecordId, params: Query[ListParams]):
     allowed(request)
     rule = get_object_or_404(Rule, pk=rule_id)
     runs = rule.runs.prefetch_related("steps")
@@ -198,7 +206,7 @@ def blueprints_install(request, name: str):
 
 
 class CallOut(Schema):
-    run_id: int | None
+    run_id: str | None
     status: str
     detail: str
 
@@ -232,7 +240,7 @@ def hooks_call(request, secret: str):
     if found is None:
         detail = "The rule's conditions do not hold for this record."
         return Status(200, CallOut(run_id=None, status="skipped", detail=detail))
-    return Status(202, CallOut(run_id=found.pk, status=found.status, detail=""))
+    return Status(202, CallOut(run_id=str(found.pk), status=found.status, detail=""))
 
 
 def _no_constant(name: str):

@@ -10,10 +10,17 @@ from django.shortcuts import get_object_or_404
 from ninja import Field, Query, Router, Schema, Status
 
 from accord.accounts.queries import users_visible_to
-from accord.api.concurrency import etag_of, expected_version, stale
+from accord.api.concurrency import (
+    ANSWERS_ETAG,
+    CREATES,
+    TAKES_IF_MATCH,
+    etag_of,
+    expected_version,
+    stale,
+)
 from accord.api.pagination import ListParams, Page, paginate
 from accord.api.problems import Problem, invalid
-from accord.api.schemas import WithId, id_of
+from accord.api.schemas import EventOut, RecordId, WithId, id_of
 from accord.contacts.models import ContactPoint
 from accord.contacts.queries import (
     COMPANY_SORTS,
@@ -142,6 +149,8 @@ class ClientIn(Schema):
 
 
 class PersonIn(ClientIn):
+    """A person's fields; a new person needs at least a first or a last name."""
+
     first_name: str | None = None
     last_name: str | None = None
     middle_name: str | None = None
@@ -156,6 +165,10 @@ class CompanyIn(ClientIn):
     website: str | None = None
 
 
+class CompanyCreate(CompanyIn):
+    name: str
+
+
 class NoteIn(Schema):
     text: str
 
@@ -163,17 +176,6 @@ class NoteIn(Schema):
 class MergeIn(Schema):
     other: str
     take_from_other: Annotated[list[str], Field(max_length=LIST_ITEMS)] = []
-
-
-class EventOut(WithId):
-    kind: str
-    actor: str | None
-    occurred_at: datetime
-    data: dict[str, Any]
-
-    @staticmethod
-    def resolve_actor(event) -> str | None:
-        return str(event.actor_id) if event.actor_id else None
 
 
 class TimelineParams(ListParams):
@@ -270,7 +272,15 @@ def answer_with_etag(response, record):
 
 
 def crud(
-    kind: str, visible, sorts: set[str], default_sort: str, create, update, schema_in, schema_out
+    kind: str,
+    visible,
+    sorts: set[str],
+    default_sort: str,
+    create,
+    update,
+    schema_in,
+    schema_out,
+    schema_create=None,
 ):
     """Registers the same endpoints for people and companies."""
     plural = "people" if kind == "person" else "companies"
@@ -306,8 +316,9 @@ def crud(
         response={201: schema_out},
         summary=f"Create a {noun}",
         operation_id=f"{plural}_create",
+        openapi_extra=CREATES,
     )
-    def create_(request, response: HttpResponse, payload: schema_in):
+    def create_(request, response: HttpResponse, payload: schema_create or schema_in):
         try:
             data = to_service_data(request, payload, distribute=noun == "person")
             record = create(actor=request.auth, data=data)
@@ -322,8 +333,9 @@ def crud(
         response=schema_out,
         summary=f"One {noun}",
         operation_id=f"{plural}_detail",
+        openapi_extra=ANSWERS_ETAG,
     )
-    def detail(request, response: HttpResponse, record_id: int):
+    def detail(request, response: HttpResponse, record_id: RecordId):
         record = get_object_or_404(with_details(visible(request.auth)), pk=record_id)
         return answer_with_etag(response, record)
 
@@ -332,8 +344,9 @@ def crud(
         response=schema_out,
         summary=f"Change a {noun} (send If-Match with its ETag)",
         operation_id=f"{plural}_update",
+        openapi_extra=TAKES_IF_MATCH,
     )
-    def update_(request, response: HttpResponse, record_id: int, payload: schema_in):
+    def update_(request, response: HttpResponse, record_id: RecordId, payload: schema_in):
         record = get_object_or_404(visible(request.auth), pk=record_id)
         version = expected_version(request, record)
         try:
@@ -355,7 +368,7 @@ def crud(
         summary=f"Delete a {noun}",
         operation_id=f"{plural}_delete",
     )
-    def delete_(request, record_id: int):
+    def delete_(request, record_id: RecordId):
         record = get_object_or_404(visible(request.auth), pk=record_id)
         client_delete(actor=request.auth, record=record)
         return Status(204, None)
@@ -366,7 +379,7 @@ def crud(
         summary=f"The {noun}'s history, newest first",
         operation_id=f"{plural}_timeline",
     )
-    def timeline(request, record_id: int, params: Query[TimelineParams]):
+    def timeline(request, record_id: RecordId, params: Query[TimelineParams]):
         record = get_object_or_404(visible(request.auth), pk=record_id)
         events = timeline_of(record, kinds=[params.kind] if params.kind else None)
         return paginate(events, params, sorts={"occurred_at"}, default_sort="-occurred_at")
@@ -376,8 +389,9 @@ def crud(
         response=schema_out,
         summary=f"Merge another {noun} into this one",
         operation_id=f"{plural}_merge",
+        openapi_extra=ANSWERS_ETAG,
     )
-    def merge(request, response: HttpResponse, record_id: int, payload: MergeIn):
+    def merge(request, response: HttpResponse, record_id: RecordId, payload: MergeIn):
         record = get_object_or_404(visible(request.auth), pk=record_id)
         other = (
             visible(request.auth).filter(pk=id_of(payload.other)).first()
@@ -407,7 +421,7 @@ def crud(
         summary=f"Add a note to the {noun}'s timeline",
         operation_id=f"{plural}_note",
     )
-    def note(request, record_id: int, payload: NoteIn):
+    def note(request, record_id: RecordId, payload: NoteIn):
         record = get_object_or_404(visible(request.auth), pk=record_id)
         try:
             return Status(201, note_add(actor=request.auth, record=record, text=payload.text))
@@ -452,7 +466,7 @@ def segments_create(request, payload: SegmentIn):
 @router.delete(
     "/segments/{segment_id}", response={204: None}, tags=["segments"], summary="Delete a segment"
 )
-def segments_delete(request, segment_id: int):
+def segments_delete(request, segment_id: RecordId):
     segment_delete(
         actor=request.auth,
         segment=get_object_or_404(segments_visible_to(request.auth), pk=segment_id),
@@ -462,10 +476,11 @@ def segments_delete(request, segment_id: int):
 
 @router.get(
     "/people/{record_id}/export",
+    response=dict[str, Any],
     summary="Everything held about a person (JSON)",
     operation_id="people_export",
 )
-def person_export(request, record_id: int):
+def person_export(request, record_id: RecordId):
     return person_data(get_object_or_404(people_visible_to(request.auth), pk=record_id))
 
 
@@ -475,7 +490,7 @@ def person_export(request, record_id: int):
     summary="Erase a person's personal data on their request",
     operation_id="people_erase",
 )
-def person_erase_endpoint(request, record_id: int):
+def person_erase_endpoint(request, record_id: RecordId):
     person = get_object_or_404(people_visible_to(request.auth), pk=record_id)
     person_erase(actor=request.auth, person=person)
     return with_details(people_visible_to(request.auth)).get(pk=record_id)
@@ -500,4 +515,5 @@ crud(
     company_update,
     CompanyIn,
     CompanyOut,
+    CompanyCreate,
 )

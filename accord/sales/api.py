@@ -10,12 +10,11 @@ from django.shortcuts import get_object_or_404
 from ninja import Field, Query, Router, Schema, Status
 
 from accord.accounts.queries import users_visible_to
-from accord.api.concurrency import etag_of, run_if_match
+from accord.api.concurrency import ANSWERS_ETAG, CREATES, TAKES_IF_MATCH, etag_of, run_if_match
 from accord.api.pagination import ListParams, Page, paginate
 from accord.api.problems import Problem, invalid, one_of
-from accord.api.schemas import WithId
+from accord.api.schemas import EventOut, RecordId, WithId
 from accord.catalog.models import Product
-from accord.contacts.api import EventOut
 from accord.contacts.queries import companies_visible_to, people_visible_to
 from accord.core.limits import LIST_ITEMS, MAX_TAGS
 from accord.core.timeline import timeline_of
@@ -181,6 +180,10 @@ class DealIn(Schema):
     custom_fields: dict[str, Any] | None = None
 
 
+class DealCreate(DealIn):
+    title: str
+
+
 class NoteIn(Schema):
     text: str
 
@@ -214,6 +217,10 @@ class ProductIn(Schema):
     currency: str | None = None
     active: bool | None = None
     description: str | None = None
+
+
+class ProductCreate(ProductIn):
+    name: str
 
 
 def with_details(deals):
@@ -266,12 +273,17 @@ def pipelines_create(request, payload: PipelineIn):
 @router.get(
     "/pipelines/{pipeline_id}/stages", response=list[StageOut], summary="A pipeline's stages"
 )
-def stages_list(request, pipeline_id: int):
+def stages_list(request, pipeline_id: RecordId):
     pipeline = get_object_or_404(pipelines_for(request.auth), pk=pipeline_id)
     return list(pipeline.stages.filter(retired=False))
 
 
-@router.get("/lost-reasons", response=list[dict[str, str]], summary="Reasons a deal can be lost")
+class LostReasonOut(Schema):
+    id: str
+    name: str
+
+
+@router.get("/lost-reasons", response=list[LostReasonOut], summary="Reasons a deal can be lost")
 def lost_reasons_list(request):
     return [{"id": str(r.pk), "name": str(r)} for r in LostReason.objects.filter(retired=False)]
 
@@ -303,8 +315,8 @@ def deals_list(request, params: Query[ListParams]):
     return paginate(with_details(deals), params, sorts=DEAL_SORTS, default_sort="-updated_at")
 
 
-@router.post("/deals", response={201: DealOut}, summary="Create a deal")
-def deals_create(request, response: HttpResponse, payload: DealIn):
+@router.post("/deals", response={201: DealOut}, summary="Create a deal", openapi_extra=CREATES)
+def deals_create(request, response: HttpResponse, payload: DealCreate):
     try:
         deal = deal_create(actor=request.auth, data=deal_data(request, payload))
     except ValidationError as error:
@@ -313,14 +325,19 @@ def deals_create(request, response: HttpResponse, payload: DealIn):
     return Status(201, answer(response, request, deal))
 
 
-@router.get("/deals/{deal_id}", response=DealOut, summary="One deal")
-def deals_detail(request, response: HttpResponse, deal_id: int):
+@router.get("/deals/{deal_id}", response=DealOut, summary="One deal", openapi_extra=ANSWERS_ETAG)
+def deals_detail(request, response: HttpResponse, deal_id: RecordId):
     deal = get_object_or_404(deals_visible_to(request.auth), pk=deal_id)
     return answer(response, request, deal)
 
 
-@router.patch("/deals/{deal_id}", response=DealOut, summary="Change a deal (send If-Match)")
-def deals_update(request, response: HttpResponse, deal_id: int, payload: DealIn):
+@router.patch(
+    "/deals/{deal_id}",
+    response=DealOut,
+    summary="Change a deal (send If-Match)",
+    openapi_extra=TAKES_IF_MATCH,
+)
+def deals_update(request, response: HttpResponse, deal_id: RecordId, payload: DealIn):
     data = deal_data(request, payload)
     if "stage" in data or "pipeline" in data:
         raise Problem(
@@ -344,8 +361,13 @@ def act(request, response, deal_id: int, action) -> Any:
     return answer(response, request, deal)
 
 
-@router.post("/deals/{deal_id}/move", response=DealOut, summary="Move to another open stage")
-def deals_move(request, response: HttpResponse, deal_id: int, payload: MoveIn):
+@router.post(
+    "/deals/{deal_id}/move",
+    response=DealOut,
+    summary="Move to another open stage",
+    openapi_extra=TAKES_IF_MATCH,
+)
+def deals_move(request, response: HttpResponse, deal_id: RecordId, payload: MoveIn):
     stage = one_of(Stage.objects.all(), payload.stage, "stage")
     after = one_of(deals_visible_to(request.auth), payload.after, "after")
     return act(
@@ -358,8 +380,13 @@ def deals_move(request, response: HttpResponse, deal_id: int, payload: MoveIn):
     )
 
 
-@router.post("/deals/{deal_id}/win", response=DealOut, summary="Close as won")
-def deals_win(request, response: HttpResponse, deal_id: int):
+@router.post(
+    "/deals/{deal_id}/win",
+    response=DealOut,
+    summary="Close as won",
+    openapi_extra=TAKES_IF_MATCH,
+)
+def deals_win(request, response: HttpResponse, deal_id: RecordId):
     return act(
         request,
         response,
@@ -368,8 +395,13 @@ def deals_win(request, response: HttpResponse, deal_id: int):
     )
 
 
-@router.post("/deals/{deal_id}/lose", response=DealOut, summary="Close as lost, with a reason")
-def deals_lose(request, response: HttpResponse, deal_id: int, payload: LoseIn):
+@router.post(
+    "/deals/{deal_id}/lose",
+    response=DealOut,
+    summary="Close as lost, with a reason",
+    openapi_extra=TAKES_IF_MATCH,
+)
+def deals_lose(request, response: HttpResponse, deal_id: RecordId, payload: LoseIn):
     reason = one_of(LostReason.objects.filter(retired=False), payload.reason, "reason")
     return act(
         request,
@@ -381,15 +413,20 @@ def deals_lose(request, response: HttpResponse, deal_id: int, payload: LoseIn):
     )
 
 
-@router.post("/deals/{deal_id}/reopen", response=DealOut, summary="Reopen a closed deal")
-def deals_reopen(request, response: HttpResponse, deal_id: int):
+@router.post(
+    "/deals/{deal_id}/reopen",
+    response=DealOut,
+    summary="Reopen a closed deal",
+    openapi_extra=ANSWERS_ETAG,
+)
+def deals_reopen(request, response: HttpResponse, deal_id: RecordId):
     return act(
         request, response, deal_id, lambda deal, version: deal_reopen(actor=request.auth, deal=deal)
     )
 
 
 @router.post("/deals/{deal_id}/line-items", response={201: LineItemOut}, summary="Add a line item")
-def line_items_create(request, deal_id: int, payload: LineItemIn):
+def line_items_create(request, deal_id: RecordId, payload: LineItemIn):
     deal = get_object_or_404(deals_visible_to(request.auth), pk=deal_id)
     data = payload.dict(exclude_none=True)
     if "product" in data:
@@ -403,35 +440,22 @@ def line_items_create(request, deal_id: int, payload: LineItemIn):
 @router.delete(
     "/deals/{deal_id}/line-items/{item_id}", response={204: None}, summary="Remove a line item"
 )
-def line_items_delete(request, deal_id: int, item_id: int):
+def line_items_delete(request, deal_id: RecordId, item_id: RecordId):
     deal = get_object_or_404(deals_visible_to(request.auth), pk=deal_id)
     line_item_delete(actor=request.auth, item=get_object_or_404(LineItem, pk=item_id, deal=deal))
     return Status(204, None)
 
 
-@router.get(
-    "/deals/{deal_id}/timeline", response=Page[dict[str, Any]], summary="The deal's history"
-)
-def deals_timeline(request, deal_id: int, params: Query[ListParams]):
+@router.get("/deals/{deal_id}/timeline", response=Page[EventOut], summary="The deal's history")
+def deals_timeline(request, deal_id: RecordId, params: Query[ListParams]):
     deal = get_object_or_404(deals_visible_to(request.auth), pk=deal_id)
-    page = paginate(timeline_of(deal), params, sorts={"occurred_at"}, default_sort="-occurred_at")
-    page["items"] = [
-        {
-            "id": str(e.pk),
-            "kind": e.kind,
-            "actor": ref(e.actor),
-            "occurred_at": e.occurred_at.isoformat(),
-            "data": e.data,
-        }
-        for e in page["items"]
-    ]
-    return page
+    return paginate(timeline_of(deal), params, sorts={"occurred_at"}, default_sort="-occurred_at")
 
 
 @router.post(
     "/deals/{deal_id}/notes", response={201: EventOut}, summary="Add a note to the deal's timeline"
 )
-def deals_note(request, deal_id: int, payload: NoteIn):
+def deals_note(request, deal_id: RecordId, payload: NoteIn):
     deal = get_object_or_404(deals_visible_to(request.auth), pk=deal_id)
     try:
         event = deal_note_add(actor=request.auth, deal=deal, text=payload.text)
@@ -459,7 +483,7 @@ def products_list(request, params: Query[ListParams]):
     tags=["catalogue"],
     summary="Add a product or service (administrators)",
 )
-def products_create(request, payload: ProductIn):
+def products_create(request, payload: ProductCreate):
     try:
         return Status(201, product_save(actor=request.auth, data=payload.dict(exclude_none=True)))
     except ValidationError as error:
@@ -472,7 +496,7 @@ def products_create(request, payload: ProductIn):
     tags=["catalogue"],
     summary="Change a product (administrators)",
 )
-def products_update(request, product_id: int, payload: ProductIn):
+def products_update(request, product_id: RecordId, payload: ProductIn):
     product = get_object_or_404(Product, pk=product_id)
     try:
         return product_save(

@@ -316,6 +316,8 @@ def clean_deal(actor: User, data: dict, current: Deal | None) -> dict:
         data["source"] = str(data["source"] or "").strip()
         if len(data["source"]) > 100:
             errors["source"] = [length_message(100)]
+    if "is_preorder" in data and not isinstance(data["is_preorder"], bool):
+        errors["is_preorder"] = [_("Say yes or no: true or false.")]
     try:
         data["custom_fields"] = clean_custom_fields(
             "deal", data.get("custom_fields"), current=current.custom_fields if current else None

@@ -12,7 +12,7 @@ from ninja.files import UploadedFile
 
 from accord.api.pagination import ListParams, Page, paginate
 from accord.api.problems import Problem, invalid
-from accord.api.schemas import WithId
+from accord.api.schemas import RecordId, WithId
 from accord.core.limits import LIST_ITEMS
 from accord.transfer import services
 from accord.transfer.models import ExportJob, ImportJob
@@ -85,6 +85,9 @@ class ExportIn(Schema):
     columns: Annotated[list[str], Field(max_length=LIST_ITEMS)] | None = None
 
 
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
 class ExportOut(WithId):
     record_type: str
     format: str
@@ -144,12 +147,12 @@ def imports_list(request, params: Query[ListParams]):
 
 
 @router.get("/imports/{job_id}", response=ImportOut, summary="An import and its progress")
-def imports_detail(request, job_id: int):
+def imports_detail(request, job_id: RecordId):
     return mine(request, job_id)
 
 
 @router.put("/imports/{job_id}/setup", response=ImportOut, summary="Columns and duplicates")
-def imports_setup(request, job_id: int, payload: SetupIn):
+def imports_setup(request, job_id: RecordId, payload: SetupIn):
     job = mine(request, job_id)
     return run(
         lambda: services.import_configure(
@@ -166,7 +169,7 @@ def imports_setup(request, job_id: int, payload: SetupIn):
 @router.get(
     "/imports/{job_id}/preview", response=list[PreviewRowOut], summary="The first rows as saved"
 )
-def imports_preview(request, job_id: int):
+def imports_preview(request, job_id: RecordId):
     job = mine(request, job_id)
     return [
         {
@@ -179,7 +182,7 @@ def imports_preview(request, job_id: int):
 
 
 @router.post("/imports/{job_id}/start", response={202: ImportOut}, summary="Start the import")
-def imports_start(request, job_id: int):
+def imports_start(request, job_id: RecordId):
     job = mine(request, job_id)
     return Status(202, run(lambda: services.import_start(actor=request.auth, job=job)))
 
@@ -187,7 +190,7 @@ def imports_start(request, job_id: int):
 @router.get(
     "/imports/{job_id}/failures", response=Page[FailureOut], summary="The rows not imported"
 )
-def imports_failures(request, job_id: int, params: Query[ListParams]):
+def imports_failures(request, job_id: RecordId, params: Query[ListParams]):
     job = mine(request, job_id)
     return paginate(job.failures.all(), params, sorts={"row"}, default_sort="row")
 
@@ -197,13 +200,19 @@ def imports_failures(request, job_id: int, params: Query[ListParams]):
     response=Page[WarningOut],
     summary="What rows kept as typed (phone numbers not valid in their country)",
 )
-def imports_warnings(request, job_id: int, params: Query[ListParams]):
+def imports_warnings(request, job_id: RecordId, params: Query[ListParams]):
     job = mine(request, job_id)
     return paginate(job.warnings.all(), params, sorts={"row"}, default_sort="row")
 
 
-@router.post("/imports/{job_id}/undo", response=dict[str, int], summary="Undo the import")
-def imports_undo(request, job_id: int):
+class UndoOut(Schema):
+    removed: int
+    restored: int
+    kept: int
+
+
+@router.post("/imports/{job_id}/undo", response=UndoOut, summary="Undo the import")
+def imports_undo(request, job_id: RecordId):
     job = mine(request, job_id)
     return run(lambda: services.import_undo(actor=request.auth, job=job))
 
@@ -225,12 +234,27 @@ def exports_create(request, payload: ExportIn):
 
 
 @router.get("/exports/{job_id}", response=ExportOut, summary="An export", tags=["exports"])
-def exports_detail(request, job_id: int):
+def exports_detail(request, job_id: RecordId):
     return get_object_or_404(ExportJob.objects.filter(created_by=request.auth), pk=job_id)
 
 
-@router.get("/exports/{job_id}/file", summary="The exported file", tags=["exports"])
-def exports_file(request, job_id: int):
+@router.get(
+    "/exports/{job_id}/file",
+    summary="The exported file",
+    tags=["exports"],
+    openapi_extra={
+        "responses": {
+            200: {
+                "description": "The file, as an attachment",
+                "content": {
+                    "text/csv": {"schema": {"type": "string", "format": "binary"}},
+                    XLSX: {"schema": {"type": "string", "format": "binary"}},
+                },
+            }
+        }
+    },
+)
+def exports_file(request, job_id: RecordId):
     job = get_object_or_404(
         ExportJob.objects.filter(created_by=request.auth, status=ExportJob.DONE), pk=job_id
     )

@@ -9,10 +9,10 @@ from django.shortcuts import get_object_or_404
 from ninja import Field, Query, Router, Schema, Status
 
 from accord.accounts.queries import users_visible_to
-from accord.api.concurrency import etag_of, run_if_match
+from accord.api.concurrency import ANSWERS_ETAG, CREATES, TAKES_IF_MATCH, etag_of, run_if_match
 from accord.api.pagination import ListParams, Page, paginate
 from accord.api.problems import Problem, invalid, one_of
-from accord.api.schemas import WithId
+from accord.api.schemas import RecordId, WithId
 from accord.contacts.queries import companies_visible_to, people_visible_to
 from accord.core.limits import LIST_ITEMS
 from accord.sales.queries import deals_visible_to
@@ -95,6 +95,11 @@ class TaskIn(Schema):
     remind_minutes: int | None = None
     allow_past: bool = False
     allow_absent: bool = False
+
+
+class TaskCreate(TaskIn):
+    title: str
+    due_at: datetime
 
 
 class CallIn(Schema):
@@ -182,7 +187,7 @@ class NotificationOut(WithId):
 
 
 class ReadIn(Schema):
-    ids: Annotated[list[int], Field(max_length=LIST_ITEMS)] | None = None
+    ids: Annotated[list[RecordId], Field(max_length=LIST_ITEMS)] | None = None
 
 
 def links(user, data: dict) -> dict:
@@ -242,8 +247,8 @@ def tasks_list(request, params: Query[ListParams]):
     return paginate(tasks, params, sorts=TASK_SORTS, default_sort="due_at")
 
 
-@router.post("/tasks", response={201: TaskOut}, summary="Create a task")
-def tasks_create(request, response: HttpResponse, payload: TaskIn):
+@router.post("/tasks", response={201: TaskOut}, summary="Create a task", openapi_extra=CREATES)
+def tasks_create(request, response: HttpResponse, payload: TaskCreate):
     data = links(request.auth, payload.dict(exclude_unset=True))
     waived = {name: data.pop(name, False) for name in ("allow_past", "allow_absent")}
     try:
@@ -254,8 +259,8 @@ def tasks_create(request, response: HttpResponse, payload: TaskIn):
     return Status(201, answer(response, request, task))
 
 
-@router.get("/tasks/{task_id}", response=TaskOut, summary="One task")
-def tasks_detail(request, response: HttpResponse, task_id: int):
+@router.get("/tasks/{task_id}", response=TaskOut, summary="One task", openapi_extra=ANSWERS_ETAG)
+def tasks_detail(request, response: HttpResponse, task_id: RecordId):
     return answer(response, request, get_object_or_404(tasks_visible_to(request.auth), pk=task_id))
 
 
@@ -265,8 +270,13 @@ def change(request, response, task_id: int, action):
     return answer(response, request, task)
 
 
-@router.patch("/tasks/{task_id}", response=TaskOut, summary="Change a task (send If-Match)")
-def tasks_update(request, response: HttpResponse, task_id: int, payload: TaskIn):
+@router.patch(
+    "/tasks/{task_id}",
+    response=TaskOut,
+    summary="Change a task (send If-Match)",
+    openapi_extra=TAKES_IF_MATCH,
+)
+def tasks_update(request, response: HttpResponse, task_id: RecordId, payload: TaskIn):
     data = links(request.auth, payload.dict(exclude_unset=True))
     waived = {name: data.pop(name, False) for name in ("allow_past", "allow_absent")}
     return change(
@@ -279,8 +289,13 @@ def tasks_update(request, response: HttpResponse, task_id: int, payload: TaskIn)
     )
 
 
-@router.post("/tasks/{task_id}/reschedule", response=TaskOut, summary="Move the due time")
-def tasks_reschedule(request, response: HttpResponse, task_id: int, payload: RescheduleIn):
+@router.post(
+    "/tasks/{task_id}/reschedule",
+    response=TaskOut,
+    summary="Move the due time",
+    openapi_extra=TAKES_IF_MATCH,
+)
+def tasks_reschedule(request, response: HttpResponse, task_id: RecordId, payload: RescheduleIn):
     return change(
         request,
         response,
@@ -296,8 +311,13 @@ def tasks_reschedule(request, response: HttpResponse, task_id: int, payload: Res
     )
 
 
-@router.post("/tasks/{task_id}/complete", response=TaskOut, summary="Mark done (log the call)")
-def tasks_complete(request, response: HttpResponse, task_id: int, payload: CompleteIn):
+@router.post(
+    "/tasks/{task_id}/complete",
+    response=TaskOut,
+    summary="Mark done (log the call)",
+    openapi_extra=ANSWERS_ETAG,
+)
+def tasks_complete(request, response: HttpResponse, task_id: RecordId, payload: CompleteIn):
     call = payload.call.dict() if payload.call else None
     return change(
         request,
@@ -309,15 +329,25 @@ def tasks_complete(request, response: HttpResponse, task_id: int, payload: Compl
     )
 
 
-@router.post("/tasks/{task_id}/cancel", response=TaskOut, summary="Cancel a task")
-def tasks_cancel(request, response: HttpResponse, task_id: int):
+@router.post(
+    "/tasks/{task_id}/cancel",
+    response=TaskOut,
+    summary="Cancel a task",
+    openapi_extra=ANSWERS_ETAG,
+)
+def tasks_cancel(request, response: HttpResponse, task_id: RecordId):
     return change(
         request, response, task_id, lambda task, _v: task_cancel(actor=request.auth, task=task)
     )
 
 
-@router.post("/tasks/{task_id}/reopen", response=TaskOut, summary="Reopen a closed task")
-def tasks_reopen(request, response: HttpResponse, task_id: int):
+@router.post(
+    "/tasks/{task_id}/reopen",
+    response=TaskOut,
+    summary="Reopen a closed task",
+    openapi_extra=ANSWERS_ETAG,
+)
+def tasks_reopen(request, response: HttpResponse, task_id: RecordId):
     return change(
         request, response, task_id, lambda task, _v: task_reopen(actor=request.auth, task=task)
     )
@@ -360,6 +390,10 @@ def notifications_list(request, params: Query[ListParams], unread: bool = False)
     return paginate(mine, params, sorts={"created_at"}, default_sort="-created_at")
 
 
-@router.post("/notifications/read", response=dict[str, int], summary="Mark read (ids or all)")
+class ReadOut(Schema):
+    marked: int
+
+
+@router.post("/notifications/read", response=ReadOut, summary="Mark read (ids or all)")
 def notifications_mark_read(request, payload: ReadIn):
     return {"marked": notifications_read(user=request.auth, ids=payload.ids)}

@@ -56,9 +56,18 @@ def test_bad_list_parameters_are_400_or_422_problems(api):
     assert body["errors"][0]["field"] == "cursor"
 
 
-def test_a_record_that_does_not_exist_is_a_404_problem(api):
-    assert_problem(api.get("/api/v1/users/999999"), 404)
-    assert_problem(api.get("/api/v1/users/not-a-number"), 422)
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/api/v1/users/999999",
+        "/api/v1/users/not-a-number",
+        "/api/v1/deals/0",
+        "/api/v1/tasks/99999999999999999999999",
+        "/api/v1/people/-1/timeline",
+    ],
+)
+def test_a_record_that_does_not_exist_is_a_404_problem(api, path):
+    assert_problem(api.get(path), 404)
 
 
 def test_session_auth_without_the_csrf_token_is_refused(owner, client):

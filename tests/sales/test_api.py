@@ -49,6 +49,9 @@ def test_bad_moves_and_items_are_problems_and_change_nothing(api, admin, owner, 
     ]:
         assert api.post_json(f"{url}/line-items", item).status_code == 422
     assert api.post_json("/api/v1/deals", {"title": "X", "currency": "ZZZ"}).status_code == 422
+    refused = api.patch_json(url, {"is_preorder": None})  # schemathesis found it a 500
+    assert refused.status_code == 422
+    assert refused.json()["errors"][0]["field"] == "is_preorder"
     deal.refresh_from_db()
     assert (deal.stage, deal.status, deal.amount, deal.version) == (stages["Request"], "open", 0, 1)
 
