@@ -4,7 +4,7 @@ from django.urls import include, path, re_path
 from django.views.i18n import set_language
 
 from accord.api.api import api
-from accord.api.problems import problem_response
+from accord.core.api.problems import problem_response
 from accord.web import views as web
 
 

@@ -34,9 +34,9 @@ from accord.accounts.services import (
     user_set_active,
     user_update,
 )
-from accord.api.pagination import ListParams, Page, paginate
-from accord.api.problems import Problem, one_of
-from accord.api.schemas import LocalTime, RecordId, WithId, id_of
+from accord.core.api.pagination import ListParams, Page, paginate
+from accord.core.api.problems import Problem, one_of
+from accord.core.api.schemas import LocalTime, RecordId, WithId, id_of
 from accord.core.errors import field_errors
 from accord.core.limits import LIST_ITEMS
 from accord.core.visibility import CAPABILITIES

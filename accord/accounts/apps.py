@@ -10,6 +10,9 @@ class AccountsConfig(AppConfig):
 
     def ready(self):
         from accord.accounts import signals  # noqa: F401 (connects the receivers)
+        from accord.accounts.models import Team
         from accord.accounts.roles import ensure_shipped_roles
+        from accord.core.ui.records import LEAD_RULE_WORDS
 
         post_migrate.connect(ensure_shipped_roles, sender=self)
+        LEAD_RULE_WORDS.update(Team.LEAD_RULES)

@@ -19,8 +19,8 @@ from accord.core.services import (
     custom_field_retire,
     custom_field_save,
 )
+from accord.core.ui.forms import apply_errors
 from accord.core.visibility import ALL, WRITE, effective_level
-from accord.web.forms import apply_errors
 
 RECORD_TYPE_NAMES = {
     "person": gettext_lazy("People"),

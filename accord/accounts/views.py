@@ -42,7 +42,7 @@ from accord.accounts.services import (
     user_set_active,
     user_update,
 )
-from accord.web.forms import apply_errors
+from accord.core.ui.forms import apply_errors
 
 
 def safe_next(request, fallback: str = "today") -> str:

@@ -11,9 +11,9 @@ from ninja.errors import ValidationError as RequestValidationError
 from accord.accounts.api import router as accounts_router
 from accord.api.auth import ActiveSession, BearerToken
 from accord.api.openapi import BASE_PATH, AccordAPI
-from accord.api.problems import Problem, problem_response
 from accord.automation.api import router as automation_router
 from accord.contacts.api import router as contacts_router
+from accord.core.api.problems import Problem, problem_response
 from accord.core.errors import field_errors
 from accord.core.limits import count_message, length_message
 from accord.sales.api import router as sales_router

@@ -14,7 +14,7 @@ from django.http import HttpResponse
 from django.utils import timezone
 
 from accord.api.models import IdempotentAnswer
-from accord.api.problems import problem_response
+from accord.core.api.problems import problem_response
 
 HEADER = "Idempotency-Key"
 KEEP_FOR = timedelta(hours=24)

@@ -13,7 +13,7 @@ from django.conf import settings
 from django.http import HttpResponseBadRequest
 from django.utils.translation import gettext as _
 
-from accord.api.problems import is_problem, problem_response
+from accord.core.api.problems import is_problem, problem_response
 from accord.core.limits import LONG_TEXT, length_message, text_problem
 
 logger = logging.getLogger(__name__)

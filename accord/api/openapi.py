@@ -10,7 +10,7 @@ from typing import Any
 
 from ninja import NinjaAPI
 
-from accord.api.problems import PROBLEM_CONTENT_TYPE, ProblemDetails
+from accord.core.api.problems import PROBLEM_CONTENT_TYPE, ProblemDetails
 
 BASE_PATH = "/api/v1"
 SCHEMA_REF = "#/components/schemas/{model}"

@@ -8,11 +8,11 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.shortcuts import get_object_or_404
 from ninja import Field, Query, Router, Schema, Status
 
-from accord.api.pagination import ListParams, Page, paginate
-from accord.api.problems import Problem, invalid
-from accord.api.schemas import RecordId, WithId
 from accord.automation import services
 from accord.automation.models import Rule
+from accord.core.api.pagination import ListParams, Page, paginate
+from accord.core.api.problems import Problem, invalid
+from accord.core.api.schemas import RecordId, WithId
 from accord.core.limits import LIST_ITEMS
 
 router = Router(tags=["automation"])

@@ -10,17 +10,6 @@ from django.shortcuts import get_object_or_404
 from ninja import Field, Query, Router, Schema, Status
 
 from accord.accounts.queries import users_visible_to
-from accord.api.concurrency import (
-    ANSWERS_ETAG,
-    CREATES,
-    TAKES_IF_MATCH,
-    etag_of,
-    expected_version,
-    stale,
-)
-from accord.api.pagination import ListParams, Page, paginate
-from accord.api.problems import Problem, invalid
-from accord.api.schemas import EventOut, RecordId, WithId, id_of
 from accord.contacts.models import ContactPoint
 from accord.contacts.queries import (
     COMPANY_SORTS,
@@ -43,6 +32,17 @@ from accord.contacts.services import (
     segment_delete,
     segment_save,
 )
+from accord.core.api.concurrency import (
+    ANSWERS_ETAG,
+    CREATES,
+    TAKES_IF_MATCH,
+    etag_of,
+    expected_version,
+    stale,
+)
+from accord.core.api.pagination import ListParams, Page, paginate
+from accord.core.api.problems import Problem, invalid
+from accord.core.api.schemas import EventOut, RecordId, WithId, id_of
 from accord.core.custom_fields import SORT_ALIAS, sort_by_custom_field
 from accord.core.errors import StaleVersion, field_errors
 from accord.core.limits import LIST_ITEMS, MAX_EMAILS, MAX_PHONES, MAX_TAGS

@@ -5,8 +5,8 @@ from django.utils.translation import gettext_lazy as _
 
 from accord.accounts.models import Team, User
 from accord.contacts.models import Company, Person
-from accord.web.forms import CustomFieldsForm, tag_names
-from accord.web.widgets import RecordPicker
+from accord.core.ui.forms import CustomFieldsForm, tag_names
+from accord.core.ui.widgets import RecordPicker
 
 MAX_POINTS = 5
 

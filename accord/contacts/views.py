@@ -50,9 +50,9 @@ from accord.core.custom_fields import active_fields, sort_by_custom_field
 from accord.core.errors import StaleVersion
 from accord.core.pagination import InvalidCursor, keyset_page
 from accord.core.phones import PhoneError, display_phone, normalize_phone
+from accord.core.ui import records
+from accord.core.ui.forms import apply_errors, custom_initial
 from accord.core.visibility import NONE, WRITE, effective_level
-from accord.web import records
-from accord.web.forms import apply_errors, custom_initial
 
 PAGE = 50
 LIST_FILTERS = [

@@ -10,12 +10,12 @@ from django.shortcuts import get_object_or_404
 from ninja import Field, Query, Router, Schema, Status
 
 from accord.accounts.queries import users_visible_to
-from accord.api.concurrency import ANSWERS_ETAG, CREATES, TAKES_IF_MATCH, etag_of, run_if_match
-from accord.api.pagination import ListParams, Page, paginate
-from accord.api.problems import Problem, invalid, one_of
-from accord.api.schemas import EventOut, RecordId, WithId
 from accord.catalog.models import Product
 from accord.contacts.queries import companies_visible_to, people_visible_to
+from accord.core.api.concurrency import ANSWERS_ETAG, CREATES, TAKES_IF_MATCH, etag_of, run_if_match
+from accord.core.api.pagination import ListParams, Page, paginate
+from accord.core.api.problems import Problem, invalid, one_of
+from accord.core.api.schemas import EventOut, RecordId, WithId
 from accord.core.limits import LIST_ITEMS, MAX_TAGS
 from accord.core.timeline import timeline_of
 from accord.sales.models import LineItem, LostReason, Stage

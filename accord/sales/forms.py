@@ -5,8 +5,8 @@ from django.utils.translation import gettext_lazy as _
 
 from accord.accounts.models import User
 from accord.contacts.forms import company_picker, person_picker
+from accord.core.ui.forms import CustomFieldsForm, tag_names
 from accord.sales.models import LostReason, Pipeline, Stage
-from accord.web.forms import CustomFieldsForm, tag_names
 
 
 class DealForm(CustomFieldsForm):

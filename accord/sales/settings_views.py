@@ -11,6 +11,7 @@ from django.views.decorators.http import require_POST
 
 from accord.accounts.field_views import settings_admin
 from accord.catalog.models import Product
+from accord.core.ui.forms import apply_errors
 from accord.sales.defaults import COLOURS, DEFAULT_STAGES
 from accord.sales.models import LostReason, Pipeline, Stage
 from accord.sales.services import (
@@ -25,7 +26,6 @@ from accord.sales.services import (
     stage_retire,
     stage_update,
 )
-from accord.web.forms import apply_errors
 
 
 class StageForm(forms.Form):

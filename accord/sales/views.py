@@ -25,6 +25,8 @@ from accord.contacts.queries import (
 from accord.contacts.services import segment_delete, segment_save
 from accord.core.errors import StaleVersion
 from accord.core.pagination import InvalidCursor, keyset_page
+from accord.core.ui import records
+from accord.core.ui.forms import apply_errors, custom_initial
 from accord.core.visibility import NONE, WRITE, effective_level
 from accord.sales import columns, forms
 from accord.sales.cards import card_html
@@ -52,8 +54,6 @@ from accord.sales.services import (
     line_item_delete,
     line_item_save,
 )
-from accord.web import records
-from accord.web.forms import apply_errors, custom_initial
 
 LIST_PAGE = 50
 BOARD_FILTERS = ["owner", "team", "tag", "segment", "q", "close_from", "close_until"]

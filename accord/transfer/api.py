@@ -10,9 +10,9 @@ from django.shortcuts import get_object_or_404
 from ninja import Field, File, Form, Query, Router, Schema, Status
 from ninja.files import UploadedFile
 
-from accord.api.pagination import ListParams, Page, paginate
-from accord.api.problems import Problem, invalid
-from accord.api.schemas import RecordId, WithId
+from accord.core.api.pagination import ListParams, Page, paginate
+from accord.core.api.problems import Problem, invalid
+from accord.core.api.schemas import RecordId, WithId
 from accord.core.limits import LIST_ITEMS
 from accord.transfer import services
 from accord.transfer.models import ExportJob, ImportJob

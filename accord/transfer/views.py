@@ -10,11 +10,11 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from accord.core.ui.forms import apply_errors
 from accord.transfer import forms, services
 from accord.transfer.exporting import neutral
 from accord.transfer.models import ImportJob
 from accord.transfer.queries import imports_of, preview, progress
-from accord.web.forms import apply_errors
 
 
 def require_import(request) -> None:

@@ -22,7 +22,7 @@ from accord.accounts.queries import (
     upcoming_absences,
 )
 from accord.accounts.services import absence_add, absence_delete, schedule_save
-from accord.web.forms import apply_errors
+from accord.core.ui.forms import apply_errors
 from accord.work import forms
 from accord.work.queries import tasks_visible_to
 

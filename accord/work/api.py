@@ -9,11 +9,11 @@ from django.shortcuts import get_object_or_404
 from ninja import Field, Query, Router, Schema, Status
 
 from accord.accounts.queries import users_visible_to
-from accord.api.concurrency import ANSWERS_ETAG, CREATES, TAKES_IF_MATCH, etag_of, run_if_match
-from accord.api.pagination import ListParams, Page, paginate
-from accord.api.problems import Problem, invalid, one_of
-from accord.api.schemas import RecordId, WithId
 from accord.contacts.queries import companies_visible_to, people_visible_to
+from accord.core.api.concurrency import ANSWERS_ETAG, CREATES, TAKES_IF_MATCH, etag_of, run_if_match
+from accord.core.api.pagination import ListParams, Page, paginate
+from accord.core.api.problems import Problem, invalid, one_of
+from accord.core.api.schemas import RecordId, WithId
 from accord.core.limits import LIST_ITEMS
 from accord.sales.queries import deals_visible_to
 from accord.work.models import Task

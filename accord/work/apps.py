@@ -8,7 +8,11 @@ class WorkConfig(AppConfig):
     verbose_name = _("Tasks and activities")
 
     def ready(self):
+        from accord.contacts.services import LEAD_HANDOVER
         from accord.core.periodic import every
         from accord.work.scheduler import tick
+        from accord.work.services import lead_distribute
 
         every(tick)
+        if lead_distribute not in LEAD_HANDOVER:
+            LEAD_HANDOVER.append(lead_distribute)

@@ -8,8 +8,8 @@ from django.utils.translation import gettext_lazy as _
 
 from accord.accounts.models import Absence, User
 from accord.contacts.forms import company_picker, person_picker
+from accord.core.ui.widgets import RecordPicker
 from accord.sales.models import Deal
-from accord.web.widgets import RecordPicker
 from accord.work.models import Activity, Task
 
 REMINDERS = [

@@ -15,9 +15,9 @@ from django.views.decorators.http import require_POST
 from accord.accounts.queries import owner_choices
 from accord.core.errors import StaleVersion
 from accord.core.pagination import InvalidCursor, keyset_page
+from accord.core.ui import records
+from accord.core.ui.forms import apply_errors
 from accord.core.visibility import NONE, WRITE, effective_level
-from accord.web import records
-from accord.web.forms import apply_errors
 from accord.work import forms
 from accord.work.models import Task
 from accord.work.queries import (

@@ -5,7 +5,7 @@ from typing import Annotated
 from django.db.models import QuerySet
 from ninja import Field, Schema
 
-from accord.api.problems import Problem
+from accord.core.api.problems import Problem
 from accord.core.pagination import MAX_LIMIT, InvalidCursor, keyset_page
 
 

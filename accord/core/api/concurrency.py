@@ -2,7 +2,7 @@
 
 import re
 
-from accord.api.problems import Problem
+from accord.core.api.problems import Problem
 
 ETAG = re.compile(r'^(?:W/)?"(\d+)-(\d+)"$')
 
@@ -36,7 +36,7 @@ def run_if_match(request, visible, pk: int, action):
     from django.core.exceptions import ValidationError
     from django.shortcuts import get_object_or_404
 
-    from accord.api.problems import invalid
+    from accord.core.api.problems import invalid
     from accord.core.errors import StaleVersion
 
     record = get_object_or_404(visible, pk=pk)

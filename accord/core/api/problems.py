@@ -7,7 +7,7 @@ from typing import Any
 from django.http import JsonResponse
 from ninja import Schema
 
-from accord.api.schemas import id_of
+from accord.core.api.schemas import id_of
 
 logger = logging.getLogger(__name__)
 

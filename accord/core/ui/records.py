@@ -1,6 +1,8 @@
 """How any record's card shows what it holds: custom field values and the timeline with
 each change in words (field, old → new). Shared by the client cards and the deal page."""
 
+from datetime import datetime
+
 from django.core.exceptions import FieldDoesNotExist
 from django.http import Http404
 from django.utils.text import capfirst
@@ -65,16 +67,17 @@ KIND_GROUPS = {"tasks": ["task_added", "task_done"]}  # a filter chip covering s
 def dress_event(event) -> None:
     """What a template cannot work out from an event's JSON: a due time as a datetime, an
     activity's outcome in words."""
-    from datetime import datetime
-
     due = event.data.get("due_at") if isinstance(event.data, dict) else None
     event.due = datetime.fromisoformat(due) if isinstance(due, str) else None
     outcome = event.data.get("outcome") if event.kind == "activity" else None
     event.outcome = OUTCOMES.get(outcome, "") if outcome else ""
     if event.kind == "assigned":
-        from accord.accounts.models import Team
+        event.rule = str(LEAD_RULE_WORDS.get(event.data.get("rule"), "")).lower()
 
-        event.rule = str(dict(Team.LEAD_RULES).get(event.data.get("rule"), "")).lower()
+
+# A team's lead rules in words ({"round_robin": "Round robin"}), filled by the accounts app
+# that owns them when it is ready: the kernel imports no feature app.
+LEAD_RULE_WORDS: dict = {}
 
 
 OUTCOMES = {
