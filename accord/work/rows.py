@@ -5,18 +5,26 @@ time, the Done form); Today shows up to a hundred of them. format_html makes the
 row, escaped the same way, in a fraction of that (docs/performance.md).
 """
 
+from django.contrib.humanize.templatetags.humanize import naturalday
 from django.templatetags.static import static
 from django.urls import reverse
-from django.utils.formats import date_format
+from django.utils import timezone
+from django.utils.formats import date_format, time_format
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
 from django.utils.translation import gettext
 
 from accord.work.models import Task
-from accord.work.templatetags.work import due
 
 KIND_ICONS = {"call": "phone", "meeting": "users", "email": "mail", "visit": "map-pin"}
 KIND_LABELS = dict(Task.KINDS)
+
+
+def due_text(task) -> str:
+    """When a task is due, in the user's zone: "today 10:00", "tomorrow", "Thu 26 Nov 15:30"."""
+    moment = timezone.localtime(task.due_at)
+    day = naturalday(moment.date(), "D j M")
+    return day if task.all_day else f"{day} {time_format(moment, 'TIME_FORMAT')}"
 
 
 def icons_url() -> str:
@@ -32,7 +40,7 @@ def task_row_html(
     when = (
         date_format(task.completed_at, "SHORT_DATE_FORMAT")
         if task.status == "done" and task.completed_at
-        else due(task)
+        else due_text(task)
     )
     about = []
     if task.person_id:

@@ -2,28 +2,22 @@
 zone), and a task's row in a list."""
 
 from django import template
-from django.contrib.humanize.templatetags.humanize import naturalday
-from django.utils import timezone
-from django.utils.formats import time_format
+from django.middleware.csrf import get_token
+
+from accord.work.rows import due_text, icons_url, task_row_html
 
 register = template.Library()
 
 
 @register.filter
 def due(task) -> str:
-    moment = timezone.localtime(task.due_at)
-    day = naturalday(moment.date(), "D j M")
-    return day if task.all_day else f"{day} {time_format(moment, 'TIME_FORMAT')}"
+    return due_text(task)
 
 
 @register.simple_tag(takes_context=True)
 def task_row(context, task):
     """{% task_row task %}: one row of a task list (accord.work.rows), with the Done form
     returning to `next` or to this page."""
-    from django.middleware.csrf import get_token
-
-    from accord.work.rows import icons_url, task_row_html
-
     request = context["request"]
     once = context.render_context  # what every row of this page shares
     if "task_row" not in once:
