@@ -44,6 +44,12 @@ class ImportJob(models.Model):
     mapping = models.JSONField(default=dict)  # {"column number": "field"}
     match_by = models.CharField(max_length=20, choices=MATCH_BY, blank=True, default="email")
     on_duplicate = models.CharField(max_length=10, choices=ON_DUPLICATE, default=SKIP)
+    # New people without an owner in their row go to this team's lead rule.
+    assign_team = models.ForeignKey(
+        "accounts.Team", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    # Off: the imported records' events start no automation rule.
+    run_automation = models.BooleanField(default=True)
     status = models.CharField(max_length=10, choices=STATUSES, default=NEW)
     rows_total = models.PositiveIntegerField(null=True, blank=True)
     rows_done = models.PositiveIntegerField(default=0)  # the checkpoint: rows read and saved
@@ -73,6 +79,12 @@ class ImportJob(models.Model):
     @property
     def is_active(self) -> bool:
         return self.status in (self.QUEUED, self.RUNNING)
+
+    @property
+    def cause(self) -> dict:
+        """What its records' events carry (accord.core.events.caused_by): the import, and
+        whether they start automation rules."""
+        return {"import": self.pk, "automation": self.run_automation}
 
 
 class ImportChange(models.Model):
