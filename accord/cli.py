@@ -91,6 +91,9 @@ def build_parser() -> argparse.ArgumentParser:
     importing.add_argument("--on-duplicate", default="skip", choices=["skip", "update", "create"])
     importing.add_argument("--encoding", default="", help="utf-8, utf-16, cp1251 (default: found)")
     importing.add_argument("--delimiter", default="", help="the CSV delimiter (default: found)")
+    importing.add_argument(
+        "--no-automation", action="store_true", help="the imported clients start no rule"
+    )
 
     exporting = commands.add_parser("export", help="export people or companies to a file")
     exporting.add_argument("--type", default="people", choices=["people", "companies"])
@@ -314,6 +317,7 @@ def cmd_import(args) -> int:
         on_duplicate=args.on_duplicate,
         encoding=args.encoding,
         delimiter=args.delimiter,
+        no_automation=args.no_automation,
     )
     return 0
 

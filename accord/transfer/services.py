@@ -16,7 +16,7 @@ from accord.contacts.batch import clients_batch_check, clients_batch_undo
 from accord.core.events import emit
 from accord.transfer import mapping as fields
 from accord.transfer.cleaning import batches
-from accord.transfer.models import ImportChange, ImportJob
+from accord.transfer.models import ImportJob
 from accord.transfer.reading import ENCODINGS, FileProblem, Table, read_rows, sniff
 
 log = logging.getLogger(__name__)
