@@ -147,7 +147,7 @@ def clients_batch_save(*, batches: ClientBatches, items: Sequence[Incoming]) -> 
     now = timezone.now()
     with caused_by(batches.cause) if batches.cause else nullcontext():
         groups = _groups(batches, items)
-        new = []
+        new, found = [], []
         for group in groups:
             if group.record_id is None:
                 new.append(group)
@@ -156,7 +156,8 @@ def clients_batch_save(*, batches: ClientBatches, items: Sequence[Incoming]) -> 
             elif batches.on_duplicate == SKIP:
                 outcome.counts["skipped"] += len(group.items)
             else:
-                _update(batches, group, now, outcome)
+                found.append(group)
+        _update_all(batches, found, now, outcome)
         _create(batches, new, now, outcome)
     return outcome
 
@@ -169,6 +170,17 @@ def _count(outcome: Outcome, group: _Group, first: str, rest: str) -> None:
 
 
 # --- duplicates ---------------------------------------------------------------------
+
+
+def clients_batch_duplicates(*, batches: ClientBatches, items: Sequence[Incoming]) -> set[int]:
+    """The numbers of the items that duplicate a record in the database or an item above
+    them (what a preview shows; nothing is written)."""
+    found = set()
+    for group in _groups(batches, items):
+        start = 0 if group.record_id is not None else 1
+        found.update(item.number for item in group.items[start:])
+    return found
+
 
 
 def _keys(item: Incoming) -> list[tuple[str, str]]:
@@ -203,11 +215,19 @@ def _groups(batches: ClientBatches, items: Sequence[Incoming]) -> list[_Group]:
     for n, item in enumerate(items):
         members.setdefault(root(n), []).append(item)
     existing = _existing(batches, first)
-    groups = []
+    groups: list[_Group] = []
+    by_record: dict[int, _Group] = {}  # groups that match one record are one
     for group_items in members.values():
         keys = [key for item in group_items for key in _keys(item)]
         found = [existing[k] for name in KEYS for k in keys if k[0] == name and k in existing]
+        if found and found[0] in by_record:
+            by_record[found[0]].items.extend(group_items)
+            continue
         groups.append(_Group(group_items, found[0] if found else None))
+        if found:
+            by_record[found[0]] = groups[-1]
+    for group in by_record.values():
+        group.items.sort(key=lambda item: item.number)
     return groups
 
 
@@ -401,6 +421,50 @@ def _distribute(batches: ClientBatches, person_id: int) -> None:
 
 
 # --- records that exist ----------------------------------------------------------------
+
+
+def _update_all(batches: ClientBatches, groups: list[_Group], now, outcome: Outcome) -> None:
+    """Update the records the groups match: read at once, so a group that brings nothing
+    new (a file imported again) costs no query of its own and changes nothing."""
+    if not groups:
+        return
+    model, kind = batches.model, batches.kind
+    ids = [group.record_id for group in groups]
+    related = ["owner", "company"] if model is Person else ["owner"]
+    records = model.objects.select_related(*related).in_bulk(ids)
+    points: dict[int, set] = {pk: set() for pk in ids}
+    for pk, point_kind, value in ContactPoint.objects.filter(
+        **{f"{kind}_id__in": ids}
+    ).values_list(f"{kind}_id", "kind", "value"):
+        points[pk].add((point_kind, value))
+    tags: dict[int, set] = {pk: set() for pk in ids}
+    links = model.tags.through.objects.filter(**{f"{kind}_id__in": ids})
+    for pk, name in links.values_list(f"{kind}_id", "tag__name"):
+        tags[pk].add(name.lower())
+    for group in groups:
+        record = records.get(group.record_id)
+        if record is not None and can_change(batches.actor, record):
+            merged = _folded(group)
+            if not _differs(record, merged, points[record.pk], tags[record.pk]):
+                outcome.counts["skipped"] += len(group.items)
+                continue
+        _update(batches, group, now, outcome)
+
+
+def _differs(record, merged: dict, points: set, tags: set) -> bool:
+    """Whether the group's values would change the record (it never erases)."""
+    values = merged["values"]
+    if any(getattr(record, k) != v for k, v in values.items() if k not in NOT_WRITTEN):
+        return True
+    company = values.get("company") if isinstance(record, Person) else None
+    if company and (record.company is None or record.company.name.lower() != company.lower()):
+        return True
+    if {**record.custom_fields, **merged["custom"]} != record.custom_fields:
+        return True
+    listed = [("phone", p) for p in merged["phones"]] + [("email", e) for e in merged["emails"]]
+    return any(point not in points for point in listed) or any(
+        tag.lower() not in tags for tag in merged["tags"]
+    )
 
 
 def _update(batches: ClientBatches, group: _Group, now, outcome: Outcome) -> None:

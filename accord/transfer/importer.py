@@ -9,7 +9,7 @@ from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from accord.contacts.batch import ClientBatches, clients_batch_save
+from accord.contacts.batch import ClientBatches, clients_batch_duplicates, clients_batch_save
 from accord.core.bulk import Table
 from accord.core.custom_fields import active_fields
 from accord.core.events import emit
@@ -40,6 +40,10 @@ class Importer:
             t.name: str(t.label) for t in targets_for(job.record_type, active_fields(self.kind))
         }
         self.labels.update({"record": str(_("Client"))})
+
+    def duplicates(self, rows: list[Row]) -> set[int]:
+        """The numbers of the rows that repeat a client in Accord or a row above."""
+        return clients_batch_duplicates(batches=self.batches, items=rows)
 
     def write(self, rows: list[Row], checkpoint: int) -> None:
         """Save a batch of cleaned rows and move the job's checkpoint past them, at once."""
