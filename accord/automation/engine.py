@@ -176,7 +176,7 @@ def queue_deferred() -> int:
                            "gone": gone}  # fmt: skip
                 for rule in chosen:
                     run = start(rule, event.name, subject, record_id, view, cause=event.cause,
-                                context=context, recent=0)  # fmt: skip
+                                context=context)  # fmt: skip
                     queued += run is not None and run.status == Run.QUEUED
     except IntegrityError:  # a rule was deleted in another process meanwhile
         forget_rules()
