@@ -182,7 +182,6 @@ def clients_batch_duplicates(*, batches: ClientBatches, items: Sequence[Incoming
     return found
 
 
-
 def _keys(item: Incoming) -> list[tuple[str, str]]:
     keys = [("external_id", item.values["external_id"])] if item.values.get("external_id") else []
     keys.extend(("email", value) for value in item.emails)
@@ -433,9 +432,9 @@ def _update_all(batches: ClientBatches, groups: list[_Group], now, outcome: Outc
     related = ["owner", "company"] if model is Person else ["owner"]
     records = model.objects.select_related(*related).in_bulk(ids)
     points: dict[int, set] = {pk: set() for pk in ids}
-    for pk, point_kind, value in ContactPoint.objects.filter(
-        **{f"{kind}_id__in": ids}
-    ).values_list(f"{kind}_id", "kind", "value"):
+    for pk, point_kind, value in ContactPoint.objects.filter(**{f"{kind}_id__in": ids}).values_list(
+        f"{kind}_id", "kind", "value"
+    ):
         points[pk].add((point_kind, value))
     tags: dict[int, set] = {pk: set() for pk in ids}
     links = model.tags.through.objects.filter(**{f"{kind}_id__in": ids})
