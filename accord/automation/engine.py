@@ -164,25 +164,26 @@ def queue_deferred() -> int:
     for subject in {subject for _e, _t, subject, _r, _c in wanted}:
         ids = [record_id for _e, _t, s, record_id, _c in wanted if s == subject]
         views[subject] = records.views(subject, ids)
-    queued = 0
+    runs = []
+    for event, trigger, subject, record_id, chosen in wanted:
+        gone = records.gone(subject, event.payload) if trigger == "deleted" else None
+        view = gone or views[subject].get(record_id)
+        if view is None:
+            continue
+        context = {"event": event.name, "payload": triggers.kept(event.payload), "gone": gone}
+        for rule in chosen:
+            run = start(rule, event.name, subject, record_id, view, cause=event.cause,
+                        context=context, save=False)  # fmt: skip
+            if run is not None:
+                runs.append(run)
     try:
         with transaction.atomic():
-            for event, trigger, subject, record_id, chosen in wanted:
-                gone = records.gone(subject, event.payload) if trigger == "deleted" else None
-                view = gone or views[subject].get(record_id)
-                if view is None:
-                    continue
-                context = {"event": event.name, "payload": triggers.kept(event.payload),
-                           "gone": gone}  # fmt: skip
-                for rule in chosen:
-                    run = start(rule, event.name, subject, record_id, view, cause=event.cause,
-                                context=context)  # fmt: skip
-                    queued += run is not None and run.status == Run.QUEUED
+            Run.objects.bulk_create(runs, batch_size=500)
     except IntegrityError:  # a rule was deleted in another process meanwhile
         forget_rules()
         log.warning("automation: a rule went away while an import's runs were queued")
         return 0
-    return queued
+    return sum(run.status == Run.QUEUED for run in runs)
 
 
 def _run_all(event: DomainEvent, found: list[tuple[str, Any, dict, list[Rule], Any]]) -> None:
@@ -245,9 +246,11 @@ def start(
     dedupe_key: str = "",
     claimed: bool = False,
     recent: int | None = None,
+    save: bool = True,
 ) -> Run | None:
     """A run of the rule on the record when its conditions hold (else None): queued to go,
-    or skipped with the reason when a guard stops it."""
+    or skipped with the reason when a guard stops it (unsaved without `save`: the caller
+    writes many at once)."""
     if not dry_run and not conditions.holds(rule.conditions, view):
         return None
     now = timezone.now()
@@ -284,6 +287,8 @@ def start(
         return None
     elif claimed:  # this process goes through it now
         run.status, run.claimed_until, run.started_at = Run.RUNNING, now + LEASE, now
+    if not save:
+        return run
     try:
         if dedupe_key:
             with transaction.atomic():
