@@ -38,6 +38,7 @@ from django.utils.translation import gettext as _
 from accord.automation import actions as registry
 from accord.automation import conditions, records, runlog, triggers
 from accord.automation.models import Rule, Run, RunStep
+from accord.core.bulk import Table
 from accord.core.events import DomainEvent, caused_by
 
 log = logging.getLogger(__name__)
@@ -176,9 +177,10 @@ def queue_deferred() -> int:
                         context=context, save=False)  # fmt: skip
             if run is not None:
                 runs.append(run)
+    table = Table(Run, with_id=False)  # executemany / COPY: bulk_create's preparing cost more
     try:
         with transaction.atomic():
-            Run.objects.bulk_create(runs, batch_size=500)
+            table.write({name: getattr(run, name) for name in table.attnames} for run in runs)
     except IntegrityError:  # a rule was deleted in another process meanwhile
         forget_rules()
         log.warning("automation: a rule went away while an import's runs were queued")
