@@ -441,7 +441,10 @@ def _update_all(batches: ClientBatches, groups: list[_Group], now, outcome: Outc
         return
     model, kind = batches.model, batches.kind
     ids = [group.record_id for group in groups]
-    columns = [f.attname for f in model._meta.concrete_fields]
+    # Only the columns the groups bring values for: converting the others (the moments
+    # above all) was most of the reading.
+    named = {k for group in groups for item in group.items for k in item.values}
+    columns = ["id", "owner_id", "custom_fields", *sorted(named - {"id", "owner_id", *NOT_WRITTEN})]
     related = ["owner__team_id", *(["company__name"] if model is Person else [])]
     records = {
         row["id"]: row for row in model.objects.filter(pk__in=ids).values(*columns, *related)
