@@ -94,6 +94,11 @@ def build_parser() -> argparse.ArgumentParser:
     importing.add_argument(
         "--no-automation", action="store_true", help="the imported clients start no rule"
     )
+    importing.add_argument(
+        "--region",
+        default="",
+        help="the country of phone numbers without a +code, e.g. IL (default: ACCORD_PHONE_REGION)",
+    )
 
     exporting = commands.add_parser("export", help="export people or companies to a file")
     exporting.add_argument("--type", default="people", choices=["people", "companies"])
@@ -318,6 +323,7 @@ def cmd_import(args) -> int:
         encoding=args.encoding,
         delimiter=args.delimiter,
         no_automation=args.no_automation,
+        region=args.region,
     )
     return 0
 

@@ -66,9 +66,12 @@ def csv_path(rows: int) -> Path:
     return databases.DATA_DIR / f"import-{rows}.csv"
 
 
+MOBILE_CODES = ["901", "903", "905", "915", "916", "917", "925", "926", "963", "977", "985", "999"]
+
+
 def phone(rng: random.Random) -> str:
     """A number as people type it: with or without +7 or 8, brackets, dashes, spaces."""
-    digits = f"9{rng.randrange(10**9):09d}"
+    digits = f"{rng.choice(MOBILE_CODES)}{rng.randrange(10**7):07d}"  # valid numbers only
     a, b, c, d = digits[:3], digits[3:6], digits[6:8], digits[8:]
     forms = [f"+7 {a} {b}-{c}-{d}", f"8 ({a}) {b}-{c}-{d}", f"+7{digits}", f"8{digits}",
              f"7-{a}-{b}-{c}-{d}", f"+7 ({a}) {b} {c} {d}"]  # fmt: skip

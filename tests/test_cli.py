@@ -226,6 +226,16 @@ def test_backup_while_running_then_restore_into_an_empty_instance_sqlite(tmp_pat
     assert result.returncode == 0  # the restored instance works: its users are there
 
 
+def test_a_backup_into_a_folder_that_does_not_exist_says_so_in_one_line(tmp_path):
+    assert run_accord(["migrate"], tmp_path).returncode == 0
+    made = run_accord(["backup", str(tmp_path / "nowhere" / "accord.tar.gz")], tmp_path)
+    assert made.returncode != 0
+    assert made.stderr.strip().splitlines() == [
+        f"accord: {tmp_path / 'nowhere'} is not a folder: create it or choose another path"
+    ]
+    assert not list(tmp_path.glob("**/*.partial"))
+
+
 def test_a_damaged_backup_is_refused(tmp_path):
     import tarfile
 
@@ -264,6 +274,9 @@ def test_backup_and_restore_on_postgresql(tmp_path):
             admin.execute(f'CREATE DATABASE "{name}"')
         urls = [f"postgres://postgres@127.0.0.1:5432/{name}" for name in names]
         assert run_accord(["demo"], tmp_path, DATABASE_URL=urls[0]).returncode == 0
+        nowhere = tmp_path / "nowhere" / "pg.tar.gz"
+        refused = run_accord(["backup", str(nowhere)], tmp_path, DATABASE_URL=urls[0])
+        assert refused.returncode != 0 and len(refused.stderr.strip().splitlines()) == 1
         archive = tmp_path / "pg.tar.gz"
         made = run_accord(["backup", str(archive)], tmp_path, DATABASE_URL=urls[0])
         assert made.returncode == 0, made.stderr

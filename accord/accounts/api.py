@@ -2,12 +2,12 @@
 schedules."""
 
 from datetime import date, datetime, time
-from typing import Literal
+from typing import Annotated, Literal
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.shortcuts import get_object_or_404
-from ninja import Query, Router, Schema, Status
+from ninja import Field, Query, Router, Schema, Status
 
 from accord.accounts.models import Absence, User
 from accord.accounts.queries import (
@@ -36,8 +36,9 @@ from accord.accounts.services import (
 )
 from accord.api.pagination import ListParams, Page, paginate
 from accord.api.problems import Problem, one_of
-from accord.api.schemas import WithId
+from accord.api.schemas import WithId, id_of
 from accord.core.errors import field_errors
+from accord.core.limits import LIST_ITEMS
 from accord.core.visibility import CAPABILITIES
 
 router = Router(tags=["users"])
@@ -114,7 +115,7 @@ class TeamOut(WithId):
 class TeamIn(Schema):
     name: str
     head: str | None = None
-    members: list[str] = []
+    members: Annotated[list[str], Field(max_length=LIST_ITEMS)] = []
     escalation_minutes: int | None = 60
     lead_rule: Literal["", "round_robin", "least_loaded", "fixed"] = ""
     lead_user: str | None = None
@@ -141,7 +142,7 @@ class RoleIn(Schema):
     name: str
     description: str = ""
     access: dict[str, dict[str, str]]
-    capabilities: list[str] = []
+    capabilities: Annotated[list[str], Field(max_length=LIST_ITEMS)] = []
     require_two_factor: bool = False
 
 
@@ -235,14 +236,14 @@ def _team_or_problem(request, team_id: str | None):
     if team_id is None:
         return None
     teams = teams_visible_to(request.auth)
-    team = teams.filter(pk=int(team_id)).first() if team_id.isdigit() else None
+    team = teams.filter(pk=id_of(team_id)).first() if id_of(team_id) is not None else None
     if team is None:
         raise Problem(422, "No such team.", errors=[{"field": "team", "message": "No such team."}])
     return team
 
 
 def _users_or_problem(request, ids: list[str], field: str) -> list:
-    numeric = [int(i) for i in ids if str(i).isdigit()]
+    numeric = [id_of(i) for i in ids if id_of(i) is not None]
     found = list(users_visible_to(request.auth).filter(pk__in=numeric, is_active=True))
     if len(found) != len(set(ids)):
         raise Problem(422, "No such user.", errors=[{"field": field, "message": "No such user."}])
@@ -389,7 +390,7 @@ class ScheduleOut(Schema):
 
 
 class ScheduleIn(Schema):
-    weekdays: list[int]
+    weekdays: Annotated[list[int], Field(max_length=7)]
     starts: time
     ends: time
 

@@ -15,6 +15,7 @@ from accord.api.problems import Problem, problem_response
 from accord.automation.api import router as automation_router
 from accord.contacts.api import router as contacts_router
 from accord.core.errors import field_errors
+from accord.core.limits import count_message, length_message
 from accord.sales.api import router as sales_router
 from accord.transfer.api import router as transfer_router
 from accord.work.api import router as work_router
@@ -99,4 +100,14 @@ def _request_error(error: dict) -> dict:
     location = [str(part) for part in error.get("loc", ())]
     # ("body", "payload", "name") -> "name"; ("query", "limit") -> "limit"
     field_path = location[2:] if location[:1] == ["body"] else location[1:]
-    return {"field": ".".join(field_path), "message": error.get("msg", "Invalid value.")}
+    return {"field": ".".join(field_path), "message": _message(error, field_path)}
+
+
+def _message(error: dict, field_path: list[str]) -> str:
+    """Pydantic's words for a limit, as the services say it ("At most 50 tags.")."""
+    limit = (error.get("ctx") or {}).get("max_length")
+    if limit is not None and error.get("type") == "too_long":
+        return count_message(field_path[-1] if field_path else "", limit)
+    if limit is not None and error.get("type") == "string_too_long":
+        return length_message(limit)
+    return error.get("msg", "Invalid value.")

@@ -15,7 +15,16 @@ class BearerToken(HttpBearer):
 
 
 class ActiveSession(SessionAuth):
-    """The browser's session, once the whole login is done (second factor included)."""
+    """The browser's session, once the whole login is done (second factor included).
+
+    A caller that sent a bearer token, or has no session cookie, is not a browser: its
+    request is not checked for CSRF, so a revoked or unknown token on a write answers
+    401 like on a read (not 403 "CSRF check failed")."""
+
+    def _get_key(self, request):
+        if "Authorization" in request.headers or self.param_name not in request.COOKIES:
+            return None
+        return super()._get_key(request)
 
     def authenticate(self, request, key):
         user = super().authenticate(request, key)

@@ -6,6 +6,8 @@ from typing import Any
 
 from django.http import JsonResponse
 
+from accord.api.schemas import id_of
+
 logger = logging.getLogger(__name__)
 
 PROBLEM_CONTENT_TYPE = "application/problem+json"
@@ -70,7 +72,7 @@ def one_of(queryset, value: str | None, field: str):
     """A visible record by its API id (None for None), or a 422 naming the field."""
     if value is None:
         return None
-    found = queryset.filter(pk=value).first() if str(value).isdigit() else None
+    found = queryset.filter(pk=id_of(value)).first() if id_of(value) is not None else None
     if found is None:
         raise Problem(
             422,

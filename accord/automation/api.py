@@ -2,17 +2,18 @@
 on a record), their runs with each step, and the blueprints (list, install)."""
 
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.shortcuts import get_object_or_404
-from ninja import Query, Router, Schema, Status
+from ninja import Field, Query, Router, Schema, Status
 
 from accord.api.pagination import ListParams, Page, paginate
 from accord.api.problems import Problem, invalid
 from accord.api.schemas import WithId
 from accord.automation import services
 from accord.automation.models import Rule
+from accord.core.limits import LIST_ITEMS
 
 router = Router(tags=["automation"])
 
@@ -24,7 +25,7 @@ class RuleIn(Schema):
     trigger: str = "created"
     trigger_options: dict[str, Any] = {}
     conditions: dict[str, Any] = {}
-    actions: list[dict[str, Any]] = []
+    actions: Annotated[list[dict[str, Any]], Field(max_length=LIST_ITEMS)] = []
     enabled: bool = False
     max_depth: int | None = None
     flood_limit: int | None = None

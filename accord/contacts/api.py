@@ -1,19 +1,19 @@
 """API: people and companies — CRUD, filters, keyset pages, ETag/If-Match, notes, timeline."""
 
 from datetime import date, datetime
-from typing import Any
+from typing import Annotated, Any
 
 from django.core.exceptions import ValidationError
 from django.db.models import Prefetch
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404
-from ninja import Query, Router, Schema, Status
+from ninja import Field, Query, Router, Schema, Status
 
 from accord.accounts.queries import users_visible_to
 from accord.api.concurrency import etag_of, expected_version, stale
 from accord.api.pagination import ListParams, Page, paginate
 from accord.api.problems import Problem, invalid
-from accord.api.schemas import WithId
+from accord.api.schemas import WithId, id_of
 from accord.contacts.models import ContactPoint
 from accord.contacts.queries import (
     COMPANY_SORTS,
@@ -38,6 +38,7 @@ from accord.contacts.services import (
 )
 from accord.core.custom_fields import SORT_ALIAS, sort_by_custom_field
 from accord.core.errors import StaleVersion, field_errors
+from accord.core.limits import LIST_ITEMS, MAX_EMAILS, MAX_PHONES, MAX_TAGS
 from accord.core.timeline import timeline_of
 
 router = Router(tags=["clients"])
@@ -129,14 +130,14 @@ class CompanyOut(ClientOut):
 
 class ClientIn(Schema):
     kind: str | None = None
-    phones: list[PhoneIO] | None = None
-    emails: list[EmailIO] | None = None
+    phones: Annotated[list[PhoneIO], Field(max_length=MAX_PHONES)] | None = None
+    emails: Annotated[list[EmailIO], Field(max_length=MAX_EMAILS)] | None = None
     city: str | None = None
     country: str | None = None
     address: str | None = None
     source: str | None = None
     owner: str | None = None
-    tags: list[str] | None = None
+    tags: Annotated[list[str], Field(max_length=MAX_TAGS)] | None = None
     custom_fields: dict[str, Any] | None = None
 
 
@@ -161,7 +162,7 @@ class NoteIn(Schema):
 
 class MergeIn(Schema):
     other: str
-    take_from_other: list[str] = []
+    take_from_other: Annotated[list[str], Field(max_length=LIST_ITEMS)] = []
 
 
 class EventOut(WithId):
@@ -190,9 +191,9 @@ def distributing_team(team_id: str):
     """The team named by "team:<id>" as an owner, when it distributes leads."""
     from accord.accounts.models import Team
 
-    if not team_id.isdigit():
+    if id_of(team_id) is None:
         return None
-    return Team.objects.exclude(lead_rule="").filter(pk=team_id).first()
+    return Team.objects.exclude(lead_rule="").filter(pk=id_of(team_id)).first()
 
 
 def to_service_data(request, payload: ClientIn, *, distribute: bool = False) -> dict:
@@ -213,8 +214,8 @@ def to_service_data(request, payload: ClientIn, *, distribute: bool = False) -> 
     if "owner" in data:
         owner = data["owner"]
         found = (
-            users_visible_to(request.auth).filter(pk=owner).first()
-            if owner and owner.isdigit()
+            users_visible_to(request.auth).filter(pk=id_of(owner)).first()
+            if owner and id_of(owner) is not None
             else None
         )
         if owner and found is None:
@@ -225,7 +226,7 @@ def to_service_data(request, payload: ClientIn, *, distribute: bool = False) -> 
         found = None
         if company:
             visible = companies_visible_to(request.auth)
-            found = visible.filter(pk=company).first() if company.isdigit() else None
+            found = visible.filter(pk=id_of(company)).first() if id_of(company) else None
             if found is None:
                 errors.append({"field": "company", "message": "No such company."})
         data["company"] = found
@@ -252,7 +253,7 @@ def list_filters(request, record_type: str) -> dict[str, str]:
     segment_id = filters.pop("segment", None)
     if segment_id is not None:
         visible = segments_visible_to(request.auth, record_type)
-        segment = visible.filter(pk=segment_id).first() if segment_id.isdigit() else None
+        segment = visible.filter(pk=id_of(segment_id)).first() if id_of(segment_id) else None
         if segment is None:
             raise Problem(
                 400,
@@ -379,8 +380,8 @@ def crud(
     def merge(request, response: HttpResponse, record_id: int, payload: MergeIn):
         record = get_object_or_404(visible(request.auth), pk=record_id)
         other = (
-            visible(request.auth).filter(pk=payload.other).first()
-            if payload.other.isdigit()
+            visible(request.auth).filter(pk=id_of(payload.other)).first()
+            if id_of(payload.other) is not None
             else None
         )
         if other is None:

@@ -60,6 +60,7 @@ class Incoming(Protocol):
     number: int  # the caller's number for it (a file's row)
     values: dict[str, Any]  # attnames (owner_id), a person's company by name
     phones: list[str]  # E.164
+    typed_phones: list[str]  # not valid numbers, kept as typed (marked "not a valid number")
     emails: list[str]  # lower case
     tags: list[str]
     custom: dict[str, Any]
@@ -267,6 +268,7 @@ def _folded(group: _Group) -> dict[str, Any]:
     add up, the first note stays."""
     values: dict[str, Any] = {}
     phones: dict[str, None] = {}
+    typed: dict[str, None] = {}
     emails: dict[str, None] = {}
     tags: dict[str, None] = {}
     custom: dict[str, Any] = {}
@@ -274,12 +276,14 @@ def _folded(group: _Group) -> dict[str, Any]:
     for item in group.items:
         values.update((k, v) for k, v in item.values.items() if v not in ("", None))
         phones.update(dict.fromkeys(item.phones))
+        typed.update(dict.fromkeys(item.typed_phones))
         emails.update(dict.fromkeys(item.emails))
         tags.update(dict.fromkeys(item.tags))
         custom.update(item.custom)
         note = note or item.note
-    return {"values": values, "phones": list(phones), "emails": list(emails),
-            "tags": list(tags), "custom": custom, "note": note}  # fmt: skip
+    return {"values": values, "phones": list(phones), "typed": list(typed),
+            "emails": list(emails), "tags": list(tags), "custom": custom,
+            "note": note}  # fmt: skip
 
 
 # --- new records ---------------------------------------------------------------------
@@ -323,7 +327,7 @@ def _create(batches: ClientBatches, groups: list[_Group], now, outcome: Outcome)
         records.append(record)
         search = group.items[0].search if single else _search(merged, name, company)
         bodies.append((pk, search))
-        points.extend(_point_rows(pk, merged["phones"], merged["emails"]))
+        points.extend(_point_rows(pk, _listed(merged), set(merged["typed"])))
         tag_links.extend((pk, _tag_id(batches, t)) for t in merged["tags"])
         if merged["note"]:
             notes.append((pk, merged["note"]))
@@ -353,21 +357,29 @@ def _name(batches: ClientBatches, values: dict) -> str:
     return values.get("name", "")
 
 
+def _listed(merged: dict) -> list[tuple[str, str]]:
+    """A record's contact points in their order: phones, those kept as typed, e-mails."""
+    phones = [*merged["phones"], *merged["typed"]]
+    return [("phone", p) for p in phones] + [("email", e) for e in merged["emails"]]
+
+
 def _search(merged: dict, name: str, company: str | None) -> list[str]:
-    points = [("phone", p) for p in merged["phones"]] + [("email", e) for e in merged["emails"]]
+    points = _listed(merged)
     return search_parts(name, merged["values"].get("city", ""), points, merged["tags"],
                         company or "")  # fmt: skip
 
 
-def _point_rows(pk: int, phones: list[str], emails: list[str], start: int = 0) -> list[tuple]:
-    listed = [("phone", p) for p in phones] + [("email", e) for e in emails]
-    return [(pk, kind, value, start + n) for n, (kind, value) in enumerate(dict.fromkeys(listed))]
+def _point_rows(pk: int, listed: list[tuple[str, str]], typed: set[str], start: int = 0) -> list:
+    return [
+        (pk, kind, value, start + n, kind == "phone" and value in typed)
+        for n, (kind, value) in enumerate(dict.fromkeys(listed))
+    ]
 
 
 def write_points(batches: ClientBatches, rows: list[tuple]) -> None:
     """Every contact point a batch writes, new records' and added ones: (record id, kind,
-    value, position). The one place a batch writes them."""
-    names = [f"{batches.kind}_id", "kind", "value", "position"]
+    value, position, not a valid number). The one place a batch writes them."""
+    names = [f"{batches.kind}_id", "kind", "value", "position", "not_valid"]
     batches.tables[ContactPoint].write_columns(names, rows)
 
 
@@ -481,8 +493,7 @@ def _differs(record: dict, merged: dict, points: set, tags: set) -> bool:
         return True
     if {**record["custom_fields"], **merged["custom"]} != record["custom_fields"]:
         return True
-    listed = [("phone", p) for p in merged["phones"]] + [("email", e) for e in merged["emails"]]
-    return any(point not in points for point in listed) or any(
+    return any(point not in points for point in _listed(merged)) or any(
         tag.lower() not in tags for tag in merged["tags"]
     )
 
@@ -520,8 +531,7 @@ def _update(batches: ClientBatches, group: _Group, now, outcome: Outcome) -> Non
     if custom != record.custom_fields:
         record.custom_fields, changed = custom, True
     have = [(p.kind, p.value) for p in record.contact_points.all()]
-    listed = [("phone", p) for p in merged["phones"]] + [("email", e) for e in merged["emails"]]
-    added = [point for point in dict.fromkeys(listed) if point not in have]
+    added = [point for point in dict.fromkeys(_listed(merged)) if point not in have]
     tags = {tag.name.lower() for tag in record.tags.all()}
     new_tags = [t for t in merged["tags"] if t.lower() not in tags]
     if not (changed or added or new_tags):
@@ -533,7 +543,7 @@ def _update(batches: ClientBatches, group: _Group, now, outcome: Outcome) -> Non
     record.updated_at = now
     record.save()
     if added:
-        write_points(batches, [(record.pk, k, v, len(have) + n) for n, (k, v) in enumerate(added)])
+        write_points(batches, _point_rows(record.pk, added, set(merged["typed"]), len(have)))
         state["points"] = [list(point) for point in added]
     if new_tags:
         record.tags.add(*[_tag_id(batches, t) for t in new_tags])

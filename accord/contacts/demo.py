@@ -18,7 +18,7 @@ COMPANIES = [
     ("СтройМаркет", "client", "+78123334455", "Saint Petersburg", "RU"),
     ("Tel Aviv Interiors", "client", "+97235551234", "Tel Aviv", "IL"),
     ("Profile Systems GmbH", "supplier", "+4930123456", "Berlin", "DE"),
-    ("Ереван Дизайн", "client", "+37460123456", "Yerevan", "AM"),
+    ("Ереван Дизайн", "client", "+37460712345", "Yerevan", "AM"),
 ]
 PEOPLE = [
     ("Иван", "Петров", "RU"), ("Ольга", "Смирнова", "RU"), ("Дмитрий", "Соколов", "RU"),
@@ -33,8 +33,8 @@ PEOPLE = [
     ("Natalia", "Orlova", "RU"), ("Eitan", "Shapiro", "IL"),
 ]  # fmt: skip
 # Country -> (mobile prefix, digits after it): real-looking, valid numbers.
-PHONES = {"RU": ("+7916", 7), "IL": ("+97254", 7), "AM": ("+37491", 6), "LU": ("+352661", 6),
-          "GB": ("+447700", 6), "US": ("+1415555", 4), "DE": ("+49151", 8)}  # fmt: skip
+PHONES = {"RU": ("+7916", 7), "IL": ("+97253", 7), "AM": ("+37491", 6), "LU": ("+352661", 6),
+          "GB": ("+447711", 6), "US": ("+1415555", 4), "DE": ("+49151", 8)}  # fmt: skip
 CITIES = {"RU": ["Moscow", "Kazan", "Saint Petersburg"], "IL": ["Haifa", "Tel Aviv", "Jerusalem"],
           "AM": ["Yerevan", "Gyumri"], "LU": ["Luxembourg", "Esch-sur-Alzette"],
           "GB": ["London"], "US": ["San Francisco"], "DE": ["Berlin"]}  # fmt: skip

@@ -148,7 +148,10 @@ class Person(Client):
 
 
 class ContactPoint(models.Model):
-    """One phone number (E.164) or e-mail address (lower case) of a person or a company."""
+    """One phone number (E.164) or e-mail address (lower case) of a person or a company.
+
+    An imported number that is not valid in its country is kept as typed, marked
+    `not_valid`, rather than lost or made into another country's number."""
 
     PHONE, EMAIL = "phone", "email"
 
@@ -162,6 +165,7 @@ class ContactPoint(models.Model):
     value = models.CharField(max_length=254)
     label = models.CharField(_("label"), max_length=30, blank=True)
     position = models.PositiveSmallIntegerField(default=0)
+    not_valid = models.BooleanField(_("not a valid number"), default=False)
 
     class Meta:
         ordering = ["position", "id"]

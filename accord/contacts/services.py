@@ -20,12 +20,14 @@ from accord.contacts.queries import companies_visible_to, filter_clients, people
 from accord.core.custom_fields import clean_custom_fields
 from accord.core.errors import StaleVersion
 from accord.core.events import emit
+from accord.core.limits import MAX_EMAILS, MAX_PHONES, MAX_TAGS, check_counts
 from accord.core.phones import PhoneError, display_phone, normalize_phone
 from accord.core.search import index_record, point_terms, unindex_record
 from accord.core.timeline import field_changes, timeline_forget, timeline_move, timeline_record
 from accord.core.visibility import ALL, NONE, WRITE, allows, effective_level
 
 RECORD_TYPE = "clients"
+COUNT_LIMITS = {"tags": MAX_TAGS, "phones": MAX_PHONES, "emails": MAX_EMAILS}
 MAX_TEXT = 10_000
 PERSON_FIELDS = [
     "first_name",
@@ -151,6 +153,7 @@ def clean_emails(items: list | None, errors: dict) -> list[dict] | None:
 
 
 def clean_common(actor: User, data: dict, errors: dict, *, model) -> None:
+    errors.update(check_counts(data, COUNT_LIMITS))
     clean_text_fields(data, errors)
     if "kind" in data and data["kind"] not in dict(model.KINDS):
         errors["kind"] = [_("Choose one of: %s.") % ", ".join(dict(model.KINDS))]
@@ -165,8 +168,10 @@ def clean_common(actor: User, data: dict, errors: dict, *, model) -> None:
 def finish_clean(record_type: str, data: dict, errors: dict, current) -> dict:
     """What people and companies share last: phones, e-mails, custom fields; then all
     errors at once, so nothing is written when anything is wrong."""
-    data["phones"] = clean_phones(data.get("phones"), errors)
-    data["emails"] = clean_emails(data.get("emails"), errors)
+    if "phones" not in errors:  # 10,000 numbers over the limit are not each looked at
+        data["phones"] = clean_phones(data.get("phones"), errors)
+    if "emails" not in errors:
+        data["emails"] = clean_emails(data.get("emails"), errors)
     try:
         data["custom_fields"] = clean_custom_fields(
             record_type,
@@ -241,11 +246,11 @@ def snapshot(record) -> dict[str, Any]:
 
 def refresh_primary(record) -> None:
     """Set a client's primary phone and e-mail (what lists show and sort by) to the first
-    of its contact points, after points were added or removed one by one."""
+    of its contact points, after points were added or removed one by one. A number kept
+    as typed because it is not valid (an import's) is never the primary one."""
     first: dict[str, str] = {}
-    for kind, value in record.contact_points.order_by("position", "id").values_list(
-        "kind", "value"
-    ):
+    points = record.contact_points.filter(not_valid=False)
+    for kind, value in points.order_by("position", "id").values_list("kind", "value"):
         first.setdefault(kind, value)
     record.primary_phone = first.get("phone", "")
     record.primary_email = first.get("email", "")

@@ -174,8 +174,12 @@ def _url_problems(url: str) -> list[str]:
     if not parsed.raw_host:
         return [_("The address has no host name.")]
     host = _host(parsed)
+    try:
+        shown = parsed.host  # the Unicode name: "xn--localhost" has none (no valid IDNA)
+    except UnicodeError:
+        return [_("The host name “%(host)s” is not valid.") % {"host": host}]
     if ":" not in host and not HOST_NAME.match(host):
-        return [_("The host name “%(host)s” is not valid.") % {"host": parsed.host}]
+        return [_("The host name “%(host)s” is not valid.") % {"host": shown}]
     if parsed.port is not None and not 0 < parsed.port < 65536:
         return [_("The port must be a number from 1 to 65535.")]
     return []

@@ -44,6 +44,11 @@ def phone_terms(e164: str) -> list[str]:
 def point_terms(kind: str, value: str) -> list[str]:
     """What a phone or e-mail adds to a search body: a phone's digits (international and
     national); an address and its words (PostgreSQL's parser keeps an address whole)."""
+    if kind == "phone" and not value.startswith("+"):
+        # A number kept as typed (not valid, from an import): its groups of digits and
+        # all of them, so "052-000-1007" and "0520001007" both find it on both engines.
+        groups = re.findall(r"\d+", value)
+        return [" ".join(groups), "".join(groups)]
     if kind == "phone":
         return phone_terms(value)
     return [value, *re.split(r"[^\w]+", value)]

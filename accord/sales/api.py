@@ -2,12 +2,12 @@
 
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any
+from typing import Annotated, Any
 
 from django.core.exceptions import ValidationError
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404
-from ninja import Query, Router, Schema, Status
+from ninja import Field, Query, Router, Schema, Status
 
 from accord.accounts.queries import users_visible_to
 from accord.api.concurrency import etag_of, run_if_match
@@ -15,7 +15,9 @@ from accord.api.pagination import ListParams, Page, paginate
 from accord.api.problems import Problem, invalid, one_of
 from accord.api.schemas import WithId
 from accord.catalog.models import Product
+from accord.contacts.api import EventOut
 from accord.contacts.queries import companies_visible_to, people_visible_to
+from accord.core.limits import LIST_ITEMS, MAX_TAGS
 from accord.core.timeline import timeline_of
 from accord.sales.models import LineItem, LostReason, Stage
 from accord.sales.queries import deals_visible_to, pipelines_for
@@ -78,7 +80,7 @@ class StageIn(Schema):
 
 class PipelineIn(Schema):
     name: str
-    stages: list[StageIn]
+    stages: Annotated[list[StageIn], Field(max_length=LIST_ITEMS)]
 
 
 class LineItemOut(WithId):
@@ -175,8 +177,12 @@ class DealIn(Schema):
     expected_close_date: date | None = None
     source: str | None = None
     is_preorder: bool | None = None
-    tags: list[str] | None = None
+    tags: Annotated[list[str], Field(max_length=MAX_TAGS)] | None = None
     custom_fields: dict[str, Any] | None = None
+
+
+class NoteIn(Schema):
+    text: str
 
 
 class MoveIn(Schema):
@@ -422,14 +428,16 @@ def deals_timeline(request, deal_id: int, params: Query[ListParams]):
     return page
 
 
-@router.post("/deals/{deal_id}/notes", response={201: dict[str, str]}, summary="Add a note")
-def deals_note(request, deal_id: int, payload: dict[str, str]):
+@router.post(
+    "/deals/{deal_id}/notes", response={201: EventOut}, summary="Add a note to the deal's timeline"
+)
+def deals_note(request, deal_id: int, payload: NoteIn):
     deal = get_object_or_404(deals_visible_to(request.auth), pk=deal_id)
     try:
-        event = deal_note_add(actor=request.auth, deal=deal, text=payload.get("text", ""))
+        event = deal_note_add(actor=request.auth, deal=deal, text=payload.text)
     except ValidationError as error:
         raise invalid(error) from None
-    return Status(201, {"id": str(event.pk), "text": event.data["text"]})
+    return Status(201, event)
 
 
 # --- Products ----------------------------------------------------------------------------

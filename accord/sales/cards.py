@@ -12,8 +12,9 @@ from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext, ngettext
 
 
-def card_html(deal, base: str) -> SafeString:
-    """The <li> of one card; `deal` carries `days`, `rotting` and `has_next_step`."""
+def card_html(deal, base: str, *, oob: bool = False) -> SafeString:
+    """The <li> of one card; `deal` carries `days`, `rotting` and `has_next_step`. With
+    `oob`, the card replaces its old self on the board when htmx swaps it in."""
     client = deal.person or deal.company or "—"
     amount = number_format(deal.amount, decimal_pos=2, use_l10n=True, force_grouping=True)
     days = ngettext("%(days)s day", "%(days)s days", deal.days) % {"days": deal.days}
@@ -39,7 +40,7 @@ def card_html(deal, base: str) -> SafeString:
             )
         )
     return format_html(
-        '<li class="deal-card{}" data-deal="{}" data-version="{}">'
+        '<li class="deal-card{}" data-deal="{}" data-version="{}"{}>'
         '<a class="deal-card-title" href="{}{}/">{}</a>'
         '<p class="muted deal-card-client">{}</p>'
         '<p class="deal-card-foot"><span class="money">{} {}</span>'
@@ -47,6 +48,9 @@ def card_html(deal, base: str) -> SafeString:
         " is-rotting" if deal.rotting else "",
         deal.pk,
         deal.version,
+        format_html(" hx-swap-oob=\"outerHTML:.deal-card[data-deal='{}']\"", deal.pk)
+        if oob
+        else "",
         base,
         deal.pk,
         deal.title,

@@ -5,7 +5,7 @@ from django.utils.translation import gettext_lazy as _
 
 from accord.accounts.models import User
 from accord.contacts.forms import company_picker, person_picker
-from accord.sales.models import LostReason, Pipeline
+from accord.sales.models import LostReason, Pipeline, Stage
 from accord.web.forms import CustomFieldsForm, tag_names
 
 
@@ -61,6 +61,39 @@ class LoseForm(forms.Form):
     note = forms.CharField(
         label=_("Note"), required=False, max_length=2000, widget=forms.Textarea(attrs={"rows": 2})
     )
+
+
+class MoveForm(forms.Form):
+    """What the board sends after a drop: the column (an active stage of the deal's
+    pipeline), the card the deal now follows there, and the version the board showed."""
+
+    stage = forms.ModelChoiceField(
+        queryset=Stage.objects.none(),
+        error_messages={
+            "required": _("Drop the deal on a column."),
+            "invalid_choice": _("This column is not a stage of the deal's pipeline."),
+        },
+    )
+    after = forms.ModelChoiceField(queryset=Stage.objects.none(), required=False)
+    version = forms.IntegerField(
+        min_value=1,
+        max_value=2**31 - 1,
+        error_messages={
+            "required": _("The board sent no version of the deal; reload the page."),
+            "invalid": _("The board sent a version that is not a number; reload the page."),
+        },
+    )
+
+    def __init__(self, *args, deal, deals, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["stage"].queryset = deal.pipeline.stages.filter(retired=False)
+        self.fields["after"].queryset = deals
+        self.fields["after"].error_messages["invalid_choice"] = _(
+            "The card above the dropped one is not on the board any more; reload the page."
+        )
+
+    def first_error(self) -> str:
+        return next(iter(self.errors.values()))[0]
 
 
 class LineItemForm(forms.Form):

@@ -47,11 +47,7 @@ def board(user, pipeline: Pipeline, deals: QuerySet | None = None) -> list[Colum
     """
     deals = deals if deals is not None else deals_visible_to(user)
     stages = list(pipeline.stages.filter(retired=False).order_by("position", "id"))
-    open_deals = deals.filter(pipeline=pipeline, status=Stage.OPEN).order_by()
-    totals = {
-        row["stage_id"]: row
-        for row in open_deals.values("stage_id").annotate(n=Count("id"), total=Sum("amount"))
-    }
+    totals = stage_totals(deals, pipeline.pk)
     columns = []
     for stage in stages:
         row = totals.get(stage.pk, {"n": 0, "total": Decimal(0)})
@@ -67,6 +63,43 @@ def board(user, pipeline: Pipeline, deals: QuerySet | None = None) -> list[Colum
         )
     mark_next_steps([card for column in columns for card in column.cards])
     return columns
+
+
+def stage_totals(deals: QuerySet, pipeline_id: int, stages: list | None = None) -> dict:
+    """{stage id: {"n", "total"}} of the open deals among `deals`: one grouped query."""
+    open_deals = deals.filter(pipeline_id=pipeline_id, status=Stage.OPEN).order_by()
+    if stages is not None:
+        open_deals = open_deals.filter(stage__in=stages)
+    return {
+        row["stage_id"]: row
+        for row in open_deals.values("stage_id").annotate(n=Count("id"), total=Sum("amount"))
+    }
+
+
+def column_heads(deals: QuerySet, stages: list[Stage]) -> list[Column]:
+    """The count and sum of these open stages' columns (no cards), as the board shows
+    them over `deals`: what a drop changes."""
+    totals = stage_totals(deals, stages[0].pipeline_id, stages) if stages else {}
+    columns = []
+    for stage in stages:
+        row = totals.get(stage.pk, {"n": 0, "total": None})
+        columns.append(Column(stage, row["n"], row["total"] or Decimal(0), []))
+    return columns
+
+
+def board_card(deals: QuerySet, deal_id: int) -> Deal | None:
+    """One open deal's card as the board shows it; None when the board's filters leave
+    it out."""
+    card = (
+        deals.filter(pk=deal_id, status=Stage.OPEN)
+        .select_related(None)
+        .select_related("person", "company", "owner")
+        .only(*CARD_FIELDS)
+        .first()
+    )
+    if card is not None:
+        mark_next_steps([card])
+    return card
 
 
 def mark_next_steps(deals: list) -> list:

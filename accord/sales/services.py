@@ -21,6 +21,7 @@ from accord.contacts.services import person_deal_won, set_tags
 from accord.core.custom_fields import clean_custom_fields
 from accord.core.errors import StaleVersion
 from accord.core.events import emit
+from accord.core.limits import MAX_TAGS, check_counts, length_message
 from accord.core.timeline import field_changes, timeline_record
 from accord.core.visibility import ALL, NONE, WRITE, allows, effective_level
 from accord.sales.models import Deal, LineItem, LostReason, Pipeline, Stage, StageMove
@@ -283,7 +284,7 @@ def clean_money(value: Any, field: str, errors: dict, *, low=Decimal(0), high=De
 
 
 def clean_deal(actor: User, data: dict, current: Deal | None) -> dict:
-    errors: dict[str, list[str]] = {}
+    errors: dict[str, list[str]] = check_counts(data, {"tags": MAX_TAGS})
     if "title" in data or current is None:
         data["title"] = str(data.get("title") or "").strip()
         if not data["title"]:
@@ -312,7 +313,9 @@ def clean_deal(actor: User, data: dict, current: Deal | None) -> dict:
         ):
             errors["owner"] = [_("You may not give deals to this person.")]
     if "source" in data:
-        data["source"] = str(data["source"] or "").strip()[:100]
+        data["source"] = str(data["source"] or "").strip()
+        if len(data["source"]) > 100:
+            errors["source"] = [length_message(100)]
     try:
         data["custom_fields"] = clean_custom_fields(
             "deal", data.get("custom_fields"), current=current.custom_fields if current else None

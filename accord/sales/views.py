@@ -32,7 +32,9 @@ from accord.sales.models import Deal, LineItem, Stage
 from accord.sales.queries import (
     DEAL_SORTS,
     board,
+    board_card,
     board_cards,
+    column_heads,
     deals_visible_to,
     filter_deals,
     mark_next_steps,
@@ -278,37 +280,57 @@ def choose_columns(request):
 @login_required
 @require_POST
 def deal_move_view(request, pk: int):
-    """Called by the board after a drag: {stage, after, version}; answers JSON."""
-    deal = get_object_or_404(deals_visible_to(request.user), pk=pk)
-    stage = Stage.objects.filter(pk=request.POST.get("stage") or 0).first()
-    after = deals_visible_to(request.user).filter(pk=request.POST.get("after") or 0).first()
-    version = request.POST.get("version")
-    if stage is None:
-        return JsonResponse({"error": _("No such stage.")}, status=400)
+    """Called by the board after a drop: {stage, after, version}, the board's filters in
+    the query. Answers the heads of the columns the deal left and entered and the moved
+    card, as htmx out-of-band partials; or a message with 400 (bad input), 403 or 409
+    (moved by someone else meanwhile); or, dropped on "lost", the deal page to say why."""
+    visible = deals_visible_to(request.user)
+    deal = get_object_or_404(visible, pk=pk)
+    left = deal.stage
+    form = forms.MoveForm(request.POST, deal=deal, deals=visible)
+    if not form.is_valid():
+        return board_message(request, form.first_error(), status=400)
+    stage, version = form.cleaned_data["stage"], form.cleaned_data["version"]
+    if stage.kind == Stage.LOST:
+        response = HttpResponse(status=204)
+        response["HX-Redirect"] = deal_url(deal) + "?lose=1"
+        return response
     try:
         if stage.kind == Stage.WON:
-            deal = deal_win(
-                actor=request.user, deal=deal, version=int(version) if version else None
-            )
-        elif stage.kind == Stage.LOST:
-            return JsonResponse({"redirect": deal_url(deal) + "?lose=1"})
+            deal = deal_win(actor=request.user, deal=deal, version=version)
         else:
             deal = deal_move(
                 actor=request.user,
                 deal=deal,
                 stage=stage,
-                after=after,
-                version=int(version) if version else None,
+                after=form.cleaned_data["after"],
+                version=version,
             )
     except StaleVersion:
-        return JsonResponse(
-            {"error": _("Someone moved this deal a moment ago; the board is reloaded.")}, status=409
-        )
-    except (ValidationError, PermissionDenied) as error:
-        return JsonResponse(
-            {"error": " ".join(getattr(error, "messages", [str(error)]))}, status=400
-        )
-    return JsonResponse({"version": deal.version, "stage": deal.stage_id, "status": deal.status})
+        message = _("Someone moved this deal a moment ago; the board is reloaded.")
+        return board_message(request, message, status=409)
+    except PermissionDenied as error:
+        return board_message(request, str(error) or _("You may not do this."), status=403)
+    except ValidationError as error:
+        return board_message(request, " ".join(error.messages), status=400)
+    deals, _filters, _error = _board_deals(request)
+    stages = [s for s in dict.fromkeys([left, deal.stage]) if s.kind == Stage.OPEN]
+    card = board_card(deals, deal.pk)
+    if card is not None:
+        _dress([card], deal.stage)
+        card.html = card_html(card, deal_base(), oob=True)
+    context = {
+        "heads": column_heads(deals, stages),
+        "card": card,
+        "deal": deal,
+        "currency": settings.ACCORD_CURRENCY,
+    }
+    return render(request, "sales/board.html#moved", context)
+
+
+def board_message(request, message: str, *, status: int):
+    """A refused drop: the message in the board's status line (the board then reloads)."""
+    return render(request, "sales/board.html#status", {"message": message}, status=status)
 
 
 def deal_url(deal) -> str:

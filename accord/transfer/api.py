@@ -2,19 +2,20 @@
 exports (create, progress, the file)."""
 
 from datetime import datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import FileResponse
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
-from ninja import File, Form, Query, Router, Schema, Status
+from ninja import Field, File, Form, Query, Router, Schema, Status
 from ninja.files import UploadedFile
 
 from accord.accounts.models import Team
 from accord.api.pagination import ListParams, Page, paginate
 from accord.api.problems import Problem, invalid
 from accord.api.schemas import WithId
+from accord.core.limits import LIST_ITEMS
 from accord.transfer import services
 from accord.transfer.models import ExportJob, ImportJob
 from accord.transfer.queries import imports_of, preview
@@ -34,6 +35,7 @@ class ImportOut(WithId):
     match_by: str
     on_duplicate: str
     run_automation: bool
+    region: str
     rows_total: int | None
     rows_done: int
     created: int
@@ -52,11 +54,14 @@ class SetupIn(Schema):
     on_duplicate: Literal["skip", "update", "create"] = "skip"
     run_automation: bool = True  # false: the imported records start no automation rule
     team: str | None = None  # a team's id: its lead rule gives new people their owner
+    # The country of numbers without a +code (ISO code; "" for the company's default).
+    region: str | None = None
 
 
 class PreviewCell(Schema):
     value: str
     problem: str
+    warning: str = ""  # imported, but kept as typed: a phone number not valid in its country
 
 
 class PreviewRowOut(Schema):
@@ -71,11 +76,18 @@ class FailureOut(WithId):
     reason: str
 
 
+class WarningOut(WithId):
+    row: int
+    column: str
+    value: str
+    message: str
+
+
 class ExportIn(Schema):
     record_type: Literal["people", "companies"] = "people"
     format: Literal["csv", "xlsx"] = "csv"
     filters: dict[str, str] = {}
-    columns: list[str] | None = None
+    columns: Annotated[list[str], Field(max_length=LIST_ITEMS)] | None = None
 
 
 class ExportOut(WithId):
@@ -153,6 +165,7 @@ def imports_setup(request, job_id: int, payload: SetupIn):
             on_duplicate=payload.on_duplicate,
             run_automation=payload.run_automation,
             team=setup_team(payload.team),
+            region=payload.region,
         )
     )
 
@@ -175,7 +188,7 @@ def imports_preview(request, job_id: int):
     return [
         {
             "number": row.number,
-            "cells": [{"value": v, "problem": p} for v, p in row.cells],
+            "cells": [{"value": v, "problem": p, "warning": w} for v, p, w in row.cells],
             "action": row.action,
         }
         for row in preview(job)
@@ -194,6 +207,16 @@ def imports_start(request, job_id: int):
 def imports_failures(request, job_id: int, params: Query[ListParams]):
     job = mine(request, job_id)
     return paginate(job.failures.all(), params, sorts={"row"}, default_sort="row")
+
+
+@router.get(
+    "/imports/{job_id}/warnings",
+    response=Page[WarningOut],
+    summary="What rows kept as typed (phone numbers not valid in their country)",
+)
+def imports_warnings(request, job_id: int, params: Query[ListParams]):
+    job = mine(request, job_id)
+    return paginate(job.warnings.all(), params, sorts={"row"}, default_sort="row")
 
 
 @router.post("/imports/{job_id}/undo", response=dict[str, int], summary="Undo the import")

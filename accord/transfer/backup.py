@@ -114,6 +114,8 @@ def make_backup(path: Path | None = None) -> tuple[Path, dict]:
     path = Path(path) if path else default_path()
     if path.exists():
         raise BackupError(f"{path} exists already: choose another name")
+    if not path.parent.is_dir():  # said before the snapshot, not after it
+        raise BackupError(f"{path.parent} is not a folder: create it or choose another path")
     with tempfile.TemporaryDirectory(dir=path.parent if path.parent.exists() else None) as tmp:
         work = Path(tmp)
         if connection.vendor == "sqlite":

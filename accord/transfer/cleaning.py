@@ -1,5 +1,6 @@
 """The rows of an import made into records' values, with no database: each cell checked
-(a reason per cell when it is wrong), phones to E.164, dates, e-mails, kinds, owners,
+(a reason per cell when it is wrong), phones to E.164 in the row's country (a number not
+valid there is kept as typed, with a warning), dates, e-mails, kinds, owners,
 custom fields. A big file is cleaned in a process of its own while the importer writes
 the batches before it, so the two run on two cores.
 
@@ -20,7 +21,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.utils.translation import gettext as _
 
-from accord.core.phones import PhoneError, default_region, normalize_phone
+from accord.core.phones import PhoneError, country_code, default_region, read_phone
 from accord.transfer.reading import FileProblem, Table, read_rows
 
 log = logging.getLogger(__name__)
@@ -54,12 +55,15 @@ class Row:
     number: int  # the row's number in the file (the header is row 1)
     raw: list[str]
     values: dict[str, Any] = field(default_factory=dict)
-    phones: list[str] = field(default_factory=list)
+    phones: list[str] = field(default_factory=list)  # E.164
+    typed_phones: list[str] = field(default_factory=list)  # not valid: kept as typed
     emails: list[str] = field(default_factory=list)
     tags: list[str] = field(default_factory=list)
     custom: dict[str, Any] = field(default_factory=dict)
     note: str = ""
     problems: dict[str, str] = field(default_factory=dict)  # target -> what is wrong
+    warnings: list[tuple[int, str, str]] = field(default_factory=list)  # (column, value, why)
+    region: str = ""  # the country the row's phone numbers are read in
     name: str = ""  # as lists show it
     search: list[str] = field(default_factory=list)  # what global search finds it by
 
@@ -87,9 +91,10 @@ class Cleaner:
 
     record_type: str
     mapping: dict[int, str]  # column number -> target field
-    owners: dict[str, int]  # active users' e-mails (lower case) -> id
+    owners: dict[str, int]  # active users' e-mails and names (lower case) -> id
     fields: dict[str, FieldSpec]  # custom fields by key
-    region: str  # the default phone region ("" for none)
+    region: str  # the import's phone region ("" for none)
+    country_column: int | None = None  # a row naming its country has its numbers read there
 
     @classmethod
     def for_job(cls, job) -> "Cleaner":
@@ -100,19 +105,21 @@ class Cleaner:
         return cls(
             record_type=job.record_type,
             mapping={int(column): target for column, target in job.mapping.items()},
-            owners={
-                email.lower(): pk
-                for email, pk in User.objects.filter(is_active=True).values_list("email", "pk")
-            },
+            owners=owners_by_key(User.objects.filter(is_active=True).order_by("pk")),
             fields={
                 f.key: FieldSpec(key=f.key, type=f.type, choices=list(f.choices or []))
                 for f in active_fields(kind)
             },
-            region=default_region() or "",
+            region=job.region or default_region() or "",
+            country_column=next(
+                (int(c) for c, target in job.mapping.items() if target == "country"), None
+            ),
         )
 
     def clean(self, number: int, raw: list[str]) -> Row:
-        row = Row(number=number, raw=raw)
+        row = Row(number=number, raw=raw, region=self.region)
+        if self.country_column is not None and self.country_column < len(raw):
+            row.region = country_code(raw[self.country_column]) or self.region
         for column, target in self.mapping.items():
             text = raw[column].strip() if column < len(raw) else ""
             if text[:1] == "'" and text[1:2] in FORMULA_STARTS:
@@ -120,7 +127,7 @@ class Cleaner:
             if not text:
                 continue
             try:
-                self._take(row, target, text)
+                self._take(row, column, target, text)
             except ValueError as error:
                 row.problems.setdefault(target, str(error))
         if self.record_type == "people":
@@ -146,13 +153,14 @@ class Cleaner:
             )
         else:
             row.name = values["name"]
-        points = [("phone", p) for p in row.phones] + [("email", e) for e in row.emails]
+        points = [("phone", p) for p in [*row.phones, *row.typed_phones]]
+        points += [("email", e) for e in row.emails]
         company = values.get("company", "") if self.record_type == "people" else ""
         row.search = search_parts(
             row.name, values.get("city", ""), points, list(dict.fromkeys(row.tags)), company
         )
 
-    def _take(self, row: Row, target: str, text: str) -> None:
+    def _take(self, row: Row, column: int, target: str, text: str) -> None:
         if target in TEXT_LIMITS and len(text) > TEXT_LIMITS[target]:
             raise ValueError(_("At most %(limit)s characters.") % {"limit": TEXT_LIMITS[target]})
         if target == "full_name":
@@ -163,9 +171,14 @@ class Cleaner:
             for part in SPLIT.split(text):
                 if part:
                     try:
-                        row.phones.append(normalize_phone(part, self.region))
+                        number, why = read_phone(part, row.region or None)
                     except PhoneError as error:
                         raise ValueError(str(error)) from None
+                    if why:
+                        row.typed_phones.append(number)
+                        row.warnings.append((column, number, why))
+                    else:
+                        row.phones.append(number)
         elif target == "email":
             for part in SPLIT.split(text):
                 if part:
@@ -186,14 +199,17 @@ class Cleaner:
                 raise ValueError(_("Choose one of: %(choices)s.") % {"choices": ", ".join(choices)})
             row.values["kind"] = kind
         elif target == "owner":
-            owner = self.owners.get(text.lower())
+            owner = self.owners.get(" ".join(text.lower().split()))
             if owner is None:
                 raise ValueError(_("No active user has the e-mail %(email)s.") % {"email": text})
             row.values["owner_id"] = owner
         elif target == "country":
-            if not re.fullmatch(r"[A-Za-z]{2}", text):
-                raise ValueError(_("Give the country as a two-letter code: DE, IL, AM, RU…"))
-            row.values["country"] = text.upper()
+            code = country_code(text)
+            if code is None:
+                raise ValueError(
+                    _("Give the country as a two-letter code (DE, IL, AM, RU…) or its name.")
+                )
+            row.values["country"] = code
         elif target == "birthday":
             row.values["birthday"] = parse_date(text)
         elif target == "gender":
@@ -213,6 +229,17 @@ class Cleaner:
             row.custom[definition.key] = clean_value(definition, value)
         else:
             row.values[target] = text
+
+
+def owners_by_key(users) -> dict[str, int]:
+    """{e-mail or full name, lower case: id}: an owner column holds e-mails (Accord's own
+    export) or names (Bitrix24's, amoCRM's, Pipedrive's)."""
+    listed = list(users.values_list("email", "full_name", "pk"))
+    owners = {email.lower(): pk for email, _name, pk in listed}
+    for _email, name, pk in listed:
+        if name.strip():
+            owners.setdefault(" ".join(name.lower().split()), pk)
+    return owners
 
 
 def batches(

@@ -51,6 +51,11 @@ COLUMNS = {  # what a field reads from the record's row
 FORMULA_FIRST = frozenset(FORMULA_STARTS)
 
 
+def source_of(kind: str, key: str) -> str:
+    """The row field a column reads (a company's name is a column of its own)."""
+    return key if kind == "company" and key == "name" else COLUMNS.get(key, key)
+
+
 def neutral(value: str) -> str:
     """A cell a spreadsheet would run as a formula starts with an apostrophe instead."""
     return "'" + value if value[:1] in FORMULA_FIRST else value
@@ -72,14 +77,14 @@ def rows(queryset: QuerySet, kind: str, columns: list[tuple[str, str]]) -> Itera
     in id order (a keyset: the millionth row costs what the first does)."""
     model = Person if kind == "person" else Company
     keys = [key for key, _label in columns]
-    plain = [COLUMNS.get(k, k) for k in keys if not k.startswith("cf:")]
+    plain = [source_of(kind, k) for k in keys if not k.startswith("cf:")]
     plain = [f for f in plain if f not in ("phones", "emails", "tags")]
     if any(key.startswith("cf:") for key in keys):
         plain.append("custom_fields")
     fields = ["pk", *dict.fromkeys(plain)]
     zone = timezone.get_current_timezone()  # the clock of the one exporting
     at = {field: n for n, field in enumerate(fields)}  # each field's place in a row
-    readers = [_reader(key, zone, at) for key in keys]
+    readers = [_reader(key, zone, at, kind) for key in keys]
     yield [label for _key, label in columns]
     last = 0
     while True:
@@ -124,7 +129,7 @@ def _tags(model, kind: str, ids: list[int]) -> dict:
     return found
 
 
-def _reader(key: str, zone, at: dict[str, int]):
+def _reader(key: str, zone, at: dict[str, int], kind: str):
     """How a column's cell is read from a record's row (its fields at `at`'s places,
     the id first; with its chunk's points and tags): chosen once per column, not once
     per cell."""
@@ -136,7 +141,7 @@ def _reader(key: str, zone, at: dict[str, int]):
         return lambda row, points, tags: ", ".join(points.get((row[0], kind), ()))
     if key == "tags":
         return lambda row, points, tags: ", ".join(sorted(tags.get(row[0], ())))
-    place = at[COLUMNS.get(key, key)]
+    place = at[source_of(kind, key)]
     if key in ("created_at", "updated_at", "last_contact_at"):
         return lambda row, points, tags: _moment(row[place], zone)
     if key == "birthday":

@@ -4,6 +4,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from accord.accounts.models import Team
+from accord.core.phones import country_names, default_region
 from accord.transfer import mapping
 from accord.transfer.models import ImportJob
 from accord.transfer.reading import DELIMITERS, ENCODINGS
@@ -50,11 +51,25 @@ class SetupForm(forms.Form):
         required=False,
         help_text=_("Rules on new or changed clients do not run for the imported ones."),
     )
+    region = forms.ChoiceField(
+        label=_("Phone numbers are from"),
+        required=False,
+        help_text=_(
+            "Numbers without a +code are read in this country, unless a Country column "
+            "names the row's. A number not valid there is kept as typed and marked."
+        ),
+    )
 
     def __init__(self, *args, job: ImportJob, custom_fields=(), **kwargs):
         super().__init__(*args, **kwargs)
         if job.record_type != "people":
             del self.fields["team"]
+        names = sorted(country_names().items(), key=lambda pair: pair[1])
+        company = default_region()
+        # "" is the company's country; offered by name only when the company has none.
+        none = [] if company else [("", _("— only numbers with a +code —"))]
+        self.fields["region"].choices = [*none, *names]
+        self.fields["region"].initial = job.region or company or ""
         choices = [("", _("— do not import —"))] + [
             (t.name, t.label) for t in mapping.targets_for(job.record_type, custom_fields)
         ]

@@ -15,7 +15,7 @@ from accord.core.custom_fields import active_fields
 from accord.core.events import emit
 from accord.transfer.cleaning import Cleaner, Row
 from accord.transfer.mapping import targets_for
-from accord.transfer.models import ImportChange, ImportFailure, ImportJob
+from accord.transfer.models import ImportChange, ImportFailure, ImportJob, ImportWarning
 
 
 class Importer:
@@ -78,6 +78,7 @@ class Importer:
                 ]
             )
             counts = {**outcome.counts, "failed": len(failures)}
+            self._warn([r for r in rows if r.warnings and not r.problems])
             ImportJob.objects.filter(pk=self.job.pk).update(
                 rows_done=checkpoint,
                 beat_at=now,
@@ -85,6 +86,16 @@ class Importer:
             )
             # After the batch's records' events: what they started may now go to the worker.
             emit("import.batch_saved", import_id=self.job.pk, rows_done=checkpoint)
+
+    def _warn(self, rows: list[Row]) -> None:
+        """The report's warnings: what a row kept as typed (a phone not valid in its country)."""
+        header = self.job.header
+        ImportWarning.objects.bulk_create(
+            ImportWarning(job=self.job, row=row.number, column=header[column][:255]
+                          if column < len(header) else str(column + 1),
+                          value=value[:255], message=message)
+            for row in rows for column, value, message in row.warnings
+        )  # fmt: skip
 
 
 def describe(problems: dict[str, str], labels: dict[str, str] | None = None) -> str:

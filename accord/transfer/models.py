@@ -50,6 +50,9 @@ class ImportJob(models.Model):
     )
     # Off: the imported records' events start no automation rule.
     run_automation = models.BooleanField(default=True)
+    # The country phone numbers without a +code are read in, unless a row names its own
+    # (a "country" column); "" for the company's default (ACCORD_PHONE_REGION).
+    region = models.CharField(max_length=2, blank=True)
     status = models.CharField(max_length=10, choices=STATUSES, default=NEW)
     rows_total = models.PositiveIntegerField(null=True, blank=True)
     rows_done = models.PositiveIntegerField(default=0)  # the checkpoint: rows read and saved
@@ -120,6 +123,24 @@ class ImportFailure(models.Model):
 
     def __str__(self) -> str:
         return f"row {self.row}: {self.reason}"
+
+
+class ImportWarning(models.Model):
+    """A row imported with something kept as typed that the user should look at: a phone
+    number that is not valid in the row's country."""
+
+    job = models.ForeignKey(ImportJob, on_delete=models.CASCADE, related_name="warnings")
+    row = models.PositiveIntegerField()
+    column = models.CharField(max_length=255)  # the column's title in the file
+    value = models.CharField(max_length=255)
+    message = models.TextField()
+
+    class Meta:
+        ordering = ["row", "id"]
+        indexes = [models.Index(fields=["job", "row"], name="import_warning_job")]
+
+    def __str__(self) -> str:
+        return f"row {self.row}, {self.column}: {self.message}"
 
 
 class ExportJob(models.Model):

@@ -18,7 +18,8 @@ def imports_of(user) -> QuerySet[ImportJob]:
 @dataclass
 class PreviewRow:
     number: int
-    cells: list[tuple[str, str]]  # per mapped column: the value as it will be saved, a problem
+    # per mapped column: the value as it will be saved, a problem, a warning (kept as typed)
+    cells: list[tuple[str, str, str]]
     action: str  # create, update, skip, fail
 
 
@@ -46,10 +47,12 @@ def preview(job: ImportJob, limit: int = 10) -> list[PreviewRow]:
             action = "update" if job.on_duplicate == ImportJob.UPDATE else "skip"
         else:
             action = "create"
+        warnings = {column: why for column, _value, why in row.warnings}
         cells = [
-            (row.raw[column] if column < len(row.raw) else "", row.problems.get(target, ""))
+            (row.raw[column] if column < len(row.raw) else "", row.problems.get(target, ""),
+             warnings.get(column, ""))
             for column, target in columns
-        ]
+        ]  # fmt: skip
         result.append(PreviewRow(number=row.number, cells=cells, action=action))
     return result
 

@@ -4,6 +4,7 @@ import logging
 from datetime import datetime, timedelta
 from pathlib import Path
 
+import phonenumbers
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.uploadedfile import UploadedFile
@@ -126,12 +127,14 @@ def import_configure(
     mapping: dict,
     match_by: str,
     on_duplicate: str,
+    region: str | None = None,
     run_automation: bool = True,
     team=None,
 ) -> ImportJob:
-    """Set which column goes to which field, what a duplicate is and gets, whether the
-    imported records start automation rules, and a team whose lead rule gives new people
-    without an owner their owner."""
+    """Set which column goes to which field, what a duplicate is and gets, the country
+    phone numbers are read in (`region`; "" for the company's, None to leave it), whether
+    the imported records start automation rules, and a team whose lead rule gives new
+    people without an owner their owner."""
     _require_setup(actor, job)
     targets = {t.name: t for t in fields.targets_for(job.record_type, _custom(job))}
     errors: dict[str, list[str]] = {}
@@ -176,6 +179,15 @@ def import_configure(
         raise ValidationError(errors)
     job.mapping, job.match_by, job.on_duplicate = chosen, match_by, on_duplicate
     job.run_automation, job.assign_team = bool(run_automation), team
+    if region is not None:
+        region = region.strip().upper()
+        if region and region not in phonenumbers.SUPPORTED_REGIONS:
+            errors["region"] = [_("Choose a country from the list.")]
+    if errors:
+        raise ValidationError(errors)
+    job.mapping, job.match_by, job.on_duplicate = chosen, match_by, on_duplicate
+    if region is not None:
+        job.region = region
     job.save()
     return job
 

@@ -62,7 +62,7 @@ def import_detail(request, pk: int):
             request,
             "transfer/import_report.html",
             {"page_title": job.file_name, "job": job, "progress": progress(job),
-             "failures": job.failures.all()[:20]},
+             "failures": job.failures.all()[:20], "warnings": job.warnings.all()[:50]},
         )  # fmt: skip
     custom = services._custom(job)
     setup = forms.SetupForm(
@@ -88,6 +88,7 @@ def import_detail(request, pk: int):
                 on_duplicate=setup.cleaned_data["on_duplicate"],
                 run_automation=not setup.cleaned_data["no_automation"],
                 team=setup.cleaned_data.get("team"),
+                region=setup.cleaned_data["region"],
             )
             if "start" in request.POST:
                 services.import_start(actor=request.user, job=job)
@@ -149,7 +150,12 @@ def import_progress(request, pk: int):
     return render(
         request,
         "transfer/_progress.html",
-        {"job": job, "progress": progress(job), "failures": job.failures.all()[:20]},
+        {
+            "job": job,
+            "progress": progress(job),
+            "failures": job.failures.all()[:20],
+            "warnings": job.warnings.all()[:50],
+        },
     )
 
 

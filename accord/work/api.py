@@ -1,12 +1,12 @@
 """API: tasks (CRUD, complete, reschedule, cancel, reopen), activities, notifications."""
 
 from datetime import datetime
-from typing import Literal
+from typing import Annotated, Literal
 
 from django.core.exceptions import ValidationError
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404
-from ninja import Query, Router, Schema, Status
+from ninja import Field, Query, Router, Schema, Status
 
 from accord.accounts.queries import users_visible_to
 from accord.api.concurrency import etag_of, run_if_match
@@ -14,6 +14,7 @@ from accord.api.pagination import ListParams, Page, paginate
 from accord.api.problems import Problem, invalid, one_of
 from accord.api.schemas import WithId
 from accord.contacts.queries import companies_visible_to, people_visible_to
+from accord.core.limits import LIST_ITEMS
 from accord.sales.queries import deals_visible_to
 from accord.work.models import Task
 from accord.work.queries import activities_visible_to, notification_text, tasks_visible_to
@@ -181,7 +182,7 @@ class NotificationOut(WithId):
 
 
 class ReadIn(Schema):
-    ids: list[int] | None = None
+    ids: Annotated[list[int], Field(max_length=LIST_ITEMS)] | None = None
 
 
 def links(user, data: dict) -> dict:

@@ -50,7 +50,7 @@ def populate() -> None:
 
 
 WEB_LEADS = [
-    ("Lena", "Brandt", "+4917612345678"), ("Yossi", "Mizrahi", "+972541234567"),
+    ("Lena", "Brandt", "+4917612345678"), ("Yossi", "Mizrahi", "+972531234567"),
     ("Armen", "Sargsyan", "+37477123456"), ("Ирина", "Волкова", "+79161234567"),
     ("Sofia", "Rossi", "+393471234567"),
 ]  # fmt: skip

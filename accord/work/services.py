@@ -75,11 +75,17 @@ def clean_task(
         errors["kind"] = [_("Choose a kind from the list.")]
     if "priority" in data and data["priority"] not in dict(Task.PRIORITIES):
         errors["priority"] = [_("Choose a priority from the list.")]
+    if "all_day" in data and not isinstance(data["all_day"], bool):
+        errors["all_day"] = [_("Say yes or no: true or false.")]
+    if "description" in data and data["description"] is None:
+        data["description"] = ""
     for name in ("description",):
         if len(str(data.get(name) or "")) > MAX_TEXT:
             errors[name] = [_("At most %(limit)s characters.") % {"limit": MAX_TEXT}]
     duration = data.get("duration_minutes")
-    if duration is not None and (not isinstance(duration, int) or not 0 <= duration <= 24 * 60):
+    if ("duration_minutes" in data and duration is None) or (
+        duration is not None and (not isinstance(duration, int) or not 0 <= duration <= 24 * 60)
+    ):
         errors["duration_minutes"] = [_("Give the duration in minutes, up to a day.")]
     remind = data.get("remind_minutes")
     if remind is not None and (not isinstance(remind, int) or not 0 <= remind <= 7 * 24 * 60):

@@ -21,6 +21,7 @@ class Item:
     number: int
     values: dict
     phones: list = field(default_factory=list)
+    typed_phones: list = field(default_factory=list)
     emails: list = field(default_factory=list)
     tags: list = field(default_factory=list)
     custom: dict = field(default_factory=dict)

@@ -61,6 +61,42 @@ def test_drag_a_deal_to_the_next_stage_and_it_stays_there(open_page, sales):
     expect(column(page, "Request")).not_to_contain_text("Balcony glazing")
 
 
+def drag(page, card, target):
+    start, end = card.bounding_box(), target.bounding_box()
+    page.mouse.move(start["x"] + 20, start["y"] + 20)
+    page.mouse.down()
+    page.mouse.move(end["x"] + 40, end["y"] + 30, steps=12)
+    with page.expect_response(lambda r: "/move/" in r.url and r.ok):
+        page.mouse.up()
+
+
+def test_after_a_drop_both_columns_count_and_total_without_a_reload(open_page, sales):
+    page = open_page(width=1280)
+    log_in(page, "manager@example.com", settings.ACCORD_DEMO_PASSWORD)
+    page.get_by_role("link", name="Deals").click()
+    page.locator(".board[data-ready]").wait_for()
+    request, measurement = column(page, "Request"), column(page, "Measurement")
+    expect(request.locator("[data-count]")).to_have_text("2")
+    expect(request.locator("[data-total]")).to_have_text("5,700 EUR")
+    expect(measurement.locator("[data-count]")).to_have_text("0")
+    card = request.locator(".deal-card", has_text="Country house")
+    drag(page, card, measurement.locator(".board-cards"))
+    expect(request.locator("[data-count]")).to_have_text("1")
+    expect(request.locator("[data-total]")).to_have_text("1,500 EUR")
+    expect(measurement.locator("[data-count]")).to_have_text("1")
+    expect(measurement.locator("[data-total]")).to_have_text("4,200 EUR")
+    screenshot(page, "board-after-drop-1280-en")
+    # The moved card came back with its new version: a second drag of it is saved too.
+    moved = measurement.locator(".deal-card", has_text="Country house")
+    expect(moved).to_have_attribute("data-version", "2")
+    drag(page, moved, column(page, "Offer").locator(".board-cards"))
+    expect(measurement.locator("[data-count]")).to_have_text("0")
+    expect(column(page, "Offer").locator("[data-total]")).to_have_text("4,200 EUR")
+    expect(page.locator("#board-status")).to_have_text("")
+    page.set_viewport_size({"width": 375, "height": 800})
+    screenshot(page, "board-after-drop-375-en")
+
+
 def test_close_a_deal_as_lost_with_a_reason(open_page, sales):
     page = open_page(width=1280)
     log_in(page, "manager@example.com", settings.ACCORD_DEMO_PASSWORD)

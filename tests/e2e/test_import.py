@@ -23,7 +23,7 @@ def workbook(tmp_path, transactional_db):
     sheet = book.active
     sheet.append(["Фамилия", "Имя", "Телефон", "E-mail", "Город"])
     sheet.append(["Петрова", "Анна", "+7 912 345-67-89", "anna@example.com", "Москва"])
-    sheet.append(["Coen", "David", "+972 54 123 4567", "david@example.com", "Haifa"])
+    sheet.append(["Coen", "David", "+972 53 123 4567", "david@example.com", "Haifa"])
     sheet.append(["Broken", "Row", "12", "not-an-email", ""])
     path = tmp_path / "clients.xlsx"
     book.save(path)

@@ -30,6 +30,7 @@ class Command(BaseCommand):
         parser.add_argument("--encoding", default="")
         parser.add_argument("--delimiter", default="")
         parser.add_argument("--no-automation", action="store_true")
+        parser.add_argument("--region", default="")
 
     def handle(self, *args, **options):
         path = Path(options["file"])
@@ -53,6 +54,7 @@ class Command(BaseCommand):
                 match_by=job.match_by if options["match_by"] is None else options["match_by"],
                 on_duplicate=options["on_duplicate"],
                 run_automation=not options["no_automation"],
+                region=options["region"],
             )
         except ValidationError as error:
             raise CommandError(one_line(error)) from None
@@ -105,3 +107,10 @@ class Command(BaseCommand):
         )
         for failure in job.failures.all()[:20]:
             sys.stdout.write(f"  row {failure.row}: {failure.reason}\n")
+        warnings = job.warnings.all()
+        if warnings:
+            sys.stdout.write(f"{warnings.count()} warnings (imported, kept as typed):\n")
+        for warning in warnings[:20]:
+            sys.stdout.write(
+                f"  row {warning.row}, {warning.column} {warning.value!r}: {warning.message}\n"
+            )

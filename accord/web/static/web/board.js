@@ -1,10 +1,11 @@
 // The deal board: drag a card to another column (or within one) and the move is saved.
+// The answer holds the new heads of both columns and the moved card (htmx out-of-band
+// partials, swapped in as they come), or a message; nothing is counted here.
 "use strict";
 
 (() => {
   const board = document.querySelector(".board");
   if (!board || !board.dataset.canWrite || typeof Sortable === "undefined") return;
-  const status = document.querySelector(".board-status");
   const token = JSON.parse(document.body.getAttribute("hx-headers"))["X-CSRFToken"];
 
   const save = async (card, column) => {
@@ -14,24 +15,24 @@
       after: previous ? previous.dataset.deal : "",
       version: card.dataset.version,
     });
-    const url = board.dataset.moveUrlTemplate.replace("/0/", `/${card.dataset.deal}/`);
+    // The board's filters go along: the heads count what the board shows.
+    const url =
+      board.dataset.moveUrlTemplate.replace("/0/", `/${card.dataset.deal}/`) +
+      window.location.search;
     const response = await fetch(url, {
       method: "POST",
       headers: { "X-CSRFToken": token, "Content-Type": "application/x-www-form-urlencoded" },
       body,
     });
-    const answer = await response.json().catch(() => ({}));
-    if (answer.redirect) {
-      window.location.assign(answer.redirect);
+    const redirect = response.headers.get("HX-Redirect");
+    if (redirect) {
+      window.location.assign(redirect);
       return;
     }
+    htmx.swap(board, await response.text(), { swapStyle: "none" });
     if (!response.ok) {
-      status.textContent = answer.error || status.dataset.failed || "";
       window.setTimeout(() => window.location.reload(), response.status === 409 ? 1500 : 3000);
-      return;
     }
-    card.dataset.version = answer.version;
-    if (answer.status !== "open") card.remove();
   };
 
   for (const column of board.querySelectorAll(".board-cards")) {
@@ -45,12 +46,6 @@
       ghostClass: "is-ghost",
       onEnd: (event) => {
         if (event.from === event.to && event.oldIndex === event.newIndex) return;
-        if (event.from !== event.to) {
-          for (const [list, step] of [[event.from, -1], [event.to, 1]]) {
-            const count = list.closest(".board-column").querySelector("[data-count]");
-            if (count) count.textContent = String(Number(count.textContent) + step);
-          }
-        }
         save(event.item, event.to);
       },
     });

@@ -8,7 +8,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('accounts', '0004_lead_rules_schedules_absences'),
-        ('transfer', '0004_import_indexes_aside'),
+        ('transfer', '0005_import_region_and_warnings'),
     ]
 
     operations = [
