@@ -92,6 +92,9 @@ def build_parser() -> argparse.ArgumentParser:
     importing.add_argument("--encoding", default="", help="utf-8, utf-16, cp1251 (default: found)")
     importing.add_argument("--delimiter", default="", help="the CSV delimiter (default: found)")
     importing.add_argument(
+        "--no-automation", action="store_true", help="the imported clients start no rule"
+    )
+    importing.add_argument(
         "--region",
         default="",
         help="the country of phone numbers without a +code, e.g. IL (default: ACCORD_PHONE_REGION)",
@@ -367,6 +370,7 @@ def cmd_import(args) -> int:
         on_duplicate=args.on_duplicate,
         encoding=args.encoding,
         delimiter=args.delimiter,
+        no_automation=args.no_automation,
         region=args.region,
     )
     return 0

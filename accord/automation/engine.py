@@ -13,9 +13,16 @@ Guards: changes a run makes carry it as their cause (`accord.core.events.caused_
 so a rule triggered by a rule's change runs one level deeper, and past its `max_depth`
 it is skipped with the reason. A rule that runs on one record more than `flood_limit`
 times in a minute is paused, with a notice to its author.
+
+An import's records' events (their cause names the import) run no rule inline: they are
+gathered, and the runs they call for are queued for the worker's pass at once when the
+import's batch is saved (the next event without that cause, `import.batch_saved`) — not
+at all when the user turned automation off for the import. An import the user started
+is no runaway loop: the flood guard leaves its runs alone (the depth guard does not).
 """
 
 import logging
+import threading
 import time
 from collections import Counter
 from datetime import datetime, timedelta
@@ -31,6 +38,7 @@ from django.utils.translation import gettext as _
 from accord.automation import actions as registry
 from accord.automation import conditions, records, runlog, triggers
 from accord.automation.models import Rule, Run, RunStep
+from accord.core.bulk import Table
 from accord.core.events import DomainEvent, caused_by
 
 log = logging.getLogger(__name__)
@@ -39,6 +47,9 @@ RETRIES = [timedelta(seconds=30), timedelta(minutes=2), timedelta(minutes=10), t
 MAX_STEPS = 200  # steps one pass of a run may take (a guard against a wait-less loop)
 POLL = timedelta(minutes=5)  # how often "wait until a condition holds" looks again
 
+
+DEFER_BATCH = 2000  # an import's events gathered at most before their runs are queued
+_deferred = threading.local()  # an import's events whose runs are not queued yet
 
 RULES_TTL = 5.0  # seconds a process trusts its list of rules (saving one clears it at once)
 _rules: dict[str, Any] = {"at": -RULES_TTL, "list": []}
@@ -77,6 +88,11 @@ def runnable_rules() -> list[Rule]:
 
 def on_event(event: DomainEvent, *, again: bool = True) -> None:
     """Start the runs an event calls for (subscribed to every event)."""
+    if by_import(event.cause):
+        _defer(event)
+        return
+    if getattr(_deferred, "events", None):
+        queue_deferred()
     matches = triggers.EVENTS.get(event.name)
     if not matches:
         return
@@ -105,6 +121,71 @@ def on_event(event: DomainEvent, *, again: bool = True) -> None:
         forget_rules()
         if again:
             on_event(event, again=False)
+
+
+def by_import(cause: dict | None) -> bool:
+    """Caused by an import a user started (not by a rule's run)."""
+    return bool(cause and cause.get("import"))
+
+
+def _defer(event: DomainEvent) -> None:
+    """Keep an import's event for `queue_deferred`, when automation is on for the import
+    and some rule listens to it."""
+    if event.cause.get("automation") is False:
+        return
+    matches = triggers.EVENTS.get(event.name)
+    if not matches:
+        return
+    wanted = {trigger for trigger, _subject, _key in matches}
+    if not any(rule.trigger in wanted for rule in runnable_rules()):
+        return
+    if getattr(_deferred, "events", None) is None:
+        _deferred.events = []
+    _deferred.events.append(event)
+    if len(_deferred.events) >= DEFER_BATCH:
+        queue_deferred()
+
+
+def queue_deferred() -> int:
+    """Queue the runs the gathered events of an import call for, for the worker's pass
+    (`scheduler.tick`): their records read a query per table, the runs written in one
+    transaction. Answers how many were queued."""
+    events, _deferred.events = getattr(_deferred, "events", None) or [], []
+    rules = runnable_rules()
+    wanted = []
+    for event in events:
+        for trigger, subject, record_id, payload in triggers.records_of(
+            event, triggers.EVENTS[event.name]
+        ):
+            chosen = [r for r in rules if r.trigger == trigger and r.subject == subject]
+            chosen = [r for r in chosen if triggers.options_match(r, payload)]
+            if record_id is not None and chosen:
+                wanted.append((event, trigger, subject, record_id, chosen))
+    views: dict[str, dict] = {}
+    for subject in {subject for _e, _t, subject, _r, _c in wanted}:
+        ids = [record_id for _e, _t, s, record_id, _c in wanted if s == subject]
+        views[subject] = records.views(subject, ids)
+    runs = []
+    for event, trigger, subject, record_id, chosen in wanted:
+        gone = records.gone(subject, event.payload) if trigger == "deleted" else None
+        view = gone or views[subject].get(record_id)
+        if view is None:
+            continue
+        context = {"event": event.name, "payload": triggers.kept(event.payload), "gone": gone}
+        for rule in chosen:
+            run = start(rule, event.name, subject, record_id, view, cause=event.cause,
+                        context=context, save=False)  # fmt: skip
+            if run is not None:
+                runs.append(run)
+    table = Table(Run, with_id=False)  # executemany / COPY: bulk_create's preparing cost more
+    try:
+        with transaction.atomic():
+            table.write({name: getattr(run, name) for name in table.attnames} for run in runs)
+    except IntegrityError:  # a rule was deleted in another process meanwhile
+        forget_rules()
+        log.warning("automation: a rule went away while an import's runs were queued")
+        return 0
+    return sum(run.status == Run.QUEUED for run in runs)
 
 
 def _run_all(event: DomainEvent, found: list[tuple[str, Any, dict, list[Rule], Any]]) -> None:
@@ -167,9 +248,11 @@ def start(
     dedupe_key: str = "",
     claimed: bool = False,
     recent: int | None = None,
+    save: bool = True,
 ) -> Run | None:
     """A run of the rule on the record when its conditions hold (else None): queued to go,
-    or skipped with the reason when a guard stops it."""
+    or skipped with the reason when a guard stops it (unsaved without `save`: the caller
+    writes many at once)."""
     if not dry_run and not conditions.holds(rule.conditions, view):
         return None
     now = timezone.now()
@@ -197,10 +280,17 @@ def start(
         run.reason = _(
             "Stopped: rules triggering rules %(depth)s deep (this rule allows %(max)s)."
         ) % {"depth": depth, "max": rule.max_depth}
-    elif not dry_run and record_id is not None and _flooded(rule, subject, record_id, now, recent):
+    elif (
+        not dry_run
+        and record_id is not None
+        and not by_import(cause)  # many events at once by design, not a loop
+        and _flooded(rule, subject, record_id, now, recent)
+    ):
         return None
     elif claimed:  # this process goes through it now
         run.status, run.claimed_until, run.started_at = Run.RUNNING, now + LEASE, now
+    if not save:
+        return run
     try:
         if dedupe_key:
             with transaction.atomic():

@@ -8,6 +8,12 @@ from django.utils.translation import gettext_lazy as _
 from accord.core.models import Record
 
 
+def compose_full_name(first: str, middle: str, last: str) -> str:
+    """A person's name as lists show and sort it: "First Middle Last" (the one place it
+    is composed: forms, the API, imports, merges and undo all come here)."""
+    return " ".join(part for part in (first, middle, last) if part)
+
+
 class Tag(models.Model):
     name = models.CharField(_("name"), max_length=50)
 
@@ -136,6 +142,9 @@ class Person(Client):
 
     def __str__(self) -> str:
         return self.full_name
+
+    def compose_full_name(self) -> None:
+        self.full_name = compose_full_name(self.first_name, self.middle_name, self.last_name)
 
 
 class ContactPoint(models.Model):

@@ -295,17 +295,18 @@ def set_tags(record, names: list[str]) -> list[str]:
     for name in names:
         name = str(name).strip()[:50]
         if name:
-            tag = (
-                current.get(name)
-                or Tag.objects.filter(name__iexact=name).first()
-                or Tag.objects.create(name=name)
-            )
+            tag = current.get(name) or tag_named(name)
             if tag not in tags:
                 tags.append(tag)
     had, keep = {tag.pk for tag in current.values()}, {tag.pk for tag in tags}
     record.tags.remove(*[tag for tag in current.values() if tag.pk not in keep])
     record.tags.add(*[tag for tag in tags if tag.pk not in had])
     return [tag.name for tag in tags]
+
+
+def tag_named(name: str) -> Tag:
+    """The tag of this name whatever its case, created when there is none."""
+    return Tag.objects.filter(name__iexact=name).first() or Tag.objects.create(name=name)
 
 
 def reindex(record) -> None:
@@ -342,9 +343,7 @@ def apply(record, data: dict, fields: list[str], actor: User) -> None:
     if data.get("custom_fields") is not None:
         record.custom_fields = data["custom_fields"]
     if isinstance(record, Person):
-        record.full_name = " ".join(
-            part for part in (record.first_name, record.middle_name, record.last_name) if part
-        )
+        record.compose_full_name()
         if "marketing_consent" in data:
             record.consent_at = timezone.now() if data["marketing_consent"] else None
     if data.get("phones") is not None:
@@ -563,9 +562,7 @@ def clients_merge(*, actor: User, survivor, other, take_from_other: list[str] = 
     survivor.tags.add(*other.tags.all())
     _move_links(model, survivor, other)
     if model is Person:
-        survivor.full_name = " ".join(
-            p for p in (survivor.first_name, survivor.middle_name, survivor.last_name) if p
-        )
+        survivor.compose_full_name()
     survivor.version += 1
     survivor.save()
     kind, other_id, other_name = kind_of(other), other.pk, str(other)

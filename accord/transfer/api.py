@@ -7,9 +7,11 @@ from typing import Annotated, Any, Literal
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import FileResponse
 from django.shortcuts import get_object_or_404
+from django.utils.translation import gettext as _
 from ninja import Field, File, Form, Query, Router, Schema, Status
 from ninja.files import UploadedFile
 
+from accord.accounts.models import Team
 from accord.core.api.pagination import ListParams, Page, paginate
 from accord.core.api.problems import Problem, invalid
 from accord.core.api.schemas import RecordId, WithId
@@ -32,6 +34,7 @@ class ImportOut(WithId):
     mapping: dict[str, str]
     match_by: str
     on_duplicate: str
+    run_automation: bool
     region: str
     rows_total: int | None
     rows_done: int
@@ -49,6 +52,8 @@ class SetupIn(Schema):
     mapping: dict[str, str]
     match_by: Literal["email", "phone", "external_id", ""] = "email"
     on_duplicate: Literal["skip", "update", "create"] = "skip"
+    run_automation: bool = True  # false: the imported records start no automation rule
+    team: str | None = None  # a team's id: its lead rule gives new people their owner
     # The country of numbers without a +code (ISO code; "" for the company's default).
     region: str | None = None
 
@@ -161,9 +166,21 @@ def imports_setup(request, job_id: RecordId, payload: SetupIn):
             mapping=payload.mapping,
             match_by=payload.match_by,
             on_duplicate=payload.on_duplicate,
+            run_automation=payload.run_automation,
+            team=setup_team(payload.team),
             region=payload.region,
         )
     )
+
+
+def setup_team(team_id: str | None):
+    """The team an import hands new people to (ValidationError naming the field)."""
+    if not team_id:
+        return None
+    team = Team.objects.filter(pk=int(team_id)).first() if team_id.isdigit() else None
+    if team is None:
+        raise ValidationError({"team": [_("There is no such team.")]})
+    return team
 
 
 @router.get(

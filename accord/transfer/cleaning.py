@@ -143,12 +143,13 @@ class Cleaner:
     def _name_and_search(self, row: Row) -> None:
         """A new record's shown name and search body: worked out here, on the cleaning
         process's core, not the writer's."""
+        from accord.contacts.models import compose_full_name
         from accord.contacts.services import search_parts
 
         values = row.values
         if self.record_type == "people":
-            row.name = " ".join(
-                values[p] for p in ("first_name", "middle_name", "last_name") if p in values
+            row.name = compose_full_name(
+                *(values.get(p, "") for p in ("first_name", "middle_name", "last_name"))
             )
         else:
             row.name = values["name"]

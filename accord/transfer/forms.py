@@ -3,6 +3,7 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from accord.accounts.models import Team
 from accord.core.phones import country_names, default_region
 from accord.transfer import mapping
 from accord.transfer.models import ImportJob
@@ -38,6 +39,18 @@ class SetupForm(forms.Form):
         label=_("A duplicate has the same"), choices=ImportJob.MATCH_BY, required=False
     )
     on_duplicate = forms.ChoiceField(label=_("With a duplicate"), choices=ImportJob.ON_DUPLICATE)
+    team = forms.ModelChoiceField(
+        label=_("Or let a team choose the owner"),
+        queryset=Team.objects.exclude(lead_rule="").order_by("name"),
+        required=False,
+        empty_label=_("— the row's owner, or me —"),
+        help_text=_("New people without an owner in the file go to the team's rule for new leads."),
+    )
+    no_automation = forms.BooleanField(
+        label=_("Don't run automation for this import"),
+        required=False,
+        help_text=_("Rules on new or changed clients do not run for the imported ones."),
+    )
     region = forms.ChoiceField(
         label=_("Phone numbers are from"),
         required=False,
@@ -49,6 +62,8 @@ class SetupForm(forms.Form):
 
     def __init__(self, *args, job: ImportJob, custom_fields=(), **kwargs):
         super().__init__(*args, **kwargs)
+        if job.record_type != "people":
+            del self.fields["team"]
         names = sorted(country_names().items(), key=lambda pair: pair[1])
         company = default_region()
         # "" is the company's country; offered by name only when the company has none.

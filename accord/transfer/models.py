@@ -44,6 +44,12 @@ class ImportJob(models.Model):
     mapping = models.JSONField(default=dict)  # {"column number": "field"}
     match_by = models.CharField(max_length=20, choices=MATCH_BY, blank=True, default="email")
     on_duplicate = models.CharField(max_length=10, choices=ON_DUPLICATE, default=SKIP)
+    # New people without an owner in their row go to this team's lead rule.
+    assign_team = models.ForeignKey(
+        "accounts.Team", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    # Off: the imported records' events start no automation rule.
+    run_automation = models.BooleanField(default=True)
     # The country phone numbers without a +code are read in, unless a row names its own
     # (a "country" column); "" for the company's default (ACCORD_PHONE_REGION).
     region = models.CharField(max_length=2, blank=True)
@@ -76,6 +82,12 @@ class ImportJob(models.Model):
     @property
     def is_active(self) -> bool:
         return self.status in (self.QUEUED, self.RUNNING)
+
+    @property
+    def cause(self) -> dict:
+        """What its records' events carry (accord.core.events.caused_by): the import, and
+        whether they start automation rules."""
+        return {"import": self.pk, "automation": self.run_automation}
 
 
 class ImportChange(models.Model):

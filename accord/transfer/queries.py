@@ -37,7 +37,7 @@ def preview(job: ImportJob, limit: int = 10) -> list[PreviewRow]:
         cleaned.append(importer.clean(number, raw))
         if len(cleaned) == limit:
             break
-    matches = importer._matches([r for r in cleaned if not r.problems])
+    matches = importer.duplicates([r for r in cleaned if not r.problems])
     result = []
     columns = sorted(importer.cleaner.mapping.items())
     for row in cleaned:

@@ -13,10 +13,11 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accord.accounts.models import User
+from accord.contacts.batch import clients_batch_check, clients_batch_undo
 from accord.core.events import emit
 from accord.transfer import mapping as fields
 from accord.transfer.cleaning import batches
-from accord.transfer.models import ImportChange, ImportJob
+from accord.transfer.models import ImportJob
 from accord.transfer.reading import ENCODINGS, FileProblem, Table, read_rows, sniff
 
 log = logging.getLogger(__name__)
@@ -127,9 +128,13 @@ def import_configure(
     match_by: str,
     on_duplicate: str,
     region: str | None = None,
+    run_automation: bool = True,
+    team=None,
 ) -> ImportJob:
-    """Set which column goes to which field, what a duplicate is and gets, and the country
-    phone numbers are read in (`region`; "" for the company's, None to leave it)."""
+    """Set which column goes to which field, what a duplicate is and gets, the country
+    phone numbers are read in (`region`; "" for the company's, None to leave it), whether
+    the imported records start automation rules, and a team whose lead rule gives new
+    people without an owner their owner."""
     _require_setup(actor, job)
     targets = {t.name: t for t in fields.targets_for(job.record_type, _custom(job))}
     errors: dict[str, list[str]] = {}
@@ -163,6 +168,17 @@ def import_configure(
         ]
     if on_duplicate not in dict(ImportJob.ON_DUPLICATE):
         errors["on_duplicate"] = [_("Choose from the list.")]
+    if team is not None and job.record_type != "people":
+        errors["team"] = [_("A team's lead rule hands out people only.")]
+    elif team is not None:
+        try:
+            clients_batch_check(actor=actor, team=team)
+        except ValidationError as error:
+            errors.update(error.message_dict)
+    if errors:
+        raise ValidationError(errors)
+    job.mapping, job.match_by, job.on_duplicate = chosen, match_by, on_duplicate
+    job.run_automation, job.assign_team = bool(run_automation), team
     if region is not None:
         region = region.strip().upper()
         if region and region not in phonenumbers.SUPPORTED_REGIONS:
@@ -297,51 +313,24 @@ def imports_resume(now: datetime) -> int:
 @transaction.atomic
 def import_undo(*, actor: User, job: ImportJob) -> dict[str, int]:
     """Remove the records the import created and restore those it updated, unless they
-    have been changed since (those are kept and counted)."""
-    from accord.contacts.models import Company, ContactPoint, Person
-    from accord.contacts.services import refresh_primary, reindex
-    from accord.core.search import unindex_record
-    from accord.core.timeline import timeline_forget
-
+    have been changed since (those are kept and counted): through the contacts batch
+    service, so each is on the timeline and announced like any other change."""
     require_import(actor)
     job = ImportJob.objects.select_for_update().get(pk=job.pk)
     if job.created_by_id != actor.pk and not actor.can("manage_users"):
         raise PermissionDenied(_("This import is someone else's."))
     if job.status != ImportJob.DONE and job.status != ImportJob.FAILED:
         raise ValidationError({"": [_("Only a finished import can be undone.")]})
-    model = Person if job.record_type == "people" else Company
-    kind = "person" if model is Person else "company"
-    result = {"removed": 0, "restored": 0, "kept": 0}
-    for change in job.changes.order_by("-id").iterator():
-        record = model.objects.filter(pk=change.record_id).first()
-        if record is None:
-            continue
-        if record.version != change.version:
-            result["kept"] += 1
-            continue
-        if change.action == ImportChange.CREATED:
-            unindex_record(kind, record.pk)
-            timeline_forget(record)
-            record.delete()
-            result["removed"] += 1
-            continue
-        state = change.before or {}
-        for name, value in state.get("values", {}).items():
-            setattr(record, name, value)
-        record.custom_fields = state.get("custom_fields", record.custom_fields)
-        for point_kind, value in state.get("points", []):
-            ContactPoint.objects.filter(**{kind: record}, kind=point_kind, value=value).delete()
-        if state.get("tags"):
-            record.tags.remove(*record.tags.filter(name__in=state["tags"]))
-        if model is Person:
-            record.full_name = " ".join(
-                p for p in (record.first_name, record.middle_name, record.last_name) if p
-            )
-        refresh_primary(record)
-        record.version += 1
-        record.save()
-        reindex(record)
-        result["restored"] += 1
+    result = clients_batch_undo(
+        actor=actor,
+        kind="person" if job.record_type == "people" else "company",
+        changes=(
+            {"action": c.action, "record_id": c.record_id, "version": c.version,
+             "before": c.before}
+            for c in job.changes.order_by("-id").iterator()
+        ),
+        cause={**job.cause, "undo": True},
+    )  # fmt: skip
     job.status, job.undone_at = ImportJob.UNDONE, timezone.now()
     job.save(update_fields=["status", "undone_at"])
     emit("import.undone", import_id=job.pk, actor_id=actor.pk)

@@ -69,7 +69,12 @@ def import_detail(request, pk: int):
         request.POST or None,
         job=job,
         custom_fields=custom,
-        initial={"match_by": job.match_by, "on_duplicate": job.on_duplicate},
+        initial={
+            "match_by": job.match_by,
+            "on_duplicate": job.on_duplicate,
+            "team": job.assign_team,
+            "no_automation": not job.run_automation,
+        },
     )
     read = forms.ReadForm(initial={"encoding": job.encoding, "delimiter": job.delimiter})
     rows = None
@@ -81,6 +86,8 @@ def import_detail(request, pk: int):
                 mapping=setup.mapping(),
                 match_by=setup.cleaned_data["match_by"],
                 on_duplicate=setup.cleaned_data["on_duplicate"],
+                run_automation=not setup.cleaned_data["no_automation"],
+                team=setup.cleaned_data.get("team"),
                 region=setup.cleaned_data["region"],
             )
             if "start" in request.POST:

@@ -73,3 +73,21 @@ def test_an_export_through_the_api(admin_api, admin):
     assert list(csv.reader(io.StringIO(text))) == [["Name", "City"], ["Anna", "Riga"]]
     bad = admin_api.post_json("/api/v1/exports", {"filters": {"no_contact_days": "x"}})
     assert bad.status_code == 422
+
+
+def test_the_api_sets_a_team_and_turns_automation_off(admin_api, admin):
+    from accord.accounts.services import team_save
+
+    team = team_save(actor=admin, name="Sales", head=None, members=[admin], lead_rule="fixed",
+                     lead_user=admin)  # fmt: skip
+    data = "Name,E-mail\nAnna,anna@example.com\n"
+    job = admin_api.post(
+        "/api/v1/imports",
+        {"file": SimpleUploadedFile("people.csv", data.encode()), "record_type": "people"},
+    ).json()
+    url = f"/api/v1/imports/{job['id']}/setup"
+    setup = {"mapping": job["mapping"], "match_by": "email", "on_duplicate": "skip"}
+    unknown = admin_api.put_json(url, {**setup, "team": "999"})
+    assert unknown.status_code == 422 and unknown.json()["errors"][0]["field"] == "team"
+    done = admin_api.put_json(url, {**setup, "team": str(team.pk), "run_automation": False})
+    assert done.status_code == 200 and done.json()["run_automation"] is False

@@ -29,6 +29,7 @@ class Command(BaseCommand):
         parser.add_argument("--on-duplicate", default="skip")
         parser.add_argument("--encoding", default="")
         parser.add_argument("--delimiter", default="")
+        parser.add_argument("--no-automation", action="store_true")
         parser.add_argument("--region", default="")
 
     def handle(self, *args, **options):
@@ -52,6 +53,7 @@ class Command(BaseCommand):
                 mapping=mapping,
                 match_by=job.match_by if options["match_by"] is None else options["match_by"],
                 on_duplicate=options["on_duplicate"],
+                run_automation=not options["no_automation"],
                 region=options["region"],
             )
         except ValidationError as error:
