@@ -10,7 +10,7 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.validators import URLValidator, validate_email
-from django.db import transaction
+from django.db import models, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -725,3 +725,22 @@ def person_deal_won(*, person: Person, won_deals: int) -> Person:
             data={"changes": field_changes(before, changes, sorted(changes))},
         )
     return person
+
+
+@transaction.atomic
+def client_contacted(*, record, at: datetime.datetime) -> None:
+    """A call, meeting, e-mail or note with the client at `at` (other apps log the
+    activity itself): its last contact moves forward, never back."""
+    type(record).objects.filter(pk=record.pk).exclude(last_contact_at__gt=at).update(
+        last_contact_at=at
+    )
+
+
+@transaction.atomic
+def person_hand_over(*, person_id: int, owner: User, at: datetime.datetime) -> Person:
+    """Make `owner` a lead's owner for the team's lead distribution (its rule chose them,
+    so no user's permission is checked); the caller writes the timeline entry."""
+    Person.objects.filter(pk=person_id).update(
+        owner=owner, version=models.F("version") + 1, updated_at=at
+    )
+    return Person.objects.get(pk=person_id)
