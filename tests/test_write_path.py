@@ -69,6 +69,8 @@ DYNAMIC = "a record of a type chosen at run time"
 
 WRITE_METHODS = {"save", "update", "delete", "bulk_create", "bulk_update"}
 MANAGER_WRITES = {"create", "get_or_create", "update_or_create"}
+# A record's many-to-many links (`person.tags.add(tag)`) change the record too.
+LINK_WRITES = {"add", "remove", "set", "clear"}
 MANAGERS = {"objects", "_default_manager", "_base_manager"}
 # Methods that hand back the same kind of records as their receiver.
 PASS_THROUGH = {
@@ -117,14 +119,16 @@ class Vocabulary:
     classes: dict[str, str]  # class name -> "app.Model"
     accessors: dict[str, str]  # reverse accessor (`people`, `deals`) -> "app.Model"
     words: dict[str, str]  # `person`, `people`, `deal`, `deals` ... -> "app.Model"
+    links: dict[str, set[str]]  # "app.Model" -> its many-to-many fields (`tags`)
 
 
 def vocabulary() -> Vocabulary:
-    classes, accessors, words = {}, {}, {}
+    classes, accessors, words, links = {}, {}, {}, {}
     for label in TIMELINE_MODELS:
         model = apps.get_model(label)
         classes[model.__name__] = label
         meta = model._meta
+        links[label] = {field.name for field in meta.many_to_many}
         for word in {meta.model_name, str(meta.verbose_name), str(meta.verbose_name_plural)}:
             words[word.replace(" ", "_")] = label
     for model in apps.get_models():
@@ -133,7 +137,7 @@ def vocabulary() -> Vocabulary:
             if label in TIMELINE_MODELS and rel.get_accessor_name():
                 accessors[rel.get_accessor_name()] = label
     words.update({"people": "contacts.Person", "companies": "contacts.Company"})
-    return Vocabulary(classes=classes, accessors=accessors, words=words)
+    return Vocabulary(classes=classes, accessors=accessors, words=words, links=links)
 
 
 def _word_model(name: str, vocab: Vocabulary) -> str | None:
@@ -286,6 +290,12 @@ class _Checker(ast.NodeVisitor):
                 model = self.model_of(func.value)
             elif func.attr in MANAGER_WRITES:
                 model = self._manager_model(func.value)
+            elif func.attr in LINK_WRITES and isinstance(func.value, ast.Attribute):
+                owner = self.model_of(func.value.value)
+                if owner in self.vocab.links and func.value.attr in self.vocab.links[owner]:
+                    model = owner
+                else:  # the other end: `tag.people.add(person)`, `company.people.add(...)`
+                    model = self.vocab.accessors.get(func.value.attr)
         elif isinstance(func, ast.Name | ast.Attribute) and node.args:
             pass
         if isinstance(func, ast.Name) and func.id == "Table" and node.args:
@@ -387,6 +397,8 @@ def view(request, pk):
     self.task.save()                                              # 23
     Table(Person).write([])                                       # 24
     Deal.objects.bulk_update([deal], ["title"])                   # 25
+    deal.tags.add(tag)                                            # 26
+    tag.people.add(1)                                             # 27
 
 
 def harmless(request, form, tag, session):
@@ -398,6 +410,9 @@ def harmless(request, form, tag, session):
     thing.update({"a": 1})
     values = {}
     values.update(a=1)
+    request.user.groups.add(1)
+    options = {}
+    options.add(1)
 """
 
 
@@ -415,6 +430,8 @@ def test_the_checker_finds_each_kind_of_planted_write(vocab):
         (23, "work.Task"),
         (24, "contacts.Person"),
         (25, "sales.Deal"),
+        (26, "sales.Deal"),
+        (27, "contacts.Person"),
     ]
     assert (
         str(found[0])
