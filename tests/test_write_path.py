@@ -129,14 +129,14 @@ def vocabulary() -> Vocabulary:
         classes[model.__name__] = label
         meta = model._meta
         links[label] = {field.name for field in meta.many_to_many}
-        for word in {meta.model_name, str(meta.verbose_name), str(meta.verbose_name_plural)}:
-            words[word.replace(" ", "_")] = label
+        words[meta.model_name] = label
     for model in apps.get_models():
         for rel in model._meta.related_objects:
             label = rel.related_model._meta.label
             if label in TIMELINE_MODELS and rel.get_accessor_name():
                 accessors[rel.get_accessor_name()] = label
-    words.update({"people": "contacts.Person", "companies": "contacts.Company"})
+    plurals = {"person": "people", "company": "companies", "deal": "deals", "task": "tasks"}
+    words.update({plurals[word]: label for word, label in list(words.items())})
     return Vocabulary(classes=classes, accessors=accessors, words=words, links=links)
 
 
