@@ -10,7 +10,7 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.validators import URLValidator, validate_email
-from django.db import models, transaction
+from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -740,7 +740,9 @@ def client_contacted(*, record, at: datetime.datetime) -> None:
 def person_hand_over(*, person_id: int, owner: User, at: datetime.datetime) -> Person:
     """Make `owner` a lead's owner for the team's lead distribution (its rule chose them,
     so no user's permission is checked); the caller writes the timeline entry."""
+    person = Person.objects.select_for_update().get(pk=person_id)
+    person.owner, person.version, person.updated_at = owner, person.version + 1, at
     Person.objects.filter(pk=person_id).update(
-        owner=owner, version=models.F("version") + 1, updated_at=at
-    )
-    return Person.objects.get(pk=person_id)
+        owner=owner, version=person.version, updated_at=at
+    )  # not save(): only these three columns, whatever else the row holds
+    return person
