@@ -731,3 +731,24 @@ def person_deal_won(*, person: Person, won_deals: int) -> Person:
             data={"changes": field_changes(before, changes, sorted(changes))},
         )
     return person
+
+
+@transaction.atomic
+def client_contacted(*, record, at: datetime.datetime) -> None:
+    """A call, meeting, e-mail or note with the client at `at` (other apps log the
+    activity itself): its last contact moves forward, never back."""
+    type(record).objects.filter(pk=record.pk).exclude(last_contact_at__gt=at).update(
+        last_contact_at=at
+    )
+
+
+@transaction.atomic
+def person_hand_over(*, person_id: int, owner: User, at: datetime.datetime) -> Person:
+    """Make `owner` a lead's owner for the team's lead distribution (its rule chose them,
+    so no user's permission is checked); the caller writes the timeline entry."""
+    person = Person.objects.select_for_update().get(pk=person_id)
+    person.owner, person.version, person.updated_at = owner, person.version + 1, at
+    Person.objects.filter(pk=person_id).update(
+        owner=owner, version=person.version, updated_at=at
+    )  # not save(): only these three columns, whatever else the row holds
+    return person

@@ -21,7 +21,7 @@ from django.utils import timezone, translation
 from accord.accounts.models import Absence, Team
 from accord.core.events import emit
 from accord.work.models import Notification, Task
-from accord.work.services import leads_assign_waiting
+from accord.work.services import leads_assign_waiting, tasks_mark
 
 log = logging.getLogger(__name__)
 BATCH = 1000
@@ -105,7 +105,7 @@ def _claim(condition: Q, flag: str, now: datetime, recipients, event: str = "") 
             tasks = list(candidates.select_related("assignee")[:BATCH])
             if not tasks:
                 return made
-            Task.objects.filter(pk__in=[t.pk for t in tasks]).update(**{flag: now})
+            tasks_mark(tasks=tasks, flag=flag, at=now)
             notices = [
                 Notification(
                     user_id=user_id,

@@ -9,6 +9,7 @@ from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
 from accord.accounts.models import User
+from accord.contacts.services import client_contacted, person_hand_over
 from accord.core.errors import StaleVersion
 from accord.core.events import emit
 from accord.core.timeline import field_changes, timeline_record
@@ -374,9 +375,7 @@ def activity_log(*, actor: User, data: dict) -> Activity:
             subject=subject, kind="activity", actor=actor, data=summary, occurred_at=occurred_at
         )
         if kind in CONTACT_KINDS and subject._meta.model_name in ("person", "company"):
-            type(subject).objects.filter(pk=subject.pk).exclude(
-                last_contact_at__gt=occurred_at
-            ).update(last_contact_at=occurred_at)
+            client_contacted(record=subject, at=occurred_at)
     emit("activity.logged", activity_id=activity.pk, actor_id=actor.pk)
     return activity
 
@@ -497,9 +496,6 @@ def leads_assign_waiting(now: datetime) -> int:
 
 
 def _assign(assignment, team, now: datetime) -> bool:
-    from django.db.models import F
-
-    from accord.contacts.models import Person
     from accord.work.queries import lead_candidate
 
     user = lead_candidate(team, now)
@@ -507,10 +503,7 @@ def _assign(assignment, team, now: datetime) -> bool:
         return False
     assignment.user, assignment.assigned_at = user, now
     assignment.save(update_fields=["user", "assigned_at"])
-    Person.objects.filter(pk=assignment.person_id).update(
-        owner=user, version=F("version") + 1, updated_at=now
-    )
-    person = Person.objects.get(pk=assignment.person_id)
+    person = person_hand_over(person_id=assignment.person_id, owner=user, at=now)
     timeline_record(
         subject=person,
         kind="assigned",
@@ -525,3 +518,10 @@ def _assign(assignment, team, now: datetime) -> bool:
     notify(user, Notification.LEAD, f"lead:{assignment.pk}", person=person, name=str(person))
     emit("person.assigned", person_id=person.pk, user_id=user.pk, team_id=team.pk)
     return True
+
+
+@transaction.atomic
+def tasks_mark(*, tasks: list[Task], flag: str, at: datetime) -> int:
+    """Set a notice's flag (`reminded_at`, `overdue_notified_at` ...) on tasks the
+    scheduler has claimed, so no other pass notifies about them again."""
+    return Task.objects.filter(pk__in=[task.pk for task in tasks]).update(**{flag: at})

@@ -131,6 +131,14 @@ def test_an_activity_names_a_client_happens_in_the_past_and_a_note_has_text(owne
     assert not Activity.objects.exists()
 
 
+def test_a_call_logged_late_leaves_the_clients_last_contact_at_the_later_one(owner):
+    anna = person_create(actor=owner, data={"first_name": "Anna"})
+    today = activity_log(actor=owner, data={"kind": "call", "person": anna})
+    activity_log(actor=owner, data={"kind": "call", "person": anna, "occurred_at": soon(-48)})
+    anna.refresh_from_db()
+    assert anna.last_contact_at == today.occurred_at
+
+
 def test_tasks_follow_the_visibility_of_their_assignee(owner, own_only, admin):
     mine = task_create(actor=own_only, data={"title": "Mine", "due_at": soon()})
     task_create(actor=owner, data={"title": "Olivia's", "due_at": soon()})
