@@ -49,11 +49,6 @@ OTHER_SERVICE_MODULES = {
 # Writes left where they are for now, each with the reason. The lead removes these
 # when the branch that rewrites them lands.
 ALLOWED = {
-    # The importer and the import/undo jobs are rewritten on branch `import` to go
-    # through the contacts batch service (accord/contacts/batch.py). Remove these two
-    # lines when `import` is merged.
-    ("accord/transfer/importer.py", "*"),
-    ("accord/transfer/services.py", "import_undo"),
     # `accord demo` makes its records through the services like a user would, then
     # moves their dates into the past (created, stage entered, closed) so the screens
     # show two years of history. No user or API path may rewrite when a record was made,
