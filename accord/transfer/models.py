@@ -6,6 +6,9 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from accord.core.custom_fields import active_fields
+from accord.transfer.reading import Table
+
 
 class ImportJob(models.Model):
     NEW, QUEUED, RUNNING, DONE, FAILED, UNDONE = (
@@ -78,6 +81,15 @@ class ImportJob(models.Model):
 
     def __str__(self) -> str:
         return self.file_name
+
+    def table(self) -> Table:
+        """How the file is read: its kind, encoding and delimiter."""
+        return Table(kind=self.kind, encoding=self.encoding, delimiter=self.delimiter)
+
+    def custom_fields(self) -> list:
+        """The custom fields a column of the file may fill (a link to a record may not)."""
+        kind = "person" if self.record_type == "people" else "company"
+        return [f for f in active_fields(kind) if f.type != "record"]
 
     @property
     def is_active(self) -> bool:

@@ -5,6 +5,9 @@ from pathlib import Path
 
 from django.db.models import QuerySet
 
+from accord.accounts.models import User
+from accord.contacts.queries import companies_visible_to, filter_clients, people_visible_to
+from accord.transfer.importer import Importer
 from accord.transfer.models import ImportJob
 from accord.transfer.reading import read_rows
 
@@ -26,11 +29,8 @@ class PreviewRow:
 def preview(job: ImportJob, limit: int = 10) -> list[PreviewRow]:
     """The first rows as the import would save them, each problem beside its cell, and
     what would happen to each row (a duplicate of a record already there or above)."""
-    from accord.transfer.importer import Importer
-    from accord.transfer.services import _table
-
     importer = Importer(job)
-    rows = read_rows(Path(job.file.path), _table(job))
+    rows = read_rows(Path(job.file.path), job.table())
     next(rows, None)
     cleaned = []
     for number, raw in enumerate(rows, start=2):
@@ -78,3 +78,11 @@ def progress(job: ImportJob) -> Progress:
         if total and job.is_active:
             left = int((total - job.rows_done) / rate) if rate else None
     return Progress(job.rows_done, total, min(percent, 100), rate, left)
+
+
+def export_queryset(user: User, record_type: str, filters: dict):
+    """The records the list shows `user` with these filters (ValidationError on a bad one)."""
+
+    kind = "person" if record_type == "people" else "company"
+    visible = people_visible_to(user) if kind == "person" else companies_visible_to(user)
+    return filter_clients(visible, kind, filters, user=user)

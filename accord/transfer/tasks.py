@@ -2,18 +2,16 @@
 
 from django.tasks import task
 
+from accord.transfer.jobs import export_run, import_run
+
 
 @task
 def run_import(job_id: int) -> None:
-    """Run (or go on with) an import; see accord.transfer.services.import_run."""
-    from accord.transfer.services import import_run
-
+    """Run (or go on with) an import; see accord.transfer.jobs.import_run."""
     import_run(job_id)
 
 
 @task
 def run_export(job_id: int) -> None:
-    """Write a big export's file; see accord.transfer.services.export_run."""
-    from accord.transfer.services import export_run
-
+    """Write a big export's file; see accord.transfer.jobs.export_run."""
     export_run(job_id)

@@ -64,7 +64,7 @@ def import_detail(request, pk: int):
             {"page_title": job.file_name, "job": job, "progress": progress(job),
              "failures": job.failures.all()[:20], "warnings": job.warnings.all()[:50]},
         )  # fmt: skip
-    custom = services._custom(job)
+    custom = job.custom_fields()
     setup = forms.SetupForm(
         request.POST or None,
         job=job,
@@ -120,7 +120,7 @@ def sample(job: ImportJob) -> list[list[str]]:
 
     from accord.transfer.reading import read_rows
 
-    rows = read_rows(Path(job.file.path), services._table(job))
+    rows = read_rows(Path(job.file.path), job.table())
     next(rows, None)
     first = [row for _n, row in zip(range(3), rows, strict=False)]
     return [[row[n] if n < len(row) else "" for row in first] for n in range(len(job.header))]

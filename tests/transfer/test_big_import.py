@@ -7,7 +7,7 @@ from django.db import connection
 
 from accord.contacts.models import Person
 from accord.contacts.services import person_create
-from accord.transfer import cleaning, services
+from accord.transfer import cleaning, jobs, services
 from accord.transfer.importer import Importer
 from tests.transfer.test_import import run, upload
 
@@ -40,8 +40,8 @@ def indexes_during_writes(monkeypatch):
 def test_a_big_import_into_a_small_table_loads_without_list_indexes(
     admin, monkeypatch, indexes_during_writes
 ):
-    monkeypatch.setattr(services, "BULK_ROWS", 6)
-    monkeypatch.setattr(services, "BATCH", 4)
+    monkeypatch.setattr(jobs, "BULK_ROWS", 6)
+    monkeypatch.setattr(jobs, "BATCH", 4)
     person_create(actor=admin, data={"first_name": "Already", "city": "Here"})
     job = run(upload(admin, rows(8)))
     assert (job.status, job.created, job.indexes_aside) == ("done", 8, False)
@@ -55,7 +55,7 @@ def test_a_big_import_into_a_small_table_loads_without_list_indexes(
 
 
 def test_an_import_into_a_bigger_table_keeps_the_indexes(admin, monkeypatch, indexes_during_writes):
-    monkeypatch.setattr(services, "BULK_ROWS", 2)
+    monkeypatch.setattr(jobs, "BULK_ROWS", 2)
     for n in range(4):
         person_create(actor=admin, data={"first_name": f"Old {n}"})
     job = run(upload(admin, rows(3)))
@@ -75,7 +75,7 @@ def test_indexes_a_crashed_import_set_aside_are_built_when_it_resumes(admin, mon
 
     job = upload(admin, rows(5))
     services.import_start(actor=admin, job=job)
-    aside = list_indexes(Person, keep=services.KEPT_INDEXES)
+    aside = list_indexes(Person, keep=jobs.KEPT_INDEXES)
     drop_indexes(Person, aside)
     ImportJob.objects.filter(pk=job.pk).update(
         status="running", indexes_aside=True, rows_total=5, rows_done=2, beat_at=timezone.now()
@@ -94,7 +94,7 @@ def test_a_long_file_is_cleaned_in_a_process_of_its_own_with_the_same_result(
     admin, owner, monkeypatch
 ):
     monkeypatch.setattr(cleaning, "PARALLEL_ROWS", 0)
-    monkeypatch.setattr(services, "BATCH", 3)
+    monkeypatch.setattr(jobs, "BATCH", 3)
     job = run(
         upload(
             admin,

@@ -12,6 +12,7 @@ from accord.accounts.services import user_create
 from accord.contacts.services import person_create
 from accord.transfer import services
 from accord.transfer.models import ExportJob
+from accord.transfer.services import exports
 from tests.conftest import PASSWORD, log_in
 
 
@@ -119,7 +120,7 @@ def test_excel_cells_are_text_never_formulas(admin, people):
 
 
 def test_a_big_export_is_written_by_the_worker(admin, people, monkeypatch, admin_client):
-    monkeypatch.setattr(services, "EXPORT_INLINE", 1)
+    monkeypatch.setattr(exports, "EXPORT_INLINE", 1)
     job = services.export_create(actor=admin, record_type="people", fmt="csv")
     assert job.status == "queued"
     # The button does not count a big list (the worker does, then shows its progress).

@@ -13,7 +13,7 @@ from accord.accounts.services import user_create
 from accord.contacts.models import Company, Person
 from accord.contacts.services import person_create, person_update
 from accord.core.timeline import timeline_of
-from accord.transfer import services
+from accord.transfer import jobs, services
 from accord.transfer.models import ImportJob
 from tests.conftest import PASSWORD
 
@@ -165,7 +165,7 @@ def test_a_crash_mid_way_resumes_from_the_last_batch_and_saves_no_row_twice(admi
 
     from accord.transfer.importer import Importer
 
-    monkeypatch.setattr(services, "BATCH", 10)
+    monkeypatch.setattr(jobs, "BATCH", 10)
     rows = [[f"P{n}", "", f"p{n}@example.com", "", "", "", "", ""] for n in range(35)]
     job = upload(admin, rows)
     services.import_start(actor=admin, job=job)

@@ -24,7 +24,7 @@ from accord.core.events import subscribe, unsubscribe
 from accord.core.models import TimelineEvent
 from accord.core.search import search_ids
 from accord.core.timeline import timeline_of
-from accord.transfer import services
+from accord.transfer import jobs, services
 from accord.transfer.models import ImportJob
 from accord.work.models import LeadAssignment, Task
 from bench.realistic import FORMATS, write_file
@@ -203,7 +203,7 @@ def test_a_team_that_hands_out_no_leads_is_refused_at_set_up(admin):
 def test_a_realistic_file_twice_gives_its_distinct_people_and_changes_nothing_the_second_time(
     admin, file_format, monkeypatch, tmp_path, django_capture_on_commit_callbacks, events
 ):
-    monkeypatch.setattr(services, "BATCH", 70)  # repeats across batches, and inside them
+    monkeypatch.setattr(jobs, "BATCH", 70)  # repeats across batches, and inside them
     encoding, delimiter = FORMATS[file_format]
     path = tmp_path / "clients.csv"
     distinct = write_file(path, 400, encoding=encoding, delimiter=delimiter, seed=3)
