@@ -114,10 +114,17 @@ def _run_all(event: DomainEvent, found: list[tuple[str, Any, dict, list[Rule], A
     crash before the commit leaves nothing of them, as if the event had not come."""
     started: list[tuple[Run, dict]] = []
     now = timezone.now()
+    # An event dispatched again (a handler failed, a restore): the rules it started already
+    # are not started twice. A first dispatch cannot have any (they commit together).
+    ran = set()
+    if event.id is not None and event.attempt > 1:
+        ran = set(Run.objects.filter(event_id=event.id).values_list("rule_id", flat=True))
     with transaction.atomic(), runlog.gathering():
         for subject, record_id, view, held, gone in found:
             recent = _recent_runs(held, subject, record_id, now)
             for rule in held:
+                if rule.pk in ran:
+                    continue
                 run = start(
                     rule,
                     event.name,
@@ -132,6 +139,7 @@ def _run_all(event: DomainEvent, found: list[tuple[str, Any, dict, list[Rule], A
                     },
                     claimed=True,
                     recent=recent.get(rule.pk, 0),
+                    event_id=event.id,
                 )
                 if run is not None and run.status == Run.RUNNING:
                     started.append((run, view))
@@ -167,6 +175,7 @@ def start(
     dedupe_key: str = "",
     claimed: bool = False,
     recent: int | None = None,
+    event_id: int | None = None,
 ) -> Run | None:
     """A run of the rule on the record when its conditions hold (else None): queued to go,
     or skipped with the reason when a guard stops it."""
@@ -191,6 +200,7 @@ def start(
         dry_run=dry_run,
         due_at=now,
         dedupe_key=dedupe_key,
+        event_id=event_id,
     )
     if depth > rule.max_depth:
         run.status, run.finished_at = Run.SKIPPED, now
