@@ -64,9 +64,9 @@ def rows(url: str, sql: str) -> list[tuple]:
 def test_a_backup_restored_from_the_middle_of_a_burst_runs_every_rule_that_was_due(
     admin,
     owner,
-    stages,
+    stages,  # noqa: F811 (the fixture imported above)
     tmp_path,
-    empty_database,  # noqa: F811 (a fixture)
+    empty_database,
 ):
     rule_save(
         actor=admin,
