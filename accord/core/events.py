@@ -27,7 +27,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import F
 from django.utils import timezone
 
@@ -42,6 +42,7 @@ RETRIES = [timedelta(seconds=30), timedelta(minutes=2), timedelta(minutes=10), t
 KEEP = timedelta(days=7)  # how long a done event stays in the outbox
 PASS_SECONDS = 20.0  # the worker's pass leaves the rest to its next tick after this long
 PRUNE_CHUNK = 5000
+SQLITE_PAUSE = 0.11  # seconds between the pass's batches on SQLite (see catch_up)
 
 _handlers: dict[str, list[Handler]] = defaultdict(list)
 # What is making the changes now, when it is not a person: an automation run ({"rule",
@@ -193,6 +194,10 @@ def catch_up(now: datetime | None = None) -> int:
             if not rows:
                 break
             total += len(rows)
+            if connection.vendor == "sqlite":
+                # SQLite has one writer, and a waiting one polls every 100 ms at most:
+                # without a pause between batches, the web's writes would starve.
+                time.sleep(SQLITE_PAUSE)
     return total
 
 
