@@ -140,12 +140,16 @@ def _after_commit(event_id: int) -> None:
     if not connection.in_atomic_block:
         _send([event_id])
         return
-    batch = getattr(connection, "accord_events", None)
+    batch, callbacks = getattr(connection, "accord_events", (None, None))
     # A batch whose callback a rollback dropped (or that ran) is not this transaction's.
-    if batch is None or not any(entry[1] is batch for entry in connection.run_on_commit):
-        batch = connection.accord_events = _Batch()
-        # robust: the change is committed; a dispatch that fails is the worker's to redo
-        transaction.on_commit(batch, robust=True)
+    # Django makes a new list of callbacks whenever it drops or runs some: while the list
+    # is the same, the batch is still in it.
+    if callbacks is not connection.run_on_commit:
+        if batch is None or not any(entry[1] is batch for entry in connection.run_on_commit):
+            batch = _Batch()
+            # robust: the change is committed; a dispatch that fails is the worker's to redo
+            transaction.on_commit(batch, robust=True)
+        connection.accord_events = (batch, connection.run_on_commit)
     batch.append(event_id)
 
 
