@@ -190,9 +190,10 @@ def measure(args) -> int:
         for n in range(args.events):
             events.emit("deal.updated", deal_id=deals[n % len(deals)], fields=["amount"])
     started = time.perf_counter()
-    for worker in workers:
-        worker.communicate("go\n")
-    failed = [worker.returncode for worker in workers]
+    for worker in workers:  # all at once
+        worker.stdin.write("go\n")
+        worker.stdin.close()
+    failed = [worker.wait() for worker in workers]
     seconds = time.perf_counter() - started
     assert not any(failed), failed
     burst_figure("automation_burst_workers", args, vendor, seconds, processes=args.workers)
