@@ -136,8 +136,10 @@ def test_a_failing_handler_is_retried_later_up_to_a_cap_then_the_event_is_failed
         unsubscribe(broken)
     row.refresh_from_db()
     assert (row.state, row.attempts) == ("failed", 1 + len(events.RETRIES))
-    assert calls == [1, 2, 3, 4, 5]
-    assert [e.attempt for e in received] == [1, 2, 3, 4, 5]  # at least once, each told so
+    # Each attempt told its number (the worker's pass may call a handler twice in one
+    # attempt: first with the batch's others, which it rolls back, then on its own).
+    assert sorted(set(calls)) == [1, 2, 3, 4, 5]
+    assert sorted({e.attempt for e in received}) == [1, 2, 3, 4, 5]
 
 
 @pytest.mark.django_db(transaction=True)
