@@ -126,31 +126,26 @@ def emit(name: str, **payload: Any) -> None:
         _after_commit(row.pk)
 
 
-class _Batch(list):
-    """The events of one transaction, dispatched together after its commit."""
-
-    def __call__(self) -> None:
-        ids, self[:] = list(self), []
-        if ids:
-            _send(ids)
-
-
 def _after_commit(event_id: int) -> None:
+    """The events of a transaction are dispatched together after its commit: each adds
+    its id to its connection's list and a callback; the first callback takes the list
+    (ids a rollback took back are found in no row: nothing to do for them)."""
     connection = transaction.get_connection()
     if not connection.in_atomic_block:
         _send([event_id])
         return
-    batch, callbacks = getattr(connection, "accord_events", (None, None))
-    # A batch whose callback a rollback dropped (or that ran) is not this transaction's.
-    # Django makes a new list of callbacks whenever it drops or runs some: while the list
-    # is the same, the batch is still in it.
-    if callbacks is not connection.run_on_commit:
-        if batch is None or not any(entry[1] is batch for entry in connection.run_on_commit):
-            batch = _Batch()
-            # robust: the change is committed; a dispatch that fails is the worker's to redo
-            transaction.on_commit(batch, robust=True)
-        connection.accord_events = (batch, connection.run_on_commit)
-    batch.append(event_id)
+    if not hasattr(connection, "accord_events"):
+        connection.accord_events = []
+    connection.accord_events.append(event_id)
+    # robust: the change is committed; a dispatch that fails is the worker's to redo
+    transaction.on_commit(_flush, robust=True)
+
+
+def _flush() -> None:
+    connection = transaction.get_connection()
+    ids, connection.accord_events = getattr(connection, "accord_events", []), []
+    if ids:
+        _send(ids)
 
 
 def _send(ids: list[int]) -> None:
