@@ -237,6 +237,9 @@ LOGGING = {
 # --- Accord --------------------------------------------------------------------------
 ACCORD_WORKER_HEARTBEAT_SECONDS = 10
 ACCORD_SCHEDULER_SECONDS = 30  # how often a worker runs reminders and escalations
+# Events' handlers (automation rules) run as tasks on the workers rather than in the
+# process that committed: on by default with Redis (docs/architecture.md, "Domain events").
+ACCORD_EVENTS_ON_WORKERS = env_bool("ACCORD_EVENTS_ON_WORKERS", bool(REDIS_URL))
 MAILERS = read_email_url()
 EMAIL_ENABLED = bool(MAILERS)
 if not EMAIL_ENABLED:  # e-mail is optional: reminders stay in the app until it is set up

@@ -14,6 +14,7 @@ from django.http import HttpResponse
 from django.utils import timezone
 
 from accord.api.models import IdempotentAnswer
+from accord.core import callers
 from accord.core.api.problems import problem_response
 
 HEADER = "Idempotency-Key"
@@ -27,13 +28,11 @@ def caller_of(request) -> str | None:
     from accord.accounts.services import token_authenticate
 
     authorization = request.headers.get("Authorization", "")
-    if request.path.startswith("/api/v1/hooks/"):
-        from accord.automation.models import Rule
-
-        secret = request.path.removeprefix("/api/v1/hooks/")
-        if not Rule.objects.filter(secret=secret, trigger="webhook", enabled=True).exists():
-            return None  # an unknown address keeps nothing (the hook answers 404 itself)
-        credentials = request.path  # a rule's web address: its secret is the credential
+    recognise = callers.recogniser_for(request.path)  # e.g. automation's hooks
+    if recognise is not None:
+        credentials = recognise(request)
+        if credentials is None:
+            return None  # an unknown address keeps nothing (it answers 404 itself)
     elif authorization.startswith("Bearer "):
         if token_authenticate(authorization[7:].strip()) is None:
             return None

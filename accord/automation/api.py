@@ -212,6 +212,7 @@ class CallOut(Schema):
 
 
 MAX_CALL_BYTES = 64 * 1024
+HOOKS = "/api/v1/hooks/"
 
 
 @router.post(
@@ -241,6 +242,15 @@ def hooks_call(request, secret: str):
         detail = "The rule's conditions do not hold for this record."
         return Status(200, CallOut(run_id=None, status="skipped", detail=detail))
     return Status(202, CallOut(run_id=str(found.pk), status=found.status, detail=""))
+
+
+def hook_caller(request) -> str | None:
+    """Who calls a rule's web address, for `Idempotency-Key` (registered in apps.py): the
+    address itself, its secret being the credential; None when no rule answers there."""
+    secret = request.path.removeprefix(HOOKS)
+    if not Rule.objects.filter(secret=secret, trigger="webhook", enabled=True).exists():
+        return None
+    return request.path
 
 
 def _no_constant(name: str):

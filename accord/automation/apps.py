@@ -8,9 +8,12 @@ class AutomationConfig(AppConfig):
     verbose_name = _("Automation")
 
     def ready(self):
-        from accord.automation import engine, scheduler, services
+        from accord.automation import api, engine, scheduler, services
+        from accord.core import callers
         from accord.core.events import subscribe
         from accord.core.periodic import every
+
+        callers.register(api.HOOKS, api.hook_caller)
 
         subscribe("*")(engine.on_event)
         subscribe("person.erased")(services.on_erased)

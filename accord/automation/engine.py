@@ -39,7 +39,7 @@ from accord.automation import actions as registry
 from accord.automation import conditions, records, runlog, triggers
 from accord.automation.models import Rule, Run, RunStep
 from accord.core.bulk import Table
-from accord.core.events import DomainEvent, caused_by
+from accord.core.events import DomainEvent, at_batch_end, caused_by
 
 log = logging.getLogger(__name__)
 LEASE = timedelta(minutes=5)  # a run claimed longer ago than this lost its worker
@@ -91,8 +91,6 @@ def on_event(event: DomainEvent, *, again: bool = True) -> None:
     if by_import(event.cause):
         _defer(event)
         return
-    if getattr(_deferred, "events", None):
-        queue_deferred()
     matches = triggers.EVENTS.get(event.name)
     if not matches:
         return
@@ -140,17 +138,25 @@ def _defer(event: DomainEvent) -> None:
     if not any(rule.trigger in wanted for rule in runnable_rules()):
         return
     if getattr(_deferred, "events", None) is None:
-        _deferred.events = []
-    _deferred.events.append(event)
+        _deferred.events = {}
+    # By the event's id: a batch handled again after a failing handler gathers it once.
+    _deferred.events[event.id or id(event)] = event
     if len(_deferred.events) >= DEFER_BATCH:
         queue_deferred()
 
 
+@at_batch_end
 def queue_deferred() -> int:
     """Queue the runs the gathered events of an import call for, for the worker's pass
-    (`scheduler.tick`): their records read a query per table, the runs written in one
-    transaction. Answers how many were queued."""
-    events, _deferred.events = getattr(_deferred, "events", None) or [], []
+    (`scheduler.tick`): their records read a query per table, the runs written at once in
+    the transaction that marks the events done. An event handled again (a retry, a
+    restore) starts no rule twice. Answers how many were queued."""
+    gathered, _deferred.events = getattr(_deferred, "events", None) or {}, {}
+    events = list(gathered.values())
+    if not events:
+        return 0
+    ids = [event.id for event in events if event.id is not None]
+    ran = set(Run.objects.filter(event_id__in=ids).values_list("event_id", "rule_id"))
     rules = runnable_rules()
     wanted = []
     for event in events:
@@ -173,8 +179,10 @@ def queue_deferred() -> int:
             continue
         context = {"event": event.name, "payload": triggers.kept(event.payload), "gone": gone}
         for rule in chosen:
+            if (event.id, rule.pk) in ran:
+                continue
             run = start(rule, event.name, subject, record_id, view, cause=event.cause,
-                        context=context, save=False)  # fmt: skip
+                        context=context, save=False, event_id=event.id)  # fmt: skip
             if run is not None:
                 runs.append(run)
     table = Table(Run, with_id=False)  # executemany / COPY: bulk_create's preparing cost more
@@ -195,10 +203,17 @@ def _run_all(event: DomainEvent, found: list[tuple[str, Any, dict, list[Rule], A
     crash before the commit leaves nothing of them, as if the event had not come."""
     started: list[tuple[Run, dict]] = []
     now = timezone.now()
+    # An event dispatched again (a handler failed, a restore): the rules it started already
+    # are not started twice. A first dispatch cannot have any (they commit together).
+    ran = set()
+    if event.id is not None and event.attempt > 1:
+        ran = set(Run.objects.filter(event_id=event.id).values_list("rule_id", flat=True))
     with transaction.atomic(), runlog.gathering():
         for subject, record_id, view, held, gone in found:
             recent = _recent_runs(held, subject, record_id, now)
             for rule in held:
+                if rule.pk in ran:
+                    continue
                 run = start(
                     rule,
                     event.name,
@@ -213,6 +228,7 @@ def _run_all(event: DomainEvent, found: list[tuple[str, Any, dict, list[Rule], A
                     },
                     claimed=True,
                     recent=recent.get(rule.pk, 0),
+                    event_id=event.id,
                 )
                 if run is not None and run.status == Run.RUNNING:
                     started.append((run, view))
@@ -249,6 +265,7 @@ def start(
     claimed: bool = False,
     recent: int | None = None,
     save: bool = True,
+    event_id: int | None = None,
 ) -> Run | None:
     """A run of the rule on the record when its conditions hold (else None): queued to go,
     or skipped with the reason when a guard stops it (unsaved without `save`: the caller
@@ -274,6 +291,7 @@ def start(
         dry_run=dry_run,
         due_at=now,
         dedupe_key=dedupe_key,
+        event_id=event_id,
     )
     if depth > rule.max_depth:
         run.status, run.finished_at = Run.SKIPPED, now

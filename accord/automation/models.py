@@ -121,6 +121,7 @@ class Run(models.Model):
     error = models.TextField(blank=True)
     reason = models.TextField(blank=True)  # why it was skipped
     dedupe_key = models.CharField(max_length=100, blank=True)  # once per date, per record
+    event_id = models.BigIntegerField(null=True, blank=True)  # the outbox event that started it
     created_at = models.DateTimeField(default=timezone.now)
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
@@ -137,8 +138,13 @@ class Run(models.Model):
         constraints = [
             models.UniqueConstraint(
                 fields=["rule", "dedupe_key"], name="run_once", condition=~Q(dedupe_key="")
-            )
-        ]
+            ),
+            # an event dispatched again (at least once) starts each rule once
+            models.UniqueConstraint(
+                fields=["event_id", "rule"], name="run_once_per_event",
+                condition=Q(event_id__isnull=False),
+            ),
+        ]  # fmt: skip
 
     def __str__(self) -> str:
         return f"{self.rule_id}#{self.pk}"

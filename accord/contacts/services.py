@@ -10,7 +10,7 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.validators import URLValidator, validate_email
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -287,6 +287,15 @@ def set_contact_points(record, kind: str, items: list[dict]) -> None:
     setattr(record, "primary_phone" if kind == "phone" else "primary_email", primary)
 
 
+def _tag_create(name: str) -> Tag:
+    """A new tag, or the one another process created meanwhile (names are unique)."""
+    try:
+        with transaction.atomic():
+            return Tag.objects.create(name=name)
+    except IntegrityError:
+        return Tag.objects.get(name__iexact=name)
+
+
 def set_tags(record, names: list[str]) -> list[str]:
     """Give a record (client or deal) these tags, creating the ones that are new; answers
     their names. Only a name the record does not have yet is looked up."""
@@ -306,7 +315,7 @@ def set_tags(record, names: list[str]) -> list[str]:
 
 def tag_named(name: str) -> Tag:
     """The tag of this name whatever its case, created when there is none."""
-    return Tag.objects.filter(name__iexact=name).first() or Tag.objects.create(name=name)
+    return Tag.objects.filter(name__iexact=name).first() or _tag_create(name)
 
 
 def reindex(record) -> None:

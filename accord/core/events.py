@@ -1,30 +1,59 @@
-"""Domain events: services emit them after commit; automation and webhooks subscribe.
+"""Domain events: services emit them in their transaction; automation and webhooks
+subscribe.
 
 An event is a name ("deal.stage_changed") and a payload of plain JSON values: ids,
 never model instances, so a handler always reads the current state and a payload can
 be queued or sent over the wire unchanged.
+
+Each event is a row of the outbox (`OutboxEvent`), written in the transaction of the
+change it announces: a rollback takes it back, a commit keeps it, and then its handlers
+run from the row at least once. Right after the commit they run in the process that
+committed (or, with `ACCORD_EVENTS_ON_WORKERS`, as a task on the workers), in one
+transaction that also marks the events done; an event still pending — the process died
+after its commit, a handler failed, a backup was restored — is taken up by the worker's
+pass (`catch_up`), a batch per transaction. A row lock taken with SKIP LOCKED (SQLite:
+its one writer) keeps each event in one place at a time. Handlers are idempotent by the
+event's id: `DomainEvent.attempt` above 1 says an earlier dispatch may have run.
 """
 
 import contextvars
 import logging
+import time
 from collections import defaultdict
 from collections.abc import Callable
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from typing import Any
 
-from django.db import transaction
+from django.conf import settings
+from django.db import connection, transaction
+from django.db.models import F
 from django.utils import timezone
+
+from accord.core.models import OutboxEvent
 
 logger = logging.getLogger(__name__)
 
 Handler = Callable[["DomainEvent"], None]
+
+BATCH = 100  # events the worker's pass takes in one transaction
+RETRIES = [timedelta(seconds=30), timedelta(minutes=2), timedelta(minutes=10), timedelta(hours=1)]
+KEEP = timedelta(days=7)  # how long a done event stays in the outbox
+PASS_SECONDS = 20.0  # the worker's pass leaves the rest to its next tick after this long
+PRUNE_CHUNK = 5000
+SQLITE_PAUSE = 0.11  # seconds between the pass's batches on SQLite (see catch_up)
 
 _handlers: dict[str, list[Handler]] = defaultdict(list)
 # What is making the changes now, when it is not a person: an automation run ({"rule",
 # "run", "depth"}). Events emitted meanwhile carry it, so a rule can tell that a rule's
 # change triggered it, and how deep such a chain is.
 _cause: contextvars.ContextVar[dict | None] = contextvars.ContextVar("cause", default=None)
+# Inside `held()`, events are only recorded: the worker's pass runs them.
+_held: contextvars.ContextVar[bool] = contextvars.ContextVar("held", default=False)
+# The task that runs events on the workers (`accord.core.tasks.events_dispatch`),
+# registered by the core app: the tasks module imports this one.
+_task: dict[str, Any] = {"task": None}
 
 
 @dataclass(frozen=True)
@@ -33,6 +62,8 @@ class DomainEvent:
     payload: dict[str, Any]
     occurred_at: Any = field(default_factory=timezone.now)
     cause: dict | None = None
+    id: int | None = None  # its outbox row
+    attempt: int = 1  # above 1: an earlier dispatch of this event may have run
 
 
 @contextmanager
@@ -43,6 +74,17 @@ def caused_by(cause: dict):
         yield
     finally:
         _cause.reset(token)
+
+
+@contextmanager
+def held():
+    """Events emitted inside are recorded but not dispatched after the commit: the
+    worker's pass takes them up (a batch of them per transaction)."""
+    token = _held.set(True)
+    try:
+        yield
+    finally:
+        _held.reset(token)
 
 
 def subscribe(*names: str) -> Callable[[Handler], Handler]:
@@ -63,26 +105,182 @@ def unsubscribe(handler: Handler) -> None:
             handlers.remove(handler)
 
 
-def emit(name: str, **payload: Any) -> None:
-    """Announce that something happened; handlers run once the transaction commits.
+def run_on_workers(task) -> None:
+    """The django.tasks task that dispatches events when `ACCORD_EVENTS_ON_WORKERS` is on."""
+    _task["task"] = task
 
-    Emitted outside a transaction, handlers run at once. When the transaction rolls
-    back, nothing is announced.
+
+def emit(name: str, **payload: Any) -> None:
+    """Announce that something happened: recorded in the current transaction; handlers
+    run once it commits (at least once, by the worker if not at once).
+
+    Emitted outside a transaction, it is recorded and its handlers run at once. When the
+    transaction rolls back, nothing is announced.
     """
     _check_plain(name, payload)
-    event = DomainEvent(name=name, payload=payload, cause=_cause.get())
-    transaction.on_commit(lambda: _dispatch(event), robust=False)
+    now = timezone.now()
+    row = OutboxEvent.objects.create(
+        name=name, payload=payload, cause=_cause.get(), occurred_at=now, due_at=now
+    )
+    if not _held.get():
+        _after_commit(row.pk)
 
 
-def _dispatch(event: DomainEvent) -> None:
-    # dict.fromkeys keeps the order and calls a handler subscribed twice only once.
-    for handler in dict.fromkeys([*_handlers.get(event.name, []), *_handlers.get("*", [])]):
+def _after_commit(event_id: int) -> None:
+    """The events of a transaction are dispatched together after its commit: each adds
+    its id to its connection's list and a callback; the first callback takes the list
+    (ids a rollback took back are found in no row: nothing to do for them)."""
+    connection = transaction.get_connection()
+    if not connection.in_atomic_block:
+        _send([event_id])
+        return
+    if not hasattr(connection, "accord_events"):
+        connection.accord_events = []
+    connection.accord_events.append(event_id)
+    # robust: the change is committed; a dispatch that fails is the worker's to redo
+    transaction.on_commit(_flush, robust=True)
+
+
+def _flush() -> None:
+    connection = transaction.get_connection()
+    ids, connection.accord_events = getattr(connection, "accord_events", []), []
+    if ids:
+        _send(ids)
+
+
+def _send(ids: list[int]) -> None:
+    task = _task["task"]
+    if settings.ACCORD_EVENTS_ON_WORKERS and task is not None:
         try:
-            handler(event)
-        except Exception:
-            # One broken subscriber must not stop the others nor the request that
-            # already committed; it is logged for the operator.
-            logger.exception("Handler %r failed on event %s", handler, event.name)
+            task.enqueue(ids)
+            return
+        except Exception:  # the queue is away: the events are still in the outbox
+            logger.exception("events %s could not be queued; dispatching here", ids)
+    try:
+        dispatch(ids)
+    except Exception:  # e.g. the database is busy: the worker's pass takes them up
+        logger.exception("events %s left for the worker", ids)
+
+
+def dispatch(ids: list[int]) -> int:
+    """Run the handlers of these events, those still pending and not taken by another
+    process, in one transaction that marks them done. Answers how many it ran."""
+    with transaction.atomic():
+        rows = list(
+            OutboxEvent.objects.select_for_update(skip_locked=True)
+            .filter(pk__in=ids, state=OutboxEvent.PENDING)
+            .order_by("pk")
+        )
+        _run(rows)
+    return len(rows)
+
+
+def catch_up(now: datetime | None = None) -> int:
+    """The worker's pass: run the pending events that are due, oldest first, a batch per
+    transaction, until none is left (or PASS_SECONDS have gone: the next tick goes on).
+    Events the handlers emit meanwhile wait for the next batch. Answers how many ran."""
+    began, total = time.monotonic(), 0
+    with held():
+        while time.monotonic() - began < PASS_SECONDS:
+            moment = max(now, timezone.now()) if now else timezone.now()
+            try:  # no savepoint per handler, the common case: a round trip less on each
+                taken = _take(moment, isolated=False)
+            except Exception:  # a handler failed: the batch again, each handler on its own
+                taken = _take(moment, isolated=True)
+            if not taken:
+                break
+            total += taken
+            if connection.vendor == "sqlite":
+                # SQLite has one writer, and a waiting one polls every 100 ms at most:
+                # without a pause between batches, the web's writes would starve.
+                time.sleep(SQLITE_PAUSE)
+    return total
+
+
+def _take(moment: datetime, *, isolated: bool) -> int:
+    with transaction.atomic():
+        rows = list(
+            OutboxEvent.objects.select_for_update(skip_locked=True)
+            .filter(state=OutboxEvent.PENDING, due_at__lte=moment)
+            .order_by("due_at", "pk")[:BATCH]
+        )
+        _run(rows, isolated=isolated)
+    return len(rows)
+
+
+def prune(now: datetime | None = None) -> int:
+    """Delete the events done more than KEEP ago, a chunk at a time."""
+    before, total = (now or timezone.now()) - KEEP, 0
+    while True:
+        old = OutboxEvent.objects.filter(state=OutboxEvent.DONE, done_at__lt=before)
+        chunk = list(old.values_list("pk", flat=True)[:PRUNE_CHUNK])
+        if not chunk:
+            return total
+        total += OutboxEvent.objects.filter(pk__in=chunk).delete()[0]
+
+
+# Called with no arguments at the end of each batch of events, inside the transaction that
+# marks them done: a subscriber that gathers events to handle them together (automation
+# queues an import's thousands of runs in one write) finishes there, so what it writes
+# commits with the events, or neither does.
+_batch_ends: list[Callable[[], None]] = []
+
+
+def at_batch_end(hook: Callable[[], None]) -> Callable[[], None]:
+    if hook not in _batch_ends:
+        _batch_ends.append(hook)
+    return hook
+
+
+def _run(rows: list[OutboxEvent], *, isolated: bool = True) -> None:
+    """Each event's handlers, each in a savepoint of its own (a failing one is undone,
+    logged and the event retried later, up to len(RETRIES) times), then the events'
+    rows updated in the same transaction. Not `isolated`: no savepoints, and a failing
+    handler's exception goes up (the caller runs the batch again isolated)."""
+    now = timezone.now()
+    done, failed = [], []
+    for row in rows:
+        event = DomainEvent(
+            name=row.name,
+            payload=row.payload,
+            occurred_at=row.occurred_at,
+            cause=row.cause,
+            id=row.pk,
+            attempt=row.attempts + 1,
+        )
+        errors = []
+        # dict.fromkeys keeps the order and calls a handler subscribed twice only once.
+        for handler in dict.fromkeys([*_handlers.get(row.name, []), *_handlers.get("*", [])]):
+            if not isolated:
+                handler(event)
+                continue
+            try:
+                with transaction.atomic():
+                    handler(event)
+            except Exception as error:
+                # One broken subscriber must not stop the others nor the request that
+                # already committed; it is logged for the operator and retried.
+                logger.exception("Handler %r failed on event %s", handler, row.name)
+                errors.append(f"{getattr(handler, '__qualname__', handler)}: {error!r}")
+        if errors:
+            failed.append((row, errors))
+        else:
+            done.append(row.pk)
+    for hook in _batch_ends:
+        hook()
+    if done:
+        OutboxEvent.objects.filter(pk__in=done).update(
+            state=OutboxEvent.DONE, done_at=now, attempts=F("attempts") + 1, error=""
+        )
+    for row, errors in failed:
+        attempts = row.attempts + 1
+        last = attempts > len(RETRIES)
+        OutboxEvent.objects.filter(pk=row.pk).update(
+            state=OutboxEvent.FAILED if last else OutboxEvent.PENDING,
+            attempts=attempts,
+            due_at=now if last else now + RETRIES[attempts - 1],
+            error="\n".join(errors)[:4000],
+        )
 
 
 def _check_plain(path: str, value: Any) -> None:

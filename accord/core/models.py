@@ -118,3 +118,35 @@ class SearchEntry(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind}:{self.record_id}"
+
+
+class OutboxEvent(models.Model):
+    """A domain event, written in the transaction of the change it announces (the outbox):
+    its handlers run from this row at least once — right after the commit, or by the
+    worker after a crash, a restart or a restore — and it is marked done in the
+    transaction of their work."""
+
+    PENDING, DONE, FAILED = "pending", "done", "failed"
+    STATES = [(PENDING, _("Pending")), (DONE, _("Done")), (FAILED, _("Failed"))]
+
+    id = models.BigAutoField(primary_key=True)
+    name = models.CharField(max_length=60)
+    payload = models.JSONField(default=dict)
+    cause = models.JSONField(null=True, blank=True)  # the automation run that made it
+    occurred_at = models.DateTimeField()
+    state = models.CharField(max_length=10, choices=STATES, default=PENDING)
+    attempts = models.PositiveSmallIntegerField(default=0)  # dispatches begun and committed
+    due_at = models.DateTimeField()  # when a pending event may be taken (later after a failure)
+    done_at = models.DateTimeField(null=True, blank=True)
+    error = models.TextField(blank=True)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["due_at", "id"], name="outbox_pending",
+                         condition=models.Q(state="pending")),
+            models.Index(fields=["done_at"], name="outbox_done",
+                         condition=models.Q(state="done")),
+        ]  # fmt: skip
+
+    def __str__(self) -> str:
+        return f"{self.name}#{self.pk}"

@@ -479,8 +479,9 @@ def deal_move(
     deal.board_rank = rank_between(stage, after)
     deal.version += 1
     deal.save()
-    emit("deal.stage_changed", deal_id=deal.pk, stage_id=stage.pk, from_stage_id=from_stage_id,
-         actor_id=actor.pk)  # fmt: skip
+    if stage.pk != from_stage_id:  # a reorder within the column is no stage change
+        emit("deal.stage_changed", deal_id=deal.pk, stage_id=stage.pk,
+             from_stage_id=from_stage_id, actor_id=actor.pk)  # fmt: skip
     return deal
 
 

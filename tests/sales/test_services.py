@@ -11,6 +11,7 @@ from accord.accounts.services import user_create
 from accord.catalog.models import Product
 from accord.contacts.services import person_create
 from accord.core.errors import StaleVersion
+from accord.core.models import OutboxEvent
 from accord.core.timeline import timeline_of
 from accord.sales.models import StageMove
 from accord.sales.queries import board, funnel, win_rate
@@ -238,3 +239,16 @@ def test_the_funnel_reads_alike_for_a_viewer_of_all_deals_and_of_some(
     assert seen[0] == seen[1]
     assert ("Request", 5, 5, 3.0) in seen[0]  # the middle two of 1, 2, 4, 9 days
     assert funnel(admin, pipeline, now - timedelta(days=3), now - timedelta(days=2))[0].entered == 0
+
+
+def test_a_reorder_within_a_column_announces_no_stage_change(owner, pipeline, stages):
+    first = deal_create(actor=owner, data={"title": "First"})
+    second = deal_create(actor=owner, data={"title": "Second"})
+    deal_move(actor=owner, deal=first, stage=stages["Request"], after=second)  # a reorder
+    assert not OutboxEvent.objects.filter(name="deal.stage_changed").exists()
+    deal_move(actor=owner, deal=first, stage=stages["Measured"])
+    moved = OutboxEvent.objects.get(name="deal.stage_changed")
+    assert (moved.payload["from_stage_id"], moved.payload["stage_id"]) == (
+        stages["Request"].pk,
+        stages["Measured"].pk,
+    )
