@@ -207,8 +207,11 @@ def test_a_realistic_file_twice_gives_its_distinct_people_and_changes_nothing_th
     encoding, delimiter = FORMATS[file_format]
     path = tmp_path / "clients.csv"
     distinct = write_file(path, 400, encoding=encoding, delimiter=delimiter, seed=3)
-    first = run(upload(admin, [], data=path.read_bytes()))
+    with django_capture_on_commit_callbacks(execute=True):  # its events announced now
+        first = run(upload(admin, [], data=path.read_bytes()))
     assert (first.encoding, first.failed, first.rows_done) == (encoding, 0, 400)
+    assert events.names().count("person.created") == distinct
+    events.events.clear()
     assert Person.objects.count() == first.created == distinct
     assert first.created + first.updated + first.skipped == 400
     versions = dict(Person.objects.values_list("pk", "version"))
