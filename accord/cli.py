@@ -1,7 +1,9 @@
 """The `accord` command: serve, migrate, worker, demo, createuser, token, check.
 
 Operators script these, so each failure ends with one line naming the reason and a
-non-zero exit code, never a traceback.
+non-zero exit code, never a traceback. Django's modules are imported inside the functions,
+after `setup_django` has read and checked the settings: imported at the top, a bad setting
+would end in Django's traceback instead of our one line.
 """
 
 import argparse

@@ -144,7 +144,7 @@ def read_time_zone() -> str:
 
 def read_phone_region() -> str:
     """ACCORD_PHONE_REGION: the country (ISO 3166 code) of numbers typed without a +."""
-    import phonenumbers
+    import phonenumbers  # only when the settings are read: the command starts without it
 
     region = env_str("ACCORD_PHONE_REGION", "").upper()
     if region and region not in phonenumbers.SUPPORTED_REGIONS:
@@ -156,7 +156,7 @@ def read_phone_region() -> str:
 
 def read_currency() -> str:
     """ACCORD_CURRENCY: the company's main currency (ISO 4217), used for new deals."""
-    from babel.numbers import list_currencies
+    from babel.numbers import list_currencies  # as above, only when the settings are read
 
     code = env_str("ACCORD_CURRENCY", "EUR").upper()
     if code not in list_currencies():

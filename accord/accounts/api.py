@@ -4,6 +4,7 @@ schedules."""
 from datetime import date, datetime
 from typing import Annotated, Literal
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.shortcuts import get_object_or_404
@@ -445,8 +446,6 @@ def absences_delete(request, absence_id: RecordId):
 
 
 def schedule_answer(user) -> dict:
-    from django.conf import settings
-
     schedule = schedule_of(user)
     return {
         "user": str(user.pk),

@@ -9,6 +9,7 @@ class AccountsConfig(AppConfig):
     verbose_name = _("Accounts")
 
     def ready(self):
+        # Imported here: models, and what imports them, load once the app registry is ready.
         from accord.accounts import signals  # noqa: F401 (connects the receivers)
         from accord.accounts.models import Team
         from accord.accounts.roles import ensure_shipped_roles

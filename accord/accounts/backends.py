@@ -4,14 +4,13 @@ user heads a team. One query instead of four."""
 
 from django.contrib.auth.backends import ModelBackend
 from django.db.models import Exists, OuterRef
+from django_otp.plugins.otp_static.models import StaticDevice
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from accord.accounts.models import Team, User
 
 
 def with_request_facts(users):
-    from django_otp.plugins.otp_static.models import StaticDevice
-    from django_otp.plugins.otp_totp.models import TOTPDevice
-
     return users.annotate(
         has_totp=Exists(TOTPDevice.objects.filter(user=OuterRef("pk"), confirmed=True)),
         has_recovery=Exists(StaticDevice.objects.filter(user=OuterRef("pk"), confirmed=True)),

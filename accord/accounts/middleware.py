@@ -1,6 +1,7 @@
 """Per-request account rules: the user's language and time zone, second factor, password age."""
 
 import zoneinfo
+from urllib.parse import urlencode
 
 from django.conf import settings
 from django.shortcuts import redirect
@@ -45,8 +46,6 @@ class AccountMiddleware:
 
 
 def redirect_to(name: str, request):
-    from urllib.parse import urlencode
-
     target = reverse(name)
     if request.method == "GET" and request.path != "/":
         target += "?" + urlencode({"next": request.get_full_path()})

@@ -6,10 +6,12 @@ from functools import cached_property
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
+from django.core.cache import cache
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
+from django_otp import user_has_device
 
 from accord.core.visibility import NONE, OWN, TEAM
 
@@ -170,7 +172,6 @@ class User(AbstractBaseUser, PermissionsMixin):
         """Whether a confirmed authenticator (or recovery codes) is set up."""
         if hasattr(self, "has_totp"):  # loaded with the user (accounts.backends)
             return self.has_totp or self.has_recovery
-        from django_otp import user_has_device
 
         return user_has_device(self, confirmed=True)
 
@@ -260,7 +261,6 @@ class SecurityPolicy(models.Model):
     @classmethod
     def current(cls) -> "SecurityPolicy":
         """The policy, from the cache when it is there (read on every request)."""
-        from django.core.cache import cache
 
         policy = cache.get(cls.CACHE_KEY)
         if policy is None:

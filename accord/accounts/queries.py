@@ -1,11 +1,15 @@
 """Reads about users, teams, roles and tokens, scoped to what the acting user may see."""
 
+import calendar
+import zoneinfo
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from django.conf import settings
 from django.db.models import Count, Q, QuerySet
 
 from accord.accounts.models import Absence, ApiToken, Role, Team, User, WorkSchedule
+from accord.accounts.services import password_expired
 from accord.core.visibility import ALL, READ, TEAM, effective_level
 
 
@@ -65,7 +69,6 @@ def pending_login_step(user, *, verified: bool) -> str | None:
     """What a logged-in user must still do before using Accord, as a URL name, or None:
     enter the second factor, set one up (when the role requires it), or change the password.
     """
-    from accord.accounts.services import password_expired
 
     has_device = user.has_second_factor
     if has_device and not verified:
@@ -110,9 +113,6 @@ def schedule_of(user):
 
 def local_moment(user, now: datetime) -> datetime:
     """`now` on the user's clock (their time zone, else the site's)."""
-    import zoneinfo
-
-    from django.conf import settings
 
     return now.astimezone(zoneinfo.ZoneInfo(user.time_zone or settings.TIME_ZONE))
 
@@ -168,7 +168,6 @@ class AbsenceRow:
 def absence_calendar(user, first_day) -> tuple[list, list[AbsenceRow]]:
     """The month from `first_day`: its days, and a row per colleague in reach with their
     absences laid over them (the team absence calendar)."""
-    import calendar
 
     length = calendar.monthrange(first_day.year, first_day.month)[1]
     days = [first_day + timedelta(days=n) for n in range(length)]

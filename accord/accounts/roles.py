@@ -6,6 +6,7 @@ database and a flushed one both have them; an admin's later edits are kept.
 
 from django.utils.translation import gettext_noop
 
+from accord.accounts.models import Role
 from accord.core.visibility import ALL, NONE, OWN, RECORD_TYPES, TEAM
 
 
@@ -87,8 +88,6 @@ SHIPPED_ROLES = [
 
 
 def ensure_shipped_roles(using: str = "default", **kwargs) -> None:
-    from accord.accounts.models import Role
-
     for position, shipped in enumerate(SHIPPED_ROLES):
         defaults = {
             "name": shipped["name"],

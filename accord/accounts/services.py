@@ -5,7 +5,7 @@ and announces what happened after commit.
 """
 
 import secrets
-from datetime import timedelta
+from datetime import date, time, timedelta
 from typing import Any
 from zoneinfo import available_timezones
 
@@ -18,7 +18,11 @@ from django.core.validators import validate_email
 from django.db import transaction
 from django.utils import timezone
 from django.utils.formats import date_format
+from django.utils.text import slugify
 from django.utils.translation import gettext as _
+from django_otp import match_token
+from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from accord.accounts.models import (
     Absence,
@@ -409,8 +413,6 @@ def role_delete(*, actor: User, role: Role) -> None:
 
 
 def _unique_slug(name: str) -> str:
-    from django.utils.text import slugify
-
     base = slugify(name)[:40] or "role"
     slug, n = base, 2
     while Role.objects.filter(slug=slug).exists():
@@ -474,7 +476,6 @@ RECOVERY_CODES = 10
 @transaction.atomic
 def two_factor_pending_device(*, user: User):
     """The authenticator being enrolled (not confirmed yet), made on first ask."""
-    from django_otp.plugins.otp_totp.models import TOTPDevice
 
     device = TOTPDevice.objects.filter(user=user, confirmed=False).first()
     return device or TOTPDevice.objects.create(user=user, name="Authenticator", confirmed=False)
@@ -483,7 +484,6 @@ def two_factor_pending_device(*, user: User):
 @transaction.atomic
 def two_factor_enrol(*, user: User, device, code: str) -> list[str]:
     """Confirm the authenticator with a code from it; answers fresh recovery codes."""
-    from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 
     if not device.verify_token(code.replace(" ", "")):
         raise ValidationError(
@@ -502,9 +502,6 @@ def two_factor_enrol(*, user: User, device, code: str) -> list[str]:
 @transaction.atomic
 def two_factor_disable(*, user: User, code: str) -> None:
     """Turn the second factor off, proven by a current code; not when the role requires it."""
-    from django_otp import match_token
-    from django_otp.plugins.otp_static.models import StaticDevice
-    from django_otp.plugins.otp_totp.models import TOTPDevice
 
     if user.role and user.role.require_two_factor:
         raise ValidationError(
@@ -548,7 +545,6 @@ def require_time(actor: User, user: User) -> None:
 @transaction.atomic
 def schedule_save(*, actor: User, user: User, weekdays, starts, ends):
     """Set when `user` works: the weekdays (0 is Monday) and the hours of a working day."""
-    from datetime import time
 
     require_time(actor, user)
     errors: dict[str, list[str]] = {}
@@ -576,7 +572,6 @@ def schedule_save(*, actor: User, user: User, weekdays, starts, ends):
 @transaction.atomic
 def absence_add(*, actor: User, user: User, kind: str, starts, ends, note: str = ""):
     """Record that `user` is away from `starts` to `ends` (whole days, both included)."""
-    from datetime import date
 
     require_time(actor, user)
     # One absence at a time per person (no join: PostgreSQL locks no outer join's side).

@@ -1,15 +1,18 @@
 """Screens: my profile (details, password, second factor, API tokens), login verification,
 and the Settings area for users, teams, roles and the security policy."""
 
+import base64
 from functools import wraps
 
 import segno
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import update_session_auth_hash
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
@@ -49,7 +52,6 @@ def safe_next(request, fallback: str = "today") -> str:
     target = request.POST.get("next") or request.GET.get("next") or ""
     if url_has_allowed_host_and_scheme(target, {request.get_host()}, request.is_secure()):
         return target
-    from django.urls import reverse
 
     return reverse(fallback)
 
@@ -91,8 +93,6 @@ def profile(request):
             messages.success(request, _("Your profile is saved."))
             response = redirect("profile")
             if user.language:  # the login page, after logout, speaks it too
-                from django.conf import settings
-
                 response.set_cookie(settings.LANGUAGE_COOKIE_NAME, user.language, samesite="Lax")
             return response
     return render(
@@ -243,8 +243,6 @@ def login_verify(request):
 
 
 def _base32(device) -> str:
-    import base64
-
     secret = base64.b32encode(device.bin_key).decode().rstrip("=")
     return " ".join(secret[i : i + 4] for i in range(0, len(secret), 4))
 

@@ -8,6 +8,7 @@ class ApiConfig(AppConfig):
     verbose_name = _("API")
 
     def ready(self):
+        # Imported here: models, and what imports them, load once the app registry is ready.
         from accord.api.idempotency import forget_answers_about
         from accord.core.events import subscribe
 

@@ -13,6 +13,7 @@ from django.db import IntegrityError, transaction
 from django.http import HttpResponse
 from django.utils import timezone
 
+from accord.accounts.services import token_authenticate
 from accord.api.models import IdempotentAnswer
 from accord.core import callers
 from accord.core.api.problems import problem_response
@@ -25,7 +26,6 @@ REPLAYED_HEADERS = ("ETag", "Location")
 
 def caller_of(request) -> str | None:
     """Whose request this is: a hash of credentials that are still valid, else None."""
-    from accord.accounts.services import token_authenticate
 
     authorization = request.headers.get("Authorization", "")
     recognise = callers.recogniser_for(request.path)  # e.g. automation's hooks

@@ -16,13 +16,28 @@ from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
+from urllib.parse import urlsplit
 
+from django.conf import settings
+from django.core.mail import send_mail
 from django.db import transaction
+from django.db.models import Count, Q
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from accord.accounts.models import Role, Team, User
 from accord.automation import templates
-from accord.automation.records import model_of
+from accord.automation.records import model_of, whole_number
+from accord.contacts.models import Company, Person
+from accord.contacts.services import company_update, person_update
+from accord.core import http
+from accord.core.custom_fields import active_fields
+from accord.core.http import check_url
+from accord.sales.models import Deal, Stage
+from accord.sales.services import deal_create, deal_lose, deal_move, deal_update, deal_win
+from accord.work.models import Notification, Task
+from accord.work.queries import lead_candidate
+from accord.work.services import lead_distribute, notify, task_create
 
 
 class ActionError(Exception):
@@ -84,8 +99,6 @@ def _template_problems(params: dict, *names: str) -> list[str]:
 
 
 def _active_user(email: str):
-    from accord.accounts.models import User
-
     return User.objects.filter(email__iexact=(email or "").strip(), is_active=True).first()
 
 
@@ -104,17 +117,12 @@ def _person_problems(who: dict) -> list[str]:
             ]
     if to == "user" and _active_user(who.get("user", "")) is None:
         return [_("No active user has the e-mail %(email)s.") % {"email": who.get("user", "")}]
-    if to == "role":
-        from accord.accounts.models import Role
-
-        if not Role.objects.filter(slug=who.get("role", "")).exists():
-            return [_("There is no role %(role)s.") % {"role": who.get("role", "")}]
+    if to == "role" and not Role.objects.filter(slug=who.get("role", "")).exists():
+        return [_("There is no role %(role)s.") % {"role": who.get("role", "")}]
     return []
 
 
 def _team(name: str):
-    from accord.accounts.models import Team
-
     return Team.objects.select_related("head").filter(name__iexact=(name or "").strip()).first()
 
 
@@ -133,8 +141,6 @@ def users_read_once():
 
 
 def _owner(owner_id):
-    from accord.accounts.models import User
-
     known = _users.get()
     if known is not None and owner_id in known:
         return known[owner_id]
@@ -148,10 +154,6 @@ def who_is(step: Step, who: dict):
     """The user a step names: the record's owner, a named user, the member of the owner's
     team with a role (the one with the fewest open tasks), the team's head, or whom a
     team's lead rule picks among its members at work (its head when nobody is)."""
-    from django.db.models import Count, Q
-
-    from accord.accounts.models import User
-    from accord.work.models import Task
 
     to = (who or {}).get("to", "owner")
     if to == "team":
@@ -202,8 +204,6 @@ def _lead_team(who: dict):
 
 
 def _distributed(step: Step, who: dict):
-    from accord.work.queries import lead_candidate
-
     team = _lead_team(who)
     chosen = lead_candidate(team, step.now, rule=team.LEAST_LOADED)
     if chosen is None and team.head_id and team.head.is_active:
@@ -245,8 +245,6 @@ def duration_problems(value: dict | None) -> list[str]:
 
 def _linked(step: Step) -> dict:
     """The records a new task or note belongs to: the deal and its client."""
-    from accord.contacts.models import Company, Person
-    from accord.sales.models import Deal
 
     links: dict[str, Any] = {}
     deal_id = step.view.get("deal", {}).get("id")
@@ -275,7 +273,6 @@ def _check_task(params: dict, subject: str) -> list[str]:
     problems = _template_problems(params, "title", "description")
     if not (params.get("title") or "").strip():
         problems.append(_("Give the task a title."))
-    from accord.work.models import Task
 
     if params.get("kind", "call") not in dict(Task.KINDS):
         problems.append(_("Choose the kind of task."))
@@ -287,8 +284,6 @@ def _check_task(params: dict, subject: str) -> list[str]:
 
 
 def _run_task(step: Step, params: dict) -> str:
-    from accord.work.services import task_create
-
     assignee = who_is(step, params.get("assignee", {}))
     due = params.get("due_in") or {}
     title = templates.render(params["title"], step.view)[:200]
@@ -331,9 +326,6 @@ def _check_owner(params: dict, subject: str) -> list[str]:
 
 
 def _run_owner(step: Step, params: dict) -> str:
-    from accord.contacts.services import company_update, person_update
-    from accord.sales.services import deal_update
-
     who = params.get("owner", {})
     if step.subject not in ("person", "company", "deal"):
         raise ActionError(_("A task has an assignee, not an owner."), final=True)
@@ -355,8 +347,6 @@ def _run_owner(step: Step, params: dict) -> str:
 def _hand_to_team(step: Step, who: dict) -> str:
     """A lead given to a team: its lead rule picks the owner among those at work, or the
     lead waits for the first to start work (accord.work.services.lead_distribute)."""
-    from accord.contacts.models import Person
-    from accord.work.services import lead_distribute
 
     team = _lead_team(who)
     person = Person.objects.filter(pk=step.record_id, erased_at=None).first()
@@ -389,18 +379,12 @@ def _check_field(params: dict, subject: str) -> list[str]:
     name = params.get("field", "")
     if name not in CHANGEABLE.get(subject, []) and not name.startswith("custom."):
         return [_("There is no field %(field)s to change.") % {"field": name}]
-    if name.startswith("custom."):
-        from accord.core.custom_fields import active_fields
-
-        if name[7:] not in {f.key for f in active_fields(subject)}:
-            return [_("There is no field %(field)s to change.") % {"field": name}]
+    if name.startswith("custom.") and name[7:] not in {f.key for f in active_fields(subject)}:
+        return [_("There is no field %(field)s to change.") % {"field": name}]
     return _template_problems(params, "value")
 
 
 def _run_field(step: Step, params: dict) -> str:
-    from accord.contacts.services import company_update, person_update
-    from accord.sales.services import deal_update
-
     name, value = params["field"], templates.render(str(params.get("value") or ""), step.view)
     if step.dry_run:
         return _("Would set %(field)s to “%(value)s”") % {"field": name, "value": value}
@@ -425,8 +409,6 @@ register(
 
 
 def _check_stage(params: dict, subject: str) -> list[str]:
-    from accord.sales.models import Stage
-
     stage = Stage.objects.filter(pk=params.get("stage") or 0).first()
     if stage is None or stage.retired:
         return [_("The stage is gone or retired: choose another.")]
@@ -434,9 +416,6 @@ def _check_stage(params: dict, subject: str) -> list[str]:
 
 
 def _run_stage(step: Step, params: dict) -> str:
-    from accord.sales.models import Deal, Stage
-    from accord.sales.services import deal_lose, deal_move, deal_win
-
     stage = Stage.objects.filter(pk=params["stage"]).first()
     if stage is None or stage.retired:
         raise ActionError(_("The stage is gone or retired: choose another."), final=True)
@@ -476,9 +455,6 @@ def _check_tag(params: dict, subject: str) -> list[str]:
 
 
 def _run_tag(step: Step, params: dict) -> str:
-    from accord.contacts.services import company_update, person_update
-    from accord.sales.services import deal_update
-
     name = params["tag"].strip()
     if step.dry_run:
         return _("Would add the tag %(tag)s") % {"tag": name}
@@ -511,9 +487,6 @@ def _check_notify(params: dict, subject: str) -> list[str]:
 
 
 def _run_notify(step: Step, params: dict) -> str:
-    from accord.work.models import Notification
-    from accord.work.services import notify
-
     user = who_is(step, params.get("to", {}))
     message = templates.render(params["message"], step.view)[:1000]
     if step.dry_run:
@@ -553,18 +526,13 @@ def _check_email(params: dict, subject: str) -> list[str]:
 
 
 def _run_email(step: Step, params: dict) -> str:
-    from django.conf import settings
-    from django.core.mail import send_mail
-
     client = step.view.get("client") or {}
     address = client.get("email", "")
     if not address:
         raise ActionError(_("The client has no e-mail address."), final=True)
-    if params.get("marketing", True) and client.get("type") == "person":
-        from accord.contacts.models import Person
-
-        if not Person.objects.filter(pk=client["id"], marketing_consent=True).exists():
-            raise ActionError(_("The client has not agreed to marketing e-mail."), final=True)
+    consented = Person.objects.filter(pk=client.get("id"), marketing_consent=True)
+    if params.get("marketing", True) and client.get("type") == "person" and not consented.exists():
+        raise ActionError(_("The client has not agreed to marketing e-mail."), final=True)
     subject = templates.render(params["subject"], step.view)[:200].replace("\n", " ")
     if step.dry_run:
         return _("Would e-mail “%(subject)s” to %(address)s") % {
@@ -594,14 +562,10 @@ register(
 
 
 def _check_deal(params: dict, subject: str) -> list[str]:
-    from accord.sales.models import Stage
-
     problems = _template_problems(params, "title", "amount")
     if not (params.get("title") or "").strip():
         problems.append(_("Give the deal a title."))
     if params.get("stage"):
-        from accord.automation.records import whole_number
-
         stage = Stage.objects.filter(pk=whole_number(params["stage"]) or 0).first()
         if stage is None or stage.retired or stage.kind != Stage.OPEN:
             problems.append(_("Choose an open stage for the new deal."))
@@ -609,10 +573,6 @@ def _check_deal(params: dict, subject: str) -> list[str]:
 
 
 def _run_deal(step: Step, params: dict) -> str:
-    from accord.contacts.models import Company, Person
-    from accord.sales.models import Stage
-    from accord.sales.services import deal_create
-
     client = step.view.get("client") or {}
     model = Person if client.get("type") == "person" else Company
     record = model.objects.filter(pk=client.get("id") or 0).first()
@@ -651,8 +611,6 @@ register(
 
 
 def _check_webhook(params: dict, subject: str) -> list[str]:
-    from accord.core.http import check_url
-
     problems = check_url(str(params.get("url") or ""))
     if len(str(params.get("secret") or "")) > 200:
         problems.append(_("The signing secret is at most 200 characters."))
@@ -662,7 +620,6 @@ def _check_webhook(params: dict, subject: str) -> list[str]:
 def _run_webhook(step: Step, params: dict) -> str:
     """POST the record's values as JSON, signed with the step's secret; a refused address
     or a 4xx answer fails the run, a network error or a 5xx is retried with back-off."""
-    from accord.core import http
 
     url = params["url"]
     if step.dry_run:
@@ -692,7 +649,6 @@ def _run_webhook(step: Step, params: dict) -> str:
 def origin(url: str) -> str:
     """What a log may show of a webhook's address: its scheme, host and port. The path
     and query often hold a token (a chat's incoming-webhook address is a credential)."""
-    from urllib.parse import urlsplit
 
     parts = urlsplit(url)
     return f"{parts.scheme}://{parts.hostname or ''}{f':{parts.port}' if parts.port else ''}"

@@ -1,6 +1,7 @@
 """API: automation rules (list, read, create, change, turn on and off, delete, a dry run
 on a record), their runs with each step, and the blueprints (list, install)."""
 
+import json
 from datetime import datetime
 from typing import Annotated, Any
 
@@ -9,6 +10,7 @@ from django.shortcuts import get_object_or_404
 from ninja import Field, Query, Router, Schema, Status
 
 from accord.automation import services
+from accord.automation.blueprints import BLUEPRINTS, install
 from accord.automation.models import Rule
 from accord.core.api.pagination import ListParams, Page, paginate
 from accord.core.api.problems import Problem, invalid
@@ -185,8 +187,6 @@ def rules_runs(request, rule_id: RecordId, params: Query[ListParams]):
 
 @router.get("/blueprints", response=list[BlueprintOut], summary="Ready-made rule sets")
 def blueprints_list(request):
-    from accord.automation.blueprints import BLUEPRINTS
-
     allowed(request)
     return [
         BlueprintOut(name=b.name, label=str(b.label), description=str(b.description))
@@ -200,8 +200,6 @@ def blueprints_list(request):
     summary="Install a blueprint (its rules switched off)",
 )
 def blueprints_install(request, name: str):
-    from accord.automation.blueprints import install
-
     return Status(201, run(lambda: install(actor=request.auth, name=name)))
 
 
@@ -226,7 +224,6 @@ def hooks_call(request, secret: str):
     naming the record (`id`, or a client's `email` or `phone`) with any plain values the
     steps read as `{{ trigger.<name> }}`. 202 with the run; 200 when the rule's conditions
     do not hold for the record."""
-    import json
 
     if len(request.body) > MAX_CALL_BYTES:
         raise Problem(413, f"The body is larger than {MAX_CALL_BYTES // 1024} KiB.")

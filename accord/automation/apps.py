@@ -8,6 +8,7 @@ class AutomationConfig(AppConfig):
     verbose_name = _("Automation")
 
     def ready(self):
+        # Imported here: models, and what imports them, load once the app registry is ready.
         from accord.automation import api, engine, scheduler, services
         from accord.core import callers
         from accord.core.events import subscribe

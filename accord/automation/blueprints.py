@@ -18,7 +18,11 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from accord.accounts.models import Role
+from accord.accounts.services import role_save
 from accord.automation.models import Rule
+from accord.automation.services import require_automation, rule_save
+from accord.sales.models import Pipeline, Stage
 
 
 @dataclass(frozen=True)
@@ -93,8 +97,6 @@ def _stage_is(name: str, op: str = "eq") -> dict:
 
 def _role(actor, name: str, like: str = "manager") -> str:
     """The slug of the role called `name`, made like `like` when there is none."""
-    from accord.accounts.models import Role
-    from accord.accounts.services import role_save
 
     found = Role.objects.filter(name__iexact=name).first()
     if found is None:
@@ -110,8 +112,6 @@ def _role(actor, name: str, like: str = "manager") -> str:
 
 
 def _window_shop(actor) -> list[dict]:
-    from accord.sales.models import Pipeline, Stage
-
     pipeline = (
         Pipeline.objects.filter(retired=False, name__iexact="Windows").first()
         or Pipeline.objects.filter(retired=False).order_by("position", "pk").first()
@@ -350,7 +350,6 @@ RULES = {
 @transaction.atomic
 def install(*, actor, name: str) -> list[Rule]:
     """Add the blueprint's rules, switched off (a second install adds them again)."""
-    from accord.automation.services import require_automation, rule_save
 
     require_automation(actor)
     if name not in BLUEPRINTS:

@@ -9,6 +9,8 @@ from typing import Any
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from accord.automation.records import in_segment, segment_of
+
 OPERATORS = {
     "eq": gettext_lazy("is"),
     "ne": gettext_lazy("is not"),
@@ -54,8 +56,6 @@ def _item(item: dict, view: dict) -> bool:
     if "items" in item:
         return holds(item, view)
     if item["field"] == SEGMENT:
-        from accord.automation.records import in_segment, segment_of
-
         if segment_of(item.get("value")) is None:
             return False  # a segment that is gone holds for neither "is" nor "is not"
         member = in_segment(view, item.get("value"))
@@ -156,8 +156,6 @@ def _custom_path(path: Any, fields: set[str]) -> bool:
 
 
 def _segment_problems(item: dict) -> list[str]:
-    from accord.automation.records import segment_of
-
     if item["op"] not in ("eq", "ne"):
         return [_("A segment is compared with “is” or “is not”.")]
     if segment_of(item.get("value")) is None:

@@ -6,7 +6,7 @@ on the newest deals, and two rules left off (a Monday review, a lost deal's seco
 from accord.accounts.models import User
 from accord.automation import engine, records
 from accord.automation.models import Rule
-from accord.automation.services import rule_save
+from accord.automation.services import rule_call, rule_save
 from accord.sales.models import Deal, Stage
 
 HEAD = {"to": "head"}
@@ -179,7 +179,6 @@ def populate() -> None:
 
 def _a_payment_arrives(made: list[Rule], deals) -> None:
     """The bank's system called the payment rule once, for the newest deal."""
-    from accord.automation.services import rule_call
 
     payment = next((rule for rule in made if rule.trigger == "webhook"), None)
     if payment is not None and deals:

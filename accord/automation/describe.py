@@ -3,11 +3,14 @@
 
 from dataclasses import dataclass, field
 
+from django.utils.dates import WEEKDAYS
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from accord.automation import actions as registry
 from accord.automation import conditions, records, triggers
 from accord.automation.models import Rule
+from accord.sales.models import Stage
 
 
 @dataclass
@@ -44,13 +47,10 @@ def _state(rule: Rule) -> tuple[str, str]:
 def _trigger_detail(rule: Rule) -> str:
     options = rule.trigger_options or {}
     if rule.trigger in ("stage_entered", "stage_left") and options.get("stage"):
-        from accord.sales.models import Stage
-
         stage = Stage.objects.filter(pk=options["stage"]).select_related("pipeline").first()
         return f"{stage.pipeline.name} · {stage.name}" if stage else _("a stage that is gone")
     if rule.trigger == "date_reached":
         before = int(options.get("days_before") or 0)
-        from django.utils.translation import ngettext
 
         when = (
             ngettext("%(n)s day before", "%(n)s days before", before) % {"n": before}
@@ -76,8 +76,6 @@ def _trigger_detail(rule: Rule) -> str:
 
 
 def _schedule_detail(options: dict) -> str:
-    from django.utils.dates import WEEKDAYS
-
     every = options.get("every", "day")
     if every == "week":
         days = ", ".join(
@@ -156,7 +154,6 @@ def _duration(value: dict) -> str:
 
 def duration(amount, unit: str) -> str:
     """ "15 minutes", "1 hour", "3 working days"."""
-    from django.utils.translation import ngettext
 
     amount = int(amount or 0)
     texts = {
@@ -184,8 +181,6 @@ def step_text(step: dict, subject: str) -> str:
             "value": params.get("value", ""),
         }
     if kind == "move_stage":
-        from accord.sales.models import Stage
-
         stage = Stage.objects.filter(pk=params.get("stage") or 0).first()
         return _("Move the deal to %(stage)s") % {"stage": stage.name if stage else "?"}
     if kind == "add_tag":

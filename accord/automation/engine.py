@@ -30,16 +30,19 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import DateTimeField, F, Q, Value
+from django.db.models import DateTimeField, F, OuterRef, Q, Subquery, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accord.automation import actions as registry
 from accord.automation import conditions, records, runlog, triggers
-from accord.automation.models import Rule, Run, RunStep
+from accord.automation.describe import duration
+from accord.automation.models import Rule, RuleVersion, Run, RunStep
 from accord.core.bulk import Table
 from accord.core.events import DomainEvent, at_batch_end, caused_by
+from accord.work.models import Notification
+from accord.work.services import notify
 
 log = logging.getLogger(__name__)
 LEASE = timedelta(minutes=5)  # a run claimed longer ago than this lost its worker
@@ -63,9 +66,6 @@ def forget_rules() -> None:
 def runnable_rules() -> list[Rule]:
     """The rules that run, each with its current version's definition: read once per
     RULES_TTL, so an event costs no query to find them."""
-    from django.db.models import OuterRef, Subquery
-
-    from accord.automation.models import RuleVersion
 
     if time.monotonic() - _rules["at"] < RULES_TTL:
         return _rules["list"]
@@ -333,8 +333,6 @@ def _flooded(
         recent = _recent_runs([rule], subject, record_id, now).get(rule.pk, 0)
     if recent < rule.flood_limit:
         return False
-    from accord.work.models import Notification
-    from accord.work.services import notify
 
     reason = _("Paused: it ran %(count)s times in a minute on one record (%(subject)s %(id)s).") % {
         "count": recent,
@@ -659,7 +657,6 @@ def _describe_wait(params: dict) -> str:
         return _("Waiting until the condition holds")
     if params.get("until_field"):
         return _("Waiting until %(field)s") % {"field": params["until_field"]}
-    from accord.automation.describe import duration
 
     return _("Waiting %(time)s") % {
         "time": duration(params.get("amount", 0), params.get("unit", "minutes"))
@@ -686,9 +683,6 @@ def _finish(
 
 
 def _tell_author(run: Run, error: str) -> None:
-    from accord.work.models import Notification
-    from accord.work.services import notify
-
     notify(
         run.rule.created_by,
         Notification.AUTOMATION,

@@ -1,18 +1,20 @@
 """Reads of automation: the rules with their last run, a rule's runs with their steps,
 and the runs on one record."""
 
+from datetime import timedelta
+
 from django.db.models import Count, OuterRef, Subquery
 from django.db.models.functions import Coalesce
+from django.urls import reverse
+from django.utils import timezone
 
 from accord.automation.models import Rule, Run
+from accord.automation.records import model_of
 
 
 def rules():
     """Every rule, with when it last ran and how its last run went, and its failed runs
     of the last week."""
-    from datetime import timedelta
-
-    from django.utils import timezone
 
     last = Run.objects.filter(rule=OuterRef("pk"), dry_run=False).order_by("-created_at", "-id")
     week = timezone.now() - timedelta(days=7)
@@ -39,9 +41,6 @@ def runs_of(rule: Rule, limit: int = 50) -> list[Run]:
 
 def label_records(runs: list[Run]) -> None:
     """Give each run `record_name` and `record_url` (blank when the record is gone)."""
-    from django.urls import reverse
-
-    from accord.automation.records import model_of
 
     wanted: dict[str, set[int]] = {}
     for run in runs:

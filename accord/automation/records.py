@@ -8,6 +8,19 @@ from typing import Any
 
 from django.utils.translation import gettext_lazy as _
 
+from accord.accounts.models import User
+from accord.contacts.models import Company, Person, Segment
+from accord.contacts.queries import (
+    companies_visible_to,
+    filter_clients,
+    people_visible_to,
+    segments_visible_to,
+)
+from accord.sales.models import Deal
+from accord.sales.queries import deals_visible_to, filter_deals
+from accord.work.models import Task
+from accord.work.queries import tasks_visible_to
+
 # The fields a condition can name, per record, with their labels and kinds (for the
 # rule screen and for checking a rule when it is saved).
 CLIENT_FIELDS = [
@@ -69,10 +82,6 @@ RELATED = {
 
 
 def model_of(subject: str):
-    from accord.contacts.models import Company, Person
-    from accord.sales.models import Deal
-    from accord.work.models import Task
-
     return {"person": Person, "company": Company, "deal": Deal, "task": Task}[subject]
 
 
@@ -273,7 +282,6 @@ def _task(row: dict, deal: dict | None, clients: dict) -> dict[str, Any]:
 def gone(subject: str, payload: dict) -> dict[str, Any]:
     """What a rule on a deletion sees of the record: what its event kept (the name, the
     e-mail, the phone, the owner), the record itself being gone."""
-    from accord.accounts.models import User
 
     columns = _user_columns("owner")
     found = User.objects.filter(pk=payload.get("owner_id") or 0)
@@ -304,7 +312,6 @@ def gone(subject: str, payload: dict) -> dict[str, Any]:
 
 def segment_of(value: Any):
     """The segment a saved rule names by its id (None: it is gone)."""
-    from accord.contacts.models import Segment
 
     key = whole_number(value)
     return Segment.objects.select_related("owner").filter(pk=key).first() if key else None
@@ -313,7 +320,6 @@ def segment_of(value: Any):
 def segment_for(user, value: Any):
     """The segment someone means by a name or an id, among those they may see: their own
     first, then shared ones (None: no such segment)."""
-    from accord.contacts.queries import segments_visible_to
 
     text = str(value or "").strip()
     if not text:
@@ -338,8 +344,6 @@ def whole_number(value: Any, high: int = 2**62) -> int | None:
 
 def segment_members(segment):
     """The records in a segment, as its owner sees them (a segment is the owner's filter)."""
-    from accord.contacts.queries import companies_visible_to, filter_clients, people_visible_to
-    from accord.sales.queries import deals_visible_to, filter_deals
 
     owner = segment.owner
     if segment.record_type == "deal":
@@ -367,8 +371,6 @@ def in_segment(view: dict, value: Any) -> bool:
 def scheduled(subject: str, segment_value: Any):
     """The ids a scheduled rule goes through: the segment's records, else every open deal
     or open task (a schedule on clients always names a segment)."""
-    from accord.sales.models import Deal
-    from accord.work.models import Task
 
     segment = segment_of(segment_value)
     if segment is not None:
@@ -388,9 +390,6 @@ def scheduled(subject: str, segment_value: Any):
 
 def visible(subject: str, user):
     """The records of a kind `user` may see: what a rule, acting as its author, reaches."""
-    from accord.contacts.queries import companies_visible_to, people_visible_to
-    from accord.sales.queries import deals_visible_to
-    from accord.work.queries import tasks_visible_to
 
     return {
         "person": people_visible_to,

@@ -6,11 +6,13 @@ its end, an INSERT per table."""
 from contextlib import contextmanager
 from contextvars import ContextVar
 
+from django.contrib.contenttypes.models import ContentType
 from django.utils import timezone
 
 from accord.automation import actions as registry
 from accord.automation import records
 from accord.automation.models import Run, RunStep
+from accord.core.models import TimelineEvent
 
 
 def ended(status: str, error: str = "", reason: str = "") -> dict:
@@ -79,7 +81,6 @@ def gathering():
     """Within one transaction (an event's runs, a share of a scheduler pass): the runs'
     steps and timeline entries are written at its end, an INSERT per table, rather than
     two INSERTs per action; the people actions name are read once (`who_is`)."""
-    from accord.core.models import TimelineEvent
 
     gathered: dict[str, list] = {"steps": [], "timeline": []}
     token = _gathered.set(gathered)
@@ -94,9 +95,6 @@ def gathering():
 
 def timeline_entry(run: Run, message: str):
     """The run's entry on its record's timeline, unsaved (`save` writes it)."""
-    from django.contrib.contenttypes.models import ContentType
-
-    from accord.core.models import TimelineEvent
 
     model = records.model_of(run.subject_type)
     return TimelineEvent(

@@ -16,6 +16,7 @@ from django.utils import timezone
 from accord.automation import engine, records, runlog
 from accord.automation.engine import execute, forget_rules, go_on, runnable_rules, start
 from accord.automation.models import Rule, Run
+from accord.sales.models import Deal
 
 log = logging.getLogger(__name__)
 BATCH = 200  # due runs the scheduler takes at a time
@@ -124,7 +125,6 @@ def _on_schedule(options: dict, moment: datetime) -> bool:
 
 def _due_records(rule: Rule, now: datetime, moment: datetime):
     """(record id, dedupe key) of the records the rule fires on now, for its `moment`."""
-    from accord.sales.models import Deal
 
     options = rule.trigger_options or {}
     if rule.trigger == "schedule":

@@ -2,6 +2,7 @@
 turning it on and off, resuming a paused one, deleting it, running it by hand or as a
 test (a dry run: every step says what it would do, nothing is written)."""
 
+import copy
 import math
 import re
 import secrets
@@ -16,7 +17,14 @@ from accord.accounts.models import User
 from accord.automation import actions as registry
 from accord.automation import conditions, engine, records, scheduler, triggers
 from accord.automation.models import Rule, RuleVersion, Run
+from accord.contacts.queries import likely_duplicates
+from accord.contacts.services import COMPANY_FIELDS, PERSON_FIELDS, company_create, person_create
+from accord.core.custom_fields import active_fields
 from accord.core.events import emit
+from accord.core.phones import try_normalize_phone
+from accord.sales.models import Stage
+from accord.sales.services import DEAL_FIELDS
+from accord.work.services import TASK_FIELDS, sees
 
 MAX_STEPS = 50
 FLOW = {"wait", "branch"}
@@ -50,11 +58,9 @@ def problems(definition: dict) -> dict[str, list[str]]:
     if spec is None or subject not in spec.subjects:
         found["trigger"] = [_("Choose a trigger for this kind of record.")]
     options = definition.get("trigger_options") or {}
-    if trigger in ("stage_entered", "stage_left") and options.get("stage"):
-        from accord.sales.models import Stage
-
-        if not Stage.objects.filter(pk=options["stage"], retired=False).exists():
-            found["trigger"] = [_("The stage is gone or retired: choose another.")]
+    stage = options.get("stage") if trigger in ("stage_entered", "stage_left") else None
+    if stage and not Stage.objects.filter(pk=stage, retired=False).exists():
+        found["trigger"] = [_("The stage is gone or retired: choose another.")]
     date_fields = scheduler.DATE_FIELDS.get(subject, [])
     if (
         trigger == "date_reached"
@@ -95,10 +101,6 @@ def problems(definition: dict) -> dict[str, list[str]]:
 def _changed_field_problems(subject: str, field: str) -> list[str]:
     """A field whose change a "changed" rule can wait for: one its record's edits report
     (a deal's stage and status change by moving it: the stage and won/lost triggers)."""
-    from accord.contacts.services import COMPANY_FIELDS, PERSON_FIELDS
-    from accord.core.custom_fields import active_fields
-    from accord.sales.services import DEAL_FIELDS
-    from accord.work.services import TASK_FIELDS
 
     if subject == "deal" and field in ("stage", "status", "pipeline"):
         return [_("A deal's stage changes by moving it: use the stage, won or lost triggers.")]
@@ -273,7 +275,6 @@ def _segments_by_id(definition: dict, actor: User) -> dict:
     """The segments a rule names (by name or id, among those its author may see) kept by
     id, so renaming a segment leaves the rule as it was; an unknown one is left for
     `problems` to refuse."""
-    import copy
 
     definition = copy.deepcopy(definition)
 
@@ -352,7 +353,6 @@ def rule_run(*, actor: User, rule: Rule, record_id: int, dry_run: bool = False) 
         raise ValidationError({"rule": [_("Only a rule triggered by hand runs from a record.")]})
     if not dry_run and not rule.can_run:
         raise ValidationError({"rule": [_("The rule is off, paused or broken.")]})
-    from accord.work.services import sees
 
     record = records.model_of(rule.subject).objects.filter(pk=record_id).first()
     if record is None or (rule.subject != "task" and not sees(actor, record)):
@@ -448,8 +448,6 @@ def _call_values(data: Any) -> dict:
 
 def _called_record(rule: Rule, values: dict) -> int:
     """The record a call is about, as the rule's author may see it."""
-    from accord.contacts.queries import likely_duplicates
-    from accord.core.phones import try_normalize_phone
 
     if values.get("id") not in (None, ""):
         record_id = records.whole_number(values["id"])
@@ -475,7 +473,6 @@ def _called_record(rule: Rule, values: dict) -> int:
 def _client_from_call(rule: Rule, values: dict):
     """A new client from a call (a request left on the web site): its name, e-mail, phone
     and source, owned by the rule's author until a step gives it to someone."""
-    from accord.contacts.services import company_create, person_create
 
     def text(key: str, limit: int = 100) -> str:
         return str(values.get(key) or "").strip()[:limit]

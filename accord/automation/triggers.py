@@ -10,6 +10,7 @@ from django.utils.translation import gettext_lazy
 from accord.automation import conditions
 from accord.automation.models import Rule
 from accord.core.events import DomainEvent
+from accord.work.models import Activity
 
 
 @dataclass(frozen=True)
@@ -102,7 +103,6 @@ def records_of(event: DomainEvent, matches) -> list[tuple[str, str, Any, dict]]:
             (trigger, subject, event.payload.get(key), event.payload)
             for trigger, subject, key in matches
         ]
-    from accord.work.models import Activity
 
     activity = (
         Activity.objects.filter(pk=event.payload.get("activity_id"))

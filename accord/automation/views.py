@@ -6,14 +6,21 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.dates import WEEKDAYS
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
+from accord.accounts.models import Role, Team
 from accord.automation import describe, editor, queries, scheduler, services, triggers
+from accord.automation.actions import CHANGEABLE, UNITS
+from accord.automation.blueprints import BLUEPRINTS, install
 from accord.automation.conditions import OPERATORS
 from accord.automation.models import Rule
+from accord.contacts.queries import segments_visible_to
+from accord.sales.models import Stage
+from accord.work.models import Task
 
 UNIT_LABELS = {
     "minutes": _lazy("minutes"),
@@ -38,8 +45,6 @@ def require_automation(request) -> None:
 
 @login_required
 def rules(request):
-    from accord.automation.blueprints import BLUEPRINTS
-
     require_automation(request)
     return render(
         request,
@@ -56,8 +61,6 @@ def rules(request):
 @login_required
 @require_POST
 def blueprint_install(request, name: str):
-    from accord.automation.blueprints import install
-
     require_automation(request)
     try:
         made = install(actor=request.user, name=name)
@@ -219,14 +222,6 @@ def _moved(post, rows: list[dict]) -> list[dict]:
 
 
 def _form_context(user, rule, data, condition_rows, step_rows, subject, errors) -> dict:
-    from django.utils.dates import WEEKDAYS
-
-    from accord.accounts.models import Role, Team
-    from accord.automation.actions import CHANGEABLE, UNITS
-    from accord.contacts.queries import segments_visible_to
-    from accord.sales.models import Stage
-    from accord.work.models import Task
-
     segments = list(segments_visible_to(user).order_by("name"))
     stages = (
         Stage.objects.filter(retired=False, pipeline__retired=False)

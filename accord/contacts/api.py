@@ -9,6 +9,7 @@ from django.http import HttpResponse
 from django.shortcuts import get_object_or_404
 from ninja import Field, Query, Router, Schema, Status
 
+from accord.accounts.models import Team
 from accord.accounts.queries import users_visible_to
 from accord.contacts.models import ContactPoint
 from accord.contacts.queries import (
@@ -191,7 +192,6 @@ def with_details(queryset):
 
 def distributing_team(team_id: str):
     """The team named by "team:<id>" as an owner, when it distributes leads."""
-    from accord.accounts.models import Team
 
     if id_of(team_id) is None:
         return None

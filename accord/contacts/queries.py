@@ -5,12 +5,15 @@ import datetime
 from django.apps import apps
 from django.core.exceptions import ValidationError
 from django.db import connection
-from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet
+from django.db.models.functions import Lower
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from accord.contacts.models import Company, Person, Tag
+from accord.contacts.models import Company, ContactPoint, Person, Segment, Tag
+from accord.core.models import CustomField
 from accord.core.search import matching, search_ids
+from accord.core.timeline import timeline_of
 from accord.core.visibility import READ, scope
 
 RECORD_TYPE = "clients"
@@ -162,8 +165,6 @@ def _apply(queryset, kind, name, value, user):
 
 
 def _custom_field_filter(queryset, key: str, value: str):
-    from accord.core.models import CustomField
-
     field = CustomField.objects.filter(
         record_type=queryset.model._meta.model_name, key=key, retired=False
     ).first()
@@ -209,7 +210,6 @@ def _bool(value: str) -> bool:
 
 def likely_duplicates(user, kind: str, phones: list[str], emails: list[str], exclude=None) -> list:
     """Visible records sharing a normalised phone or e-mail with the given ones."""
-    from accord.contacts.models import ContactPoint
 
     values = [v for v in phones + emails if v]
     if not values:
@@ -228,10 +228,6 @@ def duplicate_pairs(user, kind: str, limit: int = 50) -> list[dict]:
 
     Same normalised phone or e-mail; for people also the same name in the same company.
     """
-    from django.db.models import Count
-    from django.db.models.functions import Lower
-
-    from accord.contacts.models import ContactPoint
 
     owner_field = "person" if kind == "person" else "company"
     visible = people_visible_to(user) if kind == "person" else companies_visible_to(user)
@@ -273,7 +269,6 @@ def duplicate_pairs(user, kind: str, limit: int = 50) -> list[dict]:
 
 def person_data(person: Person) -> dict:
     """Everything Accord holds about one person, for a data-subject request (JSON-ready)."""
-    from accord.core.timeline import timeline_of
 
     return {
         "id": person.pk,
@@ -319,8 +314,6 @@ def person_data(person: Person) -> dict:
 
 
 def segments_visible_to(user, record_type: str | None = None):
-    from accord.contacts.models import Segment
-
     if not user.is_authenticated or not user.is_active:
         return Segment.objects.none()
     segments = Segment.objects.filter(Q(owner=user) | Q(shared=True)).select_related("owner")

@@ -31,6 +31,8 @@ from accord.contacts.queries import (
     segments_visible_to,
 )
 from accord.contacts.services import (
+    COMPANY_FIELDS,
+    PERSON_FIELDS,
     can_change,
     client_delete,
     clients_bulk_assign,
@@ -619,8 +621,6 @@ def record_id(request, name: str) -> int:
 
 
 def merge_fields(kind: Kind) -> list[str]:
-    from accord.contacts.services import COMPANY_FIELDS, PERSON_FIELDS
-
     return PERSON_FIELDS if kind is PEOPLE else COMPANY_FIELDS
 
 

@@ -9,6 +9,7 @@ timeline entries): an import's batch, the bench's million records.
 import functools
 from collections.abc import Iterable
 
+from django.core.management.color import no_style
 from django.db import connection, models
 
 PREPARED = (models.DateField, models.DecimalField)
@@ -130,7 +131,6 @@ def reset_sequences(models_: list[type[models.Model]]) -> None:
     """After writing explicit ids, PostgreSQL's sequences must continue after them."""
     if connection.vendor != "postgresql":
         return  # SQLite's AUTOINCREMENT follows the largest id by itself
-    from django.core.management.color import no_style
 
     with connection.cursor() as cursor:
         for statement in connection.ops.sequence_reset_sql(no_style(), models_):

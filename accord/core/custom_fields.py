@@ -6,6 +6,9 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.core.validators import URLValidator
+from django.db.models import CharField, FloatField, Value
+from django.db.models.fields.json import KeyTextTransform
+from django.db.models.functions import Cast, Coalesce
 from django.utils.translation import gettext as _
 
 from accord.core.models import CustomField
@@ -120,9 +123,6 @@ NO_NUMBER = -1e18  # where a record without a value sorts among numbers (first, 
 def sort_expression(field: CustomField):
     """The value a list sorts by, never NULL (keyset pages compare it): a number as a
     float, anything else as its text; a record without the value sorts first."""
-    from django.db.models import CharField, FloatField, Value
-    from django.db.models.fields.json import KeyTextTransform
-    from django.db.models.functions import Cast, Coalesce
 
     text = KeyTextTransform(field.key, "custom_fields")
     if field.type in ("number", "money"):

@@ -13,6 +13,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
+from django.core.exceptions import FieldDoesNotExist, ValidationError
 from django.db.models import F, QuerySet
 from django.db.models.fields.tuple_lookups import Tuple, TupleGreaterThan, TupleLessThan
 
@@ -72,7 +73,6 @@ def _after(fields: list[str], values: list[Any]):
 def _check_types(queryset: QuerySet, fields: list[str], values: list[Any]) -> list[Any]:
     """A tampered cursor must not reach the database with values of the wrong type; answers
     the values as the database compares them (a sort may also be an annotation)."""
-    from django.core.exceptions import FieldDoesNotExist, ValidationError
 
     model, checked = queryset.model, []
     for field, value in zip(fields, values, strict=True):

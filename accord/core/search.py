@@ -15,7 +15,9 @@ from collections.abc import Iterable
 
 from django.db import connection
 from django.db.models.expressions import RawSQL
+from phonenumbers import COUNTRY_CODE_TO_REGION_CODE
 
+from accord.core.bulk import insert
 from accord.core.models import SearchEntry
 from accord.core.phones import try_normalize_phone
 
@@ -30,7 +32,6 @@ def phone_terms(e164: str) -> list[str]:
     The country code is found as libphonenumber finds it (the shortest of the first one
     to three digits that is a country's code), without parsing the number again: an
     import indexes a million of them."""
-    from phonenumbers import COUNTRY_CODE_TO_REGION_CODE
 
     digits = e164.lstrip("+")
     for size in (1, 2, 3):
@@ -83,8 +84,6 @@ def index_new_records(kind: str, bodies: list[tuple[int, Iterable[str]]]) -> Non
                 [(record_id * ROWID_STRIDE + code, kind, body) for record_id, body in rows],
             )
     else:
-        from accord.core.bulk import insert
-
         insert(SearchEntry._meta.db_table, ["kind", "record_id", "body"],
                [(kind, record_id, body) for record_id, body in rows])  # fmt: skip
 

@@ -2,6 +2,7 @@
 
 import datetime
 
+from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.http import Http404
 from django.shortcuts import render
@@ -10,6 +11,7 @@ from django.utils.translation import gettext as _
 
 from accord.core.visibility import NONE, READ, effective_level
 from accord.sales.queries import funnel, pipelines_for, win_rate
+from accord.work.queries import performance
 
 DEFAULT_DAYS = 90
 
@@ -63,9 +65,6 @@ def funnel_report(request):
 def people_report(request):
     """Per employee (as far as the user's reports reach): tasks, calls, meetings, time to
     the first call of a new lead, deals won."""
-    from django.conf import settings
-
-    from accord.work.queries import performance
 
     if effective_level(request.user, "reports", READ) == NONE:
         raise Http404

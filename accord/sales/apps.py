@@ -2,6 +2,8 @@ from django.apps import AppConfig
 from django.db.models.signals import post_migrate
 from django.utils.translation import gettext_lazy as _
 
+from accord.sales.defaults import ensure_default_pipeline
+
 
 class SalesConfig(AppConfig):
     name = "accord.sales"
@@ -9,8 +11,6 @@ class SalesConfig(AppConfig):
     verbose_name = _("Sales")
 
     def ready(self):
-        from accord.sales.defaults import ensure_default_pipeline
-
         post_migrate.connect(ensure_default_pipeline, sender=self)
 
         from accord.contacts.services import SEGMENT_CHECKS

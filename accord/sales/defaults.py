@@ -21,7 +21,11 @@ COLOURS = ["#3b5bdb", "#1098ad", "#f08c00", "#ae3ec9", "#2b8a3e", "#c92a2a"]
 
 def ensure_default_pipeline(using: str = "default", **kwargs) -> None:
     """After migrate: a company with no pipeline gets "Sales" and the usual lost reasons."""
-    from accord.sales.models import LostReason, Pipeline, Stage
+    from accord.sales.models import (  # apps.py imports this module before the models are ready
+        LostReason,
+        Pipeline,
+        Stage,
+    )
 
     if Pipeline.objects.using(using).exists():
         return

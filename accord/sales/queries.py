@@ -1,11 +1,21 @@
 """Reads of the sales funnel, always scoped to the deals the acting user may see."""
 
+import datetime
 from dataclasses import dataclass
 from decimal import Decimal
 
 from django.apps import apps
-from django.db.models import Count, F, QuerySet, Sum
+from django.core.exceptions import ValidationError
+from django.db.models import Count, F, IntegerField, QuerySet, Subquery, Sum, Value
+from django.db.models.functions import Coalesce
+from django.utils.translation import gettext as _
 
+from accord.contacts.queries import (
+    companies_visible_to,
+    filter_clients,
+    people_visible_to,
+    segments_visible_to,
+)
 from accord.core.pagination import Page, keyset_page
 from accord.core.visibility import ALL, READ, effective_level, scope
 from accord.sales.models import Deal, Pipeline, Stage, StageMove
@@ -201,8 +211,6 @@ def funnel(user, pipeline: Pipeline, since, until) -> list[FunnelRow]:
 
 def _whole_funnel(moves: QuerySet, stages: list[Stage]) -> tuple[dict, dict]:
     """Pair counts from one query of counting subqueries, medians by position."""
-    from django.db.models import IntegerField, Subquery, Value
-    from django.db.models.functions import Coalesce
 
     def counted(**where) -> Subquery:
         rows = moves.filter(**where).order_by().values("pipeline").annotate(n=Count("*"))
@@ -283,10 +291,6 @@ DEAL_SORTS = {"title", "created_at", "updated_at", "amount"}
 def filter_deals(deals: QuerySet, filters: dict[str, str], *, user) -> QuerySet:
     """The board's and the list's filters: owner (me / id), team, status, stage, tag,
     segment of clients, expected close from / until, title words."""
-    import datetime
-
-    from django.core.exceptions import ValidationError
-    from django.utils.translation import gettext as _
 
     errors: dict[str, list[str]] = {}
     for name, value in filters.items():
@@ -334,14 +338,6 @@ def check_deal_filters(user, filters: dict) -> None:
 
 def _in_segment(deals, value, user, errors):
     """Deals whose client (person or company, as the segment's kind) is in the segment."""
-    from django.utils.translation import gettext as _
-
-    from accord.contacts.queries import (
-        companies_visible_to,
-        filter_clients,
-        people_visible_to,
-        segments_visible_to,
-    )
 
     segment = (
         segments_visible_to(user)
@@ -361,8 +357,6 @@ def _in_segment(deals, value, user, errors):
 
 
 def _by_id(deals, field, value, name, errors):
-    from django.utils.translation import gettext as _
-
     if not value.isdigit() or len(value) > 18:
         errors[name] = [_("Enter a whole number.")]
         return deals

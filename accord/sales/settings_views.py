@@ -1,6 +1,7 @@
 """Settings → Pipelines (stages and lost reasons) and Settings → Products."""
 
 from django import forms
+from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Count, Prefetch, Q
@@ -193,8 +194,6 @@ def products(request):
 
 @settings_admin
 def product_edit(request, product_id: int | None = None):
-    from django.conf import settings
-
     product = get_object_or_404(Product, pk=product_id) if product_id else None
     initial = {
         "currency": settings.ACCORD_CURRENCY,

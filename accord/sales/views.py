@@ -334,8 +334,6 @@ def board_message(request, message: str, *, status: int):
 
 
 def deal_url(deal) -> str:
-    from django.urls import reverse
-
     return reverse("deal_detail", args=[deal.pk])
 
 

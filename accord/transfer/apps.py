@@ -1,6 +1,8 @@
 from django.apps import AppConfig
 from django.utils.translation import gettext_lazy as _
 
+from accord.core.periodic import every
+
 
 class TransferConfig(AppConfig):
     name = "accord.transfer"
@@ -8,7 +10,6 @@ class TransferConfig(AppConfig):
     verbose_name = _("Import and export")
 
     def ready(self) -> None:
-        from accord.core.periodic import every
         from accord.transfer.services import backups_due, imports_resume
 
         every(imports_resume)

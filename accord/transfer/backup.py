@@ -13,12 +13,15 @@ import hashlib
 import json
 import os
 import shutil
+import sqlite3
 import subprocess
 import tarfile
 import tempfile
 from datetime import UTC, datetime
+from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
+import psycopg
 from django.conf import settings
 from django.db import connection
 
@@ -100,7 +103,6 @@ def app_tables() -> dict[str, list[str]]:
 def sqlite_figures(path: Path, tables: dict[str, list[str]]) -> dict[str, dict]:
     """The figures read straight from an SQLite file (values as SQLite stores them, the
     same for the snapshot and for the restored database)."""
-    import sqlite3
 
     database = sqlite3.connect(path)
     try:
@@ -144,8 +146,6 @@ def make_backup(path: Path | None = None) -> tuple[Path, dict]:
 
 
 def _version() -> str:
-    from importlib.metadata import PackageNotFoundError, version
-
     try:
         return version("accord")
     except PackageNotFoundError:
@@ -155,7 +155,6 @@ def _version() -> str:
 def _sqlite_snapshot(work: Path) -> tuple[Path, dict]:
     """SQLite's online backup API, in one step from a connection of its own: a snapshot
     of what is committed, while the app goes on reading and writing (WAL)."""
-    import sqlite3
 
     target = work / "database.sqlite3"
     tables = app_tables()
@@ -172,7 +171,6 @@ def _sqlite_snapshot(work: Path) -> tuple[Path, dict]:
 def _postgres_snapshot(work: Path) -> tuple[Path, dict]:
     """On a connection of its own (Django's may be inside a transaction already): one
     repeatable-read transaction whose snapshot pg_dump shares."""
-    import psycopg
 
     target = work / "database.dump"
     tables = app_tables()
@@ -191,7 +189,6 @@ def _postgres_snapshot(work: Path) -> tuple[Path, dict]:
 def pg_connect():
     """A plain psycopg connection to Accord's database (Django's adapters left out, so
     the figures read the same values before the backup and after the restore)."""
-    import psycopg
 
     db = settings.DATABASES["default"]
     return psycopg.connect(
@@ -291,8 +288,6 @@ def restore(path: Path) -> dict:
 
 
 def _restore_sqlite(database: Path) -> None:
-    import sqlite3
-
     target = Path(settings.DATABASES["default"]["NAME"])
     connection.close()
     source = sqlite3.connect(database)

@@ -9,16 +9,21 @@ sets Django up before it cleans."""
 
 import datetime
 import logging
+import multiprocessing
 import os
 import queue as queues
 import re
+import threading
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import django
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
+from django.utils import translation
 from django.utils.translation import gettext as _
 
 from accord.core.phones import PhoneError, country_code, default_region, read_phone
@@ -275,10 +280,6 @@ def _batches(path: Path, table: Table, cleaner: Cleaner, skip: int, size: int):
 
 
 def _batches_from_process(path: Path, table: Table, cleaner: Cleaner, skip: int, size: int):
-    import multiprocessing
-
-    from django.utils import translation
-
     context = multiprocessing.get_context("spawn")  # a fresh interpreter: no shared sockets
     channel = context.Queue(maxsize=QUEUED_BATCHES)
     language = translation.get_language() or "en"
@@ -317,13 +318,8 @@ def _clean_in_process(path, table, cleaner, skip, size, language, channel) -> No
     It ends as soon as the process that started it is gone (killed, say): a watchdog
     checks every second, since a blocked put or the queue's flush at exit would wait for
     a reader that is never coming."""
-    import threading
-    import time
-
-    import django
 
     django.setup()
-    from django.utils import translation
 
     translation.activate(language)
     parent = os.getppid()

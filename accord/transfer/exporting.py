@@ -17,6 +17,9 @@ from django.db.models import QuerySet, TextField
 from django.db.models.functions import Cast
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from openpyxl import Workbook
+from openpyxl.cell import WriteOnlyCell
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 
 from accord.contacts.models import Company, ContactPoint, Person
 from accord.transfer.cleaning import FORMULA_STARTS
@@ -244,9 +247,6 @@ def write(path: Path, fmt: str, lines: Iterator[list], progress=None) -> int:
     cells typed as text); answers the number of records written."""
     count = -1  # the header is not a record
     if fmt == "xlsx":
-        from openpyxl import Workbook
-        from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
-
         book = Workbook(write_only=True)
         sheet = book.create_sheet()
         for line in lines:
@@ -269,7 +269,6 @@ def write(path: Path, fmt: str, lines: Iterator[list], progress=None) -> int:
 def _xlsx_cell(sheet, value, illegal):
     """A cell of the workbook: text stays text (a string starting with = would otherwise
     be written as a formula), so nothing needs an apostrophe."""
-    from openpyxl.cell import WriteOnlyCell
 
     if isinstance(value, bool):
         return "yes" if value else "no"

@@ -10,6 +10,8 @@ from django.conf import settings
 from django.utils import translation
 from django.utils.translation import gettext_lazy as _
 
+from accord.transfer.exporting import FIELDS
+
 
 @dataclass(frozen=True)
 class Target:
@@ -157,7 +159,6 @@ def normal(header: str) -> str:
 def own_titles(record_type: str) -> dict[str, str]:
     """{normalised title: field} of Accord's own import fields and export columns in each
     of its languages: a file exported from Accord (in any language) maps by itself."""
-    from accord.transfer.exporting import FIELDS
 
     kind = "person" if record_type == "people" else "company"
     names = {t.name for t in TARGETS[record_type]}

@@ -16,6 +16,7 @@ from decimal import Decimal
 from pathlib import Path
 
 from django.utils.translation import gettext as _
+from openpyxl import load_workbook
 
 SAMPLE_BYTES = 64 * 1024
 MAX_COLUMNS = 500
@@ -210,7 +211,6 @@ def _xlsx_rows(path: Path) -> Iterator[list[str]]:
             )
         if "xl/workbook.xml" not in archive.namelist():
             raise FileProblem(_("This is a zip archive, not an Excel workbook."))
-    from openpyxl import load_workbook
 
     try:
         book = load_workbook(path, read_only=True, data_only=True)

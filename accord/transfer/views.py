@@ -1,20 +1,25 @@
 """The import screens: upload, set up (columns, duplicates, preview), progress, report."""
 
 import csv
+from pathlib import Path
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import Http404, StreamingHttpResponse
+from django.http import FileResponse, Http404, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from accord.contacts import columns as list_columns
+from accord.contacts.views import kind_for, requested_filters
 from accord.core.ui.forms import apply_errors
 from accord.transfer import forms, services
+from accord.transfer.backup import archives
 from accord.transfer.exporting import neutral
-from accord.transfer.models import ImportJob
+from accord.transfer.models import BackupSchedule, ExportJob, ImportJob
 from accord.transfer.queries import imports_of, preview, progress
+from accord.transfer.reading import read_rows
 
 
 def require_import(request) -> None:
@@ -116,9 +121,6 @@ def import_detail(request, pk: int):
 
 def sample(job: ImportJob) -> list[list[str]]:
     """Each column's first three values, to recognise it by."""
-    from pathlib import Path
-
-    from accord.transfer.reading import read_rows
 
     rows = read_rows(Path(job.file.path), job.table())
     next(rows, None)
@@ -209,8 +211,6 @@ def import_undo(request, pk: int):
 @require_POST
 def export_new(request, plural: str):
     """Export the list as it is filtered (the form carries the list's query string)."""
-    from accord.contacts import columns as list_columns
-    from accord.contacts.views import kind_for, requested_filters
 
     if not request.user.can("export"):
         raise Http404
@@ -234,8 +234,6 @@ def export_new(request, plural: str):
 
 
 def exports_of(user):
-    from accord.transfer.models import ExportJob
-
     return ExportJob.objects.filter(created_by=user)
 
 
@@ -248,8 +246,6 @@ def export_detail(request, pk: int):
 
 @login_required
 def export_file(request, pk: int):
-    from django.http import FileResponse
-
     job = get_object_or_404(exports_of(request.user), pk=pk, status="done")
     return FileResponse(job.file.open("rb"), as_attachment=True, filename=job.file_name)
 
@@ -265,8 +261,6 @@ def require_admin(request) -> None:
 @login_required
 def backups(request):
     """The archives, a backup on request, and the schedule."""
-    from accord.transfer.backup import archives
-    from accord.transfer.models import BackupSchedule
 
     require_admin(request)
     schedule = BackupSchedule.current()
@@ -304,10 +298,6 @@ def backups(request):
 
 @login_required
 def backup_download(request, name: str):
-    from django.http import FileResponse
-
-    from accord.transfer.backup import archives
-
     require_admin(request)
     found = next((path for path in archives() if path.name == name), None)
     if found is None:

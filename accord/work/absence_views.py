@@ -3,6 +3,7 @@ app's; the screens sit with the calendar and count the tasks an absence touches)
 
 import datetime
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -136,6 +137,4 @@ def schedule(request, user_id: int):
 
 
 def zone_of(person: User) -> str:
-    from django.conf import settings
-
     return person.time_zone or settings.TIME_ZONE

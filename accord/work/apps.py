@@ -8,6 +8,7 @@ class WorkConfig(AppConfig):
     verbose_name = _("Tasks and activities")
 
     def ready(self):
+        # Imported here: models, and what imports them, load once the app registry is ready.
         from accord.contacts.services import LEAD_HANDOVER
         from accord.core.periodic import every
         from accord.work.scheduler import tick

@@ -9,6 +9,7 @@ from django.utils import timezone
 
 from accord.accounts.models import Team, User
 from accord.contacts.models import Person
+from accord.contacts.services import person_create
 from accord.sales.models import Deal
 from accord.work.models import Task
 from accord.work.scheduler import tick
@@ -59,7 +60,6 @@ WEB_LEADS = [
 def _web_leads(rng, now) -> None:
     """New leads from the web site over the last days, given out by the Sales team's
     round robin at the moment each came in (within someone's working hours)."""
-    from accord.contacts.services import person_create
 
     team = Team.objects.filter(name="Sales").first()
     admin = User.objects.get(email="admin@example.com")

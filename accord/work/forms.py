@@ -8,8 +8,10 @@ from django.utils.translation import gettext_lazy as _
 
 from accord.accounts.models import Absence, User
 from accord.contacts.forms import company_picker, person_picker
+from accord.contacts.queries import companies_visible_to, people_visible_to
 from accord.core.ui.widgets import RecordPicker
 from accord.sales.models import Deal
+from accord.sales.queries import deals_visible_to
 from accord.work.models import Activity, Task
 
 REMINDERS = [
@@ -37,9 +39,6 @@ class LinksMixin(forms.Form):
     )
 
     def limit_links(self, user) -> None:
-        from accord.contacts.queries import companies_visible_to, people_visible_to
-        from accord.sales.queries import deals_visible_to
-
         self.fields["person"].queryset = people_visible_to(user)
         self.fields["company"].queryset = companies_visible_to(user)
         self.fields["deal"].queryset = deals_visible_to(user)

@@ -1,13 +1,16 @@
 """Reads of tasks, activities and notifications, scoped to what the user may see."""
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime, time, timedelta
+from statistics import median
 
-from django.db.models import Count, Exists, OuterRef, Q, QuerySet
+from django.db.models import Count, Exists, Min, OuterRef, Q, QuerySet, Subquery, Sum
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
+from icalendar import Calendar, Event
 
+from accord.accounts.models import Team, User
 from accord.accounts.queries import (
     absence_on,
     absences_around,
@@ -15,8 +18,11 @@ from accord.accounts.queries import (
     local_moment,
     people_in_reach,
 )
+from accord.contacts.models import Person
 from accord.core.visibility import READ, scope
-from accord.work.models import Activity, Notification, Task
+from accord.sales.models import Deal
+from accord.sales.queries import deals_visible_to, mark_next_steps
+from accord.work.models import Activity, LeadAssignment, Notification, Task
 
 RECORD_TYPE = "tasks"
 TODAY_LIMIT = 50
@@ -71,7 +77,6 @@ class MemberLoad:
 def today_for(user, now: datetime | None = None) -> dict:
     """What the Today screen shows the user: their overdue and today's tasks, the next ones,
     their deals needing attention, their notifications; for a team head, the team."""
-    from accord.sales.queries import deals_visible_to
 
     now = now or timezone.now()
     start, end = day_bounds(now)
@@ -109,7 +114,6 @@ def deals_needing_attention(deals: QuerySet, now: datetime) -> list:
     """The oldest open deals that are rotting in their stage or have no next step planned,
     read fifty at a time (the next steps of each fifty in one query), at most
     ATTENTION_SHOWN of them among the ATTENTION_READ oldest."""
-    from accord.sales.queries import mark_next_steps
 
     deals = (
         deals.filter(status="open")
@@ -134,7 +138,6 @@ def deals_needing_attention(deals: QuerySet, now: datetime) -> list:
 
 def team_overview(head, now: datetime, start: datetime, end: datetime) -> dict:
     """For a head: the members' overdue tasks (escalated first) and each member's load."""
-    from accord.accounts.models import User
 
     team_ids = list(head.headed_team_ids)
     members = list(
@@ -243,7 +246,6 @@ def calendar_range(view: str, day) -> tuple:
 def calendar_days(user, view: str, day, whose) -> list[CalendarDay]:
     """The days of a calendar view with the visible tasks due on each (open and done),
     for the user, a colleague (a user id) or the user's team ("team")."""
-    from datetime import datetime, time
 
     first, last = calendar_range(view, day)
     start = timezone.make_aware(datetime.combine(first, time.min))
@@ -274,7 +276,6 @@ def calendar_days(user, view: str, day, whose) -> list[CalendarDay]:
 
 def ics_feed(user) -> bytes:
     """The user's tasks from 30 days back to a year ahead as an iCalendar file."""
-    from icalendar import Calendar, Event
 
     calendar = Calendar()
     calendar.add("prodid", "-//Accord CRM//accord//")
@@ -325,12 +326,6 @@ def performance(user, start: datetime, end: datetime) -> list[Performance]:
     """Per colleague in reach, for the period: tasks done and overdue now, calls and
     meetings logged, the median hours from a new lead to its first call, deals won and
     their amount. Grouped queries, one per measure, whatever the number of records."""
-    from statistics import median
-
-    from django.db.models import Min, OuterRef, Subquery, Sum
-
-    from accord.contacts.models import Person
-    from accord.sales.models import Deal
 
     people = list(people_in_reach(user))
     ids = [p.pk for p in people]
@@ -397,8 +392,6 @@ def lead_candidate(team, now: datetime, rule: str = ""):
     person away or off work is replaced by round robin among the others. `rule` replaces
     a team's round robin or least loaded (a task goes to the least loaded, as no lead
     rotation counts tasks)."""
-    from accord.accounts.models import Team, User
-    from accord.work.models import LeadAssignment
 
     members = list(
         User.objects.filter(team=team, is_active=True)

@@ -6,6 +6,7 @@ import re
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 
+from dateparser.search import search_dates
 from django.utils import timezone
 
 KIND_WORDS = {
@@ -29,7 +30,6 @@ class Parsed:
 
 def parse_line(line: str, *, language: str, now: datetime | None = None) -> Parsed:
     """Read one line in the user's language and time zone (the active one)."""
-    from dateparser.search import search_dates
 
     line = " ".join(line.split())
     now = timezone.localtime(now or timezone.now())

@@ -21,6 +21,7 @@ from django.utils import timezone, translation
 from accord.accounts.models import Absence, Team
 from accord.core.events import emit
 from accord.work.models import Notification, Task
+from accord.work.queries import notification_text
 from accord.work.services import leads_assign_waiting, tasks_mark
 
 log = logging.getLogger(__name__)
@@ -129,7 +130,6 @@ def _claim(condition: Q, flag: str, now: datetime, recipients, event: str = "") 
 
 def send_emails(now: datetime) -> int:
     """E-mail each new reminder, overdue notice and escalation once (claimed per row)."""
-    from accord.work.queries import notification_text
 
     sent = 0
     fresh = Notification.objects.filter(

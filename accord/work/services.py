@@ -1,20 +1,24 @@
 """Every write of tasks, activities and notifications."""
 
+import secrets
 from datetime import datetime, timedelta
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
-from accord.accounts.models import User
+from accord.accounts.models import Team, User
+from accord.accounts.queries import absence_covering, local_moment
+from accord.contacts.models import Person
 from accord.contacts.services import client_contacted, person_hand_over
 from accord.core.errors import StaleVersion
 from accord.core.events import emit
 from accord.core.timeline import field_changes, timeline_record
 from accord.core.visibility import NONE, READ, WRITE, allows, effective_level
-from accord.work.models import Activity, Notification, Task
+from accord.work.models import Activity, CalendarFeed, LeadAssignment, Notification, Task
+from accord.work.queries import lead_candidate
 
 RECORD_TYPE = "tasks"
 TASK_FIELDS = [
@@ -413,9 +417,6 @@ def notifications_read(*, user: User, ids: list[int] | None = None) -> int:
 @transaction.atomic
 def calendar_feed_token(*, user: User, renew: bool = False) -> str:
     """The user's secret .ics address token; `renew` replaces it (the old link dies)."""
-    import secrets
-
-    from accord.work.models import CalendarFeed
 
     feed = CalendarFeed.objects.select_for_update().filter(user=user).first()
     if feed is None:
@@ -429,7 +430,6 @@ def calendar_feed_token(*, user: User, renew: bool = False) -> str:
 
 def absence_warning(assignee: User, due: datetime):
     """The absence of `assignee` covering the day a task is due, if any."""
-    from accord.accounts.queries import absence_covering, local_moment
 
     return absence_covering(assignee, local_moment(assignee, due).date())
 
@@ -441,8 +441,6 @@ def absence_warning(assignee: User, due: datetime):
 def lead_distribute(*, person, team, now: datetime | None = None):
     """Hand a new lead to `team`: its rule picks a member at work now, or the lead waits
     for the first one to start work (the scheduler's `leads_assign_waiting`)."""
-    from accord.accounts.models import Team
-    from accord.work.models import LeadAssignment
 
     if not team.lead_rule:
         raise ValidationError(
@@ -461,11 +459,6 @@ def lead_distribute(*, person, team, now: datetime | None = None):
 def leads_assign_waiting(now: datetime) -> int:
     """Give each waiting lead to a member of its team who is now at work, oldest first;
     answers how many found an owner. Safe with several workers (rows are claimed)."""
-    from django.db import connection
-
-    from accord.accounts.models import Team
-    from accord.contacts.models import Person
-    from accord.work.models import LeadAssignment
 
     assigned, nobody = 0, set()
     while True:
@@ -496,8 +489,6 @@ def leads_assign_waiting(now: datetime) -> int:
 
 
 def _assign(assignment, team, now: datetime) -> bool:
-    from accord.work.queries import lead_candidate
-
     user = lead_candidate(team, now)
     if user is None:
         return False

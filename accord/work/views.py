@@ -1,9 +1,11 @@
 """Screens of the daily work: Today, tasks, logging activities, notifications."""
 
+import datetime
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import Http404, HttpResponse
+from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -13,13 +15,15 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from accord.accounts.queries import owner_choices
+from accord.contacts.queries import companies_visible_to, people_visible_to
 from accord.core.errors import StaleVersion
 from accord.core.pagination import InvalidCursor, keyset_page
 from accord.core.ui import records
 from accord.core.ui.forms import apply_errors
 from accord.core.visibility import NONE, WRITE, effective_level
+from accord.sales.queries import deals_visible_to
 from accord.work import forms
-from accord.work.models import Task
+from accord.work.models import CalendarFeed, Task
 from accord.work.queries import (
     calendar_days,
     day_bounds,
@@ -57,8 +61,6 @@ def back_to(request, fallback: str) -> str:
 
 def linked(request, data: dict) -> dict:
     """The person / company / deal ids a quick form names, as records the user may see."""
-    from accord.contacts.queries import companies_visible_to, people_visible_to
-    from accord.sales.queries import deals_visible_to
 
     visible = {
         "person": people_visible_to,
@@ -376,7 +378,6 @@ CALENDAR_VIEWS = ("day", "week", "month")
 @login_required
 def calendar(request):
     """Tasks and meetings by day, week or month, for me, a colleague or my team."""
-    import datetime
 
     view = request.GET.get("view", "week")
     view = view if view in CALENDAR_VIEWS else "week"
@@ -431,7 +432,6 @@ def calendar_feed_renew(request):
 
 def calendar_feed(request, token: str):
     """The .ics feed: no login (calendar apps cannot log in), the secret token is the key."""
-    from accord.work.models import CalendarFeed
 
     feed = CalendarFeed.objects.select_related("user").filter(token=token).first()
     if feed is None or not feed.user.is_active:
@@ -445,9 +445,6 @@ def calendar_feed(request, token: str):
 @require_POST
 def task_move(request, pk: int):
     """Called by the calendar after a drag: {date} (YYYY-MM-DD), the time of day kept."""
-    import datetime
-
-    from django.http import JsonResponse
 
     task = get_object_or_404(tasks_visible_to(request.user), pk=pk)
     try:

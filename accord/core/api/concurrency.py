@@ -2,7 +2,11 @@
 
 import re
 
-from accord.core.api.problems import Problem
+from django.core.exceptions import ValidationError
+from django.shortcuts import get_object_or_404
+
+from accord.core.api.problems import Problem, invalid
+from accord.core.errors import StaleVersion
 
 ETAG = re.compile(r'^(?:W/)?"(\d+)-(\d+)"$')
 
@@ -33,11 +37,6 @@ def stale(record) -> Problem:
 def run_if_match(request, visible, pk: int, action):
     """Find the visible record, run `action(record, expected_version)` on it and turn a
     stale version into a 412 and a ValidationError into a 422; answers the new record."""
-    from django.core.exceptions import ValidationError
-    from django.shortcuts import get_object_or_404
-
-    from accord.core.api.problems import invalid
-    from accord.core.errors import StaleVersion
 
     record = get_object_or_404(visible, pk=pk)
     try:

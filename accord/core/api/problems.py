@@ -8,6 +8,7 @@ from django.http import JsonResponse
 from ninja import Schema
 
 from accord.core.api.schemas import id_of
+from accord.core.errors import field_errors
 
 logger = logging.getLogger(__name__)
 
@@ -62,7 +63,6 @@ def is_problem(response) -> bool:
 
 def invalid(error) -> Problem:
     """A service's ValidationError as a 422 naming each field; nothing was saved."""
-    from accord.core.errors import field_errors
 
     return Problem(
         422, "The request has invalid values; nothing was saved.", errors=field_errors(error)

@@ -4,6 +4,8 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
+from accord.core.custom_fields import active_fields
+
 
 def apply_errors(form: forms.Form, error: ValidationError) -> None:
     """Show a service's ValidationError on the form, by field where the form has it."""
@@ -52,7 +54,6 @@ class CustomFieldsForm(forms.Form):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        from accord.core.custom_fields import active_fields
 
         self.custom = active_fields(self.record_type)
         for field in self.custom:

@@ -6,6 +6,7 @@ import sys
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
+from accord.accounts.models import User
 from accord.automation.blueprints import BLUEPRINTS, install
 
 
@@ -34,8 +35,6 @@ class Command(BaseCommand):
         sys.stdout.write("Look at them in Settings → Automation and turn them on.\n")
 
     def actor(self, email: str):
-        from accord.accounts.models import User
-
         people = User.objects.filter(is_active=True, role__can_manage_automation=True)
         found = (
             people.filter(email__iexact=email).first() if email else people.order_by("pk").first()
