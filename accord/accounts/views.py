@@ -45,6 +45,7 @@ from accord.accounts.services import (
     user_set_active,
     user_update,
 )
+from accord.core.errors import message_of
 from accord.core.ui.forms import apply_errors
 
 
@@ -214,7 +215,7 @@ def two_factor_off(request):
     try:
         two_factor_disable(user=request.user, code=code)
     except ValidationError as error:
-        messages.error(request, " ".join(error.messages))
+        messages.error(request, message_of(error))
         return redirect("two_factor")
     messages.success(request, _("Two-factor login is off."))
     return redirect("profile")
@@ -329,7 +330,7 @@ def user_activation(request, user_id: int):
     try:
         user_set_active(user=person, actor=request.user, active=active)
     except ValidationError as error:
-        messages.error(request, " ".join(error.messages))
+        messages.error(request, message_of(error))
     else:
         if active:
             messages.success(request, _("%(name)s can log in again.") % {"name": person})
@@ -417,7 +418,7 @@ def role_edit(request, role_id: int | None = None):
         try:
             role_delete(actor=request.user, role=role)
         except ValidationError as error:
-            messages.error(request, " ".join(error.messages))
+            messages.error(request, message_of(error))
             return redirect("role_edit", role_id=role.pk)
         messages.success(request, _("The role is deleted."))
         return redirect("roles")

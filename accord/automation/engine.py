@@ -40,6 +40,7 @@ from accord.automation import conditions, records, runlog, triggers
 from accord.automation.describe import duration
 from accord.automation.models import Rule, RuleVersion, Run, RunStep
 from accord.core.bulk import Table
+from accord.core.errors import message_of
 from accord.core.events import DomainEvent, at_batch_end, caused_by
 from accord.work.models import Notification
 from accord.work.services import notify
@@ -695,5 +696,5 @@ def _tell_author(run: Run, error: str) -> None:
 
 def _plain_error(error: Exception) -> str:
     if isinstance(error, ValidationError):
-        return " ".join(str(message) for message in error.messages)
+        return message_of(error)
     return str(error)

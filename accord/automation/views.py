@@ -19,6 +19,7 @@ from accord.automation.blueprints import BLUEPRINTS, install
 from accord.automation.conditions import OPERATORS
 from accord.automation.models import Rule
 from accord.contacts.queries import segments_visible_to
+from accord.core.errors import message_of
 from accord.sales.models import Stage
 from accord.work.models import Task
 
@@ -65,7 +66,7 @@ def blueprint_install(request, name: str):
     try:
         made = install(actor=request.user, name=name)
     except ValidationError as error:
-        messages.error(request, " ".join(error.messages))
+        messages.error(request, message_of(error))
     else:
         messages.success(
             request,
@@ -107,7 +108,7 @@ def rule_switch(request, pk: int):
     try:
         services.rule_enable(actor=request.user, rule=rule, enabled=enabled)
     except ValidationError as error:
-        messages.error(request, " ".join(error.messages))
+        messages.error(request, message_of(error))
     else:
         messages.success(request, _("The rule is on.") if enabled else _("The rule is off."))
     if request.POST.get("back") == "list":
@@ -124,7 +125,7 @@ def rule_test(request, pk: int):
         record_id = int(request.POST.get("record") or 0)
         run = services.rule_run(actor=request.user, rule=rule, record_id=record_id, dry_run=True)
     except (ValueError, ValidationError) as error:
-        text = " ".join(error.messages) if isinstance(error, ValidationError) else str(error)
+        text = message_of(error) if isinstance(error, ValidationError) else str(error)
         messages.error(request, text or _("Give the number of a record."))
     else:
         holds = run.context.get("conditions_hold")

@@ -24,7 +24,7 @@ from accord.core.limits import MAX_EMAILS, MAX_PHONES, MAX_TAGS, check_counts
 from accord.core.phones import PhoneError, display_phone, normalize_phone
 from accord.core.search import index_record, point_terms, unindex_record
 from accord.core.timeline import field_changes, timeline_forget, timeline_move, timeline_record
-from accord.core.visibility import ALL, NONE, WRITE, allows, effective_level
+from accord.core.visibility import ALL, NONE, WRITE, allows, effective_level, may_change
 
 RECORD_TYPE = "clients"
 COUNT_LIMITS = {"tags": MAX_TAGS, "phones": MAX_PHONES, "emails": MAX_EMAILS}
@@ -82,14 +82,7 @@ def require_write(actor: User, record=None) -> None:
 
 
 def can_change(actor: User, record) -> bool:
-    team_id = record.owner.team_id if record.owner else None
-    return allows(
-        actor,
-        record_type=RECORD_TYPE,
-        action=WRITE,
-        owner_id=record.owner_id,
-        owner_team_id=team_id,
-    )
+    return may_change(actor, RECORD_TYPE, record.owner)
 
 
 def check_owner(actor: User, owner: User | None, errors: dict) -> None:

@@ -54,7 +54,7 @@ from accord.core.pagination import InvalidCursor, keyset_page
 from accord.core.phones import PhoneError, display_phone, normalize_phone
 from accord.core.ui import records
 from accord.core.ui.forms import apply_errors, custom_initial
-from accord.core.visibility import NONE, WRITE, effective_level
+from accord.core.visibility import may_write
 
 PAGE = 50
 LIST_FILTERS = [
@@ -129,10 +129,6 @@ def filterable_custom_fields(fields) -> list:
     return [field for field in fields if field.type in ("choice", "multi_choice", "boolean")]
 
 
-def may_write(user) -> bool:
-    return effective_level(user, "clients", WRITE) != NONE
-
-
 def make_form(kind: Kind, request, data=None, initial=None, *, new: bool = False):
     extra = (
         {"companies": companies_visible_to(request.user), "distribute": new}
@@ -196,7 +192,7 @@ def client_list(request, plural: str = "people"):
         "sort": sort,
         "error": error,
         "owners": owner_choices(request.user),
-        "can_write": may_write(request.user),
+        "can_write": may_write(request.user, "clients"),
         "can_delete": request.user.can("delete"),
         "base_query": query.urlencode(),
         "kind_choices": queryset.model.KINDS,
@@ -417,7 +413,7 @@ def normalised(rows: list[dict], key: str) -> list[str]:
 @login_required
 def client_new(request, plural: str):
     kind = kind_for(plural)
-    if not may_write(request.user):
+    if not may_write(request.user, "clients"):
         raise Http404
     form = make_form(kind, request, request.POST or None, initial={"owner": request.user}, new=True)
     duplicates = []

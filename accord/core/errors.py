@@ -21,6 +21,11 @@ def field_errors(error: ValidationError) -> list[dict[str, str]]:
     return found
 
 
+def message_of(error: ValidationError) -> str:
+    """A validation error's messages as one sentence for a page, a notice or a command."""
+    return " ".join(str(message) for message in error.messages)
+
+
 def one_line(error: ValidationError) -> str:
     return "; ".join(
         f"{item['field']}: {item['message']}" if item["field"] else item["message"]

@@ -77,3 +77,20 @@ def allows(
     if owner_id is not None and owner_id == user.pk:
         return True
     return level == TEAM and owner_team_id is not None and owner_team_id in user.team_scope_ids()
+
+
+def may_write(user: Viewer, record_type: str) -> bool:
+    """The user's role lets them change some records of this type (shows the write buttons)."""
+    return effective_level(user, record_type, WRITE) != NONE
+
+
+def may_change(user: Viewer, record_type: str, owner) -> bool:
+    """The one check that `user` may change a record of this type whose owner (a user, or
+    None) is `owner`: the role's write level against the owner and the owner's team."""
+    return allows(
+        user,
+        record_type=record_type,
+        action=WRITE,
+        owner_id=owner.pk if owner is not None else None,
+        owner_team_id=owner.team_id if owner is not None else None,
+    )

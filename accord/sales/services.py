@@ -23,7 +23,7 @@ from accord.core.errors import StaleVersion
 from accord.core.events import emit
 from accord.core.limits import MAX_TAGS, check_counts, length_message
 from accord.core.timeline import field_changes, timeline_record
-from accord.core.visibility import ALL, NONE, WRITE, allows, effective_level
+from accord.core.visibility import ALL, NONE, WRITE, allows, effective_level, may_change
 from accord.sales.models import Deal, LineItem, LostReason, Pipeline, Stage, StageMove
 
 RECORD_TYPE = "deals"
@@ -52,10 +52,7 @@ def require_write(actor: User, deal: Deal | None = None) -> None:
 
 
 def can_change(actor: User, deal: Deal) -> bool:
-    team_id = deal.owner.team_id if deal.owner_id else None
-    return allows(
-        actor, record_type=RECORD_TYPE, action=WRITE, owner_id=deal.owner_id, owner_team_id=team_id
-    )
+    return may_change(actor, RECORD_TYPE, deal.owner)
 
 
 def require_settings(actor: User) -> None:

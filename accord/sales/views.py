@@ -23,11 +23,11 @@ from accord.contacts.queries import (
     segments_visible_to,
 )
 from accord.contacts.services import segment_delete, segment_save
-from accord.core.errors import StaleVersion
+from accord.core.errors import StaleVersion, message_of
 from accord.core.pagination import InvalidCursor, keyset_page
 from accord.core.ui import records
 from accord.core.ui.forms import apply_errors, custom_initial
-from accord.core.visibility import NONE, WRITE, effective_level
+from accord.core.visibility import may_write
 from accord.sales import columns, forms
 from accord.sales.cards import card_html
 from accord.sales.models import Deal, LineItem, Stage
@@ -60,10 +60,6 @@ BOARD_FILTERS = ["owner", "team", "tag", "segment", "q", "close_from", "close_un
 LIST_FILTERS = [*BOARD_FILTERS, "status", "stage"]
 
 
-def may_write(user) -> bool:
-    return effective_level(user, "deals", WRITE) != NONE
-
-
 @login_required
 def deals_home(request):
     pipeline = pipelines_for(request.user).first()
@@ -81,7 +77,7 @@ def _board_deals(request):
     try:
         return filter_deals(deals, filters, user=request.user), filters, ""
     except ValidationError as problem:
-        return deals.none(), filters, " ".join(problem.messages)
+        return deals.none(), filters, message_of(problem)
 
 
 def client_segments(user):
@@ -121,7 +117,7 @@ def deal_board(request, pipeline_id: int):
             "pipeline": pipeline,
             "pipelines": pipelines,
             "columns": columns,
-            "can_write": may_write(request.user),
+            "can_write": may_write(request.user, "deals"),
             "mine": request.GET.get("owner") == "me",
             "filters": filters,
             "filter_query": query.urlencode(),
@@ -222,7 +218,7 @@ def deal_list(request):
             "owners": owner_choices(request.user),
             "teams": teams_visible_to(request.user),
             "segments": client_segments(request.user),
-            "can_write": may_write(request.user),
+            "can_write": may_write(request.user, "deals"),
             "columns": shown,
             "all_columns": columns.available(),
             "saved": saved,
@@ -312,7 +308,7 @@ def deal_move_view(request, pk: int):
     except PermissionDenied as error:
         return board_message(request, str(error) or _("You may not do this."), status=403)
     except ValidationError as error:
-        return board_message(request, " ".join(error.messages), status=400)
+        return board_message(request, message_of(error), status=400)
     deals, _filters, _error = _board_deals(request)
     stages = [s for s in dict.fromkeys([left, deal.stage]) if s.kind == Stage.OPEN]
     card = board_card(deals, deal.pk)
@@ -349,7 +345,7 @@ def deal_form(request, data=None, initial=None):
 
 @login_required
 def deal_new(request):
-    if not may_write(request.user):
+    if not may_write(request.user, "deals"):
         raise Http404
     initial = {
         "owner": request.user,

@@ -13,6 +13,7 @@ from django.views.decorators.http import require_POST
 
 from accord.contacts import columns as list_columns
 from accord.contacts.views import kind_for, requested_filters
+from accord.core.errors import message_of
 from accord.core.ui.forms import apply_errors
 from accord.transfer import forms, services
 from accord.transfer.backup import archives
@@ -138,7 +139,7 @@ def import_reread(request, pk: int):
         try:
             services.import_reread(actor=request.user, job=job, **form.cleaned_data)
         except ValidationError as error:
-            messages.error(request, " ".join(error.messages))
+            messages.error(request, message_of(error))
         except PermissionDenied:
             raise Http404 from None
     return redirect("import_detail", pk=job.pk)
@@ -193,7 +194,7 @@ def import_undo(request, pk: int):
     try:
         result = services.import_undo(actor=request.user, job=job)
     except ValidationError as error:
-        messages.error(request, " ".join(error.messages))
+        messages.error(request, message_of(error))
     except PermissionDenied:
         raise Http404 from None
     else:
@@ -228,7 +229,7 @@ def export_new(request, plural: str):
             columns=keys,
         )
     except ValidationError as error:
-        messages.error(request, " ".join(error.messages))
+        messages.error(request, message_of(error))
         return redirect("client_list", plural=plural)
     return redirect("export_detail", pk=job.pk)
 

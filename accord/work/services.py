@@ -16,7 +16,7 @@ from accord.contacts.services import client_contacted, person_hand_over
 from accord.core.errors import StaleVersion
 from accord.core.events import emit
 from accord.core.timeline import field_changes, timeline_record
-from accord.core.visibility import NONE, READ, WRITE, allows, effective_level
+from accord.core.visibility import NONE, READ, WRITE, allows, effective_level, may_change, may_write
 from accord.work.models import Activity, CalendarFeed, LeadAssignment, Notification, Task
 from accord.work.queries import lead_candidate
 
@@ -33,13 +33,9 @@ CONTACT_KINDS = {"call", "meeting", "email", "visit"}  # what counts as contact 
 
 
 def can_change(actor: User, task: Task) -> bool:
-    return allows(
-        actor,
-        record_type=RECORD_TYPE,
-        action=WRITE,
-        owner_id=task.assignee_id,
-        owner_team_id=task.assignee.team_id,
-    ) or (task.created_by_id == actor.pk and effective_level(actor, RECORD_TYPE, WRITE) != NONE)
+    return may_change(actor, RECORD_TYPE, task.assignee) or (
+        task.created_by_id == actor.pk and may_write(actor, RECORD_TYPE)
+    )
 
 
 def require_change(actor: User, task: Task) -> None:

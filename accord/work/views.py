@@ -16,7 +16,7 @@ from django.views.decorators.http import require_POST
 
 from accord.accounts.queries import owner_choices
 from accord.contacts.queries import companies_visible_to, people_visible_to
-from accord.core.errors import StaleVersion
+from accord.core.errors import StaleVersion, message_of
 from accord.core.pagination import InvalidCursor, keyset_page
 from accord.core.ui import records
 from accord.core.ui.forms import apply_errors
@@ -464,8 +464,8 @@ def task_move(request, pk: int):
     except ValidationError as error:
         codes = {e.code for e in getattr(error, "error_dict", {}).get("due_at", [])}
         if codes == {"absent"}:  # a warning: nothing saved, the page asks and sends confirm=1
-            return JsonResponse({"warning": " ".join(error.messages)})
-        return JsonResponse({"error": " ".join(error.messages)}, status=400)
+            return JsonResponse({"warning": message_of(error)})
+        return JsonResponse({"error": message_of(error)}, status=400)
     except PermissionDenied as error:
         return JsonResponse(
             {"error": " ".join(getattr(error, "messages", [str(error)]))}, status=400

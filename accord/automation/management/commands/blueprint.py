@@ -8,6 +8,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from accord.accounts.models import User
 from accord.automation.blueprints import BLUEPRINTS, install
+from accord.core.errors import message_of
 
 
 class Command(BaseCommand):
@@ -29,7 +30,7 @@ class Command(BaseCommand):
         try:
             rules = install(actor=actor, name=name)
         except ValidationError as error:
-            raise CommandError(" ".join(error.messages)) from None
+            raise CommandError(message_of(error)) from None
         for rule in rules:
             sys.stdout.write(f"installed (off): {rule.name}\n")
         sys.stdout.write("Look at them in Settings → Automation and turn them on.\n")
