@@ -32,6 +32,7 @@ from accord.accounts.models import Team, User
 from accord.contacts.models import Company, ContactPoint, Person, compose_full_name
 from accord.contacts.services import (
     RECORD_TYPE,
+    announce_deleted,
     can_change,
     hand_over_lead,
     kind_of,
@@ -606,14 +607,7 @@ def _remove(actor: User, record) -> None:
     unindex_record(kind, record_id)
     timeline_forget(record)
     record.delete()
-    emit(
-        f"{kind}.deleted",
-        **{f"{kind}_id": record_id, "actor_id": actor.pk},
-        display_name=str(record),
-        email=record.primary_email,
-        phone=record.primary_phone,
-        owner_id=record.owner_id,
-    )
+    announce_deleted(actor=actor, record=record, record_id=record_id)
 
 
 def _restore(actor: User, record, state: dict) -> None:

@@ -451,6 +451,20 @@ def company_update(
     return update(company, actor, data, version, clean_company)
 
 
+def announce_deleted(*, actor: User, record, record_id: int) -> None:
+    """`<kind>.deleted`, with what a rule on the deletion may still show: the record is gone
+    once this commits."""
+    kind = kind_of(record)
+    emit(
+        f"{kind}.deleted",
+        **{f"{kind}_id": record_id, "actor_id": actor.pk},
+        display_name=str(record),
+        email=record.primary_email,
+        phone=record.primary_phone,
+        owner_id=record.owner_id,
+    )
+
+
 @transaction.atomic
 def client_delete(*, actor: User, record) -> None:
     require_write(actor, record)
@@ -464,15 +478,7 @@ def client_delete(*, actor: User, record) -> None:
     for person in people:  # their search entry named the company
         person.company = None
         reindex(person)
-    # The record is gone once this commits: what a rule on its deletion may still show.
-    emit(
-        f"{kind}.deleted",
-        **{f"{kind}_id": record_id, "actor_id": actor.pk},
-        display_name=str(record),
-        email=record.primary_email,
-        phone=record.primary_phone,
-        owner_id=record.owner_id,
-    )
+    announce_deleted(actor=actor, record=record, record_id=record_id)
 
 
 @transaction.atomic
