@@ -39,6 +39,7 @@ from accord.contacts.services import (
     refresh_primary,
     reindex,
     require_write,
+    save_changed,
     search_parts,
     snapshot,
     tag_named,
@@ -623,16 +624,4 @@ def _restore(actor: User, record, state: dict) -> None:
     if isinstance(record, Person):
         record.compose_full_name()
     refresh_primary(record)
-    record.version += 1
-    record.save()
-    record = type(record).objects.get(pk=record.pk)
-    after = snapshot(record)
-    changes = field_changes(before, after, sorted(set(before) | set(after)))
-    if changes:
-        timeline_record(subject=record, kind="changed", actor=actor, data={"changes": changes})
-    reindex(record)
-    emit(
-        f"{kind}.updated",
-        **{f"{kind}_id": record.pk, "actor_id": actor.pk,
-           "fields": [c["field"] for c in changes], "changes": changes},
-    )  # fmt: skip
+    save_changed(record, before=before, actor=actor)

@@ -388,18 +388,25 @@ def update(record, actor: User, data: dict, version: int | None, clean) -> Any:
     data = clean(actor, dict(data), current=record)
     fields = PERSON_FIELDS if model is Person else COMPANY_FIELDS
     apply(record, data, fields, actor)
+    return save_changed(record, before=before, actor=actor)
+
+
+def save_changed(record, *, before: dict, actor: User):
+    """Save a changed client as a new version: the change on its timeline (field, old ->
+    new, against the `before` snapshot), the search index and `<kind>.updated`."""
     record.version += 1
     record.save()
-    record = model.objects.get(pk=record.pk)  # fresh relations for the comparison
+    record = type(record).objects.get(pk=record.pk)  # fresh relations for the comparison
     after = snapshot(record)
     changes = field_changes(before, after, sorted(set(before) | set(after)))
     if changes:
         timeline_record(subject=record, kind="changed", actor=actor, data={"changes": changes})
     reindex(record)
+    kind = kind_of(record)
     emit(
-        f"{kind_of(record)}.updated",
+        f"{kind}.updated",
         **{
-            f"{kind_of(record)}_id": record.pk,
+            f"{kind}_id": record.pk,
             "actor_id": actor.pk,
             "fields": [c["field"] for c in changes],
             "changes": changes,
