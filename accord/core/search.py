@@ -24,22 +24,32 @@ from accord.core.phones import try_normalize_phone
 KIND_CODES = {"person": 0, "company": 1, "deal": 2}
 ROWID_STRIDE = 8
 WORD = re.compile(r"\w+", re.UNICODE)
+TAIL_SIZES = (7, 8, 9)  # a number's last digits that find it on their own
+TYPED_DIGITS = re.compile(r"[\d\s\-().+/]+")  # a query of digits and what people put between
 
 
 def phone_terms(e164: str) -> list[str]:
-    """'+79123456789' -> ['79123456789', '9123456789'] (international and national digits).
+    """'+79123456789' -> ['79123456789', '9123456789', '3456789', '23456789', '123456789']:
+    the international and national digits, and the last 7, 8 and 9 digits (people look a
+    number up by its end: "345-67-89").
 
     The country code is found as libphonenumber finds it (the shortest of the first one
     to three digits that is a country's code), without parsing the number again: an
     import indexes a million of them."""
 
     digits = e164.lstrip("+")
+    national = ""
     for size in (1, 2, 3):
         if digits[:size].isdigit() and int(digits[:size]) in COUNTRY_CODE_TO_REGION_CODE:
             rest = digits[size:]
             national = str(int(rest)) if rest.isdigit() else ""
-            return [digits, national] if national and national != digits else [digits]
-    return [digits]
+            break
+    terms = [digits, national] if national and national != digits else [digits]
+    return terms + _tails(national or digits)
+
+
+def _tails(digits: str) -> list[str]:
+    return [digits[-size:] for size in TAIL_SIZES if len(digits) > size]
 
 
 def point_terms(kind: str, value: str) -> list[str]:
@@ -49,7 +59,8 @@ def point_terms(kind: str, value: str) -> list[str]:
         # A number kept as typed (not valid, from an import): its groups of digits and
         # all of them, so "052-000-1007" and "0520001007" both find it on both engines.
         groups = re.findall(r"\d+", value)
-        return [" ".join(groups), "".join(groups)]
+        digits = "".join(groups)
+        return [" ".join(groups), digits, *_tails(digits)]
     if kind == "phone":
         return phone_terms(value)
     return [value, *re.split(r"[^\w]+", value)]
@@ -98,13 +109,21 @@ def unindex_record(kind: str, record_id: int) -> None:
 
 
 def query_terms(query: str) -> list[str]:
-    """The words to look for; a query that reads as a phone number becomes its digits."""
+    """The words to look for, each as a prefix — but a whole word when it ends in "$".
+
+    A query that reads as a phone number becomes its digits (a prefix: "8 915 123" finds
+    +79151234567). Seven or more digits that are no whole number are a number's end
+    ("123-45-67"), looked up as the whole tail the index holds."""
     phone = try_normalize_phone(query)
     if phone:
         return [phone.lstrip("+")]
+    if TYPED_DIGITS.fullmatch(query.strip()):
+        digits = "".join(c for c in query if c.isdigit())
+        if len(digits) >= TAIL_SIZES[0]:
+            return [digits[-TAIL_SIZES[-1] :] + "$"]
+        if len(digits) >= 3:
+            return [digits]
     words = [word.lower() for word in WORD.findall(query)]
-    if not words and sum(c.isdigit() for c in query) >= 3:
-        words = ["".join(c for c in query if c.isdigit())]
     return words[:8]
 
 
@@ -141,12 +160,18 @@ def matching(kind: str, query: str) -> RawSQL | None:
 
 def _fts_match(kind: str, terms: list[str]) -> str:
     """`kind:person AND body:("anna"* "kom"*)`: every word as a prefix, in one kind's rows."""
-    words = " ".join('"' + term.replace('"', '""') + '"*' for term in terms)
+    words = " ".join(_fts_word(term) for term in terms)
     return f"kind:{kind} AND body:({words})"
 
 
+def _fts_word(term: str) -> str:
+    if term.endswith("$"):
+        return '"' + term[:-1].replace('"', '""') + '"'
+    return '"' + term.replace('"', '""') + '"*'
+
+
 def _tsquery(terms: list[str]) -> str:
-    return " & ".join(f"{term}:*" for term in terms)
+    return " & ".join(term[:-1] if term.endswith("$") else f"{term}:*" for term in terms)
 
 
 def _sqlite_search(kind: str, terms: list[str], limit: int, offset: int) -> list[int]:
