@@ -109,20 +109,19 @@ def unindex_record(kind: str, record_id: int) -> None:
 
 
 def query_terms(query: str) -> list[str]:
-    """The words to look for, each as a prefix — but a whole word when it ends in "$".
+    """The words to look for, each as a prefix.
 
-    A query that reads as a phone number becomes its digits (a prefix: "8 915 123" finds
-    +79151234567). Seven or more digits that are no whole number are a number's end
-    ("123-45-67"), looked up as the whole tail the index holds."""
+    A query that reads as a phone number becomes its digits ("8 915 123" finds
+    +79151234567). Other digits are the start of a number or its end ("123-45-67"): both
+    are in the index (phone_terms), so they are looked up as they are, or by their last
+    nine when there are more (a number typed with a prefix the index does not hold)."""
     phone = try_normalize_phone(query)
     if phone:
         return [phone.lstrip("+")]
     if TYPED_DIGITS.fullmatch(query.strip()):
         digits = "".join(c for c in query if c.isdigit())
-        if len(digits) >= TAIL_SIZES[0]:
-            return [digits[-TAIL_SIZES[-1] :] + "$"]
         if len(digits) >= 3:
-            return [digits]
+            return [digits[-TAIL_SIZES[-1] :]]
     words = [word.lower() for word in WORD.findall(query)]
     return words[:8]
 
@@ -160,18 +159,12 @@ def matching(kind: str, query: str) -> RawSQL | None:
 
 def _fts_match(kind: str, terms: list[str]) -> str:
     """`kind:person AND body:("anna"* "kom"*)`: every word as a prefix, in one kind's rows."""
-    words = " ".join(_fts_word(term) for term in terms)
+    words = " ".join('"' + term.replace('"', '""') + '"*' for term in terms)
     return f"kind:{kind} AND body:({words})"
 
 
-def _fts_word(term: str) -> str:
-    if term.endswith("$"):
-        return '"' + term[:-1].replace('"', '""') + '"'
-    return '"' + term.replace('"', '""') + '"*'
-
-
 def _tsquery(terms: list[str]) -> str:
-    return " & ".join(term[:-1] if term.endswith("$") else f"{term}:*" for term in terms)
+    return " & ".join(f"{term}:*" for term in terms)
 
 
 def _sqlite_search(kind: str, terms: list[str], limit: int, offset: int) -> list[int]:
