@@ -6,7 +6,7 @@ from decimal import Decimal
 
 from django.apps import apps
 from django.core.exceptions import ValidationError
-from django.db.models import Count, F, IntegerField, QuerySet, Subquery, Sum, Value
+from django.db.models import Count, F, IntegerField, Q, QuerySet, Subquery, Sum, Value
 from django.db.models.functions import Coalesce
 from django.utils.translation import gettext as _
 
@@ -124,6 +124,63 @@ def mark_next_steps(deals: list) -> list:
     for deal in deals:
         deal.has_next_step = deal.pk in planned
     return deals
+
+
+@dataclass
+class ClientDeals:
+    """A client's deals as its card lists them: open ones first, then won, then lost."""
+
+    open: list
+    won: list
+    lost: list
+    more: bool  # some are left out: the deal list shows them all
+
+    def __bool__(self) -> bool:
+        return bool(self.open or self.won or self.lost)
+
+
+CLIENT_DEALS = 20  # of each status on a card
+
+
+def client_deals(user, *, person=None, company=None) -> ClientDeals:
+    """The visible deals of a person, or of a company and its people; each open deal
+    with its `next_step` (the first open task, or None)."""
+    deals = deals_visible_to(user)
+    if person is not None:
+        deals = deals.filter(person=person)
+    else:
+        deals = deals.filter(Q(company=company) | Q(person__company=company))
+    open_deals = list(
+        deals.filter(status=Stage.OPEN).order_by(
+            F("expected_close_date").asc(nulls_last=True), "-id"
+        )[: CLIENT_DEALS + 1]
+    )
+    closed = {
+        status: list(
+            deals.filter(status=status)
+            .select_related("lost_reason")
+            .order_by("-closed_at", "-id")[: CLIENT_DEALS + 1]
+        )
+        for status in (Stage.WON, Stage.LOST)
+    }
+    more = any(len(part) > CLIENT_DEALS for part in (open_deals, *closed.values()))
+    open_deals = open_deals[:CLIENT_DEALS]
+    _mark_first_tasks(open_deals)
+    return ClientDeals(open_deals, closed[Stage.WON][:CLIENT_DEALS],
+                       closed[Stage.LOST][:CLIENT_DEALS], more)  # fmt: skip
+
+
+def _mark_first_tasks(deals: list) -> None:
+    """Set `next_step` on each deal: its open task due first (one query for them all)."""
+    task = apps.get_model("work", "Task")  # work is above sales: read by name, not imported
+    first: dict[int, object] = {}
+    planned = task.objects.filter(deal_id__in=[d.pk for d in deals], status="open")
+    for step in planned.order_by(F("due_at").asc(nulls_last=True), "id").only(
+        "id", "deal_id", "title", "due_at", "all_day"
+    ):
+        first.setdefault(step.deal_id, step)
+    for deal in deals:
+        deal.next_step = first.get(deal.pk)
 
 
 def board_cards(deals: QuerySet, stage: Stage, cursor: str | None = None) -> Page:
@@ -307,6 +364,13 @@ def filter_deals(deals: QuerySet, filters: dict[str, str], *, user) -> QuerySet:
             deals = _by_id(deals, "owner__team_id", value, name, errors)
         elif name == "stage":
             deals = _by_id(deals, "stage_id", value, name, errors)
+        elif name == "person":
+            deals = _by_id(deals, "person_id", value, name, errors)
+        elif name == "company":  # the company's deals and its people's
+            if value.isdigit() and len(value) <= 18:
+                deals = deals.filter(Q(company_id=value) | Q(person__company_id=value))
+            else:
+                errors[name] = [_("Enter a whole number.")]
         elif name == "status" and value in ("open", "won", "lost"):
             deals = deals.filter(status=value)
         elif name == "tag":

@@ -36,6 +36,7 @@ from accord.sales.queries import (
     board,
     board_card,
     board_cards,
+    client_deals,
     column_heads,
     deals_visible_to,
     filter_deals,
@@ -57,7 +58,7 @@ from accord.sales.services import (
 
 LIST_PAGE = 50
 BOARD_FILTERS = ["owner", "team", "tag", "segment", "q", "close_from", "close_until"]
-LIST_FILTERS = [*BOARD_FILTERS, "status", "stage"]
+LIST_FILTERS = [*BOARD_FILTERS, "status", "stage", "person", "company"]
 
 
 @login_required
@@ -207,6 +208,7 @@ def deal_list(request):
         "sales/list.html",
         {
             "page_title": _("Deals"),
+            "client": _client_filtered(request.user, filters),
             "rows": page.items,
             "filters": filters,
             "sort": sort,
@@ -226,6 +228,16 @@ def deal_list(request):
             "filter_query": urlencode(filters),
         },
     )
+
+
+def _client_filtered(user, filters: dict) -> tuple[str, object] | None:
+    """(parameter, client) when the list shows one client's deals (from its card)."""
+    for name, clients in (("person", people_visible_to), ("company", companies_visible_to)):
+        value = filters.get(name, "")
+        if value.isdigit() and len(value) <= 18:
+            found = clients(user).filter(pk=value).first()
+            return (name, found) if found else None
+    return None
 
 
 @login_required
@@ -442,6 +454,29 @@ def stage_times(deal) -> list[dict]:
         }
         for stage in deal.pipeline.stages.filter(retired=False, kind=Stage.OPEN)
     ]
+
+
+@login_required
+def client_deals_panel(request):
+    """The deals card of a person's or a company's page (loaded into it by htmx)."""
+    person = company = None
+    if request.GET.get("person", "").isdigit():
+        person = get_object_or_404(people_visible_to(request.user), pk=request.GET["person"])
+    elif request.GET.get("company", "").isdigit():
+        company = get_object_or_404(companies_visible_to(request.user), pk=request.GET["company"])
+    else:
+        raise Http404
+    found = client_deals(request.user, person=person, company=company)
+    client = {"person": person.pk} if person else {"company": company.pk}
+    new = {**client, "company": person.company_id} if person and person.company_id else client
+    context = {
+        "deals": found,
+        "new_url": f"{reverse('deal_new')}?{urlencode(new)}",
+        "list_url": f"{reverse('deal_list')}?{urlencode(client)}",
+        "may_add": may_write(request.user, "deals"),
+        "is_company": company is not None,
+    }
+    return render(request, "sales/client_deals.html", context)
 
 
 @login_required
