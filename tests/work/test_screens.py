@@ -177,3 +177,15 @@ def test_the_overdue_tab_leaves_out_a_whole_day_task_of_today(manager_client, ow
     )
     page = manager_client.get("/tasks/?view=overdue").content.decode()
     assert "Yesterday&#x27;s call" in page and "Today, any time" not in page
+
+
+def test_a_planned_task_on_the_timeline_says_when_it_is_due_apart_from_when_it_was_planned(
+    manager_client, owner
+):
+    anna = person_create(actor=owner, data={"first_name": "Anna"})
+    due = timezone.now() + timedelta(days=3)
+    task_create(actor=owner, data={"title": "Send the offer", "due_at": due, "person": anna})
+    card = manager_client.get(f"/clients/people/{anna.pk}/").content.decode()
+    planned = card[card.index("planned a task") :]
+    planned = planned[: planned.index("</p>")]
+    assert "due " in planned and planned.count("<time") == 1
