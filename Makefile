@@ -7,24 +7,33 @@ VENV := .venv
 ACCORD := $(VENV)/bin/accord
 PYTEST_WORKERS ?= 2
 
-.PHONY: run test install assets test-deps messages lint fmt bench bench-work bench-transfer clean
+.PHONY: run test install install-dev assets test-deps messages lint fmt bench bench-work bench-transfer clean
 LANGUAGES := ru he hy
 
-## run: install everything, load the demo company into an empty database, serve Accord
+## run: install what running needs, load the demo company into an empty database, serve
+## Accord (PORT=8001 and HOST=0.0.0.0 choose where)
 run: install assets
 	@$(ACCORD) demo --if-empty
-	@$(ACCORD) serve
+	@$(ACCORD) serve $(if $(PORT),--port $(PORT)) $(if $(HOST),--host $(HOST))
 
-## test: install what the tests need and run the whole suite (DATABASE_URL picks the database)
-test: install assets test-deps
+## test: install the test tools too and run the whole suite (DATABASE_URL picks the database)
+test: install-dev assets test-deps
 	$(VENV)/bin/pytest -n $(PYTEST_WORKERS) $(PYTEST_ARGS)
 
+## install: what running Accord needs (no test tools); install-dev: the "dev" group too
 install: $(VENV)/.installed
 
 $(VENV)/.installed: pyproject.toml uv.lock
 	@$(UV) --version >/dev/null 2>&1 || python3 -m pip install --quiet uv
-	$(UV) sync --frozen
+	$(UV) sync --frozen --no-dev --inexact
 	@touch $@
+
+install-dev: $(VENV)/.installed-dev
+
+$(VENV)/.installed-dev: pyproject.toml uv.lock
+	@$(UV) --version >/dev/null 2>&1 || python3 -m pip install --quiet uv
+	$(UV) sync --frozen
+	@touch $(VENV)/.installed $@
 
 assets: install node_modules/.installed
 	@$(VENV)/bin/python -m accord.web.assets
@@ -56,32 +65,32 @@ test-deps:
 	  fi; \
 	fi
 
-lint: install
+lint: install-dev
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/lint-imports
 	$(ACCORD) manage makemigrations --check --dry-run
 
-fmt: install
+fmt: install-dev
 	$(VENV)/bin/ruff check --fix .
 	$(VENV)/bin/ruff format .
 
 ## bench: generate a client base and measure lists, search and the card on SQLite and
 ## PostgreSQL (docs/performance.md); size with BENCH_PEOPLE and BENCH_COMPANIES, more
 ## options in BENCH_ARGS (e.g. --engines sqlite --keep)
-bench: install assets
+bench: install-dev assets
 	$(VENV)/bin/python -m bench --people $(or $(BENCH_PEOPLE),100000) \
 	  --companies $(or $(BENCH_COMPANIES),10000) $(BENCH_ARGS)
 
 ## bench-work: the board, a move, the funnel, a head's Today and the scheduler at scale
 ## (10,000 open + 500,000 closed deals, 1,000,000 stage moves, 100,000 tasks);
 ## BENCH_SCALE=0.1 for a tenth, BENCH_ARGS as above
-bench-work: install assets
+bench-work: install-dev assets
 	$(VENV)/bin/python -m bench.work --scale $(or $(BENCH_SCALE),1) $(BENCH_ARGS)
 
 ## bench-transfer: import a CSV of BENCH_ROWS people (1,000,000), then export, back up
 ## and restore BENCH_PEOPLE (1,000,000); BENCH_ARGS as above (e.g. --engines sqlite)
-bench-transfer: install assets
+bench-transfer: install-dev assets
 	$(VENV)/bin/python -m bench.imports --rows $(or $(BENCH_ROWS),1000000) $(BENCH_ARGS)
 	$(VENV)/bin/python -m bench.transfer --people $(or $(BENCH_PEOPLE),1000000) $(BENCH_ARGS)
 

@@ -9,6 +9,7 @@ would end in Django's traceback instead of our one line.
 import argparse
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -261,6 +262,12 @@ def cmd_manage(args) -> int:
 def cmd_serve(args) -> int:
     from django.conf import settings
 
+    shown_host = "127.0.0.1" if args.host in {"0.0.0.0", "::"} else args.host  # noqa: S104
+    if listening(shown_host, args.port):
+        raise Failure(
+            f"port {args.port} is taken by another program: choose another with --port "
+            f"(make run PORT={args.port + 1})"
+        )
     require_database()
     django_command("migrate", interactive=False, verbosity=0)
     if not settings.DEBUG:
@@ -274,9 +281,19 @@ def cmd_serve(args) -> int:
     ]  # fmt: skip
     worker = None if args.no_worker else [sys.executable, "-m", "accord.cli", "worker"]
     supervisor = Supervisor(web=web, worker=worker)
-    shown_host = "127.0.0.1" if args.host in {"0.0.0.0", "::"} else args.host  # noqa: S104
-    print(f"Accord is running at http://{shown_host}:{args.port}/  (Ctrl+C stops it)", flush=True)
+    if supervisor.wait_listening(shown_host, args.port):
+        print(f"Accord is running at http://{shown_host}:{args.port}/  (Ctrl+C stops it)",
+              flush=True)  # fmt: skip
     return supervisor.run()
+
+
+def listening(host: str, port: int) -> bool:
+    """Whether something accepts connections there."""
+    try:
+        with socket.create_connection((host, port), timeout=0.5):
+            return True
+    except OSError:
+        return False
 
 
 class Supervisor:
@@ -309,6 +326,16 @@ class Supervisor:
         self.worker = subprocess.Popen(self.worker_argv)  # noqa: S603
         self.worker_started = time.monotonic()
         self.restart_at = None
+
+    def wait_listening(self, host: str, port: int, timeout: float = 120.0) -> bool:
+        """Wait until the web server accepts connections (so the address printed works
+        when it is printed); False when it stopped first, or took too long."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline and self.web.poll() is None:
+            if listening(host, port):
+                return True
+            time.sleep(0.1)
+        return False
 
     def run(self) -> int:
         def stop(signum, frame):

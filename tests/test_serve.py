@@ -161,3 +161,30 @@ def test_a_job_that_meets_a_locked_database_runs_again_and_succeeds(tmp_path):
             "SELECT count(*) FROM core_workerheartbeat WHERE worker_id = 'after-the-lock'"
         ).fetchone()
     assert rows == (1,)
+
+
+def test_the_address_is_printed_when_it_answers_and_a_taken_port_is_refused(tmp_path):
+    port = free_port()
+    serve = subprocess.Popen(
+        [*ACCORD, "serve", "--port", str(port), "--no-worker"],
+        env=accord_environment(tmp_path),
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        line = ""
+        while "Accord is running" not in line:
+            line = serve.stdout.readline()
+            assert line, "accord serve ended without saying where it runs"
+        assert f"http://127.0.0.1:{port}/" in line
+        assert healthz(port) == 200  # at once: the address works when it is printed
+
+        taken = run_accord(["serve", "--port", str(port)], tmp_path)
+        assert taken.returncode != 0
+        assert f"port {port} is taken by another program" in taken.stderr
+        assert "Traceback" not in taken.stderr
+    finally:
+        serve.terminate()
+        serve.wait(timeout=30)

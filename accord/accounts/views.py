@@ -95,6 +95,8 @@ def profile(request):
             response = redirect("profile")
             if user.language:  # the login page, after logout, speaks it too
                 response.set_cookie(settings.LANGUAGE_COOKIE_NAME, user.language, samesite="Lax")
+            else:  # "the browser's language": no earlier choice may linger in a cookie
+                response.delete_cookie(settings.LANGUAGE_COOKIE_NAME, samesite="Lax")
             return response
     return render(
         request,

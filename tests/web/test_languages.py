@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 from babel.messages.pofile import read_po
 from django.test import Client
-from django.utils import translation
+from django.utils import formats, timezone, translation
 
 from accord.accounts.services import user_update
 from tests.conftest import log_in
@@ -59,3 +59,27 @@ def test_the_login_page_offers_every_language_in_its_own_name(client, db):
         assert name in page
     client.post("/i18n/setlang/", {"language": "ru", "next": "/login/"})
     assert '<html lang="ru"' in client.get("/login/").content.decode()
+
+
+def test_going_back_to_the_browsers_language_forgets_the_earlier_choice(manager_client):
+    profile = {"full_name": "Olivia Owner", "language": "ru", "time_zone": "", "theme": "system"}
+    manager_client.post("/profile/", profile)
+    assert '<html lang="ru"' in manager_client.get("/").content.decode()
+    manager_client.post("/profile/", {**profile, "language": ""})
+    english = manager_client.get("/", headers={"Accept-Language": "en-US"}).content.decode()
+    assert '<html lang="en"' in english
+    manager_client.logout()
+    login = manager_client.get("/login/", headers={"Accept-Language": "en-US"}).content.decode()
+    assert '<html lang="en"' in login
+
+
+def test_russian_dates_say_the_month_as_russian_does_and_hebrew_groups_thousands(owner):
+    user_update(user=owner, actor=owner, language="ru")
+    client = Client()
+    log_in(client, owner.email)
+    today = client.get("/").content.decode()
+    with translation.override("ru"):
+        month = formats.date_format(timezone.localdate(), "E")  # "декабря", not "Декабрь"
+    assert month in today and month.islower()
+    with translation.override("he"):
+        assert formats.number_format(1234567.5, 2, force_grouping=True) == "1,234,567.50"
