@@ -13,7 +13,6 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 from django_otp import login as otp_login
@@ -47,14 +46,11 @@ from accord.accounts.services import (
 )
 from accord.core.errors import message_of
 from accord.core.ui.forms import apply_errors
+from accord.core.ui.links import back_to
 
 
 def safe_next(request, fallback: str = "today") -> str:
-    target = request.POST.get("next") or request.GET.get("next") or ""
-    if url_has_allowed_host_and_scheme(target, {request.get_host()}, request.is_secure()):
-        return target
-
-    return reverse(fallback)
+    return back_to(request, reverse(fallback))
 
 
 def manager_required(view):

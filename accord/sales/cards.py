@@ -39,8 +39,15 @@ def card_html(deal, base: str, *, oob: bool = False) -> SafeString:
                 gettext("No next step planned"),
             )
         )
+    menu = format_html(
+        '<details class="menu deal-card-menu" hx-get="{0}{1}/stages/" hx-trigger="toggle once" '
+        'hx-target="find .menu-panel"><summary class="button button-quiet button-icon" '
+        'aria-label="{2}" title="{2}">⋯</summary><div class="menu-panel" role="menu">'
+        '<p class="menu-caption muted">{3}</p></div></details>',
+        base, deal.pk, gettext("Move to another stage"), gettext("Loading…"),
+    )  # fmt: skip
     return format_html(
-        '<li class="deal-card{}" data-deal="{}" data-version="{}"{}>'
+        '<li class="deal-card{}" data-deal="{}" data-version="{}"{}>{}'
         '<a class="deal-card-title" href="{}{}/">{}</a>'
         '<p class="muted deal-card-client">{}</p>'
         '<p class="deal-card-foot"><span class="money">{} {}</span>'
@@ -51,6 +58,7 @@ def card_html(deal, base: str, *, oob: bool = False) -> SafeString:
         format_html(" hx-swap-oob=\"outerHTML:.deal-card[data-deal='{}']\"", deal.pk)
         if oob
         else "",
+        menu,
         base,
         deal.pk,
         deal.title,

@@ -24,6 +24,7 @@ urlpatterns = [
     path("deals/<int:pk>/", views.deal_detail, name="deal_detail"),
     path("deals/<int:pk>/edit/", views.deal_edit, name="deal_edit"),
     path("deals/<int:pk>/move/", views.deal_move_view, name="deal_move"),
+    path("deals/<int:pk>/stages/", views.deal_stage_menu, name="deal_stage_menu"),
     path("deals/<int:pk>/timeline/", views.deal_timeline, name="deal_timeline"),
     path("deals/<int:pk>/<str:action>/", views.deal_action, name="deal_action"),
 ]

@@ -27,6 +27,7 @@ from accord.core.errors import StaleVersion, message_of
 from accord.core.pagination import InvalidCursor, keyset_page
 from accord.core.ui import records
 from accord.core.ui.forms import apply_errors, custom_initial
+from accord.core.ui.links import back_to
 from accord.core.visibility import may_write
 from accord.sales import columns, forms
 from accord.sales.cards import card_html
@@ -457,6 +458,44 @@ def stage_times(deal) -> list[dict]:
 
 
 @login_required
+def deal_stage_menu(request, pk: int):
+    """A board card's "move to" menu, loaded when it is opened: the stages of the deal's
+    pipeline as buttons (the keyboard's way to move a deal without dragging)."""
+    deal = get_object_or_404(deals_visible_to(request.user), pk=pk)
+    context = {
+        "deal": deal,
+        "stages": deal.pipeline.stages.filter(retired=False),
+        "may_move": can_change(request.user, deal),
+        "next": back_to(request, (request.htmx.current_url if request.htmx else "") or ""),
+    }
+    return render(request, "sales/stage_menu.html", context)
+
+
+def _move_by_hand(request, deal: Deal):
+    """A stage picked on the deal's stage path or a board card's menu (no dragging): the
+    deal moves, is won, or — for "lost" — its page asks why. Back where the user was."""
+    back = back_to(request, deal_url(deal))
+    form = forms.MoveForm(request.POST, deal=deal, deals=deals_visible_to(request.user))
+    if not form.is_valid():
+        messages.error(request, form.first_error())
+        return redirect(back)
+    stage, version = form.cleaned_data["stage"], form.cleaned_data["version"]
+    if stage.kind == Stage.LOST:
+        return redirect(deal_url(deal) + "?lose=1")
+    try:
+        if stage.kind == Stage.WON:
+            deal_win(actor=request.user, deal=deal, version=version)
+            messages.success(request, _("Won! The deal is closed."))
+        else:
+            deal_move(actor=request.user, deal=deal, stage=stage, version=version)
+            messages.success(request, _("“%(deal)s” is now in %(stage)s.") % {
+                "deal": deal, "stage": stage})  # fmt: skip
+    except StaleVersion:
+        messages.error(request, _("Someone changed this deal a moment ago: look again."))
+    return redirect(back)
+
+
+@login_required
 def client_deals_panel(request):
     """The deals card of a person's or a company's page (loaded into it by htmx)."""
     person = company = None
@@ -528,6 +567,8 @@ def deal_action(request, pk: int, action: str):
             messages.success(request, _("The deal is closed as lost."))
         elif action == "reopen":
             deal_reopen(actor=request.user, deal=deal)
+        elif action == "stage":
+            return _move_by_hand(request, deal)
         elif action == "note":
             deal_note_add(actor=request.user, deal=deal, text=request.POST.get("text", ""))
         elif action == "item":

@@ -9,7 +9,6 @@ from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -20,6 +19,7 @@ from accord.core.formats import short_date, short_datetime
 from accord.core.pagination import InvalidCursor, keyset_page
 from accord.core.ui import records
 from accord.core.ui.forms import apply_errors
+from accord.core.ui.links import back_to
 from accord.core.visibility import NONE, WRITE, effective_level
 from accord.sales.queries import deals_visible_to
 from accord.work import forms
@@ -49,14 +49,6 @@ from accord.work.services import (
 )
 
 LIST_PAGE = 50
-
-
-def back_to(request, fallback: str) -> str:
-    """The page to return to after a form posted from a card, the board or Today."""
-    target = request.POST.get("next") or request.GET.get("next") or ""
-    if url_has_allowed_host_and_scheme(target, {request.get_host()}, request.is_secure()):
-        return target
-    return fallback
 
 
 def linked(request, data: dict) -> dict:
