@@ -72,3 +72,14 @@ def test_someone_who_may_not_change_the_deal_gets_no_buttons(client, owner, stag
                                                        "version": deal.version})  # fmt: skip
     assert refused.status_code in (302, 404)
     assert Deal.objects.get().stage == stages["Request"]
+
+
+def test_names_inside_a_hebrew_sentence_are_isolated(manager_client, owner, stages):
+    deal = deal_create(actor=owner, data={"title": "Окна Иван Петров"})
+    manager_client.post(f"/deals/{deal.pk}/stage/",
+                        {"stage": stages["Measured"].pk, "version": deal.version})  # fmt: skip
+    manager_client.post("/i18n/setlang/", {"language": "he"})
+    page = manager_client.get(f"/deals/{deal.pk}/").content.decode()
+    assert '<html lang="he" dir="rtl"' in page
+    assert "<bdi>Request</bdi>" in page and "<bdi>Measured</bdi>" in page
+    assert "<strong><bdi>Olivia Owner</bdi></strong>" in page
