@@ -61,7 +61,7 @@ def populate() -> None:
     companies = []
     for name, kind, phone, city, country in COMPANIES:
         companies.append(company_create(actor=admin, data={
-            "name": name, "kind": kind, "phones": [{"number": phone, "label": "office"}],
+            "name": name, "kind": kind, "phones": [{"number": phone, "label": "work"}],
             "city": city, "country": country, "owner": rng.choice(owners),
             "source": rng.choice(SOURCES),
         }))  # fmt: skip

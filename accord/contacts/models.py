@@ -154,6 +154,12 @@ class ContactPoint(models.Model):
     `not_valid`, rather than lost or made into another country's number."""
 
     PHONE, EMAIL = "phone", "email"
+    # A point's label is a choice, shown in the reader's language (stored as the key).
+    LABELS = {
+        PHONE: [("mobile", _("mobile")), ("work", _("work")), ("home", _("home")),
+                ("other", _("other"))],
+        EMAIL: [("work", _("work")), ("personal", _("personal")), ("other", _("other"))],
+    }  # fmt: skip
 
     person = models.ForeignKey(
         Person, null=True, blank=True, on_delete=models.CASCADE, related_name="contact_points"
@@ -179,6 +185,10 @@ class ContactPoint(models.Model):
 
     def __str__(self) -> str:
         return self.value
+
+    @property
+    def label_display(self) -> str:
+        return str(dict(self.LABELS.get(self.kind, [])).get(self.label, self.label))
 
 
 class Segment(models.Model):
