@@ -75,3 +75,15 @@ document.addEventListener("change", (event) => {
     event.target.form.querySelector("button[name=refresh]")?.click();
   }
 });
+
+// A region that scrolls sideways (a wide table, the stage path on a phone) can be
+// reached and scrolled with the keyboard; one that fits is no extra tab stop.
+const scrollersFocusable = () => {
+  for (const region of document.querySelectorAll(".table-wrap, .stage-path, .board")) {
+    if (region.scrollWidth > region.clientWidth + 1) region.tabIndex = 0;
+    else region.removeAttribute("tabindex");
+  }
+};
+scrollersFocusable();
+window.addEventListener("resize", scrollersFocusable);
+document.body.addEventListener("htmx:afterSettle", scrollersFocusable);

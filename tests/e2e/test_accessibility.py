@@ -1,0 +1,63 @@
+"""axe-core (from the npm registry) over every main screen: no critical and no serious
+WCAG 2.2 AA violation, in English and Hebrew, at desktop and phone width."""
+
+import io
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+from django.core.management import call_command
+
+from accord.contacts.models import Company, Person
+from accord.sales.models import Deal
+
+pytestmark = pytest.mark.browser
+
+AXE = Path(__file__).resolve().parents[2] / "node_modules" / "axe-core" / "axe.min.js"
+TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]
+SCREENS = ["/", "/clients/people/", "/clients/companies/", "/deals/list/", "/tasks/",
+           "/calendar/", "/reports/", "/settings/users/", "/settings/company/",
+           "/settings/pipelines/", "/settings/automation/", "/settings/automation/new",
+           "/profile/", "/clients/import/", "/search/?q=an", "/notifications/"]  # fmt: skip
+
+
+@pytest.fixture
+def demo_company(transactional_db):
+    call_command("demo", stdout=io.StringIO())
+
+
+def violations(page) -> list[str]:
+    page.evaluate(AXE.read_text())  # through DevTools: the page's CSP forbids inline scripts
+    found = page.evaluate(
+        "async (tags) => (await axe.run(document, {runOnly: {type: 'tag', values: tags}}))"
+        ".violations.map(v => ({id: v.id, impact: v.impact, help: v.help,"
+        " nodes: v.nodes.slice(0, 3).map(n => n.target.join(' '))}))",
+        TAGS,
+    )
+    return [f"{v['impact']}: {v['id']} ({v['help']}) at {v['nodes']}" for v in found
+            if v["impact"] in ("critical", "serious")]  # fmt: skip
+
+
+@pytest.mark.parametrize(("locale", "width"), [("en-US", 1280), ("he-IL", 375)])
+def test_no_screen_has_a_serious_accessibility_problem(open_page, demo_company, locale, width):
+    page = open_page(width=width, height=800, locale=locale)
+    missing = []
+    page.on("response", lambda r: missing.append(r.url) if r.status == 404 else None)
+    page.goto("/login/")  # in any language: the fields by their names
+    page.locator("input[name=username]").fill("admin@example.com")
+    page.locator("input[name=password]").fill(settings.ACCORD_DEMO_PASSWORD)
+    page.locator("button.button-primary[type=submit]").click()
+    page.wait_for_url("**/")
+    screens = [*SCREENS, f"/clients/people/{Person.objects.order_by('pk').first().pk}/",
+               f"/clients/companies/{Company.objects.order_by('pk').first().pk}/",
+               "/deals/",  # the board of the user's pipeline
+               f"/deals/{Deal.objects.order_by('pk').first().pk}/"]  # fmt: skip
+    problems = {}
+    for url in screens:
+        page.goto(url)
+        page.wait_for_load_state("networkidle")
+        found = violations(page)
+        if found:
+            problems[url] = found
+    assert missing == []
+    assert problems == {}, "\n".join(f"{url}: {p}" for url, ps in problems.items() for p in ps)
