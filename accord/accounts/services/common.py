@@ -3,9 +3,7 @@
 from django.core.exceptions import PermissionDenied
 from django.utils.translation import gettext as _
 
-from accord.accounts.models import (
-    User,
-)
+from accord.accounts.models import User
 
 
 def require_capability(actor: User, capability: str) -> None:

@@ -5,10 +5,7 @@ from django.db import transaction
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
 
-from accord.accounts.models import (
-    Role,
-    User,
-)
+from accord.accounts.models import Role, User
 from accord.accounts.services.common import require_capability
 from accord.core.events import emit
 from accord.core.visibility import ACTIONS, CAPABILITIES, LEVELS, RECORD_TYPES

@@ -7,11 +7,7 @@ from django.db import transaction
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
-from accord.accounts.models import (
-    Absence,
-    User,
-    WorkSchedule,
-)
+from accord.accounts.models import Absence, User, WorkSchedule
 from accord.core.events import emit
 
 MAX_ABSENCE_DAYS = 366

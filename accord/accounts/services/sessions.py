@@ -3,10 +3,7 @@
 from django.contrib.sessions.models import Session
 from django.db import transaction
 
-from accord.accounts.models import (
-    User,
-    UserSession,
-)
+from accord.accounts.models import User, UserSession
 
 
 @transaction.atomic

@@ -4,10 +4,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
 
-from accord.accounts.models import (
-    Team,
-    User,
-)
+from accord.accounts.models import Team, User
 from accord.accounts.services.common import require_capability
 from accord.core.events import emit
 

@@ -8,10 +8,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from accord.accounts.models import (
-    ApiToken,
-    User,
-)
+from accord.accounts.models import ApiToken, User
 from accord.core.events import emit
 
 TOKEN_TOUCH_INTERVAL = timedelta(minutes=1)

@@ -7,9 +7,7 @@ from django_otp import match_token
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from accord.accounts.models import (
-    User,
-)
+from accord.accounts.models import User
 from accord.core.events import emit
 
 RECOVERY_CODES = 10

@@ -13,12 +13,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from accord.accounts.models import (
-    Role,
-    SecurityPolicy,
-    Team,
-    User,
-)
+from accord.accounts.models import Role, SecurityPolicy, Team, User
 from accord.accounts.services.common import require_capability
 from accord.accounts.services.sessions import sessions_end
 from accord.core.events import emit
