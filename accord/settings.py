@@ -71,7 +71,7 @@ MIDDLEWARE = [
     "accord.api.middleware.ProblemDetailsMiddleware",
     "accord.api.middleware.InputGuardMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
-    "django.middleware.locale.LocaleMiddleware",
+    "accord.web.middleware.CompanyLocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -247,6 +247,9 @@ if not EMAIL_ENABLED:  # e-mail is optional: reminders stay in the app until it 
 DEFAULT_FROM_EMAIL = env_str("ACCORD_EMAIL_FROM", "Accord <accord@localhost>")
 ACCORD_PHONE_REGION = read_phone_region()
 ACCORD_CURRENCY = read_currency()
+# The first administrator's first login asks where the company works (country, currency,
+# time zone) until Settings → Company is saved once; off for an instance set up by script.
+ACCORD_COMPANY_FIRST_STEP = env_bool("ACCORD_COMPANY_FIRST_STEP", True)
 # Outgoing webhooks refuse private, loopback and link-local addresses (accord/core/http.py);
 # these hosts ("name" for any port, or "name:port") are let through: a receiver inside
 # the company network, or a test server on localhost.

@@ -19,6 +19,18 @@ def fresh_security_policy():
 
 
 @pytest.fixture(autouse=True)
+def company_set_up(settings):
+    # Most tests log an administrator in and go straight to work; the company's first
+    # step (tests/accounts/test_company.py) turns the question back on.
+    from django.core.cache import cache
+
+    from accord.core.models import CompanyProfile
+
+    settings.ACCORD_COMPANY_FIRST_STEP = False
+    cache.delete(CompanyProfile.CACHE_KEY)
+
+
+@pytest.fixture(autouse=True)
 def fresh_rules():
     # Each process keeps the automation rules for a few seconds; each test has its own.
     from accord.automation.engine import forget_rules

@@ -4,7 +4,6 @@ schedules."""
 from datetime import date, datetime
 from typing import Annotated, Literal
 
-from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.shortcuts import get_object_or_404
@@ -29,6 +28,7 @@ from accord.accounts.services.users import user_create, user_set_active, user_up
 from accord.core.api.pagination import ListParams, Page, paginate
 from accord.core.api.problems import Problem, one_of
 from accord.core.api.schemas import LocalTime, RecordId, WithId, id_of
+from accord.core.company import default_time_zone
 from accord.core.errors import field_errors
 from accord.core.limits import LIST_ITEMS
 from accord.core.visibility import CAPABILITIES
@@ -443,7 +443,7 @@ def schedule_answer(user) -> dict:
         "weekdays": schedule.weekdays,
         "starts": schedule.starts,
         "ends": schedule.ends,
-        "time_zone": user.time_zone or settings.TIME_ZONE,
+        "time_zone": user.time_zone or default_time_zone(),
     }
 
 

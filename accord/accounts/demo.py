@@ -10,6 +10,8 @@ from accord.accounts.models import Absence, Team, User
 from accord.accounts.services.schedules import absence_add, schedule_save
 from accord.accounts.services.teams import team_save
 from accord.accounts.services.users import user_create
+from accord.core.models import CompanyProfile
+from accord.core.services import company_profile_update
 
 DEMO_USERS = [
     ("admin@example.com", "Anna Petrosyan", "administrator", ""),
@@ -53,7 +55,25 @@ def populate() -> list[tuple[str, str]]:
                 members=list(User.objects.filter(email__in=members)),
             )
     working_time()
+    company_profile()
     return logins
+
+
+def company_profile() -> None:
+    """The demo company: a window maker in Moscow that prices in euros."""
+    if CompanyProfile.current().set_up_at:
+        return
+    company_profile_update(
+        actor=User.objects.get(email="admin@example.com"),
+        name="Okna Plus LLC",
+        address="Moscow, Leninsky prospekt 42, office 12",
+        tax_id="7701234567",
+        bank_details="Bank: Tochka Bank\nAccount: 40702810000000001234\nBIC: 044525104",
+        country="RU",
+        currency="EUR",
+        time_zone="Europe/Moscow",
+        week_start=0,
+    )
 
 
 def working_time() -> None:

@@ -2,11 +2,17 @@
 
 from zoneinfo import available_timezones
 
+import babel
+from babel.numbers import list_currencies
 from django import forms
 from django.conf import settings
+from django.utils.translation import get_language, to_locale
 from django.utils.translation import gettext_lazy as _
+from phonenumbers import country_code_for_region as code_of
 
 from accord.accounts.models import Role, Team, User
+from accord.core.models import CompanyProfile
+from accord.core.phones import country_names
 from accord.core.visibility import CAPABILITIES, LEVELS, RECORD_TYPES
 
 LEVEL_LABELS = {
@@ -196,3 +202,83 @@ class SecurityForm(forms.Form):
         max_value=3650,
         help_text=_("0 turns forced password changes off."),
     )
+
+
+def country_choices():
+    names = sorted(country_names().items(), key=lambda pair: pair[1])
+    return [("", _("Choose the country"))] + [(code, f"{name} (+{code_of(code)})")
+                                              for code, name in names]  # fmt: skip
+
+
+def currency_choices():
+    try:
+        names = babel.Locale.parse(to_locale(get_language() or "en")).currencies
+    except (ValueError, babel.UnknownLocaleError):
+        names = babel.Locale("en").currencies
+    return [("", _("Choose the currency"))] + [
+        (code, f"{code} — {names.get(code, code)}") for code in sorted(list_currencies())
+    ]
+
+
+def company_language_choices():
+    return [("", _("The server's default")), *settings.LANGUAGES]
+
+
+class CompanyStartForm(forms.Form):
+    """The first administrator's first step: where the company works."""
+
+    country = forms.ChoiceField(
+        label=_("Country"),
+        choices=country_choices,
+        help_text=_("Phone numbers typed without a +code are read in this country."),
+    )
+    currency = forms.ChoiceField(
+        label=_("Main currency"), choices=currency_choices,
+        help_text=_("New deals and products start in it."),
+    )  # fmt: skip
+    time_zone = forms.ChoiceField(
+        label=_("Time zone"), choices=time_zone_choices,
+        help_text=_("For everyone who has not chosen their own."),
+    )  # fmt: skip
+
+
+class CompanyForm(CompanyStartForm):
+    """Settings → Company: who the company is (documents print it) and where it works."""
+
+    name = forms.CharField(label=_("Company name"), max_length=200, required=False)
+    address = forms.CharField(
+        label=_("Address"), max_length=500, required=False, widget=forms.Textarea(attrs={"rows": 3})
+    )
+    tax_id = forms.CharField(label=_("Tax id"), max_length=50, required=False)
+    bank_details = forms.CharField(
+        label=_("Bank details"), max_length=1000, required=False,
+        widget=forms.Textarea(attrs={"rows": 4}),
+        help_text=_("Bank, account, routing or BIC: as invoices should print them."),
+    )  # fmt: skip
+    logo = forms.FileField(
+        label=_("Logo"), required=False,
+        widget=forms.ClearableFileInput(attrs={"accept": "image/png,image/jpeg,image/webp"}),
+        help_text=_("PNG, JPEG or WebP, at most 2 MB; printed on documents."),
+    )  # fmt: skip
+    language = forms.ChoiceField(
+        label=_("Default language"), required=False, choices=company_language_choices,
+        help_text=_("For people whose browser asks for a language Accord does not speak."),
+    )  # fmt: skip
+    week_start = forms.TypedChoiceField(
+        label=_("First day of the week"), required=False, coerce=int, empty_value=None,
+        choices=[("", _("As the language has it")), *CompanyProfile.WEEK_STARTS],
+    )  # fmt: skip
+    date_format = forms.ChoiceField(
+        label=_("Date format"), required=False, choices=CompanyProfile.DATE_FORMATS
+    )
+    version = forms.IntegerField(widget=forms.HiddenInput, required=False)
+
+    field_order = ["name", "address", "tax_id", "bank_details", "logo", "country", "currency",
+                   "time_zone", "language", "week_start", "date_format"]  # fmt: skip
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["time_zone"].choices = [
+            ("", _("Choose the time zone")),
+            *time_zone_choices()[1:],
+        ]

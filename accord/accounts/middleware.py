@@ -1,14 +1,13 @@
 """Per-request account rules: the user's language and time zone, second factor, password age."""
 
-import zoneinfo
 from urllib.parse import urlencode
 
-from django.conf import settings
 from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils import timezone, translation
 
 from accord.accounts.queries import pending_login_step
+from accord.core.company import zone_of
 
 # Paths a user can always reach, so the gates below never lock anyone in a loop.
 OPEN_PREFIXES = ("/static/", "/api/", "/healthz", "/login/", "/logout/", "/i18n/")
@@ -24,10 +23,7 @@ class AccountMiddleware:
             return self.get_response(request)
         if user.language:
             request.LANGUAGE_CODE = user.language
-        try:
-            zone = zoneinfo.ZoneInfo(user.time_zone or settings.TIME_ZONE)
-        except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-            zone = None
+        zone = zone_of(user.time_zone)
         # Both for this request only: the thread serves the next request, maybe someone
         # else's, in its own language and zone.
         with (

@@ -13,7 +13,7 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from django_otp import user_has_device
 
-from accord.core.visibility import NONE, OWN, TEAM
+from accord.core.visibility import ALL, NONE, OWN, TEAM, WRITE
 
 
 class Role(models.Model):
@@ -195,6 +195,11 @@ class User(AbstractBaseUser, PermissionsMixin):
 
     def can(self, capability: str) -> bool:
         return self.is_active and self.role is not None and self.role.has_capability(capability)
+
+    @property
+    def sets_up_company(self) -> bool:
+        """Whether the user changes the company's settings (Settings → Company)."""
+        return self.is_active and self.access_level("settings", WRITE) == ALL
 
 
 class ApiToken(models.Model):

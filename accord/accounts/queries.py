@@ -1,7 +1,6 @@
 """Reads about users, teams, roles and tokens, scoped to what the acting user may see."""
 
 import calendar
-import zoneinfo
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -10,6 +9,8 @@ from django.db.models import Count, Q, QuerySet
 
 from accord.accounts.models import Absence, ApiToken, Role, Team, User, WorkSchedule
 from accord.accounts.services.users import password_expired
+from accord.core.company import zone_of
+from accord.core.models import CompanyProfile
 from accord.core.visibility import ALL, READ, TEAM, effective_level
 
 
@@ -67,7 +68,8 @@ def tokens_of(user: User) -> QuerySet[ApiToken]:
 
 def pending_login_step(user, *, verified: bool) -> str | None:
     """What a logged-in user must still do before using Accord, as a URL name, or None:
-    enter the second factor, set one up (when the role requires it), or change the password.
+    enter the second factor, set one up (when the role requires it), change the password,
+    or — the first administrator — say where the company works.
     """
 
     has_device = user.has_second_factor
@@ -77,6 +79,12 @@ def pending_login_step(user, *, verified: bool) -> str | None:
         return "two_factor"
     if password_expired(user):
         return "password_change"
+    if (
+        settings.ACCORD_COMPANY_FIRST_STEP
+        and user.sets_up_company
+        and CompanyProfile.current().set_up_at is None
+    ):
+        return "company_start"  # the first administrator says where the company works
     return None
 
 
@@ -114,7 +122,7 @@ def schedule_of(user):
 def local_moment(user, now: datetime) -> datetime:
     """`now` on the user's clock (their time zone, else the site's)."""
 
-    return now.astimezone(zoneinfo.ZoneInfo(user.time_zone or settings.TIME_ZONE))
+    return now.astimezone(zone_of(user.time_zone))
 
 
 def absences_around(user_ids, now: datetime) -> dict[int, list]:

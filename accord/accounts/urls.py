@@ -1,6 +1,6 @@
 from django.urls import path
 
-from accord.accounts import field_views, views
+from accord.accounts import company_views, field_views, views
 
 urlpatterns = [
     path("login/verify/", views.login_verify, name="login_verify"),
@@ -22,6 +22,9 @@ urlpatterns = [
     path("settings/roles/new/", views.role_edit, name="role_new"),
     path("settings/roles/<int:role_id>/", views.role_edit, name="role_edit"),
     path("settings/security/", views.security, name="security"),
+    path("settings/company/", company_views.company_settings, name="company_settings"),
+    path("settings/company/logo", company_views.company_logo, name="company_logo"),
+    path("welcome/", company_views.company_start, name="company_start"),
     path("settings/fields/", field_views.fields, name="fields"),
     path("settings/fields/<str:record_type>/new/", field_views.field_edit, name="field_new"),
     path(

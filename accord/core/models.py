@@ -1,7 +1,8 @@
-"""Base fields every record shares, the timeline table and worker heartbeats."""
+"""The kernel's tables: base record fields, the timeline, heartbeats, the outbox, the company."""
 
 from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
+from django.core.cache import cache
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -150,3 +151,54 @@ class OutboxEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name}#{self.pk}"
+
+
+class CompanyProfile(models.Model):
+    """The company using this Accord, one row (pk=1): who it is (its documents print
+    these) and where it works — the defaults for phone numbers, money, clocks, language
+    and dates that a user's own choices and the operator's ACCORD_* settings fall back on."""
+
+    DATE_FORMATS = [
+        ("", _("As the language writes it")),
+        ("d.m.Y", "31.12.2026"),
+        ("d/m/Y", "31/12/2026"),
+        ("m/d/Y", "12/31/2026"),
+        ("Y-m-d", "2026-12-31"),
+    ]
+    WEEK_STARTS = [(0, _("Monday")), (6, _("Sunday")), (5, _("Saturday"))]
+
+    name = models.CharField(_("company name"), max_length=200, blank=True)
+    address = models.TextField(_("address"), max_length=500, blank=True)
+    tax_id = models.CharField(_("tax id"), max_length=50, blank=True)
+    bank_details = models.TextField(_("bank details"), max_length=1000, blank=True)
+    logo = models.FileField(_("logo"), upload_to="company/", blank=True)
+    country = models.CharField(_("country"), max_length=2, blank=True)
+    currency = models.CharField(_("main currency"), max_length=3, blank=True)
+    time_zone = models.CharField(_("time zone"), max_length=64, blank=True)
+    language = models.CharField(_("default language"), max_length=10, blank=True)
+    week_start = models.PositiveSmallIntegerField(
+        _("first day of the week"), choices=WEEK_STARTS, null=True, blank=True
+    )
+    date_format = models.CharField(
+        _("date format"), max_length=10, choices=DATE_FORMATS, blank=True
+    )
+    set_up_at = models.DateTimeField(null=True, blank=True)  # the first step was taken
+    updated_at = models.DateTimeField(auto_now=True)
+    version = models.PositiveIntegerField(default=1)
+
+    CACHE_KEY = "accord:company-profile"
+
+    def __str__(self) -> str:
+        return self.name or "company"
+
+    @classmethod
+    def current(cls) -> "CompanyProfile":
+        """The profile, from the cache when it is there (read by most requests)."""
+        profile = cache.get(cls.CACHE_KEY)
+        if profile is None:
+            profile = cls.objects.filter(pk=1).first() or cls(pk=1)
+            # A process's own memory is not told of another's save (the worker, a second
+            # web process): there the copy lives seconds, in a shared cache minutes.
+            shared = not settings.CACHES["default"]["BACKEND"].endswith("LocMemCache")
+            cache.set(cls.CACHE_KEY, profile, 300 if shared else 10)
+        return profile

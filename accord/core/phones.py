@@ -8,9 +8,10 @@ import re
 
 import babel
 import phonenumbers
-from django.conf import settings
 from django.utils.translation import get_language, to_locale
 from django.utils.translation import gettext as _
+
+from accord.core.company import default_region as company_region
 
 TYPED_NUMBER = re.compile(r"\+?[\d\s\-().\/]{1,40}")  # digits and what people put between them
 
@@ -20,7 +21,8 @@ class PhoneError(ValueError):
 
 
 def default_region() -> str | None:
-    return settings.ACCORD_PHONE_REGION or None
+    """The company's country (Settings → Company), else ACCORD_PHONE_REGION."""
+    return company_region()
 
 
 def normalize_phone(raw: str, region: str | None = None) -> str:

@@ -1,16 +1,21 @@
-"""Writes of the kernel: worker heartbeats and custom field definitions."""
+"""Writes of the kernel: worker heartbeats, custom field definitions, the company's profile."""
 
 import os
 import socket
 from datetime import datetime
+from zoneinfo import available_timezones
 
+import phonenumbers
+from babel.numbers import list_currencies
+from django.conf import settings
+from django.core.cache import cache
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
 
-from accord.core.models import CustomField, WorkerHeartbeat
+from accord.core.models import CompanyProfile, CustomField, WorkerHeartbeat
 from accord.core.visibility import ALL, WRITE, effective_level
 
 
@@ -140,3 +145,96 @@ def custom_field_retire(*, actor, field, retired: bool = True) -> None:
     _require_settings(actor)
     field.retired = retired
     field.save(update_fields=["retired"])
+
+
+# --- The company's profile ---------------------------------------------------------------
+
+PROFILE_FIELDS = ("name", "address", "tax_id", "bank_details", "country", "currency",
+                  "time_zone", "language", "week_start", "date_format")  # fmt: skip
+LOGO_MAX_BYTES = 2 * 2**20
+LOGO_KINDS = {b"\x89PNG\r\n\x1a\n": "png", b"\xff\xd8\xff": "jpg", b"RIFF": "webp"}
+
+
+@transaction.atomic
+def company_profile_update(
+    *, actor, version: int | None = None, logo=None, remove_logo: bool = False, **values
+) -> CompanyProfile:
+    """Change the company's profile (administrators). `values` are PROFILE_FIELDS; a
+    `version` older than the stored one is refused, so two admins don't overwrite each
+    other. The first save marks the first-login step done."""
+    if effective_level(actor, "settings", WRITE) != ALL:
+        raise PermissionDenied(_("Only administrators change the company's settings."))
+    unknown = set(values) - set(PROFILE_FIELDS)
+    if unknown:
+        raise ValueError(f"not profile fields: {sorted(unknown)}")
+    profile = CompanyProfile.objects.select_for_update().filter(pk=1).first()
+    profile = profile or CompanyProfile(pk=1, version=0)
+    if version is not None and profile.version and version != profile.version:
+        raise ValidationError(
+            _("Someone else changed the company's settings meanwhile: reload to see them.")
+        )
+    errors = _profile_errors(values)
+    if logo is not None:
+        errors.update(_logo_errors(logo))
+    if errors:
+        raise ValidationError(errors)
+    for name, value in values.items():
+        setattr(profile, name, value.strip() if isinstance(value, str) else value)
+    if profile.week_start == "":
+        profile.week_start = None
+    profile.country, profile.currency = profile.country.upper(), profile.currency.upper()
+    if remove_logo and profile.logo:
+        profile.logo.delete(save=False)
+    if logo is not None:
+        if profile.logo:
+            profile.logo.delete(save=False)
+        profile.logo.save(f"logo.{_logo_kind(logo)}", logo, save=False)
+    profile.version += 1
+    profile.set_up_at = profile.set_up_at or timezone.now()
+    profile.full_clean()
+    profile.save()
+    cache.delete(CompanyProfile.CACHE_KEY)  # this process reads the new one at once,
+    transaction.on_commit(lambda: cache.delete(CompanyProfile.CACHE_KEY))  # others after
+
+    return profile
+
+
+def _profile_errors(values: dict) -> dict[str, list[str]]:
+    errors: dict[str, list[str]] = {}
+    country = (values.get("country") or "").upper()
+    if country and country not in phonenumbers.SUPPORTED_REGIONS:
+        errors["country"] = [_("Choose a country from the list.")]
+    currency = (values.get("currency") or "").upper()
+    if currency and currency not in list_currencies():
+        errors["currency"] = [_("Choose a currency from the list (e.g. EUR, RUB, ILS, AMD).")]
+    zone = values.get("time_zone") or ""
+    if zone and zone not in available_timezones():
+        errors["time_zone"] = [_("Choose a time zone from the list.")]
+    language = values.get("language") or ""
+    if language and language not in dict(settings.LANGUAGES):
+        errors["language"] = [_("Choose a language from the list.")]
+    week_start = values.get("week_start")
+    if week_start not in (None, "", *dict(CompanyProfile.WEEK_STARTS)):
+        errors["week_start"] = [_("Choose a day from the list.")]
+    if (values.get("date_format") or "") not in dict(CompanyProfile.DATE_FORMATS):
+        errors["date_format"] = [_("Choose a date format from the list.")]
+    return errors
+
+
+def _logo_kind(upload) -> str | None:
+    """png, jpg or webp by the file's first bytes (never by its name), else None."""
+    upload.seek(0)
+    head = upload.read(16)
+    upload.seek(0)
+    for magic, kind in LOGO_KINDS.items():
+        if head.startswith(magic) and (kind != "webp" or head[8:12] == b"WEBP"):
+            return kind
+    return None
+
+
+def _logo_errors(upload) -> dict[str, list[str]]:
+    if upload.size > LOGO_MAX_BYTES:
+        return {"logo": [_("The logo may be at most 2 MB.")]}
+    if _logo_kind(upload) is None:
+        return {"logo": [_("The logo must be a PNG, JPEG or WebP picture.")]}
+    return {}

@@ -2,13 +2,13 @@
 
 import datetime
 
-from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.http import Http404
 from django.shortcuts import render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from accord.core.company import default_currency
 from accord.core.visibility import NONE, READ, effective_level
 from accord.sales.queries import funnel, pipelines_for, win_rate
 from accord.work.queries import performance
@@ -79,6 +79,6 @@ def people_report(request):
             "rows": performance(request.user, start, end),
             "since": since,
             "until": until,
-            "currency": settings.ACCORD_CURRENCY,
+            "currency": default_currency(),
         },
     )

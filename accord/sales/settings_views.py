@@ -1,7 +1,6 @@
 """Settings → Pipelines (stages and lost reasons) and Settings → Products."""
 
 from django import forms
-from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Count, Prefetch, Q
@@ -12,6 +11,7 @@ from django.views.decorators.http import require_POST
 
 from accord.accounts.field_views import settings_admin
 from accord.catalog.models import Product
+from accord.core.company import default_currency
 from accord.core.ui.forms import apply_errors
 from accord.sales.defaults import COLOURS, DEFAULT_STAGES
 from accord.sales.models import LostReason, Pipeline, Stage
@@ -196,7 +196,7 @@ def products(request):
 def product_edit(request, product_id: int | None = None):
     product = get_object_or_404(Product, pk=product_id) if product_id else None
     initial = {
-        "currency": settings.ACCORD_CURRENCY,
+        "currency": default_currency(),
         "unit": "pcs",
         "active": True,
         "kind": "product",

@@ -2,7 +2,6 @@
 
 from urllib.parse import urlencode
 
-from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -23,6 +22,7 @@ from accord.contacts.queries import (
     segments_visible_to,
 )
 from accord.contacts.services import segment_delete, segment_save
+from accord.core.company import default_currency
 from accord.core.errors import StaleVersion, message_of
 from accord.core.pagination import InvalidCursor, keyset_page
 from accord.core.ui import records
@@ -124,7 +124,7 @@ def deal_board(request, pipeline_id: int):
             "owners": owner_choices(request.user),
             "teams": teams_visible_to(request.user),
             "segments": client_segments(request.user),
-            "currency": settings.ACCORD_CURRENCY,
+            "currency": default_currency(),
         },
     )
 
@@ -318,7 +318,7 @@ def deal_move_view(request, pk: int):
         "heads": column_heads(deals, stages),
         "card": card,
         "deal": deal,
-        "currency": settings.ACCORD_CURRENCY,
+        "currency": default_currency(),
     }
     return render(request, "sales/board.html#moved", context)
 
@@ -348,7 +348,7 @@ def deal_new(request):
         raise Http404
     initial = {
         "owner": request.user,
-        "currency": settings.ACCORD_CURRENCY,
+        "currency": default_currency(),
         "pipeline": request.GET.get("pipeline"),
         "person": request.GET.get("person"),
         "company": request.GET.get("company"),

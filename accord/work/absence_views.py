@@ -3,7 +3,6 @@ app's; the screens sit with the calendar and count the tasks an absence touches)
 
 import datetime
 
-from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -23,6 +22,7 @@ from accord.accounts.queries import (
     upcoming_absences,
 )
 from accord.accounts.services import absence_add, absence_delete, schedule_save
+from accord.core.company import default_time_zone
 from accord.core.ui.forms import apply_errors
 from accord.work import forms
 from accord.work.queries import tasks_visible_to
@@ -137,4 +137,4 @@ def schedule(request, user_id: int):
 
 
 def zone_of(person: User) -> str:
-    return person.time_zone or settings.TIME_ZONE
+    return person.time_zone or default_time_zone()

@@ -19,6 +19,7 @@ from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone, translation
 
 from accord.accounts.models import Absence, Team
+from accord.core.company import zone_of
 from accord.core.events import emit
 from accord.work.models import Notification, Task
 from accord.work.queries import notification_text
@@ -146,7 +147,7 @@ def send_emails(now: datetime) -> int:
             continue
         with (
             translation.override(user.language or settings.LANGUAGE_CODE),
-            timezone.override(user.time_zone or settings.TIME_ZONE),
+            timezone.override(zone_of(user.time_zone)),
         ):
             text = notification_text(notice)
             try:

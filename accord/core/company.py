@@ -1,0 +1,44 @@
+"""Where the company works, as the rest of Accord asks it: the defaults for phone numbers,
+money, clocks and language, from Settings → Company, else the operator's ACCORD_* settings."""
+
+import zoneinfo
+
+from django.conf import settings
+
+from accord.core.models import CompanyProfile
+
+
+def company() -> CompanyProfile:
+    return CompanyProfile.current()
+
+
+def default_region() -> str | None:
+    """The country of phone numbers typed without a +code."""
+    return company().country or settings.ACCORD_PHONE_REGION or None
+
+
+def default_currency() -> str:
+    return company().currency or settings.ACCORD_CURRENCY
+
+
+def default_time_zone() -> str:
+    """The clock of a user who chose none (and of the company's own schedules)."""
+    return company().time_zone or settings.TIME_ZONE
+
+
+def zone_of(name: str | None) -> zoneinfo.ZoneInfo:
+    """A user's zone (their own, else the company's); UTC for a name no longer known."""
+    try:
+        return zoneinfo.ZoneInfo(name or default_time_zone())
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        return zoneinfo.ZoneInfo("UTC")
+
+
+def default_language() -> str:
+    """The language of a user who chose none, when the browser asks for none we speak."""
+    return company().language or settings.LANGUAGE_CODE
+
+
+def week_start() -> int | None:
+    """0 Monday … 6 Sunday, or None for the language's own first day."""
+    return company().week_start
