@@ -106,6 +106,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "accord.web.context_processors.shell",
             ],
+            "builtins": ["accord.core.templatetags.dates"],
         },
     },
 ]

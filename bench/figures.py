@@ -180,6 +180,12 @@ def search_queries(targets: dict[str, Person]) -> list[tuple[str, str, Person | 
         ("full_name_hy", targets["hy"].full_name, targets["hy"]),
         ("phone_other_format", typed_as_ru_national(ru.primary_phone), ru),
         ("phone_digits_partial", ru.primary_phone[2:9], ru),
+        ("phone_no_trunk", typed_as_ru_national(ru.primary_phone)[1:].strip(), ru),
+        (
+            "phone_last_7",
+            f"{ru.primary_phone[-7:-4]}-{ru.primary_phone[-4:-2]}-{ru.primary_phone[-2:]}",
+            ru,
+        ),
         ("email", ru.primary_email, ru),
     ]
 

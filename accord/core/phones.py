@@ -11,8 +11,6 @@ import phonenumbers
 from django.utils.translation import get_language, to_locale
 from django.utils.translation import gettext as _
 
-from accord.core.company import default_region as company_region
-
 TYPED_NUMBER = re.compile(r"\+?[\d\s\-().\/]{1,40}")  # digits and what people put between them
 
 
@@ -22,6 +20,10 @@ class PhoneError(ValueError):
 
 def default_region() -> str | None:
     """The company's country (Settings → Company), else ACCORD_PHONE_REGION."""
+    # Not at the top: an import's cleaning process reads numbers with this module before
+    # Django's models can be loaded (it is given the region instead of asking for it).
+    from accord.core.company import default_region as company_region
+
     return company_region()
 
 

@@ -24,22 +24,32 @@ from accord.core.phones import try_normalize_phone
 KIND_CODES = {"person": 0, "company": 1, "deal": 2}
 ROWID_STRIDE = 8
 WORD = re.compile(r"\w+", re.UNICODE)
+TAIL_SIZES = (7, 8, 9)  # a number's last digits that find it on their own
+TYPED_DIGITS = re.compile(r"[\d\s\-().+/]+")  # a query of digits and what people put between
 
 
 def phone_terms(e164: str) -> list[str]:
-    """'+79123456789' -> ['79123456789', '9123456789'] (international and national digits).
+    """'+79123456789' -> ['79123456789', '9123456789', '3456789', '23456789', '123456789']:
+    the international and national digits, and the last 7, 8 and 9 digits (people look a
+    number up by its end: "345-67-89").
 
     The country code is found as libphonenumber finds it (the shortest of the first one
     to three digits that is a country's code), without parsing the number again: an
     import indexes a million of them."""
 
     digits = e164.lstrip("+")
+    national = ""
     for size in (1, 2, 3):
         if digits[:size].isdigit() and int(digits[:size]) in COUNTRY_CODE_TO_REGION_CODE:
             rest = digits[size:]
             national = str(int(rest)) if rest.isdigit() else ""
-            return [digits, national] if national and national != digits else [digits]
-    return [digits]
+            break
+    terms = [digits, national] if national and national != digits else [digits]
+    return terms + _tails(national or digits)
+
+
+def _tails(digits: str) -> list[str]:
+    return [digits[-size:] for size in TAIL_SIZES if len(digits) > size]
 
 
 def point_terms(kind: str, value: str) -> list[str]:
@@ -49,7 +59,8 @@ def point_terms(kind: str, value: str) -> list[str]:
         # A number kept as typed (not valid, from an import): its groups of digits and
         # all of them, so "052-000-1007" and "0520001007" both find it on both engines.
         groups = re.findall(r"\d+", value)
-        return [" ".join(groups), "".join(groups)]
+        digits = "".join(groups)
+        return [" ".join(groups), digits, *_tails(digits)]
     if kind == "phone":
         return phone_terms(value)
     return [value, *re.split(r"[^\w]+", value)]
@@ -98,13 +109,20 @@ def unindex_record(kind: str, record_id: int) -> None:
 
 
 def query_terms(query: str) -> list[str]:
-    """The words to look for; a query that reads as a phone number becomes its digits."""
+    """The words to look for, each as a prefix.
+
+    A query that reads as a phone number becomes its digits ("8 915 123" finds
+    +79151234567). Other digits are the start of a number or its end ("123-45-67"): both
+    are in the index (phone_terms), so they are looked up as they are, or by their last
+    nine when there are more (a number typed with a prefix the index does not hold)."""
     phone = try_normalize_phone(query)
     if phone:
         return [phone.lstrip("+")]
+    if TYPED_DIGITS.fullmatch(query.strip()):
+        digits = "".join(c for c in query if c.isdigit())
+        if len(digits) >= 3:
+            return [digits[-TAIL_SIZES[-1] :]]
     words = [word.lower() for word in WORD.findall(query)]
-    if not words and sum(c.isdigit() for c in query) >= 3:
-        words = ["".join(c for c in query if c.isdigit())]
     return words[:8]
 
 

@@ -1,10 +1,11 @@
 """The columns the deal list can show, and which ones each user chose (as client lists)."""
 
-from django.utils.formats import date_format, number_format
+from django.utils.formats import number_format
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 
 from accord.core.custom_fields import active_fields
+from accord.core.formats import short_date
 
 BUILT_IN = [
     ("client", _("Client")),
@@ -60,7 +61,7 @@ def cell(deal, column: str):
         return tags or "—"
     if column in ("expected_close_date", "created_at", "updated_at"):
         value = getattr(deal, column)
-        return date_format(value, "SHORT_DATE_FORMAT") if value else "—"
+        return short_date(value) if value else "—"
     if column.startswith("cf:"):
         value = deal.custom_fields.get(column[3:])
         if isinstance(value, list):

@@ -6,7 +6,6 @@ from statistics import median
 
 from django.db.models import Count, Exists, Min, OuterRef, Q, QuerySet, Subquery, Sum
 from django.utils import timezone
-from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from icalendar import Calendar, Event
 
@@ -19,6 +18,7 @@ from accord.accounts.queries import (
     people_in_reach,
 )
 from accord.contacts.models import Person
+from accord.core.formats import days_since_week_start, short_datetime
 from accord.core.visibility import READ, scope
 from accord.sales.models import Deal
 from accord.sales.queries import deals_visible_to, mark_next_steps
@@ -192,11 +192,7 @@ def notification_text(notice: Notification) -> str:
     data = notice.data
     title = data.get("title", "")
     due = data.get("due_at")
-    when = (
-        date_format(timezone.localtime(datetime.fromisoformat(due)), "SHORT_DATETIME_FORMAT")
-        if due
-        else ""
-    )
+    when = short_datetime(datetime.fromisoformat(due)) if due else ""
     if notice.kind == Notification.REMINDER:
         return _("Time for “%(title)s” (due %(when)s)") % {"title": title, "when": when}
     if notice.kind == Notification.OVERDUE:
@@ -233,13 +229,13 @@ def calendar_range(view: str, day) -> tuple:
     if view == "day":
         return day, day
     if view == "week":
-        start = day - timedelta(days=day.weekday())
+        start = day - timedelta(days=days_since_week_start(day))
         return start, start + timedelta(days=6)
     first = day.replace(day=1)
-    start = first - timedelta(days=first.weekday())
+    start = first - timedelta(days=days_since_week_start(first))
     following = (first + timedelta(days=32)).replace(day=1)
     end = following - timedelta(days=1)
-    end += timedelta(days=6 - end.weekday())
+    end += timedelta(days=6 - days_since_week_start(end))
     return start, end
 
 

@@ -9,11 +9,12 @@ from django.contrib.humanize.templatetags.humanize import naturalday
 from django.templatetags.static import static
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.formats import date_format, time_format
+from django.utils.formats import time_format
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
 from django.utils.translation import gettext
 
+from accord.core.formats import short_date
 from accord.work.models import Task
 
 KIND_ICONS = {"call": "phone", "meeting": "users", "email": "mail", "visit": "map-pin"}
@@ -38,7 +39,7 @@ def task_row_html(
     `icons` is the icon sprite's address (icons_url(), once per page)."""
     late = task.is_overdue
     when = (
-        date_format(task.completed_at, "SHORT_DATE_FORMAT")
+        short_date(task.completed_at)
         if task.status == "done" and task.completed_at
         else due_text(task)
     )

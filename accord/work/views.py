@@ -9,7 +9,6 @@ from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.formats import date_format
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
@@ -17,6 +16,7 @@ from django.views.decorators.http import require_POST
 from accord.accounts.queries import owner_choices
 from accord.contacts.queries import companies_visible_to, people_visible_to
 from accord.core.errors import StaleVersion, message_of
+from accord.core.formats import short_date, short_datetime
 from accord.core.pagination import InvalidCursor, keyset_page
 from accord.core.ui import records
 from accord.core.ui.forms import apply_errors
@@ -173,7 +173,7 @@ def task_quick(request):
         messages.error(request, " ".join(getattr(error, "messages", [str(error)])))
     else:
         when = timezone.localtime(task.due_at)
-        shown = date_format(when, "SHORT_DATE_FORMAT" if task.all_day else "SHORT_DATETIME_FORMAT")
+        shown = short_date(when) if task.all_day else short_datetime(when)
         text = _("Task “%(title)s” added for %(when)s.")
         messages.success(request, text % {"title": task.title, "when": shown})
     return redirect(back_to(request, fallback))

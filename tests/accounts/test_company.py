@@ -4,6 +4,7 @@ sets the defaults for phone numbers, money, clocks and language."""
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
+from django.utils import timezone
 
 from accord.contacts.models import Person
 from accord.core.company import default_currency, default_region, default_time_zone
@@ -90,7 +91,9 @@ def test_settings_keep_the_company_details_and_its_logo(admin_client, settings, 
     assert (profile.date_format, profile.country, profile.currency) == ("d/m/Y", "IL", "ILS")
 
 
-def test_a_logo_that_is_not_a_picture_is_refused_whatever_its_name(admin_client, settings, tmp_path):
+def test_a_logo_that_is_not_a_picture_is_refused_whatever_its_name(
+    admin_client, settings, tmp_path
+):
     settings.MEDIA_ROOT = tmp_path
     fake = SimpleUploadedFile("logo.png", b"<svg onload=alert(1)>", content_type="image/png")
     refused = admin_client.post("/settings/company/", {**FORM, "logo": fake})
@@ -120,3 +123,13 @@ def test_new_deals_start_in_the_companys_currency(admin_client, api):
     admin_client.post("/settings/company/", FORM)
     assert admin_client.get("/deals/new/").context["form"]["currency"].value() == "ILS"
     assert Person.objects.count() == 0
+
+
+def test_dates_follow_the_companys_date_format(admin_client, admin):
+    admin_client.post("/settings/company/", {**FORM, "date_format": "Y-m-d"})
+    admin.refresh_from_db()
+    shown = timezone.localtime(admin.last_login)
+    page = admin_client.get("/settings/users/").content.decode()
+    assert shown.strftime("%Y-%m-%d") in page
+    admin_client.post("/settings/company/", {**FORM, "date_format": ""})
+    assert shown.strftime("%m/%d/%Y") in admin_client.get("/settings/users/").content.decode()

@@ -7,6 +7,7 @@ from django.utils import timezone
 from icalendar import Calendar
 
 from accord.accounts.services import team_save
+from accord.core.services import company_profile_update
 from accord.work.models import Task
 from accord.work.services import calendar_feed_token, task_create
 
@@ -62,3 +63,18 @@ def test_the_ics_feed_lists_my_tasks_and_a_new_address_kills_the_old(owner, admi
     renewed = calendar_feed_token(user=owner, renew=True)
     assert Client().get(f"/calendar/feed/{token}.ics").status_code == 404
     assert Client().get(f"/calendar/feed/{renewed}.ics").status_code == 200
+
+
+def test_the_week_starts_on_the_companys_first_day_else_the_languages(manager_client, admin):
+    sunday = timezone.localdate() + timedelta(days=6 - timezone.localdate().weekday())
+    week = manager_client.get(f"/calendar/?view=week&date={sunday}").content.decode()
+    assert week.index(f'data-date="{sunday - timedelta(6)}"') < week.index(f'data-date="{sunday}"')
+    manager_client.post("/i18n/setlang/", {"language": "he"})
+    hebrew = manager_client.get(f"/calendar/?view=week&date={sunday}").content.decode()
+    assert f'data-date="{sunday - timedelta(6)}"' not in hebrew  # a Hebrew week starts on Sunday
+    assert f'data-date="{sunday + timedelta(6)}"' in hebrew
+
+    company_profile_update(actor=admin, week_start=5)  # Saturday
+    saturday_first = manager_client.get(f"/calendar/?view=week&date={sunday}").content.decode()
+    assert f'data-date="{sunday - timedelta(1)}"' in saturday_first
+    assert f'data-date="{sunday + timedelta(6)}"' not in saturday_first

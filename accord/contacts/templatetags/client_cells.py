@@ -1,9 +1,9 @@
 """One cell of a client list, by column name."""
 
 from django import template
-from django.utils.formats import date_format
 from django.utils.html import format_html, format_html_join
 
+from accord.core.formats import short_date
 from accord.core.phones import display_phone
 
 register = template.Library()
@@ -31,7 +31,7 @@ def client_cell(record, column: str):
         )
     if column in ("created_at", "updated_at", "last_contact_at"):
         value = getattr(record, column)
-        return date_format(value, "SHORT_DATE_FORMAT") if value else "—"
+        return short_date(value) if value else "—"
     if column.startswith("cf:"):
         value = record.custom_fields.get(column[3:])
         if isinstance(value, list):

@@ -1,0 +1,41 @@
+"""Dates as the company writes them (Settings → Company, "date format"), else as the
+user's language does: the short forms lists, cards and the timeline show."""
+
+from datetime import date, datetime
+
+from django.utils import timezone
+from django.utils.formats import date_format, get_format
+
+from accord.core.company import company
+
+
+def short_date(value: date | datetime | None) -> str:
+    if value is None or value == "":
+        return ""
+    if isinstance(value, datetime) and timezone.is_aware(value):
+        value = timezone.localtime(value)
+    return date_format(value, company().date_format or "SHORT_DATE_FORMAT")
+
+
+def short_datetime(value: datetime | None) -> str:
+    if value is None or value == "":
+        return ""
+    if timezone.is_aware(value):
+        value = timezone.localtime(value)
+    own = company().date_format
+    if not own:
+        return date_format(value, "SHORT_DATETIME_FORMAT")
+    return date_format(value, f"{own} {get_format('TIME_FORMAT')}")
+
+
+def week_start() -> int:
+    """The first day of the week as Python counts (0 Monday … 6 Sunday): the company's,
+    else the language's (Hebrew weeks start on Sunday)."""
+    own = company().week_start
+    if own is not None:
+        return own
+    return (int(get_format("FIRST_DAY_OF_WEEK")) - 1) % 7  # Django counts from Sunday
+
+
+def days_since_week_start(day: date) -> int:
+    return (day.weekday() - week_start()) % 7

@@ -1,0 +1,9 @@
+"""`short_date` and `short_datetime`: a built-in of every template (settings.TEMPLATES)."""
+
+from django import template
+
+from accord.core import formats
+
+register = template.Library()
+register.filter("short_date", formats.short_date)
+register.filter("short_datetime", formats.short_datetime)
