@@ -436,11 +436,18 @@ def test_the_checker_finds_each_kind_of_planted_write(vocab):
 
 def test_a_planted_write_outside_services_fails_the_check(vocab, tmp_path):
     """The check over a whole package reports a write put into a non-service module or
-    into another app's services, and lets the same write pass in the owning services."""
+    into another app's services (a module or a package of topic modules), and lets the
+    same write pass in the owning app's services package."""
     write = (
         "from accord.sales.models import Deal\n\n\ndef f():\n    Deal.objects.update(title='x')\n"
     )
-    for path in ["reports/views.py", "sales/services.py", "contacts/services.py"]:
+    paths = [
+        "reports/views.py",
+        "sales/services/deals.py",
+        "contacts/services/clients.py",
+        "work/services.py",
+    ]
+    for path in paths:
         (tmp_path / "accord" / path).parent.mkdir(parents=True, exist_ok=True)
         (tmp_path / "accord" / path).write_text(write, encoding="utf-8")
     (tmp_path / "accord/sales/migrations").mkdir()
@@ -449,8 +456,9 @@ def test_a_planted_write_outside_services_fails_the_check(vocab, tmp_path):
     found = violations(vocab, root=tmp_path)
 
     assert [str(v) for v in found] == [
-        "accord/contacts/services.py:5 (f) Deal.objects.update on sales.Deal",
+        "accord/contacts/services/clients.py:5 (f) Deal.objects.update on sales.Deal",
         "accord/reports/views.py:5 (f) Deal.objects.update on sales.Deal",
+        "accord/work/services.py:5 (f) Deal.objects.update on sales.Deal",
     ]
 
 

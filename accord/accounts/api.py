@@ -20,20 +20,11 @@ from accord.accounts.queries import (
     tokens_of,
     users_visible_to,
 )
-from accord.accounts.services import (
-    absence_add,
-    absence_delete,
-    role_delete,
-    role_save,
-    schedule_save,
-    team_delete,
-    team_save,
-    token_create,
-    token_revoke,
-    user_create,
-    user_set_active,
-    user_update,
-)
+from accord.accounts.services.roles import role_delete, role_save
+from accord.accounts.services.schedules import absence_add, absence_delete, schedule_save
+from accord.accounts.services.teams import team_delete, team_save
+from accord.accounts.services.tokens import token_create, token_revoke
+from accord.accounts.services.users import user_create, user_set_active, user_update
 from accord.core.api.pagination import ListParams, Page, paginate
 from accord.core.api.problems import Problem, one_of
 from accord.core.api.schemas import LocalTime, RecordId, WithId, id_of

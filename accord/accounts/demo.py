@@ -7,7 +7,9 @@ from django.conf import settings
 from django.utils import timezone
 
 from accord.accounts.models import Absence, Team, User
-from accord.accounts.services import absence_add, schedule_save, team_save, user_create
+from accord.accounts.services.schedules import absence_add, schedule_save
+from accord.accounts.services.teams import team_save
+from accord.accounts.services.users import user_create
 from accord.core.models import CompanyProfile
 from accord.core.services import company_profile_update
 

@@ -8,7 +8,7 @@ from django.conf import settings
 from django.db.models import Count, Q, QuerySet
 
 from accord.accounts.models import Absence, ApiToken, Role, Team, User, WorkSchedule
-from accord.accounts.services import password_expired
+from accord.accounts.services.users import password_expired
 from accord.core.company import zone_of
 from accord.core.models import CompanyProfile
 from accord.core.visibility import ALL, READ, TEAM, effective_level

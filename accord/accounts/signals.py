@@ -3,7 +3,7 @@
 from django.contrib.auth.signals import user_logged_in, user_logged_out
 from django.dispatch import receiver
 
-from accord.accounts.services import session_ended, session_started
+from accord.accounts.services.sessions import session_ended, session_started
 
 
 @receiver(user_logged_in)

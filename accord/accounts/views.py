@@ -27,19 +27,18 @@ from accord.accounts.queries import (
     tokens_of,
     users_for_settings,
 )
-from accord.accounts.services import (
-    password_change,
-    password_expired,
-    role_delete,
-    role_save,
-    security_policy_update,
-    team_delete,
-    team_save,
-    token_create,
-    token_revoke,
+from accord.accounts.services.roles import role_delete, role_save
+from accord.accounts.services.teams import team_delete, team_save
+from accord.accounts.services.tokens import token_create, token_revoke
+from accord.accounts.services.two_factor import (
     two_factor_disable,
     two_factor_enrol,
     two_factor_pending_device,
+)
+from accord.accounts.services.users import (
+    password_change,
+    password_expired,
+    security_policy_update,
     user_create,
     user_set_active,
     user_update,

@@ -21,18 +21,11 @@ from accord.contacts.queries import (
     person_data,
     segments_visible_to,
 )
-from accord.contacts.services import (
-    client_delete,
-    clients_merge,
-    company_create,
-    company_update,
-    note_add,
-    person_create,
-    person_erase,
-    person_update,
-    segment_delete,
-    segment_save,
-)
+from accord.contacts.services.clients import client_delete, note_add
+from accord.contacts.services.companies import company_create, company_update
+from accord.contacts.services.merge import clients_merge
+from accord.contacts.services.people import person_create, person_erase, person_update
+from accord.contacts.services.segments import segment_delete, segment_save
 from accord.core.api.concurrency import (
     ANSWERS_ETAG,
     CREATES,

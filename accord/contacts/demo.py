@@ -7,7 +7,9 @@ from django.utils import timezone
 
 from accord.accounts.models import User
 from accord.contacts.models import Company, Person
-from accord.contacts.services import company_create, note_add, person_create
+from accord.contacts.services.clients import note_add
+from accord.contacts.services.companies import company_create
+from accord.contacts.services.people import person_create
 from accord.core.timeline import timeline_of
 
 COMPANIES = [

@@ -20,7 +20,7 @@ from accord.core.limits import LIST_ITEMS, MAX_TAGS
 from accord.core.timeline import timeline_of
 from accord.sales.models import LineItem, LostReason, Stage
 from accord.sales.queries import deals_visible_to, pipelines_for
-from accord.sales.services import (
+from accord.sales.services.deals import (
     deal_create,
     deal_lose,
     deal_move,
@@ -28,11 +28,10 @@ from accord.sales.services import (
     deal_reopen,
     deal_update,
     deal_win,
-    line_item_delete,
-    line_item_save,
-    pipeline_create,
-    product_save,
 )
+from accord.sales.services.lines import line_item_delete, line_item_save
+from accord.sales.services.pipelines import pipeline_create
+from accord.sales.services.products import product_save
 
 router = Router(tags=["sales"])
 DEAL_SORTS = {"title", "created_at", "updated_at", "amount"}

@@ -10,17 +10,10 @@ from accord.contacts.models import Person
 from accord.core.models import TimelineEvent
 from accord.core.timeline import timeline_of
 from accord.sales.models import Deal, LostReason, Pipeline, StageMove
-from accord.sales.services import (
-    deal_create,
-    deal_lose,
-    deal_move,
-    deal_win,
-    line_item_save,
-    lost_reason_save,
-    pipeline_create,
-    pipeline_retire,
-    product_save,
-)
+from accord.sales.services.deals import deal_create, deal_lose, deal_move, deal_win
+from accord.sales.services.lines import line_item_save
+from accord.sales.services.pipelines import lost_reason_save, pipeline_create, pipeline_retire
+from accord.sales.services.products import product_save
 
 PIPELINES = {
     "Windows": [

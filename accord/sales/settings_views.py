@@ -15,18 +15,18 @@ from accord.core.company import default_currency
 from accord.core.ui.forms import apply_errors
 from accord.sales.defaults import COLOURS, DEFAULT_STAGES
 from accord.sales.models import LostReason, Pipeline, Stage
-from accord.sales.services import (
+from accord.sales.services.pipelines import (
     lost_reason_retire,
     lost_reason_save,
     pipeline_create,
     pipeline_rename,
     pipeline_retire,
-    product_save,
     stage_add,
     stage_reorder,
     stage_retire,
     stage_update,
 )
+from accord.sales.services.products import product_save
 
 
 class StageForm(forms.Form):

@@ -44,8 +44,8 @@ from accord.sales.queries import (
     mark_next_steps,
     pipelines_for,
 )
-from accord.sales.services import (
-    can_change,
+from accord.sales.services.common import can_change
+from accord.sales.services.deals import (
     deal_create,
     deal_lose,
     deal_move,
@@ -53,9 +53,8 @@ from accord.sales.services import (
     deal_reopen,
     deal_update,
     deal_win,
-    line_item_delete,
-    line_item_save,
 )
+from accord.sales.services.lines import line_item_delete, line_item_save
 
 LIST_PAGE = 50
 BOARD_FILTERS = ["owner", "team", "tag", "segment", "q", "close_from", "close_until"]

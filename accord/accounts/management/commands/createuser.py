@@ -7,7 +7,7 @@ from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
 from accord.accounts.models import Role
-from accord.accounts.services import user_create
+from accord.accounts.services.users import user_create
 from accord.core.errors import one_line
 
 

@@ -5,7 +5,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from accord.accounts.models import User
 from accord.accounts.queries import tokens_of
-from accord.accounts.services import token_create, token_revoke
+from accord.accounts.services.tokens import token_create, token_revoke
 from accord.core.errors import one_line
 
 

@@ -5,7 +5,7 @@ from django.core.management.base import BaseCommand
 from django.db import transaction
 
 from accord.contacts.models import Company, Person
-from accord.contacts.services import reindex
+from accord.contacts.services.common import reindex
 
 BATCH = 1000
 

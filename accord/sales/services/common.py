@@ -1,0 +1,41 @@
+"""What the sales services share: who may change deals and pipelines, reading an amount."""
+
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from django.core.exceptions import PermissionDenied
+from django.utils.translation import gettext as _
+
+from accord.accounts.models import User
+from accord.core.visibility import ALL, NONE, WRITE, effective_level, may_change
+from accord.sales.models import Deal
+
+RECORD_TYPE = "deals"
+
+
+def require_write(actor: User, deal: Deal | None = None) -> None:
+    if effective_level(actor, RECORD_TYPE, WRITE) == NONE:
+        raise PermissionDenied(_("Your role does not allow changing deals."))
+    if deal is not None and not can_change(actor, deal):
+        raise PermissionDenied(_("You may not change this deal."))
+
+
+def can_change(actor: User, deal: Deal) -> bool:
+    return may_change(actor, RECORD_TYPE, deal.owner)
+
+
+def require_settings(actor: User) -> None:
+    if effective_level(actor, "settings", WRITE) != ALL:
+        raise PermissionDenied(_("Only administrators change pipelines."))
+
+
+def clean_money(value: Any, field: str, errors: dict, *, low=Decimal(0), high=Decimal(10**12)):
+    try:
+        number = Decimal(str(value).replace(",", ".").replace(" ", ""))
+    except (InvalidOperation, ValueError):
+        errors[field] = [_("Enter a number.")]
+        return None
+    if not number.is_finite() or not low <= number < high:
+        errors[field] = [_("Enter a number from %(low)s to %(high)s.") % {"low": low, "high": high}]
+        return None
+    return number
