@@ -287,3 +287,27 @@ def test_every_list_column_sorts_and_pages_in_order(api, owner):
     ]
     assert emails == sorted(emails)
     assert api.get("/api/v1/people?sort=owner").status_code == 400
+
+
+def test_a_phone_label_is_a_choice_and_another_word_is_refused(api):
+    made = api.post_json("/api/v1/people", {
+        "first_name": "Olga", "phones": [{"number": "+79123456789", "label": "Mobile"}],
+        "emails": [{"address": "olga@example.com", "label": "personal"}],
+    })  # fmt: skip
+    assert made.status_code == 201
+    assert made.json()["phones"][0]["label"] == "mobile"
+    refused = api.post_json("/api/v1/people", {
+        "first_name": "Oleg", "phones": [{"number": "+79123456780", "label": "reception"}],
+    })  # fmt: skip
+    assert refused.status_code == 422
+    assert refused.json()["errors"][0]["field"] == "phones"
+    assert "mobile, work, home, other" in refused.json()["errors"][0]["message"]
+    assert Person.objects.count() == 1
+
+
+def test_the_card_shows_the_label_in_the_readers_language(manager_client, owner):
+    olga = person_create(actor=owner, data={
+        "first_name": "Olga", "phones": [{"number": "+79123456789", "label": "work"}]})  # fmt: skip
+    manager_client.post("/i18n/setlang/", {"language": "ru"})
+    card = manager_client.get(f"/clients/people/{olga.pk}/").content.decode()
+    assert "Телефон · рабочий" in card

@@ -14,8 +14,8 @@ def clean_phones(items: list | None, errors: dict) -> list[dict] | None:
     clean, messages = [], []
     for item in items:
         number = item.get("number", "") if isinstance(item, dict) else str(item)
-        label = (item.get("label", "") if isinstance(item, dict) else "")[:30]
-        if not str(number).strip():
+        label = _label(item, ContactPoint.PHONE, messages)
+        if not str(number).strip() or label is None:
             continue
         try:
             e164 = normalize_phone(str(number))
@@ -35,9 +35,9 @@ def clean_emails(items: list | None, errors: dict) -> list[dict] | None:
     clean, messages = [], []
     for item in items:
         address = item.get("address", "") if isinstance(item, dict) else str(item)
-        label = (item.get("label", "") if isinstance(item, dict) else "")[:30]
+        label = _label(item, ContactPoint.EMAIL, messages)
         address = str(address).strip().lower()
-        if not address:
+        if not address or label is None:
             continue
         try:
             if len(address) > 254:
@@ -51,6 +51,19 @@ def clean_emails(items: list | None, errors: dict) -> list[dict] | None:
     if messages:
         errors["emails"] = messages
     return clean
+
+
+def _label(item, kind: str, messages: list) -> str | None:
+    """A point's label as its key ("mobile"), "" for none; None (and why) for another."""
+    label = str(item.get("label") or "").strip().lower() if isinstance(item, dict) else ""
+    choices = dict(ContactPoint.LABELS[kind])
+    if label and label not in choices:
+        messages.append(
+            _("“%(label)s” is not a label: choose %(choices)s.")
+            % {"label": label[:30], "choices": ", ".join(choices)}
+        )
+        return None
+    return label
 
 
 def refresh_primary(record) -> None:

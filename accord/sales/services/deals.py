@@ -1,7 +1,6 @@
 """Writes of deals: create, change, move on the board, win, lose, reopen, notes."""
 
 from babel.numbers import list_currencies
-from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Min
@@ -10,6 +9,7 @@ from django.utils.translation import gettext as _
 
 from accord.accounts.models import User
 from accord.contacts.services import person_deal_won, set_tags
+from accord.core.company import default_currency
 from accord.core.custom_fields import clean_custom_fields
 from accord.core.errors import StaleVersion
 from accord.core.events import emit
@@ -101,7 +101,7 @@ def deal_create(*, actor: User, data: dict) -> Deal:
     require_write(actor)
     data = dict(data)
     data.setdefault("owner", actor)
-    data.setdefault("currency", settings.ACCORD_CURRENCY)
+    data.setdefault("currency", default_currency())
     pipeline = data.pop("pipeline", None) or Pipeline.objects.filter(retired=False).first()
     if pipeline is None:
         raise ValidationError({"pipeline": [_("Create a pipeline first (Settings → Pipelines).")]})

@@ -1,13 +1,13 @@
 """Writes of the catalogue's products and services."""
 
 from babel.numbers import list_currencies
-from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
 
 from accord.accounts.models import User
 from accord.catalog.models import Product
+from accord.core.company import default_currency
 from accord.sales.services.common import clean_money, require_settings
 
 
@@ -19,7 +19,7 @@ def product_save(*, actor: User, data: dict, product: Product | None = None) -> 
     if not name:
         errors["name"] = [_("Give the product a name.")]
     currency = str(
-        data.get("currency", product.currency if product else settings.ACCORD_CURRENCY)
+        data.get("currency", product.currency if product else default_currency())
     ).upper()
     if currency not in list_currencies():
         errors["currency"] = [
