@@ -1,6 +1,7 @@
 """Every write of tasks, activities and notifications."""
 
 import secrets
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -8,15 +9,19 @@ from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from accord.accounts.models import Team, User
 from accord.accounts.queries import absence_covering, local_moment
-from accord.contacts.models import Person
-from accord.contacts.services import client_contacted, person_hand_over
+from accord.accounts.services import user_set_active
+from accord.contacts.models import Company, Person
+from accord.contacts.services import client_contacted, clients_bulk_assign, person_hand_over
 from accord.core.errors import StaleVersion
 from accord.core.events import emit
 from accord.core.timeline import field_changes, timeline_record
 from accord.core.visibility import NONE, READ, WRITE, allows, effective_level, may_change, may_write
+from accord.sales.models import Deal
+from accord.sales.services import deal_update
 from accord.work.models import Activity, CalendarFeed, LeadAssignment, Notification, Task
 from accord.work.queries import lead_candidate
 
@@ -428,6 +433,71 @@ def absence_warning(assignee: User, due: datetime):
     """The absence of `assignee` covering the day a task is due, if any."""
 
     return absence_covering(assignee, local_moment(assignee, due).date())
+
+
+# --- A colleague leaves ------------------------------------------------------------------
+
+
+@dataclass
+class HandOver:
+    """What a hand-over moved (or, planned, would move) to the colleague."""
+
+    people: int = 0
+    companies: int = 0
+    deals: int = 0
+    tasks: int = 0
+    while_away: list = field(default_factory=list)  # tasks due on the colleague's days off
+
+
+def hand_over_plan(*, user: User, to_user: User | None) -> HandOver:
+    """What `user` holds (their clients, open deals, open tasks), and which of those tasks
+    fall due on a day `to_user` is away: the hand-over asks once before moving them."""
+    tasks = Task.objects.filter(assignee=user, status=Task.OPEN).order_by("due_at")
+    plan = HandOver(
+        people=Person.objects.filter(owner=user).count(),
+        companies=Company.objects.filter(owner=user).count(),
+        deals=Deal.objects.filter(owner=user, status=Deal.OPEN).count(),
+        tasks=tasks.count(),
+    )
+    if to_user is not None:
+        plan.while_away = [task for task in tasks if absence_warning(to_user, task.due_at)]
+    return plan
+
+
+@transaction.atomic
+def work_hand_over(
+    *, actor: User, user: User, to_user: User | None, move_while_away: bool = False
+) -> HandOver:
+    """Give everything `user` holds to `to_user` and deactivate `user`: their clients,
+    open deals and open tasks (each change on its record's timeline, as by hand); new
+    leads stop going to `user`. Tasks due while the colleague is away move only when
+    `move_while_away` says so (otherwise nothing moves: the caller asks first)."""
+    if not actor.can("manage_users"):
+        raise PermissionDenied(_("Only those who manage users hand their work over."))
+    if to_user is None:
+        raise ValidationError({"to_user": [_("Choose the colleague who takes the work over.")]})
+    if to_user.pk == user.pk or not to_user.is_active:
+        raise ValidationError({"to_user": [_("Choose an active colleague other than %(name)s.")
+                                           % {"name": user}]})  # fmt: skip
+    plan = hand_over_plan(user=user, to_user=to_user)
+    if plan.while_away and not move_while_away:
+        raise ValidationError(
+            {"move_while_away": [ngettext(
+                "%(count)s task falls due while %(name)s is away: move it anyway?",
+                "%(count)s tasks fall due while %(name)s is away: move them anyway?",
+                len(plan.while_away)) % {"count": len(plan.while_away), "name": to_user}]},
+            code="absent",
+        )  # fmt: skip
+    clients = [*Person.objects.filter(owner=user), *Company.objects.filter(owner=user)]
+    if clients:
+        clients_bulk_assign(actor=actor, records=clients, owner=to_user)
+    for deal in Deal.objects.filter(owner=user, status=Deal.OPEN):
+        deal_update(actor=actor, deal=deal, data={"owner": to_user})
+    for task in Task.objects.filter(assignee=user, status=Task.OPEN):
+        task_update(actor=actor, task=task, data={"assignee": to_user},
+                    allow_past=True, allow_absent=True)  # fmt: skip
+    user_set_active(user=user, actor=actor, active=False)
+    return plan
 
 
 # --- Lead distribution ------------------------------------------------------------------

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from accord.work import absence_views, views
+from accord.work import absence_views, handover_views, views
 
 urlpatterns = [
     path("", views.today, name="today"),
@@ -12,6 +12,11 @@ urlpatterns = [
     path("activities/new/", views.activity_new, name="activity_new"),
     path("calendar/", views.calendar, name="calendar"),
     path("calendar/absences/", absence_views.absences, name="absences"),
+    path(
+        "settings/users/<int:user_id>/hand-over/",
+        handover_views.user_hand_over,
+        name="user_hand_over",
+    ),
     path(
         "calendar/absences/<int:pk>/delete/",
         absence_views.absence_remove,
