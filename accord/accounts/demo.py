@@ -73,6 +73,7 @@ def company_profile() -> None:
         currency="EUR",
         time_zone="Europe/Moscow",
         week_start=0,
+        date_format="d.m.Y",
     )
 
 
