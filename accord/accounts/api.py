@@ -120,6 +120,7 @@ class RoleDetailOut(WithId):
     access: dict[str, dict[str, str]]
     capabilities: list[str]
     require_two_factor: bool
+    takes_leads: bool
 
     @staticmethod
     def resolve_name(role) -> str:
@@ -136,6 +137,7 @@ class RoleIn(Schema):
     access: dict[str, dict[str, str]]
     capabilities: Annotated[list[str], Field(max_length=LIST_ITEMS)] = []
     require_two_factor: bool = False
+    takes_leads: bool = True
 
 
 class TokenOut(WithId):

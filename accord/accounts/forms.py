@@ -151,6 +151,11 @@ class RoleForm(forms.Form):
     require_two_factor = forms.BooleanField(
         label=_("Require a second factor (authenticator app) at login"), required=False
     )
+    takes_leads = forms.BooleanField(
+        label=_("Takes new leads"), required=False,
+        help_text=_("A team's rule for new leads gives them only to members whose role "
+                    "takes them: not to a measurer or an installer."),
+    )  # fmt: skip
     capabilities = forms.MultipleChoiceField(
         label=_("May also"),
         required=False,
@@ -187,6 +192,7 @@ class RoleForm(forms.Form):
             "name": role.name,
             "description": role.description,
             "require_two_factor": role.require_two_factor,
+            "takes_leads": role.takes_leads,
             "capabilities": [c for c in CAPABILITIES if role.has_capability(c)],
         }
         for kind in RECORD_TYPES:

@@ -31,6 +31,9 @@ class Role(models.Model):
     can_manage_users = models.BooleanField(_("manage users"), default=False)
     can_manage_automation = models.BooleanField(_("manage automation"), default=False)
     require_two_factor = models.BooleanField(_("require two-factor login"), default=False)
+    # A team's lead rule hands new leads only to members whose role sells (not to the
+    # measurer or the installer who are in the team for its tasks).
+    takes_leads = models.BooleanField(_("takes new leads"), default=True)
 
     class Meta:
         ordering = ["position", "name"]

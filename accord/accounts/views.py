@@ -409,7 +409,7 @@ def roles(request):
 @manager_required
 def role_edit(request, role_id: int | None = None):
     role = get_object_or_404(Role, pk=role_id) if role_id else None
-    initial = forms.RoleForm.initial_for(role) if role else {}
+    initial = forms.RoleForm.initial_for(role) if role else {"takes_leads": True}
     form = forms.RoleForm(request.POST or None, initial=initial)
     if request.method == "POST" and request.POST.get("delete") and role:
         try:
@@ -430,6 +430,7 @@ def role_edit(request, role_id: int | None = None):
                 access=form.access(),
                 capabilities=data["capabilities"],
                 require_two_factor=data["require_two_factor"],
+                takes_leads=data["takes_leads"],
             )
         except ValidationError as error:
             apply_errors(form, error)

@@ -3,8 +3,10 @@
 e-mail or a task for the whole team should start when someone has looked at them.
 
 - window-shop: the requirements' window shop, from a request left on the web site (sent
-  to the first rule's address) to the head of sales' report, as seven rules on the first
-  pipeline's stages (roles "Measurer" and "Installer" are added when missing);
+  to the first rule's address) to the head of sales' report, as eight rules on a
+  "Windows" pipeline; what they need is made when missing: the pipeline and its stages,
+  the roles "Measurer" and "Installer", the deal's fields (number of windows, sizes,
+  installation date) and the "Window sales" team whose lead rule gives requests out;
 - birthday-greeting: an e-mail on each client's birthday, with marketing consent;
 - new-lead-sla: a new lead nobody has called within 30 minutes goes to the head;
 - deal-rotting: a deal past its stage's limit gets a task for its owner.
@@ -18,11 +20,14 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from accord.accounts.models import Role
-from accord.accounts.services import role_save
+from accord.accounts.models import Role, Team, User
+from accord.accounts.services import role_save, team_save
 from accord.automation.models import Rule
 from accord.automation.services import require_automation, rule_save
+from accord.core.models import CustomField
+from accord.core.services import custom_field_save
 from accord.sales.models import Pipeline, Stage
+from accord.sales.services import pipeline_create
 
 
 @dataclass(frozen=True)
@@ -107,17 +112,58 @@ def _role(actor, name: str, like: str = "manager") -> str:
             access=model.access if model else {},
             capabilities=[],
             description=_("Added by the window shop blueprint."),
+            takes_leads=False,  # in the team for its tasks, not for the requests
         )
     return found.slug
 
 
+WINDOW_STAGES = [  # name, win probability, days before a deal "sits too long"
+    (gettext_lazy("Request"), 10, 1), (gettext_lazy("Measurement"), 30, 3),
+    (gettext_lazy("Offer"), 50, 5), (gettext_lazy("Contract"), 70, 5),
+    (gettext_lazy("Installation"), 90, 14),
+]  # fmt: skip
+WINDOW_FIELDS = [  # the deal's own fields the measurer and the installer fill in
+    (gettext_lazy("Number of windows"), "number"),
+    (gettext_lazy("Window sizes"), "text"),
+    (gettext_lazy("Installation date"), "date"),
+]
+SELLING_ROLES = ("manager", "head-of-sales")
+
+
+def _windows_pipeline(actor) -> Pipeline:
+    """The "Windows" pipeline, made with its stages when the instance has none yet."""
+    name = str(_("Windows"))
+    found = Pipeline.objects.filter(retired=False, name__iexact=name).first()
+    if found is None:
+        stages = [{"name": str(stage), "probability": chance, "rotting_days": days}
+                  for stage, chance, days in WINDOW_STAGES]  # fmt: skip
+        stages += [{"name": str(_("Won")), "kind": Stage.WON, "probability": 100},
+                   {"name": str(_("Lost")), "kind": Stage.LOST, "probability": 0}]  # fmt: skip
+        return pipeline_create(actor=actor, name=name, stages=stages)
+    return found
+
+
+def _window_fields(actor) -> None:
+    for label, kind in WINDOW_FIELDS:
+        label = str(label)
+        if not CustomField.objects.filter(record_type="deal", label__iexact=label).exists():
+            custom_field_save(actor=actor, record_type="deal", label=label, type=kind)
+
+
+def _window_team(actor) -> str:
+    """The team whose lead rule gives the requests out: those who sell (managers, heads of
+    sales; the installer as the blueprint's author only when nobody else sells)."""
+    name = str(_("Window sales"))
+    team = Team.objects.filter(name__iexact=name).first()
+    if team is None:
+        sellers = list(User.objects.filter(is_active=True, role__slug__in=SELLING_ROLES))
+        team = team_save(actor=actor, name=name, head=actor, members=sellers or [actor],
+                         lead_rule=Team.ROUND_ROBIN)  # fmt: skip
+    return team.name
+
+
 def _window_shop(actor) -> list[dict]:
-    pipeline = (
-        Pipeline.objects.filter(retired=False, name__iexact="Windows").first()
-        or Pipeline.objects.filter(retired=False).order_by("position", "pk").first()
-    )
-    if pipeline is None:
-        raise ValidationError({"blueprint": [_("Make a pipeline first.")]})
+    pipeline = _windows_pipeline(actor)
     stages = list(pipeline.stages.filter(kind=Stage.OPEN, retired=False).order_by("position"))
     if len(stages) < 5:
         raise ValidationError(
@@ -132,6 +178,8 @@ def _window_shop(actor) -> list[dict]:
                 ]
             }
         )
+    _window_fields(actor)
+    sales = {"to": "team", "team": _window_team(actor)}
     request, measurement, _offer, contract, installation = stages[:5]
     measurer, installer = _role(actor, "Measurer"), _role(actor, "Installer")
     client = "{{ client.name }}"
@@ -145,6 +193,9 @@ def _window_shop(actor) -> list[dict]:
             "trigger": "webhook",
             "trigger_options": {"create": True},
             "actions": [
+                # The team's lead rule gives the client to a manager (not to the rule's
+                # author), and the deal is theirs too.
+                {"type": "assign_owner", "params": {"owner": sales}},
                 {
                     "type": "create_deal",
                     "params": {
@@ -152,7 +203,7 @@ def _window_shop(actor) -> list[dict]:
                         "stage": request.pk,
                         "owner": OWNER,
                     },
-                }
+                },
             ],
         },
         {
@@ -244,7 +295,23 @@ def _window_shop(actor) -> list[dict]:
             ],
         },
         {
-            "name": "Window shop 6: done, the report",
+            "name": "Window shop 6: installed, the report to the head of sales",
+            "subject": "task",
+            "trigger": "task_completed",
+            "conditions": {
+                "match": "all",
+                "items": [{"field": "task.title", "op": "contains", "value": "Install at"}],
+            },
+            "actions": [
+                _notify(
+                    HEAD,
+                    f"Installed at {client}: “{{{{ deal.title }}}}”, {{{{ deal.amount }}}} "
+                    "{{ deal.currency }}. {{ task.result }}",
+                )
+            ],
+        },
+        {
+            "name": "Window shop 7: won, the report",
             "subject": "deal",
             "trigger": "won",
             "actions": [

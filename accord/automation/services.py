@@ -18,7 +18,13 @@ from accord.automation import actions as registry
 from accord.automation import conditions, engine, records, scheduler, triggers
 from accord.automation.models import Rule, RuleVersion, Run
 from accord.contacts.queries import likely_duplicates
-from accord.contacts.services import COMPANY_FIELDS, PERSON_FIELDS, company_create, person_create
+from accord.contacts.services import (
+    COMPANY_FIELDS,
+    PERSON_FIELDS,
+    company_create,
+    note_add,
+    person_create,
+)
 from accord.core.custom_fields import active_fields
 from accord.core.events import emit
 from accord.core.phones import try_normalize_phone
@@ -462,12 +468,25 @@ def _called_record(rule: Rule, values: dict) -> int:
         if email or phone:
             found = likely_duplicates(rule.created_by, rule.subject, [phone], [email])
             if found:
-                return found[0].pk
+                return _with_message(rule, found[0], values).pk
             if (rule.trigger_options or {}).get("create"):
-                return _client_from_call(rule, values).pk
+                return _with_message(rule, _client_from_call(rule, values), values).pk
             raise ValidationError({"email": [_("No client has this e-mail or phone.")]})
         raise ValidationError({"id": [_("Send the record's id, or the client's email or phone.")]})
     raise ValidationError({"id": [_("Send the record's id.")]})
+
+
+MESSAGE_KEYS = ("message", "comment", "note", "text")  # what a web form calls the request
+
+
+def _with_message(rule: Rule, client, values: dict):
+    """The request's own words ("3 windows, 1200×1400") as a note on the client's
+    timeline, where the manager who calls back reads them."""
+    message = next((str(values[k]).strip() for k in MESSAGE_KEYS if values.get(k)), "")
+    if message:
+        text = _("Request from the web site: %(message)s") % {"message": message[:5000]}
+        note_add(actor=rule.created_by, record=client, text=text)
+    return client
 
 
 def _client_from_call(rule: Rule, values: dict):

@@ -390,7 +390,7 @@ def lead_candidate(team, now: datetime, rule: str = ""):
     rotation counts tasks)."""
 
     members = list(
-        User.objects.filter(team=team, is_active=True)
+        User.objects.filter(team=team, is_active=True, role__takes_leads=True)
         .select_related("work_schedule")
         .order_by("id")
     )

@@ -10,13 +10,14 @@ from django.core.exceptions import ValidationError
 from django.test import Client
 from django.utils import timezone
 
-from accord.accounts.models import Role
+from accord.accounts.models import Role, Team
 from accord.accounts.services import team_save, user_create
 from accord.automation.blueprints import install
 from accord.automation.models import Rule
-from accord.automation.services import rule_enable, rule_save
+from accord.automation.services import rule_enable
 from accord.contacts.models import Person
 from accord.contacts.services import person_create
+from accord.core.models import CustomField, TimelineEvent
 from accord.sales.models import Deal, Pipeline
 from accord.sales.services import (
     deal_create,
@@ -26,7 +27,7 @@ from accord.sales.services import (
     pipeline_create,
 )
 from accord.work.models import Notification, Task
-from accord.work.services import activity_log, task_complete
+from accord.work.services import activity_log, lead_distribute, task_complete
 from tests.conftest import PASSWORD
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -52,7 +53,7 @@ def test_the_window_shop_from_a_web_request_to_the_report(admin, owner):
     pipeline = pipeline_create(actor=admin, name="Windows", stages=WINDOWS)
     stages = {stage.name: stage for stage in pipeline.stages.all()}
     rules = install(actor=admin, name="window-shop")
-    assert len(rules) == 7 and not any(rule.enabled for rule in rules)
+    assert len(rules) == 8 and not any(rule.enabled for rule in rules)
     measurer = user_create(
         email="mark@example.com",
         password=PASSWORD,
@@ -66,22 +67,17 @@ def test_the_window_shop_from_a_web_request_to_the_report(admin, owner):
         full_name="Ivy Installer",
     )
     head = user_create(email="hugo@example.com", password=PASSWORD, role="head-of-sales")
+    # After installing, the admin puts the people in the blueprint's team.
     team_save(
         actor=admin,
-        name="Windows team",
+        team=Team.objects.get(name="Window sales"),
+        name="Window sales",
         head=head,
         members=[owner, measurer, installer],
         lead_rule="fixed",
         lead_user=owner,
     )
-    # Adjusted after installing: the web site's requests go to the team's lead rule.
     web = rules[0]
-    to_team = {"type": "assign_owner", "params": {"owner": {"to": "team", "team": "Windows team"}}}
-    rule_save(
-        actor=admin,
-        rule=web,
-        data={"name": web.name, "actions": [to_team, *web.actions]},
-    )
     turn_on(admin, rules)
     start = datetime(2026, 3, 10, 11, 0, tzinfo=timezone.get_current_timezone())  # a Tuesday
 
@@ -89,11 +85,18 @@ def test_the_window_shop_from_a_web_request_to_the_report(admin, owner):
     with time_machine.travel(start, tick=False):
         answer = Client().post(
             f"/api/v1/hooks/{web.secret}",
-            {"name": "Anna Petrova", "email": "anna@example.com", "phone": "+37491234567"},
+            {
+                "name": "Anna Petrova",
+                "email": "anna@example.com",
+                "phone": "+37491234567",
+                "message": "3 windows, a balcony door",
+            },
             content_type="application/json",
         )
     assert answer.status_code == 202, answer.content
     anna = Person.objects.get(primary_email="anna@example.com")
+    note = TimelineEvent.objects.get(subject_id=anna.pk, kind="note")
+    assert note.data["text"] == "Request from the web site: 3 windows, a balcony door"
     deal = Deal.objects.get(person=anna)
     assert (deal.title, deal.owner, deal.stage, anna.owner, anna.source) == (
         "Windows for Anna Petrova", owner, stages["Request"], owner, "web request"
@@ -131,23 +134,53 @@ def test_the_window_shop_from_a_web_request_to_the_report(admin, owner):
         title__startswith="Prepare the contract for Anna Petrova", assignee=owner
     ).exists()
     deal_move(actor=owner, deal=deal, stage=stages["Installation"])
-    assert Task.objects.get(title="Install at Anna Petrova").assignee == installer
+    install_task = Task.objects.get(title="Install at Anna Petrova")
+    assert install_task.assignee == installer
     assert messages(installer)[0].startswith("Installation at Anna Petrova: “3 windows”")
+    task_complete(actor=installer, task=install_task, result="Three windows in, sealed.")
+    assert messages(head)[-1].startswith("Installed at Anna Petrova: “3 windows”, 2400.00 EUR.")
     deal.refresh_from_db()
     deal_win(actor=owner, deal=deal)
     assert messages(head)[-1] == "“3 windows” is done: 2400.00 EUR, Olivia Owner, for Anna Petrova."
 
 
 def test_the_window_shop_needs_its_stages(admin):
-    Pipeline.objects.all().delete()
     pipeline_create(
         actor=admin,
-        name="Short",
+        name="Windows",
         stages=[{"name": "New"}, {"name": "Won", "kind": "won"}, {"name": "Lost", "kind": "lost"}],
     )
     with pytest.raises(ValidationError, match="five open stages"):
         install(actor=admin, name="window-shop")
     assert not Rule.objects.exists()
+
+
+def test_the_window_shop_installs_on_a_new_instance_with_what_it_needs(admin, owner):
+    measurer_role_exists = Role.objects.filter(name="Measurer").exists()
+    rules = install(actor=admin, name="window-shop")
+    assert len(rules) == 8 and not measurer_role_exists
+    windows = Pipeline.objects.get(name="Windows")
+    assert [s.name for s in windows.stages.order_by("position")] == [
+        "Request", "Measurement", "Offer", "Contract", "Installation", "Won", "Lost"]  # fmt: skip
+    labels = set(CustomField.objects.filter(record_type="deal").values_list("label", flat=True))
+    assert {"Number of windows", "Window sizes", "Installation date"} <= labels
+    team = Team.objects.get(name="Window sales")
+    assert team.lead_rule == "round_robin" and owner in team.members.all()
+    assert not Role.objects.get(name="Measurer").takes_leads
+    # A measurer in the team for its tasks is never handed a lead.
+    measurer = user_create(email="mark@example.com", password=PASSWORD,
+                           role=Role.objects.get(name="Measurer").slug)  # fmt: skip
+    team_save(actor=admin, name=team.name, team=team, head=admin, members=[measurer, owner])
+    noon = datetime(2026, 3, 10, 11, 0, tzinfo=timezone.get_current_timezone())  # a Tuesday
+    for n in range(3):
+        lead = person_create(actor=admin, data={"first_name": f"Lead {n}"})
+        lead_distribute(person=lead, team=team, now=noon)
+    assert set(
+        Person.objects.filter(first_name__startswith="Lead").values_list("owner", flat=True)
+    ) == {owner.pk}
+    again = install(actor=admin, name="window-shop")  # a second install makes nothing twice
+    assert Pipeline.objects.filter(name="Windows").count() == 1 and len(again) == 8
+    assert Team.objects.filter(name="Window sales").count() == 1
 
 
 def test_the_birthday_greeting_writes_only_to_those_who_agree(admin, owner, smtp_server, settings):

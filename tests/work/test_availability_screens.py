@@ -143,7 +143,7 @@ def test_a_new_person_given_to_a_team_gets_an_owner_by_its_rule(admin_client, ad
     person = Person.objects.get(first_name="Web")
     assert person.owner == owner  # the first member after the head, in turn
     card = admin_client.get(response["Location"]).content.decode()
-    assert "gave the lead to Olivia Owner (Sales, round robin)" in card
+    assert "gave the lead to <bdi>Olivia Owner</bdi> (<bdi>Sales</bdi>, round robin)" in card
 
 
 def test_the_team_settings_choose_how_leads_are_given_out(admin_client, team, owner):

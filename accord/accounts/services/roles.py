@@ -44,6 +44,7 @@ def role_save(
     capabilities: list[str],
     description: str = "",
     require_two_factor: bool = False,
+    takes_leads: bool = True,
     role: Role | None = None,
 ) -> Role:
     require_capability(actor, "manage_users")
@@ -69,7 +70,7 @@ def role_save(
     if role is None:
         role = Role(slug=_unique_slug(name), position=Role.objects.count())
     role.name, role.description, role.access = name, description.strip(), access
-    role.require_two_factor = require_two_factor
+    role.require_two_factor, role.takes_leads = require_two_factor, takes_leads
     for capability in CAPABILITIES:
         setattr(role, f"can_{capability}", capability in capabilities)
     role.save()
