@@ -13,7 +13,7 @@ from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
 from accord.accounts.models import Role, Team
-from accord.automation import describe, editor, queries, scheduler, services, triggers
+from accord.automation import describe, editor, queries, records, scheduler, services, triggers
 from accord.automation.actions import CHANGEABLE, UNITS
 from accord.automation.blueprints import BLUEPRINTS, install
 from accord.automation.conditions import OPERATORS
@@ -222,6 +222,15 @@ def _moved(post, rows: list[dict]) -> list[dict]:
     return rows
 
 
+def _own_fields(subject: str, chosen: str | None) -> list[tuple[str, str]]:
+    """(name, label) of the record's fields a "changed" rule can watch; a name chosen
+    before that is not among them (a custom field's key) stays offered as it is."""
+    fields = [(name, str(label)) for name, label, _kind in records.FIELDS.get(subject, [])]
+    if chosen and chosen not in dict(fields):
+        fields.append((chosen, chosen))
+    return fields
+
+
 def _form_context(user, rule, data, condition_rows, step_rows, subject, errors) -> dict:
     segments = list(segments_visible_to(user).order_by("name"))
     stages = (
@@ -229,6 +238,7 @@ def _form_context(user, rule, data, condition_rows, step_rows, subject, errors) 
         .select_related("pipeline")
         .order_by("pipeline__position", "pipeline__name", "position")
     )
+    labels = {name: label for name, label, _kind in records.FIELDS.get(subject, [])}
     return {
         "page_title": rule.name if rule else _("New rule"),
         "section": "automation",
@@ -250,7 +260,10 @@ def _form_context(user, rule, data, condition_rows, step_rows, subject, errors) 
         "roles": list(Role.objects.values_list("slug", "name")),
         "changeable": CHANGEABLE.get(subject, []),
         "who_choices": WHO,
-        "date_fields": scheduler.DATE_FIELDS.get(subject, []),
+        "date_fields": [
+            (name, labels.get(name, name)) for name in scheduler.DATE_FIELDS.get(subject, [])
+        ],
+        "own_fields": _own_fields(subject, (data.get("trigger_options") or {}).get("field")),
         "schedule_choices": EVERY,
         "weekdays": list(enumerate(WEEKDAYS.values())),
         "segments": [(s.pk, s.name) for s in segments if s.record_type == subject],

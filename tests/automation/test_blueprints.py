@@ -242,3 +242,14 @@ def test_a_stuck_deal_gets_a_task_for_its_owner(admin, owner, stages):
         "“Balcony” is stuck in Request: move it on or close it",
         owner,
     )
+
+
+def test_the_rule_editor_names_fields_by_their_labels(admin):
+    client = Client()
+    client.force_login(admin)
+    page = client.post("/settings/automation/new",
+                       {"subject": "deal", "trigger": "date_reached", "refresh": "1"})  # fmt: skip
+    assert '<option value="expected_close_date">Expected close</option>' in page.content.decode()
+    changed = client.post("/settings/automation/new",
+                          {"subject": "deal", "trigger": "updated", "refresh": "1"})  # fmt: skip
+    assert '<option value="stage">Stage</option>' in changed.content.decode()
