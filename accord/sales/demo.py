@@ -116,20 +116,32 @@ def _demo_deal(rng, person, owner, pipeline, products):
     return deal
 
 
+def _entered_current(deal, now, rng):
+    """When an open demo deal entered its stage: within the stage's limit for most, past
+    it for about one in six (the board warns about a few stuck deals, not all)."""
+    limit = deal.stage.rotting_days or 14
+    days = rng.uniform(limit * 1.2, limit * 3) if rng.random() < 0.17 else rng.uniform(0, limit)
+    return now - timedelta(days=days, hours=rng.uniform(0, 3))
+
+
 def _backdate(deal, started, now, rng) -> None:
     """Spread a demo deal's history from `started`: its stage moves a few days apart, its
     timeline along with them, so the board's "days in stage" and the funnel look lived-in."""
     moves = list(StageMove.objects.filter(deal=deal).order_by("id"))
+    closed = deal.status != Deal.OPEN
+    if not closed and len(moves) <= 1:  # still in its first stage: a recent request
+        started = _entered_current(deal, now, rng)
     times, when = [], started
     for index, move in enumerate(moves):
         if index:
             when = min(when + timedelta(days=rng.uniform(1, 14), hours=rng.uniform(0, 6)), now)
+            if index == len(moves) - 1 and not closed:
+                when = max(_entered_current(deal, now, rng), times[-1])
             move.seconds_in_from = int((when - times[-1]).total_seconds())
         move.moved_at = when
         times.append(when)
     StageMove.objects.bulk_update(moves, ["moved_at", "seconds_in_from"])
     times = times or [started]
-    closed = deal.status != Deal.OPEN
     Deal.objects.filter(pk=deal.pk).update(
         created_at=started,
         updated_at=when,
