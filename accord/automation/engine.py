@@ -37,6 +37,7 @@ from django.utils.translation import gettext as _
 
 from accord.automation import actions as registry
 from accord.automation import conditions, records, runlog, triggers
+from accord.automation.actions.durations import later
 from accord.automation.describe import duration
 from accord.automation.models import Rule, RuleVersion, Run, RunStep
 from accord.core.bulk import Table
@@ -612,14 +613,14 @@ def _wake(params: dict, view: dict, now: datetime) -> datetime | None:
         except ValueError:
             return now
         return moment if timezone.is_aware(moment) else timezone.make_aware(moment)
-    return registry.later(now, params.get("amount", 0), params.get("unit", "minutes"))
+    return later(now, params.get("amount", 0), params.get("unit", "minutes"))
 
 
 def _deadline(params: dict, started: datetime) -> datetime | None:
     timeout = params.get("timeout") or {}
     if not timeout.get("amount"):
         return None
-    return registry.later(started, timeout["amount"], timeout.get("unit", "hours"))
+    return later(started, timeout["amount"], timeout.get("unit", "hours"))
 
 
 def _sleep(run: Run, started: datetime, wake: datetime, params: dict, now: datetime) -> str:

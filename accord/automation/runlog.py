@@ -9,8 +9,8 @@ from contextvars import ContextVar
 from django.contrib.contenttypes.models import ContentType
 from django.utils import timezone
 
-from accord.automation import actions as registry
 from accord.automation import records
+from accord.automation.actions.people import users_read_once
 from accord.automation.models import Run, RunStep
 from accord.core.models import TimelineEvent
 
@@ -77,18 +77,24 @@ _gathered: ContextVar[dict | None] = ContextVar("automation_gathered", default=N
 
 
 @contextmanager
-def gathering():
+def gathering(into: dict | None = None, users: dict | None = None):
     """Within one transaction (an event's runs, a share of a scheduler pass): the runs'
     steps and timeline entries are written at its end, an INSERT per table, rather than
-    two INSERTs per action; the people actions name are read once (`who_is`)."""
+    two INSERTs per action; the people actions name are read once (`who_is`). `into`
+    (a batch's, with its `users`): kept there for the batch's end to write."""
 
-    gathered: dict[str, list] = {"steps": [], "timeline": []}
+    gathered: dict[str, list] = into if into is not None else {"steps": [], "timeline": []}
     token = _gathered.set(gathered)
     try:
-        with registry.users_read_once():
+        with users_read_once(users):
             yield
     finally:
         _gathered.reset(token)
+    if into is None:
+        write(gathered)
+
+
+def write(gathered: dict[str, list]) -> None:
     RunStep.objects.bulk_create(gathered["steps"])
     TimelineEvent.objects.bulk_create(gathered["timeline"])
 
