@@ -25,6 +25,7 @@ import logging
 import threading
 import time
 from collections import Counter
+from contextlib import nullcontext
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -36,7 +37,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accord.automation import actions as registry
-from accord.automation import conditions, records, runlog, triggers
+from accord.automation import batch, conditions, records, runlog, triggers
 from accord.automation.actions.durations import later
 from accord.automation.describe import duration
 from accord.automation.models import Rule, RuleVersion, Run, RunStep
@@ -93,21 +94,21 @@ def on_event(event: DomainEvent, *, again: bool = True) -> None:
     if by_import(event.cause):
         _defer(event)
         return
-    matches = triggers.EVENTS.get(event.name)
-    if not matches:
+    rules = runnable_rules()
+    candidates = triggers.matching(event, rules)
+    if not candidates:
         return
-    wanted = {trigger for trigger, _subject, _key in matches}
-    rules = [rule for rule in runnable_rules() if rule.trigger in wanted]
-    if not rules:
-        return
+    # In a batch of the worker's pass: the records were read with the batch's others.
+    shared = batch.shared(rules, timezone.now())
     found: list[tuple[str, Any, dict, list[Rule], Any]] = []
-    for trigger, subject, record_id, payload in triggers.records_of(event, matches):
-        chosen = [r for r in rules if r.trigger == trigger and r.subject == subject]
-        chosen = [r for r in chosen if triggers.options_match(r, payload)]
-        if record_id is None or not chosen:
-            continue
+    for trigger, subject, record_id, payload, chosen in candidates:
         gone = records.gone(subject, payload) if trigger == "deleted" else None
-        view = gone or records.view(subject, record_id)
+        if gone:
+            view = gone
+        elif shared is not None:
+            view = shared.view(subject, record_id)
+        else:
+            view = records.view(subject, record_id)
         if view is None:
             continue
         held = [rule for rule in chosen if conditions.holds(rule.conditions, view)]
@@ -116,8 +117,10 @@ def on_event(event: DomainEvent, *, again: bool = True) -> None:
     if not found:
         return
     try:
-        _run_all(event, found)
+        _run_all(event, found, shared)
     except IntegrityError:  # a rule was deleted in another process meanwhile
+        if shared is not None:
+            raise  # the batch is undone and run again, each event in a savepoint
         forget_rules()
         if again:
             on_event(event, again=False)
@@ -160,15 +163,11 @@ def queue_deferred() -> int:
     ids = [event.id for event in events if event.id is not None]
     ran = set(Run.objects.filter(event_id__in=ids).values_list("event_id", "rule_id"))
     rules = runnable_rules()
-    wanted = []
-    for event in events:
-        for trigger, subject, record_id, payload in triggers.records_of(
-            event, triggers.EVENTS[event.name]
-        ):
-            chosen = [r for r in rules if r.trigger == trigger and r.subject == subject]
-            chosen = [r for r in chosen if triggers.options_match(r, payload)]
-            if record_id is not None and chosen:
-                wanted.append((event, trigger, subject, record_id, chosen))
+    wanted = [
+        (event, trigger, subject, record_id, chosen)
+        for event in events
+        for trigger, subject, record_id, _payload, chosen in triggers.matching(event, rules)
+    ]
     views: dict[str, dict] = {}
     for subject in {subject for _e, _t, subject, _r, _c in wanted}:
         ids = [record_id for _e, _t, s, record_id, _c in wanted if s == subject]
@@ -198,11 +197,19 @@ def queue_deferred() -> int:
     return sum(run.status == Run.QUEUED for run in runs)
 
 
-def _run_all(event: DomainEvent, found: list[tuple[str, Any, dict, list[Rule], Any]]) -> None:
+def _run_all(
+    event: DomainEvent,
+    found: list[tuple[str, Any, dict, list[Rule], Any]],
+    shared: batch.Shared | None = None,
+) -> None:
     """Start the event's runs and go through them in one transaction, each action in a
     savepoint of its own (`_act`): one commit for them all, not one per run and step —
     waiting for commits to reach the disk was most of a run's time on PostgreSQL. A
-    crash before the commit leaves nothing of them, as if the event had not come."""
+    crash before the commit leaves nothing of them, as if the event had not come.
+
+    In a batch of the worker's pass (`shared`), the batch's transaction is theirs, with
+    no savepoint (a failure undoes the batch, run again with them), and their steps and
+    timeline entries are written with the batch's."""
     started: list[tuple[Run, dict]] = []
     now = timezone.now()
     # An event dispatched again (a handler failed, a restore): the rules it started already
@@ -210,9 +217,16 @@ def _run_all(event: DomainEvent, found: list[tuple[str, Any, dict, list[Rule], A
     ran = set()
     if event.id is not None and event.attempt > 1:
         ran = set(Run.objects.filter(event_id=event.id).values_list("rule_id", flat=True))
-    with transaction.atomic(), runlog.gathering():
+    if shared is None:
+        within, gathering = transaction.atomic(), runlog.gathering()
+    else:
+        within, gathering = nullcontext(), runlog.gathering(shared.gathered, shared.users)
+    with within, gathering:
         for subject, record_id, view, held, gone in found:
-            recent = _recent_runs(held, subject, record_id, now)
+            if shared is not None:
+                recent = shared.recent_runs(held, subject, record_id, now)
+            else:
+                recent = _recent_runs(held, subject, record_id, now)
             for rule in held:
                 if rule.pk in ran:
                     continue
@@ -232,6 +246,8 @@ def _run_all(event: DomainEvent, found: list[tuple[str, Any, dict, list[Rule], A
                     recent=recent.get(rule.pk, 0),
                     event_id=event.id,
                 )
+                if run is not None and shared is not None:
+                    shared.started(run)
                 if run is not None and run.status == Run.RUNNING:
                     started.append((run, view))
         changed: set[tuple[str, Any]] = set()  # records a run changed: read again after
@@ -240,6 +256,8 @@ def _run_all(event: DomainEvent, found: list[tuple[str, Any, dict, list[Rule], A
             go_on(run, timezone.now(), None if record in changed else view, inline=True)
             if getattr(run, "changed_record", False):
                 changed.add(record)
+                if shared is not None:
+                    shared.changed()
 
 
 def _recent_runs(rules: list[Rule], subject: str, record_id: int, now: datetime) -> dict:
@@ -456,10 +474,10 @@ def go_on(run: Run, now: datetime, view: dict | None = None, *, inline: bool = F
             return _to_worker(run, now)
         following = advance(steps, run.cursor)
         outcome = _act(run, item, view, now, path, made, following, at(steps, following) is None)
-        if outcome != "done":
+        if outcome not in ("done", "unchanged"):
             return run
         action = registry.ACTIONS.get(kind)
-        if action is None or action.changes_record:
+        if outcome == "done" and (action is None or action.changes_record):
             view, run.changed_record = None, True
     return _finish(
         run,
@@ -500,7 +518,9 @@ def _act(
 ) -> str:
     """Do one action — with its log entry and the run's move to the `following` step (its
     end, when it is the `last`), in one transaction, so a crash never does it twice;
-    "done", or the run is left failed or due for a retry."""
+    "done" ("unchanged": it found nothing to change), or the run is left failed or due
+    for a retry. In a batch that is run again with savepoints when anything in it fails,
+    the action has none of its own, and its failure goes up to undo the batch."""
     action = registry.ACTIONS.get(item.get("type", ""))
     started = time.perf_counter()
     if action is None:
@@ -519,12 +539,13 @@ def _act(
         made={**made, "run_id": run.pk, "path": path},
     )
     params = item.get("params") or {}
+    isolated = action.network or not batch.without_savepoints()
     try:
         with caused_by({"rule": run.rule_id, "run": run.pk, "depth": run.depth}):
             # A call to another machine is made before the transaction: a crash between the
             # two repeats the call (receivers get the same id), never half a write.
             message = action.run(step, params) if action.network else ""
-            with transaction.atomic():
+            with transaction.atomic() if isolated else nullcontext():
                 if not action.network:
                     message = action.run(step, params)
                 took = int((time.perf_counter() - started) * 1000)
@@ -544,14 +565,23 @@ def _act(
         run.cursor, run.attempts = following, 0
         if last:
             run.status, run.error, run.reason = Run.DONE, "", ""
-    except registry.ActionError as error:
-        return _failed(run, path, action.kind, str(error), now, made, final=error.final)
-    except (ValidationError, PermissionDenied) as error:
-        return _failed(run, path, action.kind, _plain_error(error), now, made, final=True)
-    except Exception as error:  # a broken step must not stop the worker: retried, logged
-        log.exception("automation run %s step %s failed", run.pk, path)
-        return _failed(run, path, action.kind, f"{type(error).__name__}: {error}", now, made)
-    return "done"
+    except Exception as error:
+        if not isolated:
+            raise  # the batch is undone and run again, each action in a savepoint
+        return _failure(run, path, action.kind, error, now, made)
+    return "done" if step.changed else "unchanged"
+
+
+def _failure(run: Run, path: str, kind: str, error: Exception, now: datetime, made: dict) -> str:
+    """A failed action on the run's log: a step that cannot be done ever fails the run,
+    others are retried with back-off."""
+    if isinstance(error, registry.ActionError):
+        return _failed(run, path, kind, str(error), now, made, final=error.final)
+    if isinstance(error, ValidationError | PermissionDenied):
+        return _failed(run, path, kind, _plain_error(error), now, made, final=True)
+    # A broken step must not stop the worker: retried, logged.
+    log.exception("automation run %s step %s failed", run.pk, path, exc_info=error)
+    return _failed(run, path, kind, f"{type(error).__name__}: {error}", now, made)
 
 
 def _failed(run, path, kind, error, now, made, *, final=False) -> str:

@@ -119,6 +119,24 @@ def records_of(event: DomainEvent, matches) -> list[tuple[str, str, Any, dict]]:
     ]
 
 
+def matching(event: DomainEvent, rules: list[Rule]) -> list[tuple[str, str, Any, dict, list]]:
+    """(trigger, subject, record id, payload, rules) of each record the event is about
+    that some of `rules` listen to, by their trigger, subject and options."""
+    matches = EVENTS.get(event.name)
+    if not matches:
+        return []
+    wanted = {trigger for trigger, _subject, _key in matches}
+    if not any(rule.trigger in wanted for rule in rules):
+        return []
+    found = []
+    for trigger, subject, record_id, payload in records_of(event, matches):
+        chosen = [r for r in rules if r.trigger == trigger and r.subject == subject]
+        chosen = [r for r in chosen if options_match(r, payload)]
+        if record_id is not None and chosen:
+            found.append((trigger, subject, record_id, payload, chosen))
+    return found
+
+
 def options_match(rule: Rule, payload: dict) -> bool:
     options = rule.trigger_options or {}
     if rule.trigger in ("stage_entered", "stage_left"):

@@ -128,6 +128,7 @@ def _run_stage(step: Step, params: dict) -> str:
     if step.dry_run:
         return _("Would move the deal to %(stage)s") % {"stage": stage.name}
     if deal.stage_id == stage.pk:
+        step.changed = False
         return _("Already in %(stage)s") % {"stage": stage.name}
     if stage.kind == Stage.WON:
         deal_win(actor=step.actor, deal=deal)
@@ -164,10 +165,12 @@ def _run_tag(step: Step, params: dict) -> str:
     # record): a record tagged already costs no query.
     seen = (step.view.get("record") or {}).get("tags") or []
     if name.casefold() in {tag.casefold() for tag in seen}:
+        step.changed = False
         return _("Already tagged %(tag)s") % {"tag": name}
     record = _record(step)
     tags = [tag.name for tag in record.tags.all()]
     if name.casefold() in {tag.casefold() for tag in tags}:
+        step.changed = False
         return _("Already tagged %(tag)s") % {"tag": name}
     update = {"person": person_update, "company": company_update, "deal": deal_update}
     update[step.subject](actor=step.actor, **{step.subject: record}, data={"tags": [*tags, name]})
