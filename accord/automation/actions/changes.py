@@ -12,7 +12,7 @@ from accord.contacts.models import Person
 from accord.contacts.services import company_update, person_update
 from accord.core.custom_fields import active_fields
 from accord.sales.models import Deal, Stage
-from accord.sales.services import deal_lose, deal_move, deal_update, deal_win
+from accord.sales.services import deal_lose, deal_move, deal_tags_add, deal_update, deal_win
 from accord.work.services import lead_distribute
 
 
@@ -167,12 +167,21 @@ def _run_tag(step: Step, params: dict) -> str:
     if name.casefold() in {tag.casefold() for tag in seen}:
         step.changed = False
         return _("Already tagged %(tag)s") % {"tag": name}
+    if step.subject == "deal":  # the link, its timeline entry and event: no whole update
+        deal = Deal.objects.select_related("owner").prefetch_related("tags")
+        deal = deal.filter(pk=step.record_id).first()
+        if deal is None:
+            raise ActionError(_("The record is gone."), final=True)
+        if not deal_tags_add(actor=step.actor, deal=deal, names=[name]):
+            step.changed = False
+            return _("Already tagged %(tag)s") % {"tag": name}
+        return _("Tagged %(tag)s") % {"tag": name}
     record = _record(step)
     tags = [tag.name for tag in record.tags.all()]
     if name.casefold() in {tag.casefold() for tag in tags}:
         step.changed = False
         return _("Already tagged %(tag)s") % {"tag": name}
-    update = {"person": person_update, "company": company_update, "deal": deal_update}
+    update = {"person": person_update, "company": company_update}
     update[step.subject](actor=step.actor, **{step.subject: record}, data={"tags": [*tags, name]})
     return _("Tagged %(tag)s") % {"tag": name}
 
