@@ -19,6 +19,14 @@ from accord.automation.models import Rule, Run
 from accord.core.events import DomainEvent, at_batch_end, current_batch
 
 FLOOD_WINDOW = timedelta(minutes=1)  # the flood guard counts a rule's runs on a record in it
+# The views a run's change may show in, by the run's record: tasks show their deal, deals
+# and tasks their client, people their company; a task's step may move its deal.
+SHOWN_IN = {
+    "deal": ("task",),
+    "task": ("deal", "task"),
+    "person": ("deal", "task"),
+    "company": ("person", "deal", "task"),
+}
 
 
 @dataclass
@@ -31,7 +39,7 @@ class Shared:
     recent: Counter = field(default_factory=Counter)
     counted: set[tuple[str, Any]] = field(default_factory=set)
     users: dict = field(default_factory=dict)
-    gathered: dict[str, list] = field(default_factory=lambda: {"steps": [], "timeline": []})
+    gathered: dict[str, list] = field(default_factory=runlog.gathered_nothing)
 
     def view(self, subject: str, record_id: Any) -> dict | None:
         """The record as the batch began, unless a run of the batch changed a record
@@ -41,10 +49,13 @@ class Shared:
             self.views[key] = records.view(subject, record_id)
         return self.views[key]
 
-    def changed(self) -> None:
-        """A run changed a record: the next views are read again (a change to a deal also
-        shows in its tasks' views, so all of them)."""
-        self.views.clear()
+    def changed(self, subject: str, record_id: Any) -> None:
+        """A run on this record changed it: its view is read again when needed, and those
+        that may show the change (SHOWN_IN)."""
+        self.views.pop((subject, record_id), None)
+        kinds = SHOWN_IN.get(subject, tuple(records.FIELDS))
+        for key in [key for key in self.views if key[0] in kinds]:
+            del self.views[key]
 
     def recent_runs(self, rules: list[Rule], subject: str, record_id: Any, now: datetime) -> dict:
         """{rule id: its runs on the record in the last minute}: read when the batch
@@ -54,7 +65,9 @@ class Shared:
         return {rule.pk: self.recent[subject, record_id, rule.pk] for rule in rules}
 
     def started(self, run: Run) -> None:
+        """A run the batch started, written at its end."""
         self.recent[run.subject_type, run.subject_id, run.rule_id] += 1
+        self.gathered["runs"].append(run)
 
     def _count(self, subject: str, ids: list, now: datetime) -> None:
         found = Run.objects.filter(
@@ -110,4 +123,4 @@ def write_gathered() -> None:
     found = batch.kept.get("automation") if batch is not None else None
     if found is not None:
         runlog.write(found.gathered)
-        found.gathered = {"steps": [], "timeline": []}
+        found.gathered = runlog.gathered_nothing()

@@ -245,8 +245,10 @@ def _run_all(
                     claimed=True,
                     recent=recent.get(rule.pk, 0),
                     event_id=event.id,
+                    save=shared is None,  # a batch's runs: written at its end, in their state
                 )
                 if run is not None and shared is not None:
+                    run.definition = getattr(rule, "current_definition", None)
                     shared.started(run)
                 if run is not None and run.status == Run.RUNNING:
                     started.append((run, view))
@@ -257,7 +259,7 @@ def _run_all(
             if getattr(run, "changed_record", False):
                 changed.add(record)
                 if shared is not None:
-                    shared.changed()
+                    shared.changed(*record)
 
 
 def _recent_runs(rules: list[Rule], subject: str, record_id: int, now: datetime) -> dict:
@@ -536,12 +538,12 @@ def _act(
         now=now,
         rule_name=run.rule.name,
         dry_run=run.dry_run,
-        made={**made, "run_id": run.pk, "path": path},
+        made={**made, "run": run.key, "path": path},
     )
     params = item.get("params") or {}
     isolated = action.network or not batch.without_savepoints()
     try:
-        with caused_by({"rule": run.rule_id, "run": run.pk, "depth": run.depth}):
+        with caused_by({"rule": run.rule_id, "run": run.pk or run.key, "depth": run.depth}):
             # A call to another machine is made before the transaction: a crash between the
             # two repeats the call (receivers get the same id), never half a write.
             message = action.run(step, params) if action.network else ""
@@ -555,7 +557,7 @@ def _act(
                 )
                 shown = not run.dry_run and not run.context.get("gone")
                 entry = runlog.timeline_entry(run, message) if shown else None
-                made.update({k: v for k, v in step.made.items() if k not in ("run_id", "path")})
+                made.update({k: v for k, v in step.made.items() if k not in ("run", "path")})
                 moved = {
                     "cursor": following,
                     "attempts": 0,

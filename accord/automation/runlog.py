@@ -57,9 +57,14 @@ def save(run: Run, done: dict | None = None, entry=None, **fields) -> None:
     """Save the run's change with the steps logged since the last, and an action's own
     step (`done`) and timeline `entry`: one UPDATE, then one INSERT per table, or none
     while `gathering`. Logged steps are kept on the run until then, so a rolled-back
-    action's savepoint loses none of them."""
+    action's savepoint loses none of them. A run not written yet (a batch's, `gathering`
+    writes it) takes the change on itself."""
     pending = unsaved(run)
-    Run.objects.filter(pk=run.pk).update(**{**pending["fields"], **fields})
+    if run.pk is None:
+        for name, value in {**pending["fields"], **fields}.items():
+            setattr(run, name, value)
+    else:
+        Run.objects.filter(pk=run.pk).update(**{**pending["fields"], **fields})
     rows = [*pending["steps"], *([done] if done else [])]
     steps = [RunStep(run=run, **row) for row in rows]
     run.unsaved = {"steps": [], "fields": {}}
@@ -83,7 +88,7 @@ def gathering(into: dict | None = None, users: dict | None = None):
     two INSERTs per action; the people actions name are read once (`who_is`). `into`
     (a batch's, with its `users`): kept there for the batch's end to write."""
 
-    gathered: dict[str, list] = into if into is not None else {"steps": [], "timeline": []}
+    gathered = into if into is not None else gathered_nothing()
     token = _gathered.set(gathered)
     try:
         with users_read_once(users):
@@ -94,7 +99,13 @@ def gathering(into: dict | None = None, users: dict | None = None):
         write(gathered)
 
 
+def gathered_nothing() -> dict[str, list]:
+    return {"runs": [], "steps": [], "timeline": []}
+
+
 def write(gathered: dict[str, list]) -> None:
+    """What was gathered: the runs not written yet first (their steps name them)."""
+    Run.objects.bulk_create(gathered["runs"])
     RunStep.objects.bulk_create(gathered["steps"])
     TimelineEvent.objects.bulk_create(gathered["timeline"])
 

@@ -31,7 +31,7 @@ def _run_notify(step: Step, params: dict) -> str:
     message = templates.render(params["message"], step.view)[:1000]
     if step.dry_run:
         return _("Would tell %(user)s: %(message)s") % {"user": user, "message": message}
-    key = f"automation:{step.made.get('run_id')}:{step.made.get('path')}:{user.pk}"
+    key = f"automation:{step.made.get('run')}:{step.made.get('path')}:{user.pk}"
     client = step.view.get("client") or {}
     notify(
         user,
@@ -117,7 +117,7 @@ def _run_webhook(step: Step, params: dict) -> str:
         return _("Would send the record to %(url)s") % {"url": origin(url)}
     payload = {
         # The same on a retry: a receiver that got the first try can tell it is a repeat.
-        "id": f"{step.made.get('run_id')}.{step.made.get('path')}",
+        "id": f"{step.made.get('run')}.{step.made.get('path')}",
         "rule": step.rule_name,
         "record_type": step.subject,
         "record_id": step.record_id,
