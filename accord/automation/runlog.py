@@ -109,25 +109,24 @@ def write(gathered: dict[str, list]) -> None:
     """What was gathered, a statement per table (PostgreSQL: a COPY; the ORM's bulk_create
     cost more to prepare): the runs not written yet first, numbered at once, as their
     steps name them."""
-    runs = gathered["runs"]
+    runs, tables = gathered["runs"], _tables()
     for run, pk in zip(runs, take_ids(Run, len(runs)), strict=True):
         run.pk = pk
-    _write(Run, runs, with_id=True)
     for row in gathered["steps"]:
         if row.run_id is None:  # its run was numbered just now
             row.run_id = row.run.pk
-    _write(RunStep, gathered["steps"])
-    _write(TimelineEvent, gathered["timeline"])
+    for name in ("runs", "steps", "timeline"):
+        table = tables[name]
+        table.write({a: getattr(row, a) for a in table.attnames} for row in gathered[name])
 
 
 @cache
-def _table(model, with_id: bool) -> Table:
-    return Table(model, with_id=with_id)
-
-
-def _write(model, rows: list, *, with_id: bool = False) -> None:
-    table = _table(model, with_id)
-    table.write({name: getattr(row, name) for name in table.attnames} for row in rows)
+def _tables() -> dict[str, Table]:
+    return {
+        "runs": Table(Run),
+        "steps": Table(RunStep, with_id=False),
+        "timeline": Table(TimelineEvent, with_id=False),
+    }
 
 
 def timeline_entry(run: Run, message: str):
