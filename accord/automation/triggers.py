@@ -89,6 +89,11 @@ for _key, _trigger in TRIGGERS.items():
         EVENTS.setdefault(_event, []).append((_key, _event.split(".")[0], _id_key))
 
 
+def by_import(cause: dict | None) -> bool:
+    """Caused by an import a user started (not by a rule's run)."""
+    return bool(cause and cause.get("import"))
+
+
 def kept(payload: dict) -> dict:
     """What a run keeps of its event: ids and field names, not the values that changed
     (personal data that would outlive an erasure)."""
