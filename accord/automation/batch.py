@@ -1,7 +1,8 @@
 """What the events of one batch of the worker's pass share, when it runs them in one
 transaction without savepoints (`accord.core.events.Batch`, not isolated): their
-records' views and flood counts read at once, each owner read once, and their runs'
-steps and timeline entries written together at the batch's end.
+records' views and flood counts read at once, each owner read once, and their runs,
+steps and timeline entries written together at the batch's end (a run in its state then:
+one INSERT, not an INSERT and an UPDATE).
 
 Such a batch undoes itself as a whole when anything fails, and is run again with a
 savepoint per handler; what is shared lives on the batch, so the run again starts
@@ -33,7 +34,7 @@ SHOWN_IN = {
 class Shared:
     """The batch's reads and writes: views by (subject, id) — None for a record gone —
     the runs of the last minute by (subject, id, rule id) for the records counted, the
-    owners steps name, and the steps and timeline entries to write at the end."""
+    owners steps name, and the runs, steps and timeline entries to write at the end."""
 
     views: dict[tuple[str, Any], dict | None] = field(default_factory=dict)
     recent: Counter = field(default_factory=Counter)
@@ -118,7 +119,7 @@ def without_savepoints() -> bool:
 
 @at_batch_end
 def write_gathered() -> None:
-    """The batch's runs' steps and timeline entries, an INSERT per table."""
+    """The batch's runs, their steps and timeline entries: a statement per table."""
     batch = current_batch()
     found = batch.kept.get("automation") if batch is not None else None
     if found is not None:
