@@ -165,11 +165,12 @@ def measure(args) -> int:
     # time in this process, each dispatched right after it is recorded (a web request's way).
     OutboxEvent.objects.all().delete()  # the deals' creation: done, not counted
     if not args.skip_inline:
-        started = time.perf_counter()
-        for n in range(args.events):
-            events.emit("deal.updated", deal_id=deals[n % len(deals)], fields=["amount"])
+        started, counted = time.perf_counter(), Counted()
+        with connection.execute_wrapper(counted):
+            for n in range(args.events):
+                events.emit("deal.updated", deal_id=deals[n % len(deals)], fields=["amount"])
         seconds = time.perf_counter() - started
-        burst_figure("automation_burst", args, vendor, seconds, processes=1)
+        burst_figure("automation_burst", args, vendor, seconds, 1, counted.queries)
         put_back(deals)
 
     # The same burst recorded in the outbox (as the changes' transactions do), then taken
@@ -196,7 +197,8 @@ def measure(args) -> int:
     failed = [worker.wait() for worker in workers]
     seconds = time.perf_counter() - started
     assert not any(failed), failed
-    burst_figure("automation_burst_workers", args, vendor, seconds, processes=args.workers)
+    queries = sum(int(worker.stdout.read().split()[-1]) for worker in workers)
+    burst_figure("automation_burst_workers", args, vendor, seconds, args.workers, queries)
 
     # The scheduler's pass with 100,000 runs waiting, 200 of them due.
     from accord.automation.models import Rule, RuleVersion
@@ -261,7 +263,20 @@ def measure(args) -> int:
     return 0
 
 
-def burst_figure(figure: str, args, vendor: str, seconds: float, processes: int) -> None:
+class Counted:
+    """An execute wrapper counting the statements sent (SAVEPOINTs too)."""
+
+    def __init__(self):
+        self.queries = 0
+
+    def __call__(self, execute, sql, params, many, context):
+        self.queries += 1
+        return execute(sql, params, many, context)
+
+
+def burst_figure(
+    figure: str, args, vendor: str, seconds: float, processes: int, queries: int
+) -> None:
     import django
 
     from accord.automation.models import Run
@@ -279,6 +294,7 @@ def burst_figure(figure: str, args, vendor: str, seconds: float, processes: int)
         statuses=statuses,
         events_run=OutboxEvent.objects.filter(state="done").count(),
         events_left=left,
+        queries_per_event=round(queries / args.events, 2),  # per event of the burst
         seconds=round(seconds, 1),
         events_per_s=round(args.events / seconds),
         target_s=TARGET_BURST_S,
@@ -307,6 +323,7 @@ def drain() -> int:
     import django
 
     django.setup()
+    from django.db import connection
     from django.utils import timezone
 
     from accord.core import events
@@ -315,15 +332,17 @@ def drain() -> int:
     OutboxEvent.objects.exists()  # connected
     print("ready", flush=True)
     sys.stdin.readline()  # the burst is recorded
-    idle = 0
-    while idle < 3:
-        if events.catch_up():
-            idle = 0
-            continue
-        due = OutboxEvent.objects.filter(state="pending", due_at__lte=timezone.now())
-        if not due.exists():
-            idle += 1  # the other worker's last batch may still emit events
-        time.sleep(0.05)
+    idle, counted = 0, Counted()
+    with connection.execute_wrapper(counted):
+        while idle < 3:
+            if events.catch_up():
+                idle = 0
+                continue
+            due = OutboxEvent.objects.filter(state="pending", due_at__lte=timezone.now())
+            if not due.exists():
+                idle += 1  # the other worker's last batch may still emit events
+            time.sleep(0.05)
+    print("queries", counted.queries, flush=True)  # the statements it sent, for the figure
     return 0
 
 

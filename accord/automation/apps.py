@@ -9,7 +9,7 @@ class AutomationConfig(AppConfig):
 
     def ready(self):
         # Imported here: models, and what imports them, load once the app registry is ready.
-        from accord.automation import api, engine, scheduler, services
+        from accord.automation import api, engine, imports, scheduler, services
         from accord.core import callers
         from accord.core.events import subscribe
         from accord.core.periodic import every
@@ -17,6 +17,7 @@ class AutomationConfig(AppConfig):
         callers.register(api.HOOKS, api.hook_caller)
 
         subscribe("*")(engine.on_event)
+        subscribe("*")(imports.on_event)
         subscribe("person.erased")(services.on_erased)
         subscribe("segment.deleted")(services.on_segment_deleted)
         every(scheduler.tick)

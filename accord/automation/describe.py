@@ -9,6 +9,7 @@ from django.utils.translation import ngettext
 
 from accord.automation import actions as registry
 from accord.automation import conditions, records, triggers
+from accord.automation.actions.messages import origin
 from accord.automation.models import Rule
 from accord.sales.models import Stage
 
@@ -198,7 +199,7 @@ def step_text(step: dict, subject: str) -> str:
             "who": _who(params.get("owner") or {}),
         }
     if kind == "call_webhook":
-        return _("Send the record to %(url)s") % {"url": registry.origin(params.get("url", ""))}
+        return _("Send the record to %(url)s") % {"url": origin(params.get("url", ""))}
     if kind == "wait":
         if params.get("until"):
             text = _("Wait until %(condition)s") % {

@@ -14,17 +14,15 @@ so a rule triggered by a rule's change runs one level deeper, and past its `max_
 it is skipped with the reason. A rule that runs on one record more than `flood_limit`
 times in a minute is paused, with a notice to its author.
 
-An import's records' events (their cause names the import) run no rule inline: they are
-gathered, and the runs they call for are queued for the worker's pass at once when the
-import's batch is saved (the next event without that cause, `import.batch_saved`) — not
-at all when the user turned automation off for the import. An import the user started
-is no runaway loop: the flood guard leaves its runs alone (the depth guard does not).
+In a batch of the worker's pass (many events, one transaction), the events' runs share
+their reads and writes (`batch.py`). An import's events start no rule here: they are
+gathered and queued at once (`imports.py`). Waits are in `waits.py`.
 """
 
 import logging
-import threading
 import time
 from collections import Counter
+from contextlib import nullcontext
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -36,12 +34,10 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accord.automation import actions as registry
-from accord.automation import conditions, records, runlog, triggers
-from accord.automation.describe import duration
+from accord.automation import batch, conditions, records, runlog, triggers, waits
 from accord.automation.models import Rule, RuleVersion, Run, RunStep
-from accord.core.bulk import Table
 from accord.core.errors import message_of
-from accord.core.events import DomainEvent, at_batch_end, caused_by
+from accord.core.events import DomainEvent, caused_by
 from accord.work.models import Notification
 from accord.work.services import notify
 
@@ -49,11 +45,7 @@ log = logging.getLogger(__name__)
 LEASE = timedelta(minutes=5)  # a run claimed longer ago than this lost its worker
 RETRIES = [timedelta(seconds=30), timedelta(minutes=2), timedelta(minutes=10), timedelta(hours=1)]
 MAX_STEPS = 200  # steps one pass of a run may take (a guard against a wait-less loop)
-POLL = timedelta(minutes=5)  # how often "wait until a condition holds" looks again
 
-
-DEFER_BATCH = 2000  # an import's events gathered at most before their runs are queued
-_deferred = threading.local()  # an import's events whose runs are not queued yet
 
 RULES_TTL = 5.0  # seconds a process trusts its list of rules (saving one clears it at once)
 _rules: dict[str, Any] = {"at": -RULES_TTL, "list": []}
@@ -89,24 +81,23 @@ def runnable_rules() -> list[Rule]:
 
 def on_event(event: DomainEvent, *, again: bool = True) -> None:
     """Start the runs an event calls for (subscribed to every event)."""
-    if by_import(event.cause):
-        _defer(event)
+    if triggers.by_import(event.cause):
+        return  # gathered apart: imports.on_event
+    rules = runnable_rules()
+    candidates = triggers.matching(event, rules)
+    if not candidates:
         return
-    matches = triggers.EVENTS.get(event.name)
-    if not matches:
-        return
-    wanted = {trigger for trigger, _subject, _key in matches}
-    rules = [rule for rule in runnable_rules() if rule.trigger in wanted]
-    if not rules:
-        return
+    # In a batch of the worker's pass: the records were read with the batch's others.
+    shared = batch.shared(rules, timezone.now())
     found: list[tuple[str, Any, dict, list[Rule], Any]] = []
-    for trigger, subject, record_id, payload in triggers.records_of(event, matches):
-        chosen = [r for r in rules if r.trigger == trigger and r.subject == subject]
-        chosen = [r for r in chosen if triggers.options_match(r, payload)]
-        if record_id is None or not chosen:
-            continue
+    for trigger, subject, record_id, payload, chosen in candidates:
         gone = records.gone(subject, payload) if trigger == "deleted" else None
-        view = gone or records.view(subject, record_id)
+        if gone:
+            view = gone
+        elif shared is not None:
+            view = shared.view(subject, record_id)
+        else:
+            view = records.view(subject, record_id)
         if view is None:
             continue
         held = [rule for rule in chosen if conditions.holds(rule.conditions, view)]
@@ -115,93 +106,28 @@ def on_event(event: DomainEvent, *, again: bool = True) -> None:
     if not found:
         return
     try:
-        _run_all(event, found)
+        _run_all(event, found, shared)
     except IntegrityError:  # a rule was deleted in another process meanwhile
+        if shared is not None:
+            raise  # the batch is undone and run again, each event in a savepoint
         forget_rules()
         if again:
             on_event(event, again=False)
 
 
-def by_import(cause: dict | None) -> bool:
-    """Caused by an import a user started (not by a rule's run)."""
-    return bool(cause and cause.get("import"))
-
-
-def _defer(event: DomainEvent) -> None:
-    """Keep an import's event for `queue_deferred`, when automation is on for the import
-    and some rule listens to it."""
-    if event.cause.get("automation") is False:
-        return
-    matches = triggers.EVENTS.get(event.name)
-    if not matches:
-        return
-    wanted = {trigger for trigger, _subject, _key in matches}
-    if not any(rule.trigger in wanted for rule in runnable_rules()):
-        return
-    if getattr(_deferred, "events", None) is None:
-        _deferred.events = {}
-    # By the event's id: a batch handled again after a failing handler gathers it once.
-    _deferred.events[event.id or id(event)] = event
-    if len(_deferred.events) >= DEFER_BATCH:
-        queue_deferred()
-
-
-@at_batch_end
-def queue_deferred() -> int:
-    """Queue the runs the gathered events of an import call for, for the worker's pass
-    (`scheduler.tick`): their records read a query per table, the runs written at once in
-    the transaction that marks the events done. An event handled again (a retry, a
-    restore) starts no rule twice. Answers how many were queued."""
-    gathered, _deferred.events = getattr(_deferred, "events", None) or {}, {}
-    events = list(gathered.values())
-    if not events:
-        return 0
-    ids = [event.id for event in events if event.id is not None]
-    ran = set(Run.objects.filter(event_id__in=ids).values_list("event_id", "rule_id"))
-    rules = runnable_rules()
-    wanted = []
-    for event in events:
-        for trigger, subject, record_id, payload in triggers.records_of(
-            event, triggers.EVENTS[event.name]
-        ):
-            chosen = [r for r in rules if r.trigger == trigger and r.subject == subject]
-            chosen = [r for r in chosen if triggers.options_match(r, payload)]
-            if record_id is not None and chosen:
-                wanted.append((event, trigger, subject, record_id, chosen))
-    views: dict[str, dict] = {}
-    for subject in {subject for _e, _t, subject, _r, _c in wanted}:
-        ids = [record_id for _e, _t, s, record_id, _c in wanted if s == subject]
-        views[subject] = records.views(subject, ids)
-    runs = []
-    for event, trigger, subject, record_id, chosen in wanted:
-        gone = records.gone(subject, event.payload) if trigger == "deleted" else None
-        view = gone or views[subject].get(record_id)
-        if view is None:
-            continue
-        context = {"event": event.name, "payload": triggers.kept(event.payload), "gone": gone}
-        for rule in chosen:
-            if (event.id, rule.pk) in ran:
-                continue
-            run = start(rule, event.name, subject, record_id, view, cause=event.cause,
-                        context=context, save=False, event_id=event.id)  # fmt: skip
-            if run is not None:
-                runs.append(run)
-    table = Table(Run, with_id=False)  # executemany / COPY: bulk_create's preparing cost more
-    try:
-        with transaction.atomic():
-            table.write({name: getattr(run, name) for name in table.attnames} for run in runs)
-    except IntegrityError:  # a rule was deleted in another process meanwhile
-        forget_rules()
-        log.warning("automation: a rule went away while an import's runs were queued")
-        return 0
-    return sum(run.status == Run.QUEUED for run in runs)
-
-
-def _run_all(event: DomainEvent, found: list[tuple[str, Any, dict, list[Rule], Any]]) -> None:
+def _run_all(
+    event: DomainEvent,
+    found: list[tuple[str, Any, dict, list[Rule], Any]],
+    shared: batch.Shared | None = None,
+) -> None:
     """Start the event's runs and go through them in one transaction, each action in a
     savepoint of its own (`_act`): one commit for them all, not one per run and step —
     waiting for commits to reach the disk was most of a run's time on PostgreSQL. A
-    crash before the commit leaves nothing of them, as if the event had not come."""
+    crash before the commit leaves nothing of them, as if the event had not come.
+
+    In a batch of the worker's pass (`shared`), the batch's transaction is theirs, with
+    no savepoint (a failure undoes the batch, run again with them), and their steps and
+    timeline entries are written with the batch's."""
     started: list[tuple[Run, dict]] = []
     now = timezone.now()
     # An event dispatched again (a handler failed, a restore): the rules it started already
@@ -209,9 +135,16 @@ def _run_all(event: DomainEvent, found: list[tuple[str, Any, dict, list[Rule], A
     ran = set()
     if event.id is not None and event.attempt > 1:
         ran = set(Run.objects.filter(event_id=event.id).values_list("rule_id", flat=True))
-    with transaction.atomic(), runlog.gathering():
+    if shared is None:
+        within, gathering = transaction.atomic(), runlog.gathering()
+    else:
+        within, gathering = nullcontext(), runlog.gathering(shared.gathered, shared.users)
+    with within, gathering:
         for subject, record_id, view, held, gone in found:
-            recent = _recent_runs(held, subject, record_id, now)
+            if shared is not None:
+                recent = shared.recent_runs(held, subject, record_id, now)
+            else:
+                recent = _recent_runs(held, subject, record_id, now)
             for rule in held:
                 if rule.pk in ran:
                     continue
@@ -230,7 +163,11 @@ def _run_all(event: DomainEvent, found: list[tuple[str, Any, dict, list[Rule], A
                     claimed=True,
                     recent=recent.get(rule.pk, 0),
                     event_id=event.id,
+                    save=shared is None,  # a batch's runs: written at its end, in their state
                 )
+                if run is not None and shared is not None:
+                    run.definition = getattr(rule, "current_definition", None)
+                    shared.started(run)
                 if run is not None and run.status == Run.RUNNING:
                     started.append((run, view))
         changed: set[tuple[str, Any]] = set()  # records a run changed: read again after
@@ -239,6 +176,8 @@ def _run_all(event: DomainEvent, found: list[tuple[str, Any, dict, list[Rule], A
             go_on(run, timezone.now(), None if record in changed else view, inline=True)
             if getattr(run, "changed_record", False):
                 changed.add(record)
+                if shared is not None:
+                    shared.changed(*record)
 
 
 def _recent_runs(rules: list[Rule], subject: str, record_id: int, now: datetime) -> dict:
@@ -302,7 +241,7 @@ def start(
     elif (
         not dry_run
         and record_id is not None
-        and not by_import(cause)  # many events at once by design, not a loop
+        and not triggers.by_import(cause)  # many events at once by design, not a loop
         and _flooded(rule, subject, record_id, now, recent)
     ):
         return None
@@ -442,7 +381,7 @@ def go_on(run: Run, now: datetime, view: dict | None = None, *, inline: bool = F
                 run.cursor = advance(steps, run.cursor[:-2])
             continue
         if kind == "wait":
-            outcome = _wait(run, item, view, now, path)
+            outcome = waits.wait(run, item, view, now, path)
             if outcome == "wait":
                 return run
             if outcome == "timeout" and item.get("timeout_steps"):
@@ -455,10 +394,10 @@ def go_on(run: Run, now: datetime, view: dict | None = None, *, inline: bool = F
             return _to_worker(run, now)
         following = advance(steps, run.cursor)
         outcome = _act(run, item, view, now, path, made, following, at(steps, following) is None)
-        if outcome != "done":
+        if outcome not in ("done", "unchanged"):
             return run
         action = registry.ACTIONS.get(kind)
-        if action is None or action.changes_record:
+        if outcome == "done" and (action is None or action.changes_record):
             view, run.changed_record = None, True
     return _finish(
         run,
@@ -499,7 +438,9 @@ def _act(
 ) -> str:
     """Do one action — with its log entry and the run's move to the `following` step (its
     end, when it is the `last`), in one transaction, so a crash never does it twice;
-    "done", or the run is left failed or due for a retry."""
+    "done" ("unchanged": it found nothing to change), or the run is left failed or due
+    for a retry. In a batch that is run again with savepoints when anything in it fails,
+    the action has none of its own, and its failure goes up to undo the batch."""
     action = registry.ACTIONS.get(item.get("type", ""))
     started = time.perf_counter()
     if action is None:
@@ -515,15 +456,16 @@ def _act(
         now=now,
         rule_name=run.rule.name,
         dry_run=run.dry_run,
-        made={**made, "run_id": run.pk, "path": path},
+        made={**made, "run": run.key, "path": path},
     )
     params = item.get("params") or {}
+    isolated = action.network or not batch.without_savepoints()
     try:
-        with caused_by({"rule": run.rule_id, "run": run.pk, "depth": run.depth}):
+        with caused_by({"rule": run.rule_id, "run": run.pk or run.key, "depth": run.depth}):
             # A call to another machine is made before the transaction: a crash between the
             # two repeats the call (receivers get the same id), never half a write.
             message = action.run(step, params) if action.network else ""
-            with transaction.atomic():
+            with transaction.atomic() if isolated else nullcontext():
                 if not action.network:
                     message = action.run(step, params)
                 took = int((time.perf_counter() - started) * 1000)
@@ -533,7 +475,7 @@ def _act(
                 )
                 shown = not run.dry_run and not run.context.get("gone")
                 entry = runlog.timeline_entry(run, message) if shown else None
-                made.update({k: v for k, v in step.made.items() if k not in ("run_id", "path")})
+                made.update({k: v for k, v in step.made.items() if k not in ("run", "path")})
                 moved = {
                     "cursor": following,
                     "attempts": 0,
@@ -543,14 +485,23 @@ def _act(
         run.cursor, run.attempts = following, 0
         if last:
             run.status, run.error, run.reason = Run.DONE, "", ""
-    except registry.ActionError as error:
-        return _failed(run, path, action.kind, str(error), now, made, final=error.final)
-    except (ValidationError, PermissionDenied) as error:
-        return _failed(run, path, action.kind, _plain_error(error), now, made, final=True)
-    except Exception as error:  # a broken step must not stop the worker: retried, logged
-        log.exception("automation run %s step %s failed", run.pk, path)
-        return _failed(run, path, action.kind, f"{type(error).__name__}: {error}", now, made)
-    return "done"
+    except Exception as error:
+        if not isolated:
+            raise  # the batch is undone and run again, each action in a savepoint
+        return _failure(run, path, action.kind, error, now, made)
+    return "done" if step.changed else "unchanged"
+
+
+def _failure(run: Run, path: str, kind: str, error: Exception, now: datetime, made: dict) -> str:
+    """A failed action on the run's log: a step that cannot be done ever fails the run,
+    others are retried with back-off."""
+    if isinstance(error, registry.ActionError):
+        return _failed(run, path, kind, str(error), now, made, final=error.final)
+    if isinstance(error, ValidationError | PermissionDenied):
+        return _failed(run, path, kind, _plain_error(error), now, made, final=True)
+    # A broken step must not stop the worker: retried, logged.
+    log.exception("automation run %s step %s failed", run.pk, path, exc_info=error)
+    return _failed(run, path, kind, f"{type(error).__name__}: {error}", now, made)
 
 
 def _failed(run, path, kind, error, now, made, *, final=False) -> str:
@@ -574,94 +525,12 @@ def _failed(run, path, kind, error, now, made, *, final=False) -> str:
     return "retry"
 
 
-def _wait(run: Run, item: dict, view: dict, now: datetime, path: str) -> str:
-    """ "wait" (the run sleeps until its due time), "go" or "timeout"."""
-    params = item.get("params") or {}
-    if run.dry_run:
-        runlog.note(run, path, "wait", RunStep.DRY, _describe_wait(params))
-        return "go"
-    started = run.wait_started_at
-    if started is None:
-        started = now
-        wake = _wake(params, view, now)
-        if params.get("until") and conditions.holds(params["until"], view):
-            runlog.note(run, path, "wait", RunStep.DONE, _("The condition holds already"))
-            return "go"
-        if wake is not None and wake <= now:
-            runlog.note(run, path, "wait", RunStep.DONE, _("The time has come already"))
-            return "go"
-        runlog.note(run, path, "wait", RunStep.WAITING, _describe_wait(params))
-        return _sleep(run, started, wake or now + POLL, params, now)
-    if params.get("until"):
-        if conditions.holds(params["until"], view):
-            return _woke(run, path, _("The condition holds"))
-        deadline = _deadline(params, started)
-        if deadline is not None and now >= deadline:
-            return _woke(run, path, _("Timed out: the condition did not hold"), "timeout")
-        return _sleep(run, started, now + POLL, params, now)
-    return _woke(run, path, _("Waited"))
-
-
-def _wake(params: dict, view: dict, now: datetime) -> datetime | None:
-    if params.get("until"):
-        return None
-    if params.get("until_field"):
-        value = conditions.read(view, params["until_field"])
-        try:
-            moment = datetime.fromisoformat(str(value))
-        except ValueError:
-            return now
-        return moment if timezone.is_aware(moment) else timezone.make_aware(moment)
-    return registry.later(now, params.get("amount", 0), params.get("unit", "minutes"))
-
-
-def _deadline(params: dict, started: datetime) -> datetime | None:
-    timeout = params.get("timeout") or {}
-    if not timeout.get("amount"):
-        return None
-    return registry.later(started, timeout["amount"], timeout.get("unit", "hours"))
-
-
-def _sleep(run: Run, started: datetime, wake: datetime, params: dict, now: datetime) -> str:
-    deadline = _deadline(params, started) if params.get("until") else None
-    if deadline is not None:
-        wake = min(wake, deadline)
-    runlog.save(
-        run,
-        status=Run.WAITING,
-        due_at=wake,
-        wait_started_at=started,
-        claimed_until=None,
-        cursor=run.cursor,
-    )
-    run.status = Run.WAITING
-    return "wait"
-
-
 def _to_worker(run: Run, now: datetime) -> Run:
     """Leave the run's next step (a call to another machine) to be taken up alone, outside
     any transaction shared with other runs: by the scheduler's pass, at once."""
     runlog.save(run, status=Run.QUEUED, due_at=now, claimed_until=None, cursor=run.cursor)
     run.status, run.to_worker = Run.QUEUED, True
     return run
-
-
-def _woke(run: Run, path: str, message: str, outcome: str = "go") -> str:
-    runlog.note(run, path, "wait", RunStep.DONE, message)
-    run.wait_started_at = None
-    runlog.unsaved(run)["fields"]["wait_started_at"] = None  # saved with the run's next change
-    return outcome
-
-
-def _describe_wait(params: dict) -> str:
-    if params.get("until"):
-        return _("Waiting until the condition holds")
-    if params.get("until_field"):
-        return _("Waiting until %(field)s") % {"field": params["until_field"]}
-
-    return _("Waiting %(time)s") % {
-        "time": duration(params.get("amount", 0), params.get("unit", "minutes"))
-    }
 
 
 def _finish(

@@ -153,6 +153,13 @@ class Run(models.Model):
     def is_open(self) -> bool:
         return self.status in (self.QUEUED, self.RUNNING, self.WAITING)
 
+    @property
+    def key(self) -> str:
+        """What tells the run from any other, written or not yet (a run of an event in a
+        batch of the worker's pass is written at the batch's end): its id, else its event
+        and rule (one run per event and rule)."""
+        return str(self.pk) if self.pk is not None else f"e{self.event_id}r{self.rule_id}"
+
 
 class RunStep(models.Model):
     """One action of a run, as it went: what it did, or why it failed."""

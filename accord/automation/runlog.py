@@ -5,13 +5,15 @@ its end, an INSERT per table."""
 
 from contextlib import contextmanager
 from contextvars import ContextVar
+from functools import cache
 
 from django.contrib.contenttypes.models import ContentType
 from django.utils import timezone
 
-from accord.automation import actions as registry
 from accord.automation import records
+from accord.automation.actions.people import users_read_once
 from accord.automation.models import Run, RunStep
+from accord.core.bulk import Table, take_ids
 from accord.core.models import TimelineEvent
 
 
@@ -57,9 +59,14 @@ def save(run: Run, done: dict | None = None, entry=None, **fields) -> None:
     """Save the run's change with the steps logged since the last, and an action's own
     step (`done`) and timeline `entry`: one UPDATE, then one INSERT per table, or none
     while `gathering`. Logged steps are kept on the run until then, so a rolled-back
-    action's savepoint loses none of them."""
+    action's savepoint loses none of them. A run not written yet (a batch's, `gathering`
+    writes it) takes the change on itself."""
     pending = unsaved(run)
-    Run.objects.filter(pk=run.pk).update(**{**pending["fields"], **fields})
+    if run.pk is None:
+        for name, value in {**pending["fields"], **fields}.items():
+            setattr(run, name, value)
+    else:
+        Run.objects.filter(pk=run.pk).update(**{**pending["fields"], **fields})
     rows = [*pending["steps"], *([done] if done else [])]
     steps = [RunStep(run=run, **row) for row in rows]
     run.unsaved = {"steps": [], "fields": {}}
@@ -77,20 +84,49 @@ _gathered: ContextVar[dict | None] = ContextVar("automation_gathered", default=N
 
 
 @contextmanager
-def gathering():
+def gathering(into: dict | None = None, users: dict | None = None):
     """Within one transaction (an event's runs, a share of a scheduler pass): the runs'
     steps and timeline entries are written at its end, an INSERT per table, rather than
-    two INSERTs per action; the people actions name are read once (`who_is`)."""
+    two INSERTs per action; the people actions name are read once (`who_is`). `into`
+    (a batch's, with its `users`): kept there for the batch's end to write."""
 
-    gathered: dict[str, list] = {"steps": [], "timeline": []}
+    gathered = into if into is not None else gathered_nothing()
     token = _gathered.set(gathered)
     try:
-        with registry.users_read_once():
+        with users_read_once(users):
             yield
     finally:
         _gathered.reset(token)
-    RunStep.objects.bulk_create(gathered["steps"])
-    TimelineEvent.objects.bulk_create(gathered["timeline"])
+    if into is None:
+        write(gathered)
+
+
+def gathered_nothing() -> dict[str, list]:
+    return {"runs": [], "steps": [], "timeline": []}
+
+
+def write(gathered: dict[str, list]) -> None:
+    """What was gathered, a statement per table (PostgreSQL: a COPY; the ORM's bulk_create
+    cost more to prepare): the runs not written yet first, numbered at once, as their
+    steps name them."""
+    runs, tables = gathered["runs"], _tables()
+    for run, pk in zip(runs, take_ids(Run, len(runs)), strict=True):
+        run.pk = pk
+    for row in gathered["steps"]:
+        if row.run_id is None:  # its run was numbered just now
+            row.run_id = row.run.pk
+    for name in ("runs", "steps", "timeline"):
+        table = tables[name]
+        table.write({a: getattr(row, a) for a in table.attnames} for row in gathered[name])
+
+
+@cache
+def _tables() -> dict[str, Table]:
+    return {
+        "runs": Table(Run),
+        "steps": Table(RunStep, with_id=False),
+        "timeline": Table(TimelineEvent, with_id=False),
+    }
 
 
 def timeline_entry(run: Run, message: str):

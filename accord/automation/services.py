@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 from accord.accounts.models import User
 from accord.automation import actions as registry
 from accord.automation import conditions, engine, records, scheduler, triggers
+from accord.automation.actions.durations import UNITS, duration_problems
 from accord.automation.models import Rule, RuleVersion, Run
 from accord.contacts.queries import likely_duplicates
 from accord.contacts.services import (
@@ -220,14 +221,14 @@ def _wait_problems(params: dict, subject: str) -> list[str]:
     if params.get("until"):
         found = conditions.check(params["until"], fields_for(subject))
         timeout = params.get("timeout") or {}
-        if timeout.get("amount") and timeout.get("unit") not in registry.UNITS:
+        if timeout.get("amount") and timeout.get("unit") not in UNITS:
             found.append(_("Choose minutes, hours, days or working days."))
         return found
     if params.get("until_field"):
         if params["until_field"] not in fields_for(subject):
             return [_("There is no field %(field)s.") % {"field": params["until_field"]}]
         return []
-    return registry.duration_problems(params)
+    return duration_problems(params)
 
 
 @transaction.atomic

@@ -51,3 +51,15 @@ def render(text: str, values: dict) -> str:
     if "{" not in text:
         return text
     return _engine().from_string(text).render(Context(values, autoescape=False)).strip()
+
+
+def problems_in(params: dict, *names: str) -> list[str]:
+    """What is wrong with the templates a step's `params` hold under `names`."""
+    problems = []
+    for name in names:
+        text = params.get(name) or ""
+        if not isinstance(text, str):
+            problems.append(_("%(name)s must be text.") % {"name": name})
+        elif found := problem(text):
+            problems.append(found)
+    return problems

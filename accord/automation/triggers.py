@@ -89,6 +89,11 @@ for _key, _trigger in TRIGGERS.items():
         EVENTS.setdefault(_event, []).append((_key, _event.split(".")[0], _id_key))
 
 
+def by_import(cause: dict | None) -> bool:
+    """Caused by an import a user started (not by a rule's run)."""
+    return bool(cause and cause.get("import"))
+
+
 def kept(payload: dict) -> dict:
     """What a run keeps of its event: ids and field names, not the values that changed
     (personal data that would outlive an erasure)."""
@@ -117,6 +122,24 @@ def records_of(event: DomainEvent, matches) -> list[tuple[str, str, Any, dict]]:
         for subject in ("deal", "person", "company")
         if activity[f"{subject}_id"]
     ]
+
+
+def matching(event: DomainEvent, rules: list[Rule]) -> list[tuple[str, str, Any, dict, list]]:
+    """(trigger, subject, record id, payload, rules) of each record the event is about
+    that some of `rules` listen to, by their trigger, subject and options."""
+    matches = EVENTS.get(event.name)
+    if not matches:
+        return []
+    wanted = {trigger for trigger, _subject, _key in matches}
+    if not any(rule.trigger in wanted for rule in rules):
+        return []
+    found = []
+    for trigger, subject, record_id, payload in records_of(event, matches):
+        chosen = [r for r in rules if r.trigger == trigger and r.subject == subject]
+        chosen = [r for r in chosen if options_match(r, payload)]
+        if record_id is not None and chosen:
+            found.append((trigger, subject, record_id, payload, chosen))
+    return found
 
 
 def options_match(rule: Rule, payload: dict) -> bool:

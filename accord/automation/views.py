@@ -14,7 +14,8 @@ from django.views.decorators.http import require_POST
 
 from accord.accounts.models import Role, Team
 from accord.automation import describe, editor, queries, records, scheduler, services, triggers
-from accord.automation.actions import CHANGEABLE, UNITS
+from accord.automation.actions.changes import CHANGEABLE
+from accord.automation.actions.durations import UNITS
 from accord.automation.blueprints import BLUEPRINTS, install
 from accord.automation.conditions import OPERATORS
 from accord.automation.models import Rule

@@ -232,6 +232,27 @@ def at_batch_end(hook: Callable[[], None]) -> Callable[[], None]:
     return hook
 
 
+@dataclass
+class Batch:
+    """The events one transaction runs, seen by their handlers (`current_batch`), so a
+    subscriber can read what they need at once and write together at the batch's end.
+    Not `isolated`: a failing handler undoes the whole batch, which is run again with a
+    savepoint per handler — so a handler needs none of its own. `kept` is the handlers'
+    to keep what they read or gathered; a batch run again starts with an empty one."""
+
+    events: list[DomainEvent]
+    isolated: bool
+    kept: dict = field(default_factory=dict)
+
+
+_batch: contextvars.ContextVar[Batch | None] = contextvars.ContextVar("batch", default=None)
+
+
+def current_batch() -> Batch | None:
+    """The batch of events being run now (None outside the handlers and batch-end hooks)."""
+    return _batch.get()
+
+
 def _run(rows: list[OutboxEvent], *, isolated: bool = True) -> None:
     """Each event's handlers, each in a savepoint of its own (a failing one is undone,
     logged and the event retried later, up to len(RETRIES) times), then the events'
@@ -239,35 +260,19 @@ def _run(rows: list[OutboxEvent], *, isolated: bool = True) -> None:
     handler's exception goes up (the caller runs the batch again isolated)."""
     now = timezone.now()
     done, failed = [], []
-    for row in rows:
-        event = DomainEvent(
-            name=row.name,
-            payload=row.payload,
-            occurred_at=row.occurred_at,
-            cause=row.cause,
-            id=row.pk,
-            attempt=row.attempts + 1,
-        )
-        errors = []
-        # dict.fromkeys keeps the order and calls a handler subscribed twice only once.
-        for handler in dict.fromkeys([*_handlers.get(row.name, []), *_handlers.get("*", [])]):
-            if not isolated:
-                handler(event)
-                continue
-            try:
-                with transaction.atomic():
-                    handler(event)
-            except Exception as error:
-                # One broken subscriber must not stop the others nor the request that
-                # already committed; it is logged for the operator and retried.
-                logger.exception("Handler %r failed on event %s", handler, row.name)
-                errors.append(f"{getattr(handler, '__qualname__', handler)}: {error!r}")
-        if errors:
-            failed.append((row, errors))
-        else:
-            done.append(row.pk)
-    for hook in _batch_ends:
-        hook()
+    batch = Batch([_event_of(row) for row in rows], isolated)
+    token = _batch.set(batch)
+    try:
+        for row, event in zip(rows, batch.events, strict=True):
+            errors = _handle(event, isolated=isolated)
+            if errors:
+                failed.append((row, errors))
+            else:
+                done.append(row.pk)
+        for hook in _batch_ends:
+            hook()
+    finally:
+        _batch.reset(token)
     if done:
         OutboxEvent.objects.filter(pk__in=done).update(
             state=OutboxEvent.DONE, done_at=now, attempts=F("attempts") + 1, error=""
@@ -281,6 +286,36 @@ def _run(rows: list[OutboxEvent], *, isolated: bool = True) -> None:
             due_at=now if last else now + RETRIES[attempts - 1],
             error="\n".join(errors)[:4000],
         )
+
+
+def _handle(event: DomainEvent, *, isolated: bool) -> list[str]:
+    """Run an event's handlers; answers the errors of those that failed (isolated)."""
+    errors = []
+    # dict.fromkeys keeps the order and calls a handler subscribed twice only once.
+    for handler in dict.fromkeys([*_handlers.get(event.name, []), *_handlers.get("*", [])]):
+        if not isolated:
+            handler(event)
+            continue
+        try:
+            with transaction.atomic():
+                handler(event)
+        except Exception as error:
+            # One broken subscriber must not stop the others nor the request that
+            # already committed; it is logged for the operator and retried.
+            logger.exception("Handler %r failed on event %s", handler, event.name)
+            errors.append(f"{getattr(handler, '__qualname__', handler)}: {error!r}")
+    return errors
+
+
+def _event_of(row: OutboxEvent) -> DomainEvent:
+    return DomainEvent(
+        name=row.name,
+        payload=row.payload,
+        occurred_at=row.occurred_at,
+        cause=row.cause,
+        id=row.pk,
+        attempt=row.attempts + 1,
+    )
 
 
 def _check_plain(path: str, value: Any) -> None:

@@ -12,6 +12,7 @@ from accord.sales.services.deals import (
     deal_move,
     deal_note_add,
     deal_reopen,
+    deal_tags_add,
     deal_update,
     deal_win,
 )
@@ -37,6 +38,7 @@ __all__ = [
     "deal_move",
     "deal_note_add",
     "deal_reopen",
+    "deal_tags_add",
     "deal_update",
     "deal_win",
     "line_item_delete",

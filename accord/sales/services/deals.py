@@ -308,3 +308,28 @@ def deal_note_add(*, actor: User, deal: Deal, text: str):
     event = timeline_record(subject=deal, kind="note", actor=actor, data={"text": text})
     emit("note.added", deal_id=deal.pk, actor_id=actor.pk)
     return event
+
+
+@transaction.atomic
+def deal_tags_add(*, actor: User, deal: Deal, names: list[str]) -> list[str]:
+    """Add tags to a deal and nothing else (an automation step's way): the tags' links,
+    the deal's version, its timeline entry and event — not a whole `deal_update`. The
+    deal comes with its owner and tags (read by the caller, prefetched or not). Answers
+    the names added; none when it had them all."""
+    require_write(actor, deal)
+    had = [tag.name for tag in deal.tags.all()]
+    known = {name.casefold() for name in had}
+    new = [name for name in dict.fromkeys(str(n).strip()[:50] for n in names) if name]
+    new = [name for name in new if name.casefold() not in known]
+    if not new:
+        return []
+    errors = check_counts({"tags": [*had, *new]}, {"tags": MAX_TAGS})
+    if errors:
+        raise ValidationError(errors)
+    tags = set_tags(deal, [*had, *new])
+    deal.version += 1
+    deal.save(update_fields=["version", "updated_at"])
+    changes = field_changes({"tags": sorted(had)}, {"tags": sorted(tags)}, ["tags"])
+    timeline_record(subject=deal, kind="changed", actor=actor, data={"changes": changes})
+    emit("deal.updated", deal_id=deal.pk, actor_id=actor.pk, fields=["tags"], changes=changes)
+    return new

@@ -1,0 +1,134 @@
+"""The steps that make a new record: a task, a deal for the client."""
+
+from typing import Any
+
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from accord.automation import templates
+from accord.automation.actions.durations import duration_problems, later
+from accord.automation.actions.people import person_problems, who_is
+from accord.automation.actions.registry import Action, ActionError, Step, register
+from accord.automation.records import whole_number
+from accord.contacts.models import Company, Person
+from accord.sales.models import Deal, Stage
+from accord.sales.services import deal_create
+from accord.work.models import Task
+from accord.work.services import task_create
+
+
+def _linked(step: Step) -> dict:
+    """The records a new task or note belongs to: the deal and its client."""
+
+    links: dict[str, Any] = {}
+    deal_id = step.view.get("deal", {}).get("id")
+    # With their owners: the task's checks ask whether the author and assignee see them.
+    if deal_id:
+        links["deal"] = Deal.objects.select_related("owner").filter(pk=deal_id).first()
+    client = step.view.get("client") or {}
+    if client.get("id"):
+        model = Person if client.get("type") == "person" else Company
+        found = model.objects.select_related("owner").filter(pk=client["id"]).first()
+        links[client.get("type", "person")] = found
+    return {name: record for name, record in links.items() if record is not None}
+
+
+def _check_task(params: dict, subject: str) -> list[str]:
+    problems = templates.problems_in(params, "title", "description")
+    if not (params.get("title") or "").strip():
+        problems.append(_("Give the task a title."))
+
+    if params.get("kind", "call") not in dict(Task.KINDS):
+        problems.append(_("Choose the kind of task."))
+    return (
+        problems
+        + person_problems(params.get("assignee", {}))
+        + duration_problems(params.get("due_in"))
+    )
+
+
+def _run_task(step: Step, params: dict) -> str:
+    assignee = who_is(step, params.get("assignee", {}))
+    due = params.get("due_in") or {}
+    title = templates.render(params["title"], step.view)[:200]
+    if step.dry_run:
+        return _("Would create the task “%(title)s” for %(user)s") % {
+            "title": title,
+            "user": assignee,
+        }
+    task = task_create(
+        actor=step.actor,
+        data={
+            "title": title,
+            "kind": params.get("kind", "call"),
+            "due_at": later(step.now, due.get("amount", 0), due.get("unit", "minutes")),
+            "assignee": assignee,
+            "description": templates.render(params.get("description") or "", step.view),
+            **_linked(step),
+        },
+        allow_past=True,
+        allow_absent=True,
+    )
+    step.made.setdefault("tasks", []).append(task.pk)
+    return _("Task “%(title)s” created for %(user)s") % {"title": task.title, "user": assignee}
+
+
+register(
+    Action(
+        "create_task",
+        gettext_lazy("Create a task"),
+        ("person", "company", "deal", "task"),
+        _check_task,
+        _run_task,
+        changes_record=False,
+    )
+)
+
+
+def _check_deal(params: dict, subject: str) -> list[str]:
+    problems = templates.problems_in(params, "title", "amount")
+    if not (params.get("title") or "").strip():
+        problems.append(_("Give the deal a title."))
+    if params.get("stage"):
+        stage = Stage.objects.filter(pk=whole_number(params["stage"]) or 0).first()
+        if stage is None or stage.retired or stage.kind != Stage.OPEN:
+            problems.append(_("Choose an open stage for the new deal."))
+    return problems + person_problems(params.get("owner") or {"to": "owner"})
+
+
+def _run_deal(step: Step, params: dict) -> str:
+    client = step.view.get("client") or {}
+    model = Person if client.get("type") == "person" else Company
+    record = model.objects.filter(pk=client.get("id") or 0).first()
+    if record is None:
+        raise ActionError(_("The rule's record has no client to make a deal for."), final=True)
+    owner = who_is(step, params.get("owner") or {"to": "owner"})
+    title = templates.render(params["title"], step.view)[:200]
+    if step.dry_run:
+        return _("Would create the deal “%(title)s” for %(user)s") % {"title": title, "user": owner}
+    data = {"title": title, client.get("type", "person"): record, "owner": owner}
+    if params.get("stage"):
+        stage = Stage.objects.select_related("pipeline").filter(pk=params["stage"]).first()
+        if stage is None or stage.retired:
+            raise ActionError(_("Choose an open stage for the new deal."), final=True)
+        data.update(stage=stage, pipeline=stage.pipeline)
+    amount = templates.render(str(params.get("amount") or ""), step.view).strip()
+    if amount:
+        data["amount"] = amount
+    if client.get("source"):
+        data["source"] = client["source"]
+    deal = deal_create(actor=step.actor, data=data)
+    step.made.setdefault("deals", []).append(deal.pk)
+    return _("Deal “%(title)s” created for %(user)s") % {"title": deal.title, "user": owner}
+
+
+register(
+    Action(
+        "create_deal",
+        gettext_lazy("Create a deal for the client"),
+        ("person", "company", "task"),
+        _check_deal,
+        _run_deal,
+        changes_record=False,
+    )
+)
