@@ -461,7 +461,9 @@ def _act(
     params = item.get("params") or {}
     isolated = action.network or not batch.without_savepoints()
     try:
-        with caused_by({"rule": run.rule_id, "run": run.pk or run.key, "depth": run.depth}):
+        cause = {"rule": run.rule_id, "rule_name": run.rule.name, "run": run.pk or run.key,
+                 "depth": run.depth}  # fmt: skip
+        with caused_by(cause):
             # A call to another machine is made before the transaction: a crash between the
             # two repeats the call (receivers get the same id), never half a write.
             message = action.run(step, params) if action.network else ""
@@ -473,7 +475,8 @@ def _act(
                 done = runlog.step(
                     path, action.kind, status, message, attempt=run.attempts + 1, took=took
                 )
-                shown = not run.dry_run and not run.context.get("gone")
+                traced = run.subject_type in action.traced
+                shown = not (run.dry_run or run.context.get("gone") or traced)
                 entry = runlog.timeline_entry(run, message) if shown else None
                 made.update({k: v for k, v in step.made.items() if k not in ("run", "path")})
                 moved = {

@@ -76,6 +76,11 @@ def caused_by(cause: dict):
         _cause.reset(token)
 
 
+def current_cause() -> dict | None:
+    """What the events emitted now carry as their cause (an automation run, an import)."""
+    return _cause.get()
+
+
 @contextmanager
 def held():
     """Events emitted inside are recorded but not dispatched after the commit: the

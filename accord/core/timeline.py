@@ -9,6 +9,7 @@ from django.contrib.contenttypes.models import ContentType
 from django.db import models
 from django.utils import timezone
 
+from accord.core.events import current_cause
 from accord.core.models import TimelineEvent
 
 
@@ -32,7 +33,12 @@ def timeline_record(
     data: dict[str, Any] | None = None,
     occurred_at: datetime | None = None,
 ) -> TimelineEvent:
-    """Add one entry to a record's timeline. Called by services inside their transaction."""
+    """Add one entry to a record's timeline. Called by services inside their transaction;
+    inside an automation rule's step the entry says so (`by_rule`: the rule's name), so the
+    timeline shows "Automation · <rule>" rather than the rule's author."""
+    cause = current_cause()
+    if cause and cause.get("rule_name"):
+        data = {**(data or {}), "by_rule": cause["rule_name"]}
     return TimelineEvent.objects.create(
         subject_type=ContentType.objects.get_for_model(subject),
         subject_id=subject.pk,

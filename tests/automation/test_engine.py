@@ -65,8 +65,10 @@ def test_a_new_deal_gets_a_call_task_for_its_owner_due_in_15_minutes(
     )
     step = run.steps.get()
     assert step.status == "done" and "Call Anna about 3 windows" in step.message
-    entries = [e for e in timeline_of(deal) if e.kind == "automation"]
-    assert entries and entries[0].data["rule"] == "Call new requests"
+    # Once on the timeline: the planned task, by "Automation · Call new requests".
+    planned = [e for e in timeline_of(deal) if e.kind == "task_added"]
+    assert [e.data.get("by_rule") for e in planned] == ["Call new requests"]
+    assert not [e for e in timeline_of(deal) if e.kind == "automation"]
 
 
 def test_conditions_choose_the_deals(admin, owner, stages, rule_for):

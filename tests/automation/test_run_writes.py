@@ -73,7 +73,9 @@ def test_every_step_of_a_run_is_logged_in_order_and_each_action_is_on_the_timeli
     ]
     assert (run.status, run.cursor, run.finished_at is not None) == ("done", [3], True)
     entries = [e.data["message"] for e in timeline_of(deal) if e.kind == "automation"]
-    assert len(entries) == 3 and "Tagged hot" in entries
+    assert len(entries) == 2 and "Tagged hot" not in entries  # the notices
+    tagged = [e for e in timeline_of(deal) if e.kind == "changed" and e.data.get("by_rule")]
+    assert [c["field"] for c in tagged[0].data["changes"]] == ["tags"]
     assert messages() == ["big", "done"]
 
 

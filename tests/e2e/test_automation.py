@@ -58,7 +58,7 @@ def test_a_rule_built_on_the_screen_fires_on_a_new_deal(open_page, transactional
     task = Task.objects.get(title="Call about Winter garden")
     assert task.assignee == owner
     page.goto(f"/deals/{task.deal_id}/")
-    expect(page.locator(".timeline")).to_contain_text("automation “Call new deals”")
+    expect(page.locator(".timeline")).to_contain_text("Automation · Call new deals")
 
 
 def test_a_rule_the_web_site_calls_is_built_on_the_screen_and_makes_a_client_and_deal(

@@ -67,6 +67,7 @@ register(
         ("person", "company", "deal"),
         _check_owner,
         _run_owner,
+        traced=("person", "company", "deal"),
     )
 )
 
@@ -106,6 +107,7 @@ register(
         ("person", "company", "deal"),
         _check_field,
         _run_field,
+        traced=("person", "company", "deal"),
     )
 )
 
@@ -146,6 +148,7 @@ register(
         ("deal", "task"),
         _check_stage,
         _run_stage,
+        traced=("deal",),
     )
 )
 
@@ -188,6 +191,11 @@ def _run_tag(step: Step, params: dict) -> str:
 
 register(
     Action(
-        "add_tag", gettext_lazy("Add a tag"), ("person", "company", "deal"), _check_tag, _run_tag
+        "add_tag",
+        gettext_lazy("Add a tag"),
+        ("person", "company", "deal"),
+        _check_tag,
+        _run_tag,
+        traced=("person", "company", "deal"),
     )
 )

@@ -81,6 +81,7 @@ register(
         _check_task,
         _run_task,
         changes_record=False,
+        traced=("person", "company", "deal"),
     )
 )
 

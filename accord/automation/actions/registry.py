@@ -48,6 +48,9 @@ class Action:
     # It waits on another machine (a webhook, a gateway): done by the worker, outside any
     # database transaction, so a slow receiver holds up neither a user nor a write.
     network: bool = False
+    # On a rule about these records, what it did is on the record's own timeline already
+    # (a change, a planned task) by "Automation · the rule": no second entry saying it.
+    traced: tuple[str, ...] = ()
 
 
 ACTIONS: dict[str, Action] = {}
