@@ -45,7 +45,7 @@ from accord.contacts.services import (
     tag_named,
 )
 from accord.core.bulk import Table, take_ids
-from accord.core.events import caused_by, emit
+from accord.core.events import caused_by, emit, emit_many
 from accord.core.models import TimelineEvent
 from accord.core.search import index_new_records, unindex_record
 from accord.core.timeline import field_changes, timeline_forget, timeline_record
@@ -348,8 +348,7 @@ def _create(batches: ClientBatches, groups: list[_Group], now, outcome: Outcome)
         versions = dict(Person.objects.filter(pk__in=handed).values_list("pk", "version"))
         for change in outcome.changes[-len(groups) :]:
             change["version"] = versions.get(change["record_id"], change["version"])
-    for pk in ids:
-        emit(f"{kind}.created", **{f"{kind}_id": pk, "actor_id": batches.actor.pk})
+    emit_many(f"{kind}.created", [{f"{kind}_id": pk, "actor_id": batches.actor.pk} for pk in ids])
 
 
 def _name(batches: ClientBatches, values: dict) -> str:
@@ -432,8 +431,7 @@ def _companies_named(batches: ClientBatches, names: list[str], now) -> dict[str,
     index_new_records("company", [(pk, search_parts(n, "", [], [], "")) for pk, n in made])
     _timeline_created(batches, Company, ids, [], now)
     batches.companies.update((name.lower(), pk) for pk, name in made)
-    for pk in ids:
-        emit("company.created", company_id=pk, actor_id=batches.actor.pk)
+    emit_many("company.created", [{"company_id": pk, "actor_id": batches.actor.pk} for pk in ids])
     return batches.companies
 
 
