@@ -17,18 +17,20 @@ event's id: `DomainEvent.attempt` above 1 says an earlier dispatch may have run.
 """
 
 import contextvars
+import functools
 import logging
+import operator
 import time
 from collections import defaultdict
 from collections.abc import Callable
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, NamedTuple
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import F
+from django.db.models import F, Q
 from django.utils import timezone
 
 from accord.core.bulk import Table, take_ids
@@ -206,13 +208,46 @@ def dispatch(ids: list[int]) -> int:
 
 def _dispatch(ids: list[int], *, isolated: bool) -> int:
     with transaction.atomic():
-        rows = list(
+        rows = pending(
             OutboxEvent.objects.select_for_update(skip_locked=True)
-            .filter(pk__in=ids, state=OutboxEvent.PENDING)
+            .filter(among(ids), state=OutboxEvent.PENDING)
             .order_by("pk")
         )
         _run(rows, isolated=isolated)
     return len(rows)
+
+
+class Pending(NamedTuple):
+    """What running an outbox row's handlers needs of it."""
+
+    pk: int
+    name: str
+    payload: dict
+    cause: dict | None
+    occurred_at: datetime
+    attempts: int
+
+
+def pending(rows) -> list[Pending]:
+    """The rows as plain tuples: an import's thousand events a batch were read faster so
+    than as model instances."""
+    return [Pending(*row) for row in rows.values_list(*Pending._fields)]
+
+
+def among(ids: list[int]) -> Q:
+    """`pk__in=ids`, a run of consecutive ids (a batch's events) as one range: the ORM's
+    preparing of a thousand values for IN cost more than the query."""
+    ids = sorted(set(ids))
+    singles, ranges, start = [], [], 0
+    for n in range(1, len(ids) + 1):
+        if n == len(ids) or ids[n] != ids[n - 1] + 1:
+            run = ids[start:n]
+            if len(run) > 2:
+                ranges.append(Q(pk__range=(run[0], run[-1])))
+            else:
+                singles.extend(run)
+            start = n
+    return functools.reduce(operator.or_, ranges, Q(pk__in=singles))
 
 
 def catch_up(now: datetime | None = None) -> int:
@@ -272,7 +307,7 @@ def at_batch_end(hook: Callable[[], None]) -> Callable[[], None]:
     return hook
 
 
-def _run(rows: list[OutboxEvent], *, isolated: bool = True) -> None:
+def _run(rows: list, *, isolated: bool = True) -> None:
     """Each event's handlers, each in a savepoint of its own (a failing one is undone,
     logged and the event retried later, up to len(RETRIES) times), then the events'
     rows updated in the same transaction. Not `isolated`: no savepoints, and a failing
@@ -309,7 +344,7 @@ def _run(rows: list[OutboxEvent], *, isolated: bool = True) -> None:
     for hook in _batch_ends:
         hook()
     if done:
-        OutboxEvent.objects.filter(pk__in=done).update(
+        OutboxEvent.objects.filter(among(done)).update(
             state=OutboxEvent.DONE, done_at=now, attempts=F("attempts") + 1, error=""
         )
     for row, errors in failed:
