@@ -208,22 +208,24 @@ def _groups(batches: ClientBatches, items: Sequence[Incoming]) -> list[_Group]:
         return n
 
     first: dict[tuple[str, str], int] = {}
-    for n, item in enumerate(items):
-        for key in _keys(item):
+    keys_of = [_keys(item) for item in items]
+    for n, item_keys in enumerate(keys_of):
+        for key in item_keys:
             other = first.setdefault(key, n)
             if other != n:
                 a, b = root(n), root(other)
                 if a != b:
                     parent[max(a, b)] = min(a, b)  # the earliest item leads its group
-    members: dict[int, list[Incoming]] = {}
-    for n, item in enumerate(items):
-        members.setdefault(root(n), []).append(item)
+    members: dict[int, list[int]] = {}
+    for n in range(len(items)):
+        members.setdefault(root(n), []).append(n)
     existing = _existing(batches, first)
     groups: list[_Group] = []
     by_record: dict[int, _Group] = {}  # groups that match one record are one
-    for group_items in members.values():
-        keys = [key for item in group_items for key in _keys(item)]
-        found = [existing[k] for name in KEYS for k in keys if k[0] == name and k in existing]
+    for numbers in members.values():
+        group_items = [items[n] for n in numbers]
+        keys = [key for n in numbers for key in keys_of[n] if key in existing]
+        found = [existing[k] for name in KEYS for k in keys if k[0] == name]
         if found and found[0] in by_record:
             by_record[found[0]].items.extend(group_items)
             continue
@@ -273,6 +275,13 @@ def _existing(batches: ClientBatches, keys: Iterable[tuple[str, str]]) -> dict:
 def _folded(group: _Group) -> dict[str, Any]:
     """A group's items as one: later values fill in and win, phones, e-mails and tags
     add up, the first note stays."""
+    if len(group.items) == 1:  # most are: the same without the folding
+        item = group.items[0]
+        return {"values": {k: v for k, v in item.values.items() if v not in ("", None)},
+                "phones": list(dict.fromkeys(item.phones)),
+                "typed": list(dict.fromkeys(item.typed_phones)),
+                "emails": list(dict.fromkeys(item.emails)), "tags": list(dict.fromkeys(item.tags)),
+                "custom": item.custom, "note": item.note}  # fmt: skip
     values: dict[str, Any] = {}
     phones: dict[str, None] = {}
     typed: dict[str, None] = {}
