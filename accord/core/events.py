@@ -307,33 +307,14 @@ def _run(rows: list, *, isolated: bool = True) -> None:
     handler's exception goes up (the caller runs the batch again isolated)."""
     now = timezone.now()
     done, failed = [], []
-    for row in rows:
-        event = DomainEvent(
-            name=row.name,
-            payload=row.payload,
-            occurred_at=row.occurred_at,
-            cause=row.cause,
-            id=row.pk,
-            attempt=row.attempts + 1,
-        )
-        errors = []
-        # dict.fromkeys keeps the order and calls a handler subscribed twice only once.
-        for handler in dict.fromkeys([*_handlers.get(row.name, []), *_handlers.get("*", [])]):
-            if not isolated:
-                handler(event)
-                continue
-            try:
-                with atomic_on_write():
-                    handler(event)
-            except Exception as error:
-                # One broken subscriber must not stop the others nor the request that
-                # already committed; it is logged for the operator and retried.
-                logger.exception("Handler %r failed on event %s", handler, row.name)
-                errors.append(f"{getattr(handler, '__qualname__', handler)}: {error!r}")
-        if errors:
-            failed.append((row, errors))
-        else:
-            done.append(row.pk)
+    savepoints = _Savepoints()
+    with transaction.get_connection().execute_wrapper(savepoints):
+        for row in rows:
+            errors = _handle(row, savepoints if isolated else None)
+            if errors:
+                failed.append((row, errors))
+            else:
+                done.append(row.pk)
     for hook in _batch_ends:
         hook()
     if done:
@@ -351,31 +332,59 @@ def _run(rows: list, *, isolated: bool = True) -> None:
         )
 
 
-@contextmanager
-def atomic_on_write():
-    """`transaction.atomic()` around a handler, its savepoint taken at the handler's first
-    statement: one that only gathers events (automation's, for an import's thousands)
-    costs no savepoint, which cost more than the rest of its event. (A COPY is no
-    statement Django sees: a handler's first write must not be one.)"""
-    connection = transaction.get_connection()
-    block = transaction.atomic()
-    entered = []
+def _handle(row, savepoints: "_Savepoints | None") -> list[str]:
+    """Run one event's handlers; what failed (none without `savepoints`: it goes up)."""
+    event = DomainEvent(
+        name=row.name,
+        payload=row.payload,
+        occurred_at=row.occurred_at,
+        cause=row.cause,
+        id=row.pk,
+        attempt=row.attempts + 1,
+    )
+    errors = []
+    # dict.fromkeys keeps the order and calls a handler subscribed twice only once.
+    for handler in dict.fromkeys([*_handlers.get(row.name, []), *_handlers.get("*", [])]):
+        if savepoints is None:
+            handler(event)
+            continue
+        try:
+            savepoints.run(handler, event)
+        except Exception as error:
+            # One broken subscriber must not stop the others nor the request that
+            # already committed; it is logged for the operator and retried.
+            logger.exception("Handler %r failed on event %s", handler, row.name)
+            errors.append(f"{getattr(handler, '__qualname__', handler)}: {error!r}")
+    return errors
 
-    def enter(execute, sql, params, many, context):
-        if not entered:
-            entered.append(block)  # first: the SAVEPOINT comes through here too
-            block.__enter__()
+
+class _Savepoints:
+    """Each handler in `transaction.atomic()`, its savepoint taken at the handler's first
+    statement (an execute wrapper): one that only gathers events (automation's, for an
+    import's thousands) costs no savepoint, which cost more than the rest of its event.
+    (A COPY is no statement Django sees: a handler's first write must not be one.)"""
+
+    def __init__(self):
+        self.armed, self.block = False, None
+
+    def __call__(self, execute, sql, params, many, context):
+        if self.armed and self.block is None:
+            self.block = transaction.atomic()
+            self.block.__enter__()  # its SAVEPOINT comes through here: block is set
         return execute(sql, params, many, context)
 
-    try:
-        with connection.execute_wrapper(enter):
-            yield
-    except BaseException as error:
-        if entered:
-            block.__exit__(type(error), error, error.__traceback__)
-        raise
-    if entered:
-        block.__exit__(None, None, None)
+    def run(self, handler: Handler, event: DomainEvent) -> None:
+        self.armed, self.block = True, None
+        try:
+            handler(event)
+        except BaseException as error:
+            self.armed = False
+            if self.block is not None:
+                self.block.__exit__(type(error), error, error.__traceback__)
+            raise
+        self.armed = False
+        if self.block is not None:
+            self.block.__exit__(None, None, None)
 
 
 def _check_plain(path: str, value: Any) -> None:
