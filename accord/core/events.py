@@ -143,11 +143,10 @@ def emit_many(name: str, payloads: list[dict[str, Any]]) -> None:
         _check_plain(name, payload)
     now, cause = timezone.now(), _cause.get()
     ids = take_ids(OutboxEvent, len(payloads))
-    _outbox().write(
-        {"id": pk, "name": name, "payload": payload, "cause": cause, "occurred_at": now,
-         "due_at": now}
-        for pk, payload in zip(ids, payloads, strict=True)
-    )  # fmt: skip
+    _outbox().write_columns(
+        ["id", "name", "payload", "cause", "occurred_at", "due_at"],
+        [(pk, name, payload, cause, now, now) for pk, payload in zip(ids, payloads, strict=True)],
+    )
     if not _held.get():
         _after_commit(*ids)
 
