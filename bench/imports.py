@@ -7,9 +7,10 @@ its own per engine (like `python -m bench`) measures, one JSON line per figure:
 - raw: the same rows' people inserted straight (executemany on SQLite, COPY on
   PostgreSQL), the floor an import is compared with;
 - import: the rows through Accord's import (checks, duplicates by e-mail, contact
-  points, tags, search, timeline, the undo log), target ≥ 20,000 rows a second; the
-  resident memory (with the import's cleaning process) sampled each second, peak
-  ≤ 300 MB and flat as the file is read.
+  points, tags, search, timeline, the undo log), target ≥ 10,000 rows a second on SQLite
+  and ≥ 8,000 on PostgreSQL (issue #15, at 1,000,000 rows); the resident memory (with
+  the import's cleaning process) sampled each second, peak ≤ 300 MB and flat as the
+  file is read.
 """
 
 import argparse
@@ -33,7 +34,7 @@ FIRST = ["Anna", "Maria", "Olga", "Ivan", "Dmitry", "Sergey", "David", "Noa", "T
 LAST = ["Petrova", "Ivanov", "Cohen", "Levi", "Hakobyan", "Smirnova", "Brandt", "Weber",
         "Петрова", "Иванов", "Коэн", "Леви", "Акопян", "Смирнова"]  # fmt: skip
 CITIES = [("Moscow", "RU"), ("Haifa", "IL"), ("Yerevan", "AM"), ("Berlin", "DE"), ("Riga", "LV")]
-TARGET_RATE, TARGET_RSS_MB = 20_000, 300
+TARGET_RATES, TARGET_RSS_MB = {"sqlite": 10_000, "postgresql": 8_000}, 300
 
 
 def parse(argv):
@@ -181,8 +182,8 @@ def measure(args, path: Path) -> int:
         db=vendor,
         **result,
         raw_ratio=round(raw["rate"] / result["rows_per_s"], 1) if result["rows_per_s"] else None,
-        target_rows_per_s=TARGET_RATE,
-        met=result["rows_per_s"] >= TARGET_RATE and result["peak_rss_mb"] <= TARGET_RSS_MB,
+        target_rows_per_s=TARGET_RATES[vendor],
+        met=result["rows_per_s"] >= TARGET_RATES[vendor] and result["peak_rss_mb"] <= TARGET_RSS_MB,
     )
     return 0
 

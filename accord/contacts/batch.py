@@ -45,7 +45,7 @@ from accord.contacts.services import (
     tag_named,
 )
 from accord.core.bulk import Table, take_ids
-from accord.core.events import caused_by, emit
+from accord.core.events import caused_by, emit, emit_many
 from accord.core.models import TimelineEvent
 from accord.core.search import index_new_records, unindex_record
 from accord.core.timeline import field_changes, timeline_forget, timeline_record
@@ -208,22 +208,24 @@ def _groups(batches: ClientBatches, items: Sequence[Incoming]) -> list[_Group]:
         return n
 
     first: dict[tuple[str, str], int] = {}
-    for n, item in enumerate(items):
-        for key in _keys(item):
+    keys_of = [_keys(item) for item in items]
+    for n, item_keys in enumerate(keys_of):
+        for key in item_keys:
             other = first.setdefault(key, n)
             if other != n:
                 a, b = root(n), root(other)
                 if a != b:
                     parent[max(a, b)] = min(a, b)  # the earliest item leads its group
-    members: dict[int, list[Incoming]] = {}
-    for n, item in enumerate(items):
-        members.setdefault(root(n), []).append(item)
+    members: dict[int, list[int]] = {}
+    for n in range(len(items)):
+        members.setdefault(root(n), []).append(n)
     existing = _existing(batches, first)
     groups: list[_Group] = []
     by_record: dict[int, _Group] = {}  # groups that match one record are one
-    for group_items in members.values():
-        keys = [key for item in group_items for key in _keys(item)]
-        found = [existing[k] for name in KEYS for k in keys if k[0] == name and k in existing]
+    for numbers in members.values():
+        group_items = [items[n] for n in numbers]
+        keys = [key for n in numbers for key in keys_of[n] if key in existing]
+        found = [existing[k] for name in KEYS for k in keys if k[0] == name]
         if found and found[0] in by_record:
             by_record[found[0]].items.extend(group_items)
             continue
@@ -246,7 +248,8 @@ def _existing(batches: ClientBatches, keys: Iterable[tuple[str, str]]) -> dict:
         for value, pk in rows.order_by("pk").values_list("external_id", "pk"):
             found.setdefault(("external_id", value), pk)
     # Straight SQL on the (kind, value) index: the ORM's preparing of a thousand values
-    # for IN cost more than the query.
+    # for IN cost more than the query. PostgreSQL takes them as one array: psycopg's
+    # splitting of a query with thousands of placeholders cost more than the query too.
     quote = connection.ops.quote_name
     owner = quote(f"{batches.kind}_id")
     table = quote(ContactPoint._meta.db_table)
@@ -255,11 +258,14 @@ def _existing(batches: ClientBatches, keys: Iterable[tuple[str, str]]) -> dict:
             values = sorted(wanted[name])
             for start in range(0, len(values), IN_CHUNK):
                 chunk = values[start : start + IN_CHUNK]
-                marks = ", ".join(["%s"] * len(chunk))
+                if connection.vendor == "postgresql":
+                    among, params = "= ANY(%s)", [name, chunk]
+                else:
+                    among, params = f"IN ({', '.join(['%s'] * len(chunk))})", [name, *chunk]
                 cursor.execute(
                     f"SELECT value, {owner} FROM {table} WHERE kind = %s "  # noqa: S608
-                    f"AND value IN ({marks}) AND {owner} IS NOT NULL ORDER BY {owner}",
-                    [name, *chunk],
+                    f"AND value {among} AND {owner} IS NOT NULL ORDER BY {owner}",
+                    params,
                 )
                 for value, pk in cursor.fetchall():
                     found.setdefault((name, value), pk)
@@ -269,6 +275,13 @@ def _existing(batches: ClientBatches, keys: Iterable[tuple[str, str]]) -> dict:
 def _folded(group: _Group) -> dict[str, Any]:
     """A group's items as one: later values fill in and win, phones, e-mails and tags
     add up, the first note stays."""
+    if len(group.items) == 1:  # most are: the same without the folding
+        item = group.items[0]
+        return {"values": {k: v for k, v in item.values.items() if v not in ("", None)},
+                "phones": list(dict.fromkeys(item.phones)),
+                "typed": list(dict.fromkeys(item.typed_phones)),
+                "emails": list(dict.fromkeys(item.emails)), "tags": list(dict.fromkeys(item.tags)),
+                "custom": item.custom, "note": item.note}  # fmt: skip
     values: dict[str, Any] = {}
     phones: dict[str, None] = {}
     typed: dict[str, None] = {}
@@ -348,8 +361,7 @@ def _create(batches: ClientBatches, groups: list[_Group], now, outcome: Outcome)
         versions = dict(Person.objects.filter(pk__in=handed).values_list("pk", "version"))
         for change in outcome.changes[-len(groups) :]:
             change["version"] = versions.get(change["record_id"], change["version"])
-    for pk in ids:
-        emit(f"{kind}.created", **{f"{kind}_id": pk, "actor_id": batches.actor.pk})
+    emit_many(f"{kind}.created", [{f"{kind}_id": pk, "actor_id": batches.actor.pk} for pk in ids])
 
 
 def _name(batches: ClientBatches, values: dict) -> str:
@@ -432,8 +444,7 @@ def _companies_named(batches: ClientBatches, names: list[str], now) -> dict[str,
     index_new_records("company", [(pk, search_parts(n, "", [], [], "")) for pk, n in made])
     _timeline_created(batches, Company, ids, [], now)
     batches.companies.update((name.lower(), pk) for pk, name in made)
-    for pk in ids:
-        emit("company.created", company_id=pk, actor_id=batches.actor.pk)
+    emit_many("company.created", [{"company_id": pk, "actor_id": batches.actor.pk} for pk in ids])
     return batches.companies
 
 

@@ -7,6 +7,7 @@ timeline entries): an import's batch, the bench's million records.
 """
 
 import functools
+import operator
 from collections.abc import Iterable
 
 from django.core.management.color import no_style
@@ -30,16 +31,16 @@ class Table:
         self.attnames = [field.attname for field in fields]
         self.defaults = {field.attname: field.get_default() for field in fields}
         self.preps = [preparer(field) for field in fields]
-        self.plan = list(zip(self.attnames, self.preps, strict=True))
+        self.prepared = [(n, prep) for n, prep in enumerate(self.preps) if prep is not None]
+        self.pick = operator.itemgetter(*self.attnames)
 
     def values(self, row: dict) -> tuple:
-        defaults = self.defaults
-        return tuple(
-            (row[name] if name in row else defaults[name])
-            if prep is None
-            else _prepared(prep, row[name] if name in row else defaults[name])
-            for name, prep in self.plan
-        )
+        picked = self.pick({**self.defaults, **row})
+        values = list(picked) if len(self.attnames) > 1 else [picked]
+        for n, prep in self.prepared:
+            if values[n] is not None:
+                values[n] = prep(values[n])
+        return tuple(values)
 
     def write(self, rows: Iterable[dict]) -> int:
         return insert(self.name, self.columns, [self.values(row) for row in rows])
@@ -65,10 +66,6 @@ def _prepare_row(row: tuple, preps: list) -> tuple:
         if values[n] is not None:
             values[n] = prep(values[n])
     return values
-
-
-def _prepared(prep, value):
-    return None if value is None else prep(value)
 
 
 def preparer(field: models.Field):

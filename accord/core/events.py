@@ -17,20 +17,23 @@ event's id: `DomainEvent.attempt` above 1 says an earlier dispatch may have run.
 """
 
 import contextvars
+import functools
 import logging
+import operator
 import time
 from collections import defaultdict
 from collections.abc import Callable
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, NamedTuple
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import F
+from django.db.models import F, Q
 from django.utils import timezone
 
+from accord.core.bulk import Table, take_ids
 from accord.core.models import OutboxEvent
 
 logger = logging.getLogger(__name__)
@@ -131,17 +134,48 @@ def emit(name: str, **payload: Any) -> None:
         _after_commit(row.pk)
 
 
-def _after_commit(event_id: int) -> None:
+def emit_many(name: str, payloads: list[dict[str, Any]]) -> None:
+    """`emit` for many events of one name (a batch's new records): inside a transaction
+    their outbox rows go in one statement (COPY on PostgreSQL), their ids taken up front.
+    A row per event by the ORM cost more than the rest of an import's batch."""
+    if not payloads:
+        return
+    if not transaction.get_connection().in_atomic_block:
+        for payload in payloads:
+            emit(name, **payload)
+        return
+    for payload in payloads:
+        _check_plain(name, payload)
+    now, cause = timezone.now(), _cause.get()
+    ids = take_ids(OutboxEvent, len(payloads))
+    _outbox().write_columns(
+        ["id", "name", "payload", "cause", "occurred_at", "due_at"],
+        [(pk, name, payload, cause, now, now) for pk, payload in zip(ids, payloads, strict=True)],
+    )
+    if not _held.get():
+        _after_commit(*ids)
+
+
+_tables: dict[str, Table] = {}
+
+
+def _outbox() -> Table:
+    if "outbox" not in _tables:
+        _tables["outbox"] = Table(OutboxEvent)
+    return _tables["outbox"]
+
+
+def _after_commit(*event_ids: int) -> None:
     """The events of a transaction are dispatched together after its commit: each adds
     its id to its connection's list and a callback; the first callback takes the list
     (ids a rollback took back are found in no row: nothing to do for them)."""
     connection = transaction.get_connection()
     if not connection.in_atomic_block:
-        _send([event_id])
+        _send(list(event_ids))
         return
     if not hasattr(connection, "accord_events"):
         connection.accord_events = []
-    connection.accord_events.append(event_id)
+    connection.accord_events.extend(event_ids)
     # robust: the change is committed; a dispatch that fails is the worker's to redo
     transaction.on_commit(_flush, robust=True)
 
@@ -171,13 +205,46 @@ def dispatch(ids: list[int]) -> int:
     """Run the handlers of these events, those still pending and not taken by another
     process, in one transaction that marks them done. Answers how many it ran."""
     with transaction.atomic():
-        rows = list(
+        rows = pending(
             OutboxEvent.objects.select_for_update(skip_locked=True)
-            .filter(pk__in=ids, state=OutboxEvent.PENDING)
+            .filter(among(ids), state=OutboxEvent.PENDING)
             .order_by("pk")
         )
         _run(rows)
     return len(rows)
+
+
+class Pending(NamedTuple):
+    """What running an outbox row's handlers needs of it."""
+
+    pk: int
+    name: str
+    payload: dict
+    cause: dict | None
+    occurred_at: datetime
+    attempts: int
+
+
+def pending(rows) -> list[Pending]:
+    """The rows as plain tuples: read faster than model instances, which cost more than
+    the handlers for an import's thousand events a batch."""
+    return [Pending(*row) for row in rows.values_list(*Pending._fields)]
+
+
+def among(ids: list[int]) -> Q:
+    """`pk__in=ids`, a run of consecutive ids (a batch's events) as one range: the ORM's
+    preparing of a thousand values for IN cost more than the query."""
+    ids = sorted(set(ids))
+    singles, ranges, start = [], [], 0
+    for n in range(1, len(ids) + 1):
+        if n == len(ids) or ids[n] != ids[n - 1] + 1:
+            run = ids[start:n]
+            if len(run) > 2:
+                ranges.append(Q(pk__range=(run[0], run[-1])))
+            else:
+                singles.extend(run)
+            start = n
+    return functools.reduce(operator.or_, ranges, Q(pk__in=singles))
 
 
 def catch_up(now: datetime | None = None) -> int:
@@ -258,7 +325,7 @@ def current_batch() -> Batch | None:
     return _batch.get()
 
 
-def _run(rows: list[OutboxEvent], *, isolated: bool = True) -> None:
+def _run(rows: list, *, isolated: bool = True) -> None:
     """Each event's handlers, each in a savepoint of its own (a failing one is undone,
     logged and the event retried later, up to len(RETRIES) times), then the events'
     rows updated in the same transaction. Not `isolated`: no savepoints, and a failing
@@ -267,19 +334,21 @@ def _run(rows: list[OutboxEvent], *, isolated: bool = True) -> None:
     done, failed = [], []
     batch = Batch([_event_of(row) for row in rows], isolated)
     token = _batch.set(batch)
+    savepoints = _Savepoints()
     try:
-        for row, event in zip(rows, batch.events, strict=True):
-            errors = _handle(event, isolated=isolated)
-            if errors:
-                failed.append((row, errors))
-            else:
-                done.append(row.pk)
+        with transaction.get_connection().execute_wrapper(savepoints):
+            for row, event in zip(rows, batch.events, strict=True):
+                errors = _handle(event, savepoints if isolated else None)
+                if errors:
+                    failed.append((row, errors))
+                else:
+                    done.append(row.pk)
         for hook in _batch_ends:
             hook()
     finally:
         _batch.reset(token)
     if done:
-        OutboxEvent.objects.filter(pk__in=done).update(
+        OutboxEvent.objects.filter(among(done)).update(
             state=OutboxEvent.DONE, done_at=now, attempts=F("attempts") + 1, error=""
         )
     for row, errors in failed:
@@ -293,17 +362,16 @@ def _run(rows: list[OutboxEvent], *, isolated: bool = True) -> None:
         )
 
 
-def _handle(event: DomainEvent, *, isolated: bool) -> list[str]:
-    """Run an event's handlers; answers the errors of those that failed (isolated)."""
+def _handle(event: DomainEvent, savepoints: "_Savepoints | None") -> list[str]:
+    """Run one event's handlers; what failed (none without `savepoints`: it goes up)."""
     errors = []
     # dict.fromkeys keeps the order and calls a handler subscribed twice only once.
     for handler in dict.fromkeys([*_handlers.get(event.name, []), *_handlers.get("*", [])]):
-        if not isolated:
+        if savepoints is None:
             handler(event)
             continue
         try:
-            with transaction.atomic():
-                handler(event)
+            savepoints.run(handler, event)
         except Exception as error:
             # One broken subscriber must not stop the others nor the request that
             # already committed; it is logged for the operator and retried.
@@ -312,7 +380,7 @@ def _handle(event: DomainEvent, *, isolated: bool) -> list[str]:
     return errors
 
 
-def _event_of(row: OutboxEvent) -> DomainEvent:
+def _event_of(row) -> DomainEvent:
     return DomainEvent(
         name=row.name,
         payload=row.payload,
@@ -321,6 +389,35 @@ def _event_of(row: OutboxEvent) -> DomainEvent:
         id=row.pk,
         attempt=row.attempts + 1,
     )
+
+
+class _Savepoints:
+    """Each handler in `transaction.atomic()`, its savepoint taken at the handler's first
+    statement (an execute wrapper): one that only gathers events (automation's, for an
+    import's thousands) costs no savepoint, which cost more than the rest of its event.
+    (A COPY is no statement Django sees: a handler's first write must not be one.)"""
+
+    def __init__(self):
+        self.armed, self.block = False, None
+
+    def __call__(self, execute, sql, params, many, context):
+        if self.armed and self.block is None:
+            self.block = transaction.atomic()
+            self.block.__enter__()  # its SAVEPOINT comes through here: block is set
+        return execute(sql, params, many, context)
+
+    def run(self, handler: Handler, event: DomainEvent) -> None:
+        self.armed, self.block = True, None
+        try:
+            handler(event)
+        except BaseException as error:
+            self.armed = False
+            if self.block is not None:
+                self.block.__exit__(type(error), error, error.__traceback__)
+            raise
+        self.armed = False
+        if self.block is not None:
+            self.block.__exit__(None, None, None)
 
 
 def _check_plain(path: str, value: Any) -> None:

@@ -36,6 +36,8 @@ class Importer:
             origin={"import_id": job.pk, "file": job.file_name},
         )
         self.changes = Table(ImportChange, with_id=False)
+        self.failures = Table(ImportFailure, with_id=False)
+        self.warnings = Table(ImportWarning, with_id=False)
         self.labels = {
             t.name: str(t.label) for t in targets_for(job.record_type, active_fields(self.kind))
         }
@@ -66,17 +68,11 @@ class Importer:
                 [(self.job.pk, c["action"], c["record_id"], c["row"], c["version"],
                   c.get("before")) for c in outcome.changes],
             )  # fmt: skip
-            ImportFailure.objects.bulk_create(
-                [
-                    ImportFailure(
-                        job=self.job,
-                        row=r.number,
-                        values=r.raw,
-                        reason=describe(r.problems, self.labels),
-                    )
-                    for r in failures
-                ]
-            )
+            self.failures.write_columns(
+                ["job_id", "row", "values", "reason"],
+                [(self.job.pk, r.number, r.raw, describe(r.problems, self.labels))
+                 for r in failures],
+            )  # fmt: skip
             counts = {**outcome.counts, "failed": len(failures)}
             self._warn([r for r in rows if r.warnings and not r.problems])
             ImportJob.objects.filter(pk=self.job.pk).update(
@@ -90,11 +86,12 @@ class Importer:
     def _warn(self, rows: list[Row]) -> None:
         """The report's warnings: what a row kept as typed (a phone not valid in its country)."""
         header = self.job.header
-        ImportWarning.objects.bulk_create(
-            ImportWarning(job=self.job, row=row.number, column=header[column][:255]
-                          if column < len(header) else str(column + 1),
-                          value=value[:255], message=message)
-            for row in rows for column, value, message in row.warnings
+        self.warnings.write_columns(
+            ["job_id", "row", "column", "value", "message"],
+            [(self.job.pk, row.number,
+              header[column][:255] if column < len(header) else str(column + 1),
+              value[:255], message)
+             for row in rows for column, value, message in row.warnings],
         )  # fmt: skip
 
 

@@ -63,6 +63,31 @@ def test_a_failing_subscriber_does_not_stop_the_others(received):
     assert [e.payload for e in received] == [{"deal_id": 1}]
 
 
+@pytest.mark.django_db(transaction=True)
+def test_a_failing_handlers_writes_are_undone_and_the_others_kept(received):
+    def writes_then_fails(event):
+        if event.name == "deal.won":
+            emit("deal.noted", deal_id=event.payload["deal_id"])
+            raise ValueError("boom")
+
+    def writes(event):
+        if event.name == "deal.won":
+            emit("deal.counted", deal_id=event.payload["deal_id"])
+
+    subscribe("deal.won")(writes_then_fails)
+    subscribe("deal.won")(writes)
+    try:
+        with transaction.atomic():
+            emit("deal.won", deal_id=1)
+            emit("deal.won", deal_id=2)
+    finally:
+        unsubscribe(writes_then_fails)
+        unsubscribe(writes)
+    names = sorted(OutboxEvent.objects.values_list("name", flat=True))
+    assert names == ["deal.counted", "deal.counted", "deal.won", "deal.won"]
+    assert sorted(e.payload["deal_id"] for e in received if e.name == "deal.won") == [1, 2]
+
+
 # --- The outbox: recorded with the change, run at least once --------------------------
 
 
