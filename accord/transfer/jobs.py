@@ -127,7 +127,8 @@ def export_run(job_id: int) -> None:
         return
     ExportJob.objects.filter(pk=job.pk).update(status=ExportJob.RUNNING, started_at=timezone.now())
     kind = "person" if job.record_type == "people" else "company"
-    columns = exporting.columns_for(kind, job.columns, active_fields(kind))
+    custom_fields = active_fields(kind)
+    columns = exporting.columns_for(kind, job.columns, custom_fields)
     job.file.save(job.file_name, ContentFile(b""), save=False)  # its place in storage
     path = Path(job.file.path)
     try:
@@ -137,7 +138,8 @@ def export_run(job_id: int) -> None:
         done = exporting.write(
             path,
             job.format,
-            exporting.rows(queryset, kind, columns),
+            [label for _key, label in columns],
+            exporting.chunks(queryset, kind, columns, fmt=job.format, custom_fields=custom_fields),
             progress=lambda n: ExportJob.objects.filter(pk=job.pk).update(rows_done=n),
         )
     except Exception as error:
