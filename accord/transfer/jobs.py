@@ -6,9 +6,10 @@ import logging
 from datetime import timedelta
 from pathlib import Path
 
+from django.conf import settings
 from django.core.files.base import ContentFile
 from django.db import transaction
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from accord.contacts.models import Company, Person
@@ -126,6 +127,17 @@ def export_run(job_id: int) -> None:
     if job is None:
         return
     ExportJob.objects.filter(pk=job.pk).update(status=ExportJob.RUNNING, started_at=timezone.now())
+    user = job.created_by
+    # The worker writes on the clock and in the language of the one exporting, as the
+    # list they exported shows them.
+    with (
+        timezone.override(user.time_zone or settings.TIME_ZONE),
+        translation.override(user.language or settings.LANGUAGE_CODE),
+    ):
+        _export_write(job)
+
+
+def _export_write(job: ExportJob) -> None:
     kind = "person" if job.record_type == "people" else "company"
     custom_fields = active_fields(kind)
     columns = exporting.columns_for(kind, job.columns, custom_fields)
