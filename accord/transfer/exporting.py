@@ -83,9 +83,10 @@ def columns_for(kind: str, keys: list[str] | None, custom_fields) -> list[tuple[
 def chunks(
     queryset: QuerySet, kind: str, columns: list[tuple[str, str]], *, fmt: str, custom_fields=()
 ) -> Iterator[list[tuple]]:
-    """The records' cells in id order, a range of CHUNK ids at a time (the millionth row
-    costs what the first does), each row a tuple of the file's cells as the database
-    made them (cells.py): for CSV with formulas neutralised."""
+    """The records' cells in id order, in lists of about CHUNK rows (the millionth row
+    costs what the first does), each row the file's cells: for CSV with formulas
+    neutralised. PostgreSQL makes the cells (cells.py), a range of CHUNK ids a query;
+    on SQLite Python makes them from the stored text (stored.py)."""
     if queryset.query.is_empty():  # a filter nothing can match (a tag nobody has)
         return
     connection = connections[queryset.db]
@@ -145,8 +146,7 @@ AHEAD = 2  # chunks a reader may have read and not yet handed over: memory stays
 
 def _read_ahead(read, starts: range) -> Iterator[list[tuple]]:
     """read(start) for each start, in order, while READERS threads read the next chunks:
-    the database makes the cells (SQLite's C code, PostgreSQL's server) while the file
-    is written, on both cores."""
+    PostgreSQL makes their cells while this thread writes the file."""
     stop = threading.Event()
     handed = [queue.Queue(maxsize=AHEAD) for _ in range(READERS)]
 
