@@ -25,7 +25,7 @@ from accord.contacts.models import Company, Person
 from accord.transfer import cells, stored
 from accord.transfer.cleaning import FORMULA_STARTS
 
-CHUNK = 5000
+CHUNK = 5000  # ids a PostgreSQL query reads (stored.CHUNK rows on SQLite)
 
 # Every field an export may hold: key -> label. "cf:<key>" adds a custom field.
 FIELDS = {
@@ -93,7 +93,7 @@ def chunks(
     keys = [key for key, _label in columns]
     if connection.vendor == "sqlite":  # SQLite runs in this process: see stored.py
         sources = {key: source_of(kind, key) for key in keys}
-        yield from stored.chunks(queryset, kind, keys, sources, size=CHUNK, neutral=fmt == "csv")
+        yield from stored.chunks(queryset, kind, keys, sources, neutral=fmt == "csv")
         return
     model = Person if kind == "person" else Company
     types = {f"cf:{field.key}": field.type for field in custom_fields}

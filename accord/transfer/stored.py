@@ -1,4 +1,4 @@
-"""An export's cells made in Python from SQLite's stored values, CHUNK records at a time.
+"""An export's cells made in Python from SQLite's stored values, a chunk at a time.
 
 SQLite runs inside the worker's own process: a cell formatted in SQL (cells.py) costs
 about a fifth more there than the same cell made here from the stored text, so on
@@ -21,10 +21,13 @@ from accord.transfer.cleaning import FORMULA_STARTS
 FORMULA_FIRST = frozenset(FORMULA_STARTS)
 
 
+CHUNK = 2000  # rows a query reads: a chunk's cells are held until it is written
+
+
 def chunks(
-    queryset: QuerySet, kind: str, keys: list[str], sources: dict, *, size: int, neutral: bool
+    queryset: QuerySet, kind: str, keys: list[str], sources: dict, *, neutral: bool
 ) -> Iterator[list[list]]:
-    """Lists of `size` rows in id order (a keyset: the millionth row costs what the first
+    """Lists of CHUNK rows in id order (a keyset: the millionth row costs what the first
     does), each the cells of `keys` (a column reads the field `sources` names); for CSV
     (`neutral`) a cell a spreadsheet would run gets an apostrophe."""
     model = Person if kind == "person" else Company
@@ -43,7 +46,7 @@ def chunks(
     last = 0
     with connection.cursor() as cursor:
         while True:
-            chunk = queryset.filter(pk__gt=last).order_by("pk").values_list(*selected)[:size]
+            chunk = queryset.filter(pk__gt=last).order_by("pk").values_list(*selected)[:CHUNK]
             cursor.execute(*chunk.query.sql_with_params())
             chunk = cursor.fetchall()
             if not chunk:

@@ -11,7 +11,7 @@ from accord.accounts.services import user_update
 from accord.contacts.models import Person
 from accord.contacts.services import person_create
 from accord.core.services import custom_field_save
-from accord.transfer import exporting, services
+from accord.transfer import exporting, services, stored
 from accord.transfer.services import exports
 from tests.transfer.test_export import read
 
@@ -98,11 +98,13 @@ def test_the_worker_writes_on_the_exporters_clock(admin, berliner, monkeypatch):
 
 @pytest.mark.django_db(transaction=True)
 def test_a_big_list_comes_out_whole_and_in_order(monkeypatch, tmp_path):
-    """Outside a transaction two threads read the chunks ahead; none is lost or swapped."""
+    """Chunk after chunk (on PostgreSQL, outside a transaction, two threads read them
+    ahead): none is lost or swapped."""
     from accord.accounts.services import user_create
 
     ada = user_create(email="ada@example.com", password="x" * 12, role="administrator")
     monkeypatch.setattr(exporting, "CHUNK", 3)
+    monkeypatch.setattr(stored, "CHUNK", 3)
     for n in range(20):
         person_create(actor=ada, data={"first_name": f"P{n:02}", "city": "=Riga",
                                        "tags": [f"t{n % 3}"]})  # fmt: skip
