@@ -132,7 +132,7 @@ def export_run(job_id: int) -> None:
     # list they exported shows them.
     with (
         timezone.override(user.time_zone or settings.TIME_ZONE),
-        translation.override(user.language or settings.LANGUAGE_CODE),
+        translation.override(user.language or translation.get_language()),
     ):
         _export_write(job)
 
