@@ -34,6 +34,7 @@ def parse(argv):
     parser.add_argument("--people", type=int, default=1_000_000)
     parser.add_argument("--reuse", action="store_true", help="measure a kept database again")
     parser.add_argument("--keep", action="store_true")
+    parser.add_argument("--export-only", action="store_true", help="no backup and restore")
     parser.add_argument("--inside", choices=["export-backup", "restore"], help=argparse.SUPPRESS)
     parser.add_argument("--archive", help=argparse.SUPPRESS)
     return parser.parse_args(argv)
@@ -57,10 +58,12 @@ def main(argv=None) -> int:
             archive = databases.DATA_DIR / f"backup-{engine}.tar.gz"
             archive.unlink(missing_ok=True)
             env_out = {**env, "ACCORD_BENCH_ARCHIVE": str(archive)}
+            if args.export_only:
+                env_out["ACCORD_BENCH_EXPORT_ONLY"] = "1"
             inside = [*python, "bench.transfer", "--inside", "export-backup"]
             run = subprocess.run(inside, env=env_out)  # noqa: S603
             failed |= run.returncode != 0
-            if run.returncode == 0:
+            if run.returncode == 0 and not args.export_only:
                 failed |= restore_elsewhere(engine, archive) != 0
         finally:
             if not args.keep:
@@ -145,6 +148,8 @@ def export_and_backup() -> int:
             and request_ms <= TARGET_REQUEST_MS,
         )
         Path(job.file.path).unlink()
+    if os.environ.get("ACCORD_BENCH_EXPORT_ONLY"):
+        return 0
     archive = Path(os.environ["ACCORD_BENCH_ARCHIVE"])
     archive.unlink(missing_ok=True)
     started = time.perf_counter()

@@ -6,9 +6,10 @@ import logging
 from datetime import timedelta
 from pathlib import Path
 
+from django.conf import settings
 from django.core.files.base import ContentFile
 from django.db import transaction
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from accord.contacts.models import Company, Person
@@ -126,8 +127,20 @@ def export_run(job_id: int) -> None:
     if job is None:
         return
     ExportJob.objects.filter(pk=job.pk).update(status=ExportJob.RUNNING, started_at=timezone.now())
+    user = job.created_by
+    # The worker writes on the clock and in the language of the one exporting, as the
+    # list they exported shows them.
+    with (
+        timezone.override(user.time_zone or settings.TIME_ZONE),
+        translation.override(user.language or translation.get_language()),
+    ):
+        _export_write(job)
+
+
+def _export_write(job: ExportJob) -> None:
     kind = "person" if job.record_type == "people" else "company"
-    columns = exporting.columns_for(kind, job.columns, active_fields(kind))
+    custom_fields = active_fields(kind)
+    columns = exporting.columns_for(kind, job.columns, custom_fields)
     job.file.save(job.file_name, ContentFile(b""), save=False)  # its place in storage
     path = Path(job.file.path)
     try:
@@ -137,7 +150,8 @@ def export_run(job_id: int) -> None:
         done = exporting.write(
             path,
             job.format,
-            exporting.rows(queryset, kind, columns),
+            [label for _key, label in columns],
+            exporting.chunks(queryset, kind, columns, fmt=job.format, custom_fields=custom_fields),
             progress=lambda n: ExportJob.objects.filter(pk=job.pk).update(rows_done=n),
         )
     except Exception as error:
