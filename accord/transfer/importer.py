@@ -1,5 +1,5 @@
 """Writing an import's cleaned rows (`cleaning.py` makes them) through the contacts batch
-service (`accord.contacts.batch`), which finds duplicates on every key and writes the
+service (`accord.contacts.services.batch`), which finds duplicates on every key and writes the
 records with their contact points, tags, search entries, timeline, lead distribution
 and events; here each batch goes in one transaction with the job's undo log, its failed
 rows and its checkpoint, so a batch is either wholly saved and counted or not at all."""
@@ -9,7 +9,11 @@ from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from accord.contacts.batch import ClientBatches, clients_batch_duplicates, clients_batch_save
+from accord.contacts.services import (
+    ClientBatches,
+    clients_batch_duplicates,
+    clients_batch_save,
+)
 from accord.core.bulk import Table
 from accord.core.custom_fields import active_fields
 from accord.core.events import emit

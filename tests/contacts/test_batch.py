@@ -8,9 +8,13 @@ import pytest
 from django.core.exceptions import PermissionDenied
 
 from accord.accounts.services import user_create
-from accord.contacts.batch import ClientBatches, clients_batch_save, clients_batch_undo
 from accord.contacts.models import Company, Person
-from accord.contacts.services import person_create
+from accord.contacts.services import (
+    ClientBatches,
+    clients_batch_save,
+    clients_batch_undo,
+    person_create,
+)
 from accord.core.search import search_ids
 from accord.core.timeline import timeline_of
 from tests.conftest import PASSWORD

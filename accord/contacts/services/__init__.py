@@ -5,6 +5,13 @@ before writing anything, records the change on the timeline and indexes the reco
 for search, all in one transaction; domain events go out after commit.
 """
 
+from accord.contacts.services.batch import (
+    ClientBatches,
+    clients_batch_check,
+    clients_batch_duplicates,
+    clients_batch_save,
+)
+from accord.contacts.services.batch_undo import clients_batch_undo
 from accord.contacts.services.bulk import clients_bulk_assign, clients_bulk_delete, clients_bulk_tag
 from accord.contacts.services.clients import client_contacted, client_delete, note_add
 from accord.contacts.services.common import (
@@ -41,10 +48,15 @@ __all__ = [
     "PERSON_FIELDS",
     "RECORD_TYPE",
     "SEGMENT_CHECKS",
+    "ClientBatches",
     "announce_deleted",
     "can_change",
     "client_contacted",
     "client_delete",
+    "clients_batch_check",
+    "clients_batch_duplicates",
+    "clients_batch_save",
+    "clients_batch_undo",
     "clients_bulk_assign",
     "clients_bulk_delete",
     "clients_bulk_tag",

@@ -13,7 +13,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accord.accounts.models import User
-from accord.contacts.batch import clients_batch_check, clients_batch_undo
+from accord.contacts.services import clients_batch_check, clients_batch_undo
 from accord.core.events import emit
 from accord.transfer import mapping as fields
 from accord.transfer.jobs import STALE

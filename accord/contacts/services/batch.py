@@ -30,25 +30,22 @@ from django.utils.translation import gettext as _
 
 from accord.accounts.models import Team, User
 from accord.contacts.models import Company, ContactPoint, Person, compose_full_name
-from accord.contacts.services import (
+from accord.contacts.services.common import (
     RECORD_TYPE,
-    announce_deleted,
     can_change,
-    hand_over_lead,
-    kind_of,
-    refresh_primary,
     reindex,
     require_write,
-    save_changed,
     search_parts,
     snapshot,
-    tag_named,
 )
+from accord.contacts.services.people import hand_over_lead
+from accord.contacts.services.points import refresh_primary
+from accord.contacts.services.tags import tag_named
 from accord.core.bulk import Table, take_ids
 from accord.core.events import caused_by, emit, emit_many
 from accord.core.models import TimelineEvent
-from accord.core.search import index_new_records, unindex_record
-from accord.core.timeline import field_changes, timeline_forget, timeline_record
+from accord.core.search import index_new_records
+from accord.core.timeline import field_changes, timeline_record
 from accord.core.visibility import WRITE, allows
 
 SKIP, UPDATE, CREATE = "skip", "update", "create"
@@ -579,60 +576,3 @@ def _plain(value):
     if isinstance(value, date | datetime):
         return value.isoformat()
     return value
-
-
-# --- undo ------------------------------------------------------------------------------
-
-
-@transaction.atomic
-def clients_batch_undo(
-    *, actor: User, kind: str, changes: Iterable[dict], cause: dict | None = None
-) -> dict[str, int]:
-    """Undo what batches did (their changes, newest first): remove the records they
-    created, restore the ones they updated — unless a record changed since (its version
-    moved on): those are kept, and counted. Each removal and restoration is on the
-    timeline (a restoration) and announced, like a single record's."""
-    require_write(actor)
-    model = Person if kind == "person" else Company
-    result = {"removed": 0, "restored": 0, "kept": 0}
-    with caused_by(cause) if cause else nullcontext():
-        for change in changes:
-            record = model.objects.filter(pk=change["record_id"]).first()
-            if record is None:
-                continue
-            if record.version != change["version"]:
-                result["kept"] += 1
-                continue
-            if not can_change(actor, record):
-                result["kept"] += 1
-            elif change["action"] == "created":
-                _remove(actor, record)
-                result["removed"] += 1
-            else:
-                _restore(actor, record, change.get("before") or {})
-                result["restored"] += 1
-    return result
-
-
-def _remove(actor: User, record) -> None:
-    kind, record_id = kind_of(record), record.pk
-    unindex_record(kind, record_id)
-    timeline_forget(record)
-    record.delete()
-    announce_deleted(actor=actor, record=record, record_id=record_id)
-
-
-def _restore(actor: User, record, state: dict) -> None:
-    kind = kind_of(record)
-    before = snapshot(record)
-    for name, value in state.get("values", {}).items():
-        setattr(record, name, value)
-    record.custom_fields = state.get("custom_fields", record.custom_fields)
-    for point_kind, value in state.get("points", []):
-        ContactPoint.objects.filter(**{kind: record}, kind=point_kind, value=value).delete()
-    if state.get("tags"):
-        record.tags.remove(*record.tags.filter(name__in=state["tags"]))
-    if isinstance(record, Person):
-        record.compose_full_name()
-    refresh_primary(record)
-    save_changed(record, before=before, actor=actor)
