@@ -12,6 +12,7 @@ def shell(request) -> dict:
     user = getattr(request, "user", None)
     if user is not None and user.is_authenticated:
         context["nav_entries"] = entries_for(request)
+        context["nav_more"] = [entry for entry in context["nav_entries"] if entry["more"]]
         context["new_items"] = new_items_for(user)
     return context
 

@@ -1,4 +1,5 @@
-"""The sidebar: at most eight entries, only for features that exist and the user may use."""
+"""The sidebar: at most eight entries, only for features that exist and the user may use;
+on a phone, a bottom bar of at most five with the rest under "More"."""
 
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -7,6 +8,8 @@ from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 MAX_ENTRIES = 8
+# Five is as many as fit a 375 px phone with an icon and a whole word each.
+PHONE_BAR = 5
 
 
 @dataclass(frozen=True)
@@ -62,14 +65,18 @@ assert len(ENTRIES) <= MAX_ENTRIES, "the sidebar holds at most eight entries"
 
 
 def entries_for(request) -> list[dict]:
+    """The user's entries; those marked "more" go under "More" in the phone's bottom bar."""
     section = request.path.strip("/").split("/")[0]
+    shown = [entry for entry in ENTRIES if entry.shown_to(request.user)]
+    # Past five, the fifth place is the "More" button itself.
+    on_bar = len(shown) if len(shown) <= PHONE_BAR else PHONE_BAR - 1
     return [
         {
             "url": reverse(entry.url_name),
             "label": entry.label,
             "icon": entry.icon,
             "active": entry.section == section,
+            "more": index >= on_bar,
         }
-        for entry in ENTRIES
-        if entry.shown_to(request.user)
+        for index, entry in enumerate(shown)
     ]

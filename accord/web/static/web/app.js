@@ -87,3 +87,13 @@ const scrollersFocusable = () => {
 scrollersFocusable();
 window.addEventListener("resize", scrollersFocusable);
 document.body.addEventListener("htmx:afterSettle", scrollersFocusable);
+
+// On a phone a list's filters and bulk actions fold behind one "Filters" button (app.css
+// hides them until the page's content is marked open).
+document.addEventListener("click", (event) => {
+  const toggle = event.target.closest("[data-filters-toggle]");
+  if (!toggle) return;
+  const open = toggle.getAttribute("aria-expanded") !== "true";
+  toggle.setAttribute("aria-expanded", String(open));
+  document.getElementById(toggle.getAttribute("aria-controls"))?.classList.toggle("filters-open", open);
+});
