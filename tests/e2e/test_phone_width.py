@@ -107,9 +107,7 @@ def test_no_screen_scrolls_sideways_and_the_bottom_bar_keeps_whole_words(open_pa
     assert problems == []
 
 
-def test_a_phone_shows_clients_first_and_the_rest_behind_filters_and_more(
-    open_page, demo_company
-):
+def test_a_phone_shows_clients_first_and_the_rest_behind_filters_and_more(open_page, demo_company):
     page = open_page(**PHONE)
     log_in(page, "admin@example.com", settings.ACCORD_DEMO_PASSWORD)
     page.goto("/clients/people/")

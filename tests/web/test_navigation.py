@@ -1,0 +1,44 @@
+"""The navigation: the sidebar holds every entry the user may use; a phone's bottom bar at
+most five places, the fifth being "More" with the rest when there are more than five."""
+
+import re
+
+from django.test import Client
+
+from accord.accounts.services import user_create
+from tests.conftest import PASSWORD, log_in
+
+
+def bottom_bar(page: str) -> tuple[list[str], list[str], list[str]]:
+    """What a phone shows: the addresses on the bar, those hidden there, those under More."""
+    entries = re.findall(r'<li( class="nav-extra")?><a href="([^"]+)" class="nav-link', page)
+    on_bar = [url for extra, url in entries if not extra]
+    hidden = [url for extra, url in entries if extra]
+    under_more = re.findall(r'nav-more-link[^"]*" role="menuitem" href="([^"]+)"', page)
+    return on_bar, hidden, under_more
+
+
+def test_an_administrator_sees_four_places_and_more_with_the_rest(admin_client):
+    page = admin_client.get("/").content.decode()
+    on_bar, hidden, under_more = bottom_bar(page)
+    assert on_bar == ["/", "/clients/", "/deals/", "/tasks/"]
+    assert hidden == under_more == ["/calendar/", "/reports/", "/settings/"]
+    assert 'class="menu nav-more"' in page
+
+
+def test_more_is_marked_current_on_a_page_under_it(admin_client):
+    page = admin_client.get("/reports/").content.decode()
+    summary = re.search(r'<summary class="([^"]*)">\s*<svg[^>]*>.*?#ellipsis', page, re.S)
+    assert summary and "is-active" in summary.group(1)
+    assert re.search(r'nav-more-link is-active" role="menuitem" href="/reports/"', page)
+
+
+def test_a_user_with_five_entries_has_them_all_on_the_bar_and_no_more(db):
+    user_create(email="sam@example.com", password=PASSWORD, role="support", full_name="Sam")
+    client = Client()
+    assert log_in(client, "sam@example.com")
+    page = client.get("/").content.decode()
+    on_bar, hidden, under_more = bottom_bar(page)
+    assert on_bar == ["/", "/clients/", "/deals/", "/tasks/", "/calendar/"]
+    assert hidden == under_more == []
+    assert "nav-more" not in page
