@@ -97,3 +97,8 @@ document.addEventListener("click", (event) => {
   toggle.setAttribute("aria-expanded", String(open));
   document.getElementById(toggle.getAttribute("aria-controls"))?.classList.toggle("filters-open", open);
 });
+
+// A row of tabs wider than a phone scrolls within itself: bring the current tab into sight.
+for (const tab of document.querySelectorAll(".tabs .is-active")) {
+  tab.scrollIntoView({ block: "nearest", inline: "nearest" });
+}
