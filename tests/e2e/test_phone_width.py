@@ -88,7 +88,8 @@ def test_no_screen_scrolls_sideways_and_the_bottom_bar_keeps_whole_words(open_pa
         for url in urls:
             page.goto(url)
             expect(page.locator("html")).to_have_attribute("lang", language)
-            page.wait_for_load_state("networkidle")  # the panels htmx loads into a card
+            # The panels htmx loads into a card (deals, next steps) count too.
+            page.wait_for_function("() => !document.querySelector('.htmx-request')")
             seen = page.evaluate(MEASURE)
             where = f"{language} {url}"
             if seen["pageWidth"] > PHONE["width"]:
