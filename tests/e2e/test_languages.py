@@ -21,7 +21,7 @@ def test_switching_to_hebrew_mirrors_the_layout(open_page, demo_company):
     log_in(page, "head@example.com", settings.ACCORD_DEMO_PASSWORD)
     screenshot(page, "shell-desktop-en")
 
-    page.get_by_label("Your account").click()
+    page.get_by_title("Your account").click()
     page.get_by_role("menuitem", name="My profile").click()
     page.get_by_label("Language").select_option("he")
     page.get_by_role("button", name="Save").first.click()
@@ -44,7 +44,7 @@ def test_the_shell_on_a_phone_keeps_search_and_account_within_reach(open_page, d
     page = open_page(width=375, height=740)
     log_in(page, "admin@example.com", settings.ACCORD_DEMO_PASSWORD)
     expect(page.get_by_role("searchbox", name="Search everything")).to_be_visible()
-    expect(page.get_by_label("Your account")).to_be_visible()
+    expect(page.get_by_title("Your account")).to_be_visible()
     width = page.evaluate("document.documentElement.scrollWidth")
     assert width <= 375, "nothing overflows sideways"
     screenshot(page, "shell-phone-en")

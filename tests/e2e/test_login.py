@@ -35,7 +35,7 @@ def test_a_demo_manager_logs_in_and_sees_the_app_shell(open_page, demo_company, 
     expect(navigation.get_by_role("link", name="Today")).to_have_attribute("aria-current", "page")
     screenshot(page, f"today-{name}")
 
-    page.get_by_label("Your account").click()
+    page.get_by_title("Your account").click()
     expect(page.get_by_text("manager@example.com")).to_be_visible()
     page.get_by_role("menuitem", name="Log out").click()
     expect(page.get_by_role("button", name="Log in")).to_be_visible()
