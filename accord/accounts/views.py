@@ -248,6 +248,18 @@ def _base32(device) -> str:
 # --- Settings: users ---------------------------------------------------------------------
 
 
+@login_required
+def settings_home(request):
+    """Settings opens on the first part the user may use: users, automation, the company."""
+    if request.user.can("manage_users"):
+        return redirect("users")
+    if request.user.can("manage_automation"):
+        return redirect("automation_rules")
+    if request.user.sets_up_company:
+        return redirect("company_settings")
+    raise Http404
+
+
 @manager_required
 def users(request):
     return render(

@@ -58,7 +58,14 @@ ENTRIES = [
         "reports",
         lambda u: u.access_level("reports", "read") != "none",
     ),
-    NavEntry("settings", _("Settings"), "settings", "settings", lambda u: u.can("manage_users")),
+    NavEntry(
+        "settings",
+        _("Settings"),
+        "settings",
+        "settings",
+        # those who manage users, automation (a head of sales) or the company's settings
+        lambda u: u.can("manage_users") or u.can("manage_automation") or u.sets_up_company,
+    ),
 ]
 
 assert len(ENTRIES) <= MAX_ENTRIES, "the sidebar holds at most eight entries"

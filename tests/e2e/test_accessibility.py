@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 from django.conf import settings
 from django.core.management import call_command
+from playwright.sync_api import expect
 
 from accord.contacts.models import Company, Person
 from accord.sales.models import Deal
@@ -61,3 +62,32 @@ def test_no_screen_has_a_serious_accessibility_problem(open_page, demo_company, 
             problems[url] = found
     assert missing == []
     assert problems == {}, "\n".join(f"{url}: {p}" for url, ps in problems.items() for p in ps)
+
+
+def test_menus_and_search_results_move_with_the_arrow_keys(open_page, demo_company):
+    page = open_page(width=1280)
+    page.goto("/login/")
+    page.locator("input[name=username]").fill("manager@example.com")
+    page.locator("input[name=password]").fill(settings.ACCORD_DEMO_PASSWORD)
+    page.locator("button.button-primary[type=submit]").click()
+    page.wait_for_url("**/")
+    new = page.locator(".new-menu summary")
+    new.focus()
+    page.keyboard.press("ArrowDown")
+    items = page.locator(".new-menu [role=menuitem]")
+    expect(items.first).to_be_focused()
+    page.keyboard.press("ArrowDown")
+    expect(items.nth(1)).to_be_focused()
+    page.keyboard.press("End")
+    expect(items.last).to_be_focused()
+    page.keyboard.press("Escape")
+    expect(new).to_be_focused()
+
+    search = page.get_by_role("searchbox", name="Search everything")
+    search.fill("an")
+    results = page.locator("#search-popup a")
+    expect(results.first).to_be_visible()
+    search.press("ArrowDown")
+    expect(results.first).to_be_focused()
+    page.keyboard.press("ArrowDown")
+    expect(results.nth(1)).to_be_focused()

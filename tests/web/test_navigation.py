@@ -42,3 +42,15 @@ def test_a_user_with_five_entries_has_them_all_on_the_bar_and_no_more(db):
     assert on_bar == ["/", "/clients/", "/deals/", "/tasks/", "/calendar/"]
     assert hidden == under_more == []
     assert "nav-more" not in page
+
+
+def test_a_head_of_sales_reaches_automation_from_the_navigation(db):
+    user_create(email="hugo@example.com", password=PASSWORD, role="head-of-sales")
+    client = Client()
+    log_in(client, "hugo@example.com")
+    page = client.get("/").content.decode()
+    assert 'href="/settings/"' in page
+    opened = client.get("/settings/", follow=True)
+    assert opened.redirect_chain[-1][0] == "/settings/automation/"
+    tabs = opened.content.decode()
+    assert "/settings/users/" not in tabs and "/settings/pipelines/" not in tabs

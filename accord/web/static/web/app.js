@@ -23,6 +23,7 @@ document.addEventListener("keydown", (event) => {
     document.getElementById("search-popup")?.replaceChildren();
     return;
   }
+  if (arrowKeys(event)) return;
   if (event.key === "Enter" && event.target.classList?.contains("picker-search")) {
     // Enter in a record picker's search box picks the first match, it does not submit.
     event.preventDefault();
@@ -40,6 +41,45 @@ document.addEventListener("keydown", (event) => {
     target.focus();
   }
 });
+
+// Arrow keys: inside a menu they move between its items (Home/End: the first/last); on a
+// menu's button Down opens it at its first item; Down in the search box goes into the
+// results. Answers whether the key was taken.
+const arrowKeys = (event) => {
+  if (!["ArrowDown", "ArrowUp", "Home", "End"].includes(event.key)) return false;
+  const target = event.target;
+  if (typing(target) && target.type !== "search") return false;  // a field's own keys
+  if (target.matches?.("summary") && event.key === "ArrowDown") {
+    const panel = target.parentElement.querySelector("[role=menu]");
+    if (!panel) return false;
+    target.parentElement.setAttribute("open", "");
+    // A menu loaded when opened (a board card's) fills in a moment: focus once it is there.
+    setTimeout(() => panel.querySelector("[role=menuitem]:not([disabled])")?.focus(), 0);
+    event.preventDefault();
+    return true;
+  }
+  if (target.type === "search" && event.key === "ArrowDown") {
+    const first = document.querySelector("#search-popup a");
+    if (!first) return false;
+    first.focus();
+    event.preventDefault();
+    return true;
+  }
+  const list = target.closest?.("[role=menu], #search-popup");
+  if (!list) return false;
+  const items = [...list.querySelectorAll("[role=menuitem]:not([disabled]), #search-popup a")];
+  const at = items.indexOf(target);
+  if (!items.length) return false;
+  const next = {
+    ArrowDown: items[(at + 1) % items.length],
+    ArrowUp: items[(at - 1 + items.length) % items.length],
+    Home: items[0],
+    End: items[items.length - 1],
+  }[event.key];
+  next.focus();
+  event.preventDefault();
+  return true;
+};
 
 // Destructive buttons ask first (data-confirm holds the question).
 document.addEventListener("click", (event) => {
