@@ -251,6 +251,9 @@ ACCORD_CURRENCY = read_currency()
 # The first administrator's first login asks where the company works (country, currency,
 # time zone) until Settings → Company is saved once; off for an instance set up by script.
 ACCORD_COMPANY_FIRST_STEP = env_bool("ACCORD_COMPANY_FIRST_STEP", True)
+# How long a process keeps the company's profile before reading it again; None: 10 s in
+# a process's own memory (not told of another's save), 5 min in a shared cache (Redis).
+ACCORD_PROFILE_CACHE_SECONDS = None
 # Outgoing webhooks refuse private, loopback and link-local addresses (accord/core/http.py);
 # these hosts ("name" for any port, or "name:port") are let through: a receiver inside
 # the company network, or a test server on localhost.

@@ -205,5 +205,6 @@ class CompanyProfile(models.Model):
             # A process's own memory is not told of another's save (the worker, a second
             # web process): there the copy lives seconds, in a shared cache minutes.
             shared = not settings.CACHES["default"]["BACKEND"].endswith("LocMemCache")
-            cache.set(cls.CACHE_KEY, profile, 300 if shared else 10)
+            seconds = settings.ACCORD_PROFILE_CACHE_SECONDS or (300 if shared else 10)
+            cache.set(cls.CACHE_KEY, profile, seconds)
         return profile
