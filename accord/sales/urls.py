@@ -12,6 +12,7 @@ urlpatterns = [
     ),
     path("deals/new/", views.deal_new, name="deal_new"),
     path("deals/list/", views.deal_list, name="deal_list"),
+    path("deals/bulk/", views.deal_bulk, name="deal_bulk"),
     path("deals/of-client/", views.client_deals_panel, name="client_deals"),
     path("deals/pick/", views.deal_pick, name="deal_pick"),
     path("deals/columns/", views.choose_columns, name="deal_columns"),

@@ -13,7 +13,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from accord.accounts.queries import owner_choices, teams_visible_to
+from accord.accounts.queries import owner_choices, teams_visible_to, users_visible_to
 from accord.accounts.services import preference_set
 from accord.catalog.models import Product
 from accord.contacts.queries import (
@@ -53,6 +53,7 @@ from accord.sales.services.deals import (
     deal_reopen,
     deal_update,
     deal_win,
+    deals_bulk_assign,
 )
 from accord.sales.services.lines import line_item_delete, line_item_save
 
@@ -228,6 +229,28 @@ def deal_list(request):
             "filter_query": urlencode(filters),
         },
     )
+
+
+@login_required
+@require_POST
+def deal_bulk(request):
+    """With the deals ticked on the list: give them a new owner."""
+    ids = [int(pk) for pk in request.POST.getlist("ids") if pk.isdigit() and len(pk) < 18]
+    deals = list(deals_visible_to(request.user).filter(pk__in=ids))
+    owner_id = request.POST.get("owner", "")
+    owner = (
+        users_visible_to(request.user).filter(pk=owner_id).first()
+        if owner_id.isdigit() and len(owner_id) < 18
+        else None
+    )
+    try:
+        if not deals:
+            raise ValidationError(_("Select at least one row."))
+        done = deals_bulk_assign(actor=request.user, deals=deals, owner=owner)
+        messages.success(request, _("%(count)s deals have a new owner.") % {"count": done})
+    except (ValidationError, PermissionDenied) as error:
+        messages.error(request, message_of(error))
+    return redirect(reverse("deal_list") + "?" + request.POST.get("query", ""))
 
 
 def _client_filtered(user, filters: dict) -> tuple[str, object] | None:

@@ -33,9 +33,16 @@ def icons_url() -> str:
 
 
 def task_row_html(
-    task, *, next_url: str, csrf_token: str, icons: str, show_assignee: bool = False
+    task,
+    *,
+    next_url: str,
+    csrf_token: str,
+    icons: str,
+    show_assignee: bool = False,
+    select_form: str = "",
 ) -> SafeString:
-    """The <li> of one task; `task.can_complete` says whether it gets a Done button.
+    """The <li> of one task; `task.can_complete` says whether it gets a Done button, and
+    with `select_form` a box to tick it for that form (the list's bulk bar).
     `icons` is the icon sprite's address (icons_url(), once per page)."""
     late = task.is_overdue
     when = (
@@ -69,6 +76,13 @@ def task_row_html(
             icons,
         )
     overdue = " is-overdue" if late else ""
+    if select_form and task.status == "open" and getattr(task, "can_complete", False):
+        label = gettext("Select “%(title)s”") % {"title": task.title}
+        done = format_html(
+            '<input type="checkbox" class="task-select fold-away" name="ids" value="{}" '
+            'form="{}" aria-label="{}">{}',
+            task.pk, select_form, label, done,
+        )  # fmt: skip
     return format_html(
         '<li class="task-row{}">'
         '<span class="task-kind" title="{}" aria-hidden="true"><svg class="icon">'

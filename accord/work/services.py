@@ -239,6 +239,18 @@ def task_update(
     return task
 
 
+@transaction.atomic
+def tasks_bulk_assign(*, actor: User, tasks: list[Task], assignee: User | None) -> int:
+    """Hand the selected tasks to one colleague, all or none; a task due on one of their
+    days off moves too (the list asked once, on the button)."""
+    if assignee is None:
+        raise ValidationError({"assignee": [_("Choose who takes the tasks.")]})
+    for task in tasks:
+        task_update(actor=actor, task=task, data={"assignee": assignee},
+                    allow_past=True, allow_absent=True)  # fmt: skip
+    return len(tasks)
+
+
 def task_reschedule(*, actor: User, task: Task, due_at: datetime, **options) -> Task:
     return task_update(actor=actor, task=task, data={"due_at": due_at}, **options)
 

@@ -5,6 +5,7 @@ from accord.work import absence_views, handover_views, views
 urlpatterns = [
     path("", views.today, name="today"),
     path("tasks/", views.task_list, name="task_list"),
+    path("tasks/bulk/", views.task_bulk, name="task_bulk"),
     path("tasks/new/", views.task_new, name="task_new"),
     path("tasks/quick/", views.task_quick, name="task_quick"),
     path("tasks/<int:pk>/", views.task_detail, name="task_detail"),

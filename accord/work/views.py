@@ -12,7 +12,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from accord.accounts.queries import owner_choices
+from accord.accounts.queries import owner_choices, users_visible_to
 from accord.contacts.queries import companies_visible_to, people_visible_to
 from accord.core.errors import StaleVersion, message_of
 from accord.core.formats import short_date, short_datetime
@@ -46,6 +46,7 @@ from accord.work.services import (
     task_create,
     task_reopen,
     task_update,
+    tasks_bulk_assign,
 )
 
 LIST_PAGE = 50
@@ -136,9 +137,33 @@ def task_list(request):
         "quick_form": forms.QuickTaskForm(),
         "can_write": effective_level(request.user, "tasks", WRITE) != NONE,
     }
+    if context["can_write"] and view != "done":
+        context["select_form"] = "task-bulk"
     if request.htmx and request.GET.get("cursor"):
         return render(request, "work/tasks.html#rows", context)
     return render(request, "work/tasks.html", context)
+
+
+@login_required
+@require_POST
+def task_bulk(request):
+    """With the tasks ticked on the list: give them to a colleague."""
+    ids = [int(pk) for pk in request.POST.getlist("ids") if pk.isdigit() and len(pk) < 18]
+    tasks = list(tasks_visible_to(request.user).filter(pk__in=ids, status=Task.OPEN))
+    chosen = request.POST.get("assignee", "")
+    assignee = (
+        users_visible_to(request.user).filter(pk=chosen, is_active=True).first()
+        if chosen.isdigit() and len(chosen) < 18
+        else None
+    )
+    try:
+        if not tasks:
+            raise ValidationError(_("Select at least one row."))
+        done = tasks_bulk_assign(actor=request.user, tasks=tasks, assignee=assignee)
+        messages.success(request, _("%(count)s tasks have a new assignee.") % {"count": done})
+    except (ValidationError, PermissionDenied) as error:
+        messages.error(request, message_of(error))
+    return redirect(reverse("task_list") + "?" + request.POST.get("query", ""))
 
 
 @login_required

@@ -9,6 +9,7 @@ from django.utils import timezone
 
 from accord.accounts.services import user_create
 from accord.contacts.services import company_create, person_create
+from accord.sales.models import Deal
 from accord.sales.services import deal_create, deal_lose, deal_win
 from accord.work.services import task_create
 from tests.conftest import PASSWORD
@@ -67,3 +68,21 @@ def test_a_client_that_is_not_there_has_no_deals_card(manager_client, client_wit
     assert manager_client.get("/deals/of-client/", {"person": 999999}).status_code == 404
     assert manager_client.get("/deals/of-client/", {"person": "x"}).status_code == 404
     assert manager_client.get("/deals/of-client/").status_code == 404
+
+
+def test_the_deal_list_hands_ticked_deals_to_a_new_owner(admin_client, admin, owner, pipeline):
+    kept = deal_create(actor=owner, data={"title": "Kept"})
+    moved = [deal_create(actor=owner, data={"title": f"Moved {n}"}) for n in range(2)]
+    colleague = user_create(email="kim@example.com", password=PASSWORD, role="manager")
+    page = admin_client.get("/deals/list/").content.decode()
+    assert 'name="ids"' in page and 'action="/deals/bulk/"' in page
+    done = admin_client.post(
+        "/deals/bulk/",
+        {"ids": [d.pk for d in moved], "owner": colleague.pk, "query": "status=open"},
+    )
+    assert done["Location"] == "/deals/list/?status=open"
+    owners = dict(Deal.objects.values_list("title", "owner"))
+    assert owners == {"Kept": owner.pk, "Moved 0": colleague.pk, "Moved 1": colleague.pk}
+    refused = admin_client.post("/deals/bulk/", {"ids": [kept.pk]}, follow=True)
+    assert "Choose the new owner." in refused.content.decode()
+    assert Deal.objects.get(title="Kept").owner == owner

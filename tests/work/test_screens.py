@@ -189,3 +189,22 @@ def test_a_planned_task_on_the_timeline_says_when_it_is_due_apart_from_when_it_w
     planned = card[card.index("planned a task") :]
     planned = planned[: planned.index("</p>")]
     assert "due " in planned and planned.count("<time") == 1
+
+
+def test_the_task_list_hands_ticked_tasks_to_a_colleague(admin_client, owner, admin):
+    soon = timezone.now() + timedelta(days=1)
+    moved = [task_create(actor=owner, data={"title": f"Call {n}", "due_at": soon})
+             for n in range(2)]  # fmt: skip
+    kept = task_create(actor=owner, data={"title": "Keep", "due_at": soon})
+    colleague = user_create(email="kim@example.com", password=PASSWORD, role="manager")
+    page = admin_client.get("/tasks/", {"view": "team"}).content.decode()
+    assert 'form="task-bulk"' in page and 'id="task-bulk"' in page
+    ids = [t.pk for t in moved]
+    done = admin_client.post(
+        "/tasks/bulk/", {"ids": ids, "assignee": colleague.pk, "query": "view=team"}
+    )
+    assert done["Location"] == "/tasks/?view=team"
+    assignees = dict(Task.objects.values_list("title", "assignee"))
+    assert assignees == {"Call 0": colleague.pk, "Call 1": colleague.pk, "Keep": owner.pk}
+    refused = admin_client.post("/tasks/bulk/", {"ids": [kept.pk]}, follow=True)
+    assert "Choose who takes the tasks." in refused.content.decode()

@@ -15,6 +15,7 @@ from accord.sales.services.deals import (
     deal_tags_add,
     deal_update,
     deal_win,
+    deals_bulk_assign,
 )
 from accord.sales.services.lines import line_item_delete, line_item_save
 from accord.sales.services.pipelines import (
@@ -41,6 +42,7 @@ __all__ = [
     "deal_tags_add",
     "deal_update",
     "deal_win",
+    "deals_bulk_assign",
     "line_item_delete",
     "line_item_save",
     "lost_reason_retire",

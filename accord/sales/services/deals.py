@@ -333,3 +333,13 @@ def deal_tags_add(*, actor: User, deal: Deal, names: list[str]) -> list[str]:
     timeline_record(subject=deal, kind="changed", actor=actor, data={"changes": changes})
     emit("deal.updated", deal_id=deal.pk, actor_id=actor.pk, fields=["tags"], changes=changes)
     return new
+
+
+@transaction.atomic
+def deals_bulk_assign(*, actor: User, deals: list[Deal], owner: User | None) -> int:
+    """Hand the selected deals to one owner; all or none (each change on its timeline)."""
+    if owner is None:
+        raise ValidationError({"owner": [_("Choose the new owner.")]})
+    for deal in deals:
+        deal_update(actor=actor, deal=deal, data={"owner": owner})
+    return len(deals)

@@ -26,4 +26,9 @@ def task_row(context, task):
             "csrf_token": get_token(request),
             "icons": icons_url(),
         }
-    return task_row_html(task, show_assignee=bool(context.get("show_assignee")), **once["task_row"])
+    return task_row_html(
+        task,
+        show_assignee=bool(context.get("show_assignee")),
+        select_form=context.get("select_form", ""),
+        **once["task_row"],
+    )
