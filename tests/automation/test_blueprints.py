@@ -142,6 +142,23 @@ def test_the_window_shop_from_a_web_request_to_the_report(admin, owner):
     deal.refresh_from_db()
     deal_win(actor=owner, deal=deal)
     assert messages(head)[-1] == "“3 windows” is done: 2400.00 EUR, Olivia Owner, for Anna Petrova."
+    # She writes again: the team's rule (now round robin, with another seller next in
+    # turn) does not take her from her manager.
+    kim = user_create(email="kim@example.com", password=PASSWORD, role="manager")
+    team_save(
+        actor=admin, team=Team.objects.get(name="Window sales"), name="Window sales",
+        head=head, members=[owner, kim, measurer, installer], lead_rule="round_robin",
+    )  # fmt: skip
+    with time_machine.travel(start + timedelta(days=3), tick=False):
+        again = Client().post(
+            f"/api/v1/hooks/{web.secret}",
+            {"name": "Anna Petrova", "email": "anna@example.com", "message": "And a door"},
+            content_type="application/json",
+        )
+    assert again.status_code == 202
+    anna.refresh_from_db()
+    assert anna.owner == owner
+    assert Deal.objects.filter(person=anna).order_by("-pk").first().owner == owner
 
 
 def test_the_window_shop_needs_its_stages(admin):

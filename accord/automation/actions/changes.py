@@ -54,6 +54,10 @@ def _hand_to_team(step: Step, who: dict) -> str:
     person = Person.objects.filter(pk=step.record_id, erased_at=None).first()
     if person is None:
         raise ActionError(_("The record is gone."), final=True)
+    if person.owner_id and team.members.filter(pk=person.owner_id, is_active=True).exists():
+        # A client the team already serves (a second request) stays with its manager.
+        step.changed = False
+        return _("Kept with %(user)s, who already looks after them") % {"user": person.owner}
     assignment = lead_distribute(person=person, team=team, now=step.now)
     if assignment.user_id is None:
         return _("Given to %(team)s: waiting for someone to start work") % {"team": team.name}
