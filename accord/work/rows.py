@@ -76,21 +76,23 @@ def task_row_html(
             icons,
         )
     overdue = " is-overdue" if late else ""
+    select = ""
     if select_form and task.status == "open" and getattr(task, "can_complete", False):
         label = gettext("Select “%(title)s”") % {"title": task.title}
-        done = format_html(
+        select = format_html(
             '<input type="checkbox" class="task-select fold-away" name="ids" value="{}" '
-            'form="{}" aria-label="{}">{}',
-            task.pk, select_form, label, done,
+            'form="{}" aria-label="{}">',
+            task.pk, select_form, label,
         )  # fmt: skip
     return format_html(
-        '<li class="task-row{}">'
+        '<li class="task-row{}">{}'
         '<span class="task-kind" title="{}" aria-hidden="true"><svg class="icon">'
         '<use href="{}#{}"></use></svg></span>'
         '<div class="task-main"><a class="task-title" href="{}">{}</a>'
         '<p class="task-about muted">{}{}<span class="task-due-inline{}">{}</span></p></div>'
         '<time class="task-due{}" datetime="{}">{}</time>{}</li>',
         overdue,
+        select,
         KIND_LABELS.get(task.kind, task.kind),  # not get_kind_display: it hashes every label
         icons,
         KIND_ICONS.get(task.kind, "circle-check"),
