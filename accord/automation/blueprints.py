@@ -130,6 +130,15 @@ WINDOW_FIELDS = [  # the deal's own fields the measurer and the installer fill i
 SELLING_ROLES = ("manager", "head-of-sales")
 
 
+def _install_task(client: str, installer: str, date_key: str) -> dict:
+    """The installer's task: due on the deal's planned installation date, when it is set
+    (its custom field), else two working days after the deal reaches installation."""
+    step = _task(f"Install at {client}", {"to": "role", "role": installer}, 2, "working_days",
+                 "visit")  # fmt: skip
+    step["params"]["due_on"] = f"deal.custom.{date_key}"
+    return step
+
+
 def _windows_pipeline(actor) -> Pipeline:
     """The "Windows" pipeline, made with its stages when the instance has none yet."""
     name = str(_("Windows"))
@@ -143,11 +152,16 @@ def _windows_pipeline(actor) -> Pipeline:
     return found
 
 
-def _window_fields(actor) -> None:
+def _window_fields(actor) -> list[str]:
+    """The deal fields' keys (made when missing), in WINDOW_FIELDS' order."""
+    keys = []
     for label, kind in WINDOW_FIELDS:
         label = str(label)
-        if not CustomField.objects.filter(record_type="deal", label__iexact=label).exists():
-            custom_field_save(actor=actor, record_type="deal", label=label, type=kind)
+        found = CustomField.objects.filter(record_type="deal", label__iexact=label).first()
+        found = found or custom_field_save(actor=actor, record_type="deal", label=label,
+                                           type=kind)  # fmt: skip
+        keys.append(found.key)
+    return keys
 
 
 def _window_team(actor) -> str:
@@ -178,7 +192,7 @@ def _window_shop(actor) -> list[dict]:
                 ]
             }
         )
-    _window_fields(actor)
+    fields = _window_fields(actor)
     sales = {"to": "team", "team": _window_team(actor)}
     request, measurement, _offer, contract, installation = stages[:5]
     measurer, installer = _role(actor, "Measurer"), _role(actor, "Installer")
@@ -285,13 +299,7 @@ def _window_shop(actor) -> list[dict]:
                     f"Installation at {client}: “{{{{ deal.title }}}}”, planned for "
                     "{{ deal.expected_close_date }}.",
                 ),
-                _task(
-                    f"Install at {client}",
-                    {"to": "role", "role": installer},
-                    2,
-                    "working_days",
-                    "visit",
-                ),
+                _install_task(client, installer, fields[2]),
             ],
         },
         {

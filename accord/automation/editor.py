@@ -34,6 +34,7 @@ STEP_FIELDS = [
     "who_team",
     "amount",
     "unit",
+    "due_on",
     "description",
     "field",
     "value",
@@ -162,6 +163,7 @@ def _params_row(kind: str, params: dict) -> dict:
             "description": params.get("description", ""),
             "amount": due.get("amount", ""),
             "unit": due.get("unit", "minutes"),
+            "due_on": params.get("due_on", ""),
             **_who_row(params.get("assignee")),
         }
     if kind == "assign_owner":
@@ -218,6 +220,8 @@ def _step(row: dict) -> dict:
         }
         if row.get("description"):
             params["description"] = row["description"]
+        if row.get("due_on"):
+            params["due_on"] = row["due_on"]
     elif kind == "assign_owner":
         params = {"owner": _who(row)}
     elif kind == "notify":

@@ -21,6 +21,7 @@ from accord.automation.conditions import OPERATORS
 from accord.automation.models import Rule
 from accord.contacts.queries import segments_visible_to
 from accord.core.errors import message_of
+from accord.core.models import CustomField
 from accord.sales.models import Stage
 from accord.work.models import Task
 
@@ -232,6 +233,13 @@ def _own_fields(subject: str, chosen: str | None) -> list[tuple[str, str]]:
     return fields
 
 
+def _due_on_fields() -> list[tuple[str, str]]:
+    """The deal's dates a task can be due on: its expected close and its date fields."""
+    dates = CustomField.objects.filter(record_type="deal", type="date", retired=False)
+    return [("deal.expected_close_date", str(_("Deal · Expected close"))),
+            *((f"deal.custom.{f.key}", f"{_('Deal')} · {f.label}") for f in dates)]  # fmt: skip
+
+
 def _form_context(user, rule, data, condition_rows, step_rows, subject, errors) -> dict:
     segments = list(segments_visible_to(user).order_by("name"))
     stages = (
@@ -265,6 +273,7 @@ def _form_context(user, rule, data, condition_rows, step_rows, subject, errors) 
             (name, labels.get(name, name)) for name in scheduler.DATE_FIELDS.get(subject, [])
         ],
         "own_fields": _own_fields(subject, (data.get("trigger_options") or {}).get("field")),
+        "due_on_fields": _due_on_fields(),
         "schedule_choices": EVERY,
         "weekdays": list(enumerate(WEEKDAYS.values())),
         "segments": [(s.pk, s.name) for s in segments if s.record_type == subject],

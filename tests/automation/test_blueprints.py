@@ -133,9 +133,14 @@ def test_the_window_shop_from_a_web_request_to_the_report(admin, owner):
     assert Task.objects.filter(
         title__startswith="Prepare the contract for Anna Petrova", assignee=owner
     ).exists()
+    date_key = CustomField.objects.get(record_type="deal", label="Installation date").key
+    deal = deal_update(actor=owner, deal=Deal.objects.get(pk=deal.pk),
+                       data={"custom_fields": {date_key: "2026-03-20"}})  # fmt: skip
     deal_move(actor=owner, deal=deal, stage=stages["Installation"])
     install_task = Task.objects.get(title="Install at Anna Petrova")
     assert install_task.assignee == installer
+    due = timezone.localtime(install_task.due_at)
+    assert (due.date(), due.hour) == (date(2026, 3, 20), 9)  # the planned installation day
     assert messages(installer)[0].startswith("Installation at Anna Petrova: “3 windows”")
     task_complete(actor=installer, task=install_task, result="Three windows in, sealed.")
     assert messages(head)[-1].startswith("Installed at Anna Petrova: “3 windows”, 2400.00 EUR.")
@@ -270,3 +275,13 @@ def test_the_rule_editor_names_fields_by_their_labels(admin):
     changed = client.post("/settings/automation/new",
                           {"subject": "deal", "trigger": "updated", "refresh": "1"})  # fmt: skip
     assert '<option value="stage">Stage</option>' in changed.content.decode()
+
+
+def test_a_task_due_on_a_deal_date_keeps_it_through_the_rule_editor(admin):
+    rules = install(actor=admin, name="window-shop")
+    installed = next(r for r in rules if r.name.startswith("Window shop 5"))
+    client = Client()
+    client.force_login(admin)
+    page = client.get(f"/settings/automation/{installed.pk}/edit").content.decode()
+    key = CustomField.objects.get(record_type="deal", label="Installation date").key
+    assert f'<option value="deal.custom.{key}" selected>' in page

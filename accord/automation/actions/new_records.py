@@ -1,5 +1,7 @@
 """The steps that make a new record: a task, a deal for the client."""
 
+import datetime
+import zoneinfo
 from typing import Any
 
 from django.utils.translation import gettext as _
@@ -11,6 +13,7 @@ from accord.automation.actions.people import person_problems, who_is
 from accord.automation.actions.registry import Action, ActionError, Step, register
 from accord.automation.records import whole_number
 from accord.contacts.models import Company, Person
+from accord.core.company import default_time_zone
 from accord.sales.models import Deal, Stage
 from accord.sales.services import deal_create
 from accord.work.models import Task
@@ -47,10 +50,28 @@ def _check_task(params: dict, subject: str) -> list[str]:
     )
 
 
+def _due_on(step: Step, path: str) -> datetime.datetime | None:
+    """The day a record's date field names ("deal.expected_close_date", a custom field as
+    "deal.custom.installation_date"), at 9:00 on the company's clock; None when unset."""
+    value: Any = step.view
+    for part in (path or "").split("."):
+        value = value.get(part) if isinstance(value, dict) else None
+    try:
+        day = datetime.date.fromisoformat(str(value)[:10]) if value else None
+    except ValueError:
+        return None
+    if day is None:
+        return None
+    zone = zoneinfo.ZoneInfo(default_time_zone())
+    return datetime.datetime.combine(day, datetime.time(9, 0), tzinfo=zone)
+
+
 def _run_task(step: Step, params: dict) -> str:
     assignee = who_is(step, params.get("assignee", {}))
     due = params.get("due_in") or {}
     title = templates.render(params["title"], step.view)[:200]
+    # Due on a day the record names (the planned installation), else in `due_in`.
+    on_day = _due_on(step, params["due_on"]) if params.get("due_on") else None
     if step.dry_run:
         return _("Would create the task “%(title)s” for %(user)s") % {
             "title": title,
@@ -61,7 +82,7 @@ def _run_task(step: Step, params: dict) -> str:
         data={
             "title": title,
             "kind": params.get("kind", "call"),
-            "due_at": later(step.now, due.get("amount", 0), due.get("unit", "minutes")),
+            "due_at": on_day or later(step.now, due.get("amount", 0), due.get("unit", "minutes")),
             "assignee": assignee,
             "description": templates.render(params.get("description") or "", step.view),
             **_linked(step),
