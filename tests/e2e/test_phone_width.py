@@ -83,7 +83,7 @@ def test_no_screen_scrolls_sideways_and_the_bottom_bar_keeps_whole_words(open_pa
     urls = screens()
     problems = []
     admin = User.objects.get(email="admin@example.com")
-    for language in ["en", "ru", "he"]:
+    for language in ["en", "ru", "he", "hy"]:
         user_update(user=admin, actor=admin, language=language)  # as the profile does
         for url in urls:
             page.goto(url)
