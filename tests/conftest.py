@@ -22,7 +22,6 @@ def fresh_security_policy():
 def company_set_up(settings):
     # Most tests log an administrator in and go straight to work; the company's first
     # step (tests/accounts/test_company.py) turns the question back on.
-    from django.core.cache import cache
 
     from accord.core.models import CompanyProfile
 
@@ -30,7 +29,7 @@ def company_set_up(settings):
     # A slow test outlasts the 10 s a process keeps the profile: a read more in the middle
     # would make query counts differ (each save deletes the copy, as in production).
     settings.ACCORD_PROFILE_CACHE_SECONDS = 3600
-    cache.delete(CompanyProfile.CACHE_KEY)
+    CompanyProfile.forget()
 
 
 @pytest.fixture(autouse=True)

@@ -1,5 +1,8 @@
 """The kernel's tables: base record fields, the timeline, heartbeats, the outbox, the company."""
 
+import threading
+import time
+
 from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
 from django.core.cache import cache
@@ -193,7 +196,23 @@ class CompanyProfile(models.Model):
 
     @classmethod
     def current(cls) -> "CompanyProfile":
-        """The profile, from the cache when it is there (read by most requests)."""
+        """The profile: this thread's copy for a second (a list's every date cell asks for
+        the date format: one cache read, not a Redis round trip each), else the cache."""
+        held = getattr(_this_thread, "profile", None)
+        if held is not None and held[0] > time.monotonic():
+            return held[1]
+        profile = cls._cached()
+        _this_thread.profile = (time.monotonic() + 1.0, profile)
+        return profile
+
+    @classmethod
+    def forget(cls) -> None:
+        """Drop the copies (after a save): this thread's and the cache's."""
+        _this_thread.profile = None
+        cache.delete(cls.CACHE_KEY)
+
+    @classmethod
+    def _cached(cls) -> "CompanyProfile":
         profile = cache.get(cls.CACHE_KEY)
         if profile is None:
             try:
@@ -208,3 +227,6 @@ class CompanyProfile(models.Model):
             seconds = settings.ACCORD_PROFILE_CACHE_SECONDS or (300 if shared else 10)
             cache.set(cls.CACHE_KEY, profile, seconds)
         return profile
+
+
+_this_thread = threading.local()  # CompanyProfile.current()'s short-lived copy

@@ -8,7 +8,6 @@ from zoneinfo import available_timezones
 import phonenumbers
 from babel.numbers import list_currencies
 from django.conf import settings
-from django.core.cache import cache
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
@@ -193,8 +192,8 @@ def company_profile_update(
     profile.set_up_at = profile.set_up_at or timezone.now()
     profile.full_clean()
     profile.save()
-    cache.delete(CompanyProfile.CACHE_KEY)  # this process reads the new one at once,
-    transaction.on_commit(lambda: cache.delete(CompanyProfile.CACHE_KEY))  # others after
+    CompanyProfile.forget()  # this process reads the new one at once,
+    transaction.on_commit(CompanyProfile.forget)  # others after the commit
 
     return profile
 
