@@ -7,7 +7,7 @@ VENV := .venv
 ACCORD := $(VENV)/bin/accord
 PYTEST_WORKERS ?= 2
 
-.PHONY: run test install install-dev assets test-deps messages lint fmt bench bench-work bench-transfer clean
+.PHONY: run test install install-dev assets test-deps messages lint fmt bench bench-work bench-transfer bench-mail bench-inbox clean
 LANGUAGES := ru he hy
 
 ## run: install what running needs, load the demo company into an empty database, serve
@@ -49,12 +49,14 @@ node_modules/.installed: package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
 	@touch $@
 
-## test-deps: Debian's chromium (the browser tests drive it) and gettext (the
-## translation check runs makemessages)
+## test-deps: Debian's chromium (the browser tests drive it), gettext (the
+## translation check runs makemessages) and dovecot-imapd (the real IMAP server of the
+## e-mail tests)
 test-deps:
 	@missing=""; \
 	[ -x /usr/bin/chromium ] || missing="$$missing chromium"; \
 	command -v xgettext >/dev/null || missing="$$missing gettext"; \
+	[ -x /usr/sbin/dovecot ] || missing="$$missing dovecot-imapd"; \
 	if [ -n "$$missing" ]; then \
 	  if [ "$$(id -u)" = 0 ]; then \
 	    echo "Installing Debian's$$missing for the tests..."; \
@@ -87,6 +89,16 @@ bench: install-dev assets
 ## BENCH_SCALE=0.1 for a tenth, BENCH_ARGS as above
 bench-work: install-dev assets
 	$(VENV)/bin/python -m bench.work --scale $(or $(BENCH_SCALE),1) $(BENCH_ARGS)
+
+## bench-mail: a first fetch of BENCH_MESSAGES (10,000) e-mails from a local dovecot, and a
+## fetch with nothing new (needs `make test-deps` for dovecot)
+bench-mail: install-dev assets test-deps
+	$(VENV)/bin/python -m bench.mail --messages $(or $(BENCH_MESSAGES),10000) $(BENCH_ARGS)
+
+## bench-inbox: a client with 10,000 messages (their e-mail card, their page, a
+## 1,000-message thread) and the Inbox over 52,000 conversations; BENCH_SCALE, BENCH_ARGS as above
+bench-inbox: install-dev assets
+	$(VENV)/bin/python -m bench.inbox --scale $(or $(BENCH_SCALE),1) $(BENCH_ARGS)
 
 ## bench-transfer: import a CSV of BENCH_ROWS people (1,000,000), then export, back up
 ## and restore BENCH_PEOPLE (1,000,000); BENCH_ARGS as above (e.g. --engines sqlite)

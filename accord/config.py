@@ -131,6 +131,18 @@ def read_redis_url() -> str:
     return url
 
 
+def read_base_url() -> str:
+    """ACCORD_BASE_URL: where clients reach this Accord (links in e-mail), http(s)://host."""
+    value = env_str("ACCORD_BASE_URL", "http://127.0.0.1:8000").rstrip("/")
+    parts = urlsplit(value)
+    if parts.scheme not in ("http", "https") or not parts.netloc or parts.query:
+        raise SettingError(
+            f"ACCORD_BASE_URL must be the address clients reach Accord at, like "
+            f"https://crm.example.com; got {value!r}."
+        )
+    return value
+
+
 def read_time_zone() -> str:
     name = env_str("ACCORD_TIME_ZONE", "UTC")
     try:

@@ -16,6 +16,7 @@ from accord.config import (
     env_int,
     env_list,
     env_str,
+    read_base_url,
     read_currency,
     read_database_url,
     read_email_url,
@@ -32,6 +33,9 @@ environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
 DATA_DIR = Path(env_str("ACCORD_DATA_DIR", str(BASE_DIR / "var"))).resolve()
 DEBUG = env_bool("DEBUG", False)
 SECRET_KEY = read_secret_key(DATA_DIR)
+# Earlier secret keys, still accepted after SECRET_KEY is changed: sessions and signed
+# links made with them, and the mailbox passwords they encrypted (accord/core/secrets.py).
+SECRET_KEY_FALLBACKS = env_list("ACCORD_SECRET_KEY_FALLBACKS", [])
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost"])
 HTTPS = env_bool("ACCORD_HTTPS", False)
 REDIS_URL = read_redis_url()
@@ -58,6 +62,7 @@ INSTALLED_APPS = [
     "accord.catalog",
     "accord.sales",
     "accord.work",
+    "accord.comms",
     "accord.reports",
     "accord.transfer",
     "accord.automation",
@@ -258,4 +263,18 @@ ACCORD_PROFILE_CACHE_SECONDS = None
 # these hosts ("name" for any port, or "name:port") are let through: a receiver inside
 # the company network, or a test server on localhost.
 ACCORD_WEBHOOK_ALLOWED_HOSTS = env_list("ACCORD_WEBHOOK_ALLOWED_HOSTS", [])
+# Writing to clients (accord/comms): the attachments of one message together at most this
+# many megabytes, and how long a mail server may take to answer before it counts as away.
+ACCORD_EMAIL_ATTACHMENTS_MB = env_int("ACCORD_EMAIL_ATTACHMENTS_MB", 10)
+ACCORD_EMAIL_TIMEOUT_SECONDS = env_int("ACCORD_EMAIL_TIMEOUT_SECONDS", 20)
+# The address clients reach this Accord at, for links in e-mails (the unsubscribe link of
+# offers and news): set it to the public https address in production.
+ACCORD_BASE_URL = read_base_url()
+# Receiving (accord/comms/fetching.py): a message heavier than this is kept by its headers
+# only; a mailbox's first fetch (or one after its folder was rebuilt) takes at most this many
+# of its newest messages from the last this many days; a mailbox is fetched this often.
+ACCORD_EMAIL_RAW_MAX_MB = env_int("ACCORD_EMAIL_RAW_MAX_MB", 50)
+ACCORD_EMAIL_FIRST_FETCH_MESSAGES = env_int("ACCORD_EMAIL_FIRST_FETCH_MESSAGES", 10_000)
+ACCORD_EMAIL_FIRST_FETCH_DAYS = env_int("ACCORD_EMAIL_FIRST_FETCH_DAYS", 90)
+ACCORD_EMAIL_FETCH_SECONDS = env_int("ACCORD_EMAIL_FETCH_SECONDS", 60)
 ACCORD_DEMO_PASSWORD = "demo-accord-2026"  # noqa: S105 (published: the demo logins)

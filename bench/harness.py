@@ -1,8 +1,15 @@
-"""What every figure shares: the logged-in clients, the targets, cursors, the JSON output."""
+"""What every figure shares: the logged-in clients, the targets, cursors, the JSON output;
+and the command line, timing and bulk rows of the benches that make their own rows at a
+--scale (bench.work, bench.inbox)."""
 
+import argparse
 import base64
 import json
+import os
 import re
+import time
+
+from bench import databases
 
 PAGE = 50
 DEEP_PAGE = 10_000
@@ -103,3 +110,89 @@ class Bench:
             "list_params": [str(value) for value in selects[main].params or []],
             "plan": query_plan(selects[main]),
         }
+
+
+# --- Benches that make their own rows (bench.work, bench.inbox) ----------------------------
+
+BATCH = 5_000
+
+
+def scaled_main(module: str, description: str, argv, measure, scale_help: str) -> int:
+    """Its command line: on a database of its own per engine (--engines, dropped after
+    unless --keep), --repeat timed requests a figure, its rows at --scale; `measure(args)`
+    runs inside, once per engine."""
+    parser = argparse.ArgumentParser(prog=f"python -m {module}", description=description)
+    parser.add_argument("--engines", default="sqlite,postgresql")
+    parser.add_argument("--repeat", type=int, default=20)
+    parser.add_argument("--keep", action="store_true")
+    parser.add_argument("--scale", type=float, default=1.0, help=scale_help)
+    parser.add_argument("--inside", action="store_true", help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.inside:
+        return measure(args)
+    from bench.__main__ import collect_static
+
+    collect_static(args.engines.split(",")[0].strip())
+    options = ["--repeat", str(args.repeat), "--scale", str(args.scale)]
+    return databases.run_inside(module, options, args.engines, args.keep)
+
+
+def migrated() -> None:
+    """Django set up on the bench's database, migrated (a kept one may lag behind); its
+    administrator skips the company's first step (its pages would answer a redirect)."""
+    import django
+
+    django.setup()
+    from django.conf import settings
+    from django.core.management import call_command
+
+    call_command("migrate", interactive=False, verbosity=0)
+    settings.ACCORD_COMPANY_FIRST_STEP = False
+
+
+def emit(figure: str, **fields) -> None:
+    from django.db import connection
+
+    print(json.dumps({"figure": figure, "db": connection.vendor, **fields}), flush=True)
+
+
+def emit_load(figure: str) -> None:
+    emit(figure, load_average=[round(x, 2) for x in os.getloadavg()])
+
+
+def write(model, rows) -> None:
+    """Rows made as the services would make them, in bulk, BATCH at a time."""
+    batch = []
+    for row in rows:
+        batch.append(row)
+        if len(batch) == BATCH:
+            model.objects.bulk_create(batch)
+            batch = []
+    if batch:
+        model.objects.bulk_create(batch)
+
+
+def timed(request, repeat: int, check=None) -> dict:
+    """Median and p95 (nearest rank) of `repeat` calls after a warm-up, in ms."""
+    from bench.measure import summarise
+
+    check = check or (lambda r: getattr(r, "status_code", 200) == 200)
+    if not check(request()):
+        raise RuntimeError("the request failed")
+    samples = []
+    for _n in range(repeat):
+        started = time.perf_counter()
+        answer = request()
+        samples.append((time.perf_counter() - started) * 1000)
+        if not check(answer):
+            raise RuntimeError("the request failed")
+    timing = summarise(samples)
+    return {"median_ms": timing.median_ms, "p95_ms": timing.p95_ms}
+
+
+def client_for(user):
+    from django.test import Client
+
+    client = Client()
+    client.force_login(user, backend=MODEL_BACKEND)
+    return client

@@ -13,56 +13,24 @@ median / p95 of 20 after a warm-up, one JSON line per figure:
   and the head, ≤ 5 s, each exactly once (a second pass adds nothing).
 """
 
-import argparse
-import json
-import os
 import random
 import sys
 import time
 from datetime import timedelta
 
-from bench import databases
+from bench.harness import client_for, emit, emit_load, migrated, scaled_main, timed, write
 
 OPEN_DEALS, CLOSED_DEALS, MOVES = 10_000, 500_000, 1_000_000
 TASKS, TEAM_TASKS, DUE_NOW, TEAM_SIZE = 100_000, 20_000, 5_000, 50
-BATCH = 5_000
 TARGETS_MS = {"board": 150, "move": 50, "funnel": 500, "today_head": 100, "scheduler": 5000}
 
 
-def parse(argv):
-    parser = argparse.ArgumentParser(prog="python -m bench.work", description=__doc__)
-    parser.add_argument("--engines", default="sqlite,postgresql")
-    parser.add_argument("--repeat", type=int, default=20)
-    parser.add_argument("--keep", action="store_true")
-    parser.add_argument("--scale", type=float, default=1.0, help="fraction of the sizes")
-    parser.add_argument("--inside", action="store_true", help=argparse.SUPPRESS)
-    return parser.parse_args(argv)
-
-
 def main(argv=None) -> int:
-    args = parse(argv)
-    if args.inside:
-        return measure(args)
-    from bench.__main__ import collect_static
-
-    collect_static(args.engines.split(",")[0].strip())
-    options = ["--repeat", str(args.repeat), "--scale", str(args.scale)]
-    return databases.run_inside("bench.work", options, args.engines, args.keep)
-
-
-def emit(figure: str, **fields) -> None:
-    from django.db import connection
-
-    print(json.dumps({"figure": figure, "db": connection.vendor, **fields}), flush=True)
+    return scaled_main("bench.work", __doc__, argv, measure, "fraction of the sizes")
 
 
 def measure(args) -> int:
-    import django
-
-    django.setup()
-    from django.core.management import call_command
-
-    call_command("migrate", interactive=False, verbosity=0)
+    migrated()
     sizes = {
         name: int(value * args.scale)
         for name, value in [
@@ -81,7 +49,7 @@ def measure(args) -> int:
     funnel(world, args.repeat)
     today_head(world, args.repeat)
     scheduler(world, sizes)
-    emit("work_load_after", load_average=[round(x, 2) for x in os.getloadavg()])
+    emit_load("work_load_after")
     return 0
 
 
@@ -197,43 +165,6 @@ def generate(sizes: dict) -> dict:
         cursor.execute("VACUUM ANALYZE" if connection.vendor == "postgresql" else "ANALYZE")
     User.objects.filter(pk__in=[u.pk for u in owners]).update(is_active=True)
     return {"pipeline": pipeline, "stages": open_stages, "head": head, "admin": admin, "now": now}
-
-
-def write(model, rows) -> None:
-    batch = []
-    for row in rows:
-        batch.append(row)
-        if len(batch) == BATCH:
-            model.objects.bulk_create(batch)
-            batch = []
-    if batch:
-        model.objects.bulk_create(batch)
-
-
-def timed(request, repeat: int, check=None) -> dict:
-    """Median and p95 (nearest rank) of `repeat` calls after a warm-up, in ms."""
-    from bench.measure import summarise
-
-    check = check or (lambda r: getattr(r, "status_code", 200) == 200)
-    if not check(request()):
-        raise RuntimeError("the request failed")
-    samples = []
-    for _n in range(repeat):
-        started = time.perf_counter()
-        answer = request()
-        samples.append((time.perf_counter() - started) * 1000)
-        if not check(answer):
-            raise RuntimeError("the request failed")
-    timing = summarise(samples)
-    return {"median_ms": timing.median_ms, "p95_ms": timing.p95_ms}
-
-
-def client_for(user):
-    from django.test import Client
-
-    client = Client()
-    client.force_login(user, backend="accord.accounts.backends.AccountBackend")
-    return client
 
 
 def board_and_move(world, repeat: int) -> None:

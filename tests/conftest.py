@@ -126,32 +126,101 @@ def log_in(client: Client, email: str, password: str = PASSWORD) -> bool:
     return response.status_code == 302 and "_auth_user_id" in client.session
 
 
+class SmtpSink(list):
+    """What a test SMTP server received (email.message.Message objects, in order), with
+    each message's envelope recipients and how many connections it took."""
+
+    def __init__(self, port: int):
+        super().__init__()
+        self.port = port
+        self.envelopes: list[list[str]] = []
+        self.connections = 0
+
+
 @pytest.fixture
-def smtp_server(settings):
-    """A real SMTP server on 127.0.0.1 (aiosmtpd); Accord's mailer points at it. The
-    messages it received are in the returned list, as email.message.Message objects."""
+def smtp_factory():
+    """Start real SMTP servers on 127.0.0.1 (aiosmtpd), each answering as told:
+    `rcpt_answers` {address: "550 5.1.1 No such user"}, `data_answer` ("451 4.3.0 Try
+    later", "550 5.7.1 Rejected"), `users` {name: password} to require a login (others are
+    refused with 535), `vanish_after_data` to drop the connection once the message is in."""
+    import socket
     from email import message_from_bytes
 
     from aiosmtpd.controller import Controller
+    from aiosmtpd.smtp import AuthResult, LoginPassword
 
-    received = []
+    controllers = []
 
-    class Handler:
-        async def handle_DATA(self, server, session, envelope):
-            received.append(message_from_bytes(envelope.content))
-            return "250 OK"
+    def start(*, rcpt_answers=None, data_answer=None, users=None, vanish_after_data=False):
+        with socket.socket() as probe:  # a free port (aiosmtpd does not report one it picked)
+            probe.bind(("127.0.0.1", 0))
+            port = probe.getsockname()[1]
+        sink = SmtpSink(port)
 
-    import socket
+        class Handler:
+            async def handle_EHLO(self, server, session, envelope, hostname, responses):
+                sink.connections += 1
+                session.host_name = hostname
+                return responses
 
-    with socket.socket() as probe:  # a free port (aiosmtpd does not report one it picked)
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    controller = Controller(Handler(), hostname="127.0.0.1", port=port)
-    controller.start()
+            async def handle_RCPT(self, server, session, envelope, address, options):
+                answer = (rcpt_answers or {}).get(address)
+                if answer:
+                    return answer
+                envelope.rcpt_tos.append(address)
+                return "250 OK"
+
+            async def handle_DATA(self, server, session, envelope):
+                if data_answer:
+                    return data_answer
+                sink.append(message_from_bytes(envelope.content))
+                sink.envelopes.append(list(envelope.rcpt_tos))
+                if vanish_after_data:
+                    server.transport.abort()
+                return "250 OK: queued"
+
+        def authenticator(server, session, envelope, mechanism, auth_data):
+            known = (
+                isinstance(auth_data, LoginPassword)
+                and (users or {}).get(auth_data.login.decode()) == auth_data.password.decode()
+            )
+            return AuthResult(success=known, handled=False)
+
+        options = {}
+        if users is not None:
+            options = {"authenticator": authenticator, "auth_required": True,
+                       "auth_require_tls": False}  # fmt: skip
+        controller = Controller(Handler(), hostname="127.0.0.1", port=port, **options)
+        controller.start()
+        controllers.append(controller)
+        return sink
+
+    yield start
+    for controller in controllers:
+        controller.stop()
+
+
+@pytest.fixture
+def dovecot(request):
+    """A real IMAP server (Debian's dovecot) on a free loopback port, with a throw-away
+    configuration and maildirs: `add_user`, `append`, `recreate` (tests/imap_server.py).
+    Every user has a folder "Sent" marked \\Sent (SPECIAL-USE); a test names another, or
+    None, by parametrising the fixture indirectly."""
+    from tests.imap_server import Dovecot
+
+    server = Dovecot(sent=getattr(request, "param", "Sent"))
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def smtp_server(settings, smtp_factory):
+    """A real SMTP server on 127.0.0.1 (aiosmtpd); Accord's mailer points at it. The
+    messages it received are in the returned list, as email.message.Message objects."""
+    sink = smtp_factory()
     settings.MAILERS = {"default": {
         "BACKEND": "django.core.mail.backends.smtp.EmailBackend",
-        "OPTIONS": {"host": "127.0.0.1", "port": port, "timeout": 5},
+        "OPTIONS": {"host": "127.0.0.1", "port": sink.port, "timeout": 5},
     }}  # fmt: skip
     settings.EMAIL_ENABLED = True
-    yield received
-    controller.stop()
+    return sink

@@ -57,6 +57,7 @@ def test_help_lists_every_command(tmp_path):
         ("SECRET_KEY", "short"),
         ("ACCORD_LANGUAGE", "xx"),
         ("ACCORD_SESSION_AGE", "a week"),
+        ("ACCORD_BASE_URL", "crm.example.com"),
     ],
 )
 def test_a_bad_setting_stops_start_up_with_one_line_naming_it(tmp_path, variable, value):

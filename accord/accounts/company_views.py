@@ -1,6 +1,7 @@
 """Screens of the company's profile: Settings → Company, the first administrator's first
 step (country, currency, time zone), and the logo."""
 
+from babel.core import get_global
 from babel.numbers import get_territory_currencies
 from django.conf import settings
 from django.contrib import messages
@@ -68,7 +69,10 @@ def company_start(request):
     profile = company()
     if profile.set_up_at and request.method == "GET":
         return redirect(safe_next(request))
-    form = forms.CompanyStartForm(request.POST or None, initial=_guesses(request))
+    guesses = _guesses(request)
+    form = forms.CompanyStartForm(request.POST or None, initial=guesses)
+    if not form.is_bound and guesses["time_zone"] == "UTC":
+        form.fields["time_zone"].widget.attrs["data-browser-zone"] = ""
     if request.method == "POST" and form.is_valid():
         try:
             company_profile_update(actor=request.user, **form.cleaned_data)
@@ -86,7 +90,8 @@ def company_start(request):
 
 def _guesses(request) -> dict[str, str]:
     """What the step offers first: the operator's settings, else the browser's country
-    (its language tag, "ru-RU") and that country's currency."""
+    (its language tag, "ru-RU"), that country's currency and, if it has only one, its
+    time zone (the page's script offers the browser's own zone where that is unknown)."""
     country = settings.ACCORD_PHONE_REGION
     if not country:
         for tag, _quality in parse_accept_lang_header(request.headers.get("Accept-Language", "")):
@@ -94,10 +99,11 @@ def _guesses(request) -> dict[str, str]:
                 country = tag.split("-")[-1].upper()
                 break
     currencies = get_territory_currencies(country) if country else []
+    zones = get_global("territory_zones").get(country, []) if country else []
     return {
         "country": country,
         "currency": currencies[0] if currencies else settings.ACCORD_CURRENCY,
-        "time_zone": settings.TIME_ZONE,
+        "time_zone": zones[0] if len(zones) == 1 else settings.TIME_ZONE,
     }
 
 

@@ -17,7 +17,7 @@ DEMO_USERS = [
     ("admin@example.com", "Anna Petrosyan", "administrator", ""),
     ("head@example.com", "David Cohen", "head-of-sales", ""),
     ("manager@example.com", "Maria Ivanova", "manager", ""),
-    ("manager2@example.com", "Tigran Hakobyan", "manager", ""),
+    ("manager2@example.com", "Tigran Hakobyan", "manager", "ru"),  # reads in Russian
     ("marketing@example.com", "Noa Levi", "marketing", ""),
     ("support@example.com", "Pierre Weber", "support", ""),
     ("viewer@example.com", "Olga Smirnova", "read-only", ""),

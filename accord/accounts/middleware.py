@@ -2,6 +2,7 @@
 
 from urllib.parse import urlencode
 
+from django.http import HttpResponse
 from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils import timezone, translation
@@ -38,6 +39,10 @@ class AccountMiddleware:
         step = pending_login_step(user, verified=user.is_verified())
         if step is None or request.path == reverse(step):
             return None
+        if request.headers.get("HX-Request") == "true":
+            # A part the page loads by itself (the bell every 30 s): nothing to show until
+            # the step is done; redirected, the step's whole page would land in the part.
+            return HttpResponse(status=204)
         return redirect_to(step, request)
 
 

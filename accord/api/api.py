@@ -12,6 +12,9 @@ from accord.accounts.api import router as accounts_router
 from accord.api.auth import ActiveSession, BearerToken
 from accord.api.openapi import BASE_PATH, AccordAPI
 from accord.automation.api import router as automation_router
+from accord.comms.api import router as comms_router
+from accord.comms.mailing_api import router as mailings_router
+from accord.comms.thread_api import router as threads_router
 from accord.contacts.api import router as contacts_router
 from accord.core.api.problems import Problem, problem_response
 from accord.core.errors import field_errors
@@ -47,6 +50,9 @@ api.add_router("/", sales_router)
 api.add_router("/", work_router)
 api.add_router("/", transfer_router)
 api.add_router("/", automation_router)
+api.add_router("/", comms_router)
+api.add_router("/", mailings_router)
+api.add_router("/", threads_router)
 
 
 @api.exception_handler(Problem)

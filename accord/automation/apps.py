@@ -9,7 +9,8 @@ class AutomationConfig(AppConfig):
 
     def ready(self):
         # Imported here: models, and what imports them, load once the app registry is ready.
-        from accord.automation import api, engine, imports, scheduler, services
+        from accord.automation import api, engine, imports, pickers, records, scheduler, services
+        from accord.comms import merge
         from accord.core import callers
         from accord.core.events import subscribe
         from accord.core.periodic import every
@@ -21,3 +22,6 @@ class AutomationConfig(AppConfig):
         subscribe("person.erased")(services.on_erased)
         subscribe("segment.deleted")(services.on_segment_deleted)
         every(scheduler.tick)
+        # E-mail templates and mailings show a client as rules do (comms sits below).
+        merge.RECORD_VIEWS[:] = [records.views]
+        merge.MERGE_FIELDS[:] = [pickers.merge_fields]

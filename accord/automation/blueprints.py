@@ -8,20 +8,26 @@ e-mail or a task for the whole team should start when someone has looked at them
   the roles "Measurer" and "Installer", the deal's fields (number of windows, sizes,
   installation date) and the "Window sales" team whose lead rule gives requests out;
 - birthday-greeting: an e-mail on each client's birthday, with marketing consent;
+- holiday-greeting: an e-mail on each holiday of the client's country (automation/holidays.py),
+  with marketing consent, the first list of holidays made for the company's country;
 - new-lead-sla: a new lead nobody has called within 30 minutes goes to the head;
 - deal-rotting: a deal past its stage's limit gets a task for its owner.
 """
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.utils import translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from accord.accounts.models import Role, Team, User
 from accord.accounts.services import role_save, team_save
+from accord.automation.holidays import holidays_seed
 from accord.automation.models import Rule
 from accord.automation.services import require_automation, rule_save
 from accord.core.models import CustomField
@@ -60,6 +66,15 @@ BLUEPRINTS = {
             ),
         ),
         Blueprint(
+            "holiday-greeting",
+            gettext_lazy("Holiday greeting"),
+            gettext_lazy(
+                "On each holiday of Settings → Automation → Holidays, an e-mail to the clients of "
+                "its country, in their language — once a year each, only to those who agree to "
+                "offers and news."
+            ),
+        ),
+        Blueprint(
             "new-lead-sla",
             gettext_lazy("New lead: call within 30 minutes"),
             gettext_lazy(
@@ -78,13 +93,29 @@ BLUEPRINTS = {
     ]
 }
 OWNER, HEAD = {"to": "owner"}, {"to": "head"}
+# What the texts' placeholders stand for, filled in when a rule runs.
+CLIENT, DEAL, OWNER_NAME = "{{ client.name }}", "{{ deal.title }}", "{{ owner.name }}"
+AMOUNT = "{{ deal.amount }} {{ deal.currency }}"
+NAME = "{{ person.first_name }}"
 
 
-def _task(title: str, who: dict, amount: int, unit: str, kind: str = "call") -> dict:
+def in_every_language(write: Callable[[], dict]) -> dict:
+    """The texts `write` gives in the active language (the installer's), with a variant
+    in each other language Accord speaks: whoever reads a task or a notice gets theirs."""
+    texts = write()
+    variants = {}
+    for code, _name in settings.LANGUAGES:
+        with translation.override(code):
+            if (written := write()) != texts:
+                variants[code] = written
+    return {**texts, "translations": variants}
+
+
+def _task(title: Callable[[], str], who: dict, amount: int, unit: str, kind: str = "call") -> dict:
     return {
         "type": "create_task",
         "params": {
-            "title": title,
+            **in_every_language(lambda: {"title": title()}),
             "kind": kind,
             "assignee": who,
             "due_in": {"amount": amount, "unit": unit},
@@ -92,8 +123,11 @@ def _task(title: str, who: dict, amount: int, unit: str, kind: str = "call") -> 
     }
 
 
-def _notify(who: dict, message: str) -> dict:
-    return {"type": "notify", "params": {"to": who, "message": message}}
+def _notify(who: dict, message: Callable[[], str]) -> dict:
+    return {
+        "type": "notify",
+        "params": {"to": who, **in_every_language(lambda: {"message": message()})},
+    }
 
 
 def _stage_is(name: str, op: str = "eq") -> dict:
@@ -130,13 +164,30 @@ WINDOW_FIELDS = [  # the deal's own fields the measurer and the installer fill i
 SELLING_ROLES = ("manager", "head-of-sales")
 
 
-def _install_task(client: str, installer: str, date_key: str) -> dict:
+def _install_task(installer: str, date_key: str) -> dict:
     """The installer's task: due on the deal's planned installation date, when it is set
     (its custom field), else two working days after the deal reaches installation."""
-    step = _task(f"Install at {client}", {"to": "role", "role": installer}, 2, "working_days",
-                 "visit")  # fmt: skip
+    step = _task(lambda: _("Install at %(client)s") % {"client": CLIENT},
+                 {"to": "role", "role": installer}, 2, "working_days", "visit")  # fmt: skip
     step["params"]["due_on"] = f"deal.custom.{date_key}"
     return step
+
+
+def _measure_task(measurer: str, keys: list[str]) -> dict:
+    """The measurer's visit: completing it asks for the number of windows and their sizes,
+    written onto the deal (the measurer's role need not change deals)."""
+    step = _task(lambda: _("Take measurements at %(client)s") % {"client": CLIENT},
+                 {"to": "role", "role": measurer}, 1, "working_days", "visit")  # fmt: skip
+    step["params"]["asks"] = [f"custom_fields.{key}" for key in keys]
+    return step
+
+
+def _visit_in(stage: str) -> dict:
+    """A completed visit while its deal is in `stage`: the measurement, the installation.
+    Not by the task's title, which is written in its reader's language."""
+    items = [{"field": "task.kind", "op": "eq", "value": "visit"},
+             {"field": "deal.stage", "op": "eq", "value": stage}]  # fmt: skip
+    return {"match": "all", "items": items}
 
 
 def _windows_pipeline(actor) -> Pipeline:
@@ -196,13 +247,15 @@ def _window_shop(actor) -> list[dict]:
     sales = {"to": "team", "team": _window_team(actor)}
     request, measurement, _offer, contract, installation = stages[:5]
     measurer, installer = _role(actor, "Measurer"), _role(actor, "Installer")
-    client = "{{ client.name }}"
+    planned = f"{{{{ deal.custom.{fields[2]}|default:deal.expected_close_date }}}}"
     return [
         {
-            "name": "Window shop 0: a request from the web site",
-            "description": "The web site's form sends the visitor's name, e-mail, phone and "
-            "message to this rule's address: a client (new, or the one with that e-mail or "
-            "phone) and a deal in the first stage.",
+            "name": _("Window shop 0: a request from the web site"),
+            "description": _(
+                "The web site's form sends the visitor's name, e-mail, phone and message to "
+                "this rule's address: a client (new, or the one with that e-mail or phone) and "
+                "a deal in the first stage."
+            ),
             "subject": "person",
             "trigger": "webhook",
             "trigger_options": {"create": True},
@@ -213,7 +266,12 @@ def _window_shop(actor) -> list[dict]:
                 {
                     "type": "create_deal",
                     "params": {
-                        "title": "Windows for {{ person.name }}",
+                        **in_every_language(
+                            lambda: {
+                                "title": _("Windows for %(client)s")
+                                % {"client": "{{ person.name }}"}
+                            }
+                        ),
                         "stage": request.pk,
                         "owner": OWNER,
                     },
@@ -221,12 +279,19 @@ def _window_shop(actor) -> list[dict]:
             ],
         },
         {
-            "name": "Window shop 1: call every request within 15 minutes",
+            "name": _("Window shop 1: call every request within 15 minutes"),
             "subject": "deal",
             "trigger": "created",
             "conditions": _stage_is(request.name),
             "actions": [
-                _task(f"Call {client} about “{{{{ deal.title }}}}”", OWNER, 15, "minutes"),
+                _task(
+                    lambda: (
+                        _("Call %(client)s about “%(deal)s”") % {"client": CLIENT, "deal": DEAL}
+                    ),
+                    OWNER,
+                    15,
+                    "minutes",
+                ),
                 {
                     "type": "wait",
                     "params": {
@@ -236,51 +301,56 @@ def _window_shop(actor) -> list[dict]:
                     "timeout_steps": [
                         _notify(
                             HEAD,
-                            f"Nobody has called {client} about "
-                            "“{{ deal.title }}” ({{ owner.name }}) within 15 minutes.",
+                            lambda: (
+                                _(
+                                    "Nobody has called %(client)s about “%(deal)s” (%(owner)s) "
+                                    "within 15 minutes."
+                                )
+                                % {"client": CLIENT, "deal": DEAL, "owner": OWNER_NAME}
+                            ),
                         )
                     ],
                 },
             ],
         },
         {
-            "name": "Window shop 2: after the call, measurements",
+            "name": _("Window shop 2: after the call, measurements"),
             "subject": "deal",
             "trigger": "activity_logged",
             "trigger_options": {"kind": "call"},
             "conditions": _stage_is(request.name),
             "actions": [
-                _task(
-                    f"Take measurements at {client}",
-                    {"to": "role", "role": measurer},
-                    1,
-                    "working_days",
-                    "visit",
-                ),
+                _measure_task(measurer, fields[:2]),
                 {"type": "move_stage", "params": {"stage": measurement.pk}},
             ],
         },
         {
-            "name": "Window shop 3: measured, now the price",
+            "name": _("Window shop 3: measured, now the price"),
             "subject": "task",
             "trigger": "task_completed",
-            "conditions": {
-                "match": "all",
-                "items": [{"field": "task.title", "op": "contains", "value": "Take measurements"}],
-            },
+            "conditions": _visit_in(measurement.name),
             "actions": [
-                _task(f"Work out the price and agree it with {client}", OWNER, 1, "working_days")
+                _task(
+                    lambda: (
+                        _("Work out the price and agree it with %(client)s") % {"client": CLIENT}
+                    ),
+                    OWNER,
+                    1,
+                    "working_days",
+                )
             ],
         },
         {
-            "name": "Window shop 4: agreed, the contract",
+            "name": _("Window shop 4: agreed, the contract"),
             "subject": "deal",
             "trigger": "stage_entered",
             "trigger_options": {"stage": contract.pk},
             "actions": [
                 _task(
-                    f"Prepare the contract for {client}: “{{{{ deal.title }}}}”, "
-                    "{{ deal.amount }} {{ deal.currency }}",
+                    lambda: (
+                        _("Prepare the contract for %(client)s: “%(deal)s”, %(amount)s")
+                        % {"client": CLIENT, "deal": DEAL, "amount": AMOUNT}
+                    ),
                     OWNER,
                     1,
                     "working_days",
@@ -289,44 +359,52 @@ def _window_shop(actor) -> list[dict]:
             ],
         },
         {
-            "name": "Window shop 5: paid, installation",
+            "name": _("Window shop 5: paid, installation"),
             "subject": "deal",
             "trigger": "stage_entered",
             "trigger_options": {"stage": installation.pk},
             "actions": [
                 _notify(
                     {"to": "role", "role": installer},
-                    f"Installation at {client}: “{{{{ deal.title }}}}”, planned for "
-                    "{{ deal.expected_close_date }}.",
+                    lambda: (
+                        _("Installation at %(client)s: “%(deal)s”, planned for %(date)s.")
+                        % {"client": CLIENT, "deal": DEAL, "date": planned}
+                    ),
                 ),
-                _install_task(client, installer, fields[2]),
+                _install_task(installer, fields[2]),
             ],
         },
         {
-            "name": "Window shop 6: installed, the report to the head of sales",
+            "name": _("Window shop 6: installed, the report to the head of sales"),
             "subject": "task",
             "trigger": "task_completed",
-            "conditions": {
-                "match": "all",
-                "items": [{"field": "task.title", "op": "contains", "value": "Install at"}],
-            },
+            "conditions": _visit_in(installation.name),
             "actions": [
                 _notify(
                     HEAD,
-                    f"Installed at {client}: “{{{{ deal.title }}}}”, {{{{ deal.amount }}}} "
-                    "{{ deal.currency }}. {{ task.result }}",
+                    lambda: (
+                        _("Installed at %(client)s: “%(deal)s”, %(amount)s. %(result)s")
+                        % {
+                            "client": CLIENT,
+                            "deal": DEAL,
+                            "amount": AMOUNT,
+                            "result": "{{ task.result }}",
+                        }
+                    ),
                 )
             ],
         },
         {
-            "name": "Window shop 7: won, the report",
+            "name": _("Window shop 7: won, the report"),
             "subject": "deal",
             "trigger": "won",
             "actions": [
                 _notify(
                     HEAD,
-                    "“{{ deal.title }}” is done: {{ deal.amount }} "
-                    "{{ deal.currency }}, {{ owner.name }}, for " + client + ".",
+                    lambda: (
+                        _("“%(deal)s” is done: %(amount)s, %(owner)s, for %(client)s.")
+                        % {"deal": DEAL, "amount": AMOUNT, "owner": OWNER_NAME, "client": CLIENT}
+                    ),
                 )
             ],
         },
@@ -334,12 +412,39 @@ def _window_shop(actor) -> list[dict]:
 
 
 def _birthday(actor) -> list[dict]:
+    return _greeting(
+        _("Birthday greeting"),
+        "birthday",
+        lambda: {
+            "subject": _("Happy birthday, %(name)s!") % {"name": NAME},
+            "body": _("Dear %(name)s,\n\nall of us wish you a happy birthday!\n\n%(owner)s")
+            % {"name": NAME, "owner": OWNER_NAME},
+        },
+    )
+
+
+def _holiday(actor) -> list[dict]:
+    holidays_seed(actor=actor)
+    return _greeting(
+        _("Holiday greeting"),
+        "holiday",
+        lambda: {
+            "subject": _("Happy holidays, %(name)s!") % {"name": NAME},
+            "body": _("Dear %(name)s,\n\nall of us wish you a happy holiday!\n\n%(owner)s")
+            % {"name": NAME, "owner": OWNER_NAME},
+        },
+    )
+
+
+def _greeting(name: str, field: str, words) -> list[dict]:
+    """A rule that greets, on the day in `field`, each person who agreed to offers and
+    news and has an address, in their language (`words`: its subject and body)."""
     return [
         {
-            "name": "Birthday greeting",
+            "name": name,
             "subject": "person",
             "trigger": "date_reached",
-            "trigger_options": {"field": "birthday", "time": "09:00"},
+            "trigger_options": {"field": field, "time": "09:00"},
             "conditions": {
                 "match": "all",
                 "items": [
@@ -350,12 +455,7 @@ def _birthday(actor) -> list[dict]:
             "actions": [
                 {
                     "type": "send_email",
-                    "params": {
-                        "subject": "Happy birthday, {{ person.first_name }}!",
-                        "body": "Dear {{ person.first_name }},\n\n"
-                        "all of us wish you a happy birthday!\n\n{{ owner.name }}",
-                        "marketing": True,
-                    },
+                    "params": {**in_every_language(words), "marketing": True},
                 }
             ],
         }
@@ -365,7 +465,7 @@ def _birthday(actor) -> list[dict]:
 def _new_lead(actor) -> list[dict]:
     return [
         {
-            "name": "New lead: call within 30 minutes",
+            "name": _("New lead: call within 30 minutes"),
             "subject": "person",
             "trigger": "created",
             "conditions": {
@@ -373,7 +473,12 @@ def _new_lead(actor) -> list[dict]:
                 "items": [{"field": "person.kind", "op": "eq", "value": "lead"}],
             },
             "actions": [
-                _task("Call the new lead {{ person.name }}", OWNER, 30, "minutes"),
+                _task(
+                    lambda: _("Call the new lead %(client)s") % {"client": "{{ person.name }}"},
+                    OWNER,
+                    30,
+                    "minutes",
+                ),
                 {
                     "type": "wait",
                     "params": {
@@ -386,8 +491,13 @@ def _new_lead(actor) -> list[dict]:
                     "timeout_steps": [
                         _notify(
                             HEAD,
-                            "Nobody has called the new lead "
-                            "{{ person.name }} ({{ owner.name }}) in 30 minutes.",
+                            lambda: (
+                                _(
+                                    "Nobody has called the new lead %(client)s (%(owner)s) in 30 "
+                                    "minutes."
+                                )
+                                % {"client": "{{ person.name }}", "owner": OWNER_NAME}
+                            ),
                         )
                     ],
                 },
@@ -399,12 +509,15 @@ def _new_lead(actor) -> list[dict]:
 def _rotting(actor) -> list[dict]:
     return [
         {
-            "name": "Stuck deals",
+            "name": _("Stuck deals"),
             "subject": "deal",
             "trigger": "deal_idle",
             "actions": [
                 _task(
-                    "“{{ deal.title }}” is stuck in {{ deal.stage }}: move it on or close it",
+                    lambda: (
+                        _("“%(deal)s” is stuck in %(stage)s: move it on or close it")
+                        % {"deal": DEAL, "stage": "{{ deal.stage }}"}
+                    ),
                     OWNER,
                     1,
                     "working_days",
@@ -417,6 +530,7 @@ def _rotting(actor) -> list[dict]:
 RULES = {
     "window-shop": _window_shop,
     "birthday-greeting": _birthday,
+    "holiday-greeting": _holiday,
     "new-lead-sla": _new_lead,
     "deal-rotting": _rotting,
 }

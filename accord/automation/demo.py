@@ -1,10 +1,15 @@
 """The demo company's automation: the window shop's first steps as rules (a call within
 15 minutes of a request, its head told when nobody called, a measured deal's offer task,
 big deals to the head, a payment announced by the bank's system), the first already run
-on the newest deals, and two rules left off (a Monday review, a lost deal's second try)."""
+on the newest deals, and three rules left off (a big offer's price checked by the head of
+sales, a Monday review, a lost deal's second try), and a new client made of anyone new
+who e-mails the shop."""
+
+from django.utils.translation import gettext as _
 
 from accord.accounts.models import User
 from accord.automation import engine, records
+from accord.automation.blueprints import AMOUNT, CLIENT, DEAL, OWNER_NAME, in_every_language
 from accord.automation.models import Rule
 from accord.automation.services import rule_call, rule_save
 from accord.sales.models import Deal, Stage
@@ -13,11 +18,11 @@ HEAD = {"to": "head"}
 OWNER = {"to": "owner"}
 
 
-def rules(measurement: Stage | None) -> list[dict]:
+def rules(measurement: Stage | None, offer: Stage | None = None) -> list[dict]:
     found = [
         {
-            "name": "Call every request within 15 minutes",
-            "description": "The window shop's first promise: a request is called back at once.",
+            "name": _("Call every request within 15 minutes"),
+            "description": _("The window shop's first promise: a request is called back at once."),
             "subject": "deal",
             "trigger": "created",
             "enabled": True,
@@ -25,7 +30,12 @@ def rules(measurement: Stage | None) -> list[dict]:
                 {
                     "type": "create_task",
                     "params": {
-                        "title": "Call {{ client.name }} about “{{ deal.title }}”",
+                        **in_every_language(
+                            lambda: {
+                                "title": _("Call %(client)s about “%(deal)s”")
+                                % {"client": CLIENT, "deal": DEAL}
+                            }
+                        ),
                         "kind": "call",
                         "assignee": OWNER,
                         "due_in": {"amount": 15, "unit": "minutes"},
@@ -44,8 +54,15 @@ def rules(measurement: Stage | None) -> list[dict]:
                             "type": "notify",
                             "params": {
                                 "to": HEAD,
-                                "message": "Nobody has moved “{{ deal.title }}” "
-                                "({{ owner.name }}) an hour after the request.",
+                                **in_every_language(
+                                    lambda: {
+                                        "message": _(
+                                            "Nobody has moved “%(deal)s” (%(owner)s) an hour "
+                                            "after the request."
+                                        )
+                                        % {"deal": DEAL, "owner": OWNER_NAME}
+                                    }
+                                ),
                             },
                         }
                     ],
@@ -53,7 +70,7 @@ def rules(measurement: Stage | None) -> list[dict]:
             ],
         },
         {
-            "name": "Big deals to the head of sales",
+            "name": _("Big deals to the head of sales"),
             "subject": "deal",
             "trigger": "created",
             "enabled": True,
@@ -66,16 +83,22 @@ def rules(measurement: Stage | None) -> list[dict]:
                     "type": "notify",
                     "params": {
                         "to": HEAD,
-                        "message": "A big deal: “{{ deal.title }}”, {{ deal.amount }} "
-                        "{{ deal.currency }}, {{ owner.name }}.",
+                        **in_every_language(
+                            lambda: {
+                                "message": _("A big deal: “%(deal)s”, %(amount)s, %(owner)s.")
+                                % {"deal": DEAL, "amount": AMOUNT, "owner": OWNER_NAME}
+                            }
+                        ),
                     },
                 }
             ],
         },
         {
-            "name": "Payment from the bank: book the installation",
-            "description": "The bank's system calls this rule's address when a client pays "
-            "(the deal's id and the amount).",
+            "name": _("Payment from the bank: book the installation"),
+            "description": _(
+                "The bank's system calls this rule's address when a client pays (the deal's id "
+                "and the amount)."
+            ),
             "subject": "deal",
             "trigger": "webhook",
             "enabled": True,
@@ -84,8 +107,12 @@ def rules(measurement: Stage | None) -> list[dict]:
                 {
                     "type": "create_task",
                     "params": {
-                        "title": "{{ client.name }} paid {{ trigger.amount }}: book the "
-                        "installation",
+                        **in_every_language(
+                            lambda: {
+                                "title": _("%(client)s paid %(amount)s: book the installation")
+                                % {"client": CLIENT, "amount": "{{ trigger.amount }}"}
+                            }
+                        ),
                         "kind": "call",
                         "assignee": OWNER,
                         "due_in": {"amount": 2, "unit": "hours"},
@@ -94,7 +121,7 @@ def rules(measurement: Stage | None) -> list[dict]:
             ],
         },
         {
-            "name": "Monday review of open deals",
+            "name": _("Monday review of open deals"),
             "subject": "deal",
             "trigger": "schedule",
             "trigger_options": {"every": "week", "weekdays": [0], "time": "09:00"},
@@ -108,13 +135,18 @@ def rules(measurement: Stage | None) -> list[dict]:
                     "type": "notify",
                     "params": {
                         "to": OWNER,
-                        "message": "This week: move “{{ deal.title }}” on, or close it.",
+                        **in_every_language(
+                            lambda: {
+                                "message": _("This week: move “%(deal)s” on, or close it.")
+                                % {"deal": DEAL}
+                            }
+                        ),
                     },
                 }
             ],
         },
         {
-            "name": "Lost deals: ask again in three months",
+            "name": _("Lost deals: ask again in three months"),
             "subject": "deal",
             "trigger": "lost",
             "enabled": False,
@@ -123,7 +155,12 @@ def rules(measurement: Stage | None) -> list[dict]:
                 {
                     "type": "create_task",
                     "params": {
-                        "title": "Ask {{ client.name }} whether the windows are still wanted",
+                        **in_every_language(
+                            lambda: {
+                                "title": _("Ask %(client)s whether the windows are still wanted")
+                                % {"client": CLIENT}
+                            }
+                        ),
                         "kind": "call",
                         "assignee": OWNER,
                         "due_in": {"amount": 1, "unit": "working_days"},
@@ -132,11 +169,45 @@ def rules(measurement: Stage | None) -> list[dict]:
             ],
         },
     ]
+    if offer is not None:  # a named user, a team and the record's fields, as the editor shows
+        found.insert(
+            -2,
+            {
+                "name": "Big offers: David checks the price",
+                "description": "An offer over 5,000 from the sales team goes past the head "
+                "of sales before the client sees it.",
+                "subject": "deal",
+                "trigger": "stage_entered",
+                "enabled": False,
+                "trigger_options": {"stage": offer.pk},
+                "conditions": {
+                    "match": "all",
+                    "items": [
+                        {"field": "deal.amount", "op": "gte", "value": "5000"},
+                        {"field": "deal.owner_team", "op": "eq", "value": "Sales"},
+                    ],
+                },
+                "actions": [
+                    {
+                        "type": "create_task",
+                        "params": {
+                            "title": "Check the price of “{{ deal.title }}” for "
+                            "{{ client.first_name }} {{ client.last_name }}",
+                            "kind": "other",
+                            "description": "{{ owner.name }} offers {{ deal.amount }} "
+                            "{{ deal.currency }}. The client's phone: {{ client.phone }}.",
+                            "assignee": {"to": "user", "user": "head@example.com"},
+                            "due_in": {"amount": 4, "unit": "hours"},
+                        },
+                    }
+                ],
+            },
+        )
     if measurement is not None:
         found.insert(
             1,
             {
-                "name": "Measured: work out the price",
+                "name": _("Measured: work out the price"),
                 "subject": "deal",
                 "trigger": "stage_entered",
                 "enabled": True,
@@ -145,7 +216,12 @@ def rules(measurement: Stage | None) -> list[dict]:
                     {
                         "type": "create_task",
                         "params": {
-                            "title": "Work out the price for {{ client.name }} and agree it",
+                            **in_every_language(
+                                lambda: {
+                                    "title": _("Work out the price for %(client)s and agree it")
+                                    % {"client": CLIENT}
+                                }
+                            ),
                             "kind": "call",
                             "assignee": OWNER,
                             "due_in": {"amount": 1, "unit": "working_days"},
@@ -155,6 +231,32 @@ def rules(measurement: Stage | None) -> list[dict]:
                 ],
             },
         )
+    found.append(
+        {
+            "name": _("A new address writes: a new client, answered within an hour"),
+            "description": _("Someone who is not a client yet e-mails the shop: they become "
+                             "a client, shared out like any new lead, and are answered."),
+            "subject": "person",
+            "trigger": "email_received",
+            "enabled": True,
+            "trigger_options": {"sender": "unknown"},
+            "actions": [
+                {"type": "client_from_sender", "params": {}},
+                {
+                    "type": "create_task",
+                    "params": {
+                        **in_every_language(
+                            lambda: {"title": _("Answer the e-mail of %(client)s")
+                                     % {"client": CLIENT}}
+                        ),
+                        "kind": "email",
+                        "assignee": OWNER,
+                        "due_in": {"amount": 1, "unit": "hours"},
+                    },
+                },
+            ],
+        }
+    )  # fmt: skip
     return found
 
 
@@ -164,8 +266,10 @@ def populate() -> None:
     admin = User.objects.filter(role__slug="administrator", is_active=True).first()
     if admin is None:
         return
-    measurement = Stage.objects.filter(name="Measurement", pipeline__name="Windows").first()
-    made = [rule_save(actor=admin, data=data) for data in rules(measurement)]
+    windows = Stage.objects.filter(pipeline__name="Windows")
+    measurement = windows.filter(name="Measurement").first()
+    offer = windows.filter(name="Offer").first()
+    made = [rule_save(actor=admin, data=data) for data in rules(measurement, offer)]
     newest = Deal.objects.filter(status=Deal.OPEN).order_by("-created_at")[:6]
     for deal in newest:  # the first rule, as if these deals had come in just now
         view = records.view("deal", deal.pk)

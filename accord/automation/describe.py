@@ -4,14 +4,18 @@
 from dataclasses import dataclass, field
 
 from django.utils.dates import WEEKDAYS
+from django.utils.translation import get_language, ngettext
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
 
+from accord.accounts.models import Role, User
 from accord.automation import actions as registry
 from accord.automation import conditions, records, triggers
 from accord.automation.actions.messages import origin
 from accord.automation.models import Rule
+from accord.comms.models import EmailTemplate
+from accord.core.models import CustomField
 from accord.sales.models import Stage
+from accord.work.asks import labels
 
 
 @dataclass
@@ -58,12 +62,13 @@ def _trigger_detail(rule: Rule) -> str:
             if before
             else _("on the day")
         )
-        return f"{options.get('field') or 'birthday'} · {when} · {options.get('time') or '09:00'}"
+        field_name = field_label(rule.subject, options.get("field") or "birthday")
+        return f"{field_name} · {when} · {options.get('time') or '09:00'}"
     if rule.trigger == "deal_idle":
         days = options.get("days")
         return duration(days, "days") if days else _("the stage's own limit")
     if rule.trigger == "updated" and options.get("field"):
-        text = _("the field %(field)s") % {"field": options["field"]}
+        text = _("the field %(field)s") % {"field": field_label(rule.subject, options["field"])}
         if options.get("from"):
             text += " " + _("from “%(value)s”") % {"value": options["from"]}
         if options.get("to"):
@@ -73,6 +78,11 @@ def _trigger_detail(rule: Rule) -> str:
         return _schedule_detail(options)
     if rule.trigger == "webhook" and options.get("create"):
         return _("a new client when nobody has the e-mail or phone")
+    if rule.trigger == "email_received":
+        text = str(triggers.SENDERS.get(options.get("sender") or "", ""))
+        if options.get("words"):
+            text += " · " + _("with the words %(words)s") % {"words": options["words"]}
+        return text
     return ""
 
 
@@ -107,9 +117,21 @@ def _field_label(path: str, subject: str) -> str:
         "record": _("record"),
         "owner": _("owner"),
     }
-    if name.startswith("custom."):
-        return f"{parts.get(part, part)} · {name[7:]}"
+    if name.startswith("custom."):  # a client's custom field may be a person's or a company's
+        label = field_label("client" if part == "client" else source, name)
+        return f"{parts.get(part, part)} · {label}"
     return f"{parts.get(part, part)} · {labels.get(name, name).lower()}"
+
+
+def field_label(subject: str, name: str) -> str:
+    """A field of a `subject` as people call it: "expected close", a custom field's label
+    ("custom.size": "Window size"); a name no field has any more, as it is."""
+    if name.startswith("custom."):
+        kinds = ["person", "company"] if subject == "client" else [subject]
+        found = CustomField.objects.filter(record_type__in=kinds, key=name[7:]).first()
+        return found.label if found else name[7:]
+    labels = {key: str(label) for key, label, _kind in records.FIELDS.get(subject, [])}
+    return labels.get(name, name).lower()
 
 
 def condition_text(group: dict | None, subject: str) -> str:
@@ -138,10 +160,15 @@ def condition_text(group: dict | None, subject: str) -> str:
 
 def _who(who: dict) -> str:
     to = (who or {}).get("to", "owner")
-    if to == "user":
-        return who.get("user", "")
+    if to == "user":  # by name; the e-mail the rule keeps when nobody has it any more
+        email = who.get("user", "")
+        user = User.objects.filter(email__iexact=email.strip()).first() if email else None
+        return (user.full_name or user.email) if user else email
     if to == "role":
-        return _("a %(role)s in the owner's team") % {"role": who.get("role", "")}
+        role = Role.objects.filter(slug=who.get("role", "")).first()
+        return _("a %(role)s in the owner's team") % {
+            "role": str(role).lower() if role else who.get("role", "")
+        }
     if to == "head":
         return _("the head of the owner's team")
     if to == "team":
@@ -166,19 +193,30 @@ def duration(amount, unit: str) -> str:
     return texts.get(unit, texts["minutes"]) % {"n": amount}
 
 
+def _text(params: dict, name: str) -> str:
+    """A step's text as the reader of this page would get it: in their language."""
+    variant = ((params.get("translations") or {}).get(get_language()) or {}).get(name)
+    return variant or params.get(name, "")
+
+
 def step_text(step: dict, subject: str) -> str:
     kind, params = step.get("type"), step.get("params") or {}
     if kind == "create_task":
-        return _("Create the task “%(title)s” for %(who)s, due in %(due)s") % {
-            "title": params.get("title", ""),
+        text = _("Create the task “%(title)s” for %(who)s, due in %(due)s") % {
+            "title": _text(params, "title"),
             "who": _who(params.get("assignee", {})),
             "due": _duration(params.get("due_in", {})),
         }
+        if params.get("asks"):
+            text += _("; it asks for the deal's %(fields)s") % {
+                "fields": ", ".join(labels(params["asks"]))
+            }
+        return text
     if kind == "assign_owner":
         return _("Give the record to %(who)s") % {"who": _who(params.get("owner", {}))}
     if kind == "change_field":
         return _("Set %(field)s to “%(value)s”") % {
-            "field": params.get("field", ""),
+            "field": field_label(subject, params.get("field", "")),
             "value": params.get("value", ""),
         }
     if kind == "move_stage":
@@ -189,13 +227,18 @@ def step_text(step: dict, subject: str) -> str:
     if kind == "notify":
         return _("Tell %(who)s: “%(message)s”") % {
             "who": _who(params.get("to", {})),
-            "message": params.get("message", ""),
+            "message": _text(params, "message"),
         }
     if kind == "send_email":
-        return _("E-mail the client “%(subject)s”") % {"subject": params.get("subject", "")}
+        if params.get("template"):
+            template = EmailTemplate.objects.filter(pk=params["template"]).first()
+            return _("E-mail the client the template “%(name)s”") % {
+                "name": template.name if template else "?"
+            }
+        return _("E-mail the client “%(subject)s”") % {"subject": _text(params, "subject")}
     if kind == "create_deal":
         return _("Create the deal “%(title)s” for the client, owned by %(who)s") % {
-            "title": params.get("title", ""),
+            "title": _text(params, "title"),
             "who": _who(params.get("owner") or {}),
         }
     if kind == "call_webhook":

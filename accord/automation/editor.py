@@ -10,6 +10,7 @@ import re
 import secrets
 from typing import Any
 
+from django.conf import settings
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -44,6 +45,7 @@ STEP_FIELDS = [
     "subject",
     "body",
     "marketing",
+    "mailbox",
     "deal_amount",
     "url",
     "secret",
@@ -53,6 +55,16 @@ STEP_FIELDS = [
     "t_amount",
     "t_unit",
 ]
+
+
+# The texts a reader gets in their language, by step type (a variant per language).
+TEXTS = {
+    "create_task": ("title",),
+    "create_deal": ("title",),
+    "notify": ("message",),
+    "send_email": ("subject", "body"),
+}
+TEXT_NAMES = ("title", "message", "subject", "body")
 
 
 class EditorError(ValueError):
@@ -66,23 +78,6 @@ def step_types(subject: str) -> list[tuple[str, Any]]:
         WAIT,
         *((key, label) for key, label in MARKERS.items()),
     ]
-
-
-def condition_fields(subject: str) -> list[tuple[str, str]]:
-    """(path, label) of what a condition can compare, the record's own fields first."""
-    parts = {
-        "deal": _("Deal"),
-        "client": _("Client"),
-        "task": _("Task"),
-        "person": _("Person"),
-        "company": _("Company"),
-    }
-    choices = []
-    for part in [subject, *records.RELATED[subject]]:
-        source = "person" if part == "client" else part
-        for name, label, _kind in records.FIELDS[source]:
-            choices.append((f"{part}.{name}", f"{parts.get(part, part)} · {label}"))
-    return [*choices, (conditions.SEGMENT, _("In the segment (its name)"))]
 
 
 # --- nested <-> flat -------------------------------------------------------------------
@@ -140,7 +135,9 @@ def flatten(steps: list, depth: int = 0) -> list[dict]:
                 rows += flatten(step["timeout_steps"], depth + 1)
                 rows.append({"type": "end", "depth": depth})
         else:
-            rows.append({"type": kind, "depth": depth, **_params_row(kind, params)})
+            row = {"type": kind, "depth": depth, **_params_row(kind, params)}
+            row["translations"] = params.get("translations") or {}
+            rows.append(row)
     return rows
 
 
@@ -164,6 +161,7 @@ def _params_row(kind: str, params: dict) -> dict:
             "amount": due.get("amount", ""),
             "unit": due.get("unit", "minutes"),
             "due_on": params.get("due_on", ""),
+            "asks": params.get("asks") or [],
             **_who_row(params.get("assignee")),
         }
     if kind == "assign_owner":
@@ -177,6 +175,8 @@ def _params_row(kind: str, params: dict) -> dict:
             "subject": params.get("subject", ""),
             "body": params.get("body", ""),
             "marketing": params.get("marketing", True),
+            "mailbox": params.get("mailbox", ""),
+            "template": params.get("template", ""),
         }
     if kind == "create_deal":
         return {
@@ -222,6 +222,8 @@ def _step(row: dict) -> dict:
             params["description"] = row["description"]
         if row.get("due_on"):
             params["due_on"] = row["due_on"]
+        if row.get("asks"):
+            params["asks"] = list(row["asks"])
     elif kind == "assign_owner":
         params = {"owner": _who(row)}
     elif kind == "notify":
@@ -234,6 +236,10 @@ def _step(row: dict) -> dict:
             "body": row.get("body", ""),
             "marketing": bool(row.get("marketing")),
         }
+        if str(row.get("mailbox") or "").strip():
+            params["mailbox"] = _number(row["mailbox"])
+        if str(row.get("template") or "").strip():
+            params["template"] = _number(row["template"])
     elif kind == "change_field":
         params = {"field": row.get("field", ""), "value": row.get("value", "")}
     elif kind == "move_stage":
@@ -250,7 +256,42 @@ def _step(row: dict) -> dict:
         params = {"tag": row.get("tag", "")}
     else:
         params = {key: row.get(key, "") for key in ("field", "value", "stage", "tag")}
+    variants = _variants(kind, row.get("translations") or {}, params)
+    if variants:
+        params["translations"] = variants
     return {"type": kind, "params": params}
+
+
+def _variants(kind: str, translations: dict, params: dict | None = None) -> dict:
+    """The step's texts per language: those written, and not the same as the step's own
+    text (a copy would go stale when the text is changed)."""
+    found = {}
+    for code, texts in translations.items():
+        kept = {
+            name: text
+            for name, text in texts.items()
+            if name in TEXTS.get(kind, ()) and text and text != (params or {}).get(name)
+        }
+        if kept:
+            found[code] = kept
+    return found
+
+
+def with_variants(rows: list[dict]) -> list[dict]:
+    """Each step row's `variants` for the form: per language, its name and its texts."""
+    for row in rows:
+        written = row.get("translations") or {}
+        row["variants"] = [
+            {
+                "code": code,
+                "name": name,
+                **{n: (written.get(code) or {}).get(n, "") for n in TEXT_NAMES},
+            }
+            for code, name in settings.LANGUAGES
+        ]
+        kept = _variants(row.get("type", ""), written)
+        row["written_in"] = [str(name) for code, name in settings.LANGUAGES if code in kept]
+    return rows
 
 
 def nest(rows: list[dict]) -> list[dict]:
@@ -315,6 +356,11 @@ def read_post(post) -> tuple[dict, list[dict], list[dict]]:
                 options[key] = post[f"changed_{key}"].strip()
     if post.get("trigger") == "webhook" and post.get("create_client") == "on":
         options["create"] = True
+    if post.get("trigger") == "email_received":
+        if post.get("sender") in ("client", "unknown"):
+            options["sender"] = post["sender"]
+        if str(post.get("words") or "").strip():
+            options["words"] = post["words"].strip()[:300]
     if post.get("trigger") == "schedule":
         options["every"] = post.get("every") or "day"
         if options["every"] == "week":
@@ -355,6 +401,11 @@ def read_post(post) -> tuple[dict, list[dict], list[dict]]:
             continue
         steps.append({name: post.get(f"s-{n}-{name}", "") for name in STEP_FIELDS})
         steps[-1]["marketing"] = post.get(f"s-{n}-marketing") == "on"
+        steps[-1]["translations"] = {
+            code: {name: post.get(f"s-{n}-{name}-{code}", "") for name in TEXT_NAMES}
+            for code, _name in settings.LANGUAGES
+        }
+        steps[-1]["asks"] = post.getlist(f"s-{n}-asks")  # ticked boxes: several values
     return data, rows, steps
 
 

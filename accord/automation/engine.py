@@ -100,6 +100,8 @@ def on_event(event: DomainEvent, *, again: bool = True) -> None:
             view = records.view(subject, record_id)
         if view is None:
             continue
+        if triggers.trigger_values(payload) is not None:  # a received e-mail's sender, subject
+            view = {**view, "trigger": triggers.trigger_values(payload)}
         held = [rule for rule in chosen if conditions.holds(rule.conditions, view)]
         if held:
             found.append((subject, record_id, view, held, gone))
@@ -159,6 +161,7 @@ def _run_all(
                         "event": event.name,
                         "payload": triggers.kept(event.payload),
                         "gone": gone,
+                        **({"data": view["trigger"]} if "trigger" in view else {}),
                     },
                     claimed=True,
                     recent=recent.get(rule.pk, 0),
@@ -475,8 +478,12 @@ def _act(
                 done = runlog.step(
                     path, action.kind, status, message, attempt=run.attempts + 1, took=took
                 )
+                if run.subject_id is None and step.record_id is not None:
+                    # A step made the record a rule on a stranger's e-mail is about.
+                    run.subject_id = step.record_id
                 traced = run.subject_type in action.traced
                 shown = not (run.dry_run or run.context.get("gone") or traced)
+                shown = shown and run.subject_id is not None
                 entry = runlog.timeline_entry(run, message) if shown else None
                 made.update({k: v for k, v in step.made.items() if k not in ("run", "path")})
                 moved = {
@@ -484,6 +491,8 @@ def _act(
                     "attempts": 0,
                     "context": {**run.context, "made": made},
                 }
+                if run.subject_id is not None:
+                    moved["subject_id"] = run.subject_id
                 runlog.save(run, done, entry, **moved, **(runlog.ended(Run.DONE) if last else {}))
         run.cursor, run.attempts = following, 0
         if last:

@@ -193,3 +193,26 @@ class RunStep(models.Model):
     def number(self) -> str:
         """ "2.1" for the path "1.timeout_steps.0": as the rule's steps are numbered."""
         return ".".join(str(int(part) + 1) for part in self.path.split(".") if part.isdigit())
+
+
+class Holiday(models.Model):
+    """A day the holiday greeting goes out: to the clients of its country (a client with
+    no country counts as the company's), or to everyone when it names none. Every year on
+    its month and day, or only in `year` (a holiday that moves: Rosh Hashanah)."""
+
+    name = models.CharField(_("name"), max_length=100)
+    country = models.CharField(
+        _("country"), max_length=2, blank=True, help_text=_("Empty: every client.")
+    )
+    month = models.PositiveSmallIntegerField(_("month"))
+    day = models.PositiveSmallIntegerField(_("day"))
+    year = models.PositiveSmallIntegerField(
+        _("only in the year"), null=True, blank=True, help_text=_("Empty: every year.")
+    )
+
+    class Meta:
+        ordering = ["month", "day", "country", "id"]
+        indexes = [models.Index(fields=["month", "day"], name="holiday_day")]
+
+    def __str__(self) -> str:
+        return self.name

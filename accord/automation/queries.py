@@ -1,6 +1,7 @@
 """Reads of automation: the rules with their last run, a rule's runs with their steps,
-and the runs on one record."""
+the runs on one record, and the records a rule can be tried on."""
 
+import re
 from datetime import timedelta
 
 from django.db.models import Count, OuterRef, Subquery
@@ -9,7 +10,11 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accord.automation.models import Rule, Run
-from accord.automation.records import model_of
+from accord.automation.records import model_of, visible, whole_number
+from accord.contacts.queries import search_companies, search_people
+from accord.core.phones import display_phone
+from accord.sales.queries import search_deals
+from accord.work.queries import search_tasks
 
 
 def rules():
@@ -64,3 +69,42 @@ def label_records(runs: list[Run]) -> None:
         if run.record_name and route:
             args = [plural, run.subject_id] if plural else [run.subject_id]
             run.record_url = reverse(route, args=args)
+
+
+PICKS = 20
+SEARCHES = {
+    "person": search_people,
+    "company": search_companies,
+    "deal": search_deals,
+    "task": search_tasks,
+}
+
+
+def records_to_test(user, subject: str, query: str) -> list[tuple[int, str]]:
+    """(id, name with what tells namesakes apart) of the records of `subject` that `user`
+    may see matching what was typed, best first — as global search finds people and
+    companies, deals and tasks by their title. A number, "#42" or a record's address
+    (…/deals/42/) pasted finds that record first."""
+    found = []
+    if (number := record_number(query)) is not None:
+        found += list(visible(subject, user).filter(pk=number)[:1])
+    found += [r for r in SEARCHES[subject](user, query, limit=PICKS) if r.pk != number]
+    return [(record.pk, record_label(subject, record)) for record in found[:PICKS]]
+
+
+def record_number(text: str) -> int | None:
+    """The id in "42", "#42" or a record's address (…/deals/42/, …/clients/people/42/)."""
+    text = (text or "").strip()
+    found = re.fullmatch(r"#?\s*([0-9]+)", text) or re.search(r"/([0-9]+)/?(?:[?#].*)?$", text)
+    return whole_number(found.group(1)) if found else None
+
+
+def record_label(subject: str, record) -> str:
+    """A record as a picker lists it: its name, and its client, e-mail or phone."""
+    if subject == "deal":
+        hint = record.person or record.company or record.stage
+    elif subject == "task":
+        hint = record.person or record.company or record.deal or ""
+    else:
+        hint = record.primary_email or display_phone(record.primary_phone)
+    return " · ".join(str(part) for part in (record, hint) if part)

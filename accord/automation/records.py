@@ -7,6 +7,7 @@ import re
 from typing import Any
 
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from accord.accounts.models import User
 from accord.contacts.models import Company, Person, Segment
@@ -24,7 +25,7 @@ from accord.work.queries import tasks_visible_to
 # The fields a condition can name, per record, with their labels and kinds (for the
 # rule screen and for checking a rule when it is saved).
 CLIENT_FIELDS = [
-    ("name", _("Name"), "text"),
+    ("name", pgettext_lazy("a client's", "Name"), "text"),
     ("email", _("E-mail"), "text"),
     ("phone", _("Phone"), "text"),
     ("city", _("City"), "text"),
@@ -65,6 +66,7 @@ TASK_FIELDS = [
     ("status", _("Status"), "text"),
     ("assignee", _("Assignee (e-mail)"), "text"),
     ("due_at", _("Due"), "date"),
+    ("result", _("What came of it"), "text"),
 ]
 FIELDS = {
     "person": PERSON_FIELDS,
@@ -131,8 +133,8 @@ COLUMNS = {
         "company_id", *_user_columns("owner"),
     ],
     "task": [
-        "id", "title", "kind", "status", "due_at", "deal_id", "person_id", "company_id",
-        *_user_columns("assignee"),
+        "id", "title", "kind", "status", "due_at", "result", "deal_id", "person_id",
+        "company_id", *_user_columns("assignee"),
     ],
 }  # fmt: skip
 
@@ -270,6 +272,7 @@ def _task(row: dict, deal: dict | None, clients: dict) -> dict[str, Any]:
         "assignee": assignee["email"],
         "assignee_name": assignee["name"],
         "due_at": row["due_at"].isoformat(),
+        "result": row["result"],  # what the one who completed it wrote (a report's text)
     }
     # A task's owner is its deal's (the salesperson answering for it), else its assignee.
     owner = _user(deal, "owner") if deal and deal["owner_id"] else assignee

@@ -13,7 +13,7 @@ from django.db import connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from accord.automation import engine, records, runlog
+from accord.automation import engine, holidays, records, runlog
 from accord.automation.engine import execute, forget_rules, go_on, runnable_rules, start
 from accord.automation.models import Rule, Run
 from accord.sales.models import Deal
@@ -23,7 +23,8 @@ BATCH = 200  # due runs the scheduler takes at a time
 PER_COMMIT = 20  # due runs a pass goes through in one transaction
 PASS_SECONDS = 20.0  # a pass goes on with further batches this long (the worker's beat is 30 s)
 TIME_TRIGGERS = ("date_reached", "deal_idle", "schedule")
-DATE_FIELDS = {"person": ["birthday"], "deal": ["expected_close_date"]}
+# "holiday": the days of Settings → Automation → Holidays (automation/holidays.py).
+DATE_FIELDS = {"person": ["birthday", "holiday"], "deal": ["expected_close_date"]}
 IDLE_EVERY = timedelta(hours=1)  # how often stuck deals are looked for
 
 
@@ -143,6 +144,11 @@ def _due_records(rule: Rule, now: datetime, moment: datetime):
     # "3 days before" the date: today's run is for the records whose date is in 3 days.
     day = timezone.localdate(now) + timedelta(days=int(options.get("days_before") or 0))
     model = records.model_of(rule.subject)
+    if field == "holiday":  # once a year each: the key names the holiday and the year
+        for holiday, people in holidays.greeted_on(day):
+            for record_id in people.iterator():
+                yield record_id, f"holiday:{holiday.pk}:{day.year}:{record_id}"
+        return
     if field == "birthday":  # every year; 29 February on the 28th when there is none
         found = model.objects.filter(birthday__month=day.month, birthday__day=day.day)
         if day.month == 2 and day.day == 28 and not _leap(day.year):

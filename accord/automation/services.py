@@ -362,6 +362,8 @@ def rule_run(*, actor: User, rule: Rule, record_id: int, dry_run: bool = False) 
         raise ValidationError({"rule": [_("The rule is off, paused or broken.")]})
 
     record = records.model_of(rule.subject).objects.filter(pk=record_id).first()
+    if rule.subject == "task":  # a task is seen by its assignee's reach, not an owner's
+        record = records.visible("task", actor).filter(pk=record_id).first()
     if record is None or (rule.subject != "task" and not sees(actor, record)):
         raise ValidationError({"record": [_("No such record, or you cannot see it.")]})
     view = records.view(rule.subject, record_id) or {}
@@ -410,19 +412,16 @@ def rule_call(*, secret: str, data: dict) -> Run | None:
     if not rule.can_run:
         raise ValidationError({"rule": [_("The rule is off, paused or broken.")]})
     values = _call_values(data)
-    record_id = _called_record(rule, values)
+    record_id, created = _called_record(rule, values)
     view = records.view(rule.subject, record_id)
     if view is None:
         raise ValidationError({"id": [_("No such record.")]})
     view["trigger"] = values
+    context: dict[str, Any] = {"event": "webhook", "data": values}
+    if created:  # a new request: its owner for now, the rule's author, serves it not yet
+        context["made"] = {"clients": [record_id]}
     run = engine.start(
-        rule,
-        "webhook",
-        rule.subject,
-        record_id,
-        view,
-        context={"event": "webhook", "data": values},
-        claimed=True,
+        rule, "webhook", rule.subject, record_id, view, context=context, claimed=True
     )
     if run is None and Rule.objects.filter(pk=rule.pk).exclude(paused_at=None).exists():
         raise ValidationError({"rule": [_("The rule is paused: it ran too often on this record.")]})
@@ -453,8 +452,9 @@ def _call_values(data: Any) -> dict:
     return {str(key)[:100]: value for key, value in data.items()}
 
 
-def _called_record(rule: Rule, values: dict) -> int:
-    """The record a call is about, as the rule's author may see it."""
+def _called_record(rule: Rule, values: dict) -> tuple[int, bool]:
+    """The record a call is about, as the rule's author may see it, and whether the call
+    created it (a new client)."""
 
     if values.get("id") not in (None, ""):
         record_id = records.whole_number(values["id"])
@@ -462,16 +462,16 @@ def _called_record(rule: Rule, values: dict) -> int:
             raise ValidationError({"id": [_("Give the record's id as a number.")]})
         if not records.visible(rule.subject, rule.created_by).filter(pk=record_id).exists():
             raise ValidationError({"id": [_("No such record.")]})
-        return record_id
+        return record_id, False
     if rule.subject in ("person", "company"):
         email = str(values.get("email") or "").strip().lower()
         phone = try_normalize_phone(str(values.get("phone") or "")) or ""
         if email or phone:
             found = likely_duplicates(rule.created_by, rule.subject, [phone], [email])
             if found:
-                return _with_message(rule, found[0], values).pk
+                return _with_message(rule, found[0], values).pk, False
             if (rule.trigger_options or {}).get("create"):
-                return _with_message(rule, _client_from_call(rule, values), values).pk
+                return _with_message(rule, _client_from_call(rule, values), values).pk, True
             raise ValidationError({"email": [_("No client has this e-mail or phone.")]})
         raise ValidationError({"id": [_("Send the record's id, or the client's email or phone.")]})
     raise ValidationError({"id": [_("Send the record's id.")]})

@@ -80,6 +80,15 @@ TRIGGERS = {
         ("person", "company", "deal", "task"),
         {},
     ),
+    "email_received": Trigger(
+        gettext_lazy("An e-mail is received"), ("person",), {"message.received": "person_ids"}
+    ),
+}
+# Whom an "e-mail received" rule listens to: anyone, a client, an unknown address.
+SENDERS = {
+    "": gettext_lazy("from anyone"),
+    "client": gettext_lazy("from a client"),
+    "unknown": gettext_lazy("from an unknown address"),
 }
 
 
@@ -96,13 +105,23 @@ def by_import(cause: dict | None) -> bool:
 
 def kept(payload: dict) -> dict:
     """What a run keeps of its event: ids and field names, not the values that changed
-    (personal data that would outlive an erasure)."""
-    return {key: value for key, value in payload.items() if key != "changes"}
+    (personal data that would outlive an erasure) nor the words of an e-mail."""
+    return {key: value for key, value in payload.items() if key not in ("changes", "words_in")}
+
+
+def trigger_values(payload: dict) -> dict | None:
+    """What a rule on a received e-mail sees as `{{ trigger.… }}`: the sender and subject
+    (and the message, for the step that makes a client of its sender)."""
+    if "words_in" not in payload:
+        return None
+    return {key: payload.get(key, "") for key in ("message_id", "from", "from_name", "subject")}
 
 
 def records_of(event: DomainEvent, matches) -> list[tuple[str, str, Any, dict]]:
     """(trigger, subject, record id, payload) of each record the event is about: an
     activity is about its deal and its client."""
+    if event.name == "message.received":
+        return _received(event)
     if event.name != "activity.logged":
         return [
             (trigger, subject, event.payload.get(key), event.payload)
@@ -124,6 +143,29 @@ def records_of(event: DomainEvent, matches) -> list[tuple[str, str, Any, dict]]:
     ]
 
 
+def _received(event: DomainEvent) -> list[tuple[str, str, Any, dict]]:
+    """A received e-mail is about its sender (or the first client it names); with none,
+    about nobody yet: only a rule on unknown senders takes it (to make a client)."""
+    from accord.comms.models import Message  # automation sits above comms
+
+    found = (
+        Message.objects.filter(pk=event.payload.get("message_id"))
+        .values("subject", "text", "from_address", "from_name")
+        .first()
+    )
+    if found is None:
+        return []
+    people = event.payload.get("person_ids") or []
+    payload = {
+        **event.payload,
+        "from": found["from_address"],
+        "from_name": found["from_name"],
+        "subject": found["subject"],
+        "words_in": f"{found['subject']}\n{found['text'][:20000]}".casefold(),
+    }
+    return [("email_received", "person", people[0] if people else None, payload)]
+
+
 def matching(event: DomainEvent, rules: list[Rule]) -> list[tuple[str, str, Any, dict, list]]:
     """(trigger, subject, record id, payload, rules) of each record the event is about
     that some of `rules` listen to, by their trigger, subject and options."""
@@ -137,7 +179,11 @@ def matching(event: DomainEvent, rules: list[Rule]) -> list[tuple[str, str, Any,
     for trigger, subject, record_id, payload in records_of(event, matches):
         chosen = [r for r in rules if r.trigger == trigger and r.subject == subject]
         chosen = [r for r in chosen if options_match(r, payload)]
-        if record_id is not None and chosen:
+        if record_id is None and trigger == "email_received":
+            chosen = [r for r in chosen if (r.trigger_options or {}).get("sender") == "unknown"]
+            if chosen:
+                found.append((trigger, subject, record_id, payload, chosen))
+        elif record_id is not None and chosen:
             found.append((trigger, subject, record_id, payload, chosen))
     return found
 
@@ -155,7 +201,22 @@ def options_match(rule: Rule, payload: dict) -> bool:
         return options["kind"] == payload.get("kind")
     if rule.trigger == "updated" and options.get("field"):
         return _changed(options, payload)
+    if rule.trigger == "email_received":
+        return _received_matches(options, payload)
     return True
+
+
+def _received_matches(options: dict, payload: dict) -> bool:
+    """From a client / an unknown address, holding any of the words (in its subject or
+    text, whatever their case)."""
+    sender = options.get("sender") or ""
+    if sender == "client" and payload.get("unknown_sender"):
+        return False
+    if sender == "unknown" and not payload.get("unknown_sender"):
+        return False
+    words = [w.strip().casefold() for w in str(options.get("words") or "").split(",")]
+    words = [w for w in words if w]
+    return not words or any(word in payload.get("words_in", "") for word in words)
 
 
 def _changed(options: dict, payload: dict) -> bool:

@@ -1,10 +1,10 @@
 """Settings → Automation: the rules (on and off, broken, paused), a rule's page with its
-steps in words and its runs, a test run on a record."""
+steps in words and its runs, a test run on a record found by searching."""
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.http import Http404
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.dates import WEEKDAYS
 from django.utils.translation import gettext as _
@@ -13,16 +13,26 @@ from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
 from accord.accounts.models import Role, Team
-from accord.automation import describe, editor, queries, records, scheduler, services, triggers
-from accord.automation.actions.changes import CHANGEABLE
+from accord.automation import (
+    describe,
+    editor,
+    pickers,
+    queries,
+    records,
+    scheduler,
+    services,
+    triggers,
+)
 from accord.automation.actions.durations import UNITS
 from accord.automation.blueprints import BLUEPRINTS, install
 from accord.automation.conditions import OPERATORS
 from accord.automation.models import Rule
+from accord.comms.models import EmailTemplate, Mailbox
 from accord.contacts.queries import segments_visible_to
 from accord.core.errors import message_of
 from accord.core.models import CustomField
 from accord.sales.models import Stage
+from accord.work import asks
 from accord.work.models import Task
 
 UNIT_LABELS = {
@@ -38,6 +48,13 @@ WHO = [
     ("head", _lazy("the head of the owner's team")),
     ("team", _lazy("whom a team's lead rule chooses…")),
 ]
+# What the search box of "Test on a record" asks for, by the rule's record.
+FIND = {
+    "person": _lazy("Name, phone, e-mail or number"),
+    "company": _lazy("Name, phone, e-mail or number"),
+    "deal": _lazy("The deal's title or number"),
+    "task": _lazy("The task's title or number"),
+}
 EVERY = [("day", _lazy("day")), ("week", _lazy("week, on some days")), ("month", _lazy("month"))]
 
 
@@ -97,6 +114,7 @@ def rule_detail(request, pk: int):
             "steps": describe.steps(rule.actions, rule.subject),
             "runs": queries.runs_of(rule),
             "hook_url": request.build_absolute_uri(f"/api/v1/hooks/{rule.secret}"),
+            "find": FIND.get(rule.subject, ""),
         },
     )
 
@@ -123,12 +141,17 @@ def rule_switch(request, pk: int):
 def rule_test(request, pk: int):
     require_automation(request)
     rule = get_object_or_404(Rule, pk=pk)
+    # The record picked from the search's matches, else a number or an address pasted
+    # into the search box (also without JavaScript, when nothing fills the choice).
+    chosen = records.whole_number(request.POST.get("record"))
+    record_id = chosen or queries.record_number(request.POST.get("q", ""))
+    if record_id is None:
+        messages.error(request, _("Find the record to test on: type its name and pick it."))
+        return redirect("rule_detail", pk=rule.pk)
     try:
-        record_id = int(request.POST.get("record") or 0)
         run = services.rule_run(actor=request.user, rule=rule, record_id=record_id, dry_run=True)
-    except (ValueError, ValidationError) as error:
-        text = message_of(error) if isinstance(error, ValidationError) else str(error)
-        messages.error(request, text or _("Give the number of a record."))
+    except ValidationError as error:
+        messages.error(request, message_of(error))
     else:
         holds = run.context.get("conditions_hold")
         messages.success(
@@ -138,6 +161,26 @@ def rule_test(request, pk: int):
             else _("Test run done. Note: the rule's conditions do not hold for this record."),
         )
     return redirect("rule_detail", pk=rule.pk)
+
+
+@login_required
+def rule_test_pick(request, pk: int):
+    """The options of the test's record picker: the records of the rule's kind the user
+    may see matching what was typed (or the one whose number was pasted)."""
+    require_automation(request)
+    rule = get_object_or_404(Rule, pk=pk)
+    query = request.GET.get("q", "").strip()[:200]
+    if len(query) < 2 and queries.record_number(query) is None:
+        return HttpResponse(status=204)  # htmx keeps the options (and the choice) as they are
+    return render(
+        request,
+        "web/widgets/picker_options.html",
+        {
+            "empty": "—",
+            "options": queries.records_to_test(request.user, rule.subject, query),
+            "query": query,
+        },
+    )
 
 
 @login_required
@@ -248,6 +291,10 @@ def _form_context(user, rule, data, condition_rows, step_rows, subject, errors) 
         .order_by("pipeline__position", "pipeline__name", "position")
     )
     labels = {name: label for name, label, _kind in records.FIELDS.get(subject, [])}
+    labels["holiday"] = _("A holiday of the client's country (Settings → Automation → Holidays)")
+    users = pickers.users(user, [row.get("who_user") for row in step_rows])
+    for row in step_rows:
+        row["who_user"] = pickers.canonical_email(row.get("who_user", ""), users)
     return {
         "page_title": rule.name if rule else _("New rule"),
         "section": "automation",
@@ -255,28 +302,35 @@ def _form_context(user, rule, data, condition_rows, step_rows, subject, errors) 
         "data": data,
         "errors": errors,
         "conditions": condition_rows,
-        "steps": step_rows,
+        "steps": editor.with_variants(step_rows),
         "subjects": Rule.SUBJECTS,
         "triggers": [
             (key, t.label) for key, t in triggers.TRIGGERS.items() if subject in t.subjects
         ],
         "stages": [(s.pk, f"{s.pipeline.name} · {s.name}") for s in stages],
-        "fields": editor.condition_fields(subject),
+        "fields": pickers.condition_fields(subject),
         "operators": list(OPERATORS.items()),
         "step_types": editor.step_types(subject),
         "units": [(key, label) for key, label in UNIT_LABELS.items() if key in UNITS],
         "task_kinds": Task.KINDS,
-        "roles": list(Role.objects.values_list("slug", "name")),
-        "changeable": CHANGEABLE.get(subject, []),
+        "roles": [(role.slug, str(role)) for role in Role.objects.all()],  # names translated
+        "changeable": pickers.changeable_fields(subject, [row.get("field") for row in step_rows]),
+        "users": users,
+        "value_lists": pickers.value_lists(subject, user, segments),
+        "merge_fields": pickers.merge_fields(subject),
         "who_choices": WHO,
         "date_fields": [
             (name, labels.get(name, name)) for name in scheduler.DATE_FIELDS.get(subject, [])
         ],
         "own_fields": _own_fields(subject, (data.get("trigger_options") or {}).get("field")),
         "due_on_fields": _due_on_fields(),
+        # A rule's task asks for its deal's fields only when the rule's record has a deal.
+        "asks_fields": asks.choices() if subject in ("deal", "task") else [],
         "schedule_choices": EVERY,
+        "senders": list(triggers.SENDERS.items()),
         "weekdays": list(enumerate(WEEKDAYS.values())),
         "segments": [(s.pk, s.name) for s in segments if s.record_type == subject],
-        "all_segments": [(s.pk, s.name) for s in segments],
         "teams": list(Team.objects.exclude(lead_rule="").values_list("name", flat=True)),
+        "mailboxes": [(m.pk, str(m)) for m in Mailbox.objects.filter(owner=None, active=True)],
+        "email_templates": [(t.pk, t.name) for t in EmailTemplate.objects.order_by("name", "id")],
     }

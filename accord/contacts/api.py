@@ -109,6 +109,7 @@ class PersonOut(ClientOut):
     company: str | None
     birthday: date | None
     gender: str
+    language: str
     consent: Consent
 
     @staticmethod
@@ -151,6 +152,7 @@ class PersonIn(ClientIn):
     company: str | None = None
     birthday: str | None = None
     gender: str | None = None
+    language: str | None = None
     consent: dict[str, Any] | None = None
 
 

@@ -1,6 +1,7 @@
 """Forms of the client screens: they read the request; the services validate and write."""
 
 from django import forms
+from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 
 from accord.accounts.models import Team, User
@@ -108,6 +109,12 @@ class PersonForm(ClientForm):
     )
     gender = forms.ChoiceField(label=_("Gender"), choices=Person.GENDERS, required=False)
     marketing_consent = forms.BooleanField(label=_("Agrees to receive offers"), required=False)
+    language = forms.ChoiceField(
+        label=_("Writes in"),
+        choices=[("", _("The company's language")), *settings.LANGUAGES],
+        required=False,
+        help_text=_("E-mails from templates and mailings reach them in this language."),
+    )
 
     field_order = ["first_name", "last_name", "middle_name", "kind", "company", "owner"]
 

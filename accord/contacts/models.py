@@ -116,6 +116,11 @@ class Person(Client):
     marketing_consent = models.BooleanField(_("agrees to marketing"), default=False)
     consent_at = models.DateTimeField(_("consent given"), null=True, blank=True)
     consent_source = models.CharField(_("consent source"), max_length=100, blank=True)
+    # The language e-mails to the person are written in (a template's variant, the
+    # unsubscribe page); empty: the company's language.
+    language = models.CharField(
+        _("language"), max_length=10, blank=True, choices=settings.LANGUAGES
+    )
 
     class Meta:
         verbose_name = _("person")

@@ -279,6 +279,7 @@ def person_data(person: Person) -> dict:
         "company": person.company.name if person.company_id else None,
         "birthday": person.birthday.isoformat() if person.birthday else None,
         "gender": person.gender,
+        "language": person.language,
         "city": person.city,
         "country": person.country,
         "address": person.address,
@@ -318,3 +319,23 @@ def segments_visible_to(user, record_type: str | None = None):
         return Segment.objects.none()
     segments = Segment.objects.filter(Q(owner=user) | Q(shared=True)).select_related("owner")
     return segments.filter(record_type=record_type) if record_type else segments
+
+
+def clients_by_email(addresses: list[str]) -> list[tuple[str, str, int, int | None]]:
+    """(address, "person" or "company", id, a person's company id) of every client holding
+    one of these addresses, whoever may see it: what a channel matches a message with
+    (addresses are stored lower-cased; erased people hold none)."""
+    wanted = list({address.lower() for address in addresses if address})
+    if not wanted:
+        return []
+    points = ContactPoint.objects.filter(kind=ContactPoint.EMAIL, value__in=wanted).values_list(
+        "value", "person_id", "person__company_id", "company_id", "person__erased_at",
+        "company__erased_at",
+    )  # fmt: skip
+    found = []
+    for value, person_id, person_company, company_id, person_gone, company_gone in points:
+        if person_id and not person_gone:
+            found.append((value, "person", person_id, person_company))
+        elif company_id and not company_gone:
+            found.append((value, "company", company_id, None))
+    return found

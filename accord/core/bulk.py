@@ -7,8 +7,10 @@ timeline entries): an import's batch, the bench's million records.
 """
 
 import functools
+import gc
 import operator
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 
 from django.core.management.color import no_style
 from django.db import connection, models
@@ -184,3 +186,41 @@ def build_indexes(model: type[models.Model], indexes: list[models.Index]) -> lis
                 cursor.execute(str(index.create_sql(model, editor)))
                 built.append(index.name)
     return built
+
+
+@contextmanager
+def fewer_collections(young: int = 50_000) -> Iterator[None]:
+    """Python's cycle collector runs less often inside: after `young` new objects rather
+    than 700. A bulk load makes a thousand rows' dicts and lists a batch, all alive
+    until it is written, and each collection walked them again: an eighth of an import's
+    CPU. Cycles are still collected, so memory stays bounded."""
+    before = gc.get_threshold()
+    gc.set_threshold(young, *before[1:])
+    try:
+        yield
+    finally:
+        gc.set_threshold(*before)
+
+
+def move_forward(model: type[models.Model], column: str, times: dict) -> int:
+    """Set each row's datetime `column` to its time in `times` ({id: datetime}) where it is
+    empty or earlier, in one UPDATE … FROM (VALUES …) on SQLite and PostgreSQL alike (a
+    CASE of one WHEN per row cost more to build in the ORM than the update itself)."""
+    if not times:
+        return 0
+    field = model._meta.get_field(column)
+    ops = connection.ops
+    table, name = connection.ops.quote_name(model._meta.db_table), ops.quote_name(field.column)
+    rows = [(int(pk), ops.adapt_datetimefield_value(at)) for pk, at in times.items()]
+    values = ", ".join(["(%s, %s)"] * len(rows))
+    params = [value for row in rows for value in row]
+    cast = "::timestamptz" if connection.vendor == "postgresql" else ""
+    # The names are our own tables' (quoted); the values go as parameters.
+    sql = (
+        f"UPDATE {table} SET {name} = v.column2{cast} FROM (VALUES {values}) AS v "  # noqa: S608
+        f"WHERE {table}.id = v.column1 AND ({table}.{name} IS NULL "
+        f"OR {table}.{name} < v.column2{cast})"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.rowcount

@@ -1,4 +1,5 @@
-"""Keyset (cursor) pagination: every list pages by its sort key, never by OFFSET.
+"""Keyset (cursor) pagination: every list pages by its sort key, never by OFFSET; and a
+list's count, capped past 10,000.
 
 A cursor holds the sort and the sort values of the last row shown; the next page is
 the rows after that row in the same order. Each page costs an index range scan,
@@ -13,11 +14,16 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from django.core.exceptions import FieldDoesNotExist, ValidationError
+from django.core.exceptions import EmptyResultSet, FieldDoesNotExist, ValidationError
+from django.db import connections
 from django.db.models import F, QuerySet
 from django.db.models.fields.tuple_lookups import Tuple, TupleGreaterThan, TupleLessThan
+from django.utils.formats import number_format
+from django.utils.translation import pgettext
 
 MAX_LIMIT = 200
+# Past this a list's count says "10,000+": counting on would read every row it matches.
+COUNT_CAP = 10_000
 
 
 class InvalidCursor(ValueError):
@@ -35,7 +41,7 @@ def keyset_page(
 ) -> Page:
     """One page of `queryset` ordered by `sort` ("-created_at", "name") then the key.
 
-    The sort field must not be null (use a tie-free, non-null column).
+    The sort fields must not be null; several go one way ("-a,-b").
     """
     if not 1 <= limit <= MAX_LIMIT:
         raise ValueError(f"limit must be between 1 and {MAX_LIMIT}")
@@ -51,12 +57,58 @@ def keyset_page(
     return Page(items=items, next_cursor=next_cursor)
 
 
+@dataclass(frozen=True)
+class Count:
+    """A list's count: exact up to the cap, else the cap and `more`. Shown as a number in
+    the reader's language ("10,000+" past the cap, "10 000+" in Russian)."""
+
+    value: int
+    more: bool = False
+
+    def __str__(self) -> str:
+        shown = number_format(self.value, force_grouping=True)
+        if not self.more:
+            return shown
+        return pgettext("a count past its cap, as in 10,000+", "%(count)s+") % {"count": shown}
+
+    def __bool__(self) -> bool:
+        return self.value > 0
+
+
+def capped_counts(querysets: dict[str, QuerySet], cap: int = COUNT_CAP) -> dict[str, Count]:
+    """Several lists' counts in one statement, each reading at most `cap` + 1 of its rows
+    (along the index its filter uses) however many match."""
+    counts = {name: Count(0) for name in querysets}
+    parts, params, names = [], [], []
+    for name, queryset in querysets.items():
+        try:
+            sql, found = queryset.order_by().values("pk")[: cap + 1].query.sql_with_params()
+        except EmptyResultSet:  # .none(), or a filter nothing can match
+            continue
+        # The ORM's own SQL, its values bound as parameters.
+        parts.append(f"(SELECT COUNT(*) FROM ({sql}) AS counted_{len(parts)})")  # noqa: S608
+        params.extend(found)
+        names.append(name)
+    if not parts:
+        return counts
+    database = next(iter(querysets.values())).db
+    with connections[database].cursor() as cursor:
+        cursor.execute("SELECT " + ", ".join(parts), params)
+        row = cursor.fetchone()
+    counts.update({name: Count(min(n, cap), n > cap) for name, n in zip(names, row, strict=True)})
+    return counts
+
+
 def _sort_fields(sort: str) -> list[str]:
-    descending = sort.startswith("-")
-    name = sort.lstrip("-")
-    if name in {"pk", "id"}:
-        return ["-pk" if descending else "pk"]
-    return [sort, "-pk" if descending else "pk"]
+    """The fields of `sort` ("-created_at", or several one way: "-waiting,-updated_at")
+    and the key."""
+    names = [name.strip() for name in sort.split(",")]
+    descending = names[0].startswith("-")
+    if any(name.startswith("-") != descending for name in names):
+        raise ValueError("all the fields of a sort go the same way")
+    if names[-1].lstrip("-") in {"pk", "id"}:
+        return [*names[:-1], "-pk" if descending else "pk"]
+    return [*names, "-pk" if descending else "pk"]
 
 
 def _after(fields: list[str], values: list[Any]):

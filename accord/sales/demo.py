@@ -1,4 +1,5 @@
-"""The demo company's sales: two pipelines, a catalogue, lost reasons and deals everywhere."""
+"""The demo company's sales: two pipelines, a catalogue, lost reasons, the deal's window
+fields and deals everywhere."""
 
 import random
 from datetime import timedelta
@@ -8,6 +9,7 @@ from django.utils import timezone
 from accord.accounts.models import User
 from accord.contacts.models import Person
 from accord.core.models import TimelineEvent
+from accord.core.services import custom_field_save
 from accord.core.timeline import timeline_of
 from accord.sales.models import Deal, LostReason, Pipeline, StageMove
 from accord.sales.services.deals import deal_create, deal_lose, deal_move, deal_win
@@ -31,6 +33,11 @@ PRODUCTS = [
     ("Window sill", "SILL-1", "product", "m", "45.00"),
     ("Measurement visit", "SRV-MEAS", "service", "visit", "30.00"),
     ("Installation", "SRV-INST", "service", "hour", "55.00"),
+]
+DEAL_FIELDS = [  # what the measurer and the installer fill in (as the window shop's)
+    ("Number of windows", "number"),
+    ("Window sizes", "text"),
+    ("Installation date", "date"),
 ]
 REASONS = ["Too expensive", "Chose a competitor", "No budget this year", "Could not reach them"]
 TITLES = [
@@ -60,6 +67,8 @@ def populate() -> None:
                 {"name": "Lost", "kind": "lost", "probability": 0},
             ],
         )
+    for label, kind in DEAL_FIELDS:
+        custom_field_save(actor=admin, record_type="deal", label=label, type=kind)
     products = [
         product_save(
             actor=admin,

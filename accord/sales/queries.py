@@ -6,7 +6,18 @@ from decimal import Decimal
 
 from django.apps import apps
 from django.core.exceptions import ValidationError
-from django.db.models import Count, F, IntegerField, Q, QuerySet, Subquery, Sum, Value
+from django.db.models import (
+    Case,
+    Count,
+    F,
+    IntegerField,
+    Q,
+    QuerySet,
+    Subquery,
+    Sum,
+    Value,
+    When,
+)
 from django.db.models.functions import Coalesce
 from django.utils.translation import gettext as _
 
@@ -31,6 +42,16 @@ def deals_visible_to(user, action: str = READ) -> QuerySet[Deal]:
         record_type=RECORD_TYPE,
         action=action,
     )
+
+
+def search_deals(user, query: str, limit: int = 20) -> list[Deal]:
+    """The deals `user` may see whose title holds every word typed, open ones first, the
+    latest changed first (a picker's answer)."""
+    deals = deals_visible_to(user)
+    for word in query.split()[:5]:
+        deals = deals.filter(title__icontains=word)
+    open_first = Case(When(status=Deal.OPEN, then=Value(0)), default=Value(1))
+    return list(deals.order_by(open_first, "-updated_at")[:limit])
 
 
 def pipelines_for(user) -> QuerySet[Pipeline]:

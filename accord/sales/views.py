@@ -5,7 +5,6 @@ from urllib.parse import urlencode
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db.models import Case, Value, When
 from django.http import Http404, HttpResponse, JsonResponse, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -43,6 +42,7 @@ from accord.sales.queries import (
     filter_deals,
     mark_next_steps,
     pipelines_for,
+    search_deals,
 )
 from accord.sales.services.common import can_change
 from accord.sales.services.deals import (
@@ -138,11 +138,7 @@ def deal_pick(request):
     query = request.GET.get("q", "").strip()
     if len(query) < 2:
         return HttpResponse(status=204)
-    deals = deals_visible_to(request.user)
-    for word in query.split()[:5]:
-        deals = deals.filter(title__icontains=word)
-    open_first = Case(When(status=Deal.OPEN, then=Value(0)), default=Value(1))
-    found = deals.order_by(open_first, "-updated_at")[:20]
+    found = search_deals(request.user, query)
     options = [(deal.pk, f"{deal} · {deal.person or deal.company or deal.stage}") for deal in found]
     return render(
         request,

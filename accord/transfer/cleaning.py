@@ -1,41 +1,38 @@
 """The rows of an import made into records' values, with no database: each cell checked
 (a reason per cell when it is wrong), phones to E.164 in the row's country (a number not
 valid there is kept as typed, with a warning), dates, e-mails, kinds, owners,
-custom fields. A big file is cleaned in a process of its own while the importer writes
-the batches before it, so the two run on two cores.
-
-This module imports no model at its top: the cleaning process unpickles its state and
-sets Django up before it cleans."""
+custom fields. A file of several batches is cleaned in a thread while the importer writes
+the batch before: the database's work (SQLite's C, PostgreSQL's server) lets it run.
+Cleaning touches no database."""
 
 import datetime
-import logging
-import multiprocessing
-import os
+import functools
 import queue as queues
 import re
 import threading
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import django
-from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
+from django.db import connections
 from django.utils import translation
 from django.utils.translation import gettext as _
 
+from accord.accounts.models import User
+from accord.contacts.models import compose_full_name
+from accord.contacts.services import search_parts
+from accord.core.custom_fields import active_fields, clean_value
 from accord.core.phones import PhoneError, country_code, default_region, read_phone
-from accord.transfer.reading import FileProblem, Table, read_rows
+from accord.transfer.reading import Table, read_rows
 
-log = logging.getLogger(__name__)
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")  # what a spreadsheet would run
-# A file this long is cleaned in a process of its own. Starting one (a new interpreter
-# that sets Django up) cost more than it saved for the 20,000 rows of bench.realistic:
-# 14–18 s in-process against 36–42 s with it on a loaded machine.
-PARALLEL_ROWS = 40_000
-QUEUED_BATCHES = 4  # cleaned batches waiting for the writer: memory stays flat
+# Cleaned batches waiting for the writer: memory stays flat. (A process of its own cleaned
+# big files before: its interpreter with Django set up cost 106 MB of the 300 an import of
+# a million rows may take, its start cost more than it saved below 40,000 rows, and
+# every batch was pickled on one side and read on the other. A thread costs none of it.)
+QUEUED_BATCHES = 2
 
 SPLIT = re.compile(r"\s*[,;\n]\s*")
 KINDS = {
@@ -96,7 +93,7 @@ class FieldSpec:
 
 @dataclass
 class Cleaner:
-    """Cleans one job's rows: plain data, so a cleaning process can be given it."""
+    """Cleans one job's rows: plain data (no model instance, no database)."""
 
     record_type: str
     mapping: dict[int, str]  # column number -> target field
@@ -107,8 +104,6 @@ class Cleaner:
 
     @classmethod
     def for_job(cls, job) -> "Cleaner":
-        from accord.accounts.models import User
-        from accord.core.custom_fields import active_fields
 
         kind = "person" if job.record_type == "people" else "company"
         return cls(
@@ -152,8 +147,6 @@ class Cleaner:
     def _name_and_search(self, row: Row) -> None:
         """A new record's shown name and search body: worked out here, on the cleaning
         process's core, not the writer's."""
-        from accord.contacts.models import compose_full_name
-        from accord.contacts.services import search_parts
 
         values = row.values
         if self.record_type == "people":
@@ -194,9 +187,7 @@ class Cleaner:
             for part in SPLIT.split(text):
                 if part:
                     address = part.lower()
-                    try:
-                        validate_email(address)
-                    except ValidationError:
+                    if not is_email(address):
                         raise ValueError(
                             _("“%(value)s” is not an e-mail address.") % {"value": part}
                         ) from None
@@ -234,12 +225,33 @@ class Cleaner:
             definition = self.fields.get(target[3:])
             if definition is None:
                 raise ValueError(_("There is no custom field %(key)s.") % {"key": target[3:]})
-            from accord.core.custom_fields import clean_value
-
             value: Any = SPLIT.split(text) if definition.type == "multi_choice" else text
             row.custom[definition.key] = clean_value(definition, value)
         else:
             row.values[target] = text
+
+
+def is_email(address: str) -> bool:
+    """Django's `validate_email`, answered without an exception for each address and with
+    each domain checked once (a file's addresses share a few domains): the same test,
+    a sixth of the cost of an import's row."""
+    if not address or "@" not in address or len(address) > 320:
+        return False
+    user, domain = address.rsplit("@", 1)
+    return bool(_email_user().match(user)) and _email_domain(domain)
+
+
+@functools.cache
+def _email_user() -> re.Pattern:
+    lazy = validate_email.user_regex  # compiled on first use; its proxy costs a call each time
+    return re.compile(lazy.pattern, lazy.flags)
+
+
+@functools.lru_cache(maxsize=4096)
+def _email_domain(domain: str) -> bool:
+    return domain in validate_email.domain_allowlist or bool(
+        validate_email.validate_domain_part(domain)
+    )
 
 
 def owners_by_key(users) -> dict[str, int]:
@@ -257,16 +269,59 @@ def batches(
     job, cleaner: Cleaner, size: int, *, parallel: bool | None = None
 ) -> Iterator[tuple[list[Row], int]]:
     """The job's rows after its checkpoint, cleaned, a batch at a time, each with the
-    checkpoint after it (the rows read so far). A long file is cleaned in a process of
-    its own (`parallel`), while the caller writes."""
+    checkpoint after it (the rows read so far). A file of more than a batch is cleaned in a
+    thread (`parallel`) while the caller writes the batch before: the database's own work
+    (SQLite's, in C, or PostgreSQL's, in its server) lets the thread run meanwhile."""
     path, table = Path(job.file.path), Table(kind=job.kind, encoding=job.encoding,
                                              delimiter=job.delimiter)  # fmt: skip
     if parallel is None:
-        parallel = (job.rows_total or 0) - job.rows_done >= PARALLEL_ROWS
+        parallel = (job.rows_total or 0) - job.rows_done > size
     if not parallel:
         yield from _batches(path, table, cleaner, job.rows_done, size)
         return
-    yield from _batches_from_process(path, table, cleaner, job.rows_done, size)
+    yield from _batches_from_thread(path, table, cleaner, job.rows_done, size)
+
+
+def _batches_from_thread(path: Path, table: Table, cleaner: Cleaner, skip: int, size: int):
+    channel: queues.Queue = queues.Queue(maxsize=QUEUED_BATCHES)
+    language = translation.get_language() or "en"
+    stop = threading.Event()  # the writer is gone (done, or failed): the thread ends
+
+    def put(item) -> bool:
+        while not stop.is_set():
+            try:
+                channel.put(item, timeout=0.5)
+                return True
+            except queues.Full:
+                continue
+        return False
+
+    def clean() -> None:
+        translation.activate(language)
+        try:
+            for batch in _batches(path, table, cleaner, skip, size):
+                if not put(("batch", batch)):
+                    return
+            put(("end", None))
+        except Exception as error:  # FileProblem or a bug: raised again in the writer
+            put(("error", error))
+        finally:
+            connections.close_all()  # this thread's, had anything opened one
+
+    thread = threading.Thread(target=clean, name="accord-import-cleaner", daemon=True)
+    thread.start()
+    try:
+        while True:
+            kind, payload = channel.get()
+            if kind == "batch":
+                yield payload
+            elif kind == "error":
+                raise payload
+            else:
+                return
+    finally:
+        stop.set()
+        thread.join(timeout=5)
 
 
 def _batches(path: Path, table: Table, cleaner: Cleaner, skip: int, size: int):
@@ -283,68 +338,6 @@ def _batches(path: Path, table: Table, cleaner: Cleaner, skip: int, size: int):
             batch = []
     if batch:
         yield batch, done
-
-
-def _batches_from_process(path: Path, table: Table, cleaner: Cleaner, skip: int, size: int):
-    context = multiprocessing.get_context("spawn")  # a fresh interpreter: no shared sockets
-    channel = context.Queue(maxsize=QUEUED_BATCHES)
-    language = translation.get_language() or "en"
-    process = context.Process(
-        target=_clean_in_process,
-        args=(str(path), table, cleaner, skip, size, language, channel),
-        name="accord-import-cleaner",
-        daemon=True,
-    )
-    process.start()
-    try:
-        while True:
-            try:
-                kind, payload = channel.get(timeout=5)
-            except queues.Empty:
-                if not process.is_alive():
-                    raise RuntimeError(_("The import's reading process stopped.")) from None
-                continue
-            if kind == "batch":
-                yield payload
-            elif kind == "problem":
-                raise FileProblem(payload)
-            elif kind == "error":
-                raise RuntimeError(payload)
-            else:
-                return
-    finally:
-        if process.is_alive():
-            process.terminate()
-        process.join(timeout=5)
-        channel.close()
-
-
-def _clean_in_process(path, table, cleaner, skip, size, language, channel) -> None:
-    """The cleaning process: reads and cleans the file, putting batches on the channel.
-    It ends as soon as the process that started it is gone (killed, say): a watchdog
-    checks every second, since a blocked put or the queue's flush at exit would wait for
-    a reader that is never coming."""
-
-    django.setup()
-
-    translation.activate(language)
-    parent = os.getppid()
-
-    def watch() -> None:
-        while os.getppid() == parent:
-            time.sleep(1)
-        os._exit(0)
-
-    threading.Thread(target=watch, name="parent-watch", daemon=True).start()
-    try:
-        for batch in _batches(Path(path), table, cleaner, skip, size):
-            channel.put(("batch", batch))
-        channel.put(("end", None))
-    except FileProblem as problem:
-        channel.put(("problem", str(problem)))
-    except Exception as error:  # the importer reports it; the traceback goes to the log
-        log.exception("import cleaning failed")
-        channel.put(("error", f"{type(error).__name__}: {error}"))
 
 
 def parse_date(text: str) -> datetime.date:

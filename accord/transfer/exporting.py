@@ -17,6 +17,7 @@ from django.db import connections
 from django.db.models import Max, Min, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
@@ -30,7 +31,8 @@ CHUNK = 5000  # ids a PostgreSQL query reads (stored.CHUNK rows on SQLite)
 # Every field an export may hold: key -> label. "cf:<key>" adds a custom field.
 FIELDS = {
     "person": [
-        ("name", _("Name")), ("first_name", _("First name")), ("last_name", _("Last name")),
+        ("name", pgettext_lazy("a person's", "Name")), ("first_name", _("First name")),
+        ("last_name", _("Last name")),
         ("middle_name", _("Middle name")), ("phone", _("Phone")), ("phones", _("All phones")),
         ("email", _("E-mail")), ("emails", _("All e-mails")), ("company", _("Company")),
         ("kind", _("Stage")), ("owner", _("Owner")), ("city", _("City")),
@@ -41,8 +43,9 @@ FIELDS = {
         ("created_at", _("Added")), ("updated_at", _("Updated")),
     ],
     "company": [
-        ("name", _("Name")), ("phone", _("Phone")), ("phones", _("All phones")),
-        ("email", _("E-mail")), ("emails", _("All e-mails")), ("website", _("Website")),
+        ("name", pgettext_lazy("a company's", "Name")), ("phone", _("Phone")),
+        ("phones", _("All phones")), ("email", _("E-mail")), ("emails", _("All e-mails")),
+        ("website", _("Website")),
         ("kind", _("Kind")), ("owner", _("Owner")), ("city", _("City")),
         ("country", _("Country")), ("address", _("Address")), ("source", _("Source")),
         ("tags", _("Tags")), ("external_id", _("External id")),

@@ -3,6 +3,7 @@ end, a batch at a time, and a big export's file. Only tasks.py and the commands 
 job at once call these; the services queue them."""
 
 import logging
+from contextlib import closing
 from datetime import timedelta
 from pathlib import Path
 
@@ -13,7 +14,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from accord.contacts.models import Company, Person
-from accord.core.bulk import build_indexes, drop_indexes, list_indexes
+from accord.core.bulk import build_indexes, drop_indexes, fewer_collections, list_indexes
 from accord.core.custom_fields import active_fields
 from accord.core.events import emit
 from accord.transfer import exporting
@@ -65,8 +66,10 @@ def import_run(job_id: int) -> None:
             ImportJob.objects.filter(pk=job.pk).update(rows_total=job.rows_total)
         _set_indexes_aside(job)
         importer = Importer(job)
-        for batch, checkpoint in batches(job, importer.cleaner, BATCH):
-            importer.write(batch, checkpoint)
+        # closing: a failed batch stops the thread cleaning the next ones at once
+        with fewer_collections(), closing(batches(job, importer.cleaner, BATCH)) as cleaned:
+            for batch, checkpoint in cleaned:
+                importer.write(batch, checkpoint)
     except FileProblem as problem:
         _stop(job, _("Stopped after row %(row)s: %(reason)s") % {
             "row": ImportJob.objects.get(pk=job.pk).rows_done + 1, "reason": problem,

@@ -50,8 +50,11 @@ class HtmxLoginRedirectMiddleware:
             and response.status_code == 302
             and response.get("Location", "").startswith(login_url)
         ):
-            # Swapping the login page into a fragment would be nonsense: go to it instead.
+            # Swapping the login page into a fragment would be nonsense: go to it instead —
+            # unless the page asked by itself (the bell, a badge): a poll never takes the
+            # page away from under the user; their next click goes to the login.
             response.status_code = 204
-            response["HX-Redirect"] = response["Location"]
+            if request.headers.get("X-Accord-Background") != "true":
+                response["HX-Redirect"] = response["Location"]
             del response["Location"]
         return response

@@ -19,6 +19,7 @@ class NavEntry:
     icon: str
     section: str  # the first path segment of the pages under this entry ("" for home)
     shown_to: Callable = lambda user: True
+    badge: str = ""  # the URL name of a count shown on the entry (loaded by htmx)
 
 
 ENTRIES = [
@@ -43,6 +44,16 @@ ENTRIES = [
         "list-checks",
         "tasks",
         lambda u: u.access_level("tasks", "read") != "none",
+    ),
+    NavEntry(
+        "inbox",
+        _("Inbox"),
+        "inbox",
+        "inbox",
+        lambda u: (
+            u.access_level("clients", "read") != "none" or u.access_level("deals", "read") != "none"
+        ),
+        badge="inbox_badge",
     ),
     NavEntry(
         "calendar",
@@ -84,6 +95,7 @@ def entries_for(request) -> list[dict]:
             "icon": entry.icon,
             "active": entry.section == section,
             "more": index >= on_bar,
+            "badge_url": reverse(entry.badge) if entry.badge else "",
         }
         for index, entry in enumerate(shown)
     ]

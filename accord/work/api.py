@@ -1,7 +1,7 @@
 """API: tasks (CRUD, complete, reschedule, cancel, reopen), activities, notifications."""
 
 from datetime import datetime
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from django.core.exceptions import ValidationError
 from django.http import HttpResponse
@@ -53,6 +53,10 @@ class TaskOut(WithId):
     description: str
     result: str
     remind_minutes: int | None
+    asks: list[str] = Field(
+        description="The deal's fields completing the task fills in: amount, "
+        "expected_close_date, custom_fields.<key>."
+    )
     completed_at: datetime | None
     overdue: bool
     version: int
@@ -93,6 +97,7 @@ class TaskIn(Schema):
     priority: int | None = None
     description: str | None = None
     remind_minutes: int | None = None
+    asks: Annotated[list[str], Field(max_length=LIST_ITEMS)] | None = None
     allow_past: bool = False
     allow_absent: bool = False
 
@@ -111,6 +116,11 @@ class CallIn(Schema):
 class CompleteIn(Schema):
     result: str = ""
     call: CallIn | None = None
+    fields: dict[str, Any] | None = Field(
+        None,
+        description="A value for each of the deal's fields the task asks for, by the name in "
+        "its `asks`; written onto the deal with the completion.",
+    )
 
 
 class RescheduleIn(Schema):
@@ -170,6 +180,7 @@ class NotificationOut(WithId):
     text: str
     task: str | None
     person: str | None
+    link: str | None = Field(description="The page it is about (a conversation given to you).")
     created_at: datetime
     read_at: datetime | None
 
@@ -184,6 +195,10 @@ class NotificationOut(WithId):
     @staticmethod
     def resolve_person(notice) -> str | None:
         return ref(notice.person_id)
+
+    @staticmethod
+    def resolve_link(notice) -> str | None:
+        return notice.data.get("link")
 
 
 class ReadIn(Schema):
@@ -324,7 +339,7 @@ def tasks_complete(request, response: HttpResponse, task_id: RecordId, payload: 
         response,
         task_id,
         lambda task, _version: task_complete(
-            actor=request.auth, task=task, result=payload.result, call=call
+            actor=request.auth, task=task, result=payload.result, call=call, fields=payload.fields
         ),
     )
 

@@ -11,6 +11,7 @@ from accord.accounts.models import Team, User
 from accord.contacts.models import Person
 from accord.contacts.services import person_create
 from accord.sales.models import Deal
+from accord.work.asks import choices
 from accord.work.models import Task
 from accord.work.scheduler import tick
 from accord.work.services import activity_log, lead_distribute, task_complete, task_create
@@ -94,12 +95,15 @@ def _plan(rng, owner, now, **links) -> Task:
     day = local.date() + timedelta(days=rng.randint(-3, 10))
     hour = rng.choice([9, 10, 11, 12, 14, 15, 16, 17])
     due = timezone.make_aware(datetime.combine(day, time(hour, rng.choice([0, 30]))))
+    # A visit about a deal asks for the windows' number and sizes, written onto the deal.
+    asks = [name for name in MEASURED if name in dict(choices())] if kind == "visit" else []
     task = task_create(
         actor=owner,
-        data={"title": title, "kind": kind, "due_at": due, "remind_minutes": 15, **links},
+        data={"title": title, "kind": kind, "due_at": due, "remind_minutes": 15,
+              "asks": asks if links.get("deal") else [], **links},
         allow_past=True,
         allow_absent=True,
-    )
+    )  # fmt: skip
     if due < now and rng.random() < 0.4:
         task_complete(
             actor=owner,
@@ -108,8 +112,21 @@ def _plan(rng, owner, now, **links) -> Task:
             call={"direction": "out", "outcome": "reached", "duration_minutes": 4}
             if kind == "call"
             else None,
+            fields=_measured(task) if task.asks else None,
         )
     return task
+
+
+MEASURED = ["custom_fields.number_of_windows", "custom_fields.window_sizes"]
+SIZES = ["1200×1400", "900×1200", "1460×1420", "600×900", "2100×800 (balcony door)"]
+
+
+def _measured(task: Task) -> dict:
+    """What the measurer found (from the deal's id: the demo's other choices stay)."""
+    count = 1 + task.deal_id % 4
+    sizes = ", ".join(SIZES[(task.deal_id + n) % len(SIZES)] for n in range(count))
+    found = dict(zip(MEASURED, [count, sizes], strict=True))
+    return {name: found[name] for name in task.asks}
 
 
 def _past_activities(rng, person, now) -> None:

@@ -9,9 +9,11 @@ from django.utils.translation import gettext_lazy as _
 from accord.accounts.models import Absence, User
 from accord.contacts.forms import company_picker, person_picker
 from accord.contacts.queries import companies_visible_to, people_visible_to
+from accord.core.ui.forms import CustomFieldsForm, custom_initial
 from accord.core.ui.widgets import RecordPicker
 from accord.sales.models import Deal
 from accord.sales.queries import deals_visible_to
+from accord.work.asks import asked, choices
 from accord.work.models import Activity, Task
 
 REMINDERS = [
@@ -72,15 +74,27 @@ class TaskForm(LinksMixin):
         max_length=10_000,
         widget=forms.Textarea(attrs={"rows": 3}),
     )
+    asks = forms.MultipleChoiceField(
+        label=_("When it is completed, ask for the deal's"),
+        choices=[],
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text=_("Whoever completes the task fills these in on the deal, even when their "
+                    "role may not change deals."),
+    )  # fmt: skip
     confirm_past = forms.BooleanField(required=False, widget=forms.HiddenInput)
     confirm_absent = forms.BooleanField(required=False, widget=forms.HiddenInput)
     version = forms.IntegerField(required=False, widget=forms.HiddenInput)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["asks"].choices = choices()
 
     def service_data(self) -> dict:
         data = {
             name: self.cleaned_data[name]
             for name in ("title", "kind", "assignee", "priority", "description", "person",
-                         "company", "deal", "remind_minutes")
+                         "company", "deal", "remind_minutes", "asks")
         }  # fmt: skip
         data["duration_minutes"] = self.cleaned_data["duration_minutes"] or 0
         moment = self.cleaned_data["due_time"]
@@ -96,7 +110,7 @@ def task_initial(task: Task) -> dict:
     initial = {
         name: getattr(task, name)
         for name in ("title", "kind", "assignee", "priority", "description", "person",
-                     "company", "deal", "remind_minutes", "duration_minutes", "version")
+                     "company", "deal", "remind_minutes", "duration_minutes", "version", "asks")
     }  # fmt: skip
     initial["due_date"] = local.date()
     initial["due_time"] = None if task.all_day else local.time().replace(second=0)
@@ -115,7 +129,11 @@ class QuickTaskForm(forms.Form):
     next = forms.CharField(required=False, widget=forms.HiddenInput)
 
 
-class CompleteForm(forms.Form):
+class CompleteForm(CustomFieldsForm):
+    """Mark a task done: what came of it, the call to log, and the deal's fields the task
+    asks for (each required, with the deal's value now; a custom field as `cf_<key>`)."""
+
+    record_type = "deal"
     result = forms.CharField(
         label=_("What came of it"),
         required=False,
@@ -131,6 +149,35 @@ class CompleteForm(forms.Form):
         label=_("Duration, min"), required=False, min_value=0, max_value=24 * 60
     )
 
+    def __init__(self, *args, task: Task | None = None, **kwargs):
+        self.asked = asked(task) if task is not None else []
+        custom = [item.field for item in self.asked if item.field is not None]
+        super().__init__(*args, custom_fields=custom, **kwargs)
+        deal = task.deal if self.asked else None
+        for item in self.asked:
+            if item.field is None:
+                self.fields[item.name] = OWN_FIELDS[item.name]()
+            self.fields[form_name(item)].required = True
+        if deal is not None and not self.is_bound:
+            self.initial.update(custom_initial(deal))
+            if deal.amount:  # no amount yet reads as none, not as 0
+                self.initial["amount"] = deal.amount
+            self.initial["expected_close_date"] = deal.expected_close_date
+
+    def asked_fields(self) -> list:
+        """The bound fields of what the task asks for, in its order."""
+        return [self[form_name(item)] for item in self.asked]
+
+    def deal_fields(self) -> dict:
+        """The answers as task_complete takes them ({"custom_fields.<key>": value})."""
+        custom = self.custom_data()
+        return {
+            item.name: custom.get(item.field.key)
+            if item.field is not None
+            else self.cleaned_data.get(item.name)
+            for item in self.asked
+        }
+
     def call(self) -> dict | None:
         if not self.cleaned_data.get("log_call"):
             return None
@@ -139,6 +186,21 @@ class CompleteForm(forms.Form):
             "outcome": self.cleaned_data["outcome"],
             "duration_minutes": self.cleaned_data["duration_minutes"] or 0,
         }
+
+
+OWN_FIELDS = {  # the deal's own fields a task can ask for, as the deal's form has them
+    "amount": lambda: forms.DecimalField(
+        label=_("Amount"), min_value=0, max_digits=14, decimal_places=2
+    ),
+    "expected_close_date": lambda: forms.DateField(
+        label=_("Expected close"), widget=forms.DateInput(attrs={"type": "date"})
+    ),
+}
+
+
+def form_name(item) -> str:
+    """The completion form's field for an asked one: a custom field is `cf_<key>`."""
+    return f"cf_{item.field.key}" if item.field is not None else item.name
 
 
 class ActivityForm(forms.Form):

@@ -68,6 +68,9 @@ class Task(Record):
     status = models.CharField(_("status"), max_length=10, choices=STATUSES, default=OPEN)
     result = models.TextField(_("result"), blank=True, max_length=10_000)
     completed_at = models.DateTimeField(_("completed"), null=True, blank=True)
+    # The deal's fields completing the task fills in (accord.work.asks): "amount",
+    # "expected_close_date", "custom_fields.<key>".
+    asks = models.JSONField(_("asks for"), default=list, blank=True)
     # Reminders: the lead time chosen, when to remind, and whether it was done (the
     # scheduler claims a task by setting these, so each happens exactly once).
     remind_minutes = models.PositiveIntegerField(_("remind before, min"), null=True, blank=True)
@@ -163,7 +166,7 @@ class Notification(models.Model):
     second pass after downtime, cannot insert the same reminder again."""
 
     REMINDER, OVERDUE, ESCALATION, ASSIGNED = "reminder", "overdue", "escalation", "assigned"
-    LEAD, AUTOMATION = "lead", "automation"
+    LEAD, AUTOMATION, MAILBOX = "lead", "automation", "mailbox"
     KINDS = [
         (REMINDER, _("Reminder")),
         (OVERDUE, _("Overdue")),
@@ -171,6 +174,7 @@ class Notification(models.Model):
         (ASSIGNED, _("Assigned to you")),
         (LEAD, _("New lead")),
         (AUTOMATION, _("Automation")),
+        (MAILBOX, _("E-mail")),
     ]
 
     user = models.ForeignKey(

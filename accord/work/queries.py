@@ -4,7 +4,19 @@ from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 from statistics import median
 
-from django.db.models import Count, Exists, Min, OuterRef, Q, QuerySet, Subquery, Sum
+from django.db.models import (
+    Case,
+    Count,
+    Exists,
+    Min,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Sum,
+    Value,
+    When,
+)
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from icalendar import Calendar, Event
@@ -37,6 +49,16 @@ def tasks_visible_to(user, action: str = READ) -> QuerySet[Task]:
         action=action,
         owner_field="assignee",
     )
+
+
+def search_tasks(user, query: str, limit: int = 20) -> list[Task]:
+    """The tasks `user` may see whose title holds every word typed, open ones first, the
+    latest due first (a picker's answer)."""
+    tasks = tasks_visible_to(user)
+    for word in query.split()[:5]:
+        tasks = tasks.filter(title__icontains=word)
+    open_first = Case(When(status=Task.OPEN, then=Value(0)), default=Value(1))
+    return list(tasks.order_by(open_first, "-due_at")[:limit])
 
 
 def activities_visible_to(user) -> QuerySet[Activity]:
@@ -203,10 +225,24 @@ def notification_text(notice: Notification) -> str:
             "title": title,
             "when": when,
         }
+    if notice.kind == Notification.ASSIGNED and "conversation_id" in data:
+        return _("%(user)s gave you the conversation “%(subject)s”") % {
+            "user": data.get("by", ""),
+            "subject": data.get("subject") or _("(no subject)"),
+        }
     if notice.kind == Notification.LEAD:
         return _("A new lead for you: %(name)s") % {"name": data.get("name", "")}
     if notice.kind == Notification.AUTOMATION:
         return data.get("message", "")
+    if notice.kind == Notification.MAILBOX and data.get("recovered"):
+        return _("The mailbox “%(mailbox)s” receives mail again.") % {
+            "mailbox": data.get("mailbox", "")
+        }
+    if notice.kind == Notification.MAILBOX:
+        return _("The mailbox “%(mailbox)s” cannot fetch mail: %(error)s") % {
+            "mailbox": data.get("mailbox", ""),
+            "error": data.get("error", ""),
+        }
     if notice.kind == Notification.ESCALATION:
         return _("%(user)s has not done “%(title)s”, due %(when)s") % {
             "user": data.get("assignee", ""),

@@ -60,7 +60,19 @@ def task_row_html(
     links = format_html_join("\n", '<a href="{}">{}</a>', about)
     assignee = format_html("<span>{}</span>", task.assignee) if show_assignee else ""
     done = ""
-    if task.status == "open" and getattr(task, "can_complete", False):
+    completes = task.status == "open" and getattr(task, "can_complete", False)
+    if completes and task.asks and task.deal_id:
+        # It asks for the deal's fields: its page's form takes them.
+        done = format_html(
+            '<a class="button button-quiet button-icon task-done" href="{}#complete" title="{}" '
+            'aria-label="{}"><svg class="icon" aria-hidden="true"><use href="{}#check"></use>'
+            "</svg></a>",
+            reverse("task_detail", args=[task.pk]),
+            gettext("Fill in and mark done"),
+            gettext("Fill in and mark “%(title)s” done") % {"title": task.title},
+            icons,
+        )
+    elif completes:
         done = format_html(
             '<form method="post" action="{}" class="task-done">'
             '<input type="hidden" name="csrfmiddlewaretoken" value="{}">'

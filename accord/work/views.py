@@ -247,12 +247,21 @@ def past_warning(form, error: ValidationError) -> None:
         error.error_dict["due_date"] = error.error_dict.pop("due_at")
 
 
+def complete_form(task, data=None) -> forms.CompleteForm:
+    return forms.CompleteForm(
+        data, initial={"log_call": task.kind == "call"}, auto_id="done_%s", task=task
+    )
+
+
 @login_required
-def task_detail(request, pk: int):
+def task_detail(request, pk: int, completing: forms.CompleteForm | None = None):
+    """The task's page: its details to change, the form to complete it (given, with the
+    user's input and its errors, when completing failed), its history."""
     task = get_object_or_404(tasks_visible_to(request.user), pk=pk)
     editable = can_change(request.user, task)
-    form = task_form(request, request.POST or None, initial=forms.task_initial(task))
-    if request.method == "POST":
+    posted = request.POST if request.method == "POST" and completing is None else None
+    form = task_form(request, posted, initial=forms.task_initial(task))
+    if posted is not None:
         if not editable:
             raise Http404
         if form.is_valid():
@@ -287,9 +296,7 @@ def task_detail(request, pk: int):
             "task": task,
             "form": form,
             "editable": editable,
-            "complete_form": forms.CompleteForm(
-                initial={"log_call": task.kind == "call"}, auto_id="done_%s"
-            ),
+            "complete_form": completing or complete_form(task),
             **records.timeline_context(request, task, reverse("task_detail", args=[task.pk])),
         },
     )
@@ -298,16 +305,24 @@ def task_detail(request, pk: int):
 @login_required
 @require_POST
 def task_complete_view(request, pk: int):
+    """Complete a task (its page's form, a list's Done button). When it fails, the task's
+    page shows the form again with what was typed and the errors under the fields."""
     task = get_object_or_404(tasks_visible_to(request.user), pk=pk)
-    form = forms.CompleteForm(request.POST)
+    form = complete_form(task, request.POST)
     if not form.is_valid():
-        messages.error(request, " ".join(e for errs in form.errors.values() for e in errs))
-        return redirect("task_detail", pk=task.pk)
+        return task_detail(request, pk, completing=form)
     try:
         task_complete(
-            actor=request.user, task=task, result=form.cleaned_data["result"], call=form.call()
+            actor=request.user,
+            task=task,
+            result=form.cleaned_data["result"],
+            call=form.call(),
+            fields=form.deal_fields() or None,
         )
-    except (ValidationError, PermissionDenied) as error:
+    except ValidationError as error:
+        apply_errors(form, error)
+        return task_detail(request, pk, completing=form)
+    except PermissionDenied as error:
         messages.error(request, " ".join(getattr(error, "messages", [str(error)])))
         return redirect("task_detail", pk=task.pk)
     messages.success(request, _("Done: “%(title)s”.") % {"title": task})

@@ -147,3 +147,14 @@ def test_the_api_stays_closed_until_a_forced_password_change_is_done(owner):
     client = Client()
     assert log_in(client, owner.email)
     assert client.get("/api/v1/me").status_code == 401
+
+
+def test_a_forced_password_change_keeps_the_bell_empty_rather_than_the_page_in_it(owner):
+    from accord.accounts.models import User
+
+    User.objects.filter(pk=owner.pk).update(must_change_password=True)
+    client = Client()
+    assert log_in(client, owner.email)
+    assert client.get("/").url.startswith("/profile/password/")
+    bell = client.get("/notifications/bell/", headers={"HX-Request": "true"})
+    assert (bell.status_code, bell.content) == (204, b"")

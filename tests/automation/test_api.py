@@ -70,7 +70,13 @@ def test_a_bad_rule_is_refused_with_where_the_mistake_is(admin_api, stages):
 def test_blueprints_through_the_api(admin_api, stages):
     api = admin_api
     names = [b["name"] for b in api.get("/api/v1/blueprints").json()]
-    assert names == ["window-shop", "birthday-greeting", "new-lead-sla", "deal-rotting"]
+    assert names == [
+        "window-shop",
+        "birthday-greeting",
+        "holiday-greeting",
+        "new-lead-sla",
+        "deal-rotting",
+    ]
     installed = api.post_json("/api/v1/blueprints/deal-rotting/install", {})
     assert installed.status_code == 201
     assert [(r["name"], r["enabled"]) for r in installed.json()] == [("Stuck deals", False)]

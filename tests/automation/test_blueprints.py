@@ -15,9 +15,12 @@ from accord.accounts.services import team_save, user_create
 from accord.automation.blueprints import install
 from accord.automation.models import Rule
 from accord.automation.services import rule_enable
+from accord.comms import delivery
+from accord.comms.models import Message
 from accord.contacts.models import Person
 from accord.contacts.services import person_create
 from accord.core.models import CustomField, TimelineEvent
+from accord.core.timeline import timeline_of
 from accord.sales.models import Deal, Pipeline
 from accord.sales.services import (
     deal_create,
@@ -122,9 +125,20 @@ def test_the_window_shop_from_a_web_request_to_the_report(admin, owner):
     assert measure.assignee == measurer and measure.kind == "visit"
     deal.refresh_from_db()
     assert deal.stage == stages["Measurement"]
-    # The measurer is done: the manager works out the price.
+    # The measurer is done and writes the sizes onto the deal (their role may not change
+    # deals: the task lets them): the manager works out the price.
+    keys = dict(CustomField.objects.filter(record_type="deal").values_list("label", "key"))
+    number, sizes = (
+        f"custom_fields.{keys['Number of windows']}",
+        f"custom_fields.{keys['Window sizes']}",
+    )
+    assert measure.asks == [number, sizes]
     with time_machine.travel(start + timedelta(days=1), tick=False):
-        task_complete(actor=measurer, task=measure, result="3 windows, 1200×1400")
+        task_complete(actor=measurer, task=measure, result="Balcony door too",
+                      fields={number: "3", sizes: "1200×1400, 800×1400 ×2"})  # fmt: skip
+    deal.refresh_from_db()
+    assert deal.custom_fields == {keys["Number of windows"]: 3,
+                                  keys["Window sizes"]: "1200×1400, 800×1400 ×2"}  # fmt: skip
     price = Task.objects.get(title="Work out the price and agree it with Anna Petrova")
     assert price.assignee == owner
     # Agreed: the contract task; paid: installation; done: the report.
@@ -143,7 +157,9 @@ def test_the_window_shop_from_a_web_request_to_the_report(admin, owner):
     assert (due.date(), due.hour) == (date(2026, 3, 20), 9)  # the planned installation day
     assert messages(installer)[0].startswith("Installation at Anna Petrova: “3 windows”")
     task_complete(actor=installer, task=install_task, result="Three windows in, sealed.")
-    assert messages(head)[-1].startswith("Installed at Anna Petrova: “3 windows”, 2400.00 EUR.")
+    assert messages(head)[-1] == (  # with the installer's words
+        "Installed at Anna Petrova: “3 windows”, 2400.00 EUR. Three windows in, sealed."
+    )
     deal.refresh_from_db()
     deal_win(actor=owner, deal=deal)
     assert messages(head)[-1] == "“3 windows” is done: 2400.00 EUR, Olivia Owner, for Anna Petrova."
@@ -225,9 +241,15 @@ def test_the_birthday_greeting_writes_only_to_those_who_agree(admin, owner, smtp
             from accord.automation import scheduler
 
             scheduler.tick(moment)
+    assert smtp_server == [] and Message.objects.get().state == Message.QUEUED  # by the rule
+    with time_machine.travel(moment, tick=False):
+        delivery.deliver_due()  # the worker sends it
     assert [(m["To"], m["Subject"]) for m in smtp_server] == [
         ("vera@example.com", "Happy birthday, Vera!")
     ]
+    vera = Person.objects.get(first_name="Vera")
+    [entry] = timeline_of(vera, kinds=["email"])  # on her timeline, by the rule
+    assert entry.data["by_rule"] and Message.objects.get().state == Message.SENT
 
 
 def test_a_new_lead_nobody_calls_reaches_the_head(admin, owner):

@@ -147,3 +147,31 @@ def test_a_flood_of_calls_pauses_the_rule_and_says_so(rule_for, vera):
     answers = [call(rule.secret, {"id": vera.pk}) for _n in range(3)]
     assert [a.status_code for a in answers] == [202, 202, 422]
     assert "paused" in answers[-1].json()["errors"][0]["message"]
+
+
+def test_a_new_request_goes_to_the_teams_rule_though_its_author_is_in_the_team(
+    rule_for, admin, owner
+):
+    """The rule's author (an administrator who heads the team) owns the new client only
+    until the team's rule gives it out; a second request stays with its manager."""
+    import time_machine
+    from django.utils import timezone
+
+    from accord.accounts.services import team_save
+    from accord.contacts.models import Person
+
+    team_save(actor=admin, name="Sales", head=admin, members=[admin, owner],
+              lead_rule="round_robin")  # fmt: skip
+    rule = rule_for(
+        subject="person",
+        trigger="webhook",
+        trigger_options={"create": True},
+        actions=[{"type": "assign_owner", "params": {"owner": {"to": "team", "team": "Sales"}}}],
+    )
+    tuesday = timezone.make_aware(timezone.datetime(2026, 3, 10, 11, 0))
+    with time_machine.travel(tuesday, tick=False):
+        assert call(rule.secret, {"email": "ani@example.com", "name": "Ani"}).status_code == 202
+        assert Person.objects.get().owner == owner
+        Person.objects.update(owner=admin)  # say the head took her over
+        assert call(rule.secret, {"email": "ani@example.com"}).status_code == 202
+    assert Person.objects.get().owner == admin

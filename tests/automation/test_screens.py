@@ -72,6 +72,64 @@ def test_a_dry_run_from_the_page_shows_what_would_happen(admin_client, owner, st
     assert "No such record" in bad.content.decode()
 
 
+def test_the_test_finds_its_record_by_searching_or_by_a_number_pasted(
+    admin_client, owner, stages, rule_for
+):
+    rule = rule_for(name="Try me", enabled=False, actions=[NOTIFY])
+    door = deal_create(actor=owner, data={"title": "Front door"})
+    deal_create(actor=owner, data={"title": "Balcony"})
+    page = admin_client.get(f"/settings/automation/{rule.pk}/").content.decode()
+    assert 'placeholder="The deal&#x27;s title or number"' in page and 'name="record"' in page
+    pick = f"/settings/automation/{rule.pk}/records"
+    found = admin_client.get(pick, {"q": "door"}).content.decode()
+    assert f'<option value="{door.pk}" selected>Front door · Request</option>' in found
+    assert "Balcony" not in found
+    for pasted in (str(door.pk), f"#{door.pk}", f"https://crm.example.com/deals/{door.pk}/"):
+        found = admin_client.get(pick, {"q": pasted}).content.decode()
+        assert f'<option value="{door.pk}" selected>Front door' in found
+    assert admin_client.get(pick, {"q": "d"}).status_code == 204  # too short to search
+
+    # The number pasted works without choosing (and without JavaScript to fill the choice).
+    page = admin_client.post(
+        f"/settings/automation/{rule.pk}/test", {"q": f"#{door.pk}", "record": ""}, follow=True
+    ).content.decode()
+    assert "Would tell Olivia Owner: Front door!" in page
+    page = admin_client.post(
+        f"/settings/automation/{rule.pk}/test", {"q": "door", "record": ""}, follow=True
+    ).content.decode()
+    assert "Find the record to test on: type its name and pick it." in page
+    assert Run.objects.count() == 1
+
+
+def test_the_test_finds_only_records_the_user_may_see(admin, owner, stages, rule_for):
+    from datetime import timedelta
+
+    from django.test import Client
+    from django.utils import timezone
+
+    from accord.accounts.services import user_create
+    from accord.work.services import task_create
+    from tests.conftest import PASSWORD, log_in
+
+    rule = rule_for(name="On tasks", subject="task", trigger="task_completed", actions=[NOTIFY])
+    theirs = task_create(
+        actor=owner, data={"title": "Call the Smiths", "due_at": timezone.now() + timedelta(days=1)}
+    )
+    user_create(email="mia@example.com", password=PASSWORD, role="marketing", full_name="Mia")
+    marketing = Client()  # may manage automation; sees only her own tasks
+    assert log_in(marketing, "mia@example.com")
+    pick = f"/settings/automation/{rule.pk}/records"
+    assert "Call the Smiths" not in marketing.get(pick, {"q": "smiths"}).content.decode()
+    assert "Call the Smiths" not in marketing.get(pick, {"q": str(theirs.pk)}).content.decode()
+    page = marketing.post(
+        f"/settings/automation/{rule.pk}/test", {"record": theirs.pk}, follow=True
+    ).content.decode()
+    assert "No such record, or you cannot see it." in page and not Run.objects.exists()
+    admin_view = Client()
+    assert log_in(admin_view, admin.email)
+    assert "Call the Smiths" in admin_view.get(pick, {"q": "smiths"}).content.decode()
+
+
 def test_deleting_a_rule_takes_its_runs(admin_client, owner, stages, rule_for):
     rule = rule_for(name="Gone soon", actions=[NOTIFY])
     deal_create(actor=owner, data={"title": "Door"})

@@ -58,3 +58,12 @@ def test_the_form_saves_the_number_read_in_region_il(manager_client, settings):
         "first_name": "Noa", "phone_value": [ISRAELI], "phone_label": ["mobile"],
     })  # fmt: skip
     assert Person.objects.get().primary_phone == "+972520001007"
+
+
+def test_the_phone_field_shows_an_example_from_the_companys_country(manager_client, settings):
+    settings.ACCORD_PHONE_REGION = "IL"
+    page = manager_client.get("/clients/people/new/").content.decode()
+    assert 'placeholder="+972 50-234-5678"' in page
+    settings.ACCORD_PHONE_REGION = "RU"
+    page = manager_client.get("/clients/people/new/").content.decode()
+    assert 'placeholder="+7 912 345-67-89"' in page

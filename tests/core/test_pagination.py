@@ -61,3 +61,20 @@ def test_a_tampered_cursor_with_values_of_the_wrong_type_is_refused(people):
         cursor = base64.urlsafe_b64encode(raw).decode().rstrip("=")
         with pytest.raises(InvalidCursor):
             keyset_page(User.objects.all(), sort=sort, cursor=cursor)
+
+
+@pytest.mark.parametrize("sort", ["-is_active,-date_joined", "is_active,email"])
+def test_a_sort_of_several_fields_one_way_walks_every_row_once(people, sort):
+    User.objects.filter(email__in=["user01@example.com", "user05@example.com"]).update(
+        is_active=False
+    )
+    queryset = User.objects.all()
+    fields = sort.split(",")
+    expected = [user.email for user in queryset.order_by(*fields, "-pk" if "-" in sort else "pk")]
+    pages = walk(queryset, sort, limit=3)
+    assert [email for page in pages for email in page] == expected
+
+
+def test_a_sort_of_fields_going_both_ways_is_refused(people):
+    with pytest.raises(ValueError, match="same way"):
+        keyset_page(User.objects.all(), sort="-is_active,email")

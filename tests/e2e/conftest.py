@@ -1,6 +1,8 @@
 """A real Chromium (Debian's /usr/bin/chromium) driven by Playwright against a live server."""
 
 import os
+import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -37,9 +39,12 @@ def open_page(browser, live_server, transactional_db):
     """Opens pages of the live server; fails the test on any console error (CSP, 404 ...)."""
     contexts, errors = [], []
 
-    def open_(*, width=1280, height=800, locale="en-US"):
+    def open_(*, width=1280, height=800, locale="en-US", timezone="UTC"):
         context = browser.new_context(
-            base_url=live_server.url, viewport={"width": width, "height": height}, locale=locale
+            base_url=live_server.url,
+            viewport={"width": width, "height": height},
+            locale=locale,
+            timezone_id=timezone,
         )
         contexts.append(context)
         page = context.new_page()
@@ -50,7 +55,20 @@ def open_page(browser, live_server, transactional_db):
     yield open_
     for context in contexts:
         context.close()
+    wait_for_requests(live_server)
     assert errors == [], f"the browser console reported errors: {errors}"
+
+
+def wait_for_requests(live_server, timeout: float = 15) -> None:
+    """Lets the live server finish the requests a closed page left (a poll, a form just
+    sent): the database is emptied after the test, and a request still running then
+    either blocks that (PostgreSQL's TRUNCATE waits on its locks, or deadlocks) or
+    writes a row into the next test's empty database."""
+    handler = live_server.thread.httpd.process_request_thread
+    deadline = time.monotonic() + timeout
+    for thread in threading.enumerate():
+        if getattr(thread, "_target", None) == handler:
+            thread.join(max(0, deadline - time.monotonic()))
 
 
 def screenshot(page, name: str) -> None:

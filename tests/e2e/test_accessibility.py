@@ -9,6 +9,7 @@ from django.conf import settings
 from django.core.management import call_command
 from playwright.sync_api import expect
 
+from accord.automation.models import Rule
 from accord.contacts.models import Company, Person
 from accord.sales.models import Deal
 
@@ -27,13 +28,16 @@ def demo_company(transactional_db):
     call_command("demo", stdout=io.StringIO())
 
 
-def violations(page) -> list[str]:
+def violations(page, within: str | None = None) -> list[str]:
+    """The serious and critical problems axe finds on the page (or in the part `within`
+    names: an open menu, say)."""
     page.evaluate(AXE.read_text())  # through DevTools: the page's CSP forbids inline scripts
     found = page.evaluate(
-        "async (tags) => (await axe.run(document, {runOnly: {type: 'tag', values: tags}}))"
+        "async ([tags, within]) => (await axe.run(within || document,"
+        " {runOnly: {type: 'tag', values: tags}}))"
         ".violations.map(v => ({id: v.id, impact: v.impact, help: v.help,"
         " nodes: v.nodes.slice(0, 3).map(n => n.target.join(' '))}))",
-        TAGS,
+        [TAGS, within],
     )
     return [f"{v['impact']}: {v['id']} ({v['help']}) at {v['nodes']}" for v in found
             if v["impact"] in ("critical", "serious")]  # fmt: skip
@@ -52,7 +56,9 @@ def test_no_screen_has_a_serious_accessibility_problem(open_page, demo_company, 
     screens = [*SCREENS, f"/clients/people/{Person.objects.order_by('pk').first().pk}/",
                f"/clients/companies/{Company.objects.order_by('pk').first().pk}/",
                "/deals/",  # the board of the user's pipeline
-               f"/deals/{Deal.objects.order_by('pk').first().pk}/"]  # fmt: skip
+               f"/deals/{Deal.objects.order_by('pk').first().pk}/",
+               f"/settings/automation/{Rule.objects.order_by('pk').first().pk}/",
+               f"/settings/automation/{Rule.objects.order_by('pk').first().pk}/edit"]  # fmt: skip
     problems = {}
     for url in screens:
         page.goto(url)

@@ -11,6 +11,7 @@ from accord.accounts.models import User
 from accord.sales.services import deal_create
 from accord.work.models import Task
 from tests.e2e.conftest import screenshot
+from tests.e2e.test_accessibility import violations
 from tests.e2e.test_login import log_in
 
 pytestmark = pytest.mark.browser
@@ -104,3 +105,89 @@ def test_a_rule_the_web_site_calls_is_built_on_the_screen_and_makes_a_client_and
     assert (deal.title, deal.amount) == ("Windows for Lusine Hakobyan", 1500)
     page.reload()
     expect(page.locator(".run-row").first).to_contain_text("Lusine Hakobyan")
+
+
+def test_a_rule_is_built_from_pickers_and_menus_and_tried_on_a_deal_found_by_search(
+    open_page, transactional_db
+):
+    """On a fresh instance: the owner's e-mail offered by name, a user picked by name, the
+    record's fields put into the title from the "Insert a field" menu (by keyboard and by
+    mouse), and the dry run on a deal found by typing a word of its title."""
+    from accord.accounts.services import user_create
+    from accord.automation.models import Rule, Run
+    from accord.contacts.services import person_create
+    from accord.core.services import custom_field_save
+    from tests.conftest import PASSWORD
+
+    ada = user_create(email="ada@example.com", password=PASSWORD, role="administrator",
+                      full_name="Ada Admin")  # fmt: skip
+    olivia = user_create(email="olivia@example.com", password=PASSWORD, role="manager",
+                         full_name="Olivia Owner")  # fmt: skip
+    anna = person_create(actor=olivia, data={"first_name": "Anna", "last_name": "Petrova"})
+    deal_create(actor=olivia, data={"title": "Winter garden", "person": anna})
+    deal_create(actor=olivia, data={"title": "Balcony", "person": anna})
+    size = custom_field_save(actor=ada, record_type="deal", label="Window size", type="choice",
+                             choices=["Small", "Large"])  # fmt: skip
+
+    page = open_page(width=1280, height=900)
+    log_in(page, "ada@example.com", PASSWORD)
+    page.goto("/settings/automation/new")
+    page.get_by_label("Name").fill("Olivia's deals: a call")
+    page.get_by_role("button", name="Add a condition").click()
+    page.locator("select[name=c-0-field]").select_option(label="Deal · Owner (e-mail)")
+    value = page.locator("#c-0-value")
+    expect(value).to_have_attribute("list", "values-users")  # her e-mail offered by her name
+    offered = page.locator("#values-users option[label='Olivia Owner']")
+    value.fill(offered.get_attribute("value"))
+
+    title = page.locator("#s-0-title")
+    title.fill("Call ")
+    menu = page.locator("[data-merge-menu='s-0-title']")
+    menu.locator("summary").focus()
+    page.keyboard.press("ArrowDown")  # opens the menu at its first item: the deal's title
+    expect(menu.get_by_role("menuitem", name="Title")).to_be_focused()
+    page.keyboard.press("Enter")
+    expect(title).to_be_focused()
+    page.keyboard.type(" for ")
+    menu.locator("summary").click()
+    menu.get_by_role("menuitem", name="First name").click()
+    expect(title).to_have_value("Call {{ deal.title }} for {{ client.first_name }}")
+    page.locator("#s-0-who").select_option("user")
+    page.locator("#s-0-who_user").select_option(label="Olivia Owner")
+    page.get_by_role("button", name="Add a step").click()
+    page.locator("select[name=s-1-type]").select_option("change_field")
+    page.locator("#s-1-field").select_option(label="Window size")  # a custom field, by label
+    expect(page.locator("#s-1-value")).to_have_attribute("list", f"values-custom-{size.pk}")
+    page.locator("#s-1-field").select_option(label="Source")
+    expect(page.locator("#s-1-value")).not_to_have_attribute("list", f"values-custom-{size.pk}")
+    page.locator("#s-1-value").fill("{{ deal.source }}")
+    page.get_by_role("button", name="Save the rule").click()
+
+    expect(page.locator(".toast")).to_contain_text("The rule is saved.")
+    rule = Rule.objects.get()
+    assert rule.conditions["items"] == [
+        {"field": "deal.owner", "op": "eq", "value": "olivia@example.com"}
+    ]
+    assert rule.actions[0]["params"]["assignee"] == {"to": "user", "user": "olivia@example.com"}
+    expect(page.locator(".rule-steps")).to_contain_text(
+        "Create the task “Call {{ deal.title }} for {{ client.first_name }}” for Olivia Owner"
+    )
+    page.get_by_label("Find the record").fill("winter")
+    expect(page.locator("#test-record option:checked")).to_have_text("Winter garden · Anna Petrova")
+    page.get_by_role("button", name="Dry run").click()
+    expect(page.locator(".toast")).to_contain_text("Test run done")
+    run = page.locator(".run-row").first
+    expect(run).to_contain_text("Winter garden")
+    run.locator("summary").click()
+    expect(run).to_contain_text("Would create the task “Call Winter garden for Anna” for Olivia")
+    assert Run.objects.get().dry_run
+    screenshot(page, "automation-rule-test-en")
+
+    for width in (375, 1280):
+        page.set_viewport_size({"width": width, "height": 800})
+        page.goto(f"/settings/automation/{rule.pk}/edit")
+        assert violations(page) == []  # the pickers and menus: nothing serious for axe
+        page.locator("[data-merge-menu='s-0-title'] summary").click()
+        assert violations(page, within="[data-merge-menu='s-0-title']") == []  # open, too
+        screenshot(page, f"automation-rule-editor-{width}-en")
+        assert page.evaluate("document.documentElement.scrollWidth") <= width  # no sideways

@@ -7,6 +7,8 @@ from django.conf import settings
 from playwright.sync_api import expect
 
 from accord.accounts import demo
+from accord.accounts.services import user_create
+from accord.core.company import default_time_zone
 from tests.e2e.conftest import screenshot
 
 pytestmark = pytest.mark.browser
@@ -47,3 +49,26 @@ def test_a_wrong_password_is_refused_with_a_message(open_page, demo_company):
     expect(page.get_by_role("alert")).to_contain_text("do not match an account")
     expect(page.get_by_label("E-mail")).to_have_value("manager@example.com")
     screenshot(page, "login-error")
+
+
+def test_a_new_companys_first_administrator_starts_in_their_own_time_zone(
+    open_page, transactional_db, settings
+):
+    settings.ACCORD_COMPANY_FIRST_STEP, settings.ACCORD_PHONE_REGION = True, ""
+    user_create(email="boss@firm.example", password="a-long-pass-phrase-2026",
+                role="administrator", full_name="Irina Boss")  # fmt: skip
+    page = open_page(width=375, height=800, locale="ru-RU", timezone="Asia/Yekaterinburg")
+    page.goto("/login/")  # in Russian, the browser's language
+    page.locator("input[name=username]").fill("boss@firm.example")
+    page.locator("input[name=password]").fill("a-long-pass-phrase-2026")
+    page.locator("button.button-primary[type=submit]").click()
+    expect(page).to_have_url(re.compile(r"/welcome/"))
+    # Russia has many zones: the browser's own is chosen, the country and money from its language
+    expect(page.locator("select[name=time_zone]")).to_have_value("Asia/Yekaterinburg")
+    expect(page.locator("select[name=country]")).to_have_value("RU")
+    expect(page.locator("select[name=currency]")).to_have_value("RUB")
+    assert page.evaluate("document.documentElement.scrollWidth") <= 375
+    screenshot(page, "welcome-phone-ru")
+    page.locator("button.button-primary[type=submit]").click()
+    expect(page.get_by_role("heading", level=1)).to_contain_text("Irina Boss")
+    assert default_time_zone() == "Asia/Yekaterinburg"

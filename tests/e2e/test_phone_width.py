@@ -142,6 +142,8 @@ def test_a_phone_shows_clients_first_and_the_rest_behind_filters_and_more(open_p
 
     page.keyboard.press("Enter")
     page.keyboard.press("Tab")
+    expect(bar.get_by_role("menuitem", name="Inbox")).to_be_focused()  # the first under More
+    page.keyboard.press("Tab")
     expect(calendar).to_be_focused()
     page.keyboard.press("Enter")
     expect(page).to_have_url(re.compile(r"/calendar/$"))

@@ -1,13 +1,13 @@
-"""What changes for a big file: it is cleaned in a process of its own while the batches
-are written, and an import that at least doubles a table loads it without the list
-indexes, building them again at the end, also after a crash."""
+"""What changes for a file of several batches: it is cleaned in a thread while the
+batches before are written; and an import that at least doubles a table loads it
+without the list indexes, building them again at the end, also after a crash."""
 
 import pytest
 from django.db import connection
 
 from accord.contacts.models import Person
 from accord.contacts.services import person_create
-from accord.transfer import cleaning, jobs, services
+from accord.transfer import jobs, services
 from accord.transfer.importer import Importer
 from tests.transfer.test_import import run, upload
 
@@ -90,11 +90,10 @@ def test_indexes_a_crashed_import_set_aside_are_built_when_it_resumes(admin, mon
     assert {index.name for index in aside} <= indexes()
 
 
-def test_a_long_file_is_cleaned_in_a_process_of_its_own_with_the_same_result(
+def test_a_file_of_several_batches_is_cleaned_beside_the_writing_with_the_same_result(
     admin, owner, monkeypatch
 ):
-    monkeypatch.setattr(cleaning, "PARALLEL_ROWS", 0)
-    monkeypatch.setattr(jobs, "BATCH", 3)
+    monkeypatch.setattr(jobs, "BATCH", 3)  # nine rows: three batches, cleaned in a thread
     job = run(
         upload(
             admin,
@@ -121,12 +120,9 @@ def test_a_long_file_is_cleaned_in_a_process_of_its_own_with_the_same_result(
     assert "nobody@example.com" in reasons[4]
 
 
-def test_a_file_problem_found_by_the_cleaning_process_stops_the_import_with_the_reason(
-    admin, monkeypatch
-):
+def test_a_file_problem_found_by_the_cleaning_thread_stops_the_import_with_the_reason(admin):
     from accord.transfer.models import ImportJob
 
-    monkeypatch.setattr(cleaning, "PARALLEL_ROWS", 0)
     job = upload(admin, rows(3000))
     with open(job.file.path, "ab") as stream:  # changed on the disk after it was counted
         stream.write("Ирина,,,,,,,\r\n".encode("cp1251"))
@@ -137,6 +133,56 @@ def test_a_file_problem_found_by_the_cleaning_process_stops_the_import_with_the_
     assert f"Stopped after row {job.rows_done + 1}" in job.error
     assert "is not in UTF-8" in job.error
     assert Person.objects.count() == job.rows_done
+
+
+def cleaning_threads() -> list:
+    import threading
+
+    return [t for t in threading.enumerate() if t.name == "accord-import-cleaner"]
+
+
+def test_a_failing_batch_stops_the_import_and_its_cleaning_thread(admin, monkeypatch):
+    """The writer fails at its second batch: the import stops with the reason, the first
+    batch stays saved with its checkpoint, and the thread cleaning ahead ends too."""
+    real, written = Importer.write, []
+
+    def write(self, batch, checkpoint):
+        if written:
+            raise RuntimeError("the disk is full")
+        written.append(checkpoint)
+        return real(self, batch, checkpoint)
+
+    monkeypatch.setattr(Importer, "write", write)
+    monkeypatch.setattr(jobs, "BATCH", 10)
+    job = upload(admin, rows(200))
+    with pytest.raises(RuntimeError, match="the disk is full"):
+        run(job)
+    job.refresh_from_db()
+    assert (job.status, job.rows_done, job.created) == ("failed", 10, 10)
+    assert "the disk is full" in job.error
+    assert Person.objects.count() == 10
+    assert not cleaning_threads()
+
+
+def test_a_fault_in_the_cleaning_reaches_the_import_as_its_error(admin, monkeypatch):
+    from accord.transfer import cleaning
+
+    real = cleaning.Cleaner.clean
+
+    def clean(self, number, raw):
+        if number == 25:
+            raise ValueError("a bug in the cleaning")
+        return real(self, number, raw)
+
+    monkeypatch.setattr(cleaning.Cleaner, "clean", clean)
+    monkeypatch.setattr(jobs, "BATCH", 10)
+    job = upload(admin, rows(100))
+    with pytest.raises(ValueError, match="a bug in the cleaning"):
+        run(job)
+    job.refresh_from_db()
+    assert job.status == "failed" and "a bug in the cleaning" in job.error
+    assert job.rows_done == Person.objects.count() == 20  # the batches before the fault
+    assert not cleaning_threads()
 
 
 def children(pid: int) -> list[int]:
@@ -153,16 +199,6 @@ def children(pid: int) -> list[int]:
     return found
 
 
-def alive(pid: int) -> bool:
-    from pathlib import Path
-
-    try:
-        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
-    except OSError:
-        return False
-    return state != "Z"  # a zombie has ended; it waits for its parent to read it
-
-
 def database_url() -> str:
     """The test database as a URL, for a worker process of its own."""
     db = connection.settings_dict
@@ -173,8 +209,8 @@ def database_url() -> str:
 
 @pytest.mark.django_db(transaction=True)
 def test_a_worker_killed_mid_import_resumes_and_saves_no_row_twice(admin, settings):
-    """A real worker process, killed with SIGKILL in the middle of a file long enough to
-    be cleaned in a process of its own; the import resumed in another adds the rest."""
+    """A real worker process, killed with SIGKILL in the middle of a file (cleaned in a
+    thread beside the writing); the import resumed in another adds the rest."""
     import os
     import signal
     import subprocess
@@ -187,7 +223,7 @@ def test_a_worker_killed_mid_import_resumes_and_saves_no_row_twice(admin, settin
 
     from accord.transfer.models import ImportJob
 
-    total = cleaning.PARALLEL_ROWS + 10_000
+    total = 50_000
     job = upload(admin, rows(total))
     services.import_start(actor=admin, job=job)
     env = {**os.environ, "DATABASE_URL": database_url(), "ACCORD_DATA_DIR": str(settings.DATA_DIR),
@@ -202,15 +238,10 @@ def test_a_worker_killed_mid_import_resumes_and_saves_no_row_twice(admin, settin
             assert worker.poll() is None, "the worker ended before it could be killed"
             assert time.monotonic() < deadline
             time.sleep(0.02)
-        cleaners = children(worker.pid)  # its cleaning process, and multiprocessing's helper
+        assert not children(worker.pid)  # nothing that could outlive it
     finally:
         os.kill(worker.pid, signal.SIGKILL)
         worker.wait()
-    assert cleaners
-    deadline = time.monotonic() + 15
-    while any(alive(pid) for pid in cleaners):  # they end with the worker, not linger
-        assert time.monotonic() < deadline, "a process the worker started outlived it"
-        time.sleep(0.2)
     job.refresh_from_db()
     assert job.status == "running"
     assert 0 < job.rows_done < total

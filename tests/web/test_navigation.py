@@ -22,7 +22,7 @@ def test_an_administrator_sees_four_places_and_more_with_the_rest(admin_client):
     page = admin_client.get("/").content.decode()
     on_bar, hidden, under_more = bottom_bar(page)
     assert on_bar == ["/", "/clients/", "/deals/", "/tasks/"]
-    assert hidden == under_more == ["/calendar/", "/reports/", "/settings/"]
+    assert hidden == under_more == ["/inbox/", "/calendar/", "/reports/", "/settings/"]
     assert 'class="menu nav-more"' in page
 
 
@@ -33,13 +33,31 @@ def test_more_is_marked_current_on_a_page_under_it(admin_client):
     assert re.search(r'nav-more-link is-active" role="menuitem" href="/reports/"', page)
 
 
-def test_a_user_with_five_entries_has_them_all_on_the_bar_and_no_more(db):
+def test_a_user_with_six_entries_has_four_on_the_bar_and_two_under_more(db):
     user_create(email="sam@example.com", password=PASSWORD, role="support", full_name="Sam")
     client = Client()
     assert log_in(client, "sam@example.com")
     page = client.get("/").content.decode()
     on_bar, hidden, under_more = bottom_bar(page)
-    assert on_bar == ["/", "/clients/", "/deals/", "/tasks/", "/calendar/"]
+    assert on_bar == ["/", "/clients/", "/deals/", "/tasks/"]
+    assert hidden == under_more == ["/inbox/", "/calendar/"]
+
+
+def test_a_user_with_few_entries_has_them_all_on_the_bar_and_no_more(db, admin):
+    from accord.accounts.models import Role
+    from accord.accounts.services import role_save
+    from accord.core.visibility import RECORD_TYPES
+
+    access = {kind: {"read": "all", "write": "all"} for kind in RECORD_TYPES}
+    for kind in ("tasks", "reports", "settings"):
+        access[kind] = {"read": "none", "write": "none"}
+    role_save(actor=admin, name="Desk", access=access, capabilities=[])
+    user_create(email="dee@example.com", password=PASSWORD, role=Role.objects.get(name="Desk").slug)
+    client = Client()
+    assert log_in(client, "dee@example.com")
+    page = client.get("/").content.decode()
+    on_bar, hidden, under_more = bottom_bar(page)
+    assert on_bar == ["/", "/clients/", "/deals/", "/inbox/"]
     assert hidden == under_more == []
     assert "nav-more" not in page
 

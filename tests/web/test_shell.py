@@ -1,5 +1,6 @@
 """Login, logout, the home screen and the health check, through the Django test client."""
 
+import re
 from datetime import timedelta
 
 from django.utils import timezone
@@ -65,3 +66,42 @@ def test_an_htmx_request_after_the_session_expired_sends_the_browser_to_log_in(c
     response = client.get("/search/?q=ol", headers={"HX-Request": "true"})
     assert response.status_code == 204
     assert response["HX-Redirect"].startswith("/login/?next=")
+
+
+def test_a_poll_after_the_session_ended_leaves_the_page_where_it_is(client, db):
+    """The bell and the Inbox badge ask by themselves: a logged-out answer must not pull
+    the page away from under someone typing (their next click goes to the login)."""
+    for path in ("/notifications/bell/", "/inbox/badge/"):
+        response = client.get(path, headers={"HX-Request": "true", "X-Accord-Background": "true"})
+        assert response.status_code == 204 and "HX-Redirect" not in response
+
+
+def test_a_screen_reader_hears_each_fields_help_and_error_with_it(admin_client):
+    """Django's inputs name their help and error by id (aria-describedby); the field
+    template must carry those ids, or the reader says nothing."""
+    page = admin_client.post("/settings/email/new/", {"name": "", "address": "not an address"})
+    html = page.content.decode()
+    described = re.findall(r'aria-describedby="([^"]+)"', html)
+    assert any(ref.endswith("_error") for refs in described for ref in refs.split())
+    assert any(ref.endswith("_helptext") for refs in described for ref in refs.split())
+    ids = set(re.findall(r'\bid="([^"]+)"', html))
+    missing = {ref for refs in described for ref in refs.split()} - ids
+    assert missing == set()
+    assert "{#" not in html and "#}" not in html  # the template's own notes stay unseen
+
+
+def test_no_template_note_spans_lines_where_the_page_would_show_it():
+    """Django's `{# … #}` ends on its own line: one spread over two is printed on the page
+    (the field template's was, over every form)."""
+    from pathlib import Path
+
+    import accord
+
+    root = Path(accord.__file__).parent
+    spread = [
+        f"{path.relative_to(root)}:{number}"
+        for path in root.rglob("templates/**/*.html")
+        for number, line in enumerate(path.read_text().splitlines(), 1)
+        if line.count("{#") > line.count("#}")
+    ]
+    assert spread == []

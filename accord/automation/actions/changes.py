@@ -54,7 +54,10 @@ def _hand_to_team(step: Step, who: dict) -> str:
     person = Person.objects.filter(pk=step.record_id, erased_at=None).first()
     if person is None:
         raise ActionError(_("The record is gone."), final=True)
-    if person.owner_id and team.members.filter(pk=person.owner_id, is_active=True).exists():
+    new = person.pk in step.made.get("clients", [])  # this run's call made it: the author
+    # owns it for now, even when in the team (as its head, say), and serves it not yet.
+    if (not new and person.owner_id
+            and team.members.filter(pk=person.owner_id, is_active=True).exists()):  # fmt: skip
         # A client the team already serves (a second request) stays with its manager.
         step.changed = False
         return _("Kept with %(user)s, who already looks after them") % {"user": person.owner}

@@ -4,17 +4,23 @@ call of another system's web address (a webhook)."""
 from urllib.parse import urlsplit
 
 from django.conf import settings
-from django.core.mail import send_mail
-from django.db import transaction
+from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from accord.automation import templates
+from accord.automation import records, templates
 from accord.automation.actions.people import person_problems, who_is
 from accord.automation.actions.registry import Action, ActionError, Step, register
-from accord.contacts.models import Person
+from accord.comms import merge
+from accord.comms.models import EmailTemplate, Mailbox
+from accord.comms.queries import default_mailbox
+from accord.comms.services import message_send, template_render
+from accord.comms.services.templates import language_for
+from accord.contacts.models import Company, Person
 from accord.core import http
+from accord.core.errors import message_of
 from accord.core.http import check_url
+from accord.sales.models import Deal
 from accord.work.models import Notification
 from accord.work.services import notify
 
@@ -28,7 +34,8 @@ def _check_notify(params: dict, subject: str) -> list[str]:
 
 def _run_notify(step: Step, params: dict) -> str:
     user = who_is(step, params.get("to", {}))
-    message = templates.render(params["message"], step.view)[:1000]
+    message = templates.render_for(params, "message", step.view, templates.language_of(user))
+    message = message[:1000]
     if step.dry_run:
         return _("Would tell %(user)s: %(message)s") % {"user": user, "message": message}
     key = f"automation:{step.made.get('run')}:{step.made.get('path')}:{user.pk}"
@@ -59,34 +66,90 @@ register(
 
 
 def _check_email(params: dict, subject: str) -> list[str]:
-    problems = templates.problems_in(params, "subject", "body")
-    if not (params.get("subject") or "").strip() or not (params.get("body") or "").strip():
-        problems.append(_("Write the e-mail's subject and text."))
+    if params.get("template") not in (None, ""):
+        problems = [] if _template(params) else [_("The e-mail template is gone: choose another.")]
+    else:
+        problems = templates.problems_in(params, "subject", "body")
+        if not (params.get("subject") or "").strip() or not (params.get("body") or "").strip():
+            problems.append(_("Write the e-mail's subject and text."))
+    if params.get("mailbox") not in (None, "") and _mailbox(params) is None:
+        problems.append(_("The mailbox to send from is gone or not in use: choose another."))
     return problems
 
 
+def _mailbox(params: dict) -> Mailbox | None:
+    """The mailbox the step names (in use), or with none named the company's default."""
+    chosen = params.get("mailbox")
+    if chosen in (None, ""):
+        return default_mailbox()
+    pk = records.whole_number(chosen)
+    return Mailbox.objects.filter(pk=pk, active=True).first() if pk else None
+
+
+def _template(params: dict) -> EmailTemplate | None:
+    pk = records.whole_number(params.get("template"))
+    return EmailTemplate.objects.filter(pk=pk).first() if pk else None
+
+
 def _run_email(step: Step, params: dict) -> str:
+    """Queue an e-mail to the client through the comms services: it is on the client's
+    (and the deal's) timeline and sent, retried, by the worker like any other message."""
     client = step.view.get("client") or {}
     address = client.get("email", "")
+    kind = client.get("type")
     if not address:
         raise ActionError(_("The client has no e-mail address."), final=True)
-    consented = Person.objects.filter(pk=client.get("id"), marketing_consent=True)
-    if params.get("marketing", True) and client.get("type") == "person" and not consented.exists():
+    template = _template(params)
+    if params.get("template") not in (None, "") and template is None:
+        raise ActionError(_("The e-mail template is gone: choose another."), final=True)
+    marketing = template.marketing if template else bool(params.get("marketing", True))
+    person = Person.objects.filter(pk=client.get("id")).first() if kind == "person" else None
+    if marketing and person is not None and not person.marketing_consent:
         raise ActionError(_("The client has not agreed to marketing e-mail."), final=True)
-    subject = templates.render(params["subject"], step.view)[:200].replace("\n", " ")
+    mailbox = _mailbox(params)
+    if mailbox is None and (params.get("mailbox") not in (None, "") or not settings.EMAIL_ENABLED):
+        raise ActionError(
+            _("There is no mailbox to send from: add one in Settings → E-mail."), final=True
+        )
+    language = language_for(person)  # the client's own language, else the company's
+    if template is not None:
+        values = {**step.view, **merge.shared_values(step.actor)}
+        rendered = template_render(template=template, values=values, language=language)
+        subject, html, body = rendered.subject, rendered.html, rendered.text
+    else:
+        subject = templates.render_for(params, "subject", step.view, language)
+        html, body = "", templates.render_for(params, "body", step.view, language)
+    subject = subject[:200].replace("\r", " ").replace("\n", " ")
     if step.dry_run:
         return _("Would e-mail “%(subject)s” to %(address)s") % {
             "subject": subject,
             "address": address,
         }
-    body = templates.render(params["body"], step.view)
-
-    def send() -> None:
-        send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, [address])
-
-    # The message goes once the step's changes are saved (a rolled-back step sends none).
-    transaction.on_commit(send, robust=False)
-    return _("E-mail “%(subject)s” sent to %(address)s") % {"subject": subject, "address": address}
+    try:
+        message_send(
+            actor=step.actor,
+            mailbox=mailbox,
+            to=[address],
+            subject=subject,
+            text=body,
+            html=html,
+            person=person,
+            company=Company.objects.filter(pk=client.get("id")).first()
+            if kind == "company"
+            else None,
+            deal=Deal.objects.filter(pk=step.record_id).first() if step.subject == "deal" else None,
+            # A step run again after a crash finds the message it queued the first time.
+            idempotency_key=f"automation:{step.made.get('run')}:{step.made.get('path')}",
+            rule_name=step.rule_name,
+            marketing=marketing,
+            tracked=bool(template and template.tracked),
+        )
+    except ValidationError as error:
+        raise ActionError(message_of(error), final=True) from None
+    return _("E-mail “%(subject)s” to %(address)s queued") % {
+        "subject": subject,
+        "address": address,
+    }
 
 
 register(
@@ -97,6 +160,8 @@ register(
         _check_email,
         _run_email,
         changes_record=False,
+        # The message is on the client's and the deal's timeline already, by the rule.
+        traced=("person", "company", "deal"),
     )
 )
 

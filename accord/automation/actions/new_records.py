@@ -16,6 +16,7 @@ from accord.contacts.models import Company, Person
 from accord.core.company import default_time_zone
 from accord.sales.models import Deal, Stage
 from accord.sales.services import deal_create
+from accord.work.asks import asks_problems
 from accord.work.models import Task
 from accord.work.services import task_create
 
@@ -43,6 +44,11 @@ def _check_task(params: dict, subject: str) -> list[str]:
 
     if params.get("kind", "call") not in dict(Task.KINDS):
         problems.append(_("Choose the kind of task."))
+    if params.get("asks"):
+        if subject not in ("deal", "task"):
+            problems.append(_("Only a task about a deal asks for its fields: a rule on deals "
+                              "or tasks."))  # fmt: skip
+        problems += asks_problems(params["asks"])
     return (
         problems
         + person_problems(params.get("assignee", {}))
@@ -69,7 +75,8 @@ def _due_on(step: Step, path: str) -> datetime.datetime | None:
 def _run_task(step: Step, params: dict) -> str:
     assignee = who_is(step, params.get("assignee", {}))
     due = params.get("due_in") or {}
-    title = templates.render(params["title"], step.view)[:200]
+    language = templates.language_of(assignee)  # the task reads in its assignee's language
+    title = templates.render_for(params, "title", step.view, language)[:200]
     # Due on a day the record names (the planned installation), else in `due_in`.
     on_day = _due_on(step, params["due_on"]) if params.get("due_on") else None
     if step.dry_run:
@@ -77,6 +84,7 @@ def _run_task(step: Step, params: dict) -> str:
             "title": title,
             "user": assignee,
         }
+    links = _linked(step)
     task = task_create(
         actor=step.actor,
         data={
@@ -84,8 +92,10 @@ def _run_task(step: Step, params: dict) -> str:
             "kind": params.get("kind", "call"),
             "due_at": on_day or later(step.now, due.get("amount", 0), due.get("unit", "minutes")),
             "assignee": assignee,
-            "description": templates.render(params.get("description") or "", step.view),
-            **_linked(step),
+            "description": templates.render_for(params, "description", step.view, language),
+            # The deal's fields to fill in on completion (a task without a deal asks none).
+            "asks": (params.get("asks") or []) if "deal" in links else [],
+            **links,
         },
         allow_past=True,
         allow_absent=True,
@@ -125,7 +135,7 @@ def _run_deal(step: Step, params: dict) -> str:
     if record is None:
         raise ActionError(_("The rule's record has no client to make a deal for."), final=True)
     owner = who_is(step, params.get("owner") or {"to": "owner"})
-    title = templates.render(params["title"], step.view)[:200]
+    title = templates.render_for(params, "title", step.view, templates.language_of(owner))[:200]
     if step.dry_run:
         return _("Would create the deal “%(title)s” for %(user)s") % {"title": title, "user": owner}
     data = {"title": title, client.get("type", "person"): record, "owner": owner}
@@ -152,5 +162,52 @@ register(
         _check_deal,
         _run_deal,
         changes_record=False,
+    )
+)
+
+
+def _check_client_from_sender(params: dict, subject: str) -> list[str]:
+    return []
+
+
+def _run_client_from_sender(step: Step, params: dict) -> str:
+    """The sender of a received e-mail as a new client (through the contacts services, so
+    lead distribution and "a record is created" rules see them), and the e-mail theirs;
+    a sender who is a client already keeps theirs."""
+    from accord.comms.models import Message
+    from accord.comms.services import message_attach_client
+    from accord.contacts.queries import clients_by_email
+    from accord.contacts.services import person_create
+
+    trigger = step.view.get("trigger") or {}
+    message = Message.objects.filter(pk=whole_number(trigger.get("message_id")) or 0).first()
+    if message is None or not message.from_address:
+        raise ActionError(_("Only a rule on a received e-mail makes a client of its sender."),
+                          final=True)  # fmt: skip
+    address = message.from_address
+    if step.dry_run:
+        return _("Would make a client of %(address)s") % {"address": address}
+    known = [cid for _a, kind, cid, _c in clients_by_email([address]) if kind == "person"]
+    person = Person.objects.filter(pk__in=known).order_by("pk").first()
+    if person is None:
+        first, _space, last = (message.from_name or "").strip().partition(" ")
+        person = person_create(
+            actor=step.actor,
+            data={"first_name": first or address.partition("@")[0][:100], "last_name": last,
+                  "emails": [address], "source": _("e-mail")},
+        )  # fmt: skip
+        step.made.setdefault("clients", []).append(person.pk)
+    message_attach_client(message=message, person=person)
+    step.record_id = person.pk
+    return _("%(address)s is the client %(name)s") % {"address": address, "name": person}
+
+
+register(
+    Action(
+        "client_from_sender",
+        gettext_lazy("Create a client from the sender"),
+        ("person",),
+        _check_client_from_sender,
+        _run_client_from_sender,
     )
 )

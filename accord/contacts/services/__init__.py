@@ -13,7 +13,12 @@ from accord.contacts.services.batch import (
 )
 from accord.contacts.services.batch_undo import clients_batch_undo
 from accord.contacts.services.bulk import clients_bulk_assign, clients_bulk_delete, clients_bulk_tag
-from accord.contacts.services.clients import client_contacted, client_delete, note_add
+from accord.contacts.services.clients import (
+    client_contacted,
+    client_delete,
+    clients_contacted,
+    note_add,
+)
 from accord.contacts.services.common import (
     COMPANY_FIELDS,
     PERSON_FIELDS,
@@ -36,6 +41,7 @@ from accord.contacts.services.people import (
     person_deal_won,
     person_erase,
     person_hand_over,
+    person_unsubscribe,
     person_update,
 )
 from accord.contacts.services.points import refresh_primary
@@ -60,6 +66,7 @@ __all__ = [
     "clients_bulk_assign",
     "clients_bulk_delete",
     "clients_bulk_tag",
+    "clients_contacted",
     "clients_merge",
     "company_create",
     "company_update",
@@ -70,6 +77,7 @@ __all__ = [
     "person_deal_won",
     "person_erase",
     "person_hand_over",
+    "person_unsubscribe",
     "person_update",
     "refresh_primary",
     "reindex",

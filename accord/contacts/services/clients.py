@@ -23,6 +23,7 @@ from accord.contacts.services.common import (
 )
 from accord.contacts.services.points import clean_emails, clean_phones, set_contact_points
 from accord.contacts.services.tags import set_tags
+from accord.core.bulk import move_forward
 from accord.core.custom_fields import clean_custom_fields
 from accord.core.errors import StaleVersion
 from accord.core.events import emit
@@ -191,3 +192,10 @@ def client_contacted(*, record, at: datetime.datetime) -> None:
     type(record).objects.filter(pk=record.pk).exclude(last_contact_at__gt=at).update(
         last_contact_at=at
     )
+
+
+@transaction.atomic
+def clients_contacted(*, model: type[Person] | type[Company], times: dict) -> None:
+    """`client_contacted` for many clients of one kind at once ({id: when}): one UPDATE
+    (a batch of received e-mail, or of a mailing's messages, touches hundreds)."""
+    move_forward(model, "last_contact_at", times)

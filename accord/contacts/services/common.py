@@ -29,6 +29,7 @@ PERSON_FIELDS = [
     "owner",
     "marketing_consent",
     "consent_source",
+    "language",
 ]
 COMPANY_FIELDS = ["name", "kind", "website", "city", "country", "address", "source", "owner"]
 

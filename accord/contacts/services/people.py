@@ -2,6 +2,7 @@
 
 import datetime
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
@@ -36,6 +37,10 @@ def clean_person(actor: User, data: dict, *, current: Person | None) -> dict:
         errors["first_name"] = [_("Give at least a first or a last name.")]
     if "gender" in data and data["gender"] not in dict(Person.GENDERS):
         errors["gender"] = [_("Choose female, male, other or leave it empty.")]
+    if "language" in data:
+        data["language"] = str(data["language"] or "").strip()
+        if data["language"] and data["language"] not in dict(settings.LANGUAGES):
+            errors["language"] = [_("Choose one of: %s.") % ", ".join(dict(settings.LANGUAGES))]
     if data.get("birthday"):
         birthday = data["birthday"]
         if isinstance(birthday, str):
@@ -101,6 +106,7 @@ def person_erase(*, actor: User, person: Person) -> Person:
         "primary_email",
         "gender",
         "country",
+        "language",
     ):
         setattr(person, name, "")
     person.full_name = _("Erased person #%(id)s") % {"id": person.pk}
@@ -148,4 +154,36 @@ def person_hand_over(*, person_id: int, owner: User, at: datetime.datetime) -> P
     Person.objects.filter(pk=person_id).update(
         owner=owner, version=person.version, updated_at=at
     )  # not save(): only these three columns, whatever else the row holds
+    return person
+
+
+@transaction.atomic
+def person_unsubscribe(*, person_id: int, source: str, at: datetime.datetime) -> Person | None:
+    """The person asked for no more offers and news (an unsubscribe link, no login): their
+    marketing consent is withdrawn and the timeline says from what and when. Answers the
+    person, or None when they are gone or erased."""
+    person = Person.objects.select_for_update().filter(pk=person_id, erased_at=None).first()
+    if person is None:
+        return None
+    before = person.marketing_consent
+    Person.objects.filter(pk=person.pk).update(
+        marketing_consent=False,
+        consent_at=None,
+        version=person.version + 1,
+        updated_at=at,
+    )
+    person.marketing_consent, person.consent_at = False, None
+    person.version += 1
+    timeline_record(
+        subject=person,
+        kind="unsubscribed",
+        actor=None,
+        data={"from": source[:200], "had_agreed": before},
+        occurred_at=at,
+    )
+    emit("person.unsubscribed", person_id=person.pk)
+    if before:
+        changes = [{"field": "marketing_consent", "old": True, "new": False}]
+        emit("person.updated", person_id=person.pk, actor_id=None,
+             fields=["marketing_consent"], changes=changes)  # fmt: skip
     return person

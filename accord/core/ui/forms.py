@@ -48,14 +48,15 @@ def custom_form_field(field) -> forms.Field:
 
 
 class CustomFieldsForm(forms.Form):
-    """A form that adds the record type's active custom fields as `cf_<key>` fields."""
+    """A form that adds the record type's active custom fields as `cf_<key>` fields (or
+    only `custom_fields`: those a task asks for)."""
 
     record_type = ""
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, custom_fields=None, **kwargs):
         super().__init__(*args, **kwargs)
 
-        self.custom = active_fields(self.record_type)
+        self.custom = active_fields(self.record_type) if custom_fields is None else custom_fields
         for field in self.custom:
             self.fields[f"cf_{field.key}"] = custom_form_field(field)
 

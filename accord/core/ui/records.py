@@ -1,6 +1,7 @@
 """How any record's card shows what it holds: custom field values and the timeline with
 each change in words (field, old → new). Shared by the client cards and the deal page."""
 
+from collections.abc import Callable
 from datetime import datetime
 
 from django.core.exceptions import FieldDoesNotExist
@@ -75,6 +76,12 @@ def dress_event(event) -> None:
         event.rule = str(LEAD_RULE_WORDS.get(event.data.get("rule"), "")).lower()
 
 
+# What a kind of entry shows beside its own JSON, read for a page's entries of that kind at
+# once: {"email": fills in each message's current state}, filled by the app that owns the
+# kind when it is ready (the kernel imports no feature app).
+EVENT_DRESSERS: dict[str, Callable[[list], None]] = {}
+
+
 # A team's lead rules in words ({"round_robin": "Round robin"}), filled by the accounts app
 # that owns them when it is ready: the kernel imports no feature app.
 LEAD_RULE_WORDS: dict = {}
@@ -110,6 +117,9 @@ def timeline_context(request, record, more_base: str) -> dict:
     for event in page.items:
         event.lines = describe_changes(event, model, labels)
         dress_event(event)
+    for kind, dress in EVENT_DRESSERS.items():
+        if entries := [event for event in page.items if event.kind == kind]:
+            dress(entries)
     more = ""
     if page.next_cursor:
         more = f"{more_base}?cursor={page.next_cursor}" + (f"&kind={kind}" if kind else "")

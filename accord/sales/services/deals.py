@@ -1,7 +1,9 @@
 """Writes of deals: create, change, move on the board, win, lose, reopen, notes."""
 
+from collections.abc import Collection
+
 from babel.numbers import list_currencies
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import Min
 from django.utils import timezone
@@ -133,8 +135,19 @@ def deal_create(*, actor: User, data: dict) -> Deal:
 
 
 @transaction.atomic
-def deal_update(*, actor: User, deal: Deal, data: dict, version: int | None = None) -> Deal:
-    """Change a deal's fields (not its stage: see deal_move, deal_win, deal_lose)."""
+def deal_update(
+    *,
+    actor: User,
+    deal: Deal,
+    data: dict,
+    version: int | None = None,
+    granted: Collection[str] | None = None,
+) -> Deal:
+    """Change a deal's fields (not its stage: see deal_move, deal_win, deal_lose).
+
+    `granted` names the only fields the actor may set here whatever their role allows
+    on deals ("amount", "custom_fields.<key>" …): a task that asks for them on
+    completion grants its completer those (accord.work.asks)."""
     # What the checks and the timeline read comes with it (rules change deals in bulk);
     # only the deal's row is locked.
     deal = (
@@ -143,7 +156,10 @@ def deal_update(*, actor: User, deal: Deal, data: dict, version: int | None = No
         .prefetch_related("tags")
         .get(pk=deal.pk)
     )
-    require_write(actor, deal)
+    if granted is None:
+        require_write(actor, deal)
+    elif not set(_named(data)) <= set(granted):
+        raise PermissionDenied(_("You may not change this deal."))
     if version is not None and version != deal.version:
         raise StaleVersion(deal.version)
     if "amount" in data and deal.line_items.exists():
@@ -157,7 +173,9 @@ def deal_update(*, actor: User, deal: Deal, data: dict, version: int | None = No
     tags = set_tags(deal, data["tags"]) if data.get("tags") is not None else None
     deal.version += 1
     deal.save()
-    changes = field_changes(before, snapshot(deal, tags), sorted(before))
+    after = snapshot(deal, tags)
+    # A custom field set for the first time is in `after` only.
+    changes = field_changes(before, after, sorted(set(before) | set(after)))
     if changes:
         timeline_record(subject=deal, kind="changed", actor=actor, data={"changes": changes})
     emit(
@@ -168,6 +186,15 @@ def deal_update(*, actor: User, deal: Deal, data: dict, version: int | None = No
         changes=changes,
     )
     return deal
+
+
+def _named(data: dict) -> list[str]:
+    """The fields `data` sets, a custom field as "custom_fields.<key>"."""
+    custom = data.get("custom_fields") or {}
+    return [
+        *(name for name in data if name != "custom_fields"),
+        *(f"custom_fields.{key}" for key in custom),
+    ]
 
 
 def record_move(deal: Deal, from_stage: Stage, to_stage: Stage, actor: User, now) -> None:

@@ -1,8 +1,10 @@
-"""Template helpers shared by every screen: phones, initials, sortable column headers."""
+"""Template helpers shared by every screen: phones, initials, sortable column headers,
+whether the user may write to a client."""
 
 from django import template
 from django.utils.html import format_html
 
+from accord.comms.services import may_write_to
 from accord.core.phones import display_phone
 
 register = template.Library()
@@ -11,6 +13,12 @@ register = template.Library()
 @register.filter
 def phone(value: str) -> str:
     return display_phone(value) if value else "—"
+
+
+@register.filter
+def may_email(user, record) -> bool:
+    """Whether the card shows "Write an e-mail": the user may write to this client or deal."""
+    return may_write_to(user, [record])
 
 
 @register.filter

@@ -5,9 +5,11 @@ import sys
 
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
+from django.utils import translation
 
 from accord.accounts.models import User
 from accord.automation.blueprints import BLUEPRINTS, install
+from accord.automation.templates import language_of
 from accord.core.errors import message_of
 
 
@@ -27,8 +29,9 @@ class Command(BaseCommand):
                 )
             return
         actor = self.actor(user)
-        try:
-            rules = install(actor=actor, name=name)
+        try:  # its names and texts in the installer's language (the others as variants)
+            with translation.override(language_of(actor)):
+                rules = install(actor=actor, name=name)
         except ValidationError as error:
             raise CommandError(message_of(error)) from None
         for rule in rules:

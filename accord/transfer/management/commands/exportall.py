@@ -1,6 +1,7 @@
 """`accord export-all [PATH]`: every record as JSON Lines — one object per line, each
 with its type, id and fields — a format another system can read. Secrets stay out:
-password hashes, API token hashes, second-factor devices, sessions."""
+password hashes, API token hashes, second-factor devices, sessions, and the sealed
+secrets (`*_sealed`: mailbox passwords, of no use without this server's key anyway)."""
 
 import json
 import sys
@@ -39,7 +40,11 @@ class Command(BaseCommand):
                 continue
             if not model._meta.managed or model._meta.proxy:
                 continue  # no table of its own (a queue dashboard, a proxy)
-            fields = [f for f in model._meta.concrete_fields if f.name not in SECRET_FIELDS]
+            fields = [
+                f
+                for f in model._meta.concrete_fields
+                if f.name not in SECRET_FIELDS and not f.name.endswith("_sealed")
+            ]
             names = [f.attname for f in fields]
             for row in model.objects.order_by("pk").values(*names).iterator(chunk_size=2000):
                 record = {"type": label, "id": row.pop(model._meta.pk.attname), **row}

@@ -7,6 +7,7 @@ from django.db import transaction
 from accord.accounts import demo as accounts_demo
 from accord.accounts.models import User
 from accord.automation import demo as automation_demo
+from accord.comms import demo as comms_demo
 from accord.contacts import demo as contacts_demo
 from accord.sales import demo as sales_demo
 from accord.work import demo as work_demo
@@ -32,6 +33,7 @@ class Command(BaseCommand):
                 contacts_demo.populate()
                 sales_demo.populate()
                 work_demo.populate()
+                comms_demo.populate()
             # After the rest has committed (and announced its records): the rules then run
             # on the newest deals only, not on every deal the demo made.
             with transaction.atomic():

@@ -106,14 +106,45 @@ const showStepInputs = (row) => {
     input.hidden = !input.dataset.types.split(" ").includes(kind) || wrongWho;
   }
 };
+// A condition's (or "Change a field"'s) value offers the known values of the field chosen
+// (the stages, the users, a choice field's choices), from the page's datalists.
+const offerValues = (select) => {
+  const input = document.getElementById(select.dataset.valuesTarget);
+  const values = select.selectedOptions[0]?.dataset.values;
+  if (values) input?.setAttribute("list", `values-${values}`);
+  else input?.removeAttribute("list");
+};
 for (const row of document.querySelectorAll("[data-step]")) showStepInputs(row);
+for (const select of document.querySelectorAll("[data-values-target]")) offerValues(select);
 for (const button of document.querySelectorAll(".js-hidden")) button.hidden = true;
 document.addEventListener("change", (event) => {
   const row = event.target.closest("[data-step]");
   if (row && event.target.matches("[data-step-type], [data-who-choice]")) showStepInputs(row);
+  if (event.target.matches("[data-values-target]")) offerValues(event.target);
   if (event.target.matches("[data-refresh]")) {
     event.target.form.querySelector("button[name=refresh]")?.click();
   }
+});
+
+// "Insert a field" (the rule form): each menu gets the page's fields; an item puts its
+// {{ field }} where the cursor is in the menu's text, or at its end if it was never in it.
+const mergeFields = document.getElementById("merge-fields");
+for (const menu of mergeFields ? document.querySelectorAll("[data-merge-menu]") : []) {
+  menu.querySelector("[role=menu]").append(mergeFields.content.cloneNode(true));
+  menu.hidden = false;
+}
+const visitedTexts = new WeakSet();
+document.addEventListener("focusin", (event) => visitedTexts.add(event.target));
+document.addEventListener("click", (event) => {
+  const item = event.target.closest("[data-merge]");
+  const menu = item?.closest("[data-merge-menu]");
+  const text = menu && document.getElementById(menu.dataset.mergeMenu);
+  if (!text) return;
+  const end = text.value.length;
+  const [from, to] = visitedTexts.has(text) ? [text.selectionStart, text.selectionEnd] : [end, end];
+  text.setRangeText(item.dataset.merge, from ?? end, to ?? end, "end");
+  menu.removeAttribute("open");
+  text.focus();
 });
 
 // A region that scrolls sideways (a wide table, the stage path on a phone) can be
@@ -141,4 +172,46 @@ document.addEventListener("click", (event) => {
 // A row of tabs wider than a phone scrolls within itself: bring the current tab into sight.
 for (const tab of document.querySelectorAll(".tabs .is-active")) {
   tab.scrollIntoView({ block: "nearest", inline: "nearest" });
+}
+
+// A side panel (drawer): a link marked data-drawer opens its page's panel beside the
+// record on a wide screen; on a phone (or with a modifier key) the link opens the page.
+const drawer = () => document.getElementById("drawer");
+document.addEventListener("click", (event) => {
+  const link = event.target.closest("a[data-drawer]");
+  if (!link || !drawer() || !window.htmx) return;
+  if (window.matchMedia("(max-width: 640px)").matches || event.ctrlKey || event.metaKey || event.shiftKey) return;
+  event.preventDefault();
+  window.htmx.ajax("GET", link.href, { target: "#drawer-body", swap: "innerHTML" }).then(() => {
+    drawer().showModal();
+    drawer().querySelector("input:not([type=hidden]), select, textarea")?.focus();
+  });
+});
+document.addEventListener("click", (event) => {
+  const close = event.target.closest("[data-drawer-close]");
+  const open = close?.closest("dialog[open]");
+  if (!open) return;  // on the full page the link goes back to the record
+  event.preventDefault();
+  open.close();
+});
+// A message queued from the panel: the panel closes (the timeline shows it, htmx reloads it).
+document.body.addEventListener("accord:mail-queued", () => drawer()?.close());
+
+// The compose form: a click on one of the client's addresses adds it to the "To" field.
+document.addEventListener("click", (event) => {
+  const button = event.target.closest("[data-add-address]");
+  const field = button && document.getElementById(button.dataset.addressField);
+  if (!field) return;
+  const present = field.value.split(/[,;]/).map((part) => part.trim()).filter(Boolean);
+  const address = button.dataset.addAddress;
+  if (!present.some((part) => part.toLowerCase().includes(address.toLowerCase()))) {
+    field.value = [...present, address].join(", ");
+  }
+  field.focus();
+});
+
+// The first step's time zone: nothing better known, the browser's own zone is offered.
+for (const select of document.querySelectorAll("select[data-browser-zone]")) {
+  const zone = Intl.DateTimeFormat().resolvedOptions().timeZone;
+  if ([...select.options].some((option) => option.value === zone)) select.value = zone;
 }

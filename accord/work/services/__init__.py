@@ -1,7 +1,6 @@
 """Every write of tasks, activities and notifications."""
 
 import secrets
-from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -9,26 +8,25 @@ from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
 
 from accord.accounts.models import Team, User
 from accord.accounts.queries import absence_covering, local_moment
-from accord.accounts.services import user_set_active
-from accord.contacts.models import Company, Person
-from accord.contacts.services import client_contacted, clients_bulk_assign, person_hand_over
+from accord.contacts.models import Person
+from accord.contacts.services import client_contacted, person_hand_over
 from accord.core.errors import StaleVersion
 from accord.core.events import emit
 from accord.core.timeline import field_changes, timeline_record
 from accord.core.visibility import NONE, READ, WRITE, allows, effective_level, may_change, may_write
-from accord.sales.models import Deal
+from accord.sales.services import can_change as can_change_deal
 from accord.sales.services import deal_update
+from accord.work.asks import asked, asks_problems, deal_values, granted, labels
 from accord.work.models import Activity, CalendarFeed, LeadAssignment, Notification, Task
 from accord.work.queries import lead_candidate
 
 RECORD_TYPE = "tasks"
 TASK_FIELDS = [
     "title", "kind", "due_at", "all_day", "duration_minutes", "assignee", "person", "company",
-    "deal", "priority", "description", "remind_minutes",
+    "deal", "priority", "description", "remind_minutes", "asks",
 ]  # fmt: skip
 MAX_TEXT = 10_000
 CONTACT_KINDS = {"call", "meeting", "email", "visit"}  # what counts as contact with a client
@@ -143,6 +141,11 @@ def clean_task(
         owner_team_id=assignee.team_id,
     ):
         errors["assignee"] = [_("You may not give tasks to this person.")]
+    if "asks" in data:
+        data["asks"] = [] if data["asks"] is None else data["asks"]
+        if problems := asks_problems(data["asks"]):
+            errors["asks"] = problems
+    _check_asks(actor, data, current, errors)
     for name in ("person", "company", "deal"):
         record = data.get(name, getattr(current, name) if current else None)
         if record is None:
@@ -157,6 +160,24 @@ def clean_task(
     if errors:
         raise ValidationError(errors)
     return data
+
+
+def _check_asks(actor: User, data: dict, current: Task | None, errors: dict) -> None:
+    """A task asks for fields of its deal only; and whoever makes it ask (or moves an
+    asking task to another deal) may change that deal: the task hands its completer a
+    right its author holds, never one the author lacks."""
+    asks = data.get("asks", current.asks if current else [])
+    deal = data.get("deal", current.deal if current else None)
+    if not asks or "asks" in errors:
+        return
+    if deal is None:
+        errors["asks"] = [_("Only a task about a deal asks for its fields: choose the deal.")]
+        return
+    granting = current is None or asks != current.asks or deal.pk != current.deal_id
+    if granting and not can_change_deal(actor, deal):
+        errors["asks"] = [
+            _("Only someone who may change the deal makes a task ask for its fields.")
+        ]
 
 
 def schedule_notices(task: Task) -> None:
@@ -259,14 +280,28 @@ def snapshot(task: Task) -> dict:
     values = {name: getattr(task, name) for name in TASK_FIELDS}
     for name in ("assignee", "person", "company", "deal"):
         values[name] = str(values[name]) if values[name] else None
+    values["asks"] = labels(task.asks)  # the timeline shows what a person reads
     return values
 
 
 @transaction.atomic
-def task_complete(*, actor: User, task: Task, result: str = "", call: dict | None = None) -> Task:
+def task_complete(
+    *,
+    actor: User,
+    task: Task,
+    result: str = "",
+    call: dict | None = None,
+    fields: dict | None = None,
+) -> Task:
     """Mark a task done with what came of it; `call` ({direction, outcome, duration_minutes})
-    also logs the call on the client's timeline in the same step."""
-    task = Task.objects.select_for_update().select_related("assignee").get(pk=task.pk)
+    also logs the call on the client's timeline in the same step. A task that asks for its
+    deal's fields takes them in `fields` ({"custom_fields.sizes": "1200×1400"}): all of
+    them, written onto the deal as the completer (whom the task lets set them)."""
+    task = (
+        Task.objects.select_for_update(of=("self",))
+        .select_related("assignee", "deal")
+        .get(pk=task.pk)
+    )
     require_change(actor, task)
     if task.status != Task.OPEN:
         raise ValidationError({"status": [_("This task is already closed.")]})
@@ -275,6 +310,12 @@ def task_complete(*, actor: User, task: Task, result: str = "", call: dict | Non
         raise ValidationError(
             {"result": [_("At most %(limit)s characters.") % {"limit": MAX_TEXT}]}
         )
+    fill = asked(task)
+    if fill:
+        deal_update(actor=actor, deal=task.deal, data=deal_values(fill, fields),
+                    granted=granted(fill))  # fmt: skip
+    elif fields:
+        raise ValidationError({"fields": [_("This task asks for none of its deal's fields.")]})
     task.status, task.result, task.completed_at = Task.DONE, result, timezone.now()
     task.version += 1
     task.save()
@@ -447,71 +488,6 @@ def absence_warning(assignee: User, due: datetime):
     return absence_covering(assignee, local_moment(assignee, due).date())
 
 
-# --- A colleague leaves ------------------------------------------------------------------
-
-
-@dataclass
-class HandOver:
-    """What a hand-over moved (or, planned, would move) to the colleague."""
-
-    people: int = 0
-    companies: int = 0
-    deals: int = 0
-    tasks: int = 0
-    while_away: list = field(default_factory=list)  # tasks due on the colleague's days off
-
-
-def hand_over_plan(*, user: User, to_user: User | None) -> HandOver:
-    """What `user` holds (their clients, open deals, open tasks), and which of those tasks
-    fall due on a day `to_user` is away: the hand-over asks once before moving them."""
-    tasks = Task.objects.filter(assignee=user, status=Task.OPEN).order_by("due_at")
-    plan = HandOver(
-        people=Person.objects.filter(owner=user).count(),
-        companies=Company.objects.filter(owner=user).count(),
-        deals=Deal.objects.filter(owner=user, status=Deal.OPEN).count(),
-        tasks=tasks.count(),
-    )
-    if to_user is not None:
-        plan.while_away = [task for task in tasks if absence_warning(to_user, task.due_at)]
-    return plan
-
-
-@transaction.atomic
-def work_hand_over(
-    *, actor: User, user: User, to_user: User | None, move_while_away: bool = False
-) -> HandOver:
-    """Give everything `user` holds to `to_user` and deactivate `user`: their clients,
-    open deals and open tasks (each change on its record's timeline, as by hand); new
-    leads stop going to `user`. Tasks due while the colleague is away move only when
-    `move_while_away` says so (otherwise nothing moves: the caller asks first)."""
-    if not actor.can("manage_users"):
-        raise PermissionDenied(_("Only those who manage users hand their work over."))
-    if to_user is None:
-        raise ValidationError({"to_user": [_("Choose the colleague who takes the work over.")]})
-    if to_user.pk == user.pk or not to_user.is_active:
-        raise ValidationError({"to_user": [_("Choose an active colleague other than %(name)s.")
-                                           % {"name": user}]})  # fmt: skip
-    plan = hand_over_plan(user=user, to_user=to_user)
-    if plan.while_away and not move_while_away:
-        raise ValidationError(
-            {"move_while_away": [ngettext(
-                "%(count)s task falls due while %(name)s is away: move it anyway?",
-                "%(count)s tasks fall due while %(name)s is away: move them anyway?",
-                len(plan.while_away)) % {"count": len(plan.while_away), "name": to_user}]},
-            code="absent",
-        )  # fmt: skip
-    clients = [*Person.objects.filter(owner=user), *Company.objects.filter(owner=user)]
-    if clients:
-        clients_bulk_assign(actor=actor, records=clients, owner=to_user)
-    for deal in Deal.objects.filter(owner=user, status=Deal.OPEN):
-        deal_update(actor=actor, deal=deal, data={"owner": to_user})
-    for task in Task.objects.filter(assignee=user, status=Task.OPEN):
-        task_update(actor=actor, task=task, data={"assignee": to_user},
-                    allow_past=True, allow_absent=True)  # fmt: skip
-    user_set_active(user=user, actor=actor, active=False)
-    return plan
-
-
 # --- Lead distribution ------------------------------------------------------------------
 
 
@@ -594,3 +570,11 @@ def tasks_mark(*, tasks: list[Task], flag: str, at: datetime) -> int:
     """Set a notice's flag (`reminded_at`, `overdue_notified_at` ...) on tasks the
     scheduler has claimed, so no other pass notifies about them again."""
     return Task.objects.filter(pk__in=[task.pk for task in tasks]).update(**{flag: at})
+
+
+# The hand-over calls the task services above: imported last, it finds them defined.
+from accord.work.services.handover import (  # noqa: E402, F401
+    HandOver,
+    hand_over_plan,
+    work_hand_over,
+)

@@ -1,0 +1,232 @@
+"""Reads of mailboxes and messages, scoped to the acting user: a message is seen by whoever
+may see its client or its deal (anyone else gets a 404); a mailbox is managed by the
+administrators, a personal one also by its owner."""
+
+from datetime import UTC, datetime
+
+from django.db.models import Count, F, OuterRef, Q, QuerySet, Subquery, Value
+from django.db.models.functions import Coalesce
+
+from accord.comms.models import (
+    BouncingAddress,
+    Conversation,
+    ConversationRead,
+    EmailTemplate,
+    Mailbox,
+    Mailing,
+    Message,
+)
+from accord.contacts.queries import companies_visible_to, people_visible_to
+from accord.core.pagination import Count as CappedCount
+from accord.core.pagination import capped_counts
+from accord.core.visibility import ALL, NONE, READ, effective_level
+from accord.sales.queries import deals_visible_to
+
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+def manages_mailboxes(user) -> bool:
+    """Administrators (who set up the company) manage every mailbox, shared ones too."""
+    return bool(getattr(user, "sets_up_company", False))
+
+
+def mailboxes_managed_by(user) -> QuerySet[Mailbox]:
+    if not getattr(user, "is_active", False):
+        return Mailbox.objects.none()
+    mailboxes = Mailbox.objects.select_related("owner")
+    return mailboxes if manages_mailboxes(user) else mailboxes.filter(owner=user)
+
+
+def mailboxes_to_send_from(user) -> QuerySet[Mailbox]:
+    """The user's own mailboxes and the shared ones, in use."""
+    if not getattr(user, "is_active", False):
+        return Mailbox.objects.none()
+    return Mailbox.objects.filter(Q(owner=None) | Q(owner=user), active=True).order_by(
+        "owner", "name", "id"
+    )
+
+
+def mailboxes_visible_to(user) -> QuerySet[Mailbox]:
+    """What the API lists: those the user sends from, and those they manage."""
+    if not getattr(user, "is_active", False):
+        return Mailbox.objects.none()
+    if manages_mailboxes(user):
+        return Mailbox.objects.select_related("owner")
+    return Mailbox.objects.select_related("owner").filter(
+        Q(owner=None, active=True) | Q(owner=user)
+    )
+
+
+def default_mailbox() -> Mailbox | None:
+    """Where a rule writes from when it names no mailbox: the shared one marked the
+    company's default, else the first shared one in use."""
+    shared = Mailbox.objects.filter(owner=None, active=True)
+    return shared.filter(is_default=True).first() or shared.order_by("id").first()
+
+
+def messages_visible_to(user) -> QuerySet[Message]:
+    messages = Message.objects.select_related("mailbox", "author", "person", "company", "deal")
+    seen = _seen(user)
+    if seen is None:
+        return messages
+    if getattr(user, "pk", None):  # what came into one's own mailbox, matched or not
+        seen |= Q(mailbox__owner=user)
+    return messages.filter(seen)
+
+
+def conversations_visible_to(user, *, read_marks: bool = True) -> QuerySet[Conversation]:
+    """Conversations whose client (person or company) or deal the user may see, with the
+    user's own read mark as `read_at` (None: never opened) unless `read_marks` is off."""
+    if not getattr(user, "is_active", False):
+        return Conversation.objects.none()
+    conversations = Conversation.objects.select_related("person", "company", "deal", "assignee")
+    if read_marks:
+        mark = ConversationRead.objects.filter(conversation=OuterRef("pk"), user=user)
+        conversations = conversations.annotate(read_at=Subquery(mark.values("read_at")[:1]))
+    seen = _seen(user)
+    return conversations if seen is None else conversations.filter(seen)
+
+
+def _seen(user) -> Q | None:
+    """What of a message or conversation the user may see (None: everything): its person
+    or company by the clients' rule, its deal by the deals' rule."""
+    clients = effective_level(user, "clients", READ)
+    deals = effective_level(user, "deals", READ)
+    if clients == ALL and deals == ALL:
+        return None
+    seen = Q(pk__in=[])
+    if clients == ALL:
+        seen |= Q(person__isnull=False) | Q(company__isnull=False)
+    elif clients != NONE:
+        seen |= Q(person__in=people_visible_to(user).values("pk"))
+        seen |= Q(company__in=companies_visible_to(user).values("pk"))
+    if deals == ALL:
+        seen |= Q(deal__isnull=False)
+    elif deals != NONE:
+        seen |= Q(deal__in=deals_visible_to(user).values("pk"))
+    return seen
+
+
+# --- The Inbox ----------------------------------------------------------------------------
+
+BOXES = ("mine", "unassigned", "all")
+# The Inbox's order: a client waiting for an answer first, then the latest.
+INBOX_SORT = "-awaiting_reply,-last_message_at"
+THREADS_SORT = "-last_message_at"
+
+
+def inbox(user, box: str = "mine") -> QuerySet[Conversation]:
+    """The conversations a client wrote in, that the user may see: theirs, nobody's, or
+    all; each with `unread`, its incoming messages the user has not read."""
+    found = conversations_visible_to(user).filter(last_incoming_at__isnull=False)
+    if box == "mine":
+        found = found.filter(assignee=user)
+    elif box == "unassigned":
+        found = found.filter(assignee__isnull=True)
+    return with_unread(found)
+
+
+def with_unread(conversations: QuerySet[Conversation]) -> QuerySet[Conversation]:
+    """Each with `unread`: how many incoming messages came after the user's read mark."""
+    since = Coalesce(OuterRef("read_at"), Value(EPOCH))
+    unread = (
+        Message.objects.filter(
+            conversation=OuterRef("pk"), direction=Message.IN, created_at__gt=since
+        )
+        .order_by()
+        .values("conversation")
+        .annotate(count=Count("pk"))
+        .values("count")
+    )
+    return conversations.annotate(unread=Coalesce(Subquery(unread), 0))
+
+
+def inbox_counts(user) -> dict[str, CappedCount]:
+    """How many conversations in each box (mine, unassigned, all), capped past 10,000 as
+    every list's count is, in one statement."""
+    found = conversations_visible_to(user, read_marks=False).filter(last_incoming_at__isnull=False)
+    return capped_counts(
+        {
+            "mine": found.filter(assignee=user),
+            "unassigned": found.filter(assignee__isnull=True),
+            "all": found,
+        }
+    )
+
+
+def unread_of(user) -> int:
+    """The navigation's badge: the user's conversations with news."""
+    if not getattr(user, "is_active", False):
+        return 0
+    found = conversations_visible_to(user).filter(assignee=user, last_incoming_at__isnull=False)
+    return found.filter(Q(read_at__isnull=True) | Q(last_incoming_at__gt=F("read_at"))).count()
+
+
+def threads_of(user, *, person=None, company=None, deal=None) -> QuerySet[Conversation]:
+    """A client's or a deal's conversations the user may see, each with `unread`."""
+    found = conversations_visible_to(user)
+    if person is not None:
+        found = found.filter(person=person)
+    elif company is not None:
+        found = found.filter(company=company)
+    elif deal is not None:
+        found = found.filter(deal=deal)
+    else:
+        return found.none()
+    return with_unread(found)
+
+
+def thread_messages(conversation: Conversation) -> QuerySet[Message]:
+    """Its messages, oldest first, with their files and authors."""
+    return (
+        Message.objects.filter(conversation=conversation)
+        .select_related("author", "mailbox")
+        .prefetch_related("attachments")
+        .order_by("created_at", "id")
+    )
+
+
+def client_addresses(*, person=None, company=None, deal=None) -> list[tuple[str, str]]:
+    """(address, whose) of the e-mail addresses a message to these may go to: the
+    person's, the company's, and a deal's client's, each once, in their order."""
+    if deal is not None:
+        person, company = person or deal.person, company or deal.company
+    found: dict[str, str] = {}
+    for record in (person, company):
+        if record is None:
+            continue
+        for point in record.contact_points.all():
+            if point.kind == "email" and point.value not in found:
+                found[point.value] = str(record)
+    return list(found.items())
+
+
+def mailings_visible_to(user):
+    """Mailings are the company's: whoever may write to clients sees them all."""
+    if not getattr(user, "is_active", False) or effective_level(user, "activities", READ) == NONE:
+        return Mailing.objects.none()
+    return Mailing.objects.select_related("created_by").order_by("-created_at", "-id")
+
+
+def templates_for(user):
+    """Everyone who writes to clients uses the templates."""
+    if not getattr(user, "is_active", False):
+        return EmailTemplate.objects.none()
+    return EmailTemplate.objects.order_by("name", "id")
+
+
+def bouncing(addresses) -> set[str]:
+    """Which of these addresses (any case) a mail server said do not exist (a hard
+    bounce): lower-cased. Mailings skip them."""
+    wanted = {address.strip().lower() for address in addresses if address}
+    if not wanted:
+        return set()
+    return set(BouncingAddress.objects.filter(address__in=wanted).values_list("address", flat=True))
+
+
+def unmatched_messages(mailbox: Mailbox) -> QuerySet[Message]:
+    """Received client mail no client holds the address of: shown on the mailbox's page
+    until a rule makes a client of the sender or someone adds the address."""
+    return Message.objects.filter(
+        mailbox=mailbox, direction=Message.IN, kind=Message.CLIENT, person=None, company=None
+    ).order_by("-created_at")

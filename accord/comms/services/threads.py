@@ -1,0 +1,208 @@
+"""Every write of conversations (threads): a message joining one (the Inbox's counts and
+order kept on the row), who answers it, and what each user has read of it."""
+
+from datetime import datetime, timedelta
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import connection, transaction
+from django.db.models import F
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from accord.accounts.models import User
+from accord.comms.models import Conversation, ConversationRead, Message
+from accord.core.events import emit, emit_many
+from accord.core.visibility import NONE, WRITE, effective_level
+from accord.work.models import Notification
+from accord.work.services import notify, sees
+
+
+def default_assignee(person, company, deal, actor: User | None = None) -> User | None:
+    """Who answers a new conversation: the client's owner (the deal's owner for a deal
+    alone), else who started it."""
+    for record in (person, company, deal):
+        if record is not None and record.owner_id and record.owner.is_active:
+            return record.owner
+    return actor if actor is not None and actor.pk else None
+
+
+def joined(conversation: Conversation, message: Message, *, reader: User | None = None) -> None:
+    """A message is now part of the conversation: its count, its last moment, whether the
+    client waits for an answer. `reader`: who wrote it has read the conversation so far."""
+    incoming = message.direction == Message.IN
+    changes = {
+        "message_count": F("message_count") + 1,
+        "awaiting_reply": incoming,
+        "last_message_at": message.created_at,
+    }
+    if incoming:
+        changes["last_incoming_at"] = message.created_at
+    later = Conversation.objects.filter(pk=conversation.pk, last_message_at__lte=message.created_at)
+    if not later.update(**changes):  # an older message, arriving late: only the count
+        older = {"message_count": F("message_count") + 1}
+        if incoming:
+            older["last_incoming_at"] = message.created_at
+        Conversation.objects.filter(pk=conversation.pk).update(**older)
+    if reader is not None and reader.pk:
+        _read(conversation, reader, message.created_at)
+
+
+@transaction.atomic
+def conversation_message_received(*, message: Message) -> Conversation | None:
+    """An incoming message was stored in its conversation: `conversations_messages_received`
+    for one message. Answers the conversation as it is now."""
+    conversations_messages_received(messages=[message])
+    if message.conversation is not None:
+        message.conversation.refresh_from_db()
+    return message.conversation
+
+
+@transaction.atomic
+def conversations_messages_received(*, messages: list[Message]) -> None:
+    """Incoming messages were stored in their conversations (the receiving worker calls
+    this for a batch): each counts; the client now waits for an answer and the
+    conversation's last message moves to the latest, unless every new one is older than
+    the last already there (it arrived late: it only counts); "last came in" never moves
+    back; a conversation nobody answers goes to its client's owner. One SELECT and one
+    UPDATE for the batch. Emits `conversation.waiting` for each message."""
+    incoming = [m for m in messages if m.conversation_id and m.direction == Message.IN]
+    if not incoming:
+        return
+    joined: dict[int, tuple[int, datetime]] = {}
+    for message in incoming:
+        count, latest = joined.get(message.conversation_id, (0, message.created_at))
+        joined[message.conversation_id] = (count + 1, max(latest, message.created_at))
+    nobodys = Conversation.objects.filter(pk__in=joined, assignee=None).select_related(
+        "person__owner", "company__owner", "deal__owner"
+    )
+    assignees = {}
+    for conversation in nobodys:
+        assignee = default_assignee(conversation.person, conversation.company, conversation.deal)
+        assignees[conversation.pk] = assignee.pk if assignee is not None else None
+    rows = [(pk, count, latest, assignees.get(pk)) for pk, (count, latest) in joined.items()]
+    answered_by = _joined_many(rows)
+    emit_many("conversation.waiting", [
+        {"conversation_id": m.conversation_id, "message_id": m.pk,
+         "assignee_id": answered_by.get(m.conversation_id)}
+        for m in incoming
+    ])  # fmt: skip
+
+
+# What a batch of incoming messages does to their conversations, in one statement. SET
+# reads the row as it was, so "later" compares with the last message before the batch.
+JOINED_MANY = """
+UPDATE {table} SET
+  message_count = message_count + v.column2{number},
+  awaiting_reply = CASE WHEN last_message_at <= v.column3{stamp} THEN TRUE
+                        ELSE awaiting_reply END,
+  last_message_at = CASE WHEN last_message_at <= v.column3{stamp} THEN v.column3{stamp}
+                         ELSE last_message_at END,
+  last_incoming_at = CASE WHEN last_incoming_at IS NULL
+                           OR last_incoming_at < v.column3{stamp} THEN v.column3{stamp}
+                          ELSE last_incoming_at END,
+  assignee_id = COALESCE(assignee_id, v.column4{number})
+FROM (VALUES {values}) AS v
+WHERE {table}.id = v.column1
+RETURNING {table}.id, {table}.assignee_id
+"""
+
+
+def _joined_many(rows: list[tuple[int, int, datetime, int | None]]) -> dict[int, int | None]:
+    """Rows of (conversation, messages come in, the latest of them, who answers it if
+    nobody does yet) applied in one UPDATE … FROM (VALUES …), as `core.bulk.move_forward`
+    writes; answers who answers each conversation now."""
+    ops = connection.ops
+    postgresql = connection.vendor == "postgresql"
+    sql = JOINED_MANY.format(
+        table=ops.quote_name(Conversation._meta.db_table),
+        values=", ".join(["(%s, %s, %s, %s)"] * len(rows)),
+        stamp="::timestamptz" if postgresql else "",
+        number="::bigint" if postgresql else "",
+    )
+    params = [
+        value
+        for pk, count, latest, assignee in rows
+        for value in (pk, count, ops.adapt_datetimefield_value(latest), assignee)
+    ]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)  # the table's name is our model's; values are parameters
+        return dict(cursor.fetchall())
+
+
+@transaction.atomic
+def conversation_assign(
+    *, actor: User, conversation: Conversation, assignee: User | None
+) -> Conversation:
+    """Give the conversation to a colleague who may see its client (None: to nobody).
+    Who may write to the client may reassign it. The colleague is notified (not who
+    takes it themselves). Emits `conversation.assigned`."""
+    if not may_answer(actor, conversation):
+        raise PermissionDenied(_("You may not reassign this conversation."))
+    if assignee is not None:
+        records = _records(conversation)
+        if not assignee.is_active:
+            raise ValidationError({"assignee": [_("This user is deactivated.")]})
+        if not all(sees(assignee, record) for record in records):
+            raise ValidationError(
+                {"assignee": [_("%(name)s may not see this client.") % {"name": assignee}]}
+            )
+    before = conversation.assignee_id
+    Conversation.objects.filter(pk=conversation.pk).update(assignee=assignee)
+    conversation.assignee = assignee
+    if before == conversation.assignee_id:
+        return conversation
+    if assignee is not None and assignee.pk != actor.pk:  # who takes it knows already
+        now = timezone.now()
+        notify(
+            assignee, Notification.ASSIGNED, f"conversation:{conversation.pk}:{now:%s%f}",
+            conversation_id=conversation.pk, subject=conversation.subject, by=str(actor),
+            link=reverse("thread_detail", args=[conversation.pk]),
+        )  # fmt: skip
+    emit(
+        "conversation.assigned",
+        conversation_id=conversation.pk,
+        assignee_id=conversation.assignee_id,
+        previous_id=before,
+        actor_id=actor.pk,
+    )
+    return conversation
+
+
+@transaction.atomic
+def conversation_mark_read(
+    *, actor: User, conversation: Conversation, read: bool = True
+) -> Conversation:
+    """Mark it read for this user (up to now), or unread again (its last incoming
+    message counts as new)."""
+    if read:
+        _read(conversation, actor, timezone.now())
+    elif conversation.last_incoming_at is not None:
+        ConversationRead.objects.update_or_create(
+            conversation=conversation,
+            user=actor,
+            defaults={"read_at": conversation.last_incoming_at - timedelta(microseconds=1)},
+        )
+    return conversation
+
+
+def may_answer(actor: User | None, conversation: Conversation) -> bool:
+    """Whether the user may reply in it (and reassign it): they may write to clients and
+    see each record it is about."""
+    records = _records(conversation)
+    if actor is None or not records or effective_level(actor, "activities", WRITE) == NONE:
+        return False
+    return all(sees(actor, record) for record in records)
+
+
+def _records(conversation: Conversation) -> list:
+    return [record for record in (conversation.person, conversation.company, conversation.deal)
+            if record is not None]  # fmt: skip
+
+
+def _read(conversation: Conversation, user: User, at: datetime) -> None:
+    mark, created = ConversationRead.objects.get_or_create(
+        conversation=conversation, user=user, defaults={"read_at": at}
+    )
+    if not created and mark.read_at < at:
+        ConversationRead.objects.filter(pk=mark.pk).update(read_at=at)

@@ -1,0 +1,94 @@
+"""The demo company writes e-mail too: a shared mailbox marked as a demo, and a year of
+messages on the clients' and deals' timelines."""
+
+from accord.cli import main
+from accord.comms.models import Mailbox, Message
+from accord.core.models import TimelineEvent
+
+
+def test_the_demo_has_a_marked_mailbox_and_a_history_of_e_mails(db, capsys):
+    assert main(["demo", "--if-empty"]) == 0
+    mailbox = Mailbox.objects.get()
+    assert mailbox.is_shared and mailbox.is_default and "demo" in mailbox.name
+    assert (mailbox.smtp_host, mailbox.smtp_port) == ("127.0.0.1", 1025)
+    sent = Message.objects.filter(state=Message.SENT)
+    assert sent.count() >= 20 and Message.objects.filter(state=Message.FAILED).exists()
+    assert not Message.objects.filter(state=Message.QUEUED).exists()  # nothing for the worker
+    message = sent.filter(deal__isnull=False).first()
+    entries = TimelineEvent.objects.filter(kind="email", data__message_id=message.pk)
+    assert entries.count() == 2  # the person's and the deal's
+    assert {entry.occurred_at for entry in entries} == {message.created_at}
+
+
+def test_the_demo_has_templates_a_finished_mailing_and_a_draft(db, capsys):
+    from accord.comms.models import EmailTemplate, Mailing, Recipient, Unsubscribe
+
+    assert main(["demo", "--if-empty"]) == 0
+    assert EmailTemplate.objects.filter(marketing=True).exists()
+    assert EmailTemplate.objects.count() >= 3
+    done = Mailing.objects.get(state=Mailing.DONE, template__tracked=False)
+    states = set(Recipient.objects.filter(mailing=done).values_list("state", flat=True))
+    assert {"sent", "skipped", "unsubscribed"} <= states
+    assert Unsubscribe.objects.filter(mailing=done).count() == 2
+    assert Mailing.objects.filter(state=Mailing.DRAFT).exists()
+
+
+def test_the_demo_has_a_tracked_mailing_with_opens_and_clicks(db, capsys):
+    from accord.comms.models import EmailTemplate, LinkClick, Mailing
+    from accord.comms.tracking import mailing_tracking
+
+    assert main(["demo", "--if-empty"]) == 0
+    template = EmailTemplate.objects.get(tracked=True)
+    tracked = Mailing.objects.get(template=template, state=Mailing.DONE)
+    counts = mailing_tracking(tracked)
+    assert counts["sent"] > counts["opened"] > counts["clicked"] > 0
+    assert LinkClick.objects.filter(message__mailing=tracked).exists()
+    assert not Message.objects.filter(mailing=tracked, state=Message.QUEUED).exists()
+
+
+def test_the_demo_has_replies_in_threads_and_mail_that_is_not_a_clients(db, capsys):
+    assert main(["demo", "--if-empty"]) == 0
+    replies = Message.objects.filter(direction=Message.IN, kind=Message.CLIENT)
+    threaded = replies.exclude(person=None)
+    assert threaded.count() >= 10
+    reply = threaded.first()
+    asked = Message.objects.get(message_id=reply.in_reply_to)
+    assert reply.conversation_id == asked.conversation_id and reply.person == asked.person
+    assert TimelineEvent.objects.filter(kind="email", data__message_id=reply.pk).exists()
+    assert replies.filter(person=None, company=None).exists()  # a stranger's question
+    assert Message.objects.filter(kind=Message.AUTO_REPLY).exists()
+    assert Message.objects.filter(state=Message.BOUNCED).exists()
+
+
+def test_the_demo_rule_makes_a_client_of_a_new_address_that_writes(transactional_db, capsys):
+    from accord.comms.services import message_receive
+    from accord.contacts.models import Person
+    from accord.work.models import Task
+    from tests.comms.conftest import mail
+
+    assert main(["demo", "--if-empty"]) == 0
+    message_receive(mailbox=Mailbox.objects.get(),
+                    raw=mail(sender="Lena Kraus <lena@new.example>", to="sales@example.com",
+                             subject="Balcony door"))  # fmt: skip
+    lena = Person.objects.get(primary_email="lena@new.example")
+    assert Task.objects.filter(person=lena, title__contains="Answer the e-mail").exists()
+
+
+def test_the_demo_clients_answer_some_wait_and_some_are_unread(db):
+    from accord.accounts.models import User
+    from accord.comms.models import Conversation
+    from accord.comms.queries import inbox, unread_of
+
+    assert main(["demo", "--if-empty"]) == 0
+    received = Message.objects.filter(direction=Message.IN)
+    assert received.exists() and not received.exclude(state=Message.RECEIVED).exists()
+    threads = Conversation.objects.filter(last_incoming_at__isnull=False)
+    assert threads.filter(awaiting_reply=True).exists()  # waiting in the Inbox
+    assert threads.filter(awaiting_reply=False, message_count__gte=3).exists()  # answered
+    answered = threads.filter(awaiting_reply=False, message_count__gte=3).first()
+    reply = answered.messages.order_by("created_at").last()
+    assert reply.in_reply_to == answered.messages.get(direction=Message.IN).message_id
+    assert threads.filter(assignee__isnull=True).exists()
+    managers = User.objects.filter(pk__in=threads.values("assignee"))
+    assert any(unread_of(user) for user in managers)  # someone has news
+    assert all(inbox(user, "mine").exists() for user in managers)
