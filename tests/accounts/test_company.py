@@ -1,6 +1,8 @@
 """Settings → Company and the first administrator's first step: where the company works
 sets the defaults for phone numbers, money, clocks and language."""
 
+from zoneinfo import ZoneInfo
+
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
@@ -34,6 +36,8 @@ def test_the_first_administrator_is_asked_where_the_company_works_once(first_ste
     step = client.get(page["Location"])
     assert step.context["form"]["country"].value() == "IL"  # the browser's country first
     assert step.context["form"]["currency"].value() == "ILS"
+    assert step.context["form"]["time_zone"].value() == "Asia/Jerusalem"  # its only zone
+    assert b"data-browser-zone" not in step.content
 
     done = client.post(
         "/welcome/?next=/",
@@ -44,6 +48,15 @@ def test_the_first_administrator_is_asked_where_the_company_works_once(first_ste
     assert (default_region(), default_currency(), default_time_zone()) == (
         "IL", "ILS", "Asia/Jerusalem",
     )  # fmt: skip
+
+
+def test_a_country_of_many_time_zones_leaves_the_zone_to_the_browser(first_step, admin):
+    client = Client(headers={"Accept-Language": "ru-RU"})
+    assert log_in(client, admin.email)
+    step = client.get("/welcome/")
+    assert step.context["form"]["currency"].value() == "RUB"
+    assert step.context["form"]["time_zone"].value() == "UTC"
+    assert b"data-browser-zone" in step.content  # app.js picks the browser's own zone
 
 
 def test_the_step_refuses_a_country_it_does_not_know(first_step, admin):
@@ -128,7 +141,8 @@ def test_new_deals_start_in_the_companys_currency(admin_client, api):
 def test_dates_follow_the_companys_date_format(admin_client, admin):
     admin_client.post("/settings/company/", {**FORM, "date_format": "Y-m-d"})
     admin.refresh_from_db()
-    shown = timezone.localtime(admin.last_login)
+    # The page shows the moment in the company's time zone: near midnight that is another day.
+    shown = timezone.localtime(admin.last_login, ZoneInfo(FORM["time_zone"]))
     page = admin_client.get("/settings/users/").content.decode()
     assert shown.strftime("%Y-%m-%d") in page
     admin_client.post("/settings/company/", {**FORM, "date_format": ""})
