@@ -1,4 +1,5 @@
-"""Forms of the e-mail screens: they parse and render; the services validate and write."""
+"""Forms of the e-mail and telephony screens: they parse and render; the services validate
+and write."""
 
 import re
 import uuid
@@ -7,9 +8,9 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
-from accord.accounts.models import User
+from accord.accounts.models import Team, User
 from accord.comms.bodies import from_text
-from accord.comms.models import SECURITY, EmailTemplate, Mailbox
+from accord.comms.models import SECURITY, EmailTemplate, Mailbox, Telephony
 from accord.contacts.models import Person, Segment
 from accord.core.ui.widgets import RecordPicker
 
@@ -327,3 +328,48 @@ class PreviewForm(forms.Form):
         empty_label="—",
         widget=RecordPicker("people"),
     )
+
+
+class TelephonyForm(forms.Form):
+    """Settings → Telephony: a connection to the company's PBX."""
+
+    name = forms.CharField(label=_("Name"), max_length=100, help_text=_("“Office PBX”, “Zadarma”."))
+    provider = forms.ChoiceField(label=_("Provider"), choices=Telephony.PROVIDERS)
+    api_key = forms.CharField(
+        label=_("API key"),
+        max_length=200,
+        required=False,
+        help_text=_("Zadarma: the key from Settings → API in your Zadarma account."),
+    )
+    secret = forms.CharField(
+        label=_("Secret"),
+        max_length=500,
+        required=False,
+        widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "new-password"}),
+        help_text=_("What the PBX signs its events with (Zadarma: the API secret). "
+                    "Leave blank to keep the stored one; it is never shown again."),
+    )  # fmt: skip
+    lead_team = forms.ModelChoiceField(
+        label=_("New callers go to"),
+        required=False,
+        queryset=Team.objects.order_by("name"),
+        empty_label=_("Whoever takes the call"),
+        help_text=_("A caller Accord does not know becomes a new client, handed out by this "
+                    "team's lead rule."),
+    )  # fmt: skip
+    callback_minutes = forms.IntegerField(
+        label=_("Call back within, minutes"),
+        min_value=1,
+        max_value=7 * 24 * 60,
+        initial=15,
+        help_text=_("A missed call becomes a “call back” task due this long after it."),
+    )
+    active = forms.BooleanField(label=_("In use"), required=False, initial=True)
+
+    def data_for_service(self) -> dict:
+        return dict(self.cleaned_data)
+
+
+def telephony_initial(telephony: Telephony) -> dict:
+    return {name: getattr(telephony, name) for name in TelephonyForm.base_fields
+            if name != "secret"}  # fmt: skip

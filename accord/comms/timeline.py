@@ -1,8 +1,9 @@
-"""How an e-mail shows on a timeline: its entry keeps what was written (subject, to);
-its state — queued, sending, sent, failed with the reason — is read from the message
-itself, for a page's entries at once, so the entry is always current."""
+"""How an e-mail or a call shows on a timeline: an e-mail's entry keeps what was written
+(subject, to); its state — queued, sending, sent, failed with the reason — is read from
+the message itself, as a call's recording and return are from the call, for a page's
+entries at once, so the entry is always current."""
 
-from accord.comms.models import Message
+from accord.comms.models import Call, Message
 
 
 def dress(events: list) -> None:
@@ -15,3 +16,16 @@ def dress(events: list) -> None:
     ).in_bulk([pk for pk in ids if isinstance(pk, int)])  # fmt: skip
     for event in events:
         event.message = found.get(event.data.get("message_id"))
+
+
+def dress_calls(events: list) -> None:
+    """Give each "call" entry its call (None when it is gone): whether it has a recording
+    now, whether a missed one was returned."""
+    ids = {event.data.get("call_id") for event in events if isinstance(event.data, dict)}
+    found = Call.objects.only(
+        "pk", "state", "recording", "returned_at", "duration", "direction", "number"
+    ).in_bulk([pk for pk in ids if isinstance(pk, int)])
+    for event in events:
+        event.call = found.get(event.data.get("call_id"))
+        minutes, seconds = divmod(int(event.data.get("duration") or 0), 60)
+        event.talk = f"{minutes}:{seconds:02d}" if minutes or seconds else ""

@@ -3,6 +3,7 @@ from django.urls import path
 from accord.comms import (
     mailbox_views,
     mailing_views,
+    telephony_views,
     template_views,
     thread_views,
     tracking_views,
@@ -31,6 +32,7 @@ urlpatterns = [
     path("u/<str:token>", unsubscribe_views.unsubscribe_page, name="unsubscribe"),
     path("t/o/<str:token>.gif", tracking_views.tracking_open, name="tracking_open"),
     path("t/c/<str:token>", tracking_views.tracking_click, name="tracking_click"),
+    path("hooks/telephony/<str:token>/", telephony_views.telephony_hook, name="telephony_hook"),
     path("settings/email/templates/", template_views.templates_list, name="email_templates"),
     path("settings/email/templates/new/", template_views.template_edit, name="email_template_new"),
     path(
@@ -47,6 +49,14 @@ urlpatterns = [
         "settings/email/templates/<int:pk>/remove/",
         template_views.template_remove,
         name="email_template_remove",
+    ),
+    path("settings/telephony/", telephony_views.telephony_list, name="telephony_list"),
+    path("settings/telephony/new/", telephony_views.telephony_edit, name="telephony_new"),
+    path("settings/telephony/<int:pk>/", telephony_views.telephony_edit, name="telephony_edit"),
+    path(
+        "settings/telephony/<int:pk>/remove/",
+        telephony_views.telephony_remove,
+        name="telephony_remove",
     ),
     path("settings/email/", mailbox_views.mailboxes, name="mailboxes"),
     path("settings/email/new/", mailbox_views.mailbox_edit, name="mailbox_new"),

@@ -1,0 +1,478 @@
+"""Telephony's writes: the connection's settings and extensions, the provider's events
+stored once, and the calls they make.
+
+An event is stored before anything else happens (`call_events_store`): a repeat finds its
+key taken. Then each is applied to its call (`call_events_apply`), in a transaction of its
+own: the call is found by the provider's call id or made, the client found by the
+number — or created through the contacts services, for the team's lead rule to hand out —
+and when the call ends it goes on the client's and the open deal's timelines; a missed
+one becomes a "call back" task for the client's owner, which a later talk with that
+number closes. An event that cannot be applied yet (a recording before its call) stays
+pending for the worker's pass (`call_events_catch_up`).
+"""
+
+import datetime
+import logging
+from datetime import timedelta
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import IntegrityError, transaction
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
+from django.utils.translation import gettext as _
+
+from accord.accounts.models import Team, User
+from accord.comms.models import Call, CallEvent, Extension, Telephony
+from accord.comms.telephony import ANSWERED, ENDED, RECORDING, Signal
+from accord.contacts.models import Company, Person
+from accord.contacts.queries import clients_by_phone
+from accord.contacts.services import client_contacted, person_create
+from accord.core.events import emit
+from accord.core.phones import PhoneError, display_phone, normalize_phone
+from accord.core.secrets import seal
+from accord.core.timeline import timeline_record
+from accord.sales.models import Deal
+from accord.work.models import Task
+from accord.work.services import can_change, task_complete, task_create
+
+log = logging.getLogger(__name__)
+
+PROBLEMS_KEPT = 10
+RETRY_AFTER = timedelta(seconds=30)  # a pending event the worker's pass takes up
+GIVE_UP_AFTER = 20  # attempts; then the event is failed, its error kept for the admin
+CATCH_UP_BATCH = 200
+
+
+class NotYet(Exception):
+    """The event cannot be applied yet (its call is not known): left for a later pass."""
+
+
+# --- The connection --------------------------------------------------------------------
+
+
+def require_admin(actor: User) -> None:
+    if not actor.sets_up_company:
+        raise PermissionDenied(_("Only an administrator sets up telephony."))
+
+
+@transaction.atomic
+def telephony_save(*, actor: User, data: dict, telephony: Telephony | None = None) -> Telephony:
+    """Create or change a connection; `secret` is kept sealed ("" keeps the one stored)."""
+    require_admin(actor)
+    errors: dict[str, list[str]] = {}
+    name = str(data.get("name") or "").strip()
+    if not name:
+        errors["name"] = [_("Give the connection a name.")]
+    elif len(name) > 100:
+        errors["name"] = [_("At most %(limit)s characters.") % {"limit": 100}]
+    provider = data.get("provider") or Telephony.GENERIC
+    if provider not in dict(Telephony.PROVIDERS):
+        errors["provider"] = [_("Choose a provider from the list.")]
+    minutes = data.get("callback_minutes", 15)
+    if not isinstance(minutes, int) or not 1 <= minutes <= 7 * 24 * 60:
+        errors["callback_minutes"] = [_("Give the minutes, from 1 to a week.")]
+    team = data.get("lead_team")
+    if team is not None and not isinstance(team, Team):
+        errors["lead_team"] = [_("Choose a team from the list.")]
+    secret = str(data.get("secret") or "")
+    if len(secret) > 500:
+        errors["secret"] = [_("At most %(limit)s characters.") % {"limit": 500}]
+    key = str(data.get("api_key") or "").strip()
+    if len(key) > 200:
+        errors["api_key"] = [_("At most %(limit)s characters.") % {"limit": 200}]
+    will_have_secret = bool(secret or (telephony and telephony.secret_sealed))
+    if provider == Telephony.ZADARMA and not will_have_secret:
+        errors["secret"] = [_("Zadarma signs its notifications with your API secret: give it.")]
+    if errors:
+        raise ValidationError(errors)
+    telephony = telephony or Telephony(created_by=actor)
+    if telephony.pk:
+        telephony = Telephony.objects.select_for_update().get(pk=telephony.pk)
+        telephony.version += 1
+    telephony.name, telephony.provider, telephony.api_key = name, provider, key
+    telephony.callback_minutes, telephony.lead_team = minutes, team
+    telephony.active = bool(data.get("active", True))
+    if secret:
+        telephony.secret_sealed = seal(secret)
+    telephony.save()
+    return telephony
+
+
+@transaction.atomic
+def telephony_delete(*, actor: User, telephony: Telephony) -> None:
+    """Remove a connection: its calls stay on the timelines, its address stops answering."""
+    require_admin(actor)
+    telephony.delete()
+
+
+@transaction.atomic
+def extensions_set(*, actor: User, telephony: Telephony, extensions: dict[str, User]) -> None:
+    """The whole list of extensions ({number: user}): numbers not named are removed."""
+    require_admin(actor)
+    errors = []
+    for number, user in extensions.items():
+        if not number or len(number) > 30 or not number.replace("*", "").isalnum():
+            errors.append(_("“%(number)s” is not an extension.") % {"number": number[:30]})
+        elif not user.is_active:
+            errors.append(_("%(user)s is not an active user.") % {"user": user})
+    if errors:
+        raise ValidationError({"extensions": errors})
+    telephony.extensions.exclude(number__in=list(extensions)).delete()
+    for number, user in extensions.items():
+        Extension.objects.update_or_create(
+            telephony=telephony, number=number, defaults={"user": user}
+        )
+
+
+def telephony_refused(*, telephony: Telephony, reason: str, at: datetime.datetime) -> None:
+    """A delivery we did not take, kept for the admin's page (newest first, a few)."""
+    with transaction.atomic():
+        fresh = Telephony.objects.select_for_update().filter(pk=telephony.pk).first()
+        if fresh is None:
+            return
+        fresh.problems = [{"at": at.isoformat(), "reason": reason[:500]}, *fresh.problems][
+            :PROBLEMS_KEPT
+        ]
+        fresh.save(update_fields=["problems"])
+
+
+# --- Events in -------------------------------------------------------------------------
+
+
+def call_events_store(
+    *, telephony: Telephony, signals: list[Signal], at: datetime.datetime
+) -> list[int]:
+    """Store each event once (a repeat's key is taken already); the new ones' ids."""
+    rows = [
+        CallEvent(telephony=telephony, key=s.key[:300], payload=s.as_payload(), received_at=at)
+        for s in signals
+    ]
+    with transaction.atomic():
+        known = set(
+            CallEvent.objects.filter(
+                telephony=telephony, key__in=[r.key for r in rows]
+            ).values_list("key", flat=True)
+        )
+        fresh = list({r.key: r for r in rows if r.key not in known}.values())
+        if fresh:
+            CallEvent.objects.bulk_create(fresh, ignore_conflicts=True)
+        Telephony.objects.filter(pk=telephony.pk).update(last_event_at=at)
+    keys = [r.key for r in fresh]
+    return list(
+        CallEvent.objects.filter(telephony=telephony, key__in=keys)
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
+
+
+def call_events_apply(ids: list[int]) -> int:
+    """Apply these stored events to their calls, each in its own transaction; answers
+    how many were applied (the rest stay pending, or fail after many attempts)."""
+    applied = 0
+    for pk in ids:
+        try:
+            with transaction.atomic():
+                event = (
+                    CallEvent.objects.select_for_update()
+                    .select_related("telephony")
+                    .filter(pk=pk, state=CallEvent.PENDING)
+                    .first()
+                )
+                if event is None:
+                    continue  # applied by another process meanwhile
+                _apply(event.telephony, Signal.from_payload(event.payload), event.received_at)
+                CallEvent.objects.filter(pk=pk).update(
+                    state=CallEvent.DONE, attempts=event.attempts + 1, error=""
+                )
+                applied += 1
+        except Exception as error:  # kept on the event, retried by the worker
+            if not isinstance(error, NotYet):
+                log.exception("call event %s could not be applied", pk)
+            _attempt_failed(pk, error)
+    return applied
+
+
+def _attempt_failed(pk: int, error: Exception) -> None:
+    event = CallEvent.objects.filter(pk=pk).first()
+    if event is None:
+        return
+    attempts = event.attempts + 1
+    CallEvent.objects.filter(pk=pk).update(
+        attempts=attempts,
+        state=CallEvent.FAILED if attempts >= GIVE_UP_AFTER else CallEvent.PENDING,
+        error=str(error)[:2000] or type(error).__name__,
+    )
+
+
+def call_events_catch_up(now: datetime.datetime) -> int:
+    """The worker's pass: pending events older than RETRY_AFTER, oldest first."""
+    ids = list(
+        CallEvent.objects.filter(state=CallEvent.PENDING, received_at__lte=now - RETRY_AFTER)
+        .order_by("received_at", "pk")
+        .values_list("pk", flat=True)[:CATCH_UP_BATCH]
+    )
+    return call_events_apply(ids)
+
+
+# --- A call ----------------------------------------------------------------------------
+
+
+def _apply(telephony: Telephony, signal: Signal, received_at: datetime.datetime) -> Call:
+    at = _moment(signal.at) or received_at
+    call = (
+        Call.objects.select_for_update()
+        .filter(telephony=telephony, provider_call_id=signal.call_id)
+        .first()
+    )
+    if call is None:
+        if signal.kind == RECORDING:
+            raise NotYet(_("The recording came before its call."))
+        call = _new_call(telephony, signal, _moment(signal.started) or at)
+    was_ended = call.ended_at is not None
+    if signal.extension and not call.extension:
+        call.extension = signal.extension
+    if signal.extension and (signal.kind == ANSWERED or call.user_id is None):
+        call.user = _user_of(telephony, signal.extension) or call.user
+    started = _moment(signal.started)
+    if started and started < call.started_at:
+        call.started_at = started
+    if signal.kind == ANSWERED:
+        call.answered_at = call.answered_at or at
+    if signal.kind == ENDED:
+        call.ended_at = call.ended_at or at
+        call.duration = signal.duration or call.duration
+        call.disposition = signal.disposition or call.disposition
+        if signal.answered and call.answered_at is None:
+            talk = timedelta(seconds=call.duration)
+            call.answered_at = max(call.started_at, call.ended_at - talk)
+        if signal.answered is False:
+            call.answered_at = None
+    if signal.recording:
+        call.recording = signal.recording
+    call.state = _state(call)
+    if call.client is None and call.state != Call.RINGING:
+        # A new caller is made once someone answered or the call ended, so that the one
+        # who took it (or the team's rule) owns them; ringing shows "a new client".
+        _link_client(telephony, call, create=True)
+    call.save()
+    if call.ended_at is not None and not was_ended:
+        _ended(telephony, call)
+    return call
+
+
+def _new_call(telephony: Telephony, signal: Signal, started: datetime.datetime) -> Call:
+    number = caller_number(signal.number)
+    call = Call(
+        telephony=telephony,
+        provider_call_id=signal.call_id,
+        direction=signal.direction or Call.IN,
+        number=number,
+        line=signal.line[:40],
+        extension=signal.extension[:30],
+        user=_user_of(telephony, signal.extension),
+        started_at=started,
+    )
+    _link_client(telephony, call, create=False)
+    try:
+        with transaction.atomic():
+            call.save()
+    except IntegrityError:  # made meanwhile by another process's event of the same call
+        return Call.objects.select_for_update().get(
+            telephony=telephony, provider_call_id=signal.call_id
+        )
+    return call
+
+
+def caller_number(raw: str) -> str:
+    """E.164 when the number reads as one (in the company's country, or with the "+"
+    a provider leaves off: 79161234567); else as the provider gave it."""
+    text = raw.strip()[:40]
+    try:
+        return normalize_phone(text)
+    except PhoneError:
+        pass
+    digits = "".join(c for c in text if c.isdigit())
+    if len(digits) >= 8 and not text.startswith("+"):
+        try:
+            return normalize_phone("+" + digits)
+        except PhoneError:
+            pass
+    return text
+
+
+def _user_of(telephony: Telephony, extension: str) -> User | None:
+    if not extension:
+        return None
+    found = (
+        Extension.objects.filter(telephony=telephony, number=extension, user__is_active=True)
+        .select_related("user")
+        .first()
+    )
+    return found.user if found else None
+
+
+def _link_client(telephony: Telephony, call: Call, *, create: bool) -> None:
+    """The client with this number, or (`create`, an incoming call) a new person for the
+    team's lead rule; the open deal they have, newest first."""
+    if not call.number.startswith("+"):
+        return  # a hidden or unreadable number: the call is kept, with nobody
+    found = clients_by_phone([call.number])
+    person_id = next((pk for _n, kind, pk, _c in found if kind == "person"), None)
+    company_id = next((pk for _n, kind, pk, _c in found if kind == "company"), None)
+    if person_id:
+        call.person = Person.objects.get(pk=person_id)
+    elif company_id:
+        call.company = Company.objects.get(pk=company_id)
+    elif create and call.direction == Call.IN:
+        call.person = _new_caller(telephony, call)
+    if call.person_id and not call.company_id:
+        call.company_id = call.person.company_id
+    deals = Deal.objects.filter(status=Deal.OPEN)
+    if call.person_id:
+        deals = deals.filter(person_id=call.person_id)
+    elif call.company_id:
+        deals = deals.filter(company_id=call.company_id)
+    else:
+        return
+    call.deal = deals.order_by("-updated_at", "-pk").first()
+
+
+def _new_caller(telephony: Telephony, call: Call) -> Person | None:
+    actor = acting_user(telephony)
+    if actor is None:
+        return None
+    data = {
+        "first_name": display_phone(call.number),
+        "phones": [call.number],
+        "source": _("phone call"),
+        "kind": "lead",
+    }
+    if telephony.lead_team is not None:
+        data["assign_team"] = telephony.lead_team
+    else:
+        data["owner"] = call.user or actor
+    return person_create(actor=actor, data=data)
+
+
+def acting_user(telephony: Telephony) -> User | None:
+    """Who the connection's writes are made as: the admin who set it up (as a rule acts
+    as its author), else the first active administrator."""
+    if telephony.created_by_id and telephony.created_by.is_active:
+        return telephony.created_by
+    users = User.objects.filter(is_active=True).select_related("role").order_by("pk")[:500]
+    return next((user for user in users if user.sets_up_company), None)
+
+
+def _state(call: Call) -> str:
+    if call.ended_at is None:
+        return Call.TALKING if call.answered_at else Call.RINGING
+    if call.answered_at:
+        return Call.ENDED
+    return Call.MISSED if call.direction == Call.IN else Call.NOT_REACHED
+
+
+def _ended(telephony: Telephony, call: Call) -> None:
+    """Once, when the call ends: the timelines, the client contacted, a missed call's
+    task, a returned call's task closed, the events."""
+    summary = {
+        "call_id": call.pk,
+        "direction": call.direction,
+        "state": call.state,
+        "duration": call.duration,
+        "number": call.number,
+        "user": str(call.user) if call.user_id else "",
+    }
+    for subject in (call.person, call.company, call.deal):
+        if subject is not None:
+            timeline_record(
+                subject=subject, kind="call", actor=call.user, data=summary,
+                occurred_at=call.started_at,
+            )  # fmt: skip
+    if call.answered_at and call.client is not None:
+        client_contacted(record=call.client, at=call.ended_at)
+    if call.state == Call.MISSED:
+        _call_back_task(telephony, call)
+        emit("call.missed", call_id=call.pk, person_id=call.person_id, number=call.number)
+    elif call.answered_at:
+        _returned(call)
+    emit(
+        "call.ended",
+        call_id=call.pk,
+        person_id=call.person_id,
+        company_id=call.company_id,
+        deal_id=call.deal_id,
+        direction=call.direction,
+        state=call.state,
+        duration=call.duration,
+    )
+
+
+def _call_back_task(telephony: Telephony, call: Call) -> None:
+    """A missed call's "call back", for the client's owner (or the connection's admin),
+    due within the connection's call-back time; one open per number is enough."""
+    earlier = (
+        Call.objects.filter(number=call.number, state=Call.MISSED, returned_at__isnull=True,
+                            task__status=Task.OPEN)
+        .exclude(pk=call.pk)
+        .values_list("task_id", flat=True)
+        .first()
+    )  # fmt: skip
+    if earlier:
+        Call.objects.filter(pk=call.pk).update(task_id=earlier)
+        return
+    actor = acting_user(telephony)
+    if actor is None:
+        return
+    client = call.client
+    assignee = (client.owner if client is not None else None) or call.user or actor
+    if not assignee.is_active:
+        assignee = actor
+    name = str(client) if client is not None else display_phone(call.number)
+    task = task_create(
+        actor=actor,
+        data={
+            "title": _("Call back %(name)s") % {"name": name},
+            "kind": "call",
+            "assignee": assignee,
+            "due_at": timezone.now() + timedelta(minutes=telephony.callback_minutes),
+            "person": call.person,
+            "company": call.company if call.person_id is None else None,
+            "deal": call.deal,
+            "description": _("Missed call from %(number)s.")
+            % {"number": display_phone(call.number)},
+        },
+        allow_absent=True,
+    )
+    Call.objects.filter(pk=call.pk).update(task=task)
+
+
+def _returned(call: Call) -> None:
+    """A talk with a number returns its missed calls: they are marked, and their open
+    "call back" tasks done by whoever talked."""
+    missed = Call.objects.filter(
+        Q(number=call.number) | (Q(person_id=call.person_id) if call.person_id else Q(pk=None)),
+        state=Call.MISSED,
+        returned_at__isnull=True,
+        started_at__lte=call.started_at,
+    )
+    tasks = list(
+        Task.objects.filter(pk__in=missed.exclude(task=None).values("task_id"), status=Task.OPEN)
+    )
+    missed.update(returned_at=call.ended_at)
+    for task in tasks:
+        talked = call.user if call.user and can_change(call.user, task) else None
+        task_complete(
+            actor=talked or task.assignee,
+            task=task,
+            result=_("Talked on the phone (%(duration)s).") % {"duration": _seconds(call.duration)},
+        )
+
+
+def _seconds(seconds: int) -> str:
+    minutes, rest = divmod(seconds, 60)
+    return f"{minutes}:{rest:02d}"
+
+
+def _moment(text: str) -> datetime.datetime | None:
+    return parse_datetime(text) if text else None

@@ -1,0 +1,236 @@
+"""What a PBX's webhook says, read into signals: one adapter per provider checks the
+delivery's signature and turns its payload into `Signal`s, the same whatever the
+provider (services/calls.py does the rest). No database here.
+
+- generic: Accord's own JSON format (docs/api.md), signed with HMAC-SHA256 of the body
+  under the connection's secret (`X-Accord-Signature: sha256=<hex>`);
+- Zadarma: its notifications (NOTIFY_START, NOTIFY_ANSWER, NOTIFY_END, NOTIFY_OUT_START,
+  NOTIFY_OUT_END, NOTIFY_RECORD), form-encoded, signed in `Signature` with base64 of the
+  hex HMAC-SHA1 of some of their fields under the API secret, as Zadarma documents it.
+"""
+
+import base64
+import datetime
+import hashlib
+import hmac
+import json
+from dataclasses import asdict, dataclass
+from zoneinfo import ZoneInfo
+
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
+from django.utils.translation import gettext as _
+
+from accord.core.company import default_time_zone
+
+RINGING, ANSWERED, ENDED, RECORDING = "ringing", "answered", "ended", "recording"
+KINDS = (RINGING, ANSWERED, ENDED, RECORDING)
+LIMIT = 200  # characters of any one value we keep
+
+
+class Refused(Exception):
+    """A delivery we do not take: `status` 403 (signature) or 400 (payload), and why."""
+
+    def __init__(self, reason: str, status: int = 400):
+        super().__init__(reason)
+        self.reason, self.status = reason, status
+
+
+@dataclass(frozen=True)
+class Signal:
+    """One thing a provider said about a call, in Accord's words."""
+
+    key: str  # unique per connection: a repeat of the event has the same key
+    call_id: str
+    kind: str  # RINGING, ANSWERED, ENDED, RECORDING
+    direction: str = ""  # "in", "out" or "" (not said: a recording)
+    number: str = ""  # the client's number, as the provider gave it
+    line: str = ""  # ours
+    extension: str = ""
+    at: str = ""  # when it happened, ISO 8601 with its offset ("": when it came)
+    started: str = ""  # when the call began, where the provider says so in every event
+    duration: int | None = None  # seconds of talk (ENDED)
+    answered: bool | None = None  # ENDED: whether anyone talked
+    disposition: str = ""
+    recording: str = ""
+
+    def as_payload(self) -> dict:
+        return asdict(self)
+
+    @classmethod
+    def from_payload(cls, payload: dict) -> "Signal":
+        return cls(**payload)
+
+
+def read(provider: str, secret: str, *, body: bytes, headers, form) -> list[Signal]:
+    """The signals of one delivery, or Refused."""
+    if provider == "zadarma":
+        return [_zadarma(secret, form, headers.get("Signature", ""))]
+    return _generic(secret, body, headers.get("X-Accord-Signature", ""))
+
+
+# --- Accord's JSON format ----------------------------------------------------------------
+
+
+def generic_signature(secret: str, body: bytes) -> str:
+    return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+
+
+def _generic(secret: str, body: bytes, signature: str) -> list[Signal]:
+    if secret and not hmac.compare_digest(generic_signature(secret, body), signature):
+        raise Refused(_("The signature does not match the connection's secret."), 403)
+    try:
+        data = json.loads(body)
+    except (ValueError, UnicodeDecodeError):
+        raise Refused(_("The body is not JSON.")) from None
+    items = data if isinstance(data, list) else [data]
+    if not items or len(items) > 100:
+        raise Refused(_("Send from 1 to 100 events at a time."))
+    return [_generic_one(item) for item in items]
+
+
+def _generic_one(item) -> Signal:
+    if not isinstance(item, dict):
+        raise Refused(_("Each event is a JSON object."))
+    call_id, kind = _text(item.get("call_id")), _text(item.get("event"))
+    if not call_id:
+        raise Refused(_("“call_id” is missing."))
+    if kind == "missed":  # a shorthand: ended, nobody answered
+        item = {**item, "answered": False}
+        kind = ENDED
+    if kind not in KINDS:
+        raise Refused(_("“event” must be one of: %(kinds)s.") % {"kinds": ", ".join(KINDS)})
+    direction = _text(item.get("direction"))
+    if direction not in ("in", "out", "") or (kind != RECORDING and not direction):
+        raise Refused(_("“direction” must be “in” or “out”."))
+    number = _text(item.get("from") if direction == "in" else item.get("to"))
+    line = _text(item.get("to") if direction == "in" else item.get("from"))
+    if kind != RECORDING and not number:
+        raise Refused(_("The client's number (“from” of an incoming call) is missing."))
+    duration = item.get("duration")
+    if duration is not None and (
+        isinstance(duration, bool) or not isinstance(duration, int) or not 0 <= duration < 86_400
+    ):
+        raise Refused(_("“duration” is whole seconds, under a day."))
+    answered = item.get("answered")
+    if answered is not None and not isinstance(answered, bool):
+        raise Refused(_("“answered” is true or false."))
+    if kind == ENDED and answered is None:
+        answered = bool(duration)
+    recording = _text(item.get("recording_url"), 1000)
+    if recording and not recording.startswith(("https://", "http://")):
+        raise Refused(_("“recording_url” must be an http(s) address."))
+    return Signal(
+        key=f"{call_id}:{kind}:{_text(item.get('id'))}",
+        call_id=call_id,
+        kind=kind,
+        direction=direction,
+        number=number,
+        line=line,
+        extension=_text(item.get("extension")),
+        at=_moment(item.get("at")),
+        duration=duration if kind == ENDED else None,
+        answered=answered if kind == ENDED else None,
+        disposition=_text(item.get("disposition"), 40),
+        recording=recording,
+    )
+
+
+# --- Zadarma -----------------------------------------------------------------------------
+
+ZADARMA_SIGNED = {
+    "NOTIFY_START": ("caller_id", "called_did", "call_start"),
+    "NOTIFY_INTERNAL": ("caller_id", "called_did", "call_start"),
+    "NOTIFY_END": ("caller_id", "called_did", "call_start"),
+    "NOTIFY_ANSWER": ("caller_id", "destination", "call_start"),
+    "NOTIFY_OUT_START": ("internal", "destination", "call_start"),
+    "NOTIFY_OUT_END": ("internal", "destination", "call_start"),
+    "NOTIFY_RECORD": ("pbx_call_id", "call_id_with_rec"),
+}
+
+
+def zadarma_signature(secret: str, text: str) -> str:
+    """base64 of the hex digest (Zadarma's PHP: base64_encode(hash_hmac('sha1', …)))."""
+    digest = hmac.new(secret.encode(), text.encode(), hashlib.sha1).hexdigest()
+    return base64.b64encode(digest.encode()).decode()
+
+
+def _zadarma(secret: str, form, signature: str) -> Signal:
+    event = _text(form.get("event"))
+    if event not in ZADARMA_SIGNED:
+        raise Refused(_("Zadarma's event “%(event)s” is not one Accord reads.") % {"event": event})
+    signed = "".join(form.get(name, "") for name in ZADARMA_SIGNED[event])
+    if not secret or not hmac.compare_digest(zadarma_signature(secret, signed), signature):
+        raise Refused(_("The signature does not match the connection's secret."), 403)
+    call_id = _text(form.get("pbx_call_id"))
+    if not call_id:
+        raise Refused(_("“pbx_call_id” is missing."))
+    if event == "NOTIFY_RECORD":
+        return Signal(
+            key=f"{call_id}:{event}",
+            call_id=call_id,
+            kind=RECORDING,
+            recording=_text(form.get("call_id_with_rec")),
+        )
+    outgoing = event.startswith("NOTIFY_OUT")
+    kind = {"NOTIFY_ANSWER": ANSWERED, "NOTIFY_END": ENDED, "NOTIFY_OUT_END": ENDED}.get(
+        event, RINGING
+    )
+    number = _text(form.get("destination") if outgoing else form.get("caller_id"))
+    if not number:
+        raise Refused(_("The client's number is missing."))
+    disposition = _text(form.get("disposition"), 40)
+    duration = _int(form.get("duration")) if kind == ENDED else None
+    return Signal(
+        key=f"{call_id}:{event}",
+        call_id=call_id,
+        kind=kind,
+        direction="out" if outgoing else "in",
+        number=number,
+        line=_text(form.get("caller_id") if outgoing else form.get("called_did")),
+        extension=_text(form.get("internal") or (form.get("destination") if kind == ANSWERED
+                                                  else "")),
+        started=_zadarma_time(form.get("call_start")),
+        duration=duration,
+        answered=(disposition == "answered") if kind == ENDED else None,
+        disposition=disposition,
+        recording=_text(form.get("call_id_with_rec")) if form.get("is_recorded") == "1" else "",
+    )  # fmt: skip
+
+
+def _zadarma_time(text) -> str:
+    """Zadarma's "2026-12-05 10:15:07", on the PBX's clock: the company's time zone."""
+    try:
+        moment = datetime.datetime.strptime(_text(text), "%Y-%m-%d %H:%M:%S")
+    except ValueError:
+        return ""
+    return moment.replace(tzinfo=ZoneInfo(default_time_zone())).isoformat()
+
+
+# --- values ------------------------------------------------------------------------------
+
+
+def _text(value, limit: int = LIMIT) -> str:
+    if value is None or isinstance(value, dict | list):
+        return ""
+    text = str(value).strip().replace("\x00", "")
+    return text[:limit]
+
+
+def _int(value) -> int:
+    try:
+        number = int(str(value))
+    except (TypeError, ValueError):
+        return 0
+    return number if 0 <= number < 86_400 else 0
+
+
+def _moment(value) -> str:
+    if value in (None, ""):
+        return ""
+    moment = parse_datetime(_text(value)) if isinstance(value, str) else None
+    if moment is None:
+        raise Refused(_("“at” is a date and time in ISO 8601 (2026-12-05T10:15:00+02:00)."))
+    if timezone.is_naive(moment):
+        moment = moment.replace(tzinfo=ZoneInfo(default_time_zone()))
+    return moment.isoformat()

@@ -1,0 +1,185 @@
+"""Telephony's screens: Settings → Telephony (a connection, its extensions, the address to
+give the PBX, what it refused lately), and that address: /hooks/telephony/<token>/, a
+secret of the connection, the provider's signature checked as well. Each delivery is
+stored first, then applied; what we refuse is answered 400 or 403 with the reason and
+kept on the connection's page for the admin. Zadarma's address check (a GET with
+`zd_echo`) is answered with the echo."""
+
+import logging
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import Count
+from django.http import Http404, HttpResponse, JsonResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
+from django.utils.translation import gettext as _
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_http_methods, require_POST
+
+from accord.accounts.models import User
+from accord.comms import forms
+from accord.comms import telephony as adapters
+from accord.comms.models import Call, Telephony
+from accord.comms.services.calls import (
+    call_events_apply,
+    call_events_store,
+    extensions_set,
+    telephony_delete,
+    telephony_refused,
+    telephony_save,
+)
+from accord.core.secrets import SecretUnreadable, unseal
+from accord.core.ui.forms import apply_errors
+
+log = logging.getLogger(__name__)
+
+MAX_BODY = 256 * 1024
+
+
+@csrf_exempt
+@require_http_methods(["GET", "POST"])
+def telephony_hook(request, token: str):
+    telephony = Telephony.objects.filter(hook_token=token, active=True).first()
+    if telephony is None:
+        raise Http404
+    if request.method == "GET":
+        echo = request.GET.get("zd_echo", "")
+        if telephony.provider == Telephony.ZADARMA and echo:
+            return HttpResponse(echo[:200], content_type="text/plain")
+        return JsonResponse({"ok": True, "connection": telephony.name})
+    now = timezone.now()
+    try:
+        if int(request.headers.get("Content-Length") or 0) > MAX_BODY:
+            raise adapters.Refused("The body is larger than 256 KiB.", 413)
+        secret = unseal(telephony.secret_sealed)
+        form = telephony.provider == Telephony.ZADARMA  # its events are form fields
+        signals = adapters.read(
+            telephony.provider, secret, body=b"" if form else request.body,
+            headers=request.headers, form=request.POST if form else {},
+        )  # fmt: skip
+    except SecretUnreadable as error:
+        return _refused(telephony, adapters.Refused(str(error), 503), now)
+    except adapters.Refused as refused:
+        return _refused(telephony, refused, now)
+    ids = call_events_store(telephony=telephony, signals=signals, at=now)
+    applied = call_events_apply(ids)
+    return JsonResponse({"ok": True, "stored": len(ids), "applied": applied})
+
+
+def _refused(telephony: Telephony, refused: adapters.Refused, now) -> JsonResponse:
+    log.warning("telephony %s refused a delivery: %s", telephony.pk, refused.reason)
+    telephony_refused(telephony=telephony, reason=refused.reason, at=now)
+    return JsonResponse({"ok": False, "error": refused.reason}, status=refused.status)
+
+
+# --- Settings → Telephony ------------------------------------------------------------
+
+
+def _admin_only(request) -> None:
+    if not request.user.sets_up_company:
+        raise Http404
+
+
+@login_required
+def telephony_list(request):
+    _admin_only(request)
+    connections = Telephony.objects.annotate(
+        call_count=Count("calls"), extension_count=Count("extensions", distinct=True)
+    )
+    return render(request, "comms/telephony_list.html", {
+        "page_title": _("Telephony"), "section": "telephony", "connections": connections,
+    })  # fmt: skip
+
+
+@login_required
+def telephony_edit(request, pk: int | None = None):
+    _admin_only(request)
+    telephony = get_object_or_404(Telephony, pk=pk) if pk else None
+    initial = forms.telephony_initial(telephony) if telephony else {}
+    form = forms.TelephonyForm(request.POST or None, initial=initial)
+    extensions = _extension_rows(request, telephony)
+    problems: list[str] = []
+    status = 200
+    if request.method == "POST":
+        pairs, problems = _read_extensions(extensions)
+        if form.is_valid() and not problems:
+            try:
+                with transaction.atomic():
+                    saved = telephony_save(
+                        actor=request.user, data=form.data_for_service(), telephony=telephony
+                    )
+                    extensions_set(actor=request.user, telephony=saved, extensions=pairs)
+            except ValidationError as error:
+                problems = error.message_dict.pop("extensions", [])
+                apply_errors(form, error)
+            else:
+                messages.success(request, _("The connection is saved."))
+                return redirect("telephony_edit", pk=saved.pk)
+        status = 422
+    return render(request, "comms/telephony.html", {
+        "page_title": str(telephony) if telephony else _("New connection"),
+        "section": "telephony",
+        "telephony": telephony,
+        "form": form,
+        "extensions": extensions,
+        "extension_problems": problems,
+        "refusals": [{"at": parse_datetime(p["at"]), "reason": p["reason"]}
+                     for p in (telephony.problems if telephony else [])],
+        "users": User.objects.filter(is_active=True).order_by("full_name", "email"),
+        "hook_url": request.build_absolute_uri(
+            reverse("telephony_hook", args=[telephony.hook_token])
+        ) if telephony else "",
+        "recent_calls": Call.objects.filter(telephony=telephony)
+        .select_related("person", "company", "user")[:RECENT_CALLS] if telephony else [],
+    }, status=status)  # fmt: skip
+
+
+RECENT_CALLS = 10
+EMPTY_EXTENSION_ROWS = 3
+
+
+def _extension_rows(request, telephony: Telephony | None) -> list[dict]:
+    """The rows of the extensions table: as typed (a form sent back), else as stored, and
+    a few empty ones to add to."""
+    if request.method == "POST":
+        numbers, users = request.POST.getlist("ext_number"), request.POST.getlist("ext_user")
+        rows = [{"number": n.strip(), "user": u} for n, u in zip(numbers, users, strict=False)]
+    elif telephony is not None:
+        rows = [{"number": e.number, "user": str(e.user_id)} for e in telephony.extensions.all()]
+    else:
+        rows = []
+    filled = [row for row in rows if row["number"] or row["user"]]
+    return filled + [{"number": "", "user": ""}] * EMPTY_EXTENSION_ROWS
+
+
+def _read_extensions(rows: list[dict]) -> tuple[dict[str, User], list[str]]:
+    users = User.objects.in_bulk([int(r["user"]) for r in rows if r["user"].isdigit()])
+    pairs, problems = {}, []
+    for row in rows:
+        number, user = row["number"], users.get(int(row["user"])) if row["user"].isdigit() else None
+        if not number and not row["user"]:
+            continue
+        if not number:
+            problems.append(_("Give %(user)s's extension a number.") % {"user": user or "?"})
+        elif user is None:
+            problems.append(_("Choose whose extension %(number)s is.") % {"number": number[:30]})
+        elif number in pairs:
+            problems.append(_("Extension %(number)s is given twice.") % {"number": number[:30]})
+        else:
+            pairs[number] = user
+    return pairs, problems
+
+
+@login_required
+@require_POST
+def telephony_remove(request, pk: int):
+    _admin_only(request)
+    telephony = get_object_or_404(Telephony, pk=pk)
+    telephony_delete(actor=request.user, telephony=telephony)
+    messages.success(request, _("The connection is removed; its calls stay on the timelines."))
+    return redirect("telephony_list")

@@ -1,0 +1,209 @@
+"""Calls from a PBX through the webhook, in Accord's JSON format: every call on the
+client's timeline, an unknown number becomes a person (once), a missed call becomes a
+"call back" task that a later talk closes, and a repeat or an event out of order
+changes nothing."""
+
+import json
+
+import pytest
+import time_machine
+from django.test import Client
+
+from accord.accounts.models import Team
+from accord.accounts.services import team_save, user_create
+from accord.comms.models import Call, CallEvent, Telephony
+from accord.comms.services.calls import extensions_set, telephony_save
+from accord.comms.telephony import generic_signature
+from accord.contacts.models import ContactPoint, Person
+from accord.contacts.services import person_create
+from accord.core.models import TimelineEvent
+from accord.work.models import Task
+from tests.conftest import PASSWORD
+
+SECRET = "pbx-signing-secret"
+CALLER = "+79161234567"
+
+
+@pytest.fixture
+def pbx(admin):
+    return telephony_save(actor=admin, data={"name": "Office PBX", "secret": SECRET})
+
+
+@pytest.fixture
+def anna(db):
+    return user_create(email="anna@example.com", password=PASSWORD, role="manager",
+                       full_name="Anna Manager")  # fmt: skip
+
+
+def deliver(pbx, events, *, secret=SECRET, signature=None):
+    body = json.dumps(events).encode()
+    headers = {"X-Accord-Signature": signature or generic_signature(secret, body)}
+    return Client().post(
+        f"/hooks/telephony/{pbx.hook_token}/", body, content_type="application/json",
+        headers=headers,
+    )  # fmt: skip
+
+
+def incoming(call_id, event, number=CALLER, **more):
+    return {"call_id": call_id, "event": event, "direction": "in", "from": number,
+            "to": "+74951112233", **more}  # fmt: skip
+
+
+def test_a_missed_call_from_an_unknown_number_makes_one_person_and_one_call_back_task(pbx, admin):
+    assert deliver(pbx, [incoming("c1", "ringing")]).status_code == 200
+    assert deliver(pbx, [incoming("c1", "missed")]).status_code == 200
+
+    person = Person.objects.get()
+    assert ContactPoint.objects.get(person=person).value == CALLER
+    assert person.kind == "lead"
+    call = Call.objects.get()
+    assert (call.state, call.person_id, call.direction) == (Call.MISSED, person.pk, "in")
+    task = Task.objects.get()
+    assert task.person_id == person.pk and task.status == Task.OPEN
+    assert task.assignee == person.owner
+    assert "Call back" in task.title
+    entries = TimelineEvent.objects.filter(kind="call", subject_id=person.pk)
+    assert entries.count() == 1
+
+    # The same number calls again and nobody answers: the same person, still one task.
+    deliver(pbx, [incoming("c2", "ringing"), incoming("c2", "missed")])
+    assert Person.objects.count() == 1
+    assert Call.objects.filter(state=Call.MISSED).count() == 2
+    assert Task.objects.filter(status=Task.OPEN).count() == 1
+
+
+def test_a_repeated_or_late_event_changes_nothing(pbx):
+    deliver(pbx, [incoming("c1", "ringing"), incoming("c1", "answered", extension="101"),
+                  incoming("c1", "ended", duration=125)])  # fmt: skip
+    call = Call.objects.get()
+    assert (call.state, call.duration) == (Call.ENDED, 125)
+    before = (TimelineEvent.objects.count(), CallEvent.objects.count(), Task.objects.count())
+
+    again = deliver(pbx, [incoming("c1", "ended", duration=125)])
+    late = deliver(pbx, [incoming("c1", "ringing")])
+
+    assert again.json()["stored"] == 0 and late.json()["stored"] == 0
+    assert (TimelineEvent.objects.count(), CallEvent.objects.count(), Task.objects.count()) == (
+        before
+    )
+    call.refresh_from_db()
+    assert (call.state, call.duration) == (Call.ENDED, 125)
+
+
+def test_the_end_before_the_ring_makes_the_same_call(pbx):
+    deliver(pbx, [incoming("c9", "ended", duration=40, at="2026-12-05T10:01:00+03:00")])
+    deliver(pbx, [incoming("c9", "ringing", at="2026-12-05T10:00:00+03:00")])
+    call = Call.objects.get()
+    assert call.state == Call.ENDED and call.duration == 40
+    assert TimelineEvent.objects.filter(kind="call").count() == 1
+    assert not Task.objects.exists()
+
+
+def test_a_known_client_is_found_by_a_number_typed_another_way(pbx, admin, owner, settings):
+    settings.ACCORD_PHONE_REGION = "RU"  # the company's country: numbers typed the local way
+    vera = person_create(actor=admin, data={"first_name": "Vera", "owner": owner,
+                                            "phones": ["8 (916) 123-45-67"]})  # fmt: skip
+    deliver(pbx, [incoming("c1", "missed", number="79161234567")])
+    assert Person.objects.count() == 1
+    assert Call.objects.get().person == vera
+    assert Task.objects.get().assignee == owner
+
+
+def test_the_extension_that_answers_makes_the_call_that_users(pbx, admin, anna):
+    extensions_set(actor=admin, telephony=pbx, extensions={"101": anna})
+    deliver(pbx, [incoming("c1", "ringing"), incoming("c1", "answered", extension="101"),
+                  incoming("c1", "ended", duration=60)])  # fmt: skip
+    call = Call.objects.get()
+    assert call.user == anna
+    entry = TimelineEvent.objects.get(kind="call")
+    assert entry.actor == anna
+    # A new caller with nobody's team named goes to the one who took the call.
+    assert call.person.owner == anna
+
+
+def test_calling_back_closes_the_task_and_marks_the_missed_call_returned(pbx, admin, anna):
+    extensions_set(actor=admin, telephony=pbx, extensions={"101": anna})
+    deliver(pbx, [incoming("c1", "missed")])
+    task = Task.objects.get()
+    outgoing = {"call_id": "c2", "direction": "out", "from": "+74951112233", "to": CALLER,
+                "extension": "101"}  # fmt: skip
+    deliver(pbx, [{**outgoing, "event": "answered"}, {**outgoing, "event": "ended",
+                                                      "duration": 30}])  # fmt: skip
+    task.refresh_from_db()
+    assert task.status == Task.DONE
+    assert Call.objects.get(provider_call_id="c1").returned_at is not None
+
+
+def test_an_unanswered_outgoing_call_leaves_the_task_open(pbx, admin):
+    deliver(pbx, [incoming("c1", "missed")])
+    deliver(pbx, [{"call_id": "c2", "event": "ended", "direction": "out", "to": CALLER,
+                   "duration": 0}])  # fmt: skip
+    assert Task.objects.get().status == Task.OPEN
+    assert Call.objects.get(provider_call_id="c2").state == Call.NOT_REACHED
+
+
+def test_new_callers_go_to_the_connections_team_by_its_lead_rule(admin, anna):
+    team = team_save(actor=admin, name="Sales", head=None, members=[anna],
+                     lead_rule=Team.ROUND_ROBIN)  # fmt: skip
+    pbx = telephony_save(actor=admin, data={"name": "PBX", "secret": SECRET, "lead_team": team})
+    with time_machine.travel("2026-12-08 09:00:00+00:00", tick=True):  # a Tuesday, at work
+        deliver(pbx, [incoming("c1", "missed")])
+    assert Person.objects.get().owner == anna
+    assert Task.objects.get().assignee == anna
+
+
+def test_a_bad_signature_is_refused_stores_nothing_and_is_kept_for_the_admin(pbx):
+    response = deliver(pbx, [incoming("c1", "ringing")], secret="not-the-secret")
+    assert response.status_code == 403
+    assert not CallEvent.objects.exists() and not Call.objects.exists()
+    pbx.refresh_from_db()
+    assert "signature" in pbx.problems[0]["reason"]
+
+
+@pytest.mark.parametrize(
+    ("body", "reason"),
+    [
+        (b"not json", "not JSON"),
+        (json.dumps({"event": "ringing"}).encode(), "call_id"),
+        (json.dumps({"call_id": "x", "event": "exploded", "direction": "in"}).encode(), "event"),
+        (json.dumps({**incoming("x", "ringing"), "direction": "sideways"}).encode(), "direction"),
+        (json.dumps({**incoming("x", "ended"), "duration": "long"}).encode(), "duration"),
+        (json.dumps([1, 2]).encode(), "object"),
+    ],
+)
+def test_a_malformed_delivery_is_a_400_with_its_reason(pbx, body, reason):
+    response = Client().post(
+        f"/hooks/telephony/{pbx.hook_token}/", body, content_type="application/json",
+        headers={"X-Accord-Signature": generic_signature(SECRET, body)},
+    )  # fmt: skip
+    assert response.status_code == 400
+    assert reason in response.json()["error"]
+    assert not CallEvent.objects.exists()
+    pbx.refresh_from_db()
+    assert reason in pbx.problems[0]["reason"]
+
+
+def test_an_unknown_address_or_a_removed_connection_is_a_404(pbx):
+    assert Client().post("/hooks/telephony/nothing-here/", {}).status_code == 404
+    Telephony.objects.filter(pk=pbx.pk).update(active=False)
+    assert deliver(pbx, [incoming("c1", "ringing")]).status_code == 404
+
+
+def test_a_hidden_number_keeps_the_call_with_nobody(pbx):
+    deliver(pbx, [incoming("c1", "missed", number="anonymous")])
+    call = Call.objects.get()
+    assert call.person is None and call.number == "anonymous"
+    assert not Person.objects.exists()
+    assert Task.objects.get().assignee == pbx.created_by
+
+
+def test_the_clients_card_shows_the_calls_and_whether_a_missed_one_was_returned(pbx, admin_client):
+    deliver(pbx, [incoming("c1", "missed")])
+    person = Person.objects.get()
+    card = admin_client.get(f"/clients/people/{person.pk}/").content.decode()
+    assert "a missed call" in card and "not called back yet" in card
+    outgoing = {"call_id": "c2", "direction": "out", "to": CALLER}
+    deliver(pbx, [{**outgoing, "event": "ended", "duration": 75}])
+    card = admin_client.get(f"/clients/people/{person.pk}/").content.decode()
+    assert "called back" in card and "not called back yet" not in card
+    assert "made a call" in card and "1:15" in card
