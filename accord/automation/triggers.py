@@ -83,6 +83,14 @@ TRIGGERS = {
     "email_received": Trigger(
         gettext_lazy("An e-mail is received"), ("person",), {"message.received": "person_ids"}
     ),
+    "call_missed": Trigger(
+        gettext_lazy("A call is missed"), ("person", "deal"), {"call.missed": "person_id"}
+    ),
+    "call_ended": Trigger(
+        gettext_lazy("A call ends (someone talked)"),
+        ("person", "deal"),
+        {"call.ended": "person_id"},
+    ),
 }
 # Whom an "e-mail received" rule listens to: anyone, a client, an unknown address.
 SENDERS = {
@@ -122,6 +130,8 @@ def records_of(event: DomainEvent, matches) -> list[tuple[str, str, Any, dict]]:
     activity is about its deal and its client."""
     if event.name == "message.received":
         return _received(event)
+    if event.name.startswith("call."):
+        return _called(event)
     if event.name != "activity.logged":
         return [
             (trigger, subject, event.payload.get(key), event.payload)
@@ -140,6 +150,23 @@ def records_of(event: DomainEvent, matches) -> list[tuple[str, str, Any, dict]]:
         ("activity_logged", subject, activity[f"{subject}_id"], payload)
         for subject in ("deal", "person", "company")
         if activity[f"{subject}_id"]
+    ]
+
+
+def _called(event: DomainEvent) -> list[tuple[str, str, Any, dict]]:
+    """A call is about its client and the open deal it was linked to; "call ended" is for
+    calls where someone talked (a missed one is "call missed")."""
+    payload = event.payload
+    if event.name == "call.missed":
+        trigger = "call_missed"
+    elif event.name == "call.ended" and payload.get("state") == "ended":
+        trigger = "call_ended"
+    else:
+        return []
+    return [
+        (trigger, subject, payload[f"{subject}_id"], payload)
+        for subject in ("person", "deal")
+        if payload.get(f"{subject}_id")
     ]
 
 

@@ -207,3 +207,28 @@ def test_the_clients_card_shows_the_calls_and_whether_a_missed_one_was_returned(
     card = admin_client.get(f"/clients/people/{person.pk}/").content.decode()
     assert "called back" in card and "not called back yet" not in card
     assert "made a call" in card and "1:15" in card
+
+
+def call_rule(admin, trigger: str, title: str):
+    from accord.automation.services import rule_save
+
+    return rule_save(actor=admin, data={
+        "name": title, "subject": "person", "trigger": trigger, "enabled": True,
+        "actions": [{"type": "create_task", "params": {
+            "title": title, "kind": "email", "assignee": {"to": "owner"},
+            "due_in": {"amount": 1, "unit": "hours"}}}],
+    })  # fmt: skip
+
+
+@pytest.mark.django_db(transaction=True)  # rules run after their events' commit
+def test_rules_start_on_a_missed_call_and_on_a_talk(pbx, admin):
+    call_rule(admin, "call_missed", "Text them we will call back")
+    call_rule(admin, "call_ended", "Write down what was agreed")
+    deliver(pbx, [incoming("c1", "missed")])
+    person = Person.objects.get()
+    titles = set(Task.objects.filter(person=person).values_list("title", flat=True))
+    assert "Text them we will call back" in titles
+    assert "Write down what was agreed" not in titles
+    deliver(pbx, [incoming("c2", "answered"), incoming("c2", "ended", duration=20)])
+    titles = set(Task.objects.filter(person=person).values_list("title", flat=True))
+    assert "Write down what was agreed" in titles

@@ -393,7 +393,8 @@ def _ended(telephony: Telephony, call: Call) -> None:
         client_contacted(record=call.client, at=call.ended_at)
     if call.state == Call.MISSED:
         _call_back_task(telephony, call)
-        emit("call.missed", call_id=call.pk, person_id=call.person_id, number=call.number)
+        emit("call.missed", call_id=call.pk, person_id=call.person_id, deal_id=call.deal_id,
+             number=call.number)  # fmt: skip
     elif call.answered_at:
         _returned(call)
     emit(
