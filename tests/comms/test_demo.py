@@ -92,3 +92,23 @@ def test_the_demo_clients_answer_some_wait_and_some_are_unread(db):
     managers = User.objects.filter(pk__in=threads.values("assignee"))
     assert any(unread_of(user) for user in managers)  # someone has news
     assert all(inbox(user, "mine").exists() for user in managers)
+
+
+def test_the_demo_has_a_pbx_with_talks_returned_missed_calls_and_new_ones_waiting(db, capsys):
+    from accord.comms.models import Call, Telephony
+    from accord.work.models import Task
+
+    assert main(["demo", "--if-empty"]) == 0
+    pbx = Telephony.objects.get()
+    assert "demo" in pbx.name and pbx.extensions.count() >= 2
+    assert Call.objects.filter(state=Call.ENDED).count() >= 20
+    returned = Call.objects.filter(state=Call.MISSED, returned_at__isnull=False)
+    assert returned.exists()
+    assert not Task.objects.filter(pk__in=returned.values("task_id"), status=Task.OPEN).exists()
+    waiting = Call.objects.filter(state=Call.MISSED, returned_at__isnull=True)
+    assert waiting.count() == 3
+    assert Task.objects.filter(pk__in=waiting.values("task_id"), status=Task.OPEN).exists()
+    new = Call.objects.get(provider_call_id="demo-new")
+    assert new.person.kind == "lead" and new.person.source
+    talk = Call.objects.filter(state=Call.ENDED, person__isnull=False).first()
+    assert TimelineEvent.objects.filter(kind="call", data__call_id=talk.pk).exists()

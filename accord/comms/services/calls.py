@@ -18,7 +18,6 @@ from datetime import timedelta
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Q
-from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
 
@@ -436,13 +435,14 @@ def _call_back_task(telephony: Telephony, call: Call) -> None:
             "title": _("Call back %(name)s") % {"name": name},
             "kind": "call",
             "assignee": assignee,
-            "due_at": timezone.now() + timedelta(minutes=telephony.callback_minutes),
+            "due_at": call.ended_at + timedelta(minutes=telephony.callback_minutes),
             "person": call.person,
             "company": call.company if call.person_id is None else None,
             "deal": call.deal,
             "description": _("Missed call from %(number)s.")
             % {"number": display_phone(call.number)},
         },
+        allow_past=True,  # an event that came late: the task is overdue at once
         allow_absent=True,
     )
     Call.objects.filter(pk=call.pk).update(task=task)
