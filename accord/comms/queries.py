@@ -1,17 +1,19 @@
-"""Reads of mailboxes and messages, scoped to the acting user: a message is seen by whoever
-may see its client or its deal (anyone else gets a 404); a mailbox is managed by the
-administrators, a personal one also by its owner."""
+"""Reads of mailboxes, messages and calls, scoped to the acting user: a message or a call
+is seen by whoever may see its client or its deal (anyone else gets a 404); a mailbox is
+managed by the administrators, a personal one also by its owner."""
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from django.db.models import Count, F, OuterRef, Q, QuerySet, Subquery, Value
 from django.db.models.functions import Coalesce
 
 from accord.comms.models import (
     BouncingAddress,
+    Call,
     Conversation,
     ConversationRead,
     EmailTemplate,
+    Extension,
     Mailbox,
     Mailing,
     Message,
@@ -230,3 +232,41 @@ def unmatched_messages(mailbox: Mailbox) -> QuerySet[Message]:
     return Message.objects.filter(
         mailbox=mailbox, direction=Message.IN, kind=Message.CLIENT, person=None, company=None
     ).order_by("-created_at")
+
+
+# --- Calls -------------------------------------------------------------------------------
+
+RINGING_FOR = timedelta(minutes=3)  # a "ringing" call older than this ended unseen
+
+
+def calls_visible_to(user) -> QuerySet[Call]:
+    """Calls whose client or deal the user may see (as messages), and those with nobody
+    that the user took or made; an administrator sees every call."""
+    if not getattr(user, "is_active", False):
+        return Call.objects.none()
+    calls = Call.objects.select_related("person", "company", "deal", "user")
+    if getattr(user, "sets_up_company", False):
+        return calls
+    seen = _seen(user)
+    return calls if seen is None else calls.filter(seen | Q(user=user))
+
+
+def has_extension(user) -> bool:
+    return Extension.objects.filter(user=user, telephony__active=True).exists()
+
+
+def calls_ringing_for(user, now: datetime) -> list[Call]:
+    """The calls ringing now at the user's extensions (or given to them), newest first."""
+    extensions = Extension.objects.filter(user=user, telephony__active=True)
+    return list(
+        Call.objects.filter(state=Call.RINGING, started_at__gte=now - RINGING_FOR)
+        .filter(
+            Q(user=user)
+            | Q(
+                telephony__in=extensions.values("telephony"),
+                extension__in=extensions.values("number"),
+            )
+        )
+        .select_related("person", "company", "deal")
+        .order_by("-started_at")[:3]
+    )

@@ -25,6 +25,7 @@ from accord.accounts.models import User
 from accord.comms import forms
 from accord.comms import telephony as adapters
 from accord.comms.models import Call, Telephony
+from accord.comms.queries import calls_ringing_for
 from accord.comms.services.calls import (
     call_events_apply,
     call_events_store,
@@ -183,3 +184,11 @@ def telephony_remove(request, pk: int):
     telephony_delete(actor=request.user, telephony=telephony)
     messages.success(request, _("The connection is removed; its calls stay on the timelines."))
     return redirect("telephony_list")
+
+
+@login_required
+def calls_ringing(request):
+    """What rings at the user's phone now: the caller's card to open, or "a new client"
+    (asked every few seconds by the page while the user has an extension)."""
+    calls = calls_ringing_for(request.user, timezone.now())
+    return render(request, "comms/_ringing.html", {"calls": calls})

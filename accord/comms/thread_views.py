@@ -18,6 +18,7 @@ from accord.comms.queries import (
     INBOX_SORT,
     THREADS_SORT,
     conversations_visible_to,
+    has_extension,
     inbox,
     inbox_counts,
     manages_mailboxes,
@@ -213,4 +214,8 @@ def inbox_view(request):
 @login_required
 def inbox_badge(request):
     """The navigation's unread count (asked again every minute and when one is read)."""
-    return render(request, "comms/inbox.html#badge", {"unread": unread_of(request.user)})
+    return render(request, "comms/inbox.html#badge", {
+        "unread": unread_of(request.user),
+        # The user's phone is on the PBX: the page asks which calls ring for them.
+        "watch_calls": has_extension(request.user),
+    })  # fmt: skip

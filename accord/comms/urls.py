@@ -33,6 +33,7 @@ urlpatterns = [
     path("t/o/<str:token>.gif", tracking_views.tracking_open, name="tracking_open"),
     path("t/c/<str:token>", tracking_views.tracking_click, name="tracking_click"),
     path("hooks/telephony/<str:token>/", telephony_views.telephony_hook, name="telephony_hook"),
+    path("calls/ringing/", telephony_views.calls_ringing, name="calls_ringing"),
     path("settings/email/templates/", template_views.templates_list, name="email_templates"),
     path("settings/email/templates/new/", template_views.template_edit, name="email_template_new"),
     path(

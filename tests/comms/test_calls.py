@@ -15,10 +15,10 @@ from accord.comms.models import Call, CallEvent, Telephony
 from accord.comms.services.calls import extensions_set, telephony_save
 from accord.comms.telephony import generic_signature
 from accord.contacts.models import ContactPoint, Person
-from accord.contacts.services import person_create
+from accord.contacts.services import person_create, person_update
 from accord.core.models import TimelineEvent
 from accord.work.models import Task
-from tests.conftest import PASSWORD
+from tests.conftest import PASSWORD, log_in
 
 SECRET = "pbx-signing-secret"
 CALLER = "+79161234567"
@@ -232,3 +232,28 @@ def test_rules_start_on_a_missed_call_and_on_a_talk(pbx, admin):
     deliver(pbx, [incoming("c2", "answered"), incoming("c2", "ended", duration=20)])
     titles = set(Task.objects.filter(person=person).values_list("title", flat=True))
     assert "Write down what was agreed" in titles
+
+
+def test_the_caller_s_card_shows_for_the_user_whose_extension_rings(pbx, admin, owner):
+    extensions_set(actor=admin, telephony=pbx, extensions={"101": owner})
+    manager = Client()
+    assert log_in(manager, owner.email)
+    assert 'id="call-watch"' in manager.get("/inbox/badge/").content.decode()
+    admin_client = Client()
+    assert log_in(admin_client, admin.email)
+    assert 'id="call-watch"' not in admin_client.get("/inbox/badge/").content.decode()
+
+    deliver(pbx, [incoming("c1", "ringing", extension="101")])
+    ringing = manager.get("/calls/ringing/").content.decode()
+    assert "A new client" in ringing and "+7 916 123-45-67" in ringing
+    assert "ringing-call" not in admin_client.get("/calls/ringing/").content.decode()
+
+    deliver(
+        pbx, [incoming("c1", "answered", extension="101"), incoming("c1", "ended", duration=10)]
+    )
+    assert "ringing-call" not in manager.get("/calls/ringing/").content.decode()
+    named = {"first_name": "Vera", "last_name": "Orlova"}
+    person_update(actor=admin, person=Person.objects.get(), data=named)
+    deliver(pbx, [incoming("c2", "ringing", extension="101")])
+    ringing = manager.get("/calls/ringing/").content.decode()
+    assert "Vera Orlova" in ringing and "A new client" not in ringing

@@ -229,8 +229,8 @@ def _apply(telephony: Telephony, signal: Signal, received_at: datetime.datetime)
             raise NotYet(_("The recording came before its call."))
         call = _new_call(telephony, signal, _moment(signal.started) or at)
     was_ended = call.ended_at is not None
-    if signal.extension and not call.extension:
-        call.extension = signal.extension
+    if signal.extension and (not call.extension or call.state == Call.RINGING):
+        call.extension = signal.extension[:30]  # while it rings: the phone ringing now
     if signal.extension and (signal.kind == ANSWERED or call.user_id is None):
         call.user = _user_of(telephony, signal.extension) or call.user
     started = _moment(signal.started)
