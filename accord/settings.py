@@ -263,6 +263,8 @@ ACCORD_PROFILE_CACHE_SECONDS = None
 # these hosts ("name" for any port, or "name:port") are let through: a receiver inside
 # the company network, or a test server on localhost.
 ACCORD_WEBHOOK_ALLOWED_HOSTS = env_list("ACCORD_WEBHOOK_ALLOWED_HOSTS", [])
+# Telephony (accord/comms/telephony.py): Zadarma's API, asked for a call's recording.
+ACCORD_ZADARMA_API = env_str("ACCORD_ZADARMA_API", "https://api.zadarma.com")
 # Writing to clients (accord/comms): the attachments of one message together at most this
 # many megabytes, and how long a mail server may take to answer before it counts as away.
 ACCORD_EMAIL_ATTACHMENTS_MB = env_int("ACCORD_EMAIL_ATTACHMENTS_MB", 10)

@@ -25,7 +25,7 @@ from accord.accounts.models import User
 from accord.comms import forms
 from accord.comms import telephony as adapters
 from accord.comms.models import Call, Telephony
-from accord.comms.queries import calls_ringing_for
+from accord.comms.queries import calls_ringing_for, calls_visible_to
 from accord.comms.services.calls import (
     call_events_apply,
     call_events_store,
@@ -34,6 +34,7 @@ from accord.comms.services.calls import (
     telephony_refused,
     telephony_save,
 )
+from accord.core import http
 from accord.core.secrets import SecretUnreadable, unseal
 from accord.core.ui.forms import apply_errors
 
@@ -192,3 +193,32 @@ def calls_ringing(request):
     (asked every few seconds by the page while the user has an extension)."""
     calls = calls_ringing_for(request.user, timezone.now())
     return render(request, "comms/_ringing.html", {"calls": calls})
+
+
+@login_required
+def call_recording(request, pk: int):
+    """A call's recording, fetched from the PBX for whoever may see the call: the PBX's
+    address never reaches the browser."""
+    call = get_object_or_404(calls_visible_to(request.user).exclude(recording=""), pk=pk)
+    telephony = call.telephony
+    if telephony is None:
+        raise Http404
+    try:
+        where = adapters.recording_address(
+            telephony.provider, call.recording, key=telephony.api_key,
+            secret=unseal(telephony.secret_sealed),
+        )  # fmt: skip
+        content, kind = http.get_file(where, timeout=20)
+    except (adapters.Refused, http.Refused, http.Failed, SecretUnreadable) as error:
+        log.warning("recording of call %s: %s", call.pk, error)
+        return HttpResponse(
+            _("The PBX did not give the recording: %(why)s") % {"why": error},
+            status=502,
+            content_type="text/plain; charset=utf-8",
+        )
+    response = HttpResponse(
+        content, content_type=kind if kind.startswith("audio/") else "audio/mpeg"
+    )
+    response["Cache-Control"] = "private, max-age=600"
+    response["Content-Disposition"] = f'inline; filename="call-{call.pk}.mp3"'
+    return response

@@ -1,4 +1,5 @@
-"""Accord's one outgoing HTTP client: webhooks now, SMS and messenger gateways later.
+"""Accord's one outgoing HTTP client: webhooks, a PBX's recordings; SMS and messenger
+gateways later.
 
 Anyone who can set up an automation types the address Accord posts to, so the address
 must not become a way into the machine or the company network (SSRF): a cloud's metadata
@@ -149,6 +150,35 @@ def post_json(
             current = str(target.join(location))
             continue
         raise _failure(target, status, reason, location, text)
+    raise Failed(
+        _("The address redirected more than %(count)s times.") % {"count": MAX_REDIRECTS},
+        retry=False,
+    )
+
+
+def get_file(
+    url: str, *, headers: dict | None = None, timeout: float = 10.0, limit: int = 50 * 2**20
+) -> tuple[bytes, str]:
+    """GET a file (a call's recording) from `url` under the same rules as a webhook: every
+    address checked, redirects followed by hand (each hop checked), the whole exchange
+    bounded in time; (content, its type), or Refused / Failed (also for a file over
+    `limit` bytes)."""
+    sent = {"User-Agent": USER_AGENT, "Accept-Encoding": "identity", **(headers or {})}
+    origin = _origin(_parsed(url))
+    current = url
+    for _hop in range(MAX_REDIRECTS + 1):
+        target = _parsed(current)
+        if _origin(target) != origin:
+            sent = {k: v for k, v in sent.items() if k.lower() != "authorization"}
+        status, location, kind, content = _within(
+            target, timeout, _download, target, _resolved(target), sent, timeout, limit
+        )
+        if 200 <= status < 300:
+            return content, kind
+        if status in (301, 302, 303, 307, 308) and location:
+            current = str(target.join(location))
+            continue
+        raise _failure(target, status, "", "", content[:ANSWER_CHARACTERS].decode(errors="replace"))
     raise Failed(
         _("The address redirected more than %(count)s times.") % {"count": MAX_REDIRECTS},
         retry=False,
@@ -312,6 +342,50 @@ def _exchange(
                     response.reason_phrase,
                     response.headers.get("Location", ""),
                     text,
+                )
+        except httpx.ConnectError as error:
+            unreachable = error
+        except httpx.TimeoutException as error:
+            raise Failed(
+                _("%(host)s did not answer within %(seconds)s seconds.")
+                % {"host": url.host, "seconds": f"{timeout:g}"},
+                retry=True,
+            ) from error
+        except httpx.TransportError as error:
+            raise _unreachable(url, error) from error
+    raise _unreachable(url, unreachable)
+
+
+def _download(
+    url: httpx.URL, addresses: list[str], headers: dict, timeout: float, limit: int
+) -> tuple[int, str, str, bytes]:
+    """(status, Location, Content-Type, body) of one GET to the checked addresses in turn."""
+    sent = {**headers, "Host": url.netloc.decode("ascii")}
+    extensions = {"sni_hostname": _host(url).rstrip(".")} if url.scheme == "https" else {}
+    tls = httpx.create_ssl_context(trust_env=True)
+    unreachable: httpx.ConnectError | None = None
+    for address in addresses:
+        try:
+            with (
+                httpx.Client(verify=tls, trust_env=False, timeout=timeout) as client,
+                client.stream(
+                    "GET", url.copy_with(host=address), headers=sent, extensions=extensions
+                ) as response,
+            ):
+                data = bytearray()
+                for chunk in response.iter_raw():
+                    data += chunk
+                    if len(data) > limit:
+                        raise Failed(
+                            _("The file at %(host)s is larger than %(mb)s MB.")
+                            % {"host": url.host, "mb": limit // 2**20},
+                            retry=False,
+                        )
+                return (
+                    response.status_code,
+                    response.headers.get("Location", ""),
+                    response.headers.get("Content-Type", "application/octet-stream"),
+                    bytes(data),
                 )
         except httpx.ConnectError as error:
             unreachable = error

@@ -3,8 +3,12 @@ a client with two addresses."""
 
 import pytest
 
+from accord.accounts.models import Role
+from accord.accounts.services import role_save, user_create
 from accord.comms.services import mailbox_save
 from accord.contacts.services import person_create
+from accord.core.visibility import RECORD_TYPES
+from tests.conftest import PASSWORD
 from tests.sales.conftest import pipeline, stages  # noqa: F401 (fixtures)
 
 MAILBOX_PASSWORD = "s3cret-mailbox-pass"
@@ -145,3 +149,13 @@ def receive(
         kept.save()
     conversation_message_received(message=message)
     return message
+
+
+@pytest.fixture
+def otto(admin):
+    """A manager whose role sees only their own clients."""
+    access = {kind: {"read": "own", "write": "own"} for kind in RECORD_TYPES}
+    role_save(actor=admin, name="Own only", access=access, capabilities=[])
+    role = Role.objects.get(name="Own only")
+    return user_create(email="otto@example.com", password=PASSWORD, role=role.slug,
+                       full_name="Otto Own")  # fmt: skip

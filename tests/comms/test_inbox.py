@@ -19,16 +19,6 @@ from tests.conftest import PASSWORD, log_in
 
 
 @pytest.fixture
-def otto(admin):
-    """A manager whose role sees only their own clients."""
-    access = {kind: {"read": "own", "write": "own"} for kind in RECORD_TYPES}
-    role_save(actor=admin, name="Own only", access=access, capabilities=[])
-    role = Role.objects.get(name="Own only")
-    return user_create(email="otto@example.com", password=PASSWORD, role=role.slug,
-                       full_name="Otto Own")  # fmt: skip
-
-
-@pytest.fixture
 def ottos_client(otto):
     return person_create(actor=otto, data={"first_name": "Karl", "emails": ["karl@example.com"]})
 
