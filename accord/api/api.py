@@ -13,6 +13,7 @@ from accord.api.auth import ActiveSession, BearerToken
 from accord.api.openapi import BASE_PATH, AccordAPI
 from accord.automation.api import router as automation_router
 from accord.comms.api import router as comms_router
+from accord.comms.call_api import router as calls_router
 from accord.comms.mailing_api import router as mailings_router
 from accord.comms.thread_api import router as threads_router
 from accord.contacts.api import router as contacts_router
@@ -53,6 +54,7 @@ api.add_router("/", automation_router)
 api.add_router("/", comms_router)
 api.add_router("/", mailings_router)
 api.add_router("/", threads_router)
+api.add_router("/", calls_router)
 
 
 @api.exception_handler(Problem)

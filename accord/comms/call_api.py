@@ -1,0 +1,139 @@
+"""API: calls (list and one, as the timelines show them: whoever may see the client or
+deal sees the call) and the telephony connections (administrators; never their secret).
+Calls come in through the PBX's own address (/hooks/telephony/<token>/, docs/api.md),
+not through this API."""
+
+from datetime import datetime
+from typing import Literal
+
+from django.http import Http404
+from django.shortcuts import get_object_or_404
+from ninja import Query, Router
+
+from accord.comms.models import Call, Telephony
+from accord.comms.queries import calls_visible_to
+from accord.core.api.pagination import ListParams, Page, paginate
+from accord.core.api.problems import Problem
+from accord.core.api.schemas import RecordId, WithId
+
+router = Router(tags=["calls"])
+
+CALL_FILTERS = {"person", "company", "deal", "user", "state", "direction"}
+
+
+def ref(value_id) -> str | None:
+    return str(value_id) if value_id else None
+
+
+class CallOut(WithId):
+    direction: Literal["in", "out"]
+    state: Literal["ringing", "talking", "ended", "missed", "not_reached"]
+    number: str
+    extension: str
+    user: str | None
+    person: str | None
+    company: str | None
+    deal: str | None
+    started_at: datetime
+    answered_at: datetime | None
+    ended_at: datetime | None
+    duration: int
+    has_recording: bool
+    returned_at: datetime | None
+    task: str | None
+
+    @staticmethod
+    def resolve_user(call: Call) -> str | None:
+        return ref(call.user_id)
+
+    @staticmethod
+    def resolve_person(call: Call) -> str | None:
+        return ref(call.person_id)
+
+    @staticmethod
+    def resolve_company(call: Call) -> str | None:
+        return ref(call.company_id)
+
+    @staticmethod
+    def resolve_deal(call: Call) -> str | None:
+        return ref(call.deal_id)
+
+    @staticmethod
+    def resolve_task(call: Call) -> str | None:
+        return ref(call.task_id)
+
+    @staticmethod
+    def resolve_has_recording(call: Call) -> bool:
+        return bool(call.recording)
+
+
+class TelephonyOut(WithId):
+    name: str
+    provider: str
+    active: bool
+    api_key: str
+    secret_set: bool
+    lead_team: str | None
+    callback_minutes: int
+    hook_path: str
+    last_event_at: datetime | None
+    extensions: dict[str, str]  # extension -> user id
+
+    @staticmethod
+    def resolve_secret_set(telephony: Telephony) -> bool:
+        return bool(telephony.secret_sealed)
+
+    @staticmethod
+    def resolve_lead_team(telephony: Telephony) -> str | None:
+        return ref(telephony.lead_team_id)
+
+    @staticmethod
+    def resolve_hook_path(telephony: Telephony) -> str:
+        return f"/hooks/telephony/{telephony.hook_token}/"
+
+    @staticmethod
+    def resolve_extensions(telephony: Telephony) -> dict[str, str]:
+        return {e.number: str(e.user_id) for e in telephony.extensions.all()}
+
+
+@router.get(
+    "/calls",
+    response=Page[CallOut],
+    summary="Calls, newest first (filters: person, company, deal, user, state, direction)",
+)
+def calls_list(request, params: Query[ListParams]):
+    found = calls_visible_to(request.auth)
+    errors = []
+    for name, value in request.GET.items():
+        if name in ("limit", "cursor", "sort"):
+            continue
+        if name not in CALL_FILTERS:
+            errors.append({"field": name, "message": f"There is no filter {name}."})
+        elif name == "state" and value in dict(Call.STATES):
+            found = found.filter(state=value)
+        elif name == "direction" and value in dict(Call.DIRECTIONS):
+            found = found.filter(direction=value)
+        elif name not in ("state", "direction") and value.isdigit() and len(value) < 18:
+            found = found.filter(**{f"{name}_id": int(value)})
+        else:
+            errors.append({"field": name, "message": "This value is not allowed here."})
+    if errors:
+        raise Problem(400, "Unknown filter or bad filter value.", errors=errors)
+    return paginate(found, params, sorts={"started_at"}, default_sort="-started_at")
+
+
+@router.get("/calls/{call_id}", response=CallOut, summary="One call")
+def calls_detail(request, call_id: RecordId):
+    return get_object_or_404(calls_visible_to(request.auth), pk=call_id)
+
+
+@router.get(
+    "/telephony",
+    response=Page[TelephonyOut],
+    summary="Telephony connections (administrators; the secret is never shown)",
+)
+def telephony_list(request, params: Query[ListParams]):
+    if not request.auth.sets_up_company:
+        raise Http404
+    found = Telephony.objects.prefetch_related("extensions")
+    return paginate(found, params, sorts={"name"}, default_sort="name")
