@@ -270,3 +270,17 @@ def calls_ringing_for(user, now: datetime) -> list[Call]:
         .select_related("person", "company", "deal")
         .order_by("-started_at")[:3]
     )
+
+
+def dialing_extension(user) -> Extension | None:
+    """The user's extension on a PBX Accord can ask to place a call (Zadarma, its API key
+    and secret given), or None: their phone numbers are plain tel: links."""
+    if not getattr(user, "is_active", False):
+        return None
+    return (
+        Extension.objects.filter(user=user, telephony__active=True, telephony__provider="zadarma")
+        .exclude(telephony__api_key="")
+        .exclude(telephony__secret_sealed="")
+        .select_related("telephony")
+        .first()
+    )

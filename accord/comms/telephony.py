@@ -241,6 +241,25 @@ def recording_address(provider: str, recording: str, *, key: str, secret: str) -
     return link
 
 
+def zadarma_callback(*, key: str, secret: str, extension: str, number: str) -> None:
+    """Ask Zadarma to ring `extension` and, once picked up, call `number` (its callback
+    request); Refused with Zadarma's reason, or core.http's Refused / Failed."""
+    method = "/v1/request/callback/"
+    params = {"from": extension, "to": number.lstrip("+")}
+    body, _kind = http.get_file(
+        f"{settings.ACCORD_ZADARMA_API.rstrip('/')}{method}?{urlencode(sorted(params.items()))}",
+        headers=zadarma_api_headers(key, secret, method, params),
+        limit=64 * 1024,
+    )
+    try:
+        answer = json.loads(body)
+    except ValueError:
+        raise Refused(_("Zadarma's answer is not JSON.")) from None
+    if answer.get("status") != "success":
+        raise Refused(_("Zadarma did not place the call: %(why)s") % {
+            "why": answer.get("message", "")})  # fmt: skip
+
+
 # --- values ------------------------------------------------------------------------------
 
 

@@ -25,7 +25,7 @@ from accord.accounts.models import User
 from accord.comms import forms
 from accord.comms import telephony as adapters
 from accord.comms.models import Call, Telephony
-from accord.comms.queries import calls_ringing_for, calls_visible_to
+from accord.comms.queries import calls_ringing_for, calls_visible_to, dialing_extension
 from accord.comms.services.calls import (
     call_events_apply,
     call_events_store,
@@ -35,8 +35,10 @@ from accord.comms.services.calls import (
     telephony_save,
 )
 from accord.core import http
+from accord.core.phones import PhoneError, display_phone, normalize_phone
 from accord.core.secrets import SecretUnreadable, unseal
 from accord.core.ui.forms import apply_errors
+from accord.core.ui.links import back_to
 
 log = logging.getLogger(__name__)
 
@@ -222,3 +224,30 @@ def call_recording(request, pk: int):
     response["Cache-Control"] = "private, max-age=600"
     response["Content-Disposition"] = f'inline; filename="call-{call.pk}.mp3"'
     return response
+
+
+@login_required
+@require_POST
+def call_dial(request):
+    """ "Call" beside a client's number: the PBX rings the user's phone, then the number."""
+    extension = dialing_extension(request.user)
+    if extension is None:
+        raise Http404
+    back = back_to(request, reverse("today"))
+    try:
+        number = normalize_phone(request.POST.get("number", "")[:40])
+    except PhoneError as error:
+        messages.error(request, str(error))
+        return redirect(back)
+    telephony = extension.telephony
+    try:
+        adapters.zadarma_callback(
+            key=telephony.api_key, secret=unseal(telephony.secret_sealed),
+            extension=extension.number, number=number,
+        )  # fmt: skip
+    except (adapters.Refused, http.Refused, http.Failed, SecretUnreadable) as error:
+        messages.error(request, _("The call was not placed: %(why)s") % {"why": error})
+    else:
+        messages.success(request, _("Your phone rings now: pick it up to call %(number)s.")
+                         % {"number": display_phone(number)})  # fmt: skip
+    return redirect(back)

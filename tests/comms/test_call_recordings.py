@@ -83,3 +83,38 @@ def test_a_pbx_that_does_not_give_the_recording_is_a_502_with_its_reason(
     played = admin_client.get(f"/calls/{call.pk}/recording/")
     assert played.status_code == 502
     assert "404" in played.content.decode()
+
+
+def test_call_beside_a_number_asks_zadarma_to_ring_the_users_phone_first(
+    pbx_server, admin, owner, manager_client
+):
+    from accord.comms.services.calls import extensions_set
+
+    zadarma = {"name": "Zadarma", "provider": "zadarma", "api_key": "key1", "secret": "zsecret"}
+    telephony = telephony_save(actor=admin, data=zadarma)
+    vera = person_create(actor=owner, data={"first_name": "Vera", "phones": ["+79161234567"]})
+    card = f"/clients/people/{vera.pk}/"
+    assert "/calls/dial/" not in manager_client.get(card).content.decode()  # no extension yet
+
+    extensions_set(actor=admin, telephony=telephony, extensions={"101": owner})
+    assert "/calls/dial/" in manager_client.get(card).content.decode()
+    params = {"from": "101", "to": "79161234567"}
+    signed = zadarma_api_headers("key1", "zsecret", "/v1/request/callback/", params)
+    pbx_server.expect_oneshot_request(
+        "/v1/request/callback/", query_string=params, headers=signed
+    ).respond_with_json({"status": "success", "from": 101, "to": 79161234567})
+    answer = manager_client.post("/calls/dial/", {"number": "+79161234567", "next": card},
+                                 follow=True)  # fmt: skip
+    assert "Your phone rings now" in answer.content.decode()
+    pbx_server.check_assertions()
+
+    pbx_server.expect_oneshot_request("/v1/request/callback/").respond_with_json(
+        {"status": "error", "message": "Not enough money"}
+    )
+    answer = manager_client.post("/calls/dial/", {"number": "+79161234567", "next": card},
+                                 follow=True)  # fmt: skip
+    assert "Not enough money" in answer.content.decode()
+
+
+def test_call_without_a_dialing_extension_is_a_404(manager_client):
+    assert manager_client.post("/calls/dial/", {"number": "+79161234567"}).status_code == 404

@@ -1,9 +1,10 @@
 """Template helpers shared by every screen: phones, initials, sortable column headers,
-whether the user may write to a client."""
+whether the user may write to a client or call through the PBX."""
 
 from django import template
 from django.utils.html import format_html
 
+from accord.comms.queries import dialing_extension
 from accord.comms.services import may_write_to
 from accord.core.phones import display_phone
 
@@ -13,6 +14,15 @@ register = template.Library()
 @register.filter
 def phone(value: str) -> str:
     return display_phone(value) if value else "—"
+
+
+@register.filter
+def dials(user) -> bool:
+    """Whether "Call" beside a number asks the PBX to ring the user's phone first (their
+    extension is on a PBX that places calls); asked once a page."""
+    if not hasattr(user, "_accord_dials"):
+        user._accord_dials = dialing_extension(user) is not None
+    return user._accord_dials
 
 
 @register.filter
