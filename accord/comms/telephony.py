@@ -85,7 +85,10 @@ def _generic(secret: str, body: bytes, signature: str) -> list[Signal]:
         raise Refused(_("The signature does not match the connection's secret."), 403)
     try:
         data = json.loads(body)
-    except (ValueError, UnicodeDecodeError):
+        json.dumps(data, ensure_ascii=False).encode()  # a lone surrogate ("\ud800") fails
+    except UnicodeEncodeError:  # before ValueError, which it is
+        raise Refused(_("The body holds a character that is not valid Unicode.")) from None
+    except ValueError:
         raise Refused(_("The body is not JSON.")) from None
     items = data if isinstance(data, list) else [data]
     if not items or len(items) > 100:
@@ -281,7 +284,10 @@ def _int(value) -> int:
 def _moment(value) -> str:
     if value in (None, ""):
         return ""
-    moment = parse_datetime(_text(value)) if isinstance(value, str) else None
+    try:
+        moment = parse_datetime(_text(value)) if isinstance(value, str) else None
+    except ValueError:  # well formed, but no such moment (month 13)
+        moment = None
     if moment is None:
         raise Refused(_("“at” is a date and time in ISO 8601 (2026-12-05T10:15:00+02:00)."))
     if timezone.is_naive(moment):

@@ -44,6 +44,13 @@ def deliver(pbx, events, *, secret=SECRET, signature=None):
     )  # fmt: skip
 
 
+def deliver_raw(pbx, body: bytes):
+    return Client().post(
+        f"/hooks/telephony/{pbx.hook_token}/", body, content_type="application/json",
+        headers={"X-Accord-Signature": generic_signature(SECRET, body)},
+    )  # fmt: skip
+
+
 def incoming(call_id, event, number=CALLER, **more):
     return {"call_id": call_id, "event": event, "direction": "in", "from": number,
             "to": "+74951112233", **more}  # fmt: skip
@@ -257,3 +264,14 @@ def test_the_caller_s_card_shows_for_the_user_whose_extension_rings(pbx, admin, 
     deliver(pbx, [incoming("c2", "ringing", extension="101")])
     ringing = manager.get("/calls/ringing/").content.decode()
     assert "Vera Orlova" in ringing and "A new client" not in ringing
+
+
+def test_odd_text_in_an_event_is_a_400_or_kept_clean_never_a_500(pbx):
+    bad_date = deliver(pbx, [incoming("c1", "ringing", at="2026-13-45T10:00:00")])
+    assert bad_date.status_code == 400 and "ISO 8601" in bad_date.json()["error"]
+    lone = json.dumps([incoming("c2", "ringing")]).replace('"in"', '"\\ud800"').encode()
+    odd = deliver_raw(pbx, lone)
+    assert odd.status_code == 400 and "not valid Unicode" in odd.json()["error"]
+    nul = deliver(pbx, [incoming("c3", "ringing", number="+79161234567\u0000")])
+    assert nul.status_code == 200
+    assert Call.objects.get().number == CALLER  # the NUL dropped
