@@ -24,7 +24,9 @@ KIND_LABELS = dict(Task.KINDS)
 def due_text(task) -> str:
     """When a task is due, in the user's zone: "today 10:00", "tomorrow", "Thu 26 Nov 15:30"."""
     moment = timezone.localtime(task.due_at)
-    day = naturalday(moment.date(), "D j M")
+    # The aware moment, not its date: naturalday then takes "today" on the user's clock,
+    # not the server's (past 21:00 UTC, Moscow's today was the server's tomorrow).
+    day = naturalday(moment, "D j M")
     return day if task.all_day else f"{day} {time_format(moment, 'TIME_FORMAT')}"
 
 

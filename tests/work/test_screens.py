@@ -208,3 +208,20 @@ def test_the_task_list_hands_ticked_tasks_to_a_colleague(admin_client, owner, ad
     assert assignees == {"Call 0": colleague.pk, "Call 1": colleague.pk, "Keep": owner.pk}
     refused = admin_client.post("/tasks/bulk/", {"ids": [kept.pk]}, follow=True)
     assert "Choose who takes the tasks." in refused.content.decode()
+
+
+def test_today_is_the_users_today_past_midnight_on_their_clock_not_the_servers(owner):
+    """22:30 UTC is 01:30 the next day in Moscow: a task due at 02:00 there is "today"."""
+    import datetime
+    import zoneinfo
+
+    import time_machine
+    from django.utils import translation
+
+    from accord.work.rows import due_text
+
+    moscow = zoneinfo.ZoneInfo("Europe/Moscow")
+    with time_machine.travel(datetime.datetime(2026, 12, 5, 22, 30, tzinfo=datetime.UTC)):
+        task = Task(due_at=datetime.datetime(2026, 12, 6, 2, 0, tzinfo=moscow), all_day=False)
+        with timezone.override(moscow), translation.override("en"):
+            assert due_text(task).startswith("today")
