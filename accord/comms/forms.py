@@ -366,6 +366,13 @@ class TelephonyForm(forms.Form):
     )
     active = forms.BooleanField(label=_("In use"), required=False, initial=True)
 
+    def __init__(self, *args, secret_stored: bool = False, **kwargs):
+        super().__init__(*args, **kwargs)
+        if secret_stored:
+            self.fields["secret"].help_text = _(
+                "A secret is stored. Leave blank to keep it; it is never shown again."
+            )
+
     def data_for_service(self) -> dict:
         return dict(self.cleaned_data)
 

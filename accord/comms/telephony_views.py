@@ -25,7 +25,12 @@ from accord.accounts.models import User
 from accord.comms import forms
 from accord.comms import telephony as adapters
 from accord.comms.models import Call, Telephony
-from accord.comms.queries import calls_ringing_for, calls_visible_to, dialing_extension
+from accord.comms.queries import (
+    RINGING_FOR,
+    calls_ringing_for,
+    calls_visible_to,
+    dialing_extension,
+)
 from accord.comms.services.calls import (
     call_events_apply,
     call_events_store,
@@ -105,7 +110,10 @@ def telephony_edit(request, pk: int | None = None):
     _admin_only(request)
     telephony = get_object_or_404(Telephony, pk=pk) if pk else None
     initial = forms.telephony_initial(telephony) if telephony else {}
-    form = forms.TelephonyForm(request.POST or None, initial=initial)
+    form = forms.TelephonyForm(
+        request.POST or None, initial=initial,
+        secret_stored=bool(telephony and telephony.secret_sealed),
+    )  # fmt: skip
     extensions = _extension_rows(request, telephony)
     problems: list[str] = []
     status = 200
@@ -138,6 +146,7 @@ def telephony_edit(request, pk: int | None = None):
         "hook_url": request.build_absolute_uri(
             reverse("telephony_hook", args=[telephony.hook_token])
         ) if telephony else "",
+        "stale_before": timezone.now() - RINGING_FOR,
         "recent_calls": Call.objects.filter(telephony=telephony)
         .select_related("person", "company", "user")[:RECENT_CALLS] if telephony else [],
     }, status=status)  # fmt: skip
@@ -193,8 +202,21 @@ def telephony_remove(request, pk: int):
 def calls_ringing(request):
     """What rings at the user's phone now: the caller's card to open, or "a new client"
     (asked every few seconds by the page while the user has an extension)."""
-    calls = calls_ringing_for(request.user, timezone.now())
+    put_away = set(request.session.get(DISMISSED, []))
+    calls = [c for c in calls_ringing_for(request.user, timezone.now()) if c.pk not in put_away]
     return render(request, "comms/_ringing.html", {"calls": calls})
+
+
+DISMISSED = "accord_calls_put_away"  # the session's ringing calls the user put away
+
+
+@login_required
+@require_POST
+def call_dismiss(request, pk: int):
+    """The × on a ringing call's card: it stays away for this session."""
+    kept = [n for n in request.session.get(DISMISSED, []) if isinstance(n, int)][-19:]
+    request.session[DISMISSED] = [*kept, pk]
+    return HttpResponse("")
 
 
 @login_required

@@ -4,6 +4,7 @@ the message itself, as a call's recording and return are from the call, for a pa
 entries at once, so the entry is always current."""
 
 from accord.comms.models import Call, Message
+from accord.core.formats import duration_text
 
 
 def dress(events: list) -> None:
@@ -27,5 +28,5 @@ def dress_calls(events: list) -> None:
     ).in_bulk([pk for pk in ids if isinstance(pk, int)])
     for event in events:
         event.call = found.get(event.data.get("call_id"))
-        minutes, seconds = divmod(int(event.data.get("duration") or 0), 60)
-        event.talk = f"{minutes}:{seconds:02d}" if minutes or seconds else ""
+        seconds = int(event.data.get("duration") or 0)
+        event.talk = duration_text(seconds) if seconds else ""

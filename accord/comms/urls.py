@@ -35,6 +35,7 @@ urlpatterns = [
     path("hooks/telephony/<str:token>/", telephony_views.telephony_hook, name="telephony_hook"),
     path("calls/ringing/", telephony_views.calls_ringing, name="calls_ringing"),
     path("calls/dial/", telephony_views.call_dial, name="call_dial"),
+    path("calls/<int:pk>/put-away/", telephony_views.call_dismiss, name="call_dismiss"),
     path("calls/<int:pk>/recording/", telephony_views.call_recording, name="call_recording"),
     path("settings/email/templates/", template_views.templates_list, name="email_templates"),
     path("settings/email/templates/new/", template_views.template_edit, name="email_template_new"),

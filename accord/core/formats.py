@@ -1,10 +1,13 @@
 """Dates as the company writes them (Settings → Company, "date format"), else as the
-user's language does: the short forms lists, cards and the timeline show."""
+user's language does: the short forms lists, cards and the timeline show; and how long
+something took ("3 min 25 s")."""
 
 from datetime import date, datetime
 
 from django.utils import timezone
 from django.utils.formats import date_format, get_format
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from accord.core.company import company
 
@@ -39,3 +42,13 @@ def week_start() -> int:
 
 def days_since_week_start(day: date) -> int:
     return (day.weekday() - week_start()) % 7
+
+
+def duration_text(seconds: int) -> str:
+    """A call's length in words: "45 s", "3 min 25 s", "14 min"."""
+    minutes, rest = divmod(max(int(seconds), 0), 60)
+    if not minutes:
+        return _("%(seconds)s s") % {"seconds": rest}
+    if not rest:
+        return ngettext("%(minutes)s min", "%(minutes)s min", minutes) % {"minutes": minutes}
+    return _("%(minutes)s min %(seconds)s s") % {"minutes": minutes, "seconds": rest}

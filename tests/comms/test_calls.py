@@ -71,6 +71,7 @@ def test_a_missed_call_from_an_unknown_number_makes_one_person_and_one_call_back
     assert "Call back" in task.title
     entries = TimelineEvent.objects.filter(kind="call", subject_id=person.pk)
     assert entries.count() == 1
+    assert entries.get().actor is None  # the caller's doing, not the one whose phone rang
 
     # The same number calls again and nobody answers: the same person, still one task.
     deliver(pbx, [incoming("c2", "ringing"), incoming("c2", "missed")])
@@ -213,7 +214,8 @@ def test_the_clients_card_shows_the_calls_and_whether_a_missed_one_was_returned(
     deliver(pbx, [{**outgoing, "event": "ended", "duration": 75}])
     card = admin_client.get(f"/clients/people/{person.pk}/").content.decode()
     assert "called back" in card and "not called back yet" not in card
-    assert "made a call" in card and "1:15" in card
+    assert "made a call" in card and "1 min 15 s" in card
+    assert "Telephony · <bdi>Office PBX</bdi>" in card  # the call-back task, planned by the PBX
 
 
 def call_rule(admin, trigger: str, title: str):
@@ -264,6 +266,10 @@ def test_the_caller_s_card_shows_for_the_user_whose_extension_rings(pbx, admin, 
     deliver(pbx, [incoming("c2", "ringing", extension="101")])
     ringing = manager.get("/calls/ringing/").content.decode()
     assert "Vera Orlova" in ringing and "A new client" not in ringing
+    # Put away (×), it stays away while it rings.
+    ringing_call = Call.objects.get(provider_call_id="c2")
+    assert manager.post(f"/calls/{ringing_call.pk}/put-away/").status_code == 200
+    assert "ringing-call" not in manager.get("/calls/ringing/").content.decode()
 
 
 def test_odd_text_in_an_event_is_a_400_or_kept_clean_never_a_500(pbx):

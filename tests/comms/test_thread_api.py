@@ -9,7 +9,7 @@ from accord.comms import delivery
 from accord.comms.models import Conversation, Message
 from accord.comms.services import message_send
 from tests.comms.conftest import receive
-from tests.comms.test_inbox import many_threads, otto, ottos_client  # noqa: F401 (fixtures)
+from tests.comms.test_inbox import many_threads, ottos_client  # noqa: F401 (fixtures)
 from tests.comms.test_sending import PDF
 from tests.conftest import ApiClient
 
@@ -101,7 +101,7 @@ def test_reply_and_forward_through_the_api(api, owner, mailbox, vera, sink):
     assert bad_kind.status_code == 422
 
 
-def test_what_the_caller_may_not_see_is_404(owner, otto, mailbox, vera):  # noqa: F811
+def test_what_the_caller_may_not_see_is_404(owner, otto, mailbox, vera):
     answer = waiting(owner, mailbox, vera)
     ottos = api_of(otto)
     assert ottos.get("/api/v1/threads?box=all").json()["items"] == []

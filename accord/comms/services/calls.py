@@ -27,7 +27,8 @@ from accord.comms.telephony import ANSWERED, ENDED, RECORDING, Signal
 from accord.contacts.models import Company, Person
 from accord.contacts.queries import clients_by_phone
 from accord.contacts.services import client_contacted, person_create
-from accord.core.events import emit
+from accord.core.events import caused_by, emit
+from accord.core.formats import duration_text
 from accord.core.phones import PhoneError, display_phone, normalize_phone
 from accord.core.secrets import seal
 from accord.core.timeline import timeline_record
@@ -218,6 +219,13 @@ def call_events_catch_up(now: datetime.datetime) -> int:
 
 
 def _apply(telephony: Telephony, signal: Signal, received_at: datetime.datetime) -> Call:
+    # What the call writes (a new client, a task, timeline entries) says it came from the
+    # PBX, not from the admin it is written as.
+    with caused_by({"channel": "telephony", "channel_name": telephony.name}):
+        return _merge(telephony, signal, received_at)
+
+
+def _merge(telephony: Telephony, signal: Signal, received_at: datetime.datetime) -> Call:
     at = _moment(signal.at) or received_at
     call = (
         Call.objects.select_for_update()
@@ -382,10 +390,13 @@ def _ended(telephony: Telephony, call: Call) -> None:
         "number": call.number,
         "user": str(call.user) if call.user_id else "",
     }
+    # A missed call is the caller's doing (the entry names their number), not the one
+    # whose phone rang.
+    actor = None if call.state == Call.MISSED else call.user
     for subject in (call.person, call.company, call.deal):
         if subject is not None:
             timeline_record(
-                subject=subject, kind="call", actor=call.user, data=summary,
+                subject=subject, kind="call", actor=actor, data=summary,
                 occurred_at=call.started_at,
             )  # fmt: skip
     if call.answered_at and call.client is not None:
@@ -466,13 +477,9 @@ def _returned(call: Call) -> None:
         task_complete(
             actor=talked or task.assignee,
             task=task,
-            result=_("Talked on the phone (%(duration)s).") % {"duration": _seconds(call.duration)},
+            result=_("Talked on the phone (%(duration)s).")
+            % {"duration": duration_text(call.duration)},
         )
-
-
-def _seconds(seconds: int) -> str:
-    minutes, rest = divmod(seconds, 60)
-    return f"{minutes}:{rest:02d}"
 
 
 def _moment(text: str) -> datetime.datetime | None:

@@ -215,3 +215,13 @@ for (const select of document.querySelectorAll("select[data-browser-zone]")) {
   const zone = Intl.DateTimeFormat().resolvedOptions().timeZone;
   if ([...select.options].some((option) => option.value === zone)) select.value = zone;
 }
+
+// A call's recording the PBX did not give (the player would sit at 0:00): say so instead.
+document.addEventListener("error", (event) => {
+  const player = event.target;
+  if (!(player instanceof HTMLAudioElement) || !player.dataset.missing) return;
+  const note = document.createElement("span");
+  note.className = "muted recording-missing";
+  note.textContent = player.dataset.missing;
+  player.replaceWith(note);
+}, true);
