@@ -17,7 +17,6 @@ from datetime import timedelta
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import Q
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
 
@@ -169,19 +168,21 @@ def call_events_store(
 def call_events_apply(ids: list[int]) -> int:
     """Apply these stored events to their calls, each in its own transaction; answers
     how many were applied (the rest stay pending, or fail after many attempts)."""
-    applied = 0
+    applied, connections = 0, {}  # one object per connection: its extensions read once
     for pk in ids:
         try:
             with transaction.atomic():
                 event = (
                     CallEvent.objects.select_for_update()
-                    .select_related("telephony")
                     .filter(pk=pk, state=CallEvent.PENDING)
                     .first()
                 )
                 if event is None:
                     continue  # applied by another process meanwhile
-                _apply(event.telephony, Signal.from_payload(event.payload), event.received_at)
+                if event.telephony_id not in connections:
+                    connections[event.telephony_id] = event.telephony
+                telephony = connections[event.telephony_id]
+                _apply(telephony, Signal.from_payload(event.payload), event.received_at)
                 CallEvent.objects.filter(pk=pk).update(
                     state=CallEvent.DONE, attempts=event.attempts + 1, error=""
                 )
@@ -258,7 +259,7 @@ def _merge(telephony: Telephony, signal: Signal, received_at: datetime.datetime)
     if signal.recording:
         call.recording = signal.recording
     call.state = _state(call)
-    if call.client is None and call.state != Call.RINGING:
+    if not (call.person_id or call.company_id) and call.state != Call.RINGING:
         # A new caller is made once someone answered or the call ended, so that the one
         # who took it (or the team's rule) owns them; ringing shows "a new client".
         _link_client(telephony, call, create=True)
@@ -311,12 +312,14 @@ def caller_number(raw: str) -> str:
 def _user_of(telephony: Telephony, extension: str) -> User | None:
     if not extension:
         return None
-    found = (
-        Extension.objects.filter(telephony=telephony, number=extension, user__is_active=True)
-        .select_related("user")
-        .first()
-    )
-    return found.user if found else None
+    # The connection's extensions, read once per connection object (a request, a pass).
+    if not hasattr(telephony, "_users_by_extension"):
+        telephony._users_by_extension = {
+            e.number: e.user
+            for e in Extension.objects.filter(telephony=telephony, user__is_active=True)
+            .select_related("user")
+        }  # fmt: skip
+    return telephony._users_by_extension.get(extension)
 
 
 def _link_client(telephony: Telephony, call: Call, *, create: bool) -> None:
@@ -462,16 +465,18 @@ def _call_back_task(telephony: Telephony, call: Call) -> None:
 def _returned(call: Call) -> None:
     """A talk with a number returns its missed calls: they are marked, and their open
     "call back" tasks done by whoever talked."""
-    missed = Call.objects.filter(
-        Q(number=call.number) | (Q(person_id=call.person_id) if call.person_id else Q(pk=None)),
-        state=Call.MISSED,
-        returned_at__isnull=True,
-        started_at__lte=call.started_at,
-    )
-    tasks = list(
-        Task.objects.filter(pk__in=missed.exclude(task=None).values("task_id"), status=Task.OPEN)
-    )
-    missed.update(returned_at=call.ended_at)
+    waiting = {"state": Call.MISSED, "returned_at__isnull": True,
+               "started_at__lte": call.started_at}  # fmt: skip
+    # By the number, then by the client: each on its index (an OR would read every call).
+    missed = set(Call.objects.filter(number=call.number, **waiting).values_list("pk", "task_id"))
+    if call.person_id:
+        missed |= set(
+            Call.objects.filter(person_id=call.person_id, **waiting).values_list("pk", "task_id")
+        )
+    if not missed:
+        return
+    Call.objects.filter(pk__in=[pk for pk, _task in missed]).update(returned_at=call.ended_at)
+    tasks = Task.objects.filter(pk__in={task for _pk, task in missed if task}, status=Task.OPEN)
     for task in tasks:
         talked = call.user if call.user and can_change(call.user, task) else None
         task_complete(
