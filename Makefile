@@ -7,7 +7,7 @@ VENV := .venv
 ACCORD := $(VENV)/bin/accord
 PYTEST_WORKERS ?= 2
 
-.PHONY: run test install install-dev assets test-deps messages lint fmt bench bench-work bench-transfer bench-mail bench-inbox clean
+.PHONY: run test install install-dev assets test-deps messages lint fmt bench bench-work bench-transfer bench-mail bench-inbox bench-calls clean
 LANGUAGES := ru he hy
 
 ## run: install what running needs, load the demo company into an empty database, serve
@@ -99,6 +99,11 @@ bench-mail: install-dev assets test-deps
 ## 1,000-message thread) and the Inbox over 52,000 conversations; BENCH_SCALE, BENCH_ARGS as above
 bench-inbox: install-dev assets
 	$(VENV)/bin/python -m bench.inbox --scale $(or $(BENCH_SCALE),1) $(BENCH_ARGS)
+
+## bench-calls: 10,000 call events through the PBX's webhook, each matched by phone among
+## 1,000,000 people (BENCH_SCALE scales the people); BENCH_ARGS as above
+bench-calls: install-dev assets
+	$(VENV)/bin/python -m bench.calls --scale $(or $(BENCH_SCALE),1) $(BENCH_ARGS)
 
 ## bench-transfer: import a CSV of BENCH_ROWS people (1,000,000), then export, back up
 ## and restore BENCH_PEOPLE (1,000,000); BENCH_ARGS as above (e.g. --engines sqlite)

@@ -5,9 +5,10 @@ with a phone each (E.164, a "phone" contact point and the primary phone), owned 
 managers, written in bulk; a telephony connection (Accord's JSON format, signed) with
 the managers' extensions. Then 10,000 call events (seed 11), in the order they happen:
 calls of 2 or 3 events (ringing, answered, ended with its duration; a missed one rings
-then is "missed"), 85% incoming, 80% of the numbers those of people picked at random
-across the whole table (typed "+7…", "7…" or "8 (9xx) …" as PBXs send them), 20% new
-numbers; 15% outgoing. Each event is posted as its own request to
+then is "missed"). 85% are incoming: 80% of those from people picked at random across
+the whole table, 20% from new numbers; 15% are outgoing, to people (a quarter of the
+incoming missed, a fifth of the outgoing not reached). Numbers come as PBXs send them
+("+7…", "7…" or "8 (9xx) …"). Each event is posted as its own request to
 /hooks/telephony/<token>/ (Django's test client; the bodies signed beforehand). One
 JSON line per figure:
 
@@ -42,6 +43,10 @@ NEW_PREFIX = "901"  # new callers' numbers; the people's use the other mobile pr
 STRIDE = 7919  # a prime: n -> (n * STRIDE + OFFSET) mod 10^7 gives every person their own
 OFFSET = 1_234_567
 BATCH = 10_000
+PERSON_COLUMNS = ["id", "first_name", "last_name", "full_name", "kind", "owner_id",
+                  "created_by_id", "primary_phone", "source",
+                  "created_at", "updated_at"]  # fmt: skip
+POINT_COLUMNS = ["id", "person_id", "kind", "value", "label", "position"]
 
 
 def main(argv=None) -> int:
@@ -100,9 +105,6 @@ def generate(scale: float) -> dict:
         assert normalize_phone(typed_as_ru_national(number)) == number, number
     now = timezone.now()
     people, points = Table(Person), Table(ContactPoint)
-    person_columns = ["id", "first_name", "last_name", "full_name", "kind", "owner_id",
-                      "created_by_id", "primary_phone", "source", "created_at", "updated_at"]
-    point_columns = ["id", "person_id", "kind", "value", "label", "position"]  # fmt: skip
     for start in range(0, count, BATCH):
         ids = range(start + 1, min(count, start + BATCH) + 1)
         with transaction.atomic():
@@ -111,9 +113,9 @@ def generate(scale: float) -> dict:
                 owner = managers[pk % MANAGERS].pk
                 rows.append((pk, "Client", str(pk), f"Client {pk}", "client", owner, owner,
                              person_phone(pk - 1), "bench", now, now))  # fmt: skip
-            people.write_columns(person_columns, rows)
+            people.write_columns(PERSON_COLUMNS, rows)
             points.write_columns(
-                point_columns, [(pk, pk, "phone", person_phone(pk - 1), "mobile", 0) for pk in ids]
+                POINT_COLUMNS, [(pk, pk, "phone", person_phone(pk - 1), "mobile", 0) for pk in ids]
             )
     reset_sequences([Person, ContactPoint])
     with connection.cursor() as cursor:

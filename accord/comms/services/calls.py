@@ -17,6 +17,7 @@ from datetime import timedelta
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
+from django.db.models import F
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
 
@@ -142,27 +143,30 @@ def telephony_refused(*, telephony: Telephony, reason: str, at: datetime.datetim
 def call_events_store(
     *, telephony: Telephony, signals: list[Signal], at: datetime.datetime
 ) -> list[int]:
-    """Store each event once (a repeat's key is taken already); the new ones' ids."""
-    rows = [
-        CallEvent(telephony=telephony, key=s.key[:300], payload=s.as_payload(), received_at=at)
-        for s in signals
-    ]
+    """Store each event once (a repeat finds its key taken); the new ones' ids. One
+    INSERT per event, its savepoint telling a repeat: the PBX waits on this."""
+    ids, seen = [], set()
     with transaction.atomic():
-        known = set(
-            CallEvent.objects.filter(
-                telephony=telephony, key__in=[r.key for r in rows]
-            ).values_list("key", flat=True)
-        )
-        fresh = list({r.key: r for r in rows if r.key not in known}.values())
-        if fresh:
-            CallEvent.objects.bulk_create(fresh, ignore_conflicts=True)
-        Telephony.objects.filter(pk=telephony.pk).update(last_event_at=at)
-    keys = [r.key for r in fresh]
-    return list(
-        CallEvent.objects.filter(telephony=telephony, key__in=keys)
-        .order_by("pk")
-        .values_list("pk", flat=True)
-    )
+        for signal in signals:
+            key = signal.key[:300]
+            if key in seen:
+                continue
+            seen.add(key)
+            try:
+                with transaction.atomic():
+                    event = CallEvent.objects.create(
+                        telephony=telephony, key=key, payload=signal.as_payload(), received_at=at
+                    )
+            except IntegrityError:
+                continue  # stored before: a repeat
+            ids.append(event.pk)
+        if telephony.last_event_at is None or at - telephony.last_event_at > LAST_EVENT_EVERY:
+            Telephony.objects.filter(pk=telephony.pk).update(last_event_at=at)
+            telephony.last_event_at = at
+    return ids
+
+
+LAST_EVENT_EVERY = timedelta(minutes=1)  # "last event" is written at most this often
 
 
 def call_events_apply(ids: list[int]) -> int:
@@ -172,20 +176,18 @@ def call_events_apply(ids: list[int]) -> int:
     for pk in ids:
         try:
             with transaction.atomic():
-                event = (
-                    CallEvent.objects.select_for_update()
-                    .filter(pk=pk, state=CallEvent.PENDING)
-                    .first()
+                # Taken by marking it done: another process finds it done (or waits for
+                # this row's lock); a failure below undoes the mark with the rest.
+                taken = CallEvent.objects.filter(pk=pk, state=CallEvent.PENDING).update(
+                    state=CallEvent.DONE, attempts=F("attempts") + 1, error=""
                 )
-                if event is None:
+                if not taken:
                     continue  # applied by another process meanwhile
+                event = CallEvent.objects.only("telephony_id", "payload", "received_at").get(pk=pk)
                 if event.telephony_id not in connections:
                     connections[event.telephony_id] = event.telephony
                 telephony = connections[event.telephony_id]
                 _apply(telephony, Signal.from_payload(event.payload), event.received_at)
-                CallEvent.objects.filter(pk=pk).update(
-                    state=CallEvent.DONE, attempts=event.attempts + 1, error=""
-                )
                 applied += 1
         except Exception as error:  # kept on the event, retried by the worker
             if not isinstance(error, NotYet):
