@@ -17,6 +17,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
+from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_POST
@@ -40,6 +41,7 @@ from accord.comms.services.calls import (
     telephony_save,
 )
 from accord.core import http
+from accord.core.pagination import InvalidCursor, keyset_page
 from accord.core.phones import PhoneError, display_phone, normalize_phone
 from accord.core.secrets import SecretUnreadable, unseal
 from accord.core.ui.forms import apply_errors
@@ -273,3 +275,38 @@ def call_dial(request):
         messages.success(request, _("Your phone rings now: pick it up to call %(number)s.")
                          % {"number": display_phone(number)})  # fmt: skip
     return redirect(back)
+
+
+CALLS_PAGE = 50
+CALL_VIEWS = ("missed", "all")
+
+
+@login_required
+def calls_journal(request):
+    """Inbox → Calls: the calls the user may see, newest first; "missed" shows those
+    nobody has called back yet (the work left), "all" every call."""
+    show = request.GET.get("show", "missed")
+    if show not in CALL_VIEWS:
+        show = "missed"
+    calls = calls_visible_to(request.user).select_related("task")
+    if show == "missed":
+        calls = calls.filter(state=Call.MISSED, returned_at__isnull=True)
+    try:
+        page = keyset_page(calls, sort="-started_at", cursor=request.GET.get("cursor") or None,
+                           limit=CALLS_PAGE)  # fmt: skip
+    except InvalidCursor:
+        raise Http404 from None
+    more_url = ""
+    if page.next_cursor:
+        more_url = (
+            f"{reverse('calls_journal')}?{urlencode({'show': show, 'cursor': page.next_cursor})}"
+        )
+    context = {"calls": page.items, "more_url": more_url, "show": show}
+    if request.htmx and request.GET.get("cursor"):
+        return render(request, "comms/calls.html#rows", context)
+    return render(request, "comms/calls.html", {
+        **context,
+        "page_title": _("Calls"),
+        "any_telephony": Telephony.objects.exists(),
+        "views": [("missed", _("Not called back")), ("all", _("All calls"))],
+    })  # fmt: skip

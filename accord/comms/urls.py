@@ -14,6 +14,7 @@ from accord.comms import (
 urlpatterns = [
     path("inbox/", thread_views.inbox_view, name="inbox"),
     path("inbox/badge/", thread_views.inbox_badge, name="inbox_badge"),
+    path("inbox/calls/", telephony_views.calls_journal, name="calls_journal"),
     path("mail/threads/", thread_views.client_threads, name="client_threads"),
     path("mail/threads/<int:pk>/", thread_views.thread_detail, name="thread_detail"),
     path("mail/threads/<int:pk>/assign/", thread_views.thread_assign, name="thread_assign"),

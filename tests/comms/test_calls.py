@@ -281,3 +281,24 @@ def test_odd_text_in_an_event_is_a_400_or_kept_clean_never_a_500(pbx):
     nul = deliver(pbx, [incoming("c3", "ringing", number="+79161234567\u0000")])
     assert nul.status_code == 200
     assert Call.objects.get().number == CALLER  # the NUL dropped
+
+
+def test_inbox_calls_lists_the_missed_calls_left_to_return_then_every_call(pbx, admin_client):
+    outgoing = {"call_id": "o1", "direction": "out", "to": "+79160000002"}
+    deliver(pbx, [incoming("c1", "missed"), incoming("c2", "missed", number="+79160000001"),
+                  {**outgoing, "event": "ended", "duration": 200}])  # fmt: skip
+    assert "/inbox/calls/" in admin_client.get("/inbox/").content.decode()
+    missed = admin_client.get("/inbox/calls/").content.decode()
+    assert missed.count('class="call-row"') == 2 and "not called back yet" in missed
+    deliver(pbx, [{"call_id": "o2", "direction": "out", "to": CALLER, "event": "ended",
+                   "duration": 30}])  # fmt: skip
+    missed = admin_client.get("/inbox/calls/").content.decode()
+    assert missed.count('class="call-row"') == 1 and "+7 916 000-00-01" in missed
+    every = admin_client.get("/inbox/calls/?show=all").content.decode()
+    assert every.count('class="call-row"') == 4 and "3 min 20 s" in every
+
+
+def test_inbox_calls_before_any_telephony_says_how_to_connect_one(admin_client, manager_client):
+    assert "Connect a PBX" in admin_client.get("/inbox/calls/").content.decode()
+    page = manager_client.get("/inbox/calls/").content.decode()
+    assert "No telephony yet" in page and "/settings/telephony/new/" not in page

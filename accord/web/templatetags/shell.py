@@ -6,6 +6,7 @@ from django.utils.html import format_html
 
 from accord.comms.queries import dialing_extension
 from accord.comms.services import may_write_to
+from accord.core.formats import duration_text
 from accord.core.phones import display_phone
 
 register = template.Library()
@@ -23,6 +24,12 @@ def dials(user) -> bool:
     if not hasattr(user, "_accord_dials"):
         user._accord_dials = dialing_extension(user) is not None
     return user._accord_dials
+
+
+@register.filter
+def talk_length(seconds) -> str:
+    """A call's length in words: "3 min 25 s"."""
+    return duration_text(seconds or 0)
 
 
 @register.filter
