@@ -227,17 +227,9 @@ def recording_address(provider: str, recording: str, *, key: str, secret: str) -
     it; Zadarma's from its API (a link that lives a while), or Refused."""
     if provider != "zadarma":
         return recording
-    method = "/v1/pbx/record/request/"
-    params = {"call_id": recording, "lifetime": "600"}
-    body, _kind = http.get_file(
-        f"{settings.ACCORD_ZADARMA_API.rstrip('/')}{method}?{urlencode(sorted(params.items()))}",
-        headers=zadarma_api_headers(key, secret, method, params),
-        limit=64 * 1024,
+    answer = _zadarma_api(
+        "/v1/pbx/record/request/", {"call_id": recording, "lifetime": "600"}, key, secret
     )
-    try:
-        answer = json.loads(body)
-    except ValueError:
-        raise Refused(_("Zadarma's answer is not JSON.")) from None
     link = answer.get("link") or next(iter(answer.get("links") or []), "")
     if answer.get("status") != "success" or not link:
         raise Refused(_("Zadarma has no recording: %(why)s") % {"why": answer.get("message", "")})
@@ -247,8 +239,15 @@ def recording_address(provider: str, recording: str, *, key: str, secret: str) -
 def zadarma_callback(*, key: str, secret: str, extension: str, number: str) -> None:
     """Ask Zadarma to ring `extension` and, once picked up, call `number` (its callback
     request); Refused with Zadarma's reason, or core.http's Refused / Failed."""
-    method = "/v1/request/callback/"
     params = {"from": extension, "to": number.lstrip("+")}
+    answer = _zadarma_api("/v1/request/callback/", params, key, secret)
+    if answer.get("status") != "success":
+        raise Refused(_("Zadarma did not place the call: %(why)s") % {
+            "why": answer.get("message", "")})  # fmt: skip
+
+
+def _zadarma_api(method: str, params: dict, key: str, secret: str) -> dict:
+    """A signed GET of Zadarma's API, its JSON answer (Refused when it is none)."""
     body, _kind = http.get_file(
         f"{settings.ACCORD_ZADARMA_API.rstrip('/')}{method}?{urlencode(sorted(params.items()))}",
         headers=zadarma_api_headers(key, secret, method, params),
@@ -258,9 +257,9 @@ def zadarma_callback(*, key: str, secret: str, extension: str, number: str) -> N
         answer = json.loads(body)
     except ValueError:
         raise Refused(_("Zadarma's answer is not JSON.")) from None
-    if answer.get("status") != "success":
-        raise Refused(_("Zadarma did not place the call: %(why)s") % {
-            "why": answer.get("message", "")})  # fmt: skip
+    if not isinstance(answer, dict):
+        raise Refused(_("Zadarma's answer is not JSON."))
+    return answer
 
 
 # --- values ------------------------------------------------------------------------------

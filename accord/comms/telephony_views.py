@@ -7,6 +7,7 @@ kept on the connection's page for the admin. Zadarma's address check (a GET with
 
 import logging
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
@@ -145,8 +146,9 @@ def telephony_edit(request, pk: int | None = None):
         "refusals": [{"at": parse_datetime(p["at"]), "reason": p["reason"]}
                      for p in (telephony.problems if telephony else [])],
         "users": User.objects.filter(is_active=True).order_by("full_name", "email"),
-        "hook_url": request.build_absolute_uri(
-            reverse("telephony_hook", args=[telephony.hook_token])
+        # Where the PBX reaches Accord from outside, like a client's unsubscribe link.
+        "hook_url": settings.ACCORD_BASE_URL + reverse(
+            "telephony_hook", args=[telephony.hook_token]
         ) if telephony else "",
         "stale_before": timezone.now() - RINGING_FOR,
         "recent_calls": Call.objects.filter(telephony=telephony)

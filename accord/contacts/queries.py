@@ -325,30 +325,21 @@ def clients_by_email(addresses: list[str]) -> list[tuple[str, str, int, int | No
     """(address, "person" or "company", id, a person's company id) of every client holding
     one of these addresses, whoever may see it: what a channel matches a message with
     (addresses are stored lower-cased; erased people hold none)."""
-    wanted = list({address.lower() for address in addresses if address})
-    if not wanted:
-        return []
-    points = ContactPoint.objects.filter(kind=ContactPoint.EMAIL, value__in=wanted).values_list(
-        "value", "person_id", "person__company_id", "company_id", "person__erased_at",
-        "company__erased_at",
-    )  # fmt: skip
-    found = []
-    for value, person_id, person_company, company_id, person_gone, company_gone in points:
-        if person_id and not person_gone:
-            found.append((value, "person", person_id, person_company))
-        elif company_id and not company_gone:
-            found.append((value, "company", company_id, None))
-    return found
+    return _clients_holding(ContactPoint.EMAIL, {address.lower() for address in addresses})
 
 
 def clients_by_phone(numbers: list[str]) -> list[tuple[str, str, int, int | None]]:
     """`clients_by_email` for phone numbers (E.164, as stored): what a call or a text
     message is matched with, the oldest client first when several share a number."""
-    wanted = list({number for number in numbers if number})
+    return _clients_holding(ContactPoint.PHONE, set(numbers))
+
+
+def _clients_holding(kind: str, values: set[str]) -> list[tuple[str, str, int, int | None]]:
+    wanted = [value for value in values if value]
     if not wanted:
         return []
     points = (
-        ContactPoint.objects.filter(kind=ContactPoint.PHONE, value__in=wanted)
+        ContactPoint.objects.filter(kind=kind, value__in=wanted)
         .order_by("person_id", "company_id")
         .values_list(
             "value", "person_id", "person__company_id", "company_id", "person__erased_at",
