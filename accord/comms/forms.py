@@ -339,15 +339,17 @@ class TelephonyForm(forms.Form):
         label=_("API key"),
         max_length=200,
         required=False,
-        help_text=_("Zadarma: the key from Settings → API in your Zadarma account."),
+        help_text=_("Zadarma: the key from Settings → API in your Zadarma account; "
+                    "Twilio: the Account SID."),
     )
     secret = forms.CharField(
         label=_("Secret"),
         max_length=500,
         required=False,
         widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "new-password"}),
-        help_text=_("What the PBX signs its events with (Zadarma: the API secret). "
-                    "Leave blank to keep the stored one; it is never shown again."),
+        help_text=_("What the PBX signs its events with (Zadarma: the API secret; Twilio: "
+                    "the auth token). Leave blank to keep the stored one; it is never "
+                    "shown again."),
     )  # fmt: skip
     lead_team = forms.ModelChoiceField(
         label=_("New callers go to"),

@@ -7,7 +7,10 @@ from. No database here.
   under the connection's secret (`X-Accord-Signature: sha256=<hex>`);
 - Zadarma: its notifications (NOTIFY_START, NOTIFY_ANSWER, NOTIFY_END, NOTIFY_OUT_START,
   NOTIFY_OUT_END, NOTIFY_RECORD), form-encoded, signed in `Signature` with base64 of the
-  hex HMAC-SHA1 of some of their fields under the API secret, as Zadarma documents it.
+  hex HMAC-SHA1 of some of their fields under the API secret, as Zadarma documents it;
+- Twilio: its voice status callbacks and recording status callbacks, form-encoded,
+  signed in `X-Twilio-Signature` (HMAC-SHA1 of the address and the sorted parameters
+  under the auth token).
 """
 
 import base64
@@ -66,10 +69,13 @@ class Signal:
         return cls(**payload)
 
 
-def read(provider: str, secret: str, *, body: bytes, headers, form) -> list[Signal]:
-    """The signals of one delivery, or Refused."""
+def read(provider: str, secret: str, *, body: bytes, headers, form, url: str = "") -> list[Signal]:
+    """The signals of one delivery, or Refused (`url`: the address it was sent to, as the
+    provider saw it — Twilio signs it)."""
     if provider == "zadarma":
         return [_zadarma(secret, form, headers.get("Signature", ""))]
+    if provider == "twilio":
+        return [_twilio(secret, form, url, headers.get("X-Twilio-Signature", ""))]
     return _generic(secret, body, headers.get("X-Accord-Signature", ""))
 
 
@@ -205,6 +211,60 @@ def _zadarma(secret: str, form, signature: str) -> Signal:
     )  # fmt: skip
 
 
+# --- Twilio ------------------------------------------------------------------------------
+
+TWILIO_ENDED = {"completed", "busy", "no-answer", "canceled", "failed"}
+
+
+def twilio_signature(auth_token: str, url: str, params: dict) -> str:
+    """base64 of the HMAC-SHA1 of the address and the sorted parameters (name then value),
+    under the account's auth token, as Twilio documents it."""
+    signed = url + "".join(f"{name}{params[name]}" for name in sorted(params))
+    digest = hmac.new(auth_token.encode(), signed.encode(), hashlib.sha1).digest()
+    return base64.b64encode(digest).decode()
+
+
+def _twilio(secret: str, form, url: str, signature: str) -> Signal:
+    params = {name: form.get(name, "") for name in form}
+    if not secret or not hmac.compare_digest(twilio_signature(secret, url, params), signature):
+        raise Refused(_("The signature does not match the connection's secret."), 403)
+    call_id = _text(params.get("CallSid"))
+    if not call_id:
+        raise Refused(_("“CallSid” is missing."))
+    if params.get("RecordingSid"):
+        if params.get("RecordingStatus", "completed") != "completed":
+            raise Refused(_("The recording is not ready: %(status)s") % {
+                "status": _text(params.get("RecordingStatus"), 40)})  # fmt: skip
+        return Signal(
+            key=f"{call_id}:recording:{_text(params['RecordingSid'])}",
+            call_id=call_id,
+            kind=RECORDING,
+            recording=_text(params.get("RecordingUrl"), 1000),
+        )
+    status = _text(params.get("CallStatus"), 40)
+    kind = {"ringing": RINGING, "in-progress": ANSWERED, "queued": RINGING,
+            "initiated": RINGING}.get(status, ENDED if status in TWILIO_ENDED else "")  # fmt: skip
+    if not kind:
+        raise Refused(_("Twilio's call status “%(status)s” is not one Accord reads.")
+                      % {"status": status})  # fmt: skip
+    outgoing = _text(params.get("Direction")).startswith("outbound")
+    number = _text(params.get("To") if outgoing else params.get("From"))
+    if not number:
+        raise Refused(_("The client's number is missing."))
+    duration = _int(params.get("CallDuration")) if kind == ENDED else None
+    return Signal(
+        key=f"{call_id}:{status}",
+        call_id=call_id,
+        kind=kind,
+        direction="out" if outgoing else "in",
+        number=number,
+        line=_text(params.get("From") if outgoing else params.get("To")),
+        duration=duration,
+        answered=(status == "completed" and bool(duration)) if kind == ENDED else None,
+        disposition=status if kind == ENDED else "",
+    )
+
+
 def _zadarma_time(text) -> str:
     """Zadarma's "2026-12-05 10:15:07", on the PBX's clock: the company's time zone."""
     try:
@@ -222,18 +282,23 @@ def zadarma_api_headers(key: str, secret: str, method: str, params: dict) -> dic
     return {"Authorization": f"{key}:{zadarma_signature(secret, signed)}"}
 
 
-def recording_address(provider: str, recording: str, *, key: str, secret: str) -> str:
-    """Where a call's recording can be fetched now: a generic PBX's address as it gave
-    it; Zadarma's from its API (a link that lives a while), or Refused."""
+def recording_request(provider: str, recording: str, *, key: str, secret: str) -> tuple[str, dict]:
+    """Where a call's recording can be fetched now, and the headers that fetch needs: a
+    generic PBX's address as it gave it; Twilio's (its MP3) with the account's key; Zadarma's
+    from its API (a link that lives a while); or Refused."""
+    if provider == "twilio":
+        token = base64.b64encode(f"{key}:{secret}".encode()).decode()
+        address = recording if recording.endswith((".mp3", ".wav")) else f"{recording}.mp3"
+        return address, {"Authorization": f"Basic {token}"}
     if provider != "zadarma":
-        return recording
+        return recording, {}
     answer = _zadarma_api(
         "/v1/pbx/record/request/", {"call_id": recording, "lifetime": "600"}, key, secret
     )
     link = answer.get("link") or next(iter(answer.get("links") or []), "")
     if answer.get("status") != "success" or not link:
         raise Refused(_("Zadarma has no recording: %(why)s") % {"why": answer.get("message", "")})
-    return link
+    return link, {}
 
 
 def zadarma_callback(*, key: str, secret: str, extension: str, number: str) -> None:

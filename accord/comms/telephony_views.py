@@ -69,10 +69,11 @@ def telephony_hook(request, token: str):
         if int(request.headers.get("Content-Length") or 0) > MAX_BODY:
             raise adapters.Refused("The body is larger than 256 KiB.", 413)
         secret = unseal(telephony.secret_sealed)
-        form = telephony.provider == Telephony.ZADARMA  # its events are form fields
+        form = telephony.provider != Telephony.GENERIC  # Zadarma's and Twilio's: form fields
         signals = adapters.read(
             telephony.provider, secret, body=b"" if form else request.body,
             headers=request.headers, form=request.POST if form else {},
+            url=settings.ACCORD_BASE_URL + request.get_full_path(),
         )  # fmt: skip
     except SecretUnreadable as error:
         return _refused(telephony, adapters.Refused(str(error), 503), now)
@@ -232,11 +233,11 @@ def call_recording(request, pk: int):
     if telephony is None:
         raise Http404
     try:
-        where = adapters.recording_address(
+        where, headers = adapters.recording_request(
             telephony.provider, call.recording, key=telephony.api_key,
             secret=unseal(telephony.secret_sealed),
         )  # fmt: skip
-        content, kind = http.get_file(where, timeout=20)
+        content, kind = http.get_file(where, headers=headers, timeout=20)
     except (adapters.Refused, http.Refused, http.Failed, SecretUnreadable) as error:
         log.warning("recording of call %s: %s", call.pk, error)
         return HttpResponse(

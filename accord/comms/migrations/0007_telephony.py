@@ -26,7 +26,7 @@ class Migration(migrations.Migration):
                 ('updated_at', models.DateTimeField(auto_now=True, verbose_name='updated')),
                 ('version', models.PositiveIntegerField(default=1, verbose_name='version')),
                 ('name', models.CharField(max_length=100, verbose_name='name')),
-                ('provider', models.CharField(choices=[('generic', "Any PBX (Accord's JSON format)"), ('zadarma', 'Zadarma')], default='generic', max_length=20, verbose_name='provider')),
+                ('provider', models.CharField(choices=[('generic', "Any PBX (Accord's JSON format)"), ('zadarma', 'Zadarma'), ('twilio', 'Twilio')], default='generic', max_length=20, verbose_name='provider')),
                 ('active', models.BooleanField(default=True, verbose_name='in use')),
                 ('hook_token', models.CharField(default=accord.comms.models.calls.new_hook_token, editable=False, max_length=64, unique=True)),
                 ('api_key', models.CharField(blank=True, max_length=200, verbose_name='API key')),

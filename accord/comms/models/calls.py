@@ -22,8 +22,12 @@ class Telephony(Record):
     provider's signature checked with the secret), who gets new callers, and how soon
     a missed call must be returned."""
 
-    GENERIC, ZADARMA = "generic", "zadarma"
-    PROVIDERS = [(GENERIC, _("Any PBX (Accord's JSON format)")), (ZADARMA, "Zadarma")]
+    GENERIC, ZADARMA, TWILIO = "generic", "zadarma", "twilio"
+    PROVIDERS = [
+        (GENERIC, _("Any PBX (Accord's JSON format)")),
+        (ZADARMA, "Zadarma"),
+        (TWILIO, "Twilio"),
+    ]
 
     name = models.CharField(_("name"), max_length=100)
     provider = models.CharField(_("provider"), max_length=20, choices=PROVIDERS, default=GENERIC)

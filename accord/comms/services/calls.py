@@ -84,6 +84,8 @@ def telephony_save(*, actor: User, data: dict, telephony: Telephony | None = Non
     will_have_secret = bool(secret or (telephony and telephony.secret_sealed))
     if provider == Telephony.ZADARMA and not will_have_secret:
         errors["secret"] = [_("Zadarma signs its notifications with your API secret: give it.")]
+    if provider == Telephony.TWILIO and not will_have_secret:
+        errors["secret"] = [_("Twilio signs its callbacks with your auth token: give it.")]
     if errors:
         raise ValidationError(errors)
     telephony = telephony or Telephony(created_by=actor)
