@@ -339,8 +339,9 @@ class TelephonyForm(forms.Form):
         label=_("API key"),
         max_length=200,
         required=False,
-        help_text=_("Zadarma: the key from Settings → API in your Zadarma account; "
-                    "Twilio: the Account SID."),
+        help_text=_(
+            "Zadarma: the key from Settings → API in your Zadarma account; Twilio: the Account SID."
+        ),
     )
     secret = forms.CharField(
         label=_("Secret"),
