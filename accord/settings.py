@@ -265,6 +265,8 @@ ACCORD_PROFILE_CACHE_SECONDS = None
 ACCORD_WEBHOOK_ALLOWED_HOSTS = env_list("ACCORD_WEBHOOK_ALLOWED_HOSTS", [])
 # Telephony (accord/comms/telephony.py): Zadarma's API, asked for a call's recording.
 ACCORD_ZADARMA_API = env_str("ACCORD_ZADARMA_API", "https://api.zadarma.com")
+# Twilio: the host its recordings are fetched from with the account's key (and none other).
+ACCORD_TWILIO_HOST = env_str("ACCORD_TWILIO_HOST", "twilio.com")
 # Writing to clients (accord/comms): the attachments of one message together at most this
 # many megabytes, and how long a mail server may take to answer before it counts as away.
 ACCORD_EMAIL_ATTACHMENTS_MB = env_int("ACCORD_EMAIL_ATTACHMENTS_MB", 10)

@@ -25,7 +25,7 @@ def holidays(request):
                 country=request.POST.get("country", ""),
                 month=request.POST.get("month") or 0,
                 day=request.POST.get("day") or 0,
-                year=int(year) if year.isdigit() else None,
+                year=int(year) if year.isdecimal() else None,
             )
         except ValidationError as error:
             messages.error(request, message_of(error))

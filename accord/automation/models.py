@@ -192,7 +192,7 @@ class RunStep(models.Model):
     @property
     def number(self) -> str:
         """ "2.1" for the path "1.timeout_steps.0": as the rule's steps are numbered."""
-        return ".".join(str(int(part) + 1) for part in self.path.split(".") if part.isdigit())
+        return ".".join(str(int(part) + 1) for part in self.path.split(".") if part.isdecimal())
 
 
 class Holiday(models.Model):

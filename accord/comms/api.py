@@ -413,9 +413,9 @@ def messages_list(request, params: Query[ListParams]):
             errors.append({"field": name, "message": f"There is no filter {name}."})
         elif name in CHOICES and value in CHOICES[name]:
             found = found.filter(**{name: CHOICES["kind"][value] if name == "kind" else value})
-        elif name == "mailbox" and value.isdigit() and len(value) < 18:
+        elif name == "mailbox" and value.isdecimal() and len(value) < 18:
             found = found.filter(mailbox_id=int(value))
-        elif name not in CHOICES and value.isdigit() and len(value) < 18:
+        elif name not in CHOICES and value.isdecimal() and len(value) < 18:
             found = found.filter(**{f"{name}_id": int(value)})
         else:
             errors.append({"field": name, "message": "This value is not allowed here."})

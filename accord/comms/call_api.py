@@ -71,13 +71,17 @@ class TelephonyOut(WithId):
     name: str
     provider: str
     active: bool
-    api_key: str
+    api_key_set: bool
     secret_set: bool
     lead_team: str | None
     callback_minutes: int
     hook_path: str
     last_event_at: datetime | None
     extensions: dict[str, str]  # extension -> user id
+
+    @staticmethod
+    def resolve_api_key_set(telephony: Telephony) -> bool:
+        return bool(telephony.api_key_sealed)
 
     @staticmethod
     def resolve_secret_set(telephony: Telephony) -> bool:
@@ -113,7 +117,7 @@ def calls_list(request, params: Query[ListParams]):
             found = found.filter(state=value)
         elif name == "direction" and value in dict(Call.DIRECTIONS):
             found = found.filter(direction=value)
-        elif name not in ("state", "direction") and value.isdigit() and len(value) < 18:
+        elif name not in ("state", "direction") and value.isdecimal() and len(value) < 18:
             found = found.filter(**{f"{name}_id": int(value)})
         else:
             errors.append({"field": name, "message": "This value is not allowed here."})

@@ -339,6 +339,7 @@ class TelephonyForm(forms.Form):
         label=_("API key"),
         max_length=200,
         required=False,
+        widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "off"}),
         help_text=_(
             "Zadarma: the key from Settings → API in your Zadarma account; Twilio: the Account SID."
         ),
@@ -369,8 +370,12 @@ class TelephonyForm(forms.Form):
     )
     active = forms.BooleanField(label=_("In use"), required=False, initial=True)
 
-    def __init__(self, *args, secret_stored: bool = False, **kwargs):
+    def __init__(self, *args, secret_stored: bool = False, key_stored: bool = False, **kwargs):
         super().__init__(*args, **kwargs)
+        if key_stored:
+            self.fields["api_key"].help_text = _(
+                "A key is stored. Leave blank to keep it; it is never shown again."
+            )
         if secret_stored:
             self.fields["secret"].help_text = _(
                 "A secret is stored. Leave blank to keep it; it is never shown again."
@@ -382,4 +387,4 @@ class TelephonyForm(forms.Form):
 
 def telephony_initial(telephony: Telephony) -> dict:
     return {name: getattr(telephony, name) for name in TelephonyForm.base_fields
-            if name != "secret"}  # fmt: skip
+            if name not in ("secret", "api_key")}  # fmt: skip

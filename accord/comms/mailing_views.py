@@ -104,7 +104,7 @@ def mailing_audience(request):
     _require(request)
     chosen = request.GET.get("segment", "")
     segment = None
-    if chosen.isdigit() and len(chosen) <= 18:
+    if chosen.isdecimal() and len(chosen) <= 18:
         segment = segments_visible_to(request.user, "person").filter(pk=int(chosen)).first()
     context = {"audience": None}
     if segment is not None:

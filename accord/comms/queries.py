@@ -248,7 +248,8 @@ def calls_visible_to(user) -> QuerySet[Call]:
     if getattr(user, "sets_up_company", False):
         return calls
     seen = _seen(user)
-    return calls if seen is None else calls.filter(seen | Q(user=user))
+    with_nobody = Q(user=user, person=None, company=None, deal=None)  # a hidden number
+    return calls if seen is None else calls.filter(seen | with_nobody)
 
 
 def has_extension(user) -> bool:
@@ -257,19 +258,30 @@ def has_extension(user) -> bool:
 
 def calls_ringing_for(user, now: datetime) -> list[Call]:
     """The calls ringing now at the user's extensions (or given to them), newest first."""
-    extensions = Extension.objects.filter(user=user, telephony__active=True)
-    return list(
-        Call.objects.filter(state=Call.RINGING, started_at__gte=now - RINGING_FOR)
-        .filter(
-            Q(user=user)
-            | Q(
-                telephony__in=extensions.values("telephony"),
-                extension__in=extensions.values("number"),
-            )
-        )
+    rings_here = Q(user=user)
+    for telephony_id, number in Extension.objects.filter(
+        user=user, telephony__active=True
+    ).values_list("telephony_id", "number"):
+        rings_here |= Q(telephony_id=telephony_id, extension=number)  # this phone, on its PBX
+    calls = list(
+        Call.objects.filter(rings_here, state=Call.RINGING, started_at__gte=now - RINGING_FOR)
         .select_related("person", "company", "deal")
         .order_by("-started_at")[:3]
     )
+    # The caller's name and deal only for one who may see them; else the number alone.
+    people = _visible(people_visible_to(user), [c.person_id for c in calls])
+    companies = _visible(companies_visible_to(user), [c.company_id for c in calls])
+    deals = _visible(deals_visible_to(user), [c.deal_id for c in calls])
+    for call in calls:
+        call.shown_person = call.person if call.person_id in people else None
+        call.shown_company = call.company if call.company_id in companies else None
+        call.shown_deal = call.deal if call.deal_id in deals else None
+    return calls
+
+
+def _visible(visible: QuerySet, ids: list[int | None]) -> set[int]:
+    wanted = [pk for pk in ids if pk]
+    return set(visible.filter(pk__in=wanted).values_list("pk", flat=True)) if wanted else set()
 
 
 def dialing_extension(user) -> Extension | None:
@@ -279,7 +291,7 @@ def dialing_extension(user) -> Extension | None:
         return None
     return (
         Extension.objects.filter(user=user, telephony__active=True, telephony__provider="zadarma")
-        .exclude(telephony__api_key="")
+        .exclude(telephony__api_key_sealed="")
         .exclude(telephony__secret_sealed="")
         .select_related("telephony")
         .first()

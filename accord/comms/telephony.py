@@ -19,7 +19,7 @@ import hashlib
 import hmac
 import json
 from dataclasses import asdict, dataclass
-from urllib.parse import urlencode
+from urllib.parse import urlencode, urlsplit
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
@@ -87,14 +87,14 @@ def generic_signature(secret: str, body: bytes) -> str:
 
 
 def _generic(secret: str, body: bytes, signature: str) -> list[Signal]:
-    if secret and not hmac.compare_digest(generic_signature(secret, body), signature):
+    if not secret or not _same(generic_signature(secret, body), signature):
         raise Refused(_("The signature does not match the connection's secret."), 403)
     try:
         data = json.loads(body)
         json.dumps(data, ensure_ascii=False).encode()  # a lone surrogate ("\ud800") fails
     except UnicodeEncodeError:  # before ValueError, which it is
         raise Refused(_("The body holds a character that is not valid Unicode.")) from None
-    except ValueError:
+    except (ValueError, RecursionError):  # RecursionError: [[[[… nested past the stack
         raise Refused(_("The body is not JSON.")) from None
     items = data if isinstance(data, list) else [data]
     if not items or len(items) > 100:
@@ -128,8 +128,8 @@ def _generic_one(item) -> Signal:
     answered = item.get("answered")
     if answered is not None and not isinstance(answered, bool):
         raise Refused(_("“answered” is true or false."))
-    if kind == ENDED and answered is None:
-        answered = bool(duration)
+    if kind == ENDED and answered is None and duration is not None:
+        answered = duration > 0  # neither said: unknown, the call's own "answered" decides
     recording = _text(item.get("recording_url"), 1000)
     if recording and not recording.startswith(("https://", "http://")):
         raise Refused(_("“recording_url” must be an http(s) address."))
@@ -173,7 +173,7 @@ def _zadarma(secret: str, form, signature: str) -> Signal:
     if event not in ZADARMA_SIGNED:
         raise Refused(_("Zadarma's event “%(event)s” is not one Accord reads.") % {"event": event})
     signed = "".join(form.get(name, "") for name in ZADARMA_SIGNED[event])
-    if not secret or not hmac.compare_digest(zadarma_signature(secret, signed), signature):
+    if not secret or not _same(zadarma_signature(secret, signed), signature):
         raise Refused(_("The signature does not match the connection's secret."), 403)
     call_id = _text(form.get("pbx_call_id"))
     if not call_id:
@@ -226,7 +226,7 @@ def twilio_signature(auth_token: str, url: str, params: dict) -> str:
 
 def _twilio(secret: str, form, url: str, signature: str) -> Signal:
     params = {name: form.get(name, "") for name in form}
-    if not secret or not hmac.compare_digest(twilio_signature(secret, url, params), signature):
+    if not secret or not _same(twilio_signature(secret, url, params), signature):
         raise Refused(_("The signature does not match the connection's secret."), 403)
     call_id = _text(params.get("CallSid"))
     if not call_id:
@@ -287,8 +287,11 @@ def recording_request(provider: str, recording: str, *, key: str, secret: str) -
     generic PBX's address as it gave it; Twilio's (its MP3) with the account's key; Zadarma's
     from its API (a link that lives a while); or Refused."""
     if provider == "twilio":
-        token = base64.b64encode(f"{key}:{secret}".encode()).decode()
         address = recording if recording.endswith((".mp3", ".wav")) else f"{recording}.mp3"
+        host, twilio = (urlsplit(address).hostname or "").lower(), settings.ACCORD_TWILIO_HOST
+        if not (host == twilio or host.endswith("." + twilio)):
+            return address, {}  # the account's key goes to Twilio only
+        token = base64.b64encode(f"{key}:{secret}".encode()).decode()
         return address, {"Authorization": f"Basic {token}"}
     if provider != "zadarma":
         return recording, {}
@@ -328,6 +331,11 @@ def _zadarma_api(method: str, params: dict, key: str, secret: str) -> dict:
 
 
 # --- values ------------------------------------------------------------------------------
+
+
+def _same(expected: str, given: str) -> bool:
+    """A signature compared in constant time, as bytes (a str with "é" would raise)."""
+    return hmac.compare_digest(expected.encode(), given.encode("utf-8", "replace"))
 
 
 def _text(value, limit: int = LIMIT) -> str:

@@ -108,7 +108,7 @@ def template_preview(request):
     data = {name: form.cleaned_data.get(name, "") for name in form.fields}
     chosen = request.POST.get("preview_person", "")
     person = None
-    if chosen.isdigit() and len(chosen) <= 18:
+    if chosen.isdecimal() and len(chosen) <= 18:
         person = people_visible_to(request.user).filter(pk=int(chosen)).first()
     context = {"person": person}
     if person is not None:

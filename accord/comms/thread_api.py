@@ -144,7 +144,7 @@ def threads_list(request, params: Query[ThreadParams]):
 
 
 def _record(queryset, value: str, field: str):
-    if not value.isdigit() or len(value) > 18:
+    if not value.isdecimal() or len(value) > 18:
         raise Problem(400, "Unknown filter value.", errors=[{"field": field, "message": "An id."}])
     found = queryset.filter(pk=int(value)).first()
     if found is None:

@@ -59,7 +59,7 @@ def client_threads(request):
     for name, query in ABOUT.items():
         value = request.GET.get(name, "")
         if value:
-            if not value.isdigit() or len(value) > 18:
+            if not value.isdecimal() or len(value) > 18:
                 raise Http404
             about[name] = get_object_or_404(query(request.user), pk=int(value))
             break
@@ -143,7 +143,7 @@ def thread_assign(request, pk: int):
     value = request.POST.get("assignee", "")
     assignee = None
     if value:
-        if not value.isdigit() or len(value) > 18:
+        if not value.isdecimal() or len(value) > 18:
             raise Http404
         assignee = get_object_or_404(User.objects.filter(is_active=True), pk=int(value))
     error = ""

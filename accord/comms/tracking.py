@@ -43,7 +43,7 @@ def read_open(token: str) -> int | None:
         value = signing.Signer(salt=OPEN_SALT).unsign(token)
     except signing.BadSignature:
         return None
-    return int(value) if value.isdigit() and len(value) <= 18 else None
+    return int(value) if value.isdecimal() and len(value) <= 18 else None
 
 
 def click_token(message_id: int, url: str) -> str:

@@ -48,7 +48,7 @@ def _about(request) -> dict:
     for name, query in visible.items():
         value = source.get(name, "")
         if value:
-            if not value.isdigit() or len(value) > 18:
+            if not value.isdecimal() or len(value) > 18:
                 raise Http404
             found[name] = get_object_or_404(query(request.user), pk=int(value))
     if not found:
@@ -68,7 +68,7 @@ def _from_template(request, about: dict) -> dict:
     """?template=: the subject and text of a template, filled in for this client in their
     language ("Start from a template")."""
     chosen = request.GET.get("template", "") if request.method == "GET" else ""
-    if not chosen.isdigit() or len(chosen) > 18:
+    if not chosen.isdecimal() or len(chosen) > 18:
         return {}
     template = EmailTemplate.objects.filter(pk=int(chosen)).first()
     if template is None:
@@ -86,7 +86,7 @@ def _tracks(chosen) -> bool:
     """Whether the template chosen to start from tracks opens and clicks."""
     chosen = str(chosen or "")
     return (
-        chosen.isdigit()
+        chosen.isdecimal()
         and len(chosen) <= 18
         and EmailTemplate.objects.filter(pk=int(chosen), tracked=True).exists()
     )
@@ -106,7 +106,7 @@ def _replying(request) -> tuple[Message | None, str]:
     value = source.get("reply", "")
     if not value:
         return None, ""
-    if not value.isdigit() or len(value) > 18:
+    if not value.isdecimal() or len(value) > 18:
         raise Http404
     original = get_object_or_404(messages_visible_to(request.user), pk=int(value))
     kind = source.get("kind", "reply")

@@ -188,7 +188,7 @@ def _custom_field_filter(queryset, key: str, value: str):
 
 
 def _int(value: str, high: int = 2**62) -> int:
-    if not value.isdigit() or int(value) > high:
+    if not value.isdecimal() or int(value) > high:
         raise ValueError(_("Enter a whole number."))
     return int(value)
 

@@ -109,7 +109,7 @@ def clean_value(field: CustomField, value: Any) -> Any:
         if not isinstance(value, dict) or value.get("type") not in {"person", "company", "deal"}:
             raise ValueError(_('Link a record as {"type": "person", "id": "12"}.'))
         record_id = str(value.get("id", ""))
-        if not record_id.isdigit():
+        if not record_id.isdecimal():
             raise ValueError(_("The linked record needs an id."))
         return {"type": value["type"], "id": record_id}
     raise ValueError(_("Unknown field type."))

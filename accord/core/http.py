@@ -255,7 +255,7 @@ def _allowed_entry(entry: str) -> tuple[str, int | None]:
         name, port = entry, ""
     if not port:
         return name.rstrip("."), None
-    return name.rstrip("."), int(port) if port.isdigit() else -1
+    return name.rstrip("."), int(port) if port.isdecimal() else -1
 
 
 def _resolved(url: httpx.URL) -> list[str]:

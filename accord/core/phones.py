@@ -223,7 +223,7 @@ def _codes_by_name() -> dict[str, str]:
 
 def try_normalize_phone(raw: str) -> str | None:
     """The E.164 form when `raw` reads as a phone number, else None (for search)."""
-    digits = sum(ch.isdigit() for ch in raw)
+    digits = sum(ch.isdecimal() for ch in raw)
     if digits < 5:
         return None
     try:

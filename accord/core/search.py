@@ -40,9 +40,9 @@ def phone_terms(e164: str) -> list[str]:
     digits = e164.lstrip("+")
     national = ""
     for size in (1, 2, 3):
-        if digits[:size].isdigit() and int(digits[:size]) in COUNTRY_CODE_TO_REGION_CODE:
+        if digits[:size].isdecimal() and int(digits[:size]) in COUNTRY_CODE_TO_REGION_CODE:
             rest = digits[size:]
-            national = str(int(rest)) if rest.isdigit() else ""
+            national = str(int(rest)) if rest.isdecimal() else ""
             break
     terms = [digits, national] if national and national != digits else [digits]
     return terms + _tails(national or digits)
@@ -119,7 +119,7 @@ def query_terms(query: str) -> list[str]:
     if phone:
         return [phone.lstrip("+")]
     if TYPED_DIGITS.fullmatch(query.strip()):
-        digits = "".join(c for c in query if c.isdigit())
+        digits = "".join(c for c in query if c.isdecimal())
         if len(digits) >= 3:
             return [digits[-TAIL_SIZES[-1] :]]
     words = [word.lower() for word in WORD.findall(query)]

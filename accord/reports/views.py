@@ -35,7 +35,7 @@ def funnel_report(request):
         raise Http404
     pipelines = pipelines_for(request.user)
     pipeline_id = request.GET.get("pipeline", "")
-    pipeline = (pipelines.filter(pk=pipeline_id).first() if pipeline_id.isdigit() else None) or (
+    pipeline = (pipelines.filter(pk=pipeline_id).first() if pipeline_id.isdecimal() else None) or (
         pipelines.first()
     )
     since, until = period(request)

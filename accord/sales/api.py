@@ -305,7 +305,7 @@ def deals_list(request, params: Query[ListParams]):
             deals = deals.filter(tags__name__iexact=value)
         elif name == "owner" and value == "me":
             deals = deals.filter(owner=request.auth)
-        elif value.isdigit() and len(value) < 18:
+        elif value.isdecimal() and len(value) < 18:
             deals = deals.filter(**{f"{name}_id": int(value)})
         else:
             errors.append({"field": name, "message": "Give an id."})

@@ -388,7 +388,7 @@ def filter_deals(deals: QuerySet, filters: dict[str, str], *, user) -> QuerySet:
         elif name == "person":
             deals = _by_id(deals, "person_id", value, name, errors)
         elif name == "company":  # the company's deals and its people's
-            if value.isdigit() and len(value) <= 18:
+            if value.isdecimal() and len(value) <= 18:
                 deals = deals.filter(Q(company_id=value) | Q(person__company_id=value))
             else:
                 errors[name] = [_("Enter a whole number.")]
@@ -428,7 +428,7 @@ def _in_segment(deals, value, user, errors):
         segments_visible_to(user)
         .filter(pk=int(value), record_type__in=["person", "company"])
         .first()
-        if value.isdigit() and len(value) <= 18
+        if value.isdecimal() and len(value) <= 18
         else None
     )
     if segment is None:
@@ -442,7 +442,7 @@ def _in_segment(deals, value, user, errors):
 
 
 def _by_id(deals, field, value, name, errors):
-    if not value.isdigit() or len(value) > 18:
+    if not value.isdecimal() or len(value) > 18:
         errors[name] = [_("Enter a whole number.")]
         return deals
     return deals.filter(**{field: int(value)})

@@ -179,7 +179,7 @@ def deal_list(request):
     filters = {name: request.GET[name] for name in LIST_FILTERS if request.GET.get(name)}
     saved = segments_visible_to(request.user, "deal")
     view = None
-    if request.GET.get("view", "").isdigit():
+    if request.GET.get("view", "").isdecimal():
         view = saved.filter(pk=request.GET["view"]).first()
         if view is None:
             raise Http404
@@ -231,12 +231,12 @@ def deal_list(request):
 @require_POST
 def deal_bulk(request):
     """With the deals ticked on the list: give them a new owner."""
-    ids = [int(pk) for pk in request.POST.getlist("ids") if pk.isdigit() and len(pk) < 18]
+    ids = [int(pk) for pk in request.POST.getlist("ids") if pk.isdecimal() and len(pk) < 18]
     deals = list(deals_visible_to(request.user).filter(pk__in=ids))
     owner_id = request.POST.get("owner", "")
     owner = (
         users_visible_to(request.user).filter(pk=owner_id).first()
-        if owner_id.isdigit() and len(owner_id) < 18
+        if owner_id.isdecimal() and len(owner_id) < 18
         else None
     )
     try:
@@ -253,7 +253,7 @@ def _client_filtered(user, filters: dict) -> tuple[str, object] | None:
     """(parameter, client) when the list shows one client's deals (from its card)."""
     for name, clients in (("person", people_visible_to), ("company", companies_visible_to)):
         value = filters.get(name, "")
-        if value.isdigit() and len(value) <= 18:
+        if value.isdecimal() and len(value) <= 18:
             found = clients(user).filter(pk=value).first()
             return (name, found) if found else None
     return None
@@ -517,9 +517,9 @@ def _move_by_hand(request, deal: Deal):
 def client_deals_panel(request):
     """The deals card of a person's or a company's page (loaded into it by htmx)."""
     person = company = None
-    if request.GET.get("person", "").isdigit():
+    if request.GET.get("person", "").isdecimal():
         person = get_object_or_404(people_visible_to(request.user), pk=request.GET["person"])
-    elif request.GET.get("company", "").isdigit():
+    elif request.GET.get("company", "").isdecimal():
         company = get_object_or_404(companies_visible_to(request.user), pk=request.GET["company"])
     else:
         raise Http404

@@ -177,7 +177,7 @@ def setup_team(team_id: str | None):
     """The team an import hands new people to (ValidationError naming the field)."""
     if not team_id:
         return None
-    team = Team.objects.filter(pk=int(team_id)).first() if team_id.isdigit() else None
+    team = Team.objects.filter(pk=int(team_id)).first() if team_id.isdecimal() else None
     if team is None:
         raise ValidationError({"team": [_("There is no such team.")]})
     return team

@@ -251,7 +251,7 @@ def tasks_list(request, params: Query[ListParams]):
             tasks = tasks.filter(**{f"due_at__{lookup}": moment})
         elif (
             name in ("assignee", "person", "company", "deal")
-            and value.isdigit()
+            and value.isdecimal()
             and len(value) < 18
         ):
             tasks = tasks.filter(**{f"{name}_id": int(value)})
@@ -377,7 +377,7 @@ def activities_list(request, params: Query[ListParams]):
     for name in ("person", "company", "deal"):
         value = request.GET.get(name, "")
         if value:
-            if not value.isdigit() or len(value) > 18:
+            if not value.isdecimal() or len(value) > 18:
                 problem = {"field": name, "message": "Give an id."}
                 raise Problem(400, "Bad filter value.", errors=[problem])
             activities = activities.filter(**{f"{name}_id": int(value)})

@@ -117,7 +117,7 @@ def task_list(request):
     else:
         tasks = tasks.filter(status=Task.DONE)
     assignee = request.GET.get("assignee", "")
-    if assignee.isdigit() and len(assignee) < 18:
+    if assignee.isdecimal() and len(assignee) < 18:
         tasks = tasks.filter(assignee_id=int(assignee))
     sort = "-due_at" if view == "done" else "due_at"
     try:
@@ -148,12 +148,12 @@ def task_list(request):
 @require_POST
 def task_bulk(request):
     """With the tasks ticked on the list: give them to a colleague."""
-    ids = [int(pk) for pk in request.POST.getlist("ids") if pk.isdigit() and len(pk) < 18]
+    ids = [int(pk) for pk in request.POST.getlist("ids") if pk.isdecimal() and len(pk) < 18]
     tasks = list(tasks_visible_to(request.user).filter(pk__in=ids, status=Task.OPEN))
     chosen = request.POST.get("assignee", "")
     assignee = (
         users_visible_to(request.user).filter(pk=chosen, is_active=True).first()
-        if chosen.isdigit() and len(chosen) < 18
+        if chosen.isdecimal() and len(chosen) < 18
         else None
     )
     try:
@@ -352,7 +352,7 @@ def record_panel(request):
         {
             name: request.GET.get(name)
             for name in ("person", "company", "deal")
-            if (request.GET.get(name) or "").isdigit()
+            if (request.GET.get(name) or "").isdecimal()
         },
     )
     if len(links) != 1:
@@ -418,7 +418,7 @@ def calendar(request):
     except ValueError:
         day = timezone.localdate()
     who = request.GET.get("who", "me")
-    if who == "me" or not (who == "team" or (who.isdigit() and len(who) < 18)):
+    if who == "me" or not (who == "team" or (who.isdecimal() and len(who) < 18)):
         whose = request.user.pk
         who = "me"
     else:
@@ -529,7 +529,7 @@ def notifications_bell(request):
 @login_required
 @require_POST
 def notifications_mark_read(request):
-    ids = [int(pk) for pk in request.POST.getlist("id") if pk.isdigit() and len(pk) < 18]
+    ids = [int(pk) for pk in request.POST.getlist("id") if pk.isdecimal() and len(pk) < 18]
     notifications_read(user=request.user, ids=ids or None)
     if request.htmx:
         return HttpResponse(status=204, headers={"HX-Refresh": "true"})

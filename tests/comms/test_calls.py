@@ -302,3 +302,39 @@ def test_inbox_calls_before_any_telephony_says_how_to_connect_one(admin_client, 
     assert "Connect a PBX" in admin_client.get("/inbox/calls/").content.decode()
     page = manager_client.get("/inbox/calls/").content.decode()
     assert "No telephony yet" in page and "/settings/telephony/new/" not in page
+
+
+def test_what_follows_a_call_never_undoes_it(pbx, admin, owner, settings):
+    """The call-back task's assignee left; the admin who set the PBX up is no longer one;
+    an answer then an end with no duration: the call is kept, ended, and the task closed."""
+    from accord.accounts.services import user_set_active
+
+    vera = person_create(actor=admin, data={"first_name": "Vera", "owner": owner,
+                                            "phones": [CALLER]})  # fmt: skip
+    deliver(pbx, [incoming("c1", "missed")])
+    task = Task.objects.get()
+    assert task.assignee == owner
+    user_set_active(actor=admin, user=owner, active=False)
+    deliver(pbx, [incoming("c2", "answered"), incoming("c2", "ended")])
+    call = Call.objects.get(provider_call_id="c2")
+    assert call.state == Call.ENDED and call.person == vera  # answered, not made missed
+    task.refresh_from_db()
+    assert task.status == Task.DONE
+    assert TimelineEvent.objects.filter(kind="call", subject_id=vera.pk).count() == 2
+
+
+def test_a_signature_in_odd_characters_is_a_403_not_a_500(pbx):
+    answer = deliver(pbx, [incoming("c1", "ringing")], signature="sha256=é")
+    assert answer.status_code == 403
+    deep = b"[" * 100_000
+    assert deliver_raw(pbx, deep).status_code == 400
+
+
+def test_hidden_numbers_are_not_one_caller(pbx):
+    deliver(pbx, [incoming("c1", "missed", number="anonymous"),
+                  incoming("c2", "missed", number="anonymous")])  # fmt: skip
+    assert Task.objects.filter(status=Task.OPEN).count() == 2
+    deliver(pbx, [incoming("c3", "answered", number="anonymous"),
+                  incoming("c3", "ended", number="anonymous", duration=5)])  # fmt: skip
+    assert Task.objects.filter(status=Task.OPEN).count() == 2
+    assert not Call.objects.filter(returned_at__isnull=False).exists()

@@ -55,6 +55,7 @@ def test_a_completed_call_and_its_recording_play_through_accord(
     twilio, settings, httpserver, admin
 ):
     settings.ACCORD_WEBHOOK_ALLOWED_HOSTS = [f"{httpserver.host}:{httpserver.port}"]
+    settings.ACCORD_TWILIO_HOST = httpserver.host  # Twilio's own, played here
     callback(twilio, status("CA2", "in-progress"))
     callback(twilio, status("CA2", "completed", CallDuration="95"))
     recording = httpserver.url_for(f"/2010-04-01/Accounts/{ACCOUNT}/Recordings/RE1")

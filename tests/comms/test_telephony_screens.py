@@ -67,7 +67,7 @@ def test_the_page_shows_what_the_pbx_sent_that_was_refused(admin_client, admin):
 
 
 def test_only_administrators_reach_telephony_settings(manager_client, admin):
-    telephony = telephony_save(actor=admin, data={"name": "PBX"})
+    telephony = telephony_save(actor=admin, data={"name": "PBX", "secret": "s3cret"})
     assert manager_client.get("/settings/telephony/").status_code == 404
     assert manager_client.get(f"/settings/telephony/{telephony.pk}/").status_code == 404
     assert manager_client.post(f"/settings/telephony/{telephony.pk}/remove/").status_code == 404

@@ -29,7 +29,7 @@ class Migration(migrations.Migration):
                 ('provider', models.CharField(choices=[('generic', "Any PBX (Accord's JSON format)"), ('zadarma', 'Zadarma'), ('twilio', 'Twilio')], default='generic', max_length=20, verbose_name='provider')),
                 ('active', models.BooleanField(default=True, verbose_name='in use')),
                 ('hook_token', models.CharField(default=accord.comms.models.calls.new_hook_token, editable=False, max_length=64, unique=True)),
-                ('api_key', models.CharField(blank=True, max_length=200, verbose_name='API key')),
+                ('api_key_sealed', models.TextField(blank=True, editable=False)),
                 ('secret_sealed', models.TextField(blank=True, editable=False)),
                 ('callback_minutes', models.PositiveIntegerField(default=15, verbose_name='call back within, minutes')),
                 ('last_event_at', models.DateTimeField(blank=True, editable=False, null=True)),

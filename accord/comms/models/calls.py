@@ -35,8 +35,9 @@ class Telephony(Record):
     hook_token = models.CharField(
         max_length=64, unique=True, default=new_hook_token, editable=False
     )
-    api_key = models.CharField(_("API key"), max_length=200, blank=True)
-    secret_sealed = models.TextField(blank=True, editable=False)  # accord.core.secrets
+    # A provider's key and secret, sealed (accord.core.secrets): never shown again.
+    api_key_sealed = models.TextField(blank=True, editable=False)
+    secret_sealed = models.TextField(blank=True, editable=False)
     lead_team = models.ForeignKey(
         "accounts.Team",
         verbose_name=_("new callers go to"),

@@ -17,13 +17,13 @@ from datetime import timedelta
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import F
+from django.db.models import F, Q
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
 
 from accord.accounts.models import Team, User
 from accord.comms.models import Call, CallEvent, Extension, Telephony
-from accord.comms.telephony import ANSWERED, ENDED, RECORDING, Signal
+from accord.comms.telephony import ANSWERED, ENDED, RECORDING, RINGING, Signal
 from accord.contacts.models import Company, Person
 from accord.contacts.queries import clients_by_phone
 from accord.contacts.services import client_contacted, person_create
@@ -39,6 +39,9 @@ from accord.work.services import can_change, task_complete, task_create
 log = logging.getLogger(__name__)
 
 PROBLEMS_KEPT = 10
+# A start the PBX gives this far from when its event came is on another clock (Zadarma's
+# account zone, not the company's): the time of arrival is used instead.
+PBX_CLOCK_TRUSTED = timedelta(hours=1)
 RETRY_AFTER = timedelta(seconds=30)  # a pending event the worker's pass takes up
 GIVE_UP_AFTER = 20  # attempts; then the event is failed, its error kept for the admin
 CATCH_UP_BATCH = 200
@@ -84,15 +87,19 @@ def telephony_save(*, actor: User, data: dict, telephony: Telephony | None = Non
     will_have_secret = bool(secret or (telephony and telephony.secret_sealed))
     if provider == Telephony.ZADARMA and not will_have_secret:
         errors["secret"] = [_("Zadarma signs its notifications with your API secret: give it.")]
-    if provider == Telephony.TWILIO and not will_have_secret:
+    elif provider == Telephony.TWILIO and not will_have_secret:
         errors["secret"] = [_("Twilio signs its callbacks with your auth token: give it.")]
+    elif not will_have_secret:
+        errors["secret"] = [_("Give the secret the PBX signs its events with.")]
     if errors:
         raise ValidationError(errors)
     telephony = telephony or Telephony(created_by=actor)
     if telephony.pk:
         telephony = Telephony.objects.select_for_update().get(pk=telephony.pk)
         telephony.version += 1
-    telephony.name, telephony.provider, telephony.api_key = name, provider, key
+    telephony.name, telephony.provider = name, provider
+    if key:
+        telephony.api_key_sealed = seal(key)
     telephony.callback_minutes, telephony.lead_team = minutes, team
     telephony.active = bool(data.get("active", True))
     if secret:
@@ -232,6 +239,9 @@ def _apply(telephony: Telephony, signal: Signal, received_at: datetime.datetime)
 
 def _merge(telephony: Telephony, signal: Signal, received_at: datetime.datetime) -> Call:
     at = _moment(signal.at) or received_at
+    started = _moment(signal.started)
+    if started and abs(started - received_at) > PBX_CLOCK_TRUSTED:
+        started = None  # the PBX's clock is on another zone than the company's: not used
     call = (
         Call.objects.select_for_update()
         .filter(telephony=telephony, provider_call_id=signal.call_id)
@@ -240,13 +250,14 @@ def _merge(telephony: Telephony, signal: Signal, received_at: datetime.datetime)
     if call is None:
         if signal.kind == RECORDING:
             raise NotYet(_("The recording came before its call."))
-        call = _new_call(telephony, signal, _moment(signal.started) or at)
+        call = _new_call(telephony, signal, started or at)
     was_ended = call.ended_at is not None
     if signal.extension and (not call.extension or call.state == Call.RINGING):
         call.extension = signal.extension[:30]  # while it rings: the phone ringing now
     if signal.extension and (signal.kind == ANSWERED or call.user_id is None):
         call.user = _user_of(telephony, signal.extension) or call.user
-    started = _moment(signal.started)
+    if signal.kind == RINGING:
+        started = min(started or at, at)  # a ring that came after the end: the real start
     if started and started < call.started_at:
         call.started_at = started
     if signal.kind == ANSWERED:
@@ -258,11 +269,11 @@ def _merge(telephony: Telephony, signal: Signal, received_at: datetime.datetime)
         if signal.answered and call.answered_at is None:
             talk = timedelta(seconds=call.duration)
             call.answered_at = max(call.started_at, call.ended_at - talk)
-        if signal.answered is False:
-            call.answered_at = None
+        # An "answered" the PBX reported stands: an end saying otherwise does not undo it.
     if signal.recording:
         call.recording = signal.recording
-    call.state = _state(call)
+    if not was_ended:  # once ended, its state (and what followed from it) stays
+        call.state = _state(call)
     if not (call.person_id or call.company_id) and call.state != Call.RINGING:
         # A new caller is made once someone answered or the call ended, so that the one
         # who took it (or the team's rule) owns them; ringing shows "a new client".
@@ -304,7 +315,7 @@ def caller_number(raw: str) -> str:
         return normalize_phone(text)
     except PhoneError:
         pass
-    digits = "".join(c for c in text if c.isdigit())
+    digits = "".join(c for c in text if c in "0123456789")
     if len(digits) >= 8 and not text.startswith("+"):
         try:
             return normalize_phone("+" + digits)
@@ -366,13 +377,20 @@ def _new_caller(telephony: Telephony, call: Call) -> Person | None:
         data["assign_team"] = telephony.lead_team
     else:
         data["owner"] = call.user or actor
-    return person_create(actor=actor, data=data)
+    try:
+        with transaction.atomic():
+            return person_create(actor=actor, data=data)
+    except ValidationError:  # the team or the owner refused: the caller is still kept
+        log.warning("telephony %s: a new caller made without %s", telephony.pk, data)
+        data.pop("assign_team", None)
+        data["owner"] = actor
+        return person_create(actor=actor, data=data)
 
 
 def acting_user(telephony: Telephony) -> User | None:
     """Who the connection's writes are made as: the admin who set it up (as a rule acts
     as its author), else the first active administrator."""
-    if telephony.created_by_id and telephony.created_by.is_active:
+    if telephony.created_by_id and telephony.created_by.sets_up_company:
         return telephony.created_by
     users = User.objects.filter(is_active=True).select_related("role").order_by("pk")[:500]
     return next((user for user in users if user.sets_up_company), None)
@@ -409,11 +427,11 @@ def _ended(telephony: Telephony, call: Call) -> None:
     if call.answered_at and call.client is not None:
         client_contacted(record=call.client, at=call.ended_at)
     if call.state == Call.MISSED:
-        _call_back_task(telephony, call)
+        _aside(_call_back_task, telephony, call)
         emit("call.missed", call_id=call.pk, person_id=call.person_id, deal_id=call.deal_id,
              number=call.number)  # fmt: skip
     elif call.answered_at:
-        _returned(call)
+        _aside(_returned, telephony, call)
     emit(
         "call.ended",
         call_id=call.pk,
@@ -426,12 +444,24 @@ def _ended(telephony: Telephony, call: Call) -> None:
     )
 
 
+def _aside(step, telephony: Telephony, call: Call) -> None:
+    """What follows from a call (its task, closing the tasks it returns) in a savepoint:
+    should it fail, the call itself is still kept, on the timelines; the failure logged."""
+    try:
+        with transaction.atomic():
+            step(telephony, call)
+    except Exception:
+        log.exception("call %s: %s failed", call.pk, step.__name__)
+
+
 def _call_back_task(telephony: Telephony, call: Call) -> None:
     """A missed call's "call back", for the client's owner (or the connection's admin),
     due within the connection's call-back time; one open per number is enough."""
     earlier = (
-        Call.objects.filter(number=call.number, state=Call.MISSED, returned_at__isnull=True,
-                            task__status=Task.OPEN)
+        Call.objects.filter(
+            Q(number=call.number) if call.number.startswith("+") else Q(pk=None),
+            state=Call.MISSED, returned_at__isnull=True, task__status=Task.OPEN,
+        )
         .exclude(pk=call.pk)
         .values_list("task_id", flat=True)
         .first()
@@ -466,13 +496,17 @@ def _call_back_task(telephony: Telephony, call: Call) -> None:
     Call.objects.filter(pk=call.pk).update(task=task)
 
 
-def _returned(call: Call) -> None:
+def _returned(telephony: Telephony, call: Call) -> None:
     """A talk with a number returns its missed calls: they are marked, and their open
     "call back" tasks done by whoever talked."""
     waiting = {"state": Call.MISSED, "returned_at__isnull": True,
                "started_at__lte": call.started_at}  # fmt: skip
     # By the number, then by the client: each on its index (an OR would read every call).
-    missed = set(Call.objects.filter(number=call.number, **waiting).values_list("pk", "task_id"))
+    missed = set()
+    if call.number.startswith("+"):  # "anonymous" is not one caller
+        missed |= set(
+            Call.objects.filter(number=call.number, **waiting).values_list("pk", "task_id")
+        )
     if call.person_id:
         missed |= set(
             Call.objects.filter(person_id=call.person_id, **waiting).values_list("pk", "task_id")
@@ -482,9 +516,14 @@ def _returned(call: Call) -> None:
     Call.objects.filter(pk__in=[pk for pk, _task in missed]).update(returned_at=call.ended_at)
     tasks = Task.objects.filter(pk__in={task for _pk, task in missed if task}, status=Task.OPEN)
     for task in tasks:
-        talked = call.user if call.user and can_change(call.user, task) else None
+        # Closed by whoever talked, else its assignee, else the connection's admin: one
+        # of them may always change it (an assignee may have left).
+        closers = [call.user, task.assignee, acting_user(telephony)]
+        closer = next((u for u in closers if u and u.is_active and can_change(u, task)), None)
+        if closer is None:
+            continue
         task_complete(
-            actor=talked or task.assignee,
+            actor=closer,
             task=task,
             result=_("Talked on the phone (%(duration)s).")
             % {"duration": duration_text(call.duration)},

@@ -56,7 +56,7 @@ def requested_filters(params, kind: Kind, user, filter_fields=None) -> tuple[dic
     names = LIST_FILTERS + [f"cf.{field.key}" for field in filter_fields]
     filters = {name: params[name] for name in names if params.get(name)}
     segment = None
-    if params.get("segment", "").isdigit():
+    if params.get("segment", "").isdecimal():
         segment = segments_visible_to(user, kind.slug).filter(pk=params["segment"]).first()
         if segment is None:
             raise Http404
@@ -160,7 +160,7 @@ def contact_hint(record) -> str:
 @require_POST
 def bulk(request, plural: str):
     kind = kind_for(plural)
-    ids = [int(pk) for pk in request.POST.getlist("ids") if pk.isdigit()]
+    ids = [int(pk) for pk in request.POST.getlist("ids") if pk.isdecimal()]
     records = list(kind.visible(request.user).filter(pk__in=ids))
     action = request.POST.get("action")
     try:
@@ -170,7 +170,7 @@ def bulk(request, plural: str):
             owner_id = request.POST.get("owner", "")
             owner = (
                 users_visible_to(request.user).filter(pk=owner_id).first()
-                if owner_id.isdigit() and len(owner_id) < 18
+                if owner_id.isdecimal() and len(owner_id) < 18
                 else None
             )
             done = clients_bulk_assign(actor=request.user, records=records, owner=owner)

@@ -78,7 +78,7 @@ def merge(request, plural: str):
 def record_id(request, name: str) -> int:
     """An id from the query or the form; anything else is simply not found."""
     value = request.GET.get(name) or request.POST.get(name) or ""
-    if not value.isdigit() or len(value) > 18:
+    if not value.isdecimal() or len(value) > 18:
         raise Http404
     return int(value)
 

@@ -43,7 +43,7 @@ def id_of(value) -> int | None:
     """The record id an API id ("42") stands for; None for anything else ("9²", "-1",
     a number past any id), so a lookup never fails on it."""
     text = str(value)
-    return int(text) if text.isascii() and text.isdigit() and len(text) <= 18 else None
+    return int(text) if text.isascii() and text.isdecimal() and len(text) <= 18 else None
 
 
 # A time of day on someone's clock: JSON Schema's "time" format demands a UTC offset.

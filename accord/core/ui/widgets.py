@@ -24,7 +24,7 @@ class RecordPicker(forms.Select):
 
     def optgroups(self, name, value, attrs=None):
         iterator = self.choices  # the field's ModelChoiceIterator: never iterated whole
-        chosen = [v for v in value if v and str(v).isdigit()]
+        chosen = [v for v in value if v and str(v).isdecimal()]
         records = iterator.queryset.filter(pk__in=chosen) if chosen else []
         everything = self.choices
         self.choices = [("", iterator.field.empty_label or "—")] + [

@@ -130,7 +130,7 @@ def import_configure(
     for column, target in mapping.items():
         if not target:
             continue
-        if not str(column).isdigit() or int(column) >= len(job.header):
+        if not str(column).isdecimal() or int(column) >= len(job.header):
             errors["mapping"] = [_("There is no such column.")]
             continue
         if target not in targets:
