@@ -8,6 +8,8 @@ from django.shortcuts import render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from accord.comms.models import Telephony
+from accord.comms.queries import call_figures
 from accord.core.company import default_currency
 from accord.core.visibility import NONE, READ, effective_level
 from accord.sales.queries import funnel, pipelines_for, win_rate
@@ -64,19 +66,27 @@ def funnel_report(request):
 @login_required
 def people_report(request):
     """Per employee (as far as the user's reports reach): tasks, calls, meetings, time to
-    the first call of a new lead, deals won."""
+    the first call of a new lead, deals won; with a PBX, its calls: taken, made, missed
+    and not yet returned, and how soon missed calls were returned."""
 
     if effective_level(request.user, "reports", READ) == NONE:
         raise Http404
     since, until = period(request)
     start = timezone.make_aware(datetime.datetime.combine(since, datetime.time.min))
     end = timezone.make_aware(datetime.datetime.combine(until, datetime.time.max))
+    rows = performance(request.user, start, end)
+    phones = Telephony.objects.exists()
+    if phones:  # the PBX's calls beside those logged by hand
+        figures = call_figures([row.user.pk for row in rows], start, end)
+        for row in rows:
+            row.phone = figures[row.user.pk]
     return render(
         request,
         "reports/people.html",
         {
             "page_title": _("Team performance"),
-            "rows": performance(request.user, start, end),
+            "rows": rows,
+            "phones": phones,
             "since": since,
             "until": until,
             "currency": default_currency(),

@@ -338,3 +338,24 @@ def test_hidden_numbers_are_not_one_caller(pbx):
                   incoming("c3", "ended", number="anonymous", duration=5)])  # fmt: skip
     assert Task.objects.filter(status=Task.OPEN).count() == 2
     assert not Call.objects.filter(returned_at__isnull=False).exists()
+
+
+def test_the_team_report_counts_each_employees_phone_calls(pbx, admin, owner, admin_client):
+    from accord.comms.services.calls import extensions_set
+
+    extensions_set(actor=admin, telephony=pbx, extensions={"101": owner})
+    person_create(actor=admin, data={"first_name": "Vera", "owner": owner, "phones": [CALLER]})
+    with time_machine.travel("2026-12-07 10:00:00+00:00", tick=False):
+        deliver(pbx, [incoming("c1", "missed"), incoming("c2", "missed", number="+79160000009")])
+    with time_machine.travel("2026-12-07 10:12:00+00:00", tick=False):
+        outgoing = {"call_id": "o1", "direction": "out", "to": CALLER, "extension": "101"}
+        deliver(pbx, [{**outgoing, "event": "answered"},
+                      {**outgoing, "event": "ended", "duration": 90}])  # fmt: skip
+        deliver(pbx, [incoming("c3", "answered", extension="101"),
+                      incoming("c3", "ended", extension="101", duration=30)])  # fmt: skip
+    page = admin_client.get("/reports/people/?from=2026-12-01&to=2026-12-31").content.decode()
+    row = page[page.index("Olivia Owner") :]
+    row = row[: row.index("</tr>")]
+    assert "1 / 1" in row  # one taken, one made
+    assert "2 min" in row  # 90 + 30 s of talk
+    assert "12 min" in row  # Vera's missed call returned 12 minutes later
