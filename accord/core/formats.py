@@ -45,8 +45,11 @@ def days_since_week_start(day: date) -> int:
 
 
 def duration_text(seconds: int) -> str:
-    """A call's length in words: "45 s", "3 min 25 s", "14 min"."""
+    """A call's length in words: "45 s", "3 min 25 s", "14 min", "1 h 54 min"."""
     minutes, rest = divmod(max(int(seconds), 0), 60)
+    if minutes >= 60:
+        hours, minutes = divmod(minutes, 60)
+        return _("%(hours)s h %(minutes)s min") % {"hours": hours, "minutes": minutes}
     if not minutes:
         return _("%(seconds)s s") % {"seconds": rest}
     if not rest:
