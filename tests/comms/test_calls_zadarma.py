@@ -2,15 +2,19 @@
 (base64 of the hex HMAC-SHA1 of some fields under the API secret), the address check
 with `zd_echo`, and numbers without their "+"."""
 
+import datetime
 from urllib.parse import urlencode
+from zoneinfo import ZoneInfo
 
 import pytest
+import time_machine
 from django.test import Client
 
 from accord.comms.models import Call, CallEvent
 from accord.comms.services.calls import extensions_set, telephony_save
 from accord.comms.telephony import ZADARMA_SIGNED, zadarma_signature
 from accord.contacts.models import Person
+from accord.core.company import default_time_zone
 from accord.work.models import Task
 
 SECRET = "zadarma-api-secret"
@@ -50,11 +54,16 @@ def test_the_address_check_echoes_zd_echo(zadarma):
     assert response.status_code == 200 and response.content == b"abc123"
 
 
+def on_the_pbx_clock(text: str) -> datetime.datetime:
+    return datetime.datetime.fromisoformat(text).replace(tzinfo=ZoneInfo(default_time_zone()))
+
+
 def test_an_unanswered_incoming_call_is_missed_and_becomes_a_task(zadarma):
-    assert notify(zadarma, start("in-1")).status_code == 200
+    with time_machine.travel(on_the_pbx_clock("2026-12-05 10:15:09"), tick=False):
+        assert notify(zadarma, start("in-1")).status_code == 200
     call = Call.objects.get()
     assert call.state == Call.RINGING and call.number == "+79161234567"
-    assert call.started_at.isoformat().startswith("2026-12-05T")
+    assert call.started_at == on_the_pbx_clock(START)  # Zadarma's call_start, on its clock
 
     assert notify(zadarma, end("in-1", "no answer")).status_code == 200
     call.refresh_from_db()
@@ -121,3 +130,12 @@ def test_an_event_accord_does_not_read_is_a_400(zadarma):
     )
     assert response.status_code == 400
     assert "NOTIFY_IVR" in response.json()["error"]
+
+
+def test_a_start_on_another_clock_than_the_companys_is_not_taken(zadarma):
+    """Zadarma's account on Moscow time, the company on another zone: the call starts when
+    its event came, not hours away."""
+    moment = on_the_pbx_clock("2026-12-05 15:40:00")  # five and a half hours after START
+    with time_machine.travel(moment, tick=False):
+        notify(zadarma, start("in-9"))
+    assert Call.objects.get().started_at == moment
