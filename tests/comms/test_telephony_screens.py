@@ -81,6 +81,8 @@ def test_removing_a_connection_keeps_its_calls(admin_client, admin):
     Client().post(f"/hooks/telephony/{telephony.hook_token}/", body,
                   content_type="application/json",
                   headers={"X-Accord-Signature": generic_signature("s3cret", body)})  # fmt: skip
+    listed = admin_client.get("/settings/telephony/").content.decode()
+    assert '<td class="num">1</td>' in listed  # its one call
     admin_client.post(f"/settings/telephony/{telephony.pk}/remove/")
     assert not Telephony.objects.exists()
     assert Call.objects.get().telephony is None
