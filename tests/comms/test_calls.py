@@ -359,3 +359,18 @@ def test_the_team_report_counts_each_employees_phone_calls(pbx, admin, owner, ad
     assert "1 / 1" in row  # one taken, one made
     assert "2 min" in row  # 90 + 30 s of talk
     assert "12 min" in row  # Vera's missed call returned 12 minutes later
+
+
+def test_a_caller_named_by_their_number_reads_left_to_right_in_hebrew(pbx, admin, admin_client):
+    """The name holds no letter: isolated (<bdi>), it keeps its order on a right-to-left
+    page; the avatar shows "#", not "+9"."""
+    from accord.accounts.services import user_update
+
+    deliver(pbx, [incoming("c1", "missed")])
+    user_update(actor=admin, user=admin, language="he")
+    person = Person.objects.get()
+    card = admin_client.get(f"/clients/people/{person.pk}/").content.decode()
+    assert '<h1 class="page-title"><bdi>+7 916 123-45-67</bdi></h1>' in card
+    listed = admin_client.get("/clients/people/").content.decode()
+    assert "<strong><bdi>+7 916 123-45-67</bdi></strong>" in listed
+    assert '<span class="avatar avatar-sm" aria-hidden="true">#</span>' in listed

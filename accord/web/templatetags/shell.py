@@ -44,7 +44,12 @@ def initials(record) -> str:
 
 
 def initials_of(name: str) -> str:
-    return "".join(word[0] for word in name.split()[:2]).upper() or "?"
+    """The first letters of the first two words that start with one ("+7 916 …", a caller
+    named by their number, has none: "#")."""
+    words = [word for word in name.split() if word[0].isalpha()]
+    if not words and name.strip():
+        return "#"
+    return "".join(word[0] for word in words[:2]).upper() or "?"
 
 
 @register.simple_tag(takes_context=True)
