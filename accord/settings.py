@@ -267,6 +267,10 @@ ACCORD_WEBHOOK_ALLOWED_HOSTS = env_list("ACCORD_WEBHOOK_ALLOWED_HOSTS", [])
 ACCORD_ZADARMA_API = env_str("ACCORD_ZADARMA_API", "https://api.zadarma.com")
 # Twilio: the host its recordings are fetched from with the account's key (and none other).
 ACCORD_TWILIO_HOST = env_str("ACCORD_TWILIO_HOST", "twilio.com")
+# Messengers and SMS (accord/comms/messengers.py): the providers' APIs Accord sends through.
+ACCORD_TELEGRAM_API = env_str("ACCORD_TELEGRAM_API", "https://api.telegram.org")
+ACCORD_WHATSAPP_API = env_str("ACCORD_WHATSAPP_API", "https://graph.facebook.com/v21.0")
+ACCORD_TWILIO_API = env_str("ACCORD_TWILIO_API", "https://api.twilio.com")
 # Writing to clients (accord/comms): the attachments of one message together at most this
 # many megabytes, and how long a mail server may take to answer before it counts as away.
 ACCORD_EMAIL_ATTACHMENTS_MB = env_int("ACCORD_EMAIL_ATTACHMENTS_MB", 10)

@@ -1,5 +1,6 @@
 """What the worker runs to send e-mail: take the due messages (each taken by one process
-only), send them a mailbox at a time over one SMTP connection, and record each outcome.
+only), send them a mailbox at a time over one SMTP connection, and record each outcome;
+a messenger's or an SMS message goes through its provider's API (services/chats.py).
 Only tasks.py and the periodic job call this; the services queue the messages.
 
 At most once: a message is marked `sending` in its own committed transaction before the
@@ -26,6 +27,7 @@ from accord.comms.services import (
     messages_abandon_stale,
     messages_sent,
 )
+from accord.comms.services.chats import chat_deliver
 from accord.comms.services.messages import claim_token
 from accord.core.company import default_language
 
@@ -75,7 +77,7 @@ def claim(now: datetime, ids: list[int] | None = None) -> list[Message]:
         )
     taken = Message.objects.filter(claim=token, state=Message.SENDING)
     return list(
-        taken.select_related("mailbox", "person", "company", "deal")
+        taken.select_related("mailbox", "messenger", "person", "company", "deal")
         .prefetch_related("attachments")
         .order_by("mailbox_id", "pk")
     )
@@ -88,6 +90,9 @@ def deliver(messages: list[Message], *, record_every: int = 1) -> None:
     worker killed before recording leaves them `sending`, never sent again by itself)."""
     by_mailbox: dict[int | None, list[Message]] = defaultdict(list)
     for message in messages:
+        if message.messenger_id:  # a messenger's or an SMS: through its provider's API
+            chat_deliver(message)
+            continue
         by_mailbox[message.mailbox_id].append(message)
     for group in by_mailbox.values():
         _deliver_group(group, record_every)

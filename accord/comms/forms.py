@@ -10,7 +10,7 @@ from django.utils.translation import pgettext_lazy
 
 from accord.accounts.models import Team, User
 from accord.comms.bodies import from_text
-from accord.comms.models import SECURITY, EmailTemplate, Mailbox, Telephony
+from accord.comms.models import SECURITY, EmailTemplate, Mailbox, Messenger, Telephony
 from accord.contacts.models import Person, Segment
 from accord.core.ui.widgets import RecordPicker
 
@@ -388,3 +388,108 @@ class TelephonyForm(forms.Form):
 def telephony_initial(telephony: Telephony) -> dict:
     return {name: getattr(telephony, name) for name in TelephonyForm.base_fields
             if name not in ("secret", "api_key")}  # fmt: skip
+
+
+class MessengerForm(forms.Form):
+    """Settings → Messengers and SMS: a connection to Telegram, WhatsApp or an SMS gateway."""
+
+    name = forms.CharField(label=_("Name"), max_length=100,
+                           help_text=_("“Shop's Telegram bot”, “SMS”."))  # fmt: skip
+    provider = forms.ChoiceField(label=_("Provider"), choices=Messenger.PROVIDERS)
+    token = forms.CharField(
+        label=_("Token"),
+        max_length=500,
+        required=False,
+        widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "off"}),
+        help_text=_("Telegram: the bot's token from BotFather; WhatsApp: the access token; "
+                    "Twilio: the auth token; a gateway: its key, put where {key} stands. "
+                    "Never shown again."),
+    )  # fmt: skip
+    secret = forms.CharField(
+        label=_("Signing secret"),
+        max_length=500,
+        required=False,
+        widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "new-password"}),
+        help_text=_("WhatsApp: the app secret; a gateway: the secret it signs incoming "
+                    "messages with. Telegram and Twilio need none here."),
+    )  # fmt: skip
+    account = forms.CharField(
+        label=_("Account"),
+        max_length=100,
+        required=False,
+        help_text=_("WhatsApp: the phone number ID; Twilio: the account SID."),
+    )
+    sender = forms.CharField(
+        label=_("Sender"),
+        max_length=40,
+        required=False,
+        help_text=_("The number or name SMS go out from."),
+    )
+    gateway_url = forms.CharField(
+        label=_("Gateway address"),
+        max_length=2000,
+        required=False,
+        help_text=_(
+            "Where Accord sends an SMS, e.g. https://sms.example.com/send?to={to}&text={text}"
+        ),
+    )
+    gateway_method = forms.ChoiceField(
+        label=_("How to call it"), choices=Messenger.GATEWAY_METHODS, required=False
+    )
+    gateway_body = forms.CharField(
+        label=_("What to send"),
+        required=False,
+        max_length=4000,
+        widget=forms.Textarea(attrs={"rows": 3, "dir": "ltr"}),
+        help_text=_('The body, with {to}, {text}, {from} and {key} where they go: '
+                    '{"phone": "{to}", "message": "{text}"}.'),
+    )  # fmt: skip
+    templates = forms.CharField(
+        label=_("WhatsApp templates"),
+        required=False,
+        max_length=5000,
+        widget=forms.Textarea(attrs={"rows": 3, "dir": "ltr"}),
+        help_text=_("The approved templates offered when the 24-hour window is closed, a "
+                    "line each: name:language (order_ready:en_US)."),
+    )  # fmt: skip
+    lead_team = forms.ModelChoiceField(
+        label=_("New clients go to"),
+        required=False,
+        queryset=Team.objects.order_by("name"),
+        empty_label=_("The administrator who connected it"),
+        help_text=_("Someone Accord does not know who writes becomes a new client, handed "
+                    "out by this team's lead rule."),
+    )  # fmt: skip
+    active = forms.BooleanField(label=_("In use"), required=False, initial=True)
+
+    def __init__(self, *args, messenger=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        if messenger is not None:
+            self.fields["provider"].disabled = True
+            stored = _("Stored. Leave blank to keep it; it is never shown again.")
+            if messenger.token_sealed:
+                self.fields["token"].help_text = stored
+            if messenger.secret_sealed:
+                self.fields["secret"].help_text = stored
+
+    def data_for_service(self) -> dict:
+        return dict(self.cleaned_data)
+
+
+def messenger_initial(messenger: Messenger) -> dict:
+    initial = {name: getattr(messenger, name) for name in MessengerForm.base_fields
+               if name not in ("token", "secret", "templates")}  # fmt: skip
+    initial["templates"] = "\n".join(f"{t['name']}:{t['language']}" for t in messenger.templates)
+    return initial
+
+
+class ChatReplyForm(forms.Form):
+    """A message in a messenger's or an SMS conversation, from the Inbox."""
+
+    text = forms.CharField(
+        label=_("Message"),
+        required=False,
+        max_length=4096,
+        widget=forms.Textarea(attrs={"rows": 3, "dir": "auto"}),
+    )
+    template = forms.CharField(required=False, max_length=512)

@@ -6,6 +6,7 @@ from django.tasks import task
 
 from accord.comms import delivery, fetching, mailings
 from accord.comms.models import Mailbox, Mailing
+from accord.comms.services.chats import chat_events_apply
 
 
 @task
@@ -38,3 +39,10 @@ def fetch_mailbox(mailbox_id: int) -> int:
     accord.comms.fetching. Answers how many new messages came in."""
     mailbox = Mailbox.objects.filter(pk=mailbox_id, active=True).first()
     return fetching.fetch(mailbox) if mailbox is not None else 0
+
+
+@task
+def apply_chat_events(ids: list[int]) -> int:
+    """Turn messages and delivery reports a messenger or an SMS gateway delivered (stored
+    by its webhook) into messages; see accord.comms.services.chats."""
+    return chat_events_apply(ids)

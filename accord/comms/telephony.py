@@ -141,7 +141,7 @@ def _generic_one(item) -> Signal:
         number=number,
         line=line,
         extension=_text(item.get("extension")),
-        at=_moment(item.get("at")),
+        at=read_moment(item.get("at")),
         duration=duration if kind == ENDED else None,
         answered=answered if kind == ENDED else None,
         disposition=_text(item.get("disposition"), 40),
@@ -353,7 +353,7 @@ def _int(value) -> int:
     return number if 0 <= number < 86_400 else 0
 
 
-def _moment(value) -> str:
+def read_moment(value) -> str:
     if value in (None, ""):
         return ""
     try:

@@ -1,6 +1,8 @@
 """Screens of conversations: a client's (or a deal's) e-mail on their page, a conversation
 opened in place with its messages, the Inbox and the navigation's unread badge."""
 
+import uuid
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -13,6 +15,7 @@ from django.views.decorators.http import require_POST
 
 from accord.accounts.models import User
 from accord.comms import bodies
+from accord.comms.models import Conversation
 from accord.comms.queries import (
     BOXES,
     INBOX_SORT,
@@ -33,6 +36,7 @@ from accord.comms.services import (
     may_retry,
     may_send_mailings,
 )
+from accord.comms.services.chats import window_open
 from accord.contacts.queries import companies_visible_to, people_visible_to
 from accord.core.errors import message_of
 from accord.core.pagination import InvalidCursor, keyset_page
@@ -96,6 +100,7 @@ def _thread_context(request, conversation, cursor: str | None = None) -> dict:
         earlier_url = f"{reverse('thread_detail', args=[conversation.pk])}?{query}"
     answer = may_answer(request.user, conversation)
     return {
+        **reply_context(conversation),
         "conversation": conversation,
         "thread_messages": shown,
         "earlier_url": earlier_url,
@@ -219,3 +224,18 @@ def inbox_badge(request):
         # The user's phone is on the PBX: the page asks which calls ring for them.
         "watch_calls": has_extension(request.user),
     })  # fmt: skip
+
+
+def reply_context(conversation: Conversation) -> dict:
+    """What the reply box of a messenger's or SMS conversation needs."""
+    if conversation.channel == Conversation.EMAIL:
+        return {}
+    messenger = conversation.messenger
+    return {
+        "chat": True,
+        "chat_open": window_open(conversation),
+        "chat_templates": messenger.templates if messenger is not None else [],
+        "chat_connected": messenger is not None and messenger.active,
+        "chat_sms": conversation.channel == Conversation.SMS,
+        "reply_key": uuid.uuid4().hex,  # a double click sends one message
+    }

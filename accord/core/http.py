@@ -1,5 +1,5 @@
-"""Accord's one outgoing HTTP client: webhooks, a PBX's recordings; SMS and messenger
-gateways later.
+"""Accord's one outgoing HTTP client: webhooks, a PBX's recordings, SMS and messenger
+gateways.
 
 Anyone who can set up an automation types the address Accord posts to, so the address
 must not become a way into the machine or the company network (SSRF): a cloud's metadata
@@ -133,6 +133,15 @@ def post_json(
         ours["X-Accord-Signature"] = sign(secret, timestamp, body)
     taken = {name.lower() for name in ours} | {"host", "content-length"}
     sent = {k: v for k, v in (headers or {}).items() if k.lower() not in taken} | ours
+    return send("POST", url, body=body, headers=sent, timeout=timeout)
+
+
+def send(
+    method: str, url: str, *, body: bytes = b"", headers: dict | None = None, timeout: float = 10.0
+) -> Answer:
+    """One request (a messenger's or an SMS gateway's API call) under the rules above; the
+    Answer for a 2xx, else Refused or Failed. 307 and 308 are followed with the same body."""
+    sent = {"User-Agent": USER_AGENT, "Accept-Encoding": "identity", **(headers or {})}
     started = time.monotonic()
     origin = _origin(_parsed(url))
     current = url
@@ -141,7 +150,7 @@ def post_json(
         if _origin(target) != origin:
             sent = {k: v for k, v in sent.items() if k.lower() != "authorization"}
         status, reason, location, text = _within(
-            target, timeout, _exchange, target, _resolved(target), body, sent, timeout
+            target, timeout, _exchange, method, target, _resolved(target), body, sent, timeout
         )
         if 200 <= status < 300:
             elapsed_ms = int((time.monotonic() - started) * 1000)
@@ -316,9 +325,9 @@ def _not_public(url: httpx.URL, address: str) -> str:
 
 
 def _exchange(
-    url: httpx.URL, addresses: list[str], body: bytes, headers: dict, timeout: float
+    method: str, url: httpx.URL, addresses: list[str], body: bytes, headers: dict, timeout: float
 ) -> tuple[int, str, str, str]:
-    """(status, reason, Location, text) of one POST to the checked addresses in turn: the
+    """(status, reason, Location, text) of one request to the checked addresses in turn: the
     next address is tried only when connecting to one failed, so nothing is sent twice."""
     sent = {**headers, "Host": url.netloc.decode("ascii")}
     extensions = {"sni_hostname": _host(url).rstrip(".")} if url.scheme == "https" else {}
@@ -329,7 +338,7 @@ def _exchange(
             with (
                 httpx.Client(verify=tls, trust_env=False, timeout=timeout) as client,
                 client.stream(
-                    "POST",
+                    method,
                     url.copy_with(host=address),
                     content=body,
                     headers=sent,

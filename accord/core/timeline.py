@@ -40,7 +40,8 @@ def timeline_record(
     if cause and cause.get("rule_name"):
         data = {**(data or {}), "by_rule": cause["rule_name"]}
     elif cause and cause.get("channel_name"):  # a PBX's call made it: "Telephony · <name>"
-        data = {**(data or {}), "by_channel": cause["channel_name"]}
+        data = {**(data or {}), "by_channel": cause["channel_name"],
+                "by_channel_kind": cause.get("channel", "")}  # fmt: skip
     return TimelineEvent.objects.create(
         subject_type=ContentType.objects.get_for_model(subject),
         subject_id=subject.pk,

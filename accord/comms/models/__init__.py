@@ -1,7 +1,9 @@
 """The channels' tables: e-mail (`mail.py`: mailboxes, conversations, messages, mailings)
-and telephony (`calls.py`: connections to a PBX, extensions, calls and their events)."""
+telephony (`calls.py`: connections to a PBX, extensions, calls and their events) and
+messengers and SMS (`chats.py`: connections, deliveries stored once, who is who)."""
 
 from accord.comms.models.calls import Call, CallEvent, Extension, Telephony
+from accord.comms.models.chats import ChatContact, ChatEvent, Messenger
 from accord.comms.models.mail import (
     NONE,
     SECURITY,
@@ -22,8 +24,27 @@ from accord.comms.models.mail import (
 )
 
 __all__ = [
-    "NONE", "SECURITY", "STARTTLS", "TLS", "Attachment", "BouncingAddress", "Call",
-    "CallEvent", "Conversation", "ConversationRead", "EmailTemplate", "Extension",
-    "LinkClick", "Mailbox", "Mailing", "Message", "MessageCopy", "Recipient", "Telephony",
+    "NONE",
+    "SECURITY",
+    "STARTTLS",
+    "TLS",
+    "Attachment",
+    "BouncingAddress",
+    "Call",
+    "CallEvent",
+    "ChatContact",
+    "ChatEvent",
+    "Conversation",
+    "ConversationRead",
+    "EmailTemplate",
+    "Extension",
+    "LinkClick",
+    "Mailbox",
+    "Mailing",
+    "Message",
+    "MessageCopy",
+    "Messenger",
+    "Recipient",
+    "Telephony",
     "Unsubscribe",
 ]  # fmt: skip

@@ -129,10 +129,16 @@ class Conversation(models.Model):
     (`services/threads.py`): the count, whether the client waits for an answer (the last
     message came in), when the last one came in, and who answers it."""
 
-    EMAIL = "email"
-    CHANNELS = [(EMAIL, _("E-mail"))]
+    EMAIL, SMS, TELEGRAM, WHATSAPP = "email", "sms", "telegram", "whatsapp"
+    CHANNELS = [(EMAIL, _("E-mail")), (SMS, "SMS"), (TELEGRAM, "Telegram"), (WHATSAPP, "WhatsApp")]
 
     channel = models.CharField(max_length=10, choices=CHANNELS, default=EMAIL)
+    # A messenger's or an SMS conversation: the connection it runs on and the client's chat
+    # id or number there, where replies go.
+    messenger = models.ForeignKey(
+        "Messenger", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    address = models.CharField(max_length=100, blank=True)
     subject = models.CharField(max_length=300, blank=True)
     person = models.ForeignKey(
         "contacts.Person", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
@@ -213,11 +219,13 @@ class Message(models.Model):
     OUT, IN = "out", "in"
     DIRECTIONS = [(OUT, _("Outgoing")), (IN, _("Incoming"))]
     QUEUED, SENDING, SENT, FAILED = "queued", "sending", "sent", "failed"
-    RECEIVED, BOUNCED = "received", "bounced"
+    RECEIVED, BOUNCED, DELIVERED, READ = "received", "bounced", "delivered", "read"
     STATES = [
         (QUEUED, _("Queued")),
         (SENDING, _("Sending")),
         (SENT, _("Sent")),
+        (DELIVERED, _("Delivered")),
+        (READ, _("Read")),
         (FAILED, _("Failed")),
         (BOUNCED, _("Bounced")),
         (RECEIVED, _("Received")),
@@ -244,6 +252,13 @@ class Message(models.Model):
     mailbox = models.ForeignKey(
         Mailbox, null=True, blank=True, on_delete=models.SET_NULL, related_name="messages"
     )
+    # A messenger's or an SMS message (none: an e-mail): the connection it came or goes by,
+    # the provider's own id for it (a delivery report names it), and when it was delivered.
+    messenger = models.ForeignKey(
+        "Messenger", null=True, blank=True, on_delete=models.SET_NULL, related_name="messages"
+    )
+    provider_id = models.CharField(max_length=200, blank=True)
+    delivered_at = models.DateTimeField(null=True, blank=True)
     person = models.ForeignKey(
         "contacts.Person", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
@@ -312,6 +327,11 @@ class Message(models.Model):
                 condition=Q(direction="in", person=None, company=None, kind=""),
             ),
             models.Index(fields=["conversation", "created_at", "id"], name="message_thread"),
+            models.Index(
+                fields=["messenger", "provider_id"],
+                name="message_provider_id",
+                condition=~Q(provider_id=""),
+            ),
         ]
 
     def __str__(self) -> str:

@@ -225,3 +225,30 @@ document.addEventListener("error", (event) => {
   note.textContent = player.dataset.missing;
   player.replaceWith(note);
 }, true);
+
+// An SMS being written counts its parts as the network will (GSM-7: 160 a part, 153
+// when split, ^{}\[~]|€ count two; any other character makes it UCS-2: 70, 67 when split),
+// as accord/comms/messengers.py sms_length does.
+const GSM7 = "@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !\"#¤%&'()*+,-./0123456789:;<=>?" +
+  "¡ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§¿abcdefghijklmnopqrstuvwxyzäöñüà";
+const GSM7_EXTENDED = "^{}\\[~]|€\f";
+function smsLength(text) {
+  const chars = [...text];
+  if (chars.every((c) => GSM7.includes(c) || GSM7_EXTENDED.includes(c))) {
+    const units = chars.reduce((sum, c) => sum + (GSM7_EXTENDED.includes(c) ? 2 : 1), 0);
+    return { units, encoding: "GSM-7", parts: units === 0 ? 0 : units <= 160 ? 1 : Math.ceil(units / 153) };
+  }
+  const units = text.length; // UTF-16 code units: an emoji counts two
+  return { units, encoding: "UCS-2", parts: units <= 70 ? 1 : Math.ceil(units / 67) };
+}
+document.addEventListener("input", (event) => {
+  const field = event.target.closest("[data-sms-count]");
+  if (!field) return;
+  const counter = field.form && field.form.querySelector(".sms-count");
+  if (!counter) return;
+  const found = smsLength(field.value);
+  counter.textContent = counter.dataset.format
+    .replace("%(chars)s", found.units)
+    .replace("%(parts)s", found.parts)
+    .replace("%(encoding)s", found.encoding);
+});

@@ -1,0 +1,644 @@
+"""Messengers' and SMS writes: a connection's settings, the deliveries stored once, the
+messages they make, and the messages written to clients.
+
+A delivery is stored before anything else happens (`chat_events_store`): a repeat finds
+its key taken. The worker then applies each (`chat_events_apply`): a message finds its
+client — by the chat it came from, else by the number — or makes one through the contacts
+services, for the team's lead rule to hand out; it joins the client's conversation on that
+connection (the Inbox's), goes on the client's timeline and emits `chat.received`; a
+delivery report marks our message delivered, read or failed. A message to a client is a
+row first (queued), sent by the worker through the provider (`chat_deliver`), retried with
+back-off; a crash never sends it twice.
+"""
+
+import datetime
+import logging
+import re
+import uuid
+from dataclasses import dataclass
+from datetime import timedelta
+
+from django.conf import settings
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.files.base import ContentFile
+from django.db import IntegrityError, transaction
+from django.db.models import F
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
+from django.utils.translation import gettext as _
+
+from accord.accounts.models import Team, User
+from accord.comms import messengers as adapters
+from accord.comms.messengers import ChatSignal, Outgoing
+from accord.comms.models import (
+    Attachment,
+    ChatContact,
+    ChatEvent,
+    Conversation,
+    Message,
+    Messenger,
+    Unsubscribe,
+)
+from accord.comms.services import threads
+from accord.comms.services.calls import acting_user
+from accord.comms.services.messages import message_attempt_failed, message_sent
+from accord.contacts.models import Company, Person
+from accord.contacts.queries import clients_by_phone
+from accord.contacts.services import client_contacted, person_create
+from accord.core import http
+from accord.core.events import caused_by, emit
+from accord.core.phones import display_phone
+from accord.core.secrets import seal, unseal
+from accord.core.timeline import timeline_record
+from accord.sales.models import Deal
+
+log = logging.getLogger(__name__)
+
+PROBLEMS_KEPT = 10
+RETRY_AFTER = timedelta(seconds=30)
+GIVE_UP_AFTER = 20
+CATCH_UP_BATCH = 200
+WHATSAPP_WINDOW = timedelta(hours=24)  # after the client's last message: free text allowed
+MAX_TEXT = 4096
+STOP_WORDS = {"stop", "unsubscribe", "стоп", "отписаться", "הסר", "עצור"}
+TEMPLATE_LINE = re.compile(r"^\s*([a-z0-9_]{1,512})\s*(?:[:/ ]\s*([A-Za-z_]{2,10}))?\s*$")
+
+
+class NotYet(Exception):
+    """A delivery report about a message of ours not known yet: left for a later pass."""
+
+
+def require_admin(actor: User) -> None:
+    if not actor.sets_up_company:
+        raise PermissionDenied(_("Only an administrator connects messengers and SMS."))
+
+
+# --- The connection ------------------------------------------------------------------------
+
+
+@transaction.atomic
+def messenger_save(*, actor: User, data: dict, messenger: Messenger | None = None) -> Messenger:
+    """Create or change a connection; `token` and `secret` are kept sealed ("" keeps the
+    ones stored). What each provider needs is checked here."""
+    require_admin(actor)
+    errors: dict[str, list[str]] = {}
+    name = _limited(data, "name", 100, errors)
+    if not name and "name" not in errors:
+        errors["name"] = [_("Give the connection a name.")]
+    provider = messenger.provider if messenger else data.get("provider") or ""
+    if provider not in dict(Messenger.PROVIDERS):
+        errors["provider"] = [_("Choose a provider from the list.")]
+    team = data.get("lead_team")
+    if team is not None and not isinstance(team, Team):
+        errors["lead_team"] = [_("Choose a team from the list.")]
+    token = _limited(data, "token", 500, errors)
+    secret = _limited(data, "secret", 500, errors)
+    account = _limited(data, "account", 100, errors)
+    sender = _limited(data, "sender", 40, errors)
+    url = _limited(data, "gateway_url", 2000, errors)
+    body = str(data.get("gateway_body") or "")[:4000]
+    method = data.get("gateway_method") or Messenger.POST_JSON
+    templates = _templates(data.get("templates"), errors)
+    has_token = bool(token or (messenger and messenger.token_sealed))
+    has_secret = bool(secret or (messenger and messenger.secret_sealed))
+    if provider == Messenger.TELEGRAM and not has_token:
+        errors["token"] = [_("Give the bot's token (BotFather gives it).")]
+    if provider == Messenger.WHATSAPP:
+        if not has_token:
+            errors["token"] = [_("Give the access token of the WhatsApp Business account.")]
+        if not has_secret:
+            errors["secret"] = [_("WhatsApp signs its deliveries with the app secret: give it.")]
+        if not account.isdecimal():
+            errors["account"] = [_("Give the phone number ID (digits) from the Meta dashboard.")]
+    if provider == Messenger.TWILIO_SMS:
+        if not account.startswith("AC"):
+            errors["account"] = [_("Give the account SID (it begins with AC).")]
+        if not has_token:
+            errors["token"] = [_("Twilio signs its callbacks with your auth token: give it.")]
+        if not sender:
+            errors["sender"] = [_("Give the Twilio number messages go out from.")]
+    if provider == Messenger.SMS_GATEWAY:
+        if method not in dict(Messenger.GATEWAY_METHODS):
+            errors["gateway_method"] = [_("Choose a way from the list.")]
+        elif problems := adapters.gateway_template_problems(url, method, body):
+            errors["gateway_url"] = problems
+        if not has_secret:
+            errors["secret"] = [_("Give the secret the gateway signs its messages with.")]
+    if errors:
+        raise ValidationError(errors)
+    messenger = messenger or Messenger(created_by=actor, provider=provider)
+    if messenger.pk:
+        messenger = Messenger.objects.select_for_update().get(pk=messenger.pk)
+        messenger.version += 1
+    messenger.name, messenger.lead_team = name, team
+    messenger.active = bool(data.get("active", True))
+    messenger.account, messenger.sender, messenger.templates = account, sender, templates
+    messenger.gateway_url, messenger.gateway_method, messenger.gateway_body = url, method, body
+    if token:
+        messenger.token_sealed = seal(token)
+        messenger.webhook_set_at = None  # a new bot: its webhook is set again
+    if secret:
+        messenger.secret_sealed = seal(secret)
+    messenger.save()
+    return messenger
+
+
+def _limited(data: dict, name: str, limit: int, errors: dict) -> str:
+    value = str(data.get(name) or "").strip()
+    if len(value) > limit:
+        errors[name] = [_("At most %(limit)s characters.") % {"limit": limit}]
+    return value[:limit]
+
+
+def _templates(value, errors: dict) -> list[dict]:
+    """WhatsApp's approved templates, a line each: "name" or "name:language" (en_US)."""
+    if isinstance(value, list):
+        return value
+    found = []
+    for line in str(value or "").splitlines()[:50]:
+        if not line.strip():
+            continue
+        match = TEMPLATE_LINE.match(line)
+        if match is None:
+            errors["templates"] = [
+                _("A line per template: its name, a colon and its language (order_ready:en_US).")
+            ]
+            return []
+        found.append({"name": match[1], "language": match[2] or "en_US"})
+    return found
+
+
+@transaction.atomic
+def messenger_delete(*, actor: User, messenger: Messenger) -> None:
+    """Remove a connection; its conversations and messages stay."""
+    require_admin(actor)
+    messenger.delete()
+
+
+def messenger_set_webhook(*, actor: User, messenger: Messenger, url: str) -> None:
+    """Tell Telegram where the bot's messages go (Settings → Messengers does it on save);
+    ValidationError with Telegram's answer when it refuses."""
+    require_admin(actor)
+    try:
+        adapters.set_webhook(messenger, token=unseal(messenger.token_sealed), url=url)
+    except (http.Refused, http.Failed) as error:
+        raise ValidationError({"token": [_("Telegram refused: %(reason)s") % {
+            "reason": f"{error} {getattr(error, 'body', '')}".strip()}]}) from None  # fmt: skip
+    Messenger.objects.filter(pk=messenger.pk).update(webhook_set_at=timezone.now())
+
+
+@transaction.atomic
+def messenger_problem(*, messenger: Messenger, reason: str, at: datetime.datetime) -> None:
+    """A delivery we did not take or a message the provider refused, kept for the
+    admin's page (newest first, a few)."""
+    fresh = Messenger.objects.select_for_update().filter(pk=messenger.pk).first()
+    if fresh is None:
+        return
+    fresh.problems = [{"at": at.isoformat(), "reason": reason[:500]}, *fresh.problems][
+        :PROBLEMS_KEPT
+    ]
+    fresh.save(update_fields=["problems"])
+
+
+# --- Deliveries in -------------------------------------------------------------------------
+
+
+def chat_events_store(
+    *, messenger: Messenger, signals: list[ChatSignal], at: datetime.datetime
+) -> list[int]:
+    """Store each delivery once (a repeat finds its key taken); the new ones' ids."""
+    ids, seen = [], set()
+    with transaction.atomic():
+        for signal in signals:
+            key = signal.key[:300]
+            if key in seen:
+                continue
+            seen.add(key)
+            try:
+                with transaction.atomic():
+                    event = ChatEvent.objects.create(
+                        messenger=messenger, key=key, payload=signal.as_payload(), received_at=at
+                    )
+            except IntegrityError:
+                continue
+            ids.append(event.pk)
+        if messenger.last_event_at is None or at - messenger.last_event_at > timedelta(minutes=1):
+            Messenger.objects.filter(pk=messenger.pk).update(last_event_at=at)
+    return ids
+
+
+def chat_events_apply(ids: list[int]) -> int:
+    """Apply these stored deliveries, each in its own transaction; answers how many were
+    applied (the rest stay pending, or fail after many attempts). A message's files are
+    fetched from the provider first, outside the transaction."""
+    applied, connections = 0, {}
+    for pk in ids:
+        event = ChatEvent.objects.filter(pk=pk, state=ChatEvent.PENDING).first()
+        if event is None:
+            continue
+        if event.messenger_id not in connections:
+            connections[event.messenger_id] = event.messenger
+        messenger = connections[event.messenger_id]
+        signal = ChatSignal.from_payload(event.payload)
+        try:
+            files = _fetched(messenger, signal) if signal.kind == adapters.MESSAGE else []
+            with transaction.atomic():
+                taken = ChatEvent.objects.filter(pk=pk, state=ChatEvent.PENDING).update(
+                    state=ChatEvent.DONE, attempts=F("attempts") + 1, error=""
+                )
+                if not taken:
+                    continue
+                _apply(messenger, signal, event.received_at, files)
+                applied += 1
+        except Exception as error:
+            if not isinstance(error, NotYet):
+                log.exception("chat event %s could not be applied", pk)
+            _attempt_failed(pk, error)
+    return applied
+
+
+def _attempt_failed(pk: int, error: Exception) -> None:
+    event = ChatEvent.objects.filter(pk=pk).first()
+    if event is None:
+        return
+    attempts = event.attempts + 1
+    ChatEvent.objects.filter(pk=pk).update(
+        attempts=attempts,
+        state=ChatEvent.FAILED if attempts >= GIVE_UP_AFTER else ChatEvent.PENDING,
+        error=str(error)[:2000] or type(error).__name__,
+    )
+
+
+def chat_events_catch_up(now: datetime.datetime) -> int:
+    """The worker's pass: pending deliveries older than RETRY_AFTER, oldest first."""
+    ids = list(
+        ChatEvent.objects.filter(state=ChatEvent.PENDING, received_at__lte=now - RETRY_AFTER)
+        .order_by("received_at", "pk")
+        .values_list("pk", flat=True)[:CATCH_UP_BATCH]
+    )
+    return chat_events_apply(ids)
+
+
+@dataclass
+class _File:
+    name: str
+    content_type: str
+    content: bytes = b""
+    problem: str = ""
+
+
+def _fetched(messenger: Messenger, signal: ChatSignal) -> list[_File]:
+    files = []
+    token = unseal(messenger.token_sealed) if signal.media else ""
+    for item in signal.media[:10]:
+        found = _File(name=item["name"][:200], content_type=item["type"][:100])
+        try:
+            found.content, kind = adapters.fetch_media(messenger, item["ref"], token=token)
+            found.content_type = (kind or found.content_type).split(";")[0][:100]
+        except (http.Refused, http.Failed) as error:
+            found.problem = _("%(name)s could not be fetched: %(reason)s") % {
+                "name": found.name, "reason": error}  # fmt: skip
+        files.append(found)
+    return files
+
+
+def _apply(messenger, signal: ChatSignal, received_at, files: list[_File]) -> None:
+    with caused_by({"channel": messenger.channel, "channel_name": messenger.name}):
+        if signal.kind == adapters.STATUS:
+            _status(messenger, signal, received_at)
+        else:
+            _received(messenger, signal, received_at, files)
+
+
+def _status(messenger: Messenger, signal: ChatSignal, received_at) -> None:
+    message = (
+        Message.objects.filter(messenger=messenger, provider_id=signal.provider_id)
+        .select_related("person", "company", "deal")
+        .first()
+    )
+    if message is None:
+        if received_at < timezone.now() - timedelta(hours=1):
+            return  # a report about a message Accord never sent: nothing to mark
+        raise NotYet(_("The message this report is about is not known yet."))
+    at = _moment(signal.at) or received_at
+    if signal.status == adapters.FAILED:
+        Message.objects.filter(pk=message.pk).update(
+            state=Message.FAILED, failed_at=at, error=signal.error or _("Not delivered.")
+        )
+        emit("message.failed", message_id=message.pk, person_id=message.person_id,
+             company_id=message.company_id, deal_id=message.deal_id,
+             reason=signal.error)  # fmt: skip
+    elif signal.status in (adapters.DELIVERED, adapters.READ):
+        state = Message.READ if signal.status == adapters.READ else Message.DELIVERED
+        keep = [Message.READ] if state == Message.DELIVERED else []  # read stays read
+        Message.objects.filter(pk=message.pk).exclude(state__in=keep).update(
+            state=state, delivered_at=message.delivered_at or at
+        )
+
+
+def _received(messenger: Messenger, signal: ChatSignal, received_at, files) -> None:
+    at = min(_moment(signal.at) or received_at, received_at)
+    contact, new_client = _contact(messenger, signal)
+    conversation = (
+        Conversation.objects.filter(messenger=messenger, address=signal.address)
+        .order_by("-last_message_at", "-pk")
+        .first()
+    )
+    deal = _open_deal(contact.person_id, contact.company_id)
+    if conversation is None:
+        conversation = Conversation.objects.create(
+            channel=messenger.channel,
+            messenger=messenger,
+            address=signal.address,
+            subject=f"{messenger.get_provider_display()} · {contact.name or signal.address}"[:300],
+            person_id=contact.person_id,
+            company_id=contact.company_id,
+            deal=deal,
+            started_at=at,
+            last_message_at=at,
+        )
+    elif conversation.person_id is None and contact.person_id:  # matched since
+        Conversation.objects.filter(pk=conversation.pk).update(person_id=contact.person_id)
+        conversation.person_id = contact.person_id
+    problems = "\n".join(f.problem for f in files if f.problem)
+    message = Message.objects.create(
+        direction=Message.IN,
+        state=Message.RECEIVED,
+        message_id=f"chat:{messenger.pk}:{signal.key}",
+        conversation=conversation,
+        messenger=messenger,
+        provider_id=signal.provider_id[:200],
+        person_id=contact.person_id,
+        company_id=contact.company_id,
+        deal_id=conversation.deal_id,
+        from_name=signal.name[:100],
+        from_address=signal.address[:254],
+        to=[messenger.sender or messenger.name],
+        subject="",
+        text=signal.text,
+        problems=problems,
+        created_at=at,
+    )
+    for found in files:
+        if found.content:
+            kept = Attachment(message=message, name=found.name, content_type=found.content_type,
+                              size=len(found.content))  # fmt: skip
+            kept.file.save(found.name, ContentFile(found.content), save=False)
+            kept.save()
+    threads.conversations_messages_received(messages=[message])
+    summary = {
+        "message_id": message.pk,
+        "direction": Message.IN,
+        "channel": messenger.channel,
+        "text": signal.text[:300],
+        "from": signal.address,
+        "from_name": signal.name,
+        "attachments": sum(1 for f in files if f.content),
+    }
+    for record in (contact.person, contact.company, deal):
+        if record is not None:
+            timeline_record(subject=record, kind="chat", data=summary, occurred_at=at)
+    for record in (contact.person, contact.company):
+        if record is not None:
+            client_contacted(record=record, at=at)
+    stopped = messenger.is_sms and signal.text.strip().strip(".!").lower() in STOP_WORDS
+    if stopped:
+        _stop(messenger, contact, signal, at)
+    emit(
+        "chat.received",
+        message_id=message.pk,
+        conversation_id=conversation.pk,
+        messenger_id=messenger.pk,
+        channel=messenger.channel,
+        person_id=contact.person_id,
+        company_id=contact.company_id,
+        deal_id=conversation.deal_id,
+        unknown_sender=new_client,
+        words_in=signal.text[:1000],
+    )
+
+
+def _contact(messenger: Messenger, signal: ChatSignal) -> tuple[ChatContact, bool]:
+    """Who wrote: the client this chat or number was matched to before, else the client
+    with the number, else a new person (the team's lead rule picks the owner)."""
+    contact = (
+        ChatContact.objects.select_related("person", "company")
+        .filter(messenger=messenger, address=signal.address[:100])
+        .first()
+    )
+    if contact is not None and (contact.person_id or contact.company_id):
+        if signal.name and contact.name != signal.name[:200]:
+            ChatContact.objects.filter(pk=contact.pk).update(name=signal.name[:200])
+        return contact, False
+    person = company = None
+    if signal.phone:
+        found = clients_by_phone([signal.phone])
+        person_id = next((pk for _n, kind, pk, _c in found if kind == "person"), None)
+        company_id = next((pk for _n, kind, pk, _c in found if kind == "company"), None)
+        person = Person.objects.filter(pk=person_id).first() if person_id else None
+        company = (
+            Company.objects.filter(pk=company_id).first() if company_id and not person else None
+        )
+    new_client = person is None and company is None
+    if new_client:
+        person = _new_client(messenger, signal)
+    contact, _created = ChatContact.objects.update_or_create(
+        messenger=messenger,
+        address=signal.address[:100],
+        defaults={"name": signal.name[:200], "person": person, "company": company},
+    )
+    return contact, new_client
+
+
+def _new_client(messenger: Messenger, signal: ChatSignal) -> Person | None:
+    actor = acting_user(messenger)
+    if actor is None:
+        return None
+    first, _space, last = (signal.name or "").partition(" ")
+    if not first:
+        first = display_phone(signal.phone) if signal.phone else signal.address
+    data = {
+        "first_name": first[:100],
+        "last_name": last[:100],
+        "phones": [signal.phone] if signal.phone else [],
+        "source": messenger.get_provider_display() if not messenger.is_sms else "SMS",
+        "kind": "lead",
+    }
+    if messenger.lead_team is not None:
+        data["assign_team"] = messenger.lead_team
+    try:
+        with transaction.atomic():
+            return person_create(actor=actor, data=data)
+    except ValidationError:
+        log.warning("messenger %s: a new client made without the team's rule", messenger.pk)
+        data.pop("assign_team", None)
+        return person_create(actor=actor, data=data)
+
+
+def _open_deal(person_id, company_id) -> Deal | None:
+    deals = Deal.objects.filter(status=Deal.OPEN)
+    if person_id:
+        deals = deals.filter(person_id=person_id)
+    elif company_id:
+        deals = deals.filter(company_id=company_id)
+    else:
+        return None
+    return deals.order_by("-updated_at", "-pk").first()
+
+
+def _stop(messenger: Messenger, contact: ChatContact, signal: ChatSignal, at) -> None:
+    """A STOP reply to an SMS: no more offers and news by SMS to this number."""
+    number = (signal.phone or signal.address)[:254]
+    if Unsubscribe.objects.filter(address=number).exists():
+        return
+    Unsubscribe.objects.create(address=number, person=contact.person, source="SMS STOP", at=at)
+    if contact.person is not None:
+        timeline_record(subject=contact.person, kind="unsubscribed", data={"from": "SMS"},
+                        occurred_at=at)  # fmt: skip
+
+
+# --- Messages out --------------------------------------------------------------------------
+
+
+def window_open(conversation: Conversation, now: datetime.datetime | None = None) -> bool:
+    """Whether free text may go to the client: always, except on WhatsApp more than 24
+    hours after the client's last message (then only an approved template)."""
+    if conversation.channel != Conversation.WHATSAPP:
+        return True
+    last = conversation.last_incoming_at
+    return last is not None and (now or timezone.now()) - last < WHATSAPP_WINDOW
+
+
+@transaction.atomic
+def chat_send(
+    *,
+    actor: User | None,
+    conversation: Conversation,
+    text: str = "",
+    template: str = "",
+    idempotency_key: str | None = None,
+    rule_name: str = "",
+) -> Message:
+    """Queue a message to the client of a messenger's or an SMS conversation; the worker
+    sends it. `template`: a WhatsApp template's name, for outside its 24-hour window."""
+    if idempotency_key:
+        earlier = Message.objects.filter(idempotency_key=idempotency_key).first()
+        if earlier is not None:
+            return earlier
+    if not rule_name and not threads.may_answer(actor, conversation):
+        raise PermissionDenied(_("You cannot write in this conversation."))
+    messenger = conversation.messenger
+    errors: dict[str, list[str]] = {}
+    text = str(text or "").replace("\x00", "").strip()
+    if messenger is None or not messenger.active:
+        errors["text"] = [_("The connection this conversation ran on is gone or switched off.")]
+    chosen = None
+    if template and messenger is not None:
+        chosen = next((t for t in messenger.templates if t["name"] == template), None)
+        if chosen is None:
+            errors["template"] = [_("Choose one of the connection's templates.")]
+    elif not text:
+        errors["text"] = [_("Write the message.")]
+    elif len(text) > MAX_TEXT:
+        errors["text"] = [_("At most %(limit)s characters.") % {"limit": MAX_TEXT}]
+    elif not window_open(conversation):
+        errors["text"] = [_(
+            "More than 24 hours have passed since the client's last message: WhatsApp lets "
+            "you send only an approved template now.")]  # fmt: skip
+    if errors:
+        raise ValidationError(errors)
+    now = timezone.now()
+    if chosen is not None:
+        text = _("Template: %(name)s (%(language)s)") % chosen
+    try:
+        with transaction.atomic():
+            message = Message.objects.create(
+                direction=Message.OUT,
+                state=Message.QUEUED,
+                message_id=f"chat:{messenger.pk}:out:{uuid.uuid4().hex}",
+                idempotency_key=idempotency_key or None,
+                conversation=conversation,
+                messenger=messenger,
+                person_id=conversation.person_id,
+                company_id=conversation.company_id,
+                deal_id=conversation.deal_id,
+                author=actor if actor is not None and actor.pk else None,
+                rule_name=rule_name,
+                from_name=actor.display_name if actor is not None and actor.pk else "",
+                from_address=messenger.sender or messenger.name,
+                to=[conversation.address],
+                subject=chosen["name"] if chosen else "",
+                references=chosen["language"] if chosen else "",
+                text=text,
+                created_at=now,
+                due_at=now,
+            )
+    except IntegrityError:
+        if idempotency_key:
+            earlier = Message.objects.filter(idempotency_key=idempotency_key).first()
+            if earlier is not None:
+                return earlier
+        raise
+    threads.joined(conversation, message, reader=actor)
+    summary = {"message_id": message.pk, "direction": Message.OUT,
+               "channel": conversation.channel, "text": text[:300],
+               "to": conversation.address}  # fmt: skip
+    for record in (conversation.person, conversation.company, conversation.deal):
+        if record is not None:
+            timeline_record(subject=record, kind="chat", actor=actor, data=summary)
+    transaction.on_commit(lambda: _queue(message.pk), robust=True)
+    return message
+
+
+def _queue(message_id: int) -> None:
+    from accord.comms.tasks import send_message  # the task module imports the services
+
+    send_message.enqueue(message_id)
+
+
+def chat_deliver(message: Message) -> None:
+    """Send one claimed messenger or SMS message through its provider (the worker's
+    step, delivery.py), and record what came of it."""
+    messenger = message.messenger
+    now = timezone.now()
+    if messenger is None or not messenger.active:
+        message_attempt_failed(message=message, at=now, temporary=False,
+                               reason=_("The connection is gone or switched off."))  # fmt: skip
+        return
+    template = None
+    if message.subject and message.references:  # a WhatsApp template's name and language
+        template = {"name": message.subject, "language": message.references}
+    out = Outgoing(
+        address=message.to[0] if message.to else "",
+        text=message.text,
+        template=template,
+        status_url=hook_url(messenger) if messenger.provider == Messenger.TWILIO_SMS else "",
+    )
+    try:
+        provider_id = adapters.send(messenger, out, token=unseal(messenger.token_sealed))
+    except (http.Refused, http.Failed) as error:
+        reason = f"{error} {getattr(error, 'body', '')}".strip()[:2000]
+        temporary = isinstance(error, http.Failed) and error.retry
+        if not temporary:
+            messenger_problem(messenger=messenger, reason=reason, at=now)
+        message_attempt_failed(message=message, reason=reason, temporary=temporary, at=now)
+        return
+    with transaction.atomic():
+        Message.objects.filter(pk=message.pk).update(provider_id=provider_id[:200])
+        message_sent(message=message, at=timezone.now())
+
+
+def hook_url(messenger: Messenger) -> str:
+    """The address the provider delivers to (Settings → Messengers shows it)."""
+    path = reverse("messenger_hook", args=[messenger.hook_token])
+    return settings.ACCORD_BASE_URL.rstrip("/") + path
+
+
+def _moment(text: str) -> datetime.datetime | None:
+    if not text:
+        return None
+    try:
+        return parse_datetime(text)
+    except ValueError:
+        return None

@@ -1,0 +1,381 @@
+"""Messengers and SMS end to end: the providers' deliveries as they send them (Telegram's
+updates with its secret token, WhatsApp's signed payloads and verify handshake, Twilio's
+signed form posts, a gateway's signed JSON), the worker's steps that turn them into
+messages and send the replies, and the providers' APIs played by pytest-httpserver."""
+
+import base64
+import hashlib
+import hmac
+import json
+import time
+from datetime import timedelta
+from urllib.parse import parse_qs, urlencode
+
+import pytest
+from django.conf import settings as django_settings
+from django.test import Client
+from django.utils import timezone
+
+from accord.comms import delivery
+from accord.comms.messengers import sms_length
+from accord.comms.models import ChatEvent, Conversation, Message, Messenger, Unsubscribe
+from accord.comms.services.chats import chat_events_apply, chat_send, messenger_save
+from accord.comms.telephony import twilio_signature
+from accord.contacts.models import Person
+from accord.contacts.services import person_create
+from accord.core.models import TimelineEvent
+from tests.conftest import log_in
+
+BOT_TOKEN = "123456:bot-token"
+APP_SECRET, WA_TOKEN, PHONE_ID = "meta-app-secret", "wa-access-token", "106540352242922"
+TWILIO_SID, TWILIO_TOKEN = "AC0123456789abcdef0123456789abcdef", "twilio-auth-token"
+FORM = "application/x-www-form-urlencoded"
+
+
+@pytest.fixture
+def providers(settings, httpserver):
+    """Every provider's API played by one local server."""
+    settings.ACCORD_WEBHOOK_ALLOWED_HOSTS = [f"{httpserver.host}:{httpserver.port}"]
+    base = httpserver.url_for("").rstrip("/")
+    settings.ACCORD_TELEGRAM_API = base
+    settings.ACCORD_WHATSAPP_API = base + "/v21.0"
+    settings.ACCORD_TWILIO_API = base
+    return httpserver
+
+
+@pytest.fixture
+def telegram(admin):
+    return messenger_save(
+        actor=admin, data={"name": "Shop bot", "provider": "telegram", "token": BOT_TOKEN}
+    )
+
+
+@pytest.fixture
+def whatsapp(admin):
+    return messenger_save(actor=admin, data={
+        "name": "WhatsApp", "provider": "whatsapp", "token": WA_TOKEN, "secret": APP_SECRET,
+        "account": PHONE_ID, "templates": "order_ready:en_US\nwelcome:ru",
+    })  # fmt: skip
+
+
+@pytest.fixture
+def twilio_sms(admin):
+    return messenger_save(actor=admin, data={
+        "name": "SMS", "provider": "twilio_sms", "token": TWILIO_TOKEN, "account": TWILIO_SID,
+        "sender": "+15005550006",
+    })  # fmt: skip
+
+
+def worker() -> int:
+    """The worker's step: apply what the webhooks stored."""
+    pending = ChatEvent.objects.filter(state=ChatEvent.PENDING).order_by("pk")
+    return chat_events_apply(list(pending.values_list("pk", flat=True)))
+
+
+def post_telegram(messenger, update: dict, *, secret: str | None = None):
+    token = messenger.webhook_secret if secret is None else secret
+    return Client().post(f"/hooks/chat/{messenger.hook_token}/", update,
+                         content_type="application/json",
+                         headers={"X-Telegram-Bot-Api-Secret-Token": token})  # fmt: skip
+
+
+def telegram_update(update_id: int, text: str, *, chat: int = 777001, message_id: int = 1) -> dict:
+    sender = {"id": chat, "is_bot": False, "first_name": "Ivan", "last_name": "Petrov",
+              "username": "ivanp", "language_code": "ru"}  # fmt: skip
+    return {"update_id": update_id, "message": {
+        "message_id": message_id, "from": sender, "date": int(timezone.now().timestamp()),
+        "chat": {"id": chat, "first_name": "Ivan", "last_name": "Petrov", "type": "private"},
+        "text": text}}  # fmt: skip
+
+
+def post_whatsapp(messenger, payload: dict, *, secret: str = APP_SECRET):
+    body = json.dumps(payload).encode()
+    signature = "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+    return Client().post(f"/hooks/chat/{messenger.hook_token}/", body,
+                         content_type="application/json",
+                         headers={"X-Hub-Signature-256": signature})  # fmt: skip
+
+
+def whatsapp_message(wamid: str, sender: str, text: str, *, name: str = "Kerry Fisher") -> dict:
+    value = {
+        "messaging_product": "whatsapp",
+        "metadata": {"display_phone_number": "15550001111", "phone_number_id": PHONE_ID},
+        "contacts": [{"profile": {"name": name}, "wa_id": sender}],
+        "messages": [{"from": sender, "id": wamid, "timestamp": str(int(time.time())),
+                      "type": "text", "text": {"body": text}}],
+    }  # fmt: skip
+    change = {"field": "messages", "value": value}
+    return {"object": "whatsapp_business_account", "entry": [{"id": "WABA", "changes": [change]}]}
+
+
+def post_twilio(messenger, params: dict, *, token: str = TWILIO_TOKEN):
+    path = f"/hooks/chat/{messenger.hook_token}/"
+    signature = twilio_signature(token, django_settings.ACCORD_BASE_URL + path, params)
+    return Client().post(path, urlencode(params), content_type=FORM,
+                         headers={"X-Twilio-Signature": signature})  # fmt: skip
+
+
+# --- Telegram ------------------------------------------------------------------------------
+
+
+def test_a_message_from_a_new_telegram_chat_makes_a_client_and_a_conversation(telegram, admin):
+    answer = post_telegram(telegram, telegram_update(1001, "Do you deliver to Haifa?"))
+    assert answer.status_code == 200 and answer.json()["stored"] == 1
+    assert Message.objects.count() == 0  # the webhook only stores; the worker applies
+    assert worker() == 1
+    person = Person.objects.get()
+    assert (person.first_name, person.last_name, person.source) == ("Ivan", "Petrov", "Telegram")
+    conversation = Conversation.objects.get()
+    assert (conversation.channel, conversation.person_id, conversation.address) == (
+        "telegram",
+        person.pk,
+        "777001",
+    )
+    assert conversation.awaiting_reply and conversation.assignee_id == admin.pk
+    message = Message.objects.get()
+    assert (message.direction, message.text, message.from_name) == (
+        "in",
+        "Do you deliver to Haifa?",
+        "Ivan Petrov",
+    )
+    assert TimelineEvent.objects.filter(subject_id=person.pk, kind="chat").count() == 1
+    # The same chat again: the same client, the same conversation.
+    post_telegram(telegram, telegram_update(1002, "Hello?", message_id=2))
+    post_telegram(telegram, telegram_update(1002, "Hello?", message_id=2))  # Telegram's retry
+    assert worker() == 1
+    assert Person.objects.count() == 1 and Conversation.objects.count() == 1
+    assert Conversation.objects.get().message_count == 2
+
+
+def test_a_telegram_delivery_without_our_secret_is_refused_and_nothing_is_stored(telegram):
+    answer = post_telegram(telegram, telegram_update(1, "hi"), secret="guess")
+    assert answer.status_code == 403
+    assert not ChatEvent.objects.exists()
+    telegram.refresh_from_db()
+    assert "secret token" in telegram.problems[0]["reason"]
+
+
+def test_a_reply_from_the_inbox_reaches_telegram_with_the_chat_id(telegram, providers, admin):
+    post_telegram(telegram, telegram_update(1, "Price?", chat=555))
+    worker()
+    conversation = Conversation.objects.get()
+    providers.expect_oneshot_request(
+        f"/bot{BOT_TOKEN}/sendMessage", method="POST",
+        json={"chat_id": "555", "text": "4,200 ₪ with fitting."},
+    ).respond_with_json({"ok": True, "result": {"message_id": 91}})  # fmt: skip
+    client = Client()
+    assert log_in(client, admin.email)
+    answer = client.post(f"/mail/threads/{conversation.pk}/write/",
+                         {"text": "4,200 ₪ with fitting.", "key": "k1"})  # fmt: skip
+    assert answer.status_code == 302
+    client.post(
+        f"/mail/threads/{conversation.pk}/write/", {"text": "4,200 ₪ with fitting.", "key": "k1"}
+    )  # a double click
+    assert delivery.deliver_due() == 1
+    providers.check_assertions()
+    sent = Message.objects.get(direction="out")
+    assert (sent.state, sent.provider_id) == ("sent", "555:91")
+    conversation.refresh_from_db()
+    assert not conversation.awaiting_reply and conversation.message_count == 2
+
+
+def test_a_telegram_photo_is_kept_as_a_file_of_the_message(telegram, providers):
+    update = telegram_update(7, "")
+    update["message"].pop("text")
+    update["message"] |= {"caption": "This window", "photo": [
+        {"file_id": "small", "file_unique_id": "s", "width": 90, "height": 90},
+        {"file_id": "big", "file_unique_id": "b", "width": 1280, "height": 960}]}  # fmt: skip
+    providers.expect_request(f"/bot{BOT_TOKEN}/getFile", json={"file_id": "big"}).respond_with_json(
+        {"ok": True, "result": {"file_id": "big", "file_path": "photos/file_9.jpg"}})  # fmt: skip
+    providers.expect_request(f"/file/bot{BOT_TOKEN}/photos/file_9.jpg").respond_with_data(
+        b"\xff\xd8jpeg", content_type="image/jpeg")  # fmt: skip
+    post_telegram(telegram, update)
+    worker()
+    message = Message.objects.get()
+    assert message.text == "This window"
+    kept = message.attachments.get()
+    assert (kept.name, kept.content_type, kept.file.read()) == (
+        "photo.jpg",
+        "image/jpeg",
+        b"\xff\xd8jpeg",
+    )
+
+
+def test_saving_a_bot_sets_its_webhook_with_our_secret(admin, providers):
+    providers.expect_oneshot_request(f"/bot{BOT_TOKEN}/setWebhook").respond_with_json(
+        {"ok": True, "result": True, "description": "Webhook was set"}
+    )
+    client = Client()
+    assert log_in(client, admin.email)
+    answer = client.post("/settings/messengers/new/", {
+        "name": "Shop bot", "provider": "telegram", "token": BOT_TOKEN, "active": "on",
+        "gateway_method": "json"})  # fmt: skip
+    assert answer.status_code == 302, answer.content.decode()[:3000]
+    providers.check_assertions()
+    bot = Messenger.objects.get()
+    told = json.loads(providers.log[0][0].data)
+    assert told["secret_token"] == bot.webhook_secret
+    assert told["url"].endswith(f"/hooks/chat/{bot.hook_token}/")
+    assert bot.webhook_set_at is not None
+    page = client.get(f"/settings/messengers/{bot.pk}/").content.decode()
+    assert BOT_TOKEN not in page and bot.hook_token in page
+
+
+# --- WhatsApp ------------------------------------------------------------------------------
+
+
+def test_whatsapps_verify_handshake_echoes_the_challenge_only_for_our_token(whatsapp):
+    path = f"/hooks/chat/{whatsapp.hook_token}/"
+    query = {"hub.mode": "subscribe", "hub.challenge": "1158201444"}
+    ours = Client().get(path, query | {"hub.verify_token": whatsapp.webhook_secret})
+    assert ours.status_code == 200 and ours.content == b"1158201444"
+    assert Client().get(path, query | {"hub.verify_token": "nope"}).status_code == 403
+
+
+def test_a_whatsapp_message_from_a_known_number_joins_that_client(whatsapp, owner):
+    vera = person_create(actor=owner, data={"first_name": "Vera", "phones": ["+972544567890"]})
+    assert (
+        post_whatsapp(whatsapp, whatsapp_message("wamid.A1", "972544567890", "Hi")).status_code
+        == 200
+    )
+    assert post_whatsapp(whatsapp, whatsapp_message("wamid.A2", "972544567890", "x"),
+                         secret="wrong").status_code == 403  # fmt: skip
+    worker()
+    message = Message.objects.get()
+    assert message.person_id == vera.pk and message.from_address == "+972544567890"
+    assert Person.objects.count() == 1
+    assert Conversation.objects.get().assignee_id == owner.pk  # the client's owner answers
+
+
+def test_outside_the_24_hour_window_only_a_template_goes_to_whatsapp(whatsapp, providers, admin):
+    post_whatsapp(whatsapp, whatsapp_message("wamid.B1", "972544567890", "Is it ready?"))
+    worker()
+    conversation = Conversation.objects.get()
+    Conversation.objects.filter(pk=conversation.pk).update(
+        last_incoming_at=timezone.now() - timedelta(hours=25)
+    )
+    conversation.refresh_from_db()
+    with pytest.raises(Exception, match="approved template"):
+        chat_send(actor=admin, conversation=conversation, text="Yes!")
+    providers.expect_oneshot_request(
+        f"/v21.0/{PHONE_ID}/messages", method="POST",
+        headers={"Authorization": f"Bearer {WA_TOKEN}"},
+        json={"messaging_product": "whatsapp", "to": "972544567890", "type": "template",
+              "template": {"name": "order_ready", "language": {"code": "en_US"}}},
+    ).respond_with_json({"messages": [{"id": "wamid.OUT1"}]})  # fmt: skip
+    chat_send(actor=admin, conversation=conversation, template="order_ready")
+    delivery.deliver_due()
+    providers.check_assertions()
+    sent = Message.objects.get(direction="out")
+    assert (sent.state, sent.provider_id) == ("sent", "wamid.OUT1")
+    # WhatsApp reports it delivered, then read.
+    for said in ("delivered", "read", "delivered"):  # a late "delivered" does not undo "read"
+        status = {"id": "wamid.OUT1", "status": said, "timestamp": "1733480000",
+                  "recipient_id": "972544567890"}  # fmt: skip
+        payload = whatsapp_message("x", "1", "")
+        payload["entry"][0]["changes"][0]["value"] = {"messaging_product": "whatsapp",
+                                                      "statuses": [status]}  # fmt: skip
+        post_whatsapp(whatsapp, payload)
+    worker()
+    sent.refresh_from_db()
+    assert sent.state == "read" and sent.delivered_at is not None
+
+
+# --- SMS -----------------------------------------------------------------------------------
+
+
+def test_an_sms_through_twilio_and_a_stop_reply(twilio_sms, providers, owner, admin):
+    vera = person_create(actor=owner, data={"first_name": "Vera", "phones": ["+79161234567"]})
+    inbound = {"MessageSid": "SM1", "AccountSid": TWILIO_SID, "From": "+79161234567",
+               "To": "+15005550006", "Body": "When can you measure?", "NumMedia": "0"}  # fmt: skip
+    answer = post_twilio(twilio_sms, inbound)
+    assert answer.status_code == 200 and answer["Content-Type"].startswith("text/xml")
+    assert post_twilio(twilio_sms, inbound | {"MessageSid": "SM2"}, token="x").status_code == 403
+    worker()
+    conversation = Conversation.objects.get()
+    assert (conversation.channel, conversation.person_id) == ("sms", vera.pk)
+    basic = "Basic " + base64.b64encode(f"{TWILIO_SID}:{TWILIO_TOKEN}".encode()).decode()
+    providers.expect_oneshot_request(
+        f"/2010-04-01/Accounts/{TWILIO_SID}/Messages.json", method="POST",
+        headers={"Authorization": basic},
+    ).respond_with_json({"sid": "SMout1", "status": "queued"}, status=201)  # fmt: skip
+    chat_send(actor=owner, conversation=conversation, text="Tomorrow at 10?")
+    delivery.deliver_due()
+    providers.check_assertions()
+    sent_form = parse_qs(providers.log[0][0].get_data(as_text=True))
+    assert sent_form["To"] == ["+79161234567"] and sent_form["From"] == ["+15005550006"]
+    assert sent_form["StatusCallback"][0].endswith(f"/hooks/chat/{twilio_sms.hook_token}/")
+    post_twilio(twilio_sms, {"MessageSid": "SMout1", "MessageStatus": "delivered",
+                             "AccountSid": TWILIO_SID})  # fmt: skip
+    post_twilio(twilio_sms, inbound | {"MessageSid": "SM3", "Body": "STOP"})
+    worker()
+    assert Message.objects.get(provider_id="SMout1").state == "delivered"
+    assert Unsubscribe.objects.filter(address="+79161234567", person=vera).exists()
+
+
+def test_an_sms_gateway_is_called_as_the_admin_described_it(admin, providers):
+    gateway = messenger_save(actor=admin, data={
+        "name": "Local SMS", "provider": "sms", "secret": "gw-secret", "token": "KEY-1",
+        "sender": "WindowShop", "gateway_method": "json",
+        "gateway_url": providers.url_for("/api/send"),
+        "gateway_body": '{"apikey": "{key}", "phone": "{to}", "msg": "{text}", "from": "{from}"}',
+    })  # fmt: skip
+    body = json.dumps({"id": "in-1", "from": "+79161234567", "text": 'Call me "later"'}).encode()
+    signature = "sha256=" + hmac.new(b"gw-secret", body, hashlib.sha256).hexdigest()
+    answer = Client().post(f"/hooks/chat/{gateway.hook_token}/", body,
+                           content_type="application/json",
+                           headers={"X-Accord-Signature": signature})  # fmt: skip
+    assert answer.status_code == 200
+    worker()
+    conversation = Conversation.objects.get()
+    providers.expect_oneshot_request("/api/send", method="POST", json={
+        "apikey": "KEY-1", "phone": "+79161234567", "msg": 'Sure, "at 5"', "from": "WindowShop",
+    }).respond_with_json({"id": "gw-77"})  # fmt: skip
+    chat_send(actor=admin, conversation=conversation, text='Sure, "at 5"')
+    delivery.deliver_due()
+    providers.check_assertions()
+    assert Message.objects.get(direction="out").provider_id == "gw-77"
+
+
+def test_a_gateway_that_refuses_fails_the_message_with_its_answer(admin, providers):
+    gateway = messenger_save(actor=admin, data={
+        "name": "Local SMS", "provider": "sms", "secret": "s", "gateway_method": "get",
+        "gateway_url": providers.url_for("/send") + "?to={to}&text={text}",
+    })  # fmt: skip
+    person = person_create(actor=admin, data={"first_name": "Ann", "phones": ["+79161234568"]})
+    conversation = Conversation.objects.create(
+        channel="sms", messenger=gateway, address="+79161234568", person=person,
+        started_at=timezone.now(), last_message_at=timezone.now())  # fmt: skip
+    providers.expect_request("/send").respond_with_data("no balance", status=402)
+    chat_send(actor=admin, conversation=conversation, text="Hello")
+    delivery.deliver_due()
+    message = Message.objects.get()
+    assert message.state == "failed" and "402" in message.error
+    assert providers.log[0][0].args["text"] == "Hello"
+
+
+def test_bad_connections_are_refused_with_the_field_named(admin):
+    with pytest.raises(Exception) as refused:
+        messenger_save(actor=admin, data={"name": "W", "provider": "whatsapp"})
+    assert {"token", "secret", "account"} <= set(refused.value.message_dict)
+    with pytest.raises(Exception) as refused:
+        messenger_save(actor=admin, data={"name": "G", "provider": "sms", "secret": "s",
+                                          "gateway_url": "http://10.0.0.5/send"})  # fmt: skip
+    assert "gateway_url" in refused.value.message_dict
+
+
+@pytest.mark.parametrize(
+    ("text", "encoding", "parts"),
+    [
+        ("", "GSM-7", 0),
+        ("a" * 160, "GSM-7", 1),
+        ("a" * 161, "GSM-7", 2),
+        ("€" * 80, "GSM-7", 1),  # two units each
+        ("Привет" * 11 + "Прив", "UCS-2", 1),  # 70
+        ("Привет" * 12, "UCS-2", 2),  # 72
+        ("😀" * 35, "UCS-2", 1),  # 70 units
+    ],
+)
+def test_sms_parts_are_counted_as_the_network_bills_them(text, encoding, parts):
+    found = sms_length(text)
+    assert (found.encoding, found.parts) == (encoding, parts)
