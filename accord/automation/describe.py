@@ -78,8 +78,10 @@ def _trigger_detail(rule: Rule) -> str:
         return _schedule_detail(options)
     if rule.trigger == "webhook" and options.get("create"):
         return _("a new client when nobody has the e-mail or phone")
-    if rule.trigger == "email_received":
+    if rule.trigger in ("email_received", "message_received"):
         text = str(triggers.SENDERS.get(options.get("sender") or "", ""))
+        if rule.trigger == "message_received":
+            text = f"{triggers.CHANNELS.get(options.get('channel') or '', '')} · {text}"
         if options.get("words"):
             text += " · " + _("with the words %(words)s") % {"words": options["words"]}
         return text

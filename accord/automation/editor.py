@@ -15,7 +15,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from accord.automation import actions as registry
-from accord.automation import conditions, records
+from accord.automation import conditions, records, triggers
 
 MARKERS = {
     "if": gettext_lazy("If…"),
@@ -356,7 +356,10 @@ def read_post(post) -> tuple[dict, list[dict], list[dict]]:
                 options[key] = post[f"changed_{key}"].strip()
     if post.get("trigger") == "webhook" and post.get("create_client") == "on":
         options["create"] = True
-    if post.get("trigger") == "email_received":
+    channel = post.get("channel") or ""
+    if post.get("trigger") == "message_received" and channel and channel in triggers.CHANNELS:
+        options["channel"] = channel
+    if post.get("trigger") in ("email_received", "message_received"):
         if post.get("sender") in ("client", "unknown"):
             options["sender"] = post["sender"]
         if str(post.get("words") or "").strip():

@@ -83,6 +83,11 @@ TRIGGERS = {
     "email_received": Trigger(
         gettext_lazy("An e-mail is received"), ("person",), {"message.received": "person_ids"}
     ),
+    "message_received": Trigger(
+        gettext_lazy("A message comes by SMS or a messenger"),
+        ("person",),
+        {"chat.received": "person_id"},
+    ),
     "call_missed": Trigger(
         gettext_lazy("A call is missed"), ("person", "deal"), {"call.missed": "person_id"}
     ),
@@ -91,6 +96,13 @@ TRIGGERS = {
         ("person", "deal"),
         {"call.ended": "person_id"},
     ),
+}
+# Which channel a "message received" rule listens to ("": any).
+CHANNELS = {
+    "": gettext_lazy("any channel"),
+    "sms": "SMS",
+    "telegram": "Telegram",
+    "whatsapp": "WhatsApp",
 }
 # Whom an "e-mail received" rule listens to: anyone, a client, an unknown address.
 SENDERS = {
@@ -132,6 +144,9 @@ def records_of(event: DomainEvent, matches) -> list[tuple[str, str, Any, dict]]:
         return _received(event)
     if event.name.startswith("call."):
         return _called(event)
+    if event.name == "chat.received":  # about the client who wrote (made for them if new)
+        person_id = event.payload.get("person_id")
+        return [("message_received", "person", person_id, event.payload)] if person_id else []
     if event.name != "activity.logged":
         return [
             (trigger, subject, event.payload.get(key), event.payload)
@@ -230,6 +245,12 @@ def options_match(rule: Rule, payload: dict) -> bool:
         return _changed(options, payload)
     if rule.trigger == "email_received":
         return _received_matches(options, payload)
+    if rule.trigger == "message_received":
+        channel = options.get("channel") or ""
+        if channel and channel != payload.get("channel"):
+            return False
+        words_in = str(payload.get("words_in") or "").casefold()
+        return _received_matches(options, {**payload, "words_in": words_in})
     return True
 
 

@@ -328,6 +328,7 @@ def _form_context(user, rule, data, condition_rows, step_rows, subject, errors) 
         "asks_fields": asks.choices() if subject in ("deal", "task") else [],
         "schedule_choices": EVERY,
         "senders": list(triggers.SENDERS.items()),
+        "chat_channels": list(triggers.CHANNELS.items()),
         "weekdays": list(enumerate(WEEKDAYS.values())),
         "segments": [(s.pk, s.name) for s in segments if s.record_type == subject],
         "teams": list(Team.objects.exclude(lead_rule="").values_list("name", flat=True)),

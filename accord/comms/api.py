@@ -282,7 +282,14 @@ class LinkClickOut(Schema):
 
 class MessageOut(WithId):
     direction: Literal["out", "in"]
-    state: Literal["queued", "sending", "sent", "failed", "bounced", "received"]
+    state: Literal[
+        "queued", "sending", "sent", "delivered", "read", "failed", "bounced", "received"
+    ]
+    channel: Literal["email", "sms", "telegram", "whatsapp"] = Field(
+        description="E-mail, or the messenger or SMS connection's channel"
+    )
+    messenger: str | None = Field(description="The messenger or SMS connection (not e-mail)")
+    delivered_at: datetime | None = Field(description="A messenger or SMS: reported delivered")
     kind: Literal["client", "own", "auto", "bounce"] = Field(
         description="A received message: a client's (or an unknown sender's) mail, a copy "
         "of our own, an automatic reply, or a delivery report"
@@ -323,6 +330,14 @@ class MessageOut(WithId):
     @staticmethod
     def resolve_mailbox(message) -> str | None:
         return ref(message.mailbox_id)
+
+    @staticmethod
+    def resolve_channel(message) -> str:
+        return message.messenger.channel if message.messenger_id else "email"
+
+    @staticmethod
+    def resolve_messenger(message) -> str | None:
+        return ref(message.messenger_id)
 
     @staticmethod
     def resolve_kind(message) -> str:
@@ -385,7 +400,7 @@ class MessageIn(Schema):
 
 
 MESSAGE_FILTERS = {"person", "company", "deal", "mailbox", "state", "direction", "kind",
-                   "conversation"}  # fmt: skip
+                   "conversation", "messenger"}  # fmt: skip
 CHOICES = {
     "state": dict(Message.STATES),
     "direction": dict(Message.DIRECTIONS),
@@ -413,9 +428,9 @@ def messages_list(request, params: Query[ListParams]):
             errors.append({"field": name, "message": f"There is no filter {name}."})
         elif name in CHOICES and value in CHOICES[name]:
             found = found.filter(**{name: CHOICES["kind"][value] if name == "kind" else value})
-        elif name == "mailbox" and value.isdecimal() and len(value) < 18:
-            found = found.filter(mailbox_id=int(value))
-        elif name not in CHOICES and value.isdecimal() and len(value) < 18:
+        elif (name in ("mailbox", "messenger") and value.isdecimal() and len(value) < 18) or (
+            name not in CHOICES and value.isdecimal() and len(value) < 18
+        ):
             found = found.filter(**{f"{name}_id": int(value)})
         else:
             errors.append({"field": name, "message": "This value is not allowed here."})

@@ -8,10 +8,11 @@ from typing import Literal
 
 from django.http import Http404
 from django.shortcuts import get_object_or_404
-from ninja import Query, Router
+from ninja import Field, Query, Router
 
-from accord.comms.models import Call, Telephony
+from accord.comms.models import Call, Messenger, Telephony
 from accord.comms.queries import calls_visible_to
+from accord.comms.services.chats import hook_url
 from accord.core.api.pagination import ListParams, Page, paginate
 from accord.core.api.problems import Problem
 from accord.core.api.schemas import RecordId, WithId
@@ -141,3 +142,48 @@ def telephony_list(request, params: Query[ListParams]):
         raise Http404
     found = Telephony.objects.prefetch_related("extensions")
     return paginate(found, params, sorts={"name"}, default_sort="name")
+
+
+class MessengerOut(WithId):
+    name: str
+    provider: Literal["telegram", "whatsapp", "sms", "twilio_sms"]
+    channel: Literal["sms", "telegram", "whatsapp"]
+    active: bool
+    account: str = Field(description="WhatsApp's phone number id; Twilio's account SID")
+    sender: str
+    token_set: bool = Field(description="A token is stored (it is never shown)")
+    secret_set: bool = Field(description="A signing secret is stored (it is never shown)")
+    templates: list[dict] = Field(description="WhatsApp's approved templates: name, language")
+    webhook_url: str = Field(description="Where the provider delivers messages")
+    last_event_at: datetime | None
+    problems: list[dict] = Field(description="The latest refused deliveries and failed sends")
+
+    @staticmethod
+    def resolve_token_set(messenger) -> bool:
+        return bool(messenger.token_sealed)
+
+    @staticmethod
+    def resolve_secret_set(messenger) -> bool:
+        return bool(messenger.secret_sealed)
+
+    @staticmethod
+    def resolve_webhook_url(messenger) -> str:
+        return hook_url(messenger)
+
+
+@router.get(
+    "/messengers",
+    response=Page[MessengerOut],
+    summary="Messenger and SMS connections (administrators; tokens and secrets never shown)",
+)
+def messengers_list(request, params: Query[ListParams]):
+    if not request.auth.sets_up_company:
+        raise Http404
+    return paginate(Messenger.objects.all(), params, sorts={"name"}, default_sort="name")
+
+
+@router.get("/messengers/{messenger_id}", response=MessengerOut, summary="One connection")
+def messengers_detail(request, messenger_id: RecordId):
+    if not request.auth.sets_up_company:
+        raise Http404
+    return get_object_or_404(Messenger, pk=messenger_id)

@@ -19,6 +19,7 @@ from accord.comms.models import (
     Mailbox,
     Mailing,
     Message,
+    Messenger,
 )
 from accord.contacts.queries import companies_visible_to, people_visible_to
 from accord.core.pagination import Count as CappedCount
@@ -27,6 +28,10 @@ from accord.core.visibility import ALL, NONE, READ, effective_level
 from accord.sales.queries import deals_visible_to
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+def messengers_in_use() -> QuerySet[Messenger]:
+    return Messenger.objects.filter(active=True).order_by("name", "pk")
 
 
 def manages_mailboxes(user) -> bool:
@@ -69,7 +74,9 @@ def default_mailbox() -> Mailbox | None:
 
 
 def messages_visible_to(user) -> QuerySet[Message]:
-    messages = Message.objects.select_related("mailbox", "author", "person", "company", "deal")
+    messages = Message.objects.select_related(
+        "mailbox", "messenger", "author", "person", "company", "deal"
+    )
     seen = _seen(user)
     if seen is None:
         return messages
@@ -119,10 +126,13 @@ INBOX_SORT = "-awaiting_reply,-last_message_at"
 THREADS_SORT = "-last_message_at"
 
 
-def inbox(user, box: str = "mine") -> QuerySet[Conversation]:
+def inbox(user, box: str = "mine", channel: str = "") -> QuerySet[Conversation]:
     """The conversations a client wrote in, that the user may see: theirs, nobody's, or
-    all; each with `unread`, its incoming messages the user has not read."""
+    all (of one channel: e-mail, SMS, Telegram, WhatsApp); each with `unread`, its
+    incoming messages the user has not read."""
     found = conversations_visible_to(user).filter(last_incoming_at__isnull=False)
+    if channel:
+        found = found.filter(channel=channel)
     if box == "mine":
         found = found.filter(assignee=user)
     elif box == "unassigned":

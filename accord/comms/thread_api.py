@@ -7,7 +7,7 @@ from typing import Annotated, Literal
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404
-from ninja import Field, Query, Router, Schema
+from ninja import Field, Query, Router, Schema, Status
 
 from accord.accounts.queries import users_visible_to
 from accord.comms.api import AttachmentIn, MessageOut, queued, ref
@@ -32,6 +32,7 @@ from accord.comms.services import (
     conversation_mark_read,
     message_reply,
 )
+from accord.comms.services.chats import chat_send, window_open
 from accord.contacts.queries import companies_visible_to, people_visible_to
 from accord.core.api.concurrency import CREATES
 from accord.core.api.problems import Problem, invalid, one_of
@@ -44,7 +45,13 @@ THREAD_MESSAGES = 100
 
 
 class ThreadOut(WithId):
-    channel: str
+    channel: Literal["email", "sms", "telegram", "whatsapp"]
+    messenger: str | None = Field(description="The messenger or SMS connection it runs on")
+    address: str = Field(description="A messenger's chat id or the client's number")
+    reply_window_open: bool = Field(
+        description="Free text may be sent (false: WhatsApp 24 hours after the client's "
+        "last message; only a template now)"
+    )
     subject: str
     person: str | None
     company: str | None
@@ -56,6 +63,14 @@ class ThreadOut(WithId):
     started_at: datetime
     last_message_at: datetime
     last_incoming_at: datetime | None
+
+    @staticmethod
+    def resolve_messenger(thread) -> str | None:
+        return ref(thread.messenger_id)
+
+    @staticmethod
+    def resolve_reply_window_open(thread) -> bool:
+        return window_open(thread)
 
     @staticmethod
     def resolve_person(thread) -> str | None:
@@ -97,6 +112,7 @@ class ThreadPage(Schema):
 
 class ThreadParams(Schema):
     box: Literal["mine", "unassigned", "all"] | None = None
+    channel: Literal["email", "sms", "telegram", "whatsapp"] | None = None
     person: str | None = None
     company: str | None = None
     deal: str | None = None
@@ -125,8 +141,10 @@ def threads_list(request, params: Query[ThreadParams]):
                    "deal": deals_visible_to}  # fmt: skip
         record = _record(queries[name](request.auth), value, name)
         found, sort = threads_of(request.auth, **{name: record}), THREADS_SORT
+        if params.channel:
+            found = found.filter(channel=params.channel)
     else:
-        found, sort = inbox(request.auth, params.box or "mine"), INBOX_SORT
+        found, sort = inbox(request.auth, params.box or "mine", params.channel or ""), INBOX_SORT
     try:
         page = keyset_page(found, sort=sort, cursor=params.cursor, limit=params.limit)
     except InvalidCursor as error:
@@ -242,3 +260,37 @@ def messages_reply(request, response: HttpResponse, message_id: RecordId, payloa
         request, response, message_reply, payload, original=original, kind=payload.kind,
         mailbox=mailbox, quote=payload.quote, keep_attachments=payload.keep_attachments,
     )  # fmt: skip
+
+
+class ChatIn(Schema):
+    text: Annotated[str, Field(max_length=4096)] = ""
+    template: Annotated[str, Field(max_length=512)] = Field(
+        "", description="WhatsApp: an approved template's name, for outside the 24-hour window"
+    )
+
+
+@router.post(
+    "/threads/{thread_id}/messages",
+    response={201: MessageOut},
+    summary="Write in a messenger's or an SMS thread: queued at once, sent by the worker",
+    openapi_extra=CREATES,
+)
+def threads_write(request, response: HttpResponse, thread_id: RecordId, payload: ChatIn):
+    thread = _thread(request, thread_id)
+    if thread.channel == Conversation.EMAIL:
+        wrong = [{"field": "thread", "message": "Reply to one of its messages instead."}]
+        raise Problem(422, "An e-mail thread is answered by POST /messages/{id}/reply.",
+                      errors=wrong)  # fmt: skip
+    key = request.headers.get("Idempotency-Key")
+    try:
+        message = chat_send(
+            actor=request.auth, conversation=thread, text=payload.text,
+            template=payload.template,
+            idempotency_key=f"api:{request.auth.pk}:{key}"[:200] if key else None,
+        )  # fmt: skip
+    except ValidationError as error:
+        raise invalid(error) from None
+    except PermissionDenied as error:
+        raise Problem(403, str(error)) from None
+    response["Location"] = f"/api/v1/messages/{message.pk}"
+    return Status(201, messages_visible_to(request.auth).get(pk=message.pk))

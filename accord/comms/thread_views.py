@@ -25,6 +25,7 @@ from accord.comms.queries import (
     inbox,
     inbox_counts,
     manages_mailboxes,
+    messengers_in_use,
     thread_messages,
     threads_of,
     unread_of,
@@ -187,14 +188,20 @@ def inbox_view(request):
     box = request.GET.get("box", "mine")
     if box not in BOXES:
         box = "mine"
-    page = _page(inbox(request.user, box), INBOX_SORT, request.GET.get("cursor"), PAGE)
+    channel = request.GET.get("channel", "")
+    if channel not in dict(Conversation.CHANNELS):
+        channel = ""
+    found = inbox(request.user, box, channel)
+    page = _page(found, INBOX_SORT, request.GET.get("cursor"), PAGE)
     more_url = None
     if page.next_cursor:
-        more_url = f"{reverse('inbox')}?{urlencode({'box': box, 'cursor': page.next_cursor})}"
+        query = {"box": box, "channel": channel, "cursor": page.next_cursor}
+        more_url = f"{reverse('inbox')}?{urlencode(query)}"
     context = {
         "threads": page.items,
         "more_url": more_url,
         "box": box,
+        "channel": channel,
         "in_inbox": True,
     }
     if request.htmx and request.GET.get("cursor"):
@@ -209,6 +216,10 @@ def inbox_view(request):
                 ("unassigned", _("Unassigned"), counts["unassigned"]),
                 ("all", _("All I may see"), counts["all"]),
             ],
+            # The channels to filter by, once a messenger or SMS is connected.
+            "channels": [("", _("All channels")), *Conversation.CHANNELS]
+            if messengers_in_use().exists() or channel
+            else [],
             "manages_mailboxes": manages_mailboxes(request.user),
             "sends_mailings": may_send_mailings(request.user),
         }

@@ -16,6 +16,7 @@ from django.conf import settings as django_settings
 from django.test import Client
 from django.utils import timezone
 
+from accord.accounts.services import token_create
 from accord.comms import delivery
 from accord.comms.messengers import sms_length
 from accord.comms.models import ChatEvent, Conversation, Message, Messenger, Unsubscribe
@@ -24,7 +25,7 @@ from accord.comms.telephony import twilio_signature
 from accord.contacts.models import Person
 from accord.contacts.services import person_create
 from accord.core.models import TimelineEvent
-from tests.conftest import log_in
+from tests.conftest import ApiClient, log_in
 
 BOT_TOKEN = "123456:bot-token"
 APP_SECRET, WA_TOKEN, PHONE_ID = "meta-app-secret", "wa-access-token", "106540352242922"
@@ -379,3 +380,33 @@ def test_bad_connections_are_refused_with_the_field_named(admin):
 def test_sms_parts_are_counted_as_the_network_bills_them(text, encoding, parts):
     found = sms_length(text)
     assert (found.encoding, found.parts) == (encoding, parts)
+
+
+# --- The API -------------------------------------------------------------------------------
+
+
+def test_the_api_lists_messenger_threads_and_writes_in_them(telegram, admin):
+    post_telegram(telegram, telegram_update(1, "Hi there", chat=4242))
+    worker()
+    _token, key = token_create(user=admin, name="tests")
+    client, headers = ApiClient(key), {}
+    threads = client.get("/api/v1/threads?box=all&channel=telegram", headers=headers).json()
+    [thread] = threads["items"]
+    assert (thread["channel"], thread["address"], thread["reply_window_open"]) == (
+        "telegram",
+        "4242",
+        True,
+    )
+    assert client.get("/api/v1/threads?box=all&channel=sms", headers=headers).json()["items"] == []
+    written = client.post(f"/api/v1/threads/{thread['id']}/messages", {"text": ""},
+                          content_type="application/json", headers=headers)  # fmt: skip
+    assert written.status_code == 422 and written.json()["errors"][0]["field"] == "text"
+    written = client.post(f"/api/v1/threads/{thread['id']}/messages", {"text": "Hello!"},
+                          content_type="application/json", headers=headers)  # fmt: skip
+    assert written.status_code == 201
+    body = written.json()
+    assert (body["channel"], body["state"], body["to"]) == ("telegram", "queued", ["4242"])
+    listed = client.get(f"/api/v1/messages?messenger={telegram.pk}", headers=headers).json()
+    assert {m["direction"] for m in listed["items"]} == {"in", "out"}
+    connections = client.get("/api/v1/messengers", headers=headers).json()["items"]
+    assert connections[0]["token_set"] is True and BOT_TOKEN not in json.dumps(connections)
