@@ -6,6 +6,7 @@ answered at once; the worker turns it into messages. What we refuse is answered 
 403 with the reason and kept on the connection's page."""
 
 import logging
+import uuid
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -23,10 +24,12 @@ from django.views.decorators.http import require_http_methods, require_POST
 from accord.comms import forms
 from accord.comms import messengers as adapters
 from accord.comms.models import Conversation, Message, Messenger
-from accord.comms.queries import conversations_visible_to
+from accord.comms.queries import conversations_visible_to, messengers_in_use
 from accord.comms.services.chats import (
+    chat_addresses,
     chat_events_store,
     chat_send,
+    chat_start,
     hook_url,
     messenger_delete,
     messenger_problem,
@@ -35,6 +38,7 @@ from accord.comms.services.chats import (
 )
 from accord.comms.tasks import apply_chat_events
 from accord.comms.telephony import Refused
+from accord.comms.views import about_of
 from accord.core.secrets import SecretUnreadable, unseal
 from accord.core.ui.forms import apply_errors
 
@@ -223,3 +227,56 @@ def chat_reply(request, pk: int):
         response["HX-Trigger"] = "accord:mail-queued"
         return response
     return redirect("thread_detail", pk=conversation.pk)
+
+
+# --- Writing to a client from their card -------------------------------------------------------
+
+
+@login_required
+def chat_compose(request):
+    """ "Write a message" on a client's card or a deal: the connection, the number or chat,
+    the text (or a WhatsApp template); sent, it opens the conversation."""
+    about = about_of(request)
+    deal = about.get("deal")
+    client = about.get("person") or about.get("company") or (deal.person or deal.company)
+    connections = list(messengers_in_use())
+    if client is None or not connections:
+        raise Http404
+    choices = [(m, chat_addresses(m, client)) for m in connections]
+    choices = [(m, found) for m, found in choices if found]
+    source = request.POST if request.method == "POST" else request.GET
+    chosen = next((m for m, _found in choices if str(m.pk) == source.get("messenger")),
+                  choices[0][0] if choices else None)  # fmt: skip
+    error, status = "", 200
+    if request.method == "POST" and chosen is not None:
+        try:
+            message = chat_start(
+                actor=request.user, messenger=chosen,
+                address=request.POST.get("address", ""),
+                text=request.POST.get("text", "")[:5000],
+                template=request.POST.get("template", ""),
+                idempotency_key=request.POST.get("key") or None, **about,
+            )  # fmt: skip
+        except ValidationError as problem:
+            error, status = " ".join(problem.messages), 422
+        except PermissionDenied as problem:
+            error, status = str(problem), 403
+        else:
+            if request.htmx:  # the panel closes; the card's timeline shows the message
+                response = HttpResponse(status=204)
+                response["HX-Trigger"] = "accord:mail-queued"
+                return response
+            messages.success(request, _("The message is queued; it goes out in a moment."))
+            return redirect("thread_detail", pk=message.conversation_id)
+    template = "comms/chat_compose.html#panel" if request.htmx else "comms/chat_compose.html"
+    return render(request, template, {
+        "page_title": _("Write a message"),
+        "about": about,
+        "client": client,
+        "choices": choices,
+        "chosen": chosen,
+        "addresses": dict(choices).get(chosen, []),
+        "error": error,
+        "sent": request.POST if request.method == "POST" else {},
+        "reply_key": uuid.uuid4().hex,
+    }, status=status)  # fmt: skip

@@ -22,6 +22,7 @@ urlpatterns = [
     path("mail/threads/<int:pk>/unread/", thread_views.thread_unread, name="thread_unread"),
     path("mail/threads/<int:pk>/write/", messenger_views.chat_reply, name="chat_reply"),
     path("mail/new/", views.mail_compose, name="mail_compose"),
+    path("chats/new/", messenger_views.chat_compose, name="chat_compose"),
     path("mail/messages/<int:pk>/", views.message_detail, name="message_detail"),
     path("mail/messages/<int:pk>/state/", views.message_state, name="message_state"),
     path("mail/messages/<int:pk>/retry/", views.message_retry_view, name="message_retry"),

@@ -38,7 +38,7 @@ from accord.sales.queries import deals_visible_to
 QUEUED_EVENT = "accord:mail-queued"
 
 
-def _about(request) -> dict:
+def about_of(request) -> dict:
     """The person, company or deal the message is about, from ?person= / ?company= /
     ?deal= (or the form's own fields): records the user may see, else 404."""
     source = request.POST if request.method == "POST" else request.GET
@@ -124,7 +124,7 @@ def mail_compose(request):
     """Write to a client — or reply, reply to all, forward (?reply=&kind=): GET the form,
     POST queues the message and returns at once."""
     original, kind = _replying(request)
-    about = _about_original(original) if original is not None else _about(request)
+    about = _about_original(original) if original is not None else about_of(request)
     if not about or not may_write_to(request.user, list(about.values())):
         raise Http404
     mailboxes = mailboxes_to_send_from(request.user)

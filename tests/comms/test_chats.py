@@ -410,3 +410,45 @@ def test_the_api_lists_messenger_threads_and_writes_in_them(telegram, admin):
     assert {m["direction"] for m in listed["items"]} == {"in", "out"}
     connections = client.get("/api/v1/messengers", headers=headers).json()["items"]
     assert connections[0]["token_set"] is True and BOT_TOKEN not in json.dumps(connections)
+
+
+# --- Writing first, from the card --------------------------------------------------------------
+
+
+def test_a_salesperson_texts_a_client_from_their_card(admin, owner, telegram, providers):
+    gateway = messenger_save(actor=admin, data={
+        "name": "SMS", "provider": "sms", "secret": "s", "gateway_method": "get",
+        "gateway_url": providers.url_for("/send") + "?to={to}&text={text}",
+    })  # fmt: skip
+    vera = person_create(actor=owner, data={"first_name": "Vera", "phones": ["+79161234567"]})
+    client = Client()
+    assert log_in(client, owner.email)
+    card = client.get(f"/clients/people/{vera.pk}/").content.decode()
+    assert 'data-testid="write-message"' in card
+    form = client.get(f"/chats/new/?person={vera.pk}").content.decode()
+    assert "+7 916 123-45-67" in form or "+79161234567" in form
+    assert "Shop bot" not in form  # she never wrote to the bot: it cannot write first
+    refused = client.post("/chats/new/", {"person": vera.pk, "messenger": gateway.pk,
+                                          "address": "+70000000000", "text": "Hi"})  # fmt: skip
+    assert refused.status_code == 422 and not Message.objects.exists()
+    sent = client.post("/chats/new/", {"person": vera.pk, "messenger": gateway.pk,
+                                       "address": "+79161234567", "text": "Your order is ready",
+                                       "key": "once"})  # fmt: skip
+    assert sent.status_code == 302
+    conversation = Conversation.objects.get()
+    assert (conversation.channel, conversation.person_id, conversation.assignee_id) == (
+        "sms",
+        vera.pk,
+        owner.pk,
+    )
+    providers.expect_request("/send").respond_with_json({"id": "g1"})
+    delivery.deliver_due()
+    assert providers.log[0][0].args["text"] == "Your order is ready"
+    assert Message.objects.get().state == "sent"
+
+
+def test_someone_who_may_not_see_the_client_cannot_write_to_them(admin, telegram, otto):
+    person = person_create(actor=admin, data={"first_name": "Hidden", "phones": ["+79161234567"]})
+    client = Client()
+    assert log_in(client, otto.email)
+    assert client.get(f"/chats/new/?person={person.pk}").status_code == 404

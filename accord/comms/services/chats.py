@@ -42,7 +42,7 @@ from accord.comms.models import (
 )
 from accord.comms.services import threads
 from accord.comms.services.calls import acting_user
-from accord.comms.services.messages import message_attempt_failed, message_sent
+from accord.comms.services.messages import may_write_to, message_attempt_failed, message_sent
 from accord.contacts.models import Company, Person
 from accord.contacts.queries import clients_by_phone
 from accord.contacts.services import client_contacted, person_create
@@ -589,6 +589,77 @@ def chat_send(
             timeline_record(subject=record, kind="chat", actor=actor, data=summary)
     transaction.on_commit(lambda: _queue(message.pk), robust=True)
     return message
+
+
+def chat_addresses(messenger: Messenger, client) -> list[str]:
+    """Where a client can be written to on a connection: their valid numbers for SMS and
+    WhatsApp; for Telegram the chats they wrote from (a bot cannot write first)."""
+    if messenger.provider == Messenger.TELEGRAM:
+        field = "person" if isinstance(client, Person) else "company"
+        found = ChatContact.objects.filter(messenger=messenger, **{field: client})
+        return list(found.order_by("pk").values_list("address", flat=True))
+    return [p.value for p in client.contact_points.all()
+            if p.kind == "phone" and not p.not_valid]  # fmt: skip
+
+
+@transaction.atomic
+def chat_start(
+    *,
+    actor: User,
+    messenger: Messenger,
+    address: str,
+    text: str = "",
+    template: str = "",
+    person: Person | None = None,
+    company: Company | None = None,
+    deal: Deal | None = None,
+    idempotency_key: str | None = None,
+) -> Message:
+    """Write to a client by SMS or a messenger from their card or a deal: the conversation
+    on that connection with that number or chat goes on (or begins), and the message is
+    queued in it (`chat_send`)."""
+    if idempotency_key:
+        earlier = Message.objects.filter(idempotency_key=idempotency_key).first()
+        if earlier is not None:
+            return earlier
+    if deal is not None and person is None and company is None:
+        person, company = deal.person, deal.company
+    client = person or company
+    if client is None:
+        raise ValidationError({"person": [_("Choose the client or deal this is about.")]})
+    if not may_write_to(actor, [person, company, deal]):
+        raise PermissionDenied(_("You cannot write to this client."))
+    if not messenger.active:
+        raise ValidationError({"messenger": [_("The connection is gone or switched off.")]})
+    if address not in chat_addresses(messenger, client):
+        if messenger.provider == Messenger.TELEGRAM:
+            problem = _("The client has not written to this bot yet: a bot cannot write first.")
+        else:
+            problem = _("Choose one of the client's numbers.")
+        raise ValidationError({"address": [problem]})
+    conversation = (
+        Conversation.objects.select_for_update()
+        .filter(messenger=messenger, address=address)
+        .order_by("-last_message_at", "-pk")
+        .first()
+    )
+    if conversation is None:
+        now = timezone.now()
+        conversation = Conversation.objects.create(
+            channel=messenger.channel, messenger=messenger, address=address,
+            subject=f"{messenger.get_provider_display()} · {client}"[:300],
+            person=person, company=company if person is None else person.company,
+            deal=deal or _open_deal(person and person.pk, company and company.pk),
+            started_at=now, last_message_at=now,
+            assignee=threads.default_assignee(person, company, deal, actor),
+        )  # fmt: skip
+    return chat_send(
+        actor=actor,
+        conversation=conversation,
+        text=text,
+        template=template,
+        idempotency_key=idempotency_key,
+    )
 
 
 def _queue(message_id: int) -> None:

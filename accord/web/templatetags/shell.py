@@ -4,7 +4,7 @@ whether the user may write to a client or call through the PBX."""
 from django import template
 from django.utils.html import format_html
 
-from accord.comms.queries import dialing_extension
+from accord.comms.queries import dialing_extension, messengers_in_use
 from accord.comms.services import may_write_to
 from accord.core.formats import duration_text
 from accord.core.phones import display_phone
@@ -30,6 +30,15 @@ def dials(user) -> bool:
 def talk_length(seconds) -> str:
     """A call's length in words: "3 min 25 s"."""
     return duration_text(seconds or 0)
+
+
+@register.filter
+def texts(user) -> bool:
+    """Whether the card offers "Write a message" (a messenger or SMS is connected); asked
+    once a page."""
+    if not hasattr(user, "_accord_texts"):
+        user._accord_texts = messengers_in_use().exists()
+    return user._accord_texts
 
 
 @register.filter
