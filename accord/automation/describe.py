@@ -12,7 +12,7 @@ from accord.automation import actions as registry
 from accord.automation import conditions, records, triggers
 from accord.automation.actions.messages import origin
 from accord.automation.models import Rule
-from accord.comms.models import EmailTemplate
+from accord.comms.models import EmailTemplate, Messenger
 from accord.core.models import CustomField
 from accord.sales.models import Stage
 from accord.work.asks import labels
@@ -238,6 +238,12 @@ def step_text(step: dict, subject: str) -> str:
                 "name": template.name if template else "?"
             }
         return _("E-mail the client “%(subject)s”") % {"subject": _text(params, "subject")}
+    if kind == "send_message":
+        messenger = Messenger.objects.filter(pk=params.get("messenger") or 0).first()
+        return _("Write to the client by %(channel)s: “%(text)s”") % {
+            "channel": messenger.name if messenger else "?",
+            "text": params.get("wa_template") or _text(params, "message"),
+        }
     if kind == "create_deal":
         return _("Create the deal “%(title)s” for the client, owned by %(who)s") % {
             "title": _text(params, "title"),

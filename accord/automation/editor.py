@@ -46,6 +46,8 @@ STEP_FIELDS = [
     "body",
     "marketing",
     "mailbox",
+    "messenger",
+    "wa_template",
     "deal_amount",
     "url",
     "secret",
@@ -63,6 +65,7 @@ TEXTS = {
     "create_deal": ("title",),
     "notify": ("message",),
     "send_email": ("subject", "body"),
+    "send_message": ("message",),
 }
 TEXT_NAMES = ("title", "message", "subject", "body")
 
@@ -168,6 +171,12 @@ def _params_row(kind: str, params: dict) -> dict:
         return _who_row(params.get("owner"))
     if kind == "notify":
         return {"message": params.get("message", ""), **_who_row(params.get("to"))}
+    if kind == "send_message":
+        return {
+            "message": params.get("message", ""),
+            "messenger": params.get("messenger", ""),
+            "wa_template": params.get("wa_template", ""),
+        }
     if kind == "wait":
         return {"amount": params.get("amount", ""), "unit": params.get("unit", "hours")}
     if kind == "send_email":
@@ -228,6 +237,10 @@ def _step(row: dict) -> dict:
         params = {"owner": _who(row)}
     elif kind == "notify":
         params = {"to": _who(row), "message": row.get("message", "")}
+    elif kind == "send_message":
+        params = {"messenger": _number(row.get("messenger")), "message": row.get("message", "")}
+        if str(row.get("wa_template") or "").strip():
+            params["wa_template"] = row["wa_template"].strip()
     elif kind == "wait":
         params = {"amount": _number(row.get("amount")), "unit": row.get("unit") or "hours"}
     elif kind == "send_email":

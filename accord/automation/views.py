@@ -27,7 +27,7 @@ from accord.automation.actions.durations import UNITS
 from accord.automation.blueprints import BLUEPRINTS, install
 from accord.automation.conditions import OPERATORS
 from accord.automation.models import Rule
-from accord.comms.models import EmailTemplate, Mailbox
+from accord.comms.models import EmailTemplate, Mailbox, Messenger
 from accord.contacts.queries import segments_visible_to
 from accord.core.errors import message_of
 from accord.core.models import CustomField
@@ -333,5 +333,16 @@ def _form_context(user, rule, data, condition_rows, step_rows, subject, errors) 
         "segments": [(s.pk, s.name) for s in segments if s.record_type == subject],
         "teams": list(Team.objects.exclude(lead_rule="").values_list("name", flat=True)),
         "mailboxes": [(m.pk, str(m)) for m in Mailbox.objects.filter(owner=None, active=True)],
+        "messengers": [
+            (m.pk, f"{m.name} · {m.get_provider_display()}")
+            for m in Messenger.objects.filter(active=True)
+        ],
+        "wa_templates": sorted(
+            {
+                t["name"]
+                for m in Messenger.objects.filter(active=True, provider=Messenger.WHATSAPP)
+                for t in m.templates
+            }
+        ),
         "email_templates": [(t.pk, t.name) for t in EmailTemplate.objects.order_by("name", "id")],
     }

@@ -2,10 +2,15 @@
 (a channel, from a new client or a known one, containing words)."""
 
 import pytest
+from django.utils import timezone
 
+from accord.automation.models import Run
 from accord.automation.services import rule_save
+from accord.comms import delivery
+from accord.comms.models import Message, Unsubscribe
 from accord.comms.services.chats import messenger_save
 from accord.contacts.models import Person
+from accord.contacts.services import person_create
 from accord.work.models import Task
 from tests.comms.test_chats import (
     APP_SECRET,
@@ -44,3 +49,30 @@ def test_a_rule_on_telegram_messages_with_words_makes_a_task_for_the_new_lead(ad
     task = Task.objects.get()
     assert task.title == "Send Ivan the price list"
     assert task.person.pk == Person.objects.get(source="Telegram", pk=task.person_id).pk
+
+
+def test_a_rule_texts_a_new_deals_client_and_a_stop_number_gets_nothing(
+    admin, owner, httpserver, settings
+):
+    settings.ACCORD_WEBHOOK_ALLOWED_HOSTS = [f"{httpserver.host}:{httpserver.port}"]
+    gateway = messenger_save(actor=admin, data={
+        "name": "SMS", "provider": "sms", "secret": "s", "gateway_method": "get",
+        "gateway_url": httpserver.url_for("/send") + "?to={to}&text={text}"})  # fmt: skip
+    rule_save(actor=admin, data={
+        "name": "Thank for the order", "subject": "person", "trigger": "created",
+        "enabled": True, "actions": [{"type": "send_message", "params": {
+            "messenger": gateway.pk, "message": "Hello {{ client.first_name }}, thank you!"}}],
+    })  # fmt: skip
+    Unsubscribe.objects.create(address="+79161234568", source="SMS STOP", at=timezone.now())
+    person_create(actor=owner, data={"first_name": "Vera", "phones": ["+79161234567"]})
+    person_create(actor=owner, data={"first_name": "Stop", "phones": ["+79161234568"]})
+    [message] = Message.objects.all()
+    assert (message.text, message.to, message.rule_name) == (
+        "Hello Vera, thank you!",
+        ["+79161234567"],
+        "Thank for the order",
+    )
+    httpserver.expect_request("/send").respond_with_json({"id": "r1"})
+    delivery.deliver_due()
+    assert httpserver.log[0][0].args["to"] == "+79161234567"
+    assert Run.objects.filter(status="failed").count() == 1

@@ -142,9 +142,11 @@ def test_replying_through_the_form_joins_the_thread(owner, mailbox, vera):
 
 def test_an_empty_inbox_says_what_it_is_and_where_mail_comes_from(admin_client, owner):
     page = admin_client.get("/inbox/").content.decode()
-    assert "Your clients’ e-mail comes here" in page and 'href="/settings/email/"' in page
+    assert "Your clients’ e-mail and messages come here" in page
+    assert 'href="/settings/email/"' in page and 'href="/settings/messengers/"' in page
     page = browser(owner).get("/inbox/").content.decode()
     assert 'href="/settings/email/"' not in page and 'href="/profile/mailboxes/"' in page
+    assert 'href="/settings/messengers/"' not in page
 
 
 def test_a_long_thread_shows_its_latest_messages_and_the_earlier_on_demand(owner, mailbox, vera):

@@ -8,7 +8,7 @@ Waiting and branching are steps of the engine itself (`engine.py`). Later featur
 theirs with `register` ("send_sms", "generate_document", "send_message")."""
 
 # Each topic module registers its actions when imported.
-from accord.automation.actions import changes, messages, new_records  # noqa: F401
+from accord.automation.actions import changes, chats, messages, new_records  # noqa: F401
 from accord.automation.actions.registry import ACTIONS, Action, ActionError, Step, register
 
 __all__ = ["ACTIONS", "Action", "ActionError", "Step", "register"]

@@ -614,10 +614,12 @@ def chat_start(
     company: Company | None = None,
     deal: Deal | None = None,
     idempotency_key: str | None = None,
+    rule_name: str = "",
 ) -> Message:
     """Write to a client by SMS or a messenger from their card or a deal: the conversation
     on that connection with that number or chat goes on (or begins), and the message is
-    queued in it (`chat_send`)."""
+    queued in it (`chat_send`). `rule_name`: an automation rule writes it (its author
+    need not see the client)."""
     if idempotency_key:
         earlier = Message.objects.filter(idempotency_key=idempotency_key).first()
         if earlier is not None:
@@ -627,7 +629,7 @@ def chat_start(
     client = person or company
     if client is None:
         raise ValidationError({"person": [_("Choose the client or deal this is about.")]})
-    if not may_write_to(actor, [person, company, deal]):
+    if not rule_name and not may_write_to(actor, [person, company, deal]):
         raise PermissionDenied(_("You cannot write to this client."))
     if not messenger.active:
         raise ValidationError({"messenger": [_("The connection is gone or switched off.")]})
@@ -659,6 +661,7 @@ def chat_start(
         text=text,
         template=template,
         idempotency_key=idempotency_key,
+        rule_name=rule_name,
     )
 
 
