@@ -12,6 +12,7 @@ from accord.accounts.services.users import password_expired
 from accord.core.company import zone_of
 from accord.core.models import CompanyProfile
 from accord.core.visibility import ALL, READ, TEAM, effective_level
+from accord.core.workhours import Hours
 
 
 def users_visible_to(user: User) -> QuerySet[User]:
@@ -117,6 +118,16 @@ def schedule_of(user):
         return user.work_schedule
     except WorkSchedule.DoesNotExist:
         return WorkSchedule(user=user)
+
+
+def hours_of(user) -> Hours:
+    """When the user works, for deadlines and response times in working hours: their
+    schedule in their zone; with nobody, the company's default week in its zone."""
+    if user is None:
+        return Hours(zone=zone_of(None).key)
+    schedule = schedule_of(user)
+    return Hours(days=tuple(schedule.weekdays or ()), starts=schedule.starts,
+                 ends=schedule.ends, zone=zone_of(user.time_zone).key)  # fmt: skip
 
 
 def local_moment(user, now: datetime) -> datetime:

@@ -13,6 +13,7 @@ class CommsConfig(AppConfig):
         from accord.comms.services import on_person_erased
         from accord.comms.services.calls import call_events_catch_up
         from accord.comms.services.chats import chat_events_catch_up
+        from accord.comms.services.threads import replies_late
         from accord.core.events import subscribe
         from accord.core.periodic import every
         from accord.core.ui.records import EVENT_DRESSERS
@@ -22,6 +23,7 @@ class CommsConfig(AppConfig):
         every(fetching.tick)
         every(call_events_catch_up)
         every(chat_events_catch_up)
+        every(replies_late)
         subscribe("person.erased")(on_person_erased)
         EVENT_DRESSERS["email"] = timeline.dress
         EVENT_DRESSERS["call"] = timeline.dress_calls

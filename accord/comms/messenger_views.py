@@ -39,7 +39,9 @@ from accord.comms.services.chats import (
 from accord.comms.tasks import apply_chat_events
 from accord.comms.telephony import Refused
 from accord.comms.views import about_of
+from accord.core.company import REPLY_MINUTES, reply_minutes
 from accord.core.secrets import SecretUnreadable, unseal
+from accord.core.services import company_profile_update
 from accord.core.ui.forms import apply_errors
 
 log = logging.getLogger(__name__)
@@ -109,12 +111,32 @@ def _admin_only(request) -> None:
 
 @login_required
 def messengers_list(request):
+    """The connections, and how soon each channel's clients must be answered."""
     _admin_only(request)
     connections = Messenger.objects.annotate(conversation_count=Count("contacts"))
+    targets = {channel: reply_minutes(channel) for channel in REPLY_MINUTES}
+    error, status = "", 200
+    if request.method == "POST":
+        sent = {channel: request.POST.get(f"reply_{channel}", "").strip() for channel in targets}
+        try:
+            if not all(value.isdecimal() and len(value) < 6 for value in sent.values()):
+                raise ValidationError(_("Give each channel's minutes, from 1 to a week."))
+            company_profile_update(
+                actor=request.user, reply_minutes={c: int(v) for c, v in sent.items()}
+            )
+        except ValidationError as problem:
+            error, status = " ".join(problem.messages), 422
+            targets = sent
+        else:
+            messages.success(request, _("The answer times are saved."))
+            return redirect("messengers")
     return render(request, "comms/messengers.html", {
         "page_title": _("Messengers and SMS"), "section": "messengers",
         "connections": connections,
-    })  # fmt: skip
+        "targets": [(channel, label, targets[channel])
+                    for channel, label in Conversation.CHANNELS],
+        "targets_error": error,
+    }, status=status)  # fmt: skip
 
 
 @login_required

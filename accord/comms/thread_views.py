@@ -9,11 +9,12 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from accord.accounts.models import User
+from accord.accounts.models import User, WorkSchedule
 from accord.comms import bodies
 from accord.comms.models import Conversation
 from accord.comms.queries import (
@@ -38,6 +39,7 @@ from accord.comms.services import (
     may_send_mailings,
 )
 from accord.comms.services.chats import window_open
+from accord.comms.services.threads import reply_due
 from accord.contacts.queries import companies_visible_to, people_visible_to
 from accord.core.errors import message_of
 from accord.core.pagination import InvalidCursor, keyset_page
@@ -197,12 +199,14 @@ def inbox_view(request):
     if page.next_cursor:
         query = {"box": box, "channel": channel, "cursor": page.next_cursor}
         more_url = f"{reverse('inbox')}?{urlencode(query)}"
+    clocked(page.items)
     context = {
         "threads": page.items,
         "more_url": more_url,
         "box": box,
         "channel": channel,
         "in_inbox": True,
+        "now": timezone.now(),
     }
     if request.htmx and request.GET.get("cursor"):
         return render(request, "comms/threads.html#rows", context)
@@ -250,3 +254,13 @@ def reply_context(conversation: Conversation) -> dict:
         "chat_sms": conversation.channel == Conversation.SMS,
         "reply_key": uuid.uuid4().hex,  # a double click sends one message
     }
+
+
+def clocked(threads: list) -> None:
+    """Give each thread whose client waits its answer's deadline (`reply_due`)."""
+    assignees = {t.assignee_id for t in threads if t.assignee_id and t.awaiting_reply}
+    schedules = {s.user_id: s for s in WorkSchedule.objects.filter(user_id__in=assignees)}
+    for thread in threads:
+        if thread.assignee_id:  # read once for the page, not once a row
+            thread.assignee._state.fields_cache["work_schedule"] = schedules.get(thread.assignee_id)
+        thread.reply_due = reply_due(thread) if thread.awaiting_reply else None

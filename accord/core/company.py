@@ -21,6 +21,17 @@ def default_currency() -> str:
     return company().currency or settings.ACCORD_CURRENCY
 
 
+# How soon a client who writes must be answered, in working minutes, unless Settings →
+# Messengers and SMS says otherwise.
+REPLY_MINUTES = {"email": 240, "sms": 30, "telegram": 30, "whatsapp": 30}
+
+
+def reply_minutes(channel: str) -> int:
+    """The company's target for a first answer on `channel`, in working minutes."""
+    chosen = company().reply_minutes or {}
+    return chosen.get(channel) or REPLY_MINUTES.get(channel, 240)
+
+
 def default_time_zone() -> str:
     """The clock of a user who chose none (and of the company's own schedules)."""
     return company().time_zone or settings.TIME_ZONE

@@ -185,6 +185,9 @@ class CompanyProfile(models.Model):
     date_format = models.CharField(
         _("date format"), max_length=10, choices=DATE_FORMATS, blank=True
     )
+    # How soon a client who writes must be answered, in working minutes, per channel
+    # ({"email": 240, "telegram": 30}; a channel not named: REPLY_MINUTES's).
+    reply_minutes = models.JSONField(_("answer within"), default=dict, blank=True)
     set_up_at = models.DateTimeField(null=True, blank=True)  # the first step was taken
     updated_at = models.DateTimeField(auto_now=True)
     version = models.PositiveIntegerField(default=1)

@@ -14,6 +14,7 @@ from django.utils import timezone
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
 
+from accord.core.company import REPLY_MINUTES
 from accord.core.models import CompanyProfile, CustomField, WorkerHeartbeat
 from accord.core.visibility import ALL, WRITE, effective_level
 
@@ -150,6 +151,8 @@ def custom_field_retire(*, actor, field, retired: bool = True) -> None:
 
 PROFILE_FIELDS = ("name", "address", "tax_id", "bank_details", "country", "currency",
                   "time_zone", "language", "week_start", "date_format")  # fmt: skip
+# Set on other screens (Settings → Messengers and SMS), not on the company's own form.
+OTHER_PROFILE_FIELDS = ("reply_minutes",)
 LOGO_MAX_BYTES = 2 * 2**20
 LOGO_KINDS = {b"\x89PNG\r\n\x1a\n": "png", b"\xff\xd8\xff": "jpg", b"RIFF": "webp"}
 
@@ -163,7 +166,7 @@ def company_profile_update(
     other. The first save marks the first-login step done."""
     if effective_level(actor, "settings", WRITE) != ALL:
         raise PermissionDenied(_("Only administrators change the company's settings."))
-    unknown = set(values) - set(PROFILE_FIELDS)
+    unknown = set(values) - set(PROFILE_FIELDS) - set(OTHER_PROFILE_FIELDS)
     if unknown:
         raise ValueError(f"not profile fields: {sorted(unknown)}")
     profile = CompanyProfile.objects.select_for_update().filter(pk=1).first()
@@ -217,6 +220,13 @@ def _profile_errors(values: dict) -> dict[str, list[str]]:
         errors["week_start"] = [_("Choose a day from the list.")]
     if (values.get("date_format") or "") not in dict(CompanyProfile.DATE_FORMATS):
         errors["date_format"] = [_("Choose a date format from the list.")]
+    replies = values.get("reply_minutes", {})
+    if not isinstance(replies, dict) or any(
+        channel not in REPLY_MINUTES or isinstance(minutes, bool) or not isinstance(minutes, int)
+        or not 1 <= minutes <= 7 * 24 * 60
+        for channel, minutes in replies.items()
+    ):  # fmt: skip
+        errors["reply_minutes"] = [_("Give each channel's minutes, from 1 to a week.")]
     return errors
 
 

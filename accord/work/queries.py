@@ -225,6 +225,19 @@ def notification_text(notice: Notification) -> str:
             "title": title,
             "when": when,
         }
+    if notice.kind == Notification.OVERDUE and "conversation_id" in data:
+        waited = datetime.fromisoformat(data["waiting_since"])
+        return _("“%(subject)s” waits for your answer since %(when)s") % {
+            "subject": data.get("subject") or _("(no subject)"),
+            "when": short_datetime(waited),
+        }
+    if notice.kind == Notification.ESCALATION and "conversation_id" in data:
+        waited = datetime.fromisoformat(data["waiting_since"])
+        return _("%(user)s has not answered “%(subject)s”, waiting since %(when)s") % {
+            "user": data.get("assignee", ""),
+            "subject": data.get("subject") or _("(no subject)"),
+            "when": short_datetime(waited),
+        }
     if notice.kind == Notification.ASSIGNED and "conversation_id" in data:
         return _("%(user)s gave you the conversation “%(subject)s”") % {
             "user": data.get("by", ""),

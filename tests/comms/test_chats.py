@@ -8,23 +8,34 @@ import hashlib
 import hmac
 import json
 import time
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from urllib.parse import parse_qs, urlencode
 
 import pytest
+import time_machine
 from django.conf import settings as django_settings
 from django.test import Client
 from django.utils import timezone
 
-from accord.accounts.services import token_create
+from accord.accounts.services import team_save, token_create
 from accord.comms import delivery
 from accord.comms.messengers import sms_length
-from accord.comms.models import ChatEvent, Conversation, Message, Messenger, Unsubscribe
+from accord.comms.models import (
+    ChatContact,
+    ChatEvent,
+    Conversation,
+    Message,
+    Messenger,
+    Unsubscribe,
+)
 from accord.comms.services.chats import chat_events_apply, chat_send, messenger_save
+from accord.comms.services.threads import replies_late, reply_due
 from accord.comms.telephony import twilio_signature
 from accord.contacts.models import Person
 from accord.contacts.services import person_create
+from accord.core.company import reply_minutes
 from accord.core.models import TimelineEvent
+from accord.work.models import Notification
 from tests.conftest import ApiClient, log_in
 
 BOT_TOKEN = "123456:bot-token"
@@ -452,3 +463,52 @@ def test_someone_who_may_not_see_the_client_cannot_write_to_them(admin, telegram
     client = Client()
     assert log_in(client, otto.email)
     assert client.get(f"/chats/new/?person={person.pk}").status_code == 404
+
+
+# --- The first-answer clock -----------------------------------------------------------------
+
+
+def test_a_client_nobody_answers_in_time_is_escalated_to_the_head_once(admin, owner, telegram):
+    team_save(actor=admin, name="Sales", head=admin, members=[owner])
+    owner.refresh_from_db()
+    vera = person_create(actor=owner, data={"first_name": "Vera"})
+    monday = datetime(2026, 12, 7, 10, 0, tzinfo=UTC)  # 10:00 in London, the site's zone
+    with time_machine.travel(monday, tick=False):
+        post_telegram(telegram, telegram_update(1, "Hello?", chat=31))
+        worker()
+    conversation = Conversation.objects.get()
+    ChatContact.objects.filter(address="31").update(person=vera)
+    Conversation.objects.filter(pk=conversation.pk).update(person=vera, assignee=owner)
+    conversation.refresh_from_db()
+    assert conversation.waiting_since == monday
+    assert reply_due(conversation) == monday + timedelta(minutes=30)
+    assert replies_late(monday + timedelta(minutes=29)) == 0
+    assert replies_late(monday + timedelta(minutes=31)) == 1
+    assert replies_late(monday + timedelta(minutes=45)) == 0  # told once
+    told = {
+        n.user_id: n.kind
+        for n in Notification.objects.filter(data__conversation_id=conversation.pk)
+    }
+    assert told == {owner.pk: "overdue", admin.pk: "escalation"}
+    # An answer stops the clock; the client's next message starts it again.
+    with time_machine.travel(monday + timedelta(minutes=50), tick=False):
+        chat_send(actor=owner, conversation=conversation, text="Hello Vera!")
+    conversation.refresh_from_db()
+    assert conversation.waiting_since is None and conversation.reply_late_at is None
+
+
+def test_the_inbox_shows_each_waiting_clients_deadline_and_admins_set_it(admin, telegram):
+    post_telegram(telegram, telegram_update(1, "Hi", chat=77))
+    worker()
+    client = Client()
+    assert log_in(client, admin.email)
+    page = client.get("/inbox/?box=all").content.decode()
+    assert 'data-testid="reply-due"' in page and 'data-testid="reply-late"' not in page
+    wrong = {"reply_email": "240", "reply_sms": "x", "reply_telegram": "5", "reply_whatsapp": "30"}
+    assert client.post("/settings/messengers/", wrong).status_code == 422
+    saved = client.post("/settings/messengers/", {"reply_email": "240", "reply_sms": "20",
+                        "reply_telegram": "5", "reply_whatsapp": "30"})  # fmt: skip
+    assert saved.status_code == 302
+    conversation = Conversation.objects.get()
+    assert reply_minutes("telegram") == 5
+    assert reply_due(conversation) >= conversation.waiting_since

@@ -165,6 +165,10 @@ class Conversation(models.Model):
     awaiting_reply = models.BooleanField(default=False)
     # Null until the client writes: only such conversations are in the Inbox.
     last_incoming_at = models.DateTimeField(null=True, blank=True)
+    # Since when the client waits for an answer (their first message after our last one;
+    # null once answered): the first-answer clock. When it ran out, and who was told.
+    waiting_since = models.DateTimeField(null=True, blank=True)
+    reply_late_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         indexes = [
@@ -180,6 +184,11 @@ class Conversation(models.Model):
                 fields=["assignee", "-awaiting_reply", "-last_message_at"],
                 name="conversation_assignee",
                 condition=Q(last_incoming_at__isnull=False),
+            ),
+            models.Index(
+                fields=["waiting_since"],
+                name="conversation_waiting",
+                condition=Q(waiting_since__isnull=False, reply_late_at__isnull=True),
             ),
         ]
 

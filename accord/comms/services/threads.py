@@ -5,15 +5,19 @@ from datetime import datetime, timedelta
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection, transaction
-from django.db.models import F
+from django.db.models import F, Value
+from django.db.models.functions import Coalesce
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accord.accounts.models import User
+from accord.accounts.queries import hours_of
 from accord.comms.models import Conversation, ConversationRead, Message
+from accord.core.company import REPLY_MINUTES, reply_minutes
 from accord.core.events import emit, emit_many
 from accord.core.visibility import NONE, WRITE, effective_level
+from accord.core.workhours import deadline
 from accord.work.models import Notification
 from accord.work.services import notify, sees
 
@@ -38,6 +42,10 @@ def joined(conversation: Conversation, message: Message, *, reader: User | None 
     }
     if incoming:
         changes["last_incoming_at"] = message.created_at
+        changes["waiting_since"] = Coalesce(F("waiting_since"), Value(message.created_at))
+    else:  # answered: the first-answer clock stops
+        changes["waiting_since"] = None
+        changes["reply_late_at"] = None
     later = Conversation.objects.filter(pk=conversation.pk, last_message_at__lte=message.created_at)
     if not later.update(**changes):  # an older message, arriving late: only the count
         older = {"message_count": F("message_count") + 1}
@@ -69,10 +77,14 @@ def conversations_messages_received(*, messages: list[Message]) -> None:
     incoming = [m for m in messages if m.conversation_id and m.direction == Message.IN]
     if not incoming:
         return
-    joined: dict[int, tuple[int, datetime]] = {}
+    joined: dict[int, tuple[int, datetime, datetime]] = {}
     for message in incoming:
-        count, latest = joined.get(message.conversation_id, (0, message.created_at))
-        joined[message.conversation_id] = (count + 1, max(latest, message.created_at))
+        count, latest, earliest = joined.get(
+            message.conversation_id, (0, message.created_at, message.created_at)
+        )
+        joined[message.conversation_id] = (
+            count + 1, max(latest, message.created_at), min(earliest, message.created_at)
+        )  # fmt: skip
     nobodys = Conversation.objects.filter(pk__in=joined, assignee=None).select_related(
         "person__owner", "company__owner", "deal__owner"
     )
@@ -80,7 +92,10 @@ def conversations_messages_received(*, messages: list[Message]) -> None:
     for conversation in nobodys:
         assignee = default_assignee(conversation.person, conversation.company, conversation.deal)
         assignees[conversation.pk] = assignee.pk if assignee is not None else None
-    rows = [(pk, count, latest, assignees.get(pk)) for pk, (count, latest) in joined.items()]
+    rows = [
+        (pk, count, latest, assignees.get(pk), earliest)
+        for pk, (count, latest, earliest) in joined.items()
+    ]
     answered_by = _joined_many(rows)
     emit_many("conversation.waiting", [
         {"conversation_id": m.conversation_id, "message_id": m.pk,
@@ -101,29 +116,41 @@ UPDATE {table} SET
   last_incoming_at = CASE WHEN last_incoming_at IS NULL
                            OR last_incoming_at < v.column3{stamp} THEN v.column3{stamp}
                           ELSE last_incoming_at END,
-  assignee_id = COALESCE(assignee_id, v.column4{number})
+  assignee_id = COALESCE(assignee_id, v.column4{number}),
+  waiting_since = CASE WHEN waiting_since IS NULL THEN v.column5{stamp}
+                       WHEN waiting_since > v.column5{stamp} THEN v.column5{stamp}
+                       ELSE waiting_since END
 FROM (VALUES {values}) AS v
 WHERE {table}.id = v.column1
 RETURNING {table}.id, {table}.assignee_id
 """
 
 
-def _joined_many(rows: list[tuple[int, int, datetime, int | None]]) -> dict[int, int | None]:
+def _joined_many(
+    rows: list[tuple[int, int, datetime, int | None, datetime]],
+) -> dict[int, int | None]:
     """Rows of (conversation, messages come in, the latest of them, who answers it if
-    nobody does yet) applied in one UPDATE … FROM (VALUES …), as `core.bulk.move_forward`
+    nobody does yet, the earliest of them: the client waits since then unless they
+    waited already) applied in one UPDATE … FROM (VALUES …), as `core.bulk.move_forward`
     writes; answers who answers each conversation now."""
     ops = connection.ops
     postgresql = connection.vendor == "postgresql"
     sql = JOINED_MANY.format(
         table=ops.quote_name(Conversation._meta.db_table),
-        values=", ".join(["(%s, %s, %s, %s)"] * len(rows)),
+        values=", ".join(["(%s, %s, %s, %s, %s)"] * len(rows)),
         stamp="::timestamptz" if postgresql else "",
         number="::bigint" if postgresql else "",
     )
     params = [
         value
-        for pk, count, latest, assignee in rows
-        for value in (pk, count, ops.adapt_datetimefield_value(latest), assignee)
+        for pk, count, latest, assignee, earliest in rows
+        for value in (
+            pk,
+            count,
+            ops.adapt_datetimefield_value(latest),
+            assignee,
+            ops.adapt_datetimefield_value(earliest),
+        )
     ]
     with connection.cursor() as cursor:
         cursor.execute(sql, params)  # the table's name is our model's; values are parameters
@@ -206,3 +233,67 @@ def _read(conversation: Conversation, user: User, at: datetime) -> None:
     )
     if not created and mark.read_at < at:
         ConversationRead.objects.filter(pk=mark.pk).update(read_at=at)
+
+
+# --- The first-answer clock ------------------------------------------------------------------
+
+LATE_BATCH = 500
+
+
+def reply_due(conversation: Conversation) -> datetime | None:
+    """When the client waiting in it must have had an answer: the channel's target in
+    the assignee's working minutes (the company's week with nobody) after they wrote."""
+    if conversation.waiting_since is None:
+        return None
+    hours = hours_of(conversation.assignee if conversation.assignee_id else None)
+    return deadline(conversation.waiting_since, reply_minutes(conversation.channel), hours)
+
+
+def replies_late(now: datetime) -> int:
+    """The worker's pass: each conversation whose client waited past the channel's target
+    is marked late once; its assignee is told, and the head of their team (escalation);
+    emits `conversation.late` for automation. Answers how many were late now."""
+    soonest = min(REPLY_MINUTES.values())
+    waiting = (
+        Conversation.objects.filter(
+            awaiting_reply=True, reply_late_at=None,
+            waiting_since__lte=now - timedelta(minutes=soonest),
+        )
+        .select_related("assignee__team__head", "assignee__work_schedule")
+        .order_by("waiting_since")[:LATE_BATCH]
+    )  # fmt: skip
+    late = 0
+    for conversation in waiting:
+        due = reply_due(conversation)
+        if due is None or due > now:
+            continue
+        with transaction.atomic():
+            claimed = Conversation.objects.filter(pk=conversation.pk, reply_late_at=None).update(
+                reply_late_at=now
+            )
+            if not claimed:
+                continue  # another worker's pass took it
+            _told_late(conversation, due)
+            late += 1
+    return late
+
+
+def _told_late(conversation: Conversation, due: datetime) -> None:
+    data = {
+        "conversation_id": conversation.pk,
+        "subject": conversation.subject,
+        "due_at": due.isoformat(),
+        "waiting_since": conversation.waiting_since.isoformat(),
+        "link": reverse("thread_detail", args=[conversation.pk]),
+    }
+    key = f"late:{conversation.pk}:{conversation.waiting_since:%s}"
+    assignee = conversation.assignee
+    if assignee is not None and assignee.is_active:
+        notify(assignee, Notification.OVERDUE, key, **data)
+        head = assignee.team.head if assignee.team_id and assignee.team.head_id else None
+        if head is not None and head.is_active and head.pk != assignee.pk:
+            notify(head, Notification.ESCALATION, f"{key}:head", assignee=str(assignee), **data)
+    emit("conversation.late", conversation_id=conversation.pk,
+         assignee_id=conversation.assignee_id, channel=conversation.channel,
+         person_id=conversation.person_id, company_id=conversation.company_id,
+         deal_id=conversation.deal_id)  # fmt: skip
