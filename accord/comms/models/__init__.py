@@ -22,6 +22,7 @@ from accord.comms.models.mail import (
     Recipient,
     Unsubscribe,
 )
+from accord.comms.models.stats import ChannelDay
 
 __all__ = [
     "NONE",
@@ -32,6 +33,7 @@ __all__ = [
     "BouncingAddress",
     "Call",
     "CallEvent",
+    "ChannelDay",
     "ChatContact",
     "ChatEvent",
     "Conversation",

@@ -1,6 +1,7 @@
 """Every write of conversations (threads): a message joining one (the Inbox's counts and
 order kept on the row), who answers it, and what each user has read of it."""
 
+from collections import defaultdict
 from datetime import datetime, timedelta
 
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -14,10 +15,11 @@ from django.utils.translation import gettext as _
 from accord.accounts.models import User
 from accord.accounts.queries import hours_of
 from accord.comms.models import Conversation, ConversationRead, Message
+from accord.comms.services.stats import Tally, day_of, stats_add, stats_message
 from accord.core.company import REPLY_MINUTES, reply_minutes
 from accord.core.events import emit, emit_many
 from accord.core.visibility import NONE, WRITE, effective_level
-from accord.core.workhours import deadline
+from accord.core.workhours import deadline, minutes_between
 from accord.work.models import Notification
 from accord.work.services import notify, sees
 
@@ -35,6 +37,19 @@ def joined(conversation: Conversation, message: Message, *, reader: User | None 
     """A message is now part of the conversation: its count, its last moment, whether the
     client waits for an answer. `reader`: who wrote it has read the conversation so far."""
     incoming = message.direction == Message.IN
+    waited, channel = (
+        Conversation.objects.filter(pk=conversation.pk)
+        .values_list("waiting_since", "channel")
+        .first()
+    ) or (None, Conversation.EMAIL)
+    who = message.author_id or conversation.assignee_id
+    answered_after = None
+    if not incoming and waited is not None and waited <= message.created_at and who:
+        answerer = message.author if message.author_id else conversation.assignee
+        answered_after = minutes_between(waited, message.created_at, hours_of(answerer))
+    if not message.mailing_id:
+        stats_message(at=message.created_at, user_id=who, channel=channel, incoming=incoming,
+                      answered_after=answered_after)  # fmt: skip
     changes = {
         "message_count": F("message_count") + 1,
         "awaiting_reply": incoming,
@@ -97,6 +112,13 @@ def conversations_messages_received(*, messages: list[Message]) -> None:
         for pk, (count, latest, earliest) in joined.items()
     ]
     answered_by = _joined_many(rows)
+    channels = dict(Conversation.objects.filter(pk__in=joined).values_list("pk", "channel"))
+    tallies: dict = defaultdict(Tally)
+    for message in incoming:
+        key = (day_of(message.created_at), answered_by.get(message.conversation_id),
+               channels.get(message.conversation_id, Conversation.EMAIL))  # fmt: skip
+        tallies[key].incoming += 1
+    stats_add(tallies)
     emit_many("conversation.waiting", [
         {"conversation_id": m.conversation_id, "message_id": m.pk,
          "assignee_id": answered_by.get(m.conversation_id)}
