@@ -351,7 +351,7 @@ def _received(messenger: Messenger, signal: ChatSignal, received_at, files) -> N
             channel=messenger.channel,
             messenger=messenger,
             address=signal.address,
-            subject=f"{messenger.get_provider_display()} · {contact.name or signal.address}"[:300],
+            subject=_who(contact, signal)[:300],
             person_id=contact.person_id,
             company_id=contact.company_id,
             deal=deal,
@@ -474,6 +474,17 @@ def _new_client(messenger: Messenger, signal: ChatSignal) -> Person | None:
         log.warning("messenger %s: a new client made without the team's rule", messenger.pk)
         data.pop("assign_team", None)
         return person_create(actor=actor, data=data)
+
+
+def _who(contact: ChatContact, signal: ChatSignal) -> str:
+    """A conversation's title: the client, else their name on the messenger, else their
+    number (the Inbox shows the channel beside it)."""
+    client = contact.person or contact.company
+    if client is not None:
+        return str(client)
+    if contact.name:
+        return contact.name
+    return display_phone(signal.phone) if signal.phone else signal.address
 
 
 def _open_deal(person_id, company_id) -> Deal | None:
