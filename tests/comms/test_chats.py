@@ -144,6 +144,7 @@ def test_a_message_from_a_new_telegram_chat_makes_a_client_and_a_conversation(te
         "777001",
     )
     assert conversation.awaiting_reply and conversation.assignee_id == admin.pk
+    assert conversation.subject == "Ivan Petrov"  # who writes; the Inbox badges the channel
     message = Message.objects.get()
     assert (message.direction, message.text, message.from_name) == (
         "in",

@@ -112,3 +112,57 @@ def test_the_demo_has_a_pbx_with_talks_returned_missed_calls_and_new_ones_waitin
     assert new.person.kind == "lead" and new.person.source
     talk = Call.objects.filter(state=Call.ENDED, person__isnull=False).first()
     assert TimelineEvent.objects.filter(kind="call", data__call_id=talk.pk).exists()
+
+
+def test_the_demo_has_messenger_and_sms_conversations_some_waiting_today(db, capsys):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from accord.comms import demo_chats
+    from accord.comms.models import ChatEvent, Conversation, Messenger
+    from accord.comms.services.chats import window_open
+    from accord.contacts.models import Person
+
+    assert main(["demo", "--if-empty"]) == 0
+    connections = Messenger.objects.all()
+    assert {m.provider for m in connections} == {"telegram", "sms", "whatsapp"}
+    assert all("demo" in m.name for m in connections)
+    assert len(Messenger.objects.get(provider="whatsapp").templates) == 2
+    chats = Conversation.objects.exclude(channel="email")
+    assert set(chats.values_list("channel", flat=True)) == {"telegram", "sms", "whatsapp"}
+    assert chats.count() >= 10
+    # By number: the demo's clients; by Telegram: two strangers, now leads.
+    assert not chats.filter(channel__in=["sms", "whatsapp"], person__isnull=True).exists()
+    leads = Person.objects.filter(source="Telegram", kind="lead")
+    assert leads.count() == 2
+    assert chats.filter(channel="telegram", person__in=leads).count() == 2
+    waiting = chats.filter(awaiting_reply=True)
+    assert waiting.count() == 3
+    assert all(c.last_incoming_at > timezone.now() - timedelta(hours=3) for c in waiting)
+    assert any(not window_open(c) for c in chats.filter(channel="whatsapp"))  # templates only
+    ours = Message.objects.filter(direction=Message.OUT, messenger__isnull=False)
+    assert {"sent", "delivered", "read"} <= set(ours.values_list("state", flat=True))
+    assert not ours.exclude(state__in=["sent", "delivered", "read"]).exists()  # none went out
+    assert ours.filter(subject="order_ready").exists()  # a template, past the window
+    answer = ours.exclude(author=None).first()
+    assert TimelineEvent.objects.filter(kind="chat", data__message_id=answer.pk,
+                                        occurred_at=answer.created_at).exists()  # fmt: skip
+    assert not ChatEvent.objects.exclude(state=ChatEvent.DONE).exists()
+    count = Message.objects.count()
+    demo_chats.populate()  # a second run changes nothing
+    assert Message.objects.count() == count and Messenger.objects.count() == 3
+
+
+def test_the_chat_demo_on_a_new_instance_makes_only_the_telegram_leads(db):
+    from accord.accounts.services import user_create
+    from accord.comms import demo_chats
+    from accord.comms.models import Conversation, Messenger
+
+    demo_chats.populate()  # nobody to act as: nothing
+    assert not Messenger.objects.exists()
+    user_create(email="first@example.com", password="x" * 12, role="administrator",
+                full_name="First Admin", check_password=False)  # fmt: skip
+    demo_chats.populate()
+    assert Messenger.objects.count() == 3
+    assert set(Conversation.objects.values_list("channel", flat=True)) == {"telegram"}

@@ -351,7 +351,7 @@ def _received(messenger: Messenger, signal: ChatSignal, received_at, files) -> N
             channel=messenger.channel,
             messenger=messenger,
             address=signal.address,
-            subject=f"{messenger.get_provider_display()} · {contact.name or signal.address}"[:300],
+            subject=_who(contact, signal)[:300],
             person_id=contact.person_id,
             company_id=contact.company_id,
             deal=deal,
@@ -476,6 +476,17 @@ def _new_client(messenger: Messenger, signal: ChatSignal) -> Person | None:
         return person_create(actor=actor, data=data)
 
 
+def _who(contact: ChatContact, signal: ChatSignal) -> str:
+    """A conversation's title: the client, else their name on the messenger, else their
+    number (the Inbox shows the channel beside it)."""
+    client = contact.person or contact.company
+    if client is not None:
+        return str(client)
+    if contact.name:
+        return contact.name
+    return display_phone(signal.phone) if signal.phone else signal.address
+
+
 def _open_deal(person_id, company_id) -> Deal | None:
     deals = Deal.objects.filter(status=Deal.OPEN)
     if person_id:
@@ -519,9 +530,11 @@ def chat_send(
     template: str = "",
     idempotency_key: str | None = None,
     rule_name: str = "",
+    now: datetime.datetime | None = None,
 ) -> Message:
     """Queue a message to the client of a messenger's or an SMS conversation; the worker
-    sends it. `template`: a WhatsApp template's name, for outside its 24-hour window."""
+    sends it. `template`: a WhatsApp template's name, for outside its 24-hour window.
+    `now`: the moment it is written (the demo's history; else now)."""
     if idempotency_key:
         earlier = Message.objects.filter(idempotency_key=idempotency_key).first()
         if earlier is not None:
@@ -542,13 +555,13 @@ def chat_send(
         errors["text"] = [_("Write the message.")]
     elif len(text) > MAX_TEXT:
         errors["text"] = [_("At most %(limit)s characters.") % {"limit": MAX_TEXT}]
-    elif not window_open(conversation):
+    elif not window_open(conversation, now):
         errors["text"] = [_(
             "More than 24 hours have passed since the client's last message: WhatsApp lets "
             "you send only an approved template now.")]  # fmt: skip
     if errors:
         raise ValidationError(errors)
-    now = timezone.now()
+    now = now or timezone.now()
     if chosen is not None:
         text = _("Template: %(name)s (%(language)s)") % chosen
     try:
@@ -586,7 +599,7 @@ def chat_send(
                "to": conversation.address}  # fmt: skip
     for record in (conversation.person, conversation.company, conversation.deal):
         if record is not None:
-            timeline_record(subject=record, kind="chat", actor=actor, data=summary)
+            timeline_record(subject=record, kind="chat", actor=actor, data=summary, occurred_at=now)
     transaction.on_commit(lambda: _queue(message.pk), robust=True)
     return message
 
@@ -698,9 +711,15 @@ def chat_deliver(message: Message) -> None:
             messenger_problem(messenger=messenger, reason=reason, at=now)
         message_attempt_failed(message=message, reason=reason, temporary=temporary, at=now)
         return
-    with transaction.atomic():
-        Message.objects.filter(pk=message.pk).update(provider_id=provider_id[:200])
-        message_sent(message=message, at=timezone.now())
+    chat_sent(message=message, provider_id=provider_id, at=timezone.now())
+
+
+@transaction.atomic
+def chat_sent(*, message: Message, provider_id: str, at: datetime.datetime) -> None:
+    """The provider took the message and named it `provider_id` (its delivery reports name
+    it so). The worker's step after a send; the demo's too, for its history (no network)."""
+    Message.objects.filter(pk=message.pk).update(provider_id=provider_id[:200])
+    message_sent(message=message, at=at)
 
 
 def hook_url(messenger: Messenger) -> str:

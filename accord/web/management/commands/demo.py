@@ -8,7 +8,7 @@ from accord.accounts import demo as accounts_demo
 from accord.accounts.models import User
 from accord.automation import demo as automation_demo
 from accord.comms import demo as comms_demo
-from accord.comms import demo_calls
+from accord.comms import demo_calls, demo_chats
 from accord.contacts import demo as contacts_demo
 from accord.sales import demo as sales_demo
 from accord.work import demo as work_demo
@@ -36,6 +36,7 @@ class Command(BaseCommand):
                 work_demo.populate()
                 comms_demo.populate()
                 demo_calls.populate()
+                demo_chats.populate()
             # After the rest has committed (and announced its records): the rules then run
             # on the newest deals only, not on every deal the demo made.
             with transaction.atomic():
