@@ -20,6 +20,7 @@ from accord.contacts.api import router as contacts_router
 from accord.core.api.problems import Problem, problem_response
 from accord.core.errors import field_errors
 from accord.core.limits import count_message, length_message
+from accord.reports.api import router as reports_router
 from accord.sales.api import router as sales_router
 from accord.transfer.api import router as transfer_router
 from accord.work.api import router as work_router
@@ -55,6 +56,7 @@ api.add_router("/", comms_router)
 api.add_router("/", mailings_router)
 api.add_router("/", threads_router)
 api.add_router("/", calls_router)
+api.add_router("/", reports_router)
 
 
 @api.exception_handler(Problem)

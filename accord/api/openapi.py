@@ -32,6 +32,10 @@ SPECIAL = {
     "me": "getMe",
     "me_update": "updateMe",
     "notifications_mark_read": "markNotificationsRead",
+    "reports_communication": "getCommunicationReport",
+    "people_channels": "listPersonChannels",
+    "companies_channels": "listCompanyChannels",
+    "threads_write": "writeInThread",
 }
 
 WHEN = {

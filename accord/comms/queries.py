@@ -2,8 +2,11 @@
 is seen by whoever may see its client or its deal (anyone else gets a 404); a mailbox is
 managed by the administrators, a personal one also by its owner."""
 
-from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+import math
+import statistics
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
 from statistics import median
 
 from django.db.models import Count, F, OuterRef, Q, QuerySet, Subquery, Sum, Value
@@ -12,6 +15,7 @@ from django.db.models.functions import Coalesce
 from accord.comms.models import (
     BouncingAddress,
     Call,
+    ChannelDay,
     Conversation,
     ConversationRead,
     EmailTemplate,
@@ -355,3 +359,145 @@ def call_figures(user_ids: list[int], start: datetime, end: datetime) -> dict[in
     for pk, seconds in waits.items():
         figures[pk].callback_seconds = round(median(seconds))
     return figures
+
+
+# --- Communication statistics ----------------------------------------------------------------
+
+
+@dataclass
+class ChannelFigures:
+    """Traffic and answers on one channel (or all), over a period: messages or calls in
+    and out; clients' waits answered, and how soon — the median and the 90th percentile
+    in working minutes (nearest rank; None with no answer); missed calls and returned."""
+
+    incoming: int = 0
+    outgoing: int = 0
+    answered: int = 0
+    missed: int = 0
+    returned: int = 0
+    minutes: Counter = field(default_factory=Counter)
+
+    def add(self, row) -> None:
+        self.incoming += row.incoming
+        self.outgoing += row.outgoing
+        self.answered += row.answered
+        self.missed += row.missed
+        self.returned += row.returned
+        for minutes, count in row.answer_minutes.items():
+            self.minutes[int(minutes)] += count
+
+    def merged(self, other: "ChannelFigures") -> None:
+        self.incoming += other.incoming
+        self.outgoing += other.outgoing
+        self.answered += other.answered
+        self.missed += other.missed
+        self.returned += other.returned
+        self.minutes.update(other.minutes)
+
+    def percentile(self, share: float) -> int | None:
+        """The smallest answer time at or below which `share` of the answers lie."""
+        total = sum(self.minutes.values())
+        if not total:
+            return None
+        rank, seen = max(1, math.ceil(share * total)), 0
+        for minutes in sorted(self.minutes):
+            seen += self.minutes[minutes]
+            if seen >= rank:
+                return minutes
+        return None
+
+    @property
+    def median(self) -> int | None:
+        return self.percentile(0.5)
+
+    @property
+    def p90(self) -> int | None:
+        return self.percentile(0.9)
+
+    @property
+    def not_returned(self) -> int:
+        return max(self.missed - self.returned, 0)
+
+
+STAT_CHANNELS = ("email", "sms", "telegram", "whatsapp", "phone")
+
+
+def comms_figures(
+    user_ids: list[int], since: date, until: date
+) -> dict[int, dict[str, ChannelFigures]]:
+    """Each user's figures per channel from the daily rollups, `since` to `until`
+    inclusive (the company's dates). One query; whatever the number of messages."""
+    found: dict[int, dict[str, ChannelFigures]] = {
+        pk: {channel: ChannelFigures() for channel in STAT_CHANNELS} for pk in user_ids
+    }
+    rows = ChannelDay.objects.filter(user_id__in=user_ids, day__gte=since, day__lte=until)
+    for row in rows.only(
+        "user_id", "channel", "incoming", "outgoing", "answered", "missed", "returned",
+        "answer_minutes",
+    ).iterator(2000):  # fmt: skip
+        if row.channel in found[row.user_id]:
+            found[row.user_id][row.channel].add(row)
+    return found
+
+
+def totals(figures: dict[int, dict[str, ChannelFigures]]) -> dict[str, ChannelFigures]:
+    """The channels' figures of everyone together, and "all" of every channel."""
+    summed = {channel: ChannelFigures() for channel in (*STAT_CHANNELS, "all")}
+    for channels in figures.values():
+        for channel, one in channels.items():
+            summed[channel].merged(one)
+            summed["all"].merged(one)
+    return summed
+
+
+@dataclass
+class ClientChannel:
+    channel: str
+    incoming: int = 0
+    outgoing: int = 0
+    replies: list = field(default_factory=list)  # the client's answers to us, in minutes
+
+    @property
+    def reply_median(self) -> float | None:
+        return statistics.median(self.replies) if self.replies else None
+
+
+CLIENT_MESSAGES = 500  # the latest messages a card's figures read
+
+
+def client_channels(*, person=None, company=None) -> list[ClientChannel]:
+    """How a client talks with us, per channel, from their latest messages and calls: in
+    and out, and how soon they answer us (wall-clock minutes from our message to their
+    next one). The first is the channel they prefer: the one they answer on most, then
+    fastest; [] when they never wrote or called."""
+    record = {"person": person} if person is not None else {"company": company}
+    messages = (
+        Message.objects.filter(**record, conversation__isnull=False, mailing=None)
+        .exclude(kind__in=(Message.OWN, Message.AUTO_REPLY, Message.BOUNCE))
+        .order_by("-created_at")
+        .values_list("conversation__channel", "direction", "created_at")[:CLIENT_MESSAGES]
+    )
+    channels: dict[str, ClientChannel] = {}
+    ours: dict[str, datetime] = {}
+    for channel, direction, at in sorted(messages, key=lambda m: m[2]):
+        one = channels.setdefault(channel, ClientChannel(channel))
+        if direction == Message.OUT:
+            one.outgoing += 1
+            ours.setdefault(channel, at)
+            continue
+        one.incoming += 1
+        asked = ours.pop(channel, None)
+        if asked is not None:
+            one.replies.append((at - asked).total_seconds() / 60)
+    calls = Call.objects.filter(**record).values_list("direction", "state")[:CLIENT_MESSAGES]
+    for direction, state in calls:
+        one = channels.setdefault("phone", ClientChannel("phone"))
+        if direction == Call.IN:
+            one.incoming += 1
+        elif state == Call.ENDED:  # an outgoing call they took: an answer at once
+            one.outgoing += 1
+            one.replies.append(0.0)
+        else:
+            one.outgoing += 1
+    found = [one for one in channels.values() if one.incoming]
+    return sorted(found, key=lambda c: (-len(c.replies), c.reply_median or 0, -c.incoming))

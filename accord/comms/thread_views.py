@@ -21,6 +21,7 @@ from accord.comms.queries import (
     BOXES,
     INBOX_SORT,
     THREADS_SORT,
+    client_channels,
     conversations_visible_to,
     has_extension,
     inbox,
@@ -82,6 +83,9 @@ def client_threads(request):
         "threads": page.items,
         "more_url": more_url,
     }
+    if name in ("person", "company") and not request.GET.get("cursor"):
+        # How the client talks with us: the channel they prefer, how soon they answer.
+        context["client_channels"] = client_channels(**{name: record})
     template = "comms/threads.html#rows" if request.GET.get("cursor") else "comms/threads.html"
     return render(request, template, context)
 

@@ -5,4 +5,5 @@ from accord.reports import views
 urlpatterns = [
     path("reports/", views.funnel_report, name="reports"),
     path("reports/people/", views.people_report, name="people_report"),
+    path("reports/communication/", views.communication_report, name="communication_report"),
 ]

@@ -8,8 +8,15 @@ from django.shortcuts import render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from accord.accounts.queries import people_in_reach
 from accord.comms.models import Telephony
-from accord.comms.queries import call_figures
+from accord.comms.queries import (
+    STAT_CHANNELS,
+    ChannelFigures,
+    call_figures,
+    comms_figures,
+    totals,
+)
 from accord.core.company import default_currency
 from accord.core.visibility import NONE, READ, effective_level
 from accord.sales.queries import funnel, pipelines_for, win_rate
@@ -92,3 +99,50 @@ def people_report(request):
             "currency": default_currency(),
         },
     )
+
+
+@login_required
+def communication_report(request):
+    """How the team talks with clients over a period, from the daily rollups: per channel
+    and per employee (as far as the user's reports reach; one team with ?team=), messages
+    and calls in and out, clients' waits answered and how soon (median and 90th
+    percentile, in working minutes), missed calls and those not called back."""
+    if effective_level(request.user, "reports", READ) == NONE:
+        raise Http404
+    since, until = period(request)
+    people = list(people_in_reach(request.user).select_related("team"))
+    teams = sorted({p.team for p in people if p.team_id}, key=lambda t: t.name)
+    team = next((t for t in teams if str(t.pk) == request.GET.get("team")), None)
+    if team is not None:
+        people = [p for p in people if p.team_id == team.pk]
+    figures = comms_figures([p.pk for p in people], since, until)
+    summed = totals(figures)
+    rows = []
+    for person in people:
+        mine = figures[person.pk]
+        everything = ChannelFigures()
+        for one in mine.values():
+            everything.merged(one)
+        if everything.incoming or everything.outgoing or everything.missed:
+            rows.append({"user": person, "all": everything, "channels": mine})
+    labels = dict(channel_labels())
+    chart = {
+        "labels": [str(labels[c]) for c in STAT_CHANNELS],
+        "incoming": [summed[c].incoming for c in STAT_CHANNELS],
+        "outgoing": [summed[c].outgoing for c in STAT_CHANNELS],
+        "median": [summed[c].median for c in STAT_CHANNELS],
+        "names": {"incoming": _("In"), "outgoing": _("Out"),
+                  "median": _("Median answer, working minutes")},
+    }  # fmt: skip
+    return render(request, "reports/communication.html", {
+        "page_title": _("Communication"),
+        "since": since, "until": until, "teams": teams, "team": team,
+        "channels": [(c, labels[c], summed[c]) for c in STAT_CHANNELS],
+        "total": summed["all"], "rows": rows, "chart": chart,
+    })  # fmt: skip
+
+
+def channel_labels() -> list[tuple[str, str]]:
+    """The channels' names in the request's language."""
+    return [("email", _("E-mail")), ("sms", "SMS"), ("telegram", "Telegram"),
+            ("whatsapp", "WhatsApp"), ("phone", _("Phone"))]  # fmt: skip

@@ -33,6 +33,12 @@ def talk_length(seconds) -> str:
 
 
 @register.filter
+def channel_name(channel: str) -> str:
+    """A messenger's own spelling: telegram -> Telegram, whatsapp -> WhatsApp, sms -> SMS."""
+    return {"telegram": "Telegram", "whatsapp": "WhatsApp", "sms": "SMS"}.get(channel, channel)
+
+
+@register.filter
 def texts(user) -> bool:
     """Whether the card offers "Write a message" (a messenger or SMS is connected); asked
     once a page."""

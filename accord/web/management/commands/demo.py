@@ -9,6 +9,7 @@ from accord.accounts.models import User
 from accord.automation import demo as automation_demo
 from accord.comms import demo as comms_demo
 from accord.comms import demo_calls, demo_chats
+from accord.comms.services.stats import stats_rebuild
 from accord.contacts import demo as contacts_demo
 from accord.sales import demo as sales_demo
 from accord.work import demo as work_demo
@@ -37,6 +38,9 @@ class Command(BaseCommand):
                 comms_demo.populate()
                 demo_calls.populate()
                 demo_chats.populate()
+                # The communication report's rollups, counted from all the demo's history
+                # (the e-mail and calls made above, dated in the past).
+                stats_rebuild()
             # After the rest has committed (and announced its records): the rules then run
             # on the newest deals only, not on every deal the demo made.
             with transaction.atomic():

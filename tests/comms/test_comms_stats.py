@@ -1,0 +1,101 @@
+"""Communication statistics: the daily rollups the services keep, the figures of a known
+set of messages computed by hand, the report screen, and a client's preferred channel."""
+
+from datetime import UTC, datetime, timedelta
+
+import time_machine
+from django.test import Client
+
+from accord.comms.models import ChannelDay, ChatContact, Conversation, Message
+from accord.comms.queries import client_channels, comms_figures
+from accord.comms.services.chats import chat_send, messenger_save
+from accord.comms.services.stats import stats_rebuild
+from accord.contacts.services import person_create
+from tests.comms.test_chats import BOT_TOKEN, post_telegram, telegram_update, worker
+from tests.conftest import log_in
+
+MONDAY = datetime(2026, 11, 30, 9, 0, tzinfo=UTC)  # the site's zone is London: 9:00 there
+
+
+def test_answer_times_in_working_minutes_equal_the_figures_worked_out_by_hand(admin, owner):
+    """Three clients write on Monday; Olivia answers after 10, 30 and (one written at
+    17:50, answered at 9:20 on Tuesday) 30 working minutes; a fourth waits. By hand:
+    in 4, out 3, answered 3, median 30, 90% within 30."""
+    bot = messenger_save(actor=admin, data={"name": "Bot", "provider": "telegram",
+                                            "token": BOT_TOKEN})  # fmt: skip
+    plan = [(1, MONDAY, 10), (2, MONDAY + timedelta(hours=2), 30),
+            (3, MONDAY + timedelta(hours=8, minutes=50), 30), (4, MONDAY, None)]  # fmt: skip
+    for chat, wrote, _after in plan:
+        with time_machine.travel(wrote, tick=False):
+            post_telegram(bot, telegram_update(chat, "Hello", chat=chat, message_id=chat))
+            worker()
+    Conversation.objects.update(assignee=owner)
+    for chat, wrote, after in plan:
+        if after is None:
+            continue
+        answered = wrote + timedelta(minutes=after)
+        if chat == 3:  # 17:50 + 10 min to 18:00, then 20 min from 9:00 on Tuesday
+            answered = datetime(2026, 12, 1, 9, 20, tzinfo=UTC)
+        conversation = Conversation.objects.get(address=str(chat))
+        with time_machine.travel(answered, tick=False):
+            chat_send(actor=owner, conversation=conversation, text="Hello!")
+    live = comms_figures([owner.pk], MONDAY.date(), MONDAY.date() + timedelta(days=1))
+    figures = live[owner.pk]["telegram"]
+    assert (figures.outgoing, figures.answered, figures.median, figures.p90) == (3, 3, 30, 30)
+    assert sorted(figures.minutes.elements()) == [10, 30, 30]
+    # Counted again from the stored messages, the same figures.
+    stats_rebuild()
+    again = comms_figures([owner.pk], MONDAY.date(), MONDAY.date() + timedelta(days=1))
+    rebuilt = again[owner.pk]["telegram"]
+    assert (rebuilt.incoming, rebuilt.outgoing, rebuilt.answered, rebuilt.median) == (4, 3, 3, 30)
+    assert ChannelDay.objects.filter(user=owner, channel="telegram").count() == 2  # Mon, Tue
+
+    client = Client()
+    assert log_in(client, admin.email)
+    page = client.get("/reports/communication/?from=2026-11-30&to=2026-12-01").content.decode()
+    assert 'data-testid="comms-row"' in page and "Olivia Owner" in page
+    assert "comms-chart-data" in page
+
+
+def test_a_clients_preferred_channel_is_where_they_answer(admin, owner):
+    vera = person_create(actor=owner, data={"first_name": "Vera"})
+    bot = messenger_save(actor=admin, data={"name": "Bot", "provider": "telegram",
+                                            "token": BOT_TOKEN})  # fmt: skip
+    post_telegram(bot, telegram_update(1, "Hi", chat=5))
+    worker()
+    conversation = Conversation.objects.get()
+    Conversation.objects.filter(pk=conversation.pk).update(person=vera)
+    conversation.refresh_from_db()
+    ChatContact.objects.update(person=vera)
+    Message.objects.update(person=vera)
+    now = datetime.now(UTC)
+    with time_machine.travel(now + timedelta(minutes=1), tick=False):
+        chat_send(actor=owner, conversation=conversation, text="Shall we measure?")
+    with time_machine.travel(now + timedelta(minutes=13), tick=False):
+        post_telegram(bot, telegram_update(2, "Yes!", chat=5, message_id=2))
+        worker()
+    [preferred] = client_channels(person=vera)
+    assert preferred.channel == "telegram" and [round(m) for m in preferred.replies] == [12]
+    client = Client()
+    assert log_in(client, owner.email)
+    card = client.get(f"/mail/threads/?person={vera.pk}").content.decode()
+    assert "Prefers Telegram · answers in about 12 min" in card
+
+
+def test_the_figures_are_in_the_api(admin, owner, api):
+    bot = messenger_save(actor=admin, data={"name": "Bot", "provider": "telegram",
+                                            "token": BOT_TOKEN})  # fmt: skip
+    with time_machine.travel(MONDAY, tick=False):
+        post_telegram(bot, telegram_update(1, "Hello", chat=1))
+        worker()
+    conversation = Conversation.objects.get()
+    Conversation.objects.filter(pk=conversation.pk).update(assignee=owner)
+    conversation.refresh_from_db()
+    with time_machine.travel(MONDAY + timedelta(minutes=7), tick=False):
+        chat_send(actor=owner, conversation=conversation, text="Hi!")
+    body = api.get("/api/v1/reports/communication?from=2026-11-30&to=2026-11-30").json()
+    [mine] = [e for e in body["employees"] if e["user"] == str(owner.pk)]
+    assert mine["channels"]["telegram"]["answer_median_minutes"] == 7
+    assert body["channels"]["telegram"]["outgoing"] == 1
+    wrong = api.get("/api/v1/reports/communication?from=2026-12-01&to=2026-11-01")
+    assert wrong.status_code == 422
