@@ -310,12 +310,30 @@ class MailingForm(forms.Form):
         queryset=Mailbox.objects.none(),
         empty_label=None,
     )
+    messenger = forms.ModelChoiceField(
+        label=_("Send by"), queryset=Messenger.objects.none(), empty_label=None, required=False
+    )
+    text = forms.CharField(
+        label=_("SMS text"),
+        required=False,
+        max_length=1000,
+        widget=forms.Textarea(attrs={"rows": 4, "dir": "auto", "data-sms-count": ""}),
+        help_text=_("Merge fields work as in e-mail: {{ client.first_name }}. “Reply STOP to "
+                    "unsubscribe.” is added in each client's language."),
+    )  # fmt: skip
 
-    def __init__(self, *args, templates, segments, mailboxes, **kwargs):
+    def __init__(self, *args, templates, segments, mailboxes, messengers=None, sms=False,
+                 **kwargs):  # fmt: skip
         super().__init__(*args, **kwargs)
         self.fields["template"].queryset = templates
         self.fields["segment"].queryset = segments
         self.fields["mailbox"].queryset = mailboxes
+        if sms:  # an SMS mailing: a connection and a text instead of a template and mailbox
+            self.fields["messenger"].queryset = messengers
+            self.fields["messenger"].required = self.fields["text"].required = True
+            self.fields["template"].required = self.fields["mailbox"].required = False
+        else:
+            del self.fields["messenger"], self.fields["text"]
 
 
 class PreviewForm(forms.Form):

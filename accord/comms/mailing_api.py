@@ -198,7 +198,9 @@ class TrackingOut(Schema):
 class MailingOut(WithId):
     name: str
     state: str
-    template: str
+    template: str | None = Field(description="An e-mail mailing's template; null: an SMS one")
+    messenger: str | None = Field(description="An SMS mailing's connection")
+    text: str = Field(description="An SMS mailing's text")
     segment: str | None
     segment_name: str
     mailbox: str | None
@@ -215,8 +217,12 @@ class MailingOut(WithId):
     version: int
 
     @staticmethod
-    def resolve_template(mailing) -> str:
-        return str(mailing.template_id)
+    def resolve_template(mailing) -> str | None:
+        return ref(mailing.template_id)
+
+    @staticmethod
+    def resolve_messenger(mailing) -> str | None:
+        return ref(mailing.messenger_id)
 
     @staticmethod
     def resolve_segment(mailing) -> str | None:
@@ -232,7 +238,7 @@ class MailingOut(WithId):
 
     @staticmethod
     def resolve_tracked(mailing) -> bool:
-        return mailing.template.tracked
+        return bool(mailing.template_id and mailing.template.tracked)
 
     @staticmethod
     def resolve_tracking(mailing) -> dict:

@@ -12,8 +12,9 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from accord.comms import forms, tracking
-from accord.comms.models import EmailTemplate, Mailing, Recipient
-from accord.comms.queries import mailboxes_to_send_from, mailings_visible_to
+from accord.comms.messengers import sms_length
+from accord.comms.models import EmailTemplate, Mailing, Messenger, Recipient
+from accord.comms.queries import mailboxes_to_send_from, mailings_visible_to, messengers_in_use
 from accord.comms.services import (
     audience,
     mailing_cancel,
@@ -41,14 +42,20 @@ def _require(request) -> None:
         raise Http404
 
 
-def _form(request, data=None, **kwargs) -> forms.MailingForm:
+def _form(request, data=None, *, sms: bool = False, **kwargs) -> forms.MailingForm:
     return forms.MailingForm(
         data,
         templates=EmailTemplate.objects.order_by("name", "id"),
         segments=segments_visible_to(request.user, "person").order_by("name", "id"),
         mailboxes=mailboxes_to_send_from(request.user),
+        messengers=_sms_connections(),
+        sms=sms,
         **kwargs,
     )
+
+
+def _sms_connections():
+    return messengers_in_use().filter(provider__in=(Messenger.SMS_GATEWAY, Messenger.TWILIO_SMS))
 
 
 @login_required
@@ -70,10 +77,13 @@ def mailing_edit(request, pk: int | None = None):
     if mailing is not None and mailing.state != Mailing.DRAFT:
         return redirect("mailing_detail", pk=mailing.pk)
     initial = {}
+    sms = request.GET.get("kind") == "sms" or request.POST.get("kind") == "sms"
     if mailing is not None:
+        sms = bool(mailing.messenger_id or mailing.text)
         initial = {"name": mailing.name, "template": mailing.template_id,
-                   "segment": mailing.segment_id, "mailbox": mailing.mailbox_id}  # fmt: skip
-    form = _form(request, request.POST or None, initial=initial)
+                   "segment": mailing.segment_id, "mailbox": mailing.mailbox_id,
+                   "messenger": mailing.messenger_id, "text": mailing.text}  # fmt: skip
+    form = _form(request, request.POST or None, initial=initial, sms=sms)
     status = 200
     if request.method == "POST":
         if form.is_valid():
@@ -91,9 +101,11 @@ def mailing_edit(request, pk: int | None = None):
         "form": form,
         "mailing": mailing,
         "email_tab": "mailings",
-        "has_templates": form.fields["template"].queryset.exists(),
+        "has_templates": sms or form.fields["template"].queryset.exists(),
         "has_segments": form.fields["segment"].queryset.exists(),
-        "has_mailboxes": form.fields["mailbox"].queryset.exists(),
+        "has_mailboxes": form.fields["mailbox"].queryset.exists() or sms,
+        "sms": sms,
+        "sends_sms": _sms_connections().exists(),
     }
     return render(request, "comms/mailing_form.html", context, status=status)
 
@@ -109,7 +121,8 @@ def mailing_audience(request):
     context = {"audience": None}
     if segment is not None:
         try:
-            context["audience"] = audience(segment, request.user)
+            sms = request.GET.get("kind") == "sms"
+            context["audience"] = audience(segment, request.user, sms=sms)
         except ValidationError as error:
             context["problem"] = message_of(error)
     return render(request, "comms/mailing_form.html#audience", context)
@@ -140,7 +153,7 @@ def _detail_context(request, mailing: Mailing) -> dict:
     preview = None
     if mailing.state == Mailing.DRAFT and mailing.segment is not None:
         try:
-            preview = audience(mailing.segment, request.user)
+            preview = audience(mailing.segment, request.user, sms=bool(mailing.messenger_id))
         except ValidationError:
             preview = None
     done = counts["sent"] + counts["failed"] + counts["bounced"] + counts["unsubscribed"]
@@ -148,6 +161,7 @@ def _detail_context(request, mailing: Mailing) -> dict:
     return {
         "page_title": mailing.name,
         "mailing": mailing,
+        "sms_length": sms_length(mailing.text) if mailing.text else None,
         "counts": counts,
         "states": [(code, label, counts.get(code, 0)) for code, label in Recipient.STATES],
         "state": state,

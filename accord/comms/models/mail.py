@@ -485,8 +485,24 @@ class Mailing(Record):
 
     name = models.CharField(_("name"), max_length=200)
     template = models.ForeignKey(
-        EmailTemplate, verbose_name=_("template"), on_delete=models.PROTECT, related_name="+"
+        EmailTemplate,
+        verbose_name=_("template"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
     )
+    # An SMS mailing: the connection it goes by and its text (merge fields allowed); none:
+    # an e-mail mailing from the template.
+    messenger = models.ForeignKey(
+        "Messenger",
+        verbose_name=_("SMS connection"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    text = models.TextField(_("SMS text"), blank=True)
     segment = models.ForeignKey(
         "contacts.Segment",
         verbose_name=_("segment"),

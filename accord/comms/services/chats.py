@@ -678,6 +678,45 @@ def chat_start(
     )
 
 
+def chat_queue_marketing(
+    *, messenger: Messenger, person: Person, address: str, text: str, author: User | None,
+    mailing, idempotency_key: str, at: datetime.datetime,
+) -> Message:  # fmt: skip
+    """One SMS of a mailing, queued in the person's conversation on the connection (begun
+    if need be) and on their timeline; the mailing's worker sends it (no task of its own).
+    The same key again answers the first message."""
+    earlier = Message.objects.filter(idempotency_key=idempotency_key).first()
+    if earlier is not None:
+        return earlier
+    conversation = (
+        Conversation.objects.filter(messenger=messenger, address=address)
+        .order_by("-last_message_at", "-pk")
+        .first()
+    )
+    if conversation is None:
+        conversation = Conversation.objects.create(
+            channel=messenger.channel, messenger=messenger, address=address,
+            subject=str(person)[:300], person=person, company_id=person.company_id,
+            started_at=at, last_message_at=at,
+            assignee=threads.default_assignee(person, None, None, author),
+        )  # fmt: skip
+    message = Message.objects.create(
+        direction=Message.OUT, state=Message.QUEUED,
+        message_id=f"chat:{messenger.pk}:out:{uuid.uuid4().hex}",
+        idempotency_key=idempotency_key, conversation=conversation, messenger=messenger,
+        person=person, company_id=person.company_id, author=author, marketing=True,
+        mailing=mailing, from_name=author.display_name if author else "",
+        from_address=messenger.sender or messenger.name, to=[address], subject="",
+        text=text, created_at=at, due_at=at,
+    )  # fmt: skip
+    threads.joined(conversation, message)
+    timeline_record(subject=person, kind="chat", actor=author, occurred_at=at, data={
+        "message_id": message.pk, "direction": Message.OUT, "channel": messenger.channel,
+        "text": text[:300], "to": address, "mailing": mailing.name,
+    })  # fmt: skip
+    return message
+
+
 def _queue(message_id: int) -> None:
     from accord.comms.tasks import send_message  # the task module imports the services
 

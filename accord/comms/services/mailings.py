@@ -16,7 +16,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import CharField, Count, Exists, OuterRef, Q, Subquery, Value
 from django.db.models.functions import Cast, Concat, Lower, Trim
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -28,10 +28,12 @@ from accord.comms.models import (
     Mailbox,
     Mailing,
     Message,
+    Messenger,
     Recipient,
     Unsubscribe,
 )
 from accord.comms.queries import mailboxes_to_send_from
+from accord.comms.services.chats import chat_queue_marketing
 from accord.comms.services.templates import Compiled, language_for
 from accord.contacts.models import Person, Segment
 from accord.contacts.queries import filter_clients, people_visible_to, segments_visible_to
@@ -39,17 +41,20 @@ from accord.contacts.services import person_unsubscribe
 from accord.core.company import default_language
 from accord.core.events import emit
 from accord.core.models import TimelineEvent
+from accord.core.texts import compile_text, problem, render_compiled
 from accord.core.visibility import NONE, WRITE, effective_level
 
 # Why a person of the segment is left out, in the order they are checked: a person is
 # counted under the first that holds.
 REASONS = {
     "no_email": gettext_lazy("No e-mail address"),
+    "no_phone": gettext_lazy("No phone number"),
     "unsubscribed": gettext_lazy("Unsubscribed"),
     "not_agreed": gettext_lazy("Did not agree to offers and news"),
     "bouncing": gettext_lazy("The address bounces"),
     "duplicate": gettext_lazy("The same address as another recipient"),
 }
+SMS_TEXT_LIMIT = 1000
 INSERT_BATCH = 5000
 WINDOW = timedelta(minutes=1)
 
@@ -76,12 +81,15 @@ def segment_people(segment: Segment, actor: User):
     return filter_clients(people_visible_to(actor), "person", segment.filters, user=actor)
 
 
-def audience_rows(segment: Segment, actor: User) -> Iterator[tuple[int, str, str]]:
+def audience_rows(
+    segment: Segment, actor: User, *, sms: bool = False
+) -> Iterator[tuple[int, str, str]]:
     """(person id, address, reason or "") of each person of the segment, by address then
     id: whether an address is unsubscribed or bounces is asked of the database for each
     row (EXISTS), and a person whose address an earlier receiver has is next to them, so
-    memory stays flat however many unsubscribe, bounce or share an address."""
-    address = Lower(Trim("primary_email"))
+    memory stays flat however many unsubscribe, bounce or share an address. `sms`: the
+    address is the person's phone (E.164); a number that replied STOP is unsubscribed."""
+    address = Trim("primary_phone") if sms else Lower(Trim("primary_email"))
     people = (
         segment_people(segment, actor)
         .filter(erased_at=None)
@@ -101,7 +109,7 @@ def audience_rows(segment: Segment, actor: User) -> Iterator[tuple[int, str, str
     for pk, email, consent, unsubscribed, unsubscribed_address, bouncing in rows:
         email = email or ""
         if not email:
-            reason = "no_email"
+            reason = "no_phone" if sms else "no_email"
         elif unsubscribed or unsubscribed_address:
             reason = "unsubscribed"
         elif not consent:
@@ -115,9 +123,10 @@ def audience_rows(segment: Segment, actor: User) -> Iterator[tuple[int, str, str
         yield pk, email, reason
 
 
-def audience(segment: Segment, actor: User) -> Audience:
+def audience(segment: Segment, actor: User, *, sms: bool = False) -> Audience:
     """How many of the segment will receive the mailing, and why the others won't."""
-    counted: Counter = Counter(reason for _pk, _address, reason in audience_rows(segment, actor))
+    rows = audience_rows(segment, actor, sms=sms)
+    counted: Counter = Counter(reason for _pk, _address, reason in rows)
     receive = counted.pop("", 0)
     return Audience(total=receive + sum(counted.values()), receive=receive, left_out=dict(counted))
 
@@ -128,12 +137,23 @@ def may_send_mailings(user) -> bool:
     )
 
 
-def _check(actor: User, *, name: str, template, segment, mailbox, errors: dict) -> str:
+def _check(
+    actor: User, *, name: str, template, segment, mailbox, errors: dict,
+    messenger: Messenger | None = None, text: str = "",
+) -> str:  # fmt: skip
     name = str(name or "").strip()
     if not name:
         errors["name"] = [_("Give the mailing a name.")]
     elif len(name) > 200:
         errors["name"] = [_("At most %(limit)s characters.") % {"limit": 200}]
+    if messenger is not None:  # an SMS mailing: its connection and text, no mailbox
+        if not messenger.active or not messenger.is_sms:
+            errors["messenger"] = [_("Choose an SMS connection in use.")]
+        if not str(text or "").strip():
+            errors["text"] = [_("Write the SMS.")]
+        elif found := problem(str(text), limit=SMS_TEXT_LIMIT):
+            errors["text"] = [found]
+        mailbox = template = True  # not asked of an SMS mailing
     if template is None:
         errors["template"] = [_("Choose the template to send.")]
     if segment is None:
@@ -144,7 +164,7 @@ def _check(actor: User, *, name: str, template, segment, mailbox, errors: dict) 
         errors["segment"] = [_("Choose a segment of people.")]
     if mailbox is None:
         errors["mailbox"] = [_("Choose the mailbox to send from.")]
-    elif not mailboxes_to_send_from(actor).filter(pk=mailbox.pk).exists():
+    elif mailbox is not True and not mailboxes_to_send_from(actor).filter(pk=mailbox.pk).exists():
         errors["mailbox"] = [_("You may not send from this mailbox.")]
     return name
 
@@ -158,21 +178,29 @@ def mailing_save(
     segment: Segment | None,
     mailbox: Mailbox | None,
     mailing: Mailing | None = None,
+    messenger: Messenger | None = None,
+    text: str = "",
 ) -> Mailing:
-    """A new mailing (a draft) or a draft changed."""
+    """A new mailing (a draft) or a draft changed: an e-mail one (a template from a
+    mailbox), or with `messenger` an SMS one (its `text`, merge fields allowed)."""
     if not may_send_mailings(actor):
         raise PermissionDenied(_("Your role does not allow writing to clients."))
     if mailing is not None and mailing.state != Mailing.DRAFT:
         raise ValidationError(_("Only a draft can be changed."))
     errors: dict[str, list[str]] = {}
     name = _check(actor, name=name, template=template, segment=segment, mailbox=mailbox,
-                  errors=errors)  # fmt: skip
+                  errors=errors, messenger=messenger, text=text)  # fmt: skip
     if errors:
         raise ValidationError(errors)
     mailing = mailing or Mailing(created_by=actor)
+    if messenger is not None:
+        template, mailbox, text = None, None, str(text).strip()
+    else:
+        text = ""
     mailing.name, mailing.template, mailing.segment, mailing.mailbox = (
         name, template, segment, mailbox,
     )  # fmt: skip
+    mailing.messenger, mailing.text = messenger, text
     mailing.segment_name = segment.name if segment else ""
     mailing.save()
     emit("mailing.saved", mailing_id=mailing.pk, actor_id=actor.pk)
@@ -188,8 +216,12 @@ def mailing_start(*, actor: User, mailing: Mailing) -> Mailing:
     if mailing.state != Mailing.DRAFT:
         raise ValidationError(_("This mailing has started already."))
     errors: dict[str, list[str]] = {}
+    sms = mailing.messenger_id is not None or bool(mailing.text)
     _check(actor, name=mailing.name, template=mailing.template, segment=mailing.segment,
-           mailbox=mailing.mailbox, errors=errors)  # fmt: skip
+           mailbox=mailing.mailbox, errors=errors,
+           messenger=mailing.messenger if sms else None, text=mailing.text)  # fmt: skip
+    if sms and mailing.messenger is None:
+        errors["messenger"] = [_("Choose an SMS connection in use.")]
     if errors:
         raise ValidationError(errors)
     counted: Counter = Counter()
@@ -201,7 +233,9 @@ def mailing_start(*, actor: User, mailing: Mailing) -> Mailing:
             state=Recipient.SKIPPED if reason else Recipient.QUEUED,
             reason=reason,
         )
-        for pk, address, reason in _counting(audience_rows(mailing.segment, actor), counted)
+        for pk, address, reason in _counting(
+            audience_rows(mailing.segment, actor, sms=sms), counted
+        )
     )
     while batch := list(itertools.islice(rows, INSERT_BATCH)):
         Recipient.objects.bulk_create(batch)
@@ -316,6 +350,8 @@ def mailing_claim(*, mailing_id: int, now: datetime, size: int) -> list[int]:
     )  # fmt: skip
     if mailing is None:
         return []
+    if mailing.messenger_id is not None or mailing.text:
+        return _claim_sms(mailing, now, size)
     mailbox = Mailbox.objects.select_for_update().filter(pk=mailing.mailbox_id).first()
     if mailbox is None or not mailbox.active:
         Mailing.objects.filter(pk=mailing.pk).update(state=Mailing.PAUSED)
@@ -368,6 +404,40 @@ def mailing_claim(*, mailing_id: int, now: datetime, size: int) -> list[int]:
     return [message.pk for message in messages]
 
 
+SMS_PER_PASS = 60  # an SMS mailing's messages made at a time (gateways cap their pace)
+
+
+def _claim_sms(mailing: Mailing, now: datetime, size: int) -> list[int]:
+    """`mailing_claim` for an SMS mailing: each recipient's text filled in for them, with
+    how to say STOP in their language, queued in their SMS conversation on the
+    connection (begun if need be) and on their timeline."""
+    messenger = Messenger.objects.filter(pk=mailing.messenger_id, active=True).first()
+    if messenger is None:
+        Mailing.objects.filter(pk=mailing.pk).update(state=Mailing.PAUSED)
+        return []
+    waiting = Recipient.objects.filter(mailing=mailing, state=Recipient.QUEUED).order_by("pk")
+    rows = _still_welcome(list(waiting.select_related("person")[: min(size, SMS_PER_PASS)]))
+    if not rows:
+        return []
+    compiled = compile_text(mailing.text)
+    views = merge.views("person", [row.person_id for row in rows])
+    shared = merge.shared_values(mailing.created_by)
+    made = []
+    for row in rows:
+        language = language_for(row.person)
+        with translation.override(language):
+            text = render_compiled(compiled, {**views.get(row.person_id, {}), **shared}).strip()
+            text = f"{text}\n{_('Reply STOP to unsubscribe.')}"
+        message = chat_queue_marketing(
+            messenger=messenger, person=row.person, address=row.address, text=text,
+            author=mailing.created_by, mailing=mailing,
+            idempotency_key=f"mailing:{mailing.pk}:{row.pk}", at=now,
+        )  # fmt: skip
+        Recipient.objects.filter(pk=row.pk).update(state=Recipient.SENDING, message=message)
+        made.append(message.pk)
+    return made
+
+
 def _still_welcome(rows: list[Recipient]) -> list[Recipient]:
     """The rows whose person still agrees and did not unsubscribe; the others skipped."""
     people = [row.person_id for row in rows]
@@ -402,6 +472,10 @@ def recipients_sync(*, mailing_id: int, now: datetime) -> bool:
     sending = Recipient.objects.filter(mailing_id=mailing_id, state=Recipient.SENDING)
     for state in (Recipient.SENT, Recipient.FAILED):
         sending.filter(message__state=state).update(state=state)
+    # An SMS delivered (or read) before this pass read it back was sent.
+    sending.filter(message__state__in=(Message.DELIVERED, Message.READ)).update(
+        state=Recipient.SENT
+    )
     left = Recipient.objects.filter(
         mailing_id=mailing_id, state__in=[Recipient.QUEUED, Recipient.SENDING]
     )
