@@ -348,7 +348,9 @@ def mailings_audience(request, mailing_id: RecordId):
     if mailing.segment is None:
         raise Problem(409, "The mailing's segment is gone.")
     try:
-        return audience(mailing.segment, request.auth).as_dict()
+        return audience(
+            mailing.segment, request.auth, sms=bool(mailing.messenger_id or mailing.text)
+        ).as_dict()
     except ValidationError as error:
         raise invalid(error) from None
 
