@@ -1,4 +1,4 @@
-"""Background tasks of e-mail (django.tasks: the database queue, or RQ)."""
+"""Background tasks of e-mail and calls (django.tasks: the database queue, or RQ)."""
 
 import time
 
@@ -6,6 +6,7 @@ from django.tasks import task
 
 from accord.comms import delivery, fetching, mailings
 from accord.comms.models import Mailbox, Mailing
+from accord.comms.services.calls import call_events_drain
 
 
 @task
@@ -38,3 +39,10 @@ def fetch_mailbox(mailbox_id: int) -> int:
     accord.comms.fetching. Answers how many new messages came in."""
     mailbox = Mailbox.objects.filter(pk=mailbox_id, active=True).first()
     return fetching.fetch(mailbox) if mailbox is not None else 0
+
+
+@task
+def apply_call_events(telephony_id: int) -> int:
+    """Apply a connection's events the webhook stored (one pass queued for a burst of
+    them); see accord.comms.services.calls. Answers how many were applied."""
+    return call_events_drain(telephony_id)
