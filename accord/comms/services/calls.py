@@ -17,10 +17,11 @@ catch-up (`call_events_catch_up`).
 import datetime
 import logging
 import time
+from contextlib import nullcontext
 from datetime import timedelta
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import DatabaseError, IntegrityError, OperationalError, transaction
+from django.db import DatabaseError, IntegrityError, OperationalError, connection, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
@@ -158,26 +159,52 @@ def call_events_store(
     *, telephony: Telephony, signals: list[Signal], at: datetime.datetime
 ) -> list[int]:
     """Store each event once (a repeat finds its key taken); the new ones' ids. One
-    INSERT per event, its savepoint telling a repeat: the PBX waits on this."""
-    ids, seen = [], set()
-    with transaction.atomic():
-        for signal in signals:
-            key = signal.key[:300]
-            if key in seen:
-                continue
+    INSERT … ON CONFLICT DO NOTHING for them all, committed on its own: the PBX waits on
+    this, and a repeat is told by the key it finds, not by an error."""
+    rows, seen = [], set()
+    for signal in signals:
+        key = signal.key[:300]
+        if key not in seen:
             seen.add(key)
-            try:
-                with transaction.atomic():
-                    event = CallEvent.objects.create(
-                        telephony=telephony, key=key, payload=signal.as_payload(), received_at=at
-                    )
-            except IntegrityError:
-                continue  # stored before: a repeat
-            ids.append(event.pk)
-        if telephony.last_event_at is None or at - telephony.last_event_at > LAST_EVENT_EVERY:
-            Telephony.objects.filter(pk=telephony.pk).update(last_event_at=at)
-            telephony.last_event_at = at
+            rows.append((telephony.pk, key, signal.as_payload()))
+    ids = _insert_new_events(rows, at) if rows else []
+    if telephony.last_event_at is None or at - telephony.last_event_at > LAST_EVENT_EVERY:
+        Telephony.objects.filter(pk=telephony.pk).update(last_event_at=at)
+        telephony.last_event_at = at
     return ids
+
+
+STORE_SQL = """
+INSERT INTO {table} ({columns}) VALUES {values}
+ON CONFLICT ({telephony}, {key}) DO NOTHING
+RETURNING {id}
+"""
+
+
+def _insert_new_events(rows: list[tuple[int, str, dict]], at: datetime.datetime) -> list[int]:
+    """The rows (connection, key, payload) not stored before, written in one statement;
+    their ids. Both engines take ON CONFLICT … DO NOTHING with RETURNING (SQLite 3.35)."""
+    ops, meta = connection.ops, CallEvent._meta
+    names = ["telephony_id", "key", "payload", "received_at", "state", "attempts", "error"]
+    fields = [meta.get_field(name.removesuffix("_id")) for name in names]
+    sql = STORE_SQL.format(
+        table=ops.quote_name(meta.db_table),
+        columns=", ".join(ops.quote_name(field.column) for field in fields),
+        values=", ".join(["(" + ", ".join(["%s"] * len(fields)) + ")"] * len(rows)),
+        telephony=ops.quote_name(fields[0].column),
+        key=ops.quote_name(fields[1].column),
+        id=ops.quote_name(meta.pk.column),
+    )
+    params = [
+        field.get_db_prep_save(value, connection)
+        for telephony_id, key, payload in rows
+        for field, value in zip(
+            fields, (telephony_id, key, payload, at, CallEvent.PENDING, 0, ""), strict=True
+        )
+    ]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)  # the names are our model's; the values are parameters
+        return sorted(pk for (pk,) in cursor.fetchall())
 
 
 LAST_EVENT_EVERY = timedelta(minutes=1)  # "last event" is written at most this often
@@ -191,12 +218,12 @@ def call_events_queue(telephony_id: int, now: datetime.datetime) -> bool:
     from accord.comms.tasks import apply_call_events  # the task module imports the services
 
     waiting = Q(events_queued_at__isnull=True) | Q(events_queued_at__lt=now - QUEUED_FOR_LONG)
-    connection = Telephony.objects.filter(pk=telephony_id)
-    if not connection.filter(waiting).exists():  # a read: no write lock during a burst
+    row = Telephony.objects.filter(pk=telephony_id)
+    if not row.filter(waiting).exists():  # a read: no write lock during a burst
         return False
     try:
         with transaction.atomic():
-            if not connection.filter(waiting).update(events_queued_at=now):
+            if not row.filter(waiting).update(events_queued_at=now):
                 return False  # queued by another request meanwhile
             # Queued in the transaction that marks it (on the database queue, the same
             # commit): the events are committed already, and a queue that is away leaves
@@ -256,10 +283,11 @@ def call_events_apply(ids: list[int]) -> int:
     return applied
 
 
-def _apply_batch(pending, limit: int) -> tuple[int, int]:
-    """Take up to `limit` of these pending events and apply them in one transaction, each
-    in a savepoint: one that fails is undone alone, kept pending with its error. Should
-    the transaction itself fail, each is tried again on its own."""
+def _apply_batch(pending, limit: int, *, careful: bool = False) -> tuple[int, int]:
+    """Take up to `limit` of these pending events and apply them in one transaction. An
+    event that cannot be applied yet is kept pending; any other failure undoes the batch,
+    and each of its events is applied again on its own, `careful`ly (each step that may
+    fail in a savepoint), so that only the one that fails is kept pending, with its error."""
     try:
         with transaction.atomic():
             # Taken by marking them done: another worker skips the rows locked here
@@ -274,11 +302,11 @@ def _apply_batch(pending, limit: int) -> tuple[int, int]:
             CallEvent.objects.filter(pk__in=[event.pk for event in events]).update(
                 state=CallEvent.DONE, attempts=F("attempts") + 1, error=""
             )
-            return len(events), _apply_each(events)
+            return len(events), _apply_each(events, careful=careful)
     except OperationalError:
-        raise  # the database is locked or away: the worker runs the pass again later
+        raise  # the database is locked or away: the worker's next pass takes them
     except Exception:
-        if limit == 1:
+        if careful:
             raise
         log.exception("a batch of call events failed; applying them one by one")
         ids = list(pending.values_list("pk", flat=True)[:limit])
@@ -287,7 +315,8 @@ def _apply_batch(pending, limit: int) -> tuple[int, int]:
 
 def _apply_one(pk: int) -> int:
     try:
-        return _apply_batch(CallEvent.objects.filter(pk=pk, state=CallEvent.PENDING), 1)[1]
+        one = CallEvent.objects.filter(pk=pk, state=CallEvent.PENDING)
+        return _apply_batch(one, 1, careful=True)[1]
     except Exception as error:  # its transaction undone, the try with it: counted here
         log.exception("call event %s could not be applied", pk)
         attempts = CallEvent.objects.filter(pk=pk).values_list("attempts", flat=True).first()
@@ -296,9 +325,10 @@ def _apply_one(pk: int) -> int:
         return 0
 
 
-def _apply_each(events: list[CallEvent]) -> int:
-    """Each event in arrival order (a call's events in the order they came), in a
-    savepoint of its own; one that fails is kept pending with its error."""
+def _apply_each(events: list[CallEvent], *, careful: bool) -> int:
+    """Each event in arrival order (a call's events in the order they came). One that
+    cannot be applied yet (NotYet: raised before it writes anything) is kept pending; when
+    `careful`, each in a savepoint, and one that fails is kept pending with its error."""
     connections: dict[int, Telephony] = {}  # one object each: its extensions read once
     readable = []
     for event in events:
@@ -311,16 +341,19 @@ def _apply_each(events: list[CallEvent]) -> int:
             _attempt_failed(event.pk, event.attempts + 1, error)
             continue
         readable.append((event, connections[event.telephony_id], signal))
-    known = _Known([(telephony, signal) for _e, telephony, signal in readable])
+    known = _Known([(telephony, signal) for _e, telephony, signal in readable], careful)
     applied = 0
     for event, telephony, signal in readable:
         try:
-            with transaction.atomic():
+            with transaction.atomic() if careful else nullcontext():
                 _apply(telephony, signal, event.received_at, known)
             applied += 1
-        except Exception as error:  # kept on the event, retried by the worker's catch-up
-            if not isinstance(error, NotYet):
-                log.exception("call event %s could not be applied", event.pk)
+        except NotYet as error:  # kept, for the worker's catch-up
+            _attempt_failed(event.pk, event.attempts + 1, error)
+        except Exception as error:
+            if not careful:
+                raise  # the batch is undone, and its events applied one by one
+            log.exception("call event %s could not be applied", event.pk)
             known.forget(telephony, signal)
             _attempt_failed(event.pk, event.attempts + 1, error)
     return applied
@@ -351,18 +384,21 @@ class _Known:
     """What a batch of events reads once rather than per event: the calls they belong to
     (locked for the batch), the client each number belongs to, those people and their
     newest open deals. Kept up to date as the batch makes calls and people; an event that
-    failed has its call and number forgotten (its savepoint undid what it made)."""
+    failed has its call and number forgotten (its savepoint undid what it made). A
+    `careful` batch makes a savepoint for each step that may fail on its own."""
 
-    def __init__(self, events: list[tuple[Telephony, Signal]]):
-        self.calls: dict[tuple[int, str], Call] = {}
+    def __init__(self, events: list[tuple[Telephony, Signal]], careful: bool = False):
+        self.careful = careful
+        self.calls: dict[tuple[int, str], Call | None] = {}
         by_connection: dict[int, set[str]] = {}
         for telephony, signal in events:
             by_connection.setdefault(telephony.pk, set()).add(signal.call_id)
+            self.calls[(telephony.pk, signal.call_id)] = None  # none yet, unless found below
         for telephony_id, call_ids in by_connection.items():
             found = (
                 Call.objects.select_for_update(of=("self",))
                 .filter(telephony_id=telephony_id, provider_call_id__in=call_ids)
-                .select_related("person", "company", "deal")
+                .select_related("person", "company", "deal", "user")
             )
             self.calls.update({(telephony_id, call.provider_call_id): call for call in found})
         numbers = {caller_number(signal.number) for _t, signal in events}
@@ -383,14 +419,11 @@ class _Known:
     def call(self, telephony: Telephony, call_id: str) -> Call | None:
         key = (telephony.pk, call_id)
         if key not in self.calls:
-            found = (
+            self.calls[key] = (
                 Call.objects.select_for_update()
                 .filter(telephony=telephony, provider_call_id=call_id)
                 .first()
             )
-            if found is None:
-                return None
-            self.calls[key] = found
         return self.calls[key]
 
     def client(self, number: str) -> tuple[str, int] | None:
@@ -493,7 +526,7 @@ def _merge(
         _link_client(telephony, call, known, create=True)
     call.save()
     if call.ended_at is not None and not was_ended:
-        _ended(telephony, call)
+        _ended(telephony, call, known)
     return call
 
 
@@ -512,6 +545,9 @@ def _new_call(
         started_at=started,
     )
     _link_client(telephony, call, known, create=False)
+    if not known.careful:  # made meanwhile by another process: the batch is done again
+        call.save()
+        return call
     try:
         with transaction.atomic():
             call.save()
@@ -611,7 +647,7 @@ def _state(call: Call) -> str:
     return Call.MISSED if call.direction == Call.IN else Call.NOT_REACHED
 
 
-def _ended(telephony: Telephony, call: Call) -> None:
+def _ended(telephony: Telephony, call: Call, known: "_Known") -> None:
     """Once, when the call ends: the timelines, the client contacted, a missed call's
     task, a returned call's task closed, the events."""
     summary = {
@@ -634,11 +670,11 @@ def _ended(telephony: Telephony, call: Call) -> None:
     if call.answered_at and call.client is not None:
         client_contacted(record=call.client, at=call.ended_at)
     if call.state == Call.MISSED:
-        _aside(_call_back_task, telephony, call)
+        _aside(_call_back_task, telephony, call, known)
         emit("call.missed", call_id=call.pk, person_id=call.person_id, deal_id=call.deal_id,
              number=call.number)  # fmt: skip
     elif call.answered_at:
-        _aside(_returned, telephony, call)
+        _aside(_returned, telephony, call, known)
     emit(
         "call.ended",
         call_id=call.pk,
@@ -651,9 +687,13 @@ def _ended(telephony: Telephony, call: Call) -> None:
     )
 
 
-def _aside(step, telephony: Telephony, call: Call) -> None:
-    """What follows from a call (its task, closing the tasks it returns) in a savepoint:
-    should it fail, the call itself is still kept, on the timelines; the failure logged."""
+def _aside(step, telephony: Telephony, call: Call, known: "_Known") -> None:
+    """What follows from a call (its task, closing the tasks it returns): should it fail,
+    the call itself is still kept, on the timelines, and the failure logged. (A batch
+    that fails is applied again event by event, `careful`ly: this step in a savepoint.)"""
+    if not known.careful:
+        step(telephony, call)
+        return
     try:
         with transaction.atomic():
             step(telephony, call)
