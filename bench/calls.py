@@ -231,9 +231,11 @@ WORKER_READY_S, APPLIED_WITHIN_S = 30, 600
 def start_worker() -> subprocess.Popen:
     """`accord worker` on the bench's database (this process's settings), once it beats."""
     from accord.core.models import WorkerHeartbeat
+    from bench.databases import DATA_DIR
 
     command = [sys.executable, "-m", "accord.cli", "worker"]
-    worker = subprocess.Popen(command, env=os.environ)  # noqa: S603
+    with open(DATA_DIR / "worker.log", "ab") as log:  # its job lines: not the figures
+        worker = subprocess.Popen(command, env=os.environ, stdout=log, stderr=log)  # noqa: S603
     began = time.monotonic()
     while not WorkerHeartbeat.objects.filter(pid=worker.pid).exists():
         if worker.poll() is not None or time.monotonic() - began > WORKER_READY_S:

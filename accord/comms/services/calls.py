@@ -415,6 +415,37 @@ class _Known:
         ):
             if self.deals[deal.person_id] is None:
                 self.deals[deal.person_id] = deal
+        self._waiting_for(numbers, set(people) | {
+            call.person_id for call in self.calls.values() if call and call.person_id
+        })  # fmt: skip
+
+    def _waiting_for(self, numbers: set[str], people: set[int]) -> None:
+        """Which of these numbers and people have missed calls not returned yet (two
+        queries, each on its index): a talk with anyone else returns nothing, and looks
+        no further."""
+        self.numbers_checked, self.people_checked = numbers, people
+        waiting = Call.objects.filter(state=Call.MISSED, returned_at__isnull=True)
+        self.numbers_waiting = set(
+            waiting.filter(number__in=numbers).values_list("number", flat=True)
+        )
+        self.people_waiting = set(
+            waiting.filter(person_id__in=people).values_list("person_id", flat=True)
+        )
+
+    def may_return(self, call: Call) -> bool:
+        """Whether a talk may return missed calls (False only when surely not)."""
+        by_number = call.number.startswith("+") and (
+            call.number not in self.numbers_checked or call.number in self.numbers_waiting
+        )
+        by_person = call.person_id is not None and (
+            call.person_id not in self.people_checked or call.person_id in self.people_waiting
+        )
+        return by_number or by_person
+
+    def missed(self, call: Call) -> None:
+        """A call this batch ended missed: a later talk with its number or client returns it."""
+        self.numbers_waiting.add(call.number)
+        self.people_waiting.add(call.person_id)
 
     def call(self, telephony: Telephony, call_id: str) -> Call | None:
         key = (telephony.pk, call_id)
@@ -670,10 +701,11 @@ def _ended(telephony: Telephony, call: Call, known: "_Known") -> None:
     if call.answered_at and call.client is not None:
         client_contacted(record=call.client, at=call.ended_at)
     if call.state == Call.MISSED:
+        known.missed(call)
         _aside(_call_back_task, telephony, call, known)
         emit("call.missed", call_id=call.pk, person_id=call.person_id, deal_id=call.deal_id,
              number=call.number)  # fmt: skip
-    elif call.answered_at:
+    elif call.answered_at and known.may_return(call):
         _aside(_returned, telephony, call, known)
     emit(
         "call.ended",
