@@ -27,6 +27,7 @@ from tests.conftest import run_worker
 SECRET = "pbx-signing-secret"
 CALLER = "+79161234567"
 PASS = "accord.comms.tasks.apply_call_events"
+REDIS_URL = "redis://127.0.0.1:6379/8"  # a database of its own
 
 
 @pytest.fixture
@@ -169,3 +170,25 @@ def test_a_mark_left_by_a_lost_pass_does_not_stop_new_events_from_queuing_one(pb
     assert passes_waiting() == 1
     run_worker()
     assert Call.objects.get().state == Call.MISSED
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_redis_worker_applies_what_the_webhook_stored(pbx, settings, monkeypatch):
+    import redis
+    from django.core.management import call_command
+
+    from accord.core import periodic
+
+    monkeypatch.setattr(periodic, "JOBS", [])  # the task applies them, not the catch-up
+    settings.RQ_QUEUES = {"default": {"URL": REDIS_URL}}
+    settings.TASKS = {"default": {"BACKEND": "django_tasks_rq.RQBackend", "QUEUES": ["default"]}}
+    try:
+        post(pbx, [event("c1", "ringing"), event("c1", "missed")])
+        assert not DBTaskResult.objects.exists() and not Call.objects.exists()
+        call_command("worker", batch=True, verbosity=0)
+        assert Call.objects.get().state == Call.MISSED
+        assert not CallEvent.objects.filter(state=CallEvent.PENDING).exists()
+    finally:
+        connection = redis.Redis.from_url(REDIS_URL)
+        for key in connection.scan_iter("rq:*"):
+            connection.delete(key)
