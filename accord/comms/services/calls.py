@@ -4,14 +4,15 @@ stored once, and the calls they make.
 An event is stored before anything else happens (`call_events_store`, in the webhook's
 request): a repeat finds its key taken. The request then queues the worker's pass
 (`call_events_queue`), one for a burst of events. The pass (`call_events_drain`) applies
-the stored events in batches, in arrival order, one transaction a batch and a savepoint
-an event: the call is found by the provider's call id or made, the client found by the
-number — the batch's numbers in one query — or created through the contacts services, for
-the team's lead rule to hand out — and when the call ends it goes on the client's and the
-open deal's timelines; a missed one becomes a "call back" task for the client's owner,
-which a later talk with that number closes. An event that cannot be applied yet (a
-recording before its call) or that failed stays pending for the worker's periodic
-catch-up (`call_events_catch_up`).
+the stored events in batches, in arrival order, one transaction a batch: the call is
+found by the provider's call id or made, the client found by the number — the batch's
+numbers in one query — or created through the contacts services, for the team's lead
+rule to hand out — and when the call ends it goes on the client's and the open deal's
+timelines; a missed one becomes a "call back" task for the client's owner, which a later
+talk with that number closes. An event that cannot be applied yet (a recording before its
+call) stays pending; any other failure undoes its batch, whose events are then applied
+one by one, each in a savepoint, so only the broken one stays pending. The worker's
+periodic catch-up (`call_events_catch_up`) tries the pending ones again.
 """
 
 import datetime
