@@ -1,4 +1,4 @@
-"""Background tasks of e-mail (django.tasks: the database queue, or RQ)."""
+"""Background tasks of e-mail and calls (django.tasks: the database queue, or RQ)."""
 
 import time
 
@@ -6,6 +6,7 @@ from django.tasks import task
 
 from accord.comms import delivery, fetching, mailings
 from accord.comms.models import Mailbox, Mailing
+from accord.comms.services.calls import call_events_drain
 from accord.comms.services.chats import chat_events_apply
 
 
@@ -46,3 +47,10 @@ def apply_chat_events(ids: list[int]) -> int:
     """Turn messages and delivery reports a messenger or an SMS gateway delivered (stored
     by its webhook) into messages; see accord.comms.services.chats."""
     return chat_events_apply(ids)
+
+
+@task
+def apply_call_events(telephony_id: int) -> int:
+    """Apply a connection's events the webhook stored (one pass queued for a burst of
+    them); see accord.comms.services.calls. Answers how many were applied."""
+    return call_events_drain(telephony_id)

@@ -1,8 +1,8 @@
 """Telephony's screens: Settings → Telephony (a connection, its extensions, the address to
 give the PBX, what it refused lately), and that address: /hooks/telephony/<token>/, a
 secret of the connection, the provider's signature checked as well. Each delivery is
-stored first, then applied; what we refuse is answered 400 or 403 with the reason and
-kept on the connection's page for the admin. Zadarma's address check (a GET with
+stored, then applied by the worker; what we refuse is answered 400 or 403 with the
+reason and kept on the connection's page for the admin. Zadarma's address check (a GET with
 `zd_echo`) is answered with the echo."""
 
 import logging
@@ -34,7 +34,7 @@ from accord.comms.queries import (
     dialing_extension,
 )
 from accord.comms.services.calls import (
-    call_events_apply,
+    call_events_queue,
     call_events_store,
     extensions_set,
     telephony_delete,
@@ -80,8 +80,9 @@ def telephony_hook(request, token: str):
     except adapters.Refused as refused:
         return _refused(telephony, refused, now)
     ids = call_events_store(telephony=telephony, signals=signals, at=now)
-    applied = call_events_apply(ids)
-    return JsonResponse({"ok": True, "stored": len(ids), "applied": applied})
+    if ids:  # the worker applies them (the PBX waits only for them to be stored)
+        call_events_queue(telephony.pk, now)
+    return JsonResponse({"ok": True, "stored": len(ids)})
 
 
 def _refused(telephony: Telephony, refused: adapters.Refused, now) -> JsonResponse:

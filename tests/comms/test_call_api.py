@@ -11,15 +11,17 @@ from accord.comms.models import Call
 from accord.comms.services.calls import telephony_save
 from accord.comms.telephony import generic_signature
 from accord.contacts.services import person_create
-from tests.conftest import ApiClient
+from tests.conftest import ApiClient, run_worker
 
 
 def deliver(telephony, events):
     body = json.dumps(events).encode()
-    return Client().post(
+    answer = Client().post(
         f"/hooks/telephony/{telephony.hook_token}/", body, content_type="application/json",
         headers={"X-Accord-Signature": generic_signature("s3cret", body)},
     )  # fmt: skip
+    run_worker()
+    return answer
 
 
 def api_of(user) -> ApiClient:

@@ -11,7 +11,7 @@ from accord.comms.models import Call
 from accord.comms.services.calls import telephony_save
 from accord.comms.telephony import generic_signature, zadarma_api_headers
 from accord.contacts.services import person_create
-from tests.conftest import log_in
+from tests.conftest import log_in, run_worker
 
 AUDIO = b"ID3\x03\x00fake-mp3-frames" * 100
 
@@ -30,6 +30,7 @@ def talk(telephony, recording_url: str):
     Client().post(f"/hooks/telephony/{telephony.hook_token}/", body,
                   content_type="application/json",
                   headers={"X-Accord-Signature": generic_signature("s3cret", body)})  # fmt: skip
+    run_worker()
     return Call.objects.get()
 
 

@@ -18,7 +18,7 @@ from accord.contacts.models import ContactPoint, Person
 from accord.contacts.services import person_create, person_update
 from accord.core.models import TimelineEvent
 from accord.work.models import Task
-from tests.conftest import PASSWORD, log_in
+from tests.conftest import PASSWORD, log_in, run_worker
 
 SECRET = "pbx-signing-secret"
 CALLER = "+79161234567"
@@ -36,19 +36,24 @@ def anna(db):
 
 
 def deliver(pbx, events, *, secret=SECRET, signature=None):
+    """The PBX posts the events; then the worker takes its turn (it applies them)."""
     body = json.dumps(events).encode()
     headers = {"X-Accord-Signature": signature or generic_signature(secret, body)}
-    return Client().post(
+    answer = Client().post(
         f"/hooks/telephony/{pbx.hook_token}/", body, content_type="application/json",
         headers=headers,
     )  # fmt: skip
+    run_worker()
+    return answer
 
 
 def deliver_raw(pbx, body: bytes):
-    return Client().post(
+    answer = Client().post(
         f"/hooks/telephony/{pbx.hook_token}/", body, content_type="application/json",
         headers={"X-Accord-Signature": generic_signature(SECRET, body)},
     )  # fmt: skip
+    run_worker()
+    return answer
 
 
 def incoming(call_id, event, number=CALLER, **more):

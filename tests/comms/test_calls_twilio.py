@@ -14,7 +14,7 @@ from accord.comms.services.calls import telephony_save
 from accord.comms.telephony import twilio_signature
 from accord.contacts.models import Person
 from accord.work.models import Task
-from tests.conftest import log_in
+from tests.conftest import log_in, run_worker
 
 ACCOUNT, TOKEN = "AC0123456789abcdef0123456789abcdef", "twilio-auth-token"
 AUDIO = b"ID3\x03\x00twilio-mp3" * 50
@@ -31,8 +31,10 @@ def twilio(admin):
 def callback(connection, params: dict, *, token: str = TOKEN):
     path = f"/hooks/telephony/{connection.hook_token}/"
     signature = twilio_signature(token, settings.ACCORD_BASE_URL + path, params)
-    return Client().post(path, urlencode(params), content_type=FORM,
-                         headers={"X-Twilio-Signature": signature})  # fmt: skip
+    answer = Client().post(path, urlencode(params), content_type=FORM,
+                           headers={"X-Twilio-Signature": signature})  # fmt: skip
+    run_worker()
+    return answer
 
 
 def status(sid: str, call_status: str, **more) -> dict:

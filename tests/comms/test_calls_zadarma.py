@@ -16,6 +16,7 @@ from accord.comms.telephony import ZADARMA_SIGNED, zadarma_signature
 from accord.contacts.models import Person
 from accord.core.company import default_time_zone
 from accord.work.models import Task
+from tests.conftest import run_worker
 
 SECRET = "zadarma-api-secret"
 START = "2026-12-05 10:15:07"
@@ -31,11 +32,13 @@ def zadarma(admin):
 
 def notify(connection, fields: dict, *, secret: str = SECRET):
     signed = "".join(fields.get(name, "") for name in ZADARMA_SIGNED[fields["event"]])
-    return Client().post(
+    answer = Client().post(
         f"/hooks/telephony/{connection.hook_token}/", urlencode(fields),
         content_type="application/x-www-form-urlencoded",
         headers={"Signature": zadarma_signature(secret, signed)},
     )  # fmt: skip
+    run_worker()
+    return answer
 
 
 def start(call_id: str) -> dict:

@@ -8,6 +8,7 @@ from django.test import Client
 from accord.comms.models import Call, Extension, Telephony
 from accord.comms.services.calls import telephony_save
 from accord.comms.telephony import generic_signature
+from tests.conftest import run_worker
 
 FORM = {"name": "Office PBX", "provider": "generic", "api_key": "", "secret": "s3cret",
         "lead_team": "", "callback_minutes": "15", "active": "on"}  # fmt: skip
@@ -81,6 +82,7 @@ def test_removing_a_connection_keeps_its_calls(admin_client, admin):
     Client().post(f"/hooks/telephony/{telephony.hook_token}/", body,
                   content_type="application/json",
                   headers={"X-Accord-Signature": generic_signature("s3cret", body)})  # fmt: skip
+    run_worker()
     listed = admin_client.get("/settings/telephony/").content.decode()
     assert '<td class="num">1</td>' in listed  # its one call
     admin_client.post(f"/settings/telephony/{telephony.pk}/remove/")

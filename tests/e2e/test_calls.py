@@ -7,6 +7,7 @@ import json
 
 import pytest
 from django.conf import settings
+from django.core.management import call_command
 from django.test import Client
 from django.utils import translation
 from playwright.sync_api import expect
@@ -37,6 +38,7 @@ def pbx(transactional_db):
 
 
 def ring(telephony, call_id: str, event: str = "ringing") -> None:
+    """The PBX posts the event; the worker (`accord worker`, its queued jobs) applies it."""
     body = json.dumps({"call_id": call_id, "event": event, "direction": "in",
                        "from": "+79161234567", "extension": "101"}).encode()  # fmt: skip
     answer = Client().post(
@@ -44,6 +46,7 @@ def ring(telephony, call_id: str, event: str = "ringing") -> None:
         headers={"X-Accord-Signature": generic_signature(SECRET, body)},
     )  # fmt: skip
     assert answer.status_code == 200
+    call_command("worker", batch=True, verbosity=0)
 
 
 def test_the_callers_card_rings_then_the_missed_call_waits_to_be_returned(open_page, pbx):

@@ -48,6 +48,9 @@ class Telephony(Record):
     )
     callback_minutes = models.PositiveIntegerField(_("call back within, minutes"), default=15)
     last_event_at = models.DateTimeField(null=True, blank=True, editable=False)
+    # When the worker's pass over its new events was queued (None: none is waiting): the
+    # events stored meanwhile wait for that pass instead of queuing one each.
+    events_queued_at = models.DateTimeField(null=True, blank=True, editable=False)
     # What the last refused deliveries said (newest first, a few): the admin's page shows it.
     problems = models.JSONField(default=list, blank=True, editable=False)
 

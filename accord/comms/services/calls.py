@@ -1,23 +1,30 @@
 """Telephony's writes: the connection's settings and extensions, the provider's events
 stored once, and the calls they make.
 
-An event is stored before anything else happens (`call_events_store`): a repeat finds its
-key taken. Then each is applied to its call (`call_events_apply`), in a transaction of its
-own: the call is found by the provider's call id or made, the client found by the
-number — or created through the contacts services, for the team's lead rule to hand out —
-and when the call ends it goes on the client's and the open deal's timelines; a missed
-one becomes a "call back" task for the client's owner, which a later talk with that
-number closes. An event that cannot be applied yet (a recording before its call) stays
-pending for the worker's pass (`call_events_catch_up`).
+An event is stored before anything else happens (`call_events_store`, in the webhook's
+request): a repeat finds its key taken. The request then queues the worker's pass
+(`call_events_queue`), one for a burst of events. The pass (`call_events_drain`) applies
+the stored events in batches, in arrival order, one transaction a batch: the call is
+found by the provider's call id or made, the client found by the number — the batch's
+numbers in one query — or created through the contacts services, for the team's lead
+rule to hand out — and when the call ends it goes on the client's and the open deal's
+timelines; a missed one becomes a "call back" task for the client's owner, which a later
+talk with that number closes. An event that cannot be applied yet (a recording before its
+call) stays pending; any other failure undoes its batch, whose events are then applied
+one by one, each in a savepoint, so only the broken one stays pending. The worker's
+periodic catch-up (`call_events_catch_up`) tries the pending ones again.
 """
 
 import datetime
 import logging
+import time
+from contextlib import nullcontext
 from datetime import timedelta
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import IntegrityError, transaction
+from django.db import DatabaseError, IntegrityError, OperationalError, connection, transaction
 from django.db.models import F, Q
+from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
 
@@ -153,63 +160,209 @@ def call_events_store(
     *, telephony: Telephony, signals: list[Signal], at: datetime.datetime
 ) -> list[int]:
     """Store each event once (a repeat finds its key taken); the new ones' ids. One
-    INSERT per event, its savepoint telling a repeat: the PBX waits on this."""
-    ids, seen = [], set()
-    with transaction.atomic():
-        for signal in signals:
-            key = signal.key[:300]
-            if key in seen:
-                continue
+    INSERT … ON CONFLICT DO NOTHING for them all, committed on its own: the PBX waits on
+    this, and a repeat is told by the key it finds, not by an error."""
+    rows, seen = [], set()
+    for signal in signals:
+        key = signal.key[:300]
+        if key not in seen:
             seen.add(key)
-            try:
-                with transaction.atomic():
-                    event = CallEvent.objects.create(
-                        telephony=telephony, key=key, payload=signal.as_payload(), received_at=at
-                    )
-            except IntegrityError:
-                continue  # stored before: a repeat
-            ids.append(event.pk)
-        if telephony.last_event_at is None or at - telephony.last_event_at > LAST_EVENT_EVERY:
-            Telephony.objects.filter(pk=telephony.pk).update(last_event_at=at)
-            telephony.last_event_at = at
+            rows.append((telephony.pk, key, signal.as_payload()))
+    ids = _insert_new_events(rows, at) if rows else []
+    if telephony.last_event_at is None or at - telephony.last_event_at > LAST_EVENT_EVERY:
+        Telephony.objects.filter(pk=telephony.pk).update(last_event_at=at)
+        telephony.last_event_at = at
     return ids
+
+
+STORE_SQL = """
+INSERT INTO {table} ({columns}) VALUES {values}
+ON CONFLICT ({telephony}, {key}) DO NOTHING
+RETURNING {id}
+"""
+
+
+def _insert_new_events(rows: list[tuple[int, str, dict]], at: datetime.datetime) -> list[int]:
+    """The rows (connection, key, payload) not stored before, written in one statement;
+    their ids. Both engines take ON CONFLICT … DO NOTHING with RETURNING (SQLite 3.35)."""
+    ops, meta = connection.ops, CallEvent._meta
+    names = ["telephony_id", "key", "payload", "received_at", "state", "attempts", "error"]
+    fields = [meta.get_field(name.removesuffix("_id")) for name in names]
+    sql = STORE_SQL.format(
+        table=ops.quote_name(meta.db_table),
+        columns=", ".join(ops.quote_name(field.column) for field in fields),
+        values=", ".join(["(" + ", ".join(["%s"] * len(fields)) + ")"] * len(rows)),
+        telephony=ops.quote_name(fields[0].column),
+        key=ops.quote_name(fields[1].column),
+        id=ops.quote_name(meta.pk.column),
+    )
+    params = [
+        field.get_db_prep_save(value, connection)
+        for telephony_id, key, payload in rows
+        for field, value in zip(
+            fields, (telephony_id, key, payload, at, CallEvent.PENDING, 0, ""), strict=True
+        )
+    ]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)  # the names are our model's; the values are parameters
+        return sorted(pk for (pk,) in cursor.fetchall())
 
 
 LAST_EVENT_EVERY = timedelta(minutes=1)  # "last event" is written at most this often
 
 
+def call_events_queue(telephony_id: int, now: datetime.datetime) -> bool:
+    """Queue the worker's pass over a connection's new events, unless one is waiting
+    already (a burst of events queues one pass, not one each). Called once the events
+    are stored (committed): the pass waiting, or one that started meanwhile, finds them.
+    Answers whether a pass was queued."""
+    from accord.comms.tasks import apply_call_events  # the task module imports the services
+
+    waiting = Q(events_queued_at__isnull=True) | Q(events_queued_at__lt=now - QUEUED_FOR_LONG)
+    row = Telephony.objects.filter(pk=telephony_id)
+    if not row.filter(waiting).exists():  # a read: no write lock during a burst
+        return False
+    try:
+        with transaction.atomic():
+            if not row.filter(waiting).update(events_queued_at=now):
+                return False  # queued by another request meanwhile
+            # Queued in the transaction that marks it (on the database queue, the same
+            # commit): the events are committed already, and a queue that is away leaves
+            # no mark behind.
+            apply_call_events.enqueue(telephony_id)
+    except DatabaseError:
+        raise
+    except Exception:  # the queue is away: the worker's catch-up applies the events
+        log.exception("telephony %s: the pass over its events could not be queued", telephony_id)
+        return False
+    return True
+
+
+# A mark older than this is of a pass that was lost (a queue emptied, a worker killed
+# before it started): the next event queues another.
+QUEUED_FOR_LONG = timedelta(minutes=2)
+
+
+APPLY_BATCH = 100  # events applied in one transaction
+PASS_SECONDS = 10.0  # a pass that ran this long queues the next and ends (other jobs wait)
+
+
+def call_events_drain(telephony_id: int, *, seconds: float = PASS_SECONDS) -> int:
+    """The worker's pass: a connection's new events applied, APPLY_BATCH at a time in
+    arrival order, until none is left. Answers how many were applied."""
+    # The mark comes off first: an event stored from now on queues the next pass, one
+    # stored before is found below.
+    Telephony.objects.filter(pk=telephony_id).update(events_queued_at=None)
+    began, applied = time.monotonic(), 0
+    while True:
+        taken, done = call_events_apply_next(telephony_id)
+        applied += done
+        if not taken:
+            return applied
+        if time.monotonic() - began >= seconds:  # more may wait: the next pass, queued
+            call_events_queue(telephony_id, timezone.now())
+            return applied
+
+
+def call_events_apply_next(telephony_id: int, *, limit: int = APPLY_BATCH) -> tuple[int, int]:
+    """The oldest of a connection's events not tried yet (up to `limit`), applied in one
+    transaction. Answers (taken, applied): none taken, nothing is left to do."""
+    fresh = CallEvent.objects.filter(
+        telephony_id=telephony_id, state=CallEvent.PENDING, attempts=0
+    ).order_by("received_at", "pk")
+    return _apply_batch(fresh, limit)
+
+
 def call_events_apply(ids: list[int]) -> int:
-    """Apply these stored events to their calls, each in its own transaction; answers
-    how many were applied (the rest stay pending, or fail after many attempts)."""
-    applied, connections = 0, {}  # one object per connection: its extensions read once
-    for pk in ids:
-        try:
-            with transaction.atomic():
-                # Taken by marking it done: another process finds it done (or waits for
-                # this row's lock); a failure below undoes the mark with the rest.
-                taken = CallEvent.objects.filter(pk=pk, state=CallEvent.PENDING).update(
-                    state=CallEvent.DONE, attempts=F("attempts") + 1, error=""
-                )
-                if not taken:
-                    continue  # applied by another process meanwhile
-                event = CallEvent.objects.only("telephony_id", "payload", "received_at").get(pk=pk)
-                if event.telephony_id not in connections:
-                    connections[event.telephony_id] = event.telephony
-                telephony = connections[event.telephony_id]
-                _apply(telephony, Signal.from_payload(event.payload), event.received_at)
-                applied += 1
-        except Exception as error:  # kept on the event, retried by the worker
-            if not isinstance(error, NotYet):
-                log.exception("call event %s could not be applied", pk)
-            _attempt_failed(pk, error)
+    """Apply these stored events (those still pending), in batches; answers how many were
+    applied (the rest stay pending, or fail after many attempts)."""
+    applied = 0
+    for start in range(0, len(ids), APPLY_BATCH):
+        chunk = ids[start : start + APPLY_BATCH]
+        pending = CallEvent.objects.filter(pk__in=chunk, state=CallEvent.PENDING)
+        applied += _apply_batch(pending.order_by("received_at", "pk"), len(chunk))[1]
     return applied
 
 
-def _attempt_failed(pk: int, error: Exception) -> None:
-    event = CallEvent.objects.filter(pk=pk).first()
-    if event is None:
-        return
-    attempts = event.attempts + 1
+def _apply_batch(pending, limit: int, *, careful: bool = False) -> tuple[int, int]:
+    """Take up to `limit` of these pending events and apply them in one transaction. An
+    event that cannot be applied yet is kept pending; any other failure undoes the batch,
+    and each of its events is applied again on its own, `careful`ly (each step that may
+    fail in a savepoint), so that only the one that fails is kept pending, with its error."""
+    try:
+        with transaction.atomic():
+            # Taken by marking them done: another worker skips the rows locked here
+            # (PostgreSQL) or waits for this write (SQLite) and finds them done.
+            events = list(
+                pending.select_for_update(skip_locked=True).only(
+                    "telephony_id", "payload", "received_at", "attempts"
+                )[:limit]
+            )
+            if not events:
+                return 0, 0
+            CallEvent.objects.filter(pk__in=[event.pk for event in events]).update(
+                state=CallEvent.DONE, attempts=F("attempts") + 1, error=""
+            )
+            return len(events), _apply_each(events, careful=careful)
+    except OperationalError:
+        raise  # the database is locked or away: the worker's next pass takes them
+    except Exception:
+        if careful:
+            raise
+        log.exception("a batch of call events failed; applying them one by one")
+        ids = list(pending.values_list("pk", flat=True)[:limit])
+        return len(ids), sum(_apply_one(pk) for pk in ids)
+
+
+def _apply_one(pk: int) -> int:
+    try:
+        one = CallEvent.objects.filter(pk=pk, state=CallEvent.PENDING)
+        return _apply_batch(one, 1, careful=True)[1]
+    except Exception as error:  # its transaction undone, the try with it: counted here
+        log.exception("call event %s could not be applied", pk)
+        attempts = CallEvent.objects.filter(pk=pk).values_list("attempts", flat=True).first()
+        if attempts is not None:
+            _attempt_failed(pk, attempts + 1, error)
+        return 0
+
+
+def _apply_each(events: list[CallEvent], *, careful: bool) -> int:
+    """Each event in arrival order (a call's events in the order they came). One that
+    cannot be applied yet (NotYet: raised before it writes anything) is kept pending; when
+    `careful`, each in a savepoint, and one that fails is kept pending with its error."""
+    connections: dict[int, Telephony] = {}  # one object each: its extensions read once
+    readable = []
+    for event in events:
+        if event.telephony_id not in connections:
+            connections[event.telephony_id] = event.telephony
+        try:
+            signal = Signal.from_payload(event.payload)
+        except Exception as error:
+            log.exception("call event %s could not be read", event.pk)
+            _attempt_failed(event.pk, event.attempts + 1, error)
+            continue
+        readable.append((event, connections[event.telephony_id], signal))
+    known = _Known([(telephony, signal) for _e, telephony, signal in readable], careful)
+    applied = 0
+    for event, telephony, signal in readable:
+        try:
+            with transaction.atomic() if careful else nullcontext():
+                _apply(telephony, signal, event.received_at, known)
+            applied += 1
+        except NotYet as error:  # kept, for the worker's catch-up
+            _attempt_failed(event.pk, event.attempts + 1, error)
+        except Exception as error:
+            if not careful:
+                raise  # the batch is undone, and its events applied one by one
+            log.exception("call event %s could not be applied", event.pk)
+            known.forget(telephony, signal)
+            _attempt_failed(event.pk, event.attempts + 1, error)
+    return applied
+
+
+def _attempt_failed(pk: int, attempts: int, error: Exception) -> None:
+    """The try that failed counted (the `attempts` it makes), its error kept; pending for
+    the worker's catch-up, or failed after GIVE_UP_AFTER tries."""
     CallEvent.objects.filter(pk=pk).update(
         attempts=attempts,
         state=CallEvent.FAILED if attempts >= GIVE_UP_AFTER else CallEvent.PENDING,
@@ -218,7 +371,8 @@ def _attempt_failed(pk: int, error: Exception) -> None:
 
 
 def call_events_catch_up(now: datetime.datetime) -> int:
-    """The worker's pass: pending events older than RETRY_AFTER, oldest first."""
+    """The worker's periodic pass: pending events older than RETRY_AFTER, oldest first
+    (those that failed or could not be applied yet, and any a lost pass left)."""
     ids = list(
         CallEvent.objects.filter(state=CallEvent.PENDING, received_at__lte=now - RETRY_AFTER)
         .order_by("received_at", "pk")
@@ -227,30 +381,154 @@ def call_events_catch_up(now: datetime.datetime) -> int:
     return call_events_apply(ids)
 
 
+class _Known:
+    """What a batch of events reads once rather than per event: the calls they belong to
+    (locked for the batch), the client each number belongs to, those people and their
+    newest open deals. Kept up to date as the batch makes calls and people; an event that
+    failed has its call and number forgotten (its savepoint undid what it made). A
+    `careful` batch makes a savepoint for each step that may fail on its own."""
+
+    def __init__(self, events: list[tuple[Telephony, Signal]], careful: bool = False):
+        self.careful = careful
+        self.calls: dict[tuple[int, str], Call | None] = {}
+        by_connection: dict[int, set[str]] = {}
+        for telephony, signal in events:
+            by_connection.setdefault(telephony.pk, set()).add(signal.call_id)
+            self.calls[(telephony.pk, signal.call_id)] = None  # none yet, unless found below
+        for telephony_id, call_ids in by_connection.items():
+            found = (
+                Call.objects.select_for_update(of=("self",))
+                .filter(telephony_id=telephony_id, provider_call_id__in=call_ids)
+                .select_related("person", "company", "deal", "user")
+            )
+            self.calls.update({(telephony_id, call.provider_call_id): call for call in found})
+        numbers = {caller_number(signal.number) for _t, signal in events}
+        numbers = {number for number in numbers if number.startswith("+")}
+        self.clients: dict[str, tuple[str, int] | None] = dict.fromkeys(numbers)
+        for number, kind, pk, _company in clients_by_phone(list(numbers)):
+            if self.clients[number] is None or self.clients[number][0] != "person" == kind:
+                self.clients[number] = (kind, pk)
+        people = [pk for kind, pk in filter(None, self.clients.values()) if kind == "person"]
+        self.people = Person.objects.in_bulk(people)
+        self.deals: dict[int, Deal | None] = dict.fromkeys(self.people)
+        for deal in Deal.objects.filter(status=Deal.OPEN, person_id__in=people).order_by(
+            "-updated_at", "-pk"
+        ):
+            if self.deals[deal.person_id] is None:
+                self.deals[deal.person_id] = deal
+        self._waiting_for(numbers, set(people) | {
+            call.person_id for call in self.calls.values() if call and call.person_id
+        })  # fmt: skip
+
+    def _waiting_for(self, numbers: set[str], people: set[int]) -> None:
+        """Which of these numbers and people have missed calls not returned yet (two
+        queries, each on its index): a talk with anyone else returns nothing, and looks
+        no further."""
+        self.numbers_checked, self.people_checked = numbers, people
+        waiting = Call.objects.filter(state=Call.MISSED, returned_at__isnull=True)
+        self.numbers_waiting = set(
+            waiting.filter(number__in=numbers).values_list("number", flat=True)
+        )
+        self.people_waiting = set(
+            waiting.filter(person_id__in=people).values_list("person_id", flat=True)
+        )
+
+    def may_return(self, call: Call) -> bool:
+        """Whether a talk may return missed calls (False only when surely not)."""
+        by_number = call.number.startswith("+") and (
+            call.number not in self.numbers_checked or call.number in self.numbers_waiting
+        )
+        by_person = call.person_id is not None and (
+            call.person_id not in self.people_checked or call.person_id in self.people_waiting
+        )
+        return by_number or by_person
+
+    def missed(self, call: Call) -> None:
+        """A call this batch ended missed: a later talk with its number or client returns it."""
+        self.numbers_waiting.add(call.number)
+        self.people_waiting.add(call.person_id)
+
+    def call(self, telephony: Telephony, call_id: str) -> Call | None:
+        key = (telephony.pk, call_id)
+        if key not in self.calls:
+            self.calls[key] = (
+                Call.objects.select_for_update()
+                .filter(telephony=telephony, provider_call_id=call_id)
+                .first()
+            )
+        return self.calls[key]
+
+    def client(self, number: str) -> tuple[str, int] | None:
+        """("person" or "company", id) of the client with this number (a person first)."""
+        if number not in self.clients:
+            found = clients_by_phone([number])
+            person = next((pk for _n, kind, pk, _c in found if kind == "person"), None)
+            company = next((pk for _n, kind, pk, _c in found if kind == "company"), None)
+            self.clients[number] = (
+                ("person", person) if person else ("company", company) if company else None
+            )
+        return self.clients[number]
+
+    def person(self, pk: int) -> Person:
+        if pk not in self.people:
+            self.people[pk] = Person.objects.get(pk=pk)
+        return self.people[pk]
+
+    def open_deal(self, call: Call) -> Deal | None:
+        if call.person_id in self.deals:
+            return self.deals[call.person_id]
+        deals = Deal.objects.filter(status=Deal.OPEN)
+        if call.person_id:
+            deals = deals.filter(person_id=call.person_id)
+        elif call.company_id:
+            deals = deals.filter(company_id=call.company_id)
+        else:
+            return None
+        return deals.order_by("-updated_at", "-pk").first()
+
+    def made(self, call: Call) -> None:
+        """A call (and the person for its number) made by this batch."""
+        self.calls[(call.telephony_id, call.provider_call_id)] = call
+        if call.person_id and call.number.startswith("+"):
+            self.clients[call.number] = ("person", call.person_id)
+            self.people[call.person_id] = call.person
+            self.deals.setdefault(call.person_id, None)
+
+    def forget(self, telephony: Telephony, signal: Signal) -> None:
+        self.calls.pop((telephony.pk, signal.call_id), None)
+        number = caller_number(signal.number)
+        found = self.clients.pop(number, None)
+        if found and found[0] == "person":
+            self.people.pop(found[1], None)
+            self.deals.pop(found[1], None)
+
+
 # --- A call ----------------------------------------------------------------------------
 
 
-def _apply(telephony: Telephony, signal: Signal, received_at: datetime.datetime) -> Call:
+def _apply(
+    telephony: Telephony, signal: Signal, received_at: datetime.datetime, known: "_Known"
+) -> Call:
     # What the call writes (a new client, a task, timeline entries) says it came from the
     # PBX, not from the admin it is written as.
     with caused_by({"channel": "telephony", "channel_name": telephony.name}):
-        return _merge(telephony, signal, received_at)
+        call = _merge(telephony, signal, received_at, known)
+    known.made(call)
+    return call
 
 
-def _merge(telephony: Telephony, signal: Signal, received_at: datetime.datetime) -> Call:
+def _merge(
+    telephony: Telephony, signal: Signal, received_at: datetime.datetime, known: "_Known"
+) -> Call:
     at = _moment(signal.at) or received_at
     started = _moment(signal.started)
     if started and abs(started - received_at) > PBX_CLOCK_TRUSTED:
         started = None  # the PBX's clock is on another zone than the company's: not used
-    call = (
-        Call.objects.select_for_update()
-        .filter(telephony=telephony, provider_call_id=signal.call_id)
-        .first()
-    )
+    call = known.call(telephony, signal.call_id)
     if call is None:
         if signal.kind == RECORDING:
             raise NotYet(_("The recording came before its call."))
-        call = _new_call(telephony, signal, started or at)
+        call = _new_call(telephony, signal, started or at, known)
     was_ended = call.ended_at is not None
     if signal.extension and (not call.extension or call.state == Call.RINGING):
         call.extension = signal.extension[:30]  # while it rings: the phone ringing now
@@ -277,14 +555,16 @@ def _merge(telephony: Telephony, signal: Signal, received_at: datetime.datetime)
     if not (call.person_id or call.company_id) and call.state != Call.RINGING:
         # A new caller is made once someone answered or the call ended, so that the one
         # who took it (or the team's rule) owns them; ringing shows "a new client".
-        _link_client(telephony, call, create=True)
+        _link_client(telephony, call, known, create=True)
     call.save()
     if call.ended_at is not None and not was_ended:
-        _ended(telephony, call)
+        _ended(telephony, call, known)
     return call
 
 
-def _new_call(telephony: Telephony, signal: Signal, started: datetime.datetime) -> Call:
+def _new_call(
+    telephony: Telephony, signal: Signal, started: datetime.datetime, known: "_Known"
+) -> Call:
     number = caller_number(signal.number)
     call = Call(
         telephony=telephony,
@@ -296,7 +576,10 @@ def _new_call(telephony: Telephony, signal: Signal, started: datetime.datetime) 
         user=_user_of(telephony, signal.extension),
         started_at=started,
     )
-    _link_client(telephony, call, create=False)
+    _link_client(telephony, call, known, create=False)
+    if not known.careful:  # made meanwhile by another process: the batch is done again
+        call.save()
+        return call
     try:
         with transaction.atomic():
             call.save()
@@ -337,30 +620,22 @@ def _user_of(telephony: Telephony, extension: str) -> User | None:
     return telephony._users_by_extension.get(extension)
 
 
-def _link_client(telephony: Telephony, call: Call, *, create: bool) -> None:
+def _link_client(telephony: Telephony, call: Call, known: "_Known", *, create: bool) -> None:
     """The client with this number, or (`create`, an incoming call) a new person for the
     team's lead rule; the open deal they have, newest first."""
     if not call.number.startswith("+"):
         return  # a hidden or unreadable number: the call is kept, with nobody
-    found = clients_by_phone([call.number])
-    person_id = next((pk for _n, kind, pk, _c in found if kind == "person"), None)
-    company_id = next((pk for _n, kind, pk, _c in found if kind == "company"), None)
-    if person_id:
-        call.person = Person.objects.get(pk=person_id)
-    elif company_id:
-        call.company = Company.objects.get(pk=company_id)
+    found = known.client(call.number)
+    if found and found[0] == "person":
+        call.person = known.person(found[1])
+    elif found:
+        call.company = Company.objects.get(pk=found[1])
     elif create and call.direction == Call.IN:
         call.person = _new_caller(telephony, call)
     if call.person_id and not call.company_id:
         call.company_id = call.person.company_id
-    deals = Deal.objects.filter(status=Deal.OPEN)
-    if call.person_id:
-        deals = deals.filter(person_id=call.person_id)
-    elif call.company_id:
-        deals = deals.filter(company_id=call.company_id)
-    else:
-        return
-    call.deal = deals.order_by("-updated_at", "-pk").first()
+    if call.person_id or call.company_id:
+        call.deal = known.open_deal(call)
 
 
 def _new_caller(telephony: Telephony, call: Call) -> Person | None:
@@ -404,7 +679,7 @@ def _state(call: Call) -> str:
     return Call.MISSED if call.direction == Call.IN else Call.NOT_REACHED
 
 
-def _ended(telephony: Telephony, call: Call) -> None:
+def _ended(telephony: Telephony, call: Call, known: "_Known") -> None:
     """Once, when the call ends: the timelines, the client contacted, a missed call's
     task, a returned call's task closed, the events."""
     summary = {
@@ -427,11 +702,12 @@ def _ended(telephony: Telephony, call: Call) -> None:
     if call.answered_at and call.client is not None:
         client_contacted(record=call.client, at=call.ended_at)
     if call.state == Call.MISSED:
-        _aside(_call_back_task, telephony, call)
+        known.missed(call)
+        _aside(_call_back_task, telephony, call, known)
         emit("call.missed", call_id=call.pk, person_id=call.person_id, deal_id=call.deal_id,
              number=call.number)  # fmt: skip
-    elif call.answered_at:
-        _aside(_returned, telephony, call)
+    elif call.answered_at and known.may_return(call):
+        _aside(_returned, telephony, call, known)
     emit(
         "call.ended",
         call_id=call.pk,
@@ -444,9 +720,13 @@ def _ended(telephony: Telephony, call: Call) -> None:
     )
 
 
-def _aside(step, telephony: Telephony, call: Call) -> None:
-    """What follows from a call (its task, closing the tasks it returns) in a savepoint:
-    should it fail, the call itself is still kept, on the timelines; the failure logged."""
+def _aside(step, telephony: Telephony, call: Call, known: "_Known") -> None:
+    """What follows from a call (its task, closing the tasks it returns): should it fail,
+    the call itself is still kept, on the timelines, and the failure logged. (A batch
+    that fails is applied again event by event, `careful`ly: this step in a savepoint.)"""
+    if not known.careful:
+        step(telephony, call)
+        return
     try:
         with transaction.atomic():
             step(telephony, call)
