@@ -11,7 +11,6 @@ import uuid
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
 from django.db.models import Count
 from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -27,6 +26,7 @@ from accord.comms.models import Conversation, Message, Messenger
 from accord.comms.queries import conversations_visible_to, messengers_in_use
 from accord.comms.services.chats import (
     chat_addresses,
+    chat_events_queue,
     chat_events_store,
     chat_send,
     chat_start,
@@ -36,7 +36,6 @@ from accord.comms.services.chats import (
     messenger_save,
     messenger_set_webhook,
 )
-from accord.comms.tasks import apply_chat_events
 from accord.comms.telephony import Refused
 from accord.comms.views import about_of
 from accord.core.company import REPLY_MINUTES, reply_minutes
@@ -78,8 +77,8 @@ def messenger_hook(request, token: str):
     except Refused as refused:
         return _refused(messenger, refused, now)
     ids = chat_events_store(messenger=messenger, signals=signals, at=now)
-    if ids:
-        transaction.on_commit(lambda: apply_chat_events.enqueue(ids), robust=True)
+    if ids:  # stored and committed: the worker's pass over them (one for a burst)
+        chat_events_queue(messenger.pk, now)
     if messenger.provider == Messenger.TWILIO_SMS:  # Twilio reads TwiML: an empty answer
         return HttpResponse("<Response/>", content_type="text/xml")
     return JsonResponse({"ok": True, "stored": len(ids)})

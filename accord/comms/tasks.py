@@ -7,7 +7,7 @@ from django.tasks import task
 from accord.comms import delivery, fetching, mailings
 from accord.comms.models import Mailbox, Mailing
 from accord.comms.services.calls import call_events_drain
-from accord.comms.services.chats import chat_events_apply
+from accord.comms.services.chats import chat_events_drain
 
 
 @task
@@ -43,10 +43,11 @@ def fetch_mailbox(mailbox_id: int) -> int:
 
 
 @task
-def apply_chat_events(ids: list[int]) -> int:
-    """Turn messages and delivery reports a messenger or an SMS gateway delivered (stored
-    by its webhook) into messages; see accord.comms.services.chats."""
-    return chat_events_apply(ids)
+def drain_chat_events(messenger_id: int) -> int:
+    """Turn the messages and delivery reports a messenger or an SMS gateway delivered
+    (stored by its webhook; one pass queued for a burst) into messages; see
+    accord.comms.services.chats. Answers how many were applied."""
+    return chat_events_drain(messenger_id)
 
 
 @task

@@ -16,6 +16,7 @@ import time_machine
 from django.conf import settings as django_settings
 from django.test import Client
 from django.utils import timezone
+from django_tasks_db.models import DBTaskResult
 
 from accord.accounts.services import team_save, token_create
 from accord.comms import delivery
@@ -28,7 +29,12 @@ from accord.comms.models import (
     Messenger,
     Unsubscribe,
 )
-from accord.comms.services.chats import chat_events_apply, chat_send, messenger_save
+from accord.comms.services.chats import (
+    chat_events_apply,
+    chat_events_drain,
+    chat_send,
+    messenger_save,
+)
 from accord.comms.services.threads import replies_late, reply_due
 from accord.comms.telephony import twilio_signature
 from accord.contacts.models import Person
@@ -513,3 +519,18 @@ def test_the_inbox_shows_each_waiting_clients_deadline_and_admins_set_it(admin, 
     conversation = Conversation.objects.get()
     assert reply_minutes("telegram") == 5
     assert reply_due(conversation) >= conversation.waiting_since
+
+
+def test_a_burst_of_messages_queues_one_pass_that_applies_them_all(telegram):
+    for n in range(1, 21):
+        post_telegram(telegram, telegram_update(n, f"Message {n}", chat=900 + n % 3))
+    telegram.refresh_from_db()
+    queued = telegram.events_queued_at
+    assert queued is not None and ChatEvent.objects.filter(state="pending").count() == 20
+    passes = DBTaskResult.objects.filter(task_path__endswith="drain_chat_events")
+    assert passes.count() == 1
+    assert chat_events_drain(telegram.pk) == 20
+    telegram.refresh_from_db()
+    assert telegram.events_queued_at is None
+    assert Person.objects.count() == 3 and Message.objects.count() == 20
+    assert chat_events_drain(telegram.pk) == 0  # a second pass finds nothing

@@ -8,9 +8,11 @@ from django.test import Client
 
 from accord.comms.models import ChannelDay, ChatContact, Conversation, Message
 from accord.comms.queries import client_channels, comms_figures
+from accord.comms.services.calls import extensions_set, telephony_save
 from accord.comms.services.chats import chat_send, messenger_save
 from accord.comms.services.stats import stats_rebuild
 from accord.contacts.services import person_create
+from tests.comms.test_call_api import deliver
 from tests.comms.test_chats import BOT_TOKEN, post_telegram, telegram_update, worker
 from tests.conftest import log_in
 
@@ -99,3 +101,35 @@ def test_the_figures_are_in_the_api(admin, owner, api):
     assert body["channels"]["telegram"]["outgoing"] == 1
     wrong = api.get("/api/v1/reports/communication?from=2026-12-01&to=2026-11-01")
     assert wrong.status_code == 422
+
+
+def test_a_missed_call_called_back_counts_how_soon_in_working_minutes(admin, owner):
+    telephony = telephony_save(actor=admin, data={"name": "PBX", "secret": "s3cret"})
+    extensions_set(actor=admin, telephony=telephony, extensions={"101": owner})
+    friday_evening = datetime(2026, 12, 4, 17, 50, tzinfo=UTC)
+    events = [
+        {"call_id": "m1", "event": "ringing", "direction": "in", "from": "+79161234567",
+         "to": "+74955550100", "extension": "101", "at": friday_evening.isoformat()},
+        {"call_id": "m1", "event": "missed", "direction": "in", "from": "+79161234567",
+         "to": "+74955550100", "extension": "101",
+         "at": (friday_evening + timedelta(seconds=30)).isoformat()},
+    ]  # fmt: skip
+    with time_machine.travel(friday_evening + timedelta(minutes=1), tick=False):
+        deliver(telephony, events)
+    monday = datetime(2026, 12, 7, 9, 15, tzinfo=UTC)
+    back = [
+        {"call_id": "b1", "event": "answered", "direction": "out", "from": "+74955550100",
+         "to": "+79161234567", "extension": "101", "at": monday.isoformat()},
+        {"call_id": "b1", "event": "ended", "direction": "out", "from": "+74955550100",
+         "to": "+79161234567", "extension": "101", "duration": 60,
+         "at": (monday + timedelta(minutes=1)).isoformat()},
+    ]  # fmt: skip
+    with time_machine.travel(monday + timedelta(minutes=2), tick=False):
+        deliver(telephony, back)
+    figures = comms_figures([owner.pk], friday_evening.date(), monday.date())[owner.pk]["phone"]
+    # Missed at 17:50:30 on Friday; called back, the talk ending at 9:16 on Monday: 9.5
+    # working minutes on Friday and 16 on Monday, 26 once rounded.
+    assert (figures.missed, figures.returned, figures.outgoing, figures.median) == (1, 1, 1, 26)
+    stats_rebuild()
+    again = comms_figures([owner.pk], friday_evening.date(), monday.date())[owner.pk]["phone"]
+    assert (again.missed, again.returned, again.outgoing, again.median) == (1, 1, 1, 26)

@@ -69,6 +69,8 @@ class Messenger(Record):
         related_name="+",
     )
     last_event_at = models.DateTimeField(null=True, blank=True, editable=False)
+    # A worker's pass over the new deliveries is queued (a burst of them queues one).
+    events_queued_at = models.DateTimeField(null=True, blank=True, editable=False)
     webhook_set_at = models.DateTimeField(null=True, blank=True, editable=False)
     # What the last refused deliveries and failed sends said (newest first, a few).
     problems = models.JSONField(default=list, blank=True, editable=False)

@@ -29,7 +29,9 @@ from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
 
 from accord.accounts.models import Team, User
+from accord.accounts.queries import hours_of
 from accord.comms.models import Call, CallEvent, Extension, Telephony
+from accord.comms.services.stats import stats_call
 from accord.comms.telephony import ANSWERED, ENDED, RECORDING, RINGING, Signal
 from accord.contacts.models import Company, Person
 from accord.contacts.queries import clients_by_phone
@@ -39,6 +41,7 @@ from accord.core.formats import duration_text
 from accord.core.phones import PhoneError, display_phone, normalize_phone
 from accord.core.secrets import seal
 from accord.core.timeline import timeline_record
+from accord.core.workhours import minutes_between
 from accord.sales.models import Deal
 from accord.work.models import Task
 from accord.work.services import can_change, task_complete, task_create
@@ -701,6 +704,11 @@ def _ended(telephony: Telephony, call: Call, known: "_Known") -> None:
             )  # fmt: skip
     if call.answered_at and call.client is not None:
         client_contacted(record=call.client, at=call.ended_at)
+    stats_call(
+        at=call.started_at, user_id=call.user_id,
+        incoming=call.direction == Call.IN and call.state == Call.ENDED,
+        outgoing=call.direction == Call.OUT, missed=call.state == Call.MISSED,
+    )  # fmt: skip
     if call.state == Call.MISSED:
         known.missed(call)
         _aside(_call_back_task, telephony, call, known)
@@ -793,7 +801,15 @@ def _returned(telephony: Telephony, call: Call) -> None:
         )
     if not missed:
         return
-    Call.objects.filter(pk__in=[pk for pk, _task in missed]).update(returned_at=call.ended_at)
+    returned = Call.objects.filter(pk__in=[pk for pk, _task in missed])
+    # How soon each was called back, in working minutes, on the missed call's day and
+    # the phone it rang at (as stats_rebuild counts it).
+    for started, ended, user_id in returned.values_list("started_at", "ended_at", "user_id"):
+        if ended is not None and call.ended_at is not None:
+            hours = hours_of(User.objects.filter(pk=user_id).first() if user_id else None)
+            stats_call(at=started, user_id=user_id,
+                       returned_after=minutes_between(ended, call.ended_at, hours))  # fmt: skip
+    returned.update(returned_at=call.ended_at)
     tasks = Task.objects.filter(pk__in={task for _pk, task in missed if task}, status=Task.OPEN)
     for task in tasks:
         # Closed by whoever talked, else its assignee, else the connection's admin: one

@@ -14,6 +14,7 @@ back-off; a crash never sends it twice.
 import datetime
 import logging
 import re
+import time
 import uuid
 from dataclasses import dataclass
 from datetime import timedelta
@@ -21,8 +22,8 @@ from datetime import timedelta
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.base import ContentFile
-from django.db import IntegrityError, transaction
-from django.db.models import F
+from django.db import DatabaseError, IntegrityError, transaction
+from django.db.models import F, Q
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
@@ -226,6 +227,51 @@ def chat_events_store(
         if messenger.last_event_at is None or at - messenger.last_event_at > timedelta(minutes=1):
             Messenger.objects.filter(pk=messenger.pk).update(last_event_at=at)
     return ids
+
+
+QUEUED_FOR_LONG = timedelta(minutes=2)  # a mark older than this is of a lost pass
+PASS_SECONDS = 10.0
+DRAIN_BATCH = 100
+
+
+def chat_events_queue(messenger_id: int, now: datetime.datetime) -> bool:
+    """Queue the worker's pass over a connection's new deliveries, unless one is waiting
+    already (a burst queues one pass, not one each), as telephony does. Called once the
+    deliveries are committed. Answers whether a pass was queued."""
+    from accord.comms.tasks import drain_chat_events  # the task module imports the services
+
+    waiting = Q(events_queued_at__isnull=True) | Q(events_queued_at__lt=now - QUEUED_FOR_LONG)
+    row = Messenger.objects.filter(pk=messenger_id)
+    if not row.filter(waiting).exists():
+        return False
+    try:
+        with transaction.atomic():
+            if not row.filter(waiting).update(events_queued_at=now):
+                return False
+            drain_chat_events.enqueue(messenger_id)
+    except DatabaseError:
+        raise
+    except Exception:  # the queue is away: the worker's catch-up applies them
+        log.exception("messenger %s: the pass over its deliveries could not be queued",
+                      messenger_id)  # fmt: skip
+        return False
+    return True
+
+
+def chat_events_drain(messenger_id: int, *, seconds: float = PASS_SECONDS) -> int:
+    """The worker's pass: a connection's new deliveries applied in arrival order until
+    none is left (a long burst: the next pass queued). Answers how many were applied."""
+    Messenger.objects.filter(pk=messenger_id).update(events_queued_at=None)
+    began, applied = time.monotonic(), 0
+    fresh = ChatEvent.objects.filter(
+        messenger_id=messenger_id, state=ChatEvent.PENDING, attempts=0
+    ).order_by("received_at", "pk")
+    while ids := list(fresh.values_list("pk", flat=True)[:DRAIN_BATCH]):
+        applied += chat_events_apply(ids)
+        if time.monotonic() - began >= seconds:
+            chat_events_queue(messenger_id, timezone.now())
+            break
+    return applied
 
 
 def chat_events_apply(ids: list[int]) -> int:
