@@ -279,6 +279,32 @@ def _window_shop(actor) -> list[dict]:
             ],
         },
         {
+            "name": _("Window shop 0: a request by SMS or a messenger"),
+            "description": _(
+                "Someone new writes to the shop's Telegram, WhatsApp or SMS number: they are a "
+                "new client already (the team's lead rule gave them an owner); a deal in the "
+                "first stage starts the same path as a request from the web site."
+            ),
+            "subject": "person",
+            "trigger": "message_received",
+            "trigger_options": {"sender": "unknown"},
+            "actions": [
+                {
+                    "type": "create_deal",
+                    "params": {
+                        **in_every_language(
+                            lambda: {
+                                "title": _("Windows for %(client)s")
+                                % {"client": "{{ person.name }}"}
+                            }
+                        ),
+                        "stage": request.pk,
+                        "owner": OWNER,
+                    },
+                },
+            ],
+        },
+        {
             "name": _("Window shop 1: call every request within 15 minutes"),
             "subject": "deal",
             "trigger": "created",

@@ -56,7 +56,7 @@ def test_the_window_shop_from_a_web_request_to_the_report(admin, owner):
     pipeline = pipeline_create(actor=admin, name="Windows", stages=WINDOWS)
     stages = {stage.name: stage for stage in pipeline.stages.all()}
     rules = install(actor=admin, name="window-shop")
-    assert len(rules) == 8 and not any(rule.enabled for rule in rules)
+    assert len(rules) == 9 and not any(rule.enabled for rule in rules)
     measurer = user_create(
         email="mark@example.com",
         password=PASSWORD,
@@ -196,7 +196,7 @@ def test_the_window_shop_needs_its_stages(admin):
 def test_the_window_shop_installs_on_a_new_instance_with_what_it_needs(admin, owner):
     measurer_role_exists = Role.objects.filter(name="Measurer").exists()
     rules = install(actor=admin, name="window-shop")
-    assert len(rules) == 8 and not measurer_role_exists
+    assert len(rules) == 9 and not measurer_role_exists
     windows = Pipeline.objects.get(name="Windows")
     assert [s.name for s in windows.stages.order_by("position")] == [
         "Request", "Measurement", "Offer", "Contract", "Installation", "Won", "Lost"]  # fmt: skip
@@ -217,7 +217,7 @@ def test_the_window_shop_installs_on_a_new_instance_with_what_it_needs(admin, ow
         Person.objects.filter(first_name__startswith="Lead").values_list("owner", flat=True)
     ) == {owner.pk}
     again = install(actor=admin, name="window-shop")  # a second install makes nothing twice
-    assert Pipeline.objects.filter(name="Windows").count() == 1 and len(again) == 8
+    assert Pipeline.objects.filter(name="Windows").count() == 1 and len(again) == 9
     assert Team.objects.filter(name="Window sales").count() == 1
 
 

@@ -4,13 +4,15 @@
 import pytest
 from django.utils import timezone
 
+from accord.automation.blueprints import install
 from accord.automation.models import Run
-from accord.automation.services import rule_save
+from accord.automation.services import rule_enable, rule_save
 from accord.comms import delivery
 from accord.comms.models import Message, Unsubscribe
 from accord.comms.services.chats import messenger_save
 from accord.contacts.models import Person
 from accord.contacts.services import person_create
+from accord.sales.models import Deal
 from accord.work.models import Task
 from tests.comms.test_chats import (
     APP_SECRET,
@@ -76,3 +78,18 @@ def test_a_rule_texts_a_new_deals_client_and_a_stop_number_gets_nothing(
     delivery.deliver_due()
     assert httpserver.log[0][0].args["to"] == "+79161234567"
     assert Run.objects.filter(status="failed").count() == 1
+
+
+def test_the_window_shop_makes_a_deal_for_someone_new_who_writes_on_a_fresh_instance(admin):
+    """No pipeline of the demo's: the blueprint makes its own, and a Telegram stranger
+    becomes a client with a deal in its first stage."""
+    rules = install(actor=admin, name="window-shop")
+    chat_rule = next(r for r in rules if r.trigger == "message_received")
+    rule_enable(actor=admin, rule=chat_rule, enabled=True)
+    bot = messenger_save(actor=admin, data={"name": "Bot", "provider": "telegram",
+                                            "token": BOT_TOKEN})  # fmt: skip
+    post_telegram(bot, telegram_update(1, "I need two windows", chat=44))
+    worker()
+    deal = Deal.objects.get()
+    assert deal.person.source == "Telegram" and deal.title == "Windows for Ivan Petrov"
+    assert deal.stage.position == min(deal.pipeline.stages.values_list("position", flat=True))
