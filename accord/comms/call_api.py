@@ -4,17 +4,25 @@ Calls come in through the PBX's own address (/hooks/telephony/<token>/, docs/api
 not through this API."""
 
 from datetime import datetime
-from typing import Literal
+from typing import Annotated, Literal
 
-from django.http import Http404
+from django.core.exceptions import ValidationError
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404
-from ninja import Field, Query, Router
+from django.utils import timezone
+from ninja import Field, Query, Router, Schema, Status
 
 from accord.comms.models import Call, Messenger, Telephony
 from accord.comms.queries import calls_visible_to
-from accord.comms.services.chats import hook_url
+from accord.comms.services.chats import (
+    hook_url,
+    messenger_problem,
+    messenger_save,
+    messenger_set_webhook,
+)
+from accord.core.api.concurrency import CREATES
 from accord.core.api.pagination import ListParams, Page, paginate
-from accord.core.api.problems import Problem
+from accord.core.api.problems import Problem, invalid
 from accord.core.api.schemas import RecordId, WithId
 
 router = Router(tags=["calls"])
@@ -144,6 +152,11 @@ def telephony_list(request, params: Query[ListParams]):
     return paginate(found, params, sorts={"name"}, default_sort="name")
 
 
+class MessengerTemplate(Schema):
+    name: Annotated[str, Field(min_length=1, max_length=512, pattern=r"^[a-z0-9_]+$")]
+    language: Annotated[str, Field(min_length=2, max_length=10, pattern=r"^[A-Za-z_]+$")]
+
+
 class MessengerOut(WithId):
     name: str
     provider: Literal["telegram", "whatsapp", "sms", "twilio_sms"]
@@ -153,7 +166,7 @@ class MessengerOut(WithId):
     sender: str
     token_set: bool = Field(description="A token is stored (it is never shown)")
     secret_set: bool = Field(description="A signing secret is stored (it is never shown)")
-    templates: list[dict] = Field(description="WhatsApp's approved templates: name, language")
+    templates: list[MessengerTemplate] = Field(description="WhatsApp's approved templates")
     webhook_url: str = Field(description="Where the provider delivers messages")
     last_event_at: datetime | None
     problems: list[dict] = Field(description="The latest refused deliveries and failed sends")
@@ -187,3 +200,86 @@ def messengers_detail(request, messenger_id: RecordId):
     if not request.auth.sets_up_company:
         raise Http404
     return get_object_or_404(Messenger, pk=messenger_id)
+
+
+class MessengerIn(Schema):
+    name: Annotated[str, Field(max_length=100)] | None = None
+    active: bool | None = None
+    token: Annotated[str, Field(max_length=500)] | None = Field(
+        None,
+        description="Write-only: the bot's token, WhatsApp's access token, Twilio's auth "
+        "token, a gateway's key; left out keeps the stored one",
+    )
+    secret: Annotated[str, Field(max_length=500)] | None = Field(
+        None, description="Write-only: WhatsApp's app secret, a gateway's signing secret"
+    )
+    account: Annotated[str, Field(max_length=100)] | None = None
+    sender: Annotated[str, Field(max_length=40)] | None = None
+    gateway_url: Annotated[str, Field(max_length=2000)] | None = None
+    gateway_method: Literal["json", "form", "get"] | None = None
+    gateway_body: Annotated[str, Field(max_length=4000)] | None = None
+    templates: Annotated[list[MessengerTemplate], Field(max_length=50)] | None = None
+
+
+class MessengerCreate(MessengerIn):
+    name: Annotated[str, Field(min_length=1, max_length=100)]
+    provider: Literal["telegram", "whatsapp", "sms", "twilio_sms"]
+
+
+def _messenger_data(payload: MessengerIn, messenger: Messenger | None) -> dict:
+    data = {name: getattr(messenger, name) for name in MESSENGER_FIELDS} if messenger else {}
+    data.update(payload.model_dump(exclude_unset=True, exclude={"templates"}))
+    if payload.templates is not None:
+        data["templates"] = [t.model_dump() for t in payload.templates]
+    return data
+
+
+MESSENGER_FIELDS = ("name", "active", "account", "sender", "gateway_url", "gateway_method",
+                    "gateway_body", "templates", "lead_team")  # fmt: skip
+
+
+@router.post(
+    "/messengers",
+    response={201: MessengerOut},
+    summary="Connect a messenger or an SMS gateway (administrators)",
+    openapi_extra=CREATES,
+)
+def messengers_create(request, response: HttpResponse, payload: MessengerCreate):
+    if not request.auth.sets_up_company:
+        raise Http404
+    try:
+        messenger = messenger_save(actor=request.auth, data=_messenger_data(payload, None))
+    except ValidationError as error:
+        raise invalid(error) from None
+    response["Location"] = f"/api/v1/messengers/{messenger.pk}"
+    return Status(201, _connected(request, messenger))
+
+
+@router.patch(
+    "/messengers/{messenger_id}",
+    response=MessengerOut,
+    summary="Change a connection (administrators; token and secret are write-only)",
+)
+def messengers_update(request, messenger_id: RecordId, payload: MessengerIn):
+    if not request.auth.sets_up_company:
+        raise Http404
+    messenger = get_object_or_404(Messenger, pk=messenger_id)
+    try:
+        saved = messenger_save(actor=request.auth, data=_messenger_data(payload, messenger),
+                               messenger=messenger)  # fmt: skip
+    except ValidationError as error:
+        raise invalid(error) from None
+    return _connected(request, saved)
+
+
+def _connected(request, messenger: Messenger) -> Messenger:
+    """A Telegram bot's webhook set as the screen sets it; Telegram's refusal is kept on
+    the connection's `problems` (the connection itself is saved)."""
+    if messenger.provider == Messenger.TELEGRAM and messenger.webhook_set_at is None:
+        try:
+            messenger_set_webhook(actor=request.auth, messenger=messenger,
+                                  url=hook_url(messenger))  # fmt: skip
+        except ValidationError as error:
+            messenger_problem(messenger=messenger, reason=" ".join(error.messages),
+                              at=timezone.now())  # fmt: skip
+    return Messenger.objects.get(pk=messenger.pk)

@@ -534,3 +534,21 @@ def test_a_burst_of_messages_queues_one_pass_that_applies_them_all(telegram):
     assert telegram.events_queued_at is None
     assert Person.objects.count() == 3 and Message.objects.count() == 20
     assert chat_events_drain(telegram.pk) == 0  # a second pass finds nothing
+
+
+def test_connections_are_configured_through_the_api_without_showing_secrets(admin, providers):
+    providers.expect_request(f"/bot{BOT_TOKEN}/setWebhook").respond_with_json({"ok": True})
+    _token, key = token_create(user=admin, name="tests")
+    api = ApiClient(key)
+    made = api.post_json("/api/v1/messengers", {"name": "Bot", "provider": "telegram",
+                                                 "token": BOT_TOKEN})  # fmt: skip
+    assert made.status_code == 201 and BOT_TOKEN not in made.content.decode()
+    body = made.json()
+    assert body["token_set"] and body["webhook_url"].endswith("/")
+    assert Messenger.objects.get().webhook_set_at is not None
+    wrong = api.post_json("/api/v1/messengers", {"name": "WA", "provider": "whatsapp"})
+    assert wrong.status_code == 422
+    assert {e["field"] for e in wrong.json()["errors"]} >= {"token", "secret", "account"}
+    changed = api.patch_json(f"/api/v1/messengers/{body['id']}", {"name": "Shop bot"})
+    assert changed.status_code == 200 and changed.json()["name"] == "Shop bot"
+    assert changed.json()["token_set"]  # kept
