@@ -124,16 +124,16 @@ def _seen(user) -> Q | None:
 
 # --- The Inbox ----------------------------------------------------------------------------
 
-BOXES = ("mine", "unassigned", "all")
+BOXES = ("mine", "unassigned", "waiting", "all")
 # The Inbox's order: a client waiting for an answer first, then the latest.
 INBOX_SORT = "-awaiting_reply,-last_message_at"
 THREADS_SORT = "-last_message_at"
 
 
 def inbox(user, box: str = "mine", channel: str = "") -> QuerySet[Conversation]:
-    """The conversations a client wrote in, that the user may see: theirs, nobody's, or
-    all (of one channel: e-mail, SMS, Telegram, WhatsApp); each with `unread`, its
-    incoming messages the user has not read."""
+    """The conversations a client wrote in, that the user may see: theirs, nobody's, those
+    waiting for our answer, or all (of one channel: e-mail, SMS, Telegram, WhatsApp); each
+    with `unread`, its incoming messages the user has not read."""
     found = conversations_visible_to(user).filter(last_incoming_at__isnull=False)
     if channel:
         found = found.filter(channel=channel)
@@ -141,6 +141,8 @@ def inbox(user, box: str = "mine", channel: str = "") -> QuerySet[Conversation]:
         found = found.filter(assignee=user)
     elif box == "unassigned":
         found = found.filter(assignee__isnull=True)
+    elif box == "waiting":
+        found = found.filter(awaiting_reply=True)
     return with_unread(found)
 
 
@@ -160,13 +162,14 @@ def with_unread(conversations: QuerySet[Conversation]) -> QuerySet[Conversation]
 
 
 def inbox_counts(user) -> dict[str, CappedCount]:
-    """How many conversations in each box (mine, unassigned, all), capped past 10,000 as
+    """How many conversations in each box (mine, unassigned, waiting, all), capped past 10,000 as
     every list's count is, in one statement."""
     found = conversations_visible_to(user, read_marks=False).filter(last_incoming_at__isnull=False)
     return capped_counts(
         {
             "mine": found.filter(assignee=user),
             "unassigned": found.filter(assignee__isnull=True),
+            "waiting": found.filter(awaiting_reply=True),
             "all": found,
         }
     )

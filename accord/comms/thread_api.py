@@ -102,8 +102,8 @@ class ThreadPage(Schema):
     items: list[ThreadOut]
     next_cursor: str | None
     counts: dict[str, int] = Field(
-        description="Threads in each box (mine, unassigned, all), at most 10,000, and the "
-        "caller's unread."
+        description="Threads in each box (mine, unassigned, waiting, all), at most 10,000, "
+        "and the caller's unread."
     )
     counts_capped: list[str] = Field(
         description="The boxes with more than 10,000 threads: their count says 10,000."
@@ -111,7 +111,7 @@ class ThreadPage(Schema):
 
 
 class ThreadParams(Schema):
-    box: Literal["mine", "unassigned", "all"] | None = None
+    box: Literal["mine", "unassigned", "waiting", "all"] | None = None
     channel: Literal["email", "sms", "telegram", "whatsapp"] | None = None
     person: str | None = None
     company: str | None = None
@@ -123,7 +123,8 @@ class ThreadParams(Schema):
 @router.get(
     "/threads",
     response=ThreadPage,
-    summary="Threads: the Inbox's (box=mine|unassigned|all) or a client's (person, company, deal)",
+    summary="Threads: the Inbox's (box=mine|unassigned|waiting|all) or a client's "
+    "(person, company, deal)",
 )
 def threads_list(request, params: Query[ThreadParams]):
     about = {name: getattr(params, name) for name in ("person", "company", "deal")

@@ -222,6 +222,7 @@ def inbox_view(request):
             "boxes": [
                 ("mine", _("Mine"), counts["mine"]),
                 ("unassigned", _("Unassigned"), counts["unassigned"]),
+                ("waiting", _("Waiting for us"), counts["waiting"]),
                 ("all", _("All I may see"), counts["all"]),
             ],
             # The channels to filter by, once a messenger or SMS is connected.

@@ -32,12 +32,13 @@ def test_the_inbox_lists_waiting_threads_with_counts_and_pages(api, owner, mailb
     assert [item["subject"] for item in first["items"]] == ["Offer 2", "Offer 1"]
     assert first["items"][0]["awaiting_reply"] is True and first["items"][0]["unread"] == 1
     assert first["items"][0]["assignee"] == str(owner.pk)
-    assert first["counts"] == {"mine": 3, "unassigned": 0, "all": 3, "unread": 3}
+    assert first["counts"] == {"mine": 3, "unassigned": 0, "waiting": 3, "all": 3, "unread": 3}
     rest = api.get(f"/api/v1/threads?box=mine&limit=2&cursor={first['next_cursor']}").json()
     assert [item["subject"] for item in rest["items"]] == ["Offer 0"] and rest[
         "next_cursor"
     ] is None
     assert api.get("/api/v1/threads?box=unassigned").json()["items"] == []
+    assert len(api.get("/api/v1/threads?box=waiting").json()["items"]) == 3
     mine = api.get(f"/api/v1/threads?person={vera.pk}").json()["items"]
     assert len(mine) == 3
 
@@ -130,5 +131,6 @@ def test_a_thread_given_through_the_api_is_in_the_colleagues_notifications(
 def test_past_ten_thousand_the_counts_stop_and_say_which_boxes_have_more(api, owner, vera):
     many_threads(vera, owner, 10_001)
     body = api.get("/api/v1/threads?limit=1").json()
-    assert body["counts"] == {"mine": 10_000, "unassigned": 0, "all": 10_000, "unread": 10_001}
-    assert body["counts_capped"] == ["mine", "all"]
+    assert body["counts"] == {"mine": 10_000, "unassigned": 0, "waiting": 10_000, "all": 10_000,
+                              "unread": 10_001}  # fmt: skip
+    assert body["counts_capped"] == ["mine", "waiting", "all"]
