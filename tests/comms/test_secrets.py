@@ -9,6 +9,8 @@ from django.core.management import call_command
 
 from accord.comms.models import Mailbox
 from accord.comms.services import mailbox_save, mailboxes_reseal
+from accord.comms.services.calls import telephony_save
+from accord.comms.services.chats import messenger_save
 from accord.core.secrets import SecretUnreadable, seal, unseal
 from accord.transfer.backup import make_backup
 from tests.comms.conftest import MAILBOX_PASSWORD, make_mailbox
@@ -105,3 +107,31 @@ def test_the_reseal_command_says_how_many(admin, sink, capsys):
     make_mailbox(admin, sink.port, smtp_password=MAILBOX_PASSWORD)
     call_command("secrets_reseal")
     assert "of 1 mailbox(es)" in capsys.readouterr().out
+
+
+def test_a_new_secret_key_keeps_the_bots_and_pbxs_secrets_after_the_reseal(admin, settings):
+    settings.SECRET_KEY = OLD_KEY
+    bot = messenger_save(actor=admin, data={"name": "Bot", "provider": "telegram",
+                                            "token": "123:bot-token"})  # fmt: skip
+    pbx = telephony_save(actor=admin, data={"name": "PBX", "secret": "pbx-secret"})
+    settings.SECRET_KEY, settings.SECRET_KEY_FALLBACKS = "the-new-key-" + "z" * 50, [OLD_KEY]
+    call_command("secrets_reseal")
+    settings.SECRET_KEY_FALLBACKS = []
+    bot.refresh_from_db()
+    pbx.refresh_from_db()
+    assert unseal(bot.token_sealed) == "123:bot-token" and unseal(pbx.secret_sealed) == "pbx-secret"
+
+
+def test_the_export_of_everything_leaves_the_webhooks_secrets_out(admin):
+    import io
+
+    from accord.transfer.management.commands.exportall import Command
+
+    bot = messenger_save(actor=admin, data={"name": "Bot", "provider": "telegram",
+                                            "token": "123:bot-token"})  # fmt: skip
+    stream = io.StringIO()
+    Command().write_all(stream)
+    exported = stream.getvalue()
+    assert '"type": "comms.messenger"' in exported and "Bot" in exported
+    assert bot.hook_token not in exported and bot.webhook_secret not in exported
+    assert "123:bot-token" not in exported

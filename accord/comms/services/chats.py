@@ -39,6 +39,7 @@ from accord.comms.models import (
     Conversation,
     Message,
     Messenger,
+    Telephony,
     Unsubscribe,
 )
 from accord.comms.services import threads
@@ -50,7 +51,7 @@ from accord.contacts.services import client_contacted, person_create
 from accord.core import http
 from accord.core.events import caused_by, emit
 from accord.core.phones import display_phone
-from accord.core.secrets import seal, unseal
+from accord.core.secrets import reseal, seal, unseal
 from accord.core.timeline import timeline_record
 from accord.sales.models import Deal
 
@@ -168,6 +169,26 @@ def _templates(value, errors: dict) -> list[dict]:
             return []
         found.append({"name": match[1], "language": match[2] or "en_US"})
     return found
+
+
+@transaction.atomic
+def connections_reseal() -> int:
+    """Seal every messenger's and PBX's stored token, key and secret anew with the current
+    secret key (after it changed, as `mailboxes_reseal`); answers how many connections."""
+    changed = 0
+    for messenger in Messenger.objects.select_for_update().order_by("pk"):
+        Messenger.objects.filter(pk=messenger.pk).update(
+            token_sealed=reseal(messenger.token_sealed),
+            secret_sealed=reseal(messenger.secret_sealed),
+        )
+        changed += 1
+    for telephony in Telephony.objects.select_for_update().order_by("pk"):
+        Telephony.objects.filter(pk=telephony.pk).update(
+            api_key_sealed=reseal(telephony.api_key_sealed),
+            secret_sealed=reseal(telephony.secret_sealed),
+        )
+        changed += 1
+    return changed
 
 
 @transaction.atomic

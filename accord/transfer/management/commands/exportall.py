@@ -14,7 +14,9 @@ from django.core.serializers.json import DjangoJSONEncoder
 LEFT_OUT_APPS = {"sessions", "axes", "otp_totp", "otp_static", "django_tasks_database",
                  "admin", "contenttypes", "auth"}  # fmt: skip
 LEFT_OUT_MODELS = {"accounts.apitoken", "accounts.usersession"}
-SECRET_FIELDS = {"password"}
+# Also the webhooks' own secrets: a PBX's or a messenger's address token, and the token
+# Telegram and WhatsApp show back (whoever holds them could post deliveries).
+SECRET_FIELDS = {"password", "hook_token", "webhook_secret"}
 
 
 class Command(BaseCommand):
