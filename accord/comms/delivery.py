@@ -90,7 +90,8 @@ def deliver(messages: list[Message], *, record_every: int = 1) -> None:
     worker killed before recording leaves them `sending`, never sent again by itself)."""
     by_mailbox: dict[int | None, list[Message]] = defaultdict(list)
     for message in messages:
-        if message.messenger_id:  # a messenger's or an SMS: through its provider's API
+        # A messenger's or an SMS (its connection perhaps removed since): its provider's API.
+        if message.messenger_id or message.message_id.startswith("chat:"):
             chat_deliver(message)
             continue
         by_mailbox[message.mailbox_id].append(message)

@@ -37,15 +37,16 @@ from accord.comms.services.chats import (
     messenger_set_webhook,
 )
 from accord.comms.telephony import Refused
+from accord.comms.telephony_views import MAX_BODY, body_length
 from accord.comms.views import about_of
 from accord.core.company import REPLY_MINUTES, reply_minutes
 from accord.core.secrets import SecretUnreadable, unseal
 from accord.core.services import company_profile_update
 from accord.core.ui.forms import apply_errors
+from accord.work.services import sees
 
 log = logging.getLogger(__name__)
 
-MAX_BODY = 256 * 1024
 RECENT_MESSAGES = 10
 
 
@@ -59,7 +60,7 @@ def messenger_hook(request, token: str):
         return _handshake(request, messenger)
     now = timezone.now()
     try:
-        if int(request.headers.get("Content-Length") or 0) > MAX_BODY:
+        if body_length(request) > MAX_BODY:
             raise Refused(_("The body is larger than 256 KiB."), 413)
         form = messenger.provider == Messenger.TWILIO_SMS
         secret_field = "token_sealed" if form else "secret_sealed"
@@ -101,6 +102,12 @@ def _refused(messenger: Messenger, refused: Refused, now) -> JsonResponse:
 
 
 # --- Settings → Messengers and SMS -----------------------------------------------------------
+
+
+def _key(request) -> str | None:
+    """The form's one-time key, as the user's own (never another writer's key)."""
+    key = request.POST.get("key", "")[:100]
+    return f"web:{request.user.pk}:{key}" if key else None
 
 
 def _admin_only(request) -> None:
@@ -230,7 +237,7 @@ def chat_reply(request, pk: int):
                 conversation=conversation,
                 text=form.cleaned_data["text"],
                 template=form.cleaned_data["template"],
-                idempotency_key=request.POST.get("key") or None,
+                idempotency_key=_key(request),
             )
         except ValidationError as problem:
             error = " ".join(problem.messages)
@@ -260,6 +267,8 @@ def chat_compose(request):
     about = about_of(request)
     deal = about.get("deal")
     client = about.get("person") or about.get("company") or (deal.person or deal.company)
+    if client is not None and not sees(request.user, client):
+        raise Http404  # the deal's client is not theirs to see: nor their numbers
     connections = list(messengers_in_use())
     if client is None or not connections:
         raise Http404
@@ -276,7 +285,7 @@ def chat_compose(request):
                 address=request.POST.get("address", ""),
                 text=request.POST.get("text", "")[:5000],
                 template=request.POST.get("template", ""),
-                idempotency_key=request.POST.get("key") or None, **about,
+                idempotency_key=_key(request), **about,
             )  # fmt: skip
         except ValidationError as problem:
             error, status = " ".join(problem.messages), 422

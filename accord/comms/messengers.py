@@ -19,7 +19,7 @@ import datetime
 import hmac
 import json
 from dataclasses import asdict, dataclass, field
-from urllib.parse import quote, urlencode
+from urllib.parse import quote, urlencode, urlsplit
 
 from django.conf import settings
 from django.utils.translation import gettext as _
@@ -103,6 +103,8 @@ def _telegram(update) -> list[ChatSignal]:
     chat, sender = message.get("chat"), message.get("from") or {}
     if not isinstance(chat, dict) or chat.get("id") is None or not isinstance(sender, dict):
         raise Refused(_("“message.chat.id” is missing."))
+    if chat.get("type", "private") != "private":
+        return []  # a group the bot is in: its members are not one client
     name = " ".join(_text(sender.get(part)) for part in ("first_name", "last_name")).strip()
     media = []
     if isinstance(message.get("photo"), list) and message["photo"]:
@@ -118,6 +120,10 @@ def _telegram(update) -> list[ChatSignal]:
         if isinstance(message.get(kind), dict):
             media.append(_file(message[kind], default_name, default_type))
     contact = message.get("contact") if isinstance(message.get("contact"), dict) else {}
+    # A contact card is the sender's own number only when it is theirs (anyone can send
+    # anyone's card): else it is not who writes.
+    if contact and (contact.get("user_id") is None or contact.get("user_id") != sender.get("id")):
+        contact = {}
     media = [item for item in media if item["ref"]]
     return [
         ChatSignal(
@@ -150,25 +156,34 @@ def _whatsapp(data) -> list[ChatSignal]:
         raise Refused(_("“entry” is missing."))
     signals = []
     for entry in data["entry"]:
-        for change in entry.get("changes") or [] if isinstance(entry, dict) else []:
+        changes = entry.get("changes") if isinstance(entry, dict) else None
+        for change in changes if isinstance(changes, list) else []:
             value = change.get("value") if isinstance(change, dict) else None
             if isinstance(value, dict):
                 signals.extend(_whatsapp_value(value))
     return signals
 
 
+def _list(value) -> list:
+    return value if isinstance(value, list) else []
+
+
+def _dict(value) -> dict:
+    return value if isinstance(value, dict) else {}
+
+
 def _whatsapp_value(value: dict) -> list[ChatSignal]:
     names = {
-        _text(c.get("wa_id")): _text((c.get("profile") or {}).get("name"))
-        for c in value.get("contacts") or []
-        if isinstance(c, dict) and isinstance(c.get("profile") or {}, dict)
+        _text(c.get("wa_id")): _text(_dict(c.get("profile")).get("name"))
+        for c in _list(value.get("contacts"))
+        if isinstance(c, dict)
     }
     signals = []
-    for message in value.get("messages") or []:
+    for message in _list(value.get("messages")):
         if not isinstance(message, dict) or not message.get("id") or not message.get("from"):
             raise Refused(_("A message has no “id” or “from”."))
         sender, kind = _text(message["from"]), _text(message.get("type"))
-        text, media = _text((message.get("text") or {}).get("body"), TEXT_LIMIT), []
+        text, media = _text(_dict(message.get("text")).get("body"), TEXT_LIMIT), []
         part = (
             message.get(kind)
             if kind in ("image", "document", "audio", "video", "sticker")
@@ -184,7 +199,7 @@ def _whatsapp_value(value: dict) -> list[ChatSignal]:
             })  # fmt: skip
             text = text or _text(part.get("caption"), TEXT_LIMIT)
         if kind == "button":
-            text = _text((message.get("button") or {}).get("text"), TEXT_LIMIT)
+            text = _text(_dict(message.get("button")).get("text"), TEXT_LIMIT)
         if kind == "location" and isinstance(message.get("location"), dict):
             where = message["location"]
             text = f"📍 {_text(where.get('latitude'))}, {_text(where.get('longitude'))}"
@@ -201,7 +216,7 @@ def _whatsapp_value(value: dict) -> list[ChatSignal]:
                 media=media,
             )
         )
-    for status in value.get("statuses") or []:
+    for status in _list(value.get("statuses")):
         if not isinstance(status, dict) or not status.get("id"):
             raise Refused(_("A status has no “id”."))
         errors = status.get("errors") if isinstance(status.get("errors"), list) else []
@@ -423,11 +438,14 @@ def fetch_media(messenger, ref: str, *, token: str) -> tuple[bytes, str]:
     if provider == "whatsapp":
         bearer = {"Authorization": f"Bearer {token}"}
         content, _kind = http.get_file(
-            f"{settings.ACCORD_WHATSAPP_API.rstrip('/')}/{quote(ref)}", headers=bearer
+            f"{settings.ACCORD_WHATSAPP_API.rstrip('/')}/{quote(ref, safe='')}", headers=bearer
         )
         url = _loads(content.decode(errors="replace")).get("url") or ""
         return http.get_file(url, headers=bearer, limit=MEDIA_LIMIT)
     if provider == "twilio_sms":
+        host, twilio = (urlsplit(ref).hostname or "").lower(), settings.ACCORD_TWILIO_HOST
+        if host != twilio and not host.endswith("." + twilio):  # the account's key: Twilio's
+            raise http.Refused(_("A file not on Twilio's servers is not fetched."))
         return http.get_file(
             ref, headers={"Authorization": _basic(messenger.account, token)}, limit=MEDIA_LIMIT
         )

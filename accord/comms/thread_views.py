@@ -268,4 +268,7 @@ def clocked(threads: list) -> None:
     for thread in threads:
         if thread.assignee_id:  # read once for the page, not once a row
             thread.assignee._state.fields_cache["work_schedule"] = schedules.get(thread.assignee_id)
-        thread.reply_due = reply_due(thread) if thread.awaiting_reply else None
+        if not thread.awaiting_reply:
+            thread.reply_due = None
+        else:  # worked out by the worker's pass, else here
+            thread.reply_due = thread.reply_due_at or reply_due(thread)

@@ -73,11 +73,17 @@ class Failed(Exception):
     False for other 4xx. `.status` (int | None) is the receiver's HTTP status, `.body` the
     first 2,000 characters of its answer."""
 
-    def __init__(self, message: str, *, retry: bool, status: int | None = None, body: str = ""):
+    def __init__(
+        self, message: str, *, retry: bool, status: int | None = None, body: str = "",
+        maybe_sent: bool = False,
+    ):  # fmt: skip
         super().__init__(message)
         self.retry = retry
         self.status = status
         self.body = body
+        # The request went out and no answer came (a read timeout, a broken connection):
+        # the receiver may have it. A message sent this way is not sent again by itself.
+        self.maybe_sent = maybe_sent
 
 
 @dataclass(frozen=True)
@@ -354,14 +360,23 @@ def _exchange(
                 )
         except httpx.ConnectError as error:
             unreachable = error
-        except httpx.TimeoutException as error:
+        except httpx.ConnectTimeout as error:  # nothing went out
             raise Failed(
                 _("%(host)s did not answer within %(seconds)s seconds.")
                 % {"host": url.host, "seconds": f"{timeout:g}"},
                 retry=True,
             ) from error
+        except httpx.TimeoutException as error:  # sent, perhaps: no answer came
+            raise Failed(
+                _("%(host)s did not answer within %(seconds)s seconds.")
+                % {"host": url.host, "seconds": f"{timeout:g}"},
+                retry=True,
+                maybe_sent=True,
+            ) from error
         except httpx.TransportError as error:
-            raise _unreachable(url, error) from error
+            failed = _unreachable(url, error)
+            failed.maybe_sent = True
+            raise failed from error
     raise _unreachable(url, unreachable)
 
 
@@ -430,6 +445,7 @@ def _within(url: httpx.URL, timeout: float, call, *args):
             _("%(host)s did not answer within %(seconds)s seconds.")
             % {"host": url.host, "seconds": f"{timeout * TOTAL_TIMEOUTS:g}"},
             retry=True,
+            maybe_sent=True,
         )
     if "error" in outcome:
         raise outcome["error"]

@@ -109,8 +109,8 @@ def test_a_blueprint_writes_every_text_in_every_language(admin):
     with translation.override("ru"):
         rules = install(actor=admin, name="window-shop")
     names = [rule.name for rule in rules]
-    assert names[1] == "Оконный магазин 1: звонок по каждой заявке в течение 15 минут"
-    call = rules[1].actions[0]["params"]
+    assert names[2] == "Оконный магазин 1: звонок по каждой заявке в течение 15 минут"
+    call = rules[2].actions[0]["params"]
     # The text is the installer's language; a variant for each other language.
     assert set(call["translations"]) == {code for code, _name in settings.LANGUAGES} - {"ru"}
     titles = {code: texts["title"] for code, texts in call["translations"].items()}

@@ -4,6 +4,7 @@ signed form posts, a gateway's signed JSON), the worker's steps that turn them i
 messages and send the replies, and the providers' APIs played by pytest-httpserver."""
 
 import base64
+import contextlib
 import hashlib
 import hmac
 import json
@@ -17,11 +18,13 @@ from django.conf import settings as django_settings
 from django.test import Client
 from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
+from werkzeug import Response
 
 from accord.accounts.services import team_save, token_create
 from accord.comms import delivery
 from accord.comms.messengers import sms_length
 from accord.comms.models import (
+    ChannelDay,
     ChatContact,
     ChatEvent,
     Conversation,
@@ -33,12 +36,14 @@ from accord.comms.services.chats import (
     chat_events_apply,
     chat_events_drain,
     chat_send,
+    messenger_delete,
     messenger_save,
 )
 from accord.comms.services.threads import replies_late, reply_due
 from accord.comms.telephony import twilio_signature
 from accord.contacts.models import Person
 from accord.contacts.services import person_create
+from accord.core import http
 from accord.core.company import reply_minutes
 from accord.core.models import TimelineEvent
 from accord.work.models import Notification
@@ -552,3 +557,131 @@ def test_connections_are_configured_through_the_api_without_showing_secrets(admi
     changed = api.patch_json(f"/api/v1/messengers/{body['id']}", {"name": "Shop bot"})
     assert changed.status_code == 200 and changed.json()["name"] == "Shop bot"
     assert changed.json()["token_set"]  # kept
+
+
+# --- What the review found ------------------------------------------------------------------
+
+
+def test_someone_elses_contact_card_does_not_make_a_stranger_that_client(telegram, owner):
+    vera = person_create(actor=owner, data={"first_name": "Vera", "phones": ["+972544567890"]})
+    update = telegram_update(1, "", chat=999)
+    update["message"].pop("text")
+    update["message"]["contact"] = {
+        "phone_number": "+972544567890",
+        "first_name": "Vera",
+        "user_id": 4242,
+    }  # Vera's card, sent by someone else
+    post_telegram(telegram, update)
+    worker()
+    assert Message.objects.get().person_id != vera.pk
+    own = telegram_update(2, "", chat=1000)
+    own["message"].pop("text")
+    own["message"]["contact"] = {
+        "phone_number": "972544567890",
+        "first_name": "Vera",
+        "user_id": 1000,
+    }  # her own card, from her own chat
+    post_telegram(telegram, own)
+    worker()
+    assert Message.objects.get(from_address="1000").person_id == vera.pk
+    group = telegram_update(3, "hi all", chat=-100)
+    group["message"]["chat"]["type"] = "group"
+    post_telegram(telegram, group)
+    assert worker() == 0  # a group's members are not one client
+
+
+def test_a_bot_token_is_never_written_to_the_log(telegram, providers, admin, caplog):
+    caplog.set_level("INFO")
+    post_telegram(telegram, telegram_update(1, "Hi", chat=5))
+    worker()
+    providers.expect_request(f"/bot{BOT_TOKEN}/sendMessage").respond_with_json(
+        {"ok": True, "result": {"message_id": 1}})  # fmt: skip
+    chat_send(actor=admin, conversation=Conversation.objects.get(), text="Hello")
+    delivery.deliver_due()
+    assert Message.objects.get(direction="out").state == "sent"
+    ours = [r.getMessage() for r in caplog.records if r.name != "werkzeug"]  # not the stub's
+    assert not any(BOT_TOKEN in line for line in ours)
+
+
+def test_a_provider_that_does_not_answer_in_time_is_not_sent_to_twice(
+    twilio_sms, providers, owner, settings
+):
+    import time as clock
+
+    person = person_create(actor=owner, data={"first_name": "Ann", "phones": ["+79161234568"]})
+    conversation = Conversation.objects.create(
+        channel="sms", messenger=twilio_sms, address="+79161234568", person=person,
+        started_at=timezone.now(), last_message_at=timezone.now())  # fmt: skip
+
+    calls = []
+
+    def slow(_request):
+        calls.append(1)
+        clock.sleep(1.5)
+        return Response('{"sid": "SMslow"}', status=201, content_type="application/json")
+
+    providers.expect_request(
+        f"/2010-04-01/Accounts/{TWILIO_SID}/Messages.json"
+    ).respond_with_handler(slow)
+    chat_send(actor=owner, conversation=conversation, text="Hello")
+    with patch_timeout(0.3):
+        delivery.deliver_due()
+    message = Message.objects.get()
+    assert (message.state, message.maybe_sent) == ("failed", True)
+    delivery.deliver_due()
+    assert calls == [1]  # never again by itself
+
+
+def test_a_reply_whose_connection_was_removed_fails_without_stranding_others(
+    telegram, admin, owner
+):
+    post_telegram(telegram, telegram_update(1, "Hi", chat=5))
+    worker()
+    chat_send(actor=admin, conversation=Conversation.objects.get(), text="Hello")
+    messenger_delete(actor=admin, messenger=telegram)
+    assert delivery.deliver_due() == 1
+    message = Message.objects.get(direction="out")
+    assert message.state == "failed" and "gone" in message.error
+
+
+@pytest.mark.parametrize("body", [
+    {"object": "whatsapp_business_account", "entry": [{"changes": [{"value": {
+        "messages": [{"id": "wamid.X", "from": "972544567890", "type": "text", "text": "hi"}]}}]}]},
+    {"object": "whatsapp_business_account", "entry": [{"changes": 5}]},
+    {"object": "whatsapp_business_account", "entry": [{"changes": [{"value": {
+        "contacts": 3, "messages": 4, "statuses": "x"}}]}]},
+])  # fmt: skip
+def test_odd_whatsapp_payloads_are_answered_without_a_server_error(whatsapp, body):
+    assert post_whatsapp(whatsapp, body).status_code in (200, 400)
+
+
+def test_a_length_that_is_not_a_number_is_refused(telegram):
+    answer = Client().post(f"/hooks/chat/{telegram.hook_token}/", "{}",
+                           content_type="application/json",
+                           headers={"Content-Length": "abc"})  # fmt: skip
+    assert answer.status_code in (400, 413)
+
+
+@contextlib.contextmanager
+def patch_timeout(seconds: float):
+    """The provider's API given `seconds` to answer (its default is 10)."""
+    original = http.send.__kwdefaults__["timeout"]
+    http.send.__kwdefaults__["timeout"] = seconds
+    try:
+        yield
+    finally:
+        http.send.__kwdefaults__["timeout"] = original
+
+
+def test_only_a_persons_answer_stops_the_first_answer_clock(telegram, admin, owner):
+    post_telegram(telegram, telegram_update(1, "Hello?", chat=8))
+    worker()
+    conversation = Conversation.objects.get()
+    chat_send(actor=admin, conversation=conversation, text="We got it!", rule_name="Thanks")
+    conversation.refresh_from_db()
+    assert conversation.awaiting_reply and conversation.waiting_since is not None
+    assert ChannelDay.objects.filter(answered__gt=0).count() == 0  # not an answer
+    chat_send(actor=admin, conversation=conversation, text="Hello, how can I help?")
+    conversation.refresh_from_db()
+    assert not conversation.awaiting_reply and conversation.waiting_since is None
+    assert ChannelDay.objects.filter(answered=1).count() == 1

@@ -168,6 +168,9 @@ class Conversation(models.Model):
     # Since when the client waits for an answer (their first message after our last one;
     # null once answered): the first-answer clock. When it ran out, and who was told.
     waiting_since = models.DateTimeField(null=True, blank=True)
+    # When the answer is due (the channel's target in the assignee's working minutes after
+    # `waiting_since`), worked out by the worker's pass; and when it ran out.
+    reply_due_at = models.DateTimeField(null=True, blank=True)
     reply_late_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
@@ -188,7 +191,12 @@ class Conversation(models.Model):
             models.Index(
                 fields=["waiting_since"],
                 name="conversation_waiting",
-                condition=Q(waiting_since__isnull=False, reply_late_at__isnull=True),
+                condition=Q(waiting_since__isnull=False, reply_due_at__isnull=True),
+            ),
+            models.Index(
+                fields=["reply_due_at"],
+                name="conversation_reply_due",
+                condition=Q(reply_due_at__isnull=False, reply_late_at__isnull=True),
             ),
         ]
 

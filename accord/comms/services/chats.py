@@ -47,7 +47,7 @@ from accord.comms.services.calls import acting_user
 from accord.comms.services.messages import may_write_to, message_attempt_failed, message_sent
 from accord.contacts.models import Company, Person
 from accord.contacts.queries import clients_by_phone
-from accord.contacts.services import client_contacted, person_create
+from accord.contacts.services import client_contacted, person_create, person_unsubscribe
 from accord.core import http
 from accord.core.events import caused_by, emit
 from accord.core.phones import display_phone
@@ -566,14 +566,14 @@ def _open_deal(person_id, company_id) -> Deal | None:
 
 
 def _stop(messenger: Messenger, contact: ChatContact, signal: ChatSignal, at) -> None:
-    """A STOP reply to an SMS: no more offers and news by SMS to this number."""
+    """A STOP reply to an SMS: no more offers and news by SMS to this number, and the
+    person's consent withdrawn through the contacts services (their timeline says so)."""
     number = (signal.phone or signal.address)[:254]
-    if Unsubscribe.objects.filter(address=number).exists():
-        return
-    Unsubscribe.objects.create(address=number, person=contact.person, source="SMS STOP", at=at)
-    if contact.person is not None:
-        timeline_record(subject=contact.person, kind="unsubscribed", data={"from": "SMS"},
-                        occurred_at=at)  # fmt: skip
+    if not Unsubscribe.objects.filter(address=number).exists():
+        Unsubscribe.objects.create(address=number, person=contact.person, source="SMS STOP",
+                                   at=at)  # fmt: skip
+    if contact.person_id:
+        person_unsubscribe(person_id=contact.person_id, source="SMS STOP", at=at)
 
 
 # --- Messages out --------------------------------------------------------------------------
@@ -602,12 +602,12 @@ def chat_send(
     """Queue a message to the client of a messenger's or an SMS conversation; the worker
     sends it. `template`: a WhatsApp template's name, for outside its 24-hour window.
     `now`: the moment it is written (the demo's history; else now)."""
+    if not rule_name and not threads.may_answer(actor, conversation):
+        raise PermissionDenied(_("You cannot write in this conversation."))
     if idempotency_key:
         earlier = Message.objects.filter(idempotency_key=idempotency_key).first()
         if earlier is not None:
             return earlier
-    if not rule_name and not threads.may_answer(actor, conversation):
-        raise PermissionDenied(_("You cannot write in this conversation."))
     messenger = conversation.messenger
     errors: dict[str, list[str]] = {}
     text = str(text or "").replace("\x00", "").strip()
@@ -700,10 +700,6 @@ def chat_start(
     on that connection with that number or chat goes on (or begins), and the message is
     queued in it (`chat_send`). `rule_name`: an automation rule writes it (its author
     need not see the client)."""
-    if idempotency_key:
-        earlier = Message.objects.filter(idempotency_key=idempotency_key).first()
-        if earlier is not None:
-            return earlier
     if deal is not None and person is None and company is None:
         person, company = deal.person, deal.company
     client = person or company
@@ -711,6 +707,10 @@ def chat_start(
         raise ValidationError({"person": [_("Choose the client or deal this is about.")]})
     if not rule_name and not may_write_to(actor, [person, company, deal]):
         raise PermissionDenied(_("You cannot write to this client."))
+    if idempotency_key:
+        earlier = Message.objects.filter(idempotency_key=idempotency_key).first()
+        if earlier is not None:
+            return earlier
     if not messenger.active:
         raise ValidationError({"messenger": [_("The connection is gone or switched off.")]})
     if address not in chat_addresses(messenger, client):
@@ -719,9 +719,11 @@ def chat_start(
         else:
             problem = _("Choose one of the client's numbers.")
         raise ValidationError({"address": [problem]})
+    # This client's conversation with that number (two clients may share one: a family).
+    whose = {"person": person} if person is not None else {"company": company}
     conversation = (
         Conversation.objects.select_for_update()
-        .filter(messenger=messenger, address=address)
+        .filter(messenger=messenger, address=address, **whose)
         .order_by("-last_message_at", "-pk")
         .first()
     )
@@ -756,7 +758,7 @@ def chat_queue_marketing(
     if earlier is not None:
         return earlier
     conversation = (
-        Conversation.objects.filter(messenger=messenger, address=address)
+        Conversation.objects.filter(messenger=messenger, address=address, person=person)
         .order_by("-last_message_at", "-pk")
         .first()
     )
@@ -812,10 +814,14 @@ def chat_deliver(message: Message) -> None:
         provider_id = adapters.send(messenger, out, token=unseal(messenger.token_sealed))
     except (http.Refused, http.Failed) as error:
         reason = f"{error} {getattr(error, 'body', '')}".strip()[:2000]
-        temporary = isinstance(error, http.Failed) and error.retry
+        # Sent perhaps (no answer came): never again by itself — a person checks (at most
+        # once, as e-mail); else a failure before it went out is retried with back-off.
+        uncertain = getattr(error, "maybe_sent", False)
+        temporary = isinstance(error, http.Failed) and error.retry and not uncertain
         if not temporary:
             messenger_problem(messenger=messenger, reason=reason, at=now)
-        message_attempt_failed(message=message, reason=reason, temporary=temporary, at=now)
+        message_attempt_failed(message=message, reason=reason, temporary=temporary, at=now,
+                               uncertain=uncertain)  # fmt: skip
         return
     chat_sent(message=message, provider_id=provider_id, at=timezone.now())
 

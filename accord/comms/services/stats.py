@@ -37,7 +37,11 @@ def day_of(moment: datetime) -> date:
 def stats_add(tallies: dict[tuple[date, int | None, str], Tally]) -> None:
     """Add the tallies to their days' rows, made on first use; one transaction."""
     with transaction.atomic():
-        for (day, user_id, channel), tally in tallies.items():
+        # Rows locked in one order by every writer: two batches never wait on each other.
+        ordered = sorted(
+            tallies.items(), key=lambda item: (item[0][0], item[0][1] or 0, item[0][2])
+        )
+        for (day, user_id, channel), tally in ordered:
             row = _row(day, user_id, channel)
             row.incoming += tally.incoming
             row.outgoing += tally.outgoing
@@ -49,6 +53,11 @@ def stats_add(tallies: dict[tuple[date, int | None, str], Tally]) -> None:
                 row.answer_minutes = {str(k): v for k, v in sorted(minutes.items())}
                 row.answered += sum(tally.answers.values())
             row.save()
+
+
+def _lock_order(item) -> tuple:
+    (day, user_id, channel), _tally = item
+    return day, user_id or 0, channel
 
 
 def _row(day: date, user_id: int | None, channel: str) -> ChannelDay:

@@ -16,7 +16,7 @@ from accord.accounts.models import User
 from accord.accounts.queries import hours_of
 from accord.comms.models import Conversation, ConversationRead, Message
 from accord.comms.services.stats import Tally, day_of, stats_add, stats_message
-from accord.core.company import REPLY_MINUTES, reply_minutes
+from accord.core.company import reply_minutes
 from accord.core.events import emit, emit_many
 from accord.core.visibility import NONE, WRITE, effective_level
 from accord.core.workhours import deadline, minutes_between
@@ -37,14 +37,18 @@ def joined(conversation: Conversation, message: Message, *, reader: User | None 
     """A message is now part of the conversation: its count, its last moment, whether the
     client waits for an answer. `reader`: who wrote it has read the conversation so far."""
     incoming = message.direction == Message.IN
+    # Only a person's own message answers the client: a mailing's or a rule's does not
+    # stop the first-answer clock, nor count as an answer.
+    answers = not incoming and not message.mailing_id and not message.rule_name
     waited, channel = (
-        Conversation.objects.filter(pk=conversation.pk)
+        Conversation.objects.select_for_update()
+        .filter(pk=conversation.pk)
         .values_list("waiting_since", "channel")
         .first()
     ) or (None, Conversation.EMAIL)
     who = message.author_id or conversation.assignee_id
     answered_after = None
-    if not incoming and waited is not None and waited <= message.created_at and who:
+    if answers and waited is not None and waited <= message.created_at and who:
         answerer = message.author if message.author_id else conversation.assignee
         answered_after = minutes_between(waited, message.created_at, hours_of(answerer))
     if not message.mailing_id:
@@ -52,15 +56,17 @@ def joined(conversation: Conversation, message: Message, *, reader: User | None 
                       answered_after=answered_after)  # fmt: skip
     changes = {
         "message_count": F("message_count") + 1,
-        "awaiting_reply": incoming,
         "last_message_at": message.created_at,
     }
     if incoming:
+        changes["awaiting_reply"] = True
         changes["last_incoming_at"] = message.created_at
         changes["waiting_since"] = Coalesce(F("waiting_since"), Value(message.created_at))
-    else:  # answered: the first-answer clock stops
+    elif answers:  # answered: the first-answer clock stops
+        changes["awaiting_reply"] = False
         changes["waiting_since"] = None
         changes["reply_late_at"] = None
+        changes["reply_due_at"] = None
     later = Conversation.objects.filter(pk=conversation.pk, last_message_at__lte=message.created_at)
     if not later.update(**changes):  # an older message, arriving late: only the count
         older = {"message_count": F("message_count") + 1}
@@ -139,6 +145,8 @@ UPDATE {table} SET
                            OR last_incoming_at < v.column3{stamp} THEN v.column3{stamp}
                           ELSE last_incoming_at END,
   assignee_id = COALESCE(assignee_id, v.column4{number}),
+  reply_due_at = CASE WHEN waiting_since IS NULL OR waiting_since > v.column5{stamp}
+                      THEN NULL ELSE reply_due_at END,
   waiting_since = CASE WHEN waiting_since IS NULL THEN v.column5{stamp}
                        WHEN waiting_since > v.column5{stamp} THEN v.column5{stamp}
                        ELSE waiting_since END
@@ -272,30 +280,34 @@ def reply_due(conversation: Conversation) -> datetime | None:
 
 
 def replies_late(now: datetime) -> int:
-    """The worker's pass: each conversation whose client waited past the channel's target
-    is marked late once; its assignee is told, and the head of their team (escalation);
-    emits `conversation.late` for automation. Answers how many were late now."""
-    soonest = min(REPLY_MINUTES.values())
-    waiting = (
-        Conversation.objects.filter(
-            awaiting_reply=True, reply_late_at=None,
-            waiting_since__lte=now - timedelta(minutes=soonest),
-        )
-        .select_related("assignee__team__head", "assignee__work_schedule")
+    """The worker's pass: each conversation whose client started waiting gets its answer's
+    deadline worked out (once); each whose deadline passed is marked late once, its
+    assignee told, and the head of their team (escalation); emits `conversation.late` for
+    automation. Answers how many were late now."""
+    fresh = (
+        Conversation.objects.filter(waiting_since__isnull=False, reply_due_at=None)
+        .select_related("assignee__work_schedule")
         .order_by("waiting_since")[:LATE_BATCH]
-    )  # fmt: skip
+    )
+    for conversation in fresh:
+        due = reply_due(conversation)
+        Conversation.objects.filter(
+            pk=conversation.pk, waiting_since=conversation.waiting_since
+        ).update(reply_due_at=due)
+    waiting = (
+        Conversation.objects.filter(reply_due_at__lte=now, reply_late_at=None, awaiting_reply=True)
+        .select_related("assignee__team__head")
+        .order_by("reply_due_at")[:LATE_BATCH]
+    )
     late = 0
     for conversation in waiting:
-        due = reply_due(conversation)
-        if due is None or due > now:
-            continue
         with transaction.atomic():
             claimed = Conversation.objects.filter(pk=conversation.pk, reply_late_at=None).update(
                 reply_late_at=now
             )
             if not claimed:
                 continue  # another worker's pass took it
-            _told_late(conversation, due)
+            _told_late(conversation, conversation.reply_due_at)
             late += 1
     return late
 
