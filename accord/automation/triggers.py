@@ -88,6 +88,11 @@ TRIGGERS = {
         ("person",),
         {"chat.received": "person_id"},
     ),
+    "reply_late": Trigger(
+        gettext_lazy("A client waits too long for an answer"),
+        ("person",),
+        {"conversation.late": "person_id"},
+    ),
     "call_missed": Trigger(
         gettext_lazy("A call is missed"), ("person", "deal"), {"call.missed": "person_id"}
     ),
@@ -144,6 +149,9 @@ def records_of(event: DomainEvent, matches) -> list[tuple[str, str, Any, dict]]:
         return _received(event)
     if event.name.startswith("call."):
         return _called(event)
+    if event.name == "conversation.late":  # about the client who waits
+        person_id = event.payload.get("person_id")
+        return [("reply_late", "person", person_id, event.payload)] if person_id else []
     if event.name == "chat.received":  # about the client who wrote (made for them if new)
         person_id = event.payload.get("person_id")
         return [("message_received", "person", person_id, event.payload)] if person_id else []

@@ -1,6 +1,8 @@
 """Automation on messages by SMS and messengers: "A message comes by SMS or a messenger"
 (a channel, from a new client or a known one, containing words)."""
 
+from datetime import timedelta
+
 import pytest
 from django.utils import timezone
 
@@ -10,6 +12,7 @@ from accord.automation.services import rule_enable, rule_save
 from accord.comms import delivery
 from accord.comms.models import Message, Unsubscribe
 from accord.comms.services.chats import messenger_save
+from accord.comms.services.threads import replies_late
 from accord.contacts.models import Person
 from accord.contacts.services import person_create
 from accord.sales.models import Deal
@@ -93,3 +96,19 @@ def test_the_window_shop_makes_a_deal_for_someone_new_who_writes_on_a_fresh_inst
     deal = Deal.objects.get()
     assert deal.person.source == "Telegram" and deal.title == "Windows for Ivan Petrov"
     assert deal.stage.position == min(deal.pipeline.stages.values_list("position", flat=True))
+
+
+def test_a_rule_hears_that_a_client_waits_too_long(admin, owner):
+    bot = messenger_save(actor=admin, data={"name": "Bot", "provider": "telegram",
+                                            "token": BOT_TOKEN})  # fmt: skip
+    rule_save(actor=admin, data={
+        "name": "Late answer", "subject": "person", "trigger": "reply_late", "enabled": True,
+        "actions": [{"type": "create_task", "params": {
+            "title": "Answer {{ client.first_name }} now", "kind": "call",
+            "assignee": {"to": "owner"}, "due_in": {"amount": 10, "unit": "minutes"}}}],
+    })  # fmt: skip
+    post_telegram(bot, telegram_update(1, "Hello?", chat=12))
+    worker()
+    later = timezone.now() + timedelta(days=4)  # past any working-time deadline
+    assert replies_late(later) == 1
+    assert Task.objects.get().title == "Answer Ivan now"
