@@ -23,7 +23,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from accord.comms import forms
 from accord.comms import messengers as adapters
 from accord.comms.models import Conversation, Message, Messenger
-from accord.comms.queries import conversations_visible_to, messengers_in_use
+from accord.comms.queries import conversations_visible_to, last_messenger_of, messengers_in_use
 from accord.comms.services.chats import (
     chat_addresses,
     chat_events_queue,
@@ -38,7 +38,7 @@ from accord.comms.services.chats import (
 )
 from accord.comms.telephony import Refused
 from accord.comms.telephony_views import MAX_BODY, body_length
-from accord.comms.views import about_of
+from accord.comms.views import about_of, record_url
 from accord.core.company import REPLY_MINUTES, reply_minutes
 from accord.core.secrets import SecretUnreadable, unseal
 from accord.core.services import company_profile_update
@@ -274,6 +274,8 @@ def chat_compose(request):
         raise Http404
     choices = [(m, chat_addresses(m, client)) for m in connections]
     choices = [(m, found) for m, found in choices if found]
+    latest = last_messenger_of(client)  # where the client was last in touch comes first
+    choices.sort(key=lambda choice: choice[0].pk != latest)
     source = request.POST if request.method == "POST" else request.GET
     chosen = next((m for m, _found in choices if str(m.pk) == source.get("messenger")),
                   choices[0][0] if choices else None)  # fmt: skip
@@ -303,6 +305,7 @@ def chat_compose(request):
         "page_title": _("Write a message"),
         "about": about,
         "client": client,
+        "back_url": record_url(about),
         "choices": choices,
         "chosen": chosen,
         "addresses": dict(choices).get(chosen, []),

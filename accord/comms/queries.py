@@ -222,6 +222,14 @@ def client_addresses(*, person=None, company=None, deal=None) -> list[tuple[str,
     return list(found.items())
 
 
+def last_messenger_of(client) -> int | None:
+    """The connection (its id) of a client's latest SMS or messenger conversation: the
+    one "Write a message" offers first."""
+    field = "company" if client._meta.model_name == "company" else "person"
+    latest = Conversation.objects.filter(**{field: client}, messenger__isnull=False)
+    return latest.order_by("-last_message_at").values_list("messenger_id", flat=True).first()
+
+
 def mailings_visible_to(user):
     """Mailings are the company's: whoever may write to clients sees them all."""
     if not getattr(user, "is_active", False) or effective_level(user, "activities", READ) == NONE:

@@ -56,7 +56,8 @@ def about_of(request) -> dict:
     return found
 
 
-def _record_url(about: dict) -> str:
+def record_url(about: dict) -> str:
+    """The card of what a message is about: where sending or Cancel goes back to."""
     if "deal" in about:
         return reverse("deal_detail", args=[about["deal"].pk])
     if "person" in about:
@@ -155,7 +156,7 @@ def mail_compose(request):
                 messages.success(request, text)
                 if original is not None and message.conversation_id:
                     return redirect("thread_detail", pk=message.conversation_id)
-                return redirect(_record_url(about))
+                return redirect(record_url(about))
         status = 422
     titles = {"reply": _("Reply"), "reply_all": _("Reply to all"), "forward": _("Forward")}
     context = {
@@ -166,7 +167,7 @@ def mail_compose(request):
         "addresses": client_addresses(**about),
         "has_mailboxes": mailboxes.exists(),
         "manages_mailboxes": manages_mailboxes(request.user),
-        "back_url": _record_url(about),
+        "back_url": record_url(about),
         "attachment_limit": settings.ACCORD_EMAIL_ATTACHMENTS_MB,
         "original": original,
         "kind": kind,

@@ -241,9 +241,7 @@ function smsLength(text) {
   const units = text.length; // UTF-16 code units: an emoji counts two
   return { units, encoding: "UCS-2", parts: units <= 70 ? 1 : Math.ceil(units / 67) };
 }
-document.addEventListener("input", (event) => {
-  const field = event.target.closest("[data-sms-count]");
-  if (!field) return;
+const countSms = (field) => {
   const counter = field.form && field.form.querySelector(".sms-count");
   if (!counter) return;
   const found = smsLength(field.value);
@@ -251,4 +249,14 @@ document.addEventListener("input", (event) => {
     .replace("%(chars)s", found.units)
     .replace("%(parts)s", found.parts)
     .replace("%(encoding)s", found.encoding);
+};
+document.addEventListener("input", (event) => {
+  const field = event.target.closest("[data-sms-count]");
+  if (field) countSms(field);
 });
+// A text already there (a draft edited, a form sent back with an error) is counted at once.
+const countWritten = (root) => {
+  for (const field of root.querySelectorAll("[data-sms-count]")) if (field.value) countSms(field);
+};
+countWritten(document);
+document.body.addEventListener("htmx:load", (event) => countWritten(event.target));

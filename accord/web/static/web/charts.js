@@ -5,25 +5,56 @@ document.addEventListener("DOMContentLoaded", () => {
   const source = document.getElementById("comms-chart-data");
   if (!canvas || !source || !window.Chart) return;
   const data = JSON.parse(source.textContent);
-  const style = getComputedStyle(document.documentElement);
-  const colour = (name, fallback) => style.getPropertyValue(name).trim() || fallback;
-  const rtl = document.documentElement.dir === "rtl";
-  window.Chart.defaults.color = colour("--muted", "#6b7280");
-  new window.Chart(canvas, {
+  const root = document.documentElement;
+  const rtl = root.dir === "rtl";
+  // The tokens are light-dark(…) pairs, which a canvas cannot paint: an element styled
+  // with the token gives the colour of the theme in force.
+  const probe = document.createElement("span");
+  probe.hidden = true;
+  canvas.after(probe);
+  const colour = (name) => {
+    probe.style.color = `var(${name})`;
+    return getComputedStyle(probe).color;
+  };
+  const paint = (chart) => {
+    const [incoming, outgoing] = chart.data.datasets;
+    incoming.backgroundColor = colour("--accent");
+    outgoing.backgroundColor = colour("--success");
+    const text = colour("--muted");
+    const grid = colour("--border");
+    chart.options.plugins.legend.labels.color = text;
+    for (const axis of Object.values(chart.options.scales)) {
+      axis.ticks.color = text;
+      axis.grid.color = grid;
+      axis.border.color = grid;
+    }
+  };
+  window.Chart.defaults.font.family = getComputedStyle(document.body).fontFamily;
+  const chart = new window.Chart(canvas, {
     type: "bar",
     data: {
       labels: data.labels,
       datasets: [
-        { label: data.names.incoming, data: data.incoming, backgroundColor: colour("--accent", "#3b5bdb") },
-        { label: data.names.outgoing, data: data.outgoing, backgroundColor: colour("--success", "#2f9e44") },
+        { label: data.names.incoming, data: data.incoming },
+        { label: data.names.outgoing, data: data.outgoing },
       ],
     },
     options: {
       responsive: true,
       maintainAspectRatio: false,
-      locale: document.documentElement.lang || undefined,
-      plugins: { legend: { position: "bottom", rtl } },
-      scales: { x: { reverse: rtl }, y: { beginAtZero: true, ticks: { precision: 0 } } },
+      locale: root.lang || undefined,
+      plugins: { legend: { position: "bottom", rtl, labels: {} } },
+      scales: {
+        x: { reverse: rtl, ticks: {}, grid: {}, border: {} },
+        y: { position: rtl ? "right" : "left", beginAtZero: true, ticks: { precision: 0 }, grid: {}, border: {} },
+      },
     },
+  });
+  paint(chart);
+  chart.update();
+  // The system's theme may change while the page is open (a user on "system").
+  window.matchMedia("(prefers-color-scheme: dark)").addEventListener("change", () => {
+    paint(chart);
+    chart.update();
   });
 });
