@@ -7,6 +7,7 @@ from django.http import Http404
 from django.shortcuts import render
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 
 from accord.accounts.queries import people_in_reach
 from accord.comms.models import Telephony
@@ -131,7 +132,8 @@ def communication_report(request):
         "incoming": [summed[c].incoming for c in STAT_CHANNELS],
         "outgoing": [summed[c].outgoing for c in STAT_CHANNELS],
         "median": [summed[c].median for c in STAT_CHANNELS],
-        "names": {"incoming": _("In"), "outgoing": _("Out"),
+        "names": {"incoming": pgettext("messages and calls", "In"),
+                  "outgoing": pgettext("messages and calls", "Out"),
                   "median": _("Median answer, working minutes")},
     }  # fmt: skip
     return render(request, "reports/communication.html", {

@@ -129,7 +129,7 @@ def test_an_empty_inbox_says_how_mail_arrives(open_page, transactional_db):
     page = open_page(width=1280, height=900)
     log_in(page, "admin@example.com", settings.ACCORD_DEMO_PASSWORD)
     page.goto("/inbox/")
-    expect(page.get_by_role("heading", name="Your clients’ e-mail comes here")).to_be_visible()
+    expect(page.get_by_role("heading", name="Your clients’ e-mail and messages come here")).to_be_visible()
     page.get_by_role("link", name="Set up a mailbox").click()
     expect(page).to_have_url(re.compile(r"/settings/email/$"))
     page.goto("/inbox/")
