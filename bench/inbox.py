@@ -103,9 +103,10 @@ def generate(scale: float) -> dict:
     def conversations(count, owner_of, mixed):
         for n in range(count):
             person = owner_of(n)
-            channel = CHANNEL_MIX[n % len(CHANNEL_MIX)] if mixed else "email"
+            # Drawn, not by n: by n, a client (and so a manager) would have one channel.
+            channel = rng.choice(CHANNEL_MIX) if mixed else "email"
             started = now - timedelta(days=rng.uniform(1, 365))
-            assignee = None if mixed and n % 20 == 19 else person.owner_id
+            assignee = None if mixed and rng.random() < 0.05 else person.owner_id
             yield Conversation(
                 subject=f"Conversation {n}" if channel == "email" else "", person=person,
                 channel=channel, messenger=messengers.get(channel),
