@@ -7,7 +7,7 @@ VENV := .venv
 ACCORD := $(VENV)/bin/accord
 PYTEST_WORKERS ?= 2
 
-.PHONY: run test install install-dev assets test-deps messages lint fmt bench bench-work bench-transfer bench-mail bench-inbox bench-calls clean
+.PHONY: run test install install-dev assets test-deps messages lint fmt bench bench-work bench-transfer bench-mail bench-inbox bench-calls bench-comms clean
 LANGUAGES := ru he hy
 
 ## run: install what running needs, load the demo company into an empty database, serve
@@ -96,7 +96,8 @@ bench-mail: install-dev assets test-deps
 	$(VENV)/bin/python -m bench.mail --messages $(or $(BENCH_MESSAGES),10000) $(BENCH_ARGS)
 
 ## bench-inbox: a client with 10,000 messages (their e-mail card, their page, a
-## 1,000-message thread) and the Inbox over 52,000 conversations; BENCH_SCALE, BENCH_ARGS as above
+## 1,000-message thread) and the Inbox over 100,000 conversations of four channels (all, a
+## manager's, one channel's); BENCH_SCALE, BENCH_ARGS as above
 bench-inbox: install-dev assets
 	$(VENV)/bin/python -m bench.inbox --scale $(or $(BENCH_SCALE),1) $(BENCH_ARGS)
 
@@ -104,6 +105,12 @@ bench-inbox: install-dev assets
 ## 1,000,000 people (BENCH_SCALE scales the people); BENCH_ARGS as above
 bench-calls: install-dev assets
 	$(VENV)/bin/python -m bench.calls --scale $(or $(BENCH_SCALE),1) $(BENCH_ARGS)
+
+## bench-comms: communication statistics over a year of 1,000,000 messages and 50,000 calls of
+## 20 employees in three teams: the rollups rebuilt (time, rows/s, memory), then the report
+## and its API for a team; BENCH_SCALE scales the messages and calls, BENCH_ARGS as above
+bench-comms: install-dev assets
+	$(VENV)/bin/python -m bench.comms_stats --scale $(or $(BENCH_SCALE),1) $(BENCH_ARGS)
 
 ## bench-transfer: import a CSV of BENCH_ROWS people (1,000,000), then export, back up
 ## and restore BENCH_PEOPLE (1,000,000); BENCH_ARGS as above (e.g. --engines sqlite)

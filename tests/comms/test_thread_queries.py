@@ -34,6 +34,14 @@ def test_the_inbox_costs_the_same_for_many_threads(manager_client, owner, mailbo
     assert few == many
 
 
+def test_the_inbox_of_one_channel_costs_the_same_for_many_threads(
+    manager_client, owner, mailbox, vera
+):
+    few, many = grows(manager_client, owner, mailbox, vera,
+                      lambda: "/inbox/?box=all&channel=email")  # fmt: skip
+    assert few == many
+
+
 def test_the_client_card_costs_the_same_for_many_threads(manager_client, owner, mailbox, vera):
     few, many = grows(manager_client, owner, mailbox, vera,
                       lambda: f"/mail/threads/?person={vera.pk}")  # fmt: skip

@@ -184,8 +184,15 @@ class Conversation(models.Model):
                 condition=Q(last_incoming_at__isnull=False),
             ),
             models.Index(
-                fields=["assignee", "-awaiting_reply", "-last_message_at"],
+                fields=["assignee", "-awaiting_reply", "-last_message_at", "-id"],
                 name="conversation_assignee",
+                condition=Q(last_incoming_at__isnull=False),
+            ),
+            # The Inbox of one channel: a channel with few conversations among many (one
+            # just connected) would else read the whole of `conversation_inbox` for a page.
+            models.Index(
+                fields=["channel", "-awaiting_reply", "-last_message_at", "-id"],
+                name="conversation_channel",
                 condition=Q(last_incoming_at__isnull=False),
             ),
             models.Index(

@@ -11,7 +11,7 @@ from django.db import IntegrityError, transaction
 
 from accord.accounts.models import User
 from accord.accounts.queries import hours_of
-from accord.comms.models import Call, ChannelDay, Conversation, Message
+from accord.comms.models import Call, ChannelDay, Message
 from accord.core.company import zone_of
 from accord.core.workhours import minutes_between
 
@@ -103,48 +103,55 @@ def stats_call(
 def stats_rebuild(*, since: datetime | None = None) -> int:
     """Count the rollups again from the stored messages and calls (after an upgrade or a
     restore): in and out per day, user and channel; answers from each conversation's
-    messages in order (the first of ours after the client's). Answers the rows written."""
+    messages in order (the first of ours after the client's). Answers the rows written.
+
+    It reads the messages as plain tuples, a conversation at a time in the order of the
+    index `message_thread`, with their conversation's channel and assignee joined in:
+    its memory is that of the rollups, whatever the number of messages and conversations."""
     tallies: dict[tuple[date, int | None, str], Tally] = defaultdict(Tally)
+    zone = zone_of(None)
+    hours = _HoursOf()
     messages = Message.objects.filter(conversation__isnull=False, mailing=None).exclude(
         kind__in=(Message.OWN, Message.AUTO_REPLY, Message.BOUNCE)
     )
     if since is not None:
         messages = messages.filter(created_at__gte=since)
-    channels = dict(Conversation.objects.values_list("pk", "channel"))
-    assignees = dict(Conversation.objects.values_list("pk", "assignee_id"))
-    hours: dict = {}
-    waiting: dict[int, datetime] = {}
-    for message in messages.order_by("conversation_id", "created_at", "pk").iterator(2000):
-        channel = channels.get(message.conversation_id, ChannelDay.EMAIL)
-        if message.direction == Message.IN:
-            who = assignees.get(message.conversation_id)
-            tallies[(day_of(message.created_at), who, channel)].incoming += 1
-            waiting.setdefault(message.conversation_id, message.created_at)
+    rows = messages.order_by("conversation_id", "created_at", "pk").values_list(
+        "conversation_id", "conversation__channel", "conversation__assignee_id", "direction",
+        "author_id", "created_at",
+    )  # fmt: skip
+    current, waiting_since = None, None  # the conversation read, and since when its client waits
+    for conversation_id, channel, assignee_id, direction, author_id, at in rows.iterator(5000):
+        if conversation_id != current:
+            current, waiting_since = conversation_id, None
+        day = at.astimezone(zone).date()
+        if direction == Message.IN:
+            tallies[(day, assignee_id, channel)].incoming += 1
+            if waiting_since is None:
+                waiting_since = at
             continue
-        who = message.author_id or assignees.get(message.conversation_id)
-        tally = tallies[(day_of(message.created_at), who, channel)]
+        who = author_id or assignee_id
+        tally = tallies[(day, who, channel)]
         tally.outgoing += 1
-        since_wait = waiting.pop(message.conversation_id, None)
-        if since_wait is not None and who:
-            if who not in hours:
-                hours[who] = hours_of(User.objects.filter(pk=who).first())
-            spent = minutes_between(since_wait, message.created_at, hours[who])
+        if waiting_since is not None and who:
+            spent = minutes_between(waiting_since, at, hours[who])
             tally.answers[answer_minutes(spent)] += 1
+        waiting_since = None
     calls = Call.objects.all() if since is None else Call.objects.filter(started_at__gte=since)
-    for call in calls.iterator(2000):
-        tally = tallies[(day_of(call.started_at), call.user_id, ChannelDay.PHONE)]
-        if call.state == Call.MISSED:
+    calls = calls.order_by().values_list(
+        "started_at", "user_id", "state", "direction", "ended_at", "returned_at"
+    )
+    for started_at, user_id, state, direction, ended_at, returned_at in calls.iterator(5000):
+        tally = tallies[(started_at.astimezone(zone).date(), user_id, ChannelDay.PHONE)]
+        if state == Call.MISSED:
             tally.missed += 1
-        elif call.direction == Call.IN and call.state == Call.ENDED:
+        elif direction == Call.IN and state == Call.ENDED:
             tally.incoming += 1
-        elif call.direction == Call.OUT:
+        elif direction == Call.OUT:
             tally.outgoing += 1
-        if call.state == Call.MISSED and call.returned_at and call.ended_at:
-            who = call.user_id
-            if who not in hours:
-                hours[who] = hours_of(User.objects.filter(pk=who).first() if who else None)
+        if state == Call.MISSED and returned_at and ended_at:
             tally.returned += 1
-            spent = minutes_between(call.ended_at, call.returned_at, hours[who])
+            spent = minutes_between(ended_at, returned_at, hours[user_id])
             tally.answers[answer_minutes(spent)] += 1
     with transaction.atomic():
         old = ChannelDay.objects.all()
@@ -152,13 +159,22 @@ def stats_rebuild(*, since: datetime | None = None) -> int:
             old = old.filter(day__gte=day_of(since))
         old.delete()
         ChannelDay.objects.bulk_create(
-            [
+            (
                 ChannelDay(day=day, user_id=user_id, channel=channel, incoming=t.incoming,
                            outgoing=t.outgoing, missed=t.missed, returned=t.returned,
                            answered=sum(t.answers.values()),
                            answer_minutes={str(k): v for k, v in sorted(t.answers.items())})
                 for (day, user_id, channel), t in tallies.items()
-            ],
+            ),
             batch_size=1000,
         )  # fmt: skip
     return len(tallies)
+
+
+class _HoursOf(dict):
+    """Each user's working hours, read once (None: the company's week)."""
+
+    def __missing__(self, user_id: int | None):
+        user = User.objects.filter(pk=user_id).first() if user_id else None
+        self[user_id] = found = hours_of(user)
+        return found
