@@ -37,7 +37,7 @@ from accord.comms.services.chats import (
     messenger_set_webhook,
 )
 from accord.comms.telephony import Refused
-from accord.comms.telephony_views import MAX_BODY, body_length
+from accord.comms.telephony_views import MAX_BODY, admin_only, body_length
 from accord.comms.views import about_of, record_url
 from accord.core.company import REPLY_MINUTES, reply_minutes
 from accord.core.secrets import SecretUnreadable, unseal
@@ -110,15 +110,10 @@ def _key(request) -> str | None:
     return f"web:{request.user.pk}:{key}" if key else None
 
 
-def _admin_only(request) -> None:
-    if not request.user.sets_up_company:
-        raise Http404
-
-
 @login_required
 def messengers_list(request):
     """The connections, and how soon each channel's clients must be answered."""
-    _admin_only(request)
+    admin_only(request)
     connections = Messenger.objects.annotate(conversation_count=Count("contacts"))
     targets = {channel: reply_minutes(channel) for channel in REPLY_MINUTES}
     error, status = "", 200
@@ -147,7 +142,7 @@ def messengers_list(request):
 
 @login_required
 def messenger_edit(request, pk: int | None = None):
-    _admin_only(request)
+    admin_only(request)
     messenger = get_object_or_404(Messenger, pk=pk) if pk else None
     initial = forms.messenger_initial(messenger) if messenger else {}
     form = forms.MessengerForm(request.POST or None, initial=initial, messenger=messenger)
@@ -193,7 +188,7 @@ def _set_webhook(request, messenger: Messenger) -> None:
 @require_POST
 def messenger_webhook(request, pk: int):
     """ "Connect the bot again": sets Telegram's webhook once more."""
-    _admin_only(request)
+    admin_only(request)
     messenger = get_object_or_404(Messenger, pk=pk, provider=Messenger.TELEGRAM)
     try:
         messenger_set_webhook(actor=request.user, messenger=messenger, url=hook_url(messenger))
@@ -207,7 +202,7 @@ def messenger_webhook(request, pk: int):
 @login_required
 @require_POST
 def messenger_remove(request, pk: int):
-    _admin_only(request)
+    admin_only(request)
     messenger = get_object_or_404(Messenger, pk=pk)
     messenger_delete(actor=request.user, messenger=messenger)
     messages.success(request, _("The connection is removed; its conversations stay."))

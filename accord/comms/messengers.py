@@ -16,7 +16,6 @@ fetches a file, sets up the webhook. No database here (services/chats.py does th
 
 import base64
 import datetime
-import hmac
 import json
 from dataclasses import asdict, dataclass, field
 from urllib.parse import quote, urlencode, urlsplit
@@ -24,7 +23,14 @@ from urllib.parse import quote, urlencode, urlsplit
 from django.conf import settings
 from django.utils.translation import gettext as _
 
-from accord.comms.telephony import Refused, generic_signature, read_moment, twilio_signature
+from accord.comms.telephony import (
+    Refused,
+    clean_text,
+    generic_signature,
+    read_moment,
+    same_secret,
+    twilio_signature,
+)
 from accord.core import http
 from accord.core.phones import PhoneError, normalize_phone
 
@@ -65,22 +71,22 @@ def read(messenger, *, body: bytes, headers, form, url: str, secret: str) -> lis
     provider = messenger.provider
     if provider == "telegram":
         given = headers.get("X-Telegram-Bot-Api-Secret-Token", "")
-        if not _same(messenger.webhook_secret, given):
+        if not same_secret(messenger.webhook_secret, given):
             raise Refused(_("The secret token does not match the connection's."), 403)
         return _telegram(_json(body))
     if provider == "whatsapp":
         given = headers.get("X-Hub-Signature-256", "")
-        if not secret or not _same(generic_signature(secret, body), given):
+        if not secret or not same_secret(generic_signature(secret, body), given):
             raise Refused(_("The signature does not match the connection's app secret."), 403)
         return _whatsapp(_json(body))
     if provider == "twilio_sms":
         params = {name: form.get(name, "") for name in form}
-        if not secret or not _same(
+        if not secret or not same_secret(
             twilio_signature(secret, url, params), headers.get("X-Twilio-Signature", "")
         ):
             raise Refused(_("The signature does not match the connection's secret."), 403)
         return [_twilio(params)]
-    if not secret or not _same(
+    if not secret or not same_secret(
         generic_signature(secret, body), headers.get("X-Accord-Signature", "")
     ):
         raise Refused(_("The signature does not match the connection's secret."), 403)
@@ -105,7 +111,7 @@ def _telegram(update) -> list[ChatSignal]:
         raise Refused(_("“message.chat.id” is missing."))
     if chat.get("type", "private") != "private":
         return []  # a group the bot is in: its members are not one client
-    name = " ".join(_text(sender.get(part)) for part in ("first_name", "last_name")).strip()
+    name = " ".join(clean_text(sender.get(part)) for part in ("first_name", "last_name")).strip()
     media = []
     if isinstance(message.get("photo"), list) and message["photo"]:
         largest = message["photo"][-1]
@@ -129,12 +135,12 @@ def _telegram(update) -> list[ChatSignal]:
         ChatSignal(
             key=f"u{update['update_id']}",
             kind=MESSAGE,
-            address=_text(chat.get("id")),
-            name=name or _text(chat.get("title")) or _text(sender.get("username")),
+            address=clean_text(chat.get("id")),
+            name=name or clean_text(chat.get("title")) or clean_text(sender.get("username")),
             phone=_phone(contact.get("phone_number")),
-            text=_text(message.get("text") or message.get("caption"), TEXT_LIMIT),
+            text=clean_text(message.get("text") or message.get("caption"), TEXT_LIMIT),
             at=_epoch(message.get("date")),
-            provider_id=f"{_text(chat.get('id'))}:{_text(message.get('message_id'))}",
+            provider_id=f"{clean_text(chat.get('id'))}:{clean_text(message.get('message_id'))}",
             media=media,
         )
     ]
@@ -142,9 +148,9 @@ def _telegram(update) -> list[ChatSignal]:
 
 def _file(item: dict, name: str, kind: str) -> dict:
     return {
-        "ref": _text(item.get("file_id")),
-        "name": _text(item.get("file_name")) or name,
-        "type": _text(item.get("mime_type")) or kind,
+        "ref": clean_text(item.get("file_id")),
+        "name": clean_text(item.get("file_name")) or name,
+        "type": clean_text(item.get("mime_type")) or kind,
     }
 
 
@@ -174,7 +180,7 @@ def _dict(value) -> dict:
 
 def _whatsapp_value(value: dict) -> list[ChatSignal]:
     names = {
-        _text(c.get("wa_id")): _text(_dict(c.get("profile")).get("name"))
+        clean_text(c.get("wa_id")): clean_text(_dict(c.get("profile")).get("name"))
         for c in _list(value.get("contacts"))
         if isinstance(c, dict)
     }
@@ -182,8 +188,8 @@ def _whatsapp_value(value: dict) -> list[ChatSignal]:
     for message in _list(value.get("messages")):
         if not isinstance(message, dict) or not message.get("id") or not message.get("from"):
             raise Refused(_("A message has no “id” or “from”."))
-        sender, kind = _text(message["from"]), _text(message.get("type"))
-        text, media = _text(_dict(message.get("text")).get("body"), TEXT_LIMIT), []
+        sender, kind = clean_text(message["from"]), clean_text(message.get("type"))
+        text, media = clean_text(_dict(message.get("text")).get("body"), TEXT_LIMIT), []
         part = (
             message.get(kind)
             if kind in ("image", "document", "audio", "video", "sticker")
@@ -193,26 +199,26 @@ def _whatsapp_value(value: dict) -> list[ChatSignal]:
             default = {"image": "image.jpg", "audio": "voice.ogg", "video": "video.mp4",
                        "sticker": "sticker.webp"}.get(kind, "document")  # fmt: skip
             media.append({
-                "ref": _text(part["id"]),
-                "name": _text(part.get("filename")) or default,
-                "type": _text(part.get("mime_type")) or "application/octet-stream",
+                "ref": clean_text(part["id"]),
+                "name": clean_text(part.get("filename")) or default,
+                "type": clean_text(part.get("mime_type")) or "application/octet-stream",
             })  # fmt: skip
-            text = text or _text(part.get("caption"), TEXT_LIMIT)
+            text = text or clean_text(part.get("caption"), TEXT_LIMIT)
         if kind == "button":
-            text = _text(_dict(message.get("button")).get("text"), TEXT_LIMIT)
+            text = clean_text(_dict(message.get("button")).get("text"), TEXT_LIMIT)
         if kind == "location" and isinstance(message.get("location"), dict):
             where = message["location"]
-            text = f"📍 {_text(where.get('latitude'))}, {_text(where.get('longitude'))}"
+            text = f"📍 {clean_text(where.get('latitude'))}, {clean_text(where.get('longitude'))}"
         signals.append(
             ChatSignal(
-                key=f"m:{_text(message['id'])}",
+                key=f"m:{clean_text(message['id'])}",
                 kind=MESSAGE,
                 address=_phone(sender) or sender,
                 name=names.get(sender, ""),
                 phone=_phone(sender),
                 text=text or ("" if media else _("(a message of a kind Accord does not show)")),
                 at=_epoch(message.get("timestamp")),
-                provider_id=_text(message["id"]),
+                provider_id=clean_text(message["id"]),
                 media=media,
             )
         )
@@ -220,15 +226,17 @@ def _whatsapp_value(value: dict) -> list[ChatSignal]:
         if not isinstance(status, dict) or not status.get("id"):
             raise Refused(_("A status has no “id”."))
         errors = status.get("errors") if isinstance(status.get("errors"), list) else []
-        said = _text(status.get("status"))
+        said = clean_text(status.get("status"))
         signals.append(
             ChatSignal(
-                key=f"s:{_text(status['id'])}:{said}",
+                key=f"s:{clean_text(status['id'])}:{said}",
                 kind=STATUS,
-                provider_id=_text(status["id"]),
+                provider_id=clean_text(status["id"]),
                 status=said if said in (DELIVERED, READ, FAILED, SENT) else "",
                 error="; ".join(
-                    _text(e.get("title") or e.get("message")) for e in errors if isinstance(e, dict)
+                    clean_text(e.get("title") or e.get("message"))
+                    for e in errors
+                    if isinstance(e, dict)
                 ),
                 at=_epoch(status.get("timestamp")),
             )
@@ -243,33 +251,33 @@ TWILIO_STATUSES = {"delivered": DELIVERED, "read": READ, "sent": SENT,
 
 
 def _twilio(params: dict) -> ChatSignal:
-    sid = _text(params.get("MessageSid") or params.get("SmsSid"))
+    sid = clean_text(params.get("MessageSid") or params.get("SmsSid"))
     if not sid:
         raise Refused(_("“MessageSid” is missing."))
     if "Body" not in params:  # a status callback about a message of ours
-        said = _text(params.get("MessageStatus") or params.get("SmsStatus"))
+        said = clean_text(params.get("MessageStatus") or params.get("SmsStatus"))
         return ChatSignal(
             key=f"s:{sid}:{said}",
             kind=STATUS,
             provider_id=sid,
             status=TWILIO_STATUSES.get(said, ""),
-            error=_text(params.get("ErrorMessage") or params.get("ErrorCode")),
+            error=clean_text(params.get("ErrorMessage") or params.get("ErrorCode")),
         )
-    sender = _text(params.get("From"))
+    sender = clean_text(params.get("From"))
     if not sender:
         raise Refused(_("“From” is missing."))
     media = []
     for index in range(min(_count(params.get("NumMedia")), 10)):
-        ref = _text(params.get(f"MediaUrl{index}"), 1000)
+        ref = clean_text(params.get(f"MediaUrl{index}"), 1000)
         if ref.startswith("https://"):
-            kind = _text(params.get(f"MediaContentType{index}")) or "application/octet-stream"
+            kind = clean_text(params.get(f"MediaContentType{index}")) or "application/octet-stream"
             media.append({"ref": ref, "name": f"file-{index + 1}", "type": kind})
     return ChatSignal(
         key=f"m:{sid}",
         kind=MESSAGE,
         address=_phone(sender) or sender,
         phone=_phone(sender),
-        text=_text(params.get("Body"), TEXT_LIMIT),
+        text=clean_text(params.get("Body"), TEXT_LIMIT),
         provider_id=sid,
         media=media,
     )
@@ -281,11 +289,11 @@ def _twilio(params: dict) -> ChatSignal:
 def _gateway_one(item) -> ChatSignal:
     if not isinstance(item, dict):
         raise Refused(_("Each message is a JSON object."))
-    ident = _text(item.get("id"))
+    ident = clean_text(item.get("id"))
     if not ident:
         raise Refused(_("“id” is missing."))
     if item.get("status") is not None:
-        said = _text(item.get("status"))
+        said = clean_text(item.get("status"))
         if said not in (DELIVERED, READ, FAILED, SENT):
             raise Refused(_("“status” must be one of: delivered, read, failed, sent."))
         return ChatSignal(
@@ -293,9 +301,9 @@ def _gateway_one(item) -> ChatSignal:
             kind=STATUS,
             provider_id=ident,
             status=said,
-            error=_text(item.get("error")),
+            error=clean_text(item.get("error")),
         )
-    sender = _text(item.get("from"))
+    sender = clean_text(item.get("from"))
     if not sender:
         raise Refused(_("“from” is missing."))
     text = item.get("text")
@@ -306,7 +314,7 @@ def _gateway_one(item) -> ChatSignal:
         kind=MESSAGE,
         address=_phone(sender) or sender,
         phone=_phone(sender),
-        text=_text(text, TEXT_LIMIT),
+        text=clean_text(text, TEXT_LIMIT),
         at=read_moment(item.get("at")),
         provider_id=ident,
     )
@@ -355,7 +363,7 @@ def send(messenger, out: Outgoing, *, token: str) -> str:
             headers={"Content-Type": "application/json", "Authorization": f"Bearer {token}"},
         )
         found = _loads(answer.body).get("messages") or [{}]
-        return _text(found[0].get("id") if isinstance(found[0], dict) else "")
+        return clean_text(found[0].get("id") if isinstance(found[0], dict) else "")
     if provider == "twilio_sms":
         fields = {"To": out.address, "From": messenger.sender, "Body": out.text}
         if out.status_url:
@@ -370,7 +378,7 @@ def send(messenger, out: Outgoing, *, token: str) -> str:
                 "Authorization": _basic(messenger.account, token),
             },
         )
-        return _text(_loads(answer.body).get("sid"))
+        return clean_text(_loads(answer.body).get("sid"))
     return _gateway_send(messenger, out, token)
 
 
@@ -397,7 +405,7 @@ def _gateway_send(messenger, out: Outgoing, token: str) -> str:
         "GET" if method == messenger.GET else "POST", url, body=body, headers=headers
     )
     said = _loads(answer.body)
-    return _text(said.get("id") or said.get("message_id") or said.get("sid"))
+    return clean_text(said.get("id") or said.get("message_id") or said.get("sid"))
 
 
 def _fill(template: str, values: dict, escape) -> str:
@@ -538,24 +546,14 @@ def _dumps(payload: dict) -> bytes:
     return json.dumps(payload, ensure_ascii=False).encode()
 
 
-def _same(expected: str, given: str) -> bool:
-    return hmac.compare_digest(expected.encode(), given.encode("utf-8", "replace"))
-
-
-def _text(value, limit: int = LIMIT) -> str:
-    if value is None or isinstance(value, dict | list):
-        return ""
-    return str(value).strip().replace("\x00", "")[:limit]
-
-
 def _count(value) -> int:
-    text = _text(value)
+    text = clean_text(value)
     return int(text) if text.isdecimal() and len(text) < 4 else 0
 
 
 def _phone(value) -> str:
     """A number in E.164, or "" (a messenger's numbers come with their country code)."""
-    text = _text(value, 40)
+    text = clean_text(value, 40)
     if not text:
         return ""
     try:

@@ -87,7 +87,7 @@ def generic_signature(secret: str, body: bytes) -> str:
 
 
 def _generic(secret: str, body: bytes, signature: str) -> list[Signal]:
-    if not secret or not _same(generic_signature(secret, body), signature):
+    if not secret or not same_secret(generic_signature(secret, body), signature):
         raise Refused(_("The signature does not match the connection's secret."), 403)
     try:
         data = json.loads(body)
@@ -105,7 +105,7 @@ def _generic(secret: str, body: bytes, signature: str) -> list[Signal]:
 def _generic_one(item) -> Signal:
     if not isinstance(item, dict):
         raise Refused(_("Each event is a JSON object."))
-    call_id, kind = _text(item.get("call_id")), _text(item.get("event"))
+    call_id, kind = clean_text(item.get("call_id")), clean_text(item.get("event"))
     if not call_id:
         raise Refused(_("“call_id” is missing."))
     if kind == "missed":  # a shorthand: ended, nobody answered
@@ -113,11 +113,11 @@ def _generic_one(item) -> Signal:
         kind = ENDED
     if kind not in KINDS:
         raise Refused(_("“event” must be one of: %(kinds)s.") % {"kinds": ", ".join(KINDS)})
-    direction = _text(item.get("direction"))
+    direction = clean_text(item.get("direction"))
     if direction not in ("in", "out", "") or (kind != RECORDING and not direction):
         raise Refused(_("“direction” must be “in” or “out”."))
-    number = _text(item.get("from") if direction == "in" else item.get("to"))
-    line = _text(item.get("to") if direction == "in" else item.get("from"))
+    number = clean_text(item.get("from") if direction == "in" else item.get("to"))
+    line = clean_text(item.get("to") if direction == "in" else item.get("from"))
     if kind != RECORDING and not number:
         raise Refused(_("The client's number (“from” of an incoming call) is missing."))
     duration = item.get("duration")
@@ -130,21 +130,21 @@ def _generic_one(item) -> Signal:
         raise Refused(_("“answered” is true or false."))
     if kind == ENDED and answered is None and duration is not None:
         answered = duration > 0  # neither said: unknown, the call's own "answered" decides
-    recording = _text(item.get("recording_url"), 1000)
+    recording = clean_text(item.get("recording_url"), 1000)
     if recording and not recording.startswith(("https://", "http://")):
         raise Refused(_("“recording_url” must be an http(s) address."))
     return Signal(
-        key=f"{call_id}:{kind}:{_text(item.get('id'))}",
+        key=f"{call_id}:{kind}:{clean_text(item.get('id'))}",
         call_id=call_id,
         kind=kind,
         direction=direction,
         number=number,
         line=line,
-        extension=_text(item.get("extension")),
+        extension=clean_text(item.get("extension")),
         at=read_moment(item.get("at")),
         duration=duration if kind == ENDED else None,
         answered=answered if kind == ENDED else None,
-        disposition=_text(item.get("disposition"), 40),
+        disposition=clean_text(item.get("disposition"), 40),
         recording=recording,
     )
 
@@ -169,13 +169,13 @@ def zadarma_signature(secret: str, text: str) -> str:
 
 
 def _zadarma(secret: str, form, signature: str) -> Signal:
-    event = _text(form.get("event"))
+    event = clean_text(form.get("event"))
     if event not in ZADARMA_SIGNED:
         raise Refused(_("Zadarma's event “%(event)s” is not one Accord reads.") % {"event": event})
     signed = "".join(form.get(name, "") for name in ZADARMA_SIGNED[event])
-    if not secret or not _same(zadarma_signature(secret, signed), signature):
+    if not secret or not same_secret(zadarma_signature(secret, signed), signature):
         raise Refused(_("The signature does not match the connection's secret."), 403)
-    call_id = _text(form.get("pbx_call_id"))
+    call_id = clean_text(form.get("pbx_call_id"))
     if not call_id:
         raise Refused(_("“pbx_call_id” is missing."))
     if event == "NOTIFY_RECORD":
@@ -183,16 +183,16 @@ def _zadarma(secret: str, form, signature: str) -> Signal:
             key=f"{call_id}:{event}",
             call_id=call_id,
             kind=RECORDING,
-            recording=_text(form.get("call_id_with_rec")),
+            recording=clean_text(form.get("call_id_with_rec")),
         )
     outgoing = event.startswith("NOTIFY_OUT")
     kind = {"NOTIFY_ANSWER": ANSWERED, "NOTIFY_END": ENDED, "NOTIFY_OUT_END": ENDED}.get(
         event, RINGING
     )
-    number = _text(form.get("destination") if outgoing else form.get("caller_id"))
+    number = clean_text(form.get("destination") if outgoing else form.get("caller_id"))
     if not number:
         raise Refused(_("The client's number is missing."))
-    disposition = _text(form.get("disposition"), 40)
+    disposition = clean_text(form.get("disposition"), 40)
     duration = _int(form.get("duration")) if kind == ENDED else None
     return Signal(
         key=f"{call_id}:{event}",
@@ -200,14 +200,15 @@ def _zadarma(secret: str, form, signature: str) -> Signal:
         kind=kind,
         direction="out" if outgoing else "in",
         number=number,
-        line=_text(form.get("caller_id") if outgoing else form.get("called_did")),
-        extension=_text(form.get("internal") or (form.get("destination") if kind == ANSWERED
+        line=clean_text(form.get("caller_id") if outgoing else form.get("called_did")),
+        extension=clean_text(form.get("internal") or (form.get("destination") if kind == ANSWERED
                                                   else "")),
         started=_zadarma_time(form.get("call_start")),
         duration=duration,
         answered=(disposition == "answered") if kind == ENDED else None,
         disposition=disposition,
-        recording=_text(form.get("call_id_with_rec")) if form.get("is_recorded") == "1" else "",
+        recording=clean_text(form.get("call_id_with_rec"))
+        if form.get("is_recorded") == "1" else "",
     )  # fmt: skip
 
 
@@ -226,29 +227,29 @@ def twilio_signature(auth_token: str, url: str, params: dict) -> str:
 
 def _twilio(secret: str, form, url: str, signature: str) -> Signal:
     params = {name: form.get(name, "") for name in form}
-    if not secret or not _same(twilio_signature(secret, url, params), signature):
+    if not secret or not same_secret(twilio_signature(secret, url, params), signature):
         raise Refused(_("The signature does not match the connection's secret."), 403)
-    call_id = _text(params.get("CallSid"))
+    call_id = clean_text(params.get("CallSid"))
     if not call_id:
         raise Refused(_("“CallSid” is missing."))
     if params.get("RecordingSid"):
         if params.get("RecordingStatus", "completed") != "completed":
             raise Refused(_("The recording is not ready: %(status)s") % {
-                "status": _text(params.get("RecordingStatus"), 40)})  # fmt: skip
+                "status": clean_text(params.get("RecordingStatus"), 40)})  # fmt: skip
         return Signal(
-            key=f"{call_id}:recording:{_text(params['RecordingSid'])}",
+            key=f"{call_id}:recording:{clean_text(params['RecordingSid'])}",
             call_id=call_id,
             kind=RECORDING,
-            recording=_text(params.get("RecordingUrl"), 1000),
+            recording=clean_text(params.get("RecordingUrl"), 1000),
         )
-    status = _text(params.get("CallStatus"), 40)
+    status = clean_text(params.get("CallStatus"), 40)
     kind = {"ringing": RINGING, "in-progress": ANSWERED, "queued": RINGING,
             "initiated": RINGING}.get(status, ENDED if status in TWILIO_ENDED else "")  # fmt: skip
     if not kind:
         raise Refused(_("Twilio's call status “%(status)s” is not one Accord reads.")
                       % {"status": status})  # fmt: skip
-    outgoing = _text(params.get("Direction")).startswith("outbound")
-    number = _text(params.get("To") if outgoing else params.get("From"))
+    outgoing = clean_text(params.get("Direction")).startswith("outbound")
+    number = clean_text(params.get("To") if outgoing else params.get("From"))
     if not number:
         raise Refused(_("The client's number is missing."))
     duration = _int(params.get("CallDuration")) if kind == ENDED else None
@@ -258,7 +259,7 @@ def _twilio(secret: str, form, url: str, signature: str) -> Signal:
         kind=kind,
         direction="out" if outgoing else "in",
         number=number,
-        line=_text(params.get("From") if outgoing else params.get("To")),
+        line=clean_text(params.get("From") if outgoing else params.get("To")),
         duration=duration,
         answered=(status == "completed" and bool(duration)) if kind == ENDED else None,
         disposition=status if kind == ENDED else "",
@@ -268,7 +269,7 @@ def _twilio(secret: str, form, url: str, signature: str) -> Signal:
 def _zadarma_time(text) -> str:
     """Zadarma's "2026-12-05 10:15:07", on the PBX's clock: the company's time zone."""
     try:
-        moment = datetime.datetime.strptime(_text(text), "%Y-%m-%d %H:%M:%S")
+        moment = datetime.datetime.strptime(clean_text(text), "%Y-%m-%d %H:%M:%S")
     except ValueError:
         return ""
     return moment.replace(tzinfo=ZoneInfo(default_time_zone())).isoformat()
@@ -333,12 +334,12 @@ def _zadarma_api(method: str, params: dict, key: str, secret: str) -> dict:
 # --- values ------------------------------------------------------------------------------
 
 
-def _same(expected: str, given: str) -> bool:
+def same_secret(expected: str, given: str) -> bool:
     """A signature compared in constant time, as bytes (a str with "é" would raise)."""
     return hmac.compare_digest(expected.encode(), given.encode("utf-8", "replace"))
 
 
-def _text(value, limit: int = LIMIT) -> str:
+def clean_text(value, limit: int = LIMIT) -> str:
     if value is None or isinstance(value, dict | list):
         return ""
     text = str(value).strip().replace("\x00", "")
@@ -357,7 +358,7 @@ def read_moment(value) -> str:
     if value in (None, ""):
         return ""
     try:
-        moment = parse_datetime(_text(value)) if isinstance(value, str) else None
+        moment = parse_datetime(clean_text(value)) if isinstance(value, str) else None
     except ValueError:  # well formed, but no such moment (month 13)
         moment = None
     if moment is None:

@@ -94,14 +94,14 @@ def _refused(telephony: Telephony, refused: adapters.Refused, now) -> JsonRespon
 # --- Settings → Telephony ------------------------------------------------------------
 
 
-def _admin_only(request) -> None:
+def admin_only(request) -> None:
     if not request.user.sets_up_company:
         raise Http404
 
 
 @login_required
 def telephony_list(request):
-    _admin_only(request)
+    admin_only(request)
     connections = list(Telephony.objects.annotate(extension_count=Count("extensions")))
     # Each connection's calls, counted up to 10,000 ("10,000+"), all in one statement.
     calls = capped_counts({str(t.pk): Call.objects.filter(telephony=t) for t in connections})
@@ -114,7 +114,7 @@ def telephony_list(request):
 
 @login_required
 def telephony_edit(request, pk: int | None = None):
-    _admin_only(request)
+    admin_only(request)
     telephony = get_object_or_404(Telephony, pk=pk) if pk else None
     initial = forms.telephony_initial(telephony) if telephony else {}
     form = forms.TelephonyForm(
@@ -203,7 +203,7 @@ def _read_extensions(rows: list[dict]) -> tuple[dict[str, User], list[str]]:
 @login_required
 @require_POST
 def telephony_remove(request, pk: int):
-    _admin_only(request)
+    admin_only(request)
     telephony = get_object_or_404(Telephony, pk=pk)
     telephony_delete(actor=request.user, telephony=telephony)
     messages.success(request, _("The connection is removed; its calls stay on the timelines."))
