@@ -119,8 +119,11 @@ def read_database_url(data_dir: Path) -> dict:
             raise SettingError("DATABASE_URL must name a database, e.g. postgres://u@h/accord.")
         database.setdefault("OPTIONS", {})
         database["OPTIONS"].setdefault("connect_timeout", 5)
-        database["CONN_MAX_AGE"] = env_int("ACCORD_DB_CONN_MAX_AGE", 60)
-        database["CONN_HEALTH_CHECKS"] = True
+    # Connections kept between requests: a new SQLite connection reads the whole schema
+    # again and runs the pragmas above (a third of a webhook's request); a PostgreSQL one
+    # is a new backend.
+    database["CONN_MAX_AGE"] = env_int("ACCORD_DB_CONN_MAX_AGE", 60)
+    database["CONN_HEALTH_CHECKS"] = True
     return database
 
 

@@ -54,6 +54,11 @@ _handlers: dict[str, list[Handler]] = defaultdict(list)
 _cause: contextvars.ContextVar[dict | None] = contextvars.ContextVar("cause", default=None)
 # Inside `held()`, events are only recorded: the worker's pass runs them.
 _held: contextvars.ContextVar[bool] = contextvars.ContextVar("held", default=False)
+# Inside `emits_gathered()`: the events emitted so far (name, payload, cause, time,
+# held), written when it ends.
+_gathered: contextvars.ContextVar[list[tuple] | None] = contextvars.ContextVar(
+    "emits_gathered", default=None
+)
 # The task that runs events on the workers (`accord.core.tasks.events_dispatch`),
 # registered by the core app: the tasks module imports this one.
 _task: dict[str, Any] = {"task": None}
@@ -127,6 +132,10 @@ def emit(name: str, **payload: Any) -> None:
     """
     _check_plain(name, payload)
     now = timezone.now()
+    gathered = _gathered.get()
+    if gathered is not None:
+        gathered.append((name, payload, _cause.get(), now, _held.get()))
+        return
     row = OutboxEvent.objects.create(
         name=name, payload=payload, cause=_cause.get(), occurred_at=now, due_at=now
     )
@@ -140,7 +149,7 @@ def emit_many(name: str, payloads: list[dict[str, Any]]) -> None:
     A row per event by the ORM cost more than the rest of an import's batch."""
     if not payloads:
         return
-    if not transaction.get_connection().in_atomic_block:
+    if not transaction.get_connection().in_atomic_block or _gathered.get() is not None:
         for payload in payloads:
             emit(name, **payload)
         return
@@ -154,6 +163,33 @@ def emit_many(name: str, payloads: list[dict[str, Any]]) -> None:
     )
     if not _held.get():
         _after_commit(*ids)
+
+
+@contextmanager
+def emits_gathered():
+    """The events emitted inside the block (in a transaction) go to the outbox together
+    when it ends, in one statement and in the order they were emitted (a worker's batch
+    of calls or messages emits hundreds); an exception records none. Nested, the
+    outermost block writes."""
+    if _gathered.get() is not None:
+        yield
+        return
+    events: list[tuple] = []
+    token = _gathered.set(events)
+    try:
+        yield
+    finally:
+        _gathered.reset(token)
+    if not events:
+        return
+    ids = take_ids(OutboxEvent, len(events))
+    _outbox().write_columns(
+        ["id", "name", "payload", "cause", "occurred_at", "due_at"],
+        [(pk, name, payload, cause, at, at)
+         for pk, (name, payload, cause, at, _held_) in zip(ids, events, strict=True)],
+    )  # fmt: skip
+    if dispatched := [pk for pk, event in zip(ids, events, strict=True) if not event[4]]:
+        _after_commit(*dispatched)
 
 
 _tables: dict[str, Table] = {}

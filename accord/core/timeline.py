@@ -1,6 +1,8 @@
 """The timeline: every change of a record and every activity on it, newest first."""
 
+import contextvars
 from collections.abc import Iterable
+from contextlib import contextmanager
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
@@ -25,6 +27,29 @@ def field_changes(
     return changes
 
 
+# Inside `timeline_gathered()`: the entries recorded so far, written when it ends.
+_gathered: contextvars.ContextVar[list[TimelineEvent] | None] = contextvars.ContextVar(
+    "timeline_gathered", default=None
+)
+
+
+@contextmanager
+def timeline_gathered():
+    """The entries recorded inside the block are written together when it ends, in one
+    INSERT (a worker's batch of calls or messages records hundreds), in the transaction
+    the block is in; an exception writes none. Nested, the outermost block writes."""
+    if _gathered.get() is not None:
+        yield
+        return
+    entries: list[TimelineEvent] = []
+    token = _gathered.set(entries)
+    try:
+        yield
+    finally:
+        _gathered.reset(token)
+    TimelineEvent.objects.bulk_create(entries)
+
+
 def timeline_record(
     *,
     subject: models.Model,
@@ -42,7 +67,7 @@ def timeline_record(
     elif cause and cause.get("channel_name"):  # a PBX's call made it: "Telephony · <name>"
         data = {**(data or {}), "by_channel": cause["channel_name"],
                 "by_channel_kind": cause.get("channel", "")}  # fmt: skip
-    return TimelineEvent.objects.create(
+    entry = TimelineEvent(
         subject_type=ContentType.objects.get_for_model(subject),
         subject_id=subject.pk,
         kind=kind,
@@ -50,6 +75,12 @@ def timeline_record(
         occurred_at=occurred_at or timezone.now(),
         data=data or {},
     )
+    gathered = _gathered.get()
+    if gathered is None:
+        entry.save(force_insert=True)
+    else:
+        gathered.append(entry)  # written at the block's end: no id until then
+    return entry
 
 
 def timeline_of(subject: models.Model, *, kinds: Iterable[str] | None = None):

@@ -22,7 +22,7 @@ from contextlib import nullcontext
 from datetime import timedelta
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import DatabaseError, IntegrityError, OperationalError, connection, transaction
+from django.db import DatabaseError, IntegrityError, OperationalError, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
@@ -31,11 +31,13 @@ from django.utils.translation import gettext as _
 from accord.accounts.models import Team, User
 from accord.accounts.queries import hours_of
 from accord.comms.models import Call, CallEvent, Extension, Telephony
+from accord.comms.services.batches import gathered
 from accord.comms.services.stats import stats_call
 from accord.comms.telephony import ANSWERED, ENDED, RECORDING, RINGING, Signal
 from accord.contacts.models import Company, Person
 from accord.contacts.queries import clients_by_phone
 from accord.contacts.services import client_contacted, person_create
+from accord.core.bulk import insert_new, update_rows
 from accord.core.events import caused_by, emit
 from accord.core.formats import duration_text
 from accord.core.phones import PhoneError, display_phone, normalize_phone
@@ -165,50 +167,17 @@ def call_events_store(
     """Store each event once (a repeat finds its key taken); the new ones' ids. One
     INSERT … ON CONFLICT DO NOTHING for them all, committed on its own: the PBX waits on
     this, and a repeat is told by the key it finds, not by an error."""
-    rows, seen = [], set()
+    rows: dict[str, dict] = {}
     for signal in signals:
         key = signal.key[:300]
-        if key not in seen:
-            seen.add(key)
-            rows.append((telephony.pk, key, signal.as_payload()))
-    ids = _insert_new_events(rows, at) if rows else []
+        rows.setdefault(key, {"telephony": telephony.pk, "key": key,
+                              "payload": signal.as_payload(), "received_at": at,
+                              "state": CallEvent.PENDING, "attempts": 0, "error": ""})  # fmt: skip
+    ids = insert_new(CallEvent, list(rows.values()), unique=["telephony", "key"])
     if telephony.last_event_at is None or at - telephony.last_event_at > LAST_EVENT_EVERY:
         Telephony.objects.filter(pk=telephony.pk).update(last_event_at=at)
         telephony.last_event_at = at
     return ids
-
-
-STORE_SQL = """
-INSERT INTO {table} ({columns}) VALUES {values}
-ON CONFLICT ({telephony}, {key}) DO NOTHING
-RETURNING {id}
-"""
-
-
-def _insert_new_events(rows: list[tuple[int, str, dict]], at: datetime.datetime) -> list[int]:
-    """The rows (connection, key, payload) not stored before, written in one statement;
-    their ids. Both engines take ON CONFLICT … DO NOTHING with RETURNING (SQLite 3.35)."""
-    ops, meta = connection.ops, CallEvent._meta
-    names = ["telephony_id", "key", "payload", "received_at", "state", "attempts", "error"]
-    fields = [meta.get_field(name.removesuffix("_id")) for name in names]
-    sql = STORE_SQL.format(
-        table=ops.quote_name(meta.db_table),
-        columns=", ".join(ops.quote_name(field.column) for field in fields),
-        values=", ".join(["(" + ", ".join(["%s"] * len(fields)) + ")"] * len(rows)),
-        telephony=ops.quote_name(fields[0].column),
-        key=ops.quote_name(fields[1].column),
-        id=ops.quote_name(meta.pk.column),
-    )
-    params = [
-        field.get_db_prep_save(value, connection)
-        for telephony_id, key, payload in rows
-        for field, value in zip(
-            fields, (telephony_id, key, payload, at, CallEvent.PENDING, 0, ""), strict=True
-        )
-    ]
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)  # the names are our model's; the values are parameters
-        return sorted(pk for (pk,) in cursor.fetchall())
 
 
 LAST_EVENT_EVERY = timedelta(minutes=1)  # "last event" is written at most this often
@@ -346,6 +315,13 @@ def _apply_each(events: list[CallEvent], *, careful: bool) -> int:
             continue
         readable.append((event, connections[event.telephony_id], signal))
     known = _Known([(telephony, signal) for _e, telephony, signal in readable], careful)
+    # A batch's timeline entries, events, rollups and clients contacted are written at
+    # its end; a careful one writes each step as it goes (a savepoint may undo it).
+    with nullcontext() if careful else gathered():
+        return _apply_all(readable, known, careful=careful)
+
+
+def _apply_all(readable: list, known: "_Known", *, careful: bool) -> int:
     applied = 0
     for event, telephony, signal in readable:
         try:
@@ -360,6 +336,7 @@ def _apply_each(events: list[CallEvent], *, careful: bool) -> int:
             log.exception("call event %s could not be applied", event.pk)
             known.forget(telephony, signal)
             _attempt_failed(event.pk, event.attempts + 1, error)
+    known.write()
     return applied
 
 
@@ -393,6 +370,7 @@ class _Known:
 
     def __init__(self, events: list[tuple[Telephony, Signal]], careful: bool = False):
         self.careful = careful
+        self.unwritten: dict[int, Call] = {}
         self.calls: dict[tuple[int, str], Call | None] = {}
         by_connection: dict[int, set[str]] = {}
         for telephony, signal in events:
@@ -497,6 +475,20 @@ class _Known:
             self.people[call.person_id] = call.person
             self.deals.setdefault(call.person_id, None)
 
+    def changed(self, call: Call) -> None:
+        """An event changed the call: written now when `careful`, else with the batch's
+        other changed calls before anything reads calls again (`write`)."""
+        if self.careful:
+            call.save(update_fields=MERGED)
+        else:
+            self.unwritten[call.pk] = call
+
+    def write(self) -> None:
+        """The calls changed since the last write, in one statement: their fields an
+        event sets (a missed call's task and a returned one's mark are written apart)."""
+        update_rows(list(self.unwritten.values()), MERGED)
+        self.unwritten.clear()
+
     def forget(self, telephony: Telephony, signal: Signal) -> None:
         self.calls.pop((telephony.pk, signal.call_id), None)
         number = caller_number(signal.number)
@@ -507,6 +499,11 @@ class _Known:
 
 
 # --- A call ----------------------------------------------------------------------------
+
+# What an event may change on its call (a missed call's task and a returned call's mark
+# are written by their own steps).
+MERGED = ["extension", "user", "started_at", "answered_at", "ended_at", "duration",
+          "disposition", "recording", "state", "person", "company", "deal"]  # fmt: skip
 
 
 def _apply(
@@ -559,7 +556,7 @@ def _merge(
         # A new caller is made once someone answered or the call ended, so that the one
         # who took it (or the team's rule) owns them; ringing shows "a new client".
         _link_client(telephony, call, known, create=True)
-    call.save()
+    known.changed(call)
     if call.ended_at is not None and not was_ended:
         _ended(telephony, call, known)
     return call
@@ -709,12 +706,15 @@ def _ended(telephony: Telephony, call: Call, known: "_Known") -> None:
         incoming=call.direction == Call.IN and call.state == Call.ENDED,
         outgoing=call.direction == Call.OUT, missed=call.state == Call.MISSED,
     )  # fmt: skip
+    # The steps below read calls: the batch's changed ones are written first.
     if call.state == Call.MISSED:
         known.missed(call)
+        known.write()
         _aside(_call_back_task, telephony, call, known)
         emit("call.missed", call_id=call.pk, person_id=call.person_id, deal_id=call.deal_id,
              number=call.number)  # fmt: skip
     elif call.answered_at and known.may_return(call):
+        known.write()
         _aside(_returned, telephony, call, known)
     emit(
         "call.ended",

@@ -22,7 +22,7 @@ from datetime import timedelta
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.base import ContentFile
-from django.db import DatabaseError, IntegrityError, transaction
+from django.db import DatabaseError, IntegrityError, OperationalError, transaction
 from django.db.models import F, Q
 from django.urls import reverse
 from django.utils import timezone
@@ -43,12 +43,14 @@ from accord.comms.models import (
     Unsubscribe,
 )
 from accord.comms.services import threads
+from accord.comms.services.batches import gathered
 from accord.comms.services.calls import acting_user
 from accord.comms.services.messages import may_write_to, message_attempt_failed, message_sent
 from accord.contacts.models import Company, Person
 from accord.contacts.queries import clients_by_phone
 from accord.contacts.services import client_contacted, person_create, person_unsubscribe
 from accord.core import http
+from accord.core.bulk import insert_new
 from accord.core.events import caused_by, emit
 from accord.core.phones import display_phone
 from accord.core.secrets import reseal, seal, unseal
@@ -229,24 +231,19 @@ def messenger_problem(*, messenger: Messenger, reason: str, at: datetime.datetim
 def chat_events_store(
     *, messenger: Messenger, signals: list[ChatSignal], at: datetime.datetime
 ) -> list[int]:
-    """Store each delivery once (a repeat finds its key taken); the new ones' ids."""
-    ids, seen = [], set()
-    with transaction.atomic():
-        for signal in signals:
-            key = signal.key[:300]
-            if key in seen:
-                continue
-            seen.add(key)
-            try:
-                with transaction.atomic():
-                    event = ChatEvent.objects.create(
-                        messenger=messenger, key=key, payload=signal.as_payload(), received_at=at
-                    )
-            except IntegrityError:
-                continue
-            ids.append(event.pk)
-        if messenger.last_event_at is None or at - messenger.last_event_at > timedelta(minutes=1):
-            Messenger.objects.filter(pk=messenger.pk).update(last_event_at=at)
+    """Store each delivery once (a repeat finds its key taken); the new ones' ids. One
+    INSERT … ON CONFLICT DO NOTHING for them all, committed on its own: the provider
+    waits on this."""
+    rows: dict[str, dict] = {}
+    for signal in signals:
+        key = signal.key[:300]
+        rows.setdefault(key, {"messenger": messenger.pk, "key": key,
+                              "payload": signal.as_payload(), "received_at": at,
+                              "state": ChatEvent.PENDING, "attempts": 0, "error": ""})  # fmt: skip
+    ids = insert_new(ChatEvent, list(rows.values()), unique=["messenger", "key"])
+    if messenger.last_event_at is None or at - messenger.last_event_at > timedelta(minutes=1):
+        Messenger.objects.filter(pk=messenger.pk).update(last_event_at=at)
+        messenger.last_event_at = at
     return ids
 
 
@@ -296,40 +293,81 @@ def chat_events_drain(messenger_id: int, *, seconds: float = PASS_SECONDS) -> in
 
 
 def chat_events_apply(ids: list[int]) -> int:
-    """Apply these stored deliveries, each in its own transaction; answers how many were
-    applied (the rest stay pending, or fail after many attempts). A message's files are
-    fetched from the provider first, outside the transaction."""
-    applied, connections = 0, {}
-    for pk in ids:
-        event = ChatEvent.objects.filter(pk=pk, state=ChatEvent.PENDING).first()
-        if event is None:
-            continue
-        if event.messenger_id not in connections:
+    """Apply these stored deliveries (those still pending), DRAIN_BATCH in a transaction;
+    answers how many were applied (the rest stay pending, or fail after many attempts).
+    A message's files are fetched from the provider first, outside the transaction."""
+    return sum(
+        _apply_batch(ids[start : start + DRAIN_BATCH]) for start in range(0, len(ids), DRAIN_BATCH)
+    )
+
+
+def _apply_batch(ids: list[int]) -> int:
+    """One transaction for the batch, its timeline entries, events and rollups written
+    at its end. Should it fail, each delivery is applied again in a transaction of its
+    own, so that only the one that fails stays pending, with its error."""
+    events = ChatEvent.objects.filter(pk__in=ids, state=ChatEvent.PENDING)
+    readable, connections = [], {}
+    for event in events.order_by("received_at", "pk"):
+        if event.messenger_id not in connections:  # one object each: read once a batch
             connections[event.messenger_id] = event.messenger
-        messenger = connections[event.messenger_id]
-        signal = ChatSignal.from_payload(event.payload)
         try:
+            signal = ChatSignal.from_payload(event.payload)
+            messenger = connections[event.messenger_id]
             files = _fetched(messenger, signal) if signal.kind == adapters.MESSAGE else []
-            with transaction.atomic():
-                taken = ChatEvent.objects.filter(pk=pk, state=ChatEvent.PENDING).update(
-                    state=ChatEvent.DONE, attempts=F("attempts") + 1, error=""
-                )
-                if not taken:
-                    continue
-                _apply(messenger, signal, event.received_at, files)
-                applied += 1
         except Exception as error:
-            if not isinstance(error, NotYet):
-                log.exception("chat event %s could not be applied", pk)
-            _attempt_failed(pk, error)
-    return applied
+            log.exception("chat event %s could not be read", event.pk)
+            _attempt_failed(event.pk, error)
+            continue
+        readable.append((event, messenger, signal, files))
+    try:
+        with transaction.atomic(), gathered():
+            taken = set(
+                events.select_for_update(skip_locked=True).values_list("pk", flat=True)
+            )  # another worker skips the rows locked here (SQLite: waits, finds them done)
+            ChatEvent.objects.filter(pk__in=taken).update(
+                state=ChatEvent.DONE, attempts=F("attempts") + 1, error=""
+            )
+            applied = 0
+            for event, messenger, signal, files in readable:
+                if event.pk not in taken:
+                    continue
+                try:
+                    _apply(messenger, signal, event.received_at, files)
+                    applied += 1
+                except NotYet as error:  # raised before it writes: kept for the catch-up
+                    _attempt_failed(event.pk, error, counted=True)
+            return applied
+    except OperationalError:
+        raise  # the database is locked or away: the worker's next pass takes them
+    except Exception:
+        log.exception("a batch of chat events failed; applying them one by one")
+        return sum(_apply_one(*item) for item in readable)
 
 
-def _attempt_failed(pk: int, error: Exception) -> None:
+def _apply_one(event: ChatEvent, messenger: Messenger, signal: ChatSignal, files) -> int:
+    try:
+        with transaction.atomic():
+            taken = ChatEvent.objects.filter(pk=event.pk, state=ChatEvent.PENDING).update(
+                state=ChatEvent.DONE, attempts=F("attempts") + 1, error=""
+            )
+            if not taken:
+                return 0
+            _apply(messenger, signal, event.received_at, files)
+            return 1
+    except Exception as error:  # its transaction undone, the try with it: counted here
+        if not isinstance(error, NotYet):
+            log.exception("chat event %s could not be applied", event.pk)
+        _attempt_failed(event.pk, error)
+        return 0
+
+
+def _attempt_failed(pk: int, error: Exception, *, counted: bool = False) -> None:
+    """The try that failed counted (unless it is already: `counted`), its error kept;
+    pending for the worker's catch-up, or failed after GIVE_UP_AFTER tries."""
     event = ChatEvent.objects.filter(pk=pk).first()
     if event is None:
         return
-    attempts = event.attempts + 1
+    attempts = event.attempts + (0 if counted else 1)
     ChatEvent.objects.filter(pk=pk).update(
         attempts=attempts,
         state=ChatEvent.FAILED if attempts >= GIVE_UP_AFTER else ChatEvent.PENDING,

@@ -3,7 +3,9 @@ by the services as a message comes in or goes out, a client's wait is answered, 
 ends, is missed or is called back — and rebuilt from the stored messages and calls (an
 upgrade, a restore: `stats_rebuild`)."""
 
+import contextvars
 from collections import Counter, defaultdict
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
@@ -28,6 +30,37 @@ class Tally:
     returned: int = 0
     answers: Counter = field(default_factory=Counter)  # whole working minutes -> count
 
+    def add(self, other: "Tally") -> None:
+        self.incoming += other.incoming
+        self.outgoing += other.outgoing
+        self.missed += other.missed
+        self.returned += other.returned
+        self.answers.update(other.answers)
+
+
+# Inside `stats_gathered()`: the tallies added so far, written when it ends.
+_gathered: contextvars.ContextVar[dict | None] = contextvars.ContextVar(
+    "stats_gathered", default=None
+)
+
+
+@contextmanager
+def stats_gathered():
+    """What the block adds to the rollups is written when it ends, each day's row once (a
+    worker's batch of calls or messages adds to a few rows hundreds of times); an
+    exception writes nothing. Nested, the outermost block writes."""
+    if _gathered.get() is not None:
+        yield
+        return
+    tallies: dict = defaultdict(Tally)
+    token = _gathered.set(tallies)
+    try:
+        yield
+    finally:
+        _gathered.reset(token)
+    if tallies:
+        stats_add(dict(tallies))
+
 
 def day_of(moment: datetime) -> date:
     """The company's date of a moment (the rollups' day)."""
@@ -36,6 +69,11 @@ def day_of(moment: datetime) -> date:
 
 def stats_add(tallies: dict[tuple[date, int | None, str], Tally]) -> None:
     """Add the tallies to their days' rows, made on first use; one transaction."""
+    gathered = _gathered.get()
+    if gathered is not None:
+        for key, tally in tallies.items():
+            gathered[key].add(tally)
+        return
     with transaction.atomic():
         # Rows locked in one order by every writer: two batches never wait on each other.
         ordered = sorted(

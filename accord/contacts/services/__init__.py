@@ -17,6 +17,7 @@ from accord.contacts.services.clients import (
     client_contacted,
     client_delete,
     clients_contacted,
+    contacts_gathered,
     note_add,
 )
 from accord.contacts.services.common import (
@@ -70,6 +71,7 @@ __all__ = [
     "clients_merge",
     "company_create",
     "company_update",
+    "contacts_gathered",
     "hand_over_lead",
     "kind_of",
     "note_add",

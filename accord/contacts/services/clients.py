@@ -1,6 +1,8 @@
 """What a person and a company share: input checks, create, change, delete, notes."""
 
+import contextvars
 import datetime
+from contextlib import contextmanager
 from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -185,10 +187,40 @@ def note_add(*, actor: User, record, text: str):
     return event
 
 
+# Inside `contacts_gathered()`: {model: {id: latest time}}, written when it ends.
+_contacted: contextvars.ContextVar[dict | None] = contextvars.ContextVar(
+    "contacted_gathered", default=None
+)
+
+
+@contextmanager
+def contacts_gathered():
+    """The clients contacted inside the block move forward when it ends, one UPDATE per
+    kind (a worker's batch of calls or messages touches hundreds); an exception writes
+    nothing. Nested, the outermost block writes."""
+    if _contacted.get() is not None:
+        yield
+        return
+    times: dict = {Person: {}, Company: {}}
+    token = _contacted.set(times)
+    try:
+        yield
+    finally:
+        _contacted.reset(token)
+    for model, of_kind in times.items():
+        if of_kind:
+            clients_contacted(model=model, times=of_kind)
+
+
 @transaction.atomic
 def client_contacted(*, record, at: datetime.datetime) -> None:
     """A call, meeting, e-mail or note with the client at `at` (other apps log the
     activity itself): its last contact moves forward, never back."""
+    gathered = _contacted.get()
+    if gathered is not None:
+        of_kind = gathered[type(record)]
+        of_kind[record.pk] = max(at, of_kind.get(record.pk, at))
+        return
     type(record).objects.filter(pk=record.pk).exclude(last_contact_at__gt=at).update(
         last_contact_at=at
     )
