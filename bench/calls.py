@@ -1,42 +1,47 @@
-"""Calls from a PBX at scale: python -m bench.calls [--scale 1.0] [--engines ...] [--keep].
+"""Calls and messages at scale: python -m bench.calls [--scale 1.0] [--engines ...] [--keep].
 
 On a database of its own (like `python -m bench.inbox`): 1,000,000 people (× --scale)
 with a phone each (E.164, a "phone" contact point and the primary phone), owned by 5
 managers, written in bulk; a telephony connection (Accord's JSON format, signed) with
-the managers' extensions. Then 10,000 call events (seed 11), in the order they happen:
-calls of 2 or 3 events (ringing, answered, ended with its duration; a missed one rings
-then is "missed"). 85% are incoming: 80% of those from people picked at random across
-the whole table, 20% from new numbers; 15% are outgoing, to people (a quarter of the
-incoming missed, a fifth of the outgoing not reached). Numbers come as PBXs send them
-("+7…", "7…" or "8 (9xx) …"). Each event is posted as its own request to
-/hooks/telephony/<token>/ (Django's test client, in this process; the bodies signed
-beforehand), while a worker (`accord worker`, a process of its own, as `accord serve`
-starts it) applies what the requests stored. One JSON line per figure:
+the managers' extensions, and a WhatsApp Cloud API connection (its app secret). Then
+10,000 inbound events (seed 11), mixed as they happen: calls of 2 or 3 events (ringing,
+answered, ended with its duration; a missed one rings then is "missed") and WhatsApp
+messages (40 % of the events, a delivery each, signed `X-Hub-Signature-256`). 85% of the
+calls are incoming: 80% of those from people picked at random across the whole table,
+20% from new numbers; 15% are outgoing, to people (a quarter of the incoming missed, a
+fifth of the outgoing not reached). Messages: 80% from people's numbers, 20% from new
+ones. Numbers come as PBXs send them ("+7…", "7…" or "8 (9xx) …"); WhatsApp's as digits.
+Each event is posted as its own request to its webhook (Django's test client, in this
+process, the bodies signed beforehand) by SENDERS threads at once — a PBX and WhatsApp
+deliver many calls' and chats' events in parallel, each call's or chat's in order —
+while a worker (`accord worker`, a process of its own, as `accord serve` starts it)
+applies what the requests stored. One JSON line per figure:
 
 - calls_generate: the people written, in seconds;
-- calls_ingest: the 10,000 events posted one by one with the worker running, target
-  ≥ 300 a second on each engine (the issue: "Ingest 10,000 inbound events … at ≥ 300
-  per second … each matched to its client by phone among 1,000,000 people"):
-  `posted_per_s` (the requests: verified, stored, the worker's pass queued) and
-  `events_per_s`, end to end (the events over the time from the first request until the
-  worker has applied the last); the worker's jobs (`passes`) and the time they ran
-  (`worker_busy_s`, `applied_per_busy_s`); every answer 200 with one event stored, every
-  event applied; the calls, the people made for new numbers, the "call back" tasks, and
-  each call checked against the person whose number it was;
+- calls_ingest: the 10,000 events posted with the worker running, target ≥ 300 a second
+  on each engine (the issue: "Ingest 10,000 inbound events (calls and messages, mixed)
+  through the webhooks at ≥ 300 per second … each matched to its client by phone among
+  1,000,000 people"): `posted_per_s` (the requests: verified, stored, the worker's pass
+  queued) and `events_per_s`, end to end (the events over the time from the first
+  request until the worker has applied the last); the worker's jobs (`passes`) and the
+  time they ran (`worker_busy_s`, `applied_per_busy_s`); every answer 200 with one event
+  stored, every event applied; the calls, the messages, the people made for new numbers,
+  the "call back" tasks, and each call and message checked against the person whose
+  number it was;
 - calls_repeat: the first 1,000 events posted again: each answered 200 with nothing
-  stored, nothing changed (calls, events, people, tasks, timeline entries);
+  stored, nothing changed (calls, messages, events, people, tasks, timeline entries);
 - calls_load_before / calls_load_after: the machine's load average.
-
-The issue's "calls and messages": Accord has no webhook for text messages, so the
-events are calls only.
 """
 
 import datetime
+import hashlib
+import hmac
 import json
 import os
 import random
 import subprocess
 import sys
+import threading
 import time
 
 from bench.harness import emit, emit_load, migrated, scaled_main
@@ -44,6 +49,11 @@ from bench.harness import emit, emit_load, migrated, scaled_main
 PEOPLE, EVENTS, REPEATED, MANAGERS = 1_000_000, 10_000, 1_000, 5
 TARGET_PER_S = 300
 SECRET = "bench-secret"  # noqa: S105 (a throwaway database)
+APP_SECRET = "bench-app-secret"  # noqa: S105 (WhatsApp's app secret, a throwaway one)
+PHONE_ID = "100200300"  # the WhatsApp business number's id
+MESSAGE_SHARE = 0.6  # of the calls and messages, messages: about a third of the events
+NEW_SENDER_AGAIN = 0.3  # a message from a new number: one who wrote before, this often
+SENDERS = 1  # requests in flight at once
 LINE = "+74955550100"  # the company's number the calls come to
 KNOWN_SHARE, OUTGOING_SHARE, MISSED_SHARE, NOT_REACHED_SHARE = 0.8, 0.15, 0.25, 0.2
 NEW_PREFIX = "901"  # new callers' numbers; the people's use the other mobile prefixes
@@ -66,9 +76,9 @@ def measure(args) -> int:
     started = time.perf_counter()
     world = generate(args.scale)
     emit("calls_generate", people=world["people"], seconds=round(time.perf_counter() - started, 1))
-    calls = plan(world, random.Random(11))
-    deliveries = signed(calls)
-    ingest(world, calls, deliveries)
+    items = plan(world, random.Random(11))
+    deliveries = signed(world, items)
+    ingest(world, items, deliveries)
     repeat(world, deliveries[:REPEATED])
     emit_load("calls_load_after")
     return 0
@@ -95,6 +105,7 @@ def generate(scale: float) -> dict:
 
     from accord.accounts.services import user_create
     from accord.comms.services.calls import extensions_set, telephony_save
+    from accord.comms.services.chats import messenger_save
     from accord.contacts.models import ContactPoint, Person
     from accord.core.bulk import Table, reset_sequences
     from accord.core.phones import normalize_phone
@@ -130,7 +141,11 @@ def generate(scale: float) -> dict:
     telephony = telephony_save(actor=admin, data={"name": "Bench PBX", "secret": SECRET})
     extensions = {str(101 + n): manager for n, manager in enumerate(managers)}
     extensions_set(actor=admin, telephony=telephony, extensions=extensions)
-    return {"people": count, "admin": admin, "telephony": telephony,
+    whatsapp = messenger_save(actor=admin, data={
+        "name": "Bench WhatsApp", "provider": "whatsapp", "token": "bench-token",
+        "secret": APP_SECRET, "account": PHONE_ID,
+    })  # fmt: skip
+    return {"people": count, "admin": admin, "telephony": telephony, "whatsapp": whatsapp,
             "extensions": list(extensions)}  # fmt: skip
 
 
@@ -150,79 +165,148 @@ def as_sent(rng: random.Random, number: str) -> str:
 
 
 def plan(world: dict, rng: random.Random) -> list[dict]:
-    """Calls until EVENTS events: each {"id", "person" (the pk whose number it is, or
-    None), "number", "new" (a new number), "direction", "missed", "events": [JSON
-    objects]}."""
+    """Calls and messages until EVENTS events: each {"id", "kind" ("call" or "message"),
+    "person" (the pk whose number it is, or None), "number", "new" (a new number),
+    "direction", "missed", "events": [(moment, JSON object)]}."""
     people, extensions = world["people"], world["extensions"]
     start = datetime.datetime.now(datetime.UTC) - datetime.timedelta(days=1)
     new_numbers = iter(rng.sample(range(10**7), EVENTS))
-    calls, total = [], 0
+    items, written, total = [], [], 0
     while total < EVENTS:
-        n = len(calls)
-        outgoing = rng.random() < OUTGOING_SHARE
-        if outgoing or rng.random() < KNOWN_SHARE:
-            person = rng.randrange(people) + 1
-            number = person_phone(person - 1)
-        else:
-            person, number = None, f"+7{NEW_PREFIX}{next(new_numbers):07d}"
-        missed = rng.random() < (NOT_REACHED_SHARE if outgoing else MISSED_SHARE)
-        extension = rng.choice(extensions)
-        direction = "out" if outgoing else "in"
-        sent = as_sent(rng, number)
-        ends = {"from": sent, "to": LINE} if direction == "in" else {"from": LINE, "to": sent}
-        base = {"call_id": f"bench-{n}", "direction": direction, **ends, "extension": extension}
+        n = len(items)
         began = start + datetime.timedelta(seconds=n * 7 + rng.uniform(0, 5))
-        ring = datetime.timedelta(seconds=rng.uniform(3, 25))
-        if missed:
-            last = {"event": "missed"} if direction == "in" else {"event": "ended", "duration": 0}
-            steps = [({"event": "ringing"}, began), (last, began + ring)]
+        if rng.random() < MESSAGE_SHARE:
+            item = a_message(rng, n, began, people, new_numbers, written)
         else:
-            talk = rng.randrange(10, 900)
-            steps = [
-                ({"event": "ringing"}, began),
-                ({"event": "answered"}, began + ring),
-                ({"event": "ended", "duration": talk},
-                 began + ring + datetime.timedelta(seconds=talk)),
-            ]  # fmt: skip
-        steps = steps[: EVENTS - total]  # the last call may be cut short: still 10,000
-        events = [{**base, **event, "at": at.isoformat(timespec="seconds")} for event, at in steps]
-        calls.append({"id": base["call_id"], "person": person, "number": number,
-                      "new": person is None,
-                      "direction": direction, "missed": missed, "events": events})  # fmt: skip
-        total += len(events)
-    return calls
+            item = a_call(rng, n, began, people, extensions, new_numbers)
+        item["events"] = item["events"][: EVENTS - total]  # the last may be cut: 10,000
+        items.append(item)
+        total += len(item["events"])
+    return items
 
 
-def signed(calls: list[dict]) -> list[tuple[bytes, str]]:
-    """Every event as the PBX posts it, in the order they happened: (body, signature)."""
+def a_message(rng, n: int, at, people: int, new_numbers, written: list) -> dict:
+    """A WhatsApp text from a person's number, or from a new one (now and then one who
+    wrote before)."""
+    if rng.random() < KNOWN_SHARE:
+        person = rng.randrange(people) + 1
+        number = person_phone(person - 1)
+    elif written and rng.random() < NEW_SENDER_AGAIN:
+        person, number = None, rng.choice(written)
+    else:
+        person, number = None, f"+7{NEW_PREFIX}{next(new_numbers):07d}"
+        written.append(number)
+    sender, wamid = number.removeprefix("+"), f"wamid.bench-{n}"
+    value = {
+        "messaging_product": "whatsapp",
+        "metadata": {"display_phone_number": LINE.removeprefix("+"), "phone_number_id": PHONE_ID},
+        "contacts": [{"profile": {"name": f"Sender {n}"}, "wa_id": sender}],
+        "messages": [{"from": sender, "id": wamid, "timestamp": str(int(at.timestamp())),
+                      "type": "text", "text": {"body": f"Hello, is order {n} ready?"}}],
+    }  # fmt: skip
+    change = {"field": "messages", "value": value}
+    payload = {"object": "whatsapp_business_account",
+               "entry": [{"id": "WABA", "changes": [change]}]}  # fmt: skip
+    return {"id": wamid, "kind": "message", "person": person, "number": number,
+            "new": person is None, "direction": "in", "missed": False,
+            "events": [(at, payload)]}  # fmt: skip
+
+
+def a_call(rng, n: int, began, people: int, extensions: list, new_numbers) -> dict:
+    outgoing = rng.random() < OUTGOING_SHARE
+    if outgoing or rng.random() < KNOWN_SHARE:
+        person = rng.randrange(people) + 1
+        number = person_phone(person - 1)
+    else:
+        person, number = None, f"+7{NEW_PREFIX}{next(new_numbers):07d}"
+    missed = rng.random() < (NOT_REACHED_SHARE if outgoing else MISSED_SHARE)
+    extension = rng.choice(extensions)
+    direction = "out" if outgoing else "in"
+    sent = as_sent(rng, number)
+    ends = {"from": sent, "to": LINE} if direction == "in" else {"from": LINE, "to": sent}
+    base = {"call_id": f"bench-{n}", "direction": direction, **ends, "extension": extension}
+    ring = datetime.timedelta(seconds=rng.uniform(3, 25))
+    if missed:
+        last = {"event": "missed"} if direction == "in" else {"event": "ended", "duration": 0}
+        steps = [({"event": "ringing"}, began), (last, began + ring)]
+    else:
+        talk = rng.randrange(10, 900)
+        steps = [
+            ({"event": "ringing"}, began),
+            ({"event": "answered"}, began + ring),
+            ({"event": "ended", "duration": talk},
+             began + ring + datetime.timedelta(seconds=talk)),
+        ]  # fmt: skip
+    events = [(at, {**base, **event, "at": at.isoformat(timespec="seconds")})
+              for event, at in steps]  # fmt: skip
+    return {"id": base["call_id"], "kind": "call", "person": person, "number": number,
+            "new": person is None, "direction": direction, "missed": missed,
+            "events": events}  # fmt: skip
+
+
+def signed(world: dict, items: list[dict]) -> list[dict]:
+    """Every event as its provider posts it, in the order they happened: {"path", "body",
+    "headers", "sender"} — the sender by the number, so one number's events keep their
+    order."""
     from accord.comms.telephony import generic_signature
 
-    events = sorted((e for call in calls for e in call["events"]), key=lambda e: e["at"])
-    bodies = [json.dumps(event).encode() for event in events]
-    return [(body, generic_signature(SECRET, body)) for body in bodies]
+    paths = {"call": hook_path("telephony_hook", world["telephony"]),
+             "message": hook_path("messenger_hook", world["whatsapp"])}  # fmt: skip
+    events = sorted(
+        ((at, item, event) for item in items for at, event in item["events"]),
+        key=lambda found: found[0],
+    )
+    deliveries = []
+    for _at, item, event in events:
+        body = json.dumps(event).encode()
+        if item["kind"] == "call":
+            headers = {"X-Accord-Signature": generic_signature(SECRET, body)}
+        else:
+            digest = hmac.new(APP_SECRET.encode(), body, hashlib.sha256).hexdigest()
+            headers = {"X-Hub-Signature-256": f"sha256={digest}"}
+        sender = int(hashlib.sha256(item["number"].encode()).hexdigest(), 16) % SENDERS
+        deliveries.append({"path": paths[item["kind"]], "body": body, "headers": headers,
+                           "sender": sender})  # fmt: skip
+    return deliveries
 
 
 # --- The figures ---------------------------------------------------------------------
 
 
-def post_all(path: str, deliveries: list[tuple[bytes, str]]) -> dict:
-    """Each delivery its own request, in order, timed as a whole; the answers counted."""
+def post_all(deliveries: list[dict]) -> dict:
+    """Each delivery its own request, SENDERS at once (each sender's in order: a thread
+    with a test client and a database connection of its own), timed as a whole; the
+    answers counted."""
+    from django.db import connection
     from django.test import Client
 
-    client = Client()
-    failures = stored = 0
+    lines = [[d for d in deliveries if d["sender"] == n] for n in range(SENDERS)]
+    answers: list[tuple[int, int]] = []
+
+    def send(line: list[dict]) -> None:
+        client, got = Client(), []
+        try:
+            for delivery in line:
+                answer = client.post(delivery["path"], delivery["body"],
+                                     content_type="application/json",
+                                     headers=delivery["headers"])  # fmt: skip
+                stored = answer.json().get("stored", 0) if answer.status_code == 200 else 0
+                got.append((answer.status_code, stored))
+        finally:
+            connection.close()
+        answers.extend(got)
+
+    threads = [threading.Thread(target=send, args=(line,)) for line in lines]
     started = time.perf_counter()
-    for body, signature in deliveries:
-        answer = client.post(path, body, content_type="application/json",
-                             headers={"X-Accord-Signature": signature})  # fmt: skip
-        if answer.status_code != 200:
-            failures += 1
-            continue
-        stored += answer.json()["stored"]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
     seconds = time.perf_counter() - started
-    return {"events": len(deliveries), "seconds": round(seconds, 2),
-            "events_per_s": round(len(deliveries) / seconds, 1), "failures": failures,
-            "stored": stored}  # fmt: skip
+    return {"events": len(deliveries), "senders": SENDERS, "seconds": round(seconds, 2),
+            "events_per_s": round(len(deliveries) / seconds, 1),
+            "failures": sum(1 for status, _n in answers if status != 200),
+            "stored": sum(n for _s, n in answers)}  # fmt: skip
 
 
 WORKER_READY_S, APPLIED_WITHIN_S = 30, 600
@@ -253,23 +337,29 @@ def stop_worker(worker: subprocess.Popen) -> None:
         worker.kill()
 
 
-def wait_applied(stored: int) -> float:
+def wait_applied() -> float:
     """perf_counter() once none of the events is pending (a NotYet would be an error)."""
-    from accord.comms.models import CallEvent
+    from accord.comms.models import CallEvent, ChatEvent
 
     began = time.monotonic()
-    while CallEvent.objects.filter(state=CallEvent.PENDING).exists():
+    while (
+        CallEvent.objects.filter(state=CallEvent.PENDING).exists()
+        or ChatEvent.objects.filter(state=ChatEvent.PENDING).exists()
+    ):
         if time.monotonic() - began > APPLIED_WITHIN_S:
             raise RuntimeError("the worker did not apply the events")
         time.sleep(0.02)
     return time.perf_counter()
 
 
+PASSES = ["accord.comms.tasks.apply_call_events", "accord.comms.tasks.drain_chat_events"]
+
+
 def passes() -> dict:
-    """The worker's jobs that applied call events: how many, how long they ran."""
+    """The worker's jobs that applied events: how many, how long they ran."""
     from django_tasks_db.models import DBTaskResult
 
-    jobs = DBTaskResult.objects.filter(task_path="accord.comms.tasks.apply_call_events")
+    jobs = DBTaskResult.objects.filter(task_path__in=PASSES)
     runs = list(jobs.values_list("status", "started_at", "finished_at", "return_value"))
     busy = sum((f - s).total_seconds() for _st, s, f, _v in runs if s and f)
     applied = sum(v or 0 for _st, _s, _f, v in runs)
@@ -279,68 +369,89 @@ def passes() -> dict:
 
 
 def counts() -> dict:
-    from accord.comms.models import Call, CallEvent
+    from accord.comms.models import Call, CallEvent, ChatEvent, Message
     from accord.contacts.models import Person
     from accord.core.models import TimelineEvent
     from accord.work.models import Task
 
     return {"calls": Call.objects.count(), "call_events": CallEvent.objects.count(),
+            "messages": Message.objects.count(), "chat_events": ChatEvent.objects.count(),
             "people": Person.objects.count(), "tasks": Task.objects.count(),
             "timeline": TimelineEvent.objects.count()}  # fmt: skip
 
 
-def hook_path(world: dict) -> str:
+def done_count() -> int:
+    from accord.comms.models import CallEvent, ChatEvent
+
+    return (
+        CallEvent.objects.filter(state=CallEvent.DONE).count()
+        + ChatEvent.objects.filter(state=ChatEvent.DONE).count()
+    )
+
+
+def hook_path(name: str, connection) -> str:
     from django.urls import reverse
 
-    return reverse("telephony_hook", args=[world["telephony"].hook_token])
+    return reverse(name, args=[connection.hook_token])
 
 
-def ingest(world: dict, calls: list[dict], deliveries: list[tuple[bytes, str]]) -> None:
-    from accord.comms.models import CallEvent
-
+def ingest(world: dict, items: list[dict], deliveries: list[dict]) -> None:
     before = counts()
     worker = start_worker()
     try:
         started = time.perf_counter()
-        result = post_all(hook_path(world), deliveries)
-        applied_at = wait_applied(result["stored"])
+        result = post_all(deliveries)
+        applied_at = wait_applied()
     finally:
         stop_worker(worker)
     after = counts()
     seconds = applied_at - started
     rate = round(len(deliveries) / seconds, 1)
-    done = CallEvent.objects.filter(state=CallEvent.DONE).count()
+    done = done_count()
+    calls = [item for item in items if item["kind"] == "call"]
+    messages = [item for item in items if item["kind"] == "message"]
     emit(
-        "calls_ingest", events=len(deliveries), posted_s=result["seconds"],
+        "calls_ingest", events=len(deliveries), senders=SENDERS, posted_s=result["seconds"],
         posted_per_s=result["events_per_s"], seconds=round(seconds, 2), events_per_s=rate,
         target_per_s=TARGET_PER_S, met=rate >= TARGET_PER_S, **passes(),
         failures=result["failures"], stored=result["stored"], done=done,
         all_ok=result["failures"] == 0 and result["stored"] == done == len(deliveries),
+        call_events=sum(len(c["events"]) for c in calls), message_events=len(messages),
         planned_calls=len(calls), calls=after["calls"] - before["calls"],
+        planned_messages=len(messages), messages=after["messages"] - before["messages"],
         people_created=after["people"] - before["people"],
-        new_numbers=len({c["number"] for c in calls if c["new"]}),
+        new_numbers=len({i["number"] for i in items if i["new"]}),
         tasks_created=after["tasks"] - before["tasks"],
         missed_in=sum(1 for c in calls if c["missed"] and c["direction"] == "in"),
         timeline_entries=after["timeline"] - before["timeline"],
-        **matched(calls), people=world["people"],
+        **matched(calls, messages), people=world["people"],
     )  # fmt: skip
 
 
-def matched(calls: list[dict]) -> dict:
-    """Each call with a person's number must be that person's (checked after the clock)."""
-    from accord.comms.models import Call
+def matched(calls: list[dict], messages: list[dict]) -> dict:
+    """Each call and message with a person's number must be that person's, and the calls
+    and messages of one new number one new person's (checked after the clock)."""
+    from accord.comms.models import Call, Message
 
     found = dict(Call.objects.values_list("provider_call_id", "person_id"))
-    known = [c for c in calls if c["person"] is not None]
-    right = sum(1 for c in known if found.get(c["id"]) == c["person"])
-    new_linked = sum(1 for c in calls if c["new"] and found.get(c["id"]) is not None)
-    return {"known_calls": len(known), "matched": right, "mismatched": len(known) - right,
-            "new_calls_linked": new_linked}  # fmt: skip
+    found |= dict(
+        Message.objects.filter(messenger__isnull=False).values_list("provider_id", "person_id")
+    )
+    items = calls + messages
+    known = [i for i in items if i["person"] is not None]
+    right = sum(1 for i in known if found.get(i["id"]) == i["person"])
+    people_of_new: dict[str, set] = {}
+    for item in items:
+        if item["new"]:
+            people_of_new.setdefault(item["number"], set()).add(found.get(item["id"]))
+    one_each = sum(1 for found in people_of_new.values() if len(found) == 1 and None not in found)
+    return {"known": len(known), "matched": right, "mismatched": len(known) - right,
+            "new_numbers_one_person": one_each}  # fmt: skip
 
 
-def repeat(world: dict, deliveries: list[tuple[bytes, str]]) -> None:
+def repeat(world: dict, deliveries: list[dict]) -> None:
     before = counts()
-    result = post_all(hook_path(world), deliveries)
+    result = post_all(deliveries)
     after = counts()
     changed = {name: after[name] - before[name] for name in after if after[name] != before[name]}
     emit("calls_repeat", **result, target_per_s=TARGET_PER_S,

@@ -327,15 +327,18 @@ def _apply_batch(ids: list[int]) -> int:
             ChatEvent.objects.filter(pk__in=taken).update(
                 state=ChatEvent.DONE, attempts=F("attempts") + 1, error=""
             )
-            applied = 0
+            known = _Known([(m, signal) for e, m, signal, _f in readable if e.pk in taken])
+            applied, received = 0, []
             for event, messenger, signal, files in readable:
                 if event.pk not in taken:
                     continue
                 try:
-                    _apply(messenger, signal, event.received_at, files)
+                    received.append(_apply(messenger, signal, event.received_at, files, known))
                     applied += 1
                 except NotYet as error:  # raised before it writes: kept for the catch-up
                     _attempt_failed(event.pk, error, counted=True)
+            # The conversations the messages came to, each moved on once for the batch.
+            threads.conversations_messages_received(messages=list(filter(None, received)))
             return applied
     except OperationalError:
         raise  # the database is locked or away: the worker's next pass takes them
@@ -352,7 +355,9 @@ def _apply_one(event: ChatEvent, messenger: Messenger, signal: ChatSignal, files
             )
             if not taken:
                 return 0
-            _apply(messenger, signal, event.received_at, files)
+            known = _Known([(messenger, signal)])
+            message = _apply(messenger, signal, event.received_at, files, known)
+            threads.conversations_messages_received(messages=[message] if message else [])
             return 1
     except Exception as error:  # its transaction undone, the try with it: counted here
         if not isinstance(error, NotYet):
@@ -408,12 +413,16 @@ def _fetched(messenger: Messenger, signal: ChatSignal) -> list[_File]:
     return files
 
 
-def _apply(messenger, signal: ChatSignal, received_at, files: list[_File]) -> None:
+def _apply(
+    messenger, signal: ChatSignal, received_at, files: list[_File], known: "_Known"
+) -> Message | None:
+    """A delivery applied: a status marks our message; a message is stored and answered
+    (its conversation is moved on by the caller, once for a batch)."""
     with caused_by({"channel": messenger.channel, "channel_name": messenger.name}):
         if signal.kind == adapters.STATUS:
             _status(messenger, signal, received_at)
-        else:
-            _received(messenger, signal, received_at, files)
+            return None
+        return _received(messenger, signal, received_at, files, known)
 
 
 def _status(messenger: Messenger, signal: ChatSignal, received_at) -> None:
@@ -442,26 +451,26 @@ def _status(messenger: Messenger, signal: ChatSignal, received_at) -> None:
         )
 
 
-def _received(messenger: Messenger, signal: ChatSignal, received_at, files) -> None:
+def _received(
+    messenger: Messenger, signal: ChatSignal, received_at, files, known: "_Known"
+) -> Message:
     at = min(_moment(signal.at) or received_at, received_at)
-    contact, new_client = _contact(messenger, signal)
-    conversation = (
-        Conversation.objects.filter(messenger=messenger, address=signal.address)
-        .order_by("-last_message_at", "-pk")
-        .first()
-    )
-    deal = _open_deal(contact.person_id, contact.company_id)
+    contact, new_client = _contact(messenger, signal, known)
+    conversation = known.conversations.get((messenger.pk, signal.address[:100]))
+    deal = known.open_deal(contact.person_id, contact.company_id)
     if conversation is None:
-        conversation = Conversation.objects.create(
-            channel=messenger.channel,
-            messenger=messenger,
-            address=signal.address,
-            subject=_who(contact, signal)[:300],
-            person_id=contact.person_id,
-            company_id=contact.company_id,
-            deal=deal,
-            started_at=at,
-            last_message_at=at,
+        conversation = known.conversations[(messenger.pk, signal.address[:100])] = (
+            Conversation.objects.create(
+                channel=messenger.channel,
+                messenger=messenger,
+                address=signal.address,
+                subject=_who(contact, signal)[:300],
+                person_id=contact.person_id,
+                company_id=contact.company_id,
+                deal=deal,
+                started_at=at,
+                last_message_at=at,
+            )
         )
     elif conversation.person_id is None and contact.person_id:  # matched since
         Conversation.objects.filter(pk=conversation.pk).update(person_id=contact.person_id)
@@ -491,7 +500,6 @@ def _received(messenger: Messenger, signal: ChatSignal, received_at, files) -> N
                               size=len(found.content))  # fmt: skip
             kept.file.save(found.name, ContentFile(found.content), save=False)
             kept.save()
-    threads.conversations_messages_received(messages=[message])
     summary = {
         "message_id": message.pk,
         "direction": Message.IN,
@@ -522,38 +530,90 @@ def _received(messenger: Messenger, signal: ChatSignal, received_at, files) -> N
         unknown_sender=new_client,
         words_in=signal.text[:1000],
     )
+    return message
 
 
-def _contact(messenger: Messenger, signal: ChatSignal) -> tuple[ChatContact, bool]:
+def _contact(messenger: Messenger, signal: ChatSignal, known: "_Known") -> tuple[ChatContact, bool]:
     """Who wrote: the client this chat or number was matched to before, else the client
     with the number, else a new person (the team's lead rule picks the owner)."""
-    contact = (
-        ChatContact.objects.select_related("person", "company")
-        .filter(messenger=messenger, address=signal.address[:100])
-        .first()
-    )
+    key = (messenger.pk, signal.address[:100])
+    contact = known.contacts.get(key)
     if contact is not None and (contact.person_id or contact.company_id):
         if signal.name and contact.name != signal.name[:200]:
             ChatContact.objects.filter(pk=contact.pk).update(name=signal.name[:200])
+            contact.name = signal.name[:200]
         return contact, False
-    person = company = None
-    if signal.phone:
-        found = clients_by_phone([signal.phone])
-        person_id = next((pk for _n, kind, pk, _c in found if kind == "person"), None)
-        company_id = next((pk for _n, kind, pk, _c in found if kind == "company"), None)
-        person = Person.objects.filter(pk=person_id).first() if person_id else None
-        company = (
-            Company.objects.filter(pk=company_id).first() if company_id and not person else None
-        )
+    found = known.clients.get(signal.phone) if signal.phone else None
+    person = known.people.get(found[1]) if found and found[0] == "person" else None
+    company = known.companies.get(found[1]) if found and found[0] == "company" else None
     new_client = person is None and company is None
     if new_client:
         person = _new_client(messenger, signal)
-    contact, _created = ChatContact.objects.update_or_create(
-        messenger=messenger,
-        address=signal.address[:100],
-        defaults={"name": signal.name[:200], "person": person, "company": company},
-    )
+        if person is not None and signal.phone:  # another message from the number finds them
+            known.clients[signal.phone] = ("person", person.pk)
+            known.people[person.pk] = person
+    if contact is None:  # one made meanwhile elsewhere: the batch is applied again
+        contact = known.contacts[key] = ChatContact.objects.create(
+            messenger=messenger, address=key[1], name=signal.name[:200],
+            person=person, company=company,
+        )  # fmt: skip
+    else:
+        contact.name, contact.person, contact.company = signal.name[:200], person, company
+        contact.save(update_fields=["name", "person", "company"])
     return contact, new_client
+
+
+class _Known:
+    """What a batch of deliveries reads once rather than per message: its senders' chat
+    contacts and conversations, the clients with their numbers (a person before a
+    company), those people and companies and their newest open deals. Kept up to date
+    as the batch makes contacts, conversations and people."""
+
+    def __init__(self, items: list[tuple[Messenger, ChatSignal]]):
+        messages = [(m, s) for m, s in items if s.kind == adapters.MESSAGE]
+        addresses: dict[int, set[str]] = {}
+        for messenger, signal in messages:
+            addresses.setdefault(messenger.pk, set()).add(signal.address[:100])
+        self.contacts: dict[tuple[int, str], ChatContact] = {}
+        self.conversations: dict[tuple[int, str], Conversation] = {}
+        for messenger_id, among in addresses.items():
+            for contact in ChatContact.objects.filter(messenger_id=messenger_id, address__in=among):
+                self.contacts[(messenger_id, contact.address)] = contact
+            conversations = Conversation.objects.filter(
+                messenger_id=messenger_id, address__in=among
+            ).order_by("last_message_at", "pk")  # the latest of an address's last
+            for conversation in conversations:
+                self.conversations[(messenger_id, conversation.address)] = conversation
+        matched = (
+            {c.person_id for c in self.contacts.values()},
+            {c.company_id for c in self.contacts.values()},
+        )
+        numbers = {s.phone for _m, s in messages if s.phone}
+        self.clients: dict[str, tuple[str, int]] = {}
+        for number, kind, pk, _company in clients_by_phone(list(numbers)):
+            if number not in self.clients or self.clients[number][0] != "person" == kind:
+                self.clients[number] = (kind, pk)
+        people = matched[0] | {pk for kind, pk in self.clients.values() if kind == "person"}
+        companies = matched[1] | {pk for kind, pk in self.clients.values() if kind == "company"}
+        self.people = Person.objects.in_bulk(people - {None})
+        self.companies = Company.objects.in_bulk(companies - {None})
+        for contact in self.contacts.values():  # the contact's client: the object read here
+            contact.person = self.people.get(contact.person_id)
+            contact.company = self.companies.get(contact.company_id)
+        self.deals: dict[tuple[str, int], Deal] = {}
+        open_deals = Deal.objects.filter(status=Deal.OPEN).order_by("updated_at", "pk")
+        for deal in open_deals.filter(person_id__in=self.people):
+            self.deals[("person", deal.person_id)] = deal  # the newest last
+        for deal in open_deals.filter(company_id__in=self.companies):
+            self.deals[("company", deal.company_id)] = deal
+
+    def open_deal(self, person_id, company_id) -> Deal | None:
+        """The client's newest open deal (a person's, else their company's as a client)."""
+        if person_id:
+            return self.deals.get(("person", person_id))
+        if company_id:
+            return self.deals.get(("company", company_id))
+        return None
 
 
 def _new_client(messenger: Messenger, signal: ChatSignal) -> Person | None:

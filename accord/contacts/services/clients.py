@@ -212,7 +212,6 @@ def contacts_gathered():
             clients_contacted(model=model, times=of_kind)
 
 
-@transaction.atomic
 def client_contacted(*, record, at: datetime.datetime) -> None:
     """A call, meeting, e-mail or note with the client at `at` (other apps log the
     activity itself): its last contact moves forward, never back."""
