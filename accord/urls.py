@@ -4,6 +4,7 @@ from django.urls import include, path, re_path
 from django.views.i18n import set_language
 
 from accord.api.api import api
+from accord.comms.urls import hook_urlpatterns
 from accord.core.api.problems import problem_response
 from accord.web import views as web
 
@@ -13,6 +14,10 @@ def api_not_found(request, rest=""):
 
 
 urlpatterns = [
+    # The API and the providers' deliveries first: resolved without walking every page.
+    path("api/v1/", api.urls),
+    re_path(r"^api/(?P<rest>.*)$", api_not_found),
+    path("", include(hook_urlpatterns)),
     path("login/", web.login, name="login"),
     path("logout/", web.logout, name="logout"),
     path("search/", web.search, name="search"),
@@ -26,6 +31,4 @@ urlpatterns = [
     path("", include("accord.reports.urls")),
     path("", include("accord.automation.urls")),
     path("healthz", web.healthz, name="healthz"),
-    path("api/v1/", api.urls),
-    re_path(r"^api/(?P<rest>.*)$", api_not_found),
 ]

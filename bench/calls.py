@@ -41,7 +41,6 @@ import os
 import random
 import subprocess
 import sys
-import threading
 import time
 
 from bench.harness import emit, emit_load, migrated, scaled_main
@@ -53,7 +52,7 @@ APP_SECRET = "bench-app-secret"  # noqa: S105 (WhatsApp's app secret, a throwawa
 PHONE_ID = "100200300"  # the WhatsApp business number's id
 MESSAGE_SHARE = 0.6  # of the calls and messages, messages: about a third of the events
 NEW_SENDER_AGAIN = 0.3  # a message from a new number: one who wrote before, this often
-SENDERS = 1  # requests in flight at once
+SENDERS = 2  # requests in flight at once
 LINE = "+74955550100"  # the company's number the calls come to
 KNOWN_SHARE, OUTGOING_SHARE, MISSED_SHARE, NOT_REACHED_SHARE = 0.8, 0.15, 0.25, 0.2
 NEW_PREFIX = "901"  # new callers' numbers; the people's use the other mobile prefixes
@@ -274,39 +273,43 @@ def signed(world: dict, items: list[dict]) -> list[dict]:
 
 
 def post_all(deliveries: list[dict]) -> dict:
-    """Each delivery its own request, SENDERS at once (each sender's in order: a thread
-    with a test client and a database connection of its own), timed as a whole; the
-    answers counted."""
-    from django.db import connection
-    from django.test import Client
+    """Each delivery its own request, SENDERS at once — each sender a process of its own
+    (as `accord serve --workers N` answers in N processes) with a test client, posting its
+    share in order — timed as a whole; the answers counted."""
+    import multiprocessing
+
+    from django.db import connections
 
     lines = [[d for d in deliveries if d["sender"] == n] for n in range(SENDERS)]
-    answers: list[tuple[int, int]] = []
-
-    def send(line: list[dict]) -> None:
-        client, got = Client(), []
-        try:
-            for delivery in line:
-                answer = client.post(delivery["path"], delivery["body"],
-                                     content_type="application/json",
-                                     headers=delivery["headers"])  # fmt: skip
-                stored = answer.json().get("stored", 0) if answer.status_code == 200 else 0
-                got.append((answer.status_code, stored))
-        finally:
-            connection.close()
-        answers.extend(got)
-
-    threads = [threading.Thread(target=send, args=(line,)) for line in lines]
+    connections.close_all()  # each process opens its own
+    context = multiprocessing.get_context("fork")
+    answers = context.Queue()
+    senders = [context.Process(target=send, args=(line, answers)) for line in lines]
     started = time.perf_counter()
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    for sender in senders:
+        sender.start()
+    got = [answers.get() for _sender in senders]
     seconds = time.perf_counter() - started
+    for sender in senders:
+        sender.join()
+    statuses = [status for line in got for status, _n in line]
     return {"events": len(deliveries), "senders": SENDERS, "seconds": round(seconds, 2),
             "events_per_s": round(len(deliveries) / seconds, 1),
-            "failures": sum(1 for status, _n in answers if status != 200),
-            "stored": sum(n for _s, n in answers)}  # fmt: skip
+            "failures": sum(1 for status in statuses if status != 200),
+            "stored": sum(n for line in got for _s, n in line)}  # fmt: skip
+
+
+def send(line: list[dict], answers) -> None:
+    """A sender's deliveries, one request after another; its answers (status, stored)."""
+    from django.test import Client
+
+    client, got = Client(), []
+    for delivery in line:
+        answer = client.post(delivery["path"], delivery["body"], content_type="application/json",
+                             headers=delivery["headers"])  # fmt: skip
+        stored = answer.json().get("stored", 0) if answer.status_code == 200 else 0
+        got.append((answer.status_code, stored))
+    answers.put(got)
 
 
 WORKER_READY_S, APPLIED_WITHIN_S = 30, 600

@@ -36,8 +36,6 @@ urlpatterns = [
     path("u/<str:token>", unsubscribe_views.unsubscribe_page, name="unsubscribe"),
     path("t/o/<str:token>.gif", tracking_views.tracking_open, name="tracking_open"),
     path("t/c/<str:token>", tracking_views.tracking_click, name="tracking_click"),
-    path("hooks/telephony/<str:token>/", telephony_views.telephony_hook, name="telephony_hook"),
-    path("hooks/chat/<str:token>/", messenger_views.messenger_hook, name="messenger_hook"),
     path("calls/ringing/", telephony_views.calls_ringing, name="calls_ringing"),
     path("calls/dial/", telephony_views.call_dial, name="call_dial"),
     path("calls/<int:pk>/put-away/", telephony_views.call_dismiss, name="call_dismiss"),
@@ -93,4 +91,11 @@ urlpatterns = [
     path("profile/mailboxes/", mailbox_views.my_mailboxes, name="my_mailboxes"),
     path("profile/mailboxes/new/", mailbox_views.mailbox_edit, name="my_mailbox_new"),
     path("profile/mailboxes/<int:pk>/", mailbox_views.mailbox_edit, name="my_mailbox_edit"),
+]
+
+# Deliveries from PBXs and messengers: included first by accord.urls, so that a burst of
+# them is not resolved through every page's pattern.
+hook_urlpatterns = [
+    path("hooks/telephony/<str:token>/", telephony_views.telephony_hook, name="telephony_hook"),
+    path("hooks/chat/<str:token>/", messenger_views.messenger_hook, name="messenger_hook"),
 ]
