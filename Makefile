@@ -101,8 +101,8 @@ bench-mail: install-dev assets test-deps
 bench-inbox: install-dev assets
 	$(VENV)/bin/python -m bench.inbox --scale $(or $(BENCH_SCALE),1) $(BENCH_ARGS)
 
-## bench-calls: 10,000 call events through the PBX's webhook, each matched by phone among
-## 1,000,000 people (BENCH_SCALE scales the people); BENCH_ARGS as above
+## bench-calls: 10,000 events, calls and WhatsApp messages mixed, through the webhooks, each
+## matched by phone among 1,000,000 people (BENCH_SCALE scales the people); BENCH_ARGS as above
 bench-calls: install-dev assets
 	$(VENV)/bin/python -m bench.calls --scale $(or $(BENCH_SCALE),1) $(BENCH_ARGS)
 

@@ -144,7 +144,7 @@ def thread_detail(request, pk: int):
         response = render(request, "comms/thread.html#opened", context)
         response["HX-Trigger"] = "accord:inbox-read"
         return response
-    context["page_title"] = conversation.subject
+    context["page_title"] = conversation.title
     return render(request, "comms/thread.html", context)
 
 

@@ -121,6 +121,22 @@ def test_a_calls_events_in_one_batch_apply_in_the_order_they_came(pbx, admin, ow
     assert TimelineEvent.objects.filter(kind="call", subject_id=person.pk).count() == 2
 
 
+def test_a_missed_calls_task_stays_linked_when_its_recording_comes_in_the_same_batch(pbx):
+    """The call-back task is linked to the call as it is missed; the recording that
+    follows in the same batch changes the call (written with the batch's other calls at
+    its end), not the link to its task."""
+    post(pbx, [event("c1", "ringing"), event("c1", "missed")])
+    post(pbx, [event("c1", "recording", recording_url="https://pbx.example.com/r/c1.mp3")])
+    assert passes_waiting() == 1
+
+    run_worker()
+
+    call = Call.objects.get()
+    assert call.state == Call.MISSED and call.recording == "https://pbx.example.com/r/c1.mp3"
+    assert call.task == Task.objects.get()
+    assert TimelineEvent.objects.filter(kind="call", subject_id=call.person_id).count() == 1
+
+
 def test_a_broken_event_leaves_the_others_of_its_batch_applied(pbx, admin):
     """Three events stored together; the middle one cannot be applied (a date that does
     not exist, as an older adapter let through). The batch is applied again one by one:

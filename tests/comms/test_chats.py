@@ -22,7 +22,7 @@ from werkzeug import Response
 
 from accord.accounts.services import team_save, token_create
 from accord.comms import delivery
-from accord.comms.messengers import sms_length
+from accord.comms.messengers import MESSAGE, STATUS, ChatSignal, sms_length
 from accord.comms.models import (
     ChannelDay,
     ChatContact,
@@ -35,6 +35,7 @@ from accord.comms.models import (
 from accord.comms.services.chats import (
     chat_events_apply,
     chat_events_drain,
+    chat_events_store,
     chat_send,
     messenger_delete,
     messenger_save,
@@ -42,7 +43,7 @@ from accord.comms.services.chats import (
 from accord.comms.services.threads import replies_late, reply_due
 from accord.comms.telephony import twilio_signature
 from accord.contacts.models import Person
-from accord.contacts.services import person_create
+from accord.contacts.services import person_create, person_update
 from accord.core import http
 from accord.core.company import reply_minutes
 from accord.core.models import TimelineEvent
@@ -269,6 +270,77 @@ def test_a_whatsapp_message_from_a_known_number_joins_that_client(whatsapp, owne
     assert message.person_id == vera.pk and message.from_address == "+972544567890"
     assert Person.objects.count() == 1
     assert Conversation.objects.get().assignee_id == owner.pk  # the client's owner answers
+
+
+def test_a_chat_is_called_by_its_client_s_name_as_it_is_now(whatsapp, admin):
+    """A new number's chat begins under the name WhatsApp shows; once the manager names
+    the client properly, the Inbox and the chat's page say the new name."""
+    post_whatsapp(whatsapp, whatsapp_message("wamid.R1", "972541112233", "Hi", name="dan"))
+    worker()
+    person = Person.objects.get()
+    person_update(actor=admin, person=person, data={"first_name": "Daniel", "last_name": "Levi"})
+    client = Client()
+    assert log_in(client, admin.email)
+    inbox = client.get("/inbox/?box=all").content.decode()
+    assert "Daniel Levi" in inbox
+    conversation = Conversation.objects.get()
+    assert "Daniel Levi" in client.get(f"/mail/threads/{conversation.pk}/").content.decode()
+
+
+def test_a_batch_of_messages_is_applied_together_and_one_that_breaks_leaves_the_rest(
+    whatsapp, owner
+):
+    """Five deliveries stored together: two from one new number, one from a client, a
+    report about a message not known yet, and one that cannot be applied (a text longer
+    than any message may be, as an older adapter let through). The batch is applied again one by
+    one: the new number is one person with one conversation of two messages, the
+    client's message joins them, the report waits (one try counted), the broken one
+    stays pending with its error — and nothing is written twice."""
+    vera = person_create(actor=owner, data={"first_name": "Vera", "phones": ["+972544567890"]})
+    new = "+972544567891"
+    signals = [
+        ChatSignal(key="m:1", kind=MESSAGE, address=new, phone=new, name="Dan Levi", text="Hi"),
+        ChatSignal(key="m:2", kind=MESSAGE, address=vera.primary_phone,
+                   phone=vera.primary_phone, text="Is it ready?"),
+        ChatSignal(key="m:3", kind=MESSAGE, address="+972544567892", phone="+972544567892",
+                   text="x" * 100_001),
+        ChatSignal(key="s:x:delivered", kind=STATUS, provider_id="wamid.unknown",
+                   status="delivered"),
+        ChatSignal(key="m:4", kind=MESSAGE, address=new, phone=new, text="Still there?"),
+    ]  # fmt: skip
+    chat_events_store(messenger=whatsapp, signals=signals, at=timezone.now())
+
+    assert chat_events_drain(whatsapp.pk) == 3
+
+    dan = Person.objects.get(primary_phone=new)
+    assert Person.objects.count() == 2  # Vera and the new number's one person
+    conversation = Conversation.objects.get(person=dan)
+    assert conversation.message_count == 2 and conversation.awaiting_reply
+    assert list(conversation.messages.order_by("pk").values_list("text", flat=True)) == [
+        "Hi", "Still there?",
+    ]  # fmt: skip
+    assert Message.objects.get(person=vera).text == "Is it ready?"
+    assert TimelineEvent.objects.filter(kind="chat").count() == 3
+    waiting = {e.key: e for e in ChatEvent.objects.exclude(state=ChatEvent.DONE)}
+    assert set(waiting) == {"m:3", "s:x:delivered"}
+    assert all(e.state == ChatEvent.PENDING and e.attempts == 1 for e in waiting.values())
+    assert "100" in waiting["m:3"].error  # "At most 100,000 characters."
+    assert Person.objects.filter(primary_phone="+972544567892").count() == 0  # undone
+
+
+def test_a_new_number_the_phone_rules_refuse_still_becomes_a_client(whatsapp, admin):
+    """A sender whose number Accord would not store as a phone (a range not in use) is
+    still made a client — without the phone, found again by their chat — and their
+    message is kept."""
+    odd = "+972541112233"
+    for key in ("m:1", "m:2"):
+        signal = ChatSignal(key=key, kind=MESSAGE, address=odd, phone=odd, text=key)
+        chat_events_store(messenger=whatsapp, signals=[signal], at=timezone.now())
+    assert chat_events_drain(whatsapp.pk) == 2
+    person = Person.objects.get()
+    assert person.owner == admin and not person.primary_phone
+    assert list(Message.objects.values_list("person", flat=True)) == [person.pk, person.pk]
+    assert not ChatEvent.objects.exclude(state=ChatEvent.DONE).exists()
 
 
 def test_outside_the_24_hour_window_only_a_template_goes_to_whatsapp(whatsapp, providers, admin):

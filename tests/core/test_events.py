@@ -200,3 +200,32 @@ def test_old_done_events_are_pruned_and_pending_ones_kept():
     assert sorted(OutboxEvent.objects.values_list("payload__deal_id", flat=True)) == [1, 3]
     assert events.prune(now + events.KEEP + timedelta(seconds=1)) == 1
     assert list(OutboxEvent.objects.values_list("state", flat=True)) == ["pending"]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_gathered_events_are_written_together_in_order_and_announced_after_commit(received):
+    """A worker's batch gathers its events: none is in the outbox until the block ends,
+    then all are, in the order they were emitted, and their handlers run after commit."""
+    with transaction.atomic():
+        with events.emits_gathered():
+            emit("deal.won", deal_id=1)
+            events.emit_many("deal.won", [{"deal_id": 2}, {"deal_id": 3}])
+            emit("deal.lost", deal_id=4)
+            assert not OutboxEvent.objects.exists()
+        assert OutboxEvent.objects.count() == 4
+        assert received == []
+    assert [e.payload["deal_id"] for e in received] == [1, 2, 3, 4]
+    assert list(OutboxEvent.objects.order_by("pk").values_list("name", flat=True)) == [
+        "deal.won", "deal.won", "deal.won", "deal.lost",
+    ]  # fmt: skip
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_gathering_block_that_fails_records_no_event(received):
+    with pytest.raises(RuntimeError), transaction.atomic(), events.emits_gathered():
+        emit("deal.won", deal_id=1)
+        raise RuntimeError("the batch broke")
+    with transaction.atomic(), events.emits_gathered():
+        emit("deal.won", deal_id=2)  # the next batch starts with nothing left over
+    assert [e.payload["deal_id"] for e in received] == [2]
+    assert OutboxEvent.objects.count() == 1

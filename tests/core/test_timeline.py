@@ -1,9 +1,10 @@
 from datetime import date, timedelta
 from decimal import Decimal
 
+import pytest
 from django.utils import timezone
 
-from accord.core.timeline import field_changes, timeline_of, timeline_record
+from accord.core.timeline import field_changes, timeline_gathered, timeline_of, timeline_record
 
 
 def test_field_changes_lists_only_what_changed_in_plain_values():
@@ -31,3 +32,18 @@ def test_a_records_timeline_is_newest_first_with_who_and_what(owner, admin):
     ]
     assert events[0].data["changes"][0]["new"] == "Olivia"
     assert [e.kind for e in timeline_of(owner, kinds=["note"])] == ["note"]
+
+
+def test_gathered_entries_are_written_when_the_block_ends_and_none_when_it_fails(owner):
+    """A worker's batch gathers its timeline entries: written together at its end, in the
+    order recorded; a batch that fails leaves none behind."""
+    with timeline_gathered():
+        timeline_record(subject=owner, kind="note", data={"text": "one"})
+        timeline_record(subject=owner, kind="note", data={"text": "two"})
+        assert not list(timeline_of(owner))
+    assert [e.data["text"] for e in timeline_of(owner)] == ["two", "one"]
+
+    with pytest.raises(RuntimeError), timeline_gathered():
+        timeline_record(subject=owner, kind="note", data={"text": "lost"})
+        raise RuntimeError("the batch broke")
+    assert [e.data["text"] for e in timeline_of(owner)] == ["two", "one"]

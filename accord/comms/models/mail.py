@@ -211,6 +211,14 @@ class Conversation(models.Model):
         return self.subject or f"conversation {self.pk}"
 
     @property
+    def title(self) -> str:
+        """What the Inbox calls it: an e-mail's subject; an SMS or messenger chat's client
+        as they are named now (renamed since the chat began), else its first title."""
+        if self.messenger_id is not None and (self.person_id or self.company_id):
+            return str(self.person or self.company)
+        return self.subject
+
+    @property
     def client(self):
         """The person or company it is with (a deal's, for one about a deal only)."""
         if self.person_id or self.company_id:

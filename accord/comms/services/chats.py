@@ -635,9 +635,14 @@ def _new_client(messenger: Messenger, signal: ChatSignal) -> Person | None:
     try:
         with transaction.atomic():
             return person_create(actor=actor, data=data)
-    except ValidationError:
-        log.warning("messenger %s: a new client made without the team's rule", messenger.pk)
+    except ValidationError as error:
+        # The team's rule or the number refused: the client is still made, as the
+        # admin's, and found again by their chat (the number stays the chat's address).
+        log.warning("messenger %s: a new client made without %s", messenger.pk,
+                    sorted(error.message_dict))  # fmt: skip
         data.pop("assign_team", None)
+        if "phones" in error.message_dict:
+            data["phones"] = []
         return person_create(actor=actor, data=data)
 
 
