@@ -10,6 +10,7 @@ import hmac
 import json
 import time
 from datetime import UTC, datetime, timedelta
+from datetime import time as hour
 from urllib.parse import parse_qs, urlencode
 
 import pytest
@@ -20,7 +21,7 @@ from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
 from werkzeug import Response
 
-from accord.accounts.services import team_save, token_create
+from accord.accounts.services import schedule_save, team_save, token_create, user_create
 from accord.comms import delivery
 from accord.comms.messengers import MESSAGE, STATUS, ChatSignal, sms_length
 from accord.comms.models import (
@@ -40,7 +41,7 @@ from accord.comms.services.chats import (
     messenger_delete,
     messenger_save,
 )
-from accord.comms.services.threads import replies_late, reply_due
+from accord.comms.services.threads import conversation_assign, replies_late, reply_due
 from accord.comms.telephony import twilio_signature
 from accord.contacts.models import Person
 from accord.contacts.services import person_create, person_update
@@ -579,6 +580,35 @@ def test_a_client_nobody_answers_in_time_is_escalated_to_the_head_once(admin, ow
         chat_send(actor=owner, conversation=conversation, text="Hello Vera!")
     conversation.refresh_from_db()
     assert conversation.waiting_since is None and conversation.reply_late_at is None
+
+
+def test_a_waiting_client_given_to_a_colleague_is_due_in_the_colleague_s_hours(
+    admin, owner, telegram
+):
+    """Vera writes at 17:50 on a Monday. The owner works till 18:00: 10 minutes that day,
+    20 the next morning from 9:00. Given to a colleague who works till 20:00, the answer
+    is due at 18:20 — in the colleague's hours, not the owner's."""
+    schedule_save(actor=admin, user=owner, weekdays=[0, 1, 2, 3, 4], starts=hour(9),
+                  ends=hour(18))  # fmt: skip
+    late_shift = user_create(email="ian@example.com", password="x" * 12, role="manager",
+                             full_name="Ian Late")  # fmt: skip
+    schedule_save(actor=admin, user=late_shift, weekdays=[0, 1, 2, 3, 4], starts=hour(12),
+                  ends=hour(20))  # fmt: skip
+    monday = datetime(2026, 12, 7, 17, 50, tzinfo=UTC)  # London, the site's zone
+    with time_machine.travel(monday, tick=False):
+        post_telegram(telegram, telegram_update(1, "Hello?", chat=41))
+        worker()
+    conversation = Conversation.objects.get()
+    Conversation.objects.filter(pk=conversation.pk).update(assignee=owner)
+    replies_late(monday)  # the worker's pass works the deadline out
+    conversation.refresh_from_db()
+    assert conversation.reply_due_at == datetime(2026, 12, 8, 9, 20, tzinfo=UTC)
+
+    conversation_assign(actor=admin, conversation=conversation, assignee=late_shift)
+
+    conversation.refresh_from_db()
+    assert conversation.reply_due_at == datetime(2026, 12, 7, 18, 20, tzinfo=UTC)
+    assert replies_late(datetime(2026, 12, 7, 18, 21, tzinfo=UTC)) == 1  # late by its hours
 
 
 def test_the_inbox_shows_each_waiting_clients_deadline_and_admins_set_it(admin, telegram):

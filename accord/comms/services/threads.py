@@ -205,10 +205,14 @@ def conversation_assign(
                 {"assignee": [_("%(name)s may not see this client.") % {"name": assignee}]}
             )
     before = conversation.assignee_id
-    Conversation.objects.filter(pk=conversation.pk).update(assignee=assignee)
     conversation.assignee = assignee
     if before == conversation.assignee_id:
         return conversation
+    changes = {"assignee": assignee}
+    if conversation.waiting_since is not None and conversation.reply_late_at is None:
+        # Not late yet: the answer is now due in the new assignee's working hours.
+        conversation.reply_due_at = changes["reply_due_at"] = reply_due(conversation)
+    Conversation.objects.filter(pk=conversation.pk).update(**changes)
     if assignee is not None and assignee.pk != actor.pk:  # who takes it knows already
         now = timezone.now()
         notify(
