@@ -5,6 +5,9 @@ import re
 import uuid
 
 from django import forms
+from django.utils.functional import lazy
+from django.utils.html import format_html
+from django.utils.safestring import SafeString
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
@@ -15,6 +18,15 @@ from accord.contacts.models import Person, Segment
 from accord.core.ui.widgets import RecordPicker
 
 KEEP = _("Leave blank to keep the stored password; it is never shown again.")
+
+
+def with_example(sentence: str, example: str) -> SafeString:
+    """A help text and its example, the example as code read left to right (an address
+    or JSON stays whole inside Hebrew)."""
+    return format_html('{} <code dir="ltr">{}</code>', sentence, example)
+
+
+example_help = lazy(with_example, SafeString)  # translated when the form is shown
 
 
 class MailboxForm(forms.Form):
@@ -447,8 +459,8 @@ class MessengerForm(forms.Form):
         label=_("Gateway address"),
         max_length=2000,
         required=False,
-        help_text=_(
-            "Where Accord sends an SMS, e.g. https://sms.example.com/send?to={to}&text={text}"
+        help_text=example_help(
+            _("Where Accord sends an SMS, e.g."), "https://sms.example.com/send?to={to}&text={text}"
         ),
     )
     gateway_method = forms.ChoiceField(
@@ -459,9 +471,11 @@ class MessengerForm(forms.Form):
         required=False,
         max_length=4000,
         widget=forms.Textarea(attrs={"rows": 3, "dir": "ltr"}),
-        help_text=_('The body, with {to}, {text}, {from} and {key} where they go: '
-                    '{"phone": "{to}", "message": "{text}"}.'),
-    )  # fmt: skip
+        help_text=example_help(
+            _("The body, with {to}, {text}, {from} and {key} where they go, e.g."),
+            '{"phone": "{to}", "message": "{text}"}',
+        ),
+    )
     templates = forms.CharField(
         label=_("WhatsApp templates"),
         required=False,
