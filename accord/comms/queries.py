@@ -26,8 +26,8 @@ from accord.comms.models import (
     Messenger,
 )
 from accord.contacts.queries import companies_visible_to, people_visible_to
+from accord.core.pagination import COUNT_CAP, capped_counts
 from accord.core.pagination import Count as CappedCount
-from accord.core.pagination import capped_counts
 from accord.core.visibility import ALL, NONE, READ, effective_level
 from accord.sales.queries import deals_visible_to
 
@@ -166,9 +166,9 @@ def with_unread(conversations: QuerySet[Conversation]) -> QuerySet[Conversation]
 INBOX_COUNT_CAP = 1_000
 
 
-def inbox_counts(user) -> dict[str, CappedCount]:
+def inbox_counts(user, *, cap: int = COUNT_CAP) -> dict[str, CappedCount]:
     """How many conversations in each box (mine, unassigned, waiting, all), capped past
-    INBOX_COUNT_CAP, in one statement."""
+    `cap` (the API's lists' 10,000; the Inbox's tabs INBOX_COUNT_CAP), in one statement."""
     found = conversations_visible_to(user, read_marks=False).filter(last_incoming_at__isnull=False)
     return capped_counts(
         {
@@ -177,7 +177,7 @@ def inbox_counts(user) -> dict[str, CappedCount]:
             "waiting": found.filter(awaiting_reply=True),
             "all": found,
         },
-        cap=INBOX_COUNT_CAP,
+        cap=cap,
     )
 
 

@@ -19,6 +19,7 @@ from accord.comms import bodies
 from accord.comms.models import Conversation
 from accord.comms.queries import (
     BOXES,
+    INBOX_COUNT_CAP,
     INBOX_SORT,
     THREADS_SORT,
     client_channels,
@@ -214,7 +215,7 @@ def inbox_view(request):
     }
     if request.htmx and request.GET.get("cursor"):
         return render(request, "comms/threads.html#rows", context)
-    counts = inbox_counts(request.user)
+    counts = inbox_counts(request.user, cap=INBOX_COUNT_CAP)
     context.update(
         {
             "page_title": _("Inbox"),
