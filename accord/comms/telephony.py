@@ -19,6 +19,7 @@ import hashlib
 import hmac
 import json
 from dataclasses import asdict, dataclass
+from email.utils import parsedate_to_datetime
 from urllib.parse import urlencode, urlsplit
 from zoneinfo import ZoneInfo
 
@@ -75,7 +76,7 @@ def read(provider: str, secret: str, *, body: bytes, headers, form, url: str = "
     if provider == "zadarma":
         return [_zadarma(secret, form, headers.get("Signature", ""))]
     if provider == "twilio":
-        return [_twilio(secret, form, url, headers.get("X-Twilio-Signature", ""))]
+        return _twilio(secret, form, url, headers.get("X-Twilio-Signature", ""))
     return _generic(secret, body, headers.get("X-Accord-Signature", ""))
 
 
@@ -225,7 +226,7 @@ def twilio_signature(auth_token: str, url: str, params: dict) -> str:
     return base64.b64encode(digest).decode()
 
 
-def _twilio(secret: str, form, url: str, signature: str) -> Signal:
+def _twilio(secret: str, form, url: str, signature: str) -> list[Signal]:
     params = {name: form.get(name, "") for name in form}
     if not secret or not same_secret(twilio_signature(secret, url, params), signature):
         raise Refused(_("The signature does not match the connection's secret."), 403)
@@ -236,34 +237,91 @@ def _twilio(secret: str, form, url: str, signature: str) -> Signal:
         if params.get("RecordingStatus", "completed") != "completed":
             raise Refused(_("The recording is not ready: %(status)s") % {
                 "status": clean_text(params.get("RecordingStatus"), 40)})  # fmt: skip
-        return Signal(
+        return [Signal(
             key=f"{call_id}:recording:{clean_text(params['RecordingSid'])}",
             call_id=call_id,
             kind=RECORDING,
             recording=clean_text(params.get("RecordingUrl"), 1000),
-        )
+        )]  # fmt: skip
+    if params.get("DialCallStatus"):
+        return _twilio_dialed(call_id, params)
     status = clean_text(params.get("CallStatus"), 40)
     kind = {"ringing": RINGING, "in-progress": ANSWERED, "queued": RINGING,
             "initiated": RINGING}.get(status, ENDED if status in TWILIO_ENDED else "")  # fmt: skip
     if not kind:
         raise Refused(_("Twilio's call status “%(status)s” is not one Accord reads.")
                       % {"status": status})  # fmt: skip
-    outgoing = clean_text(params.get("Direction")).startswith("outbound")
-    number = clean_text(params.get("To") if outgoing else params.get("From"))
-    if not number:
+    caller, called = clean_text(params.get("From")), clean_text(params.get("To"))
+    parent = clean_text(params.get("ParentCallSid"))
+    # A call Twilio took itself (an inbound leg running the number's TwiML) is "in
+    # progress" once the TwiML runs and "completed" when it hangs up, whether or not any
+    # person spoke: a person's answer is told by the leg <Dial> rings (its ParentCallSid).
+    taken_by_twilio = not parent and params.get("Direction") == "inbound"
+    if parent and kind == ENDED:
+        return []  # a leg <Dial> rang is over; the call itself ends with its own callback
+    if taken_by_twilio and kind == ANSWERED:
+        kind = RINGING
+    agent = _twilio_agent(caller)
+    dialed_out = clean_text(params.get("Direction")).startswith("outbound")
+    outgoing = bool(agent) or (dialed_out and not _twilio_agent(called))
+    number = called if outgoing else caller
+    if not number or _twilio_agent(number):
         raise Refused(_("The client's number is missing."))
-    duration = _int(params.get("CallDuration")) if kind == ENDED else None
-    return Signal(
-        key=f"{call_id}:{status}",
-        call_id=call_id,
+    # Twilio's own leg lasts from its pickup: the talk is from the answer to the end.
+    duration = _int(params.get("CallDuration")) if kind == ENDED and not taken_by_twilio else None
+    answered = None if taken_by_twilio else (status == "completed" and bool(duration))
+    return [Signal(
+        key=f"{clean_text(params.get('CallSid'))}:{status}",
+        call_id=parent or call_id,  # the legs of one call are one call
         kind=kind,
         direction="out" if outgoing else "in",
         number=number,
-        line=clean_text(params.get("From") if outgoing else params.get("To")),
+        line="" if _twilio_agent(called) else (caller if outgoing else called),
+        extension=agent or _twilio_agent(called),
+        at=_twilio_time(params.get("Timestamp")),
         duration=duration,
-        answered=(status == "completed" and bool(duration)) if kind == ENDED else None,
+        answered=answered if kind == ENDED else None,
         disposition=status if kind == ENDED else "",
-    )
+    )]  # fmt: skip
+
+
+def _twilio_dialed(call_id: str, params: dict) -> list[Signal]:
+    """<Dial>'s action callback: whether the person it rang answered, and how long they
+    talked (the call goes on to the number's next TwiML, or ends)."""
+    if params.get("DialCallStatus") != "completed":
+        return []  # nobody answered: the call's own "completed" ends it as missed
+    talk = _int(params.get("DialCallDuration"))
+    return [Signal(
+        key=f"{call_id}:dialed:{clean_text(params.get('DialCallSid'))}",
+        call_id=call_id,
+        kind=ANSWERED,
+        direction="in",
+        number=clean_text(params.get("From")),
+        line=clean_text(params.get("To")),
+        at=(timezone.now() - datetime.timedelta(seconds=talk)).isoformat(),
+    )]  # fmt: skip
+
+
+def _twilio_agent(address: str) -> str:
+    """The person's identity in a Twilio Client ("client:alice") or SIP ("sip:101@…")
+    address — their extension; "" for a phone number."""
+    scheme, _colon, rest = address.partition(":")
+    if scheme.lower() == "client":
+        return rest[:30]
+    if scheme.lower() == "sip":
+        return rest.partition("@")[0][:30]
+    return ""
+
+
+def _twilio_time(value) -> str:
+    """Twilio's `Timestamp` ("Sun, 06 Dec 2026 10:15:07 +0000"), ISO 8601; "" without."""
+    try:
+        moment = parsedate_to_datetime(clean_text(value)) if value else None
+    except (TypeError, ValueError):
+        return ""
+    if moment is None:
+        return ""
+    return (moment if moment.tzinfo else moment.replace(tzinfo=datetime.UTC)).isoformat()
 
 
 def _zadarma_time(text) -> str:

@@ -82,7 +82,14 @@ def telephony_hook(request, token: str):
     ids = call_events_store(telephony=telephony, signals=signals, at=now)
     if ids:  # the worker applies them (the PBX waits only for them to be stored)
         call_events_queue(telephony.pk, now)
+    if telephony.provider == Telephony.TWILIO:
+        # Twilio reads the answer to <Dial>'s action as the call's next TwiML: none, so
+        # the call ends as it would have; its status callbacks ignore what they are told.
+        return HttpResponse(TWIML_DONE, content_type="text/xml")
     return JsonResponse({"ok": True, "stored": len(ids)})
+
+
+TWIML_DONE = '<?xml version="1.0" encoding="UTF-8"?><Response/>'
 
 
 def _refused(telephony: Telephony, refused: adapters.Refused, now) -> JsonResponse:

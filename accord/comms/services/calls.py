@@ -17,6 +17,7 @@ periodic catch-up (`call_events_catch_up`) tries the pending ones again.
 
 import datetime
 import logging
+import re
 import time
 from contextlib import nullcontext
 from datetime import timedelta
@@ -127,13 +128,17 @@ def telephony_delete(*, actor: User, telephony: Telephony) -> None:
     telephony.delete()
 
 
+# An internal number, or a softphone's or SIP user's name (Twilio's "client:alice").
+EXTENSION = re.compile(r"[\w*#.@+-]{1,30}")
+
+
 @transaction.atomic
 def extensions_set(*, actor: User, telephony: Telephony, extensions: dict[str, User]) -> None:
     """The whole list of extensions ({number: user}): numbers not named are removed."""
     require_admin(actor)
     errors = []
     for number, user in extensions.items():
-        if not number or len(number) > 30 or not number.replace("*", "").isalnum():
+        if not EXTENSION.fullmatch(number):
             errors.append(_("“%(number)s” is not an extension.") % {"number": number[:30]})
         elif not user.is_active:
             errors.append(_("%(user)s is not an active user.") % {"user": user})
@@ -543,6 +548,8 @@ def _merge(
     if signal.kind == ENDED:
         call.ended_at = call.ended_at or at
         call.duration = signal.duration or call.duration
+        if signal.duration is None and not call.duration and call.answered_at:
+            call.duration = max(0, int((call.ended_at - call.answered_at).total_seconds()))
         call.disposition = signal.disposition or call.disposition
         if signal.answered and call.answered_at is None:
             talk = timedelta(seconds=call.duration)
