@@ -139,7 +139,9 @@ def reset_sequences(models_: list[type[models.Model]]) -> None:
 def take_ids(model: type[models.Model], count: int) -> list[int]:
     """Ids for `count` new rows of the model, taken before they are written (so rows
     referring to them go in the same batch). Inside a transaction: on SQLite it holds the
-    write lock from its start (IMMEDIATE), so the ids after the largest are its own."""
+    write lock from its start (IMMEDIATE), so the ids after the largest are its own; a
+    PostgreSQL sequence, or SQLite's AUTOINCREMENT counter moved past them, keeps them
+    from the rows written meanwhile without an id."""
     if count <= 0:
         return []
     table = model._meta.db_table
@@ -151,12 +153,24 @@ def take_ids(model: type[models.Model], count: int) -> list[int]:
             )
             return [row[0] for row in cursor.fetchall()]
         assert connection.in_atomic_block, "ids are taken inside the writing transaction"
-        # The table's name comes from the model's _meta, quoted.
-        cursor.execute(f"SELECT max(id) FROM {connection.ops.quote_name(table)}")  # noqa: S608
-        top = cursor.fetchone()[0] or 0
-        # AUTOINCREMENT never gives an id twice, even a deleted row's: start past those too.
-        cursor.execute("SELECT seq FROM sqlite_sequence WHERE name = %s", [table])
-        top = max([top, *(row[0] for row in cursor.fetchall())])
+        # The table's name comes from the model's _meta, quoted. AUTOINCREMENT never
+        # gives an id twice, even a deleted row's: past its counter too.
+        cursor.execute(
+            f"SELECT max(id), (SELECT seq FROM sqlite_sequence WHERE name = %s) "  # noqa: S608
+            f"FROM {connection.ops.quote_name(table)}",
+            [table],
+        )
+        largest, counted = cursor.fetchone()
+        top = max(largest or 0, counted or 0)
+        # Reserved: a row the transaction adds meanwhile without an id gets one after them.
+        if counted is None:
+            cursor.execute(
+                "INSERT INTO sqlite_sequence (name, seq) VALUES (%s, %s)", [table, top + count]
+            )
+        else:
+            cursor.execute(
+                "UPDATE sqlite_sequence SET seq = %s WHERE name = %s", [top + count, table]
+            )
     return list(range(top + 1, top + 1 + count))
 
 

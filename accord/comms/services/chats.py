@@ -50,8 +50,9 @@ from accord.contacts.models import Company, Person
 from accord.contacts.queries import clients_by_phone
 from accord.contacts.services import client_contacted, person_create, person_unsubscribe
 from accord.core import http
-from accord.core.bulk import insert_new
+from accord.core.bulk import insert_new, take_ids
 from accord.core.events import caused_by, emit
+from accord.core.limits import check_record_text
 from accord.core.phones import display_phone
 from accord.core.secrets import reseal, seal, unseal
 from accord.core.timeline import timeline_record
@@ -337,6 +338,7 @@ def _apply_batch(ids: list[int]) -> int:
                     applied += 1
                 except NotYet as error:  # raised before it writes: kept for the catch-up
                     _attempt_failed(event.pk, error, counted=True)
+            known.write()
             # The conversations the messages came to, each moved on once for the batch.
             threads.conversations_messages_received(messages=list(filter(None, received)))
             return applied
@@ -357,6 +359,7 @@ def _apply_one(event: ChatEvent, messenger: Messenger, signal: ChatSignal, files
                 return 0
             known = _Known([(messenger, signal)])
             message = _apply(messenger, signal, event.received_at, files, known)
+            known.write()
             threads.conversations_messages_received(messages=[message] if message else [])
             return 1
     except Exception as error:  # its transaction undone, the try with it: counted here
@@ -459,8 +462,8 @@ def _received(
     conversation = known.conversations.get((messenger.pk, signal.address[:100]))
     deal = known.open_deal(contact.person_id, contact.company_id)
     if conversation is None:
-        conversation = known.conversations[(messenger.pk, signal.address[:100])] = (
-            Conversation.objects.create(
+        conversation = known.conversations[(messenger.pk, signal.address[:100])] = known.made(
+            Conversation(
                 channel=messenger.channel,
                 messenger=messenger,
                 address=signal.address,
@@ -473,10 +476,11 @@ def _received(
             )
         )
     elif conversation.person_id is None and contact.person_id:  # matched since
-        Conversation.objects.filter(pk=conversation.pk).update(person_id=contact.person_id)
+        if not known.unwritten(conversation):
+            Conversation.objects.filter(pk=conversation.pk).update(person_id=contact.person_id)
         conversation.person_id = contact.person_id
     problems = "\n".join(f.problem for f in files if f.problem)
-    message = Message.objects.create(
+    message = known.made(Message(
         direction=Message.IN,
         state=Message.RECEIVED,
         message_id=f"chat:{messenger.pk}:{signal.key}",
@@ -493,7 +497,9 @@ def _received(
         text=signal.text,
         problems=problems,
         created_at=at,
-    )
+    ))  # fmt: skip
+    if any(found.content for found in files):
+        known.write()  # the attachments' message
     for found in files:
         if found.content:
             kept = Attachment(message=message, name=found.name, content_type=found.content_type,
@@ -553,10 +559,12 @@ def _contact(messenger: Messenger, signal: ChatSignal, known: "_Known") -> tuple
             known.clients[signal.phone] = ("person", person.pk)
             known.people[person.pk] = person
     if contact is None:  # one made meanwhile elsewhere: the batch is applied again
-        contact = known.contacts[key] = ChatContact.objects.create(
+        contact = known.contacts[key] = known.made(ChatContact(
             messenger=messenger, address=key[1], name=signal.name[:200],
             person=person, company=company,
-        )  # fmt: skip
+        ))  # fmt: skip
+    elif known.unwritten(contact):
+        contact.name, contact.person, contact.company = signal.name[:200], person, company
     else:
         contact.name, contact.person, contact.company = signal.name[:200], person, company
         contact.save(update_fields=["name", "person", "company"])
@@ -571,6 +579,12 @@ class _Known:
 
     def __init__(self, items: list[tuple[Messenger, ChatSignal]]):
         messages = [(m, s) for m, s in items if s.kind == adapters.MESSAGE]
+        # The batch's new chat contacts, conversations and messages, written together
+        # (`write`) with ids taken for them at once: a message's id is in its event and
+        # its timeline entry before its row is written.
+        self.new: dict[type, list] = {ChatContact: [], Conversation: [], Message: []}
+        self.ids: dict[type, list[int]] = {model: [] for model in self.new}
+        self.expected = {model: len(messages) for model in self.new}
         addresses: dict[int, set[str]] = {}
         for messenger, signal in messages:
             addresses.setdefault(messenger.pk, set()).add(signal.address[:100])
@@ -584,6 +598,9 @@ class _Known:
             ).order_by("last_message_at", "pk")  # the latest of an address's last
             for conversation in conversations:
                 self.conversations[(messenger_id, conversation.address)] = conversation
+        keys = {(messenger.pk, signal.address[:100]) for messenger, signal in messages}
+        self.expected[ChatContact] = len(keys - self.contacts.keys())
+        self.expected[Conversation] = len(keys - self.conversations.keys())
         matched = (
             {c.person_id for c in self.contacts.values()},
             {c.company_id for c in self.contacts.values()},
@@ -606,6 +623,28 @@ class _Known:
             self.deals[("person", deal.person_id)] = deal  # the newest last
         for deal in open_deals.filter(company_id__in=self.companies):
             self.deals[("company", deal.company_id)] = deal
+
+    def made(self, record):
+        """A new row of the batch, given its id now and written with the others."""
+        model = type(record)
+        if not self.ids[model]:
+            self.ids[model] = take_ids(model, max(1, self.expected[model]))
+        record.pk = self.ids[model].pop(0)
+        self.expected[model] -= 1
+        self.new[model].append(record)
+        return record
+
+    def unwritten(self, record) -> bool:
+        return any(record is new for new in self.new[type(record)])
+
+    def write(self) -> None:
+        """The batch's new rows, a statement for each kind (their ids given)."""
+        for model, records in self.new.items():
+            if records:
+                for record in records:  # what each save's pre_save hook would check
+                    check_record_text(model, record)
+                model.objects.bulk_create(records)
+                records.clear()
 
     def open_deal(self, person_id, company_id) -> Deal | None:
         """The client's newest open deal (a person's, else their company's as a client)."""
