@@ -752,15 +752,19 @@ def _aside(step, telephony: Telephony, call: Call, known: "_Known") -> None:
 def _call_back_task(telephony: Telephony, call: Call) -> None:
     """A missed call's "call back", for the client's owner (or the connection's admin),
     due within the connection's call-back time; one open per number is enough."""
-    earlier = (
-        Call.objects.filter(
-            Q(number=call.number) if call.number.startswith("+") else Q(pk=None),
-            state=Call.MISSED, returned_at__isnull=True, task__status=Task.OPEN,
-        )
+    # The number's missed calls first (on its index), then their tasks: joined, the
+    # planner may start from every open task.
+    tasks = list(
+        Call.objects.filter(number=call.number, state=Call.MISSED, returned_at__isnull=True,
+                            task__isnull=False)
         .exclude(pk=call.pk)
-        .values_list("task_id", flat=True)
-        .first()
-    )  # fmt: skip
+        .values_list("task_id", flat=True)[:50]
+    ) if call.number.startswith("+") else []  # fmt: skip
+    earlier = (
+        Task.objects.filter(pk__in=tasks, status=Task.OPEN).values_list("pk", flat=True).first()
+        if tasks
+        else None
+    )
     if earlier:
         Call.objects.filter(pk=call.pk).update(task_id=earlier)
         return
