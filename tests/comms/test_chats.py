@@ -732,6 +732,12 @@ def test_a_provider_that_does_not_answer_in_time_is_not_sent_to_twice(
     assert (message.state, message.maybe_sent) == ("failed", True)
     delivery.deliver_due()
     assert calls == [1]  # never again by itself
+    # The stub logs the request once its slow answer is out: wait for it here, not in the
+    # next test that uses the stub.
+    deadline = clock.monotonic() + 10
+    while not providers.log and clock.monotonic() < deadline:
+        clock.sleep(0.05)
+    assert len(providers.log) == 1
 
 
 def test_a_reply_whose_connection_was_removed_fails_without_stranding_others(
