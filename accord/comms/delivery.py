@@ -27,7 +27,7 @@ from accord.comms.services import (
     messages_abandon_stale,
     messages_sent,
 )
-from accord.comms.services.chats import chat_deliver
+from accord.comms.services.chat_sending import chat_deliver
 from accord.comms.services.messages import claim_token
 from accord.core.company import default_language
 

@@ -24,12 +24,10 @@ from accord.comms import forms
 from accord.comms import messengers as adapters
 from accord.comms.models import Conversation, Message, Messenger
 from accord.comms.queries import conversations_visible_to, last_messenger_of, messengers_in_use
+from accord.comms.services.chat_sending import chat_addresses, chat_send, chat_start
 from accord.comms.services.chats import (
-    chat_addresses,
     chat_events_queue,
     chat_events_store,
-    chat_send,
-    chat_start,
     hook_url,
     messenger_delete,
     messenger_problem,

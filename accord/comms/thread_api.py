@@ -32,7 +32,7 @@ from accord.comms.services import (
     conversation_mark_read,
     message_reply,
 )
-from accord.comms.services.chats import chat_send, window_open
+from accord.comms.services.chat_sending import chat_send, window_open
 from accord.contacts.queries import companies_visible_to, people_visible_to
 from accord.core.api.concurrency import CREATES
 from accord.core.api.problems import Problem, invalid, one_of

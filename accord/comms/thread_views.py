@@ -40,7 +40,7 @@ from accord.comms.services import (
     may_retry,
     may_send_mailings,
 )
-from accord.comms.services.chats import window_open
+from accord.comms.services.chat_sending import window_open
 from accord.comms.services.threads import reply_due
 from accord.contacts.queries import companies_visible_to, people_visible_to
 from accord.core.errors import message_of

@@ -33,11 +33,11 @@ from accord.comms.models import (
     Messenger,
     Unsubscribe,
 )
+from accord.comms.services.chat_sending import chat_send
 from accord.comms.services.chats import (
     chat_events_apply,
     chat_events_drain,
     chat_events_store,
-    chat_send,
     messenger_delete,
     messenger_save,
 )

@@ -121,7 +121,7 @@ def test_the_demo_has_messenger_and_sms_conversations_some_waiting_today(db, cap
 
     from accord.comms import demo_chats
     from accord.comms.models import ChatEvent, Conversation, Messenger
-    from accord.comms.services.chats import window_open
+    from accord.comms.services.chat_sending import window_open
     from accord.contacts.models import Person
 
     assert main(["demo", "--if-empty"]) == 0

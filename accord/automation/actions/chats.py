@@ -11,7 +11,7 @@ from django.utils.translation import gettext_lazy
 from accord.automation import records, templates
 from accord.automation.actions.registry import Action, ActionError, Step, register
 from accord.comms.models import Conversation, Messenger, Unsubscribe
-from accord.comms.services.chats import chat_addresses, chat_send, chat_start
+from accord.comms.services.chat_sending import chat_addresses, chat_send, chat_start
 from accord.comms.services.templates import language_for
 from accord.contacts.models import Company, Person
 from accord.core.errors import message_of

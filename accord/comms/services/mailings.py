@@ -33,7 +33,7 @@ from accord.comms.models import (
     Unsubscribe,
 )
 from accord.comms.queries import mailboxes_to_send_from
-from accord.comms.services.chats import chat_queue_marketing
+from accord.comms.services.chat_sending import chat_queue_marketing
 from accord.comms.services.templates import Compiled, language_for
 from accord.contacts.models import Person, Segment
 from accord.contacts.queries import filter_clients, people_visible_to, segments_visible_to
