@@ -119,6 +119,10 @@ def read_database_url(data_dir: Path) -> dict:
             raise SettingError("DATABASE_URL must name a database, e.g. postgres://u@h/accord.")
         database.setdefault("OPTIONS", {})
         database["OPTIONS"].setdefault("connect_timeout", 5)
+        # No JIT: it compiled the Inbox's queries for 10–12 ms each to save less than a
+        # millisecond of their run (a web page's queries are short; JIT pays off on
+        # long reports). `?options=…` in DATABASE_URL still overrides it.
+        database["OPTIONS"].setdefault("options", "-c jit=off")
     # Connections kept between requests: a new SQLite connection reads the whole schema
     # again and runs the pragmas above (a third of a webhook's request); a PostgreSQL one
     # is a new backend.
