@@ -262,6 +262,8 @@ def _twilio(secret: str, form, url: str, signature: str) -> list[Signal]:
     if taken_by_twilio and kind == ANSWERED:
         kind = RINGING
     agent = _twilio_agent(caller)
+    if agent and _twilio_agent(called):
+        return []  # a call between two of the team's phones: no client's
     dialed_out = clean_text(params.get("Direction")).startswith("outbound")
     outgoing = bool(agent) or (dialed_out and not _twilio_agent(called))
     number = called if outgoing else caller

@@ -158,6 +158,12 @@ def test_a_call_from_a_softphone_is_the_agents_outgoing_call(twilio, alice):
     callback(twilio, leg("CA11", "CA11b", "no-answer", "+79161234568", From="+74955550100"))
     callback(twilio, status("CA11", "completed", CallDuration="25", **unanswered))
     assert Call.objects.get(provider_call_id="CA11").state == Call.NOT_REACHED
+    internal = {"From": "client:alice", "To": "client:bob"}
+    assert (
+        callback(twilio, status("CA12", "completed", CallDuration="9", **internal)).status_code
+        == 200
+    )
+    assert not Call.objects.filter(provider_call_id="CA12").exists()  # no client's call
 
 
 def test_an_outbound_call_nobody_answered_is_not_reached(twilio):
