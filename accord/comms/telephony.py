@@ -251,7 +251,6 @@ def _twilio(secret: str, form, url: str, signature: str) -> list[Signal]:
     if not kind:
         raise Refused(_("Twilio's call status “%(status)s” is not one Accord reads.")
                       % {"status": status})  # fmt: skip
-    caller, called = clean_text(params.get("From")), clean_text(params.get("To"))
     parent = clean_text(params.get("ParentCallSid"))
     # A call Twilio took itself (an inbound leg running the number's TwiML) is "in
     # progress" once the TwiML runs and "completed" when it hangs up, whether or not any
@@ -261,14 +260,10 @@ def _twilio(secret: str, form, url: str, signature: str) -> list[Signal]:
         return []  # a leg <Dial> rang is over; the call itself ends with its own callback
     if taken_by_twilio and kind == ANSWERED:
         kind = RINGING
-    agent = _twilio_agent(caller)
-    if agent and _twilio_agent(called):
+    ends = _twilio_ends(params)
+    if ends is None:
         return []  # a call between two of the team's phones: no client's
-    dialed_out = clean_text(params.get("Direction")).startswith("outbound")
-    outgoing = bool(agent) or (dialed_out and not _twilio_agent(called))
-    number = called if outgoing else caller
-    if not number or _twilio_agent(number):
-        raise Refused(_("The client's number is missing."))
+    outgoing, number, line, extension = ends
     # Twilio's own leg lasts from its pickup: the talk is from the answer to the end.
     duration = _int(params.get("CallDuration")) if kind == ENDED and not taken_by_twilio else None
     answered = None if taken_by_twilio else (status == "completed" and bool(duration))
@@ -278,8 +273,8 @@ def _twilio(secret: str, form, url: str, signature: str) -> list[Signal]:
         kind=kind,
         direction="out" if outgoing else "in",
         number=number,
-        line="" if _twilio_agent(called) else (caller if outgoing else called),
-        extension=agent or _twilio_agent(called),
+        line=line,
+        extension=extension,
         at=_twilio_time(params.get("Timestamp")),
         duration=duration,
         answered=answered if kind == ENDED else None,
@@ -292,16 +287,42 @@ def _twilio_dialed(call_id: str, params: dict) -> list[Signal]:
     talked (the call goes on to the number's next TwiML, or ends)."""
     if params.get("DialCallStatus") != "completed":
         return []  # nobody answered: the call's own "completed" ends it as missed
+    ends = _twilio_ends(params)
+    if ends is None:
+        return []
+    outgoing, number, line, extension = ends
     talk = _int(params.get("DialCallDuration"))
     return [Signal(
         key=f"{call_id}:dialed:{clean_text(params.get('DialCallSid'))}",
         call_id=call_id,
         kind=ANSWERED,
-        direction="in",
-        number=clean_text(params.get("From")),
-        line=clean_text(params.get("To")),
+        direction="out" if outgoing else "in",
+        number=number,
+        line=line,
+        extension=extension,
         at=(timezone.now() - datetime.timedelta(seconds=talk)).isoformat(),
     )]  # fmt: skip
+
+
+def _twilio_ends(params: dict) -> tuple[bool, str, str, str] | None:
+    """(outgoing, the client's number, our line, the extension) of a leg; None for a call
+    between two of the team's phones. A softphone or SIP phone ("client:alice") is ours:
+    a call from it is outgoing, a call to it incoming. Otherwise Twilio's Direction says
+    ("outbound-…": we called). A leg <Dial> rang to a phone number reads as our call to
+    it: right for a softphone's calls, wrong for an incoming call forwarded to a mobile
+    (docs/api.md: there, <Dial>'s action callback tells the answer)."""
+    caller, called = clean_text(params.get("From")), clean_text(params.get("To"))
+    agent, reached = _twilio_agent(caller), _twilio_agent(called)
+    if agent and reached:
+        return None
+    outgoing = bool(agent) or (
+        clean_text(params.get("Direction")).startswith("outbound") and not reached
+    )
+    number = called if outgoing else caller
+    if not number or _twilio_agent(number):
+        raise Refused(_("The client's number is missing."))
+    ours = caller if outgoing else called
+    return outgoing, number, "" if _twilio_agent(ours) else ours, agent or reached
 
 
 def _twilio_agent(address: str) -> str:

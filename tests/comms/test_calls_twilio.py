@@ -158,6 +158,13 @@ def test_a_call_from_a_softphone_is_the_agents_outgoing_call(twilio, alice):
     callback(twilio, leg("CA11", "CA11b", "no-answer", "+79161234568", From="+74955550100"))
     callback(twilio, status("CA11", "completed", CallDuration="25", **unanswered))
     assert Call.objects.get(provider_call_id="CA11").state == Call.NOT_REACHED
+    # Dial's action callback first (a softphone's call whose own callbacks come at its end).
+    dialed = {"From": "client:alice", "To": "+79161234569", "DialCallSid": "CA13b",
+              "DialCallStatus": "completed", "DialCallDuration": "12"}  # fmt: skip
+    callback(twilio, status("CA13", "in-progress", **dialed))
+    call = Call.objects.get(provider_call_id="CA13")
+    assert (call.direction, call.number, call.user, call.line) == ("out", "+79161234569",
+                                                                    alice, "")  # fmt: skip
     internal = {"From": "client:alice", "To": "client:bob"}
     assert (
         callback(twilio, status("CA12", "completed", CallDuration="9", **internal)).status_code
