@@ -639,13 +639,20 @@ class _Known:
         return any(record is new for new in self.new[type(record)])
 
     def write(self) -> None:
-        """The batch's new rows, a statement for each kind (their ids given)."""
-        for model, records in self.new.items():
-            if records:
-                for record in records:  # what each save's pre_save hook would check
-                    check_record_text(model, record)
-                model.objects.bulk_create(records)
-                records.clear()
+        """The batch's new rows, a statement for each kind (their ids given), in the
+        order they refer to each other."""
+        contacts, conversations = self.new[ChatContact], self.new[Conversation]
+        messages = self.new[Message]
+        for record in (*contacts, *conversations, *messages):
+            check_record_text(type(record), record)  # what each save's pre_save hook checks
+        if contacts:
+            ChatContact.objects.bulk_create(contacts)
+        if conversations:
+            Conversation.objects.bulk_create(conversations)
+        if messages:
+            Message.objects.bulk_create(messages)
+        for records in self.new.values():
+            records.clear()
 
     def open_deal(self, person_id, company_id) -> Deal | None:
         """The client's newest open deal (a person's, else their company's as a client)."""
