@@ -6,6 +6,7 @@ import argparse
 import base64
 import json
 import os
+import pathlib
 import re
 import time
 
@@ -158,6 +159,37 @@ def emit(figure: str, **fields) -> None:
 
 def emit_load(figure: str) -> None:
     emit(figure, load_average=[round(x, 2) for x in os.getloadavg()])
+
+
+def cpu_seconds() -> dict:
+    """CPU seconds so far: this process's waited-for children (`children`), and the
+    PostgreSQL server's processes on this machine with the backends that ended (`server`,
+    from /proc; 0 where none runs here). Two readings' difference is what a run cost."""
+    import resource
+
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    server = 0.0
+    for stat in pathlib.Path("/proc").glob("[0-9]*/stat"):
+        try:
+            name, times = _proc_times(stat)
+        except (OSError, ValueError):  # ended meanwhile
+            continue
+        if name == "postgres":
+            server += sum(times)  # its own and its ended backends'
+    return {"children": children.ru_utime + children.ru_stime, "server": server}
+
+
+def process_cpu(pid: int) -> float:
+    """A running process's CPU seconds so far (all its threads), from /proc."""
+    return sum(_proc_times(pathlib.Path(f"/proc/{pid}/stat"))[1][:2])
+
+
+def _proc_times(stat: pathlib.Path) -> tuple[str, list[float]]:
+    """A process's name and its utime, stime, cutime, cstime in seconds."""
+    text = stat.read_text()
+    name, fields = text[text.index("(") + 1 : text.rindex(")")], text.rsplit(")", 1)[1].split()
+    ticks = os.sysconf("SC_CLK_TCK")
+    return name, [int(f) / ticks for f in fields[11:15]]
 
 
 def write(model, rows) -> None:

@@ -77,9 +77,11 @@ def index_record(kind: str, record_id: int, parts: Iterable[str]) -> None:
                 [rowid, kind, body],
             )
     else:
-        SearchEntry.objects.update_or_create(
-            kind=kind, record_id=record_id, defaults={"body": body}
-        )
+        # One statement (INSERT … ON CONFLICT DO UPDATE), not a read and a write.
+        SearchEntry.objects.bulk_create(
+            [SearchEntry(kind=kind, record_id=record_id, body=body)],
+            update_conflicts=True, unique_fields=["kind", "record_id"], update_fields=["body"],
+        )  # fmt: skip
 
 
 def index_new_records(kind: str, bodies: list[tuple[int, Iterable[str]]]) -> None:

@@ -376,6 +376,7 @@ class _Known:
     def __init__(self, events: list[tuple[Telephony, Signal]], careful: bool = False):
         self.careful = careful
         self.unwritten: dict[int, Call] = {}
+        self.users: dict[int, User | None] = {}
         self.calls: dict[tuple[int, str], Call | None] = {}
         by_connection: dict[int, set[str]] = {}
         for telephony, signal in events:
@@ -419,11 +420,16 @@ class _Known:
             waiting.filter(person_id__in=people).values_list("person_id", flat=True)
         )
 
+    def waiting(self, number: str) -> bool:
+        """Whether this number may have missed calls not returned yet (False only when
+        surely not)."""
+        return number.startswith("+") and (
+            number not in self.numbers_checked or number in self.numbers_waiting
+        )
+
     def may_return(self, call: Call) -> bool:
         """Whether a talk may return missed calls (False only when surely not)."""
-        by_number = call.number.startswith("+") and (
-            call.number not in self.numbers_checked or call.number in self.numbers_waiting
-        )
+        by_number = self.waiting(call.number)
         by_person = call.person_id is not None and (
             call.person_id not in self.people_checked or call.person_id in self.people_waiting
         )
@@ -454,6 +460,12 @@ class _Known:
                 ("person", person) if person else ("company", company) if company else None
             )
         return self.clients[number]
+
+    def user(self, pk: int) -> User | None:
+        """A user (a client's owner) with their role, read once a batch."""
+        if pk not in self.users:
+            self.users[pk] = User.objects.select_related("role").filter(pk=pk).first()
+        return self.users[pk]
 
     def person(self, pk: int) -> Person:
         if pk not in self.people:
@@ -639,6 +651,8 @@ def _link_client(telephony: Telephony, call: Call, known: "_Known", *, create: b
         call.company = Company.objects.get(pk=found[1])
     elif create and call.direction == Call.IN:
         call.person = _new_caller(telephony, call)
+        if call.person is not None:
+            known.deals[call.person.pk] = None  # a new client has no deal yet
     if call.person_id and not call.company_id:
         call.company_id = call.person.company_id
     if call.person_id or call.company_id:
@@ -659,9 +673,8 @@ def _new_caller(telephony: Telephony, call: Call) -> Person | None:
         data["assign_team"] = telephony.lead_team
     else:
         data["owner"] = call.user or actor
-    try:
-        with transaction.atomic():
-            return person_create(actor=actor, data=data)
+    try:  # person_create undoes its own writes (a savepoint) when it refuses
+        return person_create(actor=actor, data=data)
     except ValidationError:  # the team or the owner refused: the caller is still kept
         log.warning("telephony %s: a new caller made without %s", telephony.pk, data)
         data.pop("assign_team", None)
@@ -715,9 +728,13 @@ def _ended(telephony: Telephony, call: Call, known: "_Known") -> None:
     )  # fmt: skip
     # The steps below read calls: the batch's changed ones are written first.
     if call.state == Call.MISSED:
+        # Only a number missed before may have a "call back" task open already; for the
+        # others nothing is looked up, so the batch's changed calls need not be written.
+        look_back = known.waiting(call.number)
         known.missed(call)
-        known.write()
-        _aside(_call_back_task, telephony, call, known)
+        if look_back:
+            known.write()
+        _aside(_call_back_task, telephony, call, known, look_back=look_back)
         emit("call.missed", call_id=call.pk, person_id=call.person_id, deal_id=call.deal_id,
              number=call.number)  # fmt: skip
     elif call.answered_at and known.may_return(call):
@@ -735,23 +752,26 @@ def _ended(telephony: Telephony, call: Call, known: "_Known") -> None:
     )
 
 
-def _aside(step, telephony: Telephony, call: Call, known: "_Known") -> None:
+def _aside(step, telephony: Telephony, call: Call, known: "_Known", **options) -> None:
     """What follows from a call (its task, closing the tasks it returns): should it fail,
     the call itself is still kept, on the timelines, and the failure logged. (A batch
     that fails is applied again event by event, `careful`ly: this step in a savepoint.)"""
     if not known.careful:
-        step(telephony, call)
+        step(telephony, call, known, **options)
         return
     try:
         with transaction.atomic():
-            step(telephony, call)
+            step(telephony, call, known, **options)
     except Exception:
         log.exception("call %s: %s failed", call.pk, step.__name__)
 
 
-def _call_back_task(telephony: Telephony, call: Call) -> None:
+def _call_back_task(
+    telephony: Telephony, call: Call, known: "_Known", *, look_back: bool = True
+) -> None:
     """A missed call's "call back", for the client's owner (or the connection's admin),
-    due within the connection's call-back time; one open per number is enough."""
+    due within the connection's call-back time; one open per number is enough (an
+    earlier missed call's is looked for unless `look_back` is False: none can be open)."""
     # The number's missed calls first (on its index), then their tasks: joined, the
     # planner may start from every open task.
     tasks = list(
@@ -759,7 +779,7 @@ def _call_back_task(telephony: Telephony, call: Call) -> None:
                             task__isnull=False)
         .exclude(pk=call.pk)
         .values_list("task_id", flat=True)[:50]
-    ) if call.number.startswith("+") else []  # fmt: skip
+    ) if look_back and call.number.startswith("+") else []  # fmt: skip
     earlier = (
         Task.objects.filter(pk__in=tasks, status=Task.OPEN).values_list("pk", flat=True).first()
         if tasks
@@ -772,7 +792,8 @@ def _call_back_task(telephony: Telephony, call: Call) -> None:
     if actor is None:
         return
     client = call.client
-    assignee = (client.owner if client is not None else None) or call.user or actor
+    owner = known.user(client.owner_id) if client is not None and client.owner_id else None
+    assignee = owner or call.user or actor
     if not assignee.is_active:
         assignee = actor
     name = str(client) if client is not None else display_phone(call.number)
@@ -795,7 +816,7 @@ def _call_back_task(telephony: Telephony, call: Call) -> None:
     Call.objects.filter(pk=call.pk).update(task=task)
 
 
-def _returned(telephony: Telephony, call: Call) -> None:
+def _returned(telephony: Telephony, call: Call, known: "_Known") -> None:
     """A talk with a number returns its missed calls: they are marked, and their open
     "call back" tasks done by whoever talked."""
     waiting = {"state": Call.MISSED, "returned_at__isnull": True,

@@ -679,9 +679,8 @@ def _new_client(messenger: Messenger, signal: ChatSignal) -> Person | None:
     }
     if messenger.lead_team is not None:
         data["assign_team"] = messenger.lead_team
-    try:
-        with transaction.atomic():
-            return person_create(actor=actor, data=data)
+    try:  # person_create undoes its own writes (a savepoint) when it refuses
+        return person_create(actor=actor, data=data)
     except ValidationError as error:
         # The team's rule or the number refused: the client is still made, as the
         # admin's, and found again by their chat (the number stays the chat's address).

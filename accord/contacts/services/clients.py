@@ -23,7 +23,12 @@ from accord.contacts.services.common import (
     save_changed,
     snapshot,
 )
-from accord.contacts.services.points import clean_emails, clean_phones, set_contact_points
+from accord.contacts.services.points import (
+    add_contact_points,
+    clean_emails,
+    clean_phones,
+    set_contact_points,
+)
 from accord.contacts.services.tags import set_tags
 from accord.core.bulk import move_forward
 from accord.core.custom_fields import clean_custom_fields
@@ -130,14 +135,24 @@ def create(model, actor: User, data: dict, clean) -> Any:
     data.setdefault("owner", actor)
     data = clean(actor, data, current=None)
     fields = PERSON_FIELDS if model is Person else COMPANY_FIELDS
-    record = model(created_by=actor, **{f: data[f] for f in fields if f in data})
-    if model is Person:
-        record.full_name = "-"  # set by apply() once the names are in
-    record.save()
-    apply(record, data, fields, actor)
-    record.save()
+    record = model(created_by=actor)
+    # Everything but the contact points and tags is set before the one INSERT; a new
+    # record has no points or tags to replace, and its search entry is made from these.
+    phones, emails = data.get("phones") or [], data.get("emails") or []
+    apply(record, {**data, "phones": None, "emails": None, "tags": None}, fields, actor)
+    record.primary_phone = phones[0]["value"] if phones else ""
+    record.primary_email = emails[0]["value"] if emails else ""
+    record.save(force_insert=True)
+    add_contact_points(record, "phone", phones)
+    add_contact_points(record, "email", emails)
+    tags = set_tags(record, data["tags"], new=True) if data.get("tags") else []
     timeline_record(subject=record, kind="created", actor=actor)
-    reindex(record)
+    # In the order the record's points are read back: by position, phones first.
+    listed = sorted(
+        [(n, 0, "phone", item["value"]) for n, item in enumerate(phones)]
+        + [(n, 1, "email", item["value"]) for n, item in enumerate(emails)]
+    )
+    reindex(record, points=[(kind, value) for _n, _k, kind, value in listed], tags=sorted(tags))
     emit(f"{kind_of(record)}.created", **{f"{kind_of(record)}_id": record.pk, "actor_id": actor.pk})
     return record
 

@@ -62,15 +62,15 @@ def snapshot(record) -> dict[str, Any]:
     return values
 
 
-def reindex(record) -> None:
+def reindex(record, *, points: list[tuple[str, str]] | None = None, tags=None) -> None:
+    """A client's search entry anew; `points` ((kind, value)) and `tags` (names) when the
+    caller knows them (a record it has just made), else read."""
     company = record.company.name if isinstance(record, Person) and record.company_id else ""
-    parts = search_parts(
-        str(record),
-        record.city,
-        [(point.kind, point.value) for point in record.contact_points.all()],
-        [tag.name for tag in record.tags.all()],
-        company,
-    )
+    if points is None:
+        points = [(point.kind, point.value) for point in record.contact_points.all()]
+    if tags is None:
+        tags = [tag.name for tag in record.tags.all()]
+    parts = search_parts(str(record), record.city, points, list(tags), company)
     index_record("person" if isinstance(record, Person) else "company", record.pk, parts)
 
 

@@ -82,8 +82,19 @@ def refresh_primary(record) -> None:
 
 
 def set_contact_points(record, kind: str, items: list[dict]) -> None:
-    owner_field = "person" if isinstance(record, Person) else "company"
+    """A client's phones or e-mails replaced by these; the first is the primary one."""
     record.contact_points.filter(kind=kind).delete()
+    add_contact_points(record, kind, items)
+    primary = items[0]["value"] if items else ""
+    setattr(record, "primary_phone" if kind == "phone" else "primary_email", primary)
+
+
+def add_contact_points(record, kind: str, items: list[dict]) -> None:
+    """Write a client's phones or e-mails ({"value", "label"}), in their order, where it
+    has none of that kind yet (a new client)."""
+    if not items:
+        return
+    owner_field = "person" if isinstance(record, Person) else "company"
     ContactPoint.objects.bulk_create(
         ContactPoint(
             **{owner_field: record},
@@ -94,5 +105,3 @@ def set_contact_points(record, kind: str, items: list[dict]) -> None:
         )
         for index, item in enumerate(items)
     )
-    primary = items[0]["value"] if items else ""
-    setattr(record, "primary_phone" if kind == "phone" else "primary_email", primary)

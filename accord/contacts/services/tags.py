@@ -14,10 +14,11 @@ def _tag_create(name: str) -> Tag:
         return Tag.objects.get(name__iexact=name)
 
 
-def set_tags(record, names: list[str]) -> list[str]:
+def set_tags(record, names: list[str], *, new: bool = False) -> list[str]:
     """Give a record (client or deal) these tags, creating the ones that are new; answers
-    their names. Only a name the record does not have yet is looked up."""
-    current = {tag.name: tag for tag in record.tags.all()}
+    their names. Only a name the record does not have yet is looked up (a `new` record
+    has none)."""
+    current = {} if new else {tag.name: tag for tag in record.tags.all()}
     tags = []
     for name in names:
         name = str(name).strip()[:50]
