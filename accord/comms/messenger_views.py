@@ -23,7 +23,12 @@ from django.views.decorators.http import require_http_methods, require_POST
 from accord.comms import forms
 from accord.comms import messengers as adapters
 from accord.comms.models import Conversation, Message, Messenger
-from accord.comms.queries import conversations_visible_to, last_messenger_of, messengers_in_use
+from accord.comms.queries import (
+    conversations_visible_to,
+    hook_connection,
+    last_messenger_of,
+    messengers_in_use,
+)
 from accord.comms.services.chat_sending import chat_addresses, chat_send, chat_start
 from accord.comms.services.chats import (
     chat_events_queue,
@@ -51,9 +56,7 @@ RECENT_MESSAGES = 10
 @csrf_exempt
 @require_http_methods(["GET", "POST"])
 def messenger_hook(request, token: str):
-    messenger = Messenger.objects.filter(hook_token=token, active=True).first()
-    if messenger is None:
-        raise Http404
+    messenger = hook_connection(Messenger, token)
     if request.method == "GET":
         return _handshake(request, messenger)
     now = timezone.now()

@@ -9,8 +9,10 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from statistics import median
 
+from django.core.cache import cache
 from django.db.models import Count, F, OuterRef, Q, QuerySet, Subquery, Sum, Value
 from django.db.models.functions import Coalesce
+from django.shortcuts import get_object_or_404
 
 from accord.comms.models import (
     BouncingAddress,
@@ -24,6 +26,7 @@ from accord.comms.models import (
     Mailing,
     Message,
     Messenger,
+    Telephony,
 )
 from accord.contacts.queries import companies_visible_to, people_visible_to
 from accord.core.pagination import COUNT_CAP, capped_counts
@@ -32,6 +35,33 @@ from accord.core.visibility import ALL, NONE, READ, effective_level
 from accord.sales.queries import deals_visible_to
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+# A connection read by its webhook is kept this long: a burst of deliveries reads the
+# database once. Changing or removing it through the services forgets it at once (in
+# every process where the cache is Redis; in this process with the default in-memory
+# cache, the others take up to this long to see it).
+HOOK_CACHE_SECONDS = 5
+
+
+def hook_connection(model: type[Telephony] | type[Messenger], token: str):
+    """The active connection (a PBX, a messenger) whose webhook address holds `token`;
+    Http404 for none."""
+    key = _hook_key(model, token)
+    found = cache.get(key)
+    if found is None:
+        found = get_object_or_404(model, hook_token=token, active=True)
+        cache.set(key, found, HOOK_CACHE_SECONDS)
+    return found
+
+
+def hook_connection_forget(connection: Telephony | Messenger) -> None:
+    """After a connection changed or went: this process reads it anew at once."""
+    cache.delete(_hook_key(type(connection), connection.hook_token))
+
+
+def _hook_key(model, token: str) -> str:
+    return f"hook:{model._meta.model_name}:{token}"
 
 
 def messengers_in_use() -> QuerySet[Messenger]:

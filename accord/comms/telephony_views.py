@@ -32,6 +32,7 @@ from accord.comms.queries import (
     calls_ringing_for,
     calls_visible_to,
     dialing_extension,
+    hook_connection,
 )
 from accord.comms.services.calls import (
     call_events_queue,
@@ -56,9 +57,7 @@ MAX_BODY = 256 * 1024
 @csrf_exempt
 @require_http_methods(["GET", "POST"])
 def telephony_hook(request, token: str):
-    telephony = Telephony.objects.filter(hook_token=token, active=True).first()
-    if telephony is None:
-        raise Http404
+    telephony = hook_connection(Telephony, token)
     if request.method == "GET":
         echo = request.GET.get("zd_echo", "")
         if telephony.provider == Telephony.ZADARMA and echo:

@@ -202,6 +202,25 @@ def test_an_unknown_address_or_a_removed_connection_is_a_404(pbx):
     assert deliver(pbx, [incoming("c1", "ringing")]).status_code == 404
 
 
+def test_a_connection_turned_off_in_settings_stops_answering_at_once(pbx, admin):
+    # The webhook keeps the connection it read for a few seconds (the first delivery
+    # notes the connection's last event, the second finds it kept); a change forgets it.
+    assert deliver(pbx, [incoming("c1", "ringing")]).status_code == 200
+    assert deliver(pbx, [incoming("c1", "answered")]).status_code == 200
+    telephony_save(actor=admin, telephony=pbx, data={"name": "Office PBX", "active": False})
+    assert deliver(pbx, [incoming("c1", "ended", duration=30)]).status_code == 404
+    assert Call.objects.get().state == Call.TALKING
+
+
+def test_a_new_secret_counts_from_the_next_delivery(pbx, admin):
+    assert deliver(pbx, [incoming("c1", "ringing")]).status_code == 200
+    assert deliver(pbx, [incoming("c2", "ringing")]).status_code == 200
+    telephony_save(actor=admin, telephony=pbx, data={"name": "Office PBX", "secret": "new-one"})
+    assert deliver(pbx, [incoming("c1", "answered")]).status_code == 403
+    assert deliver(pbx, [incoming("c1", "answered")], secret="new-one").status_code == 200
+    assert Call.objects.get(provider_call_id="c1").state == Call.TALKING
+
+
 def test_a_hidden_number_keeps_the_call_with_nobody(pbx):
     deliver(pbx, [incoming("c1", "missed", number="anonymous")])
     call = Call.objects.get()

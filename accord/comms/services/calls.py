@@ -32,6 +32,7 @@ from django.utils.translation import gettext as _
 from accord.accounts.models import Team, User
 from accord.accounts.queries import hours_of
 from accord.comms.models import Call, CallEvent, Extension, Telephony
+from accord.comms.queries import hook_connection_forget
 from accord.comms.services.batches import gathered
 from accord.comms.services.stats import stats_call
 from accord.comms.telephony import ANSWERED, ENDED, RECORDING, RINGING, Signal
@@ -118,6 +119,7 @@ def telephony_save(*, actor: User, data: dict, telephony: Telephony | None = Non
     if secret:
         telephony.secret_sealed = seal(secret)
     telephony.save()
+    hook_connection_forget(telephony)
     return telephony
 
 
@@ -125,6 +127,7 @@ def telephony_save(*, actor: User, data: dict, telephony: Telephony | None = Non
 def telephony_delete(*, actor: User, telephony: Telephony) -> None:
     """Remove a connection: its calls stay on the timelines, its address stops answering."""
     require_admin(actor)
+    hook_connection_forget(telephony)
     telephony.delete()
 
 
@@ -182,6 +185,7 @@ def call_events_store(
     if telephony.last_event_at is None or at - telephony.last_event_at > LAST_EVENT_EVERY:
         Telephony.objects.filter(pk=telephony.pk).update(last_event_at=at)
         telephony.last_event_at = at
+        hook_connection_forget(telephony)  # read it anew
     return ids
 
 

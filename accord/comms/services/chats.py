@@ -40,6 +40,7 @@ from accord.comms.models import (
     Telephony,
     Unsubscribe,
 )
+from accord.comms.queries import hook_connection_forget
 from accord.comms.services import threads
 from accord.comms.services.batches import gathered
 from accord.comms.services.calls import acting_user
@@ -141,6 +142,7 @@ def messenger_save(*, actor: User, data: dict, messenger: Messenger | None = Non
     if secret:
         messenger.secret_sealed = seal(secret)
     messenger.save()
+    hook_connection_forget(messenger)
     return messenger
 
 
@@ -179,12 +181,14 @@ def connections_reseal() -> int:
             token_sealed=reseal(messenger.token_sealed),
             secret_sealed=reseal(messenger.secret_sealed),
         )
+        hook_connection_forget(messenger)
         changed += 1
     for telephony in Telephony.objects.select_for_update().order_by("pk"):
         Telephony.objects.filter(pk=telephony.pk).update(
             api_key_sealed=reseal(telephony.api_key_sealed),
             secret_sealed=reseal(telephony.secret_sealed),
         )
+        hook_connection_forget(telephony)
         changed += 1
     return changed
 
@@ -193,6 +197,7 @@ def connections_reseal() -> int:
 def messenger_delete(*, actor: User, messenger: Messenger) -> None:
     """Remove a connection; its conversations and messages stay."""
     require_admin(actor)
+    hook_connection_forget(messenger)
     messenger.delete()
 
 
@@ -246,6 +251,7 @@ def chat_events_store(
     if messenger.last_event_at is None or at - messenger.last_event_at > timedelta(minutes=1):
         Messenger.objects.filter(pk=messenger.pk).update(last_event_at=at)
         messenger.last_event_at = at
+        hook_connection_forget(messenger)  # read it anew
     return ids
 
 
