@@ -43,7 +43,7 @@ from accord.comms.models import (
 from accord.comms.queries import hook_connection_forget
 from accord.comms.services import threads
 from accord.comms.services.batches import gathered
-from accord.comms.services.calls import acting_user
+from accord.comms.services.call_merging import acting_user
 from accord.contacts.models import Company, Person
 from accord.contacts.queries import clients_by_phone
 from accord.contacts.services import client_contacted, person_create, person_unsubscribe
