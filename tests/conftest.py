@@ -143,12 +143,16 @@ def smtp_factory():
     `rcpt_answers` {address: "550 5.1.1 No such user"}, `data_answer` ("451 4.3.0 Try
     later", "550 5.7.1 Rejected"), `users` {name: password} to require a login (others are
     refused with 535), `vanish_after_data` to drop the connection once the message is in."""
+    import logging
     import socket
     from email import message_from_bytes
 
     from aiosmtpd.controller import Controller
     from aiosmtpd.smtp import AuthResult, LoginPassword
 
+    # aiosmtpd's thread logs a client's end of line (INFO) on "mail.log", at times after
+    # pytest closed the stream it captured: "--- Logging error ---" noise in the output.
+    logging.getLogger("mail.log").setLevel(logging.WARNING)
     controllers = []
 
     def start(*, rcpt_answers=None, data_answer=None, users=None, vanish_after_data=False):

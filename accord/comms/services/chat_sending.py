@@ -9,7 +9,7 @@ import uuid
 from datetime import timedelta
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -24,7 +24,12 @@ from accord.comms.models import (
 )
 from accord.comms.services import threads
 from accord.comms.services.chats import hook_url, messenger_problem
-from accord.comms.services.messages import may_write_to, message_attempt_failed, message_sent
+from accord.comms.services.messages import (
+    may_write_to,
+    message_attempt_failed,
+    message_queue_once,
+    message_sent,
+)
 from accord.contacts.models import Company, Person
 from accord.core import http
 from accord.core.secrets import unseal
@@ -89,35 +94,29 @@ def chat_send(
     now = now or timezone.now()
     if chosen is not None:
         text = _("Template: %(name)s (%(language)s)") % chosen
-    try:
-        with transaction.atomic():
-            message = Message.objects.create(
-                direction=Message.OUT,
-                state=Message.QUEUED,
-                message_id=f"chat:{messenger.pk}:out:{uuid.uuid4().hex}",
-                idempotency_key=idempotency_key or None,
-                conversation=conversation,
-                messenger=messenger,
-                person_id=conversation.person_id,
-                company_id=conversation.company_id,
-                deal_id=conversation.deal_id,
-                author=actor if actor is not None and actor.pk else None,
-                rule_name=rule_name,
-                from_name=actor.display_name if actor is not None and actor.pk else "",
-                from_address=messenger.sender or messenger.name,
-                to=[conversation.address],
-                subject=chosen["name"] if chosen else "",
-                references=chosen["language"] if chosen else "",
-                text=text,
-                created_at=now,
-                due_at=now,
-            )
-    except IntegrityError:
-        if idempotency_key:
-            earlier = Message.objects.filter(idempotency_key=idempotency_key).first()
-            if earlier is not None:
-                return earlier
-        raise
+    message, made = message_queue_once(
+        direction=Message.OUT,
+        state=Message.QUEUED,
+        message_id=f"chat:{messenger.pk}:out:{uuid.uuid4().hex}",
+        idempotency_key=idempotency_key or None,
+        conversation=conversation,
+        messenger=messenger,
+        person_id=conversation.person_id,
+        company_id=conversation.company_id,
+        deal_id=conversation.deal_id,
+        author=actor if actor is not None and actor.pk else None,
+        rule_name=rule_name,
+        from_name=actor.display_name if actor is not None and actor.pk else "",
+        from_address=messenger.sender or messenger.name,
+        to=[conversation.address],
+        subject=chosen["name"] if chosen else "",
+        references=chosen["language"] if chosen else "",
+        text=text,
+        created_at=now,
+        due_at=now,
+    )
+    if not made:  # the same key, a moment before, in another request
+        return message
     threads.joined(conversation, message, reader=actor)
     summary = {"message_id": message.pk, "direction": Message.OUT,
                "channel": conversation.channel, "text": text[:300],

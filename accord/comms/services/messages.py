@@ -134,40 +134,34 @@ def message_send(
         if reply_to is not None:  # an old message of no conversation: both join this one
             Message.objects.filter(pk=reply_to.pk).update(conversation=conversation)
             threads.joined(conversation, reply_to)
-    try:
-        with transaction.atomic():
-            message = Message.objects.create(
-                # Short enough that the header is never folded (make_msgid's can pass
-                # 78 characters with a long domain, and a folded id reads back with a
-                # line break in front of it).
-                message_id=f"<{uuid.uuid4().hex}@{sender['domain']}>",
-                idempotency_key=idempotency_key or None,
-                conversation=conversation,
-                mailbox=mailbox,
-                person=person,
-                company=company,
-                deal=deal,
-                author=actor if actor is not None and actor.pk else None,
-                rule_name=rule_name,
-                marketing=marketing,
-                tracked=tracked,
-                from_name=sender["name"],
-                from_address=sender["address"],
-                subject=subject,
-                html=html,
-                text=text,
-                created_at=now,
-                due_at=now,
-                in_reply_to=reply_to.message_id if reply_to is not None else "",
-                references=replies.references_for(reply_to) if reply_to is not None else "",
-                **recipients,
-            )
-    except IntegrityError:  # the same key, a moment before, in another request
-        if idempotency_key:
-            earlier = Message.objects.filter(idempotency_key=idempotency_key).first()
-            if earlier is not None:
-                return earlier
-        raise
+    message, made = message_queue_once(
+        # Short enough that the header is never folded (make_msgid's can pass
+        # 78 characters with a long domain, and a folded id reads back with a
+        # line break in front of it).
+        message_id=f"<{uuid.uuid4().hex}@{sender['domain']}>",
+        idempotency_key=idempotency_key or None,
+        conversation=conversation,
+        mailbox=mailbox,
+        person=person,
+        company=company,
+        deal=deal,
+        author=actor if actor is not None and actor.pk else None,
+        rule_name=rule_name,
+        marketing=marketing,
+        tracked=tracked,
+        from_name=sender["name"],
+        from_address=sender["address"],
+        subject=subject,
+        html=html,
+        text=text,
+        created_at=now,
+        due_at=now,
+        in_reply_to=reply_to.message_id if reply_to is not None else "",
+        references=replies.references_for(reply_to) if reply_to is not None else "",
+        **recipients,
+    )
+    if not made:  # the same key, a moment before, in another request
+        return message
     threads.joined(conversation, message, reader=actor)
     for upload, found in zip([*attachments, *carry], checked, strict=True):
         if isinstance(upload, Attachment):
@@ -467,6 +461,20 @@ def messages_sent(*, sent: list[tuple[Message, dict[str, str] | None]], at: date
 
 
 @transaction.atomic
+def message_queue_once(**fields) -> tuple[Message, bool]:
+    """A queued outgoing message with these fields, or — when its `idempotency_key` was
+    taken a moment before by another request — that earlier one: (message, made)."""
+    key = fields.get("idempotency_key")
+    try:
+        with transaction.atomic():
+            return Message.objects.create(**fields), True
+    except IntegrityError:
+        earlier = Message.objects.filter(idempotency_key=key).first() if key else None
+        if earlier is None:
+            raise
+        return earlier, False
+
+
 def message_attempt_failed(
     *, message: Message, reason: str, temporary: bool, at: datetime, uncertain: bool = False
 ) -> bool:
