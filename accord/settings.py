@@ -248,6 +248,9 @@ LOGGING = {
 # --- Accord --------------------------------------------------------------------------
 ACCORD_WORKER_HEARTBEAT_SECONDS = 10
 ACCORD_SCHEDULER_SECONDS = 30  # how often a worker runs reminders and escalations
+# A scheduled backup (or "Back up now") runs as `accord backup`, a process of its own, so
+# the worker's jobs go on beside it (accord/transfer/services/backups.py).
+ACCORD_BACKUP_APART = env_bool("ACCORD_BACKUP_APART", True)
 # Events' handlers (automation rules) run as tasks on the workers rather than in the
 # process that committed: on by default with Redis (docs/architecture.md, "Domain events").
 ACCORD_EVENTS_ON_WORKERS = env_bool("ACCORD_EVENTS_ON_WORKERS", bool(REDIS_URL))

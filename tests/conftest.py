@@ -51,6 +51,13 @@ def default_language():
 
 
 @pytest.fixture(autouse=True)
+def backups_in_process(settings):
+    # A backup runs as `accord backup` beside the worker; a child process would not see a
+    # test's settings (its data dir, its database). tests/transfer/test_backups.py tries it.
+    settings.ACCORD_BACKUP_APART = False
+
+
+@pytest.fixture(autouse=True)
 def fast_password_hashing(settings):
     # Argon2 is deliberately slow; tests/test_security_settings.py checks production uses it.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

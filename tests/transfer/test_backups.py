@@ -40,6 +40,38 @@ def test_a_backup_is_made_when_due_once_and_the_oldest_go(db, tmp_path):
     assert services.backups_due(now + timedelta(hours=25)) == 1
 
 
+def database_url(database: dict) -> str:
+    """The URL of this test's database, for a child process's DATABASE_URL."""
+    if database["ENGINE"].endswith("sqlite3"):
+        return f"sqlite:///{database['NAME']}"
+    return f"postgres://{database['USER']}@{database['HOST']}:{database['PORT']}/{database['NAME']}"
+
+
+@pytest.fixture
+def apart(settings, tmp_path, monkeypatch):
+    """Backups made by `accord backup` as the worker makes them: a process of its own,
+    told this test's database and data dir as an instance tells it, by its environment."""
+    settings.ACCORD_BACKUP_APART = True
+    monkeypatch.setenv("DATABASE_URL", database_url(settings.DATABASES["default"]))
+    monkeypatch.setenv("ACCORD_DATA_DIR", str(tmp_path))
+
+
+def test_the_worker_makes_a_backup_in_a_process_of_its_own(db, tmp_path, apart):
+    BackupSchedule.objects.update_or_create(pk=1, defaults={"every_hours": 24, "keep": 2})
+    assert services.backups_due(timezone.now()) == 1
+    [made] = archives()
+    assert made.stat().st_size > 100
+    assert BackupSchedule.current().last_error == ""
+
+
+def test_a_backup_process_that_fails_is_reported_in_settings(db, tmp_path, apart, monkeypatch):
+    monkeypatch.setenv("DATABASE_URL", "postgres://nobody@127.0.0.1:9/nowhere")
+    BackupSchedule.objects.update_or_create(pk=1, defaults={"every_hours": 24, "keep": 2})
+    assert services.backups_due(timezone.now()) == 0
+    assert archives() == []
+    assert "cannot reach the database" in BackupSchedule.current().last_error
+
+
 def test_back_up_now_and_off(admin, tmp_path):
     BackupSchedule.objects.update_or_create(pk=1, defaults={"every_hours": 0, "keep": 5})
     assert services.backups_due(timezone.now()) == 0  # off
