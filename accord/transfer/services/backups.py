@@ -95,12 +95,15 @@ def _back_up() -> None:
         done = subprocess.run(command, capture_output=True, text=True, timeout=BACKUP_SECONDS)  # noqa: S603 (our own command)
     except subprocess.TimeoutExpired:
         raise backup.BackupError(
-            f"the backup ran longer than {BACKUP_SECONDS // 3600} hours and was stopped"
+            _("The backup ran longer than %(hours)s hours and was stopped.")
+            % {"hours": BACKUP_SECONDS // 3600}
         ) from None
     if done.returncode != 0:
         said = (done.stderr or done.stdout).strip().splitlines()
         raise backup.BackupError(
-            said[-1] if said else f"accord backup ended with {done.returncode}"
+            said[-1]
+            if said
+            else _("The backup stopped with code %(code)s.") % {"code": done.returncode}
         )
 
 
