@@ -57,6 +57,8 @@ RECENT_MESSAGES = 10
 @require_http_methods(["GET", "POST"])
 def messenger_hook(request, token: str):
     messenger = hook_connection(Messenger, token)
+    if messenger is None:
+        raise Http404
     if request.method == "GET":
         return _handshake(request, messenger)
     now = timezone.now()

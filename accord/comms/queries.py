@@ -12,7 +12,6 @@ from statistics import median
 from django.core.cache import cache
 from django.db.models import Count, F, OuterRef, Q, QuerySet, Subquery, Sum, Value
 from django.db.models.functions import Coalesce
-from django.shortcuts import get_object_or_404
 
 from accord.comms.models import (
     BouncingAddress,
@@ -45,13 +44,14 @@ HOOK_CACHE_SECONDS = 5
 
 
 def hook_connection(model: type[Telephony] | type[Messenger], token: str):
-    """The active connection (a PBX, a messenger) whose webhook address holds `token`;
-    Http404 for none."""
+    """The active connection (a PBX, a messenger) whose webhook address holds `token`,
+    or None."""
     key = _hook_key(model, token)
     found = cache.get(key)
     if found is None:
-        found = get_object_or_404(model, hook_token=token, active=True)
-        cache.set(key, found, HOOK_CACHE_SECONDS)
+        found = model.objects.filter(hook_token=token, active=True).first()
+        if found is not None:  # an unknown address is not kept: it may be made next
+            cache.set(key, found, HOOK_CACHE_SECONDS)
     return found
 
 

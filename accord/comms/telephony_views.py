@@ -58,6 +58,8 @@ MAX_BODY = 256 * 1024
 @require_http_methods(["GET", "POST"])
 def telephony_hook(request, token: str):
     telephony = hook_connection(Telephony, token)
+    if telephony is None:
+        raise Http404
     if request.method == "GET":
         echo = request.GET.get("zd_echo", "")
         if telephony.provider == Telephony.ZADARMA and echo:
