@@ -7,7 +7,7 @@ VENV := .venv
 ACCORD := $(VENV)/bin/accord
 PYTEST_WORKERS ?= 2
 
-.PHONY: run test install install-dev assets test-deps messages lint fmt bench bench-work bench-transfer bench-mail bench-inbox bench-calls bench-comms clean
+.PHONY: run test install install-dev assets test-deps system-deps messages lint fmt bench bench-work bench-transfer bench-mail bench-inbox bench-calls bench-comms clean
 LANGUAGES := ru he hy
 
 ## run: install what running needs, load the demo company into an empty database, serve
@@ -21,7 +21,25 @@ test: install-dev assets test-deps
 	$(VENV)/bin/pytest -n $(PYTEST_WORKERS) $(PYTEST_ARGS)
 
 ## install: what running Accord needs (no test tools); install-dev: the "dev" group too
-install: $(VENV)/.installed
+install: $(VENV)/.installed system-deps
+
+## system-deps: the libraries WeasyPrint prints documents with (Debian's Pango and
+## HarfBuzz); installed when missing if run as root, otherwise named
+system-deps:
+	@missing=""; \
+	for lib in libpango-1.0-0:libpango-1.0.so.0 libpangoft2-1.0-0:libpangoft2-1.0.so.0 \
+	    libharfbuzz-subset0:libharfbuzz-subset.so.0; do \
+	  /sbin/ldconfig -p 2>/dev/null | grep -q "$${lib#*:}" || missing="$$missing $${lib%%:*}"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+	  if [ "$$(id -u)" = 0 ]; then \
+	    echo "Installing Debian's$$missing (documents are printed with them)..."; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
+	  else \
+	    echo "make: printing documents needs Debian's packages:$$missing (sudo apt-get install$$missing)"; \
+	    exit 1; \
+	  fi; \
+	fi
 
 $(VENV)/.installed: pyproject.toml uv.lock
 	@$(UV) --version >/dev/null 2>&1 || python3 -m pip install --quiet uv
@@ -50,11 +68,12 @@ node_modules/.installed: package.json package-lock.json
 	@touch $@
 
 ## test-deps: Debian's chromium (the browser tests drive it), gettext (the
-## translation check runs makemessages) and dovecot-imapd (the real IMAP server of the
-## e-mail tests)
-test-deps:
+## translation check runs makemessages), dovecot-imapd (the real IMAP server of the
+## e-mail tests) and poppler-utils (the document tests look at a PDF's page)
+test-deps: system-deps
 	@missing=""; \
 	[ -x /usr/bin/chromium ] || missing="$$missing chromium"; \
+	command -v pdftoppm >/dev/null || missing="$$missing poppler-utils"; \
 	command -v xgettext >/dev/null || missing="$$missing gettext"; \
 	[ -x /usr/sbin/dovecot ] || missing="$$missing dovecot-imapd"; \
 	if [ -n "$$missing" ]; then \

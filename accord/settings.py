@@ -63,6 +63,7 @@ INSTALLED_APPS = [
     "accord.sales",
     "accord.work",
     "accord.comms",
+    "accord.documents",
     "accord.reports",
     "accord.transfer",
     "accord.automation",

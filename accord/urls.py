@@ -28,6 +28,7 @@ urlpatterns = [
     path("", include("accord.sales.urls")),
     path("", include("accord.work.urls")),
     path("", include("accord.comms.urls")),
+    path("", include("accord.documents.urls")),
     path("", include("accord.reports.urls")),
     path("", include("accord.automation.urls")),
     path("healthz", web.healthz, name="healthz"),

@@ -1,0 +1,24 @@
+"""Demo documents: offers on deals being discussed, contracts and invoices on won ones,
+each with its PDF already made, so a deal's card shows what the documents look like."""
+
+from accord.documents.models import Document, DocumentTemplate
+from accord.documents.services.documents import document_generate, document_make
+from accord.sales.models import Deal
+
+
+def populate() -> None:
+    if Document.objects.exists():
+        return
+    templates = {t.shipped: t for t in DocumentTemplate.objects.exclude(shipped="")}
+    with_items = Deal.objects.filter(line_items__isnull=False).distinct().select_related("owner")
+    plan = [
+        (with_items.filter(status="open").order_by("-updated_at")[:6], ["offer"]),
+        (with_items.filter(status="won").order_by("-closed_at")[:6], ["contract", "invoice", "act"]),
+    ]
+    for deals, codes in plan:
+        for deal in deals:
+            for code in codes:
+                if code in templates and deal.owner is not None:
+                    document = document_generate(actor=deal.owner, deal=deal,
+                                                 template=templates[code], language="en")  # fmt: skip
+                    document_make(document.pk)

@@ -1,0 +1,49 @@
+"""Reads of documents, scoped by who may see them: a document is seen by whoever may see
+its deal and whose role shows documents (of the deal's owner: all, the team's, or own)."""
+
+from django.db.models import QuerySet
+
+from accord.core.visibility import READ, scope
+from accord.documents.models import Document, DocumentKind, DocumentTemplate
+from accord.sales.queries import deals_visible_to
+
+
+def documents_visible_to(user, action: str = READ) -> QuerySet[Document]:
+    documents = Document.objects.filter(deal__in=deals_visible_to(user).values("pk"))
+    return scope(documents, user=user, record_type="documents", action=action,
+                 owner_field="deal__owner")  # fmt: skip
+
+
+def deal_documents(user, deal) -> list[Document]:
+    """The deal's documents, newest first, each number's versions together."""
+    return list(
+        documents_visible_to(user)
+        .filter(deal=deal)
+        .select_related("kind", "created_by")
+        .order_by("-issued_on", "kind_id", "-number", "-version")[:200]
+    )
+
+
+def client_documents(user, *, person=None, company=None) -> list[Document]:
+    documents = documents_visible_to(user).select_related("kind", "deal")
+    documents = documents.filter(person=person) if person else documents.filter(company=company)
+    return list(documents.order_by("-created_at")[:200])
+
+
+def document_by_token(user, token: str) -> Document | None:
+    return documents_visible_to(user).filter(token=token).first()
+
+
+def templates_in_use() -> list[DocumentTemplate]:
+    return list(
+        DocumentTemplate.objects.filter(retired=False, kind__retired=False).select_related("kind")
+    )
+
+
+def kinds() -> QuerySet[DocumentKind]:
+    return DocumentKind.objects.all()
+
+
+def preview_deals(user, limit: int = 30):
+    """The deals a template's preview can be tried on: the user's latest."""
+    return deals_visible_to(user).select_related("person", "company").order_by("-updated_at")[:limit]

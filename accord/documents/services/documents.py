@@ -1,0 +1,130 @@
+"""Making documents from a deal: a click (or an automation step) takes the next number and
+stores what the document will say; the worker renders its PDF; regenerating makes the next
+version under the same number and keeps the earlier ones."""
+
+import logging
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.files.base import ContentFile
+from django.db import transaction
+from django.db.models import Max
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from accord.accounts.models import User
+from accord.core.events import emit
+from accord.core.models import CompanyProfile
+from accord.core.timeline import timeline_record
+from accord.core.visibility import may_change
+from accord.documents import pdf
+from accord.documents.fields import language_choices, values_for
+from accord.documents.models import Document, DocumentTemplate
+from accord.documents.services.numbers import next_number
+from accord.sales.models import Deal
+from accord.sales.queries import deals_visible_to
+
+log = logging.getLogger(__name__)
+
+
+def may_make(actor: User, deal: Deal) -> bool:
+    return may_change(actor, "documents", deal.owner)
+
+
+@transaction.atomic
+def document_generate(
+    *, actor: User, deal: Deal, template: DocumentTemplate, language: str = ""
+) -> Document:
+    """A new document from `template` for `deal`, numbered now; its PDF follows from the
+    worker (the page shows it when ready)."""
+    deal = _deal_for(actor, deal)
+    if template.retired or template.kind.retired:
+        raise ValidationError({"template": [_("This template is no longer used.")]})
+    language = _language(language)
+    today = timezone.localdate()
+    number = next_number(template.kind, today.year)
+    return _store(actor, deal, template, language, number, 1, today)
+
+
+@transaction.atomic
+def document_regenerate(*, actor: User, document: Document) -> Document:
+    """The document made again from its deal as it is now: the next version, same number."""
+    deal = _deal_for(actor, document.deal)
+    template = document.template
+    if template is None:
+        raise ValidationError({"template": [_("The template of this document was deleted.")]})
+    version = (
+        Document.objects.filter(kind_id=document.kind_id, number=document.number)
+        .aggregate(n=Max("version"))["n"]
+    )
+    return _store(actor, deal, template, document.language, document.number, version + 1,
+                  timezone.localdate())  # fmt: skip
+
+
+def document_make(document_id: int) -> str:
+    """Render a pending document's PDF (the worker's job); answers its state. A failure is
+    kept on the document with its reason, to be seen and made again."""
+    document = Document.objects.select_related("template").filter(pk=document_id).first()
+    if document is None or document.state == Document.READY:
+        return document.state if document else "gone"
+    if document.template is None:
+        Document.objects.filter(pk=document_id).update(
+            state=Document.FAILED, error=_("The template of this document was deleted.")
+        )
+        return Document.FAILED
+    try:
+        made = pdf.make(document.template, document.values, document.language)
+    except Exception as error:  # a template's or a font's failure must not lose the document
+        log.exception("document %s failed", document_id)
+        Document.objects.filter(pk=document_id).update(
+            state=Document.FAILED, error=str(error)[:2000]
+        )
+        return Document.FAILED
+    document.pdf.save(document.file_name, ContentFile(made.pdf), save=False)
+    Document.objects.filter(pk=document_id).update(
+        pdf=document.pdf.name, state=Document.READY, error="", warnings=made.missing,
+        ready_at=timezone.now(),
+    )  # fmt: skip
+    return Document.READY
+
+
+def _deal_for(actor: User, deal: Deal | None) -> Deal:
+    if deal is None:
+        raise ValidationError({"deal": [_("Documents are made from a deal.")]})
+    found = deals_visible_to(actor).select_related("owner").filter(pk=deal.pk).first()
+    if found is None:
+        raise PermissionDenied(_("You cannot see this deal."))
+    if not may_make(actor, found):
+        raise PermissionDenied(_("Your role does not allow making documents for this deal."))
+    return found
+
+
+def _language(language: str) -> str:
+    codes = [code for code, _name in language_choices()]
+    if not language:
+        language = CompanyProfile.current().language or codes[0]
+    if language not in codes:
+        raise ValidationError({"language": [_("Choose one of the languages Accord speaks.")]})
+    return language
+
+
+def _store(actor, deal, template, language, number, version, today) -> Document:
+    title = str(template.kind)
+    values = values_for(deal=deal, user=actor, language=language, number=number, title=title,
+                        version=version, issued_on=today)  # fmt: skip
+    document = Document.objects.create(
+        kind=template.kind, template=template, deal=deal, person=deal.person,
+        company=deal.company, number=number, version=version, title=title,
+        language=language, issued_on=today, values=values, created_by=actor,
+    )  # fmt: skip
+    timeline_record(subject=deal, kind="document", actor=actor,
+                    data={"document_id": document.pk, "number": number, "title": title,
+                          "version": version})  # fmt: skip
+    emit("document.generated", document_id=document.pk, deal_id=deal.pk, kind=template.kind.code)
+    transaction.on_commit(lambda: _queue(document.pk))
+    return document
+
+
+def _queue(document_id: int) -> None:
+    from accord.documents.tasks import make_document  # the task module imports the services
+
+    make_document.enqueue(document_id)

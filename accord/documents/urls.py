@@ -1,0 +1,16 @@
+from django.urls import path
+
+from accord.documents import views
+
+urlpatterns = [
+    path("documents/deal/<int:deal_id>/", views.deal_panel, name="deal_documents"),
+    path("documents/<int:document_id>/again/", views.document_again, name="document_again"),
+    path("documents/file/<str:token>/<str:name>", views.document_file, name="document_file"),
+    path("settings/documents/", views.settings_documents, name="settings_documents"),
+    path("settings/documents/new/", views.template_edit, name="document_template_new"),
+    path("settings/documents/preview/", views.template_preview, name="document_template_preview"),
+    path("settings/documents/<int:template_id>/", views.template_edit,
+         name="document_template_edit"),  # fmt: skip
+    path("settings/documents/<int:template_id>/retirement/", views.template_retirement,
+         name="document_template_retirement"),  # fmt: skip
+]

@@ -1,0 +1,249 @@
+"""Documents on a deal (the card's panel: make one, see its versions, open its PDF) and
+Settings → Documents (kinds, templates, the editor with its live preview on a real deal)."""
+
+from django import forms
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import FileResponse, Http404
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_POST
+
+from accord.accounts.field_views import settings_admin
+from accord.core.models import CompanyProfile
+from accord.core.ui.forms import apply_errors
+from accord.documents import pdf
+from accord.documents.fields import LIST_OF, language_choices, schema, values_for
+from accord.documents.models import Document, DocumentKind, DocumentTemplate
+from accord.documents.queries import (
+    deal_documents,
+    document_by_token,
+    documents_visible_to,
+    kinds,
+    preview_deals,
+    templates_in_use,
+)
+from accord.documents.rendering import check
+from accord.documents.services.documents import (
+    document_generate,
+    document_regenerate,
+    may_make,
+)
+from accord.documents.services.templates import kind_save, template_retire, template_save
+from accord.sales.queries import deals_visible_to
+
+
+@login_required
+def deal_panel(request, deal_id: int):
+    """The deal card's documents: GET shows them, POST makes one from a template."""
+    deal = get_object_or_404(deals_visible_to(request.user).select_related("owner"), pk=deal_id)
+    error = ""
+    if request.method == "POST":
+        template = DocumentTemplate.objects.filter(pk=_int(request.POST.get("template"))).first()
+        try:
+            if template is None:
+                raise ValidationError({"template": [_("Choose a template.")]})
+            document_generate(actor=request.user, deal=deal, template=template,
+                              language=request.POST.get("language", ""))  # fmt: skip
+        except (ValidationError, PermissionDenied) as problem:
+            error = " ".join(getattr(problem, "messages", [str(problem)]))
+        else:
+            if not request.htmx:
+                return redirect("deal_detail", pk=deal.pk)
+    return _panel(request, deal, error)
+
+
+@login_required
+@require_POST
+def document_again(request, document_id: int):
+    document = get_object_or_404(documents_visible_to(request.user), pk=document_id)
+    error = ""
+    try:
+        document_regenerate(actor=request.user, document=document)
+    except (ValidationError, PermissionDenied) as problem:
+        error = " ".join(getattr(problem, "messages", [str(problem)]))
+    if not request.htmx:
+        return redirect("deal_detail", pk=document.deal_id)
+    return _panel(request, document.deal, error)
+
+
+def _panel(request, deal, error: str = ""):
+    documents = deal_documents(request.user, deal)
+    profile = CompanyProfile.current()
+    return render(
+        request,
+        "documents/panel.html",
+        {
+            "deal": deal,
+            "documents": documents,
+            "templates": templates_in_use() if may_make(request.user, deal) else [],
+            "languages": language_choices(),
+            "language": profile.language or request.LANGUAGE_CODE,
+            "pending": any(d.state == Document.PENDING for d in documents),
+            "error": error,
+        },
+    )
+
+
+@login_required
+def document_file(request, token: str, name: str = ""):
+    """A document's PDF, for whoever may see its deal: the link alone opens nothing."""
+    document = document_by_token(request.user, token)
+    if document is None or document.state != Document.READY or not document.pdf:
+        raise Http404
+    return FileResponse(
+        document.pdf.open("rb"),
+        content_type="application/pdf",
+        as_attachment=bool(request.GET.get("download")),
+        filename=document.file_name,
+    )
+
+
+# Settings → Documents
+
+
+class TemplateForm(forms.Form):
+    name = forms.CharField(label=gettext_lazy("Name"), max_length=200)
+    kind = forms.ModelChoiceField(
+        label=gettext_lazy("Kind"), queryset=DocumentKind.objects.filter(retired=False)
+    )
+    body = forms.CharField(
+        label=gettext_lazy("Template"),
+        max_length=200_000,
+        strip=False,
+        widget=forms.Textarea(attrs={"rows": 24, "spellcheck": "false", "dir": "ltr",
+                                     "class": "code"}),  # fmt: skip
+        help_text=gettext_lazy(
+            "HTML with fields in double braces, such as {{ deal.title }}; "
+            "{% for item in items %} … {% endfor %} repeats a line per item."
+        ),
+    )
+
+
+class KindForm(forms.Form):
+    name = forms.CharField(label=gettext_lazy("Name"), max_length=100)
+    prefix = forms.CharField(
+        label=gettext_lazy("Number prefix"), max_length=12,
+        help_text=gettext_lazy("Numbers read PREFIX-YEAR-0001 and start again each year."),
+    )  # fmt: skip
+
+
+@settings_admin
+def settings_documents(request):
+    form = KindForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            kind_save(actor=request.user, data=form.cleaned_data)
+        except ValidationError as error:
+            apply_errors(form, error)
+        else:
+            messages.success(request, _("Saved."))
+            return redirect("settings_documents")
+    templates = DocumentTemplate.objects.select_related("kind").order_by(
+        "retired", "kind__position", "name"
+    )
+    return render(
+        request,
+        "documents/settings.html",
+        {"page_title": _("Documents"), "section": "documents", "kinds": kinds(),
+         "templates": templates, "kind_form": form},
+    )  # fmt: skip
+
+
+@settings_admin
+def template_edit(request, template_id: int | None = None):
+    template = get_object_or_404(DocumentTemplate, pk=template_id) if template_id else None
+    initial = {"name": template.name, "kind": template.kind, "body": template.body} if template else {}
+    if template is None and request.GET.get("copy", "").isdecimal():
+        source = DocumentTemplate.objects.filter(pk=request.GET["copy"]).first()
+        if source:
+            initial = {"name": _("Copy of %(name)s") % {"name": source}, "kind": source.kind,
+                       "body": source.body}  # fmt: skip
+    form = TemplateForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        try:
+            saved = template_save(actor=request.user, data=form.cleaned_data, template=template)
+        except ValidationError as error:
+            apply_errors(form, error)
+        else:
+            messages.success(request, _("Saved."))
+            return redirect("document_template_edit", template_id=saved.pk)
+    return render(
+        request,
+        "documents/template_form.html",
+        {
+            "page_title": str(template) if template else _("New template"),
+            "section": "documents",
+            "template": template,
+            "form": form,
+            "fields": _field_list(),
+            "deals": preview_deals(request.user),
+            "languages": language_choices(),
+            "language": CompanyProfile.current().language or request.LANGUAGE_CODE,
+        },
+    )
+
+
+@settings_admin
+@require_POST
+def template_retirement(request, template_id: int):
+    template = get_object_or_404(DocumentTemplate, pk=template_id)
+    template_retire(actor=request.user, template=template, retired=not template.retired)
+    return redirect("settings_documents")
+
+
+@settings_admin
+@require_POST
+def template_preview(request):
+    """The template as typed, filled from a real deal: what the PDF will print (in a
+    sandboxed frame), the fields that deal lacks, or the template's problems."""
+    body = request.POST.get("body", "")[:200_000]
+    problems = [str(problem) for problem in check(body, schema())] if body.strip() else []
+    deal = deals_visible_to(request.user).filter(pk=_int(request.POST.get("deal"))).first()
+    html, missing = "", []
+    languages = [code for code, _name in language_choices()]
+    language = request.POST.get("language") if request.POST.get("language") in languages else languages[0]
+    if body.strip() and not problems and deal is not None:
+        draft = DocumentTemplate(pk=None, body=body, version=0)
+        values = values_for(deal=deal, user=request.user, language=language,
+                            number=_("INV-2026-0001"), title=_("Preview"), version=1,
+                            issued_on=timezone.localdate())  # fmt: skip
+        try:
+            made = pdf.html_of(draft, values, language)
+        except Exception as error:  # the sandbox's refusal or a runaway loop, said plainly
+            problems = [str(error)]
+        else:
+            html, missing = made.html, made.missing
+    return render(
+        request,
+        "documents/template_form.html#preview",
+        {"problems": problems, "html": html, "missing": missing, "deal": deal},
+    )
+
+
+def _field_list() -> list[tuple[str, list[tuple[str, str]]]]:
+    """The fields a template may name, grouped by root, for the editor's side list."""
+    groups = []
+    for root, fields in schema().roots.items():
+        if not isinstance(fields, dict):
+            groups.append((root, [(root, str(fields))]))
+            continue
+        if LIST_OF in fields:
+            groups.append((root, [(f"item.{key}", str(label))
+                                  for key, label in fields[LIST_OF].items()]))  # fmt: skip
+            continue
+        rows = []
+        for key, label in fields.items():
+            if isinstance(label, dict):
+                rows += [(f"{root}.fields.{sub}", str(text)) for sub, text in label.items()]
+            else:
+                rows.append((f"{root}.{key}", str(label)))
+        groups.append((root, rows))
+    return groups
+
+
+def _int(value) -> int | None:
+    return int(value) if str(value or "").isdecimal() else None

@@ -1,0 +1,187 @@
+"""Documents made from a deal: numbered, rendered to PDF by the worker in each language,
+versioned when made again, and seen only by who may see the deal."""
+
+import io
+import shutil
+import subprocess
+
+import pytest
+import time_machine
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.test import Client
+from pypdf import PdfReader
+
+from accord.accounts.services import user_create
+from accord.documents.models import Document, DocumentKind, DocumentTemplate
+from accord.documents.services.documents import document_generate, document_regenerate
+from accord.documents.services.templates import template_save
+from tests.conftest import PASSWORD, log_in, run_worker
+
+pytestmark = pytest.mark.django_db(transaction=True)  # the PDF is queued after the commit
+
+
+def invoice_template():
+    return DocumentTemplate.objects.get(shipped="invoice")
+
+
+def pdf_text(document: Document) -> str:
+    document.refresh_from_db()
+    assert document.state == Document.READY, document.error
+    with document.pdf.open("rb") as stream:
+        return "\n".join(page.extract_text() for page in PdfReader(io.BytesIO(stream.read())).pages)
+
+
+def test_a_new_instance_has_the_four_kinds_with_a_template_each(db):
+    assert [kind.code for kind in DocumentKind.objects.all()] == ["offer", "contract", "invoice", "act"]
+    assert sorted(DocumentTemplate.objects.values_list("shipped", flat=True)) == [
+        "act", "contract", "invoice", "offer"]  # fmt: skip
+
+
+def test_an_invoice_is_numbered_and_its_pdf_says_who_pays_what(owner, deal):
+    with time_machine.travel("2026-03-10 10:00Z"):
+        first = document_generate(actor=owner, deal=deal, template=invoice_template(), language="en")
+        second = document_generate(actor=owner, deal=deal, template=invoice_template(), language="en")
+    assert (first.number, second.number) == ("INV-2026-0001", "INV-2026-0002")
+    assert first.state == Document.PENDING  # the worker makes the PDF
+    assert run_worker() == 2
+    text = pdf_text(first)
+    for expected in ["INV-2026-0001", "Okna Plus LLC", "Rosa Bakery", "Window 120×140",
+                     "Installation", "RUB", "58,500.50", "fifty-eight thousand"]:  # fmt: skip
+        assert expected in text, expected
+    assert "7701234567" in text  # our tax id
+    with time_machine.travel("2027-01-02 10:00Z"):  # a new year starts again from 1
+        assert document_generate(actor=owner, deal=deal, template=invoice_template(),
+                                 language="en").number == "INV-2027-0001"  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("language", "words"),
+    [("ru", ["Счёт", "пятьдесят восемь тысяч", "Покупатель"]),
+     ("he", ["חשבונית", "חמישים ושמונה אלף"]),
+     ("hy", ["Հաշիվ", "հիսունութ հազար հինգ հարյուր"]),
+     ("en", ["Invoice", "Buyer"])],
+)  # fmt: skip
+def test_each_language_prints_in_its_own_script(owner, deal, language, words, tmp_path):
+    document = document_generate(actor=owner, deal=deal, template=invoice_template(),
+                                 language=language)  # fmt: skip
+    run_worker()
+    text = pdf_text(document).lower()  # the parties' headings are in capitals
+    for word in map(str.lower, words):
+        # Right-to-left text comes out of the PDF in visual order: compare either way.
+        assert word in text or word[::-1] in text, (word, text[:500])
+    assert not_blank(document, tmp_path)
+
+
+def not_blank(document: Document, folder) -> bool:
+    """The first page drawn as an image has ink on it (pdftoppm, from poppler-utils)."""
+    tool = shutil.which("pdftoppm")
+    assert tool, "make test-deps installs poppler-utils"
+    subprocess.run([tool, "-r", "20", "-gray", "-singlefile", document.pdf.path, folder / "page"],
+                   check=True)  # fmt: skip
+    pixels = (folder / "page.pgm").read_bytes().split(b"\n", 3)[3]  # after magic, size, depth
+    return sum(1 for value in pixels if value < 128) > 100
+
+
+def test_making_again_keeps_the_old_version_under_the_same_number(owner, deal):
+    first = document_generate(actor=owner, deal=deal, template=invoice_template(), language="en")
+    deal.title = "Windows and a door"
+    deal.save()
+    again = document_regenerate(actor=owner, document=first)
+    run_worker()
+    assert (again.number, again.version) == (first.number, 2)
+    assert "Windows and a door" not in pdf_text(first)  # the first version is as it was
+    assert Document.objects.filter(number=first.number).count() == 2
+    assert again.file_name == f"{first.number}-v2.pdf"
+
+
+def test_a_template_with_an_unknown_field_or_bad_syntax_is_refused_with_its_place(admin):
+    kind = DocumentKind.objects.get(code="offer")
+    with pytest.raises(ValidationError) as refused:
+        template_save(actor=admin, data={"name": "Mine", "kind": kind,
+                                         "body": "<p>Hello</p>\n<p>{{ deal.widht }}</p>"})  # fmt: skip
+    assert refused.value.message_dict["body"] == [
+        "Line 2, position 7: there is no field “deal.widht”."]  # fmt: skip
+    with pytest.raises(ValidationError) as refused:
+        template_save(actor=admin, data={"name": "Mine", "kind": kind,
+                                         "body": "<p>\n{% for item in items %}{{ item.name }}"})  # fmt: skip
+    assert refused.value.message_dict["body"][0].startswith("Line 2:")
+    saved = template_save(actor=admin, data={"name": "Mine", "kind": kind, "body":
+        "{% for line in items %}{{ line.name }} {{ loop.index }}{% endfor %}{{ deal.total }}"})  # fmt: skip
+    assert saved.pk and not DocumentTemplate.objects.filter(name="Mine", retired=True).exists()
+
+
+def test_a_manager_may_not_change_templates(owner):
+    with pytest.raises(PermissionDenied):
+        template_save(actor=owner, data={"name": "x", "kind": DocumentKind.objects.first(),
+                                         "body": "x"})  # fmt: skip
+
+
+def test_a_field_the_deal_lacks_is_an_empty_place_and_a_warning(owner, deal, admin):
+    kind = DocumentKind.objects.get(code="offer")
+    template = template_save(actor=admin, data={"name": "Short", "kind": kind,
+        "body": "<p>To: {{ client.city }}!</p><p>{{ deal.title }}</p>"})  # fmt: skip
+    document = document_generate(actor=owner, deal=deal, template=template, language="en")
+    run_worker()
+    assert "To: !" in pdf_text(document)
+    document.refresh_from_db()
+    assert document.warnings == ["client.city"]
+
+
+def test_a_template_reaches_nothing_but_its_values(owner, deal, admin, settings, tmp_path):
+    secret = tmp_path / "secret.png"
+    secret.write_bytes(b"not for documents")
+    kind = DocumentKind.objects.get(code="offer")
+    # Python's insides are not fields: refused on save.
+    with pytest.raises(ValidationError):
+        template_save(actor=admin, data={"name": "x", "kind": kind,
+                                         "body": "{{ deal.__class__ }}"})  # fmt: skip
+    # A file of the server or another address stays out of the PDF, and the rest is made.
+    template = template_save(actor=admin, data={"name": "Peek", "kind": kind, "body":
+        f'<img src="file://{secret}"><img src="http://127.0.0.1:9/x.png">'
+        f'<link rel="stylesheet" href="file:///etc/passwd"><p>{{{{ deal.title }}}}</p>'})  # fmt: skip
+    document = document_generate(actor=owner, deal=deal, template=template, language="en")
+    run_worker()
+    text = pdf_text(document)
+    assert "Windows for the bakery" in text and "root:" not in text
+    # Jinja's sandbox stops a method call on a value as the document is made.
+    template.body = "{{ deal.title.__class__.__mro__ }}"
+    template.save()
+    failed = document_generate(actor=owner, deal=deal, template=template, language="en")
+    run_worker()
+    failed.refresh_from_db()
+    assert failed.state == Document.FAILED and "unsafe" in failed.error
+
+
+def test_documents_are_seen_only_by_who_may_see_the_deal(owner, deal, manager_client):
+    document = document_generate(actor=owner, deal=deal, template=invoice_template(), language="en")
+    run_worker()
+    document.refresh_from_db()
+    url = f"/documents/file/{document.token}/{document.file_name}"
+    response = manager_client.get(url)
+    assert response.status_code == 200 and response["Content-Type"] == "application/pdf"
+    stranger = user_create(email="sam@example.com", password=PASSWORD, role="manager")
+    other = Client()
+    assert log_in(other, stranger.email)
+    stranger.team = None
+    assert other.get(url).status_code == 404  # the link alone opens nothing
+    assert other.get(f"/documents/deal/{deal.pk}/").status_code == 404
+    assert Client().get(url).status_code == 302  # to the login page
+    with pytest.raises(PermissionDenied):
+        document_generate(actor=stranger, deal=deal, template=invoice_template())
+
+
+def test_the_deal_card_makes_a_document_and_shows_it_when_ready(owner, deal, manager_client):
+    panel = manager_client.get(f"/documents/deal/{deal.pk}/")
+    assert "Make the document" in panel.content.decode()
+    made = manager_client.post(f"/documents/deal/{deal.pk}/",
+                               {"template": invoice_template().pk, "language": "ru"},
+                               headers={"HX-Request": "true"})  # fmt: skip
+    page = made.content.decode()
+    assert "Being made…" in page and 'hx-trigger="every 1s"' in page
+    run_worker()
+    page = manager_client.get(f"/documents/deal/{deal.pk}/").content.decode()
+    assert "Being made…" not in page and "every 1s" not in page
+    document = Document.objects.get()
+    assert f"/documents/file/{document.token}/" in page
+    timeline = manager_client.get(f"/deals/{deal.pk}/").content.decode()
+    assert document.number in timeline
