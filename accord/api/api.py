@@ -19,6 +19,7 @@ from accord.comms.thread_api import router as threads_router
 from accord.contacts.api import router as contacts_router
 from accord.core.api.problems import Problem, problem_response
 from accord.core.errors import field_errors
+from accord.documents.api import router as documents_router
 from accord.core.limits import count_message, length_message
 from accord.reports.api import router as reports_router
 from accord.sales.api import router as sales_router
@@ -56,6 +57,7 @@ api.add_router("/", comms_router)
 api.add_router("/", mailings_router)
 api.add_router("/", threads_router)
 api.add_router("/", calls_router)
+api.add_router("/", documents_router)
 api.add_router("/", reports_router)
 
 

@@ -4,11 +4,14 @@ versioned when made again, and seen only by who may see the deal."""
 import io
 import shutil
 import subprocess
+import threading
 
 import pytest
 import time_machine
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import connection
 from django.test import Client
+from django.utils import timezone
 from pypdf import PdfReader
 
 from accord.accounts.services import user_create
@@ -185,3 +188,49 @@ def test_the_deal_card_makes_a_document_and_shows_it_when_ready(owner, deal, man
     assert f"/documents/file/{document.token}/" in page
     timeline = manager_client.get(f"/deals/{deal.pk}/").content.decode()
     assert document.number in timeline
+
+
+def test_documents_made_at_once_get_distinct_numbers_with_no_gap(owner, deal):
+    """Eight people issue invoices at the same moment: each number once, none skipped."""
+    template = invoice_template()
+    numbers, problems = [], []
+
+    def issue():
+        try:
+            for _ in range(5):
+                numbers.append(document_generate(actor=owner, deal=deal, template=template,
+                                                 language="en").number)  # fmt: skip
+        except Exception as error:  # noqa: BLE001 (the assertion below shows it)
+            problems.append(error)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=issue) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert problems == []
+    year = timezone.localdate().year
+    assert sorted(numbers) == [f"INV-{year}-{n:04d}" for n in range(1, 41)]
+
+
+def test_the_api_makes_a_document_and_hands_its_pdf_when_ready(owner, deal, api):
+    templates = api.get("/api/v1/document-templates").json()
+    invoice = next(t for t in templates if t["kind"] == "invoice")
+    bad = api.post_json("/api/v1/documents", {"deal": "9²", "template": invoice["id"]})
+    assert bad.status_code == 422 and bad.json()["errors"][0]["field"] == "deal"
+    made = api.post_json("/api/v1/documents",
+                         {"deal": str(deal.pk), "template": invoice["id"], "language": "hy"})  # fmt: skip
+    assert made.status_code == 201, made.content
+    body = made.json()
+    assert body["state"] == "pending" and body["pdf"] is None and body["number"].startswith("INV-")
+    assert api.get(f"/api/v1/documents/{body['id']}/pdf").status_code == 409
+    run_worker()
+    ready = api.get(made["Location"]).json()
+    pdf = api.get(ready["pdf"])
+    assert pdf.status_code == 200 and b"".join(pdf.streaming_content).startswith(b"%PDF")
+    again = api.post_json(f"/api/v1/documents/{body['id']}/again", {})
+    assert again.status_code == 201 and again.json()["version"] == 2
+    listed = api.get(f"/api/v1/documents?deal={deal.pk}").json()["items"]
+    assert [item["version"] for item in listed] == [2, 1]
