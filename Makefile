@@ -7,7 +7,7 @@ VENV := .venv
 ACCORD := $(VENV)/bin/accord
 PYTEST_WORKERS ?= 2
 
-.PHONY: run test install install-dev assets test-deps system-deps messages lint fmt bench bench-work bench-transfer bench-mail bench-inbox bench-calls bench-comms clean
+.PHONY: run test install install-dev assets test-deps system-deps messages lint fmt bench bench-work bench-transfer bench-mail bench-inbox bench-calls bench-comms bench-documents clean
 LANGUAGES := ru he hy
 
 ## run: install what running needs, load the demo company into an empty database, serve
@@ -119,6 +119,11 @@ bench-mail: install-dev assets test-deps
 ## manager's, one channel's); BENCH_SCALE, BENCH_ARGS as above
 bench-inbox: install-dev assets
 	$(VENV)/bin/python -m bench.inbox --scale $(or $(BENCH_SCALE),1) $(BENCH_ARGS)
+
+## bench-documents: the deal card's "Make the document" request, 1,000 invoices' PDFs made
+## by one and by two workers, and 1,000 invoices numbered by 20 at once; BENCH_ARGS as above
+bench-documents: install-dev assets
+	$(VENV)/bin/python -m bench.documents $(BENCH_ARGS)
 
 ## bench-calls: 10,000 events, calls and WhatsApp messages mixed, through the webhooks, each
 ## matched by phone among 1,000,000 people (BENCH_SCALE scales the people); BENCH_ARGS as above

@@ -19,8 +19,8 @@ from accord.comms.thread_api import router as threads_router
 from accord.contacts.api import router as contacts_router
 from accord.core.api.problems import Problem, problem_response
 from accord.core.errors import field_errors
-from accord.documents.api import router as documents_router
 from accord.core.limits import count_message, length_message
+from accord.documents.api import router as documents_router
 from accord.reports.api import router as reports_router
 from accord.sales.api import router as sales_router
 from accord.transfer.api import router as transfer_router

@@ -100,8 +100,9 @@ def documents_create(request, response: HttpResponse, payload: DocumentIn):
     if errors:
         raise Problem(422, "The document cannot be made.", errors=errors)
     try:
-        document = document_generate(actor=request.auth, deal=deal, template=template,
-                                     language=payload.language)  # fmt: skip
+        document = document_generate(
+            actor=request.auth, deal=deal, template=template, language=payload.language
+        )
     except ValidationError as error:
         raise invalid(error) from None
     response["Location"] = f"/api/v1/documents/{document.pk}"
@@ -110,12 +111,16 @@ def documents_create(request, response: HttpResponse, payload: DocumentIn):
 
 @router.get("/documents/{document_id}", response=DocumentOut, summary="One document")
 def documents_detail(request, document_id: RecordId):
-    return get_object_or_404(documents_visible_to(request.auth).select_related("kind"),
-                             pk=document_id)  # fmt: skip
+    return get_object_or_404(
+        documents_visible_to(request.auth).select_related("kind"), pk=document_id
+    )
 
 
-@router.post("/documents/{document_id}/again", response={201: DocumentOut},
-             summary="Make the document again from its deal: the next version, same number")  # fmt: skip
+@router.post(
+    "/documents/{document_id}/again",
+    response={201: DocumentOut},
+    summary="Make the document again from its deal: the next version, same number",
+)
 def documents_again(request, response: HttpResponse, document_id: RecordId):
     document = get_object_or_404(documents_visible_to(request.auth), pk=document_id)
     try:
@@ -129,12 +134,14 @@ def documents_again(request, response: HttpResponse, document_id: RecordId):
 @router.get(
     "/documents/{document_id}/pdf",
     summary="The document's PDF",
-    openapi_extra={"responses": {200: {"description": "The PDF",
-                                       "content": {"application/pdf": {}}}}},  # fmt: skip
+    openapi_extra={
+        "responses": {200: {"description": "The PDF", "content": {"application/pdf": {}}}}
+    },
 )
 def documents_pdf(request, document_id: RecordId):
     document = get_object_or_404(documents_visible_to(request.auth), pk=document_id)
     if document.state != Document.READY or not document.pdf:
         raise Problem(409, "The PDF is not ready: it is being made, or making it failed.")
-    return FileResponse(document.pdf.open("rb"), content_type="application/pdf",
-                        filename=document.file_name)  # fmt: skip
+    return FileResponse(
+        document.pdf.open("rb"), content_type="application/pdf", filename=document.file_name
+    )

@@ -13,12 +13,16 @@ def populate() -> None:
     with_items = Deal.objects.filter(line_items__isnull=False).distinct().select_related("owner")
     plan = [
         (with_items.filter(status="open").order_by("-updated_at")[:6], ["offer"]),
-        (with_items.filter(status="won").order_by("-closed_at")[:6], ["contract", "invoice", "act"]),
+        (
+            with_items.filter(status="won").order_by("-closed_at")[:6],
+            ["contract", "invoice", "act"],
+        ),
     ]
     for deals, codes in plan:
         for deal in deals:
             for code in codes:
                 if code in templates and deal.owner is not None:
-                    document = document_generate(actor=deal.owner, deal=deal,
-                                                 template=templates[code], language="en")  # fmt: skip
+                    document = document_generate(
+                        actor=deal.owner, deal=deal, template=templates[code], language="en"
+                    )
                     document_make(document.pk)

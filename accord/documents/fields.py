@@ -22,31 +22,66 @@ from accord.documents.words import amount_in_words
 
 LIST_OF = "[]"  # in a schema, what each element of a list holds
 
-CLIENT = {"name": gettext_lazy("name"), "first_name": gettext_lazy("first name"),
-          "last_name": gettext_lazy("last name"), "middle_name": gettext_lazy("middle name"),
-          "email": gettext_lazy("e-mail"), "phone": gettext_lazy("phone"),
-          "address": gettext_lazy("address"), "city": gettext_lazy("city"),
-          "country": gettext_lazy("country")}  # fmt: skip
-COMPANY = {"name": gettext_lazy("name"), "email": gettext_lazy("e-mail"),
-           "phone": gettext_lazy("phone"), "address": gettext_lazy("address"),
-           "city": gettext_lazy("city"), "country": gettext_lazy("country"),
-           "website": gettext_lazy("website")}  # fmt: skip
-DEAL = {"title": gettext_lazy("title"), "number": gettext_lazy("number"),
-        "pipeline": gettext_lazy("pipeline"), "stage": gettext_lazy("stage"),
-        "currency": gettext_lazy("currency"), "expected_close": gettext_lazy("expected close"),
-        "subtotal": gettext_lazy("sum without tax"), "tax": gettext_lazy("tax"),
-        "total": gettext_lazy("total"), "total_in_words": gettext_lazy("total in words")}  # fmt: skip
-ITEM = {"number": gettext_lazy("line number"), "name": gettext_lazy("name"),
-        "quantity": gettext_lazy("quantity"), "unit": gettext_lazy("unit"),
-        "price": gettext_lazy("unit price"), "discount": gettext_lazy("discount, %"),
-        "tax": gettext_lazy("tax, %"), "total": gettext_lazy("total")}  # fmt: skip
-USER = {"name": gettext_lazy("name"), "email": gettext_lazy("e-mail"),
-        "phone": gettext_lazy("phone")}  # fmt: skip
-OUR = {"name": gettext_lazy("company name"), "address": gettext_lazy("address"),
-       "tax_id": gettext_lazy("tax id"), "bank_details": gettext_lazy("bank details"),
-       "logo": gettext_lazy("logo (an image's address)")}  # fmt: skip
-DOCUMENT = {"number": gettext_lazy("number"), "date": gettext_lazy("date"),
-            "title": gettext_lazy("title"), "version": gettext_lazy("version")}  # fmt: skip
+CLIENT = {
+    "name": gettext_lazy("name"),
+    "first_name": gettext_lazy("first name"),
+    "last_name": gettext_lazy("last name"),
+    "middle_name": gettext_lazy("middle name"),
+    "email": gettext_lazy("e-mail"),
+    "phone": gettext_lazy("phone"),
+    "address": gettext_lazy("address"),
+    "city": gettext_lazy("city"),
+    "country": gettext_lazy("country"),
+}
+COMPANY = {
+    "name": gettext_lazy("name"),
+    "email": gettext_lazy("e-mail"),
+    "phone": gettext_lazy("phone"),
+    "address": gettext_lazy("address"),
+    "city": gettext_lazy("city"),
+    "country": gettext_lazy("country"),
+    "website": gettext_lazy("website"),
+}
+DEAL = {
+    "title": gettext_lazy("title"),
+    "number": gettext_lazy("number"),
+    "pipeline": gettext_lazy("pipeline"),
+    "stage": gettext_lazy("stage"),
+    "currency": gettext_lazy("currency"),
+    "expected_close": gettext_lazy("expected close"),
+    "subtotal": gettext_lazy("sum without tax"),
+    "tax": gettext_lazy("tax"),
+    "total": gettext_lazy("total"),
+    "total_in_words": gettext_lazy("total in words"),
+}
+ITEM = {
+    "number": gettext_lazy("line number"),
+    "name": gettext_lazy("name"),
+    "quantity": gettext_lazy("quantity"),
+    "unit": gettext_lazy("unit"),
+    "price": gettext_lazy("unit price"),
+    "discount": gettext_lazy("discount, %"),
+    "tax": gettext_lazy("tax, %"),
+    "total": gettext_lazy("total"),
+}
+USER = {
+    "name": gettext_lazy("name"),
+    "email": gettext_lazy("e-mail"),
+    "phone": gettext_lazy("phone"),
+}
+OUR = {
+    "name": gettext_lazy("company name"),
+    "address": gettext_lazy("address"),
+    "tax_id": gettext_lazy("tax id"),
+    "bank_details": gettext_lazy("bank details"),
+    "logo": gettext_lazy("logo (an image's address)"),
+}
+DOCUMENT = {
+    "number": gettext_lazy("number"),
+    "date": gettext_lazy("date"),
+    "title": gettext_lazy("title"),
+    "version": gettext_lazy("version"),
+}
 
 # The words the shipped templates print, in the document's language ({{ label.invoice }}).
 LABELS = {
@@ -84,7 +119,7 @@ LABELS = {
     ),
     "contract_price_title": gettext_lazy("2. Price and payment"),
     "contract_price": gettext_lazy(
-        "The price of the contract is stated below. The client pays it against the "
+        "The price of the contract is the total above. The client pays it against the "
         "supplier's invoice within ten banking days of its date."
     ),
     "contract_terms_title": gettext_lazy("3. Delivery and acceptance"),
@@ -127,8 +162,9 @@ def schema() -> Schema:
     )
 
 
-def values_for(*, deal, user, language: str, number: str, title: str, version: int,
-               issued_on: date) -> dict:  # fmt: skip
+def values_for(
+    *, deal, user, language: str, number: str, title: str, version: int, issued_on: date
+) -> dict:
     """Every field of the schema for `deal`, as text in `language` (empty where the record
     has nothing: the preview warns of those)."""
     with translation.override(language):
@@ -139,13 +175,18 @@ def values_for(*, deal, user, language: str, number: str, title: str, version: i
             net = money.round(item.quantity * item.unit_price * (1 - item.discount_percent / 100))
             total = money.round(net * (1 + item.tax_percent / 100))
             subtotal, tax = subtotal + net, tax + (total - net)
-            items.append({
-                "number": str(number_in_list), "name": item.name,
-                "quantity": format_decimal(item.quantity.normalize(), locale=language),
-                "unit": item.unit, "price": money.text(item.unit_price),
-                "discount": _percent(item.discount_percent, language),
-                "tax": _percent(item.tax_percent, language), "total": money.text(total),
-            })  # fmt: skip
+            items.append(
+                {
+                    "number": str(number_in_list),
+                    "name": item.name,
+                    "quantity": format_decimal(item.quantity.normalize(), locale=language),
+                    "unit": item.unit,
+                    "price": money.text(item.unit_price),
+                    "discount": _percent(item.discount_percent, language),
+                    "tax": _percent(item.tax_percent, language),
+                    "total": money.text(total),
+                }
+            )
         total = subtotal + tax if items else deal.amount
         if not items:
             subtotal = total
@@ -153,26 +194,43 @@ def values_for(*, deal, user, language: str, number: str, title: str, version: i
         company = deal.company or (deal.person.company if deal.person else None)
         profile = CompanyProfile.current()
         values = {
-            "document": {"number": number, "date": _date(issued_on, language), "title": title,
-                         "version": str(version)},  # fmt: skip
+            "document": {
+                "number": number,
+                "date": _date(issued_on, language),
+                "title": _(title),
+                "version": str(version),
+            },
             "client": {**_client(client, language), "fields": _custom(client, shape["client"])},
-            "company": {**_company(company, language),
-                        "fields": _custom(company, shape["company"])},  # fmt: skip
+            "company": {
+                **_company(company, language),
+                "fields": _custom(company, shape["company"]),
+            },
             "deal": {
-                "title": deal.title, "number": str(deal.pk), "pipeline": str(deal.pipeline),
-                "stage": str(deal.stage), "currency": deal.currency,
+                "title": deal.title,
+                "number": str(deal.pk),
+                "pipeline": str(deal.pipeline),
+                "stage": str(deal.stage),
+                "currency": deal.currency,
                 "expected_close": _date(deal.expected_close_date, language),
-                "subtotal": money.text(subtotal), "tax": money.text(tax) if tax else "",
+                "subtotal": money.text(subtotal),
+                "tax": money.text(tax) if tax else "",
                 "total": money.text(total),
                 "total_in_words": amount_in_words(total, deal.currency, language),
                 "fields": _custom(deal, shape["deal"], language),
-            },  # fmt: skip
+            },
             "items": items,
-            "user": {"name": user.full_name or user.email, "email": user.email,
-                     "phone": getattr(user, "phone", "") or ""},  # fmt: skip
-            "our": {"name": profile.name, "address": profile.address, "tax_id": profile.tax_id,
-                    "bank_details": profile.bank_details,
-                    "logo": profile.logo.path if profile.logo else ""},  # fmt: skip
+            "user": {
+                "name": user.full_name or user.email,
+                "email": user.email,
+                "phone": getattr(user, "phone", "") or "",
+            },
+            "our": {
+                "name": profile.name,
+                "address": profile.address,
+                "tax_id": profile.tax_id,
+                "bank_details": profile.bank_details,
+                "logo": profile.logo.path if profile.logo else "",
+            },
             "label": {key: str(text) for key, text in LABELS.items()},
             "today": _date(issued_on, language),
         }
@@ -219,8 +277,10 @@ def _client(client, language: str) -> dict:
 def _company(company, language: str) -> dict:
     if company is None:
         return dict.fromkeys(COMPANY, "")
-    return {**{key: value for key, value in _client(company, language).items() if key in COMPANY},
-            "website": company.website}  # fmt: skip
+    return {
+        **{key: value for key, value in _client(company, language).items() if key in COMPANY},
+        "website": company.website,
+    }
 
 
 def _country(code: str, language: str) -> str:

@@ -64,6 +64,9 @@ class NumberSequence(models.Model):
             models.UniqueConstraint(fields=["kind", "year"], name="number_sequence_kind_year")
         ]
 
+    def __str__(self) -> str:
+        return f"{self.kind_id}/{self.year}: {self.last}"
+
 
 class Document(models.Model):
     """One version of a document made from a deal. Regenerating makes the next version
@@ -76,9 +79,13 @@ class Document(models.Model):
         DocumentKind, verbose_name=_("kind"), on_delete=models.PROTECT, related_name="+"
     )
     template = models.ForeignKey(
-        DocumentTemplate, verbose_name=_("template"), null=True, blank=True,
-        on_delete=models.SET_NULL, related_name="documents",
-    )  # fmt: skip
+        DocumentTemplate,
+        verbose_name=_("template"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="documents",
+    )
     deal = models.ForeignKey(
         "sales.Deal", null=True, blank=True, on_delete=models.CASCADE, related_name="documents"
     )
@@ -101,9 +108,12 @@ class Document(models.Model):
     pdf = models.FileField(upload_to="documents/%Y/%m/", blank=True, max_length=200)
     token = models.CharField(max_length=40, unique=True, default=new_token)
     created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
         related_name="+",
-    )  # fmt: skip
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     ready_at = models.DateTimeField(null=True, blank=True)
 

@@ -4,7 +4,6 @@ Cyrillic, Hebrew and Armenian (served from our own static files, never fetched).
 compiled templates and the fonts are kept between documents: the worker makes many."""
 
 import functools
-import re
 import threading
 from dataclasses import dataclass
 from pathlib import Path
@@ -43,8 +42,10 @@ def html_of(template, values: dict, language: str) -> Made:
         direction = "rtl" if get_language_bidi() else "ltr"
     body = rendered.html
     if "<html" not in body[:2000].lower():
-        body = (f'<!doctype html><html lang="{language}" dir="{direction}"><head>'
-                f'<meta charset="utf-8"></head><body>{body}</body></html>')  # fmt: skip
+        body = (
+            f'<!doctype html><html lang="{language}" dir="{direction}"><head>'
+            f'<meta charset="utf-8"></head><body>{body}</body></html>'
+        )
     return Made(body, rendered.missing)
 
 
@@ -74,8 +75,10 @@ def _fonts():
         families.append(f"'{family}'")
         for weight in (400, 700):
             file = FONTS_CSS.parent / "fonts" / f"{_font_file(script)}-{weight}-normal.woff2"
-            faces.append(f"@font-face {{ font-family: '{family}'; font-weight: {weight}; "
-                         f"src: url({file.as_uri()}); }}")  # fmt: skip
+            faces.append(
+                f"@font-face {{ font-family: '{family}'; font-weight: {weight}; "
+                f"src: url({file.as_uri()}); }}"
+            )
     page = PAGE_CSS.replace("FAMILIES", ", ".join(families))
     css = CSS(string="\n".join(faces) + page, font_config=config, url_fetcher=_fetch)
     return config, [css]

@@ -10,8 +10,9 @@ from accord.sales.queries import deals_visible_to
 
 def documents_visible_to(user, action: str = READ) -> QuerySet[Document]:
     documents = Document.objects.filter(deal__in=deals_visible_to(user).values("pk"))
-    return scope(documents, user=user, record_type="documents", action=action,
-                 owner_field="deal__owner")  # fmt: skip
+    return scope(
+        documents, user=user, record_type="documents", action=action, owner_field="deal__owner"
+    )
 
 
 def deal_documents(user, deal) -> list[Document]:
@@ -46,4 +47,6 @@ def kinds() -> QuerySet[DocumentKind]:
 
 def preview_deals(user, limit: int = 30):
     """The deals a template's preview can be tried on: the user's latest."""
-    return deals_visible_to(user).select_related("person", "company").order_by("-updated_at")[:limit]
+    return (
+        deals_visible_to(user).select_related("person", "company").order_by("-updated_at")[:limit]
+    )

@@ -34,7 +34,9 @@ class Values(dict):
 
 def wrap(values: Any, path: str, missing: set[str]) -> Any:
     if isinstance(values, dict):
-        return Values({k: wrap(v, f"{path}.{k}", missing) for k, v in values.items()}, path, missing)
+        return Values(
+            {k: wrap(v, f"{path}.{k}", missing) for k, v in values.items()}, path, missing
+        )
     if isinstance(values, list):
         return [wrap(item, path, missing) for item in values]
     return values
@@ -59,7 +61,10 @@ class Problem:
     def __str__(self) -> str:
         if self.position:
             return _("Line %(line)s, position %(position)s: %(message)s") % {
-                "line": self.line, "position": self.position, "message": self.message}  # fmt: skip
+                "line": self.line,
+                "position": self.position,
+                "message": self.message,
+            }
         return _("Line %(line)s: %(message)s") % {"line": self.line, "message": self.message}
 
 
@@ -92,7 +97,9 @@ def render(template, values: dict) -> Rendered:
     for chunk in template.generate(context):
         size += len(chunk)
         if size > MAX_OUTPUT:
-            raise ValueError(_("The document grew past %(size)s characters.") % {"size": MAX_OUTPUT})
+            raise ValueError(
+                _("The document grew past %(size)s characters.") % {"size": MAX_OUTPUT}
+            )
         chunks.append(chunk)
     return Rendered("".join(chunks), sorted(missing))
 

@@ -9,8 +9,17 @@ urlpatterns = [
     path("settings/documents/", views.settings_documents, name="settings_documents"),
     path("settings/documents/new/", views.template_edit, name="document_template_new"),
     path("settings/documents/preview/", views.template_preview, name="document_template_preview"),
-    path("settings/documents/<int:template_id>/", views.template_edit,
-         name="document_template_edit"),  # fmt: skip
-    path("settings/documents/<int:template_id>/retirement/", views.template_retirement,
-         name="document_template_retirement"),  # fmt: skip
+    path(
+        "settings/documents/preview/<str:token>/",
+        views.template_page,
+        name="document_template_page",
+    ),
+    path(
+        "settings/documents/<int:template_id>/", views.template_edit, name="document_template_edit"
+    ),
+    path(
+        "settings/documents/<int:template_id>/retirement/",
+        views.template_retirement,
+        name="document_template_retirement",
+    ),
 ]

@@ -5,11 +5,15 @@ from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import FileResponse, Http404
+from django.core.cache import cache
+from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
+from django.views.decorators.clickjacking import xframe_options_sameorigin
+from django.views.decorators.csp import csp_override
 from django.views.decorators.http import require_POST
 
 from accord.accounts.field_views import settings_admin
@@ -17,7 +21,13 @@ from accord.core.models import CompanyProfile
 from accord.core.ui.forms import apply_errors
 from accord.documents import pdf
 from accord.documents.fields import LIST_OF, language_choices, schema, values_for
-from accord.documents.models import Document, DocumentKind, DocumentTemplate
+from accord.documents.models import (
+    Document,
+    DocumentKind,
+    DocumentTemplate,
+    NumberSequence,
+    new_token,
+)
 from accord.documents.queries import (
     deal_documents,
     document_by_token,
@@ -46,8 +56,12 @@ def deal_panel(request, deal_id: int):
         try:
             if template is None:
                 raise ValidationError({"template": [_("Choose a template.")]})
-            document_generate(actor=request.user, deal=deal, template=template,
-                              language=request.POST.get("language", ""))  # fmt: skip
+            document_generate(
+                actor=request.user,
+                deal=deal,
+                template=template,
+                language=request.POST.get("language", ""),
+            )
         except (ValidationError, PermissionDenied) as problem:
             error = " ".join(getattr(problem, "messages", [str(problem)]))
         else:
@@ -73,6 +87,7 @@ def document_again(request, document_id: int):
 def _panel(request, deal, error: str = ""):
     documents = deal_documents(request.user, deal)
     profile = CompanyProfile.current()
+    chosen = _int(request.POST.get("template")) if request.method == "POST" else None
     return render(
         request,
         "documents/panel.html",
@@ -81,7 +96,10 @@ def _panel(request, deal, error: str = ""):
             "documents": documents,
             "templates": templates_in_use() if may_make(request.user, deal) else [],
             "languages": language_choices(),
-            "language": profile.language or request.LANGUAGE_CODE,
+            "language": request.POST.get("language")
+            or profile.language
+            or request.LANGUAGE_CODE,
+            "chosen": chosen,
             "pending": any(d.state == Document.PENDING for d in documents),
             "error": error,
         },
@@ -114,11 +132,12 @@ class TemplateForm(forms.Form):
         label=gettext_lazy("Template"),
         max_length=200_000,
         strip=False,
-        widget=forms.Textarea(attrs={"rows": 24, "spellcheck": "false", "dir": "ltr",
-                                     "class": "code"}),  # fmt: skip
+        widget=forms.Textarea(
+            attrs={"rows": 24, "spellcheck": "false", "dir": "ltr", "class": "code"}
+        ),
         help_text=gettext_lazy(
-            "HTML with fields in double braces, such as {{ deal.title }}; "
-            "{% for item in items %} … {% endfor %} repeats a line per item."
+            "HTML with fields in double braces; the list beside it names every field and "
+            "shows how a line repeats for each item."
         ),
     )
 
@@ -126,9 +145,10 @@ class TemplateForm(forms.Form):
 class KindForm(forms.Form):
     name = forms.CharField(label=gettext_lazy("Name"), max_length=100)
     prefix = forms.CharField(
-        label=gettext_lazy("Number prefix"), max_length=12,
+        label=gettext_lazy("Number prefix"),
+        max_length=12,
         help_text=gettext_lazy("Numbers read PREFIX-YEAR-0001 and start again each year."),
-    )  # fmt: skip
+    )
 
 
 @settings_admin
@@ -145,23 +165,36 @@ def settings_documents(request):
     templates = DocumentTemplate.objects.select_related("kind").order_by(
         "retired", "kind__position", "name"
     )
+    year = timezone.localdate().year
+    taken = dict(NumberSequence.objects.filter(year=year).values_list("kind_id", "last"))
+    next_numbers = [(kind, f"{kind.prefix}-{year}-{taken.get(kind.pk, 0) + 1:04d}") for kind in kinds()]
     return render(
         request,
         "documents/settings.html",
-        {"page_title": _("Documents"), "section": "documents", "kinds": kinds(),
-         "templates": templates, "kind_form": form},
-    )  # fmt: skip
+        {
+            "page_title": _("Documents"),
+            "section": "documents",
+            "kinds": next_numbers,
+            "templates": templates,
+            "kind_form": form,
+        },
+    )
 
 
 @settings_admin
 def template_edit(request, template_id: int | None = None):
     template = get_object_or_404(DocumentTemplate, pk=template_id) if template_id else None
-    initial = {"name": template.name, "kind": template.kind, "body": template.body} if template else {}
+    initial = (
+        {"name": template.name, "kind": template.kind, "body": template.body} if template else {}
+    )
     if template is None and request.GET.get("copy", "").isdecimal():
         source = DocumentTemplate.objects.filter(pk=request.GET["copy"]).first()
         if source:
-            initial = {"name": _("Copy of %(name)s") % {"name": source}, "kind": source.kind,
-                       "body": source.body}  # fmt: skip
+            initial = {
+                "name": _("Copy of %(name)s") % {"name": source},
+                "kind": source.kind,
+                "body": source.body,
+            }
     form = TemplateForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
         try:
@@ -199,29 +232,56 @@ def template_retirement(request, template_id: int):
 @require_POST
 def template_preview(request):
     """The template as typed, filled from a real deal: what the PDF will print (in a
-    sandboxed frame), the fields that deal lacks, or the template's problems."""
+    sandboxed frame of its own address), the fields that deal lacks, or its problems."""
     body = request.POST.get("body", "")[:200_000]
     problems = [str(problem) for problem in check(body, schema())] if body.strip() else []
     deal = deals_visible_to(request.user).filter(pk=_int(request.POST.get("deal"))).first()
-    html, missing = "", []
-    languages = [code for code, _name in language_choices()]
-    language = request.POST.get("language") if request.POST.get("language") in languages else languages[0]
+    kind = DocumentKind.objects.filter(pk=_int(request.POST.get("kind"))).first()
+    codes = [code for code, _name in language_choices()]
+    language = request.POST.get("language") if request.POST.get("language") in codes else codes[0]
+    address, missing = "", []
     if body.strip() and not problems and deal is not None:
         draft = DocumentTemplate(pk=None, body=body, version=0)
-        values = values_for(deal=deal, user=request.user, language=language,
-                            number=_("INV-2026-0001"), title=_("Preview"), version=1,
-                            issued_on=timezone.localdate())  # fmt: skip
+        today = timezone.localdate()
+        values = values_for(
+            deal=deal,
+            user=request.user,
+            language=language,
+            number=f"{kind.prefix if kind else 'DOC'}-{today.year}-0001",
+            title=kind.name if kind else _("Preview"),
+            version=1,
+            issued_on=today,
+        )
         try:
             made = pdf.html_of(draft, values, language)
         except Exception as error:  # the sandbox's refusal or a runaway loop, said plainly
             problems = [str(error)]
         else:
-            html, missing = made.html, made.missing
+            token = new_token()
+            cache.set(f"{PREVIEW_KEY}{token}", made.html, 600)
+            address, missing = reverse("document_template_page", args=[token]), made.missing
     return render(
         request,
         "documents/template_form.html#preview",
-        {"problems": problems, "html": html, "missing": missing, "deal": deal},
+        {"problems": problems, "address": address, "missing": missing, "deal": deal},
     )
+
+
+PREVIEW_KEY = "accord:document-preview:"
+
+
+@settings_admin
+@xframe_options_sameorigin
+@csp_override({"default-src": ["'none'"], "style-src": ["'unsafe-inline'"],
+               "img-src": ["'self'", "data:"], "font-src": ["'self'"],
+               "frame-ancestors": ["'self'"]})
+def template_page(request, token: str):
+    """A preview's page, for the editor's frame: the template's own styles apply, and
+    nothing in it runs (no script, the frame sandboxed)."""
+    html = cache.get(f"{PREVIEW_KEY}{token}")
+    if html is None:
+        raise Http404
+    return HttpResponse(html)
 
 
 def _field_list() -> list[tuple[str, list[tuple[str, str]]]]:
@@ -232,8 +292,9 @@ def _field_list() -> list[tuple[str, list[tuple[str, str]]]]:
             groups.append((root, [(root, str(fields))]))
             continue
         if LIST_OF in fields:
-            groups.append((root, [(f"item.{key}", str(label))
-                                  for key, label in fields[LIST_OF].items()]))  # fmt: skip
+            groups.append(
+                (root, [(f"item.{key}", str(label)) for key, label in fields[LIST_OF].items()])
+            )
             continue
         rows = []
         for key, label in fields.items():

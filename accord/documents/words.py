@@ -7,16 +7,30 @@ from babel.numbers import get_currency_precision
 from num2words import num2words
 
 UNITS = ["", "մեկ", "երկու", "երեք", "չորս", "հինգ", "վեց", "յոթ", "ութ", "ինը"]
-TENS = ["", "տաս", "քսան", "երեսուն", "քառասուն", "հիսուն", "վաթսուն", "յոթանասուն",
-        "ութսուն", "իննսուն"]  # fmt: skip
+TENS = [
+    "",
+    "տաս",
+    "քսան",
+    "երեսուն",
+    "քառասուն",
+    "հիսուն",
+    "վաթսուն",
+    "յոթանասուն",
+    "ութսուն",
+    "իննսուն",
+]
 SCALES = [(10**9, "միլիարդ"), (10**6, "միլիոն"), (1000, "հազար")]
 # Armenian names a currency in the singular after any number.
-ARMENIAN_CURRENCIES = {"AMD": ("դրամ", "լումա"), "USD": ("ԱՄՆ դոլար", "ցենտ"),
-                       "EUR": ("եվրո", "ցենտ"), "RUB": ("ռուբլի", "կոպեկ")}  # fmt: skip
+ARMENIAN_CURRENCIES = {
+    "AMD": ("դրամ", "լումա"),
+    "USD": ("ԱՄՆ դոլար", "ցենտ"),
+    "EUR": ("եվրո", "ցենտ"),
+    "RUB": ("ռուբլի", "կոպեկ"),
+}
 
 
 def amount_in_words(amount: Decimal, currency: str, language: str) -> str:
-    """"twelve thousand, three hundred and forty-five dollars, sixty-seven cents"; where
+    """ "twelve thousand, three hundred and forty-five dollars, sixty-seven cents"; where
     the language has no words for the currency, the whole units in words, then the code
     and the minor units in digits ("… AMD 67")."""
     precision = get_currency_precision(currency)

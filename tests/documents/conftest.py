@@ -11,7 +11,10 @@ from accord.sales.services import deal_create, line_item_save
 def our_company(db):
     profile = CompanyProfile.objects.filter(pk=1).first() or CompanyProfile(pk=1)
     profile.name, profile.address = "Okna Plus LLC", "12 Tverskaya street, Moscow"
-    profile.tax_id, profile.bank_details = "7701234567", "Account 40702810000000000001\nBIC 044525225"
+    profile.tax_id, profile.bank_details = (
+        "7701234567",
+        "Account 40702810000000000001\nBIC 044525225",
+    )
     profile.save()
     CompanyProfile.forget()
     return profile
@@ -22,17 +25,37 @@ def deal(owner, our_company):
     company = company_create(actor=owner, data={"name": "Rosa Bakery"})
     person = person_create(
         actor=owner,
-        data={"first_name": "Anna", "last_name": "Petrova", "company": company,
-              "emails": ["anna@rosa.example"], "address": "5 Lenina street"},
-    )  # fmt: skip
+        data={
+            "first_name": "Anna",
+            "last_name": "Petrova",
+            "company": company,
+            "emails": ["anna@rosa.example"],
+            "address": "5 Lenina street",
+        },
+    )
     deal = deal_create(
         actor=owner,
-        data={"title": "Windows for the bakery", "person": person, "company": company,
-              "currency": "RUB"},
-    )  # fmt: skip
-    line_item_save(actor=owner, deal=deal, data={"name": "Window 120×140", "quantity": 3,
-                   "unit_price": Decimal("15000"), "tax_percent": Decimal("20")})  # fmt: skip
-    line_item_save(actor=owner, deal=deal, data={"name": "Installation", "quantity": 1,
-                   "unit_price": Decimal("4500.50")})  # fmt: skip
+        data={
+            "title": "Windows for the bakery",
+            "person": person,
+            "company": company,
+            "currency": "RUB",
+        },
+    )
+    line_item_save(
+        actor=owner,
+        deal=deal,
+        data={
+            "name": "Window 120×140",
+            "quantity": 3,
+            "unit_price": Decimal("15000"),
+            "tax_percent": Decimal("20"),
+        },
+    )
+    line_item_save(
+        actor=owner,
+        deal=deal,
+        data={"name": "Installation", "quantity": 1, "unit_price": Decimal("4500.50")},
+    )
     deal.refresh_from_db()
     return deal

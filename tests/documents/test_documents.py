@@ -35,38 +35,66 @@ def pdf_text(document: Document) -> str:
 
 
 def test_a_new_instance_has_the_four_kinds_with_a_template_each(db):
-    assert [kind.code for kind in DocumentKind.objects.all()] == ["offer", "contract", "invoice", "act"]
+    assert [kind.code for kind in DocumentKind.objects.all()] == [
+        "offer",
+        "contract",
+        "invoice",
+        "act",
+    ]
     assert sorted(DocumentTemplate.objects.values_list("shipped", flat=True)) == [
-        "act", "contract", "invoice", "offer"]  # fmt: skip
+        "act",
+        "contract",
+        "invoice",
+        "offer",
+    ]
 
 
 def test_an_invoice_is_numbered_and_its_pdf_says_who_pays_what(owner, deal):
     with time_machine.travel("2026-03-10 10:00Z"):
-        first = document_generate(actor=owner, deal=deal, template=invoice_template(), language="en")
-        second = document_generate(actor=owner, deal=deal, template=invoice_template(), language="en")
+        first = document_generate(
+            actor=owner, deal=deal, template=invoice_template(), language="en"
+        )
+        second = document_generate(
+            actor=owner, deal=deal, template=invoice_template(), language="en"
+        )
     assert (first.number, second.number) == ("INV-2026-0001", "INV-2026-0002")
     assert first.state == Document.PENDING  # the worker makes the PDF
     assert run_worker() == 2
     text = pdf_text(first)
-    for expected in ["INV-2026-0001", "Okna Plus LLC", "Rosa Bakery", "Window 120×140",
-                     "Installation", "RUB", "58,500.50", "fifty-eight thousand"]:  # fmt: skip
+    for expected in [
+        "INV-2026-0001",
+        "Okna Plus LLC",
+        "Rosa Bakery",
+        "Window 120×140",
+        "Installation",
+        "RUB",
+        "58,500.50",
+        "fifty-eight thousand",
+    ]:
         assert expected in text, expected
     assert "7701234567" in text  # our tax id
     with time_machine.travel("2027-01-02 10:00Z"):  # a new year starts again from 1
-        assert document_generate(actor=owner, deal=deal, template=invoice_template(),
-                                 language="en").number == "INV-2027-0001"  # fmt: skip
+        assert (
+            document_generate(
+                actor=owner, deal=deal, template=invoice_template(), language="en"
+            ).number
+            == "INV-2027-0001"
+        )
 
 
 @pytest.mark.parametrize(
     ("language", "words"),
-    [("ru", ["Счёт", "пятьдесят восемь тысяч", "Покупатель"]),
-     ("he", ["חשבונית", "חמישים ושמונה אלף"]),
-     ("hy", ["Հաշիվ", "հիսունութ հազար հինգ հարյուր"]),
-     ("en", ["Invoice", "Buyer"])],
-)  # fmt: skip
+    [
+        ("ru", ["Счёт", "пятьдесят восемь тысяч", "Покупатель"]),
+        ("he", ["חשבונית", "חמישים ושמונה אלף"]),
+        ("hy", ["Հաշիվ", "հիսունութ հազար հինգ հարյուր"]),
+        ("en", ["Invoice", "Buyer"]),
+    ],
+)
 def test_each_language_prints_in_its_own_script(owner, deal, language, words, tmp_path):
-    document = document_generate(actor=owner, deal=deal, template=invoice_template(),
-                                 language=language)  # fmt: skip
+    document = document_generate(
+        actor=owner, deal=deal, template=invoice_template(), language=language
+    )
     run_worker()
     text = pdf_text(document).lower()  # the parties' headings are in capitals
     for word in map(str.lower, words):
@@ -79,8 +107,9 @@ def not_blank(document: Document, folder) -> bool:
     """The first page drawn as an image has ink on it (pdftoppm, from poppler-utils)."""
     tool = shutil.which("pdftoppm")
     assert tool, "make test-deps installs poppler-utils"
-    subprocess.run([tool, "-r", "20", "-gray", "-singlefile", document.pdf.path, folder / "page"],
-                   check=True)  # fmt: skip
+    subprocess.run(
+        [tool, "-r", "20", "-gray", "-singlefile", document.pdf.path, folder / "page"], check=True
+    )
     pixels = (folder / "page.pgm").read_bytes().split(b"\n", 3)[3]  # after magic, size, depth
     return sum(1 for value in pixels if value < 128) > 100
 
@@ -100,29 +129,52 @@ def test_making_again_keeps_the_old_version_under_the_same_number(owner, deal):
 def test_a_template_with_an_unknown_field_or_bad_syntax_is_refused_with_its_place(admin):
     kind = DocumentKind.objects.get(code="offer")
     with pytest.raises(ValidationError) as refused:
-        template_save(actor=admin, data={"name": "Mine", "kind": kind,
-                                         "body": "<p>Hello</p>\n<p>{{ deal.widht }}</p>"})  # fmt: skip
+        template_save(
+            actor=admin,
+            data={"name": "Mine", "kind": kind, "body": "<p>Hello</p>\n<p>{{ deal.widht }}</p>"},
+        )
     assert refused.value.message_dict["body"] == [
-        "Line 2, position 7: there is no field “deal.widht”."]  # fmt: skip
+        "Line 2, position 7: there is no field “deal.widht”."
+    ]
     with pytest.raises(ValidationError) as refused:
-        template_save(actor=admin, data={"name": "Mine", "kind": kind,
-                                         "body": "<p>\n{% for item in items %}{{ item.name }}"})  # fmt: skip
+        template_save(
+            actor=admin,
+            data={
+                "name": "Mine",
+                "kind": kind,
+                "body": "<p>\n{% for item in items %}{{ item.name }}",
+            },
+        )
     assert refused.value.message_dict["body"][0].startswith("Line 2:")
-    saved = template_save(actor=admin, data={"name": "Mine", "kind": kind, "body":
-        "{% for line in items %}{{ line.name }} {{ loop.index }}{% endfor %}{{ deal.total }}"})  # fmt: skip
+    saved = template_save(
+        actor=admin,
+        data={
+            "name": "Mine",
+            "kind": kind,
+            "body": "{% for line in items %}{{ line.name }} {{ loop.index }}{% endfor %}"
+            "{{ deal.total }}",
+        },
+    )
     assert saved.pk and not DocumentTemplate.objects.filter(name="Mine", retired=True).exists()
 
 
 def test_a_manager_may_not_change_templates(owner):
     with pytest.raises(PermissionDenied):
-        template_save(actor=owner, data={"name": "x", "kind": DocumentKind.objects.first(),
-                                         "body": "x"})  # fmt: skip
+        template_save(
+            actor=owner, data={"name": "x", "kind": DocumentKind.objects.first(), "body": "x"}
+        )
 
 
 def test_a_field_the_deal_lacks_is_an_empty_place_and_a_warning(owner, deal, admin):
     kind = DocumentKind.objects.get(code="offer")
-    template = template_save(actor=admin, data={"name": "Short", "kind": kind,
-        "body": "<p>To: {{ client.city }}!</p><p>{{ deal.title }}</p>"})  # fmt: skip
+    template = template_save(
+        actor=admin,
+        data={
+            "name": "Short",
+            "kind": kind,
+            "body": "<p>To: {{ client.city }}!</p><p>{{ deal.title }}</p>",
+        },
+    )
     document = document_generate(actor=owner, deal=deal, template=template, language="en")
     run_worker()
     assert "To: !" in pdf_text(document)
@@ -136,12 +188,17 @@ def test_a_template_reaches_nothing_but_its_values(owner, deal, admin, settings,
     kind = DocumentKind.objects.get(code="offer")
     # Python's insides are not fields: refused on save.
     with pytest.raises(ValidationError):
-        template_save(actor=admin, data={"name": "x", "kind": kind,
-                                         "body": "{{ deal.__class__ }}"})  # fmt: skip
+        template_save(actor=admin, data={"name": "x", "kind": kind, "body": "{{ deal.__class__ }}"})
     # A file of the server or another address stays out of the PDF, and the rest is made.
-    template = template_save(actor=admin, data={"name": "Peek", "kind": kind, "body":
-        f'<img src="file://{secret}"><img src="http://127.0.0.1:9/x.png">'
-        f'<link rel="stylesheet" href="file:///etc/passwd"><p>{{{{ deal.title }}}}</p>'})  # fmt: skip
+    template = template_save(
+        actor=admin,
+        data={
+            "name": "Peek",
+            "kind": kind,
+            "body": f'<img src="file://{secret}"><img src="http://127.0.0.1:9/x.png">'
+            f'<link rel="stylesheet" href="file:///etc/passwd"><p>{{{{ deal.title }}}}</p>',
+        },
+    )
     document = document_generate(actor=owner, deal=deal, template=template, language="en")
     run_worker()
     text = pdf_text(document)
@@ -176,9 +233,11 @@ def test_documents_are_seen_only_by_who_may_see_the_deal(owner, deal, manager_cl
 def test_the_deal_card_makes_a_document_and_shows_it_when_ready(owner, deal, manager_client):
     panel = manager_client.get(f"/documents/deal/{deal.pk}/")
     assert "Make the document" in panel.content.decode()
-    made = manager_client.post(f"/documents/deal/{deal.pk}/",
-                               {"template": invoice_template().pk, "language": "ru"},
-                               headers={"HX-Request": "true"})  # fmt: skip
+    made = manager_client.post(
+        f"/documents/deal/{deal.pk}/",
+        {"template": invoice_template().pk, "language": "ru"},
+        headers={"HX-Request": "true"},
+    )
     page = made.content.decode()
     assert "Being made…" in page and 'hx-trigger="every 1s"' in page
     run_worker()
@@ -198,9 +257,12 @@ def test_documents_made_at_once_get_distinct_numbers_with_no_gap(owner, deal):
     def issue():
         try:
             for _ in range(5):
-                numbers.append(document_generate(actor=owner, deal=deal, template=template,
-                                                 language="en").number)  # fmt: skip
-        except Exception as error:  # noqa: BLE001 (the assertion below shows it)
+                numbers.append(
+                    document_generate(
+                        actor=owner, deal=deal, template=template, language="en"
+                    ).number
+                )
+        except Exception as error:
             problems.append(error)
         finally:
             connection.close()
@@ -220,8 +282,9 @@ def test_the_api_makes_a_document_and_hands_its_pdf_when_ready(owner, deal, api)
     invoice = next(t for t in templates if t["kind"] == "invoice")
     bad = api.post_json("/api/v1/documents", {"deal": "9²", "template": invoice["id"]})
     assert bad.status_code == 422 and bad.json()["errors"][0]["field"] == "deal"
-    made = api.post_json("/api/v1/documents",
-                         {"deal": str(deal.pk), "template": invoice["id"], "language": "hy"})  # fmt: skip
+    made = api.post_json(
+        "/api/v1/documents", {"deal": str(deal.pk), "template": invoice["id"], "language": "hy"}
+    )
     assert made.status_code == 201, made.content
     body = made.json()
     assert body["state"] == "pending" and body["pdf"] is None and body["number"].startswith("INV-")
@@ -234,3 +297,23 @@ def test_the_api_makes_a_document_and_hands_its_pdf_when_ready(owner, deal, api)
     assert again.status_code == 201 and again.json()["version"] == 2
     listed = api.get(f"/api/v1/documents?deal={deal.pk}").json()["items"]
     assert [item["version"] for item in listed] == [2, 1]
+
+
+def test_the_editor_previews_a_template_on_a_real_deal_in_a_frame_of_its_own(deal, admin_client):
+    kind = DocumentKind.objects.get(code="invoice")
+    body = "<style>p { color: red }</style><p>{{ deal.title }} · {{ document.number }}</p>"
+    answer = admin_client.post(
+        "/settings/documents/preview/",
+        {"body": body, "deal": deal.pk, "kind": kind.pk, "language": "en"},
+    )
+    page = answer.content.decode()
+    frame = page.split('src="', 1)[1].split('"', 1)[0]
+    shown = admin_client.get(frame)
+    assert "Windows for the bakery · INV-" in shown.content.decode()
+    assert "'unsafe-inline'" in shown["Content-Security-Policy"]  # the template's own styles
+    assert "script" not in shown["Content-Security-Policy"]  # and nothing runs
+    wrong = admin_client.post(
+        "/settings/documents/preview/",
+        {"body": "{{ deal.nope }}", "deal": deal.pk, "language": "en"},
+    )
+    assert "there is no field “deal.nope”" in wrong.content.decode()

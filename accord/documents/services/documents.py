@@ -52,12 +52,12 @@ def document_regenerate(*, actor: User, document: Document) -> Document:
     template = document.template
     if template is None:
         raise ValidationError({"template": [_("The template of this document was deleted.")]})
-    version = (
-        Document.objects.filter(kind_id=document.kind_id, number=document.number)
-        .aggregate(n=Max("version"))["n"]
+    version = Document.objects.filter(kind_id=document.kind_id, number=document.number).aggregate(
+        n=Max("version")
+    )["n"]
+    return _store(
+        actor, deal, template, document.language, document.number, version + 1, timezone.localdate()
     )
-    return _store(actor, deal, template, document.language, document.number, version + 1,
-                  timezone.localdate())  # fmt: skip
 
 
 def document_make(document_id: int) -> str:
@@ -81,9 +81,12 @@ def document_make(document_id: int) -> str:
         return Document.FAILED
     document.pdf.save(document.file_name, ContentFile(made.pdf), save=False)
     Document.objects.filter(pk=document_id).update(
-        pdf=document.pdf.name, state=Document.READY, error="", warnings=made.missing,
+        pdf=document.pdf.name,
+        state=Document.READY,
+        error="",
+        warnings=made.missing,
         ready_at=timezone.now(),
-    )  # fmt: skip
+    )
     return Document.READY
 
 
@@ -108,17 +111,36 @@ def _language(language: str) -> str:
 
 
 def _store(actor, deal, template, language, number, version, today) -> Document:
-    title = str(template.kind)
-    values = values_for(deal=deal, user=actor, language=language, number=number, title=title,
-                        version=version, issued_on=today)  # fmt: skip
+    title = template.kind.name  # as stored: a shipped kind's name is translated where shown
+    values = values_for(
+        deal=deal,
+        user=actor,
+        language=language,
+        number=number,
+        title=title,
+        version=version,
+        issued_on=today,
+    )
     document = Document.objects.create(
-        kind=template.kind, template=template, deal=deal, person=deal.person,
-        company=deal.company, number=number, version=version, title=title,
-        language=language, issued_on=today, values=values, created_by=actor,
-    )  # fmt: skip
-    timeline_record(subject=deal, kind="document", actor=actor,
-                    data={"document_id": document.pk, "number": number, "title": title,
-                          "version": version})  # fmt: skip
+        kind=template.kind,
+        template=template,
+        deal=deal,
+        person=deal.person,
+        company=deal.company,
+        number=number,
+        version=version,
+        title=title,
+        language=language,
+        issued_on=today,
+        values=values,
+        created_by=actor,
+    )
+    timeline_record(
+        subject=deal,
+        kind="document",
+        actor=actor,
+        data={"document_id": document.pk, "number": number, "title": title, "version": version},
+    )
     emit("document.generated", document_id=document.pk, deal_id=deal.pk, kind=template.kind.code)
     transaction.on_commit(lambda: _queue(document.pk))
     return document

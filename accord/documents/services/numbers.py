@@ -10,7 +10,9 @@ def next_number(kind: DocumentKind, year: int) -> str:
     """The kind's next number in `year`. Must run inside the transaction that stores the
     document: the sequence's row stays locked until it commits (concurrent documents of
     the kind wait their turn), and a rollback gives the number back."""
-    assert transaction.get_connection().in_atomic_block, "take a number inside the document's transaction"
+    assert transaction.get_connection().in_atomic_block, (
+        "take a number inside the document's transaction"
+    )
     rows = NumberSequence.objects.filter(kind=kind, year=year)
     if not rows.update(last=F("last") + 1):
         try:
