@@ -4,8 +4,8 @@ Settings → Documents (kinds, templates, the editor with its live preview on a 
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.cache import cache
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -96,9 +96,7 @@ def _panel(request, deal, error: str = ""):
             "documents": documents,
             "templates": templates_in_use() if may_make(request.user, deal) else [],
             "languages": language_choices(),
-            "language": request.POST.get("language")
-            or profile.language
-            or request.LANGUAGE_CODE,
+            "language": request.POST.get("language") or profile.language or request.LANGUAGE_CODE,
             "chosen": chosen,
             "pending": any(d.state == Document.PENDING for d in documents),
             "error": error,
@@ -167,7 +165,9 @@ def settings_documents(request):
     )
     year = timezone.localdate().year
     taken = dict(NumberSequence.objects.filter(year=year).values_list("kind_id", "last"))
-    next_numbers = [(kind, f"{kind.prefix}-{year}-{taken.get(kind.pk, 0) + 1:04d}") for kind in kinds()]
+    next_numbers = [
+        (kind, f"{kind.prefix}-{year}-{taken.get(kind.pk, 0) + 1:04d}") for kind in kinds()
+    ]
     return render(
         request,
         "documents/settings.html",
@@ -272,9 +272,15 @@ PREVIEW_KEY = "accord:document-preview:"
 
 @settings_admin
 @xframe_options_sameorigin
-@csp_override({"default-src": ["'none'"], "style-src": ["'unsafe-inline'"],
-               "img-src": ["'self'", "data:"], "font-src": ["'self'"],
-               "frame-ancestors": ["'self'"]})
+@csp_override(
+    {
+        "default-src": ["'none'"],
+        "style-src": ["'unsafe-inline'"],
+        "img-src": ["'self'", "data:"],
+        "font-src": ["'self'"],
+        "frame-ancestors": ["'self'"],
+    }
+)
 def template_page(request, token: str):
     """A preview's page, for the editor's frame: the template's own styles apply, and
     nothing in it runs (no script, the frame sandboxed)."""
