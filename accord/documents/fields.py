@@ -155,7 +155,7 @@ def schema() -> Schema:
             "deal": {**DEAL, "fields": custom("deal")},
             "items": {LIST_OF: ITEM},
             "user": USER,
-            "our": OUR,
+            "our_company": OUR,
             "label": dict(LABELS),
             "today": gettext_lazy("today's date"),
         }
@@ -224,7 +224,7 @@ def values_for(
                 "email": user.email,
                 "phone": getattr(user, "phone", "") or "",
             },
-            "our": {
+            "our_company": {
                 "name": profile.name,
                 "address": profile.address,
                 "tax_id": profile.tax_id,
