@@ -32,6 +32,7 @@ from accord.automation.models import Rule
 from accord.automation.services import require_automation, rule_save
 from accord.core.models import CustomField
 from accord.core.services import custom_field_save
+from accord.documents.models import DocumentTemplate
 from accord.sales.models import Pipeline, Stage
 from accord.sales.services import pipeline_create
 
@@ -227,6 +228,17 @@ def _window_team(actor) -> str:
     return team.name
 
 
+def _contract_document() -> list[dict]:
+    """The contract made from the deal as it enters the contract stage, when the company
+    has a contract template in use (a new one has the shipped one)."""
+    template = (
+        DocumentTemplate.objects.filter(kind__code="contract", retired=False, kind__retired=False)
+        .order_by("-shipped", "pk")
+        .first()
+    )
+    return [{"type": "generate_document", "params": {"template": template.pk}}] if template else []
+
+
 def _window_shop(actor) -> list[dict]:
     pipeline = _windows_pipeline(actor)
     stages = list(pipeline.stages.filter(kind=Stage.OPEN, retired=False).order_by("position"))
@@ -372,6 +384,7 @@ def _window_shop(actor) -> list[dict]:
             "trigger": "stage_entered",
             "trigger_options": {"stage": contract.pk},
             "actions": [
+                *_contract_document(),
                 _task(
                     lambda: (
                         _("Prepare the contract for %(client)s: “%(deal)s”, %(amount)s")

@@ -14,6 +14,7 @@ from accord.automation.actions.messages import origin
 from accord.automation.models import Rule
 from accord.comms.models import EmailTemplate, Messenger
 from accord.core.models import CustomField
+from accord.documents.models import DocumentTemplate
 from accord.sales.models import Stage
 from accord.work.asks import labels
 
@@ -249,6 +250,9 @@ def step_text(step: dict, subject: str) -> str:
             "title": _text(params, "title"),
             "who": _who(params.get("owner") or {}),
         }
+    if kind == "generate_document":
+        template = DocumentTemplate.objects.filter(pk=params.get("template") or 0).first()
+        return _("Make the document “%(name)s”") % {"name": template or "?"}
     if kind == "call_webhook":
         return _("Send the record to %(url)s") % {"url": origin(params.get("url", ""))}
     if kind == "wait":

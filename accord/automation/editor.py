@@ -51,6 +51,8 @@ STEP_FIELDS = [
     "deal_amount",
     "url",
     "secret",
+    "doc_template",
+    "doc_language",
     "c_field",
     "c_op",
     "c_value",
@@ -196,6 +198,11 @@ def _params_row(kind: str, params: dict) -> dict:
         }
     if kind == "call_webhook":
         return {"url": params.get("url", ""), "secret": params.get("secret", "")}
+    if kind == "generate_document":
+        return {
+            "doc_template": params.get("template", ""),
+            "doc_language": params.get("language", ""),
+        }
     return {key: params.get(key, "") for key in ("field", "value", "stage", "tag")}
 
 
@@ -267,6 +274,11 @@ def _step(row: dict) -> dict:
         params = {"url": row.get("url", "").strip(), "secret": secret}
     elif kind == "add_tag":
         params = {"tag": row.get("tag", "")}
+    elif kind == "generate_document":
+        params = {
+            "template": _number(row.get("doc_template")),
+            "language": row.get("doc_language") or "",
+        }
     else:
         params = {key: row.get(key, "") for key in ("field", "value", "stage", "tag")}
     variants = _variants(kind, row.get("translations") or {}, params)

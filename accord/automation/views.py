@@ -31,6 +31,8 @@ from accord.comms.models import EmailTemplate, Mailbox, Messenger
 from accord.contacts.queries import segments_visible_to
 from accord.core.errors import message_of
 from accord.core.models import CustomField
+from accord.documents.fields import language_choices
+from accord.documents.queries import templates_in_use
 from accord.sales.models import Stage
 from accord.work import asks
 from accord.work.models import Task
@@ -333,6 +335,8 @@ def _form_context(user, rule, data, condition_rows, step_rows, subject, errors) 
         "segments": [(s.pk, s.name) for s in segments if s.record_type == subject],
         "teams": list(Team.objects.exclude(lead_rule="").values_list("name", flat=True)),
         "mailboxes": [(m.pk, str(m)) for m in Mailbox.objects.filter(owner=None, active=True)],
+        "document_templates": [(t.pk, f"{t.kind} · {t}") for t in templates_in_use()],
+        "document_languages": language_choices(),
         "messengers": [
             (m.pk, f"{m.name} · {m.get_provider_display()}")
             for m in Messenger.objects.filter(active=True)
