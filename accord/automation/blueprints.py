@@ -394,7 +394,7 @@ def _window_shop(actor) -> list[dict]:
                     1,
                     "working_days",
                     "email",
-                )
+                ),
             ],
         },
         {

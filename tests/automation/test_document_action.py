@@ -19,9 +19,13 @@ def contract():
 
 
 def test_a_won_deal_gets_its_contract_made(owner, stages, rule_for):
-    rule_for(name="Contract on winning", trigger="won",
-             actions=[{"type": "generate_document",
-                       "params": {"template": contract().pk, "language": "ru"}}])  # fmt: skip
+    rule_for(
+        name="Contract on winning",
+        trigger="won",
+        actions=[
+            {"type": "generate_document", "params": {"template": contract().pk, "language": "ru"}}
+        ],
+    )
     deal = deal_create(actor=owner, data={"title": "12 windows", "amount": "4800"})
     deal_win(actor=owner, deal=deal)
     document = Document.objects.get(deal=deal)
@@ -35,6 +39,9 @@ def test_a_won_deal_gets_its_contract_made(owner, stages, rule_for):
 def test_a_rule_naming_a_template_no_longer_offered_is_refused(admin, stages, rule_for):
     template_retire(actor=admin, template=contract())
     with pytest.raises(ValidationError) as refused:
-        rule_for(name="Contract", trigger="won",
-                 actions=[{"type": "generate_document", "params": {"template": contract().pk}}])  # fmt: skip
+        rule_for(
+            name="Contract",
+            trigger="won",
+            actions=[{"type": "generate_document", "params": {"template": contract().pk}}],
+        )
     assert "Choose a document template in use." in str(refused.value)
