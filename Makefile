@@ -23,6 +23,18 @@ test: install-dev assets test-deps
 ## install: what running Accord needs (no test tools); install-dev: the "dev" group too
 install: $(VENV)/.installed system-deps
 
+# The end of a recipe that gathered Debian's packages it lacks in $$missing: installed as
+# root, else named (and make stops).
+APT_MISSING = if [ -n "$$missing" ]; then \
+	  if [ "$$(id -u)" = 0 ]; then \
+	    echo "Installing Debian's$$missing..."; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
+	  else \
+	    echo "make: Debian's packages are missing:$$missing (sudo apt-get install$$missing)"; \
+	    exit 1; \
+	  fi; \
+	fi
+
 ## system-deps: the libraries WeasyPrint prints documents with (Debian's Pango and
 ## HarfBuzz); installed when missing if run as root, otherwise named
 system-deps:
@@ -31,15 +43,7 @@ system-deps:
 	    libharfbuzz-subset0:libharfbuzz-subset.so.0; do \
 	  /sbin/ldconfig -p 2>/dev/null | grep -q "$${lib#*:}" || missing="$$missing $${lib%%:*}"; \
 	done; \
-	if [ -n "$$missing" ]; then \
-	  if [ "$$(id -u)" = 0 ]; then \
-	    echo "Installing Debian's$$missing (documents are printed with them)..."; \
-	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
-	  else \
-	    echo "make: printing documents needs Debian's packages:$$missing (sudo apt-get install$$missing)"; \
-	    exit 1; \
-	  fi; \
-	fi
+	$(APT_MISSING)
 
 $(VENV)/.installed: pyproject.toml uv.lock
 	@$(UV) --version >/dev/null 2>&1 || python3 -m pip install --quiet uv
@@ -76,15 +80,7 @@ test-deps: system-deps
 	command -v pdftoppm >/dev/null || missing="$$missing poppler-utils"; \
 	command -v xgettext >/dev/null || missing="$$missing gettext"; \
 	[ -x /usr/sbin/dovecot ] || missing="$$missing dovecot-imapd"; \
-	if [ -n "$$missing" ]; then \
-	  if [ "$$(id -u)" = 0 ]; then \
-	    echo "Installing Debian's$$missing for the tests..."; \
-	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
-	  else \
-	    echo "make: the tests need Debian's packages:$$missing (sudo apt-get install$$missing)"; \
-	    exit 1; \
-	  fi; \
-	fi
+	$(APT_MISSING)
 
 lint: install-dev
 	$(VENV)/bin/ruff check .
