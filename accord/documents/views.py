@@ -17,6 +17,7 @@ from django.views.decorators.csp import csp_override
 from django.views.decorators.http import require_POST
 
 from accord.accounts.field_views import settings_admin
+from accord.core.api.schemas import id_of
 from accord.core.models import CompanyProfile
 from accord.core.ui.forms import apply_errors
 from accord.documents import pdf
@@ -52,7 +53,7 @@ def deal_panel(request, deal_id: int):
     deal = get_object_or_404(deals_visible_to(request.user).select_related("owner"), pk=deal_id)
     error = ""
     if request.method == "POST":
-        template = DocumentTemplate.objects.filter(pk=_int(request.POST.get("template"))).first()
+        template = DocumentTemplate.objects.filter(pk=id_of(request.POST.get("template"))).first()
         try:
             if template is None:
                 raise ValidationError({"template": [_("Choose a template.")]})
@@ -87,7 +88,7 @@ def document_again(request, document_id: int):
 def _panel(request, deal, error: str = ""):
     documents = deal_documents(request.user, deal)
     profile = CompanyProfile.current()
-    chosen = _int(request.POST.get("template")) if request.method == "POST" else None
+    chosen = id_of(request.POST.get("template")) if request.method == "POST" else None
     return render(
         request,
         "documents/panel.html",
@@ -235,8 +236,8 @@ def template_preview(request):
     sandboxed frame of its own address), the fields that deal lacks, or its problems."""
     body = request.POST.get("body", "")[:200_000]
     problems = [str(problem) for problem in check(body, schema())] if body.strip() else []
-    deal = deals_visible_to(request.user).filter(pk=_int(request.POST.get("deal"))).first()
-    kind = DocumentKind.objects.filter(pk=_int(request.POST.get("kind"))).first()
+    deal = deals_visible_to(request.user).filter(pk=id_of(request.POST.get("deal"))).first()
+    kind = DocumentKind.objects.filter(pk=id_of(request.POST.get("kind"))).first()
     codes = [code for code, _name in language_choices()]
     language = request.POST.get("language") if request.POST.get("language") in codes else codes[0]
     address, missing = "", []
@@ -310,7 +311,3 @@ def _field_list() -> list[tuple[str, list[tuple[str, str]]]]:
                 rows.append((f"{root}.{key}", str(label)))
         groups.append((root, rows))
     return groups
-
-
-def _int(value) -> int | None:
-    return int(value) if str(value or "").isdecimal() else None
