@@ -4,6 +4,7 @@ from accord.documents import views
 
 urlpatterns = [
     path("documents/deal/<int:deal_id>/", views.deal_panel, name="deal_documents"),
+    path("documents/client/", views.client_panel, name="client_documents"),
     path("documents/<int:document_id>/again/", views.document_again, name="document_again"),
     path("documents/file/<str:token>/<str:name>", views.document_file, name="document_file"),
     path("settings/documents/", views.settings_documents, name="settings_documents"),

@@ -317,3 +317,19 @@ def test_the_editor_previews_a_template_on_a_real_deal_in_a_frame_of_its_own(dea
         {"body": "{{ deal.nope }}", "deal": deal.pk, "language": "en"},
     )
     assert "there is no field “deal.nope”" in wrong.content.decode()
+
+
+def test_the_client_page_lists_the_documents_of_their_deals(owner, deal, manager_client):
+    document = document_generate(actor=owner, deal=deal, template=invoice_template(), language="en")
+    page = manager_client.get(f"/documents/client/?person={deal.person_id}").content.decode()
+    assert document.number in page and deal.title in page
+    company = manager_client.get(f"/documents/client/?company={deal.company_id}").content.decode()
+    assert document.number in company
+    stranger = user_create(email="mia@example.com", password=PASSWORD, role="marketing")
+    other = Client()
+    assert log_in(other, stranger.email)
+    # Marketing sees every client and deal but no document (its documents level: none).
+    assert (
+        document.number
+        not in other.get(f"/documents/client/?person={deal.person_id}").content.decode()
+    )
