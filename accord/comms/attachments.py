@@ -1,11 +1,16 @@
 """What may be attached to an e-mail to a client: the kinds of files a business sends
 (documents, spreadsheets, pictures, text), each recognised by its content — a file's
-name says nothing about what it is — and refused with the reason otherwise."""
+name says nothing about what it is — and refused with the reason otherwise; and the files
+other apps hand to an e-mail by reference (a document's PDF)."""
 
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.http import Http404
 from django.template.defaultfilters import filesizeformat
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -146,3 +151,35 @@ def safe_name(name: str) -> str:
         stem, dot, ending = name.rpartition(".")
         name = (stem[: 140 - len(ending)] + dot + ending) if dot else name[:150]
     return name
+
+
+@dataclass(frozen=True)
+class Offered:
+    """A file another app hands to the e-mail by reference (a document's PDF): its name,
+    bytes and the subject it suggests."""
+
+    name: str
+    content: bytes
+    subject: str = ""
+
+    def upload(self):
+        return SimpleUploadedFile(self.name, self.content)
+
+
+# Files other apps attach by reference: the compose screen's `?document=12` asks the
+# app registered under "document" for the file (None: not one the user may see). The
+# apps above comms fill this in; comms cannot import them.
+ATTACHABLE: dict[str, Callable[[Any, str], Offered | None]] = {}
+
+
+def offered_files(user, source) -> dict[str, list[tuple[str, Offered]]]:
+    """The files `source` (a request's GET or POST) names by reference, per kind: each
+    (the reference, the file). A reference the user may not see is a 404."""
+    found: dict[str, list[tuple[str, Offered]]] = {}
+    for kind, fetch in ATTACHABLE.items():
+        for reference in source.getlist(kind)[:MAX_FILES]:
+            offered = fetch(user, reference)
+            if offered is None:
+                raise Http404
+            found.setdefault(kind, []).append((reference, offered))
+    return found

@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from accord.comms import bodies, forms, merge, replies
+from accord.comms.attachments import offered_files
 from accord.comms.models import Attachment, EmailTemplate, Message
 from accord.comms.queries import (
     client_addresses,
@@ -135,6 +136,10 @@ def mail_compose(request):
         initial = replies.prefill(original, kind)
         initial["mailbox"] = replies.mailbox_for(original, mailboxes)
     carried = original.attachments.all() if kind == "forward" else ()
+    offered = offered_files(request.user, request.POST if data else request.GET)
+    files = [item for references in offered.values() for _ref, item in references]
+    if files and not initial.get("subject"):
+        initial["subject"] = files[0].subject
     form = forms.ComposeForm(
         data, request.FILES or None, mailboxes=mailboxes, initial=initial, carried=carried
     )
@@ -142,7 +147,7 @@ def mail_compose(request):
     if request.method == "POST":
         if form.is_valid():
             try:
-                message = _send(request, form, about, original, kind)
+                message = _send(request, form, about, original, kind, files)
             except ValidationError as error:
                 apply_errors(form, error)
             else:
@@ -173,12 +178,13 @@ def mail_compose(request):
         "kind": kind,
         "tracked": original is None and _tracks(form["template"].value()),
         "title": titles.get(kind),
+        "offered": offered,
     }
     template = "comms/compose.html#panel" if request.htmx else "comms/compose.html"
     return render(request, template, context, status=status)
 
 
-def _send(request, form, about: dict, original: Message | None, kind: str) -> Message:
+def _send(request, form, about: dict, original: Message | None, kind: str, files=()) -> Message:
     data = form.cleaned_data
     common = {
         "actor": request.user,
@@ -188,7 +194,7 @@ def _send(request, form, about: dict, original: Message | None, kind: str) -> Me
         "bcc": data["bcc"],
         "subject": data["subject"],
         "text": data["text"],
-        "attachments": data["attachments"],
+        "attachments": [*data["attachments"], *(file.upload() for file in files)],
         "idempotency_key": f"web:{request.user.pk}:{data['key']}",
     }
     if original is None:

@@ -2,7 +2,10 @@
 its deal and whose role shows documents (of the deal's owner: all, the team's, or own)."""
 
 from django.db.models import QuerySet
+from django.utils.translation import gettext as _
 
+from accord.comms.attachments import Offered
+from accord.core.api.schemas import id_of
 from accord.core.visibility import READ, scope
 from accord.documents.models import Document, DocumentKind, DocumentTemplate
 from accord.sales.queries import deals_visible_to
@@ -33,6 +36,17 @@ def client_documents(user, *, person=None, company=None) -> list[Document]:
 
 def document_by_token(user, token: str) -> Document | None:
     return documents_visible_to(user).filter(token=token).first()
+
+
+def offered_pdf(user, reference: str) -> Offered | None:
+    """A ready document's PDF for an e-mail the user writes (comms' ATTACHABLE hook)."""
+    document = documents_visible_to(user).filter(pk=id_of(reference), state=Document.READY).first()
+    if document is None or not document.pdf:
+        return None
+    with document.pdf.open("rb") as stream:
+        content = stream.read()
+    subject = f"{_(document.title)} {document.number}"
+    return Offered(name=document.file_name, content=content, subject=subject)
 
 
 def templates_in_use() -> list[DocumentTemplate]:

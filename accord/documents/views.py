@@ -17,6 +17,7 @@ from django.views.decorators.csp import csp_override
 from django.views.decorators.http import require_POST
 
 from accord.accounts.field_views import settings_admin
+from accord.comms.services import may_write_to
 from accord.contacts.queries import companies_visible_to, people_visible_to
 from accord.core.api.schemas import id_of
 from accord.core.models import CompanyProfile
@@ -101,6 +102,7 @@ def _panel(request, deal, error: str = ""):
             "languages": language_choices(),
             "language": request.POST.get("language") or profile.language or request.LANGUAGE_CODE,
             "chosen": chosen,
+            "may_email": may_write_to(request.user, [deal]),
             "pending": any(d.state == Document.PENDING for d in documents),
             "error": error,
         },

@@ -18,6 +18,7 @@ from accord.accounts.services import user_create
 from accord.documents.models import Document, DocumentKind, DocumentTemplate
 from accord.documents.services.documents import document_generate, document_regenerate
 from accord.documents.services.templates import template_save
+from accord.sales.services import deal_create
 from tests.conftest import PASSWORD, log_in, run_worker
 
 pytestmark = pytest.mark.django_db(transaction=True)  # the PDF is queued after the commit
@@ -333,3 +334,35 @@ def test_the_client_page_lists_the_documents_of_their_deals(owner, deal, manager
         document.number
         not in other.get(f"/documents/client/?person={deal.person_id}").content.decode()
     )
+
+
+def test_a_document_goes_by_e_mail_with_its_pdf_attached(owner, deal, manager_client, admin):
+    from accord.comms.models import Message
+    from accord.comms.services import mailbox_save
+
+    mailbox_save(actor=admin, mailbox=None, data={
+        "name": "Sales", "address": "sales@okna.example", "smtp_host": "127.0.0.1",
+        "smtp_port": 2525, "smtp_security": "none"})  # fmt: skip
+    document = document_generate(actor=owner, deal=deal, template=invoice_template(), language="en")
+    run_worker()
+    panel = manager_client.get(f"/documents/deal/{deal.pk}/").content.decode()
+    compose = f"/mail/new/?deal={deal.pk}&document={document.pk}"
+    assert compose.replace("&", "&amp;") in panel
+    form = manager_client.get(compose).content.decode()
+    assert document.file_name in form and f"Invoice {document.number}" in form
+    sent = manager_client.post("/mail/new/", {
+        "deal": deal.pk, "document": document.pk, "mailbox": Message._meta.get_field("mailbox")
+        .related_model.objects.get().pk, "to": "anna@rosa.example",
+        "subject": f"Invoice {document.number}", "text": "Please find the invoice attached.",
+        "key": "k1"})  # fmt: skip
+    assert sent.status_code == 302, sent.content.decode()[:2000]
+    message = Message.objects.get()
+    (attached,) = message.attachments.all()
+    assert attached.name == document.file_name and attached.content_type == "application/pdf"
+    # A document the user may not see cannot be attached by its number.
+    stranger = user_create(email="sam@example.com", password=PASSWORD, role="manager")
+    theirs = deal_create(actor=stranger, data={"title": "Their deal", "currency": "RUB"})
+    hidden = document_generate(actor=stranger, deal=theirs, template=invoice_template())
+    run_worker()
+    peek = f"/mail/new/?deal={deal.pk}&document={hidden.pk}"
+    assert manager_client.get(peek).status_code == 404
