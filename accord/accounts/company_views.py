@@ -16,7 +16,7 @@ from django.views.decorators.cache import cache_control
 from accord.accounts import forms
 from accord.accounts.views import safe_next
 from accord.core.company import company
-from accord.core.services import PROFILE_FIELDS, company_profile_update
+from accord.core.services import PROFILE_FIELDS, PROFILE_IMAGES, company_profile_update
 from accord.core.ui.forms import apply_errors
 
 
@@ -47,8 +47,11 @@ def company_settings(request):
             company_profile_update(
                 actor=request.user,
                 version=data["version"],
-                logo=data["logo"] or None,
-                remove_logo=data["logo"] is False,  # the "clear" box of the file input
+                # A new picture, False for the "clear" box of the file input, else None.
+                images={
+                    name: data[name] or (False if data[name] is False else None)
+                    for name in PROFILE_IMAGES
+                },
                 **values,
             )
         except (ValidationError, PermissionDenied) as error:
@@ -109,16 +112,19 @@ def _guesses(request) -> dict[str, str]:
 
 @login_required
 @cache_control(private=True, max_age=3600)
-def company_logo(request):
-    """The logo, for everyone logged in (the header of documents and the settings page)."""
-    profile = company()
-    if not profile.logo:
+def company_image(request, name: str = "logo"):
+    """The logo, the signature or the stamp, for everyone logged in (the settings page,
+    the documents' preview)."""
+    if name not in PROFILE_IMAGES:
+        raise Http404
+    image = getattr(company(), name)
+    if not image:
         raise Http404
     try:
-        stream = profile.logo.open("rb")
+        stream = image.open("rb")
     except FileNotFoundError:
         raise Http404 from None
-    return FileResponse(stream, content_type=_MEDIA_TYPES[profile.logo.name.rsplit(".", 1)[-1]])
+    return FileResponse(stream, content_type=_MEDIA_TYPES[image.name.rsplit(".", 1)[-1]])
 
 
 _MEDIA_TYPES = {"png": "image/png", "jpg": "image/jpeg", "webp": "image/webp"}

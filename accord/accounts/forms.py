@@ -266,6 +266,16 @@ class CompanyForm(CompanyStartForm):
         widget=forms.ClearableFileInput(attrs={"accept": "image/png,image/jpeg,image/webp"}),
         help_text=_("PNG, JPEG or WebP, at most 2 MB; printed on documents."),
     )  # fmt: skip
+    signature = forms.FileField(
+        label=_("Signature"), required=False,
+        widget=forms.ClearableFileInput(attrs={"accept": "image/png,image/jpeg,image/webp"}),
+        help_text=_("The director's signature on a transparent background; printed on documents."),
+    )  # fmt: skip
+    stamp = forms.FileField(
+        label=_("Stamp"), required=False,
+        widget=forms.ClearableFileInput(attrs={"accept": "image/png,image/jpeg,image/webp"}),
+        help_text=_("The company's stamp, if its documents carry one; printed by the signature."),
+    )  # fmt: skip
     language = forms.ChoiceField(
         label=_("Default language"), required=False, choices=company_language_choices,
         help_text=_("For people whose browser asks for a language Accord does not speak."),
@@ -279,7 +289,8 @@ class CompanyForm(CompanyStartForm):
     )
     version = forms.IntegerField(widget=forms.HiddenInput, required=False)
 
-    field_order = ["name", "address", "tax_id", "bank_details", "logo", "country", "currency",
+    field_order = ["name", "address", "tax_id", "bank_details", "logo", "signature", "stamp",
+                   "country", "currency",
                    "time_zone", "language", "week_start", "date_format"]  # fmt: skip
 
     def __init__(self, *args, **kwargs):

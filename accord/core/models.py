@@ -175,6 +175,8 @@ class CompanyProfile(models.Model):
     tax_id = models.CharField(_("tax id"), max_length=50, blank=True)
     bank_details = models.TextField(_("bank details"), max_length=1000, blank=True)
     logo = models.FileField(_("logo"), upload_to="company/", blank=True)
+    signature = models.FileField(_("signature"), upload_to="company/", blank=True)
+    stamp = models.FileField(_("stamp"), upload_to="company/", blank=True)
     country = models.CharField(_("country"), max_length=2, blank=True)
     currency = models.CharField(_("main currency"), max_length=3, blank=True)
     time_zone = models.CharField(_("time zone"), max_length=64, blank=True)

@@ -13,6 +13,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from accord.core.company import REPLY_MINUTES
 from accord.core.models import CompanyProfile, CustomField, WorkerHeartbeat
@@ -153,17 +154,33 @@ PROFILE_FIELDS = ("name", "address", "tax_id", "bank_details", "country", "curre
                   "time_zone", "language", "week_start", "date_format")  # fmt: skip
 # Set on other screens (Settings → Messengers and SMS), not on the company's own form.
 OTHER_PROFILE_FIELDS = ("reply_minutes",)
-LOGO_MAX_BYTES = 2 * 2**20
-LOGO_KINDS = {b"\x89PNG\r\n\x1a\n": "png", b"\xff\xd8\xff": "jpg", b"RIFF": "webp"}
+# The company's pictures documents print: its logo, a signature, a stamp.
+PROFILE_IMAGES = {
+    "logo": (
+        gettext_lazy("The logo may be at most 2 MB."),
+        gettext_lazy("The logo must be a PNG, JPEG or WebP picture."),
+    ),
+    "signature": (
+        gettext_lazy("The signature may be at most 2 MB."),
+        gettext_lazy("The signature must be a PNG, JPEG or WebP picture."),
+    ),
+    "stamp": (
+        gettext_lazy("The stamp may be at most 2 MB."),
+        gettext_lazy("The stamp must be a PNG, JPEG or WebP picture."),
+    ),
+}
+IMAGE_MAX_BYTES = 2 * 2**20
+IMAGE_KINDS = {b"\x89PNG\r\n\x1a\n": "png", b"\xff\xd8\xff": "jpg", b"RIFF": "webp"}
 
 
 @transaction.atomic
 def company_profile_update(
-    *, actor, version: int | None = None, logo=None, remove_logo: bool = False, **values
+    *, actor, version: int | None = None, images: dict | None = None, **values
 ) -> CompanyProfile:
-    """Change the company's profile (administrators). `values` are PROFILE_FIELDS; a
-    `version` older than the stored one is refused, so two admins don't overwrite each
-    other. The first save marks the first-login step done."""
+    """Change the company's profile (administrators). `values` are PROFILE_FIELDS;
+    `images` maps PROFILE_IMAGES (logo, signature, stamp) to a new upload, or to False to
+    remove it. A `version` older than the stored one is refused, so two admins don't
+    overwrite each other. The first save marks the first-login step done."""
     if effective_level(actor, "settings", WRITE) != ALL:
         raise PermissionDenied(_("Only administrators change the company's settings."))
     unknown = set(values) - set(PROFILE_FIELDS) - set(OTHER_PROFILE_FIELDS)
@@ -175,9 +192,13 @@ def company_profile_update(
         raise ValidationError(
             _("Someone else changed the company's settings meanwhile: reload to see them.")
         )
+    images = {name: image for name, image in (images or {}).items() if image is not None}
+    if set(images) - set(PROFILE_IMAGES):
+        raise ValueError(f"not profile images: {sorted(set(images) - set(PROFILE_IMAGES))}")
     errors = _profile_errors(values)
-    if logo is not None:
-        errors.update(_logo_errors(logo))
+    for name, upload in images.items():
+        if upload is not False:
+            errors.update(_image_errors(name, upload))
     if errors:
         raise ValidationError(errors)
     for name, value in values.items():
@@ -185,12 +206,12 @@ def company_profile_update(
     if profile.week_start == "":
         profile.week_start = None
     profile.country, profile.currency = profile.country.upper(), profile.currency.upper()
-    if remove_logo and profile.logo:
-        profile.logo.delete(save=False)
-    if logo is not None:
-        if profile.logo:
-            profile.logo.delete(save=False)
-        profile.logo.save(f"logo.{_logo_kind(logo)}", logo, save=False)
+    for name, upload in images.items():
+        stored = getattr(profile, name)
+        if stored:
+            stored.delete(save=False)
+        if upload is not False:
+            stored.save(f"{name}.{_image_kind(upload)}", upload, save=False)
     profile.version += 1
     profile.set_up_at = profile.set_up_at or timezone.now()
     profile.full_clean()
@@ -230,20 +251,21 @@ def _profile_errors(values: dict) -> dict[str, list[str]]:
     return errors
 
 
-def _logo_kind(upload) -> str | None:
+def _image_kind(upload) -> str | None:
     """png, jpg or webp by the file's first bytes (never by its name), else None."""
     upload.seek(0)
     head = upload.read(16)
     upload.seek(0)
-    for magic, kind in LOGO_KINDS.items():
+    for magic, kind in IMAGE_KINDS.items():
         if head.startswith(magic) and (kind != "webp" or head[8:12] == b"WEBP"):
             return kind
     return None
 
 
-def _logo_errors(upload) -> dict[str, list[str]]:
-    if upload.size > LOGO_MAX_BYTES:
-        return {"logo": [_("The logo may be at most 2 MB.")]}
-    if _logo_kind(upload) is None:
-        return {"logo": [_("The logo must be a PNG, JPEG or WebP picture.")]}
+def _image_errors(name: str, upload) -> dict[str, list[str]]:
+    too_big, not_a_picture = PROFILE_IMAGES[name]
+    if upload.size > IMAGE_MAX_BYTES:
+        return {name: [str(too_big)]}
+    if _image_kind(upload) is None:
+        return {name: [str(not_a_picture)]}
     return {}

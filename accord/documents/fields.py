@@ -6,6 +6,7 @@ writes them, the total also in words."""
 from dataclasses import dataclass
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
+from pathlib import Path
 
 from babel import Locale
 from babel.dates import format_date
@@ -75,6 +76,8 @@ OUR = {
     "tax_id": gettext_lazy("tax id"),
     "bank_details": gettext_lazy("bank details"),
     "logo": gettext_lazy("logo (an image's address)"),
+    "signature": gettext_lazy("signature (an image's address)"),
+    "stamp": gettext_lazy("stamp (an image's address)"),
 }
 DOCUMENT = {
     "number": gettext_lazy("number"),
@@ -229,7 +232,7 @@ def values_for(
                 "address": profile.address,
                 "tax_id": profile.tax_id,
                 "bank_details": profile.bank_details,
-                "logo": profile.logo.path if profile.logo else "",
+                **{name: _image(getattr(profile, name)) for name in ("logo", "signature", "stamp")},
             },
             "label": {key: str(text) for key, text in LABELS.items()},
             "today": _date(issued_on, language),
@@ -247,6 +250,11 @@ class _Money:
 
     def text(self, amount: Decimal) -> str:
         return format_currency(self.round(amount), self.currency, locale=self.language)
+
+
+def _image(image) -> str:
+    """A company picture's address for the PDF (a file of ours: the PDF's fetcher allows it)."""
+    return Path(image.path).as_uri() if image else ""
 
 
 def _percent(value: Decimal, language: str) -> str:

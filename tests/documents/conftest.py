@@ -7,6 +7,12 @@ from accord.core.models import CompanyProfile
 from accord.sales.services import deal_create, line_item_save
 
 
+@pytest.fixture(autouse=True)
+def files_apart(settings, tmp_path):
+    """Each test's PDFs and pictures in a folder of its own, not the checkout's var/."""
+    settings.MEDIA_ROOT = tmp_path / "files"
+
+
 @pytest.fixture
 def our_company(db):
     profile = CompanyProfile.objects.filter(pk=1).first() or CompanyProfile(pk=1)

@@ -9,9 +9,11 @@ import threading
 import pytest
 import time_machine
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
 from django.test import Client
 from django.utils import timezone
+from PIL import Image
 from pypdf import PdfReader
 
 from accord.accounts.services import user_create
@@ -366,3 +368,23 @@ def test_a_document_goes_by_e_mail_with_its_pdf_attached(owner, deal, manager_cl
     run_worker()
     peek = f"/mail/new/?deal={deal.pk}&document={hidden.pk}"
     assert manager_client.get(peek).status_code == 404
+
+
+def test_the_signature_and_the_stamp_are_printed_on_the_invoice(owner, deal, admin_client):
+    def picture(colour):
+        stream = io.BytesIO()
+        Image.new("RGB", (120, 60), colour).save(stream, "PNG")
+        return SimpleUploadedFile("picture.png", stream.getvalue(), content_type="image/png")
+
+    form = {"name": "Okna Plus LLC", "country": "RU", "currency": "RUB",
+            "time_zone": "Europe/Moscow", "date_format": "d.m.Y", "version": ""}  # fmt: skip
+    saved = admin_client.post("/settings/company/", {**form, "signature": picture("navy"),
+                                                     "stamp": picture("blue")})  # fmt: skip
+    assert saved.status_code == 302
+    assert admin_client.get("/settings/company/stamp")["Content-Type"] == "image/png"
+    document = document_generate(actor=owner, deal=deal, template=invoice_template(), language="en")
+    run_worker()
+    document.refresh_from_db()
+    with document.pdf.open("rb") as stream:
+        page = PdfReader(io.BytesIO(stream.read())).pages[0]
+    assert len(page.images) == 2  # the signature and the stamp
