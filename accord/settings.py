@@ -286,6 +286,8 @@ ACCORD_TWILIO_API = env_str("ACCORD_TWILIO_API", "https://api.twilio.com")
 # Writing to clients (accord/comms): the attachments of one message together at most this
 # many megabytes, and how long a mail server may take to answer before it counts as away.
 ACCORD_EMAIL_ATTACHMENTS_MB = env_int("ACCORD_EMAIL_ATTACHMENTS_MB", 10)
+# The largest file that may be kept on a client, a deal or a task.
+ACCORD_ATTACHMENT_MB = env_int("ACCORD_ATTACHMENT_MB", 25)
 ACCORD_EMAIL_TIMEOUT_SECONDS = env_int("ACCORD_EMAIL_TIMEOUT_SECONDS", 20)
 # The address clients reach this Accord at, for links in e-mails (the unsubscribe link of
 # offers and news): set it to the public https address in production.

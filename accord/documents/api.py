@@ -18,7 +18,7 @@ from accord.sales.queries import deals_visible_to
 router = Router(tags=["documents"])
 
 
-class TemplateOut(WithId):
+class DocumentTemplateOut(WithId):
     name: str
     kind: str = Field(description="The kind's code: offer, contract, invoice, act or the admin's")
     kind_name: str
@@ -75,8 +75,8 @@ class DocumentIn(Schema):
     language: str = Field("", max_length=10, description="en, ru, he or hy; the company's if empty")
 
 
-@router.get("/document-templates", response=list[TemplateOut], summary="Templates in use")
-def templates_list(request):
+@router.get("/document-templates", response=list[DocumentTemplateOut], summary="Templates in use")
+def document_templates_list(request):
     return templates_in_use()
 
 
@@ -121,7 +121,7 @@ def documents_detail(request, document_id: RecordId):
     response={201: DocumentOut},
     summary="Make the document again from its deal: the next version, same number",
 )
-def documents_again(request, response: HttpResponse, document_id: RecordId):
+def documents_regenerate(request, response: HttpResponse, document_id: RecordId):
     document = get_object_or_404(documents_visible_to(request.auth), pk=document_id)
     try:
         again = document_regenerate(actor=request.auth, document=document)
@@ -135,10 +135,15 @@ def documents_again(request, response: HttpResponse, document_id: RecordId):
     "/documents/{document_id}/pdf",
     summary="The document's PDF",
     openapi_extra={
-        "responses": {200: {"description": "The PDF", "content": {"application/pdf": {}}}}
+        "responses": {
+            200: {
+                "description": "The PDF",
+                "content": {"application/pdf": {"schema": {"type": "string", "format": "binary"}}},
+            }
+        }
     },
 )
-def documents_pdf(request, document_id: RecordId):
+def documents_file(request, document_id: RecordId):
     document = get_object_or_404(documents_visible_to(request.auth), pk=document_id)
     if document.state != Document.READY or not document.pdf:
         raise Problem(409, "The PDF is not ready: it is being made, or making it failed.")

@@ -1,5 +1,6 @@
-"""Document templates, the numbers each kind of document counts, and the documents made
-from a deal (each version kept, its PDF a file behind an unguessable link)."""
+"""Document templates, the numbers each kind of document counts, the documents made from
+a deal (each version kept, its PDF a file behind an unguessable link), and the files
+attached to a client, a deal or a task."""
 
 import secrets
 
@@ -136,3 +137,54 @@ class Document(models.Model):
     @property
     def file_name(self) -> str:
         return f"{self.number}" + (f"-v{self.version}" if self.version > 1 else "") + ".pdf"
+
+
+class Attachment(models.Model):
+    """A file on a client, a deal or a task (exactly one), checked by its content when it
+    came, served as a download to whoever may see its record."""
+
+    person = models.ForeignKey(
+        "contacts.Person", null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+    company = models.ForeignKey(
+        "contacts.Company", null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+    deal = models.ForeignKey(
+        "sales.Deal", null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+    task = models.ForeignKey(
+        "work.Task", null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+    file = models.FileField(upload_to="attachments/%Y/%m/", max_length=200)
+    name = models.CharField(_("name"), max_length=200)
+    content_type = models.CharField(max_length=100)
+    size = models.PositiveBigIntegerField()
+    token = models.CharField(max_length=40, unique=True, default=new_token)
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+        related_name="+",
+    )  # fmt: skip
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=(
+                    models.Q(person__isnull=False, company=None, deal=None, task=None)
+                    | models.Q(person=None, company__isnull=False, deal=None, task=None)
+                    | models.Q(person=None, company=None, deal__isnull=False, task=None)
+                    | models.Q(person=None, company=None, deal=None, task__isnull=False)
+                ),
+                name="attachment_on_one_record",
+            )
+        ]
+        indexes = [
+            models.Index(fields=["person", "-created_at"], name="attachment_person"),
+            models.Index(fields=["company", "-created_at"], name="attachment_company"),
+            models.Index(fields=["deal", "-created_at"], name="attachment_deal"),
+            models.Index(fields=["task", "-created_at"], name="attachment_task"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name

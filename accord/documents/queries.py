@@ -5,10 +5,16 @@ from django.db.models import QuerySet
 from django.utils.translation import gettext as _
 
 from accord.comms.attachments import Offered
+from accord.contacts.queries import companies_visible_to, people_visible_to
 from accord.core.api.schemas import id_of
 from accord.core.visibility import READ, scope
-from accord.documents.models import Document, DocumentKind, DocumentTemplate
+from accord.documents.models import Attachment, Document, DocumentKind, DocumentTemplate
 from accord.sales.queries import deals_visible_to
+from accord.work.queries import tasks_visible_to
+
+# Where a file may be kept, and who sees it: whoever sees its record.
+ATTACHED_TO = {"person": people_visible_to, "company": companies_visible_to,
+               "deal": deals_visible_to, "task": tasks_visible_to}  # fmt: skip
 
 
 def documents_visible_to(user, action: str = READ) -> QuerySet[Document]:
@@ -64,3 +70,24 @@ def preview_deals(user, limit: int = 30):
     return (
         deals_visible_to(user).select_related("person", "company").order_by("-updated_at")[:limit]
     )
+
+
+def attached_record(user, link: str, record_id) -> object | None:
+    """The client, deal or task `link` names, if the user may see it."""
+    visible = ATTACHED_TO.get(link)
+    found = id_of(record_id) if visible else None
+    return visible(user).filter(pk=found).first() if found else None
+
+
+def attachments_of(record, link: str) -> list[Attachment]:
+    return list(Attachment.objects.filter(**{link: record}).select_related("uploaded_by")[:200])
+
+
+def attachment_by_token(user, token: str) -> tuple[Attachment, object] | None:
+    """A file and its record, when the user may see the record."""
+    attachment = Attachment.objects.filter(token=token).first()
+    if attachment is None:
+        return None
+    link = next(name for name in ATTACHED_TO if getattr(attachment, f"{name}_id"))
+    record = attached_record(user, link, getattr(attachment, f"{link}_id"))
+    return (attachment, record) if record is not None else None

@@ -1,10 +1,13 @@
 from django.urls import path
 
-from accord.documents import views
+from accord.documents import attachment_views, views
 
 urlpatterns = [
     path("documents/deal/<int:deal_id>/", views.deal_panel, name="deal_documents"),
     path("documents/client/", views.client_panel, name="client_documents"),
+    path("files/", attachment_views.attachments_panel, name="attachments"),
+    path("files/<int:pk>/remove/", attachment_views.attachment_remove, name="attachment_remove"),
+    path("files/<str:token>/<str:name>", attachment_views.attachment_file, name="attachment_file"),
     path("documents/<int:document_id>/again/", views.document_again, name="document_again"),
     path("documents/file/<str:token>/<str:name>", views.document_file, name="document_file"),
     path("settings/documents/", views.settings_documents, name="settings_documents"),

@@ -27,7 +27,7 @@ ICONS = [
     "chevron-right", "chevron-left", "log-out", "user", "phone", "mail", "calendar",
     "clock", "tag", "trash-2", "pencil", "filter", "download", "upload", "ellipsis",
     "triangle-alert", "message-square", "map-pin", "circle-check", "phone-incoming",
-    "phone-outgoing", "zap", "mail-x", "phone-missed", "play", "file-text",
+    "phone-outgoing", "zap", "mail-x", "phone-missed", "play", "file-text", "paperclip",
 ]  # fmt: skip
 
 

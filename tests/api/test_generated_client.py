@@ -21,7 +21,9 @@ def generated(tmp_path):
     schema = tmp_path / "openapi.json"
     schema.write_text(json.dumps(ninja_api.get_openapi_schema()))
     config = tmp_path / "config.json"
-    config.write_text(json.dumps({"post_hooks": []}))
+    # A PDF is bytes to the client, as the generator reads application/octet-stream.
+    overrides = {"application/pdf": "application/octet-stream"}
+    config.write_text(json.dumps({"post_hooks": [], "content_type_overrides": overrides}))
     command = [GENERATOR, "generate", "--path", schema, "--config", config]
     command += ["--output-path", tmp_path / PACKAGE, "--meta", "none", "--fail-on-warning"]
     result = subprocess.run(
