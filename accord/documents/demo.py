@@ -1,7 +1,11 @@
 """Demo documents: offers on deals being discussed, contracts and invoices on won ones,
-each with its PDF already made, so a deal's card shows what the documents look like."""
+each with its PDF already made, so a deal's card shows what the documents look like; and
+the measurer's notes kept as a file on the deals being measured."""
+
+from django.core.files.uploadedfile import SimpleUploadedFile
 
 from accord.documents.models import Document, DocumentTemplate
+from accord.documents.services.attachments import attachments_add
 from accord.documents.services.documents import document_generate, document_make
 from accord.sales.models import Deal
 
@@ -26,3 +30,14 @@ def populate() -> None:
                         actor=deal.owner, deal=deal, template=templates[code], language="en"
                     )
                     document_make(document.pk)
+
+    for deal in with_items.filter(status="open").order_by("-updated_at")[:6]:
+        if deal.owner is None:
+            continue
+        sizes = ", ".join(f"{item.name}: {item.quantity:g}" for item in deal.line_items.all())
+        notes = f"Measured on site for “{deal.title}”.\n{sizes}\nWalls: brick; sills to replace.\n"
+        attachments_add(
+            actor=deal.owner,
+            record=deal,
+            files=[SimpleUploadedFile("measurements.txt", notes.encode())],
+        )
