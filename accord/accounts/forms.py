@@ -269,12 +269,14 @@ class CompanyForm(CompanyStartForm):
     signature = forms.FileField(
         label=_("Signature"), required=False,
         widget=forms.ClearableFileInput(attrs={"accept": "image/png,image/jpeg,image/webp"}),
-        help_text=_("The director's signature on a transparent background; printed on documents."),
+        help_text=_("PNG, JPEG or WebP, at most 2 MB: the signature on a transparent "
+                    "background; printed on documents."),
     )  # fmt: skip
     stamp = forms.FileField(
         label=_("Stamp"), required=False,
         widget=forms.ClearableFileInput(attrs={"accept": "image/png,image/jpeg,image/webp"}),
-        help_text=_("The company's stamp, if its documents carry one; printed by the signature."),
+        help_text=_("PNG, JPEG or WebP, at most 2 MB: the stamp, if documents carry one; "
+                    "printed by the signature."),
     )  # fmt: skip
     language = forms.ChoiceField(
         label=_("Default language"), required=False, choices=company_language_choices,

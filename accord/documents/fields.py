@@ -22,6 +22,8 @@ from accord.core.phones import display_phone
 from accord.documents.words import amount_in_words
 
 LIST_OF = "[]"  # in a schema, what each element of a list holds
+# Fields whose emptiness is an answer, not a gap: no discount, no tax.
+EMPTY_IS_AN_ANSWER = {"items.discount", "items.tax", "deal.tax"}
 
 CLIENT = {
     "name": gettext_lazy("name"),

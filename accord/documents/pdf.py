@@ -16,6 +16,7 @@ from weasyprint import CSS, HTML
 from weasyprint.text.fonts import FontConfiguration
 from weasyprint.urls import URLFetcher
 
+from accord.documents.fields import EMPTY_IS_AN_ANSWER
 from accord.documents.rendering import compile_template, render
 
 FONTS_CSS = Path(__file__).resolve().parents[1] / "web" / "static" / "vendor" / "fonts.css"
@@ -25,6 +26,12 @@ PAGE_CSS = """
 html { font-family: FAMILIES, sans-serif;
        font-size: 10pt; line-height: 1.45; color: #1f2328; }
 """
+# The preview's page in a browser: the PDF's type on a sheet-like page.
+SCREEN_CSS = (
+    "html { font-family: 'Noto Sans', 'Noto Sans Hebrew', 'Noto Sans Armenian', sans-serif;"
+    " font-size: 13px; line-height: 1.45; color: #1f2328; background: #fff; }"
+    " body { margin: 24px; }"
+)
 _lock = threading.Lock()
 
 
@@ -46,7 +53,7 @@ def html_of(template, values: dict, language: str) -> Made:
             f'<!doctype html><html lang="{language}" dir="{direction}"><head>'
             f'<meta charset="utf-8"></head><body>{body}</body></html>'
         )
-    return Made(body, rendered.missing)
+    return Made(body, [name for name in rendered.missing if name not in EMPTY_IS_AN_ANSWER])
 
 
 def make(template, values: dict, language: str) -> Made:

@@ -25,12 +25,12 @@ def documents_visible_to(user, action: str = READ) -> QuerySet[Document]:
 
 
 def deal_documents(user, deal) -> list[Document]:
-    """The deal's documents, newest first, each number's versions together."""
+    """The deal's documents, newest first (as on the client's page)."""
     return list(
         documents_visible_to(user)
         .filter(deal=deal)
         .select_related("kind", "created_by")
-        .order_by("-issued_on", "kind_id", "-number", "-version")[:200]
+        .order_by("-created_at", "-id")[:200]
     )
 
 

@@ -8,6 +8,7 @@ from django.core.cache import cache
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.templatetags.static import static
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -205,7 +206,7 @@ def settings_documents(request):
 def template_edit(request, template_id: int | None = None):
     template = get_object_or_404(DocumentTemplate, pk=template_id) if template_id else None
     initial = (
-        {"name": template.name, "kind": template.kind, "body": template.body} if template else {}
+        {"name": str(template), "kind": template.kind, "body": template.body} if template else {}
     )
     if template is None and request.GET.get("copy", "").isdecimal():
         source = DocumentTemplate.objects.filter(pk=request.GET["copy"]).first()
@@ -295,7 +296,7 @@ PREVIEW_KEY = "accord:document-preview:"
 @csp_override(
     {
         "default-src": ["'none'"],
-        "style-src": ["'unsafe-inline'"],
+        "style-src": ["'self'", "'unsafe-inline'"],
         "img-src": ["'self'", "data:"],
         "font-src": ["'self'"],
         "frame-ancestors": ["'self'"],
@@ -307,7 +308,10 @@ def template_page(request, token: str):
     html = cache.get(f"{PREVIEW_KEY}{token}")
     if html is None:
         raise Http404
-    return HttpResponse(html)
+    # The PDF's page, as a screen shows it: its fonts and type size, a sheet's margins.
+    screen = (f'<link rel="stylesheet" href="{static("vendor/fonts.css")}">'
+              f"<style>{pdf.SCREEN_CSS}</style>")  # fmt: skip
+    return HttpResponse(html.replace("<head>", "<head>" + screen, 1))
 
 
 def _field_list() -> list[tuple[str, list[tuple[str, str]]]]:
