@@ -1,17 +1,26 @@
-"""API: document templates, and documents made from a deal (make, list, one, again, PDF)."""
+"""API: document templates, documents made from a deal (make, list, one, again, PDF), and
+the files on a client, a deal or a task."""
 
 from datetime import date, datetime
 
 from django.core.exceptions import ValidationError
-from django.http import FileResponse, HttpResponse
+from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import get_object_or_404
-from ninja import Field, Query, Router, Schema, Status
+from ninja import Field, File, Form, Query, Router, Schema, Status
+from ninja.files import UploadedFile
 
 from accord.core.api.pagination import ListParams, Page, paginate
 from accord.core.api.problems import Problem, invalid
 from accord.core.api.schemas import RecordId, WithId, id_of
-from accord.documents.models import Document
-from accord.documents.queries import documents_visible_to, templates_in_use
+from accord.documents.models import Attachment, Document
+from accord.documents.queries import (
+    attached_record,
+    attachment_by_token,
+    attachments_of,
+    documents_visible_to,
+    templates_in_use,
+)
+from accord.documents.services.attachments import attachment_delete, attachments_add
 from accord.documents.services.documents import document_generate, document_regenerate
 from accord.sales.queries import deals_visible_to
 
@@ -150,3 +159,131 @@ def documents_file(request, document_id: RecordId):
     return FileResponse(
         document.pdf.open("rb"), content_type="application/pdf", filename=document.file_name
     )
+
+
+# --- Files on a client, a deal or a task -------------------------------------------------
+
+
+class AttachmentOut(WithId):
+    name: str
+    content_type: str
+    size: int
+    person: str | None
+    company: str | None
+    deal: str | None
+    task: str | None
+    uploaded_by: str | None
+    created_at: datetime
+    file: str = Field(description="Where the file is downloaded")
+
+    @staticmethod
+    def resolve_person(attachment) -> str | None:
+        return str(attachment.person_id) if attachment.person_id else None
+
+    @staticmethod
+    def resolve_company(attachment) -> str | None:
+        return str(attachment.company_id) if attachment.company_id else None
+
+    @staticmethod
+    def resolve_deal(attachment) -> str | None:
+        return str(attachment.deal_id) if attachment.deal_id else None
+
+    @staticmethod
+    def resolve_task(attachment) -> str | None:
+        return str(attachment.task_id) if attachment.task_id else None
+
+    @staticmethod
+    def resolve_uploaded_by(attachment) -> str | None:
+        return str(attachment.uploaded_by_id) if attachment.uploaded_by_id else None
+
+    @staticmethod
+    def resolve_file(attachment) -> str:
+        return f"/api/v1/attachments/{attachment.pk}/file"
+
+
+def _attached(request, person, company, deal, task):
+    named = {"person": person, "company": company, "deal": deal, "task": task}
+    given = {link: value for link, value in named.items() if value is not None}
+    if len(given) != 1:
+        raise Problem(
+            422,
+            "Name one record the files are on.",
+            errors=[{"field": "deal", "message": "Give one of person, company, deal or task."}],
+        )
+    ((link, value),) = given.items()
+    record = attached_record(request.auth, link, value)
+    if record is None:  # a filter naming nothing the caller sees: bad input, like a bad id
+        raise Problem(
+            422,
+            "No such record, or you may not see it.",
+            errors=[{"field": link, "message": "No such record, or you may not see it."}],
+        )
+    return link, record
+
+
+@router.get("/attachments", response=list[AttachmentOut], summary="The files on one record")
+def attachments_list(
+    request,
+    person: str | None = None,
+    company: str | None = None,
+    deal: str | None = None,
+    task: str | None = None,
+):
+    link, record = _attached(request, person, company, deal, task)
+    return attachments_of(record, link)
+
+
+@router.post("/attachments", response={201: list[AttachmentOut]}, summary="Add files to a record")
+def attachments_create(
+    request,
+    files: File[list[UploadedFile]],
+    person: Form[str | None] = None,
+    company: Form[str | None] = None,
+    deal: Form[str | None] = None,
+    task: Form[str | None] = None,
+):
+    _link, record = _attached(request, person, company, deal, task)
+    try:
+        return Status(201, attachments_add(actor=request.auth, record=record, files=files))
+    except ValidationError as error:
+        raise invalid(error) from None
+
+
+def _visible_attachment(request, attachment_id: int):
+    attachment = get_object_or_404(Attachment, pk=attachment_id)
+    found = attachment_by_token(request.auth, attachment.token)
+    if found is None:
+        raise Http404
+    return found
+
+
+@router.get(
+    "/attachments/{attachment_id}/file",
+    summary="The file",
+    openapi_extra={
+        "responses": {
+            200: {
+                "description": "The file, as an attachment",
+                "content": {
+                    "application/octet-stream": {"schema": {"type": "string", "format": "binary"}}
+                },
+            }
+        }
+    },
+)
+def attachments_file(request, attachment_id: RecordId):
+    attachment, _record = _visible_attachment(request, attachment_id)
+    try:
+        stream = attachment.file.open("rb")
+    except FileNotFoundError:
+        raise Http404 from None
+    return FileResponse(
+        stream, as_attachment=True, filename=attachment.name, content_type=attachment.content_type
+    )
+
+
+@router.delete("/attachments/{attachment_id}", response={204: None}, summary="Remove a file")
+def attachments_delete(request, attachment_id: RecordId):
+    attachment, record = _visible_attachment(request, attachment_id)
+    attachment_delete(actor=request.auth, attachment=attachment, record=record)
+    return Status(204, None)

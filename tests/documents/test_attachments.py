@@ -80,3 +80,24 @@ def test_a_file_over_the_limit_is_refused_with_its_size(deal, manager_client):
     big = upload("scan.pdf", PDF + b"0" * 2**20)
     refused = manager_client.post("/files/", {"deal": deal.pk, "files": [big]})
     assert refused.status_code == 422 and "over the 1 MB" in refused.content.decode()
+
+
+def test_the_api_keeps_lists_hands_and_removes_files(deal, api):
+    made = api.post(
+        "/api/v1/attachments", {"deal": str(deal.pk), "files": [upload("sketch.pdf", PDF)]}
+    )
+    assert made.status_code == 201, made.content
+    (kept,) = made.json()
+    assert (kept["deal"], kept["name"], kept["size"]) == (str(deal.pk), "sketch.pdf", len(PDF))
+    assert [item["name"] for item in api.get(f"/api/v1/attachments?deal={deal.pk}").json()] == [
+        "sketch.pdf"
+    ]
+    download = api.get(kept["file"])
+    assert b"".join(download.streaming_content) == PDF
+    lying = api.post("/api/v1/attachments", {"deal": str(deal.pk), "files": [upload("a.png", PDF)]})
+    assert lying.status_code == 422 and lying.json()["errors"][0]["field"] == "files"
+    assert api.get("/api/v1/attachments?deal=9²").status_code == 422
+    both = api.get(f"/api/v1/attachments?deal={deal.pk}&person={deal.person_id}")
+    assert both.status_code == 422
+    assert api.delete(f"/api/v1/attachments/{kept['id']}").status_code == 204
+    assert not Attachment.objects.exists()
