@@ -64,6 +64,7 @@ INSTALLED_APPS = [
     "accord.work",
     "accord.comms",
     "accord.documents",
+    "accord.billing",
     "accord.reports",
     "accord.transfer",
     "accord.automation",

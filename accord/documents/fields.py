@@ -23,7 +23,14 @@ from accord.documents.words import amount_in_words
 
 LIST_OF = "[]"  # in a schema, what each element of a list holds
 # Fields whose emptiness is an answer, not a gap: no discount, no tax.
-EMPTY_IS_AN_ANSWER = {"items.discount", "items.tax", "deal.tax"}
+EMPTY_IS_AN_ANSWER = {
+    "items.discount",
+    "items.tax",
+    "deal.tax",
+    "invoice.due_date",
+    "invoice.corrects",
+    "invoice.note",
+}
 
 CLIENT = {
     "name": gettext_lazy("name"),
@@ -81,6 +88,12 @@ OUR = {
     "signature": gettext_lazy("signature (an image's address)"),
     "stamp": gettext_lazy("stamp (an image's address)"),
 }
+# An invoice's own facts (empty in a document made from a deal alone).
+INVOICE = {
+    "due_date": gettext_lazy("due date"),
+    "corrects": gettext_lazy("the number of the invoice it corrects"),
+    "note": gettext_lazy("note"),
+}
 DOCUMENT = {
     "number": gettext_lazy("number"),
     "date": gettext_lazy("date"),
@@ -94,6 +107,9 @@ LABELS = {
     "contract": gettext_lazy("Contract"),
     "invoice": gettext_lazy("Invoice"),
     "act": gettext_lazy("Act of delivery"),
+    "credit_note": gettext_lazy("Credit note"),
+    "corrects": gettext_lazy("Corrects invoice"),
+    "due_date": gettext_lazy("Pay by"),
     "number": gettext_lazy("No."),
     "date": gettext_lazy("Date"),
     "supplier": gettext_lazy("Supplier"),
@@ -159,6 +175,7 @@ def schema() -> Schema:
             "company": {**COMPANY, "fields": custom("company")},
             "deal": {**DEAL, "fields": custom("deal")},
             "items": {LIST_OF: ITEM},
+            "invoice": INVOICE,
             "user": USER,
             "our_company": OUR,
             "label": dict(LABELS),
@@ -167,36 +184,88 @@ def schema() -> Schema:
     )
 
 
+@dataclass(frozen=True)
+class Line:
+    """One line of a document: what it sells, and its sums in the document's currency."""
+
+    name: str
+    quantity: Decimal
+    unit: str
+    unit_price: Decimal
+    discount_percent: Decimal
+    tax_percent: Decimal
+    net: Decimal
+    total: Decimal
+
+
+def deal_lines(deal) -> list[Line]:
+    """A deal's line items as document lines (tax added on top, each line rounded)."""
+    money = _Money(deal.currency, "en")
+    lines = []
+    for item in deal.line_items.all():
+        net = money.round(item.quantity * item.unit_price * (1 - item.discount_percent / 100))
+        lines.append(
+            Line(
+                item.name,
+                item.quantity,
+                item.unit,
+                item.unit_price,
+                item.discount_percent,
+                item.tax_percent,
+                net,
+                money.round(net * (1 + item.tax_percent / 100)),
+            )
+        )
+    return lines
+
+
 def values_for(
-    *, deal, user, language: str, number: str, title: str, version: int, issued_on: date
+    *,
+    user,
+    language: str,
+    number: str,
+    title: str,
+    version: int,
+    issued_on: date,
+    deal=None,
+    person=None,
+    company=None,
+    currency: str = "",
+    lines: list[Line] | None = None,
+    invoice: dict | None = None,
 ) -> dict:
-    """Every field of the schema for `deal`, as text in `language` (empty where the record
-    has nothing: the preview warns of those)."""
+    """Every field of the schema, as text in `language` (empty where the record has
+    nothing: the preview warns of those). A deal's document takes its client and lines
+    from the deal; an invoice passes its own lines, client and `invoice` facts."""
+    if deal is not None:
+        person = person if person is not None else deal.person
+        company = company if company is not None else deal.company
+        currency = currency or deal.currency
+        lines = deal_lines(deal) if lines is None else lines
+    lines = lines or []
     with translation.override(language):
         shape = schema().roots
-        money = _Money(deal.currency, language)
-        items, subtotal, tax = [], Decimal(0), Decimal(0)
-        for number_in_list, item in enumerate(deal.line_items.all(), start=1):
-            net = money.round(item.quantity * item.unit_price * (1 - item.discount_percent / 100))
-            total = money.round(net * (1 + item.tax_percent / 100))
-            subtotal, tax = subtotal + net, tax + (total - net)
-            items.append(
-                {
-                    "number": str(number_in_list),
-                    "name": item.name,
-                    "quantity": format_decimal(item.quantity.normalize(), locale=language),
-                    "unit": item.unit,
-                    "price": money.text(item.unit_price),
-                    "discount": _percent(item.discount_percent, language),
-                    "tax": _percent(item.tax_percent, language),
-                    "total": money.text(total),
-                }
-            )
-        total = subtotal + tax if items else deal.amount
-        if not items:
-            subtotal = total
-        client = deal.person or deal.company
-        company = deal.company or (deal.person.company if deal.person else None)
+        money = _Money(currency, language)
+        items = [
+            {
+                "number": str(number_in_list),
+                "name": line.name,
+                "quantity": format_decimal(line.quantity.normalize(), locale=language),
+                "unit": line.unit,
+                "price": money.text(line.unit_price),
+                "discount": _percent(line.discount_percent, language),
+                "tax": _percent(line.tax_percent, language),
+                "total": money.text(line.total),
+            }
+            for number_in_list, line in enumerate(lines, start=1)
+        ]
+        subtotal = sum((line.net for line in lines), Decimal(0))
+        total = sum((line.total for line in lines), Decimal(0))
+        if not lines:
+            subtotal = total = deal.amount if deal is not None else Decimal(0)
+        tax = total - subtotal
+        client = person or company
+        company = company or (person.company if person else None)
         profile = CompanyProfile.current()
         values = {
             "document": {
@@ -211,19 +280,20 @@ def values_for(
                 "fields": _custom(company, shape["company"]),
             },
             "deal": {
-                "title": deal.title,
-                "number": str(deal.pk),
-                "pipeline": str(deal.pipeline),
-                "stage": str(deal.stage),
-                "currency": deal.currency,
-                "expected_close": _date(deal.expected_close_date, language),
+                **_deal(deal, language),
+                "currency": currency,
                 "subtotal": money.text(subtotal),
                 "tax": money.text(tax) if tax else "",
                 "total": money.text(total),
-                "total_in_words": amount_in_words(total, deal.currency, language),
+                "total_in_words": amount_in_words(total, currency, language) if currency else "",
                 "fields": _custom(deal, shape["deal"], language),
             },
             "items": items,
+            "invoice": {
+                "due_date": _date((invoice or {}).get("due_date"), language),
+                "corrects": (invoice or {}).get("corrects", ""),
+                "note": (invoice or {}).get("note", ""),
+            },
             "user": {
                 "name": user.full_name or user.email,
                 "email": user.email,
@@ -240,6 +310,18 @@ def values_for(
             "today": _date(issued_on, language),
         }
     return values
+
+
+def _deal(deal, language: str) -> dict:
+    if deal is None:
+        return {"title": "", "number": "", "pipeline": "", "stage": "", "expected_close": ""}
+    return {
+        "title": deal.title,
+        "number": str(deal.pk),
+        "pipeline": str(deal.pipeline),
+        "stage": str(deal.stage),
+        "expected_close": _date(deal.expected_close_date, language),
+    }
 
 
 class _Money:

@@ -12,6 +12,9 @@ from accord.documents.models import Attachment, Document, DocumentKind, Document
 from accord.sales.queries import deals_visible_to
 from accord.work.queries import tasks_visible_to
 
+# Kinds another app makes from its own records (billing: invoices and credit notes, from
+# an invoice): a deal's Documents card does not offer them.
+MADE_ELSEWHERE: set[str] = set()
 # Where a file may be kept, and who sees it: whoever sees its record.
 ATTACHED_TO = {"person": people_visible_to, "company": companies_visible_to,
                "deal": deals_visible_to, "task": tasks_visible_to}  # fmt: skip
@@ -55,10 +58,11 @@ def offered_pdf(user, reference: str) -> Offered | None:
     return Offered(name=document.file_name, content=content, subject=subject)
 
 
-def templates_in_use() -> list[DocumentTemplate]:
-    return list(
-        DocumentTemplate.objects.filter(retired=False, kind__retired=False).select_related("kind")
-    )
+def templates_in_use(*, for_deal: bool = False) -> list[DocumentTemplate]:
+    templates = DocumentTemplate.objects.filter(retired=False, kind__retired=False)
+    if for_deal:
+        templates = templates.exclude(kind__code__in=MADE_ELSEWHERE)
+    return list(templates.select_related("kind"))
 
 
 def kinds() -> QuerySet[DocumentKind]:

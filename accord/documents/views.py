@@ -99,7 +99,7 @@ def _panel(request, deal, error: str = ""):
         {
             "deal": deal,
             "documents": documents,
-            "templates": templates_in_use() if may_make(request.user, deal) else [],
+            "templates": templates_in_use(for_deal=True) if may_make(request.user, deal) else [],
             "languages": language_choices(),
             "language": request.POST.get("language") or profile.language or request.LANGUAGE_CODE,
             "chosen": chosen,

@@ -17,7 +17,7 @@ from accord.core.models import CompanyProfile
 from accord.core.timeline import timeline_record
 from accord.core.visibility import may_change
 from accord.documents import pdf
-from accord.documents.fields import language_choices, values_for
+from accord.documents.fields import Line, language_choices, values_for
 from accord.documents.models import Document, DocumentTemplate
 from accord.documents.services.numbers import next_number
 from accord.sales.models import Deal
@@ -42,7 +42,10 @@ def document_generate(
     language = _language(language)
     today = timezone.localdate()
     number = next_number(template.kind, today.year)
-    return _store(actor, deal, template, language, number, 1, today)
+    return document_store(
+        actor=actor, template=template, language=language, number=number, version=1,
+        issued_on=today, deal=deal,
+    )  # fmt: skip
 
 
 @transaction.atomic
@@ -55,9 +58,10 @@ def document_regenerate(*, actor: User, document: Document) -> Document:
     version = Document.objects.filter(kind_id=document.kind_id, number=document.number).aggregate(
         n=Max("version")
     )["n"]
-    return _store(
-        actor, deal, template, document.language, document.number, version + 1, timezone.localdate()
-    )
+    return document_store(
+        actor=actor, template=template, language=document.language, number=document.number,
+        version=version + 1, issued_on=timezone.localdate(), deal=deal,
+    )  # fmt: skip
 
 
 def document_make(document_id: int) -> str:
@@ -110,38 +114,62 @@ def _language(language: str) -> str:
     return language
 
 
-def _store(actor, deal, template, language, number, version, today) -> Document:
+def document_store(
+    *,
+    actor: User,
+    template: DocumentTemplate,
+    language: str,
+    number: str,
+    version: int,
+    issued_on,
+    deal: Deal | None = None,
+    person=None,
+    company=None,
+    currency: str = "",
+    lines: list[Line] | None = None,
+    invoice: dict | None = None,
+) -> Document:
+    """Store a document's values under `number` and queue its PDF. Called inside the
+    caller's transaction, which has checked the actor may: a deal's document above, an
+    invoice's by billing (its own lines, client and due date)."""
+    language = _language(language)
     title = template.kind.name  # as stored: a shipped kind's name is translated where shown
     values = values_for(
-        deal=deal,
-        user=actor,
-        language=language,
-        number=number,
-        title=title,
-        version=version,
-        issued_on=today,
-    )
+        deal=deal, person=person, company=company, currency=currency, lines=lines,
+        invoice=invoice, user=actor, language=language, number=number, title=title,
+        version=version, issued_on=issued_on,
+    )  # fmt: skip
+    person = deal.person if deal is not None and person is None else person
+    company = deal.company if deal is not None and company is None else company
     document = Document.objects.create(
         kind=template.kind,
         template=template,
         deal=deal,
-        person=deal.person,
-        company=deal.company,
+        person=person,
+        company=company,
         number=number,
         version=version,
         title=title,
         language=language,
-        issued_on=today,
+        issued_on=issued_on,
         values=values,
         created_by=actor,
     )
-    timeline_record(
-        subject=deal,
-        kind="document",
-        actor=actor,
-        data={"document_id": document.pk, "number": number, "title": title, "version": version},
+    subject = deal or person or company
+    if subject is not None:
+        timeline_record(
+            subject=subject,
+            kind="document",
+            actor=actor,
+            data={"document_id": document.pk, "number": number, "title": title,
+                  "version": version},
+        )  # fmt: skip
+    emit(
+        "document.generated",
+        document_id=document.pk,
+        deal_id=deal.pk if deal is not None else None,
+        kind=template.kind.code,
     )
-    emit("document.generated", document_id=document.pk, deal_id=deal.pk, kind=template.kind.code)
     transaction.on_commit(lambda: _queue(document.pk))
     return document
 

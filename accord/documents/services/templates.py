@@ -23,6 +23,7 @@ SHIPPED_KINDS = [
     ("contract", gettext_noop("Contract"), "CTR"),
     ("invoice", gettext_noop("Invoice"), "INV"),
     ("act", gettext_noop("Act of delivery"), "ACT"),
+    ("credit_note", gettext_noop("Credit note"), "CN"),  # billing's correction of an invoice
 ]
 
 
@@ -115,12 +116,13 @@ def shipped_body(code: str) -> str:
 
 
 def ensure_shipped_documents(using: str = "default", **kwargs) -> None:
-    """The four kinds and a template of each, on an instance that has none yet (after
-    migrate): an admin's later edits and removals are never undone."""
+    """Each shipped kind the instance lacks, with its template (after migrate): kinds are
+    never deleted, only retired, so an admin's later edits and retirements are kept."""
     kinds = DocumentKind.objects.using(using)
-    if kinds.exists():
-        return
+    have = set(kinds.values_list("code", flat=True))
     for position, (code, name, prefix) in enumerate(SHIPPED_KINDS):
+        if code in have:
+            continue
         kind = kinds.create(code=code, name=name, prefix=prefix, position=position)
         DocumentTemplate.objects.using(using).create(
             kind=kind, name=name, body=shipped_body(code), shipped=code

@@ -1,0 +1,39 @@
+"""Every write of invoices, payments and expenses."""
+
+from accord.billing.services.expenses import (
+    category_save,
+    expense_delete,
+    expense_save,
+)
+from accord.billing.services.invoices import (
+    apply_credit,
+    invoice_cancel,
+    invoice_correct,
+    invoice_delete_draft,
+    invoice_from_deal,
+    invoice_issue,
+    invoice_save,
+)
+from accord.billing.services.payments import (
+    client_credit,
+    payment_delete,
+    payment_record,
+    refund_record,
+)
+
+__all__ = [
+    "apply_credit",
+    "category_save",
+    "client_credit",
+    "expense_delete",
+    "expense_save",
+    "invoice_cancel",
+    "invoice_correct",
+    "invoice_delete_draft",
+    "invoice_from_deal",
+    "invoice_issue",
+    "invoice_save",
+    "payment_delete",
+    "payment_record",
+    "refund_record",
+]

@@ -1,0 +1,42 @@
+"""Money: amounts are Decimal with an ISO 4217 currency, rounded as the currency rounds
+(two places for most, none for the yen, three for the dinar)."""
+
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from functools import cache
+from typing import Any
+
+from babel.numbers import get_currency_precision, list_currencies
+
+
+@cache
+def _currencies() -> frozenset[str]:
+    return frozenset(list_currencies())
+
+
+def is_currency(code: str) -> bool:
+    return code in _currencies()
+
+
+def step(currency: str) -> Decimal:
+    """The currency's smallest unit: 0.01, 1 or 0.001."""
+    return Decimal(1).scaleb(-get_currency_precision(currency))
+
+
+def round_money(amount: Decimal, currency: str) -> Decimal:
+    return Decimal(amount).quantize(step(currency), rounding=ROUND_HALF_UP)
+
+
+def parse_decimal(value: Any) -> Decimal | None:
+    """A number as typed ("1 250,50", "1250.5"), or None when it is not one."""
+    if isinstance(value, Decimal):
+        return value if value.is_finite() else None
+    text = str(value if value is not None else "").strip().replace("\u00a0", "").replace(" ", "")
+    if text.count(",") == 1 and "." not in text:
+        text = text.replace(",", ".")
+    else:
+        text = text.replace(",", "")
+    try:
+        number = Decimal(text)
+    except (InvalidOperation, ValueError):
+        return None
+    return number if number.is_finite() else None
