@@ -11,6 +11,7 @@ e-mail or a task for the whole team should start when someone has looked at them
 - holiday-greeting: an e-mail on each holiday of the client's country (automation/holidays.py),
   with marketing consent, the first list of holidays made for the company's country;
 - new-lead-sla: a new lead nobody has called within 30 minutes goes to the head;
+- invoice-overdue: an invoice past its due date gets a reminder task and tells the head;
 - deal-rotting: a deal past its stage's limit gets a task for its owner.
 """
 
@@ -54,8 +55,9 @@ BLUEPRINTS = {
                 "A request from the web site (sent to the first rule's address) becomes a client "
                 "and a deal, which gets a call within 15 minutes (or the head hears of it), the "
                 "call a measurement task for the measurer, the measurements a price task for the "
-                "manager, the contract stage a contract task, installation a notice and a task "
-                "for the installer, a won deal a report to the head of sales."
+                "manager, the contract stage the contract, its invoice and a task, the paid "
+                "invoice installation, installation a notice and a task for the installer, a won "
+                "deal a report to the head of sales."
             ),
         ),
         Blueprint(
@@ -81,6 +83,14 @@ BLUEPRINTS = {
             gettext_lazy(
                 "A task to call each new lead; if nobody has been in touch 30 minutes later, the "
                 "head of the owner's team is told."
+            ),
+        ),
+        Blueprint(
+            "invoice-overdue",
+            gettext_lazy("Overdue invoices"),
+            gettext_lazy(
+                "An invoice of a deal not paid by its due date: a task for the deal's owner to "
+                "remind the client, and a notice to the head of the owner's team."
             ),
         ),
         Blueprint(
@@ -385,6 +395,7 @@ def _window_shop(actor) -> list[dict]:
             "trigger_options": {"stage": contract.pk},
             "actions": [
                 *_contract_document(),
+                {"type": "issue_invoice", "params": {}},
                 _task(
                     lambda: (
                         _("Prepare the contract for %(client)s: “%(deal)s”, %(amount)s")
@@ -396,6 +407,17 @@ def _window_shop(actor) -> list[dict]:
                     "email",
                 ),
             ],
+        },
+        {
+            "name": _("Window shop 4: the invoice paid, on to installation"),
+            "description": _(
+                "The contract's invoice (issued when the deal entered the contract stage) is "
+                "paid in full: the deal moves to installation, which tells the installer."
+            ),
+            "subject": "deal",
+            "trigger": "invoice_paid",
+            "conditions": _stage_is(contract.name),
+            "actions": [{"type": "move_stage", "params": {"stage": installation.pk}}],
         },
         {
             "name": _("Window shop 5: paid, installation"),
@@ -566,8 +588,37 @@ def _rotting(actor) -> list[dict]:
     ]
 
 
+def _overdue(actor) -> list[dict]:
+    return [
+        {
+            "name": _("Overdue invoices"),
+            "subject": "deal",
+            "trigger": "invoice_overdue",
+            "actions": [
+                _task(
+                    lambda: (
+                        _("Remind %(client)s: the invoice for “%(deal)s” is overdue")
+                        % {"client": CLIENT, "deal": DEAL}
+                    ),
+                    OWNER,
+                    1,
+                    "working_days",
+                ),
+                _notify(
+                    HEAD,
+                    lambda: (
+                        _("%(client)s has not paid the invoice for “%(deal)s” (%(owner)s).")
+                        % {"client": CLIENT, "deal": DEAL, "owner": OWNER_NAME}
+                    ),
+                ),
+            ],
+        }
+    ]
+
+
 RULES = {
     "window-shop": _window_shop,
+    "invoice-overdue": _overdue,
     "birthday-greeting": _birthday,
     "holiday-greeting": _holiday,
     "new-lead-sla": _new_lead,

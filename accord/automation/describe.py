@@ -253,6 +253,8 @@ def step_text(step: dict, subject: str) -> str:
     if kind == "generate_document":
         template = DocumentTemplate.objects.filter(pk=params.get("template") or 0).first()
         return _("Make the document “%(name)s”") % {"name": template or "?"}
+    if kind == "issue_invoice":
+        return _("Issue an invoice for the deal's items")
     if kind == "call_webhook":
         return _("Send the record to %(url)s") % {"url": origin(params.get("url", ""))}
     if kind == "wait":

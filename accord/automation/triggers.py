@@ -20,6 +20,10 @@ class Trigger:
     events: dict[str, str]  # event name -> the payload's key holding the record's id
 
 
+# Money's events are about the deal and the client of the invoice or payment.
+MONEY_SUBJECTS = ("deal", "person", "company")
+MONEY_EVENTS = ("invoice.paid", "invoice.overdue", "payment.received")
+
 TRIGGERS = {
     "created": Trigger(
         gettext_lazy("A record is created"),
@@ -101,6 +105,15 @@ TRIGGERS = {
         ("person", "deal"),
         {"call.ended": "person_id"},
     ),
+    "invoice_paid": Trigger(
+        gettext_lazy("An invoice is paid in full"), MONEY_SUBJECTS, {"invoice.paid": "deal_id"}
+    ),
+    "invoice_overdue": Trigger(
+        gettext_lazy("An invoice becomes overdue"), MONEY_SUBJECTS, {"invoice.overdue": "deal_id"}
+    ),
+    "payment_received": Trigger(
+        gettext_lazy("A payment is received"), MONEY_SUBJECTS, {"payment.received": "deal_id"}
+    ),
 }
 # Which channel a "message received" rule listens to ("": any).
 CHANNELS = {
@@ -155,6 +168,13 @@ def records_of(event: DomainEvent, matches) -> list[tuple[str, str, Any, dict]]:
     if event.name == "chat.received":  # about the client who wrote (made for them if new)
         person_id = event.payload.get("person_id")
         return [("message_received", "person", person_id, event.payload)] if person_id else []
+    if event.name in MONEY_EVENTS:
+        return [
+            (trigger, subject, event.payload.get(f"{subject}_id"), event.payload)
+            for trigger, _subject, _key in matches
+            for subject in MONEY_SUBJECTS
+            if event.payload.get(f"{subject}_id")
+        ]
     if event.name != "activity.logged":
         return [
             (trigger, subject, event.payload.get(key), event.payload)

@@ -75,6 +75,7 @@ def test_blueprints_through_the_api(admin_api, stages):
         "birthday-greeting",
         "holiday-greeting",
         "new-lead-sla",
+        "invoice-overdue",
         "deal-rotting",
     ]
     installed = api.post_json("/api/v1/blueprints/deal-rotting/install", {})

@@ -3,6 +3,7 @@ of sales' report, each task for the right person at the right time; a birthday e
 only with consent; a new lead nobody calls; a stuck deal."""
 
 from datetime import date, datetime, timedelta
+from decimal import Decimal
 
 import pytest
 import time_machine
@@ -15,6 +16,8 @@ from accord.accounts.services import team_save, user_create
 from accord.automation.blueprints import install
 from accord.automation.models import Rule
 from accord.automation.services import rule_enable
+from accord.billing.models import Invoice
+from accord.billing.services import payment_record
 from accord.comms import delivery
 from accord.comms.models import Message
 from accord.contacts.models import Person
@@ -56,7 +59,7 @@ def test_the_window_shop_from_a_web_request_to_the_report(admin, owner):
     pipeline = pipeline_create(actor=admin, name="Windows", stages=WINDOWS)
     stages = {stage.name: stage for stage in pipeline.stages.all()}
     rules = install(actor=admin, name="window-shop")
-    assert len(rules) == 9 and not any(rule.enabled for rule in rules)
+    assert len(rules) == 10 and not any(rule.enabled for rule in rules)
     measurer = user_create(
         email="mark@example.com",
         password=PASSWORD,
@@ -150,7 +153,13 @@ def test_the_window_shop_from_a_web_request_to_the_report(admin, owner):
     date_key = CustomField.objects.get(record_type="deal", label="Installation date").key
     deal = deal_update(actor=owner, deal=Deal.objects.get(pk=deal.pk),
                        data={"custom_fields": {date_key: "2026-03-20"}})  # fmt: skip
-    deal_move(actor=owner, deal=deal, stage=stages["Installation"])
+    # The contract stage issued the invoice; paid in two parts, the deal moves on.
+    invoice = Invoice.objects.get(deal=deal)
+    assert (invoice.status, invoice.total, invoice.currency) == ("issued", Decimal("2400"), "EUR")
+    payment_record(actor=owner, invoice=invoice, amount="1000", currency="EUR")
+    assert Deal.objects.get(pk=deal.pk).stage == stages["Contract"]
+    payment_record(actor=owner, invoice=invoice, amount="1400", currency="EUR")
+    assert Deal.objects.get(pk=deal.pk).stage == stages["Installation"]
     install_task = Task.objects.get(title="Install at Anna Petrova")
     assert install_task.assignee == installer
     due = timezone.localtime(install_task.due_at)
@@ -196,7 +205,7 @@ def test_the_window_shop_needs_its_stages(admin):
 def test_the_window_shop_installs_on_a_new_instance_with_what_it_needs(admin, owner):
     measurer_role_exists = Role.objects.filter(name="Measurer").exists()
     rules = install(actor=admin, name="window-shop")
-    assert len(rules) == 9 and not measurer_role_exists
+    assert len(rules) == 10 and not measurer_role_exists
     windows = Pipeline.objects.get(name="Windows")
     assert [s.name for s in windows.stages.order_by("position")] == [
         "Request", "Measurement", "Offer", "Contract", "Installation", "Won", "Lost"]  # fmt: skip
@@ -217,7 +226,7 @@ def test_the_window_shop_installs_on_a_new_instance_with_what_it_needs(admin, ow
         Person.objects.filter(first_name__startswith="Lead").values_list("owner", flat=True)
     ) == {owner.pk}
     again = install(actor=admin, name="window-shop")  # a second install makes nothing twice
-    assert Pipeline.objects.filter(name="Windows").count() == 1 and len(again) == 9
+    assert Pipeline.objects.filter(name="Windows").count() == 1 and len(again) == 10
     assert Team.objects.filter(name="Window sales").count() == 1
 
 

@@ -19,7 +19,7 @@ from pypdf import PdfReader
 from accord.accounts.services import user_create
 from accord.documents.models import Document, DocumentKind, DocumentTemplate
 from accord.documents.services.documents import document_generate, document_regenerate
-from accord.documents.services.templates import template_save
+from accord.documents.services.templates import ensure_shipped_documents, template_save
 from accord.sales.services import deal_create
 from tests.conftest import PASSWORD, log_in, run_worker
 
@@ -37,19 +37,33 @@ def pdf_text(document: Document) -> str:
         return "\n".join(page.extract_text() for page in PdfReader(io.BytesIO(stream.read())).pages)
 
 
-def test_a_new_instance_has_the_four_kinds_with_a_template_each(db):
+def test_a_new_instance_has_the_shipped_kinds_with_a_template_each(db):
     assert [kind.code for kind in DocumentKind.objects.all()] == [
         "offer",
         "contract",
         "invoice",
         "act",
+        "credit_note",
     ]
     assert sorted(DocumentTemplate.objects.values_list("shipped", flat=True)) == [
         "act",
         "contract",
+        "credit_note",
         "invoice",
         "offer",
     ]
+
+
+def test_an_instance_made_before_a_kind_was_shipped_gets_it_and_keeps_the_rest(db):
+    contract = DocumentKind.objects.get(code="contract")
+    contract.name, contract.retired = "Agreement", True
+    contract.save()
+    DocumentTemplate.objects.filter(kind__code="credit_note").delete()
+    DocumentKind.objects.filter(code="credit_note").delete()
+    ensure_shipped_documents()
+    contract.refresh_from_db()
+    assert (contract.name, contract.retired) == ("Agreement", True)
+    assert DocumentTemplate.objects.filter(kind__code="credit_note", shipped="credit_note").exists()
 
 
 def test_an_invoice_is_numbered_and_its_pdf_says_who_pays_what(owner, deal):

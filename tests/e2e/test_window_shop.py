@@ -88,7 +88,7 @@ def walk_through(open_page, live_server, start) -> None:
     admin.goto("/settings/automation/")
     blueprint = admin.locator("li", has_text="The window shop")
     blueprint.get_by_role("button", name="Add").click()
-    expect(admin.locator(".toast")).to_contain_text("9 rules added, switched off")
+    expect(admin.locator(".toast")).to_contain_text("10 rules added, switched off")
     # The blueprint made the measurer's and installer's roles and its team.
     add_user(admin, "mark@okna.example", team="Window sales")
     add_user(admin, "ivy@okna.example", team="Window sales")

@@ -9,6 +9,7 @@ theirs with `register` ("send_sms", "generate_document", "send_message")."""
 
 # Each topic module registers its actions when imported.
 from accord.automation.actions import (  # noqa: F401
+    billing,
     changes,
     chats,
     documents,

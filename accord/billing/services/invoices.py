@@ -195,7 +195,7 @@ def invoice_issue(*, actor: User, invoice: Invoice, issued_on: date | None = Non
     invoice.status = Invoice.ISSUED
     invoice.save()
     _timeline(invoice, actor, "issued")
-    emit("invoice.issued", invoice_id=invoice.pk, deal_id=invoice.deal_id)
+    emit("invoice.issued", **about(invoice))
     apply_credit(invoice=invoice, actor=actor)
     return invoice
 
@@ -295,7 +295,7 @@ def invoice_cancel(*, actor: User, invoice: Invoice, reason: str = "") -> Invoic
     invoice.version += 1
     invoice.save()
     _timeline(invoice, actor, "cancelled", credit_note=note.number)
-    emit("invoice.cancelled", invoice_id=invoice.pk, deal_id=invoice.deal_id)
+    emit("invoice.cancelled", **about(invoice))
     return note
 
 
@@ -384,7 +384,7 @@ def refresh(invoice: Invoice, *, actor: User | None = None, today: date | None =
     invoice.save(update_fields=["paid", "status", "paid_on", "version", "updated_at"])
     if invoice.status != was and invoice.status == Invoice.PAID:
         _timeline(invoice, actor, "paid")
-        emit("invoice.paid", invoice_id=invoice.pk, deal_id=invoice.deal_id)
+        emit("invoice.paid", **about(invoice))
     return invoice
 
 
@@ -394,7 +394,14 @@ def invoice_mark_overdue(invoice: Invoice) -> None:
         status=Invoice.OVERDUE, overdue_notified_at=timezone.now(), version=F("version") + 1
     )
     _timeline(invoice, None, "overdue")
-    emit("invoice.overdue", invoice_id=invoice.pk, deal_id=invoice.deal_id)
+    emit("invoice.overdue", **about(invoice))
+
+
+def about(record) -> dict:
+    """An invoice's or a payment's event: its id, and the deal and client it is about."""
+    key = "invoice_id" if isinstance(record, Invoice) else "payment_id"
+    return {key: record.pk, "deal_id": record.deal_id, "person_id": record.person_id,
+            "company_id": record.company_id}  # fmt: skip
 
 
 def _timeline(invoice: Invoice, actor, action: str, **more) -> None:

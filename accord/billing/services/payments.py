@@ -20,7 +20,7 @@ from accord.billing.services.common import (
     client_filter,
     require_write,
 )
-from accord.billing.services.invoices import apply_credit, refresh
+from accord.billing.services.invoices import about, apply_credit, refresh
 from accord.contacts.queries import companies_visible_to, people_visible_to
 from accord.core.events import emit
 from accord.core.money import parse_decimal, round_money
@@ -64,8 +64,7 @@ def payment_record(
         if part > 0:
             _allocate(payment, invoice, part, used, rate)
     _timeline(payment, actor, invoice)
-    emit("payment.received", payment_id=payment.pk, deal_id=payment.deal_id,
-         invoice_id=invoice.pk if invoice else None)  # fmt: skip
+    emit("payment.received", **about(payment), invoice_id=invoice.pk if invoice else None)
     if invoice is None:  # credit: set against the client's open invoices, oldest first
         for waiting in _open_invoices(payment):
             apply_credit(invoice=waiting, actor=actor)
@@ -126,8 +125,7 @@ def refund_record(
     else:
         Payment.objects.filter(pk=source.pk).update(allocated=F("allocated") + refund.amount)
     _timeline(refund, actor, invoice)
-    emit("payment.refunded", payment_id=refund.pk, deal_id=refund.deal_id,
-         invoice_id=invoice.pk if invoice else None)  # fmt: skip
+    emit("payment.refunded", **about(refund), invoice_id=invoice.pk if invoice else None)
     return refund
 
 
