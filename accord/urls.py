@@ -29,6 +29,7 @@ urlpatterns = [
     path("", include("accord.work.urls")),
     path("", include("accord.comms.urls")),
     path("", include("accord.documents.urls")),
+    path("", include("accord.billing.urls")),
     path("", include("accord.reports.urls")),
     path("", include("accord.automation.urls")),
     path("healthz", web.healthz, name="healthz"),

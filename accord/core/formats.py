@@ -1,10 +1,11 @@
 """Dates as the company writes them (Settings → Company, "date format"), else as the
-user's language does: the short forms lists, cards and the timeline show; and how long
-something took ("3 min 25 s")."""
+user's language does: the short forms lists, cards and the timeline show; how long
+something took ("3 min 25 s"); and money as the user's language writes it."""
 
 from datetime import date, datetime
 
-from django.utils import timezone
+from babel.numbers import format_currency
+from django.utils import timezone, translation
 from django.utils.formats import date_format, get_format
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
@@ -55,3 +56,15 @@ def duration_text(seconds: int) -> str:
     if not rest:
         return ngettext("%(minutes)s min", "%(minutes)s min", minutes) % {"minutes": minutes}
     return _("%(minutes)s min %(seconds)s s") % {"minutes": minutes, "seconds": rest}
+
+
+def money(amount, currency: str) -> str:
+    """An amount with its currency as the user's language writes it ("€1,250.50",
+    "1 250,50 ₽"); an amount without a known currency as a plain number."""
+    if amount is None or amount == "":
+        return ""
+    locale = translation.to_locale(translation.get_language() or "en")
+    try:
+        return format_currency(amount, currency, locale=locale)
+    except (ValueError, TypeError, KeyError):
+        return f"{amount} {currency}"

@@ -14,6 +14,7 @@ def shell(request) -> dict:
         context["nav_entries"] = entries_for(request)
         context["nav_more"] = [entry for entry in context["nav_entries"] if entry["more"]]
         context["new_items"] = new_items_for(user)
+        context["shows_money"] = user.access_level("invoices", "read") != "none"
     return context
 
 
@@ -27,6 +28,8 @@ def new_items_for(user) -> list[dict]:
         items.append({"label": _("Deal"), "url": reverse("deal_new")})
     if user.access_level("tasks", "write") != "none":
         items.append({"label": _("Task"), "url": reverse("task_new")})
+    if user.access_level("invoices", "write") != "none":
+        items.append({"label": _("Invoice"), "url": reverse("invoice_new")})
     if user.can("manage_users"):
         items.append({"label": _("User"), "url": reverse("user_new")})
     return items

@@ -20,6 +20,7 @@ class NavEntry:
     section: str  # the first path segment of the pages under this entry ("" for home)
     shown_to: Callable = lambda user: True
     badge: str = ""  # the URL name of a count shown on the entry (loaded by htmx)
+    also: tuple[str, ...] = ()  # more sections the entry stands for (Deals: money too)
 
 
 ENTRIES = [
@@ -37,6 +38,7 @@ ENTRIES = [
         "handshake",
         "deals",
         lambda u: u.access_level("deals", "read") != "none",
+        also=("money",),
     ),
     NavEntry(
         "task_list",
@@ -93,7 +95,7 @@ def entries_for(request) -> list[dict]:
             "url": reverse(entry.url_name),
             "label": entry.label,
             "icon": entry.icon,
-            "active": entry.section == section,
+            "active": section == entry.section or section in entry.also,
             "more": index >= on_bar,
             "badge_url": reverse(entry.badge) if entry.badge else "",
         }
