@@ -1,6 +1,6 @@
-"""Demo documents: offers on deals being discussed, contracts and invoices on won ones,
-each with its PDF already made, so a deal's card shows what the documents look like; and
-the measurer's notes kept as a file on the deals being measured."""
+"""Demo documents: offers on deals being discussed, contracts and acts on won ones (their
+invoices are billing's), each with its PDF already made, so a deal's card shows what the
+documents look like; and the measurer's notes kept as a file on the deals being measured."""
 
 from django.core.files.uploadedfile import SimpleUploadedFile
 
@@ -19,7 +19,7 @@ def populate() -> None:
         (with_items.filter(status="open").order_by("-updated_at")[:6], ["offer"]),
         (
             with_items.filter(status="won").order_by("-closed_at")[:6],
-            ["contract", "invoice", "act"],
+            ["contract", "act"],
         ),
     ]
     for deals, codes in plan:

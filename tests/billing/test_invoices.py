@@ -31,6 +31,7 @@ from accord.billing.services import (
 from accord.billing.services.invoices import invoice_document
 from accord.core.events import OutboxEvent
 from accord.documents.models import Document
+from accord.documents.services.documents import document_regenerate
 from tests.conftest import PASSWORD, run_worker
 
 pytestmark = pytest.mark.django_db(transaction=True)  # the PDF is queued after the commit
@@ -66,6 +67,8 @@ def test_an_invoice_from_a_deal_is_a_draft_until_issued_then_numbered_and_printe
 
 def test_an_issued_invoice_is_frozen(owner, deal):
     invoice = issued(owner, deal)
+    with pytest.raises(ValidationError, match="printed from its invoice"):
+        document_regenerate(actor=owner, document=invoice_document(invoice))
     with pytest.raises(ValidationError) as refused:
         invoice_save(actor=owner, invoice=invoice, data={"note": "changed"})
     assert "correct it" in str(refused.value)

@@ -223,6 +223,7 @@ def _number_and_print(actor: User, invoice: Invoice, issued_on: date) -> None:
         version=1, issued_on=issued_on, deal=invoice.deal, person=invoice.person,
         company=invoice.company, currency=invoice.currency, lines=lines,
         invoice={"due_date": invoice.due_on, "corrects": corrects, "note": invoice.note},
+        owned_by=invoice.kind,
     )  # fmt: skip
 
 
@@ -318,10 +319,14 @@ def invoice_correct(*, actor: User, invoice: Invoice) -> Invoice:
         }
         for line in original.lines.select_related("product")
     ]
+    today = timezone.localdate()
+    due_on = original.due_on  # kept, unless it has passed: the new invoice gets the usual term
+    if due_on is None or due_on < today:
+        due_on = today + timedelta(days=DUE_IN_DAYS)
     return invoice_save(
         actor=actor,
         data={"deal": original.deal, "person": original.person, "company": original.company,
-              "currency": original.currency, "due_on": original.due_on, "note": original.note,
+              "currency": original.currency, "due_on": due_on, "note": original.note,
               "language": original.language, "lines": lines, "owner": original.owner},
     )  # fmt: skip
 

@@ -51,6 +51,10 @@ def document_generate(
 @transaction.atomic
 def document_regenerate(*, actor: User, document: Document) -> Document:
     """The document made again from its deal as it is now: the next version, same number."""
+    if document.values.get("owned_by"):
+        raise ValidationError(
+            {"template": [_("This document is printed from its invoice; it is not made again.")]}
+        )
     deal = _deal_for(actor, document.deal)
     template = document.template
     if template is None:
@@ -128,6 +132,7 @@ def document_store(
     currency: str = "",
     lines: list[Line] | None = None,
     invoice: dict | None = None,
+    owned_by: str = "",
 ) -> Document:
     """Store a document's values under `number` and queue its PDF. Called inside the
     caller's transaction, which has checked the actor may: a deal's document above, an
@@ -139,6 +144,8 @@ def document_store(
         invoice=invoice, user=actor, language=language, number=number, title=title,
         version=version, issued_on=issued_on,
     )  # fmt: skip
+    if owned_by:  # the record it prints (an invoice): made again from that, not the deal
+        values["owned_by"] = owned_by
     person = deal.person if deal is not None and person is None else person
     company = deal.company if deal is not None and company is None else company
     document = Document.objects.create(
@@ -156,7 +163,7 @@ def document_store(
         created_by=actor,
     )
     subject = deal or person or company
-    if subject is not None:
+    if subject is not None and not owned_by:  # an invoice's page and timeline say it
         timeline_record(
             subject=subject,
             kind="document",

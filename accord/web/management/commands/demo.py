@@ -7,6 +7,7 @@ from django.db import transaction
 from accord.accounts import demo as accounts_demo
 from accord.accounts.models import User
 from accord.automation import demo as automation_demo
+from accord.billing import demo as billing_demo
 from accord.comms import demo as comms_demo
 from accord.comms import demo_calls, demo_chats
 from accord.comms.services.stats import stats_rebuild
@@ -40,6 +41,7 @@ class Command(BaseCommand):
                 demo_calls.populate()
                 demo_chats.populate()
                 documents_demo.populate()
+                billing_demo.populate()
                 # The communication report's rollups, counted from all the demo's history
                 # (the e-mail and calls made above, dated in the past).
                 stats_rebuild()
