@@ -10,7 +10,11 @@ our company's details), measures, one JSON line per figure:
   runs, one after another, in one process: templates compiled and fonts read once),
   target ≥ 10 a second;
 - numbers: `--clients` threads issuing `--documents` invoices at once, each in its own
-  transaction: every number once, none skipped (issue #19, on PostgreSQL).
+  transaction: every number once, none skipped (issue #19, on PostgreSQL);
+- invoice issue: the invoice page's "Issue" on a draft from the deal (a POST through the
+  test client: numbered, frozen, its PDF queued), median and p95, target ≤ 100 ms;
+- invoice numbers: `--clients` threads each drafting invoices from the deal and issuing
+  them (billing's services), `--documents` in all: every number once, none skipped.
 """
 
 import argparse
@@ -167,7 +171,67 @@ def inside(args) -> int:
         ok=not problems and len(set(numbers)) == len(numbers) == share * args.clients,
         load=[before, load()],
     )
+    invoices(args, client, manager, deal, vendor)
     return 0
+
+
+def invoices(args, client, manager, deal, vendor) -> None:
+    """The invoice page's "Issue", and billing's invoices issued by many at once."""
+    from django.db import connection
+
+    from accord.billing.models import Invoice
+    from accord.billing.services import invoice_from_deal, invoice_issue
+
+    drafts = [invoice_from_deal(actor=manager, deal=deal).pk for _ in range(args.asks + 1)]
+    client.post(f"/money/invoices/{drafts.pop()}/issue/")  # the first request warms up
+    times, before = [], load()
+    for draft in drafts:
+        started = time.perf_counter()
+        answer = client.post(f"/money/invoices/{draft}/issue/")
+        times.append((time.perf_counter() - started) * 1000)
+        assert answer.status_code == 302, answer.status_code
+    times.sort()
+    p95 = times[int(len(times) * 0.95) - 1]
+    emit("invoice issue", db=vendor, requests=len(times),
+         median_ms=round(statistics.median(times), 1), p95_ms=round(p95, 1),
+         target_ms=TARGET_ASK_MS, ok=p95 <= TARGET_ASK_MS, load=[before, load()])  # fmt: skip
+
+    Invoice.objects.all().delete()
+    numbers, problems = [], []
+    share = args.documents // args.clients
+
+    def issue():
+        try:
+            for _ in range(share):
+                draft = invoice_from_deal(actor=manager, deal=deal)
+                numbers.append(invoice_issue(actor=manager, invoice=draft).number)
+        except Exception as error:
+            problems.append(repr(error))
+        finally:
+            connection.close()
+
+    before = load()
+    started = time.perf_counter()
+    threads = [threading.Thread(target=issue) for _ in range(args.clients)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    seconds = time.perf_counter() - started
+    counted = sorted(int(number.rsplit("-", 1)[1]) for number in numbers)
+    emit(
+        "invoice numbers",
+        db=vendor,
+        clients=args.clients,
+        issued=len(numbers),
+        distinct=len(set(numbers)),
+        gapless=counted == list(range(counted[0], counted[0] + len(counted))) if counted else False,
+        problems=problems[:3],
+        seconds=round(seconds, 1),
+        per_s=round(len(numbers) / seconds, 1) if seconds else 0,
+        ok=not problems and len(set(numbers)) == len(numbers) == share * args.clients,
+        load=[before, load()],
+    )
 
 
 def make_all(ids: list[int], workers: int, make) -> float:

@@ -8,13 +8,14 @@ from accord.contacts.forms import company_picker, person_picker
 from accord.documents.fields import language_choices
 
 DATE = {"type": "date"}
+ISO = "%Y-%m-%d"  # what a date input takes, whatever the language
 
 
 class InvoiceForm(forms.Form):
     person = person_picker()
     company = company_picker()
     currency = forms.CharField(label=_("Currency"), max_length=3)
-    due_on = forms.DateField(label=_("Due date"), required=False, widget=forms.DateInput(DATE))
+    due_on = forms.DateField(label=_("Due date"), required=False, widget=forms.DateInput(DATE, format=ISO))
     language = forms.ChoiceField(label=_("Language of the printed invoice"), required=False)
     note = forms.CharField(
         label=_("Note printed on the invoice"), required=False, max_length=2000,
@@ -49,20 +50,20 @@ class PaymentForm(forms.Form):
         help_text=_("Only for money in another currency: how much of the invoice's currency one "
                     "unit of it was."),
     )  # fmt: skip
-    received_on = forms.DateField(label=_("Date"), widget=forms.DateInput(DATE))
+    received_on = forms.DateField(label=_("Date"), widget=forms.DateInput(DATE, format=ISO))
     method = forms.ChoiceField(label=_("Method"), choices=Payment.METHODS)
     reference = forms.CharField(label=_("Reference"), required=False, max_length=200)
 
 
 class RefundForm(forms.Form):
     amount = forms.CharField(label=_("Amount"), max_length=20)
-    received_on = forms.DateField(label=_("Date"), widget=forms.DateInput(DATE))
+    received_on = forms.DateField(label=_("Date"), widget=forms.DateInput(DATE, format=ISO))
     method = forms.ChoiceField(label=_("Method"), choices=Payment.METHODS)
     note = forms.CharField(label=_("Why"), required=False, max_length=2000)
 
 
 class ExpenseForm(forms.Form):
-    spent_on = forms.DateField(label=_("Date"), widget=forms.DateInput(DATE))
+    spent_on = forms.DateField(label=_("Date"), widget=forms.DateInput(DATE, format=ISO))
     amount = forms.CharField(label=_("Amount"), max_length=20)
     currency = forms.CharField(label=_("Currency"), max_length=3)
     category = forms.ModelChoiceField(

@@ -379,6 +379,8 @@ def refresh(invoice: Invoice, *, actor: User | None = None, today: date | None =
         invoice.status = Invoice.PAID
         latest = invoice.allocations.order_by("-payment__received_on").first()
         invoice.paid_on = latest.payment.received_on if latest else today
+        if invoice.issued_on and invoice.paid_on < invoice.issued_on:  # paid from earlier credit
+            invoice.paid_on = invoice.issued_on
     else:
         invoice.paid_on = None
         if invoice.due_on is not None and invoice.due_on < today:
