@@ -17,6 +17,7 @@ urlpatterns = [
     path("money/deal/<int:deal_id>/", views.deal_panel, name="deal_invoices"),
     path("money/client/", views.client_panel, name="client_invoices"),
     path("money/payments/", views.payments, name="payments"),
+    path("money/payments/bank/", views.bank_statement, name="bank_statement"),
     path("money/payments/<int:payment_id>/remove/", views.payment_remove, name="payment_remove"),
     path("money/expenses/", views.expenses, name="expenses"),
     path("money/expenses/<int:expense_id>/remove/", views.expense_remove, name="expense_remove"),

@@ -46,6 +46,8 @@ from accord.billing.services import (
     payment_record,
     refund_record,
 )
+from accord.billing.services.bank import MAX_BYTES as BANK_LIMIT
+from accord.billing.services.bank import bank_import
 from accord.billing.services.common import RECORD_TYPE
 from accord.billing.services.invoices import invoice_document
 from accord.comms.services import may_write_to
@@ -380,8 +382,36 @@ def payments(request):
         .prefetch_related("allocations__invoice")
         .order_by("-received_on", "-id")
     )
-    return render(request, "billing/payments.html", {"tab": "payments",
-                                                     "page": _page(request, rows)})  # fmt: skip
+    return render(request, "billing/payments.html", {
+        "tab": "payments", "page": _page(request, rows), "currency": default_currency(),
+        "may_write": may_write(request.user, RECORD_TYPE),
+    })  # fmt: skip
+
+
+@login_required
+def bank_statement(request):
+    """A bank statement's CSV: its incoming lines matched to invoices and recorded, the
+    rest listed to be recorded by hand."""
+    _may_read(request.user)
+    if request.method != "POST":
+        return redirect("payments")
+    upload = request.FILES.get("file")
+    error, statement = "", None
+    if upload is None:
+        error = _("Choose the statement's CSV file.")
+    else:
+        try:
+            statement = bank_import(actor=request.user, content=upload.read(BANK_LIMIT + 1),
+                                    currency=request.POST.get("currency", ""))  # fmt: skip
+        except (ValidationError, PermissionDenied) as problem:
+            error = _problem(problem)
+    if statement is None:
+        messages.error(request, error)
+        return redirect("payments")
+    counts = {outcome: len(statement.of(outcome))
+              for outcome in ("matched", "unmatched", "already", "outgoing", "bad")}  # fmt: skip
+    return render(request, "billing/bank.html",
+                  {"tab": "payments", "statement": statement, "counts": counts})  # fmt: skip
 
 
 @login_required

@@ -127,3 +127,48 @@ def test_a_role_without_invoices_sees_no_money(deal):
     client.force_login(marketer)
     assert client.get(f"/money/deal/{deal.pk}/").content.decode().strip() == ""
     assert client.get("/money/invoices/").status_code == 404
+
+
+def test_a_bank_statement_pays_invoices_by_number_or_amount_and_lists_the_rest(
+    browser, owner, deal
+):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from accord.billing.services import invoice_from_deal, invoice_issue
+
+    with time_machine.travel("2026-03-10 10:00Z"):
+        first = invoice_issue(actor=owner, invoice=invoice_from_deal(actor=owner, deal=deal))
+        second = invoice_issue(actor=owner, invoice=invoice_from_deal(actor=owner, deal=deal))
+    Invoice.objects.filter(pk=second.pk).update(total=Decimal("777.00"))
+    statement = (
+        "Дата;Сумма;Назначение платежа;Плательщик\n"
+        f"12.03.2026;20000,00;Оплата по счёту {first.number.lower()} за окна;ООО Роза\n"
+        "13.03.2026;777,00;Оплата за доставку;ООО Роза\n"
+        "14.03.2026;-500,00;Комиссия банка;\n"
+        "15.03.2026;1234,00;Возврат долга;ИП Петров\n"
+        "xx;12;broken;\n"
+    ).encode("cp1251")
+    with time_machine.travel("2026-03-20 10:00Z"):
+        page = browser.post("/money/payments/bank/", {"currency": "RUB", "file":
+                            SimpleUploadedFile("statement.csv", statement)})  # fmt: skip
+        again = browser.post("/money/payments/bank/", {"currency": "RUB", "file":
+                             SimpleUploadedFile("statement.csv", statement)})  # fmt: skip
+    text = page.content.decode()
+    assert "Recorded: 2 · not matched: 2 · imported before: 0." in text
+    assert "no invoice waits for this amount" in text
+    first.refresh_from_db()
+    second.refresh_from_db()
+    assert (first.paid, first.status) == (Decimal("20000"), "partly_paid")
+    assert second.status == "paid"
+    assert Payment.objects.count() == 2
+    assert "Recorded: 0 · not matched: 2 · imported before: 2." in again.content.decode()
+    assert Payment.objects.count() == 2
+
+
+def test_a_file_without_a_date_or_an_amount_is_refused_with_what_was_found(browser):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    answer = browser.post("/money/payments/bank/", {"currency": "RUB", "file":
+                          SimpleUploadedFile("x.csv", b"when,how much\n1,2\n")}, follow=True)  # fmt: skip
+    assert "needs a date column and an amount column" in answer.content.decode()
+    assert "when, how much" in answer.content.decode()
