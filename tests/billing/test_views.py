@@ -168,7 +168,7 @@ def test_a_bank_statement_pays_invoices_by_number_or_amount_and_lists_the_rest(
 def test_a_file_without_a_date_or_an_amount_is_refused_with_what_was_found(browser):
     from django.core.files.uploadedfile import SimpleUploadedFile
 
-    answer = browser.post("/money/payments/bank/", {"currency": "RUB", "file":
-                          SimpleUploadedFile("x.csv", b"when,how much\n1,2\n")}, follow=True)  # fmt: skip
+    upload = SimpleUploadedFile("x.csv", b"when,how much\n1,2\n")
+    answer = browser.post("/money/payments/bank/", {"currency": "RUB", "file": upload}, follow=True)
     assert "needs a date column and an amount column" in answer.content.decode()
     assert "when, how much" in answer.content.decode()

@@ -111,19 +111,20 @@ def _read(content: bytes, currency: str) -> list[Line]:
                 {"file": [_("A statement holds at most %(count)s lines.") % {"count": MAX_ROWS}]}
             )
 
-        def cell(name: str) -> str:
-            index = where[name]
-            return row[index].strip() if index is not None and index < len(row) else ""
-
-        line = Line(number, _day(cell("date")), parse_decimal(cell("amount")),
-                    (cell("currency") or currency).upper(), cell("purpose")[:500],
-                    cell("payer")[:200])  # fmt: skip
+        cells = {name: _cell(row, index) for name, index in where.items()}
+        line = Line(number, _day(cells["date"]), parse_decimal(cells["amount"]),
+                    (cells["currency"] or currency).upper(), cells["purpose"][:500],
+                    cells["payer"][:200])  # fmt: skip
         if line.day is None or line.amount is None:
             line.outcome, line.reason = "bad", _("The date or the amount cannot be read.")
         elif line.amount <= 0:
             line.outcome, line.reason = "outgoing", _("Money paid out, not received.")
         lines.append(line)
     return lines
+
+
+def _cell(row: list[str], index: int | None) -> str:
+    return row[index].strip() if index is not None and index < len(row) else ""
 
 
 def _decode(content: bytes) -> str:
