@@ -15,7 +15,9 @@ class InvoiceForm(forms.Form):
     person = person_picker()
     company = company_picker()
     currency = forms.CharField(label=_("Currency"), max_length=3)
-    due_on = forms.DateField(label=_("Due date"), required=False, widget=forms.DateInput(DATE, format=ISO))
+    due_on = forms.DateField(
+        label=_("Due date"), required=False, widget=forms.DateInput(DATE, format=ISO)
+    )
     language = forms.ChoiceField(label=_("Language of the printed invoice"), required=False)
     note = forms.CharField(
         label=_("Note printed on the invoice"), required=False, max_length=2000,
