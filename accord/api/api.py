@@ -12,6 +12,7 @@ from accord.accounts.api import router as accounts_router
 from accord.api.auth import ActiveSession, BearerToken
 from accord.api.openapi import BASE_PATH, AccordAPI
 from accord.automation.api import router as automation_router
+from accord.billing.api import router as billing_router
 from accord.comms.api import router as comms_router
 from accord.comms.call_api import router as calls_router
 from accord.comms.mailing_api import router as mailings_router
@@ -58,6 +59,7 @@ api.add_router("/", mailings_router)
 api.add_router("/", threads_router)
 api.add_router("/", calls_router)
 api.add_router("/", documents_router)
+api.add_router("/", billing_router)
 api.add_router("/", reports_router)
 
 

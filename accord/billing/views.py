@@ -146,7 +146,7 @@ def invoice_detail(request, invoice_id: int):
     return _invoice_page(request, invoice, payment_form, refund_form)
 
 
-def _invoice_page(request, invoice, payment_form, refund_form, status: int = 200):
+def _invoice_page(request, invoice, payment_form, refund_form):
     document = invoice_document(invoice)
     client = invoice.client
     return render(
@@ -168,7 +168,6 @@ def _invoice_page(request, invoice, payment_form, refund_form, status: int = 200
             "payment_form": payment_form,
             "refund_form": refund_form,
         },
-        status=status,
     )
 
 
@@ -305,7 +304,7 @@ def _pay(request, invoice):
             messages.success(request, _("The payment is recorded."))
             return redirect("invoice_detail", invoice_id=invoice.pk)
     refund = RefundForm(initial={"received_on": timezone.localdate()})
-    return _invoice_page(request, invoice, form, refund, status=422)
+    return _invoice_page(request, invoice, form, refund)
 
 
 def _refund(request, invoice):
@@ -320,7 +319,7 @@ def _refund(request, invoice):
             return redirect("invoice_detail", invoice_id=invoice.pk)
     payment = PaymentForm(initial={"amount": invoice.due, "currency": invoice.currency,
                                    "received_on": timezone.localdate()})  # fmt: skip
-    return _invoice_page(request, invoice, payment, form, status=422)
+    return _invoice_page(request, invoice, payment, form)
 
 
 def _as_validation(error) -> ValidationError:

@@ -17,9 +17,13 @@ def is_currency(code: str) -> bool:
     return code in _currencies()
 
 
+STORED = Decimal("0.01")  # money columns keep two decimals
+
+
 def step(currency: str) -> Decimal:
-    """The currency's smallest unit: 0.01, 1 or 0.001."""
-    return Decimal(1).scaleb(-get_currency_precision(currency))
+    """The currency's smallest unit as Accord keeps it: 0.01, or 1 for the yen (the
+    dinars' thousandths are not kept: columns hold two decimals)."""
+    return max(Decimal(1).scaleb(-get_currency_precision(currency)), STORED)
 
 
 def round_money(amount: Decimal, currency: str) -> Decimal:

@@ -109,6 +109,12 @@ def test_bad_input_is_refused_with_each_field_named_and_nothing_kept(owner, deal
     with pytest.raises(ValidationError) as refused:
         payment_record(actor=owner, amount="100.5", currency="JPY", person=deal.person)
     assert "steps of 1" in refused.value.message_dict["amount"][0]
+    too_much = {"name": "Gold", "quantity": "900000000", "unit_price": "999999999"}
+    with pytest.raises(ValidationError) as refused:
+        invoice_save(actor=owner, data={"person": deal.person, "currency": "EUR",
+                                        "lines": [too_much]})  # fmt: skip
+    assert refused.value.message_dict["lines.0.quantity"] == ["This line's sum is too large."]
+    assert not Invoice.objects.exists()
 
 
 def test_payments_in_parts_then_in_full_move_the_status_and_announce_it(owner, deal):

@@ -112,6 +112,8 @@ def invoice_save(*, actor: User, data: dict, invoice: Invoice | None = None) -> 
         errors["due_on"] = [_("Enter a date.")]
     lines = [_clean_line(line, currency, index, errors) for index, line in
              enumerate(data.get("lines", []))] if "lines" in data else None  # fmt: skip
+    if lines and not errors:
+        _check_sizes(lines, currency, errors)
     if errors:
         raise ValidationError(errors)
     if invoice is None:
@@ -131,6 +133,21 @@ def invoice_save(*, actor: User, data: dict, invoice: Invoice | None = None) -> 
         InvoiceLine.objects.bulk_create(lines)
     _sum_up(invoice)
     return invoice
+
+
+LARGEST = Decimal(10**12)  # what the money columns hold (14 digits, 2 of them decimals)
+
+
+def _check_sizes(lines: list[InvoiceLine], currency: str, errors: dict) -> None:
+    """A line's or the invoice's sum too large to keep is refused, not stored broken."""
+    total = Decimal(0)
+    for index, line in enumerate(lines):
+        net, line_total = line_sums(line, currency)
+        if max(abs(net), abs(line_total)) >= LARGEST:
+            errors[f"lines.{index}.quantity"] = [_("This line's sum is too large.")]
+        total += line_total
+    if abs(total) >= LARGEST and not errors:
+        errors["lines"] = [_("The invoice's total is too large.")]
 
 
 def _clean_line(data: dict, currency: str, index: int, errors: dict) -> InvoiceLine:
@@ -196,7 +213,7 @@ def invoice_issue(*, actor: User, invoice: Invoice, issued_on: date | None = Non
     invoice.save()
     _timeline(invoice, actor, "issued")
     emit("invoice.issued", **about(invoice))
-    apply_credit(invoice=invoice, actor=actor)
+    apply_credit(invoice=invoice)  # checked above
     return invoice
 
 
@@ -340,10 +357,14 @@ def _release_allocations(invoice: Invoice) -> None:
     invoice.allocations.all().delete()
 
 
+@transaction.atomic
 def apply_credit(*, invoice: Invoice, actor: User | None = None) -> Decimal:
     """Set the client's unallocated payments (same currency, oldest first) against what
-    `invoice` still asks; answers how much was set."""
+    `invoice` still asks; answers how much was set. Without an actor it is a step of
+    another service that has checked already (issuing, a payment)."""
     invoice = Invoice.objects.select_for_update().get(pk=invoice.pk)
+    if actor is not None:
+        require_write(actor, invoice.owner)
     if invoice.status not in Invoice.OPEN or invoice.kind != Invoice.INVOICE:
         return Decimal(0)
     credits = (

@@ -67,7 +67,7 @@ def payment_record(
     emit("payment.received", **about(payment), invoice_id=invoice.pk if invoice else None)
     if invoice is None:  # credit: set against the client's open invoices, oldest first
         for waiting in _open_invoices(payment):
-            apply_credit(invoice=waiting, actor=actor)
+            apply_credit(invoice=waiting)  # the client's money, whoever owns the invoice
     return payment
 
 
