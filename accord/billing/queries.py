@@ -18,6 +18,11 @@ RECORD_TYPE = "invoices"
 REPORT_ROWS = 20_000  # the speed report reads at most this many invoices of its period
 
 
+def client_filter(*, person=None, company=None) -> dict:
+    """Whose money it is: the company when there is one (it pays), else the person."""
+    return {"company": company} if company is not None else {"person": person, "company": None}
+
+
 def invoices_visible_to(user, action: str = READ) -> QuerySet[Invoice]:
     return scope(Invoice.objects.all(), user=user, record_type=RECORD_TYPE, action=action)
 
@@ -161,6 +166,16 @@ def _medians(bucket: dict) -> list[dict]:
         for value in bucket.values()
     ]  # fmt: skip
     return sorted(rows, key=lambda row: (-row["count"], row["name"]))
+
+
+def client_paid(*, currency: str, since: date, person=None, company=None) -> Decimal:
+    """What the client paid in `currency` since `since`, refunds taken off (a personal
+    discount's measure; not scoped: it is the client's standing, not a user's view)."""
+    rows = Payment.objects.filter(
+        currency=currency, received_on__gte=since, **client_filter(person=person, company=company)
+    )
+    sums = dict(rows.values_list("kind").annotate(s=Sum("amount")))  # fmt: skip
+    return (sums.get(Payment.PAYMENT) or Decimal(0)) - (sums.get(Payment.REFUND) or Decimal(0))
 
 
 def unpaid_totals(user) -> list[dict]:

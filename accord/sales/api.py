@@ -90,6 +90,7 @@ class LineItemOut(WithId):
     discount_percent: Decimal
     tax_percent: Decimal
     total: Decimal
+    pricing: str = Field(description="Where the price and discount came from, if not typed")
 
     @staticmethod
     def resolve_product(item) -> str | None:
@@ -101,8 +102,10 @@ class LineItemIn(Schema):
     name: str | None = None
     quantity: str = "1"
     unit: str | None = None
-    unit_price: str | None = None
-    discount_percent: str = "0"
+    unit_price: str | None = Field(None, description="Omitted: the product's price for the deal")
+    discount_percent: str | None = Field(
+        None, description="Omitted: the client's personal discount, if they have earned one"
+    )
     tax_percent: str = "0"
 
 
@@ -204,6 +207,7 @@ class ProductOut(WithId):
     unit: str
     price: Decimal
     currency: str
+    price_formula: str
     active: bool
 
 
@@ -214,6 +218,7 @@ class ProductIn(Schema):
     unit: str | None = None
     price: str | None = None
     currency: str | None = None
+    price_formula: str | None = None
     active: bool | None = None
     description: str | None = None
 

@@ -3,19 +3,20 @@ fields and deals everywhere."""
 
 import random
 from datetime import timedelta
+from decimal import Decimal
 
 from django.utils import timezone
 
 from accord.accounts.models import User
-from accord.contacts.models import Person
-from accord.core.models import TimelineEvent
+from accord.contacts.models import Person, Tag
+from accord.core.models import CustomField, TimelineEvent
 from accord.core.services import custom_field_save
 from accord.core.timeline import timeline_of
 from accord.sales.models import Deal, LostReason, Pipeline, StageMove
 from accord.sales.services.deals import deal_create, deal_lose, deal_move, deal_win
 from accord.sales.services.lines import line_item_save
 from accord.sales.services.pipelines import lost_reason_save, pipeline_create, pipeline_retire
-from accord.sales.services.products import product_save
+from accord.sales.services.products import price_list_prices, price_list_save, product_save
 
 PIPELINES = {
     "Windows": [
@@ -76,6 +77,7 @@ def populate() -> None:
         )
         for n, s, k, u, p in PRODUCTS
     ]
+    _pricing(admin, products)
     reasons = list(LostReason.objects.all()) or [
         lost_reason_save(actor=admin, name=name) for name in REASONS
     ]
@@ -164,3 +166,22 @@ def _backdate(deal, started, now, rng) -> None:
             position = min(position + 1, len(times) - 1)
         event.occurred_at = times[position]
     TimelineEvent.objects.bulk_update(events, ["occurred_at"])
+
+
+def _pricing(admin, products) -> None:
+    """Installation priced by the deal's number of windows; a wholesale price list for
+    the clients tagged "wholesale" (a tenth off the windows and doors)."""
+    windows = CustomField.objects.filter(record_type="deal", label="Number of windows").first()
+    if windows is not None:
+        product_save(actor=admin, data={
+            "name": "Installation, per window", "sku": "SRV-INST-W", "kind": "service",
+            "unit": "job", "price": "0", "currency": "EUR",
+            "price_formula": f"{windows.key} * 60",
+        })  # fmt: skip
+    tag = Tag.objects.filter(name="wholesale").first() or Tag.objects.create(name="wholesale")
+    wholesale = price_list_save(actor=admin, data={"name": "Wholesale", "currency": "EUR",
+                                                   "tag": tag})  # fmt: skip
+    price_list_prices(actor=admin, price_list=wholesale, prices={
+        product.pk: (product.price * Decimal("0.9")).quantize(Decimal("1"))
+        for product in products if product.kind == "product"
+    })  # fmt: skip

@@ -100,5 +100,8 @@ class LineItemForm(forms.Form):
     name = forms.CharField(label=_("Item"), max_length=200, required=False)
     quantity = forms.CharField(label=_("Quantity"), initial="1")
     unit_price = forms.CharField(label=_("Unit price"), required=False)
-    discount_percent = forms.CharField(label=_("Discount, %"), initial="0")
+    discount_percent = forms.CharField(
+        label=_("Discount, %"), required=False,
+        help_text=_("Empty: the client's personal discount, if they have earned one."),
+    )  # fmt: skip
     tax_percent = forms.CharField(label=_("Tax, %"), initial="0")

@@ -139,6 +139,8 @@ class LineItem(models.Model):
     )
     tax_percent = models.DecimalField(_("tax, %"), max_digits=5, decimal_places=2, default=0)
     position = models.PositiveSmallIntegerField(default=0)
+    # Where its price and discount came from: a price list, a formula, a personal discount.
+    pricing = models.CharField(_("how it was priced"), max_length=300, blank=True)
 
     class Meta:
         ordering = ["position", "id"]

@@ -10,7 +10,8 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from accord.accounts.field_views import settings_admin
-from accord.catalog.models import Product
+from accord.catalog.models import DiscountRule, PriceList, Product
+from accord.contacts.models import Tag
 from accord.core.company import default_currency
 from accord.core.ui.forms import apply_errors
 from accord.sales.defaults import COLOURS, DEFAULT_STAGES
@@ -26,7 +27,13 @@ from accord.sales.services.pipelines import (
     stage_retire,
     stage_update,
 )
-from accord.sales.services.products import product_save
+from accord.sales.services.products import (
+    discount_rule_save,
+    formula_fields,
+    price_list_prices,
+    price_list_save,
+    product_save,
+)
 
 
 class StageForm(forms.Form):
@@ -55,7 +62,33 @@ class ProductForm(forms.Form):
     unit = forms.CharField(
         label=gettext_lazy("Unit"), max_length=20, help_text=gettext_lazy("pcs, m², hour, visit…")
     )
+    price_formula = forms.CharField(
+        label=gettext_lazy("Price formula"), required=False, max_length=500,
+        help_text=gettext_lazy(
+            "Optional: the unit price worked out from the deal's number fields, e.g. "
+            "width * height / 1000000 * 4500. + − * / ( ), min, max, round, ceil."
+        ),
+    )  # fmt: skip
     active = forms.BooleanField(label=gettext_lazy("Offered"), required=False)
+
+
+class PriceListForm(forms.Form):
+    name = forms.CharField(label=gettext_lazy("Name"), max_length=100)
+    currency = forms.CharField(label=gettext_lazy("Currency"), max_length=3)
+    tag = forms.ModelChoiceField(
+        label=gettext_lazy("For the clients tagged"), queryset=Tag.objects.all(), required=False,
+        empty_label=gettext_lazy("Everyone"),
+    )  # fmt: skip
+    retired = forms.BooleanField(label=gettext_lazy("No longer used"), required=False)
+
+
+class DiscountRuleForm(forms.Form):
+    name = forms.CharField(label=gettext_lazy("Name"), max_length=100)
+    percent = forms.CharField(label=gettext_lazy("Discount, %"), max_length=8)
+    min_paid = forms.CharField(label=gettext_lazy("For clients who paid at least"), max_length=20)
+    currency = forms.CharField(label=gettext_lazy("Currency"), max_length=3)
+    months = forms.IntegerField(label=gettext_lazy("Over the last months"), min_value=1,
+                                max_value=120, initial=12)  # fmt: skip
 
 
 def errors_to_messages(request, error) -> None:
@@ -181,6 +214,24 @@ def reason_action(request, reason_id: int | None = None):
 
 @settings_admin
 def products(request):
+    """The catalogue, its price lists and the personal discounts, with a form for each."""
+    list_form = PriceListForm(initial={"currency": default_currency()}, prefix="list")
+    rule_form = DiscountRuleForm(initial={"currency": default_currency()}, prefix="rule")
+    if request.method == "POST":
+        adding = request.POST.get("add")
+        form = PriceListForm(request.POST, prefix="list") if adding == "list" else \
+            DiscountRuleForm(request.POST, prefix="rule")  # fmt: skip
+        if form.is_valid():
+            try:
+                if adding == "list":
+                    made = price_list_save(actor=request.user, data=form.cleaned_data)
+                    return redirect("price_list_edit", price_list_id=made.pk)
+                discount_rule_save(actor=request.user, data=form.cleaned_data)
+                messages.success(request, _("Saved."))
+                return redirect("settings_products")
+            except ValidationError as error:
+                apply_errors(form, error)
+        list_form, rule_form = (form, rule_form) if adding == "list" else (list_form, form)
     return render(
         request,
         "sales/settings_products.html",
@@ -188,8 +239,55 @@ def products(request):
             "page_title": _("Products"),
             "section": "products",
             "products": Product.objects.order_by("-active", "name"),
+            "price_lists": PriceList.objects.select_related("tag").annotate(priced=Count("items")),
+            "rules": DiscountRule.objects.all(),
+            "list_form": list_form,
+            "rule_form": rule_form,
         },
     )
+
+
+@settings_admin
+def price_list_edit(request, price_list_id: int):
+    """A price list's name, group and currency, and its price for each product."""
+    price_list = get_object_or_404(PriceList, pk=price_list_id)
+    form = PriceListForm(request.POST or None, prefix="list", initial={
+        "name": price_list.name, "currency": price_list.currency, "tag": price_list.tag_id,
+        "retired": price_list.retired,
+    })  # fmt: skip
+    products = list(Product.objects.filter(active=True).order_by("name"))
+    listed = dict(price_list.items.values_list("product_id", "price"))
+    errors: dict = {}
+    if request.method == "POST" and form.is_valid():
+        prices = {p.pk: request.POST.get(f"price_{p.pk}", "") for p in products}
+        try:
+            price_list_save(actor=request.user, price_list=price_list, data=form.cleaned_data)
+            price_list_prices(actor=request.user, price_list=price_list, prices=prices)
+        except ValidationError as error:
+            errors = error.message_dict
+            apply_errors(form, ValidationError({k: v for k, v in errors.items()
+                                                if not k.startswith("price_")}))  # fmt: skip
+        else:
+            messages.success(request, _("Saved."))
+            return redirect("settings_products")
+    rows = [
+        {"product": product, "price": request.POST.get(f"price_{product.pk}",
+                                                      listed.get(product.pk, "")),
+         "error": (errors.get(f"price_{product.pk}") or [""])[0]}
+        for product in products
+    ]  # fmt: skip
+    return render(request, "sales/settings_price_list.html", {
+        "page_title": price_list.name, "section": "products", "form": form, "rows": rows,
+        "price_list": price_list,
+    })  # fmt: skip
+
+
+@settings_admin
+@require_POST
+def discount_rule_retire(request, rule_id: int):
+    rule = get_object_or_404(DiscountRule, pk=rule_id)
+    discount_rule_save(actor=request.user, rule=rule, data={"retired": not rule.retired})
+    return redirect("settings_products")
 
 
 @settings_admin
@@ -216,5 +314,6 @@ def product_edit(request, product_id: int | None = None):
     return render(
         request,
         "sales/settings_product.html",
-        {"page_title": title, "section": "products", "form": form, "product": product},
-    )
+        {"page_title": title, "section": "products", "form": form, "product": product,
+         "formula_fields": formula_fields()},
+    )  # fmt: skip

@@ -49,4 +49,14 @@ urlpatterns += [
     path("settings/products/", settings_views.products, name="settings_products"),
     path("settings/products/new/", settings_views.product_edit, name="product_new"),
     path("settings/products/<int:product_id>/", settings_views.product_edit, name="product_edit"),
+    path(
+        "settings/price-lists/<int:price_list_id>/",
+        settings_views.price_list_edit,
+        name="price_list_edit",
+    ),
+    path(
+        "settings/discounts/<int:rule_id>/retirement/",
+        settings_views.discount_rule_retire,
+        name="discount_rule_retire",
+    ),
 ]

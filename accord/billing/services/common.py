@@ -64,8 +64,3 @@ def clean_number(value: Any, errors: dict, field: str, *, low=Decimal(0), high=N
         ]
         return None
     return number
-
-
-def client_filter(*, person=None, company=None) -> dict:
-    """Whose money it is: the company when there is one (it pays), else the person."""
-    return {"company": company} if company is not None else {"person": person, "company": None}

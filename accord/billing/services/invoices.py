@@ -12,11 +12,11 @@ from django.utils.translation import gettext as _
 
 from accord.accounts.models import User
 from accord.billing.models import Allocation, Invoice, InvoiceLine, Payment
+from accord.billing.queries import client_filter
 from accord.billing.services.common import (
     clean_amount,
     clean_currency,
     clean_number,
-    client_filter,
     require_write,
 )
 from accord.contacts.queries import companies_visible_to, people_visible_to

@@ -13,11 +13,10 @@ from django.utils.translation import gettext as _
 
 from accord.accounts.models import User
 from accord.billing.models import Allocation, Invoice, Payment
-from accord.billing.queries import invoices_visible_to
+from accord.billing.queries import client_filter, invoices_visible_to
 from accord.billing.services.common import (
     clean_amount,
     clean_currency,
-    client_filter,
     require_write,
 )
 from accord.billing.services.invoices import about, apply_credit, refresh

@@ -10,6 +10,7 @@ from django.utils.translation import gettext as _
 from accord.accounts.models import User
 from accord.core.timeline import timeline_record
 from accord.sales.models import Deal, LineItem
+from accord.sales.pricing import Quote, quote
 from accord.sales.services.common import clean_money, require_write
 
 
@@ -29,7 +30,8 @@ def line_item_save(
     require_write(actor, deal)
     errors: dict[str, list[str]] = {}
     product = data.get("product")
-    if product is not None and product.currency != deal.currency:
+    priced = quote(product, deal) if product is not None else Quote(None, "", None, "")
+    if product is not None and priced.unit_price is None and "unit_price" not in data:
         errors["product"] = [
             _("The product is priced in %(currency)s, the deal in another currency.")
             % {"currency": product.currency}
@@ -37,12 +39,13 @@ def line_item_save(
     name = str(data.get("name") or (product.name if product else "")).strip()
     if not name:
         errors["name"] = [_("Name the item or pick a product.")]
-    price = data.get("unit_price", product.price if product else None)
+    price = data.get("unit_price", priced.unit_price)
+    discount = data.get("discount_percent", priced.discount_percent or 0)
     values = {
         "quantity": clean_money(data.get("quantity", 1), "quantity", errors, low=Decimal("0.001")),
         "unit_price": clean_money(price if price is not None else "", "unit_price", errors),
         "discount_percent": clean_money(
-            data.get("discount_percent", 0), "discount_percent", errors, high=Decimal("100.01")
+            discount, "discount_percent", errors, high=Decimal("100.01")
         ),
         "tax_percent": clean_money(
             data.get("tax_percent", 0), "tax_percent", errors, high=Decimal("100.01")
@@ -55,6 +58,7 @@ def line_item_save(
         item = LineItem(deal=deal, position=position)
     item.product, item.name = product, name[:200]
     item.unit = str(data.get("unit") or (product.unit if product else ""))[:20]
+    item.pricing = _pricing(data, priced)
     for field, value in values.items():
         setattr(item, field, value)
     item.save()
@@ -66,6 +70,16 @@ def line_item_save(
         data={"changes": [{"field": "amount", "old": None, "new": str(deal.amount)}]},
     )
     return item
+
+
+def _pricing(data: dict, priced: Quote) -> str:
+    """Why the item costs what it does: the reasons the quote gave for what was not typed."""
+    reasons = []
+    if "unit_price" not in data and priced.price_why:
+        reasons.append(priced.price_why)
+    if "discount_percent" not in data and priced.discount_percent:
+        reasons.append(priced.discount_why)
+    return "; ".join(reasons)[:300]
 
 
 @transaction.atomic
