@@ -1,10 +1,12 @@
 """Money through the API: a draft from a deal issued as INV-2026-0001 with its PDF, paid in
 parts, in another currency only at a rate, refunded, cancelled by a credit note, corrected;
-a stale If-Match and a frozen invoice refused; bad values named field by field with
-nothing written; expenses; the report; and nothing shown to who may not see it."""
+a bank statement imported (once); a stale If-Match and a frozen invoice refused; bad values
+named field by field with nothing written; expenses; the report; and nothing shown to who
+may not see it."""
 
 import pytest
 import time_machine
+from django.core.files.uploadedfile import SimpleUploadedFile
 
 from accord.accounts.services import token_create, user_create
 from accord.billing.models import Expense, Invoice, Payment
@@ -14,6 +16,7 @@ from tests.conftest import PASSWORD, ApiClient, run_worker
 pytestmark = pytest.mark.django_db(transaction=True)  # the PDF is queued after the commit
 
 MARCH_10 = "2026-03-10 10:00Z"
+TODAY = "2026-12-06 10:00Z"
 
 
 def fields_of(response, status=422) -> list[str]:
@@ -146,6 +149,65 @@ def test_a_payment_in_the_future_or_twice_with_one_idempotency_key(api, deal):
     assert first.status_code == again.status_code == 201
     assert again["Idempotent-Replayed"] == "true" and again.json() == first.json()
     assert Payment.objects.count() == 1
+
+
+def import_statement(api, content: bytes, currency="RUB"):
+    upload = SimpleUploadedFile("statement.csv", content, content_type="text/csv")
+    with time_machine.travel(TODAY):
+        return api.post("/api/v1/payments/bank-import", {"file": upload, "currency": currency})
+
+
+def test_a_bank_statement_pays_the_invoice_its_purpose_names_once_and_lists_the_rest(api, deal):
+    invoice = issued(api, deal)
+    statement = (
+        "Date,Amount,Purpose,Payer\n"
+        f"2026-12-01,58500.50,Payment for invoice {invoice['number']},Roza Ltd\n"
+        "2026-12-02,1234.00,Debt returned,P. Petrov\n"
+        "2026-12-03,-500.00,Bank fee,\n"
+    ).encode()
+    answer = import_statement(api, statement)
+    assert answer.status_code == 200, answer.content
+    body = answer.json()
+    assert {key: body[key] for key in ("recorded", "unmatched", "already", "outgoing", "bad")} == {
+        "recorded": 1, "unmatched": 1, "already": 0, "outgoing": 1, "bad": 0,
+    }  # fmt: skip
+    paid, unmatched, fee = body["lines"]
+    assert paid == {
+        "row": 2, "date": "2026-12-01", "amount": "58500.50", "currency": "RUB",
+        "purpose": "Payment for invoice INV-2026-0001", "payer": "Roza Ltd",
+        "outcome": "matched", "invoice": "INV-2026-0001", "reason": "",
+    }  # fmt: skip
+    assert (unmatched["outcome"], unmatched["invoice"], unmatched["payer"]) == (
+        "unmatched", None, "P. Petrov",
+    )  # fmt: skip
+    assert "no invoice waits for this amount" in unmatched["reason"]
+    assert (fee["outcome"], fee["amount"]) == ("outgoing", "-500.00")
+    after = api.get(f"/api/v1/invoices/{invoice['id']}").json()
+    assert (after["status"], after["paid_on"], after["due"]) == ("paid", "2026-12-01", "0.00")
+    payment = api.get(f"/api/v1/payments?invoice={invoice['id']}").json()["items"][0]
+    assert (payment["method"], payment["received_on"], payment["reference"]) == (
+        "bank_transfer", "2026-12-01", "Payment for invoice INV-2026-0001",
+    )  # fmt: skip
+    again = import_statement(api, statement).json()
+    assert (again["recorded"], again["already"], again["unmatched"]) == (0, 1, 1)
+    assert [line["outcome"] for line in again["lines"]] == ["already", "unmatched", "outgoing"]
+    assert Payment.objects.count() == 1
+
+
+def test_a_statement_without_an_amount_column_or_a_currency_is_a_422_naming_it(api, deal):
+    invoice = issued(api, deal)
+    no_amount = f"Date,Purpose\n2026-12-01,Invoice {invoice['number']}\n".encode()
+    refused = import_statement(api, no_amount)
+    assert fields_of(refused) == ["file"]
+    assert "(found: date, purpose)" in refused.json()["errors"][0]["message"]
+    good = f"Date,Amount,Purpose\n2026-12-01,100,Invoice {invoice['number']}\n".encode()
+    assert fields_of(import_statement(api, good, currency="XXQ")) == ["currency"]
+    broken = b"Date,Amount\n2026-12-01,1\r3\n"  # a bare line break inside a line
+    assert fields_of(import_statement(api, broken)) == ["file"]
+    marketer = user_create(email="mia@example.com", password=PASSWORD, role="marketing")
+    other = ApiClient(token_create(user=marketer, name="mia")[1])
+    assert_problem(import_statement(other, good), 403)  # the role may not change money
+    assert not Payment.objects.exists()
 
 
 def test_a_stale_if_match_is_a_412_and_writes_nothing(api, deal):

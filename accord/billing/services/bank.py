@@ -86,7 +86,13 @@ def bank_import(*, actor: User, content: bytes, currency: str) -> Statement:
 
 
 def _read(content: bytes, currency: str) -> list[Line]:
-    text = _decode(content)
+    try:
+        return _lines(_decode(content).replace("\x00", ""), currency)
+    except csv.Error:  # a bare line break inside a line, a field past the csv module's limit
+        raise ValidationError({"file": [_("The file cannot be read as CSV.")]}) from None
+
+
+def _lines(text: str, currency: str) -> list[Line]:
     try:
         dialect = csv.Sniffer().sniff(text[:4096], delimiters=";,\t")
     except csv.Error:
