@@ -53,14 +53,18 @@ class PaymentForm(forms.Form):
                     "unit of it was."),
     )  # fmt: skip
     received_on = forms.DateField(label=_("Date"), widget=forms.DateInput(DATE, format=ISO))
-    method = forms.ChoiceField(label=_("Method"), choices=Payment.METHODS)
+    method = forms.ChoiceField(
+        label=_("Method"), choices=[(k, v) for k, v in Payment.METHODS if k in Payment.RECEIVED]
+    )
     reference = forms.CharField(label=_("Reference"), required=False, max_length=200)
 
 
 class RefundForm(forms.Form):
     amount = forms.CharField(label=_("Amount"), max_length=20)
     received_on = forms.DateField(label=_("Date"), widget=forms.DateInput(DATE, format=ISO))
-    method = forms.ChoiceField(label=_("Method"), choices=Payment.METHODS)
+    method = forms.ChoiceField(
+        label=_("Method"), choices=[(k, v) for k, v in Payment.METHODS if k in Payment.RECEIVED]
+    )
     note = forms.CharField(label=_("Why"), required=False, max_length=2000)
 
 
@@ -73,3 +77,16 @@ class ExpenseForm(forms.Form):
     )
     supplier = forms.CharField(label=_("Supplier"), required=False, max_length=200)
     description = forms.CharField(label=_("Description"), required=False, max_length=500)
+
+
+class LoyaltyForm(forms.Form):
+    enabled = forms.BooleanField(label=_("Clients earn loyalty points"), required=False)
+    currency = forms.CharField(label=_("Currency"), max_length=3)
+    earn_per = forms.CharField(label=_("One point for each"), max_length=20,
+                               help_text=_("paid, in this currency"))  # fmt: skip
+    point_value = forms.CharField(label=_("A point is worth"), max_length=20,
+                                  help_text=_("when it pays an invoice"))  # fmt: skip
+
+
+class CategoryForm(forms.Form):
+    name = forms.CharField(label=_("New category"), max_length=100)

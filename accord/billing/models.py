@@ -1,5 +1,5 @@
 """Invoices (and the credit notes that correct them), their lines, the payments and
-refunds allocated to them, and expenses with their categories."""
+refunds allocated to them, expenses with their categories, and loyalty points."""
 
 from decimal import Decimal
 
@@ -142,9 +142,10 @@ class Payment(Record):
 
     PAYMENT, REFUND = "payment", "refund"
     KINDS = [(PAYMENT, _("Payment")), (REFUND, _("Refund"))]
-    CASH, CARD, BANK, ONLINE = "cash", "card", "bank_transfer", "online"
+    CASH, CARD, BANK, ONLINE, POINTS = "cash", "card", "bank_transfer", "online", "points"
     METHODS = [(CASH, _("Cash")), (CARD, _("Card")), (BANK, _("Bank transfer")),
-               (ONLINE, _("Online"))]  # fmt: skip
+               (ONLINE, _("Online")), (POINTS, _("Loyalty points"))]  # fmt: skip
+    RECEIVED = [CASH, CARD, BANK, ONLINE]  # money that came in (points are redeemed)
 
     kind = models.CharField(_("kind"), max_length=8, choices=KINDS, default=PAYMENT)
     method = models.CharField(_("method"), max_length=16, choices=METHODS, default=BANK)
@@ -251,3 +252,56 @@ class Expense(Record):
 
     def __str__(self) -> str:
         return f"{self.amount} {self.currency}"
+
+
+class LoyaltyProgram(models.Model):
+    """The company's one loyalty programme: a point for each `earn_per` paid in `currency`,
+    each point worth `point_value` when redeemed on an invoice."""
+
+    enabled = models.BooleanField(_("clients earn points"), default=False)
+    currency = models.CharField(_("currency"), max_length=3)
+    earn_per = models.DecimalField(_("one point for each"), max_digits=14, decimal_places=2,
+                                   default=100)  # fmt: skip
+    point_value = models.DecimalField(_("a point is worth"), max_digits=14, decimal_places=2,
+                                      default=1)  # fmt: skip
+
+    def __str__(self) -> str:
+        return f"{self.earn_per} {self.currency} → 1"
+
+    @classmethod
+    def current(cls) -> "LoyaltyProgram | None":
+        return cls.objects.filter(pk=1, enabled=True).first()
+
+
+class LoyaltyEntry(models.Model):
+    """Points a client earned by a payment or redeemed on an invoice; a payment removed or
+    refunded reverses what it earned (or gives back what it redeemed)."""
+
+    EARNED, REDEEMED, REVERSED = "earned", "redeemed", "reversed"
+    KINDS = [(EARNED, _("Earned")), (REDEEMED, _("Redeemed")), (REVERSED, _("Reversed"))]
+
+    person = models.ForeignKey(
+        "contacts.Person", null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+    company = models.ForeignKey(
+        "contacts.Company", null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+    kind = models.CharField(max_length=12, choices=KINDS)
+    points = models.IntegerField()  # negative when redeemed or taken back
+    payment = models.ForeignKey(
+        Payment, null=True, blank=True, on_delete=models.SET_NULL, related_name="loyalty"
+    )
+    invoice = models.ForeignKey(
+        Invoice, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            models.Index(fields=["person", "-created_at"], name="loyalty_person"),
+            models.Index(fields=["company", "-created_at"], name="loyalty_company"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.points}"

@@ -11,7 +11,14 @@ from statistics import median
 from django.db.models import F, Q, QuerySet, Sum
 from django.db.models.functions import TruncMonth
 
-from accord.billing.models import Allocation, Expense, ExpenseCategory, Invoice, Payment
+from accord.billing.models import (
+    Allocation,
+    Expense,
+    ExpenseCategory,
+    Invoice,
+    LoyaltyEntry,
+    Payment,
+)
 from accord.core.visibility import READ, scope
 
 RECORD_TYPE = "invoices"
@@ -176,6 +183,17 @@ def client_paid(*, currency: str, since: date, person=None, company=None) -> Dec
     )
     sums = dict(rows.values_list("kind").annotate(s=Sum("amount")))  # fmt: skip
     return (sums.get(Payment.PAYMENT) or Decimal(0)) - (sums.get(Payment.REFUND) or Decimal(0))
+
+
+def loyalty_balance(*, person=None, company=None) -> int:
+    """The client's points (the company's when there is one)."""
+    entries = LoyaltyEntry.objects.filter(**client_filter(person=person, company=company))
+    return entries.aggregate(s=Sum("points"))["s"] or 0
+
+
+def loyalty_history(*, person=None, company=None, limit: int = 20) -> list[LoyaltyEntry]:
+    entries = LoyaltyEntry.objects.filter(**client_filter(person=person, company=company))
+    return list(entries.select_related("invoice").order_by("-created_at", "-id")[:limit])
 
 
 def unpaid_totals(user) -> list[dict]:

@@ -22,4 +22,5 @@ urlpatterns = [
     path("money/expenses/", views.expenses, name="expenses"),
     path("money/expenses/<int:expense_id>/remove/", views.expense_remove, name="expense_remove"),
     path("money/report/", views.money_report, name="money_report"),
+    path("settings/money/", views.money_settings, name="settings_money"),
 ]

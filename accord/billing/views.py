@@ -15,8 +15,17 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from accord.billing.forms import ExpenseForm, InvoiceForm, LineFormSet, PaymentForm, RefundForm
-from accord.billing.models import Invoice
+from accord.accounts.field_views import settings_admin
+from accord.billing.forms import (
+    CategoryForm,
+    ExpenseForm,
+    InvoiceForm,
+    LineFormSet,
+    LoyaltyForm,
+    PaymentForm,
+    RefundForm,
+)
+from accord.billing.models import ExpenseCategory, Invoice, LoyaltyProgram
 from accord.billing.queries import (
     billing_speed,
     categories_in_use,
@@ -28,11 +37,14 @@ from accord.billing.queries import (
     invoice_allocations,
     invoice_list,
     invoices_visible_to,
+    loyalty_balance,
+    loyalty_history,
     payments_visible_to,
     unpaid_totals,
 )
 from accord.billing.services import (
     apply_credit,
+    category_save,
     client_credit,
     expense_delete,
     expense_save,
@@ -42,8 +54,10 @@ from accord.billing.services import (
     invoice_from_deal,
     invoice_issue,
     invoice_save,
+    loyalty_redeem,
     payment_delete,
     payment_record,
+    program_save,
     refund_record,
 )
 from accord.billing.services.bank import MAX_BYTES as BANK_LIMIT
@@ -123,6 +137,9 @@ def client_panel(request):
         {
             "invoices": client_invoices(request.user, person=person, company=company),
             "credit": client_credit(person=person, company=company),
+            "points": loyalty_balance(person=person, company=company),
+            "history": loyalty_history(person=person, company=company, limit=10),
+            "program": LoyaltyProgram.current(),
             "client_query": f"person={person.pk}" if person else f"company={company.pk}",
             "may_write": may_write(request.user, RECORD_TYPE),
         },
@@ -165,10 +182,25 @@ def _invoice_page(request, invoice, payment_form, refund_form):
             )
             if client is not None and invoice.status in Invoice.OPEN
             else None,
+            "points": _redeemable(invoice),
             "payment_form": payment_form,
             "refund_form": refund_form,
         },
     )
+
+
+def _redeemable(invoice: Invoice) -> dict | None:
+    """The client's points and how many may pay this invoice, when points can."""
+    program = LoyaltyProgram.current()
+    if (
+        program is None
+        or invoice.status not in Invoice.OPEN
+        or invoice.currency != program.currency
+    ):
+        return None
+    balance = loyalty_balance(person=invoice.person, company=invoice.company)
+    most = min(balance, int(invoice.due // program.point_value))
+    return {"balance": balance, "most": most, "value": program.point_value} if most > 0 else None
 
 
 @login_required
@@ -260,6 +292,15 @@ def invoice_action(request, invoice_id: int, action: str):
         return _pay(request, invoice)
     if action == "refund":
         return _refund(request, invoice)
+    if action == "points":
+        return _act(
+            request,
+            invoice,
+            lambda: loyalty_redeem(
+                actor=user, invoice=invoice, points=request.POST.get("points", "")
+            ),
+            "points",
+        )
     actions = {
         "issue": lambda: invoice_issue(actor=user, invoice=invoice),
         "cancel": lambda: invoice_cancel(actor=user, invoice=invoice,
@@ -285,6 +326,7 @@ def _act(request, invoice, do, action: str = "issue"):
         "correct": _("The invoice is cancelled by a credit note; here is the new draft."),
         "credit": _("The client's credit is set against the invoice."),
         "delete": _("The draft is deleted."),
+        "points": _("The points are set against the invoice."),
     }
     messages.success(request, done[action])
     if action == "delete" or (action == "cancel" and result is None):
@@ -511,3 +553,40 @@ def _date(text: str | None) -> date | None:
 
 def money_home(request):
     return redirect("invoices")
+
+
+@settings_admin
+def money_settings(request):
+    """Settings → Money: the loyalty programme and the expense categories."""
+    program = LoyaltyProgram.objects.filter(pk=1).first()
+    initial = {"currency": default_currency(), "earn_per": "100", "point_value": "1"}
+    if program is not None:
+        initial = {"enabled": program.enabled, "currency": program.currency,
+                   "earn_per": program.earn_per, "point_value": program.point_value}  # fmt: skip
+    form = LoyaltyForm(initial=initial)
+    category_form = CategoryForm()
+    if request.method == "POST":
+        chosen = request.POST.get("save")
+        try:
+            if chosen == "loyalty":
+                form = LoyaltyForm(request.POST)
+                if form.is_valid():
+                    program_save(actor=request.user, data=form.cleaned_data)
+                    messages.success(request, _("Saved."))
+                    return redirect("settings_money")
+            elif chosen == "category":
+                category_form = CategoryForm(request.POST)
+                if category_form.is_valid():
+                    category_save(actor=request.user, name=category_form.cleaned_data["name"])
+                    return redirect("settings_money")
+            elif chosen == "retire":
+                category = get_object_or_404(ExpenseCategory, pk=request.POST.get("category") or 0)
+                category_save(actor=request.user, category=category, name=category.name,
+                              retired=not category.retired)  # fmt: skip
+                return redirect("settings_money")
+        except ValidationError as error:
+            apply_errors(form if chosen == "loyalty" else category_form, error)
+    return render(request, "billing/settings.html", {
+        "page_title": _("Money"), "section": "money", "form": form,
+        "category_form": category_form, "categories": ExpenseCategory.objects.all(),
+    })  # fmt: skip

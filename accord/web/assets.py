@@ -28,7 +28,7 @@ ICONS = [
     "clock", "tag", "trash-2", "pencil", "filter", "download", "upload", "ellipsis",
     "triangle-alert", "message-square", "map-pin", "circle-check", "phone-incoming",
     "phone-outgoing", "zap", "mail-x", "phone-missed", "play", "file-text", "paperclip",
-    "receipt", "banknote", "wallet",
+    "receipt", "banknote", "wallet", "star",
 ]  # fmt: skip
 
 

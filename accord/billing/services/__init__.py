@@ -14,8 +14,10 @@ from accord.billing.services.invoices import (
     invoice_issue,
     invoice_save,
 )
+from accord.billing.services.loyalty import program_save
 from accord.billing.services.payments import (
     client_credit,
+    loyalty_redeem,
     payment_delete,
     payment_record,
     refund_record,
@@ -33,7 +35,9 @@ __all__ = [
     "invoice_from_deal",
     "invoice_issue",
     "invoice_save",
+    "loyalty_redeem",
     "payment_delete",
     "payment_record",
+    "program_save",
     "refund_record",
 ]

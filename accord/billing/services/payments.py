@@ -3,7 +3,7 @@ came in another currency); what is more than the invoice asks is the client's cr
 set against their next invoice. A refund takes back from an invoice or from that credit."""
 
 from datetime import date
-from decimal import Decimal
+from decimal import ROUND_FLOOR, Decimal
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
@@ -12,14 +12,20 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accord.accounts.models import User
-from accord.billing.models import Allocation, Invoice, Payment
-from accord.billing.queries import client_filter, invoices_visible_to
+from accord.billing.models import Allocation, Invoice, LoyaltyEntry, LoyaltyProgram, Payment
+from accord.billing.queries import client_filter, invoices_visible_to, loyalty_balance
 from accord.billing.services.common import (
     clean_amount,
     clean_currency,
     require_write,
 )
 from accord.billing.services.invoices import about, apply_credit, refresh
+from accord.billing.services.loyalty import (
+    points_earn,
+    points_entry,
+    points_refund,
+    points_reverse,
+)
 from accord.contacts.queries import companies_visible_to, people_visible_to
 from accord.core.events import emit
 from accord.core.money import parse_decimal, round_money
@@ -63,6 +69,7 @@ def payment_record(
         if part > 0:
             _allocate(payment, invoice, part, used, rate)
     _timeline(payment, actor, invoice)
+    points_earn(payment)
     emit("payment.received", **about(payment), invoice_id=invoice.pk if invoice else None)
     if invoice is None:  # credit: set against the client's open invoices, oldest first
         for waiting in _open_invoices(payment):
@@ -124,6 +131,7 @@ def refund_record(
     else:
         Payment.objects.filter(pk=source.pk).update(allocated=F("allocated") + refund.amount)
     _timeline(refund, actor, invoice)
+    points_refund(refund)
     emit("payment.refunded", **about(refund), invoice_id=invoice.pk if invoice else None)
     return refund
 
@@ -142,6 +150,7 @@ def payment_delete(*, actor: User, payment: Payment) -> None:
             allocated=F("allocated") - payment.amount
         )
     invoices = list(Invoice.objects.filter(allocations__payment=payment).distinct())
+    points_reverse(payment)
     payment.allocations.all().delete()
     for subject in {payment.deal, payment.client} - {None}:
         timeline_record(
@@ -152,6 +161,37 @@ def payment_delete(*, actor: User, payment: Payment) -> None:
     payment.delete()
     for invoice in invoices:
         refresh(invoice, actor=actor)
+
+
+@transaction.atomic
+def loyalty_redeem(*, actor: User, invoice: Invoice, points) -> Payment:
+    """Pay (part of) an open invoice with the client's points, at the programme's value."""
+    program = LoyaltyProgram.current()
+    if program is None:
+        raise ValidationError({"points": [_("There is no loyalty programme.")]})
+    if invoice.currency != program.currency:
+        raise ValidationError({"points": [
+            _("Points pay invoices in %(currency)s.") % {"currency": program.currency}
+        ]})  # fmt: skip
+    if not str(points).strip().isdecimal() or int(points) <= 0:
+        raise ValidationError({"points": [_("Enter a whole number of points.")]})
+    points = int(points)
+    balance = loyalty_balance(**client_filter(person=invoice.person, company=invoice.company))
+    if points > balance:
+        raise ValidationError({"points": [
+            _("The client has %(balance)s points.") % {"balance": balance}
+        ]})  # fmt: skip
+    value = points * program.point_value
+    if value > invoice.due:
+        most = int((invoice.due / program.point_value).to_integral_value(rounding=ROUND_FLOOR))
+        raise ValidationError({"points": [
+            _("At most %(points)s points pay what this invoice asks.") % {"points": most}
+        ]})  # fmt: skip
+    payment = payment_record(actor=actor, invoice=invoice, amount=value, currency=invoice.currency,
+                             method=Payment.POINTS, note=_("%(points)s loyalty points") % {
+                                 "points": points})  # fmt: skip
+    points_entry(payment, LoyaltyEntry.REDEEMED, -points, payment=payment, invoice=invoice)
+    return payment
 
 
 def _invoice_for(actor: User, invoice: Invoice | None, errors: dict) -> Invoice | None:
