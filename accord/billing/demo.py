@@ -19,6 +19,7 @@ from accord.billing.services import (
     invoice_issue,
     invoice_save,
     payment_record,
+    program_save,
 )
 from accord.billing.services.invoices import invoice_document
 from accord.core.company import default_currency
@@ -36,6 +37,10 @@ def populate() -> None:
     randomly = random.Random(19)
     today = timezone.localdate()
     categories = {c.name: c for c in ExpenseCategory.objects.all()}
+    admin = User.objects.filter(role__slug="administrator").order_by("pk").first()
+    if admin is not None:  # a point for each 10 paid, worth 0.50 on the next invoice
+        program_save(actor=admin, data={"enabled": True, "currency": "EUR", "earn_per": "10",
+                                        "point_value": "0.50"})  # fmt: skip
     won = list(
         Deal.objects.filter(status=Deal.WON, owner__isnull=False, amount__gt=0)
         .exclude(closed_at=None)
@@ -78,7 +83,6 @@ def populate() -> None:
     if wrong is not None:
         invoice_issue(actor=wrong.owner, invoice=invoice_correct(actor=wrong.owner, invoice=wrong))
     _company_costs(categories, won[0].owner if won else None, today)
-    admin = User.objects.filter(role__slug="administrator").order_by("pk").first()
     if admin is not None:  # regular clients earn a discount on what they buy next
         discount_rule_save(
             actor=admin,
