@@ -24,6 +24,7 @@ from accord.core.limits import count_message, length_message
 from accord.documents.api import router as documents_router
 from accord.reports.api import router as reports_router
 from accord.sales.api import router as sales_router
+from accord.sales.catalog_api import router as catalog_router
 from accord.transfer.api import router as transfer_router
 from accord.work.api import router as work_router
 
@@ -51,6 +52,7 @@ api = AccordAPI(
 api.add_router("/", accounts_router)
 api.add_router("/", contacts_router)
 api.add_router("/", sales_router)
+api.add_router("/", catalog_router)
 api.add_router("/", work_router)
 api.add_router("/", transfer_router)
 api.add_router("/", automation_router)

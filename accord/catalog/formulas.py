@@ -4,7 +4,7 @@ numbers, + − × ÷, brackets, min, max, round, ceil — so a formula can do no
 
 import ast
 import math
-from decimal import Decimal, DivisionByZero, InvalidOperation
+from decimal import Decimal, DivisionByZero, DivisionUndefined, InvalidOperation
 
 from django.utils.translation import gettext as _
 
@@ -82,7 +82,9 @@ def evaluate(formula: str, values: dict[str, Decimal]) -> Decimal:
 
     try:
         return value(tree)
-    except (DivisionByZero, InvalidOperation, ZeroDivisionError):
+    except (DivisionByZero, DivisionUndefined, ZeroDivisionError):
         raise FormulaError(_("The formula divides by zero.")) from None
+    except (InvalidOperation, ArithmeticError, OverflowError):
+        raise FormulaError(_("The formula's result is too large.")) from None
     except TypeError:
         raise FormulaError(_("A function in the formula has the wrong number of values.")) from None

@@ -1,4 +1,5 @@
-"""API: pipelines and stages, deals (CRUD, move, win, lose), line items, products."""
+"""API: pipelines and stages, deals (CRUD, move, win, lose), line items, a product's price
+on a deal (the catalogue itself: catalog_api)."""
 
 from datetime import date, datetime
 from decimal import Decimal
@@ -19,6 +20,7 @@ from accord.core.api.schemas import EventOut, RecordId, WithId
 from accord.core.limits import LIST_ITEMS, MAX_TAGS
 from accord.core.timeline import timeline_of
 from accord.sales.models import LineItem, LostReason, Stage
+from accord.sales.pricing import quote
 from accord.sales.queries import deals_visible_to, pipelines_for
 from accord.sales.services.deals import (
     deal_create,
@@ -31,7 +33,6 @@ from accord.sales.services.deals import (
 )
 from accord.sales.services.lines import line_item_delete, line_item_save
 from accord.sales.services.pipelines import pipeline_create
-from accord.sales.services.products import product_save
 
 router = Router(tags=["sales"])
 DEAL_SORTS = {"title", "created_at", "updated_at", "amount"}
@@ -198,33 +199,6 @@ class MoveIn(Schema):
 class LoseIn(Schema):
     reason: str
     note: str = ""
-
-
-class ProductOut(WithId):
-    name: str
-    sku: str
-    kind: str
-    unit: str
-    price: Decimal
-    currency: str
-    price_formula: str
-    active: bool
-
-
-class ProductIn(Schema):
-    name: str | None = None
-    sku: str | None = None
-    kind: str | None = None
-    unit: str | None = None
-    price: str | None = None
-    currency: str | None = None
-    price_formula: str | None = None
-    active: bool | None = None
-    description: str | None = None
-
-
-class ProductCreate(ProductIn):
-    name: str
 
 
 def with_details(deals):
@@ -468,43 +442,42 @@ def deals_note(request, deal_id: RecordId, payload: NoteIn):
     return Status(201, event)
 
 
-# --- Products ----------------------------------------------------------------------------
-
-
-@router.get("/products", response=Page[ProductOut], tags=["catalogue"], summary="The catalogue")
-def products_list(request, params: Query[ListParams]):
-    return paginate(
-        Product.objects.filter(active=True),
-        params,
-        sorts={"name", "created_at"},
-        default_sort="name",
+class QuoteOut(Schema):
+    currency: str = Field(description="The deal's: the price is in it")
+    unit_price: Decimal | None = Field(
+        description="null: the product has no price in the deal's currency"
     )
+    price_why: str = Field(description="Its formula or price list; empty: the product's price")
+    discount_percent: Decimal | None = Field(description="The client's personal discount")
+    discount_why: str
 
 
-@router.post(
-    "/products",
-    response={201: ProductOut},
-    tags=["catalogue"],
-    summary="Add a product or service (administrators)",
+class QuoteParams(Schema):
+    product: str = Field(max_length=20, description="An active product's id")
+
+
+@router.get(
+    "/deals/{deal_id}/quote",
+    response=QuoteOut,
+    summary="What a product costs on the deal, and the client's discount, each with its reason",
 )
-def products_create(request, payload: ProductCreate):
+def deal_product_quote(request, deal_id: RecordId, params: Query[QuoteParams]):
+    deal = get_object_or_404(deals_visible_to(request.auth), pk=deal_id)
+    product = one_of(Product.objects.filter(active=True), params.product, "product")
     try:
-        return Status(201, product_save(actor=request.auth, data=payload.dict(exclude_none=True)))
-    except ValidationError as error:
+        found = quote(product, deal)
+    except ValidationError as error:  # a formula the deal's fields cannot work out
         raise invalid(error) from None
-
-
-@router.patch(
-    "/products/{product_id}",
-    response=ProductOut,
-    tags=["catalogue"],
-    summary="Change a product (administrators)",
-)
-def products_update(request, product_id: RecordId, payload: ProductIn):
-    product = get_object_or_404(Product, pk=product_id)
-    try:
-        return product_save(
-            actor=request.auth, product=product, data=payload.dict(exclude_none=True)
-        )
-    except ValidationError as error:
-        raise invalid(error) from None
+    except ArithmeticError:  # a result no price can hold
+        raise Problem(
+            422,
+            "The product's price cannot be worked out for this deal.",
+            errors=[{"field": "unit_price", "message": "The formula's result is too large."}],
+        ) from None
+    return {
+        "currency": deal.currency,
+        "unit_price": found.unit_price,
+        "price_why": found.price_why,
+        "discount_percent": found.discount_percent,
+        "discount_why": found.discount_why,
+    }

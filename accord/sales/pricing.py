@@ -40,11 +40,15 @@ def quote(product: Product, deal: Deal) -> Quote:
 def _price(product: Product, deal: Deal) -> tuple[Decimal | None, str]:
     if product.price_formula:
         try:
-            price = evaluate(product.price_formula, _numbers(deal))
+            price = evaluate(product.price_formula, _numbers(deal)).quantize(Decimal("0.01"))
         except FormulaError as error:
             raise ValidationError({"unit_price": [str(error)]}) from None
+        except ArithmeticError:  # a result past what a price can hold
+            raise ValidationError(
+                {"unit_price": [_("The formula's result is too large.")]}
+            ) from None
         why = _("By its formula: %(formula)s") % {"formula": product.price_formula}
-        return price.quantize(Decimal("0.01")), why
+        return price, why
     tags = _client_tags(deal)
     listed = (
         PriceListItem.objects.filter(product=product, price_list__currency=deal.currency,
@@ -92,9 +96,11 @@ def _numbers(deal: Deal) -> dict[str, Decimal]:
             values[key] = Decimal(str(value))
         elif isinstance(value, str):
             try:
-                values[key] = Decimal(value.replace(",", "."))
+                number = Decimal(value.replace(",", "."))
             except ArithmeticError:
                 continue
+            if number.is_finite():
+                values[key] = number
     return values
 
 

@@ -96,3 +96,10 @@ def test_the_programme_is_set_in_settings_and_offered_on_the_invoice(admin, owne
     assert "Use the points" in page and 'max="3"' in page
     card = browser.get(f"/money/client/?company={deal.company.pk}").content.decode()
     assert "3 loyalty points" in card
+
+
+def test_points_pay_only_an_invoice_waiting_for_payment(owner, deal, program):
+    with time_machine.travel("2026-11-20 10:00Z"):
+        draft = invoice_from_deal(actor=owner, deal=deal)
+    with pytest.raises(ValidationError, match="not waiting for a payment"):
+        loyalty_redeem(actor=owner, invoice=draft, points="1")

@@ -114,3 +114,18 @@ def test_a_client_who_paid_enough_gets_the_personal_discount(admin, pipeline, cl
         assert (
             line_item_save(actor=admin, deal=deal, data={"product": window}).discount_percent == 0
         )
+
+
+def test_prices_keep_two_decimals_and_a_formula_too_large_is_refused(admin, pipeline, client):
+    with pytest.raises(ValidationError) as refused:
+        product_save(actor=admin, data={"name": "X", "price": "10.999", "currency": "RUB"})
+    assert refused.value.message_dict["price"] == ["Enter at most 2 decimals."]
+    width = custom_field_save(actor=admin, record_type="deal", label="Width", type="number")
+    huge = product_save(actor=admin, data={"name": "Huge", "price": "0", "currency": "RUB",
+                                           "price_formula": f"{width.key} * 1e30"})  # fmt: skip
+    deal = deal_create(actor=admin, data={"title": "Big", "person": client, "currency": "RUB",
+                                          "custom_fields": {width.key: 5}})  # fmt: skip
+    with pytest.raises(ValidationError) as refused:
+        line_item_save(actor=admin, deal=deal, data={"product": huge})
+    assert refused.value.message_dict["unit_price"] == ["The formula's result is too large."]
+    assert not deal.line_items.exists()

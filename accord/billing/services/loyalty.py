@@ -13,6 +13,7 @@ from accord.accounts.models import User
 from accord.billing.models import LoyaltyEntry, LoyaltyProgram, Payment
 from accord.billing.queries import client_filter, loyalty_balance
 from accord.billing.services.common import clean_amount, clean_currency
+from accord.core.company import default_currency
 from accord.core.timeline import timeline_record
 from accord.core.visibility import ALL, WRITE, effective_level
 
@@ -21,7 +22,9 @@ from accord.core.visibility import ALL, WRITE, effective_level
 def program_save(*, actor: User, data: dict) -> LoyaltyProgram:
     if effective_level(actor, "settings", WRITE) != ALL:
         raise PermissionDenied(_("Only administrators change the loyalty programme."))
-    program = LoyaltyProgram.objects.filter(pk=1).first() or LoyaltyProgram(pk=1)
+    program = LoyaltyProgram.objects.filter(pk=1).first() or LoyaltyProgram(
+        pk=1, currency=default_currency()
+    )
     errors: dict = {}
     currency = clean_currency(data.get("currency", program.currency), errors)
     earn_per = clean_amount(data.get("earn_per", program.earn_per), currency, errors, "earn_per")

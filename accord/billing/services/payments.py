@@ -166,6 +166,13 @@ def payment_delete(*, actor: User, payment: Payment) -> None:
 @transaction.atomic
 def loyalty_redeem(*, actor: User, invoice: Invoice, points) -> Payment:
     """Pay (part of) an open invoice with the client's points, at the programme's value."""
+    errors: dict = {}
+    invoice = _invoice_for(actor, invoice, errors)  # visible, writable, locked
+    if invoice.status not in Invoice.OPEN:
+        raise ValidationError({"invoice": [_("This invoice is not waiting for a payment.")]})
+    client = invoice.company or invoice.person
+    if client is not None:  # one redemption at a time per client: the points are counted once
+        type(client).objects.select_for_update().filter(pk=client.pk).first()
     program = LoyaltyProgram.current()
     if program is None:
         raise ValidationError({"points": [_("There is no loyalty programme.")]})

@@ -26,10 +26,14 @@ def can_change(actor: User, deal: Deal) -> bool:
 
 def require_settings(actor: User) -> None:
     if effective_level(actor, "settings", WRITE) != ALL:
-        raise PermissionDenied(_("Only administrators change pipelines."))
+        raise PermissionDenied(_("Only administrators change pipelines and the catalogue."))
 
 
-def clean_money(value: Any, field: str, errors: dict, *, low=Decimal(0), high=Decimal(10**12)):
+def clean_money(
+    value: Any, field: str, errors: dict, *, low=Decimal(0), high=Decimal(10**12), places: int = 2
+):
+    """A number as typed, within [low, high) and with at most `places` decimals (what the
+    column keeps: a value rounded by the database would not be what was typed)."""
     try:
         number = Decimal(str(value).replace(",", ".").replace(" ", ""))
     except (InvalidOperation, ValueError):
@@ -37,5 +41,8 @@ def clean_money(value: Any, field: str, errors: dict, *, low=Decimal(0), high=De
         return None
     if not number.is_finite() or not low <= number < high:
         errors[field] = [_("Enter a number from %(low)s to %(high)s.") % {"low": low, "high": high}]
+        return None
+    if number != number.quantize(Decimal(1).scaleb(-places)):
+        errors[field] = [_("Enter at most %(places)s decimals.") % {"places": places}]
         return None
     return number

@@ -42,7 +42,9 @@ def line_item_save(
     price = data.get("unit_price", priced.unit_price)
     discount = data.get("discount_percent", priced.discount_percent or 0)
     values = {
-        "quantity": clean_money(data.get("quantity", 1), "quantity", errors, low=Decimal("0.001")),
+        "quantity": clean_money(
+            data.get("quantity", 1), "quantity", errors, low=Decimal("0.001"), places=3
+        ),
         "unit_price": clean_money(price if price is not None else "", "unit_price", errors),
         "discount_percent": clean_money(
             discount, "discount_percent", errors, high=Decimal("100.01")
