@@ -148,13 +148,7 @@ def inside(args) -> int:
             connection.close()
 
     before = load()
-    started = time.perf_counter()
-    threads = [threading.Thread(target=issue) for _ in range(args.clients)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    seconds = time.perf_counter() - started
+    seconds = at_once(args.clients, issue)
     counted = sorted(int(number.rsplit("-", 1)[1]) for number in numbers)
     year = Document.objects.values_list("issued_on__year", flat=True).first()
     emit(
@@ -211,13 +205,7 @@ def invoices(args, client, manager, deal, vendor) -> None:
             connection.close()
 
     before = load()
-    started = time.perf_counter()
-    threads = [threading.Thread(target=issue) for _ in range(args.clients)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    seconds = time.perf_counter() - started
+    seconds = at_once(args.clients, issue)
     counted = sorted(int(number.rsplit("-", 1)[1]) for number in numbers)
     emit(
         "invoice numbers",
@@ -232,6 +220,17 @@ def invoices(args, client, manager, deal, vendor) -> None:
         ok=not problems and len(set(numbers)) == len(numbers) == share * args.clients,
         load=[before, load()],
     )
+
+
+def at_once(clients: int, work) -> float:
+    """`work` run by `clients` threads at the same moment; answers the seconds it took."""
+    started = time.perf_counter()
+    threads = [threading.Thread(target=work) for _ in range(clients)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return time.perf_counter() - started
 
 
 def make_all(ids: list[int], workers: int, make) -> float:

@@ -65,7 +65,7 @@ from accord.billing.services.bank import bank_import
 from accord.billing.services.common import RECORD_TYPE
 from accord.billing.services.invoices import invoice_document
 from accord.comms.services import may_write_to
-from accord.contacts.queries import companies_visible_to, people_visible_to
+from accord.contacts.queries import client_named, companies_visible_to, people_visible_to
 from accord.core.company import default_currency
 from accord.core.ui.forms import apply_errors
 from accord.core.visibility import may_change, may_write
@@ -122,12 +122,8 @@ def _deal_panel(request, deal, error: str = ""):
 @login_required
 def client_panel(request):
     """The Invoices card of a person's or a company's page, with their credit."""
-    person = company = None
-    if request.GET.get("person", "").isdecimal():
-        person = get_object_or_404(people_visible_to(request.user), pk=request.GET["person"])
-    elif request.GET.get("company", "").isdecimal():
-        company = get_object_or_404(companies_visible_to(request.user), pk=request.GET["company"])
-    else:
+    person, company = client_named(request.user, request.GET)
+    if person is None and company is None:
         raise Http404
     if request.user.access_level(RECORD_TYPE, "read") == "none":
         return HttpResponse("")  # the card goes away

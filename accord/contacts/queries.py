@@ -47,6 +47,16 @@ def companies_visible_to(user, action: str = READ) -> QuerySet[Company]:
     )
 
 
+def client_named(user, params) -> tuple[Person | None, Company | None]:
+    """The person (`?person=ID`) or the company (`?company=ID`) a client page's card asks
+    for, if the user may see it; (None, None) when it names nobody they may see."""
+    for key, visible in (("person", people_visible_to), ("company", companies_visible_to)):
+        if str(params.get(key, "")).isdecimal():
+            found = visible(user).filter(pk=params[key]).first()
+            return (found, None) if key == "person" else (None, found)
+    return None, None
+
+
 SEARCH_BATCH = 200
 SEARCH_DEPTH = 2000  # ranked candidates looked at, at most, for one box search
 

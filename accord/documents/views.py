@@ -19,7 +19,7 @@ from django.views.decorators.http import require_POST
 
 from accord.accounts.field_views import settings_admin
 from accord.comms.services import may_write_to
-from accord.contacts.queries import companies_visible_to, people_visible_to
+from accord.contacts.queries import client_named
 from accord.core.api.schemas import id_of
 from accord.core.models import CompanyProfile
 from accord.core.ui.forms import apply_errors
@@ -114,12 +114,8 @@ def _panel(request, deal, error: str = ""):
 def client_panel(request):
     """The documents card of a person's or a company's page: every document of their
     deals that the user may see, newest first (loaded into the page by htmx)."""
-    person = company = None
-    if request.GET.get("person", "").isdecimal():
-        person = get_object_or_404(people_visible_to(request.user), pk=request.GET["person"])
-    elif request.GET.get("company", "").isdecimal():
-        company = get_object_or_404(companies_visible_to(request.user), pk=request.GET["company"])
-    else:
+    person, company = client_named(request.user, request.GET)
+    if person is None and company is None:
         raise Http404
     documents = client_documents(request.user, person=person, company=company)
     return render(request, "documents/client_panel.html", {"documents": documents})

@@ -16,6 +16,7 @@ from accord.accounts.queries import owner_choices, teams_visible_to, users_visib
 from accord.accounts.services import preference_set
 from accord.catalog.models import Product
 from accord.contacts.queries import (
+    client_named,
     companies_visible_to,
     people_visible_to,
     segments_visible_to,
@@ -516,12 +517,8 @@ def _move_by_hand(request, deal: Deal):
 @login_required
 def client_deals_panel(request):
     """The deals card of a person's or a company's page (loaded into it by htmx)."""
-    person = company = None
-    if request.GET.get("person", "").isdecimal():
-        person = get_object_or_404(people_visible_to(request.user), pk=request.GET["person"])
-    elif request.GET.get("company", "").isdecimal():
-        company = get_object_or_404(companies_visible_to(request.user), pk=request.GET["company"])
-    else:
+    person, company = client_named(request.user, request.GET)
+    if person is None and company is None:
         raise Http404
     found = client_deals(request.user, person=person, company=company)
     client = {"person": person.pk} if person else {"company": company.pk}
