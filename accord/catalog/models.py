@@ -16,6 +16,8 @@ class Product(Record):
     unit = models.CharField(_("unit"), max_length=20, default="pcs")
     price = models.DecimalField(_("price"), max_digits=14, decimal_places=2)
     currency = models.CharField(_("currency"), max_length=3)
+    tax_percent = models.DecimalField(_("tax, %"), max_digits=5, decimal_places=2, default=0)
+    tax_included = models.BooleanField(_("tax included in the price"), default=False)
     # The unit price worked out from the deal's own number fields ("width * height * 4500").
     price_formula = models.CharField(_("price formula"), max_length=500, blank=True)
     active = models.BooleanField(_("active"), default=True)

@@ -199,11 +199,15 @@ class Line:
 
 
 def deal_lines(deal) -> list[Line]:
-    """A deal's line items as document lines (tax added on top, each line rounded)."""
+    """A deal's line items as document lines (tax on top or in the price, each line rounded)."""
     money = _Money(deal.currency, "en")
     lines = []
     for item in deal.line_items.all():
-        net = money.round(item.quantity * item.unit_price * (1 - item.discount_percent / 100))
+        gross = money.round(item.quantity * item.unit_price * (1 - item.discount_percent / 100))
+        if item.tax_included:  # the price holds the tax: split it out
+            net, total = money.round(gross / (1 + item.tax_percent / 100)), gross
+        else:
+            net, total = gross, money.round(gross * (1 + item.tax_percent / 100))
         lines.append(
             Line(
                 item.name,
@@ -213,7 +217,7 @@ def deal_lines(deal) -> list[Line]:
                 item.discount_percent,
                 item.tax_percent,
                 net,
-                money.round(net * (1 + item.tax_percent / 100)),
+                total,
             )
         )
     return lines

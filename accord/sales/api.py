@@ -90,6 +90,7 @@ class LineItemOut(WithId):
     unit_price: Decimal
     discount_percent: Decimal
     tax_percent: Decimal
+    tax_included: bool
     total: Decimal
     pricing: str = Field(description="Where the price and discount came from, if not typed")
 
@@ -107,7 +108,8 @@ class LineItemIn(Schema):
     discount_percent: str | None = Field(
         None, description="Omitted: the client's personal discount, if they have earned one"
     )
-    tax_percent: str = "0"
+    tax_percent: str | None = Field(None, description="Omitted: the product's own tax")
+    tax_included: bool | None = Field(None, description="Omitted: as the product says")
 
 
 class DealOut(WithId):

@@ -36,6 +36,8 @@ class ProductOut(WithId):
     unit: str
     price: Decimal
     currency: str
+    tax_percent: Decimal
+    tax_included: bool
     price_formula: str
     active: bool
 
@@ -47,6 +49,8 @@ class ProductIn(Schema):
     unit: str | None = None
     price: str | None = None
     currency: str | None = None
+    tax_percent: str | None = None
+    tax_included: bool | None = None
     price_formula: str | None = None
     active: bool | None = None
     description: str | None = None

@@ -104,4 +104,7 @@ class LineItemForm(forms.Form):
         label=_("Discount, %"), required=False,
         help_text=_("Empty: the client's personal discount, if they have earned one."),
     )  # fmt: skip
-    tax_percent = forms.CharField(label=_("Tax, %"), initial="0")
+    tax_percent = forms.CharField(
+        label=_("Tax, %"), required=False, help_text=_("Empty: the product's own tax.")
+    )
+    tax_included = forms.BooleanField(label=_("Tax included in the price"), required=False)

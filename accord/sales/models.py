@@ -138,6 +138,7 @@ class LineItem(models.Model):
         _("discount, %"), max_digits=5, decimal_places=2, default=0
     )
     tax_percent = models.DecimalField(_("tax, %"), max_digits=5, decimal_places=2, default=0)
+    tax_included = models.BooleanField(_("tax included in the price"), default=False)
     position = models.PositiveSmallIntegerField(default=0)
     # Where its price and discount came from: a price list, a formula, a personal discount.
     pricing = models.CharField(_("how it was priced"), max_length=300, blank=True)
@@ -150,8 +151,11 @@ class LineItem(models.Model):
 
     @property
     def total(self) -> Decimal:
-        net = self.quantity * self.unit_price * (1 - self.discount_percent / 100)
-        return (net * (1 + self.tax_percent / 100)).quantize(CENT, rounding=ROUND_HALF_UP)
+        """With tax: added on top of the price, or already in it."""
+        gross = self.quantity * self.unit_price * (1 - self.discount_percent / 100)
+        if self.tax_included:
+            return gross.quantize(CENT, rounding=ROUND_HALF_UP)
+        return (gross * (1 + self.tax_percent / 100)).quantize(CENT, rounding=ROUND_HALF_UP)
 
 
 class StageMove(models.Model):

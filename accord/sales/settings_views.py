@@ -62,6 +62,9 @@ class ProductForm(forms.Form):
     unit = forms.CharField(
         label=gettext_lazy("Unit"), max_length=20, help_text=gettext_lazy("pcs, m², hour, visit…")
     )
+    tax_percent = forms.CharField(label=gettext_lazy("Tax, %"), required=False, max_length=8)
+    tax_included = forms.BooleanField(label=gettext_lazy("Tax included in the price"),
+                                      required=False)  # fmt: skip
     price_formula = forms.CharField(
         label=gettext_lazy("Price formula"), required=False, max_length=500,
         help_text=gettext_lazy(

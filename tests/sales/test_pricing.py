@@ -8,7 +8,7 @@ import pytest
 import time_machine
 from django.core.exceptions import ValidationError
 
-from accord.billing.services import payment_record
+from accord.billing.services import invoice_from_deal, payment_record
 from accord.catalog.models import PriceList
 from accord.contacts.services import person_create
 from accord.core.services import custom_field_save
@@ -129,3 +129,21 @@ def test_prices_keep_two_decimals_and_a_formula_too_large_is_refused(admin, pipe
         line_item_save(actor=admin, deal=deal, data={"product": huge})
     assert refused.value.message_dict["unit_price"] == ["The formula's result is too large."]
     assert not deal.line_items.exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_products_tax_in_the_price_goes_onto_the_deal_and_its_invoice(admin, pipeline, client):
+    taxed = {"price": "120", "currency": "RUB", "tax_percent": "20", "tax_included": True}
+    service = product_save(actor=admin, data={"name": "Visit", **taxed})
+    deal = deal_create(actor=admin, data={"title": "Visit", "person": client, "currency": "RUB"})
+    item = line_item_save(actor=admin, deal=deal, data={"product": service, "quantity": "2"})
+    assert (item.tax_percent, item.tax_included, item.total) == (20, True, Decimal("240.00"))
+    deal.refresh_from_db()
+    assert deal.amount == Decimal("240.00")
+    invoice = invoice_from_deal(actor=admin, deal=deal)
+    assert (invoice.subtotal, invoice.tax, invoice.total) == (
+        Decimal("200.00"), Decimal("40.00"), Decimal("240.00"),
+    )  # fmt: skip
+    on_top = line_item_save(actor=admin, deal=deal,
+                            data={"product": service, "tax_included": False})  # fmt: skip
+    assert on_top.total == Decimal("144.00")

@@ -63,6 +63,7 @@ def invoice_from_deal(*, actor: User, deal: Deal) -> Invoice:
             "unit_price": item.unit_price,
             "discount_percent": item.discount_percent,
             "tax_percent": item.tax_percent,
+            "tax_included": item.tax_included,
         }
         for item in items
     ]
@@ -156,7 +157,7 @@ def _clean_line(data: dict, currency: str, index: int, errors: dict) -> InvoiceL
     name = str(data.get("name") or (product.name if product else "")).strip()
     if not name:
         errors[f"{field}.name"] = [_("Name the item or pick a product.")]
-    if product is not None and product.currency != currency:
+    if product is not None and product.currency != currency and "unit_price" not in data:
         errors[f"{field}.product"] = [
             _("The product is priced in %(currency)s, the invoice in another currency.")
             % {"currency": product.currency}
@@ -177,10 +178,13 @@ def _clean_line(data: dict, currency: str, index: int, errors: dict) -> InvoiceL
         )
         or Decimal(0),
         tax_percent=clean_number(
-            data.get("tax_percent"), errors, f"{field}.tax_percent", high=HUNDRED
+            data.get("tax_percent", product.tax_percent if product else None),
+            errors,
+            f"{field}.tax_percent",
+            high=HUNDRED,
         )
         or Decimal(0),
-        tax_included=bool(data.get("tax_included", False)),
+        tax_included=bool(data.get("tax_included", product.tax_included if product else False)),
     )
 
 

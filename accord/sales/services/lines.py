@@ -50,7 +50,10 @@ def line_item_save(
             discount, "discount_percent", errors, high=Decimal("100.01")
         ),
         "tax_percent": clean_money(
-            data.get("tax_percent", 0), "tax_percent", errors, high=Decimal("100.01")
+            data.get("tax_percent", product.tax_percent if product else 0),
+            "tax_percent",
+            errors,
+            high=Decimal("100.01"),
         ),
     }
     if errors:
@@ -61,6 +64,7 @@ def line_item_save(
     item.product, item.name = product, name[:200]
     item.unit = str(data.get("unit") or (product.unit if product else ""))[:20]
     item.pricing = _pricing(data, priced)
+    item.tax_included = bool(data.get("tax_included", product.tax_included if product else False))
     for field, value in values.items():
         setattr(item, field, value)
     item.save()

@@ -31,6 +31,8 @@ def product_save(*, actor: User, data: dict, product: Product | None = None) -> 
             _("“%(code)s” is not a currency code (e.g. EUR, RUB, ILS, AMD).") % {"code": currency}
         ]
     price = clean_money(data.get("price", product.price if product else ""), "price", errors)
+    tax = clean_money(data.get("tax_percent", product.tax_percent if product else 0) or 0,
+                      "tax_percent", errors, high=Decimal(100))  # fmt: skip
     kind = data.get("kind", product.kind if product else "product")
     if kind not in dict(Product.KINDS):
         errors["kind"] = [_("A product or a service.")]
@@ -51,6 +53,8 @@ def product_save(*, actor: User, data: dict, product: Product | None = None) -> 
     product.active = bool(data.get("active", product.active if product.pk else True))
     product.description = str(data.get("description", product.description))[:2000]
     product.price_formula = _formula(data.get("price_formula", product.price_formula))
+    product.tax_percent = tax
+    product.tax_included = bool(data.get("tax_included", product.tax_included))
     product.save()
     return product
 
