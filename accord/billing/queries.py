@@ -17,6 +17,7 @@ from accord.billing.models import (
     ExpenseCategory,
     Invoice,
     LoyaltyEntry,
+    LoyaltyProgram,
     Payment,
 )
 from accord.core.visibility import READ, scope
@@ -189,6 +190,20 @@ def loyalty_balance(*, person=None, company=None) -> int:
     """The client's points (the company's when there is one)."""
     entries = LoyaltyEntry.objects.filter(**client_filter(person=person, company=company))
     return entries.aggregate(s=Sum("points"))["s"] or 0
+
+
+def redeemable_points(invoice: Invoice) -> dict | None:
+    """The client's points and how many may pay `invoice`, when points can pay it."""
+    program = LoyaltyProgram.current()
+    if (
+        program is None
+        or invoice.status not in Invoice.OPEN
+        or invoice.currency != program.currency
+    ):
+        return None
+    balance = loyalty_balance(person=invoice.person, company=invoice.company)
+    most = min(balance, int(invoice.due // program.point_value))
+    return {"balance": balance, "most": most, "value": program.point_value} if most > 0 else None
 
 
 def loyalty_history(*, person=None, company=None, limit: int = 20) -> list[LoyaltyEntry]:

@@ -40,6 +40,7 @@ from accord.billing.queries import (
     loyalty_balance,
     loyalty_history,
     payments_visible_to,
+    redeemable_points,
     unpaid_totals,
 )
 from accord.billing.services import (
@@ -178,25 +179,11 @@ def _invoice_page(request, invoice, payment_form, refund_form):
             )
             if client is not None and invoice.status in Invoice.OPEN
             else None,
-            "points": _redeemable(invoice),
+            "points": redeemable_points(invoice),
             "payment_form": payment_form,
             "refund_form": refund_form,
         },
     )
-
-
-def _redeemable(invoice: Invoice) -> dict | None:
-    """The client's points and how many may pay this invoice, when points can."""
-    program = LoyaltyProgram.current()
-    if (
-        program is None
-        or invoice.status not in Invoice.OPEN
-        or invoice.currency != program.currency
-    ):
-        return None
-    balance = loyalty_balance(person=invoice.person, company=invoice.company)
-    most = min(balance, int(invoice.due // program.point_value))
-    return {"balance": balance, "most": most, "value": program.point_value} if most > 0 else None
 
 
 @login_required

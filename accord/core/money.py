@@ -44,3 +44,17 @@ def parse_decimal(value: Any) -> Decimal | None:
     except (InvalidOperation, ValueError):
         return None
     return number if number.is_finite() else None
+
+
+def line_sums(line, currency: str) -> tuple[Decimal, Decimal]:
+    """A sold line's sum without tax and with it (a deal's item, an invoice's line: anything
+    with quantity, unit_price, discount_percent, tax_percent, tax_included), each rounded as
+    the currency rounds: a price with the tax in it is split into its net and its tax; one
+    without has the tax added."""
+    gross = line.quantity * line.unit_price * (1 - line.discount_percent / 100)
+    rate = line.tax_percent / 100
+    if line.tax_included:
+        total = round_money(gross, currency)
+        return round_money(total / (1 + rate), currency), total
+    net = round_money(gross, currency)
+    return net, net + round_money(net * rate, currency)

@@ -18,6 +18,7 @@ from django.utils.translation import gettext_lazy
 
 from accord.core.custom_fields import active_fields
 from accord.core.models import CompanyProfile
+from accord.core.money import line_sums
 from accord.core.phones import display_phone
 from accord.documents.words import amount_in_words
 
@@ -200,26 +201,13 @@ class Line:
 
 def deal_lines(deal) -> list[Line]:
     """A deal's line items as document lines (tax on top or in the price, each line rounded)."""
-    money = _Money(deal.currency, "en")
     lines = []
     for item in deal.line_items.all():
-        gross = money.round(item.quantity * item.unit_price * (1 - item.discount_percent / 100))
-        if item.tax_included:  # the price holds the tax: split it out
-            net, total = money.round(gross / (1 + item.tax_percent / 100)), gross
-        else:
-            net, total = gross, money.round(gross * (1 + item.tax_percent / 100))
+        net, total = line_sums(item, deal.currency)
         lines.append(
-            Line(
-                item.name,
-                item.quantity,
-                item.unit,
-                item.unit_price,
-                item.discount_percent,
-                item.tax_percent,
-                net,
-                total,
-            )
-        )
+            Line(item.name, item.quantity, item.unit, item.unit_price, item.discount_percent,
+                 item.tax_percent, net, total)
+        )  # fmt: skip
     return lines
 
 

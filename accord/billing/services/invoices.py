@@ -21,7 +21,7 @@ from accord.billing.services.common import (
 )
 from accord.contacts.queries import companies_visible_to, people_visible_to
 from accord.core.events import emit
-from accord.core.money import round_money
+from accord.core.money import line_sums
 from accord.core.timeline import timeline_record
 from accord.documents.fields import Line
 from accord.documents.models import Document, DocumentKind, DocumentTemplate
@@ -32,18 +32,6 @@ from accord.sales.queries import deals_visible_to
 
 DUE_IN_DAYS = 14  # a new invoice's due date, changed on the draft
 HUNDRED = Decimal(100)
-
-
-def line_sums(line: InvoiceLine, currency: str) -> tuple[Decimal, Decimal]:
-    """A line's sum without tax and with it, each rounded as the currency rounds: a price
-    with tax included is split into its net and its tax; one without has the tax added."""
-    gross = line.quantity * line.unit_price * (1 - line.discount_percent / HUNDRED)
-    rate = line.tax_percent / HUNDRED
-    if line.tax_included:
-        total = round_money(gross, currency)
-        return round_money(total / (1 + rate), currency), total
-    net = round_money(gross, currency)
-    return net, net + round_money(net * rate, currency)
 
 
 @transaction.atomic
