@@ -36,13 +36,19 @@ APT_MISSING = if [ -n "$$missing" ]; then \
 	fi
 
 ## system-deps: the libraries WeasyPrint prints documents with (Debian's Pango and
-## HarfBuzz); installed when missing if run as root, otherwise named
+## HarfBuzz); installed when missing if run as root, otherwise named. LibreOffice, which
+## prints Word templates as PDF, is installed too when run as root; without it a Word
+## template's documents are Word files only.
 system-deps:
 	@missing=""; \
 	for lib in libpango-1.0-0:libpango-1.0.so.0 libpangoft2-1.0-0:libpangoft2-1.0.so.0 \
 	    libharfbuzz-subset0:libharfbuzz-subset.so.0; do \
 	  /sbin/ldconfig -p 2>/dev/null | grep -q "$${lib#*:}" || missing="$$missing $${lib%%:*}"; \
 	done; \
+	if ! command -v soffice >/dev/null; then \
+	  if [ "$$(id -u)" = 0 ]; then missing="$$missing libreoffice-writer-nogui"; \
+	  else echo "make: Word templates print as PDF once LibreOffice is installed (sudo apt-get install libreoffice-writer-nogui)"; fi; \
+	fi; \
 	$(APT_MISSING)
 
 $(VENV)/.installed: pyproject.toml uv.lock
@@ -78,6 +84,7 @@ test-deps: system-deps
 	@missing=""; \
 	[ -x /usr/bin/chromium ] || missing="$$missing chromium"; \
 	command -v pdftoppm >/dev/null || missing="$$missing poppler-utils"; \
+	command -v soffice >/dev/null || missing="$$missing libreoffice-writer-nogui"; \
 	command -v xgettext >/dev/null || missing="$$missing gettext"; \
 	[ -x /usr/sbin/dovecot ] || missing="$$missing dovecot-imapd"; \
 	$(APT_MISSING)

@@ -36,6 +36,7 @@ SPECIAL = {
     "people_channels": "listPersonChannels",
     "companies_channels": "listCompanyChannels",
     "threads_write": "writeInThread",
+    "documents_word_file": "downloadDocumentWordFile",
 }
 
 WHEN = {

@@ -1,4 +1,4 @@
-"""API: document templates, documents made from a deal (make, list, one, again, PDF), and
+"""API: documents made from a deal (make, list, one, again, PDF), and
 the files on a client, a deal or a task."""
 
 from datetime import date, datetime
@@ -12,6 +12,7 @@ from ninja.files import UploadedFile
 from accord.core.api.pagination import ListParams, Page, paginate
 from accord.core.api.problems import Problem, invalid
 from accord.core.api.schemas import RecordId, WithId, id_of
+from accord.documents import word
 from accord.documents.models import Attachment, Document
 from accord.documents.queries import (
     attached_record,
@@ -22,27 +23,10 @@ from accord.documents.queries import (
 )
 from accord.documents.services.attachments import attachment_delete, attachments_add
 from accord.documents.services.documents import document_generate, document_regenerate
+from accord.documents.template_api import WORD_FILE, file_answers
 from accord.sales.queries import deals_visible_to
 
 router = Router(tags=["documents"])
-
-
-class DocumentTemplateOut(WithId):
-    name: str
-    kind: str = Field(description="The kind's code: offer, contract, invoice, act or the admin's")
-    kind_name: str
-
-    @staticmethod
-    def resolve_name(template) -> str:
-        return str(template)
-
-    @staticmethod
-    def resolve_kind(template) -> str:
-        return template.kind.code
-
-    @staticmethod
-    def resolve_kind_name(template) -> str:
-        return str(template.kind)
 
 
 class DocumentOut(WithId):
@@ -60,6 +44,7 @@ class DocumentOut(WithId):
     created_at: datetime
     ready_at: datetime | None
     pdf: str | None = Field(description="Where the PDF is downloaded, once ready")
+    docx: str | None = Field(description="A Word template's document: the filled Word file")
 
     @staticmethod
     def resolve_kind(document) -> str:
@@ -75,18 +60,21 @@ class DocumentOut(WithId):
 
     @staticmethod
     def resolve_pdf(document) -> str | None:
-        return f"/api/v1/documents/{document.pk}/pdf" if document.state == Document.READY else None
+        if document.state != Document.READY or not document.pdf:
+            return None
+        return f"/api/v1/documents/{document.pk}/pdf"
+
+    @staticmethod
+    def resolve_docx(document) -> str | None:
+        if document.state != Document.READY or not document.docx:
+            return None
+        return f"/api/v1/documents/{document.pk}/docx"
 
 
 class DocumentIn(Schema):
     deal: str = Field(max_length=20)
     template: str = Field(max_length=20)
     language: str = Field("", max_length=10, description="en, ru, he or hy; the company's if empty")
-
-
-@router.get("/document-templates", response=list[DocumentTemplateOut], summary="Templates in use")
-def document_templates_list(request):
-    return templates_in_use()
 
 
 @router.get("/documents", response=Page[DocumentOut], summary="Documents (of one deal: ?deal=)")
@@ -143,21 +131,37 @@ def documents_regenerate(request, response: HttpResponse, document_id: RecordId)
 @router.get(
     "/documents/{document_id}/pdf",
     summary="The document's PDF",
-    openapi_extra={
-        "responses": {
-            200: {
-                "description": "The PDF",
-                "content": {"application/pdf": {"schema": {"type": "string", "format": "binary"}}},
-            }
-        }
-    },
+    openapi_extra=file_answers(
+        "application/pdf", "The PDF", "No PDF: being made, failed, or a Word file only."
+    ),
 )
 def documents_file(request, document_id: RecordId):
     document = get_object_or_404(documents_visible_to(request.auth), pk=document_id)
     if document.state != Document.READY or not document.pdf:
-        raise Problem(409, "The PDF is not ready: it is being made, or making it failed.")
+        raise Problem(
+            409,
+            "No PDF: it is being made, making it failed, or the server cannot print a Word "
+            "template's document (its Word file is at /docx).",
+        )
     return FileResponse(
         document.pdf.open("rb"), content_type="application/pdf", filename=document.file_name
+    )
+
+
+@router.get(
+    "/documents/{document_id}/docx",
+    summary="A Word template's document, as the Word file",
+    openapi_extra=WORD_FILE,
+)
+def documents_word_file(request, document_id: RecordId):
+    document = get_object_or_404(documents_visible_to(request.auth), pk=document_id)
+    if document.state != Document.READY or not document.docx:
+        raise Problem(409, "No Word file: the document is being made, or is not from Word.")
+    return FileResponse(
+        document.docx.open("rb"),
+        content_type=word.CONTENT_TYPE,
+        as_attachment=True,
+        filename=document.docx_name,
     )
 
 

@@ -35,13 +35,20 @@ class DocumentKind(models.Model):
 
 class DocumentTemplate(Record):
     """HTML with merge fields ({{ deal.title }}, a loop over {{ items }}), rendered in a
-    sandbox that sees only the values the document is given."""
+    sandbox that sees only the values the document is given — or a Word file (DOCX) with
+    the same fields in its text, for companies that keep their contracts in Word."""
+
+    HTML, DOCX = "html", "docx"
+    FORMATS = [(HTML, "HTML"), (DOCX, "Word (DOCX)")]
 
     kind = models.ForeignKey(
         DocumentKind, verbose_name=_("kind"), on_delete=models.PROTECT, related_name="templates"
     )
     name = models.CharField(_("name"), max_length=200)
+    format = models.CharField(_("format"), max_length=4, choices=FORMATS, default=HTML)
+    # HTML: the template. DOCX: its text, a paragraph a line, as the field check reads it.
     body = models.TextField(_("template"), max_length=200_000)
+    file = models.FileField(upload_to="document-templates/", blank=True, max_length=200)
     shipped = models.CharField(max_length=30, blank=True)  # the shipped template it began as
     retired = models.BooleanField(_("retired"), default=False)
 
@@ -107,6 +114,8 @@ class Document(models.Model):
     values = models.JSONField(default=dict)
     warnings = models.JSONField(default=list, blank=True)
     pdf = models.FileField(upload_to="documents/%Y/%m/", blank=True, max_length=200)
+    # A Word template's document: the filled DOCX (its PDF too, where LibreOffice prints it).
+    docx = models.FileField(upload_to="documents/%Y/%m/", blank=True, max_length=200)
     token = models.CharField(max_length=40, unique=True, default=new_token)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -136,7 +145,15 @@ class Document(models.Model):
 
     @property
     def file_name(self) -> str:
-        return f"{self.number}" + (f"-v{self.version}" if self.version > 1 else "") + ".pdf"
+        return f"{self.stem}.pdf"
+
+    @property
+    def docx_name(self) -> str:
+        return f"{self.stem}.docx"
+
+    @property
+    def stem(self) -> str:
+        return f"{self.number}" + (f"-v{self.version}" if self.version > 1 else "")
 
 
 class Attachment(models.Model):

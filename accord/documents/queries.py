@@ -48,14 +48,18 @@ def document_by_token(user, token: str) -> Document | None:
 
 
 def offered_pdf(user, reference: str) -> Offered | None:
-    """A ready document's PDF for an e-mail the user writes (comms' ATTACHABLE hook)."""
+    """A ready document's PDF for an e-mail the user writes (comms' ATTACHABLE hook); a
+    Word template's document without a PDF sends its Word file."""
     document = documents_visible_to(user).filter(pk=id_of(reference), state=Document.READY).first()
-    if document is None or not document.pdf:
+    if document is None or not (document.pdf or document.docx):
         return None
-    with document.pdf.open("rb") as stream:
+    stored, name = (
+        (document.pdf, document.file_name) if document.pdf else (document.docx, document.docx_name)
+    )
+    with stored.open("rb") as stream:
         content = stream.read()
     subject = f"{_(document.title)} {document.number}"
-    return Offered(name=document.file_name, content=content, subject=subject)
+    return Offered(name=name, content=content, subject=subject)
 
 
 def templates_in_use(*, for_deal: bool = False) -> list[DocumentTemplate]:

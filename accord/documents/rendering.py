@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.utils.translation import gettext as _
-from jinja2 import TemplateSyntaxError, nodes
+from jinja2 import Template, TemplateSyntaxError, nodes
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
 from accord.documents.fields import LIST_OF, Schema
@@ -42,14 +42,42 @@ def wrap(values: Any, path: str, missing: set[str]) -> Any:
     return values
 
 
+class Sealed:
+    """A value a template may print but not look into (a picture in a Word document): its
+    attributes are the renderer's, not the document's."""
+
+
+class _Bounded(Template):
+    """Rendering stops once the output grows past MAX_OUTPUT: a loop inside a loop cannot
+    eat the worker's memory."""
+
+    def render(self, *args, **kwargs) -> str:
+        chunks, size = [], 0
+        for chunk in self.generate(*args, **kwargs):
+            size += len(chunk)
+            if size > MAX_OUTPUT:
+                raise ValueError(
+                    _("The document grew past %(size)s characters.") % {"size": MAX_OUTPUT}
+                )
+            chunks.append(chunk)
+        return "".join(chunks)
+
+
 class _Environment(ImmutableSandboxedEnvironment):
+    template_class = _Bounded
+
     def getattr(self, obj, attribute):
         if isinstance(obj, Values):  # values are keys, never methods (`deal.items` is a field)
             return obj[attribute] if attribute in obj else self.undefined(name=attribute)
         return super().getattr(obj, attribute)
 
+    def is_safe_attribute(self, obj, attr, value) -> bool:
+        return not isinstance(obj, Sealed) and super().is_safe_attribute(obj, attr, value)
+
 
 ENVIRONMENT = _Environment(autoescape=True, trim_blocks=True, lstrip_blocks=True)
+# Word's XML keeps its own line breaks and spaces: no trimming around {% %} there.
+WORD_ENVIRONMENT = _Environment(autoescape=True)
 
 
 @dataclass
@@ -57,15 +85,17 @@ class Problem:
     line: int
     position: int | None
     message: str
+    unit: str = "line"  # a Word template's lines are its paragraphs
 
     def __str__(self) -> str:
+        where = {"line": self.line, "position": self.position, "message": self.message}
+        if self.unit == "paragraph":
+            if self.position:
+                return _("Paragraph %(line)s, position %(position)s: %(message)s") % where
+            return _("Paragraph %(line)s: %(message)s") % where
         if self.position:
-            return _("Line %(line)s, position %(position)s: %(message)s") % {
-                "line": self.line,
-                "position": self.position,
-                "message": self.message,
-            }
-        return _("Line %(line)s: %(message)s") % {"line": self.line, "message": self.message}
+            return _("Line %(line)s, position %(position)s: %(message)s") % where
+        return _("Line %(line)s: %(message)s") % where
 
 
 @dataclass
@@ -92,16 +122,13 @@ def compile_template(source: str):
 def render(template, values: dict) -> Rendered:
     """`template` (compiled once, see compile_template) filled with `values`."""
     missing: set[str] = set()
-    context = {name: wrap(value, name, missing) for name, value in values.items()}
-    chunks, size = [], 0
-    for chunk in template.generate(context):
-        size += len(chunk)
-        if size > MAX_OUTPUT:
-            raise ValueError(
-                _("The document grew past %(size)s characters.") % {"size": MAX_OUTPUT}
-            )
-        chunks.append(chunk)
-    return Rendered("".join(chunks), sorted(missing))
+    html = template.render(wrapped(values, missing))
+    return Rendered(html, sorted(missing))
+
+
+def wrapped(values: dict, missing: set[str]) -> dict:
+    """`values` as a template reads them: an empty one read is noted in `missing`."""
+    return {name: wrap(value, name, missing) for name, value in values.items()}
 
 
 def _syntax_message(error: TemplateSyntaxError) -> str:

@@ -22,6 +22,24 @@ urlpatterns = [
         "settings/documents/<int:template_id>/", views.template_edit, name="document_template_edit"
     ),
     path(
+        "settings/documents/example.docx", views.template_example, name="document_template_example"
+    ),
+    path(
+        "settings/documents/<int:template_id>/try/",
+        views.template_try,
+        name="document_template_try",
+    ),
+    path(
+        "settings/documents/<int:template_id>/file/",
+        views.template_file,
+        name="document_template_file",
+    ),
+    path(
+        "settings/documents/tried/<str:token>/<str:name>",
+        views.template_filled,
+        name="document_template_filled",
+    ),
+    path(
         "settings/documents/<int:template_id>/retirement/",
         views.template_retirement,
         name="document_template_retirement",

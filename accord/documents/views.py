@@ -1,6 +1,9 @@
 """Documents on a deal (the card's panel: make one, see its versions, open its PDF) and
 Settings → Documents (kinds, templates, the editor with its live preview on a real deal)."""
 
+from io import BytesIO
+from pathlib import Path
+
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -11,8 +14,9 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.templatetags.static import static
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.text import slugify
+from django.utils.translation import get_language_bidi, gettext_lazy, override
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 from django.views.decorators.clickjacking import xframe_options_sameorigin
 from django.views.decorators.csp import csp_override
 from django.views.decorators.http import require_POST
@@ -23,7 +27,7 @@ from accord.contacts.queries import client_named
 from accord.core.api.schemas import id_of
 from accord.core.models import CompanyProfile
 from accord.core.ui.forms import apply_errors
-from accord.documents import pdf
+from accord.documents import pdf, word
 from accord.documents.fields import LIST_OF, language_choices, schema, values_for
 from accord.documents.models import (
     Document,
@@ -123,15 +127,20 @@ def client_panel(request):
 
 @login_required
 def document_file(request, token: str, name: str = ""):
-    """A document's PDF, for whoever may see its deal: the link alone opens nothing."""
+    """A document's PDF (or its Word file: a name ending in .docx), for whoever may see its
+    deal: the link alone opens nothing."""
     document = document_by_token(request.user, token)
-    if document is None or document.state != Document.READY or not document.pdf:
+    if document is None or document.state != Document.READY:
+        raise Http404
+    in_word = name.endswith(".docx")
+    stored = document.docx if in_word else document.pdf
+    if not stored:
         raise Http404
     return FileResponse(
-        document.pdf.open("rb"),
-        content_type="application/pdf",
-        as_attachment=bool(request.GET.get("download")),
-        filename=document.file_name,
+        stored.open("rb"),
+        content_type=word.CONTENT_TYPE if in_word else "application/pdf",
+        as_attachment=in_word or bool(request.GET.get("download")),
+        filename=document.docx_name if in_word else document.file_name,
     )
 
 
@@ -146,6 +155,7 @@ class TemplateForm(forms.Form):
     body = forms.CharField(
         label=gettext_lazy("Template"),
         max_length=200_000,
+        required=False,
         strip=False,
         widget=forms.Textarea(
             attrs={"rows": 24, "spellcheck": "false", "dir": "ltr", "class": "code"}
@@ -153,6 +163,16 @@ class TemplateForm(forms.Form):
         help_text=gettext_lazy(
             "HTML with fields in double braces; the list beside it names every field and "
             "shows how a line repeats for each item."
+        ),
+    )
+    file = forms.FileField(
+        label=gettext_lazy("Word file (.docx)"),
+        required=False,
+        widget=forms.FileInput(attrs={"accept": ".docx"}),
+        help_text=gettext_lazy(
+            "Type the fields into the document in double braces, as in the list beside it. "
+            "A table row that holds only {%tr for item in items %} repeats the row below it "
+            "for each item, up to {%tr endfor %}."
         ),
     )
 
@@ -201,21 +221,25 @@ def settings_documents(request):
 @settings_admin
 def template_edit(request, template_id: int | None = None):
     template = get_object_or_404(DocumentTemplate, pk=template_id) if template_id else None
+    in_word = (template.format if template else request.GET.get("format")) == DocumentTemplate.DOCX
     initial = (
         {"name": str(template), "kind": template.kind, "body": template.body} if template else {}
     )
     if template is None and request.GET.get("copy", "").isdecimal():
         source = DocumentTemplate.objects.filter(pk=request.GET["copy"]).first()
-        if source:
+        if source and source.format == DocumentTemplate.HTML:
             initial = {
                 "name": _("Copy of %(name)s") % {"name": source},
                 "kind": source.kind,
                 "body": source.body,
             }
-    form = TemplateForm(request.POST or None, initial=initial)
+    form = TemplateForm(request.POST or None, request.FILES or None, initial=initial)
     if request.method == "POST" and form.is_valid():
+        data = {**form.cleaned_data, "format": DocumentTemplate.DOCX if in_word else ""}
+        if not in_word:
+            data["file"] = None  # an HTML template is written, not uploaded
         try:
-            saved = template_save(actor=request.user, data=form.cleaned_data, template=template)
+            saved = template_save(actor=request.user, data=data, template=template)
         except ValidationError as error:
             apply_errors(form, error)
         else:
@@ -228,6 +252,8 @@ def template_edit(request, template_id: int | None = None):
             "page_title": str(template) if template else _("New template"),
             "section": "documents",
             "template": template,
+            "in_word": in_word,
+            "office": in_word and word.office() is not None,
             "form": form,
             "fields": _field_list(),
             "deals": preview_deals(request.user),
@@ -254,21 +280,11 @@ def template_preview(request):
     problems = [str(problem) for problem in check(body, schema())] if body.strip() else []
     deal = deals_visible_to(request.user).filter(pk=id_of(request.POST.get("deal"))).first()
     kind = DocumentKind.objects.filter(pk=id_of(request.POST.get("kind"))).first()
-    codes = [code for code, _name in language_choices()]
-    language = request.POST.get("language") if request.POST.get("language") in codes else codes[0]
+    language = _chosen_language(request)
     address, missing = "", []
     if body.strip() and not problems and deal is not None:
         draft = DocumentTemplate(pk=None, body=body, version=0)
-        today = timezone.localdate()
-        values = values_for(
-            deal=deal,
-            user=request.user,
-            language=language,
-            number=f"{kind.prefix if kind else 'DOC'}-{today.year}-0001",
-            title=kind.name if kind else _("Preview"),
-            version=1,
-            issued_on=today,
-        )
+        values = _trial_values(request, deal, kind, language)
         try:
             made = pdf.html_of(draft, values, language)
         except Exception as error:  # the sandbox's refusal or a runaway loop, said plainly
@@ -308,6 +324,93 @@ def template_page(request, token: str):
     screen = (f'<link rel="stylesheet" href="{static("vendor/fonts.css")}">'
               f"<style>{pdf.SCREEN_CSS}</style>")  # fmt: skip
     return HttpResponse(html.replace("<head>", "<head>" + screen, 1))
+
+
+def _chosen_language(request) -> str:
+    codes = [code for code, _name in language_choices()]
+    return request.POST.get("language") if request.POST.get("language") in codes else codes[0]
+
+
+def _trial_values(request, deal, kind, language: str) -> dict:
+    """What a template tried on `deal` is filled with: a document numbered as the kind's first."""
+    today = timezone.localdate()
+    return values_for(
+        deal=deal,
+        user=request.user,
+        language=language,
+        number=f"{kind.prefix if kind else 'DOC'}-{today.year}-0001",
+        title=kind.name if kind else _("Preview"),
+        version=1,
+        issued_on=today,
+    )
+
+
+@settings_admin
+@require_POST
+def template_try(request, template_id: int):
+    """A Word template filled from a real deal: the fields it lacks, and the filled file
+    (and its PDF) to download for ten minutes."""
+    template = get_object_or_404(DocumentTemplate, pk=template_id, format=DocumentTemplate.DOCX)
+    deal = deals_visible_to(request.user).filter(pk=id_of(request.POST.get("deal"))).first()
+    context = {"template": template, "deal": deal, "office": word.office() is not None}
+    if deal is not None:
+        values = _trial_values(request, deal, template.kind, _chosen_language(request))
+        try:
+            filled = word.fill(Path(template.file.path), values)
+        except Exception as error:  # the sandbox's refusal or a runaway loop, said plainly
+            context["problems"] = [str(error)]
+        else:
+            token = new_token()
+            cache.set(f"{TRIAL_KEY}{token}", filled.docx, 600)
+            context |= {"token": token, "missing": filled.missing}
+    return render(request, "documents/template_form.html#trial", context)
+
+
+TRIAL_KEY = "accord:document-trial:"
+
+
+@settings_admin
+def template_filled(request, token: str, name: str):
+    """A tried Word template's file, or the PDF LibreOffice prints of it."""
+    content = cache.get(f"{TRIAL_KEY}{token}")
+    if content is None:
+        raise Http404
+    if not name.endswith(".pdf"):
+        return FileResponse(
+            BytesIO(content), content_type=word.CONTENT_TYPE, as_attachment=True, filename=name
+        )
+    try:
+        printed = word.to_pdf(content)
+    except word.PdfUnavailable as reason:
+        return HttpResponse(str(reason), status=503, content_type="text/plain; charset=utf-8")
+    return FileResponse(BytesIO(printed), content_type="application/pdf", filename=name)
+
+
+@settings_admin
+def template_file(request, template_id: int):
+    """The Word file a template was uploaded as, to edit it in Word and upload it again."""
+    template = get_object_or_404(DocumentTemplate, pk=template_id, format=DocumentTemplate.DOCX)
+    if not template.file:
+        raise Http404
+    return FileResponse(
+        template.file.open("rb"),
+        content_type=word.CONTENT_TYPE,
+        as_attachment=True,
+        filename=f"{slugify(str(template)) or 'template'}.docx",
+    )
+
+
+@settings_admin
+def template_example(request):
+    """A contract in Word with the fields in place, to start a Word template from."""
+    with override(CompanyProfile.current().language or request.LANGUAGE_CODE):
+        rtl = get_language_bidi()
+    return FileResponse(
+        BytesIO(word.example(rtl=rtl)),
+        content_type=word.CONTENT_TYPE,
+        as_attachment=True,
+        filename="accord-contract-example.docx",
+    )
 
 
 def _field_list() -> list[tuple[str, list[tuple[str, str]]]]:

@@ -10,6 +10,7 @@ import pytest
 
 from accord.accounts.services import token_create
 from accord.api.api import api as ninja_api
+from accord.documents.word import CONTENT_TYPE as WORD
 
 GENERATOR = Path(sys.executable).parent / "openapi-python-client"
 PACKAGE = "accord_client"
@@ -21,8 +22,11 @@ def generated(tmp_path):
     schema = tmp_path / "openapi.json"
     schema.write_text(json.dumps(ninja_api.get_openapi_schema()))
     config = tmp_path / "config.json"
-    # A PDF is bytes to the client, as the generator reads application/octet-stream.
-    overrides = {"application/pdf": "application/octet-stream"}
+    # A PDF or a Word file is bytes to the client, as the generator reads octet-stream.
+    overrides = {
+        "application/pdf": "application/octet-stream",
+        WORD: "application/octet-stream",
+    }
     config.write_text(json.dumps({"post_hooks": [], "content_type_overrides": overrides}))
     command = [GENERATOR, "generate", "--path", schema, "--config", config]
     command += ["--output-path", tmp_path / PACKAGE, "--meta", "none", "--fail-on-warning"]

@@ -19,7 +19,6 @@ from accord.billing.api.schemas import (
     MoneyReportOut,
     PeriodParams,
     fail,
-    if_match,
     no_nulls,
 )
 from accord.billing.models import Expense
@@ -32,7 +31,7 @@ from accord.billing.queries import (
 )
 from accord.billing.services import expense_delete, expense_save
 from accord.billing.services.common import RECORD_TYPE
-from accord.core.api.concurrency import ANSWERS_ETAG, CREATES, TAKES_IF_MATCH, etag_of
+from accord.core.api.concurrency import ANSWERS_ETAG, CREATES, TAKES_IF_MATCH, etag_of, if_match
 from accord.core.api.pagination import ListParams, Page, paginate
 from accord.core.api.problems import invalid, one_of
 from accord.core.api.schemas import RecordId

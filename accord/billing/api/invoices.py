@@ -17,7 +17,6 @@ from accord.billing.api.schemas import (
     InvoiceIn,
     InvoiceOut,
     fail,
-    if_match,
     no_nulls,
 )
 from accord.billing.models import Invoice
@@ -40,6 +39,7 @@ from accord.core.api.concurrency import (
     IF_MATCH_HEADER,
     TAKES_IF_MATCH,
     etag_of,
+    if_match,
 )
 from accord.core.api.pagination import ListParams, Page, paginate
 from accord.core.api.problems import Problem, invalid, one_of

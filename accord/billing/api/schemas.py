@@ -4,13 +4,10 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Annotated, Literal
 
-from django.db import transaction
 from ninja import Field, Schema
 
-from accord.core.api.concurrency import run_if_match
 from accord.core.api.problems import Problem
 from accord.core.api.schemas import RecordId, WithId
-from accord.core.errors import StaleVersion
 from accord.documents.models import Document
 
 Method = Literal["cash", "card", "bank_transfer", "online"]
@@ -455,17 +452,3 @@ def no_nulls(data: dict, fields: tuple[str, ...]) -> None:
             if field in data and data[field] is None
         }
     )
-
-
-def if_match(request, visible, pk: int, action):
-    """Lock the visible record, check the version If-Match names (412 when stale), then
-    run `action(record)`; a ValidationError is a 422 and nothing is written."""
-
-    def guarded(record, version):
-        with transaction.atomic():
-            current = type(record).objects.select_for_update().get(pk=record.pk)
-            if version is not None and version != current.version:
-                raise StaleVersion(current.version)
-            return action(current)
-
-    return run_if_match(request, visible, pk, guarded)

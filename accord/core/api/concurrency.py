@@ -3,6 +3,7 @@
 import re
 
 from django.core.exceptions import ValidationError
+from django.db import transaction
 from django.shortcuts import get_object_or_404
 
 from accord.core.api.problems import Problem, invalid
@@ -45,6 +46,20 @@ def run_if_match(request, visible, pk: int, action):
         raise stale(visible.get(pk=pk)) from None
     except ValidationError as error:
         raise invalid(error) from None
+
+
+def if_match(request, visible, pk: int, action):
+    """Lock the visible record, check the version If-Match names (412 when stale), then
+    run `action(record)`; a ValidationError is a 422 and nothing is written."""
+
+    def guarded(record, version):
+        with transaction.atomic():
+            current = type(record).objects.select_for_update().get(pk=record.pk)
+            if version is not None and version != current.version:
+                raise StaleVersion(current.version)
+            return action(current)
+
+    return run_if_match(request, visible, pk, guarded)
 
 
 # What the schema says about it, as `openapi_extra` of the operations that do it; the

@@ -3,6 +3,7 @@ stores what the document will say; the worker renders its PDF; regenerating make
 version under the same number and keeps the earlier ones."""
 
 import logging
+from pathlib import Path
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.base import ContentFile
@@ -16,7 +17,7 @@ from accord.core.events import emit
 from accord.core.models import CompanyProfile
 from accord.core.timeline import timeline_record
 from accord.core.visibility import may_change
-from accord.documents import pdf
+from accord.documents import pdf, word
 from accord.documents.fields import Line, language_choices, values_for
 from accord.documents.models import Document, DocumentTemplate
 from accord.documents.services.numbers import next_number
@@ -79,23 +80,39 @@ def document_make(document_id: int) -> str:
             state=Document.FAILED, error=_("The template of this document was deleted.")
         )
         return Document.FAILED
+    document.error = ""
     try:
-        made = pdf.make(document.template, document.values, document.language)
+        if document.template.format == DocumentTemplate.DOCX:
+            _make_word(document)
+        else:
+            made = pdf.make(document.template, document.values, document.language)
+            document.pdf.save(document.file_name, ContentFile(made.pdf), save=False)
+            document.warnings = made.missing
     except Exception as error:  # a template's or a font's failure must not lose the document
         log.exception("document %s failed", document_id)
         Document.objects.filter(pk=document_id).update(
             state=Document.FAILED, error=str(error)[:2000]
         )
         return Document.FAILED
-    document.pdf.save(document.file_name, ContentFile(made.pdf), save=False)
     Document.objects.filter(pk=document_id).update(
         pdf=document.pdf.name,
+        docx=document.docx.name,
         state=Document.READY,
-        error="",
-        warnings=made.missing,
+        error=document.error,
+        warnings=document.warnings,
         ready_at=timezone.now(),
     )
     return Document.READY
+
+
+def _make_word(document: Document) -> None:
+    """A Word template's document: the filled DOCX, and its PDF where the server prints
+    one (if not, the document is ready as a Word file and says why it has no PDF)."""
+    filled = word.make(Path(document.template.file.path), document.values)
+    document.docx.save(document.docx_name, ContentFile(filled.docx), save=False)
+    if filled.pdf:
+        document.pdf.save(document.file_name, ContentFile(filled.pdf), save=False)
+    document.warnings, document.error = filled.missing, filled.pdf_problem
 
 
 def _deal_for(actor: User, deal: Deal | None) -> Deal:

@@ -5,6 +5,7 @@ instance, once."""
 from pathlib import Path
 
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.files.base import ContentFile
 from django.db import transaction
 from django.db.models import Max
 from django.utils.text import slugify
@@ -13,6 +14,7 @@ from django.utils.translation import gettext_noop
 
 from accord.accounts.models import User
 from accord.core.visibility import ALL, WRITE, effective_level
+from accord.documents import word
 from accord.documents.fields import schema
 from accord.documents.models import DocumentKind, DocumentTemplate
 from accord.documents.rendering import check
@@ -37,7 +39,8 @@ def template_save(
     *, actor: User, data: dict, template: DocumentTemplate | None = None
 ) -> DocumentTemplate:
     """Keep a template whose every field exists and whose syntax reads; otherwise a
-    ValidationError on "body" with each problem's line and position."""
+    ValidationError on "body" (HTML) or "file" (Word) with each problem's line or
+    paragraph and position. `data["file"]`, a Word file, makes it a Word template."""
     require_settings(actor)
     errors: dict[str, list[str]] = {}
     name = str(data.get("name") or "").strip()
@@ -48,6 +51,29 @@ def template_save(
     kind = data.get("kind") or (template.kind if template else None)
     if not isinstance(kind, DocumentKind) or kind.retired:
         errors["kind"] = [_("Choose the kind of document.")]
+    upload = data.get("file")
+    in_word = (
+        bool(upload)
+        or data.get("format") == DocumentTemplate.DOCX
+        or (template is not None and template.format == DocumentTemplate.DOCX)
+    )
+    body, content = _word_text(upload, template, errors) if in_word else _html(data, errors)
+    if errors:
+        raise ValidationError(errors)
+    if template is None:
+        template = DocumentTemplate(created_by=actor)
+    else:
+        template = DocumentTemplate.objects.select_for_update().get(pk=template.pk)
+        template.version += 1
+    template.name, template.kind, template.body = name, kind, body
+    if content is not None:
+        _replace_file(template, content, name)
+    template.format = DocumentTemplate.DOCX if in_word else DocumentTemplate.HTML
+    template.save()
+    return template
+
+
+def _html(data: dict, errors: dict) -> tuple[str, None]:
     body = str(data.get("body") or "")
     if not body.strip():
         errors["body"] = [_("Write the template.")]
@@ -57,16 +83,32 @@ def template_save(
         problems = check(body, schema())
         if problems:
             errors["body"] = [str(problem) for problem in problems[:20]]
-    if errors:
-        raise ValidationError(errors)
-    if template is None:
-        template = DocumentTemplate(created_by=actor)
-    else:
-        template = DocumentTemplate.objects.select_for_update().get(pk=template.pk)
-        template.version += 1
-    template.name, template.kind, template.body = name, kind, body
-    template.save()
-    return template
+    return body, None
+
+
+def _word_text(upload, template, errors: dict) -> tuple[str, bytes | None]:
+    """The uploaded Word file's text and bytes, once it reads; a Word template saved
+    without a new file keeps the one it has."""
+    if not upload:
+        if template is None or not template.file:
+            errors["file"] = [_("Choose the Word file (.docx).")]
+        return (template.body if template else ""), None
+    content = upload.read(word.MAX_SIZE + 1) if hasattr(upload, "read") else bytes(upload)
+    try:
+        return word.read(content, schema()), content
+    except ValidationError as error:
+        errors["file"] = error.messages
+        return "", None
+
+
+def _replace_file(template: DocumentTemplate, content: bytes, name: str) -> None:
+    """The new Word file under a new name; the old one goes once the change is kept
+    (a rollback keeps the template as it was, file and all)."""
+    old = template.file.name if template.file else ""
+    template.file.save(f"{slugify(name)[:60] or 'template'}.docx", ContentFile(content), save=False)
+    if old:
+        storage = template.file.storage
+        transaction.on_commit(lambda: storage.delete(old))
 
 
 @transaction.atomic
