@@ -65,6 +65,7 @@ INSTALLED_APPS = [
     "accord.comms",
     "accord.documents",
     "accord.billing",
+    "accord.marketing",
     "accord.reports",
     "accord.transfer",
     "accord.automation",

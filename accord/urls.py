@@ -30,6 +30,7 @@ urlpatterns = [
     path("", include("accord.comms.urls")),
     path("", include("accord.documents.urls")),
     path("", include("accord.billing.urls")),
+    path("", include("accord.marketing.urls")),
     path("", include("accord.reports.urls")),
     path("", include("accord.automation.urls")),
     path("healthz", web.healthz, name="healthz"),

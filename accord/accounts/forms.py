@@ -28,6 +28,7 @@ RECORD_TYPE_LABELS = {
     "activities": _("Activities"),
     "documents": _("Documents"),
     "invoices": _("Invoices"),
+    "campaigns": _("Campaigns"),
     "reports": _("Reports"),
     "settings": _("Settings"),
 }

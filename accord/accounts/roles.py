@@ -29,7 +29,7 @@ SHIPPED_ROLES = [
         "slug": "head-of-sales",
         "name": gettext_noop("Head of sales"),
         "description": gettext_noop("Sees all sales work and changes the team's."),
-        "access": levels(ALL, TEAM, settings=(NONE, NONE)),
+        "access": levels(ALL, TEAM, campaigns=(ALL, NONE), settings=(NONE, NONE)),
         "capabilities": ["export", "import", "delete", "manage_automation"],
     },
     {
@@ -41,6 +41,7 @@ SHIPPED_ROLES = [
             OWN,
             clients=(ALL, OWN),
             activities=(ALL, OWN),
+            campaigns=(ALL, NONE),
             reports=(OWN, NONE),
             settings=(NONE, NONE),
         ),
@@ -58,6 +59,7 @@ SHIPPED_ROLES = [
             activities=(ALL, OWN),
             documents=(NONE, NONE),
             invoices=(NONE, NONE),
+            campaigns=(ALL, ALL),
             settings=(NONE, NONE),
         ),
         "capabilities": ["export", "import", "manage_automation"],
@@ -72,6 +74,7 @@ SHIPPED_ROLES = [
             clients=(ALL, TEAM),
             tasks=(TEAM, OWN),
             activities=(ALL, OWN),
+            campaigns=(ALL, NONE),
             reports=(NONE, NONE),
             settings=(NONE, NONE),
         ),
@@ -88,6 +91,9 @@ SHIPPED_ROLES = [
 
 
 def ensure_shipped_roles(using: str = "default", **kwargs) -> None:
+    """Each shipped role the instance lacks; and on those it has, the levels of record
+    types added since it was made (invoices, campaigns), as shipped: an upgraded
+    instance's administrator sees the new records too. Levels an admin set are kept."""
     for position, shipped in enumerate(SHIPPED_ROLES):
         defaults = {
             "name": shipped["name"],
@@ -96,4 +102,12 @@ def ensure_shipped_roles(using: str = "default", **kwargs) -> None:
             "position": position,
             **{f"can_{capability}": True for capability in shipped["capabilities"]},
         }
-        Role.objects.using(using).get_or_create(slug=shipped["slug"], defaults=defaults)
+        role, created = Role.objects.using(using).get_or_create(
+            slug=shipped["slug"], defaults=defaults
+        )
+        missing = {
+            kind: shipped["access"][kind] for kind in RECORD_TYPES if kind not in role.access
+        }
+        if not created and missing:
+            role.access = {**role.access, **missing}
+            role.save(update_fields=["access"])

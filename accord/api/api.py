@@ -23,6 +23,7 @@ from accord.core.errors import field_errors
 from accord.core.limits import count_message, length_message
 from accord.documents.api import router as documents_router
 from accord.documents.template_api import router as document_templates_router
+from accord.marketing.api import router as marketing_router
 from accord.reports.api import router as reports_router
 from accord.sales.api import router as sales_router
 from accord.sales.catalog_api import router as catalog_router
@@ -63,6 +64,7 @@ api.add_router("/", threads_router)
 api.add_router("/", calls_router)
 api.add_router("/", documents_router)
 api.add_router("/", document_templates_router)
+api.add_router("/", marketing_router)
 api.add_router("/", billing_router)
 api.add_router("/", reports_router)
 

@@ -3,7 +3,8 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from accord.billing.models import ExpenseCategory, Payment
+from accord.billing.models import Expense, ExpenseCategory, Payment
+from accord.billing.services.expenses import campaign_choices
 from accord.contacts.forms import company_picker, person_picker
 from accord.documents.fields import language_choices
 
@@ -75,8 +76,18 @@ class ExpenseForm(forms.Form):
     category = forms.ModelChoiceField(
         label=_("Category"), queryset=ExpenseCategory.objects.filter(retired=False)
     )
+    campaign = forms.ModelChoiceField(
+        label=_("Campaign"),
+        required=False,
+        queryset=Expense.campaign.field.related_model.objects.none(),
+        help_text=_("Counted in the campaign's cost"),
+    )
     supplier = forms.CharField(label=_("Supplier"), required=False, max_length=200)
     description = forms.CharField(label=_("Description"), required=False, max_length=500)
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["campaign"].queryset = campaign_choices(user)
 
 
 class LoyaltyForm(forms.Form):

@@ -227,7 +227,8 @@ class ExpenseCategory(models.Model):
 
 
 class Expense(Record):
-    """Money spent: on a deal (its margin), or the company's in general, by category."""
+    """Money spent: on a deal (its margin), on a marketing campaign (its cost), or the
+    company's in general, by category."""
 
     spent_on = models.DateField(_("date"))
     amount = models.DecimalField(_("amount"), max_digits=14, decimal_places=2)
@@ -237,6 +238,11 @@ class Expense(Record):
     )
     deal = models.ForeignKey(
         "sales.Deal", verbose_name=_("deal"), null=True, blank=True,
+        on_delete=models.SET_NULL, related_name="expenses",
+    )  # fmt: skip
+    # The campaign it paid for: marketing (a floor above) counts it in the campaign's cost.
+    campaign = models.ForeignKey(
+        "marketing.Campaign", verbose_name=_("campaign"), null=True, blank=True,
         on_delete=models.SET_NULL, related_name="expenses",
     )  # fmt: skip
     supplier = models.CharField(_("supplier"), max_length=200, blank=True)

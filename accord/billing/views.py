@@ -459,7 +459,7 @@ def expenses(request):
     if request.GET.get("deal", "").isdecimal():
         deal = get_object_or_404(deals_visible_to(request.user), pk=request.GET["deal"])
     if request.method == "POST":
-        form = ExpenseForm(request.POST)
+        form = ExpenseForm(request.POST, user=request.user)
         if form.is_valid():
             try:
                 expense_save(actor=request.user, data={**form.cleaned_data, "deal": deal})
@@ -472,8 +472,11 @@ def expenses(request):
                 return redirect("expenses")
     else:
         currency = deal.currency if deal else default_currency()
-        form = ExpenseForm(initial={"spent_on": timezone.localdate(), "currency": currency})
-    rows = expenses_visible_to(request.user).select_related("category", "deal")
+        initial = {"spent_on": timezone.localdate(), "currency": currency}
+        if request.GET.get("campaign", "").isdecimal():  # "Add an expense" on a campaign
+            initial["campaign"] = int(request.GET["campaign"])
+        form = ExpenseForm(initial=initial, user=request.user)
+    rows = expenses_visible_to(request.user).select_related("category", "deal", "campaign")
     if deal is not None:
         rows = rows.filter(deal=deal)
     return render(

@@ -23,6 +23,7 @@ RECORD_TYPES = (
     "activities",
     "documents",
     "invoices",
+    "campaigns",
     "reports",
     "settings",
 )

@@ -70,6 +70,7 @@ ENTRIES = [
         "chart-column",
         "reports",
         lambda u: u.access_level("reports", "read") != "none",
+        also=("marketing",),
     ),
     NavEntry(
         "settings",

@@ -31,6 +31,7 @@ from accord.billing.queries import (
 )
 from accord.billing.services import expense_delete, expense_save
 from accord.billing.services.common import RECORD_TYPE
+from accord.billing.services.expenses import campaign_choices
 from accord.core.api.concurrency import ANSWERS_ETAG, CREATES, TAKES_IF_MATCH, etag_of, if_match
 from accord.core.api.pagination import ListParams, Page, paginate
 from accord.core.api.problems import invalid, one_of
@@ -46,6 +47,8 @@ def _expense_data(request, data: dict) -> dict:
     no_nulls(data, ("amount", "currency", "category", "spent_on"))
     if data.get("deal") is not None:
         data["deal"] = one_of(deals_visible_to(request.auth), data["deal"], "deal")
+    if data.get("campaign") is not None:
+        data["campaign"] = one_of(campaign_choices(request.auth), data["campaign"], "campaign")
     if "category" in data:
         data["category"] = one_of(categories_in_use(), data["category"], "category")
     for field in ("supplier", "description"):
@@ -67,6 +70,8 @@ def expenses_list(request, params: Query[ListParams], filters: Query[ExpenseFilt
         expenses = expenses.filter(deal_id=filters.deal)
     if filters.category is not None:
         expenses = expenses.filter(category_id=filters.category)
+    if filters.campaign is not None:
+        expenses = expenses.filter(campaign_id=filters.campaign)
     return paginate(expenses, params, sorts={"spent_on"}, default_sort="-spent_on")
 
 

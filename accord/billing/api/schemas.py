@@ -318,12 +318,17 @@ class ExpenseOut(WithId):
     category: str
     category_name: str
     deal: str | None
+    campaign: str | None
     supplier: str
     description: str
     owner: str | None
     version: int
     created_at: datetime
     updated_at: datetime
+
+    @staticmethod
+    def resolve_campaign(expense) -> str | None:
+        return ref(expense.campaign_id)
 
     @staticmethod
     def resolve_category(expense) -> str:
@@ -348,6 +353,7 @@ class ExpenseIn(Schema):
     currency: str | None = Field(None, max_length=3)
     category: Id | None = None
     deal: Id | None = Field(None, description="Spent on this deal (it counts in its margin)")
+    campaign: Id | None = Field(None, description="Paid for this campaign (its cost)")
     supplier: str | None = Field(None, max_length=200)
     description: str | None = Field(None, max_length=500)
 
@@ -423,6 +429,7 @@ class PaymentFilters(Schema):
 class ExpenseFilters(Schema):
     deal: RecordId | None = None
     category: RecordId | None = None
+    campaign: RecordId | None = None
 
 
 class PeriodParams(Schema):

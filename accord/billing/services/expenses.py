@@ -1,10 +1,11 @@
 """Expenses: money spent on a deal (its margin) or by the company, by category."""
 
+from collections.abc import Callable
 from datetime import date
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.db.models import Max
+from django.db.models import Max, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
@@ -15,6 +16,10 @@ from accord.billing.services.common import clean_amount, clean_currency, require
 from accord.core.timeline import timeline_record
 from accord.core.visibility import ALL, WRITE, effective_level
 from accord.sales.queries import deals_visible_to
+
+# The campaigns an expense may name, those the user sees (running first): marketing, a
+# floor above, fills this in; without it an expense names none.
+EXPENSE_CAMPAIGNS: dict[str, Callable[[User], QuerySet]] = {}
 
 SHIPPED_CATEGORIES = [
     gettext_noop("Materials"),
@@ -55,6 +60,9 @@ def expense_save(*, actor: User, data: dict, expense: Expense | None = None) -> 
     deal = data.get("deal", expense.deal if expense else None)
     if deal is not None and not deals_visible_to(actor).filter(pk=deal.pk).exists():
         errors["deal"] = [_("You cannot see this deal.")]
+    campaign = data.get("campaign", expense.campaign if expense else None)
+    if campaign is not None and not campaign_choices(actor).filter(pk=campaign.pk).exists():
+        errors["campaign"] = [_("You cannot see this campaign.")]
     if errors:
         raise ValidationError(errors)
     if expense is None:
@@ -62,7 +70,7 @@ def expense_save(*, actor: User, data: dict, expense: Expense | None = None) -> 
     else:
         expense.version += 1
     expense.spent_on, expense.amount, expense.currency = spent_on, amount, currency
-    expense.category, expense.deal = category, deal
+    expense.category, expense.deal, expense.campaign = category, deal, campaign
     expense.supplier = str(data.get("supplier", expense.supplier) or "")[:200]
     expense.description = str(data.get("description", expense.description) or "")[:500]
     expense.save()
@@ -101,3 +109,9 @@ def category_save(
     category.name, category.retired = name, retired
     category.save()
     return category
+
+
+def campaign_choices(actor: User) -> QuerySet:
+    """The campaigns `actor` may name on an expense (none without marketing)."""
+    visible = EXPENSE_CAMPAIGNS.get("visible")
+    return visible(actor) if visible else Expense.campaign.field.related_model.objects.none()

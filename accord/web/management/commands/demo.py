@@ -13,6 +13,7 @@ from accord.comms import demo_calls, demo_chats
 from accord.comms.services.stats import stats_rebuild
 from accord.contacts import demo as contacts_demo
 from accord.documents import demo as documents_demo
+from accord.marketing import demo as marketing_demo
 from accord.sales import demo as sales_demo
 from accord.work import demo as work_demo
 
@@ -42,6 +43,7 @@ class Command(BaseCommand):
                 demo_chats.populate()
                 documents_demo.populate()
                 billing_demo.populate()
+                marketing_demo.populate()
                 # The communication report's rollups, counted from all the demo's history
                 # (the e-mail and calls made above, dated in the past).
                 stats_rebuild()

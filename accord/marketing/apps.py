@@ -1,0 +1,18 @@
+from django.apps import AppConfig
+from django.db.models.signals import post_migrate
+from django.utils.translation import gettext_lazy as _
+
+
+class MarketingConfig(AppConfig):
+    name = "accord.marketing"
+    label = "marketing"
+    verbose_name = _("Marketing")
+
+    def ready(self):
+        # Imported here: models, and what imports them, load once the app registry is ready.
+        from accord.billing.services.expenses import EXPENSE_CAMPAIGNS
+        from accord.marketing.queries import campaigns_visible_to
+        from accord.marketing.services import ensure_shipped_channels
+
+        post_migrate.connect(ensure_shipped_channels, sender=self)
+        EXPENSE_CAMPAIGNS["visible"] = campaigns_visible_to  # an expense may name a campaign

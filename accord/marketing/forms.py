@@ -1,0 +1,47 @@
+"""The campaign's and the channel's forms."""
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from accord.marketing.models import Channel
+
+DATE = {"type": "date"}
+ISO = "%Y-%m-%d"
+
+
+class CampaignForm(forms.Form):
+    name = forms.CharField(label=_("Name"), max_length=200)
+    channel = forms.ModelChoiceField(label=_("Channel"), queryset=Channel.objects.none())
+    code = forms.CharField(
+        label=_("Code in links (utm_campaign)"),
+        max_length=60,
+        required=False,
+        help_text=_("Leads whose link says utm_campaign=this code count to the campaign."),
+    )
+    budget = forms.CharField(label=_("Budget"), max_length=20, required=False)
+    currency = forms.CharField(label=_("Currency"), max_length=3)
+    starts_on = forms.DateField(
+        label=_("Starts"), required=False, widget=forms.DateInput(DATE, format=ISO)
+    )
+    ends_on = forms.DateField(
+        label=_("Ends"), required=False, widget=forms.DateInput(DATE, format=ISO)
+    )
+    note = forms.CharField(
+        label=_("Note"), max_length=2000, required=False, widget=forms.Textarea({"rows": 3})
+    )
+    retired = forms.BooleanField(label=_("Finished"), required=False)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["channel"].queryset = Channel.objects.filter(retired=False)
+
+
+class ChannelForm(forms.Form):
+    name = forms.CharField(label=_("New channel"), max_length=100)
+    kind = forms.ChoiceField(label=_("Kind"), choices=Channel.KINDS)
+    code = forms.CharField(
+        label=_("Code in links (utm_source)"),
+        max_length=40,
+        required=False,
+        help_text=_("Such as google or instagram; made from the name if left empty."),
+    )

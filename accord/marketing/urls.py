@@ -1,0 +1,16 @@
+from django.urls import path
+
+from accord.marketing import views
+
+urlpatterns = [
+    path("marketing/campaigns/", views.campaigns, name="campaigns"),
+    path("marketing/campaigns/new/", views.campaign_edit, name="campaign_new"),
+    path("marketing/campaigns/<int:campaign_id>/", views.campaign, name="campaign"),
+    path("marketing/campaigns/<int:campaign_id>/edit/", views.campaign_edit, name="campaign_edit"),
+    path("marketing/channels/", views.channel_add, name="channel_add"),
+    path(
+        "marketing/channels/<int:channel_id>/retirement/",
+        views.channel_retirement,
+        name="channel_retirement",
+    ),
+]

@@ -1,0 +1,136 @@
+"""Marketing's pages: the campaigns with what each cost against its budget, a campaign's
+page and form, and the channels (administrators add them beside the campaigns)."""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.http import Http404
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from accord.core.company import default_currency
+from accord.core.ui.forms import apply_errors
+from accord.core.visibility import ALL, WRITE, effective_level
+from accord.marketing.forms import CampaignForm, ChannelForm
+from accord.marketing.models import Channel
+from accord.marketing.queries import campaign_expenses, campaign_spent, campaigns_visible_to
+from accord.marketing.services import (
+    RECORD_TYPE,
+    campaign_save,
+    channel_save,
+    may_write_campaign,
+)
+
+
+def _may_read(user) -> None:
+    if user.access_level(RECORD_TYPE, "read") == "none":
+        raise Http404
+
+
+def _manages_channels(user) -> bool:
+    return effective_level(user, "settings", WRITE) == ALL
+
+
+@login_required
+def campaigns(request):
+    """The campaigns, running first: channel, dates, budget and what was spent."""
+    _may_read(request.user)
+    finished = request.GET.get("finished") == "1"
+    rows = list(campaigns_visible_to(request.user).filter(retired=finished)[:500])
+    spent = campaign_spent(rows)
+    for campaign in rows:
+        campaign.spent = sorted(spent.get(campaign.pk, {}).items())
+    channel_form = ChannelForm()
+    return render(
+        request,
+        "marketing/campaigns.html",
+        {
+            "campaigns": rows,
+            "finished": finished,
+            "may_write": may_write_campaign(request.user),
+            "manages_channels": _manages_channels(request.user),
+            "channels": Channel.objects.all(),
+            "channel_form": channel_form,
+        },
+    )
+
+
+@login_required
+def campaign(request, campaign_id: int):
+    _may_read(request.user)
+    found = get_object_or_404(campaigns_visible_to(request.user), pk=campaign_id)
+    spent = campaign_spent([found]).get(found.pk, {})
+    left = None
+    if found.budget is not None:
+        left = found.budget - spent.get(found.currency, 0)
+    return render(
+        request,
+        "marketing/campaign.html",
+        {
+            "campaign": found,
+            "spent": sorted(spent.items()),
+            "left": left,
+            "expenses": campaign_expenses(found),
+            "may_write": may_write_campaign(request.user, found),
+        },
+    )
+
+
+@login_required
+def campaign_edit(request, campaign_id: int | None = None):
+    _may_read(request.user)
+    found = None
+    if campaign_id is not None:
+        found = get_object_or_404(campaigns_visible_to(request.user), pk=campaign_id)
+    if not may_write_campaign(request.user, found):
+        raise Http404
+    initial = {"currency": default_currency()}
+    if found is not None:
+        initial = {field: getattr(found, field) for field in CampaignForm.base_fields}
+    form = CampaignForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        try:
+            saved = campaign_save(actor=request.user, data=form.cleaned_data, campaign=found)
+        except ValidationError as error:
+            apply_errors(form, error)
+        else:
+            messages.success(request, _("Saved."))
+            return redirect("campaign", campaign_id=saved.pk)
+    return render(
+        request,
+        "marketing/campaign_form.html",
+        {"campaign": found, "form": form},
+    )
+
+
+@login_required
+@require_POST
+def channel_add(request):
+    if not _manages_channels(request.user):
+        raise Http404
+    form = ChannelForm(request.POST)
+    if form.is_valid():
+        try:
+            channel_save(actor=request.user, data=form.cleaned_data)
+        except ValidationError as error:
+            messages.error(request, " ".join(error.messages))
+        else:
+            messages.success(request, _("The channel is added."))
+    else:
+        messages.error(request, _("Name the channel (at most 100 characters)."))
+    return redirect("campaigns")
+
+
+@login_required
+@require_POST
+def channel_retirement(request, channel_id: int):
+    if not _manages_channels(request.user):
+        raise Http404
+    channel = get_object_or_404(Channel, pk=channel_id)
+    channel_save(
+        actor=request.user,
+        data={"name": channel.name, "code": channel.code, "retired": not channel.retired},
+        channel=channel,
+    )
+    return redirect("campaigns")
