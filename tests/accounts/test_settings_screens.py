@@ -7,6 +7,7 @@ from django.utils import timezone
 
 from accord.accounts.models import Role, SecurityPolicy, Team, User
 from accord.accounts.services import token_create, user_create
+from accord.core.visibility import RECORD_TYPES
 from tests.conftest import PASSWORD, ApiClient, log_in
 
 
@@ -101,8 +102,7 @@ def test_a_team_gets_its_head_and_members(admin_client, owner, admin):
 
 def test_a_role_cannot_change_more_than_it_sees(admin_client):
     data = {"name": "Odd", "description": "", "capabilities": []}
-    for kind in ["clients", "deals", "tasks", "activities", "documents", "invoices", "reports",
-                 "settings"]:  # fmt: skip
+    for kind in RECORD_TYPES:
         data[f"{kind}__read"], data[f"{kind}__write"] = "own", "own"
     data["deals__write"] = "all"
     response = admin_client.post("/settings/roles/new/", data)
