@@ -2,6 +2,8 @@
 campaigns run in them, each with its budget and dates; what a campaign cost is what was
 spent on it (billing's expenses name it)."""
 
+import secrets
+
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext
@@ -75,3 +77,119 @@ class Campaign(Record):
 
     def __str__(self) -> str:
         return self.name
+
+
+def new_token() -> str:
+    return secrets.token_urlsafe(12)
+
+
+class WebForm(Record):
+    """A form on the company's web site that posts to Accord: the fields it asks, its
+    consent text, what the visitor sees after, and where its leads go (channel,
+    campaign, the team whose lead rule picks the owner, a deal in a pipeline)."""
+
+    name = models.CharField(_("name"), max_length=200)
+    token = models.CharField(max_length=40, unique=True, default=new_token)
+    # [{"key": "email", "required": true}, …]: the built-in fields and "cf.<key>" ones.
+    fields = models.JSONField(default=list)
+    consent_text = models.TextField(_("consent text"), max_length=2000, blank=True)
+    consent_required = models.BooleanField(_("consent is required"), default=False)
+    thanks_text = models.TextField(_("thank-you text"), max_length=2000, blank=True)
+    redirect_url = models.URLField(_("after sending, go to"), max_length=500, blank=True)
+    allowed_sites = models.TextField(_("allowed sites"), max_length=2000, blank=True)
+    channel = models.ForeignKey(
+        Channel, verbose_name=_("channel"), null=True, blank=True,
+        on_delete=models.SET_NULL, related_name="+",
+    )  # fmt: skip
+    campaign = models.ForeignKey(
+        Campaign, verbose_name=_("campaign"), null=True, blank=True,
+        on_delete=models.SET_NULL, related_name="forms",
+    )  # fmt: skip
+    team = models.ForeignKey(
+        "accounts.Team", verbose_name=_("team"), null=True, blank=True,
+        on_delete=models.SET_NULL, related_name="+",
+    )  # fmt: skip
+    pipeline = models.ForeignKey(
+        "sales.Pipeline", verbose_name=_("pipeline"), null=True, blank=True,
+        on_delete=models.SET_NULL, related_name="+",
+    )  # fmt: skip
+    creates_deal = models.BooleanField(_("make a deal for each request"), default=True)
+    retired = models.BooleanField(_("switched off"), default=False)
+    received = models.PositiveIntegerField(default=0)
+    refused_as_spam = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["retired", "name", "id"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Submission(models.Model):
+    """One request sent through a web form: what it said and where the visitor came
+    from, and the client (and deal) it went to."""
+
+    form = models.ForeignKey(WebForm, on_delete=models.CASCADE, related_name="submissions")
+    person = models.ForeignKey(
+        "contacts.Person", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    deal = models.ForeignKey(
+        "sales.Deal", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    values = models.JSONField(default=dict)
+    came_from = models.JSONField(default=dict)  # utm_*, gclid, fbclid, referrer, landing page
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["form", "-created_at"], name="submission_form_recent")]
+
+    def __str__(self) -> str:
+        return f"{self.form_id}: {self.created_at:%Y-%m-%d %H:%M}"
+
+
+class Touch(models.Model):
+    """Where a client (or a deal) came from: the first touch is kept as it was, the last
+    one follows each new request. A deal keeps the touch of the lead it was made for."""
+
+    FIRST, LAST = "first", "last"
+    person = models.ForeignKey(
+        "contacts.Person", null=True, blank=True, on_delete=models.CASCADE, related_name="touches"
+    )
+    deal = models.ForeignKey(
+        "sales.Deal", null=True, blank=True, on_delete=models.CASCADE, related_name="touches"
+    )
+    kind = models.CharField(max_length=5, choices=[(FIRST, _("first")), (LAST, _("last"))])
+    channel = models.ForeignKey(
+        Channel, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    campaign = models.ForeignKey(
+        Campaign, null=True, blank=True, on_delete=models.SET_NULL, related_name="touches"
+    )
+    source = models.CharField(max_length=200, blank=True)
+    medium = models.CharField(max_length=200, blank=True)
+    campaign_code = models.CharField(max_length=200, blank=True)
+    term = models.CharField(max_length=200, blank=True)
+    content = models.CharField(max_length=200, blank=True)
+    gclid = models.CharField(max_length=200, blank=True)
+    fbclid = models.CharField(max_length=200, blank=True)
+    referrer = models.CharField(max_length=500, blank=True)
+    landing_page = models.CharField(max_length=500, blank=True)
+    form = models.ForeignKey(
+        WebForm, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["-at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["person", "kind"], condition=models.Q(deal=None), name="touch_person_kind"
+            ),
+            models.UniqueConstraint(
+                fields=["deal"], condition=models.Q(deal__isnull=False), name="touch_deal"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind}: {self.source or self.channel_id or '-'}"

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from accord.marketing import views
+from accord.marketing import form_views, views
 
 urlpatterns = [
     path("marketing/campaigns/", views.campaigns, name="campaigns"),
@@ -13,4 +13,8 @@ urlpatterns = [
         views.channel_retirement,
         name="channel_retirement",
     ),
+    path("marketing/forms/", form_views.web_forms, name="web_forms"),
+    path("marketing/forms/new/", form_views.web_form_edit, name="web_form_new"),
+    path("marketing/forms/<int:form_id>/", form_views.web_form_edit, name="web_form_edit"),
+    path("f/<str:token>/", form_views.web_form_public, name="web_form_public"),
 ]

@@ -1,5 +1,5 @@
-"""Writes of marketing: the channels (a shipped list, extended by an administrator) and
-the campaigns, checked before they are kept."""
+"""Channels (a shipped list, extended by an administrator) and campaigns, checked before
+they are kept."""
 
 from datetime import date
 

@@ -1,0 +1,212 @@
+"""Web forms: made by marketing, filled by a visitor without logging in (no JavaScript
+needed) — a request becomes a client (found by e-mail or phone), a deal, a note and the
+visit's source; bots are thanked and dropped."""
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+import time_machine
+from django.core.cache import cache
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.test import Client
+from django.utils import timezone
+
+from accord.accounts.models import Team
+from accord.accounts.services import team_save, user_create
+from accord.automation.services import rule_save
+from accord.contacts.models import Person
+from accord.marketing.models import Campaign, Channel, Submission, Touch, WebForm
+from accord.marketing.services import campaign_save, form_save
+from accord.marketing.services.forms import started_mark
+from accord.sales.models import Deal
+from accord.work.models import Task
+from tests.conftest import PASSWORD, log_in, run_worker
+
+pytestmark = pytest.mark.django_db(transaction=True)  # automation runs after the commit
+MONDAY_NOON = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
+
+CONTACT = [{"key": "name", "required": True}, {"key": "phone", "required": True},
+           {"key": "email", "required": False}, {"key": "message", "required": False}]  # fmt: skip
+
+
+@pytest.fixture(autouse=True)
+def fresh_rate_counts():
+    cache.clear()
+
+
+@pytest.fixture
+def web_form(admin):
+    return form_save(actor=admin, data={
+        "name": "Call me back", "fields": CONTACT, "creates_deal": True,
+        "channel": Channel.objects.get(code="site"), "consent_text": "Send me offers",
+        "thanks_text": "Thank you, we will call you within 15 minutes."})  # fmt: skip
+
+
+def visitor_sends(client: Client, form: WebForm, data: dict, **headers):
+    page = client.get(f"/f/{form.token}/?utm_source=google&utm_campaign=spring-windows")
+    assert page.status_code == 200
+    started = page.content.decode().split('name="started" value="', 1)[1].split('"', 1)[0]
+    with time_machine.travel(timezone.now() + timedelta(seconds=30)):
+        return client.post(f"/f/{form.token}/", {"started": started, "utm_source": "google",
+                                                 "utm_campaign": "spring-windows", **data},
+                           **headers)  # fmt: skip
+
+
+def test_a_visitor_s_request_becomes_a_client_a_deal_and_a_note(web_form, admin):
+    spring = campaign_save(actor=admin, data={"name": "Spring", "code": "spring-windows",
+                                              "channel": Channel.objects.get(code="ads"),
+                                              "currency": "EUR"})  # fmt: skip
+    visitor = Client(enforce_csrf_checks=True)  # a form on another site sends no CSRF token
+    sent = visitor_sends(visitor, web_form, {"name": "Anna Petrova", "phone": "+7 916 123-45-67",
+                                             "email": "Anna@Example.com", "consent": "1",
+                                             "message": "3 windows, 1200×1400"})  # fmt: skip
+    assert sent.status_code == 200
+    assert "Thank you, we will call you within 15 minutes." in sent.content.decode()
+    person = Person.objects.get()
+    assert (person.first_name, person.last_name) == ("Anna", "Petrova")
+    assert person.marketing_consent and person.consent_source == "Call me back"
+    deal = Deal.objects.get()
+    assert deal.person == person and deal.title == "Call me back: Anna Petrova"
+    first = Touch.objects.get(person=person, kind="first", deal=None)
+    assert (first.source, first.campaign, first.channel) == ("google", spring, spring.channel)
+    assert Touch.objects.get(deal=deal).campaign == spring  # the deal keeps the lead's source
+    web_form.refresh_from_db()
+    assert web_form.received == 1 and web_form.refused_as_spam == 0
+    timeline = Client()
+    assert log_in(timeline, admin.email)
+    card = timeline.get(f"/clients/people/{person.pk}/").content.decode()
+    assert "3 windows, 1200×1400" in card and "utm_source=google" in card
+
+
+def test_the_same_visitor_again_is_the_same_client_with_a_new_last_touch(web_form):
+    visitor_sends(Client(), web_form, {"name": "Anna", "phone": "+79161234567"})
+    again = Client()
+    page = again.get(f"/f/{web_form.token}/?utm_source=instagram")
+    started = page.content.decode().split('name="started" value="', 1)[1].split('"', 1)[0]
+    with time_machine.travel(timezone.now() + timedelta(seconds=30)):
+        again.post(f"/f/{web_form.token}/", {"started": started, "name": "Anna P.",
+                                             "phone": "+7 (916) 123 45 67",
+                                             "utm_source": "instagram"})  # fmt: skip
+    person = Person.objects.get()
+    assert Deal.objects.filter(person=person).count() == 2
+    assert Touch.objects.get(person=person, kind="first", deal=None).source == "google"
+    assert Touch.objects.get(person=person, kind="last", deal=None).source == "instagram"
+
+
+def test_a_request_with_mistakes_comes_back_with_what_to_mend_and_keeps_the_rest(web_form):
+    sent = visitor_sends(Client(), web_form, {"name": "Anna", "phone": "call me",
+                                              "email": "not-an-address"})  # fmt: skip
+    page = sent.content.decode()
+    assert sent.status_code == 422
+    assert "Enter an e-mail address" in page and 'value="Anna"' in page
+    assert 'name="utm_campaign" value="spring-windows"' in page  # the source rides along
+    assert not Person.objects.exists() and not Submission.objects.exists()
+    missing = visitor_sends(Client(), web_form, {"email": "anna@example.com"})
+    assert missing.status_code == 422 and missing.content.decode().count("Fill this in.") == 2
+
+
+@pytest.mark.parametrize(
+    "trick",
+    ["honeypot", "too fast", "forged start", "another site"],
+)
+def test_a_bot_is_thanked_and_nothing_is_made(web_form, admin, trick):
+    form_save(actor=admin, form=web_form, data={
+        **{key: getattr(web_form, key) for key in ("name", "fields", "consent_text",
+                                                    "thanks_text", "channel", "creates_deal")},
+        "allowed_sites": "okna.example"})  # fmt: skip
+    web_form.refresh_from_db()
+    bot = Client()
+    data = {"name": "Buy pills", "phone": "+7 916 123-45-67", "started": started_mark()}
+    headers = {"HTTP_ORIGIN": "https://okna.example"}
+    if trick == "honeypot":
+        data["website"] = "http://spam.example"
+    elif trick == "forged start":
+        data["started"] = "1700000000:forged"
+    elif trick == "another site":
+        headers = {"HTTP_ORIGIN": "https://spam.example"}
+    if trick == "too fast":
+        sent = bot.post(f"/f/{web_form.token}/", data, **headers)
+    else:
+        with time_machine.travel(timezone.now() + timedelta(seconds=30)):
+            sent = bot.post(f"/f/{web_form.token}/", data, **headers)
+    assert sent.status_code == 200 and "Thank you" in sent.content.decode()
+    assert not Person.objects.exists() and not Deal.objects.exists()
+    web_form.refresh_from_db()
+    assert web_form.refused_as_spam == 1 and web_form.received == 0
+
+
+def test_one_address_sending_again_and_again_is_stopped(web_form):
+    for number in range(7):
+        visitor_sends(Client(), web_form, {"name": f"Visitor {number}",
+                                           "phone": f"+7 916 123-45-{number:02d}"})  # fmt: skip
+    assert Person.objects.count() == 5
+    web_form.refresh_from_db()
+    assert web_form.refused_as_spam == 2
+
+
+def test_a_rule_on_new_clients_runs_for_a_web_form_s_lead_and_the_team_picks_the_owner(
+    web_form, admin
+):
+    seller = user_create(email="sam@example.com", password=PASSWORD, role="manager")
+    team = team_save(actor=admin, name="Sales", head=None, members=[seller],
+                     lead_rule=Team.ROUND_ROBIN)  # fmt: skip
+    rule_save(actor=admin, data={
+        "name": "Call new clients", "subject": "person", "trigger": "created", "enabled": True,
+        "actions": [{"type": "create_task", "params": {
+            "title": "Call {{ person.first_name }}", "assignee": {"to": "owner"},
+            "due_in": {"amount": 1, "unit": "days"}}}]})  # fmt: skip
+    form_save(actor=admin, form=web_form, data={"name": web_form.name, "fields": CONTACT,
+                                                "team": team, "creates_deal": True})  # fmt: skip
+    web_form.refresh_from_db()
+    with time_machine.travel(MONDAY_NOON, tick=False):
+        visitor_sends(Client(), web_form, {"name": "Anna", "phone": "+7 916 123-45-67"})
+        run_worker()
+    person = Person.objects.get()
+    assert person.owner == seller
+    assert Deal.objects.get().owner == seller
+    assert list(Task.objects.values_list("title", "assignee")) == [("Call Anna", seller.pk)]
+
+
+def test_who_may_make_forms_and_what_a_form_must_ask(owner, admin):
+    with pytest.raises(PermissionDenied):
+        form_save(actor=owner, data={"name": "Mine", "fields": CONTACT})
+    with pytest.raises(ValidationError) as refused:
+        form_save(actor=admin, data={"name": "Only a name", "fields": ["name"],
+                                     "redirect_url": "javascript:alert(1)",
+                                     "allowed_sites": "not a site!",
+                                     "consent_required": True})  # fmt: skip
+    assert set(refused.value.message_dict) == {
+        "fields",
+        "redirect_url",
+        "allowed_sites",
+        "consent_text",
+    }
+    marketer = user_create(email="mark@example.com", password=PASSWORD, role="marketing")
+    with pytest.raises(ValidationError) as no_deals:
+        form_save(actor=marketer, data={"name": "Leads", "fields": CONTACT, "creates_deal": True})
+    assert "creates_deal" in no_deals.value.message_dict
+    assert form_save(actor=marketer, data={"name": "Leads", "fields": CONTACT}).pk
+
+
+def test_an_admin_builds_a_form_on_its_page_and_gets_the_code_for_the_site(admin_client):
+    empty = admin_client.get("/marketing/forms/").content.decode()
+    assert "Make the first form" in empty
+    new = admin_client.get("/marketing/forms/new/").content.decode()
+    assert 'value="phone" aria-label="Ask: Phone" checked' in new
+    bad = admin_client.post("/marketing/forms/new/", {"name": "Contact us", "asked": ["name"]})
+    assert "at least an e-mail or a phone" in bad.content.decode()
+    saved = admin_client.post("/marketing/forms/new/", {
+        "name": "Contact us", "asked": ["name", "email", "message"], "required": ["email"],
+        "creates_deal": "on", "thanks_text": "Thanks!"})  # fmt: skip
+    assert saved.status_code == 302
+    form = WebForm.objects.get()
+    assert form.fields == [{"key": "name", "required": False}, {"key": "email", "required": True},
+                           {"key": "message", "required": False}]  # fmt: skip
+    page = admin_client.get(saved["Location"]).content.decode()
+    assert f"/f/{form.token}/" in page and "&lt;form action=" in page  # the code to paste
+    assert Client().get(f"/f/{form.token}/").status_code == 200  # open to anyone
+    form_save(actor=form.created_by, form=form, data={"name": "Contact us", "fields":
+                                                      form.fields, "retired": True})  # fmt: skip
+    assert Client().get(f"/f/{form.token}/").status_code == 404  # switched off
+    assert Client().get("/f/no-such-form/").status_code == 404
+    assert Campaign.objects.count() == 0
