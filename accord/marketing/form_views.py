@@ -2,12 +2,14 @@
 latest requests), and the public page a visitor fills in — no login, no JavaScript
 needed — whose requests become clients and deals."""
 
+from urllib.parse import urlsplit
+
 from django import forms
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import Http404
+from django.http import Http404, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -142,6 +144,10 @@ def web_form_edit(request, form_id: int | None = None):
             "may_write": may_write_campaign(request.user),
             "address": _public_address(found) if found else "",
             "snippet": _snippet(found) if found else "",
+            "script": (
+                f'<script src="{settings.ACCORD_BASE_URL.rstrip("/")}'
+                f'{reverse("web_form_script")}" async></script>'
+            ),
             "submissions": found.submissions.select_related("person")[:20] if found else [],
         },
     )
@@ -202,6 +208,8 @@ def web_form_public(request, token: str):
             origin=request.headers.get("Origin") or request.headers.get("Referer", ""),
             own_host=request.get_host().lower(),
         )
+        if "application/json" in request.headers.get("Accept", ""):
+            return _answer_script(request, form, received)
         if not received.errors:
             if form.redirect_url:
                 return redirect(form.redirect_url)
@@ -223,6 +231,32 @@ def web_form_public(request, token: str):
         {"web_form": form, "rows": _rows(form, {}, {}), "started": started_mark(),
          "came_from": _came_from(request, request.GET)},
     )  # fmt: skip
+
+
+def _answer_script(request, form: WebForm, received) -> JsonResponse:
+    """The in-page script's answer, readable by the form's own site (CORS)."""
+    if received.errors:
+        body, status = {"errors": received.errors}, 422
+    else:
+        thanks = form.thanks_text or _("Thank you! We will contact you soon.")
+        body, status = {"thanks": thanks, "redirect": form.redirect_url or None}, 200
+    answer = JsonResponse(body, status=status)
+    origin = request.headers.get("Origin", "")
+    host = urlsplit(origin).netloc.lower()
+    if origin and (not form.allowed_sites or host in form.allowed_sites.split()):
+        answer["Access-Control-Allow-Origin"] = origin
+        answer["Vary"] = "Origin"
+    return answer
+
+
+def web_form_script(request):
+    """The script a site adds once (see accord/marketing/templates/marketing/forms.js)."""
+    answer = render(
+        request, "marketing/forms.js", {"started": started_mark()},
+        content_type="application/javascript; charset=utf-8",
+    )  # fmt: skip
+    answer["Cache-Control"] = "no-store"
+    return answer
 
 
 def _came_from(request, source) -> dict:

@@ -9,7 +9,7 @@ from django.db.models import QuerySet, Sum
 from accord.billing.models import Expense
 from accord.core.money import STORED
 from accord.core.visibility import scope
-from accord.marketing.models import Campaign, Channel
+from accord.marketing.models import Campaign, Channel, Submission, Touch
 
 
 def campaigns_visible_to(user, action: str = "read") -> QuerySet[Campaign]:
@@ -45,3 +45,18 @@ def campaign_expenses(campaign: Campaign):
         .select_related("category")
         .order_by("-spent_on", "-id")[:200]
     )
+
+
+def person_touches(person) -> dict:
+    """Where `person` (already visible) came from: the first and last touch, each deal's,
+    and their latest web-form requests."""
+    touches = list(
+        Touch.objects.filter(person=person).select_related("channel", "campaign", "deal", "form")
+    )
+    requests = Submission.objects.filter(person=person).select_related("form", "deal")[:10]
+    return {
+        "first": next((t for t in touches if t.kind == Touch.FIRST and t.deal_id is None), None),
+        "last": next((t for t in touches if t.kind == Touch.LAST and t.deal_id is None), None),
+        "deals": [t for t in touches if t.deal_id is not None],
+        "requests": list(requests),
+    }

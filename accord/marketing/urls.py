@@ -16,5 +16,7 @@ urlpatterns = [
     path("marketing/forms/", form_views.web_forms, name="web_forms"),
     path("marketing/forms/new/", form_views.web_form_edit, name="web_form_new"),
     path("marketing/forms/<int:form_id>/", form_views.web_form_edit, name="web_form_edit"),
+    path("marketing/client/", views.client_touches, name="client_touches"),
+    path("f/forms.js", form_views.web_form_script, name="web_form_script"),
     path("f/<str:token>/", form_views.web_form_public, name="web_form_public"),
 ]

@@ -4,17 +4,23 @@ page and form, and the channels (administrators add them beside the campaigns)."
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.http import Http404
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from accord.contacts.queries import client_named
 from accord.core.company import default_currency
 from accord.core.ui.forms import apply_errors
 from accord.core.visibility import ALL, WRITE, effective_level
 from accord.marketing.forms import CampaignForm, ChannelForm
 from accord.marketing.models import Channel
-from accord.marketing.queries import campaign_expenses, campaign_spent, campaigns_visible_to
+from accord.marketing.queries import (
+    campaign_expenses,
+    campaign_spent,
+    campaigns_visible_to,
+    person_touches,
+)
 from accord.marketing.services import (
     RECORD_TYPE,
     campaign_save,
@@ -134,3 +140,16 @@ def channel_retirement(request, channel_id: int):
         channel=channel,
     )
     return redirect("campaigns")
+
+
+@login_required
+def client_touches(request):
+    """A person's card: where they came from — the first touch and the last, each deal's,
+    and the requests they sent through web forms. Nothing when no visit was recorded."""
+    person, _company = client_named(request.user, request.GET)
+    if person is None:
+        raise Http404
+    touches = person_touches(person)
+    if not touches["first"] and not touches["requests"]:
+        return HttpResponse("")
+    return render(request, "marketing/client_touches.html", touches)

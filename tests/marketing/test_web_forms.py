@@ -2,6 +2,7 @@
 needed) — a request becomes a client (found by e-mail or phone), a deal, a note and the
 visit's source; bots are thanked and dropped."""
 
+import json
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -15,6 +16,7 @@ from accord.accounts.models import Team
 from accord.accounts.services import team_save, user_create
 from accord.automation.services import rule_save
 from accord.contacts.models import Person
+from accord.contacts.services import person_create
 from accord.marketing.models import Campaign, Channel, Submission, Touch, WebForm
 from accord.marketing.services import campaign_save, form_save
 from accord.marketing.services.forms import started_mark
@@ -210,3 +212,39 @@ def test_an_admin_builds_a_form_on_its_page_and_gets_the_code_for_the_site(admin
     assert Client().get(f"/f/{form.token}/").status_code == 404  # switched off
     assert Client().get("/f/no-such-form/").status_code == 404
     assert Campaign.objects.count() == 0
+
+
+def test_the_site_s_script_sends_in_the_page_and_reads_the_answer(web_form, admin):
+    form_save(actor=admin, form=web_form, data={"name": web_form.name, "fields": CONTACT,
+                                                "allowed_sites": "okna.example",
+                                                "thanks_text": "Thanks!"})  # fmt: skip
+    script = Client().get("/f/forms.js")
+    assert script["Content-Type"].startswith("application/javascript")
+    assert script["Cache-Control"] == "no-store"
+    written = script.content.decode().split('hidden(form, "started", "', 1)[1].split('"', 1)[0]
+    started = json.loads(f'"{written}"')  # as the browser reads the script's string
+    page = {"HTTP_ORIGIN": "https://okna.example", "HTTP_ACCEPT": "application/json"}
+    with time_machine.travel(timezone.now() + timedelta(seconds=30)):
+        wrong = Client().post(f"/f/{web_form.token}/", {"started": started, "name": "Anna",
+                                                        "phone": "no"}, **page)  # fmt: skip
+        sent = Client().post(f"/f/{web_form.token}/", {
+            "started": started, "name": "Anna", "phone": "+7 916 123-45-67",
+            "utm_source": "google", "landing_page": "https://okna.example/balconies?utm_source=google",
+            "referrer": "https://www.google.com/"}, **page)  # fmt: skip
+    assert wrong.status_code == 422 and "phone" in wrong.json()["errors"]
+    assert sent.status_code == 200 and sent.json() == {"thanks": "Thanks!", "redirect": None}
+    assert sent["Access-Control-Allow-Origin"] == "https://okna.example"
+    touch = Touch.objects.get(kind="first", deal=None)
+    assert touch.landing_page == "https://okna.example/balconies?utm_source=google"
+    assert touch.referrer == "https://www.google.com/"
+
+
+def test_the_client_s_card_says_where_they_came_from(web_form, admin_client):
+    visitor_sends(Client(), web_form, {"name": "Anna", "phone": "+7 916 123-45-67",
+                                       "message": "Balcony glazing"})  # fmt: skip
+    person = Person.objects.get()
+    card = admin_client.get(f"/marketing/client/?person={person.pk}").content.decode()
+    assert "First visit" in card and "google" in card and "Call me back" in card
+    assert "Balcony glazing" in card
+    stranger = person_create(actor=person.created_by, data={"first_name": "Walk-in"})
+    assert admin_client.get(f"/marketing/client/?person={stranger.pk}").content == b""

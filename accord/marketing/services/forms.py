@@ -45,6 +45,13 @@ FIELDS = {
 }
 CAME_FROM = ("utm_source", "utm_medium", "utm_campaign", "utm_term", "utm_content",
              "gclid", "fbclid", "referrer", "landing_page")  # fmt: skip
+# What a link's utm_medium says of the kind of channel, when its utm_source names none.
+MEDIUMS = {
+    "cpc": Channel.ADS, "ppc": Channel.ADS, "paid": Channel.ADS, "display": Channel.ADS,
+    "banner": Channel.ADS, "social": Channel.SOCIAL, "paid_social": Channel.SOCIAL,
+    "email": Channel.EMAIL, "newsletter": Channel.EMAIL, "referral": Channel.REFERRAL,
+    "messenger": Channel.MESSENGER,
+}  # fmt: skip
 HONEYPOT = "website"  # hidden from people; a bot fills it
 STARTED = "started"  # when the page showed the form, signed
 MIN_SECONDS = 3  # a person takes longer than this to fill a form
@@ -307,6 +314,9 @@ def _remember_touch(form: WebForm, person: Person, deal: Deal | None, where: dic
     channel = None
     if where["utm_source"]:
         channel = Channel.objects.filter(code__iexact=where["utm_source"]).first()
+    kind = MEDIUMS.get(where["utm_medium"].lower())
+    if channel is None and kind:
+        channel = Channel.objects.filter(kind=kind, retired=False).first()
     channel = channel or (campaign.channel if campaign else None) or form.channel
     facts = {
         "channel": channel, "campaign": campaign, "source": where["utm_source"][:200],
