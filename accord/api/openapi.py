@@ -37,6 +37,7 @@ SPECIAL = {
     "companies_channels": "listCompanyChannels",
     "threads_write": "writeInThread",
     "documents_word_file": "downloadDocumentWordFile",
+    "forms_submissions": "listFormSubmissions",
 }
 
 WHEN = {

@@ -1,22 +1,26 @@
-"""API: the channels clients come by, and the campaigns run in them with what each cost
-(the expenses that name it)."""
+"""API: the channels clients come by, the campaigns run in them with what each cost (the
+expenses that name it), and the web forms with the requests they brought."""
 
 from datetime import date, datetime
 from decimal import Decimal
+from typing import Annotated
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404
 from ninja import Field, Query, Router, Schema, Status
 
+from accord.accounts.models import Team
 from accord.billing.api.schemas import Amount, Id, no_nulls, ref
 from accord.core.api.concurrency import ANSWERS_ETAG, CREATES, TAKES_IF_MATCH, etag_of, if_match
 from accord.core.api.pagination import ListParams, Page, paginate
 from accord.core.api.problems import invalid, one_of
 from accord.core.api.schemas import RecordId, WithId
-from accord.marketing.models import Campaign, Channel
+from accord.marketing.models import Campaign, Channel, WebForm
 from accord.marketing.queries import campaign_spent, campaigns_visible_to, channels_in_use
-from accord.marketing.services import campaign_save, channel_save
+from accord.marketing.services import RECORD_TYPE, campaign_save, channel_save, form_save
+from accord.sales.models import Pipeline
 
 router = Router(tags=["marketing"])
 
@@ -201,3 +205,181 @@ def campaigns_update(request, response: HttpResponse, campaign_id: RecordId, pay
         lambda campaign: campaign_save(actor=request.auth, data=data, campaign=campaign),
     )
     return _answer(request, response, campaign)
+
+
+# --- Web forms ---------------------------------------------------------------------------
+
+
+class FormFieldIn(Schema):
+    key: str = Field(max_length=60, description="name, first_name, last_name, email, phone, "
+                     "company, city, message, or cf.<key> of a person's custom field")  # fmt: skip
+    required: bool = False
+
+
+class WebFormOut(WithId):
+    name: str
+    fields: list[FormFieldIn]
+    consent_text: str
+    consent_required: bool
+    thanks_text: str
+    redirect_url: str
+    allowed_sites: list[str]
+    channel: str | None
+    campaign: str | None
+    team: str | None
+    pipeline: str | None
+    creates_deal: bool
+    retired: bool
+    received: int
+    refused_as_spam: int
+    address: str = Field(description="The form's own page, which its requests are posted to")
+    version: int
+
+    @staticmethod
+    def resolve_allowed_sites(form) -> list[str]:
+        return form.allowed_sites.split()
+
+    @staticmethod
+    def resolve_channel(form) -> str | None:
+        return ref(form.channel_id)
+
+    @staticmethod
+    def resolve_campaign(form) -> str | None:
+        return ref(form.campaign_id)
+
+    @staticmethod
+    def resolve_team(form) -> str | None:
+        return ref(form.team_id)
+
+    @staticmethod
+    def resolve_pipeline(form) -> str | None:
+        return ref(form.pipeline_id)
+
+    @staticmethod
+    def resolve_address(form) -> str:
+        return f"{settings.ACCORD_BASE_URL.rstrip('/')}/f/{form.token}/"
+
+
+class WebFormIn(Schema):
+    name: str | None = Field(None, min_length=1, max_length=200)
+    fields: list[FormFieldIn] | None = Field(None, max_length=40)
+    consent_text: str | None = Field(None, max_length=2000)
+    consent_required: bool | None = None
+    thanks_text: str | None = Field(None, max_length=2000)
+    redirect_url: str | None = Field(None, max_length=500)
+    allowed_sites: list[Annotated[str, Field(max_length=200)]] | None = Field(None, max_length=50)
+    channel: Id | None = None
+    campaign: Id | None = None
+    team: Id | None = None
+    pipeline: Id | None = None
+    creates_deal: bool | None = None
+    retired: bool | None = None
+
+
+class WebFormCreate(WebFormIn):
+    name: str = Field(min_length=1, max_length=200)
+    fields: list[FormFieldIn] = Field(max_length=40)
+
+
+class SubmissionOut(WithId):
+    person: str | None
+    deal: str | None
+    values: dict
+    came_from: dict
+    created_at: datetime
+
+    @staticmethod
+    def resolve_person(submission) -> str | None:
+        return ref(submission.person_id)
+
+    @staticmethod
+    def resolve_deal(submission) -> str | None:
+        return ref(submission.deal_id)
+
+
+def _form_data(request, data: dict, form: WebForm | None) -> dict:
+    """The PATCH's fields over the form's own, as the service takes a whole form."""
+    whole = {} if form is None else {
+        "name": form.name, "fields": form.fields, "consent_text": form.consent_text,
+        "consent_required": form.consent_required, "thanks_text": form.thanks_text,
+        "redirect_url": form.redirect_url, "allowed_sites": form.allowed_sites,
+        "channel": form.channel, "campaign": form.campaign, "team": form.team,
+        "pipeline": form.pipeline, "creates_deal": form.creates_deal, "retired": form.retired,
+    }  # fmt: skip
+    no_nulls(data, ("name", "fields"))
+    lookups = {
+        "channel": channels_in_use(),
+        "campaign": campaigns_visible_to(request.auth),
+        "team": Team.objects.all(),
+        "pipeline": Pipeline.objects.filter(retired=False),
+    }
+    for key, queryset in lookups.items():
+        if key in data:
+            data[key] = one_of(queryset, data[key], key)
+    if "allowed_sites" in data:
+        data["allowed_sites"] = "\n".join(data["allowed_sites"] or [])
+    for key in ("consent_text", "thanks_text", "redirect_url"):
+        if key in data and data[key] is None:
+            data[key] = ""
+    return {**whole, **data}
+
+
+def _visible_forms(request):
+    if request.auth.access_level(RECORD_TYPE, "read") == "none":
+        return WebForm.objects.none()
+    return WebForm.objects.all()
+
+
+@router.get("/forms", response=list[WebFormOut], summary="Web forms")
+def forms_list(request):
+    return list(_visible_forms(request))
+
+
+@router.post("/forms", response={201: WebFormOut}, summary="Make a web form",
+             openapi_extra=CREATES)  # fmt: skip
+def forms_create(request, response: HttpResponse, payload: WebFormCreate):
+    data = _form_data(request, payload.dict(exclude_unset=True), None)
+    try:
+        form = form_save(actor=request.auth, data=data)
+    except ValidationError as error:
+        raise invalid(error) from None
+    response["Location"] = f"/api/v1/forms/{form.pk}"
+    response["ETag"] = etag_of(form)
+    return Status(201, form)
+
+
+@router.get("/forms/{form_id}", response=WebFormOut, summary="One web form",
+            openapi_extra=ANSWERS_ETAG)  # fmt: skip
+def forms_detail(request, response: HttpResponse, form_id: RecordId):
+    form = get_object_or_404(_visible_forms(request), pk=form_id)
+    response["ETag"] = etag_of(form)
+    return form
+
+
+@router.patch("/forms/{form_id}", response=WebFormOut,
+              summary="Change a web form (send If-Match); switch it off with retired: true",
+              openapi_extra=TAKES_IF_MATCH)  # fmt: skip
+def forms_update(request, response: HttpResponse, form_id: RecordId, payload: WebFormIn):
+    get_object_or_404(_visible_forms(request), pk=form_id)
+    changes = payload.dict(exclude_unset=True)
+    form = if_match(
+        request,
+        _visible_forms(request),
+        form_id,
+        lambda form: form_save(
+            actor=request.auth, data=_form_data(request, dict(changes), form), form=form
+        ),
+    )
+    response["ETag"] = etag_of(form)
+    return form
+
+
+@router.get(
+    "/forms/{form_id}/submissions",
+    response=Page[SubmissionOut],
+    summary="The requests a web form brought, newest first",
+)
+def forms_submissions(request, form_id: RecordId, params: Query[ListParams]):
+    form = get_object_or_404(_visible_forms(request), pk=form_id)
+    return paginate(form.submissions.all(), params, sorts={"created_at"},
+                    default_sort="-created_at")  # fmt: skip

@@ -1,6 +1,6 @@
 """Demo marketing: three campaigns in their channels — ads that ended, a social campaign
-running, recommendations without a budget — and the company's advertising of the last
-months counted as their cost."""
+running, recommendations without a budget — the company's advertising of the last months
+counted as their cost, and the site's "Call me back" form with the requests it brought."""
 
 from datetime import timedelta
 
@@ -10,8 +10,8 @@ from accord.accounts.models import User
 from accord.billing.models import Expense
 from accord.billing.services import expense_save
 from accord.core.company import default_currency
-from accord.marketing.models import Campaign, Channel
-from accord.marketing.services import campaign_save
+from accord.marketing.models import Campaign, Channel, WebForm
+from accord.marketing.services import campaign_save, form_save, submission_receive
 
 
 def populate() -> None:
@@ -46,3 +46,41 @@ def populate() -> None:
             if campaign.starts_on <= expense.spent_on <= ends:
                 expense_save(actor=admin, expense=expense, data={"campaign": campaign})
                 break
+
+
+VISITS = [
+    (
+        "Irina Sokolova",
+        "+7 916 555-01-10",
+        "google",
+        "cpc",
+        "spring-windows",
+        "Three windows, 1300×1400",
+    ),
+    ("Lev Orlov", "+7 916 555-01-11", "instagram", "social", "insta-balconies", "Balcony glazing"),
+    ("Marta Kim", "+7 916 555-01-12", "instagram", "social", "insta-balconies", ""),
+    ("Oleg Petrov", "+7 916 555-01-13", "", "", "", "Can you measure on Saturday?"),
+]
+
+
+def populate_forms() -> None:
+    """The site's form and a few requests through it, as visitors would send them."""
+    if WebForm.objects.exists():
+        return
+    admin = User.objects.filter(role__slug="administrator", is_active=True).first()
+    if admin is None:
+        return
+    fields = [{"key": key, "required": key in ("name", "phone")}
+              for key in ("name", "phone", "email", "message")]  # fmt: skip
+    form = form_save(actor=admin, data={
+        "name": "Call me back", "fields": fields, "creates_deal": True,
+        "channel": Channel.objects.filter(code="site").first(),
+        "consent_text": "I agree to receive offers by e-mail and SMS.",
+        "thanks_text": "Thank you! A manager calls you back within 15 minutes."})  # fmt: skip
+    for number, (name, phone, source, medium, campaign, message) in enumerate(VISITS):
+        came_from = {"utm_source": source, "utm_medium": medium, "utm_campaign": campaign,
+                     "landing_page": "https://okna.example/balconies"}  # fmt: skip
+        submission_receive(
+            form=form, values={"name": name, "phone": phone, "message": message},
+            came_from=came_from, address=f"203.0.113.{number}", origin="", own_host="",
+        )  # fmt: skip

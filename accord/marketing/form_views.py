@@ -234,13 +234,15 @@ def web_form_public(request, token: str):
 
 
 def _answer_script(request, form: WebForm, received) -> JsonResponse:
-    """The in-page script's answer, readable by the form's own site (CORS)."""
+    """The in-page script's answer, readable by the form's own site (CORS). A request to
+    mend is a 200 too, with `ok` false: a 4xx would print an error in the console of the
+    company's own site for a visitor's typo."""
     if received.errors:
-        body, status = {"errors": received.errors}, 422
+        body = {"ok": False, "errors": received.errors}
     else:
         thanks = form.thanks_text or _("Thank you! We will contact you soon.")
-        body, status = {"thanks": thanks, "redirect": form.redirect_url or None}, 200
-    answer = JsonResponse(body, status=status)
+        body = {"ok": True, "thanks": thanks, "redirect": form.redirect_url or None}
+    answer = JsonResponse(body)
     origin = request.headers.get("Origin", "")
     host = urlsplit(origin).netloc.lower()
     if origin and (not form.allowed_sites or host in form.allowed_sites.split()):

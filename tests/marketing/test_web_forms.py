@@ -13,7 +13,7 @@ from django.test import Client
 from django.utils import timezone
 
 from accord.accounts.models import Team
-from accord.accounts.services import team_save, user_create
+from accord.accounts.services import team_save, token_create, user_create
 from accord.automation.services import rule_save
 from accord.contacts.models import Person
 from accord.contacts.services import person_create
@@ -22,7 +22,7 @@ from accord.marketing.services import campaign_save, form_save
 from accord.marketing.services.forms import started_mark
 from accord.sales.models import Deal
 from accord.work.models import Task
-from tests.conftest import PASSWORD, log_in, run_worker
+from tests.conftest import PASSWORD, ApiClient, log_in, run_worker
 
 pytestmark = pytest.mark.django_db(transaction=True)  # automation runs after the commit
 MONDAY_NOON = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
@@ -231,8 +231,8 @@ def test_the_site_s_script_sends_in_the_page_and_reads_the_answer(web_form, admi
             "started": started, "name": "Anna", "phone": "+7 916 123-45-67",
             "utm_source": "google", "landing_page": "https://okna.example/balconies?utm_source=google",
             "referrer": "https://www.google.com/"}, **page)  # fmt: skip
-    assert wrong.status_code == 422 and "phone" in wrong.json()["errors"]
-    assert sent.status_code == 200 and sent.json() == {"thanks": "Thanks!", "redirect": None}
+    assert wrong.json()["ok"] is False and "phone" in wrong.json()["errors"]
+    assert sent.json() == {"ok": True, "thanks": "Thanks!", "redirect": None}
     assert sent["Access-Control-Allow-Origin"] == "https://okna.example"
     touch = Touch.objects.get(kind="first", deal=None)
     assert touch.landing_page == "https://okna.example/balconies?utm_source=google"
@@ -248,3 +248,29 @@ def test_the_client_s_card_says_where_they_came_from(web_form, admin_client):
     assert "Balcony glazing" in card
     stranger = person_create(actor=person.created_by, data={"first_name": "Walk-in"})
     assert admin_client.get(f"/marketing/client/?person={stranger.pk}").content == b""
+
+
+def test_the_api_makes_and_changes_forms_and_lists_their_requests(admin, owner):
+    _token, key = token_create(user=admin, name="tests")
+    api = ApiClient(key)
+    bad = api.post_json("/api/v1/forms", {"name": "X", "fields": [{"key": "colour"}]})
+    assert bad.status_code == 422 and bad.json()["errors"][0]["field"] == "fields"
+    made = api.post_json("/api/v1/forms", {
+        "name": "Contact us", "fields": [{"key": "email", "required": True}],
+        "allowed_sites": ["okna.example"], "creates_deal": False})  # fmt: skip
+    assert made.status_code == 201, made.content
+    body = made.json()
+    assert body["address"].endswith(f"/f/{WebForm.objects.get().token}/")
+    assert body["allowed_sites"] == ["okna.example"]
+    stale = api.patch_json(made["Location"], {"name": "Y"}, HTTP_IF_MATCH=f'W/"{body["id"]}-0"')
+    assert stale.status_code == 412
+    renamed = api.patch_json(made["Location"], {"name": "Write to us"}, HTTP_IF_MATCH=made["ETag"])
+    assert renamed.status_code == 200 and renamed.json()["fields"] == body["fields"]
+    form = WebForm.objects.get()
+    visitor_sends(Client(), form, {"email": "anna@example.com"}, HTTP_ORIGIN="https://okna.example")
+    listed = api.get(f"/api/v1/forms/{body['id']}/submissions").json()["items"]
+    assert listed[0]["values"] == {"email": "anna@example.com"}
+    assert listed[0]["came_from"]["utm_source"] == "google"
+    _token, key = token_create(user=owner, name="tests")
+    assert ApiClient(key).post_json("/api/v1/forms", {
+        "name": "Mine", "fields": [{"key": "email"}]}).status_code == 403  # fmt: skip

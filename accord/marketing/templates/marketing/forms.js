@@ -53,12 +53,13 @@
       method: "POST", body: new FormData(form), mode: "cors", credentials: "omit",
       headers: { Accept: "application/json" }
     }).then(function (answer) {
-      return answer.json().then(function (body) { return { status: answer.status, body: body }; });
-    }).then(function (result) {
-      if (result.body.redirect) { window.location.href = result.body.redirect; return; }
-      if (result.status === 200) { form.reset(); say(form, result.body.thanks, false); return; }
-      var problems = Object.keys(result.body.errors || {}).map(function (name) {
-        return result.body.errors[name].join(" ");
+      if (!answer.ok) throw new Error(answer.status);
+      return answer.json();
+    }).then(function (body) {
+      if (body.redirect) { window.location.href = body.redirect; return; }
+      if (body.ok) { form.reset(); say(form, body.thanks, false); return; }
+      var problems = Object.keys(body.errors || {}).map(function (name) {
+        return body.errors[name].join(" ");
       });
       say(form, problems.join(" "), true);
     }).catch(function () {

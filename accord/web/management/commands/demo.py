@@ -44,6 +44,7 @@ class Command(BaseCommand):
                 documents_demo.populate()
                 billing_demo.populate()
                 marketing_demo.populate()
+                marketing_demo.populate_forms()
                 # The communication report's rollups, counted from all the demo's history
                 # (the e-mail and calls made above, dated in the past).
                 stats_rebuild()
