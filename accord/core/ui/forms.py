@@ -3,8 +3,13 @@
 from django import forms
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import gettext_noop
 
 from accord.core.custom_fields import active_fields
+
+# Django 6.1's empty choice of every select; its own catalogues do not translate it yet,
+# so ours do (the project's catalogues come first).
+BLANK_CHOICE = gettext_noop("- Select an option -")
 
 
 def apply_errors(form: forms.Form, error: ValidationError) -> None:
