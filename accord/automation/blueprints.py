@@ -34,6 +34,8 @@ from accord.automation.services import require_automation, rule_save
 from accord.core.models import CustomField
 from accord.core.services import custom_field_save
 from accord.documents.models import DocumentTemplate
+from accord.marketing.models import Channel, WebForm
+from accord.marketing.services import form_save, may_write_campaign
 from accord.sales.models import Pipeline, Stage
 from accord.sales.services import pipeline_create
 
@@ -238,6 +240,22 @@ def _window_team(actor) -> str:
     return team.name
 
 
+def _window_form(actor, pipeline: Pipeline, team_name: str) -> None:
+    """The site's request form (Reports → Campaigns → Web forms): each request a client
+    and a deal in the pipeline's first stage, given out by the sales team's lead rule —
+    where rule 1 picks it up. Made once, by one whose role runs marketing."""
+    name = str(_("Window request"))
+    if not may_write_campaign(actor) or WebForm.objects.filter(name=name).exists():
+        return
+    fields = [{"key": key, "required": key in ("name", "phone")}
+              for key in ("name", "phone", "email", "message")]  # fmt: skip
+    form_save(actor=actor, data={
+        "name": name, "fields": fields, "pipeline": pipeline, "creates_deal": True,
+        "team": Team.objects.filter(name=team_name).first(),
+        "channel": Channel.objects.filter(code="site").first(),
+        "thanks_text": _("Thank you! A manager calls you back within 15 minutes.")})  # fmt: skip
+
+
 def _contract_document() -> list[dict]:
     """The contract made from the deal as it enters the contract stage, when the company
     has a contract template in use (a new one has the shipped one)."""
@@ -267,6 +285,7 @@ def _window_shop(actor) -> list[dict]:
         )
     fields = _window_fields(actor)
     sales = {"to": "team", "team": _window_team(actor)}
+    _window_form(actor, pipeline, sales["team"])
     request, measurement, _offer, contract, installation = stages[:5]
     measurer, installer = _role(actor, "Measurer"), _role(actor, "Installer")
     planned = f"{{{{ deal.custom.{fields[2]}|default:deal.expected_close_date }}}}"
@@ -274,9 +293,10 @@ def _window_shop(actor) -> list[dict]:
         {
             "name": _("Window shop 0: a request from the web site"),
             "description": _(
-                "The web site's form sends the visitor's name, e-mail, phone and message to "
-                "this rule's address: a client (new, or the one with that e-mail or phone) and "
-                "a deal in the first stage."
+                "A site that posts its own form to this rule's address (name, e-mail, phone, "
+                "message): a client (new, or the one with that e-mail or phone) and a deal in "
+                "the first stage. The blueprint's web form “Window request” does the same "
+                "without this rule."
             ),
             "subject": "person",
             "trigger": "webhook",

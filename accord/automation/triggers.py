@@ -114,6 +114,10 @@ TRIGGERS = {
     "payment_received": Trigger(
         gettext_lazy("A payment is received"), MONEY_SUBJECTS, {"payment.received": "deal_id"}
     ),
+    # About the client who sent it and the deal it made (marketing's web forms).
+    "form_submitted": Trigger(
+        gettext_lazy("A web form is sent"), ("person", "deal"), {"webform.submitted": "person_id"}
+    ),
 }
 # Which channel a "message received" rule listens to ("": any).
 CHANNELS = {
@@ -168,6 +172,12 @@ def records_of(event: DomainEvent, matches) -> list[tuple[str, str, Any, dict]]:
     if event.name == "chat.received":  # about the client who wrote (made for them if new)
         person_id = event.payload.get("person_id")
         return [("message_received", "person", person_id, event.payload)] if person_id else []
+    if event.name == "webform.submitted":
+        return [
+            ("form_submitted", subject, event.payload.get(f"{subject}_id"), event.payload)
+            for subject in ("person", "deal")
+            if event.payload.get(f"{subject}_id")
+        ]
     if event.name in MONEY_EVENTS:
         return [
             (trigger, subject, event.payload.get(f"{subject}_id"), event.payload)

@@ -14,6 +14,7 @@ from django.utils import timezone
 
 from accord.accounts.models import Team
 from accord.accounts.services import team_save, token_create, user_create
+from accord.automation.blueprints import install
 from accord.automation.services import rule_save
 from accord.contacts.models import Person
 from accord.contacts.services import person_create
@@ -21,6 +22,7 @@ from accord.marketing.models import Campaign, Channel, Submission, Touch, WebFor
 from accord.marketing.services import campaign_save, form_save
 from accord.marketing.services.forms import started_mark
 from accord.sales.models import Deal
+from accord.sales.services.deals import first_stage
 from accord.work.models import Task
 from tests.conftest import PASSWORD, ApiClient, log_in, run_worker
 
@@ -274,3 +276,27 @@ def test_the_api_makes_and_changes_forms_and_lists_their_requests(admin, owner):
     _token, key = token_create(user=owner, name="tests")
     assert ApiClient(key).post_json("/api/v1/forms", {
         "name": "Mine", "fields": [{"key": "email"}]}).status_code == 403  # fmt: skip
+
+
+def test_a_rule_on_a_sent_web_form_runs_for_its_deal(web_form, admin):
+    rule_save(actor=admin, data={
+        "name": "Price the request", "subject": "deal", "trigger": "form_submitted",
+        "enabled": True, "actions": [{"type": "create_task", "params": {
+            "title": "Price {{ deal.title }}", "assignee": {"to": "owner"},
+            "due_in": {"amount": 1, "unit": "days"}}}]})  # fmt: skip
+    visitor_sends(Client(), web_form, {"name": "Anna", "phone": "+7 916 123-45-67"})
+    run_worker()
+    deal = Deal.objects.get()
+    assert list(Task.objects.values_list("title", "deal")) == [(f"Price {deal.title}", deal.pk)]
+
+
+def test_the_window_shop_blueprint_brings_its_request_form(admin):
+    install(actor=admin, name="window-shop")
+    form = WebForm.objects.get(name="Window request")
+    assert form.pipeline.name == "Windows" and form.team.name == "Window sales"
+    with time_machine.travel(MONDAY_NOON, tick=False):
+        visitor_sends(Client(), form, {"name": "Anna", "phone": "+7 916 123-45-67"})
+    deal = Deal.objects.get()
+    assert deal.pipeline == form.pipeline and deal.stage == first_stage(form.pipeline)
+    install(actor=admin, name="window-shop")  # installed again: still one form
+    assert WebForm.objects.filter(name="Window request").count() == 1
