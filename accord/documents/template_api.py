@@ -101,6 +101,15 @@ def _kind(code: str) -> DocumentKind:
     return kind
 
 
+def _created(request, response: HttpResponse, data: dict) -> Status:
+    try:
+        template = template_save(actor=request.auth, data=data)
+    except ValidationError as error:
+        raise invalid(error) from None
+    response["Location"] = f"/api/v1/document-templates/{template.pk}"
+    return Status(201, _answer(response, template))
+
+
 def _answer(response: HttpResponse, template: DocumentTemplate) -> DocumentTemplate:
     response["ETag"] = etag_of(template)
     return template
@@ -125,12 +134,7 @@ def document_templates_list(request, retired: bool = False):
 )
 def document_templates_create(request, response: HttpResponse, payload: DocumentTemplateIn):
     data = {"name": payload.name, "kind": _kind(payload.kind), "body": payload.body}
-    try:
-        template = template_save(actor=request.auth, data=data)
-    except ValidationError as error:
-        raise invalid(error) from None
-    response["Location"] = f"/api/v1/document-templates/{template.pk}"
-    return Status(201, _answer(response, template))
+    return _created(request, response, data)
 
 
 @router.post(
@@ -147,12 +151,7 @@ def document_templates_upload(
     kind: Annotated[str, Form(max_length=30, description="The kind's code")],
 ):
     data = {"name": name, "kind": _kind(kind), "file": file}
-    try:
-        template = template_save(actor=request.auth, data=data)
-    except ValidationError as error:
-        raise invalid(error) from None
-    response["Location"] = f"/api/v1/document-templates/{template.pk}"
-    return Status(201, _answer(response, template))
+    return _created(request, response, data)
 
 
 @router.get(

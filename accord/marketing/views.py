@@ -17,7 +17,7 @@ from accord.marketing.forms import CampaignForm, ChannelForm
 from accord.marketing.models import Channel
 from accord.marketing.queries import (
     campaign_expenses,
-    campaign_spent,
+    campaign_results,
     campaigns_visible_to,
     person_touches,
 )
@@ -44,9 +44,14 @@ def campaigns(request):
     _may_read(request.user)
     finished = request.GET.get("finished") == "1"
     rows = list(campaigns_visible_to(request.user).filter(retired=finished)[:500])
-    spent = campaign_spent(rows)
+    results = campaign_results(rows)
     for campaign in rows:
-        campaign.spent = sorted(spent.get(campaign.pk, {}).items())
+        campaign.results = found = results[campaign.pk]
+        campaign.spent = sorted(found.spent.items())
+        campaign.revenue = sorted(found.revenue.items())
+        campaign.per_lead = found.per_lead(campaign.currency)
+        campaign.per_sale = found.per_sale(campaign.currency)
+        campaign.roi = found.return_percent(campaign.currency)
     channel_form = ChannelForm()
     return render(
         request,
@@ -66,7 +71,8 @@ def campaigns(request):
 def campaign(request, campaign_id: int):
     _may_read(request.user)
     found = get_object_or_404(campaigns_visible_to(request.user), pk=campaign_id)
-    spent = campaign_spent([found]).get(found.pk, {})
+    results = campaign_results([found])[found.pk]
+    spent = results.spent
     left = None
     if found.budget is not None:
         left = found.budget - spent.get(found.currency, 0)
@@ -76,6 +82,11 @@ def campaign(request, campaign_id: int):
         {
             "campaign": found,
             "spent": sorted(spent.items()),
+            "results": results,
+            "revenue": sorted(results.revenue.items()),
+            "per_lead": results.per_lead(found.currency),
+            "per_sale": results.per_sale(found.currency),
+            "roi": results.return_percent(found.currency),
             "left": left,
             "expenses": campaign_expenses(found),
             "may_write": may_write_campaign(request.user, found),

@@ -2,6 +2,7 @@
 — the expenses that name it — on the pages and through the API."""
 
 from datetime import date
+from decimal import Decimal
 
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -13,7 +14,10 @@ from accord.accounts.services import token_create, user_create
 from accord.billing.models import Expense, ExpenseCategory
 from accord.billing.services import expense_save
 from accord.marketing.models import Campaign, Channel
-from accord.marketing.services import campaign_save, channel_save
+from accord.marketing.queries import campaign_results
+from accord.marketing.services import campaign_save, channel_save, form_save, submission_receive
+from accord.sales.models import Deal
+from accord.sales.services import deal_update, deal_win
 from tests.conftest import PASSWORD, ApiClient, log_in
 
 
@@ -160,3 +164,34 @@ def test_an_upgraded_instance_s_roles_get_the_record_types_added_since(db):
     assert admin_role.level("invoices", "read") == "all"
     assert manager_role.level("campaigns", "read") == "all"
     assert manager_role.level("deals", "read") == "own"  # kept
+
+
+def test_a_campaign_counts_its_leads_sales_and_return_and_one_that_sells_nothing_stands_out(
+    marketer, admin, admin_client
+):
+    spring = campaign_save(actor=marketer, data={"name": "Spring", "channel": ads(),
+                                                 "currency": "EUR", "code": "spring"})  # fmt: skip
+    idle = campaign_save(actor=marketer, data={"name": "Banner", "channel": ads(),
+                                               "currency": "EUR", "code": "banner"})  # fmt: skip
+    advertising = ExpenseCategory.objects.get(name="Advertising")
+    for campaign, amount in ((spring, "300"), (idle, "500")):
+        expense_save(actor=admin, data={"amount": amount, "currency": "EUR",
+                                        "category": advertising, "campaign": campaign})  # fmt: skip
+    form = form_save(actor=admin, data={"name": "Call me", "creates_deal": True, "fields": [
+        {"key": "name"}, {"key": "phone", "required": True}]})  # fmt: skip
+    for number in range(2):
+        submission_receive(form=form, values={"name": f"Lead {number}",
+                                              "phone": f"+7 916 123-45-0{number}"},
+                           came_from={"utm_campaign": "spring"}, address=f"10.0.0.{number}",
+                           origin="", own_host="")  # fmt: skip
+    deal = Deal.objects.order_by("pk").first()
+    deal_update(actor=admin, deal=deal, data={"amount": Decimal("1000"), "currency": "EUR"})
+    deal_win(actor=admin, deal=Deal.objects.get(pk=deal.pk))
+    results = campaign_results([spring, idle])
+    assert (results[spring.pk].leads, results[spring.pk].deals, results[spring.pk].won) == (2, 2, 1)
+    assert results[spring.pk].per_lead("EUR") == Decimal("150.00")
+    assert results[spring.pk].per_sale("EUR") == Decimal("300.00")
+    assert results[spring.pk].return_percent("EUR") == Decimal("233")
+    assert results[idle.pk].wasted and not results[spring.pk].wasted
+    page = admin_client.get("/marketing/campaigns/").content.decode()
+    assert page.count("No sales") == 1 and "233 %" in page and "€150.00" in page
