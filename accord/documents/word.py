@@ -5,6 +5,7 @@ LibreOffice where the server has it (decision 0005)."""
 import os
 import re
 import shutil
+import signal
 import subprocess
 import tempfile
 import threading
@@ -37,6 +38,7 @@ CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.wordprocessingml.d
 # Our company's pictures, printed where a template names them ({{ our_company.logo }}).
 PICTURES = {"logo": Mm(40), "signature": Mm(35), "stamp": Mm(35)}
 _HEADER, _FOOTER = DocxTemplate.HEADER_URI, DocxTemplate.FOOTER_URI
+FOOTNOTES = "application/vnd.openxmlformats-officedocument.wordprocessingml.footnotes+xml"
 _office = threading.Lock()  # one LibreOffice at a time per process: they share a profile
 
 
@@ -64,7 +66,8 @@ def read(content: bytes, schema: Schema) -> str:
             problems.append(f"{where}: {problem}" if where else str(problem))
     if problems:
         raise ValidationError(problems[:20])
-    return "\n".join(_text(template.patch_xml(xml)) for _where, xml in _parts(template))
+    texts = (_text(template.patch_xml(xml)) for _where, xml in _parts(template, shown=True))
+    return "\n".join(text for text in texts if text)
 
 
 def fill(source: Path, values: dict) -> Filled:
@@ -108,8 +111,9 @@ def to_pdf(docx: bytes) -> bytes:
         raise PdfUnavailable(
             _("The server cannot print Word files as PDF: LibreOffice is not installed.")
         )
-    # Its own profile per process: two LibreOffices on one profile wait for each other.
-    profile = Path(tempfile.gettempdir()) / f"accord-libreoffice-{os.getpid()}"
+    # Its own profile per process, in Accord's data folder (not a guessable /tmp path):
+    # two LibreOffices on one profile wait for each other.
+    profile = Path(settings.DATA_DIR) / "libreoffice" / f"profile-{os.getpid()}"
     with _office, tempfile.TemporaryDirectory(prefix="accord-word-") as folder:
         source = Path(folder) / "document.docx"
         source.write_bytes(docx)
@@ -117,12 +121,7 @@ def to_pdf(docx: bytes) -> bytes:
             program, f"-env:UserInstallation={profile.as_uri()}", "--headless", "--norestore",
             "--nologo", "--convert-to", "pdf", "--outdir", folder, str(source),
         ]  # fmt: skip
-        try:
-            ran = subprocess.run(  # noqa: S603 - our own arguments, no shell
-                command, capture_output=True, timeout=PDF_TIMEOUT, check=False
-            )
-        except subprocess.TimeoutExpired:
-            raise PdfUnavailable(_("LibreOffice took too long to print the PDF.")) from None
+        ran = _run(command)
         printed = source.with_suffix(".pdf")
         if not printed.is_file():
             reason = ran.stderr.decode(errors="replace").strip()[-300:]
@@ -130,6 +129,21 @@ def to_pdf(docx: bytes) -> bytes:
                 _("LibreOffice did not print the PDF: %(reason)s") % {"reason": reason}
             )
         return printed.read_bytes()
+
+
+def _run(command: list[str]) -> subprocess.CompletedProcess:
+    """LibreOffice in a process group of its own: on a timeout the whole group goes (the
+    `soffice` script starts `soffice.bin`, which would otherwise hold the profile)."""
+    with subprocess.Popen(  # noqa: S603 - our own arguments, no shell
+        command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True
+    ) as process:
+        try:
+            out, err = process.communicate(timeout=PDF_TIMEOUT)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.communicate()
+            raise PdfUnavailable(_("LibreOffice took too long to print the PDF.")) from None
+    return subprocess.CompletedProcess(command, process.returncode, out, err)
 
 
 def _open(content: bytes) -> DocxTemplate:
@@ -151,12 +165,21 @@ def _open(content: bytes) -> DocxTemplate:
     return template
 
 
-def _parts(template: DocxTemplate):
-    """(where, XML) of the body, then each header and footer: what docxtpl fills."""
+def _parts(template: DocxTemplate, *, shown: bool = False):
+    """(where, XML) of what docxtpl fills: the body, each header and footer, and — unless
+    only the `shown` text is wanted — the footnotes and the document's properties."""
     yield "", template.get_xml()
     for uri, where in ((_HEADER, _("Header")), (_FOOTER, _("Footer"))):
         for _key, part in template.get_headers_footers(uri):
             yield where, template.get_part_xml(part)
+    if shown:
+        return
+    for part in template.docx.part.package.parts:
+        if part.content_type == FOOTNOTES:
+            yield _("Footnotes"), part.blob.decode("utf-8", errors="replace")
+    properties = template.docx.core_properties
+    for name in ("title", "subject", "author", "comments", "identifier", "language"):
+        yield _("Document properties"), getattr(properties, name) or ""
 
 
 def _text(xml: str) -> str:

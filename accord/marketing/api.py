@@ -18,7 +18,12 @@ from accord.core.api.pagination import ListParams, Page, paginate
 from accord.core.api.problems import invalid, one_of
 from accord.core.api.schemas import RecordId, WithId
 from accord.marketing.models import Campaign, Channel, WebForm
-from accord.marketing.queries import campaign_spent, campaigns_visible_to, channels_in_use
+from accord.marketing.queries import (
+    campaign_spent,
+    campaigns_visible_to,
+    channels_in_use,
+    submissions_visible_to,
+)
 from accord.marketing.services import RECORD_TYPE, campaign_save, channel_save, form_save
 from accord.sales.models import Pipeline
 
@@ -42,6 +47,13 @@ class ChannelIn(Schema):
     kind: str = Field("other", max_length=12)
     code: str = Field("", max_length=40, description="Made from the name if empty")
     retired: bool = False
+
+
+class ChannelPatch(Schema):
+    name: str = Field(None, min_length=1, max_length=100)
+    kind: str = Field(None, max_length=12)
+    code: str = Field(None, max_length=40)
+    retired: bool = Field(None)
 
 
 class SpentOut(Schema):
@@ -145,10 +157,13 @@ def channels_create(request, payload: ChannelIn):
 
 
 @router.patch("/channels/{channel_id}", response=ChannelOut, summary="Rename or retire a channel")
-def channels_update(request, channel_id: RecordId, payload: ChannelIn):
+def channels_update(request, channel_id: RecordId, payload: ChannelPatch):
     channel = get_object_or_404(Channel, pk=channel_id)
+    data = {"name": channel.name, "kind": channel.kind, "code": channel.code}
     try:
-        return channel_save(actor=request.auth, data=payload.dict(), channel=channel)
+        return channel_save(
+            actor=request.auth, data={**data, **payload.dict(exclude_unset=True)}, channel=channel
+        )
     except ValidationError as error:
         raise invalid(error) from None
 
@@ -381,5 +396,5 @@ def forms_update(request, response: HttpResponse, form_id: RecordId, payload: We
 )
 def forms_submissions(request, form_id: RecordId, params: Query[ListParams]):
     form = get_object_or_404(_visible_forms(request), pk=form_id)
-    return paginate(form.submissions.all(), params, sorts={"created_at"},
+    return paginate(submissions_visible_to(request.auth, form), params, sorts={"created_at"},
                     default_sort="-created_at")  # fmt: skip

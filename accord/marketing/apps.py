@@ -11,8 +11,11 @@ class MarketingConfig(AppConfig):
     def ready(self):
         # Imported here: models, and what imports them, load once the app registry is ready.
         from accord.billing.services.expenses import EXPENSE_CAMPAIGNS
+        from accord.core.events import subscribe
         from accord.marketing.queries import campaigns_visible_to
         from accord.marketing.services import ensure_shipped_channels
+        from accord.marketing.services.forms import on_erased
 
         post_migrate.connect(ensure_shipped_channels, sender=self)
+        subscribe("person.erased")(on_erased)  # what their requests said goes with them
         EXPENSE_CAMPAIGNS["visible"] = campaigns_visible_to  # an expense may name a campaign

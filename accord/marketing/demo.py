@@ -3,6 +3,7 @@ running, recommendations without a budget — the company's advertising of the l
 counted as their cost, and the site's "Call me back" form with the requests it brought."""
 
 from datetime import timedelta
+from decimal import Decimal
 
 from django.utils import timezone
 
@@ -12,6 +13,7 @@ from accord.billing.services import expense_save
 from accord.core.company import default_currency
 from accord.marketing.models import Campaign, Channel, WebForm
 from accord.marketing.services import campaign_save, form_save, submission_receive
+from accord.sales.services import deal_update, deal_win
 
 
 def populate() -> None:
@@ -77,10 +79,15 @@ def populate_forms() -> None:
         "channel": Channel.objects.filter(code="site").first(),
         "consent_text": "I agree to receive offers by e-mail and SMS.",
         "thanks_text": "Thank you! A manager calls you back within 15 minutes."})  # fmt: skip
+    currency = default_currency()
     for number, (name, phone, source, medium, campaign, message) in enumerate(VISITS):
         came_from = {"utm_source": source, "utm_medium": medium, "utm_campaign": campaign,
                      "landing_page": "https://okna.example/balconies"}  # fmt: skip
-        submission_receive(
+        received = submission_receive(
             form=form, values={"name": name, "phone": phone, "message": message},
             came_from=came_from, address=f"203.0.113.{number}", origin="", own_host="",
         )  # fmt: skip
+        if number == 1 and received.deal is not None:  # the Instagram balcony, sold
+            deal = deal_update(actor=admin, deal=received.deal,
+                               data={"amount": Decimal("2400"), "currency": currency})  # fmt: skip
+            deal_win(actor=admin, deal=deal)

@@ -9,17 +9,22 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import Q
 from django.http import Http404, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils.html import escape
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.csrf import csrf_exempt
+from ipware import get_client_ip
 
 from accord.accounts.models import Team
 from accord.core.custom_fields import active_fields
 from accord.core.ui.forms import apply_errors
+from accord.core.visibility import may_change
 from accord.marketing.models import Campaign, Channel, WebForm
+from accord.marketing.queries import campaigns_visible_to, submissions_visible_to
 from accord.marketing.services import FIELDS, form_save, may_write_campaign, submission_receive
 from accord.marketing.services.forms import CAME_FROM, HONEYPOT, STARTED, started_mark
 from accord.marketing.views import _may_read
@@ -53,7 +58,9 @@ class WebFormForm(forms.Form):
         widget=forms.Textarea({"rows": 2}),
     )  # fmt: skip
     redirect_url = forms.CharField(
-        label=gettext_lazy("Or after sending, go to"), required=False, max_length=500
+        label=gettext_lazy("Page to open after sending (instead of the thank-you text)"),
+        required=False,
+        max_length=500,
     )
     allowed_sites = forms.CharField(
         label=gettext_lazy("Allowed sites"), required=False, max_length=2000,
@@ -68,7 +75,7 @@ class WebFormForm(forms.Form):
         label=gettext_lazy("Campaign"), required=False, queryset=Campaign.objects.none()
     )
     team = forms.ModelChoiceField(
-        label=gettext_lazy("Team whose lead rule picks the owner"), required=False,
+        label=gettext_lazy("Team that shares out the requests"), required=False,
         queryset=Team.objects.all(),
     )  # fmt: skip
     creates_deal = forms.BooleanField(
@@ -79,20 +86,30 @@ class WebFormForm(forms.Form):
     )
     retired = forms.BooleanField(label=gettext_lazy("Switched off"), required=False)
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, user, form: WebForm | None = None, **kwargs):
         super().__init__(*args, **kwargs)
         choices = _choices()
         self.fields["asked"].choices = self.fields["required"].choices = choices
-        self.fields["channel"].queryset = Channel.objects.filter(retired=False)
-        self.fields["campaign"].queryset = Campaign.objects.filter(retired=False)
-        self.fields["pipeline"].queryset = Pipeline.objects.filter(retired=False)
+        # Those in use, and the form's own even if retired since (saving keeps them).
+        keep = {
+            key: getattr(form, f"{key}_id", None) for key in ("channel", "campaign", "pipeline")
+        }
+        self.fields["channel"].queryset = Channel.objects.filter(
+            Q(retired=False) | Q(pk=keep["channel"])
+        )
+        self.fields["campaign"].queryset = campaigns_visible_to(user).filter(
+            Q(retired=False) | Q(pk=keep["campaign"])
+        )
+        self.fields["pipeline"].queryset = Pipeline.objects.filter(
+            Q(retired=False) | Q(pk=keep["pipeline"])
+        )
 
 
-def _initial(form: WebForm | None) -> dict:
+def _initial(form: WebForm | None, user) -> dict:
     if form is None:
         site = Channel.objects.filter(code="site").first()
         return {"asked": ["name", "phone", "email", "message"], "required": ["name", "phone"],
-                "creates_deal": True, "channel": site,
+                "creates_deal": may_change(user, "deals", user), "channel": site,
                 "thanks_text": _("Thank you! We will call you back soon.")}  # fmt: skip
     return {
         "name": form.name,
@@ -121,7 +138,9 @@ def web_form_edit(request, form_id: int | None = None):
     found = get_object_or_404(WebForm, pk=form_id) if form_id else None
     if request.method == "POST" and not may_write_campaign(request.user):
         raise Http404
-    form = WebFormForm(request.POST or None, initial=_initial(found))
+    form = WebFormForm(
+        request.POST or None, initial=_initial(found, request.user), user=request.user, form=found
+    )
     if request.method == "POST" and form.is_valid():
         data = dict(form.cleaned_data)
         required = set(data.pop("required"))
@@ -148,7 +167,7 @@ def web_form_edit(request, form_id: int | None = None):
                 f'<script src="{settings.ACCORD_BASE_URL.rstrip("/")}'
                 f'{reverse("web_form_script")}" async></script>'
             ),
-            "submissions": found.submissions.select_related("person")[:20] if found else [],
+            "submissions": submissions_visible_to(request.user, found)[:20] if found else [],
         },
     )
 
@@ -177,14 +196,15 @@ def _snippet(form: WebForm) -> str:
             field = f'<textarea name="{key}"{required}></textarea>'
         else:
             field = f'<input type="{kind}" name="{key}"{required}>'
-        lines.append(f"  <label>{labels.get(key, key)}<br>{field}</label><br>")
+        lines.append(f"  <label>{escape(labels.get(key, key))}<br>{field}</label><br>")
     if form.consent_text:
         required = " required" if form.consent_required else ""
         lines.append(f'  <label><input type="checkbox" name="consent" value="1"{required}> '
-                     f"{form.consent_text}</label><br>")  # fmt: skip
+                     f"{escape(form.consent_text)}</label><br>")  # fmt: skip
+    trap = "position:absolute;inset-inline-start:-5000px"  # off screen, either direction
     lines.append(f'  <input type="text" name="{HONEYPOT}" tabindex="-1" autocomplete="off" '
-                 'style="position:absolute;left:-5000px" aria-hidden="true">')  # fmt: skip
-    lines.append(f'  <button type="submit">{_("Send")}</button>')
+                 f'style="{trap}" aria-hidden="true">')  # fmt: skip
+    lines.append(f'  <button type="submit">{escape(_("Send"))}</button>')
     lines.append("</form>")
     return "\n".join(lines)
 
@@ -204,7 +224,7 @@ def web_form_public(request, token: str):
             form=form,
             values=request.POST,
             came_from=_came_from(request, request.POST),
-            address=request.META.get("REMOTE_ADDR", ""),
+            address=get_client_ip(request)[0] or "",  # as the login throttle reads it
             origin=request.headers.get("Origin") or request.headers.get("Referer", ""),
             own_host=request.get_host().lower(),
         )
@@ -254,7 +274,9 @@ def _answer_script(request, form: WebForm, received) -> JsonResponse:
 def web_form_script(request):
     """The script a site adds once (see accord/marketing/templates/marketing/forms.js)."""
     answer = render(
-        request, "marketing/forms.js", {"started": started_mark()},
+        request, "marketing/forms.js",
+        {"started": started_mark(),
+         "forms_address": request.build_absolute_uri("/f/")},  # where this script came from
         content_type="application/javascript; charset=utf-8",
     )  # fmt: skip
     answer["Cache-Control"] = "no-store"

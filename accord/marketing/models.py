@@ -23,7 +23,7 @@ class Channel(models.Model):
         (SITE, _("Web site")),
         (ADS, _("Advertising")),
         (SOCIAL, _("Social networks")),
-        (REFERRAL, _("Referral")),
+        (REFERRAL, _("Recommendation")),
         (WALK_IN, _("Walk-in")),
         (PHONE, _("Phone")),
         (EMAIL, _("E-mail")),
@@ -130,14 +130,17 @@ class Submission(models.Model):
     from, and the client (and deal) it went to."""
 
     form = models.ForeignKey(WebForm, on_delete=models.CASCADE, related_name="submissions")
-    person = models.ForeignKey(
-        "contacts.Person", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
-    )
+    person = models.ForeignKey(  # a merge moves it to the client kept
+        "contacts.Person", null=True, blank=True, on_delete=models.SET_NULL,
+        related_name="web_requests",
+    )  # fmt: skip
     deal = models.ForeignKey(
         "sales.Deal", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     values = models.JSONField(default=dict)
     came_from = models.JSONField(default=dict)  # utm_*, gclid, fbclid, referrer, landing page
+    # Why it made no client, when the services refused it: kept to be seen, never lost.
+    problem = models.TextField(blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -182,14 +185,9 @@ class Touch(models.Model):
 
     class Meta:
         ordering = ["-at", "-id"]
-        constraints = [
-            models.UniqueConstraint(
-                fields=["person", "kind"], condition=models.Q(deal=None), name="touch_person_kind"
-            ),
-            models.UniqueConstraint(
-                fields=["deal"], condition=models.Q(deal__isnull=False), name="touch_deal"
-            ),
-        ]
+        # No uniqueness: a merge brings the other client's touches along, and the card
+        # reads the earliest first touch and the latest last one.
+        indexes = [models.Index(fields=["person", "kind", "at"], name="touch_person_kind")]
 
     def __str__(self) -> str:
         return f"{self.kind}: {self.source or self.channel_id or '-'}"

@@ -5,13 +5,15 @@ expenses that name it (marketing reads no other money)."""
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from django.db.models import Count, QuerySet, Sum
+from django.db.models import Count, Q, QuerySet, Sum
 
 from accord.billing.models import Expense
+from accord.contacts.queries import people_visible_to
 from accord.core.money import STORED
 from accord.core.visibility import scope
 from accord.marketing.models import Campaign, Channel, Submission, Touch
 from accord.sales.models import Deal
+from accord.sales.queries import deals_visible_to
 
 
 def campaigns_visible_to(user, action: str = "read") -> QuerySet[Campaign]:
@@ -49,19 +51,32 @@ def campaign_expenses(campaign: Campaign):
     )
 
 
-def person_touches(person) -> dict:
-    """Where `person` (already visible) came from: the first and last touch, each deal's,
-    and their latest web-form requests."""
+def person_touches(user, person) -> dict:
+    """Where `person` (already visible) came from: the earliest first touch and the latest
+    last one (a merge may bring two), each deal's the user may see, and their latest
+    web-form requests."""
     touches = list(
-        Touch.objects.filter(person=person).select_related("channel", "campaign", "deal", "form")
+        Touch.objects.filter(person=person)
+        .filter(Q(deal=None) | Q(deal__in=deals_visible_to(user).values("pk")))
+        .select_related("channel", "campaign", "deal", "form")
+        .order_by("at", "id")
     )
-    requests = Submission.objects.filter(person=person).select_related("form", "deal")[:10]
+    own = [t for t in touches if t.deal_id is None]
+    firsts = [t for t in own if t.kind == Touch.FIRST]
+    lasts = [t for t in own if t.kind == Touch.LAST]
+    requests = Submission.objects.filter(person=person).select_related("form")
     return {
-        "first": next((t for t in touches if t.kind == Touch.FIRST and t.deal_id is None), None),
-        "last": next((t for t in touches if t.kind == Touch.LAST and t.deal_id is None), None),
+        "first": firsts[0] if firsts else None,
+        "last": lasts[-1] if lasts else None,
         "deals": [t for t in touches if t.deal_id is not None],
-        "requests": list(requests),
+        "requests": list(requests.order_by("-created_at")[:10]),
     }
+
+
+def submissions_visible_to(user, form):
+    """A form's requests whose client the user may see (or that made no client)."""
+    people = people_visible_to(user).values("pk")
+    return form.submissions.filter(Q(person=None) | Q(person__in=people)).select_related("person")
 
 
 @dataclass

@@ -160,7 +160,7 @@ def client_touches(request):
     person, _company = client_named(request.user, request.GET)
     if person is None:
         raise Http404
-    touches = person_touches(person)
+    touches = person_touches(request.user, person)
     if not touches["first"] and not touches["requests"]:
         return HttpResponse("")
     return render(request, "marketing/client_touches.html", touches)

@@ -283,3 +283,15 @@ def test_the_api_hands_a_word_template_s_document_as_word_and_pdf(owner, deal, a
     as_word = api.get(ready["docx"])
     assert "Anna Petrova" in word_text(b"".join(as_word.streaming_content))
     assert b"".join(api.get(ready["pdf"]).streaming_content).startswith(b"%PDF")
+
+
+def test_a_field_in_the_word_file_s_properties_is_checked_too(admin):
+    document = WordDocument()
+    document.add_paragraph("{{ deal.title }}")
+    document.core_properties.title = "Contract {{ deal.titel }}"
+    stream = io.BytesIO()
+    document.save(stream)
+    with pytest.raises(ValidationError) as refused:
+        word_template(admin, stream.getvalue())
+    (problem,) = refused.value.message_dict["file"]
+    assert problem.startswith("Document properties: ") and "deal.titel" in problem

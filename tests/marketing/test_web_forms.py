@@ -17,8 +17,9 @@ from accord.accounts.services import team_save, token_create, user_create
 from accord.automation.blueprints import install
 from accord.automation.services import rule_save
 from accord.contacts.models import Person
-from accord.contacts.services import person_create
+from accord.contacts.services import clients_merge, person_create, person_erase
 from accord.marketing.models import Campaign, Channel, Submission, Touch, WebForm
+from accord.marketing.queries import person_touches
 from accord.marketing.services import campaign_save, form_save
 from accord.marketing.services.forms import started_mark
 from accord.sales.models import Deal
@@ -123,7 +124,7 @@ def test_a_bot_is_thanked_and_nothing_is_made(web_form, admin, trick):
     data = {"name": "Buy pills", "phone": "+7 916 123-45-67", "started": started_mark()}
     headers = {"HTTP_ORIGIN": "https://okna.example"}
     if trick == "honeypot":
-        data["website"] = "http://spam.example"
+        data["accord_trap"] = "http://spam.example"
     elif trick == "forged start":
         data["started"] = "1700000000:forged"
     elif trick == "another site":
@@ -300,3 +301,26 @@ def test_the_window_shop_blueprint_brings_its_request_form(admin):
     assert deal.pipeline == form.pipeline and deal.stage == first_stage(form.pipeline)
     install(actor=admin, name="window-shop")  # installed again: still one form
     assert WebForm.objects.filter(name="Window request").count() == 1
+
+
+def test_a_returning_visitor_changes_nothing_of_the_client_and_merge_and_erase_keep_up(
+    web_form, admin
+):
+    anna = person_create(actor=admin, data={"first_name": "Anna", "phones": ["+79161234567"]})
+    visitor_sends(Client(), web_form, {"name": "Someone else", "phone": "+7 916 123-45-67",
+                                       "consent": "1", "message": "Hi"})  # fmt: skip
+    anna.refresh_from_db()
+    assert (
+        anna.first_name == "Anna" and not anna.marketing_consent
+    )  # knowing a number is not enough
+    twin = Person.objects.create(first_name="Anna", last_name="Twin", created_by=admin)
+    Touch.objects.create(person=twin, kind="first", at=timezone.now() - timedelta(days=30),
+                         source="newsletter")  # fmt: skip
+    Touch.objects.create(person=twin, kind="last", at=timezone.now() - timedelta(days=30))
+    clients_merge(actor=admin, survivor=anna, other=twin)
+    card = person_touches(admin, anna)
+    assert card["first"].source == "newsletter"  # the earliest of both
+    assert [r.values["message"] for r in card["requests"]] == ["Hi"]
+    person_erase(actor=admin, person=anna)
+    assert not Touch.objects.filter(person=anna).exists()
+    assert Submission.objects.get().values == {}

@@ -93,7 +93,8 @@ def campaign_save(*, actor: User, data: dict, campaign: Campaign | None = None) 
     if not name or len(name) > 200:
         errors["name"] = [_("Name the campaign (at most 200 characters).")]
     channel = value("channel")
-    if not isinstance(channel, Channel) or channel.retired:
+    changed = campaign is None or getattr(channel, "pk", None) != campaign.channel_id
+    if not isinstance(channel, Channel) or (channel.retired and changed):
         errors["channel"] = [_("Choose the channel.")]
     currency = clean_currency(value("currency", ""), errors)
     budget = value("budget")

@@ -4,6 +4,8 @@ then turned into a client (matched by e-mail or phone), a deal and a note throug
 contacts, sales and work services, with where the visitor came from."""
 
 import hashlib
+import ipaddress
+import logging
 import re
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -22,14 +24,14 @@ from django.utils.translation import gettext_lazy
 from accord.accounts.models import User
 from accord.contacts.models import Person
 from accord.contacts.queries import likely_duplicates
-from accord.contacts.services import note_add, person_create, person_update
+from accord.contacts.services import note_add, person_create
 from accord.core.custom_fields import active_fields
 from accord.core.events import emit
 from accord.core.phones import PhoneError, normalize_phone
 from accord.core.visibility import WRITE, allows, may_change
 from accord.marketing.models import Campaign, Channel, Submission, Touch, WebForm
 from accord.marketing.services.campaigns import may_write_campaign
-from accord.sales.models import Deal
+from accord.sales.models import Deal, Pipeline, Stage
 from accord.sales.services import deal_create
 
 # The fields a form may ask, with their labels and lengths; "cf.<key>" adds a custom field.
@@ -52,11 +54,13 @@ MEDIUMS = {
     "email": Channel.EMAIL, "newsletter": Channel.EMAIL, "referral": Channel.REFERRAL,
     "messenger": Channel.MESSENGER,
 }  # fmt: skip
-HONEYPOT = "website"  # hidden from people; a bot fills it
+HONEYPOT = "accord_trap"  # hidden from people (a name no browser autofills); a bot fills it
 STARTED = "started"  # when the page showed the form, signed
 MIN_SECONDS = 3  # a person takes longer than this to fill a form
+MARK_AGE = 86_400  # seconds a shown form's start is checked for; older, it is a person's
 RATE, RATE_WINDOW = 5, 600  # requests per address and form in ten minutes
 SALT = "accord.marketing.form"
+log = logging.getLogger(__name__)
 HOST = re.compile(r"^[a-z0-9.-]+(:\d+)?$")
 
 
@@ -100,6 +104,9 @@ def form_save(*, actor: User, data: dict, form: WebForm | None = None) -> WebFor
             errors["redirect_url"] = [_("Enter a web address, such as https://example.com/thanks.")]
     sites = _sites(str(data.get("allowed_sites") or ""), errors)
     team, creates_deal = data.get("team"), bool(data.get("creates_deal"))
+    pipeline = data.get("pipeline")
+    if creates_deal and not _deal_pipeline(pipeline):
+        errors["pipeline"] = [_("Deals need a pipeline with an open stage (Settings → Pipelines).")]
     if team is not None and not allows(
         actor, record_type="clients", action=WRITE, owner_id=0, owner_team_id=team.pk
     ):
@@ -119,10 +126,20 @@ def form_save(*, actor: User, data: dict, form: WebForm | None = None) -> WebFor
     )  # fmt: skip
     form.thanks_text = str(data.get("thanks_text") or "").strip()[:2000]
     form.channel, form.campaign = data.get("channel"), data.get("campaign")
-    form.team, form.pipeline, form.creates_deal = team, data.get("pipeline"), creates_deal
+    form.team, form.pipeline, form.creates_deal = team, pipeline, creates_deal
     form.retired = bool(data.get("retired"))
     form.save()
     return form
+
+
+def _deal_pipeline(pipeline: Pipeline | None) -> Pipeline | None:
+    """The pipeline a form's deals go to (the first in use when it names none), if it has
+    an open stage to start in."""
+    pipeline = pipeline or Pipeline.objects.filter(retired=False).first()
+    if pipeline is None or pipeline.retired:
+        return None
+    open_stages = pipeline.stages.filter(kind=Stage.OPEN, retired=False)
+    return pipeline if open_stages.exists() else None
 
 
 def _asked(fields: list, errors: dict) -> list[dict]:
@@ -163,49 +180,95 @@ def submission_receive(
     now: datetime | None = None,
 ) -> Received:  # fmt: skip
     """A request sent through `form` from `address` (the visitor's IP), posted from the
-    page at `origin`. A bot's is counted and thanked, with nothing made."""
+    page at `origin`. A bot's is counted and thanked, with nothing made. A request the
+    services refuse is kept with the reason (and thanked): a lead is never lost."""
     now = now or timezone.now()
-    if _looks_like_a_bot(form, values, address, origin, own_host, now):
-        WebForm.objects.filter(pk=form.pk).update(refused_as_spam=F("refused_as_spam") + 1)
-        return Received(spam=True)
+    if _looks_like_a_bot(form, values, origin, own_host, now):
+        return _refused(form)
     cleaned, errors = _cleaned(form, values)
     if errors:
         return Received(errors=errors)
+    if _too_often(form, address):
+        return _refused(form)
     where = {key: str(came_from.get(key) or "").strip()[:500] for key in CAME_FROM}
-    with transaction.atomic():
-        person = _client(form, cleaned, now)
-        deal = _deal(form, person, cleaned) if form.creates_deal else None
-        _remember_touch(form, person, deal, where, now)
-        _note(form, person, cleaned, where)
-        submission = Submission.objects.create(
-            form=form, person=person, deal=deal, values=cleaned, came_from=where
-        )
-        WebForm.objects.filter(pk=form.pk).update(received=F("received") + 1)
-        emit(
-            "webform.submitted",
-            form_id=form.pk,
-            submission_id=submission.pk,
-            person_id=person.pk,
-            deal_id=deal.pk if deal else None,
-        )
+    try:
+        with transaction.atomic():
+            return _receive(form, cleaned, where, now)
+    except ValidationError as error:
+        mendable = _mendable(error)
+        if mendable:
+            return Received(errors=mendable)
+        problem = "; ".join(error.messages)
+    except PermissionDenied as refusal:
+        problem = str(refusal)
+    log.warning("web form %s: a request made no client: %s", form.pk, problem)
+    Submission.objects.create(form=form, values=cleaned, came_from=where, problem=problem[:2000])
+    WebForm.objects.filter(pk=form.pk).update(received=F("received") + 1)
+    return Received()
+
+
+def _receive(form: WebForm, cleaned: dict, where: dict, now) -> Received:
+    person = _client(form, cleaned)
+    deal = _deal(form, person) if form.creates_deal else None
+    _remember_touch(form, person, deal, where, now)
+    _note(form, person, cleaned, where)
+    submission = Submission.objects.create(
+        form=form, person=person, deal=deal, values=cleaned, came_from=where
+    )
+    WebForm.objects.filter(pk=form.pk).update(received=F("received") + 1)
+    emit(
+        "webform.submitted",
+        form_id=form.pk,
+        submission_id=submission.pk,
+        person_id=person.pk,
+        deal_id=deal.pk if deal else None,
+    )
     return Received(person=person, deal=deal)
 
 
-def _looks_like_a_bot(form, values, address: str, origin: str, own_host: str, now) -> bool:
+def _refused(form: WebForm) -> Received:
+    WebForm.objects.filter(pk=form.pk).update(refused_as_spam=F("refused_as_spam") + 1)
+    return Received(spam=True)
+
+
+def _mendable(error: ValidationError) -> dict:
+    """A custom field's refusal, said on the visitor's field (cf.<key>)."""
+    found = getattr(error, "error_dict", {})
+    return {
+        f"cf.{key.removeprefix('custom_fields.')}": [str(m) for m in messages.messages]
+        for key, messages in found.items()
+        if key.startswith("custom_fields.")
+    }
+
+
+def _looks_like_a_bot(form, values, origin: str, own_host: str, now) -> bool:
+    """The hidden field filled, a form sent faster than a person could (or with a forged
+    start), or posted from a site the form does not allow."""
     if str(values.get(HONEYPOT) or "").strip():
         return True
     mark = values.get(STARTED)
     if mark:
         try:
-            shown = signing.loads(mark, salt=SALT, max_age=86_400)
+            shown = signing.loads(mark, salt=SALT, max_age=MARK_AGE)
+        except signing.SignatureExpired:
+            shown = 0  # a page left open for days: a person's, however slow
         except signing.BadSignature:
             return True
         if now.timestamp() - float(shown) < MIN_SECONDS:
             return True
     allowed = set(form.allowed_sites.split()) | {own_host}
     host = urlsplit(origin).netloc.lower() if origin else ""
-    if form.allowed_sites and host and host not in allowed:
-        return True
+    return bool(form.allowed_sites and host and host not in allowed)
+
+
+def _too_often(form: WebForm, address: str) -> bool:
+    """More than RATE requests from one address (an IPv6 network /64) in RATE_WINDOW;
+    only requests that could be kept count, so a visitor's own corrections do not."""
+    try:
+        network = ipaddress.ip_network(f"{address}/{64 if ':' in address else 32}", strict=False)
+        address = str(network.network_address)
+    except ValueError:
+        pass
     key = f"accord:form-rate:{form.pk}:{hashlib.sha256(address.encode()).hexdigest()[:16]}"
     cache.add(key, 0, RATE_WINDOW)
     try:
@@ -261,33 +324,28 @@ def _actor(form: WebForm) -> User:
     return admin
 
 
-def _client(form: WebForm, cleaned: dict, now) -> Person:
-    """The person the request is from: found by e-mail or phone, else made."""
+def _client(form: WebForm, cleaned: dict) -> Person:
+    """The person the request is from: found by e-mail or phone (and left as they are:
+    a visitor who knows a client's number changes nothing of theirs — the note says
+    what they sent), else made."""
     actor = _actor(form)
     email, phone = cleaned.get("email", "").lower(), cleaned.get("phone", "")
     found = likely_duplicates(actor, "person", [phone], [email])
-    consent = (
-        {"marketing_consent": True, "consent_source": form.name} if cleaned.get("consent") else {}
-    )
-    custom = {key[3:]: value for key, value in cleaned.items() if key.startswith("cf.")}
     if found:
-        person = found[0]
-        if consent or custom:
-            data = {**consent}
-            if custom:
-                data["custom_fields"] = {**(person.custom_fields or {}), **custom}
-            person = person_update(actor=actor, person=person, data=data)
-        return person
+        return found[0]
     first, last = cleaned.get("first_name", ""), cleaned.get("last_name", "")
     if not first and not last:
         first, _space, last = cleaned.get("name", "").partition(" ")
     if not first and not last:  # nameless: named by its address, the request still kept
         first = email or phone
     data = {
-        "first_name": first, "last_name": last, "emails": [email] if email else [],
+        "first_name": first[:100], "last_name": last[:100], "emails": [email] if email else [],
         "phones": [phone] if phone else [], "city": cleaned.get("city", ""),
-        "source": str(form.channel or _("web form")), **consent,
+        "source": str(form.channel or _("web form")),
     }  # fmt: skip
+    if cleaned.get("consent"):
+        data |= {"marketing_consent": True, "consent_source": form.name}
+    custom = {key[3:]: value for key, value in cleaned.items() if key.startswith("cf.")}
     if custom:
         data["custom_fields"] = custom
     if form.team is not None:
@@ -295,12 +353,14 @@ def _client(form: WebForm, cleaned: dict, now) -> Person:
     return person_create(actor=actor, data=data)
 
 
-def _deal(form: WebForm, person: Person, cleaned: dict) -> Deal:
+def _deal(form: WebForm, person: Person) -> Deal:
     actor = _actor(form)
+    owner = person.owner if person.owner is not None and person.owner.is_active else actor
     title = _("%(form)s: %(client)s") % {"form": form.name, "client": person}
-    data = {"title": title[:200], "person": person, "owner": person.owner or actor}
-    if form.pipeline is not None:
-        data["pipeline"] = form.pipeline
+    data = {"title": title[:200], "person": person, "owner": owner}
+    pipeline = _deal_pipeline(form.pipeline)
+    if pipeline is not None:
+        data["pipeline"] = pipeline
     return deal_create(actor=actor, data=data)
 
 
@@ -326,9 +386,14 @@ def _remember_touch(form: WebForm, person: Person, deal: Deal | None, where: dic
         "referrer": where["referrer"], "landing_page": where["landing_page"], "form": form,
         "at": now,
     }  # fmt: skip
-    if not Touch.objects.filter(person=person, kind=Touch.FIRST, deal=None).exists():
+    touches = Touch.objects.filter(person=person, deal=None)
+    if not touches.filter(kind=Touch.FIRST).exists():
         Touch.objects.create(person=person, kind=Touch.FIRST, **facts)
-    Touch.objects.update_or_create(person=person, kind=Touch.LAST, deal=None, defaults=facts)
+    last = touches.filter(kind=Touch.LAST).order_by("-at", "-id").first()
+    if last is None:
+        Touch.objects.create(person=person, kind=Touch.LAST, **facts)
+    else:  # after a merge there may be two: the latest follows
+        touches.filter(pk=last.pk).update(**facts)
     if deal is not None:
         Touch.objects.create(person=person, deal=deal, kind=Touch.LAST, **facts)
 
@@ -338,7 +403,21 @@ def _note(form: WebForm, person: Person, cleaned: dict, where: dict) -> None:
     lines = [_("Request through the web form “%(form)s”.") % {"form": form.name}]
     if cleaned.get("message"):
         lines.append(cleaned["message"])
+    labels = {key: str(label) for key, (label, _limit) in FIELDS.items()}
+    for key, value in cleaned.items():  # what the card does not show by itself
+        if key == "company" or key.startswith("cf."):
+            lines.append(f"{labels.get(key, key[3:])}: {value}")
+    if cleaned.get("consent"):
+        lines.append(_("Ticked: %(consent)s") % {"consent": form.consent_text})
     source = ", ".join(f"{key}={where[key]}" for key in CAME_FROM[:5] if where[key])
     if source:
         lines.append(_("Came from: %(source)s") % {"source": source})
     note_add(actor=_actor(form), record=person, text="\n".join(lines))
+
+
+def on_erased(event) -> None:
+    """A client's personal data erased on their request: what their web-form requests
+    said and where their visits came from go too; the counts stay."""
+    person_id = event.payload["person_id"]
+    Submission.objects.filter(person_id=person_id).update(values={}, came_from={})
+    Touch.objects.filter(person_id=person_id).delete()

@@ -71,7 +71,7 @@
 
   function ready() {
     var kept = visit();
-    var forms = document.querySelectorAll("form[action*='/f/']");
+    var forms = document.querySelectorAll("form[action^='{{ forms_address|escapejs }}']");
     Array.prototype.forEach.call(forms, function (form) {
       Object.keys(kept).forEach(function (key) { hidden(form, key, kept[key]); });
       hidden(form, "started", "{{ started|escapejs }}");  // signed by Accord as this loaded
