@@ -324,3 +324,16 @@ def test_a_returning_visitor_changes_nothing_of_the_client_and_merge_and_erase_k
     person_erase(actor=admin, person=anna)
     assert not Touch.objects.filter(person=anna).exists()
     assert Submission.objects.get().values == {}
+
+
+def test_a_request_nobody_may_receive_is_kept_with_the_reason(web_form, admin, admin_client):
+    form_page = f"/marketing/forms/{web_form.pk}/"
+    type(admin).objects.filter(pk=admin.pk).update(is_active=False)  # the only administrator
+    sent = visitor_sends(Client(), web_form, {"name": "Anna", "phone": "+7 916 123-45-67"})
+    assert sent.status_code == 200 and "Thank you" in sent.content.decode()
+    assert not Person.objects.exists()
+    kept = Submission.objects.get()
+    assert kept.values["name"] == "Anna" and "receive" in kept.problem
+    type(admin).objects.filter(pk=admin.pk).update(is_active=True)
+    page = admin_client.get(form_page).content.decode()
+    assert "No client made" in page and "Anna" in page
