@@ -163,3 +163,11 @@ class _Fetcher(URLFetcher):
 
 
 _fetch = _Fetcher()
+
+
+def print_html(html: str) -> bytes:
+    """A page of Accord's own (a dashboard, a report) as a PDF, in the documents' fonts."""
+    fonts, stylesheets = _fonts()
+    with _lock, _collected_after():
+        document = HTML(string=html, url_fetcher=_fetch, base_url=str(settings.MEDIA_ROOT))
+        return document.write_pdf(stylesheets=stylesheets, font_config=fonts)

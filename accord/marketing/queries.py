@@ -2,10 +2,14 @@
 cost. A campaign's cost is part of the campaign: whoever sees the campaign sees the
 expenses that name it (marketing reads no other money)."""
 
+from collections import defaultdict
 from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 
 from django.db.models import Count, Q, QuerySet, Sum
+from django.db.models.functions import Coalesce
+from django.utils import timezone
 
 from accord.billing.models import Expense
 from accord.contacts.queries import people_visible_to
@@ -137,3 +141,50 @@ def campaign_results(campaigns) -> dict[int, Results]:
             money = found.revenue.get(row["deal__currency"], Decimal(0)) + row["total"]
             found.revenue[row["deal__currency"]] = money.quantize(STORED)
     return results
+
+
+def channel_results(user, since: date, until: date) -> list[tuple[Channel | None, Results]]:
+    """What each channel brought over a period (inclusive, the company's dates): leads
+    whose first visit came through it, deals made from its requests (and won, with their
+    sum), and what the campaigns the user sees spent on it. None: leads whose channel is
+    not known."""
+    start = timezone.make_aware(datetime.combine(since, time.min))
+    end = timezone.make_aware(datetime.combine(until + timedelta(days=1), time.min))
+    found: dict[int | None, Results] = defaultdict(Results)
+    channel = Coalesce("channel_id", "campaign__channel_id")
+    touches = Touch.objects.filter(at__gte=start, at__lt=end).annotate(came=channel)
+    leads = touches.filter(deal=None, kind=Touch.FIRST)
+    for row in leads.values("came").annotate(n=Count("id")).order_by():
+        found[row["came"]].leads += row["n"]
+    deals = (
+        touches.filter(deal__isnull=False)
+        .values("came", "deal__status", "deal__currency")
+        .annotate(n=Count("id"), total=Sum("deal__amount"))
+        .order_by()
+    )
+    for row in deals:
+        results = found[row["came"]]
+        results.deals += row["n"]
+        if row["deal__status"] == Deal.WON:
+            results.won += row["n"]
+            money = results.revenue.get(row["deal__currency"], Decimal(0)) + row["total"]
+            results.revenue[row["deal__currency"]] = money.quantize(STORED)
+    spent = (
+        Expense.objects.filter(
+            campaign__in=campaigns_visible_to(user).values("pk"),
+            spent_on__gte=since,
+            spent_on__lte=until,
+        )
+        .values("campaign__channel_id", "currency")
+        .annotate(total=Sum("amount"))
+        .order_by()
+    )
+    for row in spent:
+        results = found[row["campaign__channel_id"]]
+        results.spent[row["currency"]] = (
+            results.spent.get(row["currency"], Decimal(0)) + row["total"]
+        ).quantize(STORED)
+    channels = Channel.objects.in_bulk([pk for pk in found if pk is not None])
+    return [
+        (channels.get(pk) if pk is not None else None, results) for pk, results in found.items()
+    ]

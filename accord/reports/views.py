@@ -128,13 +128,13 @@ def communication_report(request):
             rows.append({"user": person, "all": everything, "channels": mine})
     labels = dict(channel_labels())
     chart = {
-        "labels": [str(labels[c]) for c in STAT_CHANNELS],
-        "incoming": [summed[c].incoming for c in STAT_CHANNELS],
-        "outgoing": [summed[c].outgoing for c in STAT_CHANNELS],
-        "median": [summed[c].median for c in STAT_CHANNELS],
-        "names": {"incoming": pgettext("messages and calls", "In"),
-                  "outgoing": pgettext("messages and calls", "Out"),
-                  "median": _("Median answer, working minutes")},
+        "type": "bar", "kind": "int", "labels": [str(labels[c]) for c in STAT_CHANNELS],
+        "series": [
+            {"label": pgettext("messages and calls", "In"),
+             "data": [summed[c].incoming for c in STAT_CHANNELS]},
+            {"label": pgettext("messages and calls", "Out"),
+             "data": [summed[c].outgoing for c in STAT_CHANNELS]},
+        ],
     }  # fmt: skip
     return render(request, "reports/communication.html", {
         "page_title": _("Communication"),

@@ -11,7 +11,7 @@ that costs more than Python does: stored.py.)
 from django.db.models import F, Func, TextField
 
 from accord.contacts.models import Company, ContactPoint, Person, Tag
-from accord.transfer.cleaning import FORMULA_STARTS
+from accord.core.spreadsheets import FORMULA_STARTS
 
 SEPARATOR = ", "  # between the phones, e-mails, tags and choices of one cell
 LISTED = {"phones": "phone", "emails": "email", "tags": "tags"}  # column -> what it joins

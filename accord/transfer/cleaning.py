@@ -25,9 +25,9 @@ from accord.contacts.models import compose_full_name
 from accord.contacts.services import search_parts
 from accord.core.custom_fields import active_fields, clean_value
 from accord.core.phones import PhoneError, country_code, default_region, read_phone
+from accord.core.spreadsheets import FORMULA_STARTS
 from accord.transfer.reading import Table, read_rows
 
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")  # what a spreadsheet would run
 # Cleaned batches waiting for the writer: memory stays flat. (A process of its own cleaned
 # big files before: its interpreter with Django set up cost 106 MB of the 300 an import of
 # a million rows may take, its start cost more than it saved below 40,000 rows, and

@@ -23,8 +23,8 @@ from openpyxl.cell import WriteOnlyCell
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 
 from accord.contacts.models import Company, Person
+from accord.core.spreadsheets import neutral
 from accord.transfer import cells, stored
-from accord.transfer.cleaning import FORMULA_STARTS
 
 CHUNK = 5000  # ids a PostgreSQL query reads (stored.CHUNK rows on SQLite)
 
@@ -59,17 +59,9 @@ COLUMNS = {  # what a field reads from the record's row
 }  # fmt: skip
 
 
-FORMULA_FIRST = frozenset(FORMULA_STARTS)
-
-
 def source_of(kind: str, key: str) -> str:
     """The row field a column reads (a company's name is a column of its own)."""
     return key if kind == "company" and key == "name" else COLUMNS.get(key, key)
-
-
-def neutral(value: str) -> str:
-    """A cell a spreadsheet would run as a formula starts with an apostrophe instead."""
-    return "'" + value if value[:1] in FORMULA_FIRST else value
 
 
 def columns_for(kind: str, keys: list[str] | None, custom_fields) -> list[tuple[str, str]]:

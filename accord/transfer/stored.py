@@ -17,10 +17,7 @@ from django.db.models.functions import Cast
 from django.utils import timezone
 
 from accord.contacts.models import Company, ContactPoint, Person
-from accord.transfer.cleaning import FORMULA_STARTS
-
-FORMULA_FIRST = frozenset(FORMULA_STARTS)
-
+from accord.core.spreadsheets import FORMULA_FIRST
 
 CHUNK = 2000  # rows a query reads: a chunk's cells are held until it is written
 

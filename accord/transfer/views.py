@@ -14,10 +14,10 @@ from django.views.decorators.http import require_POST
 from accord.contacts import columns as list_columns
 from accord.contacts.views import kind_for, requested_filters
 from accord.core.errors import message_of
+from accord.core.spreadsheets import neutral
 from accord.core.ui.forms import apply_errors
 from accord.transfer import forms, services
 from accord.transfer.backup import archives
-from accord.transfer.exporting import neutral
 from accord.transfer.models import BackupSchedule, ExportJob, ImportJob
 from accord.transfer.queries import imports_of, preview, progress
 from accord.transfer.reading import read_rows

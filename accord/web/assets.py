@@ -28,7 +28,8 @@ ICONS = [
     "clock", "tag", "trash-2", "pencil", "filter", "download", "upload", "ellipsis",
     "triangle-alert", "message-square", "map-pin", "circle-check", "phone-incoming",
     "phone-outgoing", "zap", "mail-x", "phone-missed", "play", "file-text", "paperclip",
-    "receipt", "banknote", "wallet", "star",
+    "receipt", "banknote", "wallet", "star", "printer", "arrow-up", "arrow-down",
+    "layout-dashboard", "trending-up", "trending-down",
 ]  # fmt: skip
 
 

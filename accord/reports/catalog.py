@@ -1,0 +1,751 @@
+"""The reports a dashboard's widgets and the report pages show: each reads what the user
+may see (deals, tasks, activities, clients, money and campaigns through their apps'
+visibility-scoped queries; colleagues as far as the user's reports reach), over a
+period, for a pipeline, a team or one colleague, and answers the same figures as a
+table, a chart's series and one number with the period before it for its trend.
+
+Money counts the company's currency; deals or payments in another currency are named
+in a note under the figures rather than added at a made-up rate."""
+
+from collections import defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from decimal import Decimal
+from statistics import median
+
+from django.db.models import Count, DecimalField, ExpressionWrapper, F, OuterRef, Q, Subquery, Sum
+from django.db.models.functions import Coalesce
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, ngettext
+
+from accord.accounts.models import User
+from accord.accounts.queries import people_in_reach
+from accord.billing.models import Invoice
+from accord.billing.queries import income_and_expenses, invoices_visible_to
+from accord.comms.queries import ChannelFigures, comms_figures
+from accord.contacts.queries import people_visible_to
+from accord.core.formats import money
+from accord.core.money import STORED
+from accord.core.visibility import NONE, READ, effective_level
+from accord.marketing.models import Touch
+from accord.marketing.queries import channel_results
+from accord.reports.periods import Period
+from accord.sales.models import Deal, LineItem, Pipeline
+from accord.sales.queries import deals_visible_to, funnel, pipelines_for
+from accord.work.models import CALL, EMAIL, MEETING, NOTE, VISIT, Task
+from accord.work.queries import activities_visible_to, performance, tasks_visible_to
+
+DEALS = frozenset({"pipeline", "team", "user"})  # the filters of deal reports
+TOP = 12  # rows a "by …" chart draws; the rest are summed as "Others"
+CYCLE_SAMPLE = 100_000  # won deals read for a median sales cycle
+
+
+@dataclass(frozen=True)
+class Column:
+    key: str
+    label: str
+    kind: str = "text"  # text, int, money, percent, days, minutes
+
+
+@dataclass
+class Scope:
+    """Whose figures, over when: the user reading (their visibility), the period, a
+    pipeline, the colleagues counted (None: everyone the user's reports reach)."""
+
+    user: User
+    period: Period
+    currency: str
+    pipeline: Pipeline | None = None
+    people: list[int] | None = None
+
+    def with_period(self, period: Period) -> "Scope":
+        return Scope(self.user, period, self.currency, self.pipeline, self.people)
+
+    def owned(self, queryset, owner: str = "owner"):
+        return queryset if self.people is None else queryset.filter(**{f"{owner}__in": self.people})
+
+    def deals(self):
+        deals = self.owned(deals_visible_to(self.user))
+        return deals.filter(pipeline=self.pipeline) if self.pipeline else deals
+
+
+@dataclass
+class Figures:
+    columns: list[Column]
+    rows: list[dict]
+    labels: list[str] = field(default_factory=list)  # the chart's axis
+    series: list[dict] = field(default_factory=list)  # {"key", "label", "data": [...]}
+    total: object = None  # the one number of a "number" widget
+    total_kind: str = "int"
+    total_label: str = ""  # what the one number is ("not yet paid")
+    notes: list[str] = field(default_factory=list)
+    flagged: int = 0  # rows marked for attention (channels that spend and do not sell)
+
+    @property
+    def empty(self) -> bool:
+        return not self.rows
+
+
+@dataclass(frozen=True)
+class Report:
+    key: str
+    title: str
+    description: str
+    charts: tuple[str, ...]  # the first is the default
+    compute: Callable[[Scope], Figures]
+    filters: frozenset = frozenset({"team", "user"})
+    ahead: bool = False  # the period is ahead (a forecast)
+    needs: str = ""  # a record type the user must read besides reports
+    lower_better: bool = False  # the number is better when it falls (overdue tasks)
+
+    def allowed(self, user) -> bool:
+        if effective_level(user, "reports", READ) == NONE:
+            return False
+        return not self.needs or effective_level(user, self.needs, READ) != NONE
+
+
+REPORTS: dict[str, Report] = {}
+
+
+def report(key, title, description, charts, **options):
+    def register(compute):
+        REPORTS[key] = Report(key, title, description, charts, compute, **options)
+        return compute
+
+    return register
+
+
+def allowed_reports(user) -> list[Report]:
+    return [r for r in REPORTS.values() if r.allowed(user)]
+
+
+# --- Helpers ----------------------------------------------------------------------------
+
+
+def _number(value) -> float | None:
+    """A figure as a chart draws it; None leaves a gap (no rate without deals)."""
+    return None if value is None else float(value)
+
+
+def _other_currencies(queryset, scope: Scope, amount: str = "amount") -> list[str]:
+    """A note naming what was left out for being in another currency."""
+    rows = (
+        queryset.exclude(currency=scope.currency)
+        .values("currency")
+        .annotate(n=Count("id"), total=Sum(amount))
+        .order_by("currency")
+    )
+    return [
+        ngettext(
+            "Not counted: %(count)s deal in %(currency)s (%(total)s).",
+            "Not counted: %(count)s deals in %(currency)s (%(total)s).",
+            row["n"],
+        ) % {"count": row["n"], "currency": row["currency"],
+             "total": money(row["total"] or 0, row["currency"])}
+        for row in rows
+    ]  # fmt: skip
+
+
+def _by_bucket(scope: Scope, queryset, moment: str, **aggregates) -> dict:
+    found: dict = defaultdict(lambda: defaultdict(lambda: 0))
+    rows = queryset.annotate(bucket=scope.period.trunc(moment)).values("bucket")
+    for row in rows.annotate(**aggregates).order_by():
+        bucket = scope.period.bucket_of(row["bucket"])
+        for key in aggregates:
+            found[bucket][key] += row[key] or 0
+    return found
+
+
+def _names(ids) -> dict:
+    users = User.objects.filter(pk__in=[i for i in ids if i])
+    names = {u.pk: u.full_name or u.email for u in users}
+    names[None] = _("Nobody")
+    return names
+
+
+def _topped(rows: list[dict], sums: tuple[str, ...], label_key: str = "label") -> list[dict]:
+    """The first TOP rows, and the rest summed as one "Others" row."""
+    if len(rows) <= TOP:
+        return rows
+    rest = {label_key: _("Others")}
+    for key in sums:
+        rest[key] = sum(row[key] or 0 for row in rows[TOP:])
+    return [*rows[:TOP], rest]
+
+
+def _series(rows: list[dict], label_key: str, *keys: tuple[str, str]) -> tuple[list, list]:
+    labels = [str(row[label_key]) for row in rows]
+    series = [
+        {"key": key, "label": str(label), "data": [_number(row.get(key)) for row in rows]}
+        for key, label in keys
+    ]
+    return labels, series
+
+
+def _rate(part: int, whole: int) -> float | None:
+    return round(part * 100 / whole, 1) if whole else None
+
+
+# --- Sales ------------------------------------------------------------------------------
+
+
+def _won(scope: Scope):
+    return scope.deals().filter(
+        status=Deal.WON, closed_at__gte=scope.period.start, closed_at__lt=scope.period.end
+    )
+
+
+@report("sales", gettext_lazy("Sales volume"),
+        gettext_lazy("Deals won and their sum, over time."),
+        ("line", "bar", "number", "table"), filters=DEALS,
+        needs="deals")  # fmt: skip
+def sales_volume(scope: Scope) -> Figures:
+    won = _won(scope)
+    found = _by_bucket(scope, won.filter(currency=scope.currency), "closed_at",
+                       deals=Count("id"), revenue=Sum("amount"))  # fmt: skip
+    rows = [
+        {"label": scope.period.label(b), "deals": found[b]["deals"],
+         "revenue": found[b]["revenue"] or Decimal(0)}
+        for b in scope.period.buckets()
+    ]  # fmt: skip
+    labels, series = _series(rows, "label", ("revenue", _("Revenue")))
+    return Figures(
+        total_label=_("won in the period"),
+        columns=[Column("label", _("Period")), Column("deals", _("Deals won"), "int"),
+                 Column("revenue", _("Revenue"), "money")],
+        rows=rows if any(r["deals"] for r in rows) else [],
+        labels=labels, series=series, total=sum(r["revenue"] for r in rows),
+        total_kind="money", notes=_other_currencies(won, scope),
+    )  # fmt: skip
+
+
+def _grouped_sales(scope: Scope, key: str, label_of, queryset=None) -> Figures:
+    won = _won(scope) if queryset is None else queryset
+    grouped = (
+        won.filter(currency=scope.currency)
+        .values(key)
+        .annotate(deals=Count("id"), revenue=Sum("amount"))
+        .order_by("-revenue", key)
+    )
+    found = list(grouped)
+    labels = label_of([row[key] for row in found])
+    rows = [
+        {"label": labels.get(row[key], "—"), "deals": row["deals"],
+         "revenue": row["revenue"] or Decimal(0)}
+        for row in found
+    ]  # fmt: skip
+    rows = _topped(rows, ("deals", "revenue"))
+    chart_labels, series = _series(rows, "label", ("revenue", _("Revenue")))
+    return Figures(
+        total_label=_("won in the period"),
+        columns=[Column("label", _("Who") if key == "owner" else _("Name")),
+                 Column("deals", _("Deals won"), "int"), Column("revenue", _("Revenue"), "money")],
+        rows=rows, labels=chart_labels, series=series,
+        total=sum(r["revenue"] for r in rows), total_kind="money",
+        notes=_other_currencies(won, scope),
+    )  # fmt: skip
+
+
+@report("sales_by_manager", gettext_lazy("Sales by manager"),
+        gettext_lazy("Deals won and their sum per owner."), ("bar", "table"),
+        filters=frozenset({"pipeline", "team"}), needs="deals")  # fmt: skip
+def sales_by_manager(scope: Scope) -> Figures:
+    return _grouped_sales(scope, "owner", _names)
+
+
+@report("sales_by_pipeline", gettext_lazy("Sales by pipeline"),
+        gettext_lazy("Deals won and their sum per pipeline."), ("bar", "table"),
+        needs="deals")  # fmt: skip
+def sales_by_pipeline(scope: Scope) -> Figures:
+    return _grouped_sales(
+        scope,
+        "pipeline",
+        lambda ids: dict(Pipeline.objects.filter(pk__in=ids).values_list("pk", "name")),
+    )
+
+
+@report("sales_by_channel", gettext_lazy("Sales by channel"),
+        gettext_lazy("Deals won and their sum per channel the lead came through."),
+        ("bar", "table"), filters=DEALS, needs="deals")  # fmt: skip
+def sales_by_channel(scope: Scope) -> Figures:
+    # The deal's own request, or else the client's first visit: a client's later deals
+    # keep the attribution of the lead.
+    own = Touch.objects.filter(deal=OuterRef("pk")).order_by("at", "id")
+    lead = Touch.objects.filter(person=OuterRef("person"), deal=None, kind=Touch.FIRST)
+    came = Coalesce(Subquery(own.values("channel__name")[:1]),
+                    Subquery(lead.order_by("at", "id").values("channel__name")[:1]))  # fmt: skip
+    won = _won(scope).annotate(came=came)
+    figures = _grouped_sales(scope, "came", lambda names: {n: n for n in names if n}, won)
+    for row in figures.rows:
+        if row["label"] == "—":
+            row["label"] = _("Not known")
+    figures.labels = [str(r["label"]) for r in figures.rows]
+    return figures
+
+
+@report("sales_by_product", gettext_lazy("Sales by product"),
+        gettext_lazy("What the deals won sold, before tax, per product."), ("bar", "table"),
+        filters=DEALS, needs="deals")  # fmt: skip
+def sales_by_product(scope: Scope) -> Figures:
+    won = _won(scope).filter(currency=scope.currency).values("pk")
+    net = ExpressionWrapper(
+        F("quantity") * F("unit_price") * (100 - F("discount_percent")) / 100,
+        output_field=DecimalField(max_digits=20, decimal_places=4),
+    )
+    grouped = (
+        LineItem.objects.filter(deal__in=won)
+        .values("name")
+        .annotate(sold=Sum("quantity"), revenue=Sum(net))
+        .order_by("-revenue", "name")
+    )
+    rows = [
+        {"label": row["name"], "quantity": row["sold"],
+         "revenue": (row["revenue"] or Decimal(0)).quantize(STORED)}
+        for row in grouped
+    ]  # fmt: skip
+    rows = _topped(rows, ("quantity", "revenue"))
+    labels, series = _series(rows, "label", ("revenue", _("Revenue")))
+    return Figures(
+        total_label=_("sold, before tax"),
+        columns=[Column("label", _("Product")), Column("quantity", _("Quantity"), "number"),
+                 Column("revenue", _("Revenue"), "money")],
+        rows=rows, labels=labels, series=series,
+        total=sum(r["revenue"] for r in rows), total_kind="money",
+    )  # fmt: skip
+
+
+@report("forecast", gettext_lazy("Forecast"),
+        gettext_lazy("Open deals by the month they are expected to close: their sum, and "
+                     "weighted by each stage's win probability."),
+        ("bar", "number", "table"), filters=DEALS,
+        ahead=True, needs="deals")  # fmt: skip
+def forecast(scope: Scope) -> Figures:
+    open_deals = scope.deals().filter(status=Deal.OPEN)
+    weighted = ExpressionWrapper(
+        F("amount") * F("stage__probability") / 100,
+        output_field=DecimalField(max_digits=20, decimal_places=4),
+    )
+    mine = open_deals.filter(currency=scope.currency)
+    monthly = scope.period.as_months()
+    months = _by_bucket(
+        scope.with_period(monthly),
+        mine.filter(expected_close_date__gte=scope.period.since,
+                    expected_close_date__lte=scope.period.until),
+        "expected_close_date", deals=Count("id"), expected=Sum("amount"), weighted=Sum(weighted),
+    )  # fmt: skip
+    today = timezone.localdate()
+    late = mine.filter(expected_close_date__lt=min(today, scope.period.since)).aggregate(
+        deals=Count("id"), expected=Sum("amount"), weighted=Sum(weighted)
+    )
+    undated = mine.filter(expected_close_date=None).aggregate(
+        deals=Count("id"), expected=Sum("amount"), weighted=Sum(weighted)
+    )
+    rows = []
+    if late["deals"]:
+        rows.append({"label": _("Overdue"), **late})
+    for bucket in monthly.buckets():
+        rows.append({"label": monthly.label(bucket), **months[bucket]})
+    if undated["deals"]:
+        rows.append({"label": _("No date"), **undated})
+    for row in rows:
+        row.setdefault("deals", 0)
+        row["expected"] = (row.get("expected") or Decimal(0)).quantize(STORED)
+        row["weighted"] = (row.get("weighted") or Decimal(0)).quantize(STORED)
+    labels, series = _series(rows, "label", ("expected", _("Expected")),
+                             ("weighted", _("Weighted by stage")))  # fmt: skip
+    return Figures(
+        total_label=_("expected, weighted by stage"),
+        columns=[Column("label", _("Month")), Column("deals", _("Open deals"), "int"),
+                 Column("expected", _("Expected"), "money"),
+                 Column("weighted", _("Weighted by stage"), "money")],
+        rows=rows if any(r["deals"] for r in rows) else [], labels=labels, series=series,
+        total=sum(r["weighted"] for r in rows), total_kind="money",
+        notes=_other_currencies(open_deals, scope),
+    )  # fmt: skip
+
+
+def _closed(scope: Scope):
+    return scope.deals().filter(
+        status__in=(Deal.WON, Deal.LOST),
+        closed_at__gte=scope.period.start,
+        closed_at__lt=scope.period.end,
+    )
+
+
+@report("win_rate", gettext_lazy("Win rate"),
+        gettext_lazy("Of the deals closed, the share won; and how long the won ones took."),
+        ("line", "number", "table"), filters=DEALS,
+        needs="deals")  # fmt: skip
+def win_rate(scope: Scope) -> Figures:
+    closed = _closed(scope)
+    found = _by_bucket(scope, closed, "closed_at", won=Count("id", filter=Q(status=Deal.WON)),
+                       lost=Count("id", filter=Q(status=Deal.LOST)))  # fmt: skip
+    rows = []
+    for bucket in scope.period.buckets():
+        won, lost = found[bucket]["won"], found[bucket]["lost"]
+        rows.append({"label": scope.period.label(bucket), "won": won, "lost": lost,
+                     "rate": _rate(won, won + lost)})  # fmt: skip
+    won_all, lost_all = sum(r["won"] for r in rows), sum(r["lost"] for r in rows)
+    labels, series = _series(rows, "label", ("rate", _("Win rate, %")))
+    return Figures(
+        total_label=_("of the deals closed were won"),
+        columns=[Column("label", _("Period")), Column("won", _("Won"), "int"),
+                 Column("lost", _("Lost"), "int"), Column("rate", _("Win rate"), "percent")],
+        rows=rows if won_all or lost_all else [], labels=labels, series=series,
+        total=_rate(won_all, won_all + lost_all), total_kind="percent",
+    )  # fmt: skip
+
+
+@report("sales_cycle", gettext_lazy("Sales cycle"),
+        gettext_lazy("Days from a deal's creation to its win: the median, over time."),
+        ("number", "line", "table"), filters=DEALS,
+        needs="deals", lower_better=True)  # fmt: skip
+def sales_cycle(scope: Scope) -> Figures:
+    won = _won(scope)
+    by_bucket: dict = defaultdict(list)
+    every = []
+    for created, closed in won.order_by().values_list("created_at", "closed_at")[:CYCLE_SAMPLE]:
+        days = max((closed - created).total_seconds(), 0) / 86400
+        by_bucket[scope.period.bucket_of(closed)].append(days)
+        every.append(days)
+    rows = [
+        {"label": scope.period.label(b), "won": len(by_bucket[b]),
+         "days": round(median(by_bucket[b]), 1) if by_bucket[b] else None}
+        for b in scope.period.buckets()
+    ]  # fmt: skip
+    labels, series = _series(rows, "label", ("days", _("Median days")))
+    return Figures(
+        total_label=_("median days from new deal to win"),
+        columns=[Column("label", _("Period")), Column("won", _("Won"), "int"),
+                 Column("days", _("Median days to win"), "days")],
+        rows=rows if every else [], labels=labels, series=series,
+        total=round(median(every), 1) if every else None, total_kind="days",
+    )  # fmt: skip
+
+
+def _pipeline_of(scope: Scope) -> Pipeline | None:
+    return scope.pipeline or pipelines_for(scope.user).first()
+
+
+@report("funnel", gettext_lazy("Sales funnel"),
+        gettext_lazy("Deals entering each stage of a pipeline, how many went on, and how long "
+                     "they stayed."),
+        ("funnel", "table"), filters=frozenset({"pipeline"}), needs="deals")  # fmt: skip
+def sales_funnel(scope: Scope) -> Figures:
+    pipeline = _pipeline_of(scope)
+    found = funnel(scope.user, pipeline, scope.period.start, scope.period.end) if pipeline else []
+    rows = [
+        {"label": row.stage.name, "entered": row.entered, "moved_on": row.moved_on,
+         "conversion": round(row.conversion * 100, 1) if row.conversion is not None else None,
+         "days": row.median_days}
+        for row in found
+    ]  # fmt: skip
+    labels, series = _series(rows, "label", ("entered", _("Entered")))
+    return Figures(
+        total_label="",
+        columns=[Column("label", _("Stage")), Column("entered", _("Entered"), "int"),
+                 Column("moved_on", _("Went on"), "int"),
+                 Column("conversion", _("Conversion"), "percent"),
+                 Column("days", _("Median days in stage"), "days")],
+        rows=rows if any(r["entered"] for r in rows) else [], labels=labels, series=series,
+        notes=[_("Pipeline: %(name)s") % {"name": pipeline.name}] if pipeline else [],
+    )  # fmt: skip
+
+
+@report("pipeline", gettext_lazy("Pipeline now"),
+        gettext_lazy("Open deals in each stage of a pipeline: how many, their sum and the sum "
+                     "weighted by the stage's win probability."),
+        ("bar", "number", "table"), filters=DEALS,
+        needs="deals")  # fmt: skip
+def pipeline_now(scope: Scope) -> Figures:
+    pipeline = _pipeline_of(scope)
+    rows = []
+    if pipeline is not None:
+        deals = scope.owned(deals_visible_to(scope.user)).filter(
+            pipeline=pipeline, status=Deal.OPEN, currency=scope.currency
+        )
+        grouped = {
+            row["stage"]: row
+            for row in deals.values("stage").annotate(deals=Count("id"), summed=Sum("amount"))
+        }
+        for stage in pipeline.stages.filter(kind="open").order_by("position", "id"):
+            row = grouped.get(stage.pk, {})
+            amount = row.get("summed") or Decimal(0)
+            weighted = (amount * stage.probability / 100).quantize(STORED)
+            rows.append({"label": stage.name, "deals": row.get("deals", 0), "amount": amount,
+                         "weighted": weighted})  # fmt: skip
+    labels, series = _series(rows, "label", ("amount", _("Sum")),
+                             ("weighted", _("Weighted by stage")))  # fmt: skip
+    return Figures(
+        total_label=_("in open deals"),
+        columns=[Column("label", _("Stage")), Column("deals", _("Open deals"), "int"),
+                 Column("amount", _("Sum"), "money"),
+                 Column("weighted", _("Weighted by stage"), "money")],
+        rows=rows if any(r["deals"] for r in rows) else [], labels=labels, series=series,
+        total=sum(r["amount"] for r in rows), total_kind="money",
+        notes=[_("Pipeline: %(name)s") % {"name": pipeline.name}] if pipeline else [],
+    )  # fmt: skip
+
+
+# --- Work -------------------------------------------------------------------------------
+
+
+def _colleagues(scope: Scope) -> list:
+    people = people_in_reach(scope.user)
+    if scope.people is not None:
+        people = people.filter(pk__in=scope.people)
+    return list(people)
+
+
+@report("tasks", gettext_lazy("Tasks"),
+        gettext_lazy("Per colleague: tasks done in the period, and those open and overdue now."),
+        ("bar", "number", "table"), needs="tasks", lower_better=True)  # fmt: skip
+def tasks(scope: Scope) -> Figures:
+    people = _colleagues(scope)
+    visible = tasks_visible_to(scope.user).filter(assignee__in=[p.pk for p in people])
+    now = timezone.now()
+    grouped = {
+        row["assignee"]: row
+        for row in visible.values("assignee").annotate(
+            done=Count("id", filter=Q(status=Task.DONE, completed_at__gte=scope.period.start,
+                                      completed_at__lt=scope.period.end)),
+            open=Count("id", filter=Q(status=Task.OPEN)),
+            overdue=Count("id", filter=Q(status=Task.OPEN, due_at__lt=now)),
+        ).order_by()
+    }  # fmt: skip
+    rows = [
+        {"label": p.full_name or p.email, **{k: grouped.get(p.pk, {}).get(k, 0)
+                                             for k in ("done", "open", "overdue")}}
+        for p in people
+    ]  # fmt: skip
+    rows = [r for r in rows if r["done"] or r["open"]]
+    labels, series = _series(rows, "label", ("done", _("Done")), ("overdue", _("Overdue")))
+    return Figures(
+        total_label=_("tasks overdue now"),
+        columns=[Column("label", _("Who")), Column("done", _("Done"), "int"),
+                 Column("open", _("Open"), "int"), Column("overdue", _("Overdue now"), "int")],
+        rows=rows, labels=labels, series=series,
+        total=sum(r["overdue"] for r in rows), total_kind="int",
+    )  # fmt: skip
+
+
+@report("performance", gettext_lazy("Team performance"),
+        gettext_lazy("Per colleague: tasks, calls and meetings, the first call to a new lead, "
+                     "deals won and their sum."),
+        ("table", "bar"))  # fmt: skip
+def team_performance(scope: Scope) -> Figures:
+    wanted = None if scope.people is None else set(scope.people)
+    found = performance(scope.user, scope.period.start, scope.period.end)
+    rows = [
+        {"label": row.user.full_name or row.user.email, "tasks_done": row.tasks_done,
+         "tasks_overdue": row.tasks_overdue, "calls": row.calls, "meetings": row.meetings,
+         "first_call": row.first_call_hours, "won": row.deals_won,
+         "revenue": row.won_amount or Decimal(0)}
+        for row in found
+        if wanted is None or row.user.pk in wanted
+    ]  # fmt: skip
+    labels, series = _series(rows, "label", ("won", _("Deals won")), ("calls", _("Calls")))
+    return Figures(
+        total_label=_("deals won"),
+        columns=[Column("label", _("Who")), Column("tasks_done", _("Tasks done"), "int"),
+                 Column("tasks_overdue", _("Overdue"), "int"), Column("calls", _("Calls"), "int"),
+                 Column("meetings", _("Meetings"), "int"),
+                 Column("first_call", _("Hours to first call"), "number"),
+                 Column("won", _("Deals won"), "int"), Column("revenue", _("Revenue"), "money")],
+        rows=rows, labels=labels, series=series,
+        total=sum(r["won"] for r in rows),
+    )  # fmt: skip
+
+
+@report("response_times", gettext_lazy("Response times"),
+        gettext_lazy("How soon each colleague answers clients' messages and missed calls, in "
+                     "working minutes."),
+        ("bar", "number", "table"), lower_better=True)  # fmt: skip
+def response_times(scope: Scope) -> Figures:
+    people = _colleagues(scope)
+    figures = comms_figures([p.pk for p in people], scope.period.since, scope.period.until)
+    everyone = ChannelFigures()
+    rows = []
+    for person in people:
+        mine = ChannelFigures()
+        for one in figures[person.pk].values():
+            mine.merged(one)
+        everyone.merged(mine)
+        if mine.incoming or mine.outgoing or mine.missed:
+            rows.append({"label": person.full_name or person.email,
+                         "incoming": mine.incoming, "answered": mine.answered,
+                         "median": mine.median, "p90": mine.p90})  # fmt: skip
+    labels, series = _series(rows, "label", ("median", _("Median answer, working minutes")))
+    return Figures(
+        total_label=_("median answer, working minutes"),
+        columns=[Column("label", _("Who")), Column("incoming", _("Messages and calls in"), "int"),
+                 Column("answered", _("Answered"), "int"),
+                 Column("median", _("Median answer"), "minutes"),
+                 Column("p90", _("90% within"), "minutes")],
+        rows=rows, labels=labels, series=series, total=everyone.median, total_kind="minutes",
+    )  # fmt: skip
+
+
+@report("activity", gettext_lazy("Activity"),
+        gettext_lazy("Calls, meetings, visits and notes logged, over time."),
+        ("line", "bar", "number", "table"), needs="activities")  # fmt: skip
+def activity(scope: Scope) -> Figures:
+    logged = scope.owned(activities_visible_to(scope.user), "actor").filter(
+        occurred_at__gte=scope.period.start, occurred_at__lt=scope.period.end
+    )
+    kinds = [(CALL, _("Calls")), (MEETING, _("Meetings")), (VISIT, _("Visits")),
+             (EMAIL, _("E-mails")), (NOTE, _("Notes"))]  # fmt: skip
+    counts = {kind: Count("id", filter=Q(kind=kind)) for kind, _label in kinds}
+    found = _by_bucket(scope, logged, "occurred_at", **counts)
+    rows = [
+        {"label": scope.period.label(b), **{kind: found[b][kind] for kind, _label in kinds}}
+        for b in scope.period.buckets()
+    ]
+    for row in rows:
+        row["all"] = sum(row[kind] for kind, _label in kinds)
+    labels, series = _series(rows, "label", *kinds[:3])
+    return Figures(
+        total_label=_("calls, meetings, visits, e-mails and notes"),
+        columns=[Column("label", _("Period"))]
+        + [Column(kind, label, "int") for kind, label in kinds]
+        + [Column("all", _("All"), "int")],
+        rows=rows if any(r["all"] for r in rows) else [],
+        labels=labels,
+        series=series,
+        total=sum(r["all"] for r in rows),
+    )
+
+
+# --- Clients and marketing --------------------------------------------------------------
+
+
+@report("new_clients", gettext_lazy("New clients"),
+        gettext_lazy("People added as clients, over time."),
+        ("number", "line", "bar", "table"), needs="clients")  # fmt: skip
+def new_clients(scope: Scope) -> Figures:
+    people = scope.owned(people_visible_to(scope.user)).filter(
+        created_at__gte=scope.period.start, created_at__lt=scope.period.end
+    )
+    found = _by_bucket(scope, people, "created_at", people=Count("id"))
+    rows = [{"label": scope.period.label(b), "people": found[b]["people"]}
+            for b in scope.period.buckets()]  # fmt: skip
+    labels, series = _series(rows, "label", ("people", _("New clients")))
+    return Figures(
+        total_label=_("new clients"),
+        columns=[Column("label", _("Period")), Column("people", _("New clients"), "int")],
+        rows=rows if any(r["people"] for r in rows) else [],
+        labels=labels,
+        series=series,
+        total=sum(r["people"] for r in rows),
+    )
+
+
+@report("channels", gettext_lazy("Leads and cost per channel"),
+        gettext_lazy("Per channel: leads, deals and sales they brought, what the campaigns "
+                     "spent, cost per lead and per sale, and the return. A channel that spends "
+                     "without selling is flagged."),
+        ("bar", "table"), filters=frozenset(), needs="campaigns")  # fmt: skip
+def channels(scope: Scope) -> Figures:
+    found = channel_results(scope.user, scope.period.since, scope.period.until)
+    currency = scope.currency
+    rows = []
+    for channel, results in found:
+        rows.append({
+            "label": channel.name if channel else _("Not known"), "leads": results.leads,
+            "deals": results.deals, "won": results.won,
+            "revenue": results.revenue.get(currency, Decimal(0)),
+            "spent": results.spent.get(currency, Decimal(0)),
+            "per_lead": results.per_lead(currency), "per_sale": results.per_sale(currency),
+            "return": results.return_percent(currency), "flag": results.wasted,
+        })  # fmt: skip
+    rows = [r for r in rows if r["leads"] or r["deals"] or r["spent"]]
+    rows.sort(key=lambda r: (-r["leads"], str(r["label"])))
+    labels, series = _series(rows, "label", ("leads", _("Leads")), ("won", _("Sales")))
+    return Figures(
+        total_label=_("leads"),
+        columns=[Column("label", _("Channel")), Column("leads", _("Leads"), "int"),
+                 Column("deals", _("Deals"), "int"), Column("won", _("Sales"), "int"),
+                 Column("spent", _("Spent"), "money"), Column("revenue", _("Revenue"), "money"),
+                 Column("per_lead", _("Per lead"), "money"),
+                 Column("per_sale", _("Per sale"), "money"),
+                 Column("return", _("Return"), "percent")],
+        rows=rows, labels=labels, series=series, total=sum(r["leads"] for r in rows),
+        flagged=sum(1 for r in rows if r["flag"]),
+    )  # fmt: skip
+
+
+# --- Money ------------------------------------------------------------------------------
+
+
+@report("income", gettext_lazy("Income and expenses"),
+        gettext_lazy("Money received (less refunds) and spent, per month."),
+        ("bar", "number", "table"), filters=frozenset(), needs="invoices")  # fmt: skip
+def income(scope: Scope) -> Figures:
+    months = scope.period.as_months()
+    found = {
+        row["month"]: row
+        for row in income_and_expenses(scope.user, start=scope.period.since,
+                                       end=scope.period.until)
+        if row["currency"] == scope.currency
+    }  # fmt: skip
+    rows = []
+    for bucket in months.buckets():
+        row = found.get(bucket, {})
+        got, spent = row.get("income", Decimal(0)), row.get("expenses", Decimal(0))
+        rows.append({"label": months.label(bucket), "income": got, "expenses": spent,
+                     "result": got - spent})  # fmt: skip
+    labels, series = _series(rows, "label", ("income", _("Income")), ("expenses", _("Expenses")))
+    return Figures(
+        total_label=_("income less expenses"),
+        columns=[Column("label", _("Month")), Column("income", _("Income"), "money"),
+                 Column("expenses", _("Expenses"), "money"),
+                 Column("result", _("Result"), "money")],
+        rows=rows if any(r["income"] or r["expenses"] for r in rows) else [],
+        labels=labels, series=series, total=sum(r["result"] for r in rows), total_kind="money",
+    )  # fmt: skip
+
+
+@report("invoices", gettext_lazy("Invoices and payments"),
+        gettext_lazy("Per manager: invoices issued in the period, their sum, what is paid, what "
+                     "is overdue, and the median days to pay."),
+        ("bar", "number", "table"), needs="invoices", lower_better=True)  # fmt: skip
+def invoices(scope: Scope) -> Figures:
+    issued = (
+        scope.owned(invoices_visible_to(scope.user))
+        .filter(
+            kind=Invoice.INVOICE,
+            issued_on__gte=scope.period.since,
+            issued_on__lte=scope.period.until,
+        )
+        .exclude(status=Invoice.CANCELLED)
+    )
+    mine = issued.filter(currency=scope.currency)
+    grouped = mine.values("owner").annotate(
+        n=Count("id"), issued=Sum("total"), got=Sum("paid"),
+        overdue=Sum("total", filter=Q(status=Invoice.OVERDUE)),
+    ).order_by("-issued")  # fmt: skip
+    waits: dict = defaultdict(list)
+    for owner, issued_on, paid_on in mine.filter(paid_on__isnull=False).values_list(
+        "owner", "issued_on", "paid_on"
+    )[:CYCLE_SAMPLE]:
+        waits[owner].append(max((paid_on - issued_on).days, 0))
+    found = list(grouped)
+    names = _names([row["owner"] for row in found])
+    rows = [
+        {"label": names.get(row["owner"], "—"), "invoices": row["n"], "total": row["issued"],
+         "paid": row["got"], "overdue": row["overdue"] or Decimal(0),
+         "days": median(waits[row["owner"]]) if waits[row["owner"]] else None}
+        for row in found
+    ]  # fmt: skip
+    labels, series = _series(rows, "label", ("total", _("Issued")), ("paid", _("Paid")))
+    return Figures(
+        total_label=_("issued and not yet paid"),
+        columns=[Column("label", _("Who")), Column("invoices", _("Invoices"), "int"),
+                 Column("total", _("Issued"), "money"), Column("paid", _("Paid"), "money"),
+                 Column("overdue", _("Overdue"), "money"),
+                 Column("days", _("Median days to pay"), "days")],
+        rows=rows, labels=labels, series=series,
+        total=sum((r["total"] or 0) - (r["paid"] or 0) for r in rows), total_kind="money",
+        notes=_other_currencies(issued, scope, "total"),
+    )  # fmt: skip

@@ -1,0 +1,80 @@
+"""Dashboards a user builds: widgets, each a report drawn one way (a number with its
+trend, a line, bars, a funnel, a table) over a named period, for a pipeline, a team or
+one colleague. The figures are always the reader's: a dashboard shared with everyone
+shows each reader what their own visibility allows."""
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from accord.reports.periods import PRESETS
+
+CHARTS = [
+    ("number", _("A number with its trend")),
+    ("line", _("Line")),
+    ("bar", _("Bars")),
+    ("funnel", _("Funnel")),
+    ("table", _("Table")),
+]
+
+
+class Dashboard(models.Model):
+    name = models.CharField(_("name"), max_length=100)
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="dashboards"
+    )
+    shared = models.BooleanField(
+        _("everyone may open it"),
+        default=False,
+        help_text=_("Each reader sees the figures their own access allows."),
+    )
+    version = models.PositiveIntegerField(default=1)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["name", "id"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Widget(models.Model):
+    HALF, FULL = "half", "full"
+    dashboard = models.ForeignKey(Dashboard, on_delete=models.CASCADE, related_name="widgets")
+    report = models.CharField(_("report"), max_length=40)
+    chart = models.CharField(_("shown as"), max_length=10, choices=CHARTS)
+    title = models.CharField(_("title"), max_length=100, blank=True)
+    period = models.CharField(_("period"), max_length=20, choices=PRESETS, default="last_90")
+    pipeline = models.ForeignKey(
+        "sales.Pipeline",
+        verbose_name=_("pipeline"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    team = models.ForeignKey(
+        "accounts.Team",
+        verbose_name=_("team"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    member = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("colleague"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    wide = models.BooleanField(_("full width"), default=False)
+    position = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        ordering = ["position", "id"]
+
+    def __str__(self) -> str:
+        return self.title or self.report

@@ -1,0 +1,155 @@
+"""Dashboards a user builds: made, renamed, shared, copied from the one their role starts
+with, removed; widgets added, changed, moved and taken off. Only a dashboard's owner
+changes it; a widget names only a report, pipeline, team and colleague its owner may
+read."""
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.db.models import F, Max
+from django.utils.translation import gettext as _
+
+from accord.accounts.models import Team, User
+from accord.accounts.queries import people_in_reach
+from accord.core.errors import StaleVersion
+from accord.core.visibility import NONE, READ, effective_level
+from accord.reports.catalog import REPORTS
+from accord.reports.models import CHARTS, Dashboard, Widget
+from accord.reports.periods import PRESET_KEYS
+from accord.sales.models import Pipeline
+from accord.sales.queries import pipelines_for
+
+MAX_WIDGETS = 24
+MAX_DASHBOARDS = 50
+
+
+def _may_build(actor: User) -> None:
+    if effective_level(actor, "reports", READ) == NONE:
+        raise PermissionDenied(_("Your role does not read reports."))
+
+
+def _owned(dashboard: Dashboard, actor: User) -> None:
+    if dashboard.owner_id != actor.pk:
+        raise PermissionDenied(_("Only the one who made a dashboard changes it."))
+
+
+def _clean_dashboard(data: dict) -> tuple[str, bool]:
+    name = str(data.get("name") or "").strip()
+    if not name or len(name) > 100:
+        raise ValidationError({"name": [_("Name the dashboard (at most 100 characters).")]})
+    return name, bool(data.get("shared"))
+
+
+@transaction.atomic
+def dashboard_create(*, actor: User, data: dict, widgets: list[Widget] = ()) -> Dashboard:
+    """A new dashboard of the actor's: empty, or with `widgets` (unsaved: a copy of the
+    one their role starts with, or of another dashboard)."""
+    _may_build(actor)
+    name, shared = _clean_dashboard(data)
+    if Dashboard.objects.filter(owner=actor).count() >= MAX_DASHBOARDS:
+        raise ValidationError({"name": [_("You have 50 dashboards; remove one first.")]})
+    dashboard = Dashboard.objects.create(name=name, shared=shared, owner=actor)
+    Widget.objects.bulk_create(
+        Widget(dashboard=dashboard, report=w.report, chart=w.chart, title=w.title,
+               period=w.period, pipeline_id=w.pipeline_id, team_id=w.team_id,
+               member_id=w.member_id, wide=w.wide, position=index)
+        for index, w in enumerate(list(widgets)[:MAX_WIDGETS])
+    )  # fmt: skip
+    return dashboard
+
+
+@transaction.atomic
+def dashboard_update(
+    *, dashboard: Dashboard, actor: User, data: dict, version: int | None = None
+) -> Dashboard:
+    _owned(dashboard, actor)
+    name, shared = _clean_dashboard(data)
+    changed = Dashboard.objects.filter(pk=dashboard.pk)
+    if version is not None:
+        changed = changed.filter(version=version)
+    if not changed.update(name=name, shared=shared, version=F("version") + 1):
+        raise StaleVersion(Dashboard.objects.get(pk=dashboard.pk).version)
+    dashboard.refresh_from_db()
+    return dashboard
+
+
+@transaction.atomic
+def dashboard_delete(*, dashboard: Dashboard, actor: User) -> None:
+    _owned(dashboard, actor)
+    dashboard.delete()
+
+
+def _clean_widget(actor: User, data: dict) -> dict:
+    """The widget's fields, each checked: a report the actor reads, a way it can be
+    drawn, a period, and filters within the actor's reach (and the report's)."""
+    errors: dict[str, list[str]] = {}
+    report = REPORTS.get(str(data.get("report") or ""))
+    if report is None or not report.allowed(actor):
+        raise ValidationError({"report": [_("Choose one of the reports.")]})
+    chart = str(data.get("chart") or report.charts[0])
+    if chart not in report.charts or chart not in dict(CHARTS):
+        errors["chart"] = [_("This report cannot be shown that way.")]
+    period = str(data.get("period") or ("next_6_months" if report.ahead else "last_90"))
+    if period not in PRESET_KEYS:
+        errors["period"] = [_("Choose a period.")]
+    title = str(data.get("title") or "").strip()
+    if len(title) > 100:
+        errors["title"] = [_("At most 100 characters.")]
+    found: dict = {}
+    for key, model, allowed, wanted in (
+        ("pipeline", Pipeline, pipelines_for(actor), "pipeline"),
+        ("team", Team, Team.objects.filter(members__in=people_in_reach(actor)), "team"),
+        ("member", User, people_in_reach(actor), "user"),
+    ):
+        value = data.get(key)
+        value = value.pk if isinstance(value, model) else value
+        if value in (None, ""):
+            found[key] = None
+        elif wanted not in report.filters:
+            found[key] = None  # the report has no such filter: nothing to keep
+        elif not str(value).isdecimal() or not allowed.filter(pk=value).exists():
+            errors[key] = [_("Choose one from the list.")]
+        else:
+            found[key] = model.objects.get(pk=value)
+    if errors:
+        raise ValidationError(errors)
+    return {"report": report.key, "chart": chart, "period": period, "title": title,
+            "wide": bool(data.get("wide")), **found}  # fmt: skip
+
+
+@transaction.atomic
+def widget_save(
+    *, dashboard: Dashboard, actor: User, data: dict, widget: Widget | None = None
+) -> Widget:
+    _owned(dashboard, actor)
+    values = _clean_widget(actor, data)
+    if widget is None:
+        if dashboard.widgets.count() >= MAX_WIDGETS:
+            raise ValidationError({"report": [_("A dashboard holds at most 24 widgets.")]})
+        last = dashboard.widgets.aggregate(last=Max("position"))["last"]
+        widget = Widget(dashboard=dashboard, position=0 if last is None else last + 1)
+    elif widget.dashboard_id != dashboard.pk:
+        raise PermissionDenied(_("Only the one who made a dashboard changes it."))
+    for key, value in values.items():
+        setattr(widget, key, value)
+    widget.save()
+    Dashboard.objects.filter(pk=dashboard.pk).update(version=F("version") + 1)
+    return widget
+
+
+@transaction.atomic
+def widget_delete(*, widget: Widget, actor: User) -> None:
+    _owned(widget.dashboard, actor)
+    widget.delete()
+
+
+@transaction.atomic
+def widget_move(*, widget: Widget, actor: User, by: int) -> None:
+    """Move a widget `by` places (−1: earlier, 1: later) among its dashboard's."""
+    _owned(widget.dashboard, actor)
+    order = list(widget.dashboard.widgets.order_by("position", "id"))
+    index = order.index(widget)
+    target = max(0, min(len(order) - 1, index + by))
+    order.insert(target, order.pop(index))
+    for position, one in enumerate(order):
+        if one.position != position:
+            Widget.objects.filter(pk=one.pk).update(position=position)
