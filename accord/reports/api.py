@@ -21,7 +21,13 @@ from accord.comms.queries import (
 from accord.contacts.queries import companies_visible_to, people_visible_to
 from accord.core.api.problems import Problem
 from accord.core.api.schemas import RecordId
+from accord.core.company import default_currency
 from accord.core.visibility import NONE, READ, effective_level
+from accord.reports.catalog import REPORTS, allowed_reports
+from accord.reports.forms import FilterForm
+from accord.reports.models import Widget
+from accord.reports.periods import PRESET_KEYS
+from accord.reports.queries import shown
 
 router = Router(tags=["reports"])
 Channel = Literal["email", "sms", "telegram", "whatsapp", "phone"]
@@ -131,3 +137,100 @@ def people_channels(request, person_id: RecordId):
 def companies_channels(request, company_id: RecordId):
     company = get_object_or_404(companies_visible_to(request.auth), pk=company_id)
     return client_channels(company=company)
+
+
+class ReportOut(Schema):
+    key: str
+    title: str
+    description: str
+    charts: list[str] = Field(description="The ways it can be drawn; the first is the usual one")
+    filters: list[str]
+
+    @staticmethod
+    def resolve_title(report) -> str:
+        return str(report.title)
+
+    @staticmethod
+    def resolve_description(report) -> str:
+        return str(report.description)
+
+    @staticmethod
+    def resolve_charts(report) -> list[str]:
+        return list(report.charts)
+
+    @staticmethod
+    def resolve_filters(report) -> list[str]:
+        return sorted(report.filters)
+
+
+@router.get("/reports", response=list[ReportOut], summary="The reports you may read")
+def reports_list(request):
+    return allowed_reports(request.auth)
+
+
+class ColumnOut(Schema):
+    key: str
+    label: str
+    kind: str = Field(description="text, int, number, money, percent, days or minutes")
+
+
+class FiguresOut(Schema):
+    key: str
+    since: date
+    until: date
+    currency: str = Field(description="Money columns are in this currency")
+    columns: list[ColumnOut]
+    rows: list[dict]
+    total: float | None = Field(description="The report's one number (a dashboard's number)")
+    total_label: str
+    previous_total: float | None = Field(description="The same number for the period before")
+    notes: list[str]
+
+
+class FiguresParams(Schema):
+    period: str | None = Field(
+        None, description="A named period: " + ", ".join(sorted(PRESET_KEYS))
+    )
+    since: date | None = Field(None, alias="from", description="With to: a period of your own")
+    until: date | None = Field(None, alias="to")
+    pipeline: int | None = None
+    team: int | None = None
+    user: int | None = Field(None, description="One colleague's figures")
+
+
+@router.get(
+    "/reports/{key}",
+    response=FiguresOut,
+    summary="One report's figures, as far as your access reaches",
+)
+def reports_figures(request, key: str, params: Query[FiguresParams]):
+    report = REPORTS.get(key)
+    if report is None or not report.allowed(request.auth):
+        raise Http404
+    data = {"period": params.period or "", "since": params.since or "",
+            "until": params.until or "", "pipeline": params.pipeline or "",
+            "team": params.team or "", "member": params.user or ""}  # fmt: skip
+    filters = FilterForm(data, user=request.auth)
+    if not filters.is_valid():
+        names = {"member": "user", "since": "from", "until": "to"}
+        wrong = [{"field": names.get(name, name), "message": " ".join(errors)}
+                 for name, errors in filters.errors.items()]  # fmt: skip
+        raise Problem(422, "Check the report's filters.", errors=wrong)
+    default = "next_6_months" if report.ahead else "last_90"
+    item = shown(request.auth, Widget(report=key, chart="number", period=default),
+                 filters.overrides())  # fmt: skip
+    figures = item.figures
+    rows = [{c.key: _plain(row.get(c.key)) for c in figures.columns} for row in figures.rows]
+    for row, source in zip(rows, figures.rows, strict=True):
+        if "flag" in source:
+            row["flag"] = source["flag"]
+    return {"key": key, "since": item.period.since, "until": item.period.until,
+            "currency": default_currency(), "columns": figures.columns, "rows": rows,
+            "total": _plain(figures.total), "total_label": figures.total_label,
+            "previous_total": _plain(item.previous), "notes": figures.notes}  # fmt: skip
+
+
+def _plain(value):
+    if value is None or isinstance(value, int | float | str | bool):
+        return value
+    return float(value)

@@ -10,7 +10,7 @@ from django.utils.translation import gettext as _
 
 from accord.accounts.queries import people_in_reach
 from accord.core.company import default_currency
-from accord.core.visibility import ALL, NONE, READ, TEAM, effective_level
+from accord.core.visibility import ALL, NONE, READ, TEAM, WRITE, effective_level
 from accord.reports.catalog import REPORTS, Figures, Report, Scope
 from accord.reports.models import Dashboard, Widget
 from accord.reports.periods import Period
@@ -76,10 +76,13 @@ def role_kind(user) -> str:
     role = getattr(user, "role", None)
     if user.is_superuser or (role and (role.slug == "administrator" or role.can_manage_users)):
         return "admin"
-    deals = effective_level(user, "deals", READ)
-    if (role and role.slug == "marketing") or deals == NONE:
+    deals_read = effective_level(user, "deals", READ)
+    sells = effective_level(user, "deals", WRITE) != NONE
+    runs_campaigns = effective_level(user, "campaigns", WRITE) != NONE
+    if (role and role.slug == "marketing") or deals_read == NONE or (runs_campaigns and not sells):
         return "marketing"
-    return "head" if deals in (ALL, TEAM) else "manager"
+    # Whose work their reports reach: the whole company or a team, or only their own.
+    return "head" if effective_level(user, "reports", READ) in (ALL, TEAM) else "manager"
 
 
 NAMES = {"manager": _("My work"), "head": _("Sales"), "marketing": _("Marketing"),

@@ -18,7 +18,7 @@ pytestmark = pytest.mark.browser
 AXE = Path(__file__).resolve().parents[2] / "node_modules" / "axe-core" / "axe.min.js"
 TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]
 SCREENS = ["/", "/clients/people/", "/clients/companies/", "/deals/list/", "/tasks/",
-           "/calendar/", "/reports/", "/settings/users/", "/settings/company/",
+           "/calendar/", "/reports/", "/reports/r/sales/", "/settings/users/", "/settings/company/",
            "/settings/pipelines/", "/settings/automation/", "/settings/automation/new",
            "/profile/", "/clients/import/", "/search/?q=an", "/notifications/"]  # fmt: skip
 

@@ -27,9 +27,16 @@ D = datetime.date
 
 def won_on(actor, day: str, amount: str, *, owner=None, currency=None, **data) -> Deal:
     with time_machine.travel(f"{day} 10:00Z"):
-        deal = deal_create(actor=actor, data={"title": f"Deal {amount}", "amount": Decimal(amount),
-                                              "owner": owner or actor,
-                                              "currency": currency or default_currency(), **data})  # fmt: skip
+        deal = deal_create(
+            actor=actor,
+            data={
+                "title": f"Deal {amount}",
+                "amount": Decimal(amount),
+                "owner": owner or actor,
+                "currency": currency or default_currency(),
+                **data,
+            },
+        )
     with time_machine.travel(f"{day} 12:00Z"):
         return deal_win(actor=actor, deal=deal)
 
@@ -51,7 +58,12 @@ def test_sales_volume_counts_wins_per_month_in_the_company_currency(admin, owner
     won_on(owner, "2025-12-31", "9999")  # before the period
     found = figures(admin, "sales", D(2026, 1, 1), D(2026, 5, 31))  # by month
     assert [(r["deals"], r["revenue"]) for r in found.rows] == [
-        (2, Decimal("1500")), (0, 0), (1, Decimal("2000")), (0, 0), (0, 0)]  # fmt: skip
+        (2, Decimal("1500")),
+        (0, 0),
+        (1, Decimal("2000")),
+        (0, 0),
+        (0, 0),
+    ]
     assert found.total == Decimal("3500") and found.total_kind == "money"
     assert found.series[0]["data"] == [1500.0, 0.0, 2000.0, 0.0, 0.0]
     assert len(found.notes) == 1 and "700" in found.notes[0]  # the other currency, named
@@ -70,19 +82,27 @@ def test_a_manager_sees_their_own_sales_and_a_head_picks_a_team_or_one_colleague
     assert figures(admin, "sales", *period, team=team).total == Decimal("40")
     by_manager = figures(admin, "sales_by_manager", *period)
     assert [(r["label"], r["revenue"]) for r in by_manager.rows] == [
-        ("Olivia Owner", Decimal("100")), ("Sam", Decimal("40"))]  # fmt: skip
+        ("Olivia Owner", Decimal("100")),
+        ("Sam", Decimal("40")),
+    ]
 
 
 def test_the_forecast_weights_open_deals_by_their_stage_per_expected_month(admin, stages):
     with time_machine.travel("2026-05-10 09:00Z"):
-        early = deal_create(actor=admin, data={"title": "A", "amount": Decimal("1000"),
-                                               "expected_close_date": D(2026, 5, 20)})  # fmt: skip
-        later = deal_create(actor=admin, data={"title": "B", "amount": Decimal("2000"),
-                                               "expected_close_date": D(2026, 7, 1)})  # fmt: skip
+        early = deal_create(
+            actor=admin,
+            data={"title": "A", "amount": Decimal("1000"), "expected_close_date": D(2026, 5, 20)},
+        )
+        later = deal_create(
+            actor=admin,
+            data={"title": "B", "amount": Decimal("2000"), "expected_close_date": D(2026, 7, 1)},
+        )
         deal_move(actor=admin, deal=later, stage=stages["Offer"])  # 70 %
         deal_create(actor=admin, data={"title": "C", "amount": Decimal("300")})  # no date
-        late = deal_create(actor=admin, data={"title": "D", "amount": Decimal("50"),
-                                              "expected_close_date": D(2026, 4, 1)})  # fmt: skip
+        late = deal_create(
+            actor=admin,
+            data={"title": "D", "amount": Decimal("50"), "expected_close_date": D(2026, 4, 1)},
+        )
         won_on(admin, "2026-05-10", "5000", expected_close_date=D(2026, 5, 30))  # not open
         ahead = Period.named("next_3_months")
         found = figures(admin, "forecast", ahead.since, ahead.until)
@@ -113,18 +133,31 @@ def test_win_rate_and_sales_cycle(admin, stages, too_expensive):
 
 def test_channels_show_leads_cost_and_sales_and_flag_the_one_that_only_spends(admin, stages):
     social, ads = Channel.objects.get(code="social"), Channel.objects.get(code="ads")
-    spring = campaign_save(actor=admin, data={"name": "Spring", "channel": ads, "currency": default_currency()})
-    insta = campaign_save(actor=admin, data={"name": "Insta", "channel": social, "currency": default_currency()})
+    spring = campaign_save(
+        actor=admin, data={"name": "Spring", "channel": ads, "currency": default_currency()}
+    )
+    insta = campaign_save(
+        actor=admin, data={"name": "Insta", "channel": social, "currency": default_currency()}
+    )
     category = ExpenseCategory.objects.first()
     for campaign, amount in ((spring, "300"), (insta, "100")):
-        expense_save(actor=admin, data={"amount": amount, "currency": default_currency(),
-                                         "spent_on": D(2026, 4, 2), "category": category,
-                                         "campaign": campaign, "description": "Ads"})  # fmt: skip
+        expense_save(
+            actor=admin,
+            data={
+                "amount": amount,
+                "currency": default_currency(),
+                "spent_on": D(2026, 4, 2),
+                "category": category,
+                "campaign": campaign,
+                "description": "Ads",
+            },
+        )
     moment = timezone.make_aware(datetime.datetime(2026, 4, 3, 12))
     sold = won_on(admin, "2026-04-05", "1000")
     for channel, deal in ((social, None), (social, sold), (ads, None), (ads, None)):
-        Touch.objects.create(kind=Touch.FIRST if deal is None else Touch.LAST, channel=channel,
-                             deal=deal, at=moment)  # fmt: skip
+        Touch.objects.create(
+            kind=Touch.FIRST if deal is None else Touch.LAST, channel=channel, deal=deal, at=moment
+        )
     found = figures(admin, "channels", D(2026, 4, 1), D(2026, 4, 30))
     rows = {r["label"]: r for r in found.rows}
     assert (rows["Online ads"]["leads"], rows["Online ads"]["spent"]) == (2, Decimal("300.00"))
@@ -133,7 +166,9 @@ def test_channels_show_leads_cost_and_sales_and_flag_the_one_that_only_spends(ad
     assert rows["Social networks"]["return"] == Decimal("900")  # (1000 − 100) ÷ 100
     assert found.flagged == 1
     by_channel = figures(admin, "sales_by_channel", D(2026, 4, 1), D(2026, 4, 30))
-    assert [(r["label"], r["revenue"]) for r in by_channel.rows] == [("Social networks", Decimal("1000"))]
+    assert [(r["label"], r["revenue"]) for r in by_channel.rows] == [
+        ("Social networks", Decimal("1000"))
+    ]
 
 
 def test_a_number_compares_with_the_period_before_and_knows_when_less_is_better(admin, stages):
@@ -143,7 +178,11 @@ def test_a_number_compares_with_the_period_before_and_knows_when_less_is_better(
         item = shown(admin, Widget(report="sales", chart="number", period="this_month"))
     assert item.period == Period(D(2026, 2, 1), D(2026, 2, 20))  # so far this month
     assert (item.figures.total, item.previous, item.change, item.good) == (
-        Decimal("150"), Decimal("100"), 50.0, True)  # fmt: skip
+        Decimal("150"),
+        Decimal("100"),
+        50.0,
+        True,
+    )
     with time_machine.travel("2026-02-20 10:00Z"):
         tasks = shown(admin, Widget(report="tasks", chart="number", period="this_month"))
     assert tasks.report.lower_better
@@ -156,7 +195,9 @@ def test_periods_name_their_days_and_the_one_before():
     assert Period.named("last_month", D(2026, 1, 15)) == Period(D(2025, 12, 1), D(2025, 12, 31))
     assert Period.named("next_6_months", today) == Period(D(2026, 12, 1), D(2027, 5, 31))
     assert Period(D(2026, 3, 1), D(2026, 3, 31)).previous() == Period(D(2026, 2, 1), D(2026, 2, 28))
-    assert Period(D(2026, 12, 1), D(2026, 12, 6)).previous() == Period(D(2026, 11, 1), D(2026, 11, 6))
+    assert Period(D(2026, 12, 1), D(2026, 12, 6)).previous() == Period(
+        D(2026, 11, 1), D(2026, 11, 6)
+    )
     assert Period(D(2026, 1, 1), D(2026, 1, 10)).step == "day"
     assert Period(D(2026, 1, 1), D(2026, 3, 31)).step == "week"
     assert len(Period(D(2026, 1, 1), D(2026, 12, 31)).buckets()) == 12

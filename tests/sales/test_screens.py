@@ -92,10 +92,12 @@ def test_the_funnel_report_shows_entries_conversion_and_skipped_stages(
     for title in ["A", "B"]:
         deal = deal_create(actor=owner, data={"title": title})
         deal_win(actor=owner, deal=deal_move(actor=owner, deal=deal, stage=stages["Offer"]))
-    page = manager_client.get(f"/reports/?pipeline={stages['Offer'].pipeline_id}").content.decode()
+    page = manager_client.get(
+        f"/reports/funnel/?pipeline={stages['Offer'].pipeline_id}"
+    ).content.decode()
     assert "always skipped" in page  # nobody went through "Measured"
     assert "100 %" in page  # every deal won
-    assert manager_client.get("/reports/?from=garbage").status_code == 200
+    assert manager_client.get("/reports/funnel/?from=garbage").status_code == 200
 
 
 def test_a_role_without_reports_does_not_find_them(db):
@@ -111,7 +113,15 @@ def test_a_role_without_reports_does_not_find_them(db):
     user_create(email="helpdesk@example.com", password=PASSWORD, role="support")
     client = Client()
     log_in(client, "helpdesk@example.com")
-    assert client.get("/reports/").status_code == 404
+    for page in (
+        "/reports/",
+        "/reports/funnel/",
+        "/reports/all/",
+        "/reports/r/sales/",
+        "/reports/pdf/",
+    ):
+        assert client.get(page).status_code == 404, page
+    assert client.get("/api/v1/reports/sales").status_code in (401, 404)
     assert 'href="/reports/"' not in client.get("/").content.decode()
 
 

@@ -14,6 +14,7 @@ from accord.comms.services.stats import stats_rebuild
 from accord.contacts import demo as contacts_demo
 from accord.documents import demo as documents_demo
 from accord.marketing import demo as marketing_demo
+from accord.reports import demo as reports_demo
 from accord.sales import demo as sales_demo
 from accord.work import demo as work_demo
 
@@ -45,6 +46,7 @@ class Command(BaseCommand):
                 billing_demo.populate()
                 marketing_demo.populate()
                 marketing_demo.populate_forms()
+                reports_demo.populate()
                 # The communication report's rollups, counted from all the demo's history
                 # (the e-mail and calls made above, dated in the past).
                 stats_rebuild()
