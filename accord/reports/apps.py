@@ -6,3 +6,10 @@ class ReportsConfig(AppConfig):
     name = "accord.reports"
     label = "reports"
     verbose_name = _("Reports")
+
+    def ready(self):
+        # Imported here: models, and what imports them, load once the app registry is ready.
+        from accord.core.periodic import every
+        from accord.reports import scheduler
+
+        every(scheduler.tick)

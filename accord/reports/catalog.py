@@ -276,7 +276,7 @@ def sales_by_channel(scope: Scope) -> Figures:
     came = Coalesce(Subquery(own.values("channel__name")[:1]),
                     Subquery(lead.order_by("at", "id").values("channel__name")[:1]))  # fmt: skip
     won = _won(scope).annotate(came=came)
-    figures = _grouped_sales(scope, "came", lambda names: {n: n for n in names if n}, won)
+    figures = _grouped_sales(scope, "came", lambda names: {n: _(n) for n in names if n}, won)
     for row in figures.rows:
         if row["label"] == "—":
             row["label"] = _("Not known")
@@ -436,7 +436,7 @@ def sales_funnel(scope: Scope) -> Figures:
     pipeline = _pipeline_of(scope)
     found = funnel(scope.user, pipeline, scope.period.start, scope.period.end) if pipeline else []
     rows = [
-        {"label": row.stage.name, "entered": row.entered, "moved_on": row.moved_on,
+        {"label": str(row.stage), "entered": row.entered, "moved_on": row.moved_on,
          "conversion": round(row.conversion * 100, 1) if row.conversion is not None else None,
          "days": row.median_days}
         for row in found
@@ -449,7 +449,7 @@ def sales_funnel(scope: Scope) -> Figures:
                  Column("conversion", _("Conversion"), "percent"),
                  Column("days", _("Median days in stage"), "days")],
         rows=rows if any(r["entered"] for r in rows) else [], labels=labels, series=series,
-        notes=[_("Pipeline: %(name)s") % {"name": pipeline.name}] if pipeline else [],
+        notes=[_("Pipeline: %(name)s") % {"name": str(pipeline)}] if pipeline else [],
     )  # fmt: skip
 
 
@@ -473,7 +473,7 @@ def pipeline_now(scope: Scope) -> Figures:
             row = grouped.get(stage.pk, {})
             amount = row.get("summed") or Decimal(0)
             weighted = (amount * stage.probability / 100).quantize(STORED)
-            rows.append({"label": stage.name, "deals": row.get("deals", 0), "amount": amount,
+            rows.append({"label": str(stage), "deals": row.get("deals", 0), "amount": amount,
                          "weighted": weighted})  # fmt: skip
     labels, series = _series(rows, "label", ("amount", _("Sum")),
                              ("weighted", _("Weighted by stage")))  # fmt: skip
@@ -484,7 +484,7 @@ def pipeline_now(scope: Scope) -> Figures:
                  Column("weighted", _("Weighted by stage"), "money")],
         rows=rows if any(r["deals"] for r in rows) else [], labels=labels, series=series,
         total=sum(r["amount"] for r in rows), total_kind="money",
-        notes=[_("Pipeline: %(name)s") % {"name": pipeline.name}] if pipeline else [],
+        notes=[_("Pipeline: %(name)s") % {"name": str(pipeline)}] if pipeline else [],
     )  # fmt: skip
 
 
@@ -652,7 +652,7 @@ def channels(scope: Scope) -> Figures:
     rows = []
     for channel, results in found:
         rows.append({
-            "label": channel.name if channel else _("Not known"), "leads": results.leads,
+            "label": str(channel) if channel else _("Not known"), "leads": results.leads,
             "deals": results.deals, "won": results.won,
             "revenue": results.revenue.get(currency, Decimal(0)),
             "spent": results.spent.get(currency, Decimal(0)),

@@ -7,8 +7,6 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.template.loader import render_to_string
-from django.utils import timezone
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
@@ -18,13 +16,11 @@ from accord.core.errors import StaleVersion
 from accord.core.spreadsheets import table_file
 from accord.core.ui.forms import apply_errors
 from accord.core.visibility import NONE, READ, effective_level
-from accord.documents.pdf import print_html
-from accord.reports import services
+from accord.reports import printing, services
 from accord.reports.catalog import REPORTS, allowed_reports
 from accord.reports.cells import plain
-from accord.reports.drawing import svg_chart
-from accord.reports.forms import DashboardForm, FilterForm, WidgetForm
-from accord.reports.models import Widget
+from accord.reports.forms import DashboardForm, FilterForm, ScheduleForm, WidgetForm
+from accord.reports.models import Schedule, Widget
 from accord.reports.periods import PRESETS
 from accord.reports.queries import dashboards_for, own_dashboard, shown, starter
 
@@ -46,11 +42,7 @@ def _board(request, dashboard_id):
 
 
 def _shown_all(request, widgets, filters: FilterForm) -> list:
-    overrides = filters.overrides()
-    items = [s for s in (shown(request.user, w, overrides) for w in widgets) if s is not None]
-    for index, item in enumerate(items, 1):
-        item.index = index
-    return items
+    return printing.shown_all(request.user, widgets, filters.overrides())
 
 
 @login_required
@@ -75,14 +67,8 @@ def dashboard_pdf(request, dashboard_id: int | None = None):
     _may_read(request.user)
     _found, name, widgets = _board(request, dashboard_id)
     filters = FilterForm(request.GET or None, user=request.user)
-    items = _shown_all(request, widgets, filters)
-    for item in items:
-        item.picture = svg_chart(item) if item.widget.chart not in ("number", "table") else ""
-    html = render_to_string("reports/dashboard_print.html", {
-        "name": name, "widgets": items, "made_at": timezone.localtime(),
-        "company": getattr(request, "company", None),
-    }, request=request)  # fmt: skip
-    response = HttpResponse(print_html(html), content_type="application/pdf")
+    pdf = printing.dashboard_pdf(request.user, name, widgets, filters.overrides())
+    response = HttpResponse(pdf, content_type="application/pdf")
     filename = slugify(name) or "dashboard"
     response["Content-Disposition"] = f'attachment; filename="{filename}.pdf"'
     return response
@@ -193,12 +179,47 @@ def dashboard_edit(request, dashboard_id: int):
         else:
             messages.success(request, _("Dashboard saved."))
             return redirect("dashboard_edit", board.pk)
+    return _edit_page(request, board, form)
+
+
+def _edit_page(request, board, form, schedule_form=None):
     widgets = list(board.widgets.select_related("pipeline", "team", "member"))
     for widget in widgets:
         widget.report_title = REPORTS[widget.report].title if widget.report in REPORTS else "?"
     return render(request, "reports/dashboard_edit.html", {
         "page_title": board.name, "board": board, "form": form, "widgets": widgets,
+        "schedules": board.schedules.select_related("user", "role"),
+        "schedule_form": schedule_form or ScheduleForm(user=request.user),
     })  # fmt: skip
+
+
+@login_required
+@require_POST
+def schedule_new(request, dashboard_id: int):
+    board = own_dashboard(request.user, dashboard_id)
+    if board is None:
+        raise Http404
+    form = ScheduleForm(request.POST, user=request.user)
+    if form.is_valid():
+        try:
+            services.schedule_save(actor=request.user, dashboard=board, data=form.cleaned_data)
+        except ValidationError as error:
+            apply_errors(form, error)
+        else:
+            messages.success(request, _("The dashboard will be sent by e-mail."))
+            return redirect("dashboard_edit", board.pk)
+    initial = {"name": board.name, "shared": board.shared}
+    return _edit_page(request, board, DashboardForm(initial=initial), form)
+
+
+@login_required
+@require_POST
+def schedule_delete(request, schedule_id: int):
+    schedule = get_object_or_404(
+        Schedule.objects.select_related("dashboard"), pk=schedule_id, dashboard__owner=request.user
+    )
+    services.schedule_delete(schedule=schedule, actor=request.user)
+    return redirect("dashboard_edit", schedule.dashboard_id)
 
 
 @login_required

@@ -4,10 +4,10 @@ each offers only the reports, pipelines, teams and colleagues the user may read.
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from accord.accounts.models import Team
+from accord.accounts.models import Role, Team, User
 from accord.accounts.queries import people_in_reach
 from accord.reports.catalog import allowed_reports
-from accord.reports.models import CHARTS
+from accord.reports.models import CHARTS, Schedule
 from accord.reports.periods import MAX_DAYS, PRESETS, Period
 from accord.sales.queries import pipelines_for
 
@@ -107,3 +107,33 @@ class FilterForm(forms.Form):
 
     def period_or(self, default: str) -> Period:
         return self.overrides().get("period") or Period.named(default)
+
+
+WEEKDAYS = [(0, _("Monday")), (1, _("Tuesday")), (2, _("Wednesday")), (3, _("Thursday")),
+            (4, _("Friday")), (5, _("Saturday")), (6, _("Sunday"))]  # fmt: skip
+
+
+class ScheduleForm(forms.Form):
+    user = forms.ModelChoiceField(label=_("To a colleague"), queryset=None, required=False)
+    role = forms.ModelChoiceField(
+        label=_("Or to everyone in a role"), queryset=None, required=False
+    )
+    frequency = forms.ChoiceField(label=_("How often"), choices=Schedule.FREQUENCIES)
+    weekday = forms.TypedChoiceField(
+        label=_("On"), choices=WEEKDAYS, coerce=int, initial=0, required=False
+    )
+    day = forms.TypedChoiceField(
+        label=_("On day"), choices=[(d, d) for d in range(1, 29)], coerce=int, initial=1,
+        required=False,
+    )  # fmt: skip
+    hour = forms.TypedChoiceField(
+        label=_("At"), choices=[(h, f"{h:02d}:00") for h in range(24)], coerce=int, initial=8
+    )
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["user"].queryset = User.objects.filter(is_active=True).order_by("full_name")
+        self.fields["role"].queryset = Role.objects.all()
+        self.fields["user"].empty_label = "—"
+        self.fields["role"].empty_label = "—"
+        self.initial.setdefault("user", user.pk)

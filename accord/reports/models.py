@@ -78,3 +78,43 @@ class Widget(models.Model):
 
     def __str__(self) -> str:
         return self.title or self.report
+
+
+class Schedule(models.Model):
+    """A dashboard e-mailed as a PDF on a schedule to a colleague or everyone in a role;
+    each recipient's copy holds the figures their own access allows."""
+
+    DAILY, WEEKLY, MONTHLY = "daily", "weekly", "monthly"
+    FREQUENCIES = [(DAILY, _("Every day")), (WEEKLY, _("Every week")),
+                   (MONTHLY, _("Every month"))]  # fmt: skip
+    dashboard = models.ForeignKey(Dashboard, on_delete=models.CASCADE, related_name="schedules")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("to a colleague"),
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="+",
+    )
+    role = models.ForeignKey(
+        "accounts.Role",
+        verbose_name=_("to everyone in a role"),
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="+",
+    )
+    frequency = models.CharField(_("how often"), max_length=10, choices=FREQUENCIES, default=WEEKLY)
+    weekday = models.PositiveSmallIntegerField(_("day of the week"), default=0)  # 0: Monday
+    day = models.PositiveSmallIntegerField(_("day of the month"), default=1)  # 1–28
+    hour = models.PositiveSmallIntegerField(_("hour"), default=8)
+    next_at = models.DateTimeField()
+    last_sent_at = models.DateTimeField(null=True, blank=True)
+    last_problem = models.CharField(max_length=300, blank=True)
+
+    class Meta:
+        ordering = ["next_at", "id"]
+        indexes = [models.Index(fields=["next_at"], name="report_schedule_due")]
+
+    def __str__(self) -> str:
+        return f"{self.dashboard}: {self.frequency}"

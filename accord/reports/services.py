@@ -3,9 +3,12 @@ with, removed; widgets added, changed, moved and taken off. Only a dashboard's o
 changes it; a widget names only a report, pipeline, team and colleague its owner may
 read."""
 
+from datetime import datetime, time, timedelta
+
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import F, Max
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accord.accounts.models import Team, User
@@ -13,7 +16,7 @@ from accord.accounts.queries import people_in_reach
 from accord.core.errors import StaleVersion
 from accord.core.visibility import NONE, READ, effective_level
 from accord.reports.catalog import REPORTS
-from accord.reports.models import CHARTS, Dashboard, Widget
+from accord.reports.models import CHARTS, Dashboard, Schedule, Widget
 from accord.reports.periods import PRESET_KEYS
 from accord.sales.models import Pipeline
 from accord.sales.queries import pipelines_for
@@ -153,3 +156,86 @@ def widget_move(*, widget: Widget, actor: User, by: int) -> None:
     for position, one in enumerate(order):
         if one.position != position:
             Widget.objects.filter(pk=one.pk).update(position=position)
+
+
+# --- Schedules: a dashboard e-mailed as a PDF ---------------------------------------------
+
+MAX_SCHEDULES = 10
+
+
+def next_sending(schedule: Schedule, after: datetime) -> datetime:
+    """The first moment after `after` the schedule falls on, on the company's clock."""
+    zone = timezone.get_default_timezone()
+    local = timezone.localtime(after, zone)
+    for offset in range(0, 63):
+        day = local.date() + timedelta(days=offset)
+        if schedule.frequency == Schedule.WEEKLY and day.weekday() != schedule.weekday:
+            continue
+        if schedule.frequency == Schedule.MONTHLY and day.day != schedule.day:
+            continue
+        moment = datetime.combine(day, time(schedule.hour), tzinfo=zone)
+        if moment > local:
+            return moment
+    raise ValueError("a schedule that never falls")  # every frequency falls within 62 days
+
+
+def _clean_schedule(actor: User, dashboard: Dashboard, data: dict, schedule: Schedule) -> None:
+    errors: dict[str, list[str]] = {}
+    user, role = data.get("user") or None, data.get("role") or None
+    if (user is None) == (role is None):
+        errors["user"] = [_("Send it to one colleague or to everyone in one role.")]
+    elif user is not None and (not user.is_active or not user.email):
+        errors["user"] = [_("This colleague cannot receive e-mail.")]
+    elif (role is not None or user != actor) and not dashboard.shared:
+        errors["user"] = [_("Share the dashboard with everyone first: each recipient then "
+                            "gets the figures their own access allows.")]  # fmt: skip
+    frequency = data.get("frequency") or Schedule.WEEKLY
+    if frequency not in dict(Schedule.FREQUENCIES):
+        errors["frequency"] = [_("Choose how often.")]
+    numbers = {"weekday": (0, 6), "day": (1, 28), "hour": (0, 23)}
+    for key, (low, high) in numbers.items():
+        value = data.get(key, getattr(schedule, key))
+        if not str(value).isdecimal() or not low <= int(value) <= high:
+            errors[key] = [_("Between %(low)s and %(high)s.") % {"low": low, "high": high}]
+        else:
+            setattr(schedule, key, int(value))
+    if errors:
+        raise ValidationError(errors)
+    schedule.user, schedule.role, schedule.frequency = user, role, frequency
+
+
+@transaction.atomic
+def schedule_save(
+    *, actor: User, dashboard: Dashboard, data: dict, schedule: Schedule | None = None
+) -> Schedule:
+    _owned(dashboard, actor)
+    if schedule is None:
+        if dashboard.schedules.count() >= MAX_SCHEDULES:
+            raise ValidationError({"user": [_("A dashboard is sent on at most 10 schedules.")]})
+        schedule = Schedule(dashboard=dashboard)
+    elif schedule.dashboard_id != dashboard.pk:
+        raise PermissionDenied(_("Only the one who made a dashboard changes it."))
+    _clean_schedule(actor, dashboard, data, schedule)
+    schedule.next_at = next_sending(schedule, timezone.now())
+    schedule.save()
+    return schedule
+
+
+@transaction.atomic
+def schedule_delete(*, schedule: Schedule, actor: User) -> None:
+    _owned(schedule.dashboard, actor)
+    schedule.delete()
+
+
+def schedule_claim(schedule: Schedule, now: datetime) -> bool:
+    """Take a due sending (another worker may be taking it too): its next time is set
+    from now, so a worker that was down sends once, not once per missed day."""
+    return bool(
+        Schedule.objects.filter(pk=schedule.pk, next_at=schedule.next_at).update(
+            next_at=next_sending(schedule, now), last_sent_at=now, last_problem=""
+        )
+    )
+
+
+def schedule_failed(schedule: Schedule, problem: str) -> None:
+    Schedule.objects.filter(pk=schedule.pk).update(last_problem=problem[:300])
