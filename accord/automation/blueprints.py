@@ -36,6 +36,8 @@ from accord.core.services import custom_field_save
 from accord.documents.models import DocumentTemplate
 from accord.marketing.models import Channel, WebForm
 from accord.marketing.services import form_save, may_write_campaign
+from accord.reports.models import Dashboard, Widget
+from accord.reports.services import dashboard_create
 from accord.sales.models import Pipeline, Stage
 from accord.sales.services import pipeline_create
 
@@ -254,6 +256,25 @@ def _window_form(actor, pipeline: Pipeline, team_name: str) -> None:
         "team": Team.objects.filter(name=team_name).first(),
         "channel": Channel.objects.filter(code="site").first(),
         "thanks_text": _("Thank you! A manager calls you back within 15 minutes.")})  # fmt: skip
+
+
+def _window_dashboard(actor, pipeline: Pipeline) -> list[dict]:
+    """The head of sales' report, e-mailed on each sale: a shared "Window shop" dashboard
+    (the month's sales, the pipeline now, the forecast, the funnel), made once."""
+    name = str(_("Window shop"))
+    dashboard = Dashboard.objects.filter(name=name, shared=True).first()
+    if dashboard is None:
+        widgets = [
+            Widget(report="sales", chart="number", period="this_month", pipeline=pipeline),
+            Widget(report="win_rate", chart="number", period="this_quarter", pipeline=pipeline),
+            Widget(report="pipeline", chart="bar", period="this_month", pipeline=pipeline),
+            Widget(report="forecast", chart="bar", period="next_3_months", pipeline=pipeline),
+            Widget(report="funnel", chart="funnel", period="this_quarter", pipeline=pipeline,
+                   wide=True),
+        ]  # fmt: skip
+        dashboard = dashboard_create(actor=actor, data={"name": name, "shared": True},
+                                     widgets=widgets)  # fmt: skip
+    return [{"type": "send_dashboard", "params": {"to": HEAD, "dashboard": dashboard.pk}}]
 
 
 def _contract_document() -> list[dict]:
@@ -486,7 +507,8 @@ def _window_shop(actor) -> list[dict]:
                         _("“%(deal)s” is done: %(amount)s, %(owner)s, for %(client)s.")
                         % {"deal": DEAL, "amount": AMOUNT, "owner": OWNER_NAME, "client": CLIENT}
                     ),
-                )
+                ),
+                *_window_dashboard(actor, pipeline),
             ],
         },
     ]

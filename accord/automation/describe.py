@@ -15,6 +15,7 @@ from accord.automation.models import Rule
 from accord.comms.models import EmailTemplate, Messenger
 from accord.core.models import CustomField
 from accord.documents.models import DocumentTemplate
+from accord.reports.models import Dashboard
 from accord.sales.models import Stage
 from accord.work.asks import labels
 
@@ -227,6 +228,10 @@ def step_text(step: dict, subject: str) -> str:
         return _("Move the deal to %(stage)s") % {"stage": stage.name if stage else "?"}
     if kind == "add_tag":
         return _("Add the tag %(tag)s") % {"tag": params.get("tag", "")}
+    if kind == "send_dashboard":
+        dashboard = Dashboard.objects.filter(pk=params.get("dashboard") or 0).first()
+        return _("E-mail the dashboard “%(name)s” to %(who)s") % {
+            "name": dashboard or "?", "who": _who(params.get("to", {}))}  # fmt: skip
     if kind == "notify":
         return _("Tell %(who)s: “%(message)s”") % {
             "who": _who(params.get("to", {})),

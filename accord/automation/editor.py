@@ -173,6 +173,8 @@ def _params_row(kind: str, params: dict) -> dict:
         return _who_row(params.get("owner"))
     if kind == "notify":
         return {"message": params.get("message", ""), **_who_row(params.get("to"))}
+    if kind == "send_dashboard":
+        return {"dashboard": params.get("dashboard", ""), **_who_row(params.get("to"))}
     if kind == "send_message":
         return {
             "message": params.get("message", ""),
@@ -244,6 +246,8 @@ def _step(row: dict) -> dict:
         params = {"owner": _who(row)}
     elif kind == "notify":
         params = {"to": _who(row), "message": row.get("message", "")}
+    elif kind == "send_dashboard":
+        params = {"to": _who(row), "dashboard": _number(row.get("dashboard"))}
     elif kind == "send_message":
         params = {"messenger": _number(row.get("messenger")), "message": row.get("message", "")}
         if str(row.get("wa_template") or "").strip():

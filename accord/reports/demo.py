@@ -1,9 +1,10 @@
 """Demo dashboards: the head of sales' "Monday report", shared with everyone (each reader
-sees their own figures in it), and the marketer's own "Channels this quarter"."""
+sees their own figures in it) and e-mailed to them each Monday, and the marketer's own
+"Channels this quarter"."""
 
 from accord.accounts.models import User
 from accord.reports.models import Dashboard, Widget
-from accord.reports.services import dashboard_create
+from accord.reports.services import dashboard_create, schedule_save
 
 PLANS = [
     ("head@example.com", "Monday report", True, [
@@ -27,7 +28,7 @@ def populate() -> None:
         owner = User.objects.filter(email=email, is_active=True).first()
         if owner is None:
             continue
-        dashboard_create(
+        dashboard = dashboard_create(
             actor=owner,
             data={"name": name, "shared": shared},
             widgets=[
@@ -35,3 +36,6 @@ def populate() -> None:
                 for report, chart, period, wide in widgets
             ],
         )
+        if shared:  # the head of sales gets it every Monday at 8
+            schedule_save(actor=owner, dashboard=dashboard,
+                          data={"user": owner, "frequency": "weekly", "weekday": 0, "hour": 8})  # fmt: skip

@@ -2,14 +2,17 @@
 of sales' report, each task for the right person at the right time; a birthday e-mail
 only with consent; a new lead nobody calls; a stuck deal."""
 
+import io
 from datetime import date, datetime, timedelta
 from decimal import Decimal
+from email.header import decode_header, make_header
 
 import pytest
 import time_machine
 from django.core.exceptions import ValidationError
 from django.test import Client
 from django.utils import timezone
+from pypdf import PdfReader
 
 from accord.accounts.models import Role, Team
 from accord.accounts.services import team_save, user_create
@@ -54,7 +57,7 @@ def messages(user) -> list[str]:
     return [notice.data["message"] for notice in notices]
 
 
-def test_the_window_shop_from_a_web_request_to_the_report(admin, owner):
+def test_the_window_shop_from_a_web_request_to_the_report(admin, owner, smtp_server):
     Pipeline.objects.all().delete()
     pipeline = pipeline_create(actor=admin, name="Windows", stages=WINDOWS)
     stages = {stage.name: stage for stage in pipeline.stages.all()}
@@ -172,6 +175,16 @@ def test_the_window_shop_from_a_web_request_to_the_report(admin, owner):
     deal.refresh_from_db()
     deal_win(actor=owner, deal=deal)
     assert messages(head)[-1] == "“3 windows” is done: 2400.00 EUR, Olivia Owner, for Anna Petrova."
+    scheduler.tick(timezone.now())  # the worker e-mails the report: the head's copy
+    report = next(mail for mail in smtp_server if mail["To"] == head.email)
+    assert (
+        str(make_header(decode_header(report["Subject"])))
+        == "Window shop, from the rule “Window shop 7: won, the report”"
+    )
+    pdf = next(part for part in report.walk() if part.get_content_type() == "application/pdf")
+    assert pdf.get_filename() == "window-shop.pdf"
+    text = PdfReader(io.BytesIO(pdf.get_payload(decode=True))).pages[0].extract_text()
+    assert "Sales volume" in text and "2,400.00" in text
     # She writes again: the team's rule (now round robin, with another seller next in
     # turn) does not take her from her manager.
     kim = user_create(email="kim@example.com", password=PASSWORD, role="manager")

@@ -15,6 +15,7 @@ from accord.automation.actions import (  # noqa: F401
     documents,
     messages,
     new_records,
+    reports,
 )
 from accord.automation.actions.registry import ACTIONS, Action, ActionError, Step, register
 
