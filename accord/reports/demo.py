@@ -37,5 +37,5 @@ def populate() -> None:
             ],
         )
         if shared:  # the head of sales gets it every Monday at 8
-            schedule_save(actor=owner, dashboard=dashboard,
-                          data={"user": owner, "frequency": "weekly", "weekday": 0, "hour": 8})  # fmt: skip
+            weekly = {"user": owner, "frequency": "weekly", "weekday": 0, "hour": 8}
+            schedule_save(actor=owner, dashboard=dashboard, data=weekly)
