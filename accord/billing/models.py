@@ -251,10 +251,18 @@ class Expense(Record):
         settings.AUTH_USER_MODEL, verbose_name=_("owner"), null=True, blank=True,
         on_delete=models.SET_NULL, related_name="+",
     )  # fmt: skip
+    # One day's spend of a campaign read from an ad platform's file ("ads:<campaign>:<day>"):
+    # importing the file again sets that day's amount instead of adding it twice.
+    source_key = models.CharField(max_length=100, blank=True, default="")
 
     class Meta:
         ordering = ["-spent_on", "-id"]
         indexes = [models.Index(fields=["-spent_on", "-id"], name="expense_spent_keyset")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["source_key"], condition=~models.Q(source_key=""), name="expense_source"
+            )
+        ]
 
     def __str__(self) -> str:
         return f"{self.amount} {self.currency}"

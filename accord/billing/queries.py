@@ -222,3 +222,8 @@ def unpaid_totals(user) -> list[dict]:
         .order_by("currency")
     )  # fmt: skip
     return [{**row, "overdue": row["overdue"] or Decimal(0)} for row in rows]
+
+
+def expense_for_source(source_key: str) -> Expense | None:
+    """The expense an import made for this key before (a campaign's day), if any."""
+    return Expense.objects.filter(source_key=source_key).first() if source_key else None

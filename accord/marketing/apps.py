@@ -19,3 +19,5 @@ class MarketingConfig(AppConfig):
         post_migrate.connect(ensure_shipped_channels, sender=self)
         subscribe("person.erased")(on_erased)  # what their requests said goes with them
         EXPENSE_CAMPAIGNS["visible"] = campaigns_visible_to  # an expense may name a campaign
+        # ... and one who runs the campaign records its costs
+        EXPENSE_CAMPAIGNS["changeable"] = lambda actor: campaigns_visible_to(actor, "write")

@@ -45,3 +45,17 @@ class ChannelForm(forms.Form):
         required=False,
         help_text=_("Such as google or instagram; made from the name if left empty."),
     )
+
+
+class SpendForm(forms.Form):
+    file = forms.FileField(
+        label=_("The ad platform's export (CSV)"),
+        help_text=_("Columns: a date, the campaign (its name or utm_campaign code), the amount "
+                    "(cost, spend) and, if it varies, the currency. Each campaign's day is "
+                    "recorded once: importing the file again changes nothing."),
+    )  # fmt: skip
+    currency = forms.CharField(
+        label=_("Currency"),
+        max_length=3,
+        help_text=_("When the file names none (in a column or a title such as “Cost (USD)”)."),
+    )

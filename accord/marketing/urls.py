@@ -5,6 +5,7 @@ from accord.marketing import form_views, views
 urlpatterns = [
     path("marketing/campaigns/", views.campaigns, name="campaigns"),
     path("marketing/campaigns/new/", views.campaign_edit, name="campaign_new"),
+    path("marketing/campaigns/spend/", views.spend_import_view, name="spend_import"),
     path("marketing/campaigns/<int:campaign_id>/", views.campaign, name="campaign"),
     path("marketing/campaigns/<int:campaign_id>/edit/", views.campaign_edit, name="campaign_edit"),
     path("marketing/channels/", views.channel_add, name="channel_add"),

@@ -13,7 +13,7 @@ from accord.contacts.queries import client_named
 from accord.core.company import default_currency
 from accord.core.ui.forms import apply_errors
 from accord.core.visibility import ALL, WRITE, effective_level
-from accord.marketing.forms import CampaignForm, ChannelForm
+from accord.marketing.forms import CampaignForm, ChannelForm, SpendForm
 from accord.marketing.models import Channel
 from accord.marketing.queries import (
     campaign_expenses,
@@ -27,6 +27,7 @@ from accord.marketing.services import (
     channel_save,
     may_write_campaign,
 )
+from accord.marketing.services.spend import spend_import
 
 
 def _may_read(user) -> None:
@@ -164,3 +165,21 @@ def client_touches(request):
     if not touches["first"] and not touches["requests"]:
         return HttpResponse("")
     return render(request, "marketing/client_touches.html", touches)
+
+
+@login_required
+def spend_import_view(request):
+    """Ad spend from an ad platform's file: each campaign's day, the rows not read listed."""
+    _may_read(request.user)
+    if not may_write_campaign(request.user):
+        raise Http404
+    form = SpendForm(request.POST or None, request.FILES or None,
+                     initial={"currency": default_currency()})  # fmt: skip
+    report = None
+    if request.method == "POST" and form.is_valid():
+        try:
+            report = spend_import(actor=request.user, data=form.cleaned_data["file"].read(),
+                                  currency=form.cleaned_data["currency"])  # fmt: skip
+        except ValidationError as error:
+            apply_errors(form, error)
+    return render(request, "marketing/spend_import.html", {"form": form, "report": report})

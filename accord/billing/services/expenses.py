@@ -43,11 +43,12 @@ def ensure_expense_categories(using: str = "default", **kwargs) -> None:
 
 @transaction.atomic
 def expense_save(*, actor: User, data: dict, expense: Expense | None = None) -> Expense:
+    """An expense entered or changed. One that names a campaign the actor runs (and no
+    deal) is a campaign's cost: marketing records it without the money role."""
     if expense is not None:
         expense = Expense.objects.select_for_update().get(pk=expense.pk)
-        require_write(actor, expense.owner)
-    else:
-        require_write(actor)
+    if not _campaign_cost(actor, data, expense):
+        require_write(actor, expense.owner if expense is not None else False)
     errors: dict = {}
     currency = clean_currency(data.get("currency", expense.currency if expense else ""), errors)
     amount = clean_amount(data.get("amount", expense.amount if expense else ""), currency, errors)
@@ -73,6 +74,7 @@ def expense_save(*, actor: User, data: dict, expense: Expense | None = None) -> 
     expense.category, expense.deal, expense.campaign = category, deal, campaign
     expense.supplier = str(data.get("supplier", expense.supplier) or "")[:200]
     expense.description = str(data.get("description", expense.description) or "")[:500]
+    expense.source_key = str(data.get("source_key", expense.source_key) or "")[:100]
     expense.save()
     if deal is not None:
         timeline_record(
@@ -109,6 +111,19 @@ def category_save(
     category.name, category.retired = name, retired
     category.save()
     return category
+
+
+def _campaign_cost(actor: User, data: dict, expense: Expense | None) -> bool:
+    """Whether the expense is (and stays) a cost of a campaign the actor may change."""
+    changeable = EXPENSE_CAMPAIGNS.get("changeable")
+    campaign = data.get("campaign", expense.campaign if expense else None)
+    deal = data.get("deal", expense.deal if expense else None)
+    if changeable is None or campaign is None or deal is not None:
+        return False
+    before = expense.campaign_id if expense is not None else campaign.pk
+    return changeable(actor).filter(pk__in={campaign.pk, before}).count() == len(
+        {campaign.pk, before}
+    )
 
 
 def campaign_choices(actor: User) -> QuerySet:
