@@ -36,6 +36,7 @@ from accord.core.services import custom_field_save
 from accord.documents.models import DocumentTemplate
 from accord.marketing.models import Channel, WebForm
 from accord.marketing.services import form_save, may_write_campaign
+from accord.marketing.services.surveys import default_survey
 from accord.reports.models import Dashboard, Widget
 from accord.reports.services import dashboard_create
 from accord.sales.models import Pipeline, Stage
@@ -103,6 +104,15 @@ BLUEPRINTS = {
             gettext_lazy(
                 "A deal that stays in a stage longer than the stage's limit gets a task for its "
                 "owner to move it on or close it."
+            ),
+        ),
+        Blueprint(
+            "feedback",
+            gettext_lazy("Feedback after a sale"),
+            gettext_lazy(
+                "A day after a deal is won, its client gets a link to a short survey (would they "
+                "recommend us, 0–10, and a comment) by e-mail; a low score becomes a task for the "
+                "head of the manager's team to call them."
             ),
         ),
     ]
@@ -658,8 +668,24 @@ def _overdue(actor) -> list[dict]:
     ]
 
 
+def _feedback(actor) -> list[dict]:
+    survey = default_survey(actor)
+    return [
+        {
+            "name": _("Feedback after a sale"),
+            "subject": "deal",
+            "trigger": "won",
+            "actions": [
+                {"type": "wait", "params": {"amount": 1, "unit": "days"}},
+                {"type": "send_survey", "params": {"survey": survey.pk, "via": ""}},
+            ],
+        }
+    ]
+
+
 RULES = {
     "window-shop": _window_shop,
+    "feedback": _feedback,
     "invoice-overdue": _overdue,
     "birthday-greeting": _birthday,
     "holiday-greeting": _holiday,

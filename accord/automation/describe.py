@@ -15,6 +15,7 @@ from accord.automation.models import Rule
 from accord.comms.models import EmailTemplate, Messenger
 from accord.core.models import CustomField
 from accord.documents.models import DocumentTemplate
+from accord.marketing.models import Survey
 from accord.reports.models import Dashboard
 from accord.sales.models import Stage
 from accord.work.asks import labels
@@ -228,6 +229,12 @@ def step_text(step: dict, subject: str) -> str:
         return _("Move the deal to %(stage)s") % {"stage": stage.name if stage else "?"}
     if kind == "add_tag":
         return _("Add the tag %(tag)s") % {"tag": params.get("tag", "")}
+    if kind == "send_survey":
+        survey = Survey.objects.filter(pk=params.get("survey") or 0).first()
+        messenger = Messenger.objects.filter(pk=params.get("via") or 0).first()
+        via = messenger.name if messenger else _("e-mail")
+        return _("Ask the client for feedback: “%(survey)s”, by %(via)s") % {
+            "survey": survey or "?", "via": via}  # fmt: skip
     if kind == "send_dashboard":
         dashboard = Dashboard.objects.filter(pk=params.get("dashboard") or 0).first()
         return _("E-mail the dashboard “%(name)s” to %(who)s") % {

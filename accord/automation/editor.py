@@ -175,6 +175,8 @@ def _params_row(kind: str, params: dict) -> dict:
         return {"message": params.get("message", ""), **_who_row(params.get("to"))}
     if kind == "send_dashboard":
         return {"dashboard": params.get("dashboard", ""), **_who_row(params.get("to"))}
+    if kind == "send_survey":
+        return {"survey": params.get("survey", ""), "survey_via": params.get("via", "")}
     if kind == "send_message":
         return {
             "message": params.get("message", ""),
@@ -248,6 +250,8 @@ def _step(row: dict) -> dict:
         params = {"to": _who(row), "message": row.get("message", "")}
     elif kind == "send_dashboard":
         params = {"to": _who(row), "dashboard": _number(row.get("dashboard"))}
+    elif kind == "send_survey":
+        params = {"survey": _number(row.get("survey")), "via": _number(row.get("survey_via")) or ""}
     elif kind == "send_message":
         params = {"messenger": _number(row.get("messenger")), "message": row.get("message", "")}
         if str(row.get("wa_template") or "").strip():

@@ -33,6 +33,7 @@ from accord.core.errors import message_of
 from accord.core.models import CustomField
 from accord.documents.fields import language_choices
 from accord.documents.queries import templates_in_use
+from accord.marketing.models import Survey
 from accord.reports.models import Dashboard
 from accord.sales.models import Stage
 from accord.work import asks
@@ -338,6 +339,7 @@ def _form_context(user, rule, data, condition_rows, step_rows, subject, errors) 
         "mailboxes": [(m.pk, str(m)) for m in Mailbox.objects.filter(owner=None, active=True)],
         "document_templates": [(t.pk, f"{t.kind} · {t}") for t in templates_in_use()],
         "dashboards": list(Dashboard.objects.filter(shared=True).values_list("pk", "name")),
+        "surveys": list(Survey.objects.filter(retired=False).values_list("pk", "name")),
         "document_languages": language_choices(),
         "messengers": [
             (m.pk, f"{m.name} · {m.get_provider_display()}")

@@ -23,6 +23,9 @@ from accord.marketing.queries import (
     campaigns_visible_to,
     channels_in_use,
     submissions_visible_to,
+    survey_answers,
+    survey_figures,
+    surveys_visible_to,
 )
 from accord.marketing.services import RECORD_TYPE, campaign_save, channel_save, form_save
 from accord.sales.models import Pipeline
@@ -398,3 +401,72 @@ def forms_submissions(request, form_id: RecordId, params: Query[ListParams]):
     form = get_object_or_404(_visible_forms(request), pk=form_id)
     return paginate(submissions_visible_to(request.auth, form), params, sorts={"created_at"},
                     default_sort="-created_at")  # fmt: skip
+
+
+class SurveyOut(WithId):
+    name: str
+    scale: str = Field(description="nps (0–10) or stars (1–5)")
+    question: str
+    low_score: int
+    retired: bool
+    asked: int
+    answered: int
+    average: float | None
+    nps: int | None = Field(description="Promoters less detractors, −100 to 100")
+
+    @staticmethod
+    def resolve_asked(survey) -> int:
+        return survey.figures.asked
+
+    @staticmethod
+    def resolve_answered(survey) -> int:
+        return survey.figures.answered
+
+    @staticmethod
+    def resolve_average(survey) -> float | None:
+        return survey.figures.average
+
+    @staticmethod
+    def resolve_nps(survey) -> int | None:
+        return survey.figures.nps
+
+
+@router.get("/surveys", response=list[SurveyOut], summary="Feedback surveys, with their figures")
+def surveys_list(request):
+    rows = list(surveys_visible_to(request.auth))
+    figures = survey_figures(request.auth, rows)
+    for survey in rows:
+        survey.figures = figures[survey.pk]
+    return rows
+
+
+class AnswerOut(WithId):
+    person: str | None
+    deal: str | None
+    rated: str | None = Field(description="The manager the answer rates")
+    score: int
+    comment: str
+    answered_at: datetime
+
+    @staticmethod
+    def resolve_person(invite) -> str | None:
+        return ref(invite.person_id)
+
+    @staticmethod
+    def resolve_deal(invite) -> str | None:
+        return ref(invite.deal_id)
+
+    @staticmethod
+    def resolve_rated(invite) -> str | None:
+        return ref(invite.rated_id)
+
+
+@router.get(
+    "/surveys/{survey_id}/answers",
+    response=Page[AnswerOut],
+    summary="A survey's answers from the clients you may see, newest first",
+)
+def surveys_answers(request, survey_id: RecordId, params: Query[ListParams]):
+    survey = get_object_or_404(surveys_visible_to(request.auth), pk=survey_id)
+    return paginate(survey_answers(request.auth, survey), params, sorts={"answered_at"},
+                    default_sort="-answered_at")  # fmt: skip

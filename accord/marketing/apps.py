@@ -13,11 +13,12 @@ class MarketingConfig(AppConfig):
         from accord.billing.services.expenses import EXPENSE_CAMPAIGNS
         from accord.core.events import subscribe
         from accord.marketing.queries import campaigns_visible_to
-        from accord.marketing.services import ensure_shipped_channels
+        from accord.marketing.services import ensure_shipped_channels, surveys
         from accord.marketing.services.forms import on_erased
 
         post_migrate.connect(ensure_shipped_channels, sender=self)
         subscribe("person.erased")(on_erased)  # what their requests said goes with them
+        subscribe("person.erased")(surveys.on_erased)  # and their comments
         EXPENSE_CAMPAIGNS["visible"] = campaigns_visible_to  # an expense may name a campaign
         # ... and one who runs the campaign records its costs
         EXPENSE_CAMPAIGNS["changeable"] = lambda actor: campaigns_visible_to(actor, "write")

@@ -11,8 +11,10 @@ from accord.accounts.models import User
 from accord.billing.models import Expense
 from accord.billing.services import expense_save
 from accord.core.company import default_currency
-from accord.marketing.models import Campaign, Channel, WebForm
+from accord.marketing.models import Campaign, Channel, Survey, WebForm
 from accord.marketing.services import campaign_save, form_save, submission_receive
+from accord.marketing.services.surveys import default_survey, invite_create, survey_answer
+from accord.sales.models import Deal
 from accord.sales.services import deal_update, deal_win
 
 
@@ -91,3 +93,31 @@ def populate_forms() -> None:
             deal = deal_update(actor=admin, deal=received.deal,
                                data={"amount": Decimal("2400"), "currency": currency})  # fmt: skip
             deal_win(actor=admin, deal=deal)
+
+
+ANSWERS = [
+    (10, "Fast measurement, neat installation. Thank you!"),
+    (9, ""),
+    (10, "Recommended you to my neighbours already."),
+    (8, "Good windows; the delivery was a day late."),
+    (4, "The installer left dust everywhere and nobody called back."),
+    (9, "Polite manager, fair price."),
+    (7, ""),
+]
+
+
+def populate_surveys() -> None:
+    """The survey after a purchase, asked of the clients of won deals, with their answers
+    (a low one made a task for the head of sales)."""
+    if Survey.objects.exists():
+        return
+    author = User.objects.filter(email="marketing@example.com").first()
+    if author is None:
+        return
+    survey = default_survey(author)
+    won = Deal.objects.filter(status=Deal.WON, person__isnull=False).order_by("-closed_at")
+    for deal, (score, comment) in zip(won[: len(ANSWERS)], ANSWERS, strict=False):
+        invite = invite_create(survey=survey, person=deal.person, deal=deal)
+        survey_answer(invite=invite, score=score, comment=comment)
+    for deal in won[len(ANSWERS) : len(ANSWERS) + 3]:  # asked, not answered yet
+        invite_create(survey=survey, person=deal.person, deal=deal)

@@ -3,7 +3,7 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from accord.marketing.models import Channel
+from accord.marketing.models import Channel, Survey
 
 DATE = {"type": "date"}
 ISO = "%Y-%m-%d"
@@ -59,3 +59,28 @@ class SpendForm(forms.Form):
         max_length=3,
         help_text=_("When the file names none (in a column or a title such as “Cost (USD)”)."),
     )
+
+
+class SurveyForm(forms.Form):
+    name = forms.CharField(label=_("Name"), max_length=200)
+    scale = forms.ChoiceField(label=_("Scale"), choices=Survey.SCALES)
+    question = forms.CharField(label=_("Question"), max_length=300)
+    comment_prompt = forms.CharField(
+        label=_("Ask for a comment"), max_length=300, required=False,
+        help_text=_("Such as: What should we do better?"),
+    )  # fmt: skip
+    invitation = forms.CharField(
+        label=_("Invitation"), max_length=1000, required=False,
+        widget=forms.Textarea({"rows": 3}),
+        help_text=_("The words before the link in the e-mail or message."),
+    )  # fmt: skip
+    thanks_text = forms.CharField(
+        label=_("Thank-you text"), max_length=1000, required=False,
+        widget=forms.Textarea({"rows": 2}),
+    )  # fmt: skip
+    low_score = forms.IntegerField(
+        label=_("A low score is at most"), min_value=0, max_value=10,
+        help_text=_("A score at or below it makes a task for the head of the rated manager's "
+                    "team to call the client."),
+    )  # fmt: skip
+    retired = forms.BooleanField(label=_("Switched off"), required=False)

@@ -83,6 +83,11 @@ def new_token() -> str:
     return secrets.token_urlsafe(12)
 
 
+def invite_token() -> str:
+    """A survey link's: 192 random bits, a link nobody guesses."""
+    return secrets.token_urlsafe(24)
+
+
 class WebForm(Record):
     """A form on the company's web site that posts to Accord: the fields it asks, its
     consent text, what the visitor sees after, and where its leads go (channel,
@@ -191,3 +196,72 @@ class Touch(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind}: {self.source or self.channel_id or '-'}"
+
+
+class Survey(Record):
+    """A short question to clients after a sale or a conversation: a score (0–10, "would
+    you recommend us", or 1–5 stars) and a comment, answered on a page of its own through
+    a link only the client has. A score at or below `low_score` makes a task for the
+    rated manager's head."""
+
+    NPS, STARS = "nps", "stars"
+    SCALES = [(NPS, _("0–10: would they recommend us")), (STARS, _("1–5 stars"))]
+    name = models.CharField(_("name"), max_length=200)
+    scale = models.CharField(_("scale"), max_length=5, choices=SCALES, default=NPS)
+    question = models.CharField(_("question"), max_length=300)
+    comment_prompt = models.CharField(_("comment prompt"), max_length=300, blank=True)
+    invitation = models.TextField(_("invitation"), max_length=1000, blank=True)
+    thanks_text = models.TextField(_("thank-you text"), max_length=1000, blank=True)
+    low_score = models.PositiveSmallIntegerField(_("a low score is at most"), default=6)
+    retired = models.BooleanField(_("switched off"), default=False)
+
+    class Meta:
+        ordering = ["retired", "name", "id"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def lowest(self) -> int:
+        return 0 if self.scale == self.NPS else 1
+
+    @property
+    def highest(self) -> int:
+        return 10 if self.scale == self.NPS else 5
+
+
+class SurveyInvite(models.Model):
+    """One client's link to a survey (one answer per link), the deal and the manager it
+    rates, and their answer once given."""
+
+    survey = models.ForeignKey(Survey, on_delete=models.PROTECT, related_name="invites")
+    token = models.CharField(max_length=40, unique=True, default=invite_token)
+    # What asked: an automation step's run and place, so a step run again asks once.
+    key = models.CharField(max_length=100, null=True, blank=True, unique=True)
+    person = models.ForeignKey(
+        "contacts.Person", on_delete=models.CASCADE, related_name="survey_invites"
+    )
+    deal = models.ForeignKey(
+        "sales.Deal", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    rated = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+        related_name="+",
+    )  # fmt: skip
+    created_at = models.DateTimeField(auto_now_add=True)
+    answered_at = models.DateTimeField(null=True, blank=True)
+    score = models.PositiveSmallIntegerField(null=True, blank=True)
+    comment = models.TextField(blank=True, max_length=2000)
+    task = models.ForeignKey(
+        "work.Task", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["-answered_at", "-id"]
+        indexes = [
+            models.Index(fields=["survey", "answered_at"], name="survey_invite_answered"),
+            models.Index(fields=["rated", "answered_at"], name="survey_invite_rated"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.survey_id}: {self.score}"

@@ -7,15 +7,15 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 
-from django.db.models import Count, Q, QuerySet, Sum
+from django.db.models import Avg, Count, Q, QuerySet, Sum
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from accord.billing.models import Expense
 from accord.contacts.queries import people_visible_to
 from accord.core.money import STORED
-from accord.core.visibility import scope
-from accord.marketing.models import Campaign, Channel, Submission, Touch
+from accord.core.visibility import effective_level, scope
+from accord.marketing.models import Campaign, Channel, Submission, Survey, Touch
 from accord.sales.models import Deal
 from accord.sales.queries import deals_visible_to
 
@@ -188,3 +188,76 @@ def channel_results(user, since: date, until: date) -> list[tuple[Channel | None
     return [
         (channels.get(pk) if pk is not None else None, results) for pk, results in found.items()
     ]
+
+
+def surveys_visible_to(user) -> QuerySet[Survey]:
+    """Surveys are marketing's: whoever reads campaigns reads them."""
+    if effective_level(user, "campaigns", "read") == "none":
+        return Survey.objects.none()
+    return Survey.objects.all()
+
+
+def survey_answers(user, survey: Survey):
+    """A survey's answers from the clients the user may see, newest first."""
+    people = people_visible_to(user).values("pk")
+    return (
+        survey.invites.filter(answered_at__isnull=False, person__in=people)
+        .select_related("person", "rated", "deal")
+        .order_by("-answered_at", "-id")
+    )
+
+
+@dataclass
+class SurveyFigures:
+    asked: int = 0
+    answered: int = 0
+    average: float | None = None
+    promoters: int = 0  # 9–10 (NPS), 5 stars
+    detractors: int = 0  # 0–6 (NPS), 1–2 stars
+    low: int = 0
+
+    @property
+    def nps(self) -> int | None:
+        """Promoters' share less detractors', in points from −100 to 100."""
+        if not self.answered:
+            return None
+        return round((self.promoters - self.detractors) * 100 / self.answered)
+
+    @property
+    def answer_rate(self) -> int | None:
+        return round(self.answered * 100 / self.asked) if self.asked else None
+
+
+def _score_groups(survey: Survey) -> tuple[Q, Q]:
+    if survey.scale == Survey.NPS:
+        return Q(score__gte=9), Q(score__lte=6)
+    return Q(score=5), Q(score__lte=2)
+
+
+def survey_figures(
+    user, surveys, *, since=None, until=None, rated=None
+) -> dict[int, SurveyFigures]:
+    """Each survey's links sent, answers, average, promoters and detractors, low scores —
+    counted over the clients the user may see (a period and the rated managers optional)."""
+    people = people_visible_to(user).values("pk")
+    found = {}
+    for survey in surveys:
+        invites = survey.invites.filter(person__in=people)
+        if since is not None:
+            invites = invites.filter(created_at__gte=since)
+        if until is not None:
+            invites = invites.filter(created_at__lt=until)
+        if rated is not None:
+            invites = invites.filter(rated__in=rated)
+        promoters, detractors = _score_groups(survey)
+        counts = invites.aggregate(
+            asked=Count("id"), answered=Count("id", filter=Q(answered_at__isnull=False)),
+            average=Avg("score"), promoters=Count("id", filter=promoters),
+            detractors=Count("id", filter=detractors),
+            low=Count("id", filter=Q(score__lte=survey.low_score)),
+        )  # fmt: skip
+        average = counts.pop("average")
+        found[survey.pk] = SurveyFigures(
+            **counts, average=round(float(average), 1) if average is not None else None
+        )
+    return found

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from accord.marketing import form_views, views
+from accord.marketing import form_views, survey_views, views
 
 urlpatterns = [
     path("marketing/campaigns/", views.campaigns, name="campaigns"),
@@ -18,6 +18,11 @@ urlpatterns = [
     path("marketing/forms/new/", form_views.web_form_edit, name="web_form_new"),
     path("marketing/forms/<int:form_id>/", form_views.web_form_edit, name="web_form_edit"),
     path("marketing/client/", views.client_touches, name="client_touches"),
+    path("marketing/surveys/", survey_views.surveys, name="surveys"),
+    path("marketing/surveys/new/", survey_views.survey_edit, name="survey_new"),
+    path("marketing/surveys/<int:survey_id>/", survey_views.survey_page, name="survey"),
+    path("marketing/surveys/<int:survey_id>/edit/", survey_views.survey_edit, name="survey_edit"),
+    path("s/<str:token>/", survey_views.survey_public, name="survey_public"),
     path("f/forms.js", form_views.web_form_script, name="web_form_script"),
     path("f/<str:token>/", form_views.web_form_public, name="web_form_public"),
 ]

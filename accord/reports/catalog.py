@@ -13,7 +13,20 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from statistics import median
 
-from django.db.models import Count, DecimalField, ExpressionWrapper, F, OuterRef, Q, Subquery, Sum
+from django.db.models import (
+    Avg,
+    Case,
+    Count,
+    DecimalField,
+    ExpressionWrapper,
+    F,
+    FloatField,
+    OuterRef,
+    Q,
+    Subquery,
+    Sum,
+    When,
+)
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -28,7 +41,7 @@ from accord.contacts.queries import people_visible_to
 from accord.core.formats import money
 from accord.core.money import STORED
 from accord.core.visibility import NONE, READ, effective_level
-from accord.marketing.models import Touch
+from accord.marketing.models import Survey, SurveyInvite, Touch
 from accord.marketing.queries import channel_results
 from accord.reports.periods import Period
 from accord.sales.models import Deal, LineItem, Pipeline
@@ -748,4 +761,52 @@ def invoices(scope: Scope) -> Figures:
         rows=rows, labels=labels, series=series,
         total=sum((r["total"] or 0) - (r["paid"] or 0) for r in rows), total_kind="money",
         notes=_other_currencies(issued, scope, "total"),
+    )  # fmt: skip
+
+
+# --- Feedback ---------------------------------------------------------------------------
+
+PROMOTER = Q(survey__scale=Survey.NPS, score__gte=9) | Q(survey__scale=Survey.STARS, score=5)
+DETRACTOR = Q(survey__scale=Survey.NPS, score__lte=6) | Q(survey__scale=Survey.STARS, score__lte=2)
+OUT_OF_TEN = Case(
+    When(survey__scale=Survey.STARS, then=F("score") * 2),
+    default=F("score"),
+    output_field=FloatField(),
+)
+
+
+@report("feedback", gettext_lazy("Client feedback"),
+        gettext_lazy("Per manager rated: survey answers, the average (out of 10), promoters "
+                     "less detractors (NPS) and low scores."),
+        ("bar", "number", "table"), needs="clients")  # fmt: skip
+def feedback(scope: Scope) -> Figures:
+    answers = scope.owned(SurveyInvite.objects.all(), "rated").filter(
+        answered_at__gte=scope.period.start, answered_at__lt=scope.period.end,
+        person__in=people_visible_to(scope.user).values("pk"),
+    )  # fmt: skip
+    grouped = list(
+        answers.values("rated")
+        .annotate(n=Count("id"), average=Avg(OUT_OF_TEN), up=Count("id", filter=PROMOTER),
+                  down=Count("id", filter=DETRACTOR),
+                  low=Count("id", filter=Q(score__lte=F("survey__low_score"))))
+        .order_by("-n")
+    )  # fmt: skip
+    names = _names([row["rated"] for row in grouped])
+    rows = [
+        {"label": names.get(row["rated"], "—"), "answers": row["n"],
+         "average": round(row["average"], 1) if row["average"] is not None else None,
+         "nps": round((row["up"] - row["down"]) * 100 / row["n"]), "low": row["low"]}
+        for row in grouped
+    ]  # fmt: skip
+    everyone = sum(r["answers"] for r in rows)
+    up = sum(row["up"] for row in grouped)
+    down = sum(row["down"] for row in grouped)
+    labels, series = _series(rows, "label", ("average", _("Average, out of 10")))
+    return Figures(
+        total_label=_("promoters less detractors (NPS)"),
+        columns=[Column("label", _("Manager")), Column("answers", _("Answers"), "int"),
+                 Column("average", _("Average, out of 10"), "number"),
+                 Column("nps", _("NPS"), "int"), Column("low", _("Low scores"), "int")],
+        rows=rows, labels=labels, series=series,
+        total=round((up - down) * 100 / everyone) if everyone else None,
     )  # fmt: skip

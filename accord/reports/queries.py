@@ -39,7 +39,7 @@ STARTERS = {
     "head": [
         ("sales", "number", "this_month", False, False),
         ("win_rate", "number", "this_quarter", False, False),
-        ("sales_cycle", "number", "this_quarter", False, False),
+        ("feedback", "number", "last_90", False, False),
         ("tasks", "number", "this_month", False, False),
         ("forecast", "bar", "next_6_months", False, False),
         ("sales_by_manager", "bar", "this_quarter", False, False),
@@ -51,6 +51,8 @@ STARTERS = {
     "marketing": [
         ("new_clients", "number", "this_month", False, False),
         ("channels", "number", "this_month", False, False),
+        ("sales", "number", "this_month", False, False),
+        ("feedback", "number", "last_90", False, False),
         ("channels", "table", "last_90", False, True),
         ("new_clients", "line", "last_12_months", False, False),
         ("sales_by_channel", "bar", "this_quarter", False, False),

@@ -16,6 +16,7 @@ from accord.automation.actions import (  # noqa: F401
     messages,
     new_records,
     reports,
+    surveys,
 )
 from accord.automation.actions.registry import ACTIONS, Action, ActionError, Step, register
 
