@@ -10,6 +10,7 @@ class ReportsConfig(AppConfig):
     def ready(self):
         # Imported here: models, and what imports them, load once the app registry is ready.
         from accord.core.periodic import every
-        from accord.reports import scheduler
+        from accord.reports import learning, scheduler
 
         every(scheduler.tick)
+        every(learning.tick)

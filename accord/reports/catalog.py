@@ -43,6 +43,7 @@ from accord.core.money import STORED
 from accord.core.visibility import NONE, READ, effective_level
 from accord.marketing.models import Survey, SurveyInvite, Touch
 from accord.marketing.queries import channel_results
+from accord.reports import learning
 from accord.reports.periods import Period
 from accord.sales.models import Deal, LineItem, Pipeline
 from accord.sales.queries import deals_visible_to, funnel, pipelines_for
@@ -334,26 +335,27 @@ def sales_by_product(scope: Scope) -> Figures:
         ("bar", "number", "table"), filters=DEALS,
         ahead=True, needs="deals")  # fmt: skip
 def forecast(scope: Scope) -> Figures:
+    """Beside the stages' probabilities, the probability learned from the company's own
+    closed deals (when there is enough history): a deal scored since last night counts
+    at its stage's."""
     open_deals = scope.deals().filter(status=Deal.OPEN)
-    weighted = ExpressionWrapper(
-        F("amount") * F("stage__probability") / 100,
-        output_field=DecimalField(max_digits=20, decimal_places=4),
-    )
+    money = DecimalField(max_digits=20, decimal_places=4)
+    weighted = ExpressionWrapper(F("amount") * F("stage__probability") / 100, output_field=money)
+    model = learning.latest()
+    learns = model is not None and bool(model.weights)
+    chance = Coalesce(F("score__probability"), F("stage__probability") / 100.0,
+                      output_field=FloatField())  # fmt: skip
+    sums = {"deals": Count("id"), "expected": Sum("amount"), "weighted": Sum(weighted)}
+    if learns:
+        sums["learned"] = Sum(ExpressionWrapper(F("amount") * chance, output_field=money))
     mine = open_deals.filter(currency=scope.currency)
     monthly = scope.period.as_months()
-    months = _by_bucket(
-        scope.with_period(monthly),
-        mine.filter(expected_close_date__gte=scope.period.since,
-                    expected_close_date__lte=scope.period.until),
-        "expected_close_date", deals=Count("id"), expected=Sum("amount"), weighted=Sum(weighted),
-    )  # fmt: skip
+    dated = mine.filter(expected_close_date__gte=scope.period.since,
+                        expected_close_date__lte=scope.period.until)  # fmt: skip
+    months = _by_bucket(scope.with_period(monthly), dated, "expected_close_date", **sums)
     today = timezone.localdate()
-    late = mine.filter(expected_close_date__lt=min(today, scope.period.since)).aggregate(
-        deals=Count("id"), expected=Sum("amount"), weighted=Sum(weighted)
-    )
-    undated = mine.filter(expected_close_date=None).aggregate(
-        deals=Count("id"), expected=Sum("amount"), weighted=Sum(weighted)
-    )
+    late = mine.filter(expected_close_date__lt=min(today, scope.period.since)).aggregate(**sums)
+    undated = mine.filter(expected_close_date=None).aggregate(**sums)
     rows = []
     if late["deals"]:
         rows.append({"label": _("Overdue"), **late})
@@ -361,20 +363,23 @@ def forecast(scope: Scope) -> Figures:
         rows.append({"label": monthly.label(bucket), **months[bucket]})
     if undated["deals"]:
         rows.append({"label": _("No date"), **undated})
+    keys = ["expected", "weighted", *(["learned"] if learns else [])]
     for row in rows:
         row.setdefault("deals", 0)
-        row["expected"] = (row.get("expected") or Decimal(0)).quantize(STORED)
-        row["weighted"] = (row.get("weighted") or Decimal(0)).quantize(STORED)
-    labels, series = _series(rows, "label", ("expected", _("Expected")),
-                             ("weighted", _("Weighted by stage")))  # fmt: skip
+        for key in keys:
+            row[key] = Decimal(str(row.get(key) or 0)).quantize(STORED)
+    shown = [("expected", _("Expected")), ("weighted", _("Weighted by stage"))]
+    if learns:
+        shown.append(("learned", _("Weighted by learned chance")))
+    labels, series = _series(rows, "label", *shown)
+    notes = _other_currencies(open_deals, scope)
+    notes.append(learning.described(model))
     return Figures(
         total_label=_("expected, weighted by stage"),
         columns=[Column("label", _("Month")), Column("deals", _("Open deals"), "int"),
-                 Column("expected", _("Expected"), "money"),
-                 Column("weighted", _("Weighted by stage"), "money")],
+                 *(Column(key, label, "money") for key, label in shown)],
         rows=rows if any(r["deals"] for r in rows) else [], labels=labels, series=series,
-        total=sum(r["weighted"] for r in rows), total_kind="money",
-        notes=_other_currencies(open_deals, scope),
+        total=sum(r["weighted"] for r in rows), total_kind="money", notes=notes,
     )  # fmt: skip
 
 

@@ -3,6 +3,7 @@ sees their own figures in it) and e-mailed to them each Monday, and the marketer
 "Channels this quarter"."""
 
 from accord.accounts.models import User
+from accord.reports import learning
 from accord.reports.models import Dashboard, Widget
 from accord.reports.services import dashboard_create, schedule_save
 
@@ -22,6 +23,7 @@ PLANS = [
 
 
 def populate() -> None:
+    learning.train()  # the win probability, from the demo's two years of deals
     if Dashboard.objects.exists():
         return
     for email, name, shared, widgets in PLANS:

@@ -118,3 +118,24 @@ class Schedule(models.Model):
 
     def __str__(self) -> str:
         return f"{self.dashboard}: {self.frequency}"
+
+
+class WinModel(models.Model):
+    """The win probability learned from the company's closed deals: a logistic regression
+    over each deal's features, kept with how well it told won from lost on deals it was
+    not trained on (the area under the ROC curve), or why there is none yet."""
+
+    trained_at = models.DateTimeField()
+    won = models.PositiveIntegerField(default=0)
+    lost = models.PositiveIntegerField(default=0)
+    # {"names": […], "weights": […], "bias": b, "means": […], "scales": […]}
+    weights = models.JSONField(default=dict)
+    auc = models.FloatField(null=True, blank=True)
+    seconds = models.FloatField(default=0)
+    problem = models.CharField(max_length=300, blank=True)
+
+    class Meta:
+        ordering = ["-trained_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.trained_at:%Y-%m-%d}: {self.won}/{self.lost}"

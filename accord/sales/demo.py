@@ -107,6 +107,20 @@ def populate() -> None:
                         actor=deal.owner, deal=deal, reason=rng.choice(reasons), note=""
                     )
             _backdate(deal, now - timedelta(days=age), now, rng)
+    # Two years of closed deals before that, so the win probability has a history to
+    # learn from: the further a deal got, the likelier it was won.
+    history = random.Random(11)
+    for person in [*Person.objects.select_related("company").order_by("pk")] * 2:
+        pipeline = windows
+        deal = _demo_deal(history, person, history.choice(owners), pipeline, products)
+        steps = history.randrange(0, len(stages[pipeline]))
+        for stage in stages[pipeline][1 : 1 + steps]:
+            deal = deal_move(actor=deal.owner, deal=deal, stage=stage)
+        if history.random() < 0.15 + 0.17 * steps:
+            deal = deal_win(actor=deal.owner, deal=deal)
+        else:
+            deal = deal_lose(actor=deal.owner, deal=deal, reason=history.choice(reasons), note="")
+        _backdate(deal, now - timedelta(days=history.uniform(380, 700)), now, history)
 
 
 def _demo_deal(rng, person, owner, pipeline, products):

@@ -189,3 +189,46 @@ class StageMove(models.Model):
 
     def __str__(self) -> str:
         return f"{self.deal_id}: {self.from_stage_id} -> {self.to_stage_id}"
+
+
+class DealScore(models.Model):
+    """An open deal's chance to be won as learned from the company's own closed deals
+    (reports learn it nightly), and the factors that weigh most for this deal."""
+
+    deal = models.OneToOneField(
+        Deal, on_delete=models.CASCADE, primary_key=True, related_name="score"
+    )
+    probability = models.FloatField()  # 0–1
+    # [{"key": "calls", "value": 5, "usual": 2.1, "effect": 0.8, "name": ""}, …], three
+    factors = models.JSONField(default=list)
+    scored_at = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return f"{self.deal_id}: {self.probability:.2f}"
+
+    @property
+    def percent(self) -> int:
+        return round(self.probability * 100)
+
+    def explained(self) -> list[tuple[str, bool]]:
+        """The factors in words, each with whether it raises the chance."""
+        texts = {
+            "progress": _("How far through the pipeline: %(value)s %% (usually %(usual)s %%)"),
+            "age": _("Age: %(value)s days (usually %(usual)s)"),
+            "in_stage": _("Days in this stage: %(value)s (usually %(usual)s)"),
+            "amount": _("Amount: %(value)s (usually %(usual)s)"),
+            "call": _("Calls logged: %(value)s (usually %(usual)s)"),
+            "meeting": _("Meetings: %(value)s (usually %(usual)s)"),
+            "email": _("E-mails logged: %(value)s (usually %(usual)s)"),
+            "visit": _("Visits: %(value)s (usually %(usual)s)"),
+            "note": _("Notes: %(value)s (usually %(usual)s)"),
+            "purchases": _("The client's earlier purchases: %(value)s (usually %(usual)s)"),
+        }
+        found = []
+        for factor in self.factors:
+            if factor["key"] == "channel":
+                text = _("Came through %(name)s") if factor["value"] else _("Not through %(name)s")
+                found.append((str(text) % {"name": gettext(factor["name"])}, factor["effect"] > 0))
+            elif factor["key"] in texts:
+                found.append((str(texts[factor["key"]]) % factor, factor["effect"] > 0))
+        return found

@@ -31,7 +31,7 @@ from accord.core.ui.links import back_to
 from accord.core.visibility import may_write
 from accord.sales import columns, forms
 from accord.sales.cards import card_html
-from accord.sales.models import Deal, LineItem, Stage
+from accord.sales.models import Deal, DealScore, LineItem, Stage
 from accord.sales.queries import (
     DEAL_SORTS,
     board,
@@ -551,6 +551,7 @@ def deal_detail(request, pk: int):
             "open_lose": request.GET.get("lose") == "1",
             "products": Product.objects.filter(active=True, currency=deal.currency),
             "custom_values": records.custom_values(deal),
+            "score": DealScore.objects.filter(deal=deal).first() if deal.status == "open" else None,
             **timeline_context(request, deal),
         },
     )
