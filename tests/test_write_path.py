@@ -51,6 +51,7 @@ ALLOWED = {
     # so this stays seeding code here instead of becoming a service anyone could call.
     ("accord/contacts/demo.py", "_backdate"),
     ("accord/sales/demo.py", "_backdate"),
+    ("accord/reports/demo.py", "_backdate"),
 }
 
 # A manager of a class the code picks at run time (`type(record).objects`): any of the

@@ -3,6 +3,7 @@
 from django.conf import settings
 from django.db import models
 from django.db.models.functions import Lower
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from accord.core.models import Record
@@ -219,3 +220,48 @@ class Segment(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+class LeadScore(models.Model):
+    """A lead's chance to become a client (a won deal), as learned from the company's own
+    leads (reports learn it nightly), and the factors that weigh most for this lead."""
+
+    person = models.OneToOneField(
+        Person, on_delete=models.CASCADE, primary_key=True, related_name="lead_score"
+    )
+    probability = models.FloatField()  # 0–1
+    factors = models.JSONField(default=list)  # as DealScore's
+    scored_at = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return f"{self.person_id}: {self.probability:.2f}"
+
+    @property
+    def percent(self) -> int:
+        return round(self.probability * 100)
+
+    def explained(self) -> list[tuple[str, bool]]:
+        """The factors in words, each with whether it raises the chance."""
+        either = {
+            "email": (_("Left an e-mail address"), _("No e-mail address")),
+            "phone": (_("Left a phone number"), _("No phone number")),
+            "company": (_("Works at a company"), _("No company")),
+            "form": (_("Sent a web form"), _("Sent no web form")),
+        }
+        counted = {
+            "call": _("Calls logged: %(value)s (usually %(usual)s)"),
+            "meeting": _("Meetings: %(value)s (usually %(usual)s)"),
+            "email_logged": _("E-mails logged: %(value)s (usually %(usual)s)"),
+            "deals": _("Deals opened: %(value)s (usually %(usual)s)"),
+        }
+        found = []
+        for factor in self.factors:
+            key, up = factor["key"], factor["effect"] > 0
+            if key == "channel":
+                text = _("Came through %(name)s") if factor["value"] else _("Not through %(name)s")
+                found.append((str(text) % {"name": gettext(factor["name"])}, up))
+            elif key in either:
+                found.append((str(either[key][0 if factor["value"] else 1]), up))
+            elif key in counted:
+                found.append((str(counted[key]) % factor, up))
+        return found

@@ -2,10 +2,19 @@
 sees their own figures in it) and e-mailed to them each Monday, and the marketer's own
 "Channels this quarter"."""
 
+import random
+from datetime import timedelta
+
+from django.utils import timezone
+
 from accord.accounts.models import User
+from accord.contacts.models import Person
+from accord.contacts.services import person_create
 from accord.reports import learning
 from accord.reports.models import Dashboard, Widget
 from accord.reports.services import dashboard_create, schedule_save
+from accord.sales.models import Deal
+from accord.sales.services import deal_create, deal_win
 
 PLANS = [
     ("head@example.com", "Monday report", True, [
@@ -22,8 +31,63 @@ PLANS = [
 ]  # fmt: skip
 
 
+PAST_LEADS = [
+    "Lena Orlova",
+    "Yoav Mizrahi",
+    "Karen Sargsyan",
+    "Marc Muller",
+    "Irina Kuznetsova",
+    "Noam Friedman",
+    "Ani Grigoryan",
+    "Luc Weber",
+    "Pavel Sokolov",
+    "Tamar Azoulay",
+    "Hayk Petrosyan",
+    "Sophie Klein",
+    "Oleg Volkov",
+    "Michal Ben-David",
+    "Gor Avetisyan",
+]
+
+
+def past_leads() -> None:
+    """A year and a half of leads before the demo's clients: those who left a phone and were
+    called mostly bought, those who left only an e-mail mostly did not — the history the
+    lead score learns from."""
+    admin = User.objects.filter(email="admin@example.com").first()
+    if admin is None or Person.objects.filter(source="past lead").exists():
+        return
+    rng = random.Random(5)
+    now = timezone.now()
+    for index in range(90):
+        first, last = rng.choice(PAST_LEADS).split(" ", 1)
+        keen = rng.random() < 0.45
+        phone = f"+3526619{index:05d}" if keen or rng.random() < 0.15 else None
+        person = person_create(actor=admin, data={
+            "first_name": first, "last_name": last, "source": "past lead",
+            "emails": [f"lead{index}@example.org"], "phones": [phone] if phone else [],
+        })  # fmt: skip
+        came = now - timedelta(days=rng.uniform(45, 540))
+        deal = None
+        if keen and rng.random() < 0.8:
+            amount = rng.choice([900, 1500, 2400])
+            deal = deal_create(actor=admin, data={"title": "Windows", "person": person,
+                                                  "amount": amount})  # fmt: skip
+            deal = deal_win(actor=admin, deal=deal)
+        _backdate(person, deal, came, came + timedelta(days=rng.uniform(5, 40)))
+
+
+def _backdate(person: Person, deal: Deal | None, came, closed) -> None:
+    """A past lead came, and bought, when the history says (as the sales demo does)."""
+    Person.objects.filter(pk=person.pk).update(created_at=came)
+    if deal is not None:
+        Deal.objects.filter(pk=deal.pk).update(created_at=came, closed_at=closed)
+
+
 def populate() -> None:
+    past_leads()
     learning.train()  # the win probability, from the demo's two years of deals
+    learning.train_leads()  # and the lead score, from its leads
     if Dashboard.objects.exists():
         return
     for email, name, shared, widgets in PLANS:

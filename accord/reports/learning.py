@@ -18,13 +18,15 @@ from collections import defaultdict
 from datetime import datetime, timedelta
 
 import numpy as np
-from django.db.models import Count, F, OuterRef, Q, Subquery
+from django.db.models import Count, Exists, F, OuterRef, Q, Subquery
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
-from accord.marketing.models import Channel, Touch
+from accord.contacts.models import ContactPoint, Person
+from accord.contacts.services.scores import lead_scores_clear, lead_scores_set
+from accord.marketing.models import Channel, Submission, Touch
 from accord.reports.models import WinModel
 from accord.sales.models import Deal, Stage, StageMove
 from accord.sales.services.scores import deal_scores_clear, deal_scores_set
@@ -185,85 +187,47 @@ def train(now: datetime | None = None) -> WinModel:
     labels = np.array([1.0 if row[-1] == Deal.WON else 0.0 for row in found])
     won, lost = int(labels.sum()), int(len(labels) - labels.sum())
     model = WinModel(trained_at=now, won=won, lost=lost)
+    scored = 0
     if won < MIN_EACH or lost < MIN_EACH:
         model.problem = "history"
-        model.seconds = time.monotonic() - began
-        model.save()
-        WinModel.objects.exclude(pk=model.pk).delete()
         deal_scores_clear()
-        return model
-    common = (
-        Touch.objects.filter(channel__isnull=False).values("channel").annotate(n=Count("id"))
-        .order_by("-n").values_list("channel", flat=True)[:CHANNELS]
-    )  # fmt: skip
-    channels = list(common)
-    names, x = features(rows, now, channels)
-    means, scales = x.mean(axis=0), x.std(axis=0)
-    scales[scales == 0] = 1.0
-    standard = (x - means) / scales
-    # How well it tells them apart on a fifth it was not fitted on (every fifth deal).
-    held = np.arange(len(rows)) % 5 == 0
-    weights, bias = fit(standard[~held], labels[~held])
-    model.auc = auc(standard[held] @ weights + bias, labels[held])
-    weights, bias = fit(standard, labels)
-    model.weights = {"names": names, "weights": weights.tolist(), "bias": bias,
-                     "means": means.tolist(), "scales": scales.tolist()}  # fmt: skip
-    scored = score_open(model, now, channels)
+    else:
+        channels = _common_channels()
+        names, x = features(rows, now, channels)
+        model.weights, model.auc = _fitted(names, x, labels)
+        scored = score_open(model, now, channels)
     model.seconds = time.monotonic() - began
     model.save()
-    WinModel.objects.exclude(pk=model.pk).delete()
+    WinModel.objects.filter(kind=model.kind).exclude(pk=model.pk).delete()
     log.info("win probability learned from %s won and %s lost deals in %.1f s (AUC %s); "
              "%s open deals scored", won, lost, model.seconds, model.auc, scored)  # fmt: skip
     return model
 
 
-def score_open(model: WinModel, now: datetime, channels: list[int] | None = None) -> int:
+def score_open(model: WinModel, now: datetime, channels: list[int]) -> int:
     """Each open deal's probability and its three weightiest factors."""
-    learned = model.weights
-    names = learned["names"]
-    if channels is None:
-        channels = [int(n.split(":")[1]) for n in names if n.startswith("channel:")]
-    weights, bias = np.array(learned["weights"]), learned["bias"]
-    means, scales = np.array(learned["means"]), np.array(learned["scales"])
-    channel_names = dict(Channel.objects.filter(pk__in=channels).values_list("pk", "name"))
     scores: dict[int, tuple[float, list]] = {}
     open_deals = Deal.objects.filter(status=Deal.OPEN).order_by("pk")
     last = 0
-    while True:
-        rows = _deal_rows(open_deals.filter(pk__gt=last)[:CHUNK])
-        if not rows:
-            break
+    while rows := _deal_rows(open_deals.filter(pk__gt=last)[:CHUNK]):
         last = rows[-1][0]
         _names, x = features(rows, now, channels)
-        effects = ((x - means) / scales) * weights
-        odds = effects.sum(axis=1) + bias
-        chances = 1.0 / (1.0 + np.exp(-np.clip(odds, -30, 30)))
-        for index, row in enumerate(rows):
-            top = np.argsort(-np.abs(effects[index]))[:3]
-            factors = []
-            for column in top:
-                name = names[column]
-                raw, usual = float(x[index, column]), float(means[column])
-                factors.append({
-                    "key": name.split(":")[0], "effect": round(float(effects[index, column]), 3),
-                    "value": _shown(name, raw), "usual": _shown(name, usual),
-                    "name": channel_names.get(int(name.split(":")[1]), "")
-                    if name.startswith("channel:") else "",
-                })  # fmt: skip
-            scores[row[0]] = (round(float(chances[index]), 4), factors)
+        scores.update(_scored(model.weights, [row[0] for row in rows], x))
     deal_scores_set(scores=scores, at=now)
     return len(scores)
 
 
 def _shown(name: str, value: float) -> float:
     """A feature as people count it: days, money and counts back from their logarithm."""
-    if name in ("progress",) or name.startswith("channel:"):
+    if name in ("email", "phone", "company", "form") or name.startswith("channel:"):
+        return round(value, 2)
+    if name == "progress":
         return round(value * 100)
     return round(math.expm1(value), 1)
 
 
-def latest() -> WinModel | None:
-    return WinModel.objects.order_by("-trained_at").first()
+def latest(kind: str = WinModel.DEAL) -> WinModel | None:
+    return WinModel.objects.filter(kind=kind).order_by("-trained_at").first()
 
 
 def tick(now: datetime) -> None:
@@ -283,6 +247,7 @@ def tick(now: datetime) -> None:
         if not claimed:
             return
     train(now)
+    train_leads(now)
 
 
 def described(model: WinModel | None) -> str:
@@ -303,3 +268,154 @@ def described(model: WinModel | None) -> str:
         text += " " + _("On deals it did not learn from, it ranked a won deal above a lost one "
                         "%(share)s %% of the time.") % {"share": share}  # fmt: skip
     return text
+
+
+# --- Leads: the chance to become a client ------------------------------------------------
+
+# Not their age: a lead is learned from only after a month (or once they bought), so age
+# would tell the learned-from apart, not those who buy.
+LEAD_BASE = ["email", "phone", "company", "form", "call", "meeting", "email_logged", "deals"]
+SETTLE = timedelta(days=30)  # a lead this new has not had its chance yet: not learned from
+
+
+def _converted() -> dict[int, datetime]:
+    """Each person's first won deal: when they became a client."""
+    found: dict[int, datetime] = {}
+    won = Deal.objects.filter(status=Deal.WON, person__isnull=False, closed_at__isnull=False)
+    for person, closed in won.values_list("person_id", "closed_at").order_by("closed_at"):
+        found.setdefault(person, closed)
+    return found
+
+
+def lead_features(
+    people: list[tuple], now: datetime, channels: list[int], converted: dict[int, datetime]
+) -> tuple[list[str], np.ndarray]:
+    """The features of `people` (rows of id, created, company), each as it stood when
+    they became a client (or now)."""
+    ids = [row[0] for row in people]
+    names = LEAD_BASE + [f"channel:{pk}" for pk in channels]
+    points: dict[int, set] = defaultdict(set)
+    logged: dict[int, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+    deals: dict[int, int] = defaultdict(int)
+    sent, came = set(), {}
+    kinds = {CALL: "call", MEETING: "meeting", EMAIL: "email_logged"}
+    for start in range(0, len(ids), CHUNK):
+        chunk = ids[start : start + CHUNK]
+        for person, kind in ContactPoint.objects.filter(person_id__in=chunk).values_list(
+            "person_id", "kind"
+        ):
+            points[person].add(kind)
+        sent.update(
+            Submission.objects.filter(person_id__in=chunk).values_list("person_id", flat=True)
+        )
+        for person, kind, at in Activity.objects.filter(
+            person_id__in=chunk, kind__in=list(kinds)
+        ).values_list("person_id", "kind", "occurred_at"):
+            if person not in converted or at < converted[person]:
+                logged[person][kinds[kind]] += 1
+        for person, created in Deal.objects.filter(person_id__in=chunk).values_list(
+            "person_id", "created_at"
+        ):
+            if person not in converted or created <= converted[person]:
+                deals[person] += 1
+        first = Touch.objects.filter(person_id__in=chunk, deal=None, kind=Touch.FIRST)
+        for person, channel in first.order_by("-at").values_list("person_id", "channel_id"):
+            came[person] = channel  # the earliest last
+    matrix = np.zeros((len(people), len(names)))
+    for row, (pk, _created, company) in enumerate(people):
+        values = [
+            1.0 if ContactPoint.EMAIL in points[pk] else 0.0,
+            1.0 if ContactPoint.PHONE in points[pk] else 0.0,
+            1.0 if company else 0.0,
+            1.0 if pk in sent else 0.0,
+            *(math.log1p(logged[pk][key]) for key in ("call", "meeting", "email_logged")),
+            math.log1p(max(deals[pk] - (1 if pk in converted else 0), 0)),
+        ]
+        matrix[row, : len(values)] = values
+        if came.get(pk) in channels:
+            matrix[row, len(LEAD_BASE) + channels.index(came[pk])] = 1.0
+    return names, matrix
+
+
+def train_leads(now: datetime | None = None) -> WinModel:
+    """Learn from the people of the last two years who became clients, and the leads who
+    had a month and did not; score the leads."""
+    now = now or timezone.now()
+    began = time.monotonic()
+    converted = _converted()
+    recent = Person.objects.filter(created_at__gte=now - HISTORY)
+    candidates = list(
+        recent.order_by("-created_at").values_list("pk", "created_at", "company_id")[:MAX_DEALS]
+    )
+    rows = [r for r in candidates if r[0] in converted or r[1] <= now - SETTLE]
+    labels = np.array([1.0 if r[0] in converted else 0.0 for r in rows])
+    won, lost = int(labels.sum()), int(len(labels) - labels.sum())
+    model = WinModel(kind=WinModel.LEAD, trained_at=now, won=won, lost=lost)
+    channels = _common_channels()
+    if won < MIN_EACH or lost < MIN_EACH:
+        model.problem = "history"
+        lead_scores_clear()
+    else:
+        names, x = lead_features(rows, now, channels, converted)
+        model.weights, model.auc = _fitted(names, x, labels)
+        won_deal = Deal.objects.filter(person=OuterRef("pk"), status=Deal.WON)
+        leads = Person.objects.filter(~Exists(won_deal), kind="lead").order_by("pk")
+        scores: dict[int, tuple[float, list]] = {}
+        last = 0
+        while chunk := list(
+            leads.filter(pk__gt=last).values_list("pk", "created_at", "company_id")[:CHUNK]
+        ):
+            last = chunk[-1][0]
+            _names, features_now = lead_features(chunk, now, channels, {})
+            scores.update(_scored(model.weights, [r[0] for r in chunk], features_now))
+        lead_scores_set(scores=scores, at=now)
+    model.seconds = time.monotonic() - began
+    model.save()
+    WinModel.objects.filter(kind=model.kind).exclude(pk=model.pk).delete()
+    return model
+
+
+def _common_channels() -> list[int]:
+    common = (
+        Touch.objects.filter(channel__isnull=False).values("channel").annotate(n=Count("id"))
+        .order_by("-n").values_list("channel", flat=True)[:CHANNELS]
+    )  # fmt: skip
+    return list(common)
+
+
+def _fitted(names: list[str], x: np.ndarray, labels: np.ndarray) -> tuple[dict, float | None]:
+    """The model's weights (fitted on all) and its measure on a fifth it was not fitted on."""
+    means, scales = x.mean(axis=0), x.std(axis=0)
+    scales[scales == 0] = 1.0
+    standard = (x - means) / scales
+    held = np.arange(len(labels)) % 5 == 0
+    weights, bias = fit(standard[~held], labels[~held])
+    measured = auc(standard[held] @ weights + bias, labels[held])
+    weights, bias = fit(standard, labels)
+    return {"names": names, "weights": weights.tolist(), "bias": bias, "means": means.tolist(),
+            "scales": scales.tolist()}, measured  # fmt: skip
+
+
+def _scored(learned: dict, ids: list[int], x: np.ndarray) -> dict[int, tuple[float, list]]:
+    """Each row's chance and its three weightiest factors."""
+    names = learned["names"]
+    weights, bias = np.array(learned["weights"]), learned["bias"]
+    means, scales = np.array(learned["means"]), np.array(learned["scales"])
+    channels = [int(n.split(":")[1]) for n in names if n.startswith("channel:")]
+    channel_names = dict(Channel.objects.filter(pk__in=channels).values_list("pk", "name"))
+    effects = ((x - means) / scales) * weights
+    chances = 1.0 / (1.0 + np.exp(-np.clip(effects.sum(axis=1) + bias, -30, 30)))
+    found = {}
+    for index, pk in enumerate(ids):
+        factors = []
+        for column in np.argsort(-np.abs(effects[index]))[:3]:
+            name = names[column]
+            factors.append({
+                "key": name.split(":")[0], "effect": round(float(effects[index, column]), 3),
+                "value": _shown(name, float(x[index, column])),
+                "usual": _shown(name, float(means[column])),
+                "name": channel_names.get(int(name.split(":")[1]), "")
+                if name.startswith("channel:") else "",
+            })  # fmt: skip
+        found[pk] = (round(float(chances[index]), 4), factors)
+    return found

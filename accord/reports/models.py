@@ -125,6 +125,8 @@ class WinModel(models.Model):
     over each deal's features, kept with how well it told won from lost on deals it was
     not trained on (the area under the ROC curve), or why there is none yet."""
 
+    DEAL, LEAD = "deal", "lead"  # a deal's chance to be won, a lead's to become a client
+    kind = models.CharField(max_length=4, default=DEAL)
     trained_at = models.DateTimeField()
     won = models.PositiveIntegerField(default=0)
     lost = models.PositiveIntegerField(default=0)

@@ -91,11 +91,11 @@ def test_the_worker_learns_once_a_night_from_two_o_clock(admin, stages, too_expe
     learning.tick(night)
     assert not WinModel.objects.exists()  # not before two
     learning.tick(night + datetime.timedelta(hours=1))
-    first = WinModel.objects.get()
+    first = WinModel.objects.get(kind="deal")
     learning.tick(night + datetime.timedelta(hours=5))
-    assert WinModel.objects.get().trained_at == first.trained_at  # once a night
+    assert WinModel.objects.get(kind="deal").trained_at == first.trained_at  # once a night
     learning.tick(night + datetime.timedelta(days=1, hours=1))
-    assert WinModel.objects.get().trained_at > first.trained_at
+    assert WinModel.objects.get(kind="deal").trained_at > first.trained_at
 
 
 def test_the_fit_and_its_measure():
@@ -108,3 +108,40 @@ def test_the_fit_and_its_measure():
     assert learning.auc(np.array([0.9, 0.8, 0.3, 0.1]), np.array([1.0, 1.0, 0.0, 0.0])) == 1.0
     assert learning.auc(np.array([0.5, 0.5]), np.array([1.0, 0.0])) == 0.5  # a tie is half
     assert learning.auc(np.array([0.5]), np.array([1.0])) is None
+
+
+def test_a_lead_s_chance_to_become_a_client(admin):
+    from datetime import timedelta
+
+    from accord.contacts.models import LeadScore, Person
+    from accord.contacts.services import person_create
+
+    past = timezone.now() - timedelta(days=90)
+    for index in range(70):
+        keen = index < 35
+        person = person_create(
+            actor=admin,
+            data={
+                "first_name": f"Lead{index}",
+                "emails": [f"l{index}@example.com"],
+                "phones": [f"+3526619{index:05d}"] if keen else [],
+            },
+        )
+        if keen:
+            deal_win(
+                actor=admin, deal=deal_create(actor=admin, data={"title": "W", "person": person})
+            )
+        Person.objects.filter(pk=person.pk).update(created_at=past)
+    fresh = person_create(actor=admin, data={"first_name": "New", "phones": ["+352661900999"]})
+    quiet = person_create(actor=admin, data={"first_name": "Quiet", "emails": ["q@example.com"]})
+    model = learning.train_leads()
+    assert (model.won, model.lost) == (35, 35) and model.auc > 0.9
+    scores = {s.person_id: s for s in LeadScore.objects.all()}
+    bought = set(Person.objects.filter(deals__status="won").values_list("pk", flat=True))
+    assert len(scores) == 37 and {fresh.pk, quiet.pk} <= set(scores) and not bought & set(scores)
+    assert scores[fresh.pk].probability > 0.8 > 0.2 > scores[quiet.pk].probability
+    assert ("Left a phone number", True) in scores[fresh.pk].explained()
+    client = Client()
+    assert log_in(client, admin.email)
+    page = client.get(f"/clients/people/{fresh.pk}/").content.decode()
+    assert 'data-testid="lead-score"' in page

@@ -7,6 +7,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from accord.contacts import forms
+from accord.contacts.models import LeadScore
 from accord.contacts.queries import people_visible_to
 from accord.contacts.services.clients import note_add
 from accord.contacts.services.common import can_change
@@ -37,6 +38,9 @@ def client_detail(request, plural: str, pk: int):
         if kind is COMPANIES
         else [],
         "custom_values": records.custom_values(record),
+        "lead_score": LeadScore.objects.filter(person=record).first()
+        if kind is not COMPANIES and record.kind == "lead"
+        else None,
         **timeline_context(request, record, plural),
     }
     return render(request, "contacts/detail.html", context)
