@@ -190,6 +190,10 @@ class CompanyProfile(models.Model):
     # How soon a client who writes must be answered, in working minutes, per channel
     # ({"email": 240, "telegram": 30}; a channel not named: REPLY_MINUTES's).
     reply_minutes = models.JSONField(_("answer within"), default=dict, blank=True)
+    # A channel or campaign whose sales cost more than this (the main currency) is flagged.
+    max_cost_per_sale = models.DecimalField(
+        _("flag a cost per sale above"), max_digits=14, decimal_places=2, null=True, blank=True
+    )
     set_up_at = models.DateTimeField(null=True, blank=True)  # the first step was taken
     updated_at = models.DateTimeField(auto_now=True)
     version = models.PositiveIntegerField(default=1)

@@ -3,6 +3,7 @@
 import os
 import socket
 from datetime import datetime
+from decimal import Decimal
 from zoneinfo import available_timezones
 
 import phonenumbers
@@ -153,7 +154,8 @@ def custom_field_retire(*, actor, field, retired: bool = True) -> None:
 PROFILE_FIELDS = ("name", "address", "tax_id", "bank_details", "country", "currency",
                   "time_zone", "language", "week_start", "date_format")  # fmt: skip
 # Set on other screens (Settings → Messengers and SMS), not on the company's own form.
-OTHER_PROFILE_FIELDS = ("reply_minutes",)
+# Set on screens of their own: Settings → Messengers; Reports → Campaigns.
+OTHER_PROFILE_FIELDS = ("reply_minutes", "max_cost_per_sale")
 # The company's pictures documents print: its logo, a signature, a stamp.
 PROFILE_IMAGES = {
     "logo": (
@@ -248,6 +250,9 @@ def _profile_errors(values: dict) -> dict[str, list[str]]:
         for channel, minutes in replies.items()
     ):  # fmt: skip
         errors["reply_minutes"] = [_("Give each channel's minutes, from 1 to a week.")]
+    limit = values.get("max_cost_per_sale")
+    if limit is not None and (not isinstance(limit, Decimal) or not 0 < limit < 10**12):
+        errors["max_cost_per_sale"] = [_("An amount above zero, or empty for none.")]
     return errors
 
 

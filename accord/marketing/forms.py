@@ -1,5 +1,7 @@
 """The campaign's and the channel's forms."""
 
+from decimal import Decimal
+
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
@@ -84,3 +86,11 @@ class SurveyForm(forms.Form):
                     "team to call the client."),
     )  # fmt: skip
     retired = forms.BooleanField(label=_("Switched off"), required=False)
+
+
+class CostLimitForm(forms.Form):
+    limit = forms.DecimalField(
+        label=_("Flag a channel or campaign whose sale costs more than"), required=False,
+        min_value=Decimal("0.01"), max_digits=14, decimal_places=2,
+        help_text=_("In the company's main currency; empty: flag only those that sell nothing."),
+    )  # fmt: skip

@@ -10,9 +10,11 @@ from decimal import Decimal
 from django.db.models import Avg, Count, Q, QuerySet, Sum
 from django.db.models.functions import Coalesce
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from accord.billing.models import Expense
 from accord.contacts.queries import people_visible_to
+from accord.core.formats import money
 from accord.core.money import STORED
 from accord.core.visibility import effective_level, scope
 from accord.marketing.models import Campaign, Channel, Submission, Survey, Touch
@@ -114,6 +116,16 @@ class Results:
     def wasted(self) -> bool:
         """It spent and sold nothing: the channel to look at first."""
         return bool(self.spent) and not self.won
+
+    def flag(self, currency: str, limit: Decimal | None) -> str:
+        """Why to look at it ("" when nothing is wrong): it spends without selling, or a
+        sale costs more than the limit the administrator set."""
+        if self.wasted:
+            return _("Spends without selling")
+        per_sale = self.per_sale(currency)
+        if limit and per_sale is not None and per_sale > limit:
+            return _("A sale costs over %(limit)s") % {"limit": money(limit, currency)}
+        return ""
 
 
 def campaign_results(campaigns) -> dict[int, Results]:

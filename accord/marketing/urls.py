@@ -9,6 +9,7 @@ urlpatterns = [
     path("marketing/campaigns/<int:campaign_id>/", views.campaign, name="campaign"),
     path("marketing/campaigns/<int:campaign_id>/edit/", views.campaign_edit, name="campaign_edit"),
     path("marketing/channels/", views.channel_add, name="channel_add"),
+    path("marketing/cost-limit/", views.cost_limit, name="cost_limit"),
     path(
         "marketing/channels/<int:channel_id>/retirement/",
         views.channel_retirement,

@@ -10,10 +10,11 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from accord.contacts.queries import client_named
-from accord.core.company import default_currency
+from accord.core.company import company, default_currency
+from accord.core.services import company_profile_update
 from accord.core.ui.forms import apply_errors
 from accord.core.visibility import ALL, WRITE, effective_level
-from accord.marketing.forms import CampaignForm, ChannelForm, SpendForm
+from accord.marketing.forms import CampaignForm, ChannelForm, CostLimitForm, SpendForm
 from accord.marketing.models import Channel
 from accord.marketing.queries import (
     campaign_expenses,
@@ -46,6 +47,7 @@ def campaigns(request):
     finished = request.GET.get("finished") == "1"
     rows = list(campaigns_visible_to(request.user).filter(retired=finished)[:500])
     results = campaign_results(rows)
+    limit, main = company().max_cost_per_sale, default_currency()
     for campaign in rows:
         campaign.results = found = results[campaign.pk]
         campaign.spent = sorted(found.spent.items())
@@ -53,6 +55,7 @@ def campaigns(request):
         campaign.per_lead = found.per_lead(campaign.currency)
         campaign.per_sale = found.per_sale(campaign.currency)
         campaign.roi = found.return_percent(campaign.currency)
+        campaign.flag = found.flag(campaign.currency, limit if campaign.currency == main else None)
     channel_form = ChannelForm()
     return render(
         request,
@@ -64,6 +67,8 @@ def campaigns(request):
             "manages_channels": _manages_channels(request.user),
             "channels": Channel.objects.all(),
             "channel_form": channel_form,
+            "limit_form": CostLimitForm(initial={"limit": limit}),
+            "currency": main,
         },
     )
 
@@ -183,3 +188,22 @@ def spend_import_view(request):
         except ValidationError as error:
             apply_errors(form, error)
     return render(request, "marketing/spend_import.html", {"form": form, "report": report})
+
+
+@login_required
+@require_POST
+def cost_limit(request):
+    """The cost per sale above which a channel or campaign is flagged (administrators)."""
+    if not _manages_channels(request.user):
+        raise Http404
+    form = CostLimitForm(request.POST)
+    if form.is_valid():
+        try:
+            company_profile_update(actor=request.user, max_cost_per_sale=form.cleaned_data["limit"])
+        except ValidationError as error:
+            messages.error(request, " ".join(error.messages))
+        else:
+            messages.success(request, _("Saved."))
+    else:
+        messages.error(request, _("An amount above zero, or empty for none."))
+    return redirect("campaigns")

@@ -38,6 +38,7 @@ from accord.billing.models import Invoice
 from accord.billing.queries import income_and_expenses, invoices_visible_to
 from accord.comms.queries import ChannelFigures, comms_figures
 from accord.contacts.queries import people_visible_to
+from accord.core.company import company
 from accord.core.formats import money
 from accord.core.money import STORED
 from accord.core.visibility import NONE, READ, effective_level
@@ -667,6 +668,7 @@ def new_clients(scope: Scope) -> Figures:
 def channels(scope: Scope) -> Figures:
     found = channel_results(scope.user, scope.period.since, scope.period.until)
     currency = scope.currency
+    limit = company().max_cost_per_sale
     rows = []
     for channel, results in found:
         rows.append({
@@ -675,7 +677,8 @@ def channels(scope: Scope) -> Figures:
             "revenue": results.revenue.get(currency, Decimal(0)),
             "spent": results.spent.get(currency, Decimal(0)),
             "per_lead": results.per_lead(currency), "per_sale": results.per_sale(currency),
-            "return": results.return_percent(currency), "flag": results.wasted,
+            "return": results.return_percent(currency),
+            "flag": results.flag(currency, limit),
         })  # fmt: skip
     rows = [r for r in rows if r["leads"] or r["deals"] or r["spent"]]
     rows.sort(key=lambda r: (-r["leads"], str(r["label"])))

@@ -195,3 +195,25 @@ def test_a_campaign_counts_its_leads_sales_and_return_and_one_that_sells_nothing
     assert results[idle.pk].wasted and not results[spring.pk].wasted
     page = admin_client.get("/marketing/campaigns/").content.decode()
     assert page.count("No sales") == 1 and "233 %" in page and "€150.00" in page
+
+
+def test_a_sale_that_costs_over_the_admin_s_limit_is_flagged(admin, marketer):
+    from accord.core.models import CompanyProfile
+    from accord.marketing.queries import Results
+
+    results = Results(
+        leads=10, won=2, spent={"EUR": Decimal("900")}, revenue={"EUR": Decimal("1000")}
+    )
+    assert results.flag("EUR", None) == ""
+    assert results.flag("EUR", Decimal("500")) == "A sale costs over €500.00"
+    assert Results(spent={"EUR": Decimal("5")}).flag("EUR", None) == "Spends without selling"
+    client = Client()
+    assert log_in(client, admin.email)
+    client.post("/marketing/cost-limit/", {"limit": "300"})
+    assert CompanyProfile.current().max_cost_per_sale == Decimal("300.00")
+    client.post("/marketing/cost-limit/", {"limit": ""})
+    CompanyProfile.forget()
+    assert CompanyProfile.current().max_cost_per_sale is None
+    other = Client()
+    assert log_in(other, marketer.email)
+    assert other.post("/marketing/cost-limit/", {"limit": "1"}).status_code == 404
