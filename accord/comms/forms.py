@@ -334,9 +334,17 @@ class MailingForm(forms.Form):
                     "unsubscribe.” is added in each client's language."),
     )  # fmt: skip
 
+    campaign = forms.ModelChoiceField(
+        label=_("Campaign"), queryset=None, required=False, empty_label="—",
+        help_text=_("Its results (sent, opened, replied) show on the campaign's page."),
+    )  # fmt: skip
+
     def __init__(self, *args, templates, segments, mailboxes, messengers=None, sms=False,
-                 **kwargs):  # fmt: skip
+                 campaigns=None, **kwargs):  # fmt: skip
         super().__init__(*args, **kwargs)
+        self.fields["campaign"].queryset = campaigns
+        if not campaigns.exists():
+            del self.fields["campaign"]
         self.fields["template"].queryset = templates
         self.fields["segment"].queryset = segments
         self.fields["mailbox"].queryset = mailboxes

@@ -24,7 +24,7 @@ from accord.comms.services import (
     mailing_save,
     mailing_start,
 )
-from accord.comms.services.mailings import REASONS, may_send_mailings
+from accord.comms.services.mailings import REASONS, campaign_choices, may_send_mailings
 from accord.contacts.queries import segments_visible_to
 from accord.core.errors import message_of
 from accord.core.ui.forms import apply_errors
@@ -50,6 +50,7 @@ def _form(request, data=None, *, sms: bool = False, **kwargs) -> forms.MailingFo
         mailboxes=mailboxes_to_send_from(request.user),
         messengers=_sms_connections(),
         sms=sms,
+        campaigns=campaign_choices(request.user),
         **kwargs,
     )
 
@@ -82,7 +83,8 @@ def mailing_edit(request, pk: int | None = None):
         sms = bool(mailing.messenger_id or mailing.text)
         initial = {"name": mailing.name, "template": mailing.template_id,
                    "segment": mailing.segment_id, "mailbox": mailing.mailbox_id,
-                   "messenger": mailing.messenger_id, "text": mailing.text}  # fmt: skip
+                   "messenger": mailing.messenger_id, "text": mailing.text,
+                   "campaign": mailing.campaign_id}  # fmt: skip
     form = _form(request, request.POST or None, initial=initial, sms=sms)
     status = 200
     if request.method == "POST":

@@ -552,3 +552,15 @@ def client_channels(*, person=None, company=None) -> list[ClientChannel]:
             one.outgoing += 1
     found = [one for one in channels.values() if one.incoming]
     return sorted(found, key=lambda c: (-len(c.replies), c.reply_median or 0, -c.incoming))
+
+
+def mailing_replied(mailing) -> int:
+    """How many of a mailing's recipients wrote back after it started (by e-mail, SMS or
+    a messenger): its replies, counted once per person."""
+    if mailing.started_at is None:
+        return 0
+    people = mailing.recipients.filter(state="sent", person__isnull=False).values("person_id")
+    answers = Message.objects.filter(
+        direction=Message.IN, person_id__in=people, created_at__gte=mailing.started_at
+    )
+    return answers.values("person_id").distinct().count()

@@ -11,6 +11,7 @@ class MarketingConfig(AppConfig):
     def ready(self):
         # Imported here: models, and what imports them, load once the app registry is ready.
         from accord.billing.services.expenses import EXPENSE_CAMPAIGNS
+        from accord.comms.services.mailings import MAILING_CAMPAIGNS
         from accord.core.events import subscribe
         from accord.marketing.queries import campaigns_visible_to
         from accord.marketing.services import ensure_shipped_channels, surveys
@@ -22,3 +23,4 @@ class MarketingConfig(AppConfig):
         EXPENSE_CAMPAIGNS["visible"] = campaigns_visible_to  # an expense may name a campaign
         # ... and one who runs the campaign records its costs
         EXPENSE_CAMPAIGNS["changeable"] = lambda actor: campaigns_visible_to(actor, "write")
+        MAILING_CAMPAIGNS["visible"] = campaigns_visible_to  # a mailing may be a campaign's

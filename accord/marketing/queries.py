@@ -13,6 +13,9 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accord.billing.models import Expense
+from accord.comms.queries import mailing_replied
+from accord.comms.services.mailings import mailing_counts
+from accord.comms.tracking import mailing_tracking
 from accord.contacts.queries import people_visible_to
 from accord.core.formats import money
 from accord.core.money import STORED
@@ -273,3 +276,14 @@ def survey_figures(
             **counts, average=round(float(average), 1) if average is not None else None
         )
     return found
+
+
+def campaign_mailings(campaign) -> list:
+    """The campaign's mailings with what each did: sent, opened and clicked (tracked ones),
+    replied."""
+    mailings = list(campaign.mailings.order_by("-created_at")[:50])
+    for mailing in mailings:
+        mailing.counts = mailing_counts(mailing)
+        mailing.tracking = mailing_tracking(mailing)
+        mailing.replied = mailing_replied(mailing)
+    return mailings

@@ -9,6 +9,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from accord.comms.services import may_send_mailings
 from accord.contacts.queries import client_named
 from accord.core.company import company, default_currency
 from accord.core.services import company_profile_update
@@ -18,6 +19,7 @@ from accord.marketing.forms import CampaignForm, ChannelForm, CostLimitForm, Spe
 from accord.marketing.models import Channel
 from accord.marketing.queries import (
     campaign_expenses,
+    campaign_mailings,
     campaign_results,
     campaigns_visible_to,
     person_touches,
@@ -95,6 +97,8 @@ def campaign(request, campaign_id: int):
             "roi": results.return_percent(found.currency),
             "left": left,
             "expenses": campaign_expenses(found),
+            "mailings": campaign_mailings(found),
+            "sends_mailings": may_send_mailings(request.user),
             "may_write": may_write_campaign(request.user, found),
         },
     )

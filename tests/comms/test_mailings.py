@@ -301,3 +301,32 @@ def test_a_bounce_marks_the_recipient_and_later_mailings_leave_the_address_out(
     assert mailing_counts(mailing)["bounced"] == 1 and mailing_counts(mailing)["sent"] == 1
     later = audience(segment, owner)
     assert later.receive == 1 and later.left_out == {"bouncing": 1}
+
+
+def test_a_campaign_s_mailing_to_its_target_group_shows_what_came_of_it(
+    owner, admin, offer, segment, mailbox, sink
+):
+    from django.test import Client
+
+    from accord.marketing.models import Channel
+    from accord.marketing.services import campaign_save
+    from tests.conftest import log_in
+
+    by_mail = Channel.objects.get(code="email")
+    spring = campaign_save(
+        actor=admin, data={"name": "Spring", "channel": by_mail, "currency": "EUR"}
+    )
+    anna = person(owner, "Anna", "anna@example.com")
+    person(owner, "Ivan", "ivan@example.com")
+    draft = mailing_save(actor=owner, name="Spring", template=offer, segment=segment,
+                         mailbox=mailbox, campaign=spring)  # fmt: skip
+    mailing = mailing_start(actor=owner, mailing=draft)
+    assert mailings.send(mailing.pk) == 2
+    Message.objects.create(direction=Message.IN, person=anna, subject="Re: Spring offer",
+                           created_at=timezone.now() + timedelta(minutes=5))  # fmt: skip
+    client = Client()
+    assert log_in(client, admin.email)
+    page = client.get(f"/marketing/campaigns/{spring.pk}/")
+    [shown] = page.context["mailings"]
+    assert (shown.name, shown.counts["sent"], shown.replied) == ("Spring", 2, 1)
+    assert 'data-testid="campaign-mailing"' in page.content.decode()

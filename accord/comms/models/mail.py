@@ -534,6 +534,11 @@ class Mailing(Record):
         related_name="+",
     )
     segment_name = models.CharField(max_length=100, blank=True)  # kept if the segment goes
+    # The campaign it is part of: marketing (a floor above) shows its results there.
+    campaign = models.ForeignKey(
+        "marketing.Campaign", verbose_name=_("campaign"), null=True, blank=True,
+        on_delete=models.SET_NULL, related_name="mailings",
+    )  # fmt: skip
     mailbox = models.ForeignKey(
         Mailbox, verbose_name=_("mailbox"), null=True, on_delete=models.SET_NULL, related_name="+"
     )

@@ -7,14 +7,23 @@ them (`recipients_sync`) — and unsubscribing."""
 import itertools
 import uuid
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.db.models import CharField, Count, Exists, OuterRef, Q, Subquery, Value
+from django.db.models import (
+    CharField,
+    Count,
+    Exists,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Value,
+)
 from django.db.models.functions import Cast, Concat, Lower, Trim
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
@@ -169,6 +178,15 @@ def _check(
     return name
 
 
+# The campaigns a user may name on a mailing: marketing (a floor above) registers them.
+MAILING_CAMPAIGNS: dict[str, Callable[[User], QuerySet]] = {}
+
+
+def campaign_choices(actor: User) -> QuerySet:
+    visible = MAILING_CAMPAIGNS.get("visible")
+    return visible(actor) if visible else Mailing.campaign.field.related_model.objects.none()
+
+
 @transaction.atomic
 def mailing_save(
     *,
@@ -180,6 +198,7 @@ def mailing_save(
     mailing: Mailing | None = None,
     messenger: Messenger | None = None,
     text: str = "",
+    campaign=None,
 ) -> Mailing:
     """A new mailing (a draft) or a draft changed: an e-mail one (a template from a
     mailbox), or with `messenger` an SMS one (its `text`, merge fields allowed)."""
@@ -190,6 +209,8 @@ def mailing_save(
     errors: dict[str, list[str]] = {}
     name = _check(actor, name=name, template=template, segment=segment, mailbox=mailbox,
                   errors=errors, messenger=messenger, text=text)  # fmt: skip
+    if campaign is not None and not campaign_choices(actor).filter(pk=campaign.pk).exists():
+        errors["campaign"] = [_("You cannot see this campaign.")]
     if errors:
         raise ValidationError(errors)
     mailing = mailing or Mailing(created_by=actor)
@@ -200,7 +221,7 @@ def mailing_save(
     mailing.name, mailing.template, mailing.segment, mailing.mailbox = (
         name, template, segment, mailbox,
     )  # fmt: skip
-    mailing.messenger, mailing.text = messenger, text
+    mailing.messenger, mailing.text, mailing.campaign = messenger, text, campaign
     mailing.segment_name = segment.name if segment else ""
     mailing.save()
     emit("mailing.saved", mailing_id=mailing.pk, actor_id=actor.pk)
