@@ -258,10 +258,6 @@ def scheduler(world, sizes: dict) -> None:
     )
 
 
-if __name__ == "__main__":
-    sys.exit(main())
-
-
 def win_probability(world) -> None:
     from accord.reports import learning
     from accord.sales.models import DealScore
@@ -289,3 +285,7 @@ def dashboard_head(world, repeat: int) -> None:
         target_ms=TARGETS_MS["dashboard_head"],
         met=result["p95_ms"] <= TARGETS_MS["dashboard_head"],
     )
+
+
+if __name__ == "__main__":
+    sys.exit(main())

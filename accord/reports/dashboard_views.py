@@ -103,6 +103,7 @@ def report_page(request, key: str):
     return render(request, "reports/report.html", {
         "page_title": report.title, "report": report, "item": item, "filters": filters,
         "query": request.GET.urlencode(), "query_without_chart": _without(request.GET, "chart"),
+        "drawn_as": [kind for kind in report.charts if kind not in ("number", "table")],
     })  # fmt: skip
 
 

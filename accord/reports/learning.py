@@ -223,7 +223,8 @@ def _shown(name: str, value: float) -> float:
         return round(value, 2)
     if name == "progress":
         return round(value * 100)
-    return round(math.expm1(value), 1)
+    counted = round(math.expm1(value), 1)
+    return int(counted) if counted.is_integer() else counted  # 2 calls, not 2.0
 
 
 def latest(kind: str = WinModel.DEAL) -> WinModel | None:

@@ -132,6 +132,8 @@ def _demo_deal(rng, person, owner, pipeline, products):
             "company": person.company,
             "pipeline": pipeline,
             "source": person.source,
+            # When the open ones should close: the forecast's months.
+            "expected_close_date": timezone.localdate() + timedelta(days=rng.randrange(3, 150)),
         },
     )
     for product in rng.sample(products, rng.randrange(1, 3)):
