@@ -174,7 +174,7 @@ class ColumnOut(Schema):
     kind: str = Field(description="text, int, number, money, percent, days or minutes")
 
 
-class FiguresOut(Schema):
+class ReportFiguresOut(Schema):
     key: str
     since: date
     until: date
@@ -200,7 +200,7 @@ class FiguresParams(Schema):
 
 @router.get(
     "/reports/{key}",
-    response=FiguresOut,
+    response=ReportFiguresOut,
     summary="One report's figures, as far as your access reaches",
 )
 def reports_figures(request, key: str, params: Query[FiguresParams]):

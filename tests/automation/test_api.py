@@ -77,6 +77,7 @@ def test_blueprints_through_the_api(admin_api, stages):
         "new-lead-sla",
         "invoice-overdue",
         "deal-rotting",
+        "feedback",
     ]
     installed = api.post_json("/api/v1/blueprints/deal-rotting/install", {})
     assert installed.status_code == 201

@@ -205,7 +205,7 @@ def test_a_sale_that_costs_over_the_admin_s_limit_is_flagged(admin, marketer):
         leads=10, won=2, spent={"EUR": Decimal("900")}, revenue={"EUR": Decimal("1000")}
     )
     assert results.flag("EUR", None) == ""
-    assert results.flag("EUR", Decimal("500")) == "A sale costs over €500.00"
+    assert results.flag("EUR", Decimal("400")) == "A sale costs over €400.00"  # 450 a sale
     assert Results(spent={"EUR": Decimal("5")}).flag("EUR", None) == "Spends without selling"
     client = Client()
     assert log_in(client, admin.email)
