@@ -32,5 +32,6 @@ def plain(value, kind: str):
         return None
     if kind in ("money", "percent", "days", "minutes", "int", "number"):
         number = Decimal(str(value))
-        return int(number) if number == number.to_integral_value() else number
+        # 1234.5 whatever the database kept (PostgreSQL answers 1234.50); 100, not 1E+2
+        return int(number) if number == number.to_integral_value() else number.normalize()
     return str(value)
