@@ -121,6 +121,17 @@ def test_the_public_page_speaks_the_client_s_language_and_takes_one_answer(owner
     assert Client().get("/s/not-a-token/").status_code == 404
 
 
+def test_a_browser_answers_with_its_csrf_token(owner, survey):
+    browser = Client(enforce_csrf_checks=True)  # as a real browser is held to it
+    invite = invite_create(survey=survey, person=client_of(owner))
+    page = browser.get(f"/s/{invite.token}/").content.decode()
+    token = page.split('name="csrfmiddlewaretoken" value="')[1].split('"')[0]
+    sent = browser.post(f"/s/{invite.token}/", {"score": "10", "csrfmiddlewaretoken": token})
+    assert sent.status_code == 200
+    invite.refresh_from_db()
+    assert invite.score == 10
+
+
 @pytest.mark.django_db(transaction=True)  # the rules run after the commit
 def test_the_feedback_blueprint_asks_by_e_mail_a_day_after_the_sale(admin, owner, settings):
     settings.EMAIL_ENABLED = True
