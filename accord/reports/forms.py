@@ -4,19 +4,16 @@ each offers only the reports, pipelines, teams and colleagues the user may read.
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from accord.accounts.models import Role, Team, User
+from accord.accounts.models import Role, User
 from accord.accounts.queries import people_in_reach
 from accord.reports.catalog import allowed_reports
 from accord.reports.models import CHARTS, Schedule
 from accord.reports.periods import MAX_DAYS, PRESETS, Period
+from accord.reports.queries import teams_in_reach
 from accord.sales.queries import pipelines_for
 
 DATE = {"type": "date"}
 ISO = "%Y-%m-%d"
-
-
-def _teams_in_reach(user):
-    return Team.objects.filter(members__in=people_in_reach(user)).distinct().order_by("name")
 
 
 class DashboardForm(forms.Form):
@@ -48,7 +45,7 @@ class WidgetForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.fields["report"].choices = [(r.key, r.title) for r in allowed_reports(user)]
         self.fields["pipeline"].queryset = pipelines_for(user)
-        self.fields["team"].queryset = _teams_in_reach(user)
+        self.fields["team"].queryset = teams_in_reach(user)
         self.fields["member"].queryset = people_in_reach(user)
         self.fields["pipeline"].empty_label = _("Every pipeline")
         self.fields["team"].empty_label = _("Everyone")
@@ -73,7 +70,7 @@ class FilterForm(forms.Form):
         first = [("", own_period or _("As each widget says"))]
         self.fields["period"].choices = [*first, *PRESETS, ("custom", _("Dates of my own"))]
         self.fields["pipeline"].queryset = pipelines_for(user)
-        self.fields["team"].queryset = _teams_in_reach(user)
+        self.fields["team"].queryset = teams_in_reach(user)
         self.fields["member"].queryset = people_in_reach(user)
         self.fields["pipeline"].empty_label = _("Every pipeline")
         self.fields["team"].empty_label = _("Everyone")

@@ -8,12 +8,18 @@ from urllib.parse import urlencode
 from django.db.models import Q, QuerySet
 from django.utils.translation import gettext_lazy as _
 
+from accord.accounts.models import Team
 from accord.accounts.queries import people_in_reach
 from accord.core.company import default_currency
 from accord.core.visibility import ALL, NONE, READ, TEAM, WRITE, effective_level
 from accord.reports.catalog import REPORTS, Figures, Report, Scope
 from accord.reports.models import Dashboard, Widget
 from accord.reports.periods import Period
+
+
+def teams_in_reach(user):
+    """The teams of the colleagues the user's reports reach (a widget's team filter)."""
+    return Team.objects.filter(members__in=people_in_reach(user)).distinct().order_by("name")
 
 
 def dashboards_for(user) -> QuerySet[Dashboard]:

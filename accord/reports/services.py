@@ -18,6 +18,7 @@ from accord.core.visibility import NONE, READ, effective_level
 from accord.reports.catalog import REPORTS
 from accord.reports.models import CHARTS, Dashboard, Schedule, Widget
 from accord.reports.periods import PRESET_KEYS
+from accord.reports.queries import teams_in_reach
 from accord.sales.models import Pipeline
 from accord.sales.queries import pipelines_for
 
@@ -100,7 +101,7 @@ def _clean_widget(actor: User, data: dict) -> dict:
     found: dict = {}
     for key, model, allowed, wanted in (
         ("pipeline", Pipeline, pipelines_for(actor), "pipeline"),
-        ("team", Team, Team.objects.filter(members__in=people_in_reach(actor)), "team"),
+        ("team", Team, teams_in_reach(actor), "team"),
         ("member", User, people_in_reach(actor), "user"),
     ):
         value = data.get(key)
