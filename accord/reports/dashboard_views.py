@@ -54,7 +54,7 @@ def dashboard(request, dashboard_id: int | None = None):
     return render(request, "reports/dashboard.html", {
         "page_title": name, "board": board, "name": name, "filters": filters,
         "widgets": _shown_all(request, widgets, filters), "boards": boards,
-        "starter_name": starter(request.user)[0],
+        "starter_name": name if board is None else starter(request.user)[0],
         "mine": board is not None and board.owner_id == request.user.pk,
         "query": request.GET.urlencode(),
     })  # fmt: skip
