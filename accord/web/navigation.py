@@ -20,6 +20,10 @@ class NavEntry:
     section: str  # the first path segment of the pages under this entry ("" for home)
     shown_to: Callable = lambda user: True
     badge: str = ""  # the URL name of a count shown on the entry (loaded by htmx)
+    # Events after which the count is asked again (besides every minute). The badge is
+    # one element that only changes its content, and a question asked while one is
+    # out waits for its answer: an event before the first answer is not lost.
+    badge_on: tuple[str, ...] = ()
     also: tuple[str, ...] = ()  # more sections the entry stands for (Deals: money too)
 
 
@@ -56,6 +60,7 @@ ENTRIES = [
             u.access_level("clients", "read") != "none" or u.access_level("deals", "read") != "none"
         ),
         badge="inbox_badge",
+        badge_on=("accord:inbox-read", "accord:mail-queued"),
     ),
     NavEntry(
         "calendar",
@@ -99,6 +104,10 @@ def entries_for(request) -> list[dict]:
             "active": section == entry.section or section in entry.also,
             "more": index >= on_bar,
             "badge_url": reverse(entry.badge) if entry.badge else "",
+            "badge_id": f"{entry.url_name}-badge",
+            "badge_trigger": ", ".join(
+                ["load", "every 60s", *(f"{name} from:body" for name in entry.badge_on)]
+            ),
         }
         for index, entry in enumerate(shown)
     ]
