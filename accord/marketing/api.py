@@ -13,11 +13,12 @@ from ninja import Field, Query, Router, Schema, Status
 
 from accord.accounts.models import Team
 from accord.billing.api.schemas import Amount, Id, no_nulls, ref
+from accord.comms.models import Messenger
 from accord.core.api.concurrency import ANSWERS_ETAG, CREATES, TAKES_IF_MATCH, etag_of, if_match
 from accord.core.api.pagination import ListParams, Page, paginate
 from accord.core.api.problems import invalid, one_of
 from accord.core.api.schemas import RecordId, WithId
-from accord.marketing.models import Campaign, Channel, WebForm
+from accord.marketing.models import Campaign, Channel, LeadLine, WebForm
 from accord.marketing.queries import (
     campaign_spent,
     campaigns_visible_to,
@@ -28,6 +29,7 @@ from accord.marketing.queries import (
     surveys_visible_to,
 )
 from accord.marketing.services import RECORD_TYPE, campaign_save, channel_save, form_save
+from accord.marketing.services.lines import lead_line_delete, lead_line_save
 from accord.sales.models import Pipeline
 
 router = Router(tags=["marketing"])
@@ -171,6 +173,62 @@ def channels_update(request, channel_id: RecordId, payload: ChannelPatch):
         raise invalid(error) from None
 
 
+class LeadLineOut(WithId):
+    number: str = Field(description="A phone number of ours (E.164), or empty for a bot")
+    messenger: str | None = Field(description="The messenger bot's id, or null for a number")
+    channel: str
+    campaign: str | None
+
+    @staticmethod
+    def resolve_messenger(line) -> str | None:
+        return ref(line.messenger_id)
+
+    @staticmethod
+    def resolve_channel(line) -> str:
+        return str(line.channel_id)
+
+    @staticmethod
+    def resolve_campaign(line) -> str | None:
+        return ref(line.campaign_id)
+
+
+class LeadLineIn(Schema):
+    number: str = Field("", max_length=40, description="In any format; or give a messenger")
+    messenger: Id | None = None
+    channel: Id
+    campaign: Id | None = None
+
+
+@router.get("/lead-lines", response=list[LeadLineOut],
+            summary="Numbers and bots, and the channel their new clients count under")  # fmt: skip
+def lead_lines_list(request):
+    if request.auth.access_level(RECORD_TYPE, "read") == "none":
+        return []
+    return list(LeadLine.objects.all())
+
+
+@router.post("/lead-lines", response={201: LeadLineOut},
+             summary="Tie a number or a bot to a channel (administrators)")  # fmt: skip
+def lead_lines_create(request, payload: LeadLineIn):
+    data = {
+        "number": payload.number,
+        "messenger": one_of(Messenger.objects.all(), payload.messenger, "messenger"),
+        "channel": one_of(Channel.objects.all(), payload.channel, "channel"),
+        "campaign": one_of(Campaign.objects.all(), payload.campaign, "campaign"),
+    }
+    try:
+        return Status(201, lead_line_save(actor=request.auth, data=data))
+    except ValidationError as error:
+        raise invalid(error) from None
+
+
+@router.delete("/lead-lines/{line_id}", response={204: None},
+               summary="A number or bot no longer counts under its channel")  # fmt: skip
+def lead_lines_delete(request, line_id: RecordId):
+    lead_line_delete(actor=request.auth, line=get_object_or_404(LeadLine, pk=line_id))
+    return Status(204, None)
+
+
 @router.get("/campaigns", response=Page[CampaignOut], summary="Campaigns, with what each cost")
 def campaigns_list(request, params: Query[ListParams], filters: Query[CampaignFilters]):
     campaigns = campaigns_visible_to(request.auth)
@@ -239,6 +297,8 @@ class WebFormOut(WithId):
     fields: list[FormFieldIn]
     consent_text: str
     consent_required: bool
+    double_opt_in: bool = Field(description="The consent is recorded once the visitor "
+                                "clicks the link e-mailed to them")  # fmt: skip
     thanks_text: str
     redirect_url: str
     allowed_sites: list[str]
@@ -283,6 +343,7 @@ class WebFormIn(Schema):
     fields: list[FormFieldIn] | None = Field(None, max_length=40)
     consent_text: str | None = Field(None, max_length=2000)
     consent_required: bool | None = None
+    double_opt_in: bool | None = None
     thanks_text: str | None = Field(None, max_length=2000)
     redirect_url: str | None = Field(None, max_length=500)
     allowed_sites: list[Annotated[str, Field(max_length=200)]] | None = Field(None, max_length=50)
@@ -319,7 +380,8 @@ def _form_data(request, data: dict, form: WebForm | None) -> dict:
     """The PATCH's fields over the form's own, as the service takes a whole form."""
     whole = {} if form is None else {
         "name": form.name, "fields": form.fields, "consent_text": form.consent_text,
-        "consent_required": form.consent_required, "thanks_text": form.thanks_text,
+        "consent_required": form.consent_required, "double_opt_in": form.double_opt_in,
+        "thanks_text": form.thanks_text,
         "redirect_url": form.redirect_url, "allowed_sites": form.allowed_sites,
         "channel": form.channel, "campaign": form.campaign, "team": form.team,
         "pipeline": form.pipeline, "creates_deal": form.creates_deal, "retired": form.retired,

@@ -14,12 +14,15 @@ class MarketingConfig(AppConfig):
         from accord.comms.services.mailings import MAILING_CAMPAIGNS
         from accord.core.events import subscribe
         from accord.marketing.queries import campaigns_visible_to
-        from accord.marketing.services import ensure_shipped_channels, surveys
+        from accord.marketing.services import consent, ensure_shipped_channels, surveys
         from accord.marketing.services.forms import on_erased
+        from accord.marketing.services.lines import on_lead_arrived
 
         post_migrate.connect(ensure_shipped_channels, sender=self)
         subscribe("person.erased")(on_erased)  # what their requests said goes with them
         subscribe("person.erased")(surveys.on_erased)  # and their comments
+        subscribe("person.erased")(consent.on_erased)  # and the addresses to confirm
+        subscribe("lead.arrived")(on_lead_arrived)  # a call or a message made a client
         EXPENSE_CAMPAIGNS["visible"] = campaigns_visible_to  # an expense may name a campaign
         # ... and one who runs the campaign records its costs
         EXPENSE_CAMPAIGNS["changeable"] = lambda actor: campaigns_visible_to(actor, "write")

@@ -10,9 +10,13 @@ from django.utils import timezone
 from accord.accounts.models import User
 from accord.billing.models import Expense
 from accord.billing.services import expense_save
+from accord.comms.models import Telephony
+from accord.comms.services.calls import call_events_apply, call_events_store
+from accord.comms.telephony import Signal
 from accord.core.company import default_currency
-from accord.marketing.models import Campaign, Channel, Survey, WebForm
+from accord.marketing.models import Campaign, Channel, LeadLine, Survey, WebForm
 from accord.marketing.services import campaign_save, form_save, submission_receive
+from accord.marketing.services.lines import lead_line_save
 from accord.marketing.services.surveys import default_survey, invite_create, survey_answer
 from accord.sales.models import Deal
 from accord.sales.services import deal_update, deal_win
@@ -65,6 +69,41 @@ VISITS = [
     ("Marta Kim", "+7 916 555-01-12", "instagram", "social", "insta-balconies", ""),
     ("Oleg Petrov", "+7 916 555-01-13", "", "", "", "Can you measure on Saturday?"),
 ]
+
+
+POSTER_NUMBER = "+74955550177"  # on the balcony campaign's Instagram profile
+POSTER_CALLERS = [("+79035550171", 12), ("+79035550172", 3)]  # (number, days ago)
+
+
+def populate_lines() -> None:
+    """The balcony campaign has a number of its own, and two people who did not know
+    the shop called it (and were answered): they count as the campaign's leads. Other
+    new callers count as "Phone call", chats as "Messenger"."""
+    if LeadLine.objects.exists():
+        return
+    admin = User.objects.filter(role__slug="administrator", is_active=True).first()
+    campaign = Campaign.objects.filter(code="insta-balconies").first()
+    if admin is None or campaign is None:
+        return
+    lead_line_save(actor=admin, data={"number": POSTER_NUMBER, "channel": campaign.channel,
+                                      "campaign": campaign})  # fmt: skip
+    pbx = Telephony.objects.filter(active=True).order_by("pk").first()
+    if pbx is None:
+        return
+    now = timezone.now()
+    for n, (number, days) in enumerate(POSTER_CALLERS):
+        rang = now - timedelta(days=days, hours=2)
+        signals = [
+            Signal(key=f"poster-{n}:{kind}", call_id=f"poster-{n}", kind=kind, direction="in",
+                   number=number, line=POSTER_NUMBER, at=at.isoformat(), **more)
+            for kind, at, more in [  # answered at the first salesperson's extension
+                ("ringing", rang, {"extension": "101"}),
+                ("answered", rang + timedelta(seconds=9), {"extension": "101"}),
+                ("ended", rang + timedelta(seconds=249),
+                 {"extension": "101", "duration": 240, "answered": True}),
+            ]
+        ]  # fmt: skip
+        call_events_apply(call_events_store(telephony=pbx, signals=signals, at=rang))
 
 
 def populate_forms() -> None:

@@ -13,6 +13,7 @@ from django.db.models import Q
 from django.http import Http404, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils import translation
 from django.utils.html import escape
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -26,6 +27,7 @@ from accord.core.visibility import may_change
 from accord.marketing.models import Campaign, Channel, WebForm
 from accord.marketing.queries import campaigns_visible_to, submissions_visible_to
 from accord.marketing.services import FIELDS, form_save, may_write_campaign, submission_receive
+from accord.marketing.services.consent import consent_request_confirm, consent_request_open
 from accord.marketing.services.forms import CAME_FROM, HONEYPOT, STARTED, started_mark
 from accord.marketing.views import _may_read
 from accord.sales.models import Pipeline
@@ -53,6 +55,11 @@ class WebFormForm(forms.Form):
     consent_required = forms.BooleanField(
         label=gettext_lazy("The box must be ticked to send"), required=False
     )
+    double_opt_in = forms.BooleanField(
+        label=gettext_lazy("Confirm the consent by e-mail (double opt-in)"), required=False,
+        help_text=gettext_lazy("The visitor gets a link by e-mail; the consent is recorded "
+                               "only when they click it."),
+    )  # fmt: skip
     thanks_text = forms.CharField(
         label=gettext_lazy("Thank-you text"), required=False, max_length=2000,
         widget=forms.Textarea({"rows": 2}),
@@ -116,8 +123,9 @@ def _initial(form: WebForm | None, user) -> dict:
         "asked": [item["key"] for item in form.fields],
         "required": [item["key"] for item in form.fields if item["required"]],
         **{key: getattr(form, key) for key in (
-            "consent_text", "consent_required", "thanks_text", "redirect_url", "allowed_sites",
-            "channel", "campaign", "team", "creates_deal", "pipeline", "retired")},
+            "consent_text", "consent_required", "double_opt_in", "thanks_text", "redirect_url",
+            "allowed_sites", "channel", "campaign", "team", "creates_deal", "pipeline",
+            "retired")},
     }  # fmt: skip
 
 
@@ -301,3 +309,20 @@ def _rows(form: WebForm, values, errors: dict) -> list[dict]:
          "kind": {"email": "email", "phone": "tel", "message": "textarea"}.get(item["key"], "text")}
         for item in form.fields
     ]  # fmt: skip
+
+
+def consent_public(request, token: str):
+    """A web form's double opt-in link: the consent the visitor ticked, and a button that
+    confirms it (a click, not the opening: a mail program's link checker opens links).
+    In the language of the page they sent the request from."""
+    found = consent_request_open(token)
+    if found is None:
+        return render(request, "marketing/public_consent.html", {"gone": True}, status=404)
+    with translation.override(found.language or settings.LANGUAGE_CODE):
+        if request.method == "POST" and found.confirmed_at is None:
+            consent_request_confirm(request=found)
+            found.refresh_from_db(fields=["confirmed_at"])
+        return render(request, "marketing/public_consent.html", {
+            "request_": found, "consent": found.form.consent_text,
+            "rtl": translation.get_language_bidi(),
+        })  # fmt: skip

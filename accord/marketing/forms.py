@@ -5,7 +5,8 @@ from decimal import Decimal
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from accord.marketing.models import Channel, Survey
+from accord.comms.models import Messenger
+from accord.marketing.models import Campaign, Channel, Survey
 
 DATE = {"type": "date"}
 ISO = "%Y-%m-%d"
@@ -47,6 +48,30 @@ class ChannelForm(forms.Form):
         required=False,
         help_text=_("Such as google or instagram; made from the name if left empty."),
     )
+
+
+class LeadLineForm(forms.Form):
+    """A number or a bot, and where the clients it brings count."""
+
+    number = forms.CharField(
+        label=_("Phone number"),
+        max_length=40,
+        required=False,
+        help_text=_("The number clients call, such as the one printed on an advert."),
+    )
+    messenger = forms.ModelChoiceField(
+        label=_("or a messenger bot"), queryset=Messenger.objects.none(), required=False
+    )
+    channel = forms.ModelChoiceField(label=_("Channel"), queryset=Channel.objects.none())
+    campaign = forms.ModelChoiceField(
+        label=_("Campaign"), queryset=Campaign.objects.none(), required=False
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["messenger"].queryset = Messenger.objects.order_by("name")
+        self.fields["channel"].queryset = Channel.objects.filter(retired=False)
+        self.fields["campaign"].queryset = Campaign.objects.filter(retired=False).order_by("name")
 
 
 class SpendForm(forms.Form):

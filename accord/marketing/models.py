@@ -99,6 +99,11 @@ class WebForm(Record):
     fields = models.JSONField(default=list)
     consent_text = models.TextField(_("consent text"), max_length=2000, blank=True)
     consent_required = models.BooleanField(_("consent is required"), default=False)
+    double_opt_in = models.BooleanField(
+        _("confirm the consent by e-mail"),
+        default=False,
+        help_text=_("The visitor gets a link; only a click on it records their consent."),
+    )
     thanks_text = models.TextField(_("thank-you text"), max_length=2000, blank=True)
     redirect_url = models.URLField(_("after sending, go to"), max_length=500, blank=True)
     allowed_sites = models.TextField(_("allowed sites"), max_length=2000, blank=True)
@@ -265,3 +270,73 @@ class SurveyInvite(models.Model):
 
     def __str__(self) -> str:
         return f"{self.survey_id}: {self.score}"
+
+
+class LeadLine(models.Model):
+    """A phone number or a messenger bot that new clients come through, and the channel
+    (and campaign) they count under: a number of its own on each advert tells which
+    advert made the phone ring (call tracking)."""
+
+    number = models.CharField(_("number"), max_length=20, blank=True)  # E.164, ours
+    messenger = models.OneToOneField(
+        "comms.Messenger",
+        verbose_name=_("messenger"),
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="+",
+    )
+    channel = models.ForeignKey(
+        Channel, verbose_name=_("channel"), on_delete=models.PROTECT, related_name="+"
+    )
+    campaign = models.ForeignKey(
+        Campaign,
+        verbose_name=_("campaign"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["number", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["number"], condition=~models.Q(number=""), name="lead_line_number_once"
+            ),
+            models.CheckConstraint(
+                condition=(models.Q(number="") & models.Q(messenger__isnull=False))
+                | (~models.Q(number="") & models.Q(messenger__isnull=True)),
+                name="lead_line_number_or_messenger",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.number or str(self.messenger)
+
+
+def consent_token() -> str:
+    return secrets.token_urlsafe(32)
+
+
+class ConsentRequest(models.Model):
+    """A web form's consent waiting for its e-mail's confirmation (double opt-in): the
+    link sent to the address the visitor typed; only a click on it records the consent."""
+
+    token = models.CharField(max_length=64, unique=True, default=consent_token)
+    form = models.ForeignKey(WebForm, on_delete=models.CASCADE, related_name="+")
+    person = models.ForeignKey(
+        "contacts.Person", on_delete=models.CASCADE, related_name="consent_requests"
+    )
+    email = models.EmailField(max_length=254)
+    language = models.CharField(max_length=10, blank=True)
+    created_at = models.DateTimeField()
+    sent_at = models.DateTimeField(null=True, blank=True)
+    confirmed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.form_id}: {self.email}"

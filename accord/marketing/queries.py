@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 
-from django.db.models import Avg, Count, Q, QuerySet, Sum
+from django.db.models import Avg, Count, Exists, F, OuterRef, Q, QuerySet, Subquery, Sum
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -143,19 +143,42 @@ def campaign_results(campaigns) -> dict[int, Results]:
     )
     for row in leads:
         results[row["campaign_id"]].leads = row["n"]
-    deals = (
-        Touch.objects.filter(campaign__in=campaigns, deal__isnull=False)
-        .values("campaign_id", "deal__status", "deal__currency")
-        .annotate(n=Count("id"), total=Sum("deal__amount"))
-    )
-    for row in deals:
-        found = results[row["campaign_id"]]
-        found.deals += row["n"]
-        if row["deal__status"] == Deal.WON:
-            found.won += row["n"]
-            money = found.revenue.get(row["deal__currency"], Decimal(0)) + row["total"]
-            found.revenue[row["deal__currency"]] = money.quantize(STORED)
+    _count_deals(results, F("campaign_id"), only=list(results))
     return results
+
+
+def _count_deals(results: dict, came, *, start=None, end=None, only=None) -> None:
+    """Into `results`, keyed by the touch's `came` (its channel or campaign): the deals
+    made from its requests, and those made later for its leads (a deal with no touch
+    of its own keeps the attribution of the lead's first); within [start, end) when
+    given, by when the request came or the deal was made; `only` those keys."""
+    own = Touch.objects.filter(deal__isnull=False).annotate(came=came)
+    if start is not None:
+        own = own.filter(at__gte=start, at__lt=end)
+    first = Touch.objects.filter(person=OuterRef("person"), deal=None, kind=Touch.FIRST)
+    first = first.order_by("at", "id").annotate(came=came).values("came")[:1]
+    later = Deal.objects.filter(person__isnull=False).exclude(
+        Exists(Touch.objects.filter(deal=OuterRef("pk")))
+    )
+    if start is not None:
+        later = later.filter(created_at__gte=start, created_at__lt=end)
+    later = later.annotate(came=Subquery(first)).filter(came__isnull=False)
+    if only is not None:
+        own, later = own.filter(came__in=only), later.filter(came__in=only)
+    own = own.values("came", status=F("deal__status"), currency=F("deal__currency"))
+    rows = [
+        *own.annotate(n=Count("id"), total=Sum("deal__amount")).order_by(),
+        *later.values("came", "status", "currency")
+        .annotate(n=Count("id"), total=Sum("amount"))
+        .order_by(),
+    ]
+    for row in rows:
+        found = results[row["came"]]
+        found.deals += row["n"]
+        if row["status"] == Deal.WON:
+            found.won += row["n"]
+            money = found.revenue.get(row["currency"], Decimal(0)) + row["total"]
+            found.revenue[row["currency"]] = money.quantize(STORED)
 
 
 def channel_results(user, since: date, until: date) -> list[tuple[Channel | None, Results]]:
@@ -171,19 +194,7 @@ def channel_results(user, since: date, until: date) -> list[tuple[Channel | None
     leads = touches.filter(deal=None, kind=Touch.FIRST)
     for row in leads.values("came").annotate(n=Count("id")).order_by():
         found[row["came"]].leads += row["n"]
-    deals = (
-        touches.filter(deal__isnull=False)
-        .values("came", "deal__status", "deal__currency")
-        .annotate(n=Count("id"), total=Sum("deal__amount"))
-        .order_by()
-    )
-    for row in deals:
-        results = found[row["came"]]
-        results.deals += row["n"]
-        if row["deal__status"] == Deal.WON:
-            results.won += row["n"]
-            money = results.revenue.get(row["deal__currency"], Decimal(0)) + row["total"]
-            results.revenue[row["deal__currency"]] = money.quantize(STORED)
+    _count_deals(found, channel, start=start, end=end)
     spent = (
         Expense.objects.filter(
             campaign__in=campaigns_visible_to(user).values("pk"),

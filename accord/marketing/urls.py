@@ -10,6 +10,8 @@ urlpatterns = [
     path("marketing/campaigns/<int:campaign_id>/edit/", views.campaign_edit, name="campaign_edit"),
     path("marketing/channels/", views.channel_add, name="channel_add"),
     path("marketing/cost-limit/", views.cost_limit, name="cost_limit"),
+    path("marketing/lines/", views.lead_line_add, name="lead_line_add"),
+    path("marketing/lines/<int:line_id>/delete/", views.lead_line_remove, name="lead_line_remove"),
     path(
         "marketing/channels/<int:channel_id>/retirement/",
         views.channel_retirement,
@@ -26,4 +28,5 @@ urlpatterns = [
     path("s/<str:token>/", survey_views.survey_public, name="survey_public"),
     path("f/forms.js", form_views.web_form_script, name="web_form_script"),
     path("f/<str:token>/", form_views.web_form_public, name="web_form_public"),
+    path("c/<str:token>/", form_views.consent_public, name="consent_public"),
 ]

@@ -6,6 +6,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -15,8 +16,14 @@ from accord.core.company import company, default_currency
 from accord.core.services import company_profile_update
 from accord.core.ui.forms import apply_errors
 from accord.core.visibility import ALL, WRITE, effective_level
-from accord.marketing.forms import CampaignForm, ChannelForm, CostLimitForm, SpendForm
-from accord.marketing.models import Channel
+from accord.marketing.forms import (
+    CampaignForm,
+    ChannelForm,
+    CostLimitForm,
+    LeadLineForm,
+    SpendForm,
+)
+from accord.marketing.models import Channel, LeadLine
 from accord.marketing.queries import (
     campaign_expenses,
     campaign_mailings,
@@ -30,6 +37,7 @@ from accord.marketing.services import (
     channel_save,
     may_write_campaign,
 )
+from accord.marketing.services.lines import lead_line_delete, lead_line_save
 from accord.marketing.services.spend import spend_import
 
 
@@ -70,6 +78,8 @@ def campaigns(request):
             "channels": Channel.objects.all(),
             "channel_form": channel_form,
             "limit_form": CostLimitForm(initial={"limit": limit}),
+            "lines": LeadLine.objects.select_related("messenger", "channel", "campaign"),
+            "line_form": LeadLineForm(),
             "currency": main,
         },
     )
@@ -161,6 +171,35 @@ def channel_retirement(request, channel_id: int):
         channel=channel,
     )
     return redirect("campaigns")
+
+
+@login_required
+@require_POST
+def lead_line_add(request):
+    """A number or a bot tied to a channel (administrators, beside the channels)."""
+    if not _manages_channels(request.user):
+        raise Http404
+    form = LeadLineForm(request.POST)
+    if form.is_valid():
+        try:
+            lead_line_save(actor=request.user, data=form.cleaned_data)
+        except ValidationError as error:
+            messages.error(request, " ".join(error.messages))
+        else:
+            messages.success(request, _("Saved. New clients it brings count under its channel."))
+    else:
+        messages.error(request, " ".join(str(e) for errors in form.errors.values() for e in errors))
+    return redirect(reverse("campaigns") + "#lines-title")
+
+
+@login_required
+@require_POST
+def lead_line_remove(request, line_id: int):
+    if not _manages_channels(request.user):
+        raise Http404
+    lead_line_delete(actor=request.user, line=get_object_or_404(LeadLine, pk=line_id))
+    messages.success(request, _("Removed. The clients it brought keep their channel."))
+    return redirect(reverse("campaigns") + "#lines-title")
 
 
 @login_required

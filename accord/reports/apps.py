@@ -14,3 +14,4 @@ class ReportsConfig(AppConfig):
 
         every(scheduler.tick)
         every(learning.tick)
+        every(scheduler.forecast_tick)

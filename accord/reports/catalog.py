@@ -10,6 +10,7 @@ in a note under the figures rather than added at a made-up rate."""
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import date, timedelta
 from decimal import Decimal
 from statistics import median
 
@@ -29,6 +30,7 @@ from django.db.models import (
 )
 from django.db.models.functions import Coalesce
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
@@ -45,7 +47,8 @@ from accord.core.visibility import NONE, READ, effective_level
 from accord.marketing.models import Survey, SurveyInvite, Touch
 from accord.marketing.queries import channel_results
 from accord.reports import learning
-from accord.reports.periods import Period
+from accord.reports.models import ForecastSnapshot
+from accord.reports.periods import Period, preset_range
 from accord.sales.models import Deal, LineItem, Pipeline
 from accord.sales.queries import deals_visible_to, funnel, pipelines_for
 from accord.work.models import CALL, EMAIL, MEETING, NOTE, VISIT, Task
@@ -381,6 +384,83 @@ def forecast(scope: Scope) -> Figures:
                  *(Column(key, label, "money") for key, label in shown)],
         rows=rows if any(r["deals"] for r in rows) else [], labels=labels, series=series,
         total=sum(r["weighted"] for r in rows), total_kind="money", notes=notes,
+    )  # fmt: skip
+
+
+def _quarters(period: Period) -> list[tuple[date, date]]:
+    """The quarters the period touches, each (first day, last day)."""
+    found, day = [], period.since
+    while day <= period.until:
+        first, last = preset_range("this_quarter", day)
+        found.append((first, last))
+        day = last + timedelta(days=1)
+    return found
+
+
+def _quarter_label(first: date) -> str:
+    return _("Q%(number)s %(year)s") % {"number": (first.month - 1) // 3 + 1, "year": first.year}
+
+
+@report("forecast_accuracy", gettext_lazy("Forecast against sales"),
+        gettext_lazy("For each quarter: what the forecast expected when the quarter began "
+                     "(open deals expected to close in it, weighted by stage), and what was "
+                     "won."),
+        ("bar", "number", "table"), filters=DEALS, needs="deals")  # fmt: skip
+def forecast_accuracy(scope: Scope) -> Figures:
+    quarters = _quarters(scope.period)
+    kept = {
+        s.quarter: s for s in ForecastSnapshot.objects.filter(quarter__in=[q for q, _l in quarters])
+    }
+    visible = scope.deals()
+    money = DecimalField(max_digits=20, decimal_places=4)
+    weighted = ExpressionWrapper(F("amount") * F("probability") / 100, output_field=money)
+    rows, notes, today = [], [], timezone.localdate()
+    for first, last in quarters:
+        quarter = Period(first, last)
+        won = visible.filter(
+            status=Deal.WON, currency=scope.currency, closed_at__gte=quarter.start,
+            closed_at__lt=quarter.end,
+        ).aggregate(n=Count("id"), total=Sum("amount"))  # fmt: skip
+        row = {"label": _quarter_label(first), "won": won["total"] or Decimal(0),
+               "won_deals": won["n"], "forecast": None, "expected": None, "hit": None}  # fmt: skip
+        snapshot = kept.get(first)
+        if snapshot is not None:
+            counted = snapshot.entries.filter(
+                deal__in=visible.values("pk"), currency=scope.currency
+            ).aggregate(n=Count("id"), expected=Sum("amount"), forecast=Sum(weighted))
+            row["expected"] = counted["expected"] or Decimal(0)
+            row["forecast"] = Decimal(str(counted["forecast"] or 0)).quantize(STORED)
+            row["hit"] = (
+                _rate(float(row["won"]), float(row["forecast"])) if row["forecast"] else None
+            )
+            taken = timezone.localtime(snapshot.taken_at).date()
+            if taken > first:
+                notes.append(_("%(quarter)s: the forecast was kept on %(day)s, %(days)s days "
+                               "into the quarter.") % {
+                    "quarter": row["label"], "day": date_format(taken, "SHORT_DATE_FORMAT"),
+                    "days": (taken - first).days})  # fmt: skip
+        elif first <= today:
+            notes.append(_("%(quarter)s: no forecast was kept — Accord keeps one on the first "
+                           "day of each quarter it runs in.")
+                         % {"quarter": row["label"]})  # fmt: skip
+        if last >= today >= first:
+            row["label"] = _("%(quarter)s so far") % {"quarter": row["label"]}
+        rows.append(row)
+    labels, series = _series(rows, "label", ("forecast", _("Forecast, weighted")),
+                             ("won", _("Won")))  # fmt: skip
+    forecast_total = sum(r["forecast"] for r in rows if r["forecast"] is not None)
+    won_total = sum(r["won"] for r in rows if r["forecast"] is not None)
+    return Figures(
+        total_label=_("of the forecast was won"),
+        columns=[Column("label", _("Quarter")),
+                 Column("expected", _("Expected when it began"), "money"),
+                 Column("forecast", _("Forecast, weighted by stage"), "money"),
+                 Column("won_deals", _("Deals won"), "int"), Column("won", _("Won"), "money"),
+                 Column("hit", _("Won of the forecast"), "percent")],
+        rows=rows if any(r["won_deals"] or r["forecast"] for r in rows) else [],
+        labels=labels, series=series, notes=notes,
+        total=_rate(float(won_total), float(forecast_total)) if forecast_total else None,
+        total_kind="percent",
     )  # fmt: skip
 
 

@@ -11,8 +11,14 @@ from accord.accounts.models import User
 from accord.contacts.models import Person
 from accord.contacts.services import person_create
 from accord.reports import learning
-from accord.reports.models import Dashboard, Widget
-from accord.reports.services import dashboard_create, schedule_save
+from accord.reports.models import Dashboard, ForecastSnapshot, Widget
+from accord.reports.periods import Period
+from accord.reports.services import (
+    dashboard_create,
+    forecast_snapshot_record,
+    quarter_of,
+    schedule_save,
+)
 from accord.sales.models import Deal
 from accord.sales.services import deal_create, deal_win
 
@@ -21,6 +27,7 @@ PLANS = [
         ("sales", "number", "last_month", ""), ("win_rate", "number", "last_month", ""),
         ("sales_cycle", "number", "last_quarter", ""), ("tasks", "number", "this_month", ""),
         ("sales_by_manager", "bar", "last_month", ""), ("forecast", "bar", "next_3_months", ""),
+        ("forecast_accuracy", "bar", "last_12_months", ""),
         ("performance", "table", "last_month", "wide"),
     ]),
     ("marketing@example.com", "Channels this quarter", False, [
@@ -84,8 +91,40 @@ def _backdate(person: Person, deal: Deal | None, came, closed) -> None:
         Deal.objects.filter(pk=deal.pk).update(created_at=came, closed_at=closed)
 
 
+def forecast_history() -> None:
+    """The forecasts the last four quarters and this one began with, as Accord would have
+    kept them: the deals open then that were to close in the quarter (most did; some
+    slipped to the next), each at a stage's probability."""
+    if ForecastSnapshot.objects.exists():
+        return
+    rng = random.Random(11)
+    today = timezone.localdate()
+    first, _last = quarter_of(today)
+    quarters = [first]
+    for _n in range(4):
+        quarters.insert(0, quarter_of(quarters[0] - timedelta(days=1))[0])
+    for start in quarters:
+        end = quarter_of(start)[1]
+        began = Period(start, end)
+        deals = Deal.objects.filter(created_at__lt=began.start).exclude(closed_at__lt=began.start)
+        entries = []
+        for deal in deals.order_by("pk"):
+            closes_in = deal.closed_at is not None and deal.closed_at < began.end
+            if deal.status == Deal.OPEN:
+                closes_in = deal.expected_close_date is not None and (
+                    start <= deal.expected_close_date <= end
+                )
+            if not closes_in and rng.random() > 0.3:  # expected then, slipped since
+                continue
+            stage_probability = rng.choice([20, 40, 60, 80])
+            entries.append({"deal_id": deal.pk, "amount": deal.amount, "currency": deal.currency,
+                            "probability": stage_probability, "learned": None})  # fmt: skip
+        forecast_snapshot_record(quarter=start, taken_at=began.start, entries=entries)
+
+
 def populate() -> None:
     past_leads()
+    forecast_history()
     learning.train()  # the win probability, from the demo's two years of deals
     learning.train_leads()  # and the lead score, from its leads
     if Dashboard.objects.exists():

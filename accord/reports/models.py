@@ -141,3 +141,38 @@ class WinModel(models.Model):
 
     def __str__(self) -> str:
         return f"{self.trained_at:%Y-%m-%d}: {self.won}/{self.lost}"
+
+
+class ForecastSnapshot(models.Model):
+    """The forecast as it stood when a quarter began (or when Accord first ran in it): the
+    open deals expected to close in the quarter, to compare with what the quarter won."""
+
+    quarter = models.DateField(unique=True)  # its first day
+    taken_at = models.DateTimeField()
+    deals = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["-quarter"]
+
+    def __str__(self) -> str:
+        return f"{self.quarter}: {self.deals}"
+
+
+class ForecastEntry(models.Model):
+    """One open deal as the snapshot counted it: its sum, its stage's probability and its
+    learned chance then (the deal itself moves on)."""
+
+    snapshot = models.ForeignKey(ForecastSnapshot, on_delete=models.CASCADE, related_name="entries")
+    deal = models.ForeignKey("sales.Deal", on_delete=models.CASCADE, related_name="+")
+    amount = models.DecimalField(max_digits=14, decimal_places=2)
+    currency = models.CharField(max_length=3)
+    probability = models.PositiveSmallIntegerField()  # the stage's, in %
+    learned = models.FloatField(null=True, blank=True)  # 0–1, when one was learned
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["snapshot", "deal"], name="forecast_entry_once")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.snapshot_id}: {self.deal_id}"

@@ -1,7 +1,7 @@
-"""What the worker does for reports on each tick: each dashboard due to be sent goes to its
-recipients as a PDF, each copy printed as that recipient (their access, their language,
-their time zone). A sending is claimed before it is made, so two workers never both send
-it, and a worker back from downtime sends it once."""
+"""What the worker does for reports on each tick: the quarter's forecast is kept once, and
+each dashboard due to be sent goes to its recipients as a PDF, each copy printed as that
+recipient (their access, their language, their time zone). A sending is claimed before it
+is made, so two workers never both send it, and a worker back from downtime sends it once."""
 
 import logging
 import smtplib
@@ -18,7 +18,7 @@ from accord.accounts.models import User
 from accord.core.company import zone_of
 from accord.reports.models import Schedule
 from accord.reports.printing import dashboard_pdf
-from accord.reports.services import schedule_claim, schedule_failed
+from accord.reports.services import forecast_snapshot_take, schedule_claim, schedule_failed
 
 log = logging.getLogger(__name__)
 BATCH = 20
@@ -66,3 +66,9 @@ def tick(now: datetime) -> int:
                 log.warning("could not send dashboard %s to %s: %s",
                             schedule.dashboard_id, reader.email, error)  # fmt: skip
     return sent
+
+
+def forecast_tick(now: datetime) -> None:
+    """The quarter's forecast kept on its first day (on an instance new in the quarter, on
+    its first tick), for the report that compares it with what the quarter won."""
+    forecast_snapshot_take(now=now)

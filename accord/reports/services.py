@@ -3,10 +3,12 @@ with, removed; widgets added, changed, moved and taken off. Only a dashboard's o
 changes it; a widget names only a report, pipeline, team and colleague its owner may
 read."""
 
-from datetime import datetime, time, timedelta
+from collections.abc import Iterable
+from datetime import date, datetime, time, timedelta
+from itertools import islice
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import F, Max
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -16,10 +18,17 @@ from accord.accounts.queries import people_in_reach
 from accord.core.errors import StaleVersion
 from accord.core.visibility import NONE, READ, effective_level
 from accord.reports.catalog import REPORTS
-from accord.reports.models import CHARTS, Dashboard, Schedule, Widget
-from accord.reports.periods import PRESET_KEYS
+from accord.reports.models import (
+    CHARTS,
+    Dashboard,
+    ForecastEntry,
+    ForecastSnapshot,
+    Schedule,
+    Widget,
+)
+from accord.reports.periods import PRESET_KEYS, preset_range
 from accord.reports.queries import teams_in_reach
-from accord.sales.models import Pipeline
+from accord.sales.models import Deal, Pipeline
 from accord.sales.queries import pipelines_for
 
 MAX_WIDGETS = 24
@@ -240,3 +249,52 @@ def schedule_claim(schedule: Schedule, now: datetime) -> bool:
 
 def schedule_failed(schedule: Schedule, problem: str) -> None:
     Schedule.objects.filter(pk=schedule.pk).update(last_problem=problem[:300])
+
+
+# --- The forecast kept at each quarter's start ---------------------------------------------
+
+SNAPSHOT_BATCH = 2_000
+
+
+def quarter_of(day: date) -> tuple[date, date]:
+    """The first and last day of the quarter `day` is in."""
+    return preset_range("this_quarter", day)
+
+
+@transaction.atomic
+def forecast_snapshot_record(
+    *, quarter: date, taken_at: datetime, entries: Iterable[dict]
+) -> ForecastSnapshot | None:
+    """Keep a quarter's forecast once: `entries` are {deal_id, amount, currency,
+    probability, learned}. None when the quarter has one already (another worker's)."""
+    try:
+        with transaction.atomic():
+            snapshot = ForecastSnapshot.objects.create(quarter=quarter, taken_at=taken_at)
+    except IntegrityError:
+        return None
+    rows = (ForecastEntry(snapshot=snapshot, **entry) for entry in entries)
+    while batch := list(islice(rows, SNAPSHOT_BATCH)):
+        ForecastEntry.objects.bulk_create(batch)
+        snapshot.deals += len(batch)
+    snapshot.save(update_fields=["deals"])
+    return snapshot
+
+
+def forecast_snapshot_take(*, now: datetime) -> ForecastSnapshot | None:
+    """The current quarter's forecast, if nobody kept it yet: every open deal expected to
+    close in the quarter, as it stands now."""
+    first, last = quarter_of(timezone.localdate(now))
+    if ForecastSnapshot.objects.filter(quarter=first).exists():
+        return None
+    expected = Deal.objects.filter(
+        status=Deal.OPEN, expected_close_date__gte=first, expected_close_date__lte=last
+    ).order_by("pk")
+    rows = expected.values_list(
+        "pk", "amount", "currency", "stage__probability", "score__probability"
+    ).iterator(chunk_size=SNAPSHOT_BATCH)
+    entries = (
+        {"deal_id": pk, "amount": amount, "currency": currency,
+         "probability": probability or 0, "learned": learned}
+        for pk, amount, currency, probability, learned in rows
+    )  # fmt: skip
+    return forecast_snapshot_record(quarter=first, taken_at=now, entries=entries)

@@ -330,6 +330,10 @@ def _link_client(telephony: Telephony, call: Call, known: "Known", *, create: bo
         call.person = _new_caller(telephony, call)
         if call.person is not None:
             known.deals[call.person.pk] = None  # a new client has no deal yet
+            # Marketing counts them under the channel of the number they called.
+            emit("lead.arrived", person_id=call.person.pk, via="call", line=call.line,
+                 telephony_id=telephony.pk,
+                 at=call.started_at.isoformat() if call.started_at else "")  # fmt: skip
     if call.person_id and not call.company_id:
         call.company_id = call.person.company_id
     if call.person_id or call.company_id:

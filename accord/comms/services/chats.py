@@ -670,6 +670,14 @@ class _Known:
 
 
 def _new_client(messenger: Messenger, signal: ChatSignal) -> Person | None:
+    person = _new_person(messenger, signal)
+    if person is not None:  # marketing counts them under the bot's channel
+        emit("lead.arrived", person_id=person.pk, via="chat", messenger_id=messenger.pk,
+             provider=messenger.provider, at=signal.at)  # fmt: skip
+    return person
+
+
+def _new_person(messenger: Messenger, signal: ChatSignal) -> Person | None:
     actor = acting_user(messenger)
     if actor is None:
         return None

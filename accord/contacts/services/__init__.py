@@ -38,6 +38,7 @@ from accord.contacts.services.merge import clients_merge
 from accord.contacts.services.people import (
     LEAD_HANDOVER,
     hand_over_lead,
+    person_consent_confirm,
     person_create,
     person_deal_won,
     person_erase,
@@ -75,6 +76,7 @@ __all__ = [
     "hand_over_lead",
     "kind_of",
     "note_add",
+    "person_consent_confirm",
     "person_create",
     "person_deal_won",
     "person_erase",

@@ -158,6 +158,35 @@ def person_hand_over(*, person_id: int, owner: User, at: datetime.datetime) -> P
 
 
 @transaction.atomic
+def person_consent_confirm(*, person_id: int, source: str, at: datetime.datetime) -> Person | None:
+    """The person confirmed their consent to offers themselves (the link of a web form's
+    double opt-in, no login): it is recorded, with where it came from, as a change on
+    their timeline by nobody in the company. None when they are gone or erased."""
+    person = Person.objects.select_for_update().filter(pk=person_id, erased_at=None).first()
+    if person is None or person.marketing_consent:
+        return person
+    source = source[:100]
+    Person.objects.filter(pk=person.pk).update(
+        marketing_consent=True,
+        consent_at=at,
+        consent_source=source,
+        version=person.version + 1,
+        updated_at=at,
+    )
+    changes = [
+        {"field": "marketing_consent", "old": False, "new": True},
+        {"field": "consent_source", "old": person.consent_source, "new": source},
+    ]
+    person.marketing_consent, person.consent_at, person.consent_source = True, at, source
+    person.version += 1
+    timeline_record(subject=person, kind="changed", actor=None, data={"changes": changes},
+                    occurred_at=at)  # fmt: skip
+    emit("person.updated", person_id=person.pk, actor_id=None,
+         fields=["marketing_consent", "consent_source"], changes=changes)  # fmt: skip
+    return person
+
+
+@transaction.atomic
 def person_unsubscribe(*, person_id: int, source: str, at: datetime.datetime) -> Person | None:
     """The person asked for no more offers and news (an unsubscribe link, no login): their
     marketing consent is withdrawn and the timeline says from what and when. Answers the

@@ -31,6 +31,7 @@ from accord.core.phones import PhoneError, normalize_phone
 from accord.core.visibility import WRITE, allows, may_change
 from accord.marketing.models import Campaign, Channel, Submission, Touch, WebForm
 from accord.marketing.services.campaigns import may_write_campaign
+from accord.marketing.services.consent import consent_request_make
 from accord.sales.models import Deal, Pipeline, Stage
 from accord.sales.services import deal_create
 
@@ -94,7 +95,8 @@ def form_save(*, actor: User, data: dict, form: WebForm | None = None) -> WebFor
     asked = _asked(data.get("fields") or [], errors)
     consent_text = str(data.get("consent_text") or "").strip()[:2000]
     consent_required = bool(data.get("consent_required"))
-    if consent_required and not consent_text:
+    double_opt_in = bool(data.get("double_opt_in"))
+    if (consent_required or double_opt_in) and not consent_text:
         errors["consent_text"] = [_("Write the consent the visitor gives.")]
     redirect_url = str(data.get("redirect_url") or "").strip()
     if redirect_url:
@@ -124,6 +126,7 @@ def form_save(*, actor: User, data: dict, form: WebForm | None = None) -> WebFor
     form.consent_text, form.consent_required, form.redirect_url = (
         consent_text, consent_required, redirect_url,
     )  # fmt: skip
+    form.double_opt_in = double_opt_in
     form.thanks_text = str(data.get("thanks_text") or "").strip()[:2000]
     form.channel, form.campaign = data.get("channel"), data.get("campaign")
     form.team, form.pipeline, form.creates_deal = team, pipeline, creates_deal
@@ -209,6 +212,8 @@ def submission_receive(
 
 def _receive(form: WebForm, cleaned: dict, where: dict, now) -> Received:
     person = _client(form, cleaned)
+    if cleaned.get("consent") and form.double_opt_in and cleaned.get("email"):
+        consent_request_make(form=form, person=person, email=cleaned["email"], at=now)
     deal = _deal(form, person) if form.creates_deal else None
     _remember_touch(form, person, deal, where, now)
     _note(form, person, cleaned, where)
@@ -343,7 +348,7 @@ def _client(form: WebForm, cleaned: dict) -> Person:
         "phones": [phone] if phone else [], "city": cleaned.get("city", ""),
         "source": str(form.channel or _("web form")),
     }  # fmt: skip
-    if cleaned.get("consent"):
+    if cleaned.get("consent") and not form.double_opt_in:  # else: once the link is clicked
         data |= {"marketing_consent": True, "consent_source": form.name}
     custom = {key[3:]: value for key, value in cleaned.items() if key.startswith("cf.")}
     if custom:
@@ -409,6 +414,11 @@ def _note(form: WebForm, person: Person, cleaned: dict, where: dict) -> None:
             lines.append(f"{labels.get(key, key[3:])}: {value}")
     if cleaned.get("consent"):
         lines.append(_("Ticked: %(consent)s") % {"consent": form.consent_text})
+        if form.double_opt_in and cleaned.get("email"):
+            lines.append(_("Recorded once confirmed through the link sent to %(email)s.")
+                         % {"email": cleaned["email"]})  # fmt: skip
+        elif form.double_opt_in:
+            lines.append(_("Not recorded: there is no e-mail address to confirm it."))
     source = ", ".join(f"{key}={where[key]}" for key in CAME_FROM[:5] if where[key])
     if source:
         lines.append(_("Came from: %(source)s") % {"source": source})

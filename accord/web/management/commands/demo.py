@@ -46,6 +46,7 @@ class Command(BaseCommand):
                 billing_demo.populate()
                 marketing_demo.populate()
                 marketing_demo.populate_forms()
+                marketing_demo.populate_lines()
                 marketing_demo.populate_surveys()
                 reports_demo.populate()
                 # The communication report's rollups, counted from all the demo's history
