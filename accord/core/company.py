@@ -1,6 +1,7 @@
 """Where the company works, as the rest of Accord asks it: the defaults for phone numbers,
 money, clocks and language, from Settings → Company, else the operator's ACCORD_* settings."""
 
+import datetime
 import zoneinfo
 
 from django.conf import settings
@@ -53,3 +54,8 @@ def default_language() -> str:
 def week_start() -> int | None:
     """0 Monday … 6 Sunday, or None for the language's own first day."""
     return company().week_start
+
+
+def company_date(moment) -> datetime.date:
+    """The company's date of a moment: the day of the daily rollups."""
+    return moment.astimezone(zone_of(None)).date()

@@ -17,6 +17,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from accord.core.company import REPLY_MINUTES
+from accord.core.events import emit
 from accord.core.models import CompanyProfile, CustomField, WorkerHeartbeat
 from accord.core.visibility import ALL, WRITE, effective_level
 
@@ -190,6 +191,7 @@ def company_profile_update(
         raise ValueError(f"not profile fields: {sorted(unknown)}")
     profile = CompanyProfile.objects.select_for_update().filter(pk=1).first()
     profile = profile or CompanyProfile(pk=1, version=0)
+    zone_before = profile.time_zone
     if version is not None and profile.version and version != profile.version:
         raise ValidationError(
             _("Someone else changed the company's settings meanwhile: reload to see them.")
@@ -220,7 +222,8 @@ def company_profile_update(
     profile.save()
     CompanyProfile.forget()  # this process reads the new one at once,
     transaction.on_commit(CompanyProfile.forget)  # others after the commit
-
+    if profile.time_zone != zone_before:  # the days of the daily rollups move
+        emit("company.time_zone_changed", zone=profile.time_zone)
     return profile
 
 

@@ -52,7 +52,7 @@ from accord.reports.periods import Period, preset_range
 from accord.sales.models import Deal, LineItem, Pipeline
 from accord.sales.queries import deals_visible_to, funnel, pipelines_for
 from accord.work.models import CALL, EMAIL, MEETING, NOTE, VISIT, Task
-from accord.work.queries import activities_visible_to, performance, tasks_visible_to
+from accord.work.queries import activity_days_visible_to, performance, tasks_visible_to
 
 DEALS = frozenset({"pipeline", "team", "user"})  # the filters of deal reports
 TOP = 12  # rows a "by …" chart draws; the rest are summed as "Others"
@@ -690,13 +690,14 @@ def response_times(scope: Scope) -> Figures:
         gettext_lazy("Calls, meetings, visits and notes logged, over time."),
         ("line", "bar", "number", "table"), needs="activities")  # fmt: skip
 def activity(scope: Scope) -> Figures:
-    logged = scope.owned(activities_visible_to(scope.user), "actor").filter(
-        occurred_at__gte=scope.period.start, occurred_at__lt=scope.period.end
-    )
+    """From the daily counts (the company's dates), not the activities one by one."""
+    days = activity_days_visible_to(scope.user, scope.period.since, scope.period.until)
     kinds = [(CALL, _("Calls")), (MEETING, _("Meetings")), (VISIT, _("Visits")),
              (EMAIL, _("E-mails")), (NOTE, _("Notes"))]  # fmt: skip
-    counts = {kind: Count("id", filter=Q(kind=kind)) for kind, _label in kinds}
-    found = _by_bucket(scope, logged, "occurred_at", **counts)
+    found: dict = defaultdict(lambda: defaultdict(int))
+    grouped = scope.owned(days, "actor").values("day", "kind").annotate(n=Sum("count"))
+    for row in grouped.order_by():
+        found[scope.period.bucket_of(row["day"])][row["kind"]] += row["n"]
     rows = [
         {"label": scope.period.label(b), **{kind: found[b][kind] for kind, _label in kinds}}
         for b in scope.period.buckets()

@@ -161,6 +161,29 @@ class Activity(models.Model):
         return f"{self.get_kind_display()} {self.occurred_at:%Y-%m-%d %H:%M}"
 
 
+class ActivityDay(models.Model):
+    """How many activities of a kind one employee logged on one day (the company's date):
+    the reports' counts over months read these, kept by `activity_log` as each is logged
+    (activities are never changed after) and rebuilt from the activities after an upgrade
+    or a change of the company's time zone (`activity_days_rebuild`)."""
+
+    day = models.DateField()
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    kind = models.CharField(max_length=10)
+    count = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["day", "actor", "kind"], name="activity_day_once")
+        ]
+        indexes = [models.Index(fields=["actor", "day"], name="activity_day_actor")]
+
+    def __str__(self) -> str:
+        return f"{self.day} {self.actor_id} {self.kind}: {self.count}"
+
+
 class Notification(models.Model):
     """A message to one user. `key` makes each notice happen once: a second worker, or a
     second pass after downtime, cannot insert the same reminder again."""

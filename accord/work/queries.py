@@ -1,7 +1,7 @@
 """Reads of tasks, activities and notifications, scoped to what the user may see."""
 
 from dataclasses import dataclass
-from datetime import datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 from statistics import median
 
 from django.db.models import (
@@ -30,11 +30,12 @@ from accord.accounts.queries import (
     people_in_reach,
 )
 from accord.contacts.models import Person
+from accord.core.company import company_date
 from accord.core.formats import days_since_week_start, short_datetime
 from accord.core.visibility import READ, scope
 from accord.sales.models import Deal
 from accord.sales.queries import deals_visible_to, mark_next_steps
-from accord.work.models import Activity, LeadAssignment, Notification, Task
+from accord.work.models import Activity, ActivityDay, LeadAssignment, Notification, Task
 
 RECORD_TYPE = "tasks"
 TODAY_LIMIT = 50
@@ -59,6 +60,13 @@ def search_tasks(user, query: str, limit: int = 20) -> list[Task]:
         tasks = tasks.filter(title__icontains=word)
     open_first = Case(When(status=Task.OPEN, then=Value(0)), default=Value(1))
     return list(tasks.order_by(open_first, "-due_at")[:limit])
+
+
+def activity_days_visible_to(user, since: date, until: date) -> QuerySet[ActivityDay]:
+    """The daily counts of the activities the user may see (theirs, their team's or
+    everyone's: an activity is its author's), from `since` to `until` (company dates)."""
+    days = ActivityDay.objects.filter(day__gte=since, day__lte=until)
+    return scope(days, user=user, record_type="activities", owner_field="actor")
 
 
 def activities_visible_to(user) -> QuerySet[Activity]:
@@ -391,11 +399,17 @@ def performance(user, start: datetime, end: datetime) -> list[Performance]:
         "assignee",
         n=Count("id"),
     )
+    # From the daily rollups, by the company's dates of the period's first and last moment.
+    days = ActivityDay.objects.filter(
+        actor__in=ids,
+        day__gte=company_date(start),
+        day__lte=company_date(end - timedelta(microseconds=1)),
+    )
     logged = by_user(
-        Activity.objects.filter(actor__in=ids, occurred_at__gte=start, occurred_at__lt=end),
+        days,
         "actor",
-        calls=Count("id", filter=Q(kind="call")),
-        meetings=Count("id", filter=Q(kind="meeting")),
+        calls=Sum("count", filter=Q(kind="call")),
+        meetings=Sum("count", filter=Q(kind="meeting")),
     )
     won = by_user(
         Deal.objects.filter(owner__in=ids, status="won", closed_at__gte=start, closed_at__lt=end),
@@ -418,8 +432,8 @@ def performance(user, start: datetime, end: datetime) -> list[Performance]:
             user=person,
             tasks_done=done.get(person.pk, {}).get("n", 0),
             tasks_overdue=late.get(person.pk, {}).get("n", 0),
-            calls=logged.get(person.pk, {}).get("calls", 0),
-            meetings=logged.get(person.pk, {}).get("meetings", 0),
+            calls=logged.get(person.pk, {}).get("calls") or 0,
+            meetings=logged.get(person.pk, {}).get("meetings") or 0,
             first_call_hours=round(median(waits[person.pk]), 1) if person.pk in waits else None,
             deals_won=won.get(person.pk, {}).get("n", 0),
             won_amount=won.get(person.pk, {}).get("amount") or 0,

@@ -22,6 +22,7 @@ from accord.sales.services import deal_update
 from accord.work.asks import asked, asks_problems, deal_values, granted, labels
 from accord.work.models import Activity, CalendarFeed, LeadAssignment, Notification, Task
 from accord.work.queries import lead_candidate
+from accord.work.services.activity_days import activity_days_add
 
 RECORD_TYPE = "tasks"
 TASK_FIELDS = [
@@ -434,6 +435,7 @@ def activity_log(*, actor: User, data: dict) -> Activity:
         )
         if kind in CONTACT_KINDS and subject._meta.model_name in ("person", "company"):
             client_contacted(record=subject, at=occurred_at)
+    activity_days_add(activity)  # the reports' counts
     emit("activity.logged", activity_id=activity.pk, actor_id=actor.pk)
     return activity
 
