@@ -55,6 +55,7 @@ def more(world: dict, sizes: dict) -> None:
     from accord.accounts.models import Team, User
     from accord.accounts.services import user_create
     from accord.contacts.models import Person
+    from accord.sales.services.deal_days import deal_days_rebuild
     from accord.work.models import Activity
     from accord.work.services.activity_days import activity_days_rebuild
 
@@ -72,8 +73,14 @@ def more(world: dict, sizes: dict) -> None:
                          owner=rng.choice(owners), created_at=created, updated_at=created,
                          kind="client" if n % 3 else "lead")  # fmt: skip
 
-    with transaction.atomic():
-        write(Person, people())
+    stamps = [Person._meta.get_field(name) for name in ("created_at", "updated_at")]
+    for stamp in stamps:  # the clients came over two years, not at this moment
+        stamp.auto_now = stamp.auto_now_add = False
+    try:
+        with transaction.atomic():
+            write(Person, people())
+    finally:
+        stamps[0].auto_now_add, stamps[1].auto_now = True, True
     first = Person.objects.order_by("pk").values_list("pk", flat=True).first()
     kinds = ["call", "call", "call", "meeting", "email", "note", "visit"]
 
@@ -85,9 +92,10 @@ def more(world: dict, sizes: dict) -> None:
 
     with transaction.atomic():
         write(Activity, activities())
-    started = time.perf_counter()
-    made = activity_days_rebuild()  # as after an upgrade: the rollups counted from the rows
-    emit("activity_days_rebuild", seconds=round(time.perf_counter() - started, 1), rows=made)
+    for rebuild in (activity_days_rebuild, deal_days_rebuild):  # as after an upgrade
+        started = time.perf_counter()
+        made = rebuild()
+        emit(rebuild.__name__, seconds=round(time.perf_counter() - started, 1), rows=made)
     with connection.cursor() as cursor:  # what autovacuum would do soon after a bulk load
         cursor.execute("VACUUM ANALYZE" if connection.vendor == "postgresql" else "ANALYZE")
     User.objects.filter(pk=world["marketer"].pk).update(is_active=True)

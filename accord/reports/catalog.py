@@ -50,7 +50,7 @@ from accord.reports import learning
 from accord.reports.models import ForecastSnapshot
 from accord.reports.periods import Period, preset_range
 from accord.sales.models import Deal, LineItem, Pipeline
-from accord.sales.queries import deals_visible_to, funnel, pipelines_for
+from accord.sales.queries import deal_days_visible_to, deals_visible_to, funnel, pipelines_for
 from accord.work.models import CALL, EMAIL, MEETING, NOTE, VISIT, Task
 from accord.work.queries import activity_days_visible_to, performance, tasks_visible_to
 
@@ -146,12 +146,12 @@ def _number(value) -> float | None:
     return None if value is None else float(value)
 
 
-def _other_currencies(queryset, scope: Scope, amount: str = "amount") -> list[str]:
+def _other_currencies(queryset, scope: Scope, amount: str = "amount", count=None) -> list[str]:
     """A note naming what was left out for being in another currency."""
     rows = (
         queryset.exclude(currency=scope.currency)
         .values("currency")
-        .annotate(n=Count("id"), total=Sum(amount))
+        .annotate(n=count or Count("id"), total=Sum(amount))
         .order_by("currency")
     )
     return [
@@ -214,14 +214,29 @@ def _won(scope: Scope):
     )
 
 
+def _closed_days(scope: Scope, *statuses: str):
+    """The daily counts of the deals closed (won, lost) in the period: the rollups the
+    services keep, by the company's dates, so a year is a few thousand rows."""
+    days = deal_days_visible_to(scope.user, scope.period.since, scope.period.until)
+    days = scope.owned(days.filter(status__in=statuses))
+    return days.filter(pipeline=scope.pipeline) if scope.pipeline else days
+
+
+DAY_COUNT = Sum("count")  # what a count of deals is over the daily rollups
+
+
 @report("sales", gettext_lazy("Sales volume"),
         gettext_lazy("Deals won and their sum, over time."),
         ("line", "bar", "number", "table"), filters=DEALS,
         needs="deals")  # fmt: skip
 def sales_volume(scope: Scope) -> Figures:
-    won = _won(scope)
-    found = _by_bucket(scope, won.filter(currency=scope.currency), "closed_at",
-                       deals=Count("id"), revenue=Sum("amount"))  # fmt: skip
+    won = _closed_days(scope, Deal.WON)
+    found: dict = defaultdict(lambda: {"deals": 0, "revenue": Decimal(0)})
+    daily = won.filter(currency=scope.currency).values("day")
+    for row in daily.annotate(n=DAY_COUNT, total=Sum("amount")).order_by():
+        bucket = found[scope.period.bucket_of(row["day"])]
+        bucket["deals"] += row["n"]
+        bucket["revenue"] += row["total"] or 0
     rows = [
         {"label": scope.period.label(b), "deals": found[b]["deals"],
          "revenue": found[b]["revenue"] or Decimal(0)}
@@ -234,16 +249,19 @@ def sales_volume(scope: Scope) -> Figures:
                  Column("revenue", _("Revenue"), "money")],
         rows=rows if any(r["deals"] for r in rows) else [],
         labels=labels, series=series, total=sum(r["revenue"] for r in rows),
-        total_kind="money", notes=_other_currencies(won, scope),
+        total_kind="money", notes=_other_currencies(won, scope, count=DAY_COUNT),
     )  # fmt: skip
 
 
 def _grouped_sales(scope: Scope, key: str, label_of, queryset=None) -> Figures:
-    won = _won(scope) if queryset is None else queryset
+    """Deals won per `key`: from the daily counts (owner, pipeline), or from `queryset`,
+    deals annotated with the key (the channel)."""
+    count = DAY_COUNT if queryset is None else Count("id")
+    won = _closed_days(scope, Deal.WON) if queryset is None else queryset
     grouped = (
         won.filter(currency=scope.currency)
         .values(key)
-        .annotate(deals=Count("id"), revenue=Sum("amount"))
+        .annotate(deals=count, revenue=Sum("amount"))
         .order_by("-revenue", key)
     )
     found = list(grouped)
@@ -261,7 +279,7 @@ def _grouped_sales(scope: Scope, key: str, label_of, queryset=None) -> Figures:
                  Column("deals", _("Deals won"), "int"), Column("revenue", _("Revenue"), "money")],
         rows=rows, labels=chart_labels, series=series,
         total=sum(r["revenue"] for r in rows), total_kind="money",
-        notes=_other_currencies(won, scope),
+        notes=_other_currencies(won, scope, count=count),
     )  # fmt: skip
 
 
@@ -464,22 +482,15 @@ def forecast_accuracy(scope: Scope) -> Figures:
     )  # fmt: skip
 
 
-def _closed(scope: Scope):
-    return scope.deals().filter(
-        status__in=(Deal.WON, Deal.LOST),
-        closed_at__gte=scope.period.start,
-        closed_at__lt=scope.period.end,
-    )
-
-
 @report("win_rate", gettext_lazy("Win rate"),
         gettext_lazy("Of the deals closed, the share won; and how long the won ones took."),
         ("line", "number", "table"), filters=DEALS,
         needs="deals")  # fmt: skip
 def win_rate(scope: Scope) -> Figures:
-    closed = _closed(scope)
-    found = _by_bucket(scope, closed, "closed_at", won=Count("id", filter=Q(status=Deal.WON)),
-                       lost=Count("id", filter=Q(status=Deal.LOST)))  # fmt: skip
+    closed = _closed_days(scope, Deal.WON, Deal.LOST)
+    found: dict = defaultdict(lambda: {"won": 0, "lost": 0})
+    for row in closed.values("day", "status").annotate(n=DAY_COUNT).order_by():
+        found[scope.period.bucket_of(row["day"])][row["status"]] += row["n"]
     rows = []
     for bucket in scope.period.buckets():
         won, lost = found[bucket]["won"], found[bucket]["lost"]

@@ -191,6 +191,34 @@ class StageMove(models.Model):
         return f"{self.deal_id}: {self.from_stage_id} -> {self.to_stage_id}"
 
 
+class DealDay(models.Model):
+    """The deals one owner closed on one day (the company's date) in a pipeline and a
+    currency, won or lost, and their sum: the reports' sales over months read these. Kept
+    as each deal is saved (`accord.sales.services.deal_days`), counted again from the
+    deals after an upgrade or a change of the company's clock."""
+
+    day = models.DateField()
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    pipeline = models.ForeignKey(Pipeline, on_delete=models.CASCADE, related_name="+")
+    currency = models.CharField(max_length=3)
+    status = models.CharField(max_length=4)  # won, lost
+    count = models.IntegerField(default=0)
+    amount = models.DecimalField(max_digits=18, decimal_places=2, default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["day", "owner", "pipeline", "currency", "status"], name="deal_day_once"
+            )
+        ]
+        indexes = [models.Index(fields=["status", "day"], name="deal_day_status")]
+
+    def __str__(self) -> str:
+        return f"{self.day} {self.owner_id} {self.status}: {self.count}"
+
+
 class DealScore(models.Model):
     """An open deal's chance to be won as learned from the company's own closed deals
     (reports learn it nightly), and the factors that weigh most for this deal."""

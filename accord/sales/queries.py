@@ -29,10 +29,17 @@ from accord.contacts.queries import (
 )
 from accord.core.pagination import Page, keyset_page
 from accord.core.visibility import ALL, READ, effective_level, scope
-from accord.sales.models import Deal, Pipeline, Stage, StageMove
+from accord.sales.models import Deal, DealDay, Pipeline, Stage, StageMove
 
 RECORD_TYPE = "deals"
 BOARD_PAGE = 50
+
+
+def deal_days_visible_to(user, since: datetime.date, until: datetime.date) -> QuerySet[DealDay]:
+    """The daily counts of the closed deals the user may see (by their owners), from
+    `since` to `until` (company dates)."""
+    days = DealDay.objects.filter(day__gte=since, day__lte=until)
+    return scope(days, user=user, record_type=RECORD_TYPE)
 
 
 def deals_visible_to(user, action: str = READ) -> QuerySet[Deal]:

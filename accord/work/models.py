@@ -155,7 +155,11 @@ class Activity(models.Model):
     )
 
     class Meta:
-        indexes = [models.Index(fields=["actor", "kind", "occurred_at"], name="activity_actor")]
+        indexes = [
+            models.Index(fields=["actor", "kind", "occurred_at"], name="activity_actor"),
+            # A lead's first call (team performance): found in the index, not the rows.
+            models.Index(fields=["person", "kind", "occurred_at"], name="activity_person_kind"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} {self.occurred_at:%Y-%m-%d %H:%M}"

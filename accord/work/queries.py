@@ -33,7 +33,7 @@ from accord.contacts.models import Person
 from accord.core.company import company_date
 from accord.core.formats import days_since_week_start, short_datetime
 from accord.core.visibility import READ, scope
-from accord.sales.models import Deal
+from accord.sales.models import Deal, DealDay
 from accord.sales.queries import deals_visible_to, mark_next_steps
 from accord.work.models import Activity, ActivityDay, LeadAssignment, Notification, Task
 
@@ -412,9 +412,14 @@ def performance(user, start: datetime, end: datetime) -> list[Performance]:
         meetings=Sum("count", filter=Q(kind="meeting")),
     )
     won = by_user(
-        Deal.objects.filter(owner__in=ids, status="won", closed_at__gte=start, closed_at__lt=end),
+        DealDay.objects.filter(
+            owner__in=ids,
+            status=Deal.WON,
+            day__gte=company_date(start),
+            day__lte=company_date(end - timedelta(microseconds=1)),
+        ),
         "owner",
-        n=Count("id"),
+        n=Sum("count"),
         amount=Sum("amount"),
     )
     first_call = Activity.objects.filter(person=OuterRef("pk"), kind="call").values("person")
@@ -435,7 +440,7 @@ def performance(user, start: datetime, end: datetime) -> list[Performance]:
             calls=logged.get(person.pk, {}).get("calls") or 0,
             meetings=logged.get(person.pk, {}).get("meetings") or 0,
             first_call_hours=round(median(waits[person.pk]), 1) if person.pk in waits else None,
-            deals_won=won.get(person.pk, {}).get("n", 0),
+            deals_won=won.get(person.pk, {}).get("n") or 0,
             won_amount=won.get(person.pk, {}).get("amount") or 0,
         )
         for person in people
