@@ -128,14 +128,32 @@ def dashboards(world, repeat: int) -> None:
 
 
 def widgets(world, repeat: int) -> None:
-    """Each widget of the head's dashboard computed alone: where the time goes."""
+    """Each widget of each role's dashboard computed alone: where the time goes."""
     from accord.reports.queries import shown, starter
 
-    _name, found = starter(world["head"])
-    for widget in found:
-        result = timed(lambda w=widget: shown(world["head"], w), max(3, repeat // 4),
-                       check=lambda _s: True)  # fmt: skip
-        emit(f"widget_{widget.report}_{widget.chart}", **result)
+    readers = [("admin", world["admin"]), ("head", world["head"]),
+               ("marketing", world["marketer"])]  # fmt: skip
+    for kind, user in readers:
+        _name, found = starter(user)
+        for widget in found:
+            result = timed(lambda w=widget, u=user: shown(u, w), max(3, repeat // 4),
+                           check=lambda _s: True)  # fmt: skip
+            emit(f"widget_{kind}_{widget.report}_{widget.chart}_{widget.period}", **result)
+
+
+def again(argv=None) -> int:
+    """The dashboards measured again on a kept database (`--keep`), without making it anew:
+    python -c 'import bench.reports as r; r.again()' with DATABASE_URL naming it."""
+    migrated()
+    from accord.accounts.models import User
+
+    world = {"admin": User.objects.get(email="bench.admin@example.com"),
+             "head": User.objects.get(email="bench.head@example.com"),
+             "manager": User.objects.get(email="bench.m0@example.com"),
+             "marketer": User.objects.get(email="bench.marketing@example.com")}  # fmt: skip
+    dashboards(world, 10)
+    widgets(world, 10)
+    return 0
 
 
 if __name__ == "__main__":

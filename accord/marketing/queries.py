@@ -6,8 +6,9 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
+from itertools import batched
 
-from django.db.models import Avg, Count, Exists, F, OuterRef, Q, QuerySet, Subquery, Sum
+from django.db.models import Avg, Count, F, Q, QuerySet, Sum
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -151,27 +152,34 @@ def _count_deals(results: dict, came, *, start=None, end=None, only=None) -> Non
     """Into `results`, keyed by the touch's `came` (its channel or campaign): the deals
     made from its requests, and those made later for its leads (a deal with no touch
     of its own keeps the attribution of the lead's first); within [start, end) when
-    given, by when the request came or the deal was made; `only` those keys."""
+    given, by when the request came or the deal was made; `only` those keys. Read from
+    the touches to the deals they name, not deal by deal."""
     own = Touch.objects.filter(deal__isnull=False).annotate(came=came)
     if start is not None:
         own = own.filter(at__gte=start, at__lt=end)
-    first = Touch.objects.filter(person=OuterRef("person"), deal=None, kind=Touch.FIRST)
-    first = first.order_by("at", "id").annotate(came=came).values("came")[:1]
-    later = Deal.objects.filter(person__isnull=False).exclude(
-        Exists(Touch.objects.filter(deal=OuterRef("pk")))
-    )
-    if start is not None:
-        later = later.filter(created_at__gte=start, created_at__lt=end)
-    later = later.annotate(came=Subquery(first)).filter(came__isnull=False)
     if only is not None:
-        own, later = own.filter(came__in=only), later.filter(came__in=only)
+        own = own.filter(came__in=only)
     own = own.values("came", status=F("deal__status"), currency=F("deal__currency"))
-    rows = [
-        *own.annotate(n=Count("id"), total=Sum("deal__amount")).order_by(),
-        *later.values("came", "status", "currency")
-        .annotate(n=Count("id"), total=Sum("amount"))
-        .order_by(),
-    ]
+    rows = list(own.annotate(n=Count("id"), total=Sum("deal__amount")).order_by())
+    # The later deals: from the leads' first touches to their people's deals (a query
+    # per thousand people), those deals with no touch of their own.
+    first: dict = {}  # person -> (at, id, came) of their earliest first touch
+    leads = Touch.objects.filter(kind=Touch.FIRST, deal=None, person__isnull=False)
+    for person, at, pk, key in leads.annotate(came=came).values_list("person", "at", "id", "came"):
+        if person not in first or (at, pk) < first[person][:2]:
+            first[person] = (at, pk, key)
+    touched = set(Touch.objects.filter(deal__isnull=False).values_list("deal", flat=True))
+    deals = Deal.objects.all()
+    if start is not None:
+        deals = deals.filter(created_at__gte=start, created_at__lt=end)
+    for people in batched([p for p, facts in first.items() if facts[2] is not None], 900):
+        for deal, person, status, currency, amount in deals.filter(person__in=people).values_list(
+            "pk", "person", "status", "currency", "amount"
+        ):
+            key = first[person][2]
+            if deal not in touched and (only is None or key in only):
+                rows.append({"came": key, "status": status, "currency": currency, "n": 1,
+                             "total": amount})  # fmt: skip
     for row in rows:
         found = results[row["came"]]
         found.deals += row["n"]

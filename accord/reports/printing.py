@@ -11,7 +11,8 @@ from accord.reports.queries import shown
 
 def shown_all(reader, widgets, overrides: dict | None = None) -> list:
     """The widgets the reader may read, with their figures, numbered for the page."""
-    items = [s for s in (shown(reader, w, overrides) for w in widgets) if s is not None]
+    done: dict = {}  # figures computed for one widget serve another of the same report
+    items = [s for s in (shown(reader, w, overrides, done) for w in widgets) if s is not None]
     for index, item in enumerate(items, 1):
         item.index = index
     return items

@@ -176,9 +176,24 @@ def scope_for(user, *, period: Period, pipeline=None, team=None, member=None) ->
     return Scope(user, period, default_currency(), pipeline, people)
 
 
-def shown(user, widget: Widget, overrides: dict | None = None) -> Shown | None:
+def _computed(report: Report, scope: Scope, done: dict | None) -> Figures:
+    """The report's figures for the scope, once per page (`done`): a number and a chart of
+    the same report and period share them."""
+    if done is None:
+        return report.compute(scope)
+    key = (report.key, scope.period, getattr(scope.pipeline, "pk", None),
+           tuple(scope.people) if scope.people is not None else None)  # fmt: skip
+    if key not in done:
+        done[key] = report.compute(scope)
+    return done[key]
+
+
+def shown(
+    user, widget: Widget, overrides: dict | None = None, done: dict | None = None
+) -> Shown | None:
     """A widget's figures for `user`, the page's filters (`overrides`: period, pipeline,
-    team, member) over its own; None when the report is not the user's to read."""
+    team, member) over its own; None when the report is not the user's to read. `done`:
+    the figures the page's other widgets computed already."""
     report = REPORTS.get(widget.report)
     if report is None or not report.allowed(user):
         return None
@@ -195,8 +210,8 @@ def shown(user, widget: Widget, overrides: dict | None = None) -> Shown | None:
     accepted = report.filters | ({"member"} if "user" in report.filters else set())
     filters = {k: v for k, v in filters.items() if k in accepted}
     scope = scope_for(user, period=period, **filters)
-    figures = report.compute(scope)
+    figures = _computed(report, scope, done)
     previous = None
-    if widget.chart == "number" and not report.ahead:
-        previous = report.compute(scope.with_period(period.previous())).total
+    if widget.chart == "number" and not report.ahead and not report.now:
+        previous = _computed(report, scope.with_period(period.previous()), done).total
     return Shown(widget, report, period, figures, previous, filters)

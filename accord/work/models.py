@@ -98,6 +98,8 @@ class Task(Record):
             ),
             models.Index(fields=["deal", "status"], name="task_deal_status"),
             models.Index(fields=["person", "status"], name="task_person_status"),
+            # A colleague's tasks done in a period (the tasks report), from the index.
+            models.Index(fields=["assignee", "status", "completed_at"], name="task_assignee_done"),
         ]
 
     def __str__(self) -> str:

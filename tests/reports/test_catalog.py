@@ -11,6 +11,7 @@ from django.utils import timezone
 from accord.accounts.services import team_save, user_create
 from accord.billing.models import ExpenseCategory
 from accord.billing.services import expense_save
+from accord.contacts.services import person_create
 from accord.core.company import default_currency
 from accord.marketing.models import Channel, Touch
 from accord.marketing.services import campaign_save
@@ -169,6 +170,28 @@ def test_channels_show_leads_cost_and_sales_and_flag_the_one_that_only_spends(ad
     assert [(r["label"], r["revenue"]) for r in by_channel.rows] == [
         ("Social networks", Decimal("1000"))
     ]
+
+
+def test_a_leads_later_deal_keeps_its_channel_and_the_rest_is_not_known(admin, stages):
+    ads, social = Channel.objects.get(code="ads"), Channel.objects.get(code="social")
+    vera = person_create(actor=admin, data={"first_name": "Vera"})
+    january = timezone.make_aware(datetime.datetime(2026, 1, 3, 12))
+    Touch.objects.create(person=vera, kind=Touch.FIRST, channel=ads, at=january)
+    won_on(admin, "2026-04-05", "700", person=vera)  # months after her first visit
+    by_form = won_on(admin, "2026-04-06", "500")
+    Touch.objects.create(deal=by_form, kind=Touch.LAST, channel=social, at=january)
+    won_on(admin, "2026-04-07", "300")  # nobody knows how this client came
+    found = figures(admin, "sales_by_channel", D(2026, 4, 1), D(2026, 4, 30))
+    assert [(r["label"], r["deals"], r["revenue"]) for r in found.rows] == [
+        ("Online ads", 1, Decimal("700")),
+        ("Social networks", 1, Decimal("500")),
+        ("Not known", 1, Decimal("300")),
+    ]
+    assert found.total == Decimal("1500")
+    channels = {
+        r["label"]: r for r in figures(admin, "channels", D(2026, 4, 1), D(2026, 4, 30)).rows
+    }
+    assert (channels["Online ads"]["won"], channels["Online ads"]["revenue"]) == (1, Decimal("700"))
 
 
 def test_a_number_compares_with_the_period_before_and_knows_when_less_is_better(admin, stages):
