@@ -106,7 +106,9 @@ def forecast_history() -> None:
     for start in quarters:
         end = quarter_of(start)[1]
         began = Period(start, end)
-        deals = Deal.objects.filter(created_at__lt=began.start).exclude(closed_at__lt=began.start)
+        # The demo's history is made of short deals: those the quarter closed stand for
+        # what its pipeline held when it began.
+        deals = Deal.objects.filter(created_at__lt=began.end).exclude(closed_at__lt=began.start)
         entries = []
         for deal in deals.order_by("pk"):
             closes_in = deal.closed_at is not None and deal.closed_at < began.end
