@@ -6,6 +6,7 @@ from django.views.i18n import set_language
 from accord.api.api import api
 from accord.comms.urls import hook_urlpatterns
 from accord.core.api.problems import problem_response
+from accord.marketing.urls import public_urlpatterns
 from accord.web import views as web
 
 
@@ -14,10 +15,12 @@ def api_not_found(request, rest=""):
 
 
 urlpatterns = [
-    # The API and the providers' deliveries first: resolved without walking every page.
+    # The API, the providers' deliveries and the visitors' pages first: resolved without
+    # walking every page.
     path("api/v1/", api.urls),
     re_path(r"^api/(?P<rest>.*)$", api_not_found),
     path("", include(hook_urlpatterns)),
+    path("", include(public_urlpatterns)),
     path("login/", web.login, name="login"),
     path("logout/", web.logout, name="logout"),
     path("search/", web.search, name="search"),

@@ -361,10 +361,12 @@ class WebFormCreate(WebFormIn):
 
 
 class SubmissionOut(WithId):
+    state: str = Field(description="pending (kept, waiting for the worker to file it) or done")
     person: str | None
     deal: str | None
     values: dict
     came_from: dict
+    problem: str = Field(description="why it made no client, when it made none")
     created_at: datetime
 
     @staticmethod

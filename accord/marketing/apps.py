@@ -13,12 +13,15 @@ class MarketingConfig(AppConfig):
         from accord.billing.services.expenses import EXPENSE_CAMPAIGNS
         from accord.comms.services.mailings import MAILING_CAMPAIGNS
         from accord.core.events import subscribe
+        from accord.core.periodic import every
         from accord.marketing.queries import campaigns_visible_to
         from accord.marketing.services import consent, ensure_shipped_channels, surveys
+        from accord.marketing.services.filing import submissions_catch_up
         from accord.marketing.services.forms import on_erased
         from accord.marketing.services.lines import on_lead_arrived
 
         post_migrate.connect(ensure_shipped_channels, sender=self)
+        every(submissions_catch_up)  # web-form requests whose pass was lost
         subscribe("person.erased")(on_erased)  # what their requests said goes with them
         subscribe("person.erased")(surveys.on_erased)  # and their comments
         subscribe("person.erased")(consent.on_erased)  # and the addresses to confirm

@@ -16,6 +16,7 @@ from accord.comms.telephony import Signal
 from accord.core.company import default_currency
 from accord.marketing.models import Campaign, Channel, LeadLine, Survey, WebForm
 from accord.marketing.services import campaign_save, form_save, submission_receive
+from accord.marketing.services.filing import submission_file
 from accord.marketing.services.lines import lead_line_save
 from accord.marketing.services.surveys import default_survey, invite_create, survey_answer
 from accord.sales.models import Deal
@@ -128,8 +129,10 @@ def populate_forms() -> None:
             form=form, values={"name": name, "phone": phone, "message": message},
             came_from=came_from, address=f"203.0.113.{number}", origin="", own_host="",
         )  # fmt: skip
-        if number == 1 and received.deal is not None:  # the Instagram balcony, sold
-            deal = deal_update(actor=admin, deal=received.deal,
+        submission_file(received.submission.pk)  # as the worker files it
+        received.submission.refresh_from_db()
+        if number == 1 and received.submission.deal is not None:  # the Instagram balcony, sold
+            deal = deal_update(actor=admin, deal=received.submission.deal,
                                data={"amount": Decimal("2400"), "currency": currency})  # fmt: skip
             deal_win(actor=admin, deal=deal)
 

@@ -224,9 +224,7 @@ def _snippet(form: WebForm) -> str:
 def web_form_public(request, token: str):
     """The form a visitor fills in (GET), and its request (POST): thanked, or shown again
     with what to mend. Where the visitor came from rides along in hidden fields."""
-    form = WebForm.objects.filter(token=token, retired=False).first()
-    if form is None:
-        raise Http404
+    form = get_object_or_404(WebForm, token=token, retired=False)
     if request.method == "POST":
         received = submission_receive(
             form=form,

@@ -6,6 +6,7 @@ import secrets
 
 from django.conf import settings
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
@@ -125,8 +126,11 @@ class WebForm(Record):
     )  # fmt: skip
     creates_deal = models.BooleanField(_("make a deal for each request"), default=True)
     retired = models.BooleanField(_("switched off"), default=False)
-    received = models.PositiveIntegerField(default=0)
+    received = models.PositiveIntegerField(default=0)  # requests filed (see Submission)
     refused_as_spam = models.PositiveIntegerField(default=0)
+    # When the worker's pass over the requests waiting to be filed was queued (a burst
+    # queues one pass); cleared as the pass begins.
+    requests_queued_at = models.DateTimeField(null=True, blank=True, editable=False)
 
     class Meta:
         ordering = ["retired", "name", "id"]
@@ -137,7 +141,11 @@ class WebForm(Record):
 
 class Submission(models.Model):
     """One request sent through a web form: what it said and where the visitor came
-    from, and the client (and deal) it went to."""
+    from, and the client (and deal) it went to. Kept as it arrives (`pending`), then
+    filed by the worker: a client, a deal, a note (`done`)."""
+
+    PENDING, DONE = "pending", "done"
+    STATES = [(PENDING, _("Waiting to be filed")), (DONE, _("Filed"))]
 
     form = models.ForeignKey(WebForm, on_delete=models.CASCADE, related_name="submissions")
     person = models.ForeignKey(  # a merge moves it to the client kept
@@ -151,11 +159,21 @@ class Submission(models.Model):
     came_from = models.JSONField(default=dict)  # utm_*, gclid, fbclid, referrer, landing page
     # Why it made no client, when the services refused it: kept to be seen, never lost.
     problem = models.TextField(blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
+    state = models.CharField(max_length=10, choices=STATES, default=DONE)
+    attempts = models.PositiveSmallIntegerField(default=0)  # filings that failed
+    language = models.CharField(max_length=10, blank=True)  # the page's, for the note and mail
+    created_at = models.DateTimeField(default=timezone.now)  # when it arrived
 
     class Meta:
         ordering = ["-created_at", "-id"]
-        indexes = [models.Index(fields=["form", "-created_at"], name="submission_form_recent")]
+        indexes = [
+            models.Index(fields=["form", "-created_at"], name="submission_form_recent"),
+            models.Index(
+                fields=["created_at"],
+                condition=models.Q(state="pending"),
+                name="submission_pending",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.form_id}: {self.created_at:%Y-%m-%d %H:%M}"

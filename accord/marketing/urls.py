@@ -25,8 +25,13 @@ urlpatterns = [
     path("marketing/surveys/new/", survey_views.survey_edit, name="survey_new"),
     path("marketing/surveys/<int:survey_id>/", survey_views.survey_page, name="survey"),
     path("marketing/surveys/<int:survey_id>/edit/", survey_views.survey_edit, name="survey_edit"),
-    path("s/<str:token>/", survey_views.survey_public, name="survey_public"),
+]
+
+# The pages visitors open without logging in (a burst of web-form requests among them):
+# resolved early, before every page of the app is tried.
+public_urlpatterns = [
     path("f/forms.js", form_views.web_form_script, name="web_form_script"),
     path("f/<str:token>/", form_views.web_form_public, name="web_form_public"),
+    path("s/<str:token>/", survey_views.survey_public, name="survey_public"),
     path("c/<str:token>/", form_views.consent_public, name="consent_public"),
 ]

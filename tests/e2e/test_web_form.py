@@ -14,6 +14,7 @@ from accord.contacts.models import Person
 from accord.marketing.models import Channel, Touch
 from accord.marketing.services import form_save
 from accord.sales.models import Deal
+from tests.conftest import run_worker
 from tests.e2e.conftest import screenshot
 from tests.e2e.test_login import log_in
 
@@ -71,6 +72,7 @@ def test_a_visitor_from_an_ad_sends_the_site_s_form_and_becomes_a_lead(
         "Thank you! We call back within 15 minutes."
     )
     assert visitor.url == site.url_for("/balconies")  # the visitor stayed on the site
+    run_worker()  # files the request the page kept
     person = Person.objects.get(first_name="Anna")
     assert Deal.objects.filter(person=person).count() == 1
     touch = Touch.objects.get(person=person, kind="first", deal=None)

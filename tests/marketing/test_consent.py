@@ -108,7 +108,7 @@ def test_a_visitor_typing_a_known_clients_phone_signs_nobody_up(confirmed_form, 
     assert ConsentRequest.objects.get().confirmed_at is not None  # the link is used up
 
 
-def test_an_erased_client_s_addresses_to_confirm_go_with_them(confirmed_form, admin):
+def test_an_erased_client_s_addresses_to_confirm_go_with_them(confirmed_form, admin, smtp_server):
     sends(confirmed_form, "Ida", "+79160000004", "ida@example.com")
     person_erase(actor=admin, person=Person.objects.get())
     assert not ConsentRequest.objects.exists()

@@ -9,6 +9,7 @@ import pytest
 import time_machine
 from django.core.cache import cache
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import OperationalError
 from django.test import Client
 from django.utils import timezone
 
@@ -20,7 +21,7 @@ from accord.contacts.models import Person
 from accord.contacts.services import clients_merge, person_create, person_erase
 from accord.marketing.models import Campaign, Channel, Submission, Touch, WebForm
 from accord.marketing.queries import person_touches
-from accord.marketing.services import campaign_save, form_save
+from accord.marketing.services import campaign_save, filing, form_save
 from accord.marketing.services.forms import started_mark
 from accord.sales.models import Deal
 from accord.sales.services.deals import first_stage
@@ -52,9 +53,11 @@ def visitor_sends(client: Client, form: WebForm, data: dict, **headers):
     assert page.status_code == 200
     started = page.content.decode().split('name="started" value="', 1)[1].split('"', 1)[0]
     with time_machine.travel(timezone.now() + timedelta(seconds=30)):
-        return client.post(f"/f/{form.token}/", {"started": started, "utm_source": "google",
+        sent = client.post(f"/f/{form.token}/", {"started": started, "utm_source": "google",
                                                  "utm_campaign": "spring-windows", **data},
                            **headers)  # fmt: skip
+        run_worker()  # files what the page kept
+    return sent
 
 
 def test_a_visitor_s_request_becomes_a_client_a_deal_and_a_note(web_form, admin):
@@ -92,6 +95,7 @@ def test_the_same_visitor_again_is_the_same_client_with_a_new_last_touch(web_for
         again.post(f"/f/{web_form.token}/", {"started": started, "name": "Anna P.",
                                              "phone": "+7 (916) 123 45 67",
                                              "utm_source": "instagram"})  # fmt: skip
+        run_worker()
     person = Person.objects.get()
     assert Deal.objects.filter(person=person).count() == 2
     assert Touch.objects.get(person=person, kind="first", deal=None).source == "google"
@@ -234,6 +238,7 @@ def test_the_site_s_script_sends_in_the_page_and_reads_the_answer(web_form, admi
             "started": started, "name": "Anna", "phone": "+7 916 123-45-67",
             "utm_source": "google", "landing_page": "https://okna.example/balconies?utm_source=google",
             "referrer": "https://www.google.com/"}, **page)  # fmt: skip
+        run_worker()
     assert wrong.json()["ok"] is False and "phone" in wrong.json()["errors"]
     assert sent.json() == {"ok": True, "thanks": "Thanks!", "redirect": None}
     assert sent["Access-Control-Allow-Origin"] == "https://okna.example"
@@ -337,3 +342,47 @@ def test_a_request_nobody_may_receive_is_kept_with_the_reason(web_form, admin, a
     type(admin).objects.filter(pk=admin.pk).update(is_active=True)
     page = admin_client.get(form_page).content.decode()
     assert "No client made" in page and "Anna" in page
+
+
+def test_the_visitor_is_thanked_at_once_and_the_worker_files_the_request(web_form, admin_client):
+    started = started_mark(timezone.now())
+    with time_machine.travel(timezone.now() + timedelta(seconds=30)):
+        sent = Client().post(f"/f/{web_form.token}/", {"started": started, "name": "Anna",
+                                                       "phone": "+7 916 123-45-67"})  # fmt: skip
+    assert sent.status_code == 200 and "within 15 minutes" in sent.content.decode()
+    kept = Submission.objects.get()
+    assert kept.state == Submission.PENDING and not Person.objects.exists()
+    page = admin_client.get(f"/marketing/forms/{web_form.pk}/").content.decode()
+    assert "Waiting to be filed" in page and "Anna" in page
+    assert run_worker() == 1  # one pass for the form
+    kept.refresh_from_db()
+    assert kept.state == Submission.DONE and not kept.problem
+    assert kept.person == Person.objects.get() and kept.deal == Deal.objects.get()
+    page = admin_client.get(f"/marketing/forms/{web_form.pk}/").content.decode()
+    assert "Waiting to be filed" not in page
+
+
+def test_a_filing_that_fails_is_tried_again_and_at_last_kept_with_the_error(
+    web_form, monkeypatch
+):
+    def locked(**_kwargs):
+        raise OperationalError("database is locked")
+
+    monkeypatch.setattr(filing, "person_create", locked)
+    visitor_sends(Client(), web_form, {"name": "Anna", "phone": "+7 916 123-45-67"})
+    kept = Submission.objects.get()
+    assert (kept.state, kept.attempts, Person.objects.count()) == (Submission.PENDING, 1, 0)
+    assert filing.submissions_catch_up(timezone.now()) == 0  # not yet: a minute to wait
+    monkeypatch.undo()
+    assert filing.submissions_catch_up(timezone.now() + timedelta(minutes=2)) == 1
+    kept.refresh_from_db()
+    assert kept.state == Submission.DONE and kept.person == Person.objects.get()
+    assert Deal.objects.get().person == kept.person and not kept.problem
+
+    monkeypatch.setattr(filing, "person_create", locked)  # a request that never goes in
+    visitor_sends(Client(), web_form, {"name": "Boris", "phone": "+7 916 123-45-68"})
+    for minutes in range(2, 2 + filing.TRIES):
+        filing.submissions_catch_up(timezone.now() + timedelta(minutes=minutes))
+    boris = Submission.objects.get(values__name="Boris")
+    assert boris.state == Submission.DONE and "database is locked" in boris.problem
+    assert Person.objects.count() == 1 and Deal.objects.count() == 1  # nothing half-made

@@ -1,39 +1,33 @@
 """Web forms: saved by marketing, and each request that arrives through one — checked for
 bots (a hidden field, the time it took to fill, a rate per address, the allowed sites),
-then turned into a client (matched by e-mail or phone), a deal and a note through the
-contacts, sales and work services, with where the visitor came from."""
+then kept for the worker to file as a client, a deal and a note (.filing), with where the
+visitor came from."""
 
 import hashlib
 import ipaddress
 import logging
 import re
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from urllib.parse import urlsplit
 
 from django.core import signing
 from django.core.cache import cache
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.validators import URLValidator, validate_email
-from django.db import transaction
-from django.db.models import F
-from django.utils import timezone
+from django.db import DatabaseError, transaction
+from django.db.models import F, Q
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from accord.accounts.models import User
-from accord.contacts.models import Person
-from accord.contacts.queries import likely_duplicates
-from accord.contacts.services import note_add, person_create
-from accord.core.custom_fields import active_fields
-from accord.core.events import emit
+from accord.core.custom_fields import active_fields, clean_value
 from accord.core.phones import PhoneError, normalize_phone
 from accord.core.visibility import WRITE, allows, may_change
-from accord.marketing.models import Campaign, Channel, Submission, Touch, WebForm
+from accord.marketing.models import Channel, Submission, Touch, WebForm
 from accord.marketing.services.campaigns import may_write_campaign
-from accord.marketing.services.consent import consent_request_make
-from accord.sales.models import Deal, Pipeline, Stage
-from accord.sales.services import deal_create
+from accord.sales.models import Pipeline, Stage
 
 # The fields a form may ask, with their labels and lengths; "cf.<key>" adds a custom field.
 FIELDS = {
@@ -68,12 +62,11 @@ HOST = re.compile(r"^[a-z0-9.-]+(:\d+)?$")
 @dataclass
 class Received:
     """What became of a request: refused as a bot's (it is thanked all the same), sent
-    back with `errors`, or kept as `person` (and `deal`)."""
+    back with `errors`, or kept as `submission`, for the worker to file."""
 
     spam: bool = False
     errors: dict = field(default_factory=dict)
-    person: Person | None = None
-    deal: Deal | None = None
+    submission: Submission | None = None
 
 
 def started_mark(now: datetime | None = None) -> str:
@@ -107,7 +100,7 @@ def form_save(*, actor: User, data: dict, form: WebForm | None = None) -> WebFor
     sites = _sites(str(data.get("allowed_sites") or ""), errors)
     team, creates_deal = data.get("team"), bool(data.get("creates_deal"))
     pipeline = data.get("pipeline")
-    if creates_deal and not _deal_pipeline(pipeline):
+    if creates_deal and not deal_pipeline(pipeline):
         errors["pipeline"] = [_("Deals need a pipeline with an open stage (Settings → Pipelines).")]
     if team is not None and not allows(
         actor, record_type="clients", action=WRITE, owner_id=0, owner_team_id=team.pk
@@ -135,7 +128,7 @@ def form_save(*, actor: User, data: dict, form: WebForm | None = None) -> WebFor
     return form
 
 
-def _deal_pipeline(pipeline: Pipeline | None) -> Pipeline | None:
+def deal_pipeline(pipeline: Pipeline | None) -> Pipeline | None:
     """The pipeline a form's deals go to (the first in use when it names none), if it has
     an open stage to start in."""
     pipeline = pipeline or Pipeline.objects.filter(retired=False).first()
@@ -183,8 +176,10 @@ def submission_receive(
     now: datetime | None = None,
 ) -> Received:  # fmt: skip
     """A request sent through `form` from `address` (the visitor's IP), posted from the
-    page at `origin`. A bot's is counted and thanked, with nothing made. A request the
-    services refuse is kept with the reason (and thanked): a lead is never lost."""
+    page at `origin`. A bot's is counted and thanked, with nothing kept. A request to
+    mend is sent back with its `errors`; any other is kept at once, as it came, and the
+    worker files it (accord.marketing.services.filing): a burst of requests is answered
+    as fast as it arrives, and none is lost."""
     now = now or timezone.now()
     if _looks_like_a_bot(form, values, origin, own_host, now):
         return _refused(form)
@@ -194,56 +189,44 @@ def submission_receive(
     if _too_often(form, address):
         return _refused(form)
     where = {key: str(came_from.get(key) or "").strip()[:500] for key in CAME_FROM}
+    submission = Submission.objects.create(  # one INSERT, its own commit: SQLite's one
+        form=form, values=cleaned, came_from=where, state=Submission.PENDING,  # writer is
+        language=translation.get_language() or "", created_at=now,  # held the least
+    )  # fmt: skip
+    transaction.on_commit(lambda: submissions_queue(form.pk, timezone.now()))
+    return Received(submission=submission)
+
+
+QUEUED_FOR_LONG = timedelta(minutes=2)  # a mark older than this is of a lost pass
+
+
+def submissions_queue(form_id: int, now: datetime) -> bool:
+    """Queue the worker's pass over a form's requests waiting to be filed, unless one is
+    waiting already (a burst queues one pass, not one each). Called once they are
+    committed; answers whether a pass was queued. A pass that could not be queued is
+    made up by the worker's catch-up."""
+    from accord.marketing.tasks import file_web_requests  # the task module imports filing
+
+    waiting = Q(requests_queued_at__isnull=True) | Q(requests_queued_at__lt=now - QUEUED_FOR_LONG)
+    row = WebForm.objects.filter(pk=form_id)
+    if not row.filter(waiting).exists():
+        return False
     try:
         with transaction.atomic():
-            return _receive(form, cleaned, where, now)
-    except ValidationError as error:
-        mendable = _mendable(error)
-        if mendable:
-            return Received(errors=mendable)
-        problem = "; ".join(error.messages)
-    except PermissionDenied as refusal:
-        problem = str(refusal)
-    log.warning("web form %s: a request made no client: %s", form.pk, problem)
-    Submission.objects.create(form=form, values=cleaned, came_from=where, problem=problem[:2000])
-    WebForm.objects.filter(pk=form.pk).update(received=F("received") + 1)
-    return Received()
-
-
-def _receive(form: WebForm, cleaned: dict, where: dict, now) -> Received:
-    person = _client(form, cleaned)
-    if cleaned.get("consent") and form.double_opt_in and cleaned.get("email"):
-        consent_request_make(form=form, person=person, email=cleaned["email"], at=now)
-    deal = _deal(form, person) if form.creates_deal else None
-    _remember_touch(form, person, deal, where, now)
-    _note(form, person, cleaned, where)
-    submission = Submission.objects.create(
-        form=form, person=person, deal=deal, values=cleaned, came_from=where
-    )
-    WebForm.objects.filter(pk=form.pk).update(received=F("received") + 1)
-    emit(
-        "webform.submitted",
-        form_id=form.pk,
-        submission_id=submission.pk,
-        person_id=person.pk,
-        deal_id=deal.pk if deal else None,
-    )
-    return Received(person=person, deal=deal)
+            if not row.filter(waiting).update(requests_queued_at=now):
+                return False
+            file_web_requests.enqueue(form_id)
+    except DatabaseError:
+        raise
+    except Exception:  # the queue is away (Redis): the catch-up files them
+        log.exception("web form %s: the pass over its requests could not be queued", form_id)
+        return False
+    return True
 
 
 def _refused(form: WebForm) -> Received:
     WebForm.objects.filter(pk=form.pk).update(refused_as_spam=F("refused_as_spam") + 1)
     return Received(spam=True)
-
-
-def _mendable(error: ValidationError) -> dict:
-    """A custom field's refusal, said on the visitor's field (cf.<key>)."""
-    found = getattr(error, "error_dict", {})
-    return {
-        f"cf.{key.removeprefix('custom_fields.')}": [str(m) for m in messages.messages]
-        for key, messages in found.items()
-        if key.startswith("custom_fields.")
-    }
 
 
 def _looks_like_a_bot(form, values, origin: str, own_host: str, now) -> bool:
@@ -286,7 +269,8 @@ def _too_often(form: WebForm, address: str) -> bool:
 
 def _cleaned(form: WebForm, values) -> tuple[dict, dict]:
     cleaned, errors = {}, {}
-    custom = {f"cf.{f.key}": f for f in active_fields("person")}
+    asks_custom = any(item["key"].startswith("cf.") for item in form.fields)
+    custom = {f"cf.{f.key}": f for f in active_fields("person")} if asks_custom else {}
     for item in form.fields:
         key = item["key"]
         limit = FIELDS[key][1] if key in FIELDS else 500
@@ -307,122 +291,17 @@ def _cleaned(form: WebForm, values) -> tuple[dict, dict]:
                 value = normalize_phone(value)
             except PhoneError as error:
                 errors[key] = [str(error)]
-        elif key in custom:
-            pass  # checked by the contacts services as the person is saved
+        elif key in custom:  # checked here too, so that the visitor can mend it
+            try:
+                clean_value(custom[key], value)
+            except (ValueError, ValidationError) as error:
+                errors[key] = list(getattr(error, "messages", None) or [str(error)])
         cleaned[key] = value
     if form.consent_text:
         cleaned["consent"] = bool(values.get("consent"))
         if form.consent_required and not cleaned["consent"]:
             errors["consent"] = [_("Tick the box to send the request.")]
     return cleaned, errors
-
-
-def _actor(form: WebForm) -> User:
-    """Requests arrive in the name of the form's author (or an administrator, once the
-    author has left)."""
-    author = form.created_by
-    if author is not None and author.is_active:
-        return author
-    admin = User.objects.filter(role__slug="administrator", is_active=True).first()
-    if admin is None:
-        raise PermissionDenied(_("Nobody may receive this form's requests."))
-    return admin
-
-
-def _client(form: WebForm, cleaned: dict) -> Person:
-    """The person the request is from: found by e-mail or phone (and left as they are:
-    a visitor who knows a client's number changes nothing of theirs — the note says
-    what they sent), else made."""
-    actor = _actor(form)
-    email, phone = cleaned.get("email", "").lower(), cleaned.get("phone", "")
-    found = likely_duplicates(actor, "person", [phone], [email])
-    if found:
-        return found[0]
-    first, last = cleaned.get("first_name", ""), cleaned.get("last_name", "")
-    if not first and not last:
-        first, _space, last = cleaned.get("name", "").partition(" ")
-    if not first and not last:  # nameless: named by its address, the request still kept
-        first = email or phone
-    data = {
-        "first_name": first[:100], "last_name": last[:100], "emails": [email] if email else [],
-        "phones": [phone] if phone else [], "city": cleaned.get("city", ""),
-        "source": str(form.channel or _("web form")),
-    }  # fmt: skip
-    if cleaned.get("consent") and not form.double_opt_in:  # else: once the link is clicked
-        data |= {"marketing_consent": True, "consent_source": form.name}
-    custom = {key[3:]: value for key, value in cleaned.items() if key.startswith("cf.")}
-    if custom:
-        data["custom_fields"] = custom
-    if form.team is not None:
-        data["assign_team"] = form.team
-    return person_create(actor=actor, data=data)
-
-
-def _deal(form: WebForm, person: Person) -> Deal:
-    actor = _actor(form)
-    owner = person.owner if person.owner is not None and person.owner.is_active else actor
-    title = _("%(form)s: %(client)s") % {"form": form.name, "client": person}
-    data = {"title": title[:200], "person": person, "owner": owner}
-    pipeline = _deal_pipeline(form.pipeline)
-    if pipeline is not None:
-        data["pipeline"] = pipeline
-    return deal_create(actor=actor, data=data)
-
-
-def _remember_touch(form: WebForm, person: Person, deal: Deal | None, where: dict, now) -> None:
-    """The visitor's first touch is kept, the last follows this request; a new deal keeps
-    this one."""
-    campaign = None
-    if where["utm_campaign"]:
-        campaign = Campaign.objects.filter(code__iexact=where["utm_campaign"]).first()
-    campaign = campaign or form.campaign
-    channel = None
-    if where["utm_source"]:
-        channel = Channel.objects.filter(code__iexact=where["utm_source"]).first()
-    kind = MEDIUMS.get(where["utm_medium"].lower())
-    if channel is None and kind:
-        channel = Channel.objects.filter(kind=kind, retired=False).first()
-    channel = channel or (campaign.channel if campaign else None) or form.channel
-    facts = {
-        "channel": channel, "campaign": campaign, "source": where["utm_source"][:200],
-        "medium": where["utm_medium"][:200], "campaign_code": where["utm_campaign"][:200],
-        "term": where["utm_term"][:200], "content": where["utm_content"][:200],
-        "gclid": where["gclid"][:200], "fbclid": where["fbclid"][:200],
-        "referrer": where["referrer"], "landing_page": where["landing_page"], "form": form,
-        "at": now,
-    }  # fmt: skip
-    touches = Touch.objects.filter(person=person, deal=None)
-    if not touches.filter(kind=Touch.FIRST).exists():
-        Touch.objects.create(person=person, kind=Touch.FIRST, **facts)
-    last = touches.filter(kind=Touch.LAST).order_by("-at", "-id").first()
-    if last is None:
-        Touch.objects.create(person=person, kind=Touch.LAST, **facts)
-    else:  # after a merge there may be two: the latest follows
-        touches.filter(pk=last.pk).update(**facts)
-    if deal is not None:
-        Touch.objects.create(person=person, deal=deal, kind=Touch.LAST, **facts)
-
-
-def _note(form: WebForm, person: Person, cleaned: dict, where: dict) -> None:
-    """The request's own words on the client's timeline, with where it came from."""
-    lines = [_("Request through the web form “%(form)s”.") % {"form": form.name}]
-    if cleaned.get("message"):
-        lines.append(cleaned["message"])
-    labels = {key: str(label) for key, (label, _limit) in FIELDS.items()}
-    for key, value in cleaned.items():  # what the card does not show by itself
-        if key == "company" or key.startswith("cf."):
-            lines.append(f"{labels.get(key, key[3:])}: {value}")
-    if cleaned.get("consent"):
-        lines.append(_("Ticked: %(consent)s") % {"consent": form.consent_text})
-        if form.double_opt_in and cleaned.get("email"):
-            lines.append(_("Recorded once confirmed through the link sent to %(email)s.")
-                         % {"email": cleaned["email"]})  # fmt: skip
-        elif form.double_opt_in:
-            lines.append(_("Not recorded: there is no e-mail address to confirm it."))
-    source = ", ".join(f"{key}={where[key]}" for key in CAME_FROM[:5] if where[key])
-    if source:
-        lines.append(_("Came from: %(source)s") % {"source": source})
-    note_add(actor=_actor(form), record=person, text="\n".join(lines))
 
 
 def on_erased(event) -> None:
