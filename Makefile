@@ -7,7 +7,7 @@ VENV := .venv
 ACCORD := $(VENV)/bin/accord
 PYTEST_WORKERS ?= 2
 
-.PHONY: run test install install-dev assets test-deps system-deps messages lint fmt bench bench-work bench-reports bench-transfer bench-mail bench-inbox bench-calls bench-comms bench-documents clean
+.PHONY: run test install install-dev assets test-deps system-deps messages lint fmt bench bench-work bench-reports bench-forms bench-transfer bench-mail bench-inbox bench-calls bench-comms bench-documents clean
 LANGUAGES := ru he hy
 
 ## run: install what running needs, load the demo company into an empty database, serve
@@ -116,6 +116,11 @@ bench-work: install-dev assets
 ## 1,000,000 clients and 10,000,000 activities; BENCH_SCALE=0.1 for a tenth
 bench-reports: install-dev assets
 	$(VENV)/bin/python -m bench.reports --scale $(or $(BENCH_SCALE),1) $(BENCH_ARGS)
+
+## bench-forms: 6,000 requests to the window shop's web form, two at a time, on a new company
+## with 200,000 clients, while a worker files them; BENCH_SCALE=0.1 for a tenth
+bench-forms: install-dev assets
+	$(VENV)/bin/python -m bench.forms --scale $(or $(BENCH_SCALE),1) $(BENCH_ARGS)
 
 ## bench-mail: a first fetch of BENCH_MESSAGES (10,000) e-mails from a local dovecot, and a
 ## fetch with nothing new (needs `make test-deps` for dovecot)
