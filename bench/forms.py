@@ -29,6 +29,7 @@ one (each is a client, a deal, a task)". One JSON line per figure:
 import random
 import sys
 import time
+from urllib.parse import urlencode
 
 from bench.harness import emit, emit_load, migrated, scaled_main
 
@@ -181,8 +182,6 @@ def post_all(path: str, requests: list[dict]) -> dict:
 
 def send(path: str, line: list[dict], answers) -> None:
     from django.test import Client
-
-    from urllib.parse import urlencode
 
     client, got = Client(), []
     for request in line:  # as a browser sends a plain HTML form

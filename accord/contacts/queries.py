@@ -221,11 +221,15 @@ def _bool(value: str) -> bool:
 def likely_duplicates(user, kind: str, phones: list[str], emails: list[str], exclude=None) -> list:
     """Visible records sharing a normalised phone or e-mail with the given ones."""
 
-    values = [v for v in phones + emails if v]
-    if not values:
+    phones, emails = [v for v in phones if v], [v for v in emails if v]
+    if not phones and not emails:
         return []
     owner_field = "person" if kind == "person" else "company"
-    points = ContactPoint.objects.filter(value__in=values, **{f"{owner_field}__isnull": False})
+    # By kind and value: the lookup index's order (a value alone reads every point).
+    points = ContactPoint.objects.filter(
+        Q(kind=ContactPoint.PHONE, value__in=phones) | Q(kind=ContactPoint.EMAIL, value__in=emails),
+        **{f"{owner_field}__isnull": False},
+    )
     ids = set(points.values_list(f"{owner_field}_id", flat=True)[:20])
     if exclude is not None:
         ids.discard(exclude.pk)

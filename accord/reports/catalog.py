@@ -38,7 +38,12 @@ from accord.accounts.queries import people_in_reach
 from accord.billing.models import Invoice
 from accord.billing.queries import income_and_expenses, invoices_visible_to
 from accord.comms.queries import ChannelFigures, comms_figures
-from accord.contacts.queries import people_visible_to
+from accord.contacts.queries import (
+    companies_visible_to,
+    filter_clients,
+    people_visible_to,
+    segments_visible_to,
+)
 from accord.core.company import company
 from accord.core.formats import money
 from accord.core.money import STORED
@@ -403,6 +408,58 @@ def sales_by_product(scope: Scope) -> Figures:
         rows=rows, labels=labels, series=series,
         total=sum(r["revenue"] for r in rows), total_kind="money",
     )  # fmt: skip
+
+
+SEGMENTS_AT_MOST = 20  # segments a report of client groups counts (each is a query)
+
+
+@report("sales_by_client_group", gettext_lazy("Sales by client group"),
+        gettext_lazy("Deals won and their sum per segment of clients (VIP, wholesale, a "
+                     "city…): the company's shared segments and your own."),
+        ("bar", "table"), filters=DEALS, needs="deals")  # fmt: skip
+def sales_by_client_group(scope: Scope) -> Figures:
+    """A deal counts in each segment its client (the person, or else the company) is in
+    now — segments are filters, always current; a client in two counts in both."""
+    won = _won(scope).filter(currency=scope.currency)
+    segments = segments_visible_to(scope.user).filter(record_type__in=["person", "company"])
+    rows, grouped = [], Q(pk__in=[])
+    for segment in segments.order_by("name", "pk")[:SEGMENTS_AT_MOST]:
+        members = _segment_deals(scope.user, segment)
+        grouped |= members
+        sums = won.filter(members).aggregate(deals=Count("id"), revenue=Sum("amount"))
+        rows.append({"label": segment.name, "deals": sums["deals"],
+                     "revenue": sums["revenue"] or Decimal(0)})  # fmt: skip
+    rest = won.exclude(grouped).aggregate(deals=Count("id"), revenue=Sum("amount"))
+    if rest["deals"]:
+        rows.append({"label": _("In no segment"), "deals": rest["deals"],
+                     "revenue": rest["revenue"] or Decimal(0)})  # fmt: skip
+    rows.sort(key=lambda r: (-r["revenue"], str(r["label"])))
+    notes = _other_currencies(_won(scope), scope)
+    if len(rows) > 1 or (rows and str(rows[0]["label"]) != _("In no segment")):
+        notes.append(_("A client in two segments counts in both."))
+    else:
+        notes.append(_("Save a filter on Clients as a segment (VIP, wholesale…) to see the "
+                       "sales of each group."))  # fmt: skip
+    if not any(r["deals"] for r in rows):
+        rows = []
+    labels, series = _series(rows, "label", ("revenue", _("Revenue")))
+    return Figures(
+        total_label=_("won in the period"),
+        columns=[Column("label", _("Segment")), Column("deals", _("Deals won"), "int"),
+                 Column("revenue", _("Revenue"), "money")],
+        rows=rows, labels=labels, series=series,
+        total=won.aggregate(total=Sum("amount"))["total"] or Decimal(0),  # each deal once
+        total_kind="money", notes=notes,
+    )  # fmt: skip
+
+
+def _segment_deals(user: User, segment) -> Q:
+    """The deals whose client is in `segment`: a person's deals, or a company's."""
+    if segment.record_type == "person":
+        members = filter_clients(people_visible_to(user), "person", segment.filters, user=user)
+        return Q(person__in=members.values("pk"))
+    members = filter_clients(companies_visible_to(user), "company", segment.filters, user=user)
+    return Q(company__in=members.values("pk"))
 
 
 @report("forecast", gettext_lazy("Forecast"),

@@ -5,7 +5,7 @@ own with its table and its files (CSV, XLSX); a whole dashboard printed as a PDF
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.http import Http404, HttpResponse
+from django.http import Http404, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
@@ -294,6 +294,15 @@ def widget_delete(request, widget_id: int):
 @login_required
 @require_POST
 def widget_move(request, widget_id: int):
+    """A widget one place earlier or later (the arrows), or to a place (a drag and drop,
+    answered without a page: 204, or 400 with why)."""
     widget = _own_widget(request, widget_id)
-    services.widget_move(widget=widget, actor=request.user, by=-1 if request.POST.get("up") else 1)
-    return redirect("dashboard_edit", widget.dashboard_id)
+    to = request.POST.get("to")
+    if to is None:
+        by = -1 if request.POST.get("up") else 1
+        services.widget_move(widget=widget, actor=request.user, by=by)
+        return redirect("dashboard_edit", widget.dashboard_id)
+    if not to.isdecimal() or len(to) > 4:
+        return HttpResponseBadRequest(_("Say the place as a whole number from 0."))
+    services.widget_move(widget=widget, actor=request.user, to=int(to))
+    return HttpResponse(status=204)

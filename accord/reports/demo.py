@@ -6,10 +6,11 @@ import random
 from datetime import timedelta
 
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from accord.accounts.models import User
-from accord.contacts.models import Person
-from accord.contacts.services import person_create
+from accord.contacts.models import Person, Segment
+from accord.contacts.services import person_create, segment_save
 from accord.reports import learning
 from accord.reports.models import Dashboard, ForecastSnapshot, Widget
 from accord.reports.periods import Period
@@ -33,6 +34,7 @@ PLANS = [
     ("marketing@example.com", "Channels this quarter", False, [
         ("channels", "number", "this_quarter", ""), ("new_clients", "number", "this_quarter", ""),
         ("channels", "bar", "this_quarter", ""), ("sales_by_channel", "bar", "this_quarter", ""),
+        ("sales_by_client_group", "bar", "last_12_months", ""),
         ("channels", "table", "last_12_months", "wide"),
     ]),
 ]  # fmt: skip
@@ -124,9 +126,22 @@ def forecast_history() -> None:
         forecast_snapshot_record(quarter=start, taken_at=began.start, entries=entries)
 
 
+def client_groups() -> None:
+    """The company's groups of clients, as segments shared with everyone (the clients
+    carry these tags): sales per group on the marketing dashboard."""
+    admin = User.objects.filter(role__slug="administrator", is_active=True).first()
+    if admin is None or Segment.objects.filter(shared=True, filters__has_key="tag").exists():
+        return
+    for name, tag in ((_("VIP clients"), "vip"), (_("Wholesale buyers"), "wholesale"),
+                      (_("Regular clients"), "repeat")):  # fmt: skip
+        segment_save(actor=admin, name=name, record_type="person", filters={"tag": tag},
+                     shared=True)  # fmt: skip
+
+
 def populate() -> None:
     past_leads()
     forecast_history()
+    client_groups()
     learning.train()  # the win probability, from the demo's two years of deals
     learning.train_leads()  # and the lead score, from its leads
     if Dashboard.objects.exists():

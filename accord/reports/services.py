@@ -156,12 +156,13 @@ def widget_delete(*, widget: Widget, actor: User) -> None:
 
 
 @transaction.atomic
-def widget_move(*, widget: Widget, actor: User, by: int) -> None:
-    """Move a widget `by` places (−1: earlier, 1: later) among its dashboard's."""
+def widget_move(*, widget: Widget, actor: User, by: int = 0, to: int | None = None) -> None:
+    """Move a widget `by` places (−1: earlier, 1: later) among its dashboard's, or `to` a
+    place (0: first; past the end: last), as a drag and drop puts it."""
     _owned(widget.dashboard, actor)
     order = list(widget.dashboard.widgets.order_by("position", "id"))
     index = order.index(widget)
-    target = max(0, min(len(order) - 1, index + by))
+    target = max(0, min(len(order) - 1, index + by if to is None else to))
     order.insert(target, order.pop(index))
     for position, one in enumerate(order):
         if one.position != position:

@@ -29,7 +29,7 @@ ICONS = [
     "triangle-alert", "message-square", "map-pin", "circle-check", "phone-incoming",
     "phone-outgoing", "zap", "mail-x", "phone-missed", "play", "file-text", "paperclip",
     "receipt", "banknote", "wallet", "star", "printer", "arrow-up", "arrow-down",
-    "layout-dashboard", "trending-up", "trending-down",
+    "layout-dashboard", "trending-up", "trending-down", "grip-vertical",
 ]  # fmt: skip
 
 

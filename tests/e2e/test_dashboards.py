@@ -64,11 +64,26 @@ def test_the_first_admin_opens_builds_and_prints_a_dashboard(open_page, first_ad
     page.get_by_label("Title").fill("How long we sell")
     page.get_by_role("button", name="Save").click()
     expect(page.get_by_test_id("widget-row").last).to_contain_text("How long we sell")
+    rows = page.get_by_test_id("widget-row")
+    count = rows.count()
+    rows.last.scroll_into_view_if_needed()
+    start = rows.last.locator(".widget-grip").bounding_box()
+    target = rows.nth(count - 3).bounding_box()
+    page.mouse.move(start["x"] + start["width"] / 2, start["y"] + start["height"] / 2)
+    page.mouse.down()  # dragged by its grip two places up
+    page.mouse.move(target["x"] + 20, target["y"] + 4, steps=15)
+    with page.expect_response(lambda r: "/move/" in r.url and r.status == 204):
+        page.mouse.up()
+    expect(rows.nth(count - 3)).to_contain_text("How long we sell")
+    expect(rows.last.get_by_role("button", name="Later")).to_be_disabled()
+    board = Dashboard.objects.get(owner=first_admin)
+    titles = [w.title for w in board.widgets.order_by("position", "id")]
+    assert titles.index("How long we sell") == count - 3
+    page.reload()  # kept
+    expect(page.get_by_test_id("widget-row").nth(count - 3)).to_contain_text("How long we sell")
     page.get_by_role("link", name="Open the dashboard").click()
     expect(page.get_by_role("heading", name="How long we sell")).to_be_visible()
-    assert (
-        Dashboard.objects.get(owner=first_admin).widgets.filter(title="How long we sell").exists()
-    )
+    expect(page.get_by_test_id("widget").nth(count - 3)).to_contain_text("How long we sell")
 
 
 def test_in_hebrew_the_charts_read_right_to_left(open_page, first_admin):

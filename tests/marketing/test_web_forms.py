@@ -353,7 +353,7 @@ def test_the_visitor_is_thanked_at_once_and_the_worker_files_the_request(web_for
     kept = Submission.objects.get()
     assert kept.state == Submission.PENDING and not Person.objects.exists()
     page = admin_client.get(f"/marketing/forms/{web_form.pk}/").content.decode()
-    assert "Waiting to be filed" in page and "Anna" in page
+    assert "Waiting to be filed" in page and "Anna" in page and "1 waiting to be filed" in page
     assert run_worker() == 1  # one pass for the form
     kept.refresh_from_db()
     assert kept.state == Submission.DONE and not kept.problem

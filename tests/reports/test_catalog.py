@@ -11,7 +11,7 @@ from django.utils import timezone
 from accord.accounts.services import team_save, user_create
 from accord.billing.models import ExpenseCategory
 from accord.billing.services import expense_save
-from accord.contacts.services import person_create
+from accord.contacts.services import person_create, segment_save
 from accord.core.company import default_currency
 from accord.marketing.models import Channel, Touch
 from accord.marketing.services import campaign_save
@@ -224,3 +224,35 @@ def test_periods_name_their_days_and_the_one_before():
     assert Period(D(2026, 1, 1), D(2026, 1, 10)).step == "day"
     assert Period(D(2026, 1, 1), D(2026, 3, 31)).step == "week"
     assert len(Period(D(2026, 1, 1), D(2026, 12, 31)).buckets()) == 12
+
+
+def test_sales_by_client_group_counts_each_segment_and_the_clients_in_none(admin, owner, stages):
+    vip = person_create(actor=owner, data={"first_name": "Vera", "tags": ["VIP"]})
+    both = person_create(actor=owner, data={"first_name": "Boris", "tags": ["VIP", "Wholesale"],
+                                            "owner": owner})  # fmt: skip
+    plain = person_create(actor=owner, data={"first_name": "Pavel"})
+    empty = figures(admin, "sales_by_client_group", D(2026, 2, 1), D(2026, 2, 28))
+    assert empty.rows == [] and "segment" in empty.notes[-1]  # a new company: how to start
+    won_on(owner, "2026-02-03", "100", person=vip)
+    won_on(owner, "2026-02-04", "40", person=both)
+    won_on(owner, "2026-02-05", "7", person=plain)
+    won_on(owner, "2026-01-05", "999", person=vip)  # before the period
+    found = figures(admin, "sales_by_client_group", D(2026, 2, 1), D(2026, 2, 28))
+    assert found.rows == [{"label": "In no segment", "deals": 3, "revenue": Decimal("147")}]
+    segment_save(actor=admin, name="VIP", record_type="person", filters={"tag": "vip"},
+                 shared=True)  # fmt: skip
+    segment_save(actor=admin, name="Wholesale", record_type="person",
+                 filters={"tag": "wholesale"}, shared=True)  # fmt: skip
+    segment_save(actor=admin, name="Admin's own", record_type="person",
+                 filters={"tag": "nobody"})  # fmt: skip
+    found = figures(admin, "sales_by_client_group", D(2026, 2, 1), D(2026, 2, 28))
+    assert [(r["label"], r["deals"], r["revenue"]) for r in found.rows] == [
+        ("VIP", 2, Decimal("140")),
+        ("Wholesale", 1, Decimal("40")),
+        ("In no segment", 1, Decimal("7")),
+        ("Admin's own", 0, Decimal("0")),
+    ]
+    assert found.total == Decimal("147")  # each deal once
+    assert "counts in both" in found.notes[-1]
+    mine = figures(owner, "sales_by_client_group", D(2026, 2, 1), D(2026, 2, 28))
+    assert "Admin's own" not in [r["label"] for r in mine.rows]  # another's own segment

@@ -66,6 +66,18 @@ def test_a_widget_is_checked_and_only_its_owner_changes_a_dashboard(admin, owner
     assert (second.chart, second.period) == ("bar", "last_90")  # the report's usual way
     widget_move(widget=second, actor=owner, by=-1)
     assert list(board.widgets.values_list("pk", flat=True)) == [second.pk, first.pk]
+    third = widget_save(dashboard=board, actor=owner, data={"report": "activity"})
+    owner_client = client_of(owner)
+    dropped = owner_client.post(f"/reports/widgets/{third.pk}/move/", {"to": "0"})
+    assert dropped.status_code == 204  # a drag and drop: no page
+    assert list(board.widgets.values_list("pk", flat=True)) == [third.pk, second.pk, first.pk]
+    owner_client.post(f"/reports/widgets/{third.pk}/move/", {"to": "99"})  # past the end: last
+    assert list(board.widgets.values_list("pk", flat=True)) == [second.pk, first.pk, third.pk]
+    bad = owner_client.post(f"/reports/widgets/{third.pk}/move/", {"to": "-1"})
+    assert bad.status_code == 400 and "whole number" in bad.content.decode()
+    moved = client_of(admin).post(f"/reports/widgets/{third.pk}/move/", {"to": "0"})
+    assert moved.status_code == 404  # another's dashboard
+    assert list(board.widgets.values_list("pk", flat=True)) == [second.pk, first.pk, third.pk]
     with pytest.raises(PermissionDenied):
         widget_save(dashboard=board, actor=admin, data={"report": "sales"})
     with pytest.raises(ValidationError):
@@ -78,7 +90,7 @@ def test_a_widget_is_checked_and_only_its_owner_changes_a_dashboard(admin, owner
     copied = admin_client.post("/reports/dashboards/new/", {"from": board.pk, "name": "Copy"})
     copy = Dashboard.objects.get(owner=admin, name="Copy")
     assert copied.url == f"/reports/dashboards/{copy.pk}/edit/"
-    assert list(copy.widgets.values_list("report", flat=True)) == ["tasks", "sales"]
+    assert list(copy.widgets.values_list("report", flat=True)) == ["tasks", "sales", "activity"]
     Dashboard.objects.filter(pk=board.pk).update(shared=False)
     assert admin_client.get(f"/reports/dashboards/{board.pk}/").status_code == 404
 
