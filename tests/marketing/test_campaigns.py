@@ -181,7 +181,7 @@ def test_a_campaign_counts_its_leads_sales_and_return_and_one_that_sells_nothing
         {"key": "name"}, {"key": "phone", "required": True}]})  # fmt: skip
     with django_capture_on_commit_callbacks(execute=True):  # the page's commit: queued
         for number in range(2):
-                submission_receive(form=form, values={"name": f"Lead {number}",
+            submission_receive(form=form, values={"name": f"Lead {number}",
                                                   "phone": f"+7 916 123-45-0{number}"},
                                came_from={"utm_campaign": "spring"}, address=f"10.0.0.{number}",
                                origin="", own_host="")  # fmt: skip

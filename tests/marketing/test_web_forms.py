@@ -362,9 +362,7 @@ def test_the_visitor_is_thanked_at_once_and_the_worker_files_the_request(web_for
     assert "Waiting to be filed" not in page
 
 
-def test_a_filing_that_fails_is_tried_again_and_at_last_kept_with_the_error(
-    web_form, monkeypatch
-):
+def test_a_filing_that_fails_is_tried_again_and_at_last_kept_with_the_error(web_form, monkeypatch):
     def locked(**_kwargs):
         raise OperationalError("database is locked")
 
