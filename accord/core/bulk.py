@@ -1,5 +1,4 @@
-"""Bulk writing: executemany on SQLite, COPY on PostgreSQL, values prepared by Django;
-and the one way a daily rollup's row is counted up (`rollup_add`).
+"""Bulk writing: executemany on SQLite, COPY on PostgreSQL, values prepared by Django.
 
 Each value goes through the backend's own adaptation (the step get_db_prep_save ends
 in), so a datetime, a date or a JSON value is stored exactly as the ORM, and so the
@@ -14,8 +13,7 @@ from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 
 from django.core.management.color import no_style
-from django.db import IntegrityError, connection, models, transaction
-from django.db.models import F
+from django.db import connection, models
 
 PREPARED = (models.DateField, models.DecimalField)
 
@@ -306,18 +304,3 @@ def insert_new(model: type[models.Model], rows: list[dict], *, unique: list[str]
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         return sorted(pk for (pk,) in cursor.fetchall())
-
-
-def rollup_add(model: type[models.Model], key: dict, **amounts) -> None:
-    """Add `amounts` to the rollup row of `key` (a unique key), made when missing, inside
-    the caller's transaction: an UPDATE, else an INSERT — a row another process made a
-    moment ago is updated instead."""
-    change = {name: F(name) + value for name, value in amounts.items()}
-    found = model.objects.filter(**key)
-    if found.update(**change):
-        return
-    try:
-        with transaction.atomic():
-            model.objects.create(**key, **amounts)
-    except IntegrityError:  # made a moment ago by another process
-        found.update(**change)

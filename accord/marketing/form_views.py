@@ -18,6 +18,7 @@ from django.utils.html import escape
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_POST
 from ipware import get_client_ip
 
 from accord.accounts.models import Team
@@ -28,6 +29,7 @@ from accord.marketing.models import Campaign, Channel, Submission, WebForm
 from accord.marketing.queries import campaigns_visible_to, submissions_visible_to
 from accord.marketing.services import FIELDS, form_save, may_write_campaign, submission_receive
 from accord.marketing.services.consent import consent_request_confirm, consent_request_open
+from accord.marketing.services.filing import submissions_refile
 from accord.marketing.services.forms import CAME_FROM, HONEYPOT, STARTED, started_mark
 from accord.marketing.views import _may_read
 from accord.sales.models import Pipeline
@@ -179,6 +181,23 @@ def web_form_edit(request, form_id: int | None = None):
             "waiting": found.submissions.filter(state=Submission.PENDING).count() if found else 0,
         },
     )
+
+
+@login_required
+@require_POST
+def submission_refile(request, submission_id: int):
+    """ "File again" on a request that made no client, once its reason is mended."""
+    _may_read(request.user)
+    found = get_object_or_404(Submission, pk=submission_id)
+    try:
+        submissions_refile(actor=request.user, submission=found)
+    except PermissionDenied:
+        raise Http404 from None
+    except ValidationError as refused:
+        messages.error(request, " ".join(refused.messages))
+    else:
+        messages.success(request, _("The request is filed again in a moment."))
+    return redirect("web_form_edit", form_id=found.form_id)
 
 
 def _on_form_fields(error: ValidationError) -> ValidationError:

@@ -161,6 +161,7 @@ class Submission(models.Model):
     problem = models.TextField(blank=True)
     state = models.CharField(max_length=10, choices=STATES, default=DONE)
     attempts = models.PositiveSmallIntegerField(default=0)  # filings that failed
+    next_try_at = models.DateTimeField(null=True, blank=True)  # after a failed one
     language = models.CharField(max_length=10, blank=True)  # the page's, for the note and mail
     created_at = models.DateTimeField(default=timezone.now)  # when it arrived
 

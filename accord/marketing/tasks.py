@@ -13,7 +13,7 @@ def send_consent_mail(request_id: int) -> bool:
 
 
 @task
-def file_web_requests(form_id: int) -> int:
+def file_web_requests(form_id: int, seen: int = 0, waited: float = 0.0) -> int:
     """File a web form's requests that arrived (kept by its page; one pass queued for a
     burst); see accord.marketing.services.filing. Answers how many were filed."""
-    return submissions_drain(form_id)
+    return submissions_drain(form_id=form_id, seen=seen, waited=waited)

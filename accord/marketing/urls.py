@@ -20,6 +20,11 @@ urlpatterns = [
     path("marketing/forms/", form_views.web_forms, name="web_forms"),
     path("marketing/forms/new/", form_views.web_form_edit, name="web_form_new"),
     path("marketing/forms/<int:form_id>/", form_views.web_form_edit, name="web_form_edit"),
+    path(
+        "marketing/requests/<int:submission_id>/again/",
+        form_views.submission_refile,
+        name="submission_refile",
+    ),
     path("marketing/client/", views.client_touches, name="client_touches"),
     path("marketing/surveys/", survey_views.surveys, name="surveys"),
     path("marketing/surveys/new/", survey_views.survey_edit, name="survey_new"),

@@ -15,6 +15,7 @@ from decimal import Decimal
 from itertools import batched
 from statistics import median
 
+from django.core.exceptions import ValidationError
 from django.db.models import (
     Avg,
     Case,
@@ -38,12 +39,7 @@ from accord.accounts.queries import people_in_reach
 from accord.billing.models import Invoice
 from accord.billing.queries import income_and_expenses, invoices_visible_to
 from accord.comms.queries import ChannelFigures, comms_figures
-from accord.contacts.queries import (
-    companies_visible_to,
-    filter_clients,
-    people_visible_to,
-    segments_visible_to,
-)
+from accord.contacts.queries import people_visible_to, segments_visible_to
 from accord.core.company import company
 from accord.core.formats import money
 from accord.core.money import STORED
@@ -55,7 +51,13 @@ from accord.reports import learning
 from accord.reports.models import ForecastSnapshot
 from accord.reports.periods import DAY, Period, preset_range
 from accord.sales.models import Deal, LineItem, Pipeline
-from accord.sales.queries import deal_days_visible_to, deals_visible_to, funnel, pipelines_for
+from accord.sales.queries import (
+    deal_days_visible_to,
+    deals_visible_to,
+    funnel,
+    in_segment,
+    pipelines_for,
+)
 from accord.work.models import CALL, EMAIL, MEETING, NOTE, VISIT, Task
 from accord.work.queries import activity_days_visible_to, performance, tasks_visible_to
 
@@ -422,9 +424,14 @@ def sales_by_client_group(scope: Scope) -> Figures:
     now — segments are filters, always current; a client in two counts in both."""
     won = _won(scope).filter(currency=scope.currency)
     segments = segments_visible_to(scope.user).filter(record_type__in=["person", "company"])
-    rows, grouped = [], Q(pk__in=[])
+    rows, grouped, notes = [], Q(pk__in=[]), _other_currencies(_won(scope), scope)
     for segment in segments.order_by("name", "pk")[:SEGMENTS_AT_MOST]:
-        members = _segment_deals(scope.user, segment)
+        try:
+            members = in_segment(segment, scope.user)
+        except ValidationError:  # its filter no longer holds: the others still count
+            notes.append(_("Segment “%(name)s” was left out: its filter no longer holds "
+                           "(save it again on Clients).") % {"name": segment.name})  # fmt: skip
+            continue
         grouped |= members
         sums = won.filter(members).aggregate(deals=Count("id"), revenue=Sum("amount"))
         rows.append({"label": segment.name, "deals": sums["deals"],
@@ -434,7 +441,9 @@ def sales_by_client_group(scope: Scope) -> Figures:
         rows.append({"label": _("In no segment"), "deals": rest["deals"],
                      "revenue": rest["revenue"] or Decimal(0)})  # fmt: skip
     rows.sort(key=lambda r: (-r["revenue"], str(r["label"])))
-    notes = _other_currencies(_won(scope), scope)
+    if segments.count() > SEGMENTS_AT_MOST:
+        notes.append(_("Counted: the first %(count)s segments by name; the others' clients "
+                       "are in no segment here.") % {"count": SEGMENTS_AT_MOST})  # fmt: skip
     if len(rows) > 1 or (rows and str(rows[0]["label"]) != _("In no segment")):
         notes.append(_("A client in two segments counts in both."))
     else:
@@ -451,15 +460,6 @@ def sales_by_client_group(scope: Scope) -> Figures:
         total=won.aggregate(total=Sum("amount"))["total"] or Decimal(0),  # each deal once
         total_kind="money", notes=notes,
     )  # fmt: skip
-
-
-def _segment_deals(user: User, segment) -> Q:
-    """The deals whose client is in `segment`: a person's deals, or a company's."""
-    if segment.record_type == "person":
-        members = filter_clients(people_visible_to(user), "person", segment.filters, user=user)
-        return Q(person__in=members.values("pk"))
-    members = filter_clients(companies_visible_to(user), "company", segment.filters, user=user)
-    return Q(company__in=members.values("pk"))
 
 
 @report("forecast", gettext_lazy("Forecast"),

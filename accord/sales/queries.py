@@ -441,11 +441,18 @@ def _in_segment(deals, value, user, errors):
     if segment is None:
         errors["segment"] = [_("There is no such segment.")]
         return deals
+    return deals.filter(in_segment(segment, user))
+
+
+def in_segment(segment, user) -> Q:
+    """The deals whose client (a person, or a company, as the segment's kind) is in
+    `segment` as `user` sees it; a filter that no longer holds (a field retired since) is
+    refused with ValidationError."""
     if segment.record_type == "person":
         members = filter_clients(people_visible_to(user), "person", segment.filters, user=user)
-        return deals.filter(person__in=members.values("pk"))
+        return Q(person__in=members.values("pk"))
     members = filter_clients(companies_visible_to(user), "company", segment.filters, user=user)
-    return deals.filter(company__in=members.values("pk"))
+    return Q(company__in=members.values("pk"))
 
 
 def _by_id(deals, field, value, name, errors):

@@ -12,6 +12,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import OperationalError
 from django.test import Client
 from django.utils import timezone
+from django_tasks_db.models import DBTaskResult
 
 from accord.accounts.models import Team
 from accord.accounts.services import team_save, token_create, user_create
@@ -139,6 +140,8 @@ def test_a_bot_is_thanked_and_nothing_is_made(web_form, admin, trick):
         with time_machine.travel(timezone.now() + timedelta(seconds=30)):
             sent = bot.post(f"/f/{web_form.token}/", data, **headers)
     assert sent.status_code == 200 and "Thank you" in sent.content.decode()
+    assert not Submission.objects.exists()  # nothing kept for the worker either
+    run_worker()
     assert not Person.objects.exists() and not Deal.objects.exists()
     web_form.refresh_from_db()
     assert web_form.refused_as_spam == 1 and web_form.received == 0
@@ -344,7 +347,9 @@ def test_a_request_nobody_may_receive_is_kept_with_the_reason(web_form, admin, a
     assert "No client made" in page and "Anna" in page
 
 
-def test_the_visitor_is_thanked_at_once_and_the_worker_files_the_request(web_form, admin_client):
+def test_the_visitor_is_thanked_at_once_and_the_worker_files_the_request(
+    web_form, admin, admin_client
+):
     started = started_mark(timezone.now())
     with time_machine.travel(timezone.now() + timedelta(seconds=30)):
         sent = Client().post(f"/f/{web_form.token}/", {"started": started, "name": "Anna",
@@ -354,6 +359,10 @@ def test_the_visitor_is_thanked_at_once_and_the_worker_files_the_request(web_for
     assert kept.state == Submission.PENDING and not Person.objects.exists()
     page = admin_client.get(f"/marketing/forms/{web_form.pk}/").content.decode()
     assert "Waiting to be filed" in page and "Anna" in page and "1 waiting to be filed" in page
+    _token, key = token_create(user=admin, name="t")
+    listed = ApiClient(key).get(f"/api/v1/forms/{web_form.pk}/submissions").json()["items"]
+    assert listed, listed
+    assert [(i["state"], i["person"], i["problem"]) for i in listed] == [("pending", None, "")]
     assert run_worker() == 1  # one pass for the form
     kept.refresh_from_db()
     assert kept.state == Submission.DONE and not kept.problem
@@ -362,25 +371,87 @@ def test_the_visitor_is_thanked_at_once_and_the_worker_files_the_request(web_for
     assert "Waiting to be filed" not in page
 
 
-def test_a_filing_that_fails_is_tried_again_and_at_last_kept_with_the_error(web_form, monkeypatch):
+def test_a_filing_that_fails_is_tried_again_and_at_last_kept_with_the_error(
+    web_form, admin_client, monkeypatch
+):
     def locked(**_kwargs):
         raise OperationalError("database is locked")
+
+    def broken(**_kwargs):
+        raise RuntimeError("secret value of another client")
 
     monkeypatch.setattr(filing, "person_create", locked)
     visitor_sends(Client(), web_form, {"name": "Anna", "phone": "+7 916 123-45-67"})
     kept = Submission.objects.get()
-    assert (kept.state, kept.attempts, Person.objects.count()) == (Submission.PENDING, 1, 0)
+    assert (kept.state, kept.attempts, Person.objects.count()) == (Submission.PENDING, 0, 0)
+    assert kept.next_try_at is not None  # the database busy: later, and no try counted
     assert filing.submissions_catch_up(timezone.now()) == 0  # not yet: a minute to wait
     monkeypatch.undo()
-    assert filing.submissions_catch_up(timezone.now() + timedelta(minutes=2)) == 1
+    with time_machine.travel(timezone.now() + timedelta(minutes=2)):
+        assert filing.submissions_catch_up(timezone.now()) == 1  # a pass queued
+        run_worker()
     kept.refresh_from_db()
     assert kept.state == Submission.DONE and kept.person == Person.objects.get()
     assert Deal.objects.get().person == kept.person and not kept.problem
 
-    monkeypatch.setattr(filing, "person_create", locked)  # a request that never goes in
+    monkeypatch.setattr(filing, "person_create", broken)  # a request that never goes in
     visitor_sends(Client(), web_form, {"name": "Boris", "phone": "+7 916 123-45-68"})
-    for minutes in range(2, 2 + filing.TRIES):
-        filing.submissions_catch_up(timezone.now() + timedelta(minutes=minutes))
     boris = Submission.objects.get(values__name="Boris")
-    assert boris.state == Submission.DONE and "database is locked" in boris.problem
+    for minutes in (3, 6, 11, 20):  # tried again 1, 2, 4, 8 minutes after each failure
+        with time_machine.travel(timezone.now() + timedelta(minutes=minutes)):
+            filing.submissions_catch_up(timezone.now())
+            run_worker()
+    boris.refresh_from_db()
+    assert boris.state == Submission.DONE and "RuntimeError" in boris.problem
+    assert "secret" not in boris.problem  # the error's text stays in the server's log
     assert Person.objects.count() == 1 and Deal.objects.count() == 1  # nothing half-made
+    page = admin_client.get(f"/marketing/forms/{web_form.pk}/").content.decode()
+    assert "No client made" in page and "File again" in page
+
+    monkeypatch.undo()  # the cause mended: filed again by hand
+    again = admin_client.post(f"/marketing/requests/{boris.pk}/again/")
+    assert again.status_code == 302
+    run_worker()
+    boris.refresh_from_db()
+    assert boris.state == Submission.DONE and boris.person.first_name == "Boris"
+    assert not boris.problem
+    web_form.refresh_from_db()
+    assert web_form.received == 2  # each request once
+    assert admin_client.post(f"/marketing/requests/{boris.pk}/again/").status_code == 302
+    assert Person.objects.count() == 2  # a filed one is not filed twice
+
+
+def test_a_request_waiting_from_a_client_erased_meanwhile_brings_nothing_back(web_form, admin):
+    anna = person_create(actor=admin, data={"first_name": "Anna", "phones": ["+79161234567"],
+                                            "emails": ["anna@example.com"]})  # fmt: skip
+    started = started_mark(timezone.now())
+    with time_machine.travel(timezone.now() + timedelta(seconds=30)):
+        Client().post(f"/f/{web_form.token}/", {"started": started, "name": "Anna Petrova",
+                                                "phone": "+7 916 123-45-67",
+                                                "email": "Anna@Example.com"})  # fmt: skip
+    person_erase(actor=admin, person=anna)  # before the worker files the request
+    run_worker()
+    kept = Submission.objects.get()
+    assert kept.state == Submission.DONE and kept.values == {} and kept.person is None
+    assert "Erased" in kept.problem
+    assert Person.objects.count() == 1 and not Person.objects.filter(first_name="Anna").exists()
+    assert not Deal.objects.exists()
+
+
+def test_while_a_burst_pours_in_the_worker_lets_the_page_take_it_then_files_it(web_form):
+    shown = started_mark(timezone.now() - timedelta(minutes=1))
+    for n in range(filing.BURST_AT + 5):  # a burst: more waiting than a visitor or two
+        Client().post(f"/f/{web_form.token}/", {"started": shown, "name": f"Visitor {n}",
+                                                "phone": f"+7 916 555-00-{n:02}"},
+                      REMOTE_ADDR=f"10.1.0.{n}")  # fmt: skip
+    DBTaskResult.objects.all().delete()  # the pass the page queued: run by hand below
+    assert filing.submissions_drain(form_id=web_form.pk) == 0  # new ones came: it waits
+    later = DBTaskResult.objects.get()
+    assert later.run_after > timezone.now()  # back in half a second, the page's pass mark set
+    assert later.args_kwargs["kwargs"]["seen"] == Submission.objects.order_by("-pk").first().pk
+    web_form.refresh_from_db()
+    assert web_form.requests_queued_at is not None
+    seen = later.args_kwargs["kwargs"]["seen"]
+    assert filing.submissions_drain(form_id=web_form.pk, seen=seen) == filing.BURST_AT + 5
+    assert not Submission.objects.filter(state=Submission.PENDING).exists()
+    assert Person.objects.count() == filing.BURST_AT + 5

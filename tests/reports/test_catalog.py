@@ -11,6 +11,7 @@ from django.utils import timezone
 from accord.accounts.services import team_save, user_create
 from accord.billing.models import ExpenseCategory
 from accord.billing.services import expense_save
+from accord.contacts.models import Segment
 from accord.contacts.services import person_create, segment_save
 from accord.core.company import default_currency
 from accord.marketing.models import Channel, Touch
@@ -256,3 +257,13 @@ def test_sales_by_client_group_counts_each_segment_and_the_clients_in_none(admin
     assert "counts in both" in found.notes[-1]
     mine = figures(owner, "sales_by_client_group", D(2026, 2, 1), D(2026, 2, 28))
     assert "Admin's own" not in [r["label"] for r in mine.rows]  # another's own segment
+    Segment.objects.create(
+        name="Gone field",
+        record_type="person",
+        owner=admin,
+        shared=True,
+        filters={"cf.retired_since": "x"},
+    )  # its field retired since
+    found = figures(admin, "sales_by_client_group", D(2026, 2, 1), D(2026, 2, 28))
+    assert "Gone field" not in [r["label"] for r in found.rows] and found.total == Decimal("147")
+    assert any("Gone field" in note and "left out" in note for note in found.notes)

@@ -84,6 +84,12 @@ def person_update(*, actor: User, person: Person, data: dict, version: int | Non
     return update(person, actor, data, version, clean_person)
 
 
+# Called inside an erase, before the person's phones and e-mails go: (person=, addresses=
+# [(kind, value)]) — for records an app keeps by address, not yet tied to the person (a
+# web-form request waiting to be filed). Apps above contacts register here.
+BEFORE_ERASE: list = []
+
+
 @transaction.atomic
 def person_erase(*, actor: User, person: Person) -> Person:
     """Erase a person's personal data on their request; the timeline keeps only that it happened."""
@@ -92,6 +98,9 @@ def person_erase(*, actor: User, person: Person) -> Person:
         raise PermissionDenied(_("Erasing data needs the right to delete records."))
     person = Person.objects.select_for_update().get(pk=person.pk)
     timeline_forget(person)
+    addresses = list(person.contact_points.values_list("kind", "value"))
+    for forget in BEFORE_ERASE:  # what other apps hold by the addresses alone
+        forget(person=person, addresses=addresses)
     person.contact_points.all().delete()
     person.tags.clear()
     for name in (

@@ -2,16 +2,17 @@
 (found by e-mail or phone, or made, and given out by the team's lead rule), a deal, its
 touches and a note, through the contacts, sales and work services — each in a transaction
 of its own, so a request the services refuse is kept with the reason and the others go
-on; one that fails is tried again by the catch-up, and after a few tries kept with the
-error. A lead is never lost."""
+on; one that fails is tried again later, and after a few tries kept with the error (and
+may be filed again by hand). A lead is never lost."""
 
 import logging
 import time
 from datetime import datetime, timedelta
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
-from django.db.models import F
+from django.db import InterfaceError, OperationalError, transaction
+from django.db.models import F, Q
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
@@ -21,6 +22,7 @@ from accord.contacts.queries import likely_duplicates
 from accord.contacts.services import note_add, person_create
 from accord.core.events import emit
 from accord.marketing.models import Campaign, Channel, Submission, Touch, WebForm
+from accord.marketing.services.campaigns import may_write_campaign
 from accord.marketing.services.consent import consent_request_make
 from accord.marketing.services.forms import (
     CAME_FROM,
@@ -35,79 +37,96 @@ from accord.sales.services import deal_create
 log = logging.getLogger(__name__)
 
 PASS_SECONDS = 10.0  # a pass files for this long, then queues the next one
-BATCH = 100
+CHUNK = 10  # requests filed between two looks at whether more are pouring in
 RETRY_AFTER = timedelta(minutes=1)  # a request still waiting this long: its pass was lost
 TRIES = 5  # failed filings before a request is kept with its error
-QUIET, YIELD_AT_MOST = 0.5, 30.0  # seconds: see _Burst
+BURST_AT = 20  # requests waiting at once: a burst, not a visitor or two
+QUIET, YIELD_AT_MOST = 0.5, 30.0  # seconds: see _pouring_in
 
 
-def submissions_drain(form_id: int, *, seconds: float = PASS_SECONDS) -> int:
-    """The worker's pass: a form's new requests filed in arrival order until none is left
-    (a long burst: the next pass queued). While requests pour in it lets the page take
-    them first (see _Burst). Answers how many were filed."""
+def submissions_drain(*, form_id: int, seen: int = 0, waited: float = 0.0) -> int:
+    """The worker's pass: a form's requests filed in arrival order until none is due (a
+    long run: the next pass queued). While a burst pours in, it lets the pages take it
+    first (see _pouring_in) and comes back QUIET seconds later. Answers how many it filed."""
     WebForm.objects.filter(pk=form_id).update(requests_queued_at=None)
-    burst, busy, filed = _Burst(), 0.0, 0
-    fresh = Submission.objects.filter(
-        form_id=form_id, state=Submission.PENDING, attempts=0
-    ).order_by("created_at", "pk")
-    while ids := list(fresh.values_list("pk", flat=True)[:BATCH]):
-        for pk in ids:
-            burst.wait()
-            began = time.monotonic()
-            filed += submission_file(pk)
-            busy += time.monotonic() - began
-        if busy >= seconds:
-            submissions_queue(form_id, timezone.now())
-            break
-    return filed
+    began, filed = time.monotonic(), 0
+    while True:
+        newest = _pouring_in(seen)
+        if newest and waited < YIELD_AT_MOST:
+            _queue_later(form_id, seen=newest, waited=waited + QUIET)
+            return filed
+        seen = newest or _newest()
+        ids = list(_due(form_id, timezone.now()).values_list("pk", flat=True)[:CHUNK])
+        if not ids:
+            return filed
+        filed += sum(submission_file(submission_id=pk) for pk in ids)
+        if time.monotonic() - began >= PASS_SECONDS:
+            submissions_queue(form_id=form_id, now=timezone.now())
+            return filed
 
 
-class _Burst:
-    """Requests pouring in: filing one takes many times what keeping one does, and
-    SQLite has one writer (a small server, two cores), so while new requests keep coming
-    the pass waits — until QUIET seconds pass without one, or it has waited YIELD_AT_MOST
-    (a flood that does not stop is filed all the same, a pass's worth at a time)."""
+def _newest() -> int:
+    return Submission.objects.order_by("-pk").values_list("pk", flat=True).first() or 0
 
-    def __init__(self):
-        self.newest, self.waited = self._newest(), 0.0
 
-    @staticmethod
-    def _newest() -> int:
-        return Submission.objects.order_by("-pk").values_list("pk", flat=True).first() or 0
+def _pouring_in(seen: int) -> int:
+    """The newest request's id when a burst is arriving — many waiting, and new ones since
+    the pass last looked (`seen`) — else 0. Filing one takes many times what keeping one
+    does, and SQLite has one writer (a small server, two cores): filing in the middle of
+    a burst would slow the pages that answer it. A flood that does not stop is filed all
+    the same once the pass has waited YIELD_AT_MOST."""
+    if Submission.objects.filter(state=Submission.PENDING).count() <= BURST_AT:
+        return 0
+    newest = _newest()
+    return newest if newest != seen else 0
 
-    def wait(self) -> None:
-        while self.waited < YIELD_AT_MOST:
-            newest = self._newest()
-            if newest == self.newest:
-                return
-            self.newest = newest
-            time.sleep(QUIET)
-            self.waited += QUIET
+
+def _queue_later(form_id: int, *, seen: int, waited: float) -> None:
+    """The pass again in QUIET seconds (the mark set: the pages queue no other)."""
+    from accord.marketing.tasks import file_web_requests  # the task module imports this one
+
+    now = timezone.now()
+    WebForm.objects.filter(pk=form_id).update(requests_queued_at=now)
+    try:
+        file_web_requests.using(run_after=now + timedelta(seconds=QUIET)).enqueue(
+            form_id, seen=seen, waited=waited
+        )
+    except Exception:  # the queue is away: the catch-up queues the pass
+        log.exception("web form %s: the next pass could not be queued", form_id)
+
+
+def _due(form_id: int, now: datetime):
+    waiting = Submission.objects.filter(form_id=form_id, state=Submission.PENDING)
+    return waiting.filter(Q(next_try_at=None) | Q(next_try_at__lte=now)).order_by(
+        "created_at", "pk"
+    )
 
 
 def submissions_catch_up(now: datetime) -> int:
-    """The worker's tick: requests waiting longer than RETRY_AFTER (a pass lost with its
-    queue, a filing that failed), oldest first."""
-    ids = Submission.objects.filter(
-        state=Submission.PENDING, created_at__lte=now - RETRY_AFTER
-    ).order_by("created_at", "pk")
-    return sum(submission_file(pk) for pk in ids.values_list("pk", flat=True)[:BATCH])
+    """The worker's tick: a pass queued for each form with requests waiting longer than
+    RETRY_AFTER (its pass lost with the queue) or due to be tried again. Answers how many
+    passes it queued."""
+    stale = Submission.objects.filter(state=Submission.PENDING, created_at__lte=now - RETRY_AFTER)
+    stale = stale.filter(Q(next_try_at=None) | Q(next_try_at__lte=now))
+    forms = set(stale.values_list("form_id", flat=True)[:1000])
+    return sum(submissions_queue(form_id=form_id, now=now) for form_id in sorted(forms))
 
 
-def submission_file(submission_id: int) -> bool:
+def submission_file(*, submission_id: int) -> bool:
     """File one waiting request (claimed in its transaction: two workers never file it
-    twice); answers whether it was filed — made a client, or kept with why not."""
+    twice; the form's row is not locked, so its page keeps taking requests); answers
+    whether it was filed — made a client, or kept with why not."""
     try:
         with transaction.atomic():
             submission = (
-                Submission.objects.select_for_update()
+                Submission.objects.select_for_update(of=("self",))
                 .select_related("form")
                 .filter(pk=submission_id, state=Submission.PENDING)
                 .first()
             )
             if submission is None:
                 return False
-            with translation.override(submission.language or None):
+            with translation.override(submission.language or settings.LANGUAGE_CODE):
                 _file(submission)
             return True
     except ValidationError as error:
@@ -119,24 +138,51 @@ def submission_file(submission_id: int) -> bool:
         _failed(submission_id, error)
         return False
     log.warning("web-form request %s made no client: %s", submission_id, problem)
-    with transaction.atomic():
-        kept = Submission.objects.filter(pk=submission_id, state=Submission.PENDING).update(
-            state=Submission.DONE, problem=problem[:2000]
-        )
-        if kept:
-            WebForm.objects.filter(submissions=submission_id).update(received=F("received") + 1)
+    _kept_unfiled(submission_id, problem)
     return True
 
 
-def _failed(submission_id: int, error: Exception) -> None:
-    """One more failed try; the last one keeps the request with the error, to be seen."""
-    Submission.objects.filter(pk=submission_id).update(attempts=F("attempts") + 1)
-    problem = _("It could not be filed: %(error)s") % {"error": error}
+def _kept_unfiled(submission_id: int, problem: str) -> None:
     with transaction.atomic():
-        if Submission.objects.filter(
-            pk=submission_id, state=Submission.PENDING, attempts__gte=TRIES
-        ).update(state=Submission.DONE, problem=problem[:2000]):
+        if Submission.objects.filter(pk=submission_id, state=Submission.PENDING).update(
+            state=Submission.DONE, problem=problem[:2000], next_try_at=None
+        ):
             WebForm.objects.filter(submissions=submission_id).update(received=F("received") + 1)
+
+
+def _failed(submission_id: int, error: Exception) -> None:
+    """A try that failed: tried again later (1, 2, 4, 8 minutes on); the database busy or
+    away counts no try. The last try keeps the request, with the kind of error (the
+    server's log has the rest: it may hold other records' values)."""
+    transient = isinstance(error, OperationalError | InterfaceError)
+    row = Submission.objects.filter(pk=submission_id, state=Submission.PENDING)
+    tries = (row.values_list("attempts", flat=True).first() or 0) + (0 if transient else 1)
+    if tries >= TRIES:
+        problem = _("It could not be filed (%(kind)s; the server's log says more).") % {
+            "kind": type(error).__name__
+        }
+        _kept_unfiled(submission_id, problem)
+        return
+    row.update(attempts=tries, next_try_at=timezone.now() + RETRY_AFTER * 2 ** max(0, tries - 1))
+
+
+def submissions_refile(*, actor: User, submission: Submission) -> Submission:
+    """A request kept without a client (its reason mended since: an administrator back,
+    a custom field fixed) filed again, from the start."""
+    if not may_write_campaign(actor):
+        raise PermissionDenied(_("Your role does not allow changing web forms."))
+    with transaction.atomic():
+        again = Submission.objects.filter(
+            pk=submission.pk, state=Submission.DONE, person=None
+        ).exclude(problem="")
+        if not again.update(state=Submission.PENDING, problem="", attempts=0, next_try_at=None):
+            raise ValidationError(_("Only a request that made no client can be filed again."))
+        WebForm.objects.filter(pk=submission.form_id).update(received=F("received") - 1)
+        transaction.on_commit(
+            lambda: submissions_queue(form_id=submission.form_id, now=timezone.now())
+        )
+    submission.refresh_from_db()
+    return submission
 
 
 def _file(submission: Submission) -> None:

@@ -15,7 +15,7 @@ from django.core import signing
 from django.core.cache import cache
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.validators import URLValidator, validate_email
-from django.db import DatabaseError, transaction
+from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
@@ -193,32 +193,31 @@ def submission_receive(
         form=form, values=cleaned, came_from=where, state=Submission.PENDING,  # writer is
         language=translation.get_language() or "", created_at=now,  # held the least
     )  # fmt: skip
-    transaction.on_commit(lambda: submissions_queue(form.pk, timezone.now()))
+    transaction.on_commit(lambda: submissions_queue(form_id=form.pk, now=timezone.now()))
     return Received(submission=submission)
 
 
 QUEUED_FOR_LONG = timedelta(minutes=2)  # a mark older than this is of a lost pass
 
 
-def submissions_queue(form_id: int, now: datetime) -> bool:
+def submissions_queue(*, form_id: int, now: datetime) -> bool:
     """Queue the worker's pass over a form's requests waiting to be filed, unless one is
     waiting already (a burst queues one pass, not one each). Called once they are
-    committed; answers whether a pass was queued. A pass that could not be queued is
-    made up by the worker's catch-up."""
+    committed; answers whether a pass was queued. A pass that could not be queued (the
+    queue away, the database busy) is made up by the worker's catch-up: the request is
+    kept already, and the visitor is thanked all the same."""
     from accord.marketing.tasks import file_web_requests  # the task module imports filing
 
     waiting = Q(requests_queued_at__isnull=True) | Q(requests_queued_at__lt=now - QUEUED_FOR_LONG)
     row = WebForm.objects.filter(pk=form_id)
-    if not row.filter(waiting).exists():
-        return False
     try:
+        if not row.filter(waiting).exists():
+            return False
         with transaction.atomic():
             if not row.filter(waiting).update(requests_queued_at=now):
                 return False
             file_web_requests.enqueue(form_id)
-    except DatabaseError:
-        raise
-    except Exception:  # the queue is away (Redis): the catch-up files them
+    except Exception:
         log.exception("web form %s: the pass over its requests could not be queued", form_id)
         return False
     return True
@@ -302,6 +301,24 @@ def _cleaned(form: WebForm, values) -> tuple[dict, dict]:
         if form.consent_required and not cleaned["consent"]:
             errors["consent"] = [_("Tick the box to send the request.")]
     return cleaned, errors
+
+
+def forget_requests(*, person, addresses: list[tuple[str, str]]) -> None:
+    """A client erased on their request: the web-form requests sent from their phones or
+    e-mails that no client holds yet (waiting to be filed, or kept without a client) lose
+    what they said — and one waiting is not filed, so it cannot bring them back."""
+    phones = [value for kind, value in addresses if kind == "phone"]
+    emails = [value for kind, value in addresses if kind == "email"]
+    if not phones and not emails:
+        return
+    theirs = Q(values__phone__in=phones) if phones else Q(pk__in=[])
+    for email in emails:
+        theirs |= Q(values__email__iexact=email)
+    found = Submission.objects.filter(theirs, person=None)
+    found.filter(state=Submission.PENDING).update(
+        state=Submission.DONE, problem=_("Erased on the client's request."), next_try_at=None
+    )
+    found.update(values={}, came_from={})
 
 
 def on_erased(event) -> None:

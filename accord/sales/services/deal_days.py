@@ -7,11 +7,10 @@ again from the deals (an upgrade, a bulk load, a change of the company's clock).
 from decimal import Decimal
 from itertools import islice
 
-from django.db import transaction
-from django.db.models import Count, Sum
+from django.db import IntegrityError, transaction
+from django.db.models import Count, F, Sum
 from django.db.models.functions import TruncDate
 
-from accord.core.bulk import rollup_add
 from accord.core.company import company_date, zone_of
 from accord.sales.models import Deal, DealDay
 
@@ -53,9 +52,18 @@ def follow(sender, instance: Deal, raw: bool = False, **kwargs) -> None:
 
 def _add(key: tuple, count: int, amount: Decimal) -> None:
     day, owner_id, pipeline_id, currency, status = key
-    rollup_add(DealDay, {"day": day, "owner_id": owner_id, "pipeline_id": pipeline_id,
-                         "currency": currency, "status": status},
-               count=count, amount=amount)  # fmt: skip
+    found = DealDay.objects.filter(day=day, owner_id=owner_id, pipeline_id=pipeline_id,
+                                   currency=currency, status=status)  # fmt: skip
+    change = {"count": F("count") + count, "amount": F("amount") + amount}
+    if found.update(**change):
+        return
+    try:
+        with transaction.atomic():
+            DealDay.objects.create(day=day, owner_id=owner_id, pipeline_id=pipeline_id,
+                                   currency=currency, status=status, count=count,
+                                   amount=amount)  # fmt: skip
+    except IntegrityError:  # made a moment ago by another process
+        found.update(**change)
 
 
 @transaction.atomic

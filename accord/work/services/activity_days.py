@@ -4,11 +4,10 @@ or a change of the company's time zone, which moves the days' borders)."""
 
 from itertools import islice
 
-from django.db import transaction
-from django.db.models import Count
+from django.db import IntegrityError, transaction
+from django.db.models import Count, F
 from django.db.models.functions import TruncDate
 
-from accord.core.bulk import rollup_add
 from accord.core.company import company_date, zone_of
 from accord.work.models import Activity, ActivityDay
 
@@ -19,7 +18,13 @@ def activity_days_add(activity: Activity) -> None:
     """The activity just logged, counted on its day (inside its transaction)."""
     key = {"day": company_date(activity.occurred_at), "actor_id": activity.actor_id,
            "kind": activity.kind}  # fmt: skip
-    rollup_add(ActivityDay, key, count=1)
+    if ActivityDay.objects.filter(**key).update(count=F("count") + 1):
+        return
+    try:
+        with transaction.atomic():
+            ActivityDay.objects.create(**key, count=1)
+    except IntegrityError:  # made a moment ago by another process
+        ActivityDay.objects.filter(**key).update(count=F("count") + 1)
 
 
 @transaction.atomic

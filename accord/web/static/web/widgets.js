@@ -10,12 +10,17 @@
 
   const save = async (row, place) => {
     const url = list.dataset.moveUrlTemplate.replace("/0/", `/${row.dataset.widget}/`);
-    const response = await fetch(url, {
-      method: "POST",
-      headers: { "X-CSRFToken": token, "Content-Type": "application/x-www-form-urlencoded" },
-      body: new URLSearchParams({ to: String(place) }),
-    });
-    if (!response.ok) {
+    let response = null;
+    try {
+      response = await fetch(url, {
+        method: "POST",
+        headers: { "X-CSRFToken": token, "Content-Type": "application/x-www-form-urlencoded" },
+        body: new URLSearchParams({ to: String(place) }),
+      });
+    } catch {
+      response = null; // the server out of reach: said as a failure below
+    }
+    if (!response || !response.ok) {
       const toast = document.createElement("div");
       toast.className = "toast toast-error";
       toast.textContent = list.dataset.moveFailed;
