@@ -129,6 +129,8 @@ def populate_forms() -> None:
             form=form, values={"name": name, "phone": phone, "message": message},
             came_from=came_from, address=f"203.0.113.{number}", origin="", own_host="",
         )  # fmt: skip
+        if received.submission is None:  # turned away (the same address too often)
+            continue
         submission_file(submission_id=received.submission.pk)  # as the worker files it
         received.submission.refresh_from_db()
         if number == 1 and received.submission.deal is not None:  # the Instagram balcony, sold

@@ -445,13 +445,18 @@ def test_while_a_burst_pours_in_the_worker_lets_the_page_take_it_then_files_it(w
                                                 "phone": f"+7 916 555-00-{n:02}"},
                       REMOTE_ADDR=f"10.1.0.{n}")  # fmt: skip
     DBTaskResult.objects.all().delete()  # the pass the page queued: run by hand below
+    before = timezone.now()
     assert filing.submissions_drain(form_id=web_form.pk) == 0  # new ones came: it waits
     later = DBTaskResult.objects.get()
-    assert later.run_after > timezone.now()  # back in half a second, the page's pass mark set
+    assert later.run_after >= before + timedelta(seconds=filing.QUIET)  # back in a moment
     assert later.args_kwargs["kwargs"]["seen"] == Submission.objects.order_by("-pk").first().pk
     web_form.refresh_from_db()
     assert web_form.requests_queued_at is not None
-    seen = later.args_kwargs["kwargs"]["seen"]
-    assert filing.submissions_drain(form_id=web_form.pk, seen=seen) == filing.BURST_AT + 5
+    seen, filed = later.args_kwargs["kwargs"]["seen"], 0
+    for _pass in range(5):  # a pass files for 10 s at most: on a slow machine, one more
+        filed += filing.submissions_drain(form_id=web_form.pk, seen=seen)
+        if not Submission.objects.filter(state=Submission.PENDING).exists():
+            break
+    assert filed == filing.BURST_AT + 5
     assert not Submission.objects.filter(state=Submission.PENDING).exists()
     assert Person.objects.count() == filing.BURST_AT + 5
