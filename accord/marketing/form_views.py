@@ -26,7 +26,11 @@ from accord.core.custom_fields import active_fields
 from accord.core.ui.forms import apply_errors
 from accord.core.visibility import may_change
 from accord.marketing.models import Campaign, Channel, Submission, WebForm
-from accord.marketing.queries import campaigns_visible_to, submissions_visible_to
+from accord.marketing.queries import (
+    campaigns_visible_to,
+    submissions_visible_to,
+    submissions_waiting,
+)
 from accord.marketing.services import FIELDS, form_save, may_write_campaign, submission_receive
 from accord.marketing.services.consent import consent_request_confirm, consent_request_open
 from accord.marketing.services.filing import submissions_refile
@@ -178,7 +182,7 @@ def web_form_edit(request, form_id: int | None = None):
                 f'{reverse("web_form_script")}" async></script>'
             ),
             "submissions": submissions_visible_to(request.user, found)[:20] if found else [],
-            "waiting": found.submissions.filter(state=Submission.PENDING).count() if found else 0,
+            "waiting": submissions_waiting(found) if found else 0,
         },
     )
 

@@ -89,6 +89,11 @@ def submissions_visible_to(user, form):
     return form.submissions.filter(Q(person=None) | Q(person__in=people)).select_related("person")
 
 
+def submissions_waiting(form) -> int:
+    """How many of a form's requests wait for the worker to file them."""
+    return form.submissions.filter(state=Submission.PENDING).count()
+
+
 @dataclass
 class Results:
     """What a campaign brought: leads (clients whose first visit it was), deals made from

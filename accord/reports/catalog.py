@@ -425,6 +425,7 @@ def sales_by_client_group(scope: Scope) -> Figures:
     won = _won(scope).filter(currency=scope.currency)
     segments = segments_visible_to(scope.user).filter(record_type__in=["person", "company"])
     rows, grouped, notes = [], Q(pk__in=[]), _other_currencies(_won(scope), scope)
+    counted = 0  # segments whose filter still holds
     for segment in segments.order_by("name", "pk")[:SEGMENTS_AT_MOST]:
         try:
             members = in_segment(segment, scope.user)
@@ -432,7 +433,7 @@ def sales_by_client_group(scope: Scope) -> Figures:
             notes.append(_("Segment “%(name)s” was left out: its filter no longer holds "
                            "(save it again on Clients).") % {"name": segment.name})  # fmt: skip
             continue
-        grouped |= members
+        grouped, counted = grouped | members, counted + 1
         sums = won.filter(members).aggregate(deals=Count("id"), revenue=Sum("amount"))
         rows.append({"label": segment.name, "deals": sums["deals"],
                      "revenue": sums["revenue"] or Decimal(0)})  # fmt: skip
@@ -444,7 +445,7 @@ def sales_by_client_group(scope: Scope) -> Figures:
     if segments.count() > SEGMENTS_AT_MOST:
         notes.append(_("Counted: the first %(count)s segments by name; the others' clients "
                        "are in no segment here.") % {"count": SEGMENTS_AT_MOST})  # fmt: skip
-    if len(rows) > 1 or (rows and str(rows[0]["label"]) != _("In no segment")):
+    if counted:
         notes.append(_("A client in two segments counts in both."))
     else:
         notes.append(_("Save a filter on Clients as a segment (VIP, wholesale…) to see the "
