@@ -1,13 +1,29 @@
 """The demo company writes e-mail too: a shared mailbox marked as a demo, and a year of
 messages on the clients' and deals' timelines."""
 
+import pytest
+from django.core.cache import cache
+from django.core.management import call_command
+
 from accord.cli import main
 from accord.comms.models import Mailbox, Message
 from accord.core.models import TimelineEvent
 
+# One worker loads the demo once for this file: its tests only read it (what one writes
+# is rolled back with its test).
+pytestmark = pytest.mark.xdist_group("comms-demo")
 
-def test_the_demo_has_a_marked_mailbox_and_a_history_of_e_mails(db, capsys):
-    assert main(["demo", "--if-empty"]) == 0
+
+@pytest.fixture(scope="module")
+def demo_company(django_db_setup, django_db_blocker):
+    with django_db_blocker.unblock():
+        assert main(["demo", "--if-empty"]) == 0
+        yield
+        call_command("flush", interactive=False, verbosity=0)
+        cache.clear()
+
+
+def test_the_demo_has_a_marked_mailbox_and_a_history_of_e_mails(demo_company, db):
     mailbox = Mailbox.objects.get()
     assert mailbox.is_shared and mailbox.is_default and "demo" in mailbox.name
     assert (mailbox.smtp_host, mailbox.smtp_port) == ("127.0.0.1", 1025)
@@ -20,10 +36,9 @@ def test_the_demo_has_a_marked_mailbox_and_a_history_of_e_mails(db, capsys):
     assert {entry.occurred_at for entry in entries} == {message.created_at}
 
 
-def test_the_demo_has_templates_a_finished_mailing_and_a_draft(db, capsys):
+def test_the_demo_has_templates_a_finished_mailing_and_a_draft(demo_company, db):
     from accord.comms.models import EmailTemplate, Mailing, Recipient, Unsubscribe
 
-    assert main(["demo", "--if-empty"]) == 0
     assert EmailTemplate.objects.filter(marketing=True).exists()
     assert EmailTemplate.objects.count() >= 3
     done = Mailing.objects.get(state=Mailing.DONE, template__tracked=False)
@@ -33,11 +48,10 @@ def test_the_demo_has_templates_a_finished_mailing_and_a_draft(db, capsys):
     assert Mailing.objects.filter(state=Mailing.DRAFT).exists()
 
 
-def test_the_demo_has_a_tracked_mailing_with_opens_and_clicks(db, capsys):
+def test_the_demo_has_a_tracked_mailing_with_opens_and_clicks(demo_company, db):
     from accord.comms.models import EmailTemplate, LinkClick, Mailing
     from accord.comms.tracking import mailing_tracking
 
-    assert main(["demo", "--if-empty"]) == 0
     template = EmailTemplate.objects.get(tracked=True)
     tracked = Mailing.objects.get(template=template, state=Mailing.DONE)
     counts = mailing_tracking(tracked)
@@ -46,8 +60,7 @@ def test_the_demo_has_a_tracked_mailing_with_opens_and_clicks(db, capsys):
     assert not Message.objects.filter(mailing=tracked, state=Message.QUEUED).exists()
 
 
-def test_the_demo_has_replies_in_threads_and_mail_that_is_not_a_clients(db, capsys):
-    assert main(["demo", "--if-empty"]) == 0
+def test_the_demo_has_replies_in_threads_and_mail_that_is_not_a_clients(demo_company, db):
     replies = Message.objects.filter(direction=Message.IN, kind=Message.CLIENT)
     threaded = replies.exclude(person=None)
     assert threaded.count() >= 10
@@ -60,26 +73,11 @@ def test_the_demo_has_replies_in_threads_and_mail_that_is_not_a_clients(db, caps
     assert Message.objects.filter(state=Message.BOUNCED).exists()
 
 
-def test_the_demo_rule_makes_a_client_of_a_new_address_that_writes(transactional_db, capsys):
-    from accord.comms.services import message_receive
-    from accord.contacts.models import Person
-    from accord.work.models import Task
-    from tests.comms.conftest import mail
-
-    assert main(["demo", "--if-empty"]) == 0
-    message_receive(mailbox=Mailbox.objects.get(),
-                    raw=mail(sender="Lena Kraus <lena@new.example>", to="sales@example.com",
-                             subject="Balcony door"))  # fmt: skip
-    lena = Person.objects.get(primary_email="lena@new.example")
-    assert Task.objects.filter(person=lena, title__contains="Answer the e-mail").exists()
-
-
-def test_the_demo_clients_answer_some_wait_and_some_are_unread(db):
+def test_the_demo_clients_answer_some_wait_and_some_are_unread(demo_company, db):
     from accord.accounts.models import User
     from accord.comms.models import Conversation
     from accord.comms.queries import inbox, unread_of
 
-    assert main(["demo", "--if-empty"]) == 0
     received = Message.objects.filter(direction=Message.IN)
     assert received.exists() and not received.exclude(state=Message.RECEIVED).exists()
     threads = Conversation.objects.filter(last_incoming_at__isnull=False)
@@ -94,11 +92,10 @@ def test_the_demo_clients_answer_some_wait_and_some_are_unread(db):
     assert all(inbox(user, "mine").exists() for user in managers)
 
 
-def test_the_demo_has_a_pbx_with_talks_returned_missed_calls_and_new_ones_waiting(db, capsys):
+def test_the_demo_has_a_pbx_with_talks_returned_missed_calls_and_new_ones_waiting(demo_company, db):
     from accord.comms.models import Call, Telephony
     from accord.work.models import Task
 
-    assert main(["demo", "--if-empty"]) == 0
     pbx = Telephony.objects.get()
     assert "demo" in pbx.name and pbx.extensions.count() >= 2
     assert Call.objects.filter(state=Call.ENDED).count() >= 20
@@ -114,7 +111,7 @@ def test_the_demo_has_a_pbx_with_talks_returned_missed_calls_and_new_ones_waitin
     assert TimelineEvent.objects.filter(kind="call", data__call_id=talk.pk).exists()
 
 
-def test_the_demo_has_messenger_and_sms_conversations_some_waiting_today(db, capsys):
+def test_the_demo_has_messenger_and_sms_conversations_some_waiting_today(demo_company, db):
     from datetime import timedelta
 
     from django.utils import timezone
@@ -124,7 +121,6 @@ def test_the_demo_has_messenger_and_sms_conversations_some_waiting_today(db, cap
     from accord.comms.services.chat_sending import window_open
     from accord.contacts.models import Person
 
-    assert main(["demo", "--if-empty"]) == 0
     connections = Messenger.objects.all()
     assert {m.provider for m in connections} == {"telegram", "sms", "whatsapp"}
     assert all("demo" in m.name for m in connections)
@@ -152,17 +148,3 @@ def test_the_demo_has_messenger_and_sms_conversations_some_waiting_today(db, cap
     count = Message.objects.count()
     demo_chats.populate()  # a second run changes nothing
     assert Message.objects.count() == count and Messenger.objects.count() == 3
-
-
-def test_the_chat_demo_on_a_new_instance_makes_only_the_telegram_leads(db):
-    from accord.accounts.services import user_create
-    from accord.comms import demo_chats
-    from accord.comms.models import Conversation, Messenger
-
-    demo_chats.populate()  # nobody to act as: nothing
-    assert not Messenger.objects.exists()
-    user_create(email="first@example.com", password="x" * 12, role="administrator",
-                full_name="First Admin", check_password=False)  # fmt: skip
-    demo_chats.populate()
-    assert Messenger.objects.count() == 3
-    assert set(Conversation.objects.values_list("channel", flat=True)) == {"telegram"}

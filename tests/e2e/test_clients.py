@@ -38,7 +38,10 @@ def test_add_find_by_phone_and_note(open_page, demo_company):
     search.fill("+7 912 345 67 89")
     hit = page.locator("#search-popup").get_by_role("link", name=re.compile("Светлана Иванова"))
     expect(hit).to_be_visible()
-    hit.click()
+    # The hit opens the card already shown: wait for the new page, or the note could be
+    # typed into the old one and the button pressed on the new one with an empty box.
+    with page.expect_navigation():
+        hit.click()
 
     note = page.get_by_role("textbox", name="Note", exact=True)
     note.fill("Called: wants three windows measured on Friday.")
