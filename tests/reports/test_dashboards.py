@@ -215,3 +215,14 @@ def test_the_api_answers_a_reports_figures_within_the_callers_access(api, owner,
     assert wrong.status_code == 422 and wrong.json()["errors"][0]["field"] == "to"
     _token, secret = token_create(user=marketer, name="reports")
     assert ApiClient(secret).get("/api/v1/reports/income").status_code == 404
+
+
+def test_an_empty_report_says_what_would_fill_it(admin):
+    # A new company: no segment yet, so the client-group report says how to make one
+    # instead of only "choose a longer period".
+    page = client_of(admin).get("/reports/r/sales_by_client_group/").content.decode()
+    assert "Nothing in this period yet" in page
+    assert "Save a filter on Clients as a segment" in page
+    assert "Choose a longer period" not in page
+    plain = client_of(admin).get("/reports/r/sales_by_pipeline/").content.decode()
+    assert "Choose a longer period" in plain
