@@ -18,7 +18,7 @@ run: install assets
 
 ## test: install the test tools too and run the whole suite (DATABASE_URL picks the database)
 test: install-dev assets test-deps
-	$(VENV)/bin/pytest -n $(PYTEST_WORKERS) --dist loadgroup $(PYTEST_ARGS)
+	$(VENV)/bin/pytest -n $(PYTEST_WORKERS) $(PYTEST_ARGS)
 
 ## install: what running Accord needs (no test tools); install-dev: the "dev" group too
 install: $(VENV)/.installed system-deps
