@@ -10,6 +10,7 @@ from accord.cli import main
 from accord.comms.models import Mailbox, Message
 from accord.core.models import TimelineEvent
 
+
 @pytest.fixture(scope="module")
 def demo_company(django_db_setup, django_db_blocker):
     """The demo loaded once for this file's tests in each test process (xdist's groups do
