@@ -4,6 +4,7 @@ import pytest
 from django.test import Client
 
 from accord.accounts.services import token_create, user_create
+from tests.instances import Instances
 
 PASSWORD = "correct-horse-battery-staple"
 
@@ -250,3 +251,15 @@ def run_worker() -> int:
         job.set_successful(job.task.call(*result.args, **result.kwargs))
         ran += 1
     return ran
+
+
+@pytest.fixture(scope="session")
+def made_instances(tmp_path_factory):
+    return Instances(tmp_path_factory)
+
+
+@pytest.fixture
+def instance(made_instances):
+    """`instance(kind, folder)`: a migrated ("migrated") or demo ("demo") Accord instance
+    copied into `folder`, for tests that run the `accord` command on it."""
+    return made_instances.copy

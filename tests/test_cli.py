@@ -1,42 +1,14 @@
 """The `accord` command as operators script it: clear output, one-line failures, exit codes."""
 
 import io
-import os
 import secrets
-import subprocess
-import sys
-from pathlib import Path
 
 import pytest
 
 from accord.accounts.models import ApiToken, User
 from accord.cli import main
 from tests.conftest import PASSWORD, ApiClient, log_in
-
-ACCORD = [sys.executable, "-m", "accord.cli"]
-
-
-def run_accord(args, tmp_path, **env):
-    """Run `accord` in a fresh process, with its own data directory and SQLite file."""
-    environment = {
-        key: value
-        for key, value in os.environ.items()
-        if not key.startswith(("DJANGO_", "ACCORD_", "DATABASE_", "REDIS_", "PYTEST"))
-    }
-    environment.update(
-        ACCORD_DATA_DIR=str(tmp_path / "var"),
-        DATABASE_URL=f"sqlite:///{tmp_path / 'accord.sqlite3'}",
-    )
-    environment.update(env)
-    return subprocess.run(
-        [*ACCORD, *args],
-        env=environment,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        cwd=Path(__file__).resolve().parents[1],
-        check=False,
-    )
+from tests.instances import run_accord
 
 
 def test_help_lists_every_command(tmp_path):
@@ -70,7 +42,7 @@ def test_a_bad_setting_stops_start_up_with_one_line_naming_it(tmp_path, variable
     assert named in lines[0]
 
 
-def test_production_settings_pass_the_deploy_check_without_warnings(tmp_path):
+def test_production_settings_pass_the_deploy_check_without_warnings(tmp_path, instance):
     production = {
         "DEBUG": "false",
         "SECRET_KEY": secrets.token_urlsafe(64),
@@ -78,7 +50,7 @@ def test_production_settings_pass_the_deploy_check_without_warnings(tmp_path):
         "ACCORD_HTTPS": "true",
         "ACCORD_EMAIL_URL": "smtp+tls://crm:secret@mail.example.com:587",
     }
-    assert run_accord(["migrate"], tmp_path, **production).returncode == 0
+    instance("migrated", tmp_path)
     result = run_accord(["check", "--deploy"], tmp_path, **production)
     assert result.returncode == 0, result.stdout + result.stderr
     assert "no issues (0 silenced)" in result.stdout
@@ -178,9 +150,9 @@ def test_demo_loads_users_in_every_role_and_only_into_an_empty_database(db, caps
     assert log_in(client, "manager@example.com", settings.ACCORD_DEMO_PASSWORD)
 
 
-def test_import_a_file_then_export_everyone_from_the_command_line(tmp_path):
+def test_import_a_file_then_export_everyone_from_the_command_line(tmp_path, instance):
     env = {"ACCORD_PHONE_REGION": "RU"}
-    assert run_accord(["migrate"], tmp_path, **env).returncode == 0
+    instance("migrated", tmp_path)
     created = run_accord(
         ["createuser", "--email", "ops@example.com", "--password", PASSWORD,
          "--role", "administrator"], tmp_path, **env,
@@ -204,11 +176,9 @@ def test_import_a_file_then_export_everyone_from_the_command_line(tmp_path):
     assert bad.returncode != 0 and "no such file" in bad.stderr
 
 
-def test_backup_while_running_then_restore_into_an_empty_instance_sqlite(tmp_path):
-    source, target = tmp_path / "source", tmp_path / "target"
-    source.mkdir()
+def test_backup_while_running_then_restore_into_an_empty_instance_sqlite(tmp_path, instance):
+    source, target = instance("demo", tmp_path / "source"), tmp_path / "target"
     target.mkdir()
-    assert run_accord(["demo"], source).returncode == 0
     (source / "var" / "files" / "imports").mkdir(parents=True, exist_ok=True)
     (source / "var" / "files" / "imports" / "old.csv").write_text("name\nAnna\n")
     archive = tmp_path / "accord.tar.gz"
@@ -228,8 +198,8 @@ def test_backup_while_running_then_restore_into_an_empty_instance_sqlite(tmp_pat
     assert result.returncode == 0  # the restored instance works: its users are there
 
 
-def test_a_backup_into_a_folder_that_does_not_exist_says_so_in_one_line(tmp_path):
-    assert run_accord(["migrate"], tmp_path).returncode == 0
+def test_a_backup_into_a_folder_that_does_not_exist_says_so_in_one_line(tmp_path, instance):
+    instance("migrated", tmp_path)
     made = run_accord(["backup", str(tmp_path / "nowhere" / "accord.tar.gz")], tmp_path)
     assert made.returncode != 0
     assert made.stderr.strip().splitlines() == [
@@ -238,13 +208,11 @@ def test_a_backup_into_a_folder_that_does_not_exist_says_so_in_one_line(tmp_path
     assert not list(tmp_path.glob("**/*.partial"))
 
 
-def test_a_damaged_backup_is_refused(tmp_path):
+def test_a_damaged_backup_is_refused(tmp_path, instance):
     import tarfile
 
-    source, target = tmp_path / "source", tmp_path / "target"
-    source.mkdir()
+    source, target = instance("migrated", tmp_path / "source"), tmp_path / "target"
     target.mkdir()
-    assert run_accord(["migrate"], source).returncode == 0
     archive = tmp_path / "accord.tar.gz"
     assert run_accord(["backup", str(archive)], source).returncode == 0
     damaged = tmp_path / "damaged.tar.gz"
@@ -293,10 +261,10 @@ def test_backup_and_restore_on_postgresql(tmp_path):
         admin.close()
 
 
-def test_export_all_writes_every_record_as_json_lines_without_secrets(tmp_path):
+def test_export_all_writes_every_record_as_json_lines_without_secrets(tmp_path, instance):
     import json
 
-    assert run_accord(["demo"], tmp_path).returncode == 0
+    instance("demo", tmp_path)
     out = tmp_path / "all.jsonl"
     result = run_accord(["export-all", str(out)], tmp_path)
     assert result.returncode == 0, result.stderr

@@ -108,7 +108,8 @@ def stat_state(pid: int) -> str:
         return "Z"
 
 
-def test_a_killed_worker_is_started_again_and_the_web_keeps_answering(tmp_path):
+def test_a_killed_worker_is_started_again_and_the_web_keeps_answering(tmp_path, instance):
+    instance("migrated", tmp_path)  # serve's own migration is the next test's
     port = free_port()
     log = (tmp_path / "serve.log").open("w+")
     serve = subprocess.Popen(
@@ -145,8 +146,8 @@ def test_a_killed_worker_is_started_again_and_the_web_keeps_answering(tmp_path):
     assert not alive(next(iter(restarted))), "accord serve left its worker running"
 
 
-def test_a_job_that_meets_a_locked_database_runs_again_and_succeeds(tmp_path):
-    assert run_accord(["migrate"], tmp_path).returncode == 0
+def test_a_job_that_meets_a_locked_database_runs_again_and_succeeds(tmp_path, instance):
+    instance("migrated", tmp_path)
     marker = tmp_path / "locked-once"
     job_id = enqueue(tmp_path, f'jobs.write_past_a_lock.enqueue("after-the-lock", "{marker}")')
 

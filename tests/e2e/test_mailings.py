@@ -191,7 +191,11 @@ def test_tracking_is_a_visible_choice_of_the_template_and_marked_where_it_is_use
     vera.get_by_role("link", name="Vera Client").click()
     entry = page.locator(".mail-entry", has_text="Autumn news")
     expect(entry.get_by_test_id("mail-tracking")).to_contain_text("clicked")
+    # The card's panels load after the page and move what is below them: a click while they
+    # land can miss the summary (it did on a loaded machine).
+    page.wait_for_load_state("networkidle")
     entry.locator("summary").click()
+    expect(entry).to_have_attribute("open", "")
     expect(entry.locator(".mail-links")).to_contain_text("https://window-shop.example/autumn")
     screenshot(page, "client-tracked-mail-desktop-en")
     page.go_back()
