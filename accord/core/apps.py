@@ -17,9 +17,8 @@ class CoreConfig(AppConfig):
 
     def ready(self):
         pre_save.connect(check_accord_record, dispatch_uid="accord.core.limits")
-        from accord.core import events, periodic, statistics, tasks
+        from accord.core import events, periodic, tasks
 
         events.run_on_workers(tasks.events_dispatch)
         periodic.every(events.catch_up)
         periodic.every(events.prune)
-        periodic.every(statistics.planner_statistics_refresh)
