@@ -10,39 +10,21 @@ import signal
 import socket
 import sqlite3
 import subprocess
-import sys
 import time
 import urllib.request
 from pathlib import Path
 
-ACCORD = [sys.executable, "-m", "accord.cli"]
-ROOT = Path(__file__).resolve().parents[1]
+from tests.instances import ACCORD, ROOT
+from tests.instances import accord_environment as environment_of
+from tests.instances import run_accord as run_in
 
 
 def accord_environment(tmp_path) -> dict:
-    environment = {
-        key: value
-        for key, value in os.environ.items()
-        if not key.startswith(("DJANGO_", "ACCORD_", "DATABASE_", "REDIS_", "PYTEST"))
-    }
-    environment.update(
-        ACCORD_DATA_DIR=str(tmp_path / "var"),
-        DATABASE_URL=f"sqlite:///{tmp_path / 'accord.sqlite3'}",
-        DEBUG="true",  # no collectstatic: the test serves no static files
-    )
-    return environment
+    return environment_of(tmp_path, DEBUG="true")  # no collectstatic: no static files served
 
 
 def run_accord(args, tmp_path):
-    return subprocess.run(
-        [*ACCORD, *args],
-        env=accord_environment(tmp_path),
-        capture_output=True,
-        text=True,
-        timeout=180,
-        cwd=ROOT,
-        check=False,
-    )
+    return run_in(args, tmp_path, timeout=180, DEBUG="true")
 
 
 def enqueue(tmp_path, call: str) -> str:
