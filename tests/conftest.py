@@ -27,18 +27,22 @@ def company_set_up(settings):
     from accord.core.models import CompanyProfile
 
     settings.ACCORD_COMPANY_FIRST_STEP = False
-    # A slow test outlasts the 10 s a process keeps the profile: a read more in the middle
+    # A slow test outlasts the 10 s a process keeps the profile, and a test that travels
+    # in time (hours, years) outlasts any shorter lifetime: a read more in the middle
     # would make query counts differ (each save deletes the copy, as in production).
-    settings.ACCORD_PROFILE_CACHE_SECONDS = 3600
+    settings.ACCORD_PROFILE_CACHE_SECONDS = 100 * 365 * 24 * 3600
     CompanyProfile.forget()
 
 
 @pytest.fixture(autouse=True)
-def fresh_rules():
-    # Each process keeps the automation rules for a few seconds; each test has its own.
-    from accord.automation.engine import forget_rules
+def fresh_rules(monkeypatch):
+    # Each process keeps the automation rules for a few seconds; each test has its own,
+    # read afresh and kept for the whole test: a slow test (a loaded machine) reading them
+    # again in the middle would make its query counts differ. Saving a rule still forgets.
+    from accord.automation import engine
 
-    forget_rules()
+    monkeypatch.setattr(engine, "RULES_TTL", 3600.0)
+    engine.forget_rules()
 
 
 @pytest.fixture(autouse=True)

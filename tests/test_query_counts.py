@@ -42,9 +42,9 @@ def add_rows(world, count: int) -> None:
     """`count` more of each: a company, a person in it, a deal and a task of the person."""
     admin, owners = world["admin"], world["owners"]
     stages = list(world["pipeline"].stages.filter(kind="open"))
-    for _ in range(count):
-        n = next(SERIAL)
-        owner = owners[n % len(owners)]
+    for i in range(count):
+        n = next(SERIAL)  # names unique in the process; who owns what: the same each call
+        owner = owners[i % len(owners)]  # the admin owns the first (its Today shows a deal)
         custom = {"segment": "dealer" if n % 2 else "retail", "budget": n}
         company = company_create(actor=admin, data={
             "name": f"Company {n}", "owner": owner, "tags": [f"tag{n % 4}", "b2b"],
