@@ -104,7 +104,7 @@ def generate(scale: float) -> dict:
 
     from accord.accounts.services import user_create
     from accord.comms.services.calls import extensions_set, telephony_save
-    from accord.comms.services.chats import messenger_save
+    from accord.comms.services.messengers import messenger_save
     from accord.contacts.models import ContactPoint, Person
     from accord.core.bulk import Table, reset_sequences
     from accord.core.phones import normalize_phone

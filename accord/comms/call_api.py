@@ -14,7 +14,7 @@ from ninja import Field, Query, Router, Schema, Status
 
 from accord.comms.models import Call, Messenger, Telephony
 from accord.comms.queries import calls_visible_to
-from accord.comms.services.chats import (
+from accord.comms.services.messengers import (
     hook_url,
     messenger_problem,
     messenger_save,

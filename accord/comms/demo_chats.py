@@ -17,7 +17,8 @@ from accord.comms.messengers import DELIVERED, MESSAGE, READ, STATUS, ChatSignal
 from accord.comms.models import Conversation, Messenger
 from accord.comms.services import conversation_assign
 from accord.comms.services.chat_sending import chat_send, chat_sent
-from accord.comms.services.chats import chat_events_apply, chat_events_store, messenger_save
+from accord.comms.services.chats import chat_events_apply, chat_events_store
+from accord.comms.services.messengers import messenger_save
 from accord.comms.services.threads import may_answer
 from accord.contacts.models import Person
 

@@ -30,9 +30,8 @@ from accord.comms.queries import (
     messengers_in_use,
 )
 from accord.comms.services.chat_sending import chat_addresses, chat_send, chat_start
-from accord.comms.services.chats import (
-    chat_events_queue,
-    chat_events_store,
+from accord.comms.services.chats import chat_events_queue, chat_events_store
+from accord.comms.services.messengers import (
     hook_url,
     messenger_delete,
     messenger_problem,

@@ -11,7 +11,7 @@ from accord.automation.models import Run
 from accord.automation.services import rule_enable, rule_save
 from accord.comms import delivery
 from accord.comms.models import Message, Unsubscribe
-from accord.comms.services.chats import messenger_save
+from accord.comms.services.messengers import messenger_save
 from accord.comms.services.threads import replies_late
 from accord.contacts.models import Person
 from accord.contacts.services import person_create

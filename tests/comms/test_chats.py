@@ -34,13 +34,8 @@ from accord.comms.models import (
     Unsubscribe,
 )
 from accord.comms.services.chat_sending import chat_send
-from accord.comms.services.chats import (
-    chat_events_apply,
-    chat_events_drain,
-    chat_events_store,
-    messenger_delete,
-    messenger_save,
-)
+from accord.comms.services.chats import chat_events_apply, chat_events_drain, chat_events_store
+from accord.comms.services.messengers import messenger_delete, messenger_save
 from accord.comms.services.threads import conversation_assign, replies_late, reply_due
 from accord.comms.telephony import twilio_signature
 from accord.contacts.models import Person

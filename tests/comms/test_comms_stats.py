@@ -10,7 +10,7 @@ from accord.comms.models import ChannelDay, ChatContact, Conversation, Message
 from accord.comms.queries import client_channels, comms_figures
 from accord.comms.services.calls import extensions_set, telephony_save
 from accord.comms.services.chat_sending import chat_send
-from accord.comms.services.chats import messenger_save
+from accord.comms.services.messengers import messenger_save
 from accord.comms.services.stats import stats_rebuild
 from accord.contacts.services import person_create
 from tests.comms.test_call_api import deliver

@@ -10,7 +10,7 @@ from django.core.management import call_command
 from accord.comms.models import Mailbox
 from accord.comms.services import mailbox_save, mailboxes_reseal
 from accord.comms.services.calls import telephony_save
-from accord.comms.services.chats import messenger_save
+from accord.comms.services.messengers import messenger_save
 from accord.core.secrets import SecretUnreadable, seal, unseal
 from accord.transfer.backup import make_backup
 from tests.comms.conftest import MAILBOX_PASSWORD, make_mailbox

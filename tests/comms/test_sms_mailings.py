@@ -8,7 +8,7 @@ from django.utils import timezone
 from accord.comms import mailings
 from accord.comms.models import Mailing, Message, Recipient, Unsubscribe
 from accord.comms.services import audience, mailing_save, mailing_start
-from accord.comms.services.chats import messenger_save
+from accord.comms.services.messengers import messenger_save
 from accord.contacts.services import person_create, segment_save
 from tests.conftest import log_in
 

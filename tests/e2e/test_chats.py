@@ -15,7 +15,7 @@ from accord.accounts import demo
 from accord.accounts.models import User
 from accord.comms import delivery
 from accord.comms.models import Conversation, Message
-from accord.comms.services.chats import messenger_save
+from accord.comms.services.messengers import messenger_save
 from accord.comms.telephony import generic_signature
 from accord.contacts.services import person_create
 from tests.comms.test_chats import BOT_TOKEN, post_telegram, telegram_update, worker

@@ -11,7 +11,8 @@ from django.utils import timezone
 from accord.accounts.services import token_create
 from accord.comms.messengers import MESSAGE, ChatSignal
 from accord.comms.services.calls import telephony_save
-from accord.comms.services.chats import chat_events_drain, chat_events_store, messenger_save
+from accord.comms.services.chats import chat_events_drain, chat_events_store
+from accord.comms.services.messengers import messenger_save
 from accord.contacts.models import Person
 from accord.contacts.services import person_create
 from accord.marketing.models import Channel, LeadLine, Touch

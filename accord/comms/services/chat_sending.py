@@ -23,13 +23,13 @@ from accord.comms.models import (
     Messenger,
 )
 from accord.comms.services import threads
-from accord.comms.services.chats import hook_url, messenger_problem
 from accord.comms.services.messages import (
     may_write_to,
     message_attempt_failed,
     message_queue_once,
     message_sent,
 )
+from accord.comms.services.messengers import hook_url, messenger_problem
 from accord.contacts.models import Company, Person
 from accord.core import http
 from accord.core.secrets import unseal

@@ -5,7 +5,7 @@ and PBX's token, key and secret, with the new key, so the old key can then be dr
 from django.core.management.base import BaseCommand, CommandError
 
 from accord.comms.services import mailboxes_reseal
-from accord.comms.services.chats import connections_reseal
+from accord.comms.services.messengers import connections_reseal
 from accord.core.secrets import SecretUnreadable
 
 
