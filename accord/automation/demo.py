@@ -9,7 +9,7 @@ from django.utils.translation import gettext as _
 
 from accord.accounts.models import User
 from accord.automation import engine, records
-from accord.automation.blueprints import AMOUNT, CLIENT, DEAL, OWNER_NAME, in_every_language
+from accord.automation.blueprints.parts import AMOUNT, CLIENT, DEAL, OWNER_NAME, in_every_language
 from accord.automation.models import Rule
 from accord.automation.services import rule_call, rule_save
 from accord.sales.models import Deal, Stage

@@ -1,162 +1,34 @@
-"""Ready-made rule sets an administrator installs in one go (Settings → Automation, or
-`accord blueprint install NAME`) and then adjusts. They are installed switched off — an
-e-mail or a task for the whole team should start when someone has looked at them.
+"""The window shop of the requirements, from a request on the web site to the head of
+sales' report: its rules, and what they need made when missing (the pipeline and its
+stages, the roles, the deal's fields, the team, the web form, the contract, a dashboard)."""
 
-- window-shop: the requirements' window shop, from a request left on the web site (sent
-  to the first rule's address) to the head of sales' report, as eight rules on a
-  "Windows" pipeline; what they need is made when missing: the pipeline and its stages,
-  the roles "Measurer" and "Installer", the deal's fields (number of windows, sizes,
-  installation date) and the "Window sales" team whose lead rule gives requests out;
-- birthday-greeting: an e-mail on each client's birthday, with marketing consent;
-- holiday-greeting: an e-mail on each holiday of the client's country (automation/holidays.py),
-  with marketing consent, the first list of holidays made for the company's country;
-- new-lead-sla: a new lead nobody has called within 30 minutes goes to the head;
-- invoice-overdue: an invoice past its due date gets a reminder task and tells the head;
-- deal-rotting: a deal past its stage's limit gets a task for its owner.
-"""
-
-from collections.abc import Callable
-from dataclasses import dataclass
-from typing import Any
-
-from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import transaction
-from django.utils import translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from accord.accounts.models import Role, Team, User
 from accord.accounts.services import role_save, team_save
-from accord.automation.holidays import holidays_seed
-from accord.automation.models import Rule
-from accord.automation.services import require_automation, rule_save
+from accord.automation.blueprints.parts import (
+    AMOUNT,
+    CLIENT,
+    DEAL,
+    HEAD,
+    OWNER,
+    OWNER_NAME,
+    in_every_language,
+    notify,
+    stage_is,
+    task,
+)
 from accord.core.models import CustomField
 from accord.core.services import custom_field_save
 from accord.documents.models import DocumentTemplate
 from accord.marketing.models import Channel, WebForm
 from accord.marketing.services import form_save, may_write_campaign
-from accord.marketing.services.surveys import default_survey
 from accord.reports.models import Dashboard, Widget
 from accord.reports.services import dashboard_create
 from accord.sales.models import Pipeline, Stage
 from accord.sales.services import pipeline_create
-
-
-@dataclass(frozen=True)
-class Blueprint:
-    name: str
-    label: Any
-    description: Any
-
-
-BLUEPRINTS = {
-    b.name: b
-    for b in [
-        Blueprint(
-            "window-shop",
-            gettext_lazy("The window shop"),
-            gettext_lazy(
-                "A request from the web site (sent to the first rule's address) becomes a client "
-                "and a deal, which gets a call within 15 minutes (or the head hears of it), the "
-                "call a measurement task for the measurer, the measurements a price task for the "
-                "manager, the contract stage the contract, its invoice and a task, the paid "
-                "invoice installation, installation a notice and a task for the installer, a won "
-                "deal a report to the head of sales."
-            ),
-        ),
-        Blueprint(
-            "birthday-greeting",
-            gettext_lazy("Birthday greeting"),
-            gettext_lazy(
-                "Every morning, an e-mail to each client whose birthday it is — only to those who "
-                "agree to marketing."
-            ),
-        ),
-        Blueprint(
-            "holiday-greeting",
-            gettext_lazy("Holiday greeting"),
-            gettext_lazy(
-                "On each holiday of Settings → Automation → Holidays, an e-mail to the clients of "
-                "its country, in their language — once a year each, only to those who agree to "
-                "offers and news."
-            ),
-        ),
-        Blueprint(
-            "new-lead-sla",
-            gettext_lazy("New lead: call within 30 minutes"),
-            gettext_lazy(
-                "A task to call each new lead; if nobody has been in touch 30 minutes later, the "
-                "head of the owner's team is told."
-            ),
-        ),
-        Blueprint(
-            "invoice-overdue",
-            gettext_lazy("Overdue invoices"),
-            gettext_lazy(
-                "An invoice of a deal not paid by its due date: a task for the deal's owner to "
-                "remind the client, and a notice to the head of the owner's team."
-            ),
-        ),
-        Blueprint(
-            "deal-rotting",
-            gettext_lazy("Stuck deals"),
-            gettext_lazy(
-                "A deal that stays in a stage longer than the stage's limit gets a task for its "
-                "owner to move it on or close it."
-            ),
-        ),
-        Blueprint(
-            "feedback",
-            gettext_lazy("Feedback after a sale"),
-            gettext_lazy(
-                "A day after a deal is won, its client gets a link to a short survey (would they "
-                "recommend us, 0–10, and a comment) by e-mail; a low score becomes a task for the "
-                "head of the manager's team to call them."
-            ),
-        ),
-    ]
-}
-OWNER, HEAD = {"to": "owner"}, {"to": "head"}
-# What the texts' placeholders stand for, filled in when a rule runs.
-CLIENT, DEAL, OWNER_NAME = "{{ client.name }}", "{{ deal.title }}", "{{ owner.name }}"
-AMOUNT = "{{ deal.amount }} {{ deal.currency }}"
-NAME = "{{ person.first_name }}"
-
-
-def in_every_language(write: Callable[[], dict]) -> dict:
-    """The texts `write` gives in the active language (the installer's), with a variant
-    in each other language Accord speaks: whoever reads a task or a notice gets theirs."""
-    texts = write()
-    variants = {}
-    for code, _name in settings.LANGUAGES:
-        with translation.override(code):
-            if (written := write()) != texts:
-                variants[code] = written
-    return {**texts, "translations": variants}
-
-
-def _task(title: Callable[[], str], who: dict, amount: int, unit: str, kind: str = "call") -> dict:
-    return {
-        "type": "create_task",
-        "params": {
-            **in_every_language(lambda: {"title": title()}),
-            "kind": kind,
-            "assignee": who,
-            "due_in": {"amount": amount, "unit": unit},
-        },
-    }
-
-
-def _notify(who: dict, message: Callable[[], str]) -> dict:
-    return {
-        "type": "notify",
-        "params": {"to": who, **in_every_language(lambda: {"message": message()})},
-    }
-
-
-def _stage_is(name: str, op: str = "eq") -> dict:
-    return {"match": "all", "items": [{"field": "deal.stage", "op": op, "value": name}]}
 
 
 def _role(actor, name: str, like: str = "manager") -> str:
@@ -192,7 +64,7 @@ SELLING_ROLES = ("manager", "head-of-sales")
 def _install_task(installer: str, date_key: str) -> dict:
     """The installer's task: due on the deal's planned installation date, when it is set
     (its custom field), else two working days after the deal reaches installation."""
-    step = _task(lambda: _("Install at %(client)s") % {"client": CLIENT},
+    step = task(lambda: _("Install at %(client)s") % {"client": CLIENT},
                  {"to": "role", "role": installer}, 2, "working_days", "visit")  # fmt: skip
     step["params"]["due_on"] = f"deal.custom.{date_key}"
     return step
@@ -201,7 +73,7 @@ def _install_task(installer: str, date_key: str) -> dict:
 def _measure_task(measurer: str, keys: list[str]) -> dict:
     """The measurer's visit: completing it asks for the number of windows and their sizes,
     written onto the deal (the measurer's role need not change deals)."""
-    step = _task(lambda: _("Take measurements at %(client)s") % {"client": CLIENT},
+    step = task(lambda: _("Take measurements at %(client)s") % {"client": CLIENT},
                  {"to": "role", "role": measurer}, 1, "working_days", "visit")  # fmt: skip
     step["params"]["asks"] = [f"custom_fields.{key}" for key in keys]
     return step
@@ -298,7 +170,7 @@ def _contract_document() -> list[dict]:
     return [{"type": "generate_document", "params": {"template": template.pk}}] if template else []
 
 
-def _window_shop(actor) -> list[dict]:
+def window_shop(actor) -> list[dict]:
     pipeline = _windows_pipeline(actor)
     stages = list(pipeline.stages.filter(kind=Stage.OPEN, retired=False).order_by("position"))
     if len(stages) < 5:
@@ -381,9 +253,9 @@ def _window_shop(actor) -> list[dict]:
             "name": _("Window shop 1: call every request within 15 minutes"),
             "subject": "deal",
             "trigger": "created",
-            "conditions": _stage_is(request.name),
+            "conditions": stage_is(request.name),
             "actions": [
-                _task(
+                task(
                     lambda: (
                         _("Call %(client)s about “%(deal)s”") % {"client": CLIENT, "deal": DEAL}
                     ),
@@ -394,11 +266,11 @@ def _window_shop(actor) -> list[dict]:
                 {
                     "type": "wait",
                     "params": {
-                        "until": _stage_is(request.name, "ne"),
+                        "until": stage_is(request.name, "ne"),
                         "timeout": {"amount": 15, "unit": "minutes"},
                     },
                     "timeout_steps": [
-                        _notify(
+                        notify(
                             HEAD,
                             lambda: (
                                 _(
@@ -417,7 +289,7 @@ def _window_shop(actor) -> list[dict]:
             "subject": "deal",
             "trigger": "activity_logged",
             "trigger_options": {"kind": "call"},
-            "conditions": _stage_is(request.name),
+            "conditions": stage_is(request.name),
             "actions": [
                 _measure_task(measurer, fields[:2]),
                 {"type": "move_stage", "params": {"stage": measurement.pk}},
@@ -429,7 +301,7 @@ def _window_shop(actor) -> list[dict]:
             "trigger": "task_completed",
             "conditions": _visit_in(measurement.name),
             "actions": [
-                _task(
+                task(
                     lambda: (
                         _("Work out the price and agree it with %(client)s") % {"client": CLIENT}
                     ),
@@ -447,7 +319,7 @@ def _window_shop(actor) -> list[dict]:
             "actions": [
                 *_contract_document(),
                 {"type": "issue_invoice", "params": {}},
-                _task(
+                task(
                     lambda: (
                         _("Prepare the contract for %(client)s: “%(deal)s”, %(amount)s")
                         % {"client": CLIENT, "deal": DEAL, "amount": AMOUNT}
@@ -467,7 +339,7 @@ def _window_shop(actor) -> list[dict]:
             ),
             "subject": "deal",
             "trigger": "invoice_paid",
-            "conditions": _stage_is(contract.name),
+            "conditions": stage_is(contract.name),
             "actions": [{"type": "move_stage", "params": {"stage": installation.pk}}],
         },
         {
@@ -476,7 +348,7 @@ def _window_shop(actor) -> list[dict]:
             "trigger": "stage_entered",
             "trigger_options": {"stage": installation.pk},
             "actions": [
-                _notify(
+                notify(
                     {"to": "role", "role": installer},
                     lambda: (
                         _("Installation at %(client)s: “%(deal)s”, planned for %(date)s.")
@@ -492,7 +364,7 @@ def _window_shop(actor) -> list[dict]:
             "trigger": "task_completed",
             "conditions": _visit_in(installation.name),
             "actions": [
-                _notify(
+                notify(
                     HEAD,
                     lambda: (
                         _("Installed at %(client)s: “%(deal)s”, %(amount)s. %(result)s")
@@ -511,7 +383,7 @@ def _window_shop(actor) -> list[dict]:
             "subject": "deal",
             "trigger": "won",
             "actions": [
-                _notify(
+                notify(
                     HEAD,
                     lambda: (
                         _("“%(deal)s” is done: %(amount)s, %(owner)s, for %(client)s.")
@@ -521,194 +393,4 @@ def _window_shop(actor) -> list[dict]:
                 *_window_dashboard(actor, pipeline),
             ],
         },
-    ]
-
-
-def _birthday(actor) -> list[dict]:
-    return _greeting(
-        _("Birthday greeting"),
-        "birthday",
-        lambda: {
-            "subject": _("Happy birthday, %(name)s!") % {"name": NAME},
-            "body": _("Dear %(name)s,\n\nall of us wish you a happy birthday!\n\n%(owner)s")
-            % {"name": NAME, "owner": OWNER_NAME},
-        },
-    )
-
-
-def _holiday(actor) -> list[dict]:
-    holidays_seed(actor=actor)
-    return _greeting(
-        _("Holiday greeting"),
-        "holiday",
-        lambda: {
-            "subject": _("Happy holidays, %(name)s!") % {"name": NAME},
-            "body": _("Dear %(name)s,\n\nall of us wish you a happy holiday!\n\n%(owner)s")
-            % {"name": NAME, "owner": OWNER_NAME},
-        },
-    )
-
-
-def _greeting(name: str, field: str, words) -> list[dict]:
-    """A rule that greets, on the day in `field`, each person who agreed to offers and
-    news and has an address, in their language (`words`: its subject and body)."""
-    return [
-        {
-            "name": name,
-            "subject": "person",
-            "trigger": "date_reached",
-            "trigger_options": {"field": field, "time": "09:00"},
-            "conditions": {
-                "match": "all",
-                "items": [
-                    {"field": "person.marketing_consent", "op": "eq", "value": "true"},
-                    {"field": "person.email", "op": "not_empty"},
-                ],
-            },
-            "actions": [
-                {
-                    "type": "send_email",
-                    "params": {**in_every_language(words), "marketing": True},
-                }
-            ],
-        }
-    ]
-
-
-def _new_lead(actor) -> list[dict]:
-    return [
-        {
-            "name": _("New lead: call within 30 minutes"),
-            "subject": "person",
-            "trigger": "created",
-            "conditions": {
-                "match": "all",
-                "items": [{"field": "person.kind", "op": "eq", "value": "lead"}],
-            },
-            "actions": [
-                _task(
-                    lambda: _("Call the new lead %(client)s") % {"client": "{{ person.name }}"},
-                    OWNER,
-                    30,
-                    "minutes",
-                ),
-                {
-                    "type": "wait",
-                    "params": {
-                        "until": {
-                            "match": "all",
-                            "items": [{"field": "person.last_contact", "op": "not_empty"}],
-                        },
-                        "timeout": {"amount": 30, "unit": "minutes"},
-                    },
-                    "timeout_steps": [
-                        _notify(
-                            HEAD,
-                            lambda: (
-                                _(
-                                    "Nobody has called the new lead %(client)s (%(owner)s) in 30 "
-                                    "minutes."
-                                )
-                                % {"client": "{{ person.name }}", "owner": OWNER_NAME}
-                            ),
-                        )
-                    ],
-                },
-            ],
-        }
-    ]
-
-
-def _rotting(actor) -> list[dict]:
-    return [
-        {
-            "name": _("Stuck deals"),
-            "subject": "deal",
-            "trigger": "deal_idle",
-            "actions": [
-                _task(
-                    lambda: (
-                        _("“%(deal)s” is stuck in %(stage)s: move it on or close it")
-                        % {"deal": DEAL, "stage": "{{ deal.stage }}"}
-                    ),
-                    OWNER,
-                    1,
-                    "working_days",
-                )
-            ],
-        }
-    ]
-
-
-def _overdue(actor) -> list[dict]:
-    return [
-        {
-            "name": _("Overdue invoices"),
-            "subject": "deal",
-            "trigger": "invoice_overdue",
-            "actions": [
-                _task(
-                    lambda: (
-                        _("Remind %(client)s: the invoice for “%(deal)s” is overdue")
-                        % {"client": CLIENT, "deal": DEAL}
-                    ),
-                    OWNER,
-                    1,
-                    "working_days",
-                ),
-                _notify(
-                    HEAD,
-                    lambda: (
-                        _("%(client)s has not paid the invoice for “%(deal)s” (%(owner)s).")
-                        % {"client": CLIENT, "deal": DEAL, "owner": OWNER_NAME}
-                    ),
-                ),
-            ],
-        }
-    ]
-
-
-def _feedback(actor) -> list[dict]:
-    survey = default_survey(actor)
-    return [
-        {
-            "name": _("Feedback after a sale"),
-            "subject": "deal",
-            "trigger": "won",
-            "actions": [
-                {"type": "wait", "params": {"amount": 1, "unit": "days"}},
-                {"type": "send_survey", "params": {"survey": survey.pk, "via": ""}},
-            ],
-        }
-    ]
-
-
-RULES = {
-    "window-shop": _window_shop,
-    "feedback": _feedback,
-    "invoice-overdue": _overdue,
-    "birthday-greeting": _birthday,
-    "holiday-greeting": _holiday,
-    "new-lead-sla": _new_lead,
-    "deal-rotting": _rotting,
-}
-
-
-@transaction.atomic
-def install(*, actor, name: str) -> list[Rule]:
-    """Add the blueprint's rules, switched off (a second install adds them again)."""
-
-    require_automation(actor)
-    if name not in BLUEPRINTS:
-        raise ValidationError(
-            {
-                "blueprint": [
-                    _("There is no blueprint %(name)s: choose one of %(names)s.")
-                    % {"name": name, "names": ", ".join(BLUEPRINTS)}
-                ]
-            }
-        )
-    return [
-        rule_save(actor=actor, data={**data, "enabled": False, "blueprint": name})
-        for data in RULES[name](actor)
     ]
