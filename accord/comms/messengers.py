@@ -1,7 +1,8 @@
 """What messengers and SMS gateways say and how Accord talks to them: one adapter per
 provider checks a delivery's signature and reads it into `ChatSignal`s (a message came,
 a message of ours was delivered), the same whatever the provider; and sends a message,
-fetches a file, sets up the webhook. No database here (services/chats.py does the rest).
+fetches a file, sets up the webhook. No database here (services/messengers.py keeps the
+connections, services/chats.py what arrives).
 
 - Telegram (Bot API): updates posted to the webhook Accord set with `setWebhook`, each
   carrying our secret in `X-Telegram-Bot-Api-Secret-Token`;

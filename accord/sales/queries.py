@@ -328,24 +328,25 @@ STAND_IN = -7_919_317  # stands for a stage's id while a count's query is compil
 
 
 def _counts(moves: QuerySet, wanted: dict[str, dict]) -> dict[str, int]:
-    """For each name, the number of `moves` meeting its filters (ids, or None), all in
-    one query of counting subqueries, each read from an index. A subquery is compiled
-    once per shape of filters and given each one's ids: compiling some ninety of them
-    through the ORM took half of the funnel's time."""
-    shapes: dict[tuple, tuple[str, list]] = {}
+    """For each name, the number of `moves` meeting its filters (stages' ids, or None),
+    all in one query of counting subqueries, each read from an index. A subquery is
+    compiled once per shape of filters, its stages' ids given in the places their stand-ins
+    took: compiling some ninety of them through the ORM took half of the funnel's time."""
+    shapes: dict[tuple, tuple[str, list, dict[int, str]]] = {}
     selected, values = [], []
     for filters in wanted.values():
         shape = tuple((key, value is None) for key, value in filters.items())
         if shape not in shapes:
-            stand_ins = {key: None if is_none else STAND_IN - n
-                         for n, (key, is_none) in enumerate(shape)}  # fmt: skip
+            stand_ins = {key: None if none else STAND_IN - n for n, (key, none) in enumerate(shape)}
             rows = moves.filter(**stand_ins).order_by().values("pipeline").annotate(n=Count("*"))
-            sql, params = rows.values("n").query.sql_with_params()
-            shapes[shape] = (sql, list(params))
-        sql, params = shapes[shape]
-        ids = {STAND_IN - n: value for n, value in enumerate(filters.values())}
+            sql, params = rows.values("n").query.get_compiler(moves.db).as_sql()
+            keys = {value: key for key, value in stand_ins.items() if value is not None}
+            places = {n: keys[p] for n, p in enumerate(params) if type(p) is int and p in keys}
+            assert sorted(places.values()) == sorted(keys.values()), "a stand-in lost: " + sql
+            shapes[shape] = (sql, list(params), places)
+        sql, params, places = shapes[shape]
         selected.append(f"COALESCE(({sql}), 0)")
-        values += [ids.get(param, param) if type(param) is int else param for param in params]
+        values += [filters[places[n]] if n in places else p for n, p in enumerate(params)]
     with connections[moves.db].cursor() as cursor:
         cursor.execute(f"SELECT {', '.join(selected)}", values)
         return dict(zip(wanted, cursor.fetchone(), strict=True))

@@ -50,7 +50,7 @@ def test_a_batch_costs_few_queries_per_event(owner, stages, rule_for):
     rule_for(name="Second", trigger="updated", actions=[notify_owner("{{ deal.title }}: again")])
     deals = [deal_create(actor=owner, data={"title": f"Lot {n}"}) for n in range(40)]
     changed(deals, {"source": "web"})
-    # The rules as a process keeps them (for 5 s): a loaded machine's setup outlasts that.
+    # The rules read as a process keeps them, before the batch's queries are counted.
     from accord.automation.engine import runnable_rules
 
     runnable_rules()

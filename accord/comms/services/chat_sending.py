@@ -1,7 +1,7 @@
 """Messages written to clients on a messenger or by SMS: the 24-hour window, a message
 queued as a row first, sent by the worker through the provider (`chat_deliver`), retried
-with back-off; a crash never sends it twice. The connections and what arrives are in
-`chats.py`."""
+with back-off; a crash never sends it twice. The connections are in `messengers.py`, what
+arrives in `chats.py`."""
 
 import datetime
 import logging
