@@ -38,7 +38,8 @@ def company_set_up(settings):
 def fresh_rules(monkeypatch):
     # Each process keeps the automation rules for a few seconds; each test has its own,
     # read afresh and kept for the whole test: a slow test (a loaded machine) reading them
-    # again in the middle would make its query counts differ. Saving a rule still forgets.
+    # again in the middle would make its query counts differ (a saved rule forgets them
+    # when its transaction commits).
     from accord.automation import engine
 
     monkeypatch.setattr(engine, "RULES_TTL", 3600.0)
