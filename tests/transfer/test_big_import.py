@@ -2,12 +2,14 @@
 batches before are written; and an import that at least doubles a table loads it
 without the list indexes, building them again at the end, also after a crash."""
 
+import sys
+
 import pytest
 from django.db import connection
 
 from accord.contacts.models import Person
 from accord.contacts.services import person_create
-from accord.transfer import jobs, services
+from accord.transfer import cleaning, jobs, services
 from accord.transfer.importer import Importer
 from tests.transfer.test_import import run, upload
 
@@ -41,7 +43,7 @@ def test_a_big_import_into_a_small_table_loads_without_list_indexes(
     admin, monkeypatch, indexes_during_writes
 ):
     monkeypatch.setattr(jobs, "BULK_ROWS", 6)
-    monkeypatch.setattr(jobs, "BATCH", 4)
+    monkeypatch.setitem(jobs.BATCHES, connection.vendor, 4)
     person_create(actor=admin, data={"first_name": "Already", "city": "Here"})
     job = run(upload(admin, rows(8)))
     assert (job.status, job.created, job.indexes_aside) == ("done", 8, False)
@@ -93,7 +95,8 @@ def test_indexes_a_crashed_import_set_aside_are_built_when_it_resumes(admin, mon
 def test_a_file_of_several_batches_is_cleaned_beside_the_writing_with_the_same_result(
     admin, owner, monkeypatch
 ):
-    monkeypatch.setattr(jobs, "BATCH", 3)  # nine rows: three batches, cleaned in a thread
+    # nine rows: three batches, cleaned in a thread
+    monkeypatch.setitem(jobs.BATCHES, connection.vendor, 3)
     job = run(
         upload(
             admin,
@@ -120,9 +123,12 @@ def test_a_file_of_several_batches_is_cleaned_beside_the_writing_with_the_same_r
     assert "nobody@example.com" in reasons[4]
 
 
-def test_a_file_problem_found_by_the_cleaning_thread_stops_the_import_with_the_reason(admin):
+def test_a_file_problem_found_by_the_cleaning_thread_stops_the_import_with_the_reason(
+    admin, monkeypatch
+):
     from accord.transfer.models import ImportJob
 
+    monkeypatch.setitem(jobs.BATCHES, connection.vendor, 1000)  # a file of three batches
     job = upload(admin, rows(3000))
     with open(job.file.path, "ab") as stream:  # changed on the disk after it was counted
         stream.write("Ирина,,,,,,,\r\n".encode("cp1251"))
@@ -153,8 +159,9 @@ def test_a_failing_batch_stops_the_import_and_its_cleaning_thread(admin, monkeyp
         return real(self, batch, checkpoint)
 
     monkeypatch.setattr(Importer, "write", write)
-    monkeypatch.setattr(jobs, "BATCH", 10)
+    monkeypatch.setitem(jobs.BATCHES, connection.vendor, 10)
     job = upload(admin, rows(200))
+    before = sys.getswitchinterval()
     with pytest.raises(RuntimeError, match="the disk is full"):
         run(job)
     job.refresh_from_db()
@@ -162,11 +169,30 @@ def test_a_failing_batch_stops_the_import_and_its_cleaning_thread(admin, monkeyp
     assert "the disk is full" in job.error
     assert Person.objects.count() == 10
     assert not cleaning_threads()
+    # The quicker handover between the threads was for the import only: the web serving
+    # in the same process switches as Python does again.
+    assert sys.getswitchinterval() == before
+
+
+def test_threads_hand_the_interpreter_over_quickly_while_an_import_is_cleaned_beside_it(
+    admin, monkeypatch
+):
+    real, seen = Importer.write, []
+
+    def write(self, batch, checkpoint):
+        seen.append(sys.getswitchinterval())
+        return real(self, batch, checkpoint)
+
+    monkeypatch.setattr(Importer, "write", write)
+    monkeypatch.setitem(jobs.BATCHES, connection.vendor, 10)
+    before = sys.getswitchinterval()
+    job = run(upload(admin, rows(30)))
+    assert (job.status, job.created) == ("done", 30)
+    assert seen == [cleaning.HANDOVER_SECONDS] * 3
+    assert sys.getswitchinterval() == before
 
 
 def test_a_fault_in_the_cleaning_reaches_the_import_as_its_error(admin, monkeypatch):
-    from accord.transfer import cleaning
-
     real = cleaning.Cleaner.clean
 
     def clean(self, number, raw):
@@ -175,7 +201,7 @@ def test_a_fault_in_the_cleaning_reaches_the_import_as_its_error(admin, monkeypa
         return real(self, number, raw)
 
     monkeypatch.setattr(cleaning.Cleaner, "clean", clean)
-    monkeypatch.setattr(jobs, "BATCH", 10)
+    monkeypatch.setitem(jobs.BATCHES, connection.vendor, 10)
     job = upload(admin, rows(100))
     with pytest.raises(ValueError, match="a bug in the cleaning"):
         run(job)
@@ -234,7 +260,7 @@ def test_a_worker_killed_mid_import_resumes_and_saves_no_row_twice(admin, settin
     )
     try:
         deadline = time.monotonic() + 120
-        while ImportJob.objects.get(pk=job.pk).rows_done < 3 * services.BATCH:
+        while ImportJob.objects.get(pk=job.pk).rows_done < 3 * services.BATCHES[connection.vendor]:
             assert worker.poll() is None, "the worker ended before it could be killed"
             assert time.monotonic() < deadline
             time.sleep(0.02)

@@ -8,6 +8,7 @@ import io
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import connection
 
 from accord.accounts.services import user_create
 from accord.contacts.models import Company, Person
@@ -165,7 +166,7 @@ def test_a_crash_mid_way_resumes_from_the_last_batch_and_saves_no_row_twice(admi
 
     from accord.transfer.importer import Importer
 
-    monkeypatch.setattr(jobs, "BATCH", 10)
+    monkeypatch.setitem(jobs.BATCHES, connection.vendor, 10)
     rows = [[f"P{n}", "", f"p{n}@example.com", "", "", "", "", ""] for n in range(35)]
     job = upload(admin, rows)
     services.import_start(actor=admin, job=job)

@@ -11,6 +11,7 @@ from datetime import UTC, datetime
 import pytest
 import time_machine
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import connection
 from django.utils import timezone
 
 from accord.accounts.models import Team
@@ -203,7 +204,8 @@ def test_a_team_that_hands_out_no_leads_is_refused_at_set_up(admin):
 def test_a_realistic_file_twice_gives_its_distinct_people_and_changes_nothing_the_second_time(
     admin, file_format, monkeypatch, tmp_path, django_capture_on_commit_callbacks, events
 ):
-    monkeypatch.setattr(jobs, "BATCH", 70)  # repeats across batches, and inside them
+    # repeats across batches, and inside them
+    monkeypatch.setitem(jobs.BATCHES, connection.vendor, 70)
     encoding, delimiter = FORMATS[file_format]
     path = tmp_path / "clients.csv"
     distinct = write_file(path, 400, encoding=encoding, delimiter=delimiter, seed=3)

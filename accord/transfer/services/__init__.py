@@ -1,6 +1,6 @@
 """Every write of imports, exports and backups, by topic; the worker's runs in jobs.py."""
 
-from accord.transfer.jobs import BATCH, STALE, count_rows, export_run, import_run
+from accord.transfer.jobs import BATCHES, STALE, count_rows, export_run, import_run
 from accord.transfer.services.backups import (
     backup_request,
     backup_schedule_save,
@@ -21,7 +21,7 @@ from accord.transfer.services.imports import (
 )
 
 __all__ = [
-    "BATCH",
+    "BATCHES",
     "EXPORT_INLINE",
     "STALE",
     "backup_request",
