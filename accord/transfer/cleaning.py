@@ -30,11 +30,12 @@ from accord.core.phones import PhoneError, country_code, default_region, read_ph
 from accord.core.spreadsheets import FORMULA_STARTS
 from accord.transfer.reading import Table, read_rows
 
-# Cleaned batches waiting for the writer: memory stays flat. (A process of its own cleaned
+# Cleaned rows waiting for the writer, at most (and a batch at least): memory stays flat
+# whatever the batch's size. (A process of its own cleaned
 # big files before: its interpreter with Django set up cost 106 MB of the 300 an import of
 # a million rows may take, its start cost more than it saved below 40,000 rows, and
 # every batch was pickled on one side and read on the other. A thread costs none of it.)
-QUEUED_BATCHES = 2
+QUEUED_ROWS = 2000
 HANDOVER_SECONDS = 0.0005  # how long a thread may keep the interpreter from the other
 
 SPLIT = re.compile(r"\s*[,;\n]\s*")
@@ -286,7 +287,7 @@ def batches(
 
 
 def _batches_from_thread(path: Path, table: Table, cleaner: Cleaner, skip: int, size: int):
-    channel: queues.Queue = queues.Queue(maxsize=QUEUED_BATCHES)
+    channel: queues.Queue = queues.Queue(maxsize=max(1, QUEUED_ROWS // size))
     language = translation.get_language() or "en"
     stop = threading.Event()  # the writer is gone (done, or failed): the thread ends
 
