@@ -180,6 +180,27 @@ def test_updating_from_the_file_again_adds_the_number_once_and_then_changes_noth
     assert noa.contact_points.filter(kind="phone").count() == 1
 
 
+def test_without_a_country_the_same_file_imported_again_finds_the_people_by_their_numbers(
+    admin, settings
+):
+    """A new company that set no country yet: every national number is kept as typed,
+    and importing the file again with "update" must not make its people twice."""
+    settings.ACCORD_PHONE_REGION = ""
+    header = ["Name", "Phone"]
+    rows = [["Anna Petrova", "8 (912) 345-67-89"], ["Boris Ivanov", "8 916 000 11 22"],
+            ["Anna again", "8 (912) 345-67-89"]]  # fmt: skip
+    first = upload(admin, header, rows, match_by="phone", on_duplicate="update")
+    assert (first.created, first.failed) == (2, 0)
+    assert first.warnings.count() == 3
+    again = upload(admin, header, rows, match_by="phone", on_duplicate="update")
+    assert (again.created, again.updated, again.skipped, again.failed) == (0, 0, 3, 0)
+    assert Person.objects.count() == 2
+    anna = Person.objects.get(full_name="Anna again")  # the later row's name won
+    assert list(anna.contact_points.values_list("value", "not_valid")) == [
+        ("8 (912) 345-67-89", True)
+    ]
+
+
 def test_without_a_company_country_the_setup_screen_offers_only_numbers_with_a_code(
     admin, admin_client, settings
 ):

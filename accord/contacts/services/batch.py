@@ -8,7 +8,8 @@ same payloads — but in bulk: new records are written with their ids taken up f
 statements.
 
 Duplicates are found on every key: a record matches an existing one by *any* of its
-external id, e-mail (kept in lower case) or phone (kept in E.164). Records of one batch
+external id, e-mail (kept in lower case) or phone (kept in E.164, or as typed when it is
+not a valid number). Records of one batch
 that share any key are one record (union-find over the keys); the database holds what
 earlier batches wrote, so it is the memory across batches. A record that matches and
 brings nothing new changes nothing: no version, no timeline entry, no event.
@@ -185,9 +186,14 @@ def clients_batch_duplicates(*, batches: ClientBatches, items: Sequence[Incoming
 
 
 def _keys(item: Incoming) -> list[tuple[str, str]]:
+    """The item's keys. A number kept as typed (not valid in the import's country) is a
+    key as typed, as it is stored: the same file imported again finds its people, a new
+    company's first import without a country above all (every national number is kept
+    as typed there)."""
     keys = [("external_id", item.values["external_id"])] if item.values.get("external_id") else []
     keys.extend(("email", value) for value in item.emails)
     keys.extend(("phone", value) for value in item.phones)
+    keys.extend(("phone", value) for value in item.typed_phones)
     return keys
 
 
