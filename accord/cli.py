@@ -90,7 +90,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     importing.add_argument("--dry-run", action="store_true", help="report, save nothing")
     importing.add_argument("--user", default="", help="whose import (default: an administrator)")
-    importing.add_argument("--match-by", choices=["email", "phone", "external_id", ""])
+    importing.add_argument(
+        "--match-by",
+        choices=["email", "phone", "external_id", ""],
+        help="find duplicates (by any of the e-mail, phone and external id); '' for none",
+    )
     importing.add_argument("--on-duplicate", default="skip", choices=["skip", "update", "create"])
     importing.add_argument("--encoding", default="", help="utf-8, utf-16, cp1251 (default: found)")
     importing.add_argument("--delimiter", default="", help="the CSV delimiter (default: found)")

@@ -50,6 +50,7 @@ class ImportOut(WithId):
 
 class SetupIn(Schema):
     mapping: dict[str, str]
+    # Any key finds duplicates by all of them (e-mail, phone, external id); "" makes every row new.
     match_by: Literal["email", "phone", "external_id", ""] = "email"
     on_duplicate: Literal["skip", "update", "create"] = "skip"
     run_automation: bool = True  # false: the imported records start no automation rule

@@ -35,9 +35,15 @@ class ReadForm(forms.Form):
 class SetupForm(forms.Form):
     """A field choice per column, then what a duplicate is and what it gets."""
 
+    # Duplicates are found by any of the keys (the contacts' batch service), so the choice
+    # is whether to look for them at all; the value kept is a key's name, as the API and
+    # the command line take it (where any of them means the same).
     match_by = forms.ChoiceField(
-        label=_("A duplicate has the same"), choices=ImportJob.MATCH_BY, required=False
-    )
+        label=_("Find duplicates"),
+        choices=[("email", _("Yes: the same e-mail, phone or external id")),
+                 ("", _("No: every row is a new client"))],
+        required=False,
+    )  # fmt: skip
     on_duplicate = forms.ChoiceField(label=_("With a duplicate"), choices=ImportJob.ON_DUPLICATE)
     team = forms.ModelChoiceField(
         label=_("Or let a team choose the owner"),
@@ -62,6 +68,8 @@ class SetupForm(forms.Form):
 
     def __init__(self, *args, job: ImportJob, custom_fields=(), **kwargs):
         super().__init__(*args, **kwargs)
+        if self.initial.get("match_by"):
+            self.initial["match_by"] = "email"
         if job.record_type != "people":
             del self.fields["team"]
         names = sorted(country_names().items(), key=lambda pair: pair[1])

@@ -212,6 +212,21 @@ def test_the_set_up_is_checked(admin):
                 actor=admin, job=job, mapping=mapping, match_by=match_by, on_duplicate="skip"
             )
         assert field in error.value.message_dict
+    # Duplicates are found by any key: a file with phones and no e-mails finds them too.
+    services.import_configure(actor=admin, job=job, mapping={"0": "full_name", "1": "phone"},
+                              match_by="email", on_duplicate="skip")  # fmt: skip
+    assert job.match_by == "email"
+
+
+def test_the_setup_screen_asks_whether_to_find_duplicates_not_by_which_key(admin, admin_client):
+    job = upload(admin, [["Anna", "8 912 345-67-89", "", "", "", "", "", ""]])
+    job.status = "new"
+    job.save()
+    page = admin_client.get(f"/clients/import/{job.pk}/").content.decode()
+    assert "Find duplicates" in page
+    assert '<option value="email" selected>Yes: the same e-mail, phone or external id' in page
+    assert '<option value="">No: every row is a new client</option>' in page
+    assert '"phone">Phone</option>' not in page.split('name="match_by"')[1].split("</select>")[0]
 
 
 def test_a_role_without_import_cannot_import(owner):

@@ -148,11 +148,12 @@ def import_configure(
         errors.setdefault("mapping", []).append(_("Choose the column that holds the name."))
     if match_by not in dict(ImportJob.MATCH_BY):
         errors["match_by"] = [_("Choose from the list.")]
-    elif match_by and match_by not in names:
+    elif match_by and not names & (set(dict(ImportJob.MATCH_BY)) - {""}):
+        # Any of the keys finds a duplicate (the contacts' batch service), whichever is named.
         errors["match_by"] = [
-            _("No column goes to %(field)s: duplicates cannot be found by it.")
-            % {"field": dict(ImportJob.MATCH_BY)[match_by]}
-        ]
+            _("No column goes to the e-mail, the phone or the external id: duplicates "
+              "cannot be found.")
+        ]  # fmt: skip
     if on_duplicate not in dict(ImportJob.ON_DUPLICATE):
         errors["on_duplicate"] = [_("Choose from the list.")]
     if team is not None and job.record_type != "people":
