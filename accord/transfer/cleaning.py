@@ -31,10 +31,10 @@ from accord.core.spreadsheets import FORMULA_STARTS
 from accord.transfer.reading import Table, read_rows
 
 # Cleaned rows waiting for the writer, at most (and a batch at least): memory stays flat
-# whatever the batch's size. (A process of its own cleaned
-# big files before: its interpreter with Django set up cost 106 MB of the 300 an import of
-# a million rows may take, its start cost more than it saved below 40,000 rows, and
-# every batch was pickled on one side and read on the other. A thread costs none of it.)
+# whatever the batch's size. (A process of its own cleaned big files before: its
+# interpreter with Django set up cost 106 MB of the 300 an import of a million rows may
+# take, its start cost more than it saved below 40,000 rows, and every batch was pickled
+# on one side and read on the other. A thread costs none of it.)
 QUEUED_ROWS = 2000
 HANDOVER_SECONDS = 0.0005  # how long a thread may keep the interpreter from the other
 
