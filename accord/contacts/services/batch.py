@@ -11,8 +11,8 @@ Duplicates are found on every key: a record matches an existing one by *any* of 
 external id, e-mail (kept in lower case) or phone (kept in E.164, or as typed when it is
 not a valid number). Records of one batch that share any key are one record (union-find
 over the keys); the database holds what earlier batches wrote, so it is the memory
-across batches. A record that matches and
-brings nothing new changes nothing: no version, no timeline entry, no event.
+across batches. A record that matches and brings nothing new changes nothing: no
+version, no timeline entry, no event.
 """
 
 from collections.abc import Iterable, Sequence
