@@ -169,8 +169,8 @@ def test_a_failing_batch_stops_the_import_and_its_cleaning_thread(admin, monkeyp
     assert "the disk is full" in job.error
     assert Person.objects.count() == 10
     assert not cleaning_threads()
-    # The quicker handover between the threads was for the import only: the web serving
-    # in the same process switches as Python does again.
+    # The quicker handover between the threads was for the import only: whatever runs next
+    # in the worker's process switches as Python does again.
     assert sys.getswitchinterval() == before
 
 

@@ -6,6 +6,7 @@ for search, all in one transaction; domain events go out after commit.
 """
 
 from accord.contacts.services.batch import (
+    DUPLICATE_KEYS,
     ClientBatches,
     clients_batch_check,
     clients_batch_duplicates,
@@ -52,6 +53,7 @@ from accord.contacts.services.tags import set_tags, tag_named
 
 __all__ = [
     "COMPANY_FIELDS",
+    "DUPLICATE_KEYS",
     "LEAD_HANDOVER",
     "PERSON_FIELDS",
     "RECORD_TYPE",

@@ -50,7 +50,8 @@ from accord.core.timeline import field_changes, timeline_record
 from accord.core.visibility import WRITE, allows
 
 SKIP, UPDATE, CREATE = "skip", "update", "create"
-KEYS = ("external_id", "email", "phone")  # a match by an earlier key wins over a later one
+# What finds a duplicate; a match by an earlier key wins over a later one.
+DUPLICATE_KEYS = ("external_id", "email", "phone")
 NOT_WRITTEN = ("company", "note")  # values that are not columns of the record
 IN_CHUNK = 5000  # values in one IN (...) list
 
@@ -228,7 +229,7 @@ def _groups(batches: ClientBatches, items: Sequence[Incoming]) -> list[_Group]:
     for numbers in members.values():
         group_items = [items[n] for n in numbers]
         keys = [key for n in numbers for key in keys_of[n] if key in existing]
-        found = [existing[k] for name in KEYS for k in keys if k[0] == name]
+        found = [existing[k] for name in DUPLICATE_KEYS for k in keys if k[0] == name]
         if found and found[0] in by_record:
             by_record[found[0]].items.extend(group_items)
             continue
@@ -242,7 +243,7 @@ def _groups(batches: ClientBatches, items: Sequence[Incoming]) -> list[_Group]:
 
 def _existing(batches: ClientBatches, keys: Iterable[tuple[str, str]]) -> dict:
     """{(key, value): id of the record in the database that has it} (the oldest)."""
-    wanted: dict[str, set[str]] = {name: set() for name in KEYS}
+    wanted: dict[str, set[str]] = {name: set() for name in DUPLICATE_KEYS}
     for name, value in keys:
         wanted[name].add(value)
     found: dict[tuple[str, str], int] = {}

@@ -13,7 +13,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accord.accounts.models import User
-from accord.contacts.services import clients_batch_check, clients_batch_undo
+from accord.contacts.services import DUPLICATE_KEYS, clients_batch_check, clients_batch_undo
 from accord.core.events import emit
 from accord.transfer import mapping as fields
 from accord.transfer.jobs import STALE
@@ -148,8 +148,7 @@ def import_configure(
         errors.setdefault("mapping", []).append(_("Choose the column that holds the name."))
     if match_by not in dict(ImportJob.MATCH_BY):
         errors["match_by"] = [_("Choose from the list.")]
-    elif match_by and not names & (set(dict(ImportJob.MATCH_BY)) - {""}):
-        # Any of the keys finds a duplicate (the contacts' batch service), whichever is named.
+    elif match_by and not names & set(DUPLICATE_KEYS):  # any of them finds a duplicate
         errors["match_by"] = [
             _("No column goes to the e-mail, the phone or the external id: duplicates "
               "cannot be found.")
